@@ -1,0 +1,67 @@
+/**
+ * Starts a Valence node: the services chosen by SERVICES (all of them by default) on a broker
+ * configured from the environment. `--repl` adds the operator's REPL.
+ *
+ *   npm start                      every service in one process (embedded default)
+ *   SERVICES=gateway TRANSPORTER=nats://127.0.0.1:4222 npm start     one node of a cluster
+ */
+import type { AddressInfo } from "node:net";
+import { ServiceBroker, type Service } from "moleculer";
+import { ConfigError, loadConfig, type Config } from "../lib/config";
+import { selectServices, UnknownServiceError } from "../services/catalog";
+
+function fail(message: string): never {
+	process.stderr.write(`valence: ${message}\n`);
+	process.exit(1);
+}
+
+function gatewayUrls(broker: ServiceBroker, cfg: Config): string[] {
+	const api = broker.getLocalService("api") as (Service & { server?: { address(): AddressInfo | string | null } }) | undefined;
+	const address = api?.server?.address();
+	if (!address || typeof address === "string") return [];
+	const host = cfg.HOST === "0.0.0.0" || cfg.HOST === "::" ? "localhost" : cfg.HOST;
+	const base = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
+	return [`Gateway:   ${base}/api`, `Docs:      ${base}/docs  (OpenAPI: ${base}/openapi.json)`, `Dashboard: ${base}/`, `Health:    ${base}/health/ready`];
+}
+
+async function main() {
+	const repl = process.argv.includes("--repl");
+	let cfg: Config;
+	try {
+		cfg = loadConfig();
+	} catch (err) {
+		if (err instanceof ConfigError) fail(err.message);
+		throw err;
+	}
+	// A REPL joining a cluster is an operator's node: it runs no services unless asked to.
+	const spec = repl && cfg.TRANSPORTER && !process.env.SERVICES ? "" : cfg.SERVICES;
+	let files;
+	try {
+		files = spec ? selectServices(spec) : [];
+	} catch (err) {
+		if (err instanceof UnknownServiceError) fail(err.message);
+		throw err;
+	}
+
+	// Loaded after validation so that a bad environment fails with one line, not a stack.
+	const { brokerOptions } = await import("../moleculer.config");
+	const options = brokerOptions(cfg);
+	if (repl) {
+		const { replCommands } = await import("../lib/repl-commands");
+		options.replOptions = { customCommands: replCommands() } as unknown as typeof options.replOptions;
+	}
+	const broker = new ServiceBroker(options);
+	for (const f of files) broker.loadService(f.file);
+
+	await broker.start();
+	const mode = cfg.TRANSPORTER ? `cluster node over ${new URL(cfg.TRANSPORTER).host}` : "embedded (one process)";
+	broker.logger.info(`Valence ${mode}: ${files.map(f => f.name).join(", ") || "no services"}`);
+	for (const line of gatewayUrls(broker, cfg)) broker.logger.info(line);
+
+	if (repl) broker.repl();
+}
+
+main().catch(err => {
+	process.stderr.write(`valence: failed to start: ${err?.stack ?? err}\n`);
+	process.exit(1);
+});

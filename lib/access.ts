@@ -1,0 +1,64 @@
+/**
+ * Who may call an action. One rule set, used by the gateway (to answer early) and by the
+ * service-side middleware (so that calls between services are checked too).
+ */
+import { Errors } from "moleculer";
+
+export type AuthMode = "required" | "optional" | "public";
+export type Role = "owner" | "admin" | "member";
+export interface RateLimitRule {
+	/** requests allowed per window */
+	max: number;
+	/** window length in seconds */
+	windowSec: number;
+}
+
+/** The small identity carried in ctx.meta.user: never a profile blob. */
+export interface AuthUser {
+	id: string;
+	tenantId: string | null;
+	roles: string[];
+}
+
+const RANK: Record<string, number> = { member: 1, admin: 2, owner: 3 };
+
+/** True when one of the user's roles ranks at least as high as one of the required roles. */
+export function hasRole(userRoles: readonly string[], required: readonly string[]): boolean {
+	if (required.length === 0) return true;
+	const best = Math.max(0, ...userRoles.map(r => RANK[r] ?? 0));
+	return required.some(r => best >= (RANK[r] ?? Number.POSITIVE_INFINITY));
+}
+
+export interface AccessRule {
+	auth?: AuthMode;
+	roles?: string[];
+	visibility?: string;
+}
+
+/** Published actions are authenticated unless they say otherwise; internal ones trust the caller. */
+export function authModeOf(action: AccessRule): AuthMode {
+	if (action.auth) return action.auth;
+	return action.visibility == null || action.visibility === "published" ? "required" : "public";
+}
+
+export class UnauthorizedError extends Errors.MoleculerClientError {
+	constructor(message = "Authentication is required.", code = "UNAUTHORIZED") {
+		super(message, 401, code);
+	}
+}
+
+export class ForbiddenError extends Errors.MoleculerClientError {
+	constructor(message = "You are not allowed to do this.") {
+		super(message, 403, "FORBIDDEN");
+	}
+}
+
+/** Throws 401/403 when the user may not call the action. */
+export function assertAccess(action: AccessRule, user: AuthUser | null | undefined): void {
+	const mode = authModeOf(action);
+	if (mode === "public" || mode === "optional") {
+		if (!action.roles?.length) return;
+	}
+	if (!user) throw new UnauthorizedError();
+	if (action.roles?.length && !hasRole(user.roles ?? [], action.roles)) throw new ForbiddenError();
+}

@@ -1,0 +1,161 @@
+/**
+ * Every setting comes from the environment and is validated once, at start.
+ * A bad value stops the process with one line naming the variable and what it expected.
+ */
+import Validator from "fastest-validator";
+import path from "node:path";
+
+const v = new Validator({ useNewCustomCheckerFunction: true });
+
+const port = { type: "number", convert: true, integer: true, min: 0, max: 65535 } as const;
+const positiveInt = { type: "number", convert: true, integer: true, positive: true } as const;
+const url = (protocols: string[]) => ({
+	type: "string",
+	optional: true,
+	empty: false,
+	custom: (value: string | undefined, errors: { type: string; actual: unknown; expected?: string }[]) => {
+		if (value === undefined) return value;
+		try {
+			const protocol = new URL(value).protocol.replace(/:$/, "");
+			if (!protocols.includes(protocol))
+				errors.push({ type: "urlProtocol", actual: value, expected: protocols.join(" or ") });
+		} catch {
+			errors.push({ type: "urlProtocol", actual: value, expected: protocols.join(" or ") });
+		}
+		return value;
+	},
+	messages: { urlProtocol: "The '{field}' field must be a URL starting with {expected}://" },
+});
+const list = { type: "string", optional: true, default: "" } as const;
+
+const schema = {
+	$$strict: false,
+	NODE_ENV: { type: "enum", values: ["development", "production", "test"], default: "development" },
+	PORT: { ...port, default: 3000 },
+	HOST: { type: "string", default: "127.0.0.1" },
+	NODE_ID: { type: "string", optional: true, pattern: /^[\w.-]+$/ },
+	NAMESPACE: { type: "string", default: "valence", pattern: /^[\w-]*$/ },
+	SERVICES: { type: "string", default: "*" },
+	TRANSPORTER: url(["nats"]),
+	CACHER: { type: "string", optional: true, pattern: /^(memory|redis:\/\/.+)$/ },
+	REDIS_URL: url(["redis", "rediss"]),
+	MONGO_URI: url(["mongodb", "mongodb+srv"]),
+	DATA_DIR: { type: "string", default: "./data" },
+	DB_DRIVER: { type: "enum", values: ["nedb", "memory", "mongo"], optional: true },
+	LOG_LEVEL: { type: "enum", values: ["fatal", "error", "warn", "info", "debug", "trace"], default: "info" },
+	LOG_FORMAT: { type: "enum", values: ["pretty", "json"], default: "pretty" },
+	CORS_ORIGINS: list,
+	TRUSTED_PROXIES: list,
+	BODY_LIMIT: { type: "string", default: "1mb", pattern: /^\d+(b|kb|mb)$/i },
+	REQUEST_TIMEOUT_MS: { ...positiveInt, default: 2000 },
+	RETRIES: { type: "number", convert: true, integer: true, min: 0, max: 10, default: 3 },
+	HEARTBEAT_INTERVAL_S: { ...positiveInt, default: 1 },
+	HEARTBEAT_TIMEOUT_S: { ...positiveInt, default: 3 },
+	RATE_LIMIT_WINDOW_S: { ...positiveInt, default: 60 },
+	RATE_LIMIT_MAX: { ...positiveInt, default: 600 },
+	CACHE_TTL_S: { ...positiveInt, default: 300 },
+	CACHE_TIMEOUT_MS: { ...positiveInt, default: 250 },
+	JWT_ISSUER: { type: "string", default: "valence" },
+	JWT_AUDIENCE: { type: "string", default: "valence-api" },
+	JWT_KEYS_DIR: { type: "string", optional: true },
+	JWT_ACCESS_TTL_S: { ...positiveInt, default: 900 },
+	JWT_REFRESH_TTL_S: { ...positiveInt, default: 7 * 24 * 3600 },
+	METRICS: { type: "boolean", convert: true, default: true },
+	METRICS_PORT: { ...port, optional: true },
+	TRACING_EXPORTER: { type: "enum", values: ["none", "console", "event"], default: "none" },
+	SHUTDOWN_TIMEOUT_MS: { ...positiveInt, default: 10000 },
+};
+
+export interface Config {
+	NODE_ENV: "development" | "production" | "test";
+	PORT: number;
+	HOST: string;
+	NODE_ID?: string;
+	NAMESPACE: string;
+	SERVICES: string;
+	TRANSPORTER?: string;
+	CACHER?: string;
+	REDIS_URL?: string;
+	MONGO_URI?: string;
+	DATA_DIR: string;
+	DB_DRIVER?: "nedb" | "memory" | "mongo";
+	LOG_LEVEL: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
+	LOG_FORMAT: "pretty" | "json";
+	CORS_ORIGINS: string;
+	TRUSTED_PROXIES: string;
+	BODY_LIMIT: string;
+	REQUEST_TIMEOUT_MS: number;
+	RETRIES: number;
+	HEARTBEAT_INTERVAL_S: number;
+	HEARTBEAT_TIMEOUT_S: number;
+	RATE_LIMIT_WINDOW_S: number;
+	RATE_LIMIT_MAX: number;
+	CACHE_TTL_S: number;
+	CACHE_TIMEOUT_MS: number;
+	JWT_ISSUER: string;
+	JWT_AUDIENCE: string;
+	JWT_KEYS_DIR?: string;
+	JWT_ACCESS_TTL_S: number;
+	JWT_REFRESH_TTL_S: number;
+	METRICS: boolean;
+	METRICS_PORT?: number;
+	TRACING_EXPORTER: "none" | "console" | "event";
+	SHUTDOWN_TIMEOUT_MS: number;
+}
+
+export class ConfigError extends Error {
+	override name = "ConfigError";
+}
+
+const check = v.compile(schema);
+
+/** Parse and validate an environment; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+	// Empty strings mean "unset", as in most .env tooling.
+	const input: Record<string, unknown> = {};
+	for (const key of Object.keys(schema)) {
+		if (key.startsWith("$$")) continue;
+		const value = env[key];
+		if (value !== undefined && value !== "") input[key] = value.trim();
+	}
+	const result = check(input);
+	if (result !== true) {
+		const [first] = result as { field: string; message: string; actual?: unknown }[];
+		const message = first.message.replace(new RegExp(`^The '${first.field}' field `), "");
+		throw new ConfigError(`${first.field}: ${message} (got '${String(first.actual ?? input[first.field])}')`);
+	}
+	const config = input as unknown as Config;
+	if (config.DB_DRIVER === "mongo" && !config.MONGO_URI)
+		throw new ConfigError("DB_DRIVER: 'mongo' needs MONGO_URI to be set");
+	if (config.CACHER?.startsWith("redis") && !config.REDIS_URL) config.REDIS_URL = config.CACHER;
+	return config;
+}
+
+/** Comma-separated list helper for CORS_ORIGINS, TRUSTED_PROXIES and SERVICES. */
+export function splitList(value: string): string[] {
+	return value
+		.split(",")
+		.map(s => s.trim())
+		.filter(Boolean);
+}
+
+/** The database driver actually used: explicit, else Mongo when configured, memory in tests, else NeDB files. */
+export function dbDriver(config: Config): "nedb" | "memory" | "mongo" {
+	if (config.DB_DRIVER) return config.DB_DRIVER;
+	if (config.MONGO_URI) return "mongo";
+	return config.NODE_ENV === "test" ? "memory" : "nedb";
+}
+
+export function dataPath(config: Config, ...parts: string[]): string {
+	return path.resolve(config.DATA_DIR, ...parts);
+}
+
+let cached: Config | undefined;
+/** The process-wide configuration (validated on first use). */
+export function config(): Config {
+	return (cached ??= loadConfig());
+}
+/** Tests use this to apply a changed environment. */
+export function resetConfig(): void {
+	cached = undefined;
+}

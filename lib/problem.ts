@@ -1,0 +1,79 @@
+/**
+ * Every HTTP error as RFC 9457 problem details with a stable `code`. Only what the caller may see
+ * leaves: no stack, node ID or action name. Errors raised for the caller's fault keep their message;
+ * anything else becomes a generic 500 (logged in full on the server).
+ */
+import { STATUS_CODES } from "node:http";
+
+export interface Problem {
+	type: string;
+	title: string;
+	status: number;
+	detail: string;
+	code: string;
+	instance?: string;
+	requestId?: string;
+	errors?: { field: string; message: string }[];
+}
+
+interface AnyError {
+	name?: string;
+	message?: string;
+	code?: unknown;
+	type?: unknown;
+	status?: unknown;
+	data?: unknown;
+}
+
+/** Errors whose status or text we replace, because Moleculer's would mislead or leak internals. */
+const SYSTEM: Record<string, { status: number; code: string; detail: string }> = {
+	ServiceNotFoundError: { status: 503, code: "SERVICE_UNAVAILABLE", detail: "The service is not available right now. Try again shortly." },
+	ServiceNotAvailableError: { status: 503, code: "SERVICE_UNAVAILABLE", detail: "The service is not available right now. Try again shortly." },
+	ServiceUnavailableError: { status: 503, code: "SERVICE_UNAVAILABLE", detail: "The service is not available right now. Try again shortly." },
+	RequestRejectedError: { status: 503, code: "SERVICE_UNAVAILABLE", detail: "The service is not available right now. Try again shortly." },
+	BrokerDisconnectedError: { status: 503, code: "SERVICE_UNAVAILABLE", detail: "The service is not available right now. Try again shortly." },
+	QueueIsFullError: { status: 503, code: "OVERLOADED", detail: "The service is overloaded. Try again shortly." },
+	RequestTimeoutError: { status: 504, code: "TIMEOUT", detail: "The service did not answer in time." },
+	RateLimitExceeded: { status: 429, code: "RATE_LIMITED", detail: "Too many requests. Try again later." },
+	PayloadTooLarge: { status: 413, code: "PAYLOAD_TOO_LARGE", detail: "The request body is too large." },
+	NotFoundError: { status: 404, code: "NOT_FOUND", detail: "There is nothing at this address." },
+	MaxCallLevelError: { status: 500, code: "INTERNAL_ERROR", detail: "An unexpected error occurred." },
+};
+
+/** body-parser's own errors (raised before any action runs). */
+const BODY: Record<string, { status: number; code: string; detail: string }> = {
+	"entity.parse.failed": { status: 400, code: "MALFORMED_JSON", detail: "The request body is not valid JSON." },
+	"entity.too.large": { status: 413, code: "PAYLOAD_TOO_LARGE", detail: "The request body is too large." },
+	"encoding.unsupported": { status: 415, code: "UNSUPPORTED_ENCODING", detail: "The request body encoding is not supported." },
+	"charset.unsupported": { status: 415, code: "UNSUPPORTED_ENCODING", detail: "The request body charset is not supported." },
+	"request.aborted": { status: 400, code: "REQUEST_ABORTED", detail: "The request was aborted." },
+};
+
+const problemType = (code: string) => `urn:problem:valence:${code.toLowerCase().replace(/_/g, "-")}`;
+
+export function problem(status: number, code: string, detail: string, extra: Partial<Problem> = {}): Problem {
+	return { type: problemType(code), title: STATUS_CODES[status] ?? "Error", status, detail, code, ...extra };
+}
+
+/** Turns any thrown value into the problem the client sees. */
+export function toProblem(err: unknown): Problem {
+	const e = (err ?? {}) as AnyError;
+	const body = typeof e.type === "string" ? BODY[e.type] : undefined;
+	if (body) return problem(body.status, body.code, body.detail);
+
+	const system = e.name ? SYSTEM[e.name] : undefined;
+	if (system) return problem(system.status, system.code, system.detail);
+
+	const status = typeof e.code === "number" ? e.code : typeof e.status === "number" ? e.status : 500;
+	if (status === 422 || e.name === "ValidationError") {
+		const items = Array.isArray(e.data) ? (e.data as { field?: string; message?: string }[]) : [];
+		return problem(422, "VALIDATION_ERROR", e.message && e.name !== "ValidationError" ? e.message : "The request is not valid.", {
+			errors: items.map(i => ({ field: String(i.field ?? ""), message: String(i.message ?? "is not valid") })),
+		});
+	}
+	if (status >= 400 && status < 500) {
+		const code = typeof e.type === "string" && /^[A-Z][A-Z0-9_]*$/.test(e.type) ? e.type : (STATUS_CODES[status] ?? "ERROR").toUpperCase().replace(/\W+/g, "_");
+		return problem(status, code, e.message || STATUS_CODES[status] || "Error");
+	}
+	return problem(500, "INTERNAL_ERROR", "An unexpected error occurred.");
+}

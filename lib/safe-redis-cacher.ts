@@ -1,0 +1,78 @@
+/**
+ * Moleculer's Redis cacher rejects the whole call when Redis errors, and waits as long as Redis does.
+ * A cache must never be why a request fails or hangs: every command here has a short timeout
+ * (ioredis `commandTimeout`), failures count as a miss, and after a failure the cacher steps aside
+ * (`connected = false`, which the Cacher middleware honours) until the next successful PING.
+ */
+import { Cachers } from "moleculer";
+
+export interface SafeRedisCacherOptions {
+	url: string;
+	prefix: string;
+	ttl: number;
+	timeoutMs: number;
+}
+
+export class SafeRedisCacher extends Cachers.Redis {
+	constructor(opts: SafeRedisCacherOptions) {
+		super({
+			prefix: opts.prefix,
+			ttl: opts.ttl,
+			// pingInterval is what brings the cacher back once Redis answers again.
+			pingInterval: 1000,
+			redis: {
+				...redisConnectionOptions(opts.url),
+				commandTimeout: opts.timeoutMs,
+				connectTimeout: opts.timeoutMs * 4,
+				enableOfflineQueue: false,
+				maxRetriesPerRequest: 0,
+				retryStrategy: (times: number) => Math.min(times * 200, 2000),
+			},
+		} as ConstructorParameters<typeof Cachers.Redis>[0]);
+	}
+
+	private stepAside(op: string, err: unknown) {
+		if ((this as { connected?: boolean }).connected !== false)
+			this.logger.warn(`Redis cacher ${op} failed; serving without cache until Redis answers.`, String(err));
+		(this as { connected?: boolean }).connected = false;
+	}
+
+	override get(key: string) {
+		return super.get(key).catch(err => {
+			this.stepAside("get", err);
+			return this.opts.missingResponse;
+		});
+	}
+
+	override getWithTTL(key: string) {
+		return super.getWithTTL(key).catch(err => {
+			this.stepAside("get", err);
+			return { data: this.opts.missingResponse, ttl: null };
+		});
+	}
+
+	override set(key: string, data: unknown, ttl?: number) {
+		return super.set(key, data, ttl).catch(err => this.stepAside("set", err));
+	}
+
+	override del(deleteTargets: string | string[]) {
+		return super.del(deleteTargets).catch(err => this.stepAside("del", err));
+	}
+
+	override clean(match?: string | string[]) {
+		return super.clean(match).catch(err => this.stepAside("clean", err));
+	}
+}
+
+/** ioredis options from a redis:// URL (host, port, db, username, password, TLS). */
+export function redisConnectionOptions(url: string) {
+	const u = new URL(url);
+	return {
+		host: u.hostname,
+		port: Number(u.port || 6379),
+		db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
+		username: u.username ? decodeURIComponent(u.username) : undefined,
+		password: u.password ? decodeURIComponent(u.password) : undefined,
+		tls: u.protocol === "rediss:" ? {} : undefined,
+	};
+}

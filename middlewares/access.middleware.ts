@@ -1,0 +1,19 @@
+/**
+ * Enforces each action's `auth` and `roles` on the node that runs it, so a call that did not come
+ * through the gateway (another service, the REPL, a channel handler) is held to the same rule.
+ * Registered outside the Cacher middleware: a cached answer is never served to a caller who may not see it.
+ */
+import type { Context, Middleware } from "moleculer";
+import { assertAccess, type AuthUser } from "../lib/access";
+
+export const AccessMiddleware: Middleware = {
+	name: "Access",
+	localAction(handler, action) {
+		// Moleculer's own internal services ($node) are for operators on the cluster, never published.
+		if (action.service?.name?.startsWith("$")) return handler;
+		return (ctx: Context<unknown, { user?: AuthUser | null }>) => {
+			assertAccess(action, ctx.meta.user);
+			return (handler as (c: Context) => Promise<unknown>)(ctx);
+		};
+	},
+};

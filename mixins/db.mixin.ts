@@ -1,0 +1,206 @@
+/**
+ * Each service owns its data through moleculer-db. The adapter is chosen by configuration:
+ * - NeDB files under DATA_DIR (the embedded default: one process, nothing to install),
+ * - NeDB in memory (tests),
+ * - MongoDB through Mongoose when MONGO_URI is set, one database per service.
+ *
+ * Entities get a time-ordered string `id` (never `_id`), ISO `createdAt`/`updatedAt`, declared indexes
+ * (unique ones hold under concurrent writes: the store enforces them) and a 409 on a duplicate.
+ * moleculer-db's generic CRUD actions are kept off the gateway: each service publishes its own,
+ * validated actions and calls these methods.
+ */
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import { Errors, type Context } from "moleculer";
+import MoleculerDb from "moleculer-db";
+import MongooseDbAdapter from "moleculer-db-adapter-mongoose";
+import mongoose from "mongoose";
+import { config, dataPath, dbDriver } from "../lib/config";
+import { registerReadinessProbe } from "../lib/health";
+import type { MixinSchema } from "../lib/schema";
+
+// moleculer-db's typings describe a class; at run time it is a service mixin with these methods.
+const DbService = MoleculerDb as unknown as MixinSchema & { methods: Record<string, unknown>; MemoryAdapter: new (opts?: object) => unknown };
+
+export interface IndexSpec {
+	fields: string[];
+	unique?: boolean;
+}
+
+export interface DbMixinOptions {
+	/** Collection name; also the database name suffix under Mongo. */
+	collection: string;
+	indexes?: IndexSpec[];
+}
+
+/** 20 characters, sortable by creation time, URL-safe, and never mistaken for a Mongo ObjectId. */
+export function newId(): string {
+	return Date.now().toString(36).padStart(9, "0") + randomBytes(8).toString("base64url").slice(0, 11);
+}
+
+const now = () => new Date().toISOString();
+
+/** NeDB 3 has single-field indexes only; a compound unique key is kept in a derived field. */
+export const compoundKeyField = (fields: string[]) => `_key_${fields.join("_")}`;
+const compoundKey = (entity: Record<string, unknown>, fields: string[]) =>
+	fields.some(f => entity[f] == null) ? undefined : JSON.stringify(fields.map(f => entity[f]));
+
+export function isDuplicateKeyError(err: unknown): boolean {
+	const e = err as { errorType?: string; code?: number };
+	return e?.errorType === "uniqueViolated" || e?.code === 11000;
+}
+
+export function conflict(message = "A record with the same unique value already exists."): Errors.MoleculerClientError {
+	return new Errors.MoleculerClientError(message, 409, "CONFLICT");
+}
+
+/** Mongoose with a connection (and database) of the service's own; the stock adapter shares one. */
+class ServiceMongooseAdapter extends MongooseDbAdapter<mongoose.Document> {
+	private ownConn?: mongoose.Connection;
+	constructor(
+		uri: string,
+		private readonly dbName: string,
+	) {
+		super(uri, { dbName });
+	}
+	override async connect(): Promise<void> {
+		const self = this as unknown as { schema: mongoose.Schema; modelName: string; model: unknown; conn: unknown; db: unknown; uri: string };
+		this.ownConn = await mongoose.createConnection(self.uri, { dbName: this.dbName, serverSelectionTimeoutMS: 5000 }).asPromise();
+		self.conn = this.ownConn;
+		self.model = this.ownConn.model(self.modelName, self.schema);
+		self.db = this.ownConn.db;
+		await (self.model as mongoose.Model<unknown>).createIndexes();
+	}
+	override async disconnect(): Promise<void> {
+		await this.ownConn?.close();
+	}
+	async ping(): Promise<void> {
+		await this.ownConn?.db?.admin().ping();
+	}
+}
+
+function mongoSchema(opts: DbMixinOptions): mongoose.Schema {
+	const schema = new mongoose.Schema({ _id: { type: String } }, { strict: false, versionKey: false, collection: opts.collection });
+	for (const index of opts.indexes ?? [])
+		schema.index(Object.fromEntries(index.fields.map(f => [f, 1])), { unique: !!index.unique });
+	return schema;
+}
+
+type Method = (this: unknown, ctx: Context, params: Record<string, unknown>) => Promise<unknown>;
+const base = DbService.methods as unknown as Record<string, Method>;
+
+/** moleculer-db's entity methods, with store errors turned into API errors (duplicate key: 409). */
+export const storeMethods: Record<string, Method> = Object.fromEntries(
+	["_find", "_count", "_list", "_get", "_create", "_insert", "_update", "_remove"].map(name => [
+		name,
+		function (this: unknown, ctx: Context, params: Record<string, unknown>) {
+			return base[name].call(this, ctx, params).catch(mapDbError);
+		},
+	]),
+);
+
+export function DbMixin(opts: DbMixinOptions): MixinSchema<DbThis> {
+	const cfg = config();
+	const driver = dbDriver(cfg);
+	const compounds = (opts.indexes ?? []).filter(i => i.fields.length > 1);
+
+	let adapter: unknown;
+	let mongo: Record<string, unknown> = {};
+	if (driver === "mongo") {
+		adapter = new ServiceMongooseAdapter(cfg.MONGO_URI!, `${cfg.NAMESPACE}_${opts.collection}`);
+		mongo = { schema: mongoSchema(opts), modelName: opts.collection };
+	} else if (driver === "nedb") {
+		fs.mkdirSync(dataPath(cfg, "db"), { recursive: true });
+		adapter = new DbService.MemoryAdapter({ filename: dataPath(cfg, "db", `${opts.collection}.db`), autoload: true });
+	} else {
+		adapter = new DbService.MemoryAdapter();
+	}
+
+	// Generic CRUD stays internal: callable by other services (visibility "public"), never routed.
+	const hidden = { visibility: "public", rest: null } as const;
+
+	return {
+		mixins: [DbService as MixinSchema],
+		adapter,
+		...mongo,
+		settings: { idField: "id", pageSize: 20, maxPageSize: 100, maxLimit: 100 },
+		actions: {
+			find: hidden,
+			count: hidden,
+			list: hidden,
+			create: hidden,
+			insert: hidden,
+			get: hidden,
+			update: hidden,
+			remove: hidden,
+		},
+		methods: {
+			async beforeEntityChange(type: string, entity: Record<string, unknown>, ctx: Context) {
+				if (type === "create") {
+					entity = { ...entity, id: entity.id ?? newId(), createdAt: now(), updatedAt: now() };
+					if (driver !== "mongo") for (const c of compounds) entity[compoundKeyField(c.fields)] = compoundKey(entity, c.fields);
+				} else if (type === "update") {
+					entity = { ...entity, updatedAt: now() };
+					delete entity.createdAt;
+					if (driver !== "mongo" && compounds.length) {
+						const current = (await this.adapter.findById(entity.id)) as Record<string, unknown> | null;
+						if (current) {
+							const merged = { ...current, ...entity };
+							for (const c of compounds) entity[compoundKeyField(c.fields)] = compoundKey(merged, c.fields);
+						}
+					}
+				}
+				return (base.beforeEntityChange as unknown as (t: string, e: unknown, c: Context) => Promise<unknown>).call(this, type, entity, ctx);
+			},
+			...storeMethods,
+		},
+		async started() {
+			if (driver !== "mongo") {
+				const db = this.adapter.db as NedbLike;
+				for (const index of opts.indexes ?? []) {
+					const fieldName = index.fields.length > 1 ? compoundKeyField(index.fields) : index.fields[0];
+					await db.ensureIndexAsync({ fieldName, unique: !!index.unique, sparse: index.fields.length > 1 });
+				}
+				// NeDB appends every write; compact the file now and then so it does not grow forever.
+				if (driver === "nedb") db.setAutocompactionInterval(10 * 60 * 1000);
+			}
+			const adapter = this.adapter as unknown as { ping?: () => Promise<void> };
+			registerReadinessProbe(`db:${opts.collection}`, async () => {
+				if (adapter.ping) await adapter.ping();
+			});
+		},
+		async stopped() {
+			if (driver === "nedb") (this.adapter.db as NedbLike).stopAutocompaction();
+		},
+	};
+}
+
+function mapDbError(err: unknown): never {
+	if (isDuplicateKeyError(err)) throw conflict();
+	throw err;
+}
+
+interface NedbLike {
+	ensureIndexAsync(o: { fieldName: string; unique: boolean; sparse: boolean }): Promise<void>;
+	setAutocompactionInterval(ms: number): void;
+	stopAutocompaction(): void;
+}
+
+/** `this` inside db-backed services. */
+export interface DbThis {
+	adapter: {
+		db: unknown;
+		findById(id: unknown): Promise<unknown>;
+		find(filters: unknown): Promise<unknown[]>;
+		findOne(query: unknown): Promise<unknown>;
+		count(filters?: unknown): Promise<number>;
+		insert(entity: unknown): Promise<unknown>;
+		updateById(id: unknown, update: unknown): Promise<unknown>;
+		updateMany(query: unknown, update: unknown): Promise<number>;
+		removeById(id: unknown): Promise<unknown>;
+		removeMany(query: unknown): Promise<number>;
+		clear(): Promise<number>;
+	};
+	settings: Record<string, unknown>;
+	[key: string]: unknown;
+}

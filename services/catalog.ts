@@ -1,0 +1,53 @@
+/**
+ * The services this codebase has: `services/<domain>/<name>.service.ts`, one service per file, the
+ * file named after the service. SERVICES picks which a node runs: `*` for all, or a comma list of
+ * service names and domain folders (`gateway,identity`, `greeter`). Names that match nothing stop
+ * the start with a clear message.
+ */
+import fs from "node:fs";
+import path from "node:path";
+
+export interface ServiceFile {
+	name: string;
+	domain: string;
+	file: string;
+}
+
+const ext = path.extname(__filename); // .ts from source (tsx, jest), .js when built
+
+let cache: ServiceFile[] | undefined;
+export function serviceFiles(): ServiceFile[] {
+	if (cache) return cache;
+	const out: ServiceFile[] = [];
+	for (const domain of fs.readdirSync(__dirname, { withFileTypes: true })) {
+		if (!domain.isDirectory()) continue;
+		for (const f of fs.readdirSync(path.join(__dirname, domain.name))) {
+			if (f.endsWith(`.service${ext}`) && !f.endsWith(".d.ts"))
+				out.push({ name: f.slice(0, -`.service${ext}`.length), domain: domain.name, file: path.join(__dirname, domain.name, f) });
+		}
+	}
+	return (cache = out.sort((a, b) => a.file.localeCompare(b.file)));
+}
+
+export function knownServiceNames(): string[] {
+	return serviceFiles()
+		.map(s => s.name)
+		.filter(n => n !== "api");
+}
+
+export class UnknownServiceError extends Error {}
+
+export function selectServices(spec: string): ServiceFile[] {
+	const all = serviceFiles();
+	const wanted = spec
+		.split(",")
+		.map(s => s.trim())
+		.filter(Boolean);
+	if (wanted.includes("*") || wanted.includes("all")) return all;
+	const unknown = wanted.filter(w => !all.some(s => s.name === w || s.domain === w));
+	if (unknown.length)
+		throw new UnknownServiceError(
+			`SERVICES: unknown service or domain '${unknown.join("', '")}' (have: ${[...new Set(all.flatMap(s => [s.domain, s.name]))].join(", ")})`,
+		);
+	return all.filter(s => wanted.includes(s.name) || wanted.includes(s.domain));
+}

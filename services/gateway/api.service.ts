@@ -1,0 +1,380 @@
+/**
+ * The API gateway (moleculer-web): routes built from each action's `rest`, JWT authentication
+ * without a call per request, access rules and rate limits checked before the call, problem+json
+ * errors, request ids, security headers, health, metrics, OpenAPI docs and the dashboard.
+ */
+import { randomUUID, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import path from "node:path";
+import helmet from "helmet";
+import type { Context } from "moleculer";
+import ApiGateway from "moleculer-web";
+import proxyAddr from "proxy-addr";
+import serveStatic from "serve-static";
+import { assertAccess, UnauthorizedError, type AuthMode, type AuthUser, type RateLimitRule } from "../../lib/access";
+import { config, splitList } from "../../lib/config";
+import { runReadinessProbes, withDeadline } from "../../lib/health";
+import { TokenVerifier } from "../../lib/jwt";
+import { prometheusReporter } from "../../lib/metrics";
+import { buildOpenApi, type RouteInfo } from "../../lib/openapi";
+import { publicDir } from "../../lib/paths";
+import { problem, toProblem, type Problem } from "../../lib/problem";
+import { RateLimiter, type RateDecision } from "../../lib/rate-limit";
+import type { Schema } from "../../lib/schema";
+import { knownServiceNames } from "../catalog";
+
+const cfg = config();
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+const isLoopback = (() => {
+	const trust = proxyAddr.compile("loopback");
+	return (addr: string) => trust(addr, 0);
+})();
+const safeEqual = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
+type Req = IncomingMessage & {
+	$action?: { name: string; auth?: AuthMode; roles?: string[]; visibility?: string; rateLimit?: RateLimitRule };
+	$ctx?: Context;
+	$requestID?: string;
+	$user?: AuthUser | null;
+	$authError?: Error;
+	parsedUrl?: string;
+	originalUrl?: string;
+};
+type Res = ServerResponse & { $rate?: RateDecision };
+
+interface GatewayVars {
+	server: Server;
+	aliases: { method: string; fullPath: string; action?: string }[];
+	verifier: TokenVerifier;
+	limiter: RateLimiter;
+	trust: ReturnType<typeof proxyAddr.compile>;
+	openApiCache?: unknown;
+	clientKey(req: Req): string;
+	sendProblem(req: Req, res: Res, p: Problem): void;
+	applyRateLimit(req: Req, res: Res, name: string, rule: RateLimitRule, key: string): Promise<void>;
+	serviceIsDown(pathname: string): boolean;
+	regenerateAllAutoAliases(): void;
+}
+
+const defaultRule: RateLimitRule = { max: cfg.RATE_LIMIT_MAX, windowSec: cfg.RATE_LIMIT_WINDOW_S };
+const corsOrigins = splitList(cfg.CORS_ORIGINS);
+const swaggerDir = path.dirname(require.resolve("swagger-ui-dist/package.json"));
+const docsDir = path.join(publicDir, "docs");
+
+type GatewayThis = import("moleculer").Service & GatewayVars;
+
+const ApiService: Schema<GatewayVars> = {
+	name: "api",
+	mixins: [ApiGateway],
+
+	settings: {
+		port: cfg.PORT,
+		ip: cfg.HOST,
+		// Our own access log (with request id, status and duration) replaces moleculer-web's lines.
+		log4XXResponses: false,
+		logRequest: null,
+		logResponse: null,
+		logRouteRegistration: "debug",
+		optimizeOrder: true,
+		use: [
+			helmet({
+				contentSecurityPolicy: {
+					// No upgrade-insecure-requests: the embedded default serves plain http on localhost.
+					directives: {
+						defaultSrc: ["'self'"],
+						imgSrc: ["'self'", "data:"],
+						styleSrc: ["'self'", "'unsafe-inline'"],
+						scriptSrc: ["'self'"],
+						upgradeInsecureRequests: null,
+					},
+				},
+				crossOriginEmbedderPolicy: false,
+			}),
+		],
+		cors: corsOrigins.length
+			? {
+					origin: corsOrigins.includes("*") ? "*" : corsOrigins,
+					methods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+					allowedHeaders: ["Authorization", "Content-Type", "X-Request-ID", "Idempotency-Key"],
+					exposedHeaders: ["X-Request-ID", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After", "WWW-Authenticate"],
+					credentials: !corsOrigins.includes("*"),
+					maxAge: 600,
+				}
+			: undefined,
+
+		rootCallOptions(this: GatewayThis, options: { requestID?: string }, req: Req, res: Res) {
+			const given = req.headers["x-request-id"];
+			const requestID = typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+			options.requestID = requestID;
+			req.$requestID = requestID;
+			res.setHeader("X-Request-ID", requestID);
+			const started = process.hrtime.bigint();
+			res.once("finish", () => {
+				this.logger.info("http", {
+					requestID,
+					method: req.method,
+					path: (req.originalUrl ?? req.url ?? "").split("?")[0],
+					status: res.statusCode,
+					ms: Number((process.hrtime.bigint() - started) / 100000n) / 10,
+				});
+			});
+		},
+
+		routes: [
+			{
+				name: "health",
+				path: "/health",
+				authentication: false,
+				authorization: false,
+				mappingPolicy: "restrict",
+				aliases: { "GET /": "api.health", "GET /ready": "api.ready", "GET /services": "api.services" },
+				bodyParsers: false,
+			},
+			{
+				name: "openapi",
+				path: "/openapi.json",
+				authentication: false,
+				authorization: false,
+				mappingPolicy: "restrict",
+				aliases: { "GET /": "api.openapi" },
+				bodyParsers: false,
+			},
+			{
+				name: "metrics",
+				path: "/metrics",
+				authentication: false,
+				authorization: false,
+				mappingPolicy: "restrict",
+				aliases: { "GET /": "api.metrics" },
+				bodyParsers: false,
+				onBeforeCall(this: GatewayThis, _ctx: Context, _route: unknown, req: Req) {
+					// Metrics name every node and action: loopback callers or the scrape token only.
+					if (req.$action?.name !== "api.metrics") return;
+					const token = process.env.METRICS_TOKEN;
+					const allowed = token
+						? safeEqual(req.headers.authorization ?? "", `Bearer ${token}`)
+						: isLoopback(this.clientKey(req));
+					if (!allowed) throw new UnauthorizedError("Metrics need the scrape token.");
+				},
+			},
+			{
+				name: "docs",
+				path: "/docs",
+				authentication: false,
+				authorization: false,
+				mappingPolicy: "restrict",
+				use: [serveStatic(docsDir, { index: ["index.html"] }), serveStatic(swaggerDir, { index: false })],
+				aliases: {},
+				bodyParsers: false,
+			},
+			{
+				name: "api",
+				path: "/api",
+				autoAliases: true,
+				mappingPolicy: "restrict",
+				authentication: true,
+				authorization: true,
+				bodyParsers: {
+					json: { strict: true, limit: cfg.BODY_LIMIT },
+					urlencoded: { extended: true, limit: cfg.BODY_LIMIT },
+				},
+				callOptions: {},
+				onBeforeCall(ctx: Context, _route: unknown, req: Req) {
+					// Never trust a user object sent by the client: only what authentication set.
+					(ctx.meta as { user?: AuthUser | null }).user = req.$user ?? null;
+				},
+			},
+		],
+
+		assets: { folder: publicDir, options: { index: ["index.html"] } },
+
+		onError(this: GatewayThis, req: Req, res: Res, err: Error) {
+			const p = toProblem(err);
+			if (p.status >= 500) this.logger.error("request failed", { requestID: req.$requestID, error: err?.name, message: err?.message, stack: err?.stack });
+			this.sendProblem(req, res, p);
+		},
+	},
+
+	actions: {
+		// moleculer-web publishes its alias list; ours is /openapi.json.
+		listAliases: false,
+		health: {
+			auth: "public",
+			visibility: "published",
+			summary: "Liveness: the gateway process answers.",
+			handler() {
+				return { status: "ok" };
+			},
+		},
+		ready: {
+			auth: "public",
+			visibility: "published",
+			summary: "Readiness: transporter, cache and databases of this node answer.",
+			async handler(this: GatewayThis, ctx: Context) {
+				const checks = [];
+				const transit = this.broker.transit;
+				if (transit) checks.push({ name: "transporter", ok: !!transit.connected, ...(transit.connected ? {} : { error: "not connected" }) });
+				const cacher = this.broker.cacher as unknown as { client?: { ping(): Promise<unknown> } } | null;
+				if (cacher?.client) checks.push(await withDeadline("cacher", () => cacher.client!.ping(), 500));
+				checks.push(...(await runReadinessProbes(1000)));
+				const ok = checks.every(c => c.ok);
+				if (!ok) (ctx.meta as Record<string, unknown>).$statusCode = 503;
+				return { status: ok ? "ready" : "unavailable", checks };
+			},
+		},
+		services: {
+			auth: "public",
+			visibility: "published",
+			summary: "Every service with its node count and availability.",
+			handler(this: GatewayThis) {
+				const list = this.broker.registry.getServiceList({ skipInternal: true, withActions: false }) as { name: string; nodeID: string; available: boolean }[];
+				const byName = new Map<string, { name: string; nodes: number; available: boolean }>();
+				for (const name of knownServiceNames()) byName.set(name, { name, nodes: 0, available: false });
+				for (const s of list) {
+					const item = byName.get(s.name) ?? { name: s.name, nodes: 0, available: false };
+					item.nodes += 1;
+					item.available ||= s.available !== false;
+					byName.set(s.name, item);
+				}
+				return { services: [...byName.values()].sort((a, b) => a.name.localeCompare(b.name)) };
+			},
+		},
+		metrics: {
+			auth: "public",
+			visibility: "published",
+			summary: "Prometheus metrics of this node (loopback or METRICS_TOKEN only).",
+			handler(this: GatewayThis, ctx: Context) {
+				const meta = ctx.meta as Record<string, unknown>;
+				meta.$responseType = "text/plain; version=0.0.4; charset=utf-8";
+				return prometheusReporter().render();
+			},
+		},
+		openapi: {
+			auth: "public",
+			visibility: "published",
+			summary: "This API's OpenAPI 3.1 document.",
+			handler(this: GatewayThis) {
+				if (!this.openApiCache) {
+					const defs = new Map(
+						(this.broker.registry.getActionList({} as never) as { name: string; action?: RouteInfo["action"] }[]).map(a => [a.name, a.action]),
+					);
+					const routes: RouteInfo[] = this.aliases
+						.filter(a => a.action && a.fullPath.startsWith("/api"))
+						.map(a => ({ method: a.method, path: a.fullPath, action: defs.get(a.action!) ?? { name: a.action! } }));
+					this.openApiCache = buildOpenApi(routes, { title: "Valence API", version: "0.1.0" });
+				}
+				return this.openApiCache;
+			},
+		},
+	},
+
+	methods: {
+		/** moleculer-web hook: who is calling. Invalid tokens fail here; a missing one is anonymous. */
+		async authenticate(this: GatewayThis, _ctx: Context, _route: unknown, req: Req, res: Res) {
+			const header = req.headers.authorization;
+			let user: AuthUser | null = null;
+			let error: Error | undefined;
+			if (header) {
+				const [scheme, token] = header.split(" ");
+				if (scheme?.toLowerCase() !== "bearer" || !token) error = new UnauthorizedError("Use 'Authorization: Bearer <token>'.", "INVALID_TOKEN");
+				else user = await this.verifier.verify(token).catch(e => ((error = e), null));
+			}
+			req.$user = user;
+			// Count the request before rejecting a bad token, so token guessing is limited too.
+			await this.applyRateLimit(req, res, "default", defaultRule, user ? `u:${user.id}` : `ip:${this.clientKey(req)}`);
+			if (error) throw error;
+			return user;
+		},
+
+		/** moleculer-web hook: may this caller call this action, and within which limits. */
+		async authorize(this: GatewayThis, _ctx: Context, _route: unknown, req: Req, res: Res) {
+			const action = req.$action;
+			if (!action) return;
+			assertAccess(action, req.$user);
+			if (action.rateLimit)
+				await this.applyRateLimit(req, res, action.name, action.rateLimit, req.$user ? `u:${req.$user.id}` : `ip:${this.clientKey(req)}`);
+		},
+
+		async applyRateLimit(this: GatewayThis, _req: Req, res: Res, name: string, rule: RateLimitRule, key: string) {
+			const decision = await this.limiter.consume(name, rule, key);
+			// Headers describe the tightest limit seen for this request.
+			if (!res.$rate || decision.remaining <= res.$rate.remaining) {
+				res.$rate = decision;
+				res.setHeader("RateLimit-Limit", String(decision.limit));
+				res.setHeader("RateLimit-Remaining", String(Math.max(0, decision.remaining)));
+				res.setHeader("RateLimit-Reset", String(decision.resetSec));
+				res.setHeader("RateLimit-Policy", `${rule.max};w=${rule.windowSec}`);
+			}
+			if (!decision.allowed) {
+				res.setHeader("Retry-After", String(decision.resetSec));
+				const e = new Error("Too many requests.") as Error & { name: string };
+				e.name = "RateLimitExceeded";
+				throw e;
+			}
+		},
+
+		/** The client's address; X-Forwarded-For is believed only from TRUSTED_PROXIES. */
+		clientKey(this: GatewayThis, req: Req): string {
+			return proxyAddr(req, this.trust);
+		},
+
+		sendProblem(this: GatewayThis, req: Req, res: Res, p: Problem) {
+			if (res.headersSent) {
+				res.end();
+				return;
+			}
+			const body: Problem = { ...p, instance: (req.originalUrl ?? req.url ?? "").split("?")[0], requestId: req.$requestID };
+			if (p.status === 401) res.setHeader("WWW-Authenticate", `Bearer realm="valence", error="invalid_token", error_description="${p.detail.replace(/"/g, "'")}"`);
+			if (p.status === 503 && !res.getHeader("Retry-After")) res.setHeader("Retry-After", "5");
+			res.setHeader("Content-Type", "application/problem+json; charset=utf-8");
+			res.setHeader("Cache-Control", "no-store");
+			res.writeHead(p.status);
+			res.end(JSON.stringify(body));
+		},
+
+		/**
+		 * moleculer-web drops a service's aliases when its last node leaves, so its routes would answer
+		 * 404. A path under a service the platform has, but no node runs right now, is a 503.
+		 */
+		serviceIsDown(this: GatewayThis, pathname: string): boolean {
+			const m = /^\/api\/([^/?]+)/.exec(pathname);
+			if (!m) return false;
+			const name = m[1];
+			return knownServiceNames().includes(name) && !this.broker.registry.hasService(name, undefined as unknown as string);
+		},
+
+		send404(this: GatewayThis, req: Req, res: Res) {
+			const pathname = (req.originalUrl ?? req.url ?? "").split("?")[0];
+			if (this.serviceIsDown(pathname)) this.sendProblem(req, res, problem(503, "SERVICE_UNAVAILABLE", "The service is not available right now. Try again shortly."));
+			else this.sendProblem(req, res, problem(404, "NOT_FOUND", "There is nothing at this address."));
+		},
+	},
+
+	events: {
+		"$services.changed"(this: GatewayThis) {
+			this.openApiCache = undefined;
+		},
+		// Routes for the services started with this node exist the moment the broker says it started,
+		// instead of after moleculer-web's debounce.
+		"$broker.started"(this: GatewayThis) {
+			this.regenerateAllAutoAliases();
+			(this.regenerateAllAutoAliases as unknown as { flush(): void }).flush();
+		},
+	},
+
+	created(this: GatewayThis) {
+		this.trust = proxyAddr.compile(splitList(cfg.TRUSTED_PROXIES));
+		this.limiter = new RateLimiter({ redisUrl: cfg.REDIS_URL, prefix: `${cfg.NAMESPACE}:rl`, timeoutMs: cfg.CACHE_TIMEOUT_MS });
+		this.verifier = new TokenVerifier({
+			fetchJwks: () => this.broker.call("auth.jwks", {}, { meta: {} }) as Promise<{ keys: [] }>,
+			issuer: cfg.JWT_ISSUER,
+			audience: cfg.JWT_AUDIENCE,
+		});
+	},
+
+	async stopped(this: GatewayThis) {
+		await this.limiter.close();
+	},
+};
+
+export default ApiService;
