@@ -4,6 +4,8 @@
  */
 import os from "node:os";
 import type { BrokerOptions, Errors } from "moleculer";
+import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
+import { channelAdapter } from "./lib/channels";
 import { config as loadConfig, type Config } from "./lib/config";
 import { loggerOptions } from "./lib/logging";
 import { prometheusReporter } from "./lib/metrics";
@@ -16,8 +18,9 @@ import { ConventionsMiddleware } from "./middlewares/conventions.middleware";
  * CircuitBreaker, so the breaker never sees a timed-out call (moleculer issue #1202): here Timeout
  * is inside it. Access sits outside the Cacher so cached answers are authorised too.
  */
-function middlewares() {
+function middlewares(cfg: Config) {
 	return [
+		ChannelsMiddleware({ adapter: channelAdapter(cfg), context: true } as unknown as Parameters<typeof ChannelsMiddleware>[0]),
 		ConventionsMiddleware,
 		"ActionHook",
 		"Validator",
@@ -84,7 +87,7 @@ export function brokerOptions(cfg: Config = loadConfig()): BrokerOptions {
 		transit: { disableReconnect: false, maxQueueSize: 50_000 },
 		validator: true,
 		internalMiddlewares: false,
-		middlewares: middlewares() as BrokerOptions["middlewares"],
+		middlewares: middlewares(cfg) as BrokerOptions["middlewares"],
 		metrics: cfg.METRICS
 			? {
 					enabled: true,
