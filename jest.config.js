@@ -1,7 +1,7 @@
 /** @type {import('jest').Config} */
 module.exports = {
 	testEnvironment: "node",
-	transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true, diagnostics: false }] },
+	transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
 	testMatch: ["<rootDir>/test/**/*.test.ts"],
 	setupFiles: ["<rootDir>/test/helpers/env.ts"],
 	testTimeout: 30000,

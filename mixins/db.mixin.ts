@@ -89,12 +89,19 @@ function mongoSchema(opts: DbMixinOptions): mongoose.Schema {
 type Method = (this: unknown, ctx: Context, params: Record<string, unknown>) => Promise<unknown>;
 const base = DbService.methods as unknown as Record<string, Method>;
 
-/** moleculer-db's entity methods, with store errors turned into API errors (duplicate key: 409). */
+const QUERIES = new Set(["_find", "_count", "_list"]);
+
+/**
+ * moleculer-db's entity methods, callable with raw action params (queries are sanitised first, as
+ * its own actions do: `sort: "-createdAt"`, numeric strings), store errors turned into API errors.
+ */
 export const storeMethods: Record<string, Method> = Object.fromEntries(
 	["_find", "_count", "_list", "_get", "_create", "_insert", "_update", "_remove"].map(name => [
 		name,
 		function (this: unknown, ctx: Context, params: Record<string, unknown>) {
-			return base[name].call(this, ctx, params).catch(mapDbError);
+			const self = this as { sanitizeParams(ctx: Context, p: unknown): Record<string, unknown> };
+			const p = QUERIES.has(name) ? self.sanitizeParams(ctx, params) : params;
+			return base[name].call(this, ctx, p).catch(mapDbError);
 		},
 	]),
 );
@@ -137,7 +144,8 @@ export function DbMixin(opts: DbMixinOptions): MixinSchema<DbThis> {
 		methods: {
 			async beforeEntityChange(type: string, entity: Record<string, unknown>, ctx: Context) {
 				if (type === "create") {
-					entity = { ...entity, id: entity.id ?? newId(), createdAt: now(), updatedAt: now() };
+					const at = now();
+					entity = { ...entity, id: entity.id ?? newId(), createdAt: at, updatedAt: at };
 					if (driver !== "mongo") for (const c of compounds) entity[compoundKeyField(c.fields)] = compoundKey(entity, c.fields);
 				} else if (type === "update") {
 					entity = { ...entity, updatedAt: now() };
