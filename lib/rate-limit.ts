@@ -34,7 +34,16 @@ export class RateLimiter {
 			});
 		// Errors surface through consume(); without a listener ioredis would log each reconnect as unhandled.
 		this.redis?.on("error", () => undefined);
+		this.firstConnect = this.redis
+			? new Promise<void>(resolve => {
+					this.redis!.once("ready", () => resolve());
+					setTimeout(resolve, opts.timeoutMs ?? 250).unref();
+				})
+			: Promise.resolve();
 	}
+
+	/** Resolves once Redis first answers (or its timeout passed), so a fresh node does not start failing open. */
+	private firstConnect: Promise<void>;
 
 	get store(): "redis" | "memory" {
 		return this.redis ? "redis" : "memory";
@@ -53,6 +62,7 @@ export class RateLimiter {
 
 	/** Counts one request for `key` under `rule`. */
 	async consume(name: string, rule: RateLimitRule, key: string): Promise<RateDecision> {
+		await this.firstConnect;
 		try {
 			const res = await this.limiter(name, rule).consume(key);
 			return { allowed: true, limit: rule.max, remaining: res.remainingPoints, resetSec: Math.ceil(res.msBeforeNext / 1000) };

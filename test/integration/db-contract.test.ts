@@ -81,7 +81,7 @@ describe.each(drivers)("data mixins on $driver", ({ driver, env }) => {
 
 	it("answers another tenant's row exactly like a missing one", async () => {
 		const thing: any = await broker.call("things.make", { code: "c1" }, meta("t1"));
-		const missing: Error = await broker.call("things.one", { id: "nope" }, meta("t2")).catch(e => e);
+		const missing = (await broker.call("things.one", { id: "nope" }, meta("t2")).catch(e => e)) as Error;
 		for (const attempt of [
 			broker.call("things.one", { id: thing.id }, meta("t2")),
 			broker.call("things.change", { id: thing.id, label: "x" }, meta("t2")),

@@ -1,0 +1,65 @@
+/**
+ * Real processes for integration and cluster tests: a private redis-server (so a test may freeze or
+ * kill it without touching the machine's own), and Valence nodes started from bin/valence.ts.
+ * Every process is tracked and killed by its PID.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import net from "node:net";
+import path from "node:path";
+import Redis from "ioredis";
+import { projectRoot } from "../../lib/paths";
+import { waitFor } from "./wait";
+
+export function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const srv = net.createServer();
+		srv.listen(0, "127.0.0.1", () => {
+			const port = (srv.address() as net.AddressInfo).port;
+			srv.close(() => resolve(port));
+		});
+		srv.on("error", reject);
+	});
+}
+
+export interface Proc {
+	child: ChildProcess;
+	output: () => string;
+	kill(signal?: NodeJS.Signals): void;
+	exited: Promise<number | null>;
+}
+
+function track(child: ChildProcess): Proc {
+	let out = "";
+	child.stdout?.on("data", d => (out += d));
+	child.stderr?.on("data", d => (out += d));
+	const exited = new Promise<number | null>(resolve => child.once("exit", code => resolve(code)));
+	return {
+		child,
+		output: () => out,
+		exited,
+		kill(signal = "SIGKILL") {
+			if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+		},
+	};
+}
+
+export async function startRedis(): Promise<Proc & { url: string; port: number }> {
+	const port = await freePort();
+	const proc = track(spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "pipe" }));
+	const client = new Redis({ port, host: "127.0.0.1", lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: 1 });
+	client.on("error", () => undefined);
+	await waitFor(async () => (await client.ping()) === "PONG", { what: `redis on ${port}` }).finally(() => client.disconnect());
+	return Object.assign(proc, { url: `redis://127.0.0.1:${port}`, port });
+}
+
+/** A Valence node as a real process: `tsx bin/valence.ts` with the given environment. */
+export function startNode(env: Record<string, string>): Proc {
+	const tsx = path.join(projectRoot, "node_modules", ".bin", "tsx");
+	return track(
+		spawn(tsx, [path.join(projectRoot, "bin", "valence.ts")], {
+			cwd: projectRoot,
+			env: { ...process.env, NODE_ENV: "test", LOG_LEVEL: "warn", ...env },
+			stdio: "pipe",
+		}),
+	);
+}
