@@ -54,9 +54,10 @@ export async function startRedis(): Promise<Proc & { url: string; port: number }
 
 /** A Valence node as a real process: `tsx bin/valence.ts` with the given environment. */
 export function startNode(env: Record<string, string>): Proc {
-	const tsx = path.join(projectRoot, "node_modules", ".bin", "tsx");
+	// `node --import tsx`, not the tsx CLI: the CLI runs the program in a child process, so a SIGKILL
+	// meant for the node would only kill the wrapper.
 	return track(
-		spawn(tsx, [path.join(projectRoot, "bin", "valence.ts")], {
+		spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, "bin", "valence.ts")], {
 			cwd: projectRoot,
 			env: { ...process.env, NODE_ENV: "test", LOG_LEVEL: "warn", ...env },
 			stdio: "pipe",
