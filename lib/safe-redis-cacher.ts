@@ -3,6 +3,8 @@
  * A cache must never be why a request fails or hangs: every command here has a short timeout
  * (ioredis `commandTimeout`), failures count as a miss, and after a failure the cacher steps aside
  * (`connected = false`, which the Cacher middleware honours) until the next successful PING.
+ * An invalidation (del/clean) that failed may have left stale entries behind, so the first read after
+ * the outage clears the whole cache before trusting it again.
  */
 import { Cachers } from "moleculer";
 
@@ -37,14 +39,31 @@ export class SafeRedisCacher extends Cachers.Redis {
 		(this as { connected?: boolean }).connected = false;
 	}
 
-	override get(key: string) {
+	private missedInvalidation = false;
+
+	private async clearIfStale(): Promise<boolean> {
+		if (!this.missedInvalidation) return true;
+		try {
+			await super.clean();
+			this.missedInvalidation = false;
+			this.logger.info("Redis cacher cleared the cache after missed invalidations.");
+			return true;
+		} catch (err) {
+			this.stepAside("clean", err);
+			return false;
+		}
+	}
+
+	override async get(key: string) {
+		if (!(await this.clearIfStale())) return this.opts.missingResponse;
 		return super.get(key).catch(err => {
 			this.stepAside("get", err);
 			return this.opts.missingResponse;
 		});
 	}
 
-	override getWithTTL(key: string) {
+	override async getWithTTL(key: string) {
+		if (!(await this.clearIfStale())) return { data: this.opts.missingResponse, ttl: null };
 		return super.getWithTTL(key).catch(err => {
 			this.stepAside("get", err);
 			return { data: this.opts.missingResponse, ttl: null };
@@ -56,11 +75,17 @@ export class SafeRedisCacher extends Cachers.Redis {
 	}
 
 	override del(deleteTargets: string | string[]) {
-		return super.del(deleteTargets).catch(err => this.stepAside("del", err));
+		return super.del(deleteTargets).catch(err => {
+			this.missedInvalidation = true;
+			this.stepAside("del", err);
+		});
 	}
 
 	override clean(match?: string | string[]) {
-		return super.clean(match).catch(err => this.stepAside("clean", err));
+		return super.clean(match).catch(err => {
+			this.missedInvalidation = true;
+			this.stepAside("clean", err);
+		});
 	}
 }
 

@@ -20,6 +20,22 @@ describe("Redis cacher under Redis failures", () => {
 		resetConfig();
 		broker = new ServiceBroker({ ...brokerOptions(), logger: false });
 		broker.createService(GreeterService);
+		let value = "v1";
+		broker.createService({
+			name: "setting",
+			actions: {
+				read: { visibility: "public", cache: { keys: [] }, handler: () => ({ value }) },
+				write: {
+					visibility: "public",
+					params: { value: "string" },
+					async handler(ctx) {
+						value = ctx.params.value;
+						await this.broker.cacher?.clean("setting.**");
+						return { value };
+					},
+				},
+			},
+		});
 		await broker.start();
 		await waitFor(() => (broker.cacher as unknown as { connected: boolean }).connected, { what: "cacher connected" });
 	});
@@ -56,6 +72,19 @@ describe("Redis cacher under Redis failures", () => {
 			},
 			{ what: "caching to resume", timeoutMs: 15_000, intervalMs: 200 },
 		);
+	});
+
+	it("never serves a value whose invalidation was missed during an outage", async () => {
+		await broker.call("setting.read");
+		expect(await broker.call("setting.read")).toEqual({ value: "v1" });
+		redis.kill("SIGSTOP");
+		try {
+			await broker.call("setting.write", { value: "v2" });
+		} finally {
+			redis.kill("SIGCONT");
+		}
+		await waitFor(() => (broker.cacher as unknown as { connected: boolean }).connected, { what: "cacher back", timeoutMs: 15_000 });
+		for (let i = 0; i < 3; i++) expect(await broker.call("setting.read")).toEqual({ value: "v2" });
 	});
 
 	it("answers from the handler when Redis is gone", async () => {
