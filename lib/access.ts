@@ -18,6 +18,8 @@ export interface AuthUser {
 	id: string;
 	tenantId: string | null;
 	roles: string[];
+	/** the session (refresh-token family) that issued the access token, when it says so */
+	sessionId?: string;
 }
 
 const RANK: Record<string, number> = { member: 1, admin: 2, owner: 3 };

@@ -60,10 +60,16 @@ const schema = {
 	JWT_KEYS_DIR: { type: "string", optional: true },
 	JWT_ACCESS_TTL_S: { ...positiveInt, default: 900 },
 	JWT_REFRESH_TTL_S: { ...positiveInt, default: 7 * 24 * 3600 },
+	// scrypt cost for new password hashes (a power of two); OWASP's 2^17 unless tests lower it
+	PASSWORD_SCRYPT_N: { type: "number", convert: true, integer: true, min: 1024, max: 1 << 20, default: 1 << 17 },
 	METRICS: { type: "boolean", convert: true, default: true },
 	METRICS_PORT: { ...port, optional: true },
 	TRACING_EXPORTER: { type: "enum", values: ["none", "console", "event"], default: "none" },
 	SHUTDOWN_TIMEOUT_MS: { ...positiveInt, default: 10000 },
+	MEDIA_MAX_BYTES: { ...positiveInt, default: 10 * 1024 * 1024 },
+	MEDIA_STORAGE: { type: "enum", values: ["local"], default: "local" },
+	CRM_DEDUPE_WINDOW_S: { ...positiveInt, default: 86400 },
+	CHANNELS_RETRY_DELAY_MS: { ...positiveInt, default: 200 },
 };
 
 export interface Config {
@@ -97,10 +103,19 @@ export interface Config {
 	JWT_KEYS_DIR?: string;
 	JWT_ACCESS_TTL_S: number;
 	JWT_REFRESH_TTL_S: number;
+	PASSWORD_SCRYPT_N: number;
 	METRICS: boolean;
 	METRICS_PORT?: number;
 	TRACING_EXPORTER: "none" | "console" | "event";
 	SHUTDOWN_TIMEOUT_MS: number;
+	/** largest accepted media upload, cut off while streaming (413) */
+	MEDIA_MAX_BYTES: number;
+	/** media storage backend: local disk under DATA_DIR/media (S3-compatible is the documented next step) */
+	MEDIA_STORAGE: "local";
+	/** CRM web-form capture: a submission with the email/phone of a lead created this recently is merged into it. */
+	CRM_DEDUPE_WINDOW_S: number;
+	/** embedded channels adapter: first retry delay of a failed message (doubles per retry) */
+	CHANNELS_RETRY_DELAY_MS: number;
 }
 
 export class ConfigError extends Error {
@@ -127,6 +142,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 	const config = input as unknown as Config;
 	if (config.DB_DRIVER === "mongo" && !config.MONGO_URI)
 		throw new ConfigError("DB_DRIVER: 'mongo' needs MONGO_URI to be set");
+	if ((config.PASSWORD_SCRYPT_N & (config.PASSWORD_SCRYPT_N - 1)) !== 0)
+		throw new ConfigError(`PASSWORD_SCRYPT_N: must be a power of two (got '${config.PASSWORD_SCRYPT_N}')`);
 	if (config.CACHER?.startsWith("redis") && !config.REDIS_URL) config.REDIS_URL = config.CACHER;
 	return config;
 }

@@ -70,7 +70,12 @@ export class TokenVerifier {
 			throw invalid();
 		}
 		if (claims.typ !== "access" || typeof claims.sub !== "string") throw invalid();
-		return { id: claims.sub, tenantId: claims.tid ?? null, roles: Array.isArray(claims.roles) ? claims.roles : [] };
+		return {
+			id: claims.sub,
+			tenantId: claims.tid ?? null,
+			roles: Array.isArray(claims.roles) ? claims.roles : [],
+			...(typeof claims.sid === "string" ? { sessionId: claims.sid } : {}),
+		};
 	}
 }
 

@@ -4,8 +4,9 @@ async function refresh() {
 	try {
 		const r = await fetch("/health/ready");
 		const body = await r.json();
-		ready.textContent = body.status === "ready" ? "Ready" : "Not ready: " + body.checks.filter(c => !c.ok).map(c => c.name).join(", ");
-		ready.className = body.status === "ready" ? "ok" : "bad";
+		const failing = body.checks.filter(c => !c.ok).map(c => c.name).join(", ");
+		ready.textContent = body.status === "ready" ? "Ready" : body.status === "degraded" ? "Ready, degraded: " + failing : "Not ready: " + failing;
+		ready.className = body.status === "unavailable" ? "bad" : "ok";
 		const s = await (await fetch("/health/services")).json();
 		const rows = s.services.map(x => {
 			const tr = document.createElement("tr");

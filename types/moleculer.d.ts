@@ -15,4 +15,22 @@ declare module "moleculer" {
 		/** Short text for the OpenAPI document. */
 		summary?: string;
 	}
+
+	/** @moleculer/channels consumers (its middleware reads `channels` from the schema; see lib/channels.ts). */
+	// eslint-disable-next-line @typescript-eslint/no-unused-vars -- an augmentation repeats the type parameters
+	interface ServiceSchema<TSettings, TMethods, TVars, TThis> {
+		channels?: Record<
+			string,
+			| ((this: TThis, ...args: any[]) => unknown)
+			| {
+					group?: string;
+					context?: boolean;
+					maxRetries?: number;
+					maxInFlight?: number;
+					deadLettering?: { enabled?: boolean; queueName?: string };
+					handler(this: TThis, ...args: any[]): unknown;
+					[option: string]: unknown;
+			  }
+		>;
+	}
 }

@@ -140,6 +140,15 @@ const ApiService: Schema<GatewayVars> = {
 				bodyParsers: false,
 			},
 			{
+				name: "jwks",
+				path: "/.well-known/jwks.json",
+				authentication: false,
+				authorization: false,
+				mappingPolicy: "restrict",
+				aliases: { "GET /": "auth.jwks" },
+				bodyParsers: false,
+			},
+			{
 				name: "metrics",
 				path: "/metrics",
 				authentication: false,
@@ -168,6 +177,19 @@ const ApiService: Schema<GatewayVars> = {
 				bodyParsers: false,
 			},
 			{
+				// Uploaded media, public by unguessable immutable id (docs/social.md); media.serve answers 304 itself.
+				name: "media",
+				path: "/media",
+				authentication: false,
+				authorization: false,
+				mappingPolicy: "restrict",
+				aliases: { "GET /:id": "media.serve", "GET /:id/:variant": "media.serve" },
+				bodyParsers: false,
+				onBeforeCall(ctx: Context, _route: unknown, req: Req) {
+					Object.assign(ctx.meta as object, { user: null, ifNoneMatch: req.headers["if-none-match"] ?? null });
+				},
+			},
+			{
 				name: "api",
 				path: "/api",
 				autoAliases: true,
@@ -179,9 +201,15 @@ const ApiService: Schema<GatewayVars> = {
 					urlencoded: { extended: true, limit: cfg.BODY_LIMIT },
 				},
 				callOptions: {},
-				onBeforeCall(ctx: Context, _route: unknown, req: Req) {
+				onBeforeCall(this: GatewayThis, ctx: Context, _route: unknown, req: Req) {
 					// Never trust a user object sent by the client: only what authentication set.
 					(ctx.meta as { user?: AuthUser | null }).user = req.$user ?? null;
+					// Where the call comes from (session lists, audit); never used for access decisions.
+					const userAgent = req.headers["user-agent"];
+					(ctx.meta as { client?: { ip: string; userAgent: string | null } }).client = {
+						ip: this.clientKey(req),
+						userAgent: typeof userAgent === "string" ? userAgent.slice(0, 256) : null,
+					};
 				},
 			},
 		],
@@ -214,12 +242,15 @@ const ApiService: Schema<GatewayVars> = {
 				const checks = [];
 				const transit = this.broker.transit;
 				if (transit) checks.push({ name: "transporter", ok: !!transit.connected, ...(transit.connected ? {} : { error: "not connected" }) });
-				const cacher = this.broker.cacher as unknown as { client?: { ping(): Promise<unknown> } } | null;
-				if (cacher?.client) checks.push(await withDeadline("cacher", () => cacher.client!.ping(), 500));
 				checks.push(...(await runReadinessProbes(1000)));
+				// Redis is reported but does not make the node unready: the cache and the rate limiter
+				// keep working without it, and pulling every gateway out of service would be worse.
+				const cacher = this.broker.cacher as unknown as { client?: { ping(): Promise<unknown> } } | null;
+				const optional = cacher?.client ? [{ ...(await withDeadline("cacher", () => cacher.client!.ping(), 500)), optional: true }] : [];
 				const ok = checks.every(c => c.ok);
 				if (!ok) (ctx.meta as Record<string, unknown>).$statusCode = 503;
-				return { status: ok ? "ready" : "unavailable", checks };
+				const degraded = optional.some(c => !c.ok);
+				return { status: ok ? (degraded ? "degraded" : "ready") : "unavailable", checks: [...checks, ...optional] };
 			},
 		},
 		services: {

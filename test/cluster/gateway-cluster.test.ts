@@ -146,6 +146,10 @@ describe("cluster over NATS and Redis", () => {
 					const res = await fetch(`http://127.0.0.1:${port}/api/greeter/hello`);
 					expect(res.status).toBe(200);
 				}
+				// Still in service: Redis is optional for the gateway, so readiness says degraded, not down.
+				const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
+				expect(ready.status).toBe(200);
+				expect(((await ready.json()) as { status: string }).status).toBe("degraded");
 			} finally {
 				c.redis.kill("SIGCONT");
 			}
