@@ -9,10 +9,11 @@ function jsonFormatter(type: string, args: unknown[], bindings: Bindings, { prin
 	const line: Record<string, unknown> = { time: new Date().toISOString(), level: type, node: bindings.nodeID, mod: bindings.mod };
 	const requestID = currentRequestID();
 	if (requestID) line.requestID = requestID;
-	// A leading plain object is structured fields: `this.logger.info({ userId }, "message")`.
-	if (args.length > 1 && args[0] && typeof args[0] === "object" && !(args[0] instanceof Error)) {
-		Object.assign(line, args[0]);
-		args = args.slice(1);
+	// Plain objects beside a message are structured fields: `this.logger.info("login", { userId })`.
+	const isFields = (a: unknown) => !!a && typeof a === "object" && Object.getPrototypeOf(a) === Object.prototype;
+	if (args.length > 1 && args.some(a => !isFields(a))) {
+		for (const a of args) if (isFields(a)) Object.assign(line, a);
+		args = args.filter(a => !isFields(a));
 	}
 	line.msg = printArgs(args).join(" ");
 	return [JSON.stringify(line)];
