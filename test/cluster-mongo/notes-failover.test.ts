@@ -29,7 +29,7 @@ if (!MONGO_URI) process.stdout.write("cluster-mongo: MONGO_URI is not set, so th
 		const cfg = loadConfig({ ...process.env, ...env });
 		const ring = loadKeyRing(cfg);
 		token = signAccessToken(ring, cfg, { sub: "writer", tid: `tenant-${namespace}`, roles: ["member"] });
-		observer = new ServiceBroker({ namespace, transporter: env.TRANSPORTER, logger: false, disableBalancer: true });
+		observer = new ServiceBroker({ namespace, transporter: { type: "NATS", options: { url: env.TRANSPORTER } }, logger: false, disableBalancer: true });
 		observer.createService({ name: "auth", actions: { jwks: { visibility: "public", handler: () => toJwks(ring) } } });
 		await observer.start();
 		port = await freePort();

@@ -34,7 +34,7 @@ async function cluster(env: Record<string, string> = {}): Promise<Cluster> {
 	const common = { NAMESPACE: namespace, TRANSPORTER: NATS, CACHER: redis.url, DATA_DIR: dataDir, ...env };
 	const cfg = loadConfig({ ...process.env, ...common });
 	const ring = loadKeyRing(cfg);
-	const observer = new ServiceBroker({ namespace, nodeID: `observer-${namespace}`, transporter: NATS, logger: false, disableBalancer: true, heartbeatInterval: 1, heartbeatTimeout: 3 });
+	const observer = new ServiceBroker({ namespace, nodeID: `observer-${namespace}`, transporter: { type: "NATS", options: { url: NATS } }, logger: false, disableBalancer: true, heartbeatInterval: 1, heartbeatTimeout: 3 });
 	observer.createService({ name: "auth", actions: { jwks: { visibility: "public", handler: () => toJwks(ring) } } });
 	await observer.start();
 	const procs: Proc[] = [];
