@@ -1,17 +1,59 @@
 /**
  * Durable work between services (@moleculer/channels): NATS JetStream in a cluster, an in-process
- * adapter embedded. Channel names are prefixed with the namespace so clusters sharing one NATS never
- * see each other's messages.
+ * adapter embedded (`lib/embedded-channels.ts`: the Fake adapter plus retries with backoff,
+ * `maxInFlight` and a dead-letter store). Channel names are prefixed with the namespace so clusters
+ * sharing one NATS never see each other's messages. Dead letters of both: `lib/dead-letters.ts`.
+ *
+ * Both adapters retry a failed message with exponential backoff (CHANNELS_RETRY_DELAY_MS, doubling,
+ * at most 30 s) and dead-letter it after `maxRetries`. Counting differs by one: NATS dead-letters when
+ * the delivery count reaches `maxRetries` (so `maxRetries` deliveries in all), the embedded adapter
+ * after `maxRetries` retries (`maxRetries + 1` deliveries).
  */
+import { Adapters } from "@moleculer/channels";
+import type { JsMsg } from "nats";
 import type { Config } from "./config";
+import { EmbeddedChannelAdapter } from "./embedded-channels";
 
-export function channelAdapter(cfg: Config): Record<string, unknown> | string {
+/** Where failed messages go (prefixed with the namespace by the adapter: `<ns>.DEAD_LETTER`). */
+export const DEAD_LETTER_QUEUE = "DEAD_LETTER";
+const MAX_RETRY_DELAY_MS = 30_000;
+
+type ConsumerHandler = (err: unknown, message: JsMsg | null) => Promise<void>;
+const NatsBase = Adapters.NATS as unknown as new (opts?: object) => { createConsumerHandler(chan: unknown): ConsumerHandler };
+
+/**
+ * The stock NATS JetStream adapter NAKs a failed message for immediate redelivery: a consumer whose
+ * dependency is down burns its retries in milliseconds. This one NAKs with a delay that doubles with
+ * each delivery.
+ */
+export class NatsChannelAdapter extends NatsBase {
+	constructor(
+		opts: object,
+		private readonly retryDelayMs: number,
+	) {
+		super(opts);
+	}
+
+	override createConsumerHandler(chan: unknown): ConsumerHandler {
+		const handle = super.createConsumerHandler(chan);
+		return (err, message) => {
+			if (message) {
+				const nak = message.nak.bind(message);
+				const delay = Math.min(this.retryDelayMs * 2 ** Math.max(0, message.info.redeliveryCount - 1), MAX_RETRY_DELAY_MS);
+				message.nak = (millis?: number) => nak(millis ?? delay);
+			}
+			return handle(err, message);
+		};
+	}
+}
+
+export function channelAdapter(cfg: Config): NatsChannelAdapter | EmbeddedChannelAdapter {
 	const common = {
 		prefix: cfg.NAMESPACE,
 		maxRetries: 5,
 		maxInFlight: 10,
-		deadLettering: { enabled: true, queueName: "DEAD_LETTER" },
+		deadLettering: { enabled: true, queueName: DEAD_LETTER_QUEUE },
 	};
-	if (cfg.TRANSPORTER) return { type: "NATS", options: { ...common, nats: { url: cfg.TRANSPORTER } } };
-	return { type: "Fake", options: common };
+	if (cfg.TRANSPORTER) return new NatsChannelAdapter({ ...common, nats: { url: cfg.TRANSPORTER } }, cfg.CHANNELS_RETRY_DELAY_MS);
+	return new EmbeddedChannelAdapter({ ...common, retryDelayMs: cfg.CHANNELS_RETRY_DELAY_MS, maxRetryDelayMs: MAX_RETRY_DELAY_MS });
 }

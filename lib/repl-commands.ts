@@ -1,5 +1,6 @@
 /** Our own REPL commands, beside moleculer-repl's built-ins (`services`, `nodes`, `call`, …). */
 import type { ServiceBroker } from "moleculer";
+import { discardDeadLetters, listDeadLetters, replayDeadLetters } from "./dead-letters";
 
 interface ReplCommand {
 	command: string;
@@ -17,6 +18,38 @@ export function replCommands(): ReplCommand[] {
 				const byName = new Map<string, string[]>();
 				for (const s of services) byName.set(s.name, [...(byName.get(s.name) ?? []), s.nodeID]);
 				console.table([...byName].map(([name, nodes]) => ({ service: name, nodes: nodes.length, on: nodes.join(", ") })));
+			},
+		},
+		{
+			command: "deadletters [action] [id]",
+			description: "Channel messages that failed every retry: `deadletters` lists them, `deadletters replay <id|all>` re-publishes to the original channel and removes them, `deadletters discard <id|all>` deletes them",
+			async action(broker, args) {
+				const action = args.action as string | undefined;
+				if (!action || action === "list") {
+					const rows = await listDeadLetters(broker, { limit: 1000 });
+					if (!rows.length) return void console.log("No dead letters.");
+					console.table(
+						rows.map(d => ({ id: d.id, channel: d.channel, group: d.group, failedAt: d.failedAt, error: d.error ?? "", payload: JSON.stringify(d.payload).slice(0, 80) })),
+					);
+					return;
+				}
+				if (action === "replay") {
+					const id = args.id as string | undefined;
+					if (!id) return void console.log("Usage: deadletters replay <id|all>");
+					const { replayed, missing } = await replayDeadLetters(broker, id);
+					console.log(`Replayed ${replayed.length} dead letter(s)${replayed.length ? `: ${replayed.join(", ")}` : ""}.`);
+					if (missing.length) console.log(`Not found: ${missing.join(", ")}`);
+					return;
+				}
+				if (action === "discard") {
+					const id = args.id as string | undefined;
+					if (!id) return void console.log("Usage: deadletters discard <id|all>");
+					const { discarded, missing } = await discardDeadLetters(broker, id);
+					console.log(`Discarded ${discarded.length} dead letter(s).`);
+					if (missing.length) console.log(`Not found: ${missing.join(", ")}`);
+					return;
+				}
+				console.log("Usage: deadletters | deadletters replay <id|all> | deadletters discard <id|all>");
 			},
 		},
 	];

@@ -12,7 +12,12 @@ export const AccessMiddleware: Middleware = {
 		// Moleculer's own internal services ($node) are for operators on the cluster, never published.
 		if (action.service?.name?.startsWith("$")) return handler;
 		return (ctx: Context<unknown, { user?: AuthUser | null }>) => {
-			assertAccess(action, ctx.meta.user);
+			try {
+				assertAccess(action, ctx.meta.user);
+			} catch (err) {
+				// Callers get a rejected promise, as from any other failing action, never a synchronous throw.
+				return Promise.reject(err);
+			}
 			return (handler as (c: Context) => Promise<unknown>)(ctx);
 		};
 	},

@@ -89,18 +89,37 @@ function mongoSchema(opts: DbMixinOptions): mongoose.Schema {
 type Method = (this: unknown, ctx: Context, params: Record<string, unknown>) => Promise<unknown>;
 const base = DbService.methods as unknown as Record<string, Method>;
 
-const QUERIES = new Set(["_find", "_count", "_list"]);
+const LISTS = new Set(["_find", "_count", "_list"]);
 
 /**
- * moleculer-db's entity methods, callable with raw action params (queries are sanitised first, as
- * its own actions do: `sort: "-createdAt"`, numeric strings), store errors turned into API errors.
+ * What moleculer-db's own `find`/`list` actions do to params before these methods, without needing an
+ * action context (channel handlers have none): `sort: "-createdAt"` → array, numeric strings →
+ * numbers, and for `_list`, `page`/`pageSize` → `limit`/`offset` (capped by `maxPageSize`).
+ */
+function queryParams(settings: Record<string, number>, params: Record<string, unknown>, paged: boolean): Record<string, unknown> {
+	const p = { ...params };
+	for (const k of ["limit", "offset", "page", "pageSize"]) if (typeof p[k] === "string") p[k] = Number(p[k]);
+	for (const k of ["sort", "fields", "excludeFields", "populate", "searchFields"])
+		if (typeof p[k] === "string") p[k] = (p[k] as string).split(/[,\s]+/);
+	if (paged) {
+		const pageSize = Math.min(Number(p.pageSize) || settings.pageSize, settings.maxPageSize || Number.POSITIVE_INFINITY);
+		const page = Math.max(1, Number(p.page) || 1);
+		Object.assign(p, { page, pageSize, limit: pageSize, offset: (page - 1) * pageSize });
+	}
+	if (settings.maxLimit > 0 && Number(p.limit) > settings.maxLimit) p.limit = settings.maxLimit;
+	return p;
+}
+
+/**
+ * moleculer-db's entity methods, callable with raw action params, store errors turned into API
+ * errors (duplicate key: 409).
  */
 export const storeMethods: Record<string, Method> = Object.fromEntries(
 	["_find", "_count", "_list", "_get", "_create", "_insert", "_update", "_remove"].map(name => [
 		name,
 		function (this: unknown, ctx: Context, params: Record<string, unknown>) {
-			const self = this as { sanitizeParams(ctx: Context, p: unknown): Record<string, unknown> };
-			const p = QUERIES.has(name) ? self.sanitizeParams(ctx, params) : params;
+			const settings = (this as { settings: Record<string, number> }).settings;
+			const p = LISTS.has(name) ? queryParams(settings, params, name === "_list") : params;
 			return base[name].call(this, ctx, p).catch(mapDbError);
 		},
 	]),

@@ -51,8 +51,10 @@ const tenantMethods = {
 	async assertInTenant(this: TenantThis, ctx: Ctx, id: unknown) {
 		const tenantId = tenantOf(ctx);
 		for (const one of Array.isArray(id) ? id : [id]) {
-			const doc = (await this.adapter.findById(this.decodeID(one))) as { tenantId?: string } | null;
-			if (!doc || doc.tenantId !== tenantId) throw notFound(one);
+			const doc = (await this.adapter.findById(this.decodeID(one))) as { tenantId?: string; toJSON?: () => { tenantId?: string } } | null;
+			// Mongoose returns documents whose schema-less fields are reachable only through toJSON().
+			const row = doc && typeof doc.toJSON === "function" ? doc.toJSON() : doc;
+			if (!row || row.tenantId !== tenantId) throw notFound(one);
 		}
 	},
 

@@ -382,11 +382,13 @@ const ApiService: Schema<GatewayVars> = {
 	},
 
 	events: {
+		// Routes follow the registry at once, instead of after moleculer-web's 500 ms debounce: during that
+		// window a request to a service that /health/services already lists would get 404.
 		"$services.changed"(this: GatewayThis) {
 			this.openApiCache = undefined;
+			this.regenerateAllAutoAliases();
+			(this.regenerateAllAutoAliases as unknown as { flush(): void }).flush();
 		},
-		// Routes for the services started with this node exist the moment the broker says it started,
-		// instead of after moleculer-web's debounce.
 		"$broker.started"(this: GatewayThis) {
 			this.regenerateAllAutoAliases();
 			(this.regenerateAllAutoAliases as unknown as { flush(): void }).flush();

@@ -1,0 +1,66 @@
+/**
+ * Agents' capacity (how many open leads an agent can carry), per tenant, for the least-loaded
+ * strategy and the workload view. Routes live under `/api/assignment/agents`.
+ */
+import type { Schema } from "../../lib/schema";
+import { TenantDbMixin } from "../../mixins/tenant.mixin";
+import { userIdParam, type Ctx } from "./common";
+
+/** Capacity of an agent nobody has configured. */
+export const DEFAULT_CAPACITY = 20;
+
+interface AgentsThis {
+	_find(ctx: Ctx, p: unknown): Promise<any[]>;
+	_create(ctx: Ctx, p: unknown): Promise<any>;
+	_update(ctx: Ctx, p: unknown): Promise<any>;
+}
+
+const AgentsService: Schema<AgentsThis> = {
+	name: "agents",
+	mixins: [TenantDbMixin({ collection: "assignment_agents", indexes: [{ fields: ["tenantId", "userId"], unique: true }] })],
+	settings: { rest: "/assignment/agents", fields: ["id", "userId", "capacity", "updatedAt"] },
+	actions: {
+		setCapacity: {
+			rest: "PUT /:userId",
+			roles: ["admin"],
+			idempotent: true,
+			params: { userId: userIdParam, capacity: { type: "number", integer: true, min: 0, max: 100_000, convert: true }, $$strict: "remove" },
+			async handler(this: AgentsThis, ctx: Ctx) {
+				const { userId, capacity } = ctx.params;
+				const [row] = await this._find(ctx, { query: { userId }, limit: 1 });
+				if (row) return this._update(ctx, { id: row.id, capacity });
+				try {
+					return await this._create(ctx, { userId, capacity });
+				} catch (err) {
+					// Two PUTs racing on a new agent: the loser updates the winner's row.
+					if ((err as { code?: number }).code !== 409) throw err;
+					const [again] = await this._find(ctx, { query: { userId }, limit: 1 });
+					return this._update(ctx, { id: again.id, capacity });
+				}
+			},
+		},
+		listAgents: {
+			rest: "GET /",
+			roles: ["admin"],
+			params: {},
+			async handler(this: AgentsThis, ctx: Ctx) {
+				const rows = await this._find(ctx, { query: {}, sort: ["userId"], limit: 1000 });
+				return { rows, total: rows.length, defaultCapacity: DEFAULT_CAPACITY };
+			},
+		},
+		capacities: {
+			visibility: "public",
+			params: { userIds: { type: "array", items: "string", max: 1000, optional: true } },
+			async handler(this: AgentsThis, ctx: Ctx) {
+				const ids = ctx.params.userIds as string[] | undefined;
+				const rows = await this._find(ctx, { query: ids ? { userId: { $in: ids } } : {}, limit: 10_000 });
+				const out: Record<string, number> = {};
+				for (const id of ids ?? []) out[id] = DEFAULT_CAPACITY;
+				for (const r of rows) out[r.userId] = r.capacity;
+				return out;
+			},
+		},
+	},
+};
+
+export default AgentsService;

@@ -1,0 +1,275 @@
+/**
+ * Lead assignment: per-tenant rules (ordered by `priority`, lowest first) matched against each new
+ * lead received on the `leads.created` channel (group `assignment`); the first enabled matching
+ * rule picks an agent by its strategy and calls `leads.assign`, which is idempotent per event.
+ *
+ * Strategies: `round-robin` over `pool` (turns from a counter shared by every assignment node:
+ * Redis INCR when REDIS_URL is set), `least-loaded` (open leads vs capacity, see `agents`),
+ * `fixed` (`fixedUserId`). No match, or nobody with room → the lead stays in the unassigned queue.
+ */
+import { config } from "../../lib/config";
+import type { Schema } from "../../lib/schema";
+import { TenantDbMixin, tenantOf } from "../../mixins/tenant.mixin";
+import { asSystem, clientError, plain, currencyParam, idParam, minorUnits, OPEN_STATUSES, pageParams, userIdParam, type Ctx } from "./common";
+import { MemoryTurnCounter, pick, RedisTurnCounter, type TurnCounter } from "./round-robin";
+import { leastLoaded, matches, type MatchableLead, type RuleConditions } from "./rules";
+
+const STRATEGIES = ["round-robin", "least-loaded", "fixed"] as const;
+
+interface Rule {
+	id: string;
+	tenantId: string;
+	name: string;
+	priority: number;
+	enabled: boolean;
+	conditions: RuleConditions;
+	strategy: (typeof STRATEGIES)[number];
+	pool: string[];
+	fixedUserId: string | null;
+	createdAt: string;
+}
+
+const conditionsParam = {
+	type: "object",
+	optional: true,
+	strict: "remove",
+	props: {
+		sources: { type: "array", items: { type: "string", min: 1, max: 64 }, max: 50, optional: true },
+		countries: { type: "array", items: { type: "string", pattern: /^[A-Z]{2}$/ }, max: 250, optional: true },
+		value: {
+			type: "object",
+			optional: true,
+			strict: "remove",
+			props: { currency: currencyParam, min: { ...minorUnits, optional: true }, max: { ...minorUnits, optional: true } },
+		},
+		customFields: {
+			type: "array",
+			optional: true,
+			max: 10,
+			items: {
+				type: "object",
+				strict: "remove",
+				props: { key: { type: "string", min: 1, max: 40 }, equals: { type: "multi", rules: [{ type: "string", max: 500 }, { type: "number" }, { type: "boolean" }] } },
+			},
+		},
+	},
+} as const;
+
+const ruleParams = (optional: boolean) => ({
+	name: { type: "string", min: 1, max: 100, trim: true, optional },
+	priority: { type: "number", integer: true, min: 0, max: 1_000_000, convert: true, optional: true },
+	enabled: { type: "boolean", convert: true, optional: true },
+	conditions: conditionsParam,
+	strategy: { type: "enum", values: [...STRATEGIES], optional },
+	pool: { type: "array", items: userIdParam, max: 500, unique: true, optional: true },
+	fixedUserId: { type: "string", min: 1, max: 128, optional: true, nullable: true },
+	$$strict: "remove",
+});
+
+function checkRule(rule: Partial<Rule>) {
+	const errors: { field: string; message: string }[] = [];
+	if ((rule.strategy === "round-robin" || rule.strategy === "least-loaded") && !rule.pool?.length)
+		errors.push({ field: "pool", message: `The '${rule.strategy}' strategy needs a non-empty pool.` });
+	if (rule.strategy === "fixed" && !rule.fixedUserId) errors.push({ field: "fixedUserId", message: "The 'fixed' strategy needs fixedUserId." });
+	const v = rule.conditions?.value;
+	if (v && v.min != null && v.max != null && v.min > v.max) errors.push({ field: "conditions.value", message: "min must not exceed max." });
+	if (errors.length) throw clientError("The rule is not valid.", 422, "VALIDATION_ERROR", errors);
+}
+
+interface AssignmentThis {
+	turns: TurnCounter;
+	counters: { handled: number; assigned: number; unmatched: number; skipped: number };
+	handleCreated(ctx: Ctx): Promise<"assigned" | "unmatched" | "skipped">;
+	adapter: { find(p: unknown): Promise<any[]> };
+	logger: any;
+	_list(ctx: Ctx, p: unknown): Promise<any>;
+	_get(ctx: Ctx, p: unknown): Promise<any>;
+	_create(ctx: Ctx, p: unknown): Promise<any>;
+	_update(ctx: Ctx, p: unknown): Promise<any>;
+	_remove(ctx: Ctx, p: unknown): Promise<any>;
+	transformDocuments(ctx: Ctx, p: unknown, docs: unknown): Promise<any>;
+	choose(ctx: Ctx, rule: Rule, tenantId: string): Promise<string | undefined>;
+	rulesOf(tenantId: string): Promise<Rule[]>;
+}
+
+const AssignmentService: Schema<AssignmentThis> = {
+	name: "assignment",
+	mixins: [TenantDbMixin({ collection: "assignment_rules", indexes: [{ fields: ["tenantId"] }] })],
+	settings: {
+		fields: ["id", "name", "priority", "enabled", "conditions", "strategy", "pool", "fixedUserId", "createdAt", "updatedAt"],
+	},
+
+	actions: {
+		createRule: {
+			rest: "POST /rules",
+			roles: ["admin"],
+			params: ruleParams(false),
+			async handler(this: AssignmentThis, ctx: Ctx) {
+				const rule = { priority: 100, enabled: true, conditions: {}, pool: [], fixedUserId: null, ...ctx.params };
+				checkRule(rule);
+				const created = await this._create(ctx, rule);
+				ctx.meta.$statusCode = 201;
+				ctx.meta.$location = `/api/assignment/rules/${created.id}`;
+				return created;
+			},
+		},
+		listRules: {
+			rest: "GET /rules",
+			roles: ["admin"],
+			params: { ...pageParams },
+			handler(this: AssignmentThis, ctx: Ctx) {
+				const { page, pageSize } = ctx.params;
+				return this._list(ctx, { page, pageSize, limit: pageSize, offset: (page - 1) * pageSize, sort: ["priority", "createdAt"], query: {} });
+			},
+		},
+		getRule: {
+			rest: "GET /rules/:id",
+			roles: ["admin"],
+			params: { id: idParam },
+			handler(this: AssignmentThis, ctx: Ctx<{ id: string }>) {
+				return this._get(ctx, { id: ctx.params.id });
+			},
+		},
+		updateRule: {
+			rest: "PATCH /rules/:id",
+			roles: ["admin"],
+			params: { id: idParam, ...ruleParams(true) },
+			async handler(this: AssignmentThis, ctx: Ctx) {
+				const { id, ...changes } = ctx.params;
+				const current = await this._get(ctx, { id });
+				checkRule({ ...current, ...changes });
+				return this._update(ctx, { id, ...changes });
+			},
+		},
+		deleteRule: {
+			rest: "DELETE /rules/:id",
+			roles: ["admin"],
+			params: { id: idParam },
+			async handler(this: AssignmentThis, ctx: Ctx<{ id: string }>) {
+				await this._remove(ctx, { id: ctx.params.id });
+				ctx.meta.$statusCode = 204;
+				return null;
+			},
+		},
+		unassigned: {
+			rest: "GET /unassigned",
+			roles: ["member"],
+			summary: "Open leads nobody is assigned to, oldest first.",
+			params: { ...pageParams },
+			handler(this: AssignmentThis, ctx: Ctx) {
+				const { page, pageSize } = ctx.params;
+				return ctx.call("leads.listLeads", { unassigned: true, status: [...OPEN_STATUSES], page, pageSize, sort: "createdAt" });
+			},
+		},
+		workload: {
+			rest: "GET /workload",
+			roles: ["admin"],
+			summary: "Per agent: open leads, capacity, leads assigned today and this week (UTC).",
+			params: {},
+			async handler(this: AssignmentThis, ctx: Ctx) {
+				const tenantId = tenantOf(ctx);
+				const rules = await this.rulesOf(tenantId);
+				const known = new Set<string>();
+				for (const r of rules) for (const u of [...r.pool, ...(r.fixedUserId ? [r.fixedUserId] : [])]) known.add(u);
+				const load = (await ctx.call("leads.workload", {})) as Record<string, { openLeads: number; assignedToday: number; assignedThisWeek: number }>;
+				const agents = (await ctx.call("agents.listAgents", {})) as { rows: { userId: string }[] };
+				for (const u of [...Object.keys(load), ...agents.rows.map(a => a.userId)]) known.add(u);
+				const capacity = (await ctx.call("agents.capacities", { userIds: [...known] })) as Record<string, number>;
+				const rows = [...known].sort().map(userId => ({
+					userId,
+					openLeads: load[userId]?.openLeads ?? 0,
+					capacity: capacity[userId],
+					assignedToday: load[userId]?.assignedToday ?? 0,
+					assignedThisWeek: load[userId]?.assignedThisWeek ?? 0,
+				}));
+				return { rows, total: rows.length };
+			},
+		},
+		stats: {
+			visibility: "public",
+			summary: "Counters of leads.created messages handled by this node (operators, tests).",
+			params: {},
+			handler(this: AssignmentThis) {
+				return { ...this.counters };
+			},
+		},
+		/** Operators and cluster tests: give a node a rule set with fixed ids (NeDB is per process; see docs/crm.md). */
+		seedRules: {
+			visibility: "public",
+			params: { rules: { type: "array", max: 100, items: { type: "object", props: { id: idParam, ...ruleParams(false) } } } },
+			async handler(this: AssignmentThis, ctx: Ctx) {
+				const out = [];
+				for (const r of ctx.params.rules) {
+					const rule = { priority: 100, enabled: true, conditions: {}, pool: [], fixedUserId: null, ...r };
+					checkRule(rule);
+					out.push(await this._create(ctx, rule).catch(err => (err.code === 409 ? this._update(ctx, rule) : Promise.reject(err))));
+				}
+				return out;
+			},
+		},
+	},
+
+	channels: {
+		"leads.created": {
+			group: "assignment",
+			maxRetries: 5,
+			async handler(this: AssignmentThis, ctx: Ctx) {
+				const outcome = await this.handleCreated(ctx);
+				this.counters.handled++;
+				this.counters[outcome]++;
+			},
+		},
+	},
+
+	methods: {
+		async handleCreated(this: AssignmentThis, ctx: Ctx): Promise<"assigned" | "unmatched" | "skipped"> {
+			const event = ctx.params as { id: string; tenantId: string; eventId: string };
+			if (!event?.tenantId || !event.id) return "skipped"; // not a lead event: nothing to assign
+			const sys = asSystem(event.tenantId);
+			const lead = (await ctx.call("leads.getLead", { id: event.id }, sys).catch(err => {
+				if (err.code === 404) return null; // deleted meanwhile
+				throw err;
+			})) as (MatchableLead & { assignedTo: string | null }) | null;
+			if (!lead || lead.assignedTo) return "skipped"; // redelivered, or assigned by hand already
+			const rules = await this.rulesOf(event.tenantId);
+			const rule = rules.find(r => r.enabled && matches(r.conditions, lead));
+			if (!rule) return "unmatched";
+			const userId = await this.choose(ctx, rule, event.tenantId);
+			if (!userId) {
+				this.logger.info("lead left unassigned: nobody in the pool has room", { leadId: event.id, ruleId: rule.id });
+				return "unmatched";
+			}
+			const res = (await ctx.call("leads.assign", { id: event.id, userId, eventId: event.eventId, ruleId: rule.id, onlyIfUnassigned: true }, sys)) as { changed: boolean };
+			return res.changed ? "assigned" : "skipped";
+		},
+
+		/** The tenant's rules in evaluation order (explicit tenant filter: handlers have no user). */
+		async rulesOf(this: AssignmentThis, tenantId: string): Promise<Rule[]> {
+			const docs = await this.adapter.find({ query: { tenantId }, sort: ["priority", "createdAt"] });
+			return docs.map(d => ({ ...plain(d), id: String(plain<{ _id: string }>(d)!._id) }) as Rule);
+		},
+		async choose(this: AssignmentThis, ctx: Ctx, rule: Rule, tenantId: string) {
+			if (rule.strategy === "fixed") return rule.fixedUserId ?? undefined;
+			if (rule.strategy === "round-robin") return pick(rule.pool, await this.turns.next(tenantId, rule.id));
+			const sys = asSystem(tenantId);
+			const load = (await ctx.call("leads.workload", { userIds: rule.pool }, sys)) as Record<string, { openLeads: number }>;
+			const capacity = (await ctx.call("agents.capacities", { userIds: rule.pool }, sys)) as Record<string, number>;
+			return leastLoaded(
+				rule.pool,
+				Object.fromEntries(Object.entries(load).map(([u, l]) => [u, l.openLeads])),
+				capacity,
+			);
+		},
+	},
+
+	created(this: AssignmentThis) {
+		this.counters = { handled: 0, assigned: 0, unmatched: 0, skipped: 0 };
+		const cfg = config();
+		this.turns = cfg.REDIS_URL ? new RedisTurnCounter(cfg.REDIS_URL, cfg.NAMESPACE) : new MemoryTurnCounter();
+	},
+	async stopped(this: AssignmentThis) {
+		await this.turns.close();
+	},
+};
+
+export default AssignmentService;

@@ -1,0 +1,166 @@
+/**
+ * Commission plans (admin): `flat` amount per won lead, `percentage` of the lead's value (basis
+ * points) or `tiered` marginal brackets, in one currency, effective over [effectiveFrom, effectiveTo).
+ * Members are attached to plans; a member's plan at a date is the one they belong to that is in
+ * effect then (the latest effectiveFrom wins when several are). Calculations: `calculations`.
+ */
+import type { Schema } from "../../lib/schema";
+import { TenantDbMixin } from "../../mixins/tenant.mixin";
+import { tierProblems, type Tier } from "./commission-math";
+import { clientError, currencyParam, idParam, minorUnits, pageOf, pageParams, userIdParam, type Ctx } from "./common";
+
+const TYPES = ["flat", "percentage", "tiered"] as const;
+const bps = { type: "number", integer: true, min: 0, max: 10_000, convert: true } as const;
+
+const planParams = (optional: boolean) => ({
+	name: { type: "string", min: 1, max: 100, trim: true, optional },
+	type: { type: "enum", values: [...TYPES], optional },
+	currency: { ...currencyParam, optional },
+	amount: { ...minorUnits, optional: true },
+	rateBps: { ...bps, optional: true },
+	tiers: {
+		type: "array",
+		optional: true,
+		min: 1,
+		max: 20,
+		items: { type: "object", strict: "remove", props: { upTo: { ...minorUnits, nullable: true }, rateBps: bps } },
+	},
+	effectiveFrom: { type: "date", convert: true, optional },
+	effectiveTo: { type: "date", convert: true, optional: true, nullable: true },
+	$$strict: "remove",
+});
+
+interface Plan {
+	id: string;
+	name: string;
+	type: (typeof TYPES)[number];
+	currency: string;
+	amount?: number;
+	rateBps?: number;
+	tiers?: Tier[];
+	effectiveFrom: string;
+	effectiveTo: string | null;
+	members: string[];
+}
+
+function normalise(p: Record<string, any>) {
+	const out = { ...p };
+	if (out.effectiveFrom instanceof Date) out.effectiveFrom = out.effectiveFrom.toISOString();
+	if (out.effectiveTo instanceof Date) out.effectiveTo = out.effectiveTo.toISOString();
+	return out;
+}
+
+function checkPlan(plan: Partial<Plan>) {
+	const errors: { field: string; message: string }[] = [];
+	if (plan.type === "flat" && plan.amount == null) errors.push({ field: "amount", message: "A flat plan needs amount (minor units)." });
+	if (plan.type === "percentage" && plan.rateBps == null) errors.push({ field: "rateBps", message: "A percentage plan needs rateBps." });
+	if (plan.type === "tiered") {
+		const problem = plan.tiers?.length ? tierProblems(plan.tiers) : "A tiered plan needs tiers.";
+		if (problem) errors.push({ field: "tiers", message: problem });
+	}
+	if (plan.effectiveTo && plan.effectiveFrom && plan.effectiveTo <= plan.effectiveFrom)
+		errors.push({ field: "effectiveTo", message: "effectiveTo must be after effectiveFrom." });
+	if (errors.length) throw clientError("The plan is not valid.", 422, "VALIDATION_ERROR", errors);
+}
+
+interface CommissionThis {
+	_list(ctx: Ctx, p: unknown): Promise<any>;
+	_find(ctx: Ctx, p: unknown): Promise<any[]>;
+	_get(ctx: Ctx, p: unknown): Promise<any>;
+	_create(ctx: Ctx, p: unknown): Promise<any>;
+	_update(ctx: Ctx, p: unknown): Promise<any>;
+	_remove(ctx: Ctx, p: unknown): Promise<any>;
+}
+
+const CommissionService: Schema<CommissionThis> = {
+	name: "commission",
+	mixins: [TenantDbMixin({ collection: "commission_plans", indexes: [{ fields: ["tenantId"] }] })],
+	settings: {
+		fields: ["id", "name", "type", "currency", "amount", "rateBps", "tiers", "effectiveFrom", "effectiveTo", "members", "createdAt", "updatedAt"],
+	},
+	actions: {
+		createPlan: {
+			rest: "POST /plans",
+			roles: ["admin"],
+			params: planParams(false),
+			async handler(this: CommissionThis, ctx: Ctx) {
+				const plan = normalise({ effectiveTo: null, members: [], ...ctx.params });
+				checkPlan(plan);
+				const created = await this._create(ctx, plan);
+				ctx.meta.$statusCode = 201;
+				ctx.meta.$location = `/api/commission/plans/${created.id}`;
+				return created;
+			},
+		},
+		listPlans: {
+			rest: "GET /plans",
+			roles: ["admin"],
+			params: { ...pageParams },
+			handler(this: CommissionThis, ctx: Ctx) {
+				return this._list(ctx, { ...pageOf({ page: ctx.params.page, pageSize: ctx.params.pageSize, sort: "-effectiveFrom" }), query: {} });
+			},
+		},
+		getPlan: {
+			rest: "GET /plans/:id",
+			roles: ["admin"],
+			params: { id: idParam },
+			handler(this: CommissionThis, ctx: Ctx<{ id: string }>) {
+				return this._get(ctx, { id: ctx.params.id });
+			},
+		},
+		updatePlan: {
+			rest: "PATCH /plans/:id",
+			roles: ["admin"],
+			summary: "Changes apply to calculations made from now on; past calculations are never recomputed.",
+			params: { id: idParam, ...planParams(true) },
+			async handler(this: CommissionThis, ctx: Ctx) {
+				const { id, ...changes } = normalise(ctx.params);
+				const current = await this._get(ctx, { id });
+				checkPlan({ ...current, ...changes });
+				return this._update(ctx, { id, ...changes });
+			},
+		},
+		deletePlan: {
+			rest: "DELETE /plans/:id",
+			roles: ["admin"],
+			params: { id: idParam },
+			async handler(this: CommissionThis, ctx: Ctx<{ id: string }>) {
+				await this._remove(ctx, { id: ctx.params.id });
+				ctx.meta.$statusCode = 204;
+				return null;
+			},
+		},
+		addMember: {
+			rest: "POST /plans/:id/members",
+			roles: ["admin"],
+			idempotent: true,
+			params: { id: idParam, userId: userIdParam, $$strict: "remove" },
+			async handler(this: CommissionThis, ctx: Ctx) {
+				const plan = await this._get(ctx, { id: ctx.params.id });
+				if (plan.members.includes(ctx.params.userId)) return plan;
+				return this._update(ctx, { id: plan.id, members: [...plan.members, ctx.params.userId] });
+			},
+		},
+		removeMember: {
+			rest: "DELETE /plans/:id/members/:userId",
+			roles: ["admin"],
+			params: { id: idParam, userId: userIdParam },
+			async handler(this: CommissionThis, ctx: Ctx) {
+				const plan = await this._get(ctx, { id: ctx.params.id });
+				return this._update(ctx, { id: plan.id, members: plan.members.filter((m: string) => m !== ctx.params.userId) });
+			},
+		},
+		planFor: {
+			visibility: "public",
+			summary: "The plan a member is on at a date (null if none).",
+			params: { userId: userIdParam, at: { type: "string", min: 10, max: 40 } },
+			async handler(this: CommissionThis, ctx: Ctx): Promise<Plan | null> {
+				const { userId, at } = ctx.params;
+				const plans = (await this._find(ctx, { query: { members: userId, effectiveFrom: { $lte: at } }, sort: ["-effectiveFrom"], limit: 100 })) as Plan[];
+				return plans.find(p => !p.effectiveTo || at < p.effectiveTo) ?? null;
+			},
+		},
+	},
+};
+
+export default CommissionService;

@@ -1,0 +1,155 @@
+/**
+ * Lead capture from outside (web forms) and what authenticates it.
+ *
+ * - `POST /api/public/leads/:tenantSlug` (public, rate-limited): the form posts the lead with its
+ *   tenant's ingest key in the body field `ingestKey` (a body field works from any HTML form or
+ *   fetch without CORS preflight for custom headers, and needs nothing from the gateway).
+ * - Admins manage keys under `/api/leads/ingest-keys` (only a SHA-256 of the key is stored; the key
+ *   is shown once) and the tenant's public slug under `/api/leads/settings`.
+ *
+ * One collection, two kinds of rows: `kind: "key"` (ingest keys) and `kind: "slug"` (the tenant's
+ * slug; unique across tenants, one per tenant). Every query names its kind.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import type { Schema } from "../../lib/schema";
+import { TenantDbMixin, tenantOf } from "../../mixins/tenant.mixin";
+import { asSystem, clientError, idParam, plain, userOf, type Ctx } from "./common";
+import { leadInputParams } from "./leads.service";
+
+const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+const slugParam = { type: "string", min: 3, max: 63, pattern: /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, messages: { stringPattern: "must be lowercase letters, digits and inner hyphens" } } as const;
+
+/** Same answer for an unknown slug, an unknown key and a revoked key: nothing to probe. */
+const badKey = () => clientError("Unknown tenant or invalid ingest key.", 401, "INVALID_INGEST_KEY");
+
+interface IntakeThis {
+	adapter: { findOne(q: unknown): Promise<any> };
+	_find(ctx: Ctx, p: unknown): Promise<any[]>;
+	_create(ctx: Ctx, p: unknown): Promise<any>;
+	_update(ctx: Ctx, p: unknown): Promise<any>;
+	_get(ctx: Ctx, p: unknown): Promise<any>;
+	setSlug(ctx: Ctx, slug: string): Promise<{ slug: string }>;
+}
+
+const IntakeService: Schema<IntakeThis> = {
+	name: "intake",
+	mixins: [
+		TenantDbMixin({
+			collection: "crm_intake",
+			indexes: [
+				{ fields: ["kind", "hash"], unique: true },
+				{ fields: ["kind", "slug"], unique: true },
+				{ fields: ["kind", "slugTenant"], unique: true },
+			],
+		}),
+	],
+	settings: {
+		rest: "/public/leads",
+		fields: ["id", "name", "prefix", "createdBy", "createdAt", "revokedAt", "slug"],
+	},
+	actions: {
+		capture: {
+			rest: { method: "POST", path: "/:tenantSlug" },
+			auth: "public",
+			rateLimit: { max: 30, windowSec: 60 },
+			summary: "Web-form lead capture, authenticated by the tenant's ingest key in the body.",
+			params: {
+				tenantSlug: slugParam,
+				ingestKey: { type: "string", min: 10, max: 200 },
+				...leadInputParams,
+				message: { type: "string", max: 2000, optional: true },
+				$$strict: "remove",
+			},
+			async handler(this: IntakeThis, ctx: Ctx) {
+				const { tenantSlug, ingestKey, ...lead } = ctx.params;
+				const slug = plain(await this.adapter.findOne({ kind: "slug", slug: tenantSlug }));
+				if (!slug) throw badKey();
+				const key = plain(await this.adapter.findOne({ kind: "key", hash: sha256(ingestKey) }));
+				if (!key || key.tenantId !== slug.tenantId || key.revokedAt) throw badKey();
+				const result = (await ctx.call("leads.ingest", lead, asSystem(slug.tenantId))) as { duplicate: boolean };
+				ctx.meta.$statusCode = result.duplicate ? 200 : 202;
+				return { received: true, duplicate: result.duplicate };
+			},
+		},
+
+		createKey: {
+			rest: { method: "POST", basePath: "/leads", path: "/ingest-keys" },
+			roles: ["admin"],
+			summary: "A new ingest key (shown once). Pass `slug` to set the tenant's public slug at the same time.",
+			params: { name: { type: "string", min: 1, max: 100, trim: true }, slug: { ...slugParam, optional: true }, $$strict: "remove" },
+			async handler(this: IntakeThis, ctx: Ctx) {
+				const user = userOf(ctx);
+				let slug: string | undefined = ctx.params.slug;
+				if (slug) await this.setSlug(ctx, slug);
+				else slug = plain(await this.adapter.findOne({ kind: "slug", slugTenant: user.tenantId }))?.slug;
+				const key = `vik_${randomBytes(24).toString("base64url")}`;
+				const row = await this._create(ctx, { kind: "key", name: ctx.params.name, hash: sha256(key), prefix: key.slice(0, 8), createdBy: user.id, revokedAt: null });
+				ctx.meta.$statusCode = 201;
+				ctx.meta.$location = `/api/leads/ingest-keys`;
+				return { ...row, key, slug: slug ?? null, endpoint: slug ? `/api/public/leads/${slug}` : null };
+			},
+		},
+
+		listKeys: {
+			rest: { method: "GET", basePath: "/leads", path: "/ingest-keys" },
+			roles: ["admin"],
+			params: {},
+			async handler(this: IntakeThis, ctx: Ctx) {
+				const rows = await this._find(ctx, { query: { kind: "key" }, sort: "-createdAt", limit: 100 });
+				return { rows, total: rows.length };
+			},
+		},
+
+		revokeKey: {
+			rest: { method: "DELETE", basePath: "/leads", path: "/ingest-keys/:id" },
+			roles: ["admin"],
+			params: { id: idParam },
+			async handler(this: IntakeThis, ctx: Ctx<{ id: string }>) {
+				const row = await this._get(ctx, { id: ctx.params.id });
+				if (row.slug !== undefined && row.name === undefined) throw clientError("Not found.", 404, "NOT_FOUND");
+				if (!row.revokedAt) await this._update(ctx, { id: ctx.params.id, revokedAt: new Date().toISOString() });
+				ctx.meta.$statusCode = 204;
+				return null;
+			},
+		},
+
+		putSettings: {
+			rest: { method: "PUT", basePath: "/leads", path: "/settings" },
+			roles: ["admin"],
+			summary: "The tenant's public slug for web-form capture (unique across tenants).",
+			params: { slug: slugParam, $$strict: "remove" },
+			idempotent: true,
+			handler(this: IntakeThis, ctx: Ctx<{ slug: string }>) {
+				return this.setSlug(ctx, ctx.params.slug);
+			},
+		},
+
+		getSettings: {
+			rest: { method: "GET", basePath: "/leads", path: "/settings" },
+			roles: ["admin"],
+			params: {},
+			async handler(this: IntakeThis, ctx: Ctx) {
+				const row = plain(await this.adapter.findOne({ kind: "slug", slugTenant: tenantOf(ctx) }));
+				return { slug: row?.slug ?? null };
+			},
+		},
+	},
+	methods: {
+		async setSlug(this: IntakeThis, ctx: Ctx, slug: string) {
+			const tenantId = tenantOf(ctx);
+			const taken = plain(await this.adapter.findOne({ kind: "slug", slug }));
+			if (taken && taken.tenantId !== tenantId) throw clientError("This slug is taken.", 409, "SLUG_TAKEN");
+			const mine = plain(await this.adapter.findOne({ kind: "slug", slugTenant: tenantId }));
+			try {
+				if (mine) await this._update(ctx, { id: mine._id, slug });
+				else await this._create(ctx, { kind: "slug", slug, slugTenant: tenantId });
+			} catch (err) {
+				if ((err as { code?: number }).code === 409) throw clientError("This slug is taken.", 409, "SLUG_TAKEN");
+				throw err;
+			}
+			return { slug };
+		},
+	},
+};
+
+export default IntakeService;

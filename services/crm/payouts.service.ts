@@ -1,0 +1,134 @@
+/**
+ * Commission payouts: one per member and period (`YYYY-MM`), built from that period's calculations
+ * (wins and reversals), with exact integer totals per currency. `pending → approved → paid` (admin);
+ * once approved a payout cannot change or be deleted (409 PAYOUT_IMMUTABLE). State changes are
+ * compare-and-set on the current status, so two admins cannot both approve or pay.
+ */
+import { hasRole } from "../../lib/access";
+import type { Schema } from "../../lib/schema";
+import { notFound, TenantDbMixin, tenantOf } from "../../mixins/tenant.mixin";
+import { clientError, idParam, pageOf, pageParams, periodParam, userIdParam, userOf, type Ctx } from "./common";
+
+const STATUSES = ["pending", "approved", "paid"] as const;
+type Status = (typeof STATUSES)[number];
+
+interface PayoutsThis {
+	adapter: { findById(id: unknown): Promise<any>; updateMany(q: unknown, u: unknown): Promise<number> };
+	_list(ctx: Ctx, p: unknown): Promise<any>;
+	_get(ctx: Ctx, p: unknown): Promise<any>;
+	_create(ctx: Ctx, p: unknown): Promise<any>;
+	_remove(ctx: Ctx, p: unknown): Promise<any>;
+	clearCache(): Promise<void>;
+	move(ctx: Ctx, id: string, from: Status, to: Status, stamp: string): Promise<any>;
+}
+
+const immutable = (status: string) => clientError(`The payout is ${status}: it can no longer change.`, 409, "PAYOUT_IMMUTABLE", { status });
+
+const PayoutsService: Schema<PayoutsThis> = {
+	name: "payouts",
+	mixins: [TenantDbMixin({ collection: "commission_payouts", indexes: [{ fields: ["tenantId", "userId", "period"], unique: true }] })],
+	settings: {
+		rest: "/commission/payouts",
+		fields: ["id", "userId", "period", "status", "totals", "calculationIds", "count", "createdBy", "approvedBy", "approvedAt", "paidBy", "paidAt", "createdAt", "updatedAt"],
+	},
+	actions: {
+		createPayout: {
+			rest: "POST /",
+			roles: ["admin"],
+			summary: "A pending payout of a member's calculations for a period (one per member and period: 409 otherwise).",
+			params: { userId: userIdParam, period: periodParam, $$strict: "remove" },
+			async handler(this: PayoutsThis, ctx: Ctx) {
+				const { userId, period } = ctx.params;
+				const calcs = (await ctx.call("calculations.forPayout", { userId, period })) as { id: string; currency: string; amount: number }[];
+				const byCurrency = new Map<string, number>();
+				for (const c of calcs) byCurrency.set(c.currency, (byCurrency.get(c.currency) ?? 0) + c.amount);
+				const totals = [...byCurrency.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([currency, amount]) => ({ currency, amount }));
+				const payout = await this._create(ctx, { userId, period, status: "pending", totals, calculationIds: calcs.map(c => c.id), count: calcs.length, createdBy: userOf(ctx).id });
+				ctx.meta.$statusCode = 201;
+				ctx.meta.$location = `/api/commission/payouts/${payout.id}`;
+				return payout;
+			},
+		},
+		listPayouts: {
+			rest: "GET /",
+			roles: ["member"],
+			summary: "Payouts: a member sees their own; an admin all (filters: userId, period, status).",
+			params: {
+				...pageParams,
+				userId: { ...userIdParam, optional: true },
+				period: { ...periodParam, optional: true },
+				status: { type: "enum", values: [...STATUSES], optional: true },
+				$$strict: "remove",
+			},
+			handler(this: PayoutsThis, ctx: Ctx) {
+				const user = userOf(ctx);
+				const { page, pageSize, userId, period, status } = ctx.params;
+				const who = hasRole(user.roles, ["admin"]) ? userId : user.id;
+				const query = { ...(who ? { userId: who } : {}), ...(period ? { period } : {}), ...(status ? { status } : {}) };
+				return this._list(ctx, { ...pageOf({ page, pageSize, sort: "-createdAt" }), query });
+			},
+		},
+		getPayout: {
+			rest: "GET /:id",
+			roles: ["member"],
+			params: { id: idParam },
+			async handler(this: PayoutsThis, ctx: Ctx<{ id: string }>) {
+				const user = userOf(ctx);
+				const payout = await this._get(ctx, { id: ctx.params.id });
+				if (!hasRole(user.roles, ["admin"]) && payout.userId !== user.id) throw notFound(ctx.params.id);
+				return payout;
+			},
+		},
+		approvePayout: {
+			rest: "POST /:id/approve",
+			roles: ["admin"],
+			params: { id: idParam },
+			handler(this: PayoutsThis, ctx: Ctx<{ id: string }>) {
+				return this.move(ctx, ctx.params.id, "pending", "approved", "approved");
+			},
+		},
+		payPayout: {
+			rest: "POST /:id/pay",
+			roles: ["admin"],
+			params: { id: idParam },
+			handler(this: PayoutsThis, ctx: Ctx<{ id: string }>) {
+				return this.move(ctx, ctx.params.id, "approved", "paid", "paid");
+			},
+		},
+		deletePayout: {
+			rest: "DELETE /:id",
+			roles: ["admin"],
+			summary: "Drop a pending payout (e.g. to rebuild it after late calculations).",
+			params: { id: idParam },
+			async handler(this: PayoutsThis, ctx: Ctx<{ id: string }>) {
+				const payout = await this._get(ctx, { id: ctx.params.id });
+				if (payout.status !== "pending") throw immutable(payout.status);
+				// Remove only while still pending (an approval racing this delete wins or loses whole).
+				const n = await (this.adapter as any).removeMany({ _id: ctx.params.id, tenantId: tenantOf(ctx), status: "pending" });
+				if (n === 0) throw immutable("approved");
+				await this.clearCache();
+				ctx.meta.$statusCode = 204;
+				return null;
+			},
+		},
+	},
+	methods: {
+		async move(this: PayoutsThis, ctx: Ctx, id: string, from: Status, to: Status, stamp: string) {
+			const user = userOf(ctx);
+			const current = await this._get(ctx, { id });
+			if (current.status !== from) {
+				if (current.status === "pending") throw clientError("Approve the payout before paying it.", 409, "INVALID_TRANSITION", { from: current.status, to });
+				throw immutable(current.status);
+			}
+			const n = await this.adapter.updateMany(
+				{ _id: id, tenantId: tenantOf(ctx), status: from },
+				{ $set: { status: to, [`${stamp}By`]: user.id, [`${stamp}At`]: new Date().toISOString(), updatedAt: new Date().toISOString() } },
+			);
+			if (n === 0) throw immutable(to);
+			await this.clearCache();
+			return this._get(ctx, { id });
+		},
+	},
+};
+
+export default PayoutsService;

@@ -1,0 +1,513 @@
+/**
+ * Authentication: credentials (email + scrypt hash), sessions with rotating refresh tokens, password
+ * change and reset, tenant switching, and the JWT key ring whose public half (JWKS) the gateway uses
+ * to verify access tokens without calling us per request.
+ *
+ * Public profiles live in `users` (created through `users.createProfile` with the same id);
+ * memberships live in `tenants`. This service owns three collections: `credentials` (through
+ * DbMixin), `sessions` and `password_resets` (see ./store.ts).
+ */
+import { randomUUID } from "node:crypto";
+import { Errors, type Context, type Service } from "moleculer";
+import type { AuthUser } from "../../lib/access";
+import { config, type Config } from "../../lib/config";
+import { keysDir, loadKeyRing, toJwks, type KeyRing } from "../../lib/keys";
+import type { MixinSchema, Schema } from "../../lib/schema";
+import { signAccessToken } from "../../lib/tokens";
+import { DbMixin, type DbThis } from "../../mixins/db.mixin";
+import { notFound } from "../../mixins/tenant.mixin";
+import { hashPassword, parseHash, passwordProblems, verifyPassword } from "./passwords";
+import { newOpaqueToken, SessionStore, sha256, type SessionRow } from "./sessions";
+import { Collection } from "./store";
+import { FailureThrottle } from "./throttle";
+
+interface Meta {
+	user?: AuthUser | null;
+	client?: { ip?: string | null; userAgent?: string | null };
+	$statusCode?: number;
+	$location?: string;
+}
+type Ctx<P = Record<string, unknown>> = Context<P, Meta>;
+
+interface Credential {
+	_id: string;
+	email: string;
+	passwordHash: string;
+	currentTenantId: string | null;
+	passwordChangedAt: string;
+	createdAt: string;
+	updatedAt: string;
+}
+
+interface ResetRow {
+	id: string;
+	userId: string;
+	tokenHash: string;
+	expiresAt: string;
+	usedAt: string | null;
+	createdAt: string;
+}
+
+interface Scope {
+	tenantId: string | null;
+	roles: string[];
+}
+
+interface AuthVars {
+	cfg: Config;
+	ring: KeyRing;
+	dummyHash: string;
+	sessionRows: Collection<SessionRow>;
+	resets: Collection<ResetRow>;
+	sessions: SessionStore;
+	throttle: FailureThrottle;
+	purgeTimer: NodeJS.Timeout;
+	adapter: DbThis["adapter"];
+	_create(ctx: Ctx, params: unknown): Promise<{ id: string; email: string }>;
+	loadRing(): void;
+	login(ctx: Ctx<{ email: string; password: string }>): Promise<unknown>;
+	tokenResponse(ctx: Ctx, userId: string, issued: { row: SessionRow; token: string }, scope: Scope, profile?: unknown): Promise<unknown>;
+	scopeFor(ctx: Ctx, userId: string, tenantId: string | null): Promise<Scope>;
+	preferredScope(ctx: Ctx, cred: Credential): Promise<Scope>;
+	profileOf(ctx: Ctx, cred: { _id: string; email: string }): Promise<unknown>;
+	setPassword(userId: string, password: string, rehash?: boolean): Promise<void>;
+	checkNewPassword(password: string, email: string, field?: string): void;
+	publish(name: string, actorId: string, tenantId: string | null, data: Record<string, unknown>): Promise<void>;
+}
+type AuthThis = Service & AuthVars;
+
+const LOGIN_FAILURES = { max: 10, windowSec: 15 * 60 };
+const RESET_TTL_MS = 60 * 60 * 1000;
+// Hashing may wait in its bounded queue (see passwords.ts): these actions get a longer timeout
+// than the broker's default (Moleculer's Timeout middleware reads `timeout` from the action).
+const slow: Record<string, unknown> = { timeout: 10_000 };
+const perIp = { max: 20, windowSec: 60 };
+
+const normaliseEmail = (email: string) => email.trim().toLowerCase();
+const invalidCredentials = () => new Errors.MoleculerClientError("The email or password is not correct.", 401, "INVALID_CREDENTIALS");
+const client = (ctx: Ctx) => ({ ip: ctx.meta.client?.ip ?? null, userAgent: ctx.meta.client?.userAgent ?? null });
+
+const loginAction = {
+	auth: "public" as const,
+	rateLimit: perIp,
+	...slow,
+	params: {
+		email: { type: "string", min: 3, max: 254, trim: true },
+		password: { type: "string", min: 1, max: 1024 },
+		$$strict: "remove",
+	},
+	handler(this: AuthThis, ctx: Ctx<{ email: string; password: string }>) {
+		return this.login(ctx);
+	},
+};
+
+const AuthService: Schema<AuthVars> = {
+	name: "auth",
+	mixins: [DbMixin({ collection: "credentials", indexes: [{ fields: ["email"], unique: true }] }) as MixinSchema],
+	settings: {
+		// Never the hash: what leaves this service of a credential.
+		fields: ["id", "email", "createdAt", "updatedAt"],
+	},
+
+	actions: {
+		jwks: {
+			// Published without `rest`: the gateway serves it at /.well-known/jwks.json.
+			auth: "public",
+			idempotent: true,
+			summary: "The public keys that verify access tokens (JWKS).",
+			params: {},
+			handler(this: AuthThis, ctx: Ctx) {
+				// Verifiers may keep it a few minutes; a new kid makes them fetch again anyway.
+				(ctx.meta as Record<string, unknown>).$responseHeaders = { "Cache-Control": "public, max-age=300" };
+				return toJwks(this.ring);
+			},
+		},
+
+		reloadKeys: {
+			// Operators: after rotating the key files, make this node sign with the new key.
+			visibility: "public",
+			idempotent: true,
+			params: {},
+			handler(this: AuthThis) {
+				this.loadRing();
+				return { kid: this.ring.current.kid, previous: this.ring.previous.map(k => k.kid) };
+			},
+		},
+
+		register: {
+			rest: "POST /register",
+			auth: "public",
+			rateLimit: perIp,
+			...slow,
+			summary: "Create an account; answers with a session.",
+			params: {
+				email: { type: "email", max: 254, normalize: true },
+				password: { type: "string", min: 1, max: 1024 },
+				name: { type: "string", min: 1, max: 100, trim: true },
+				$$strict: "remove",
+			},
+			async handler(this: AuthThis, ctx: Ctx<{ email: string; password: string; name: string }>) {
+				const email = normaliseEmail(ctx.params.email);
+				const { password, name } = ctx.params;
+				this.checkNewPassword(password, email);
+				const passwordHash = await hashPassword(password, { N: this.cfg.PASSWORD_SCRYPT_N, r: 8, p: 1 });
+				let cred: { id: string; email: string };
+				try {
+					cred = await this._create(ctx, { email, passwordHash, currentTenantId: null, passwordChangedAt: new Date().toISOString() });
+				} catch (err) {
+					if ((err as { type?: string }).type === "CONFLICT")
+						throw new Errors.MoleculerClientError("An account with this email already exists.", 409, "EMAIL_TAKEN", { field: "email" });
+					throw err;
+				}
+				let profile: unknown;
+				try {
+					profile = await ctx.call("users.createProfile", { id: cred.id, email, name });
+				} catch (err) {
+					// No profile, no account: undo, so the email can be registered again.
+					await this.adapter.removeById(cred.id).catch(() => undefined);
+					throw err;
+				}
+				const issued = await this.sessions.start(cred.id, null, client(ctx));
+				this.logger.info("user registered", { userId: cred.id });
+				ctx.meta.$statusCode = 201;
+				ctx.meta.$location = "/api/auth/me";
+				return this.tokenResponse(ctx, cred.id, issued, { tenantId: null, roles: [] }, profile);
+			},
+		},
+
+		login: { ...loginAction, params: { ...loginAction.params }, rest: "POST /login", summary: "Sign in with email and password." },
+		// The same operation under the name an existing client uses.
+		session: { ...loginAction, params: { ...loginAction.params }, rest: "POST /session", summary: "Sign in (alias of POST /login)." },
+
+		refresh: {
+			rest: "POST /refresh",
+			auth: "public",
+			rateLimit: { max: 60, windowSec: 60 },
+			summary: "Trade a refresh token for a new token pair (the old one is spent).",
+			params: { refreshToken: { type: "string", min: 1, max: 200 }, $$strict: "remove" },
+			async handler(this: AuthThis, ctx: Ctx<{ refreshToken: string }>) {
+				const next = await this.sessions.rotate(ctx.params.refreshToken, {
+					onReuse: row => this.logger.warn("refresh token reuse: session revoked", { userId: row.userId, sessionId: row.familyId }),
+				});
+				const scope = await this.scopeFor(ctx, next.row.userId, next.row.tenantId);
+				return this.tokenResponse(ctx, next.row.userId, next, scope);
+			},
+		},
+
+		logout: {
+			rest: "POST /logout",
+			auth: "required",
+			summary: "End the current session (its refresh token stops working).",
+			params: { refreshToken: { type: "string", min: 1, max: 200, optional: true }, $$strict: "remove" },
+			async handler(this: AuthThis, ctx: Ctx<{ refreshToken?: string }>) {
+				const user = ctx.meta.user!;
+				let familyId = user.sessionId;
+				if (!familyId && ctx.params.refreshToken) {
+					const row = await this.sessionRows.findOne({ tokenHash: sha256(ctx.params.refreshToken), userId: user.id });
+					familyId = row?.familyId;
+				}
+				if (familyId) {
+					const owned = await this.sessionRows.count({ familyId, userId: user.id });
+					if (owned) await this.sessions.revokeFamily(familyId);
+				}
+				ctx.meta.$statusCode = 204;
+				return null;
+			},
+		},
+
+		me: {
+			rest: "GET /me",
+			auth: "required",
+			summary: "Your profile, your organisations and the scope of this token.",
+			params: {},
+			async handler(this: AuthThis, ctx: Ctx) {
+				const user = ctx.meta.user!;
+				const cred = (await this.adapter.findById(user.id)) as Credential | null;
+				if (!cred) throw notFound();
+				const [profile, memberships] = await Promise.all([this.profileOf(ctx, cred), ctx.call("tenants.membershipsOf", { userId: user.id })]);
+				return { user: profile, memberships, tenantId: user.tenantId, roles: user.roles, sessionId: user.sessionId ?? null };
+			},
+		},
+
+		sessions: {
+			rest: "GET /sessions",
+			auth: "required",
+			summary: "Your active sessions.",
+			params: {},
+			async handler(this: AuthThis, ctx: Ctx) {
+				const rows = await this.sessions.list(ctx.meta.user!.id, ctx.meta.user!.sessionId);
+				return { rows, total: rows.length };
+			},
+		},
+
+		revokeSession: {
+			rest: "DELETE /sessions/:id",
+			auth: "required",
+			summary: "End one of your sessions.",
+			params: { id: { type: "string", min: 1, max: 64 } },
+			async handler(this: AuthThis, ctx: Ctx<{ id: string }>) {
+				const live = await this.sessions.active(ctx.meta.user!.id, ctx.params.id);
+				if (!live) throw notFound(ctx.params.id);
+				await this.sessions.revokeFamily(ctx.params.id);
+				ctx.meta.$statusCode = 204;
+				return null;
+			},
+		},
+
+		changePassword: {
+			rest: "POST /password",
+			auth: "required",
+			...slow,
+			summary: "Change your password; your other sessions end.",
+			params: {
+				currentPassword: { type: "string", min: 1, max: 1024 },
+				newPassword: { type: "string", min: 1, max: 1024 },
+				$$strict: "remove",
+			},
+			async handler(this: AuthThis, ctx: Ctx<{ currentPassword: string; newPassword: string }>) {
+				const user = ctx.meta.user!;
+				const cred = (await this.adapter.findById(user.id)) as Credential | null;
+				if (!cred) throw notFound();
+				const retryIn = await this.throttle.blockedFor(cred.email);
+				if (retryIn) throw new Errors.MoleculerClientError("Too many failed attempts. Try again later.", 429, "TOO_MANY_ATTEMPTS", { retryAfterSec: retryIn });
+				if (!(await verifyPassword(ctx.params.currentPassword, cred.passwordHash))) {
+					await this.throttle.fail(cred.email);
+					throw new Errors.MoleculerClientError("The current password is not correct.", 403, "INVALID_CURRENT_PASSWORD");
+				}
+				this.checkNewPassword(ctx.params.newPassword, cred.email, "newPassword");
+				await this.setPassword(user.id, ctx.params.newPassword);
+				const revoked = await this.sessions.revokeUser(user.id, user.sessionId);
+				this.logger.info("password changed", { userId: user.id, revokedSessions: revoked });
+				await this.publish("auth.passwordChanged", user.id, user.tenantId, { userId: user.id, via: "change" });
+				ctx.meta.$statusCode = 204;
+				return null;
+			},
+		},
+
+		forgotPassword: {
+			rest: "POST /password/forgot",
+			auth: "public",
+			rateLimit: perIp,
+			summary: "Ask for a password reset link. Always 202, whether or not the address is registered.",
+			params: { email: { type: "string", min: 3, max: 254, trim: true }, $$strict: "remove" },
+			async handler(this: AuthThis, ctx: Ctx<{ email: string }>) {
+				const email = normaliseEmail(ctx.params.email);
+				const cred = (await this.adapter.findOne({ email })) as Credential | null;
+				if (cred) {
+					const token = newOpaqueToken();
+					const expiresAt = new Date(Date.now() + RESET_TTL_MS).toISOString();
+					await this.resets.insert({ userId: cred._id, tokenHash: sha256(token), expiresAt, usedAt: null });
+					const eventId = randomUUID();
+					if (this.cfg.NODE_ENV === "development") this.logger.info("password reset requested (dev: token logged)", { userId: cred._id, token });
+					else this.logger.info("password reset requested", { userId: cred._id, eventId });
+					try {
+						await (this.broker as unknown as { sendToChannel(n: string, p: unknown): Promise<void> }).sendToChannel("notifications.passwordReset", {
+							eventId,
+							at: new Date().toISOString(),
+							actorId: cred._id,
+							tenantId: null,
+							userId: cred._id,
+							email: cred.email,
+							token,
+							expiresAt,
+						});
+					} catch (err) {
+						this.logger.error("could not hand the reset token to notifications", { userId: cred._id, eventId, error: (err as Error).message });
+					}
+				}
+				ctx.meta.$statusCode = 202;
+				return { status: "accepted", message: "If this address has an account, a reset link is on its way." };
+			},
+		},
+
+		resetPassword: {
+			rest: "POST /password/reset",
+			auth: "public",
+			rateLimit: perIp,
+			...slow,
+			summary: "Set a new password with a reset token; every session ends.",
+			params: {
+				token: { type: "string", min: 1, max: 200 },
+				password: { type: "string", min: 1, max: 1024 },
+				$$strict: "remove",
+			},
+			async handler(this: AuthThis, ctx: Ctx<{ token: string; password: string }>) {
+				const invalid = () => new Errors.MoleculerClientError("The reset link is not valid or has expired.", 400, "INVALID_RESET_TOKEN");
+				const row = await this.resets.findOne({ tokenHash: sha256(ctx.params.token) });
+				if (!row || row.usedAt || Date.parse(row.expiresAt) <= Date.now()) throw invalid();
+				const cred = (await this.adapter.findById(row.userId)) as Credential | null;
+				if (!cred) throw invalid();
+				// Rules first, so a rejected password does not burn the token.
+				this.checkNewPassword(ctx.params.password, cred.email);
+				const now = new Date().toISOString();
+				if ((await this.resets.update({ id: row.id, usedAt: null }, { usedAt: now })) !== 1) throw invalid();
+				await this.setPassword(cred._id, ctx.params.password);
+				await this.resets.update({ userId: cred._id, usedAt: null }, { usedAt: now });
+				const revoked = await this.sessions.revokeUser(cred._id);
+				await this.throttle.reset(cred.email);
+				this.logger.info("password reset", { userId: cred._id, revokedSessions: revoked });
+				await this.publish("auth.passwordChanged", cred._id, null, { userId: cred._id, via: "reset" });
+				ctx.meta.$statusCode = 204;
+				return null;
+			},
+		},
+
+		switchTenant: {
+			rest: "POST /switch-tenant",
+			auth: "required",
+			summary: "A new token pair scoped to one of your organisations.",
+			params: { tenantId: { type: "string", min: 1, max: 64 }, $$strict: "remove" },
+			async handler(this: AuthThis, ctx: Ctx<{ tenantId: string }>) {
+				const user = ctx.meta.user!;
+				const scope = await this.scopeFor(ctx, user.id, ctx.params.tenantId);
+				if (scope.tenantId !== ctx.params.tenantId) throw notFound(ctx.params.tenantId);
+				const live = user.sessionId ? await this.sessions.active(user.id, user.sessionId) : null;
+				const issued = live ? await this.sessions.replace(live, { tenantId: scope.tenantId }) : await this.sessions.start(user.id, scope.tenantId, client(ctx));
+				await this.adapter.updateById(user.id, { $set: { currentTenantId: scope.tenantId, updatedAt: new Date().toISOString() } });
+				return this.tokenResponse(ctx, user.id, issued, scope);
+			},
+		},
+
+		userIdByEmail: {
+			// Internal (tenants adds members by email).
+			visibility: "public",
+			idempotent: true,
+			params: { email: { type: "string", min: 3, max: 254, trim: true } },
+			async handler(this: AuthThis, ctx: Ctx<{ email: string }>) {
+				const cred = (await this.adapter.findOne({ email: normaliseEmail(ctx.params.email) })) as Credential | null;
+				return { userId: cred?._id ?? null };
+			},
+		},
+	},
+
+	methods: {
+		loadRing(this: AuthThis) {
+			this.ring = loadKeyRing(this.cfg);
+			if (this.ring.generated) this.logger.warn(`generated DEV signing keys in ${keysDir(this.cfg)}; do not use in production`);
+		},
+
+		async login(this: AuthThis, ctx: Ctx<{ email: string; password: string }>) {
+			const email = normaliseEmail(ctx.params.email);
+			const retryIn = await this.throttle.blockedFor(email);
+			if (retryIn) throw new Errors.MoleculerClientError("Too many failed sign-in attempts. Try again later.", 429, "TOO_MANY_ATTEMPTS", { retryAfterSec: retryIn });
+			const cred = (await this.adapter.findOne({ email })) as Credential | null;
+			// An unknown email costs the same hash as a wrong password: no timing difference to probe.
+			const ok = await verifyPassword(ctx.params.password, cred?.passwordHash ?? this.dummyHash);
+			if (!cred || !ok) {
+				await this.throttle.fail(email);
+				throw invalidCredentials();
+			}
+			await this.throttle.reset(email);
+			// A hash made at another cost (an older default, a test setting) is redone at today's, now that we have the password.
+			if (parseHash(cred.passwordHash)?.N !== this.cfg.PASSWORD_SCRYPT_N) await this.setPassword(cred._id, ctx.params.password, true);
+			const scope = await this.preferredScope(ctx, cred);
+			const issued = await this.sessions.start(cred._id, scope.tenantId, client(ctx));
+			await this.publish("auth.loggedIn", cred._id, scope.tenantId, { userId: cred._id, sessionId: issued.row.familyId, ...client(ctx) });
+			return this.tokenResponse(ctx, cred._id, issued, scope, await this.profileOf(ctx, cred));
+		},
+
+		async tokenResponse(this: AuthThis, ctx: Ctx, userId: string, issued: { row: SessionRow; token: string }, scope: Scope, profile?: unknown) {
+			const accessToken = signAccessToken(this.ring, this.cfg, { sub: userId, tid: scope.tenantId, roles: scope.roles, sid: issued.row.familyId });
+			if (profile === undefined) {
+				const cred = (await this.adapter.findById(userId)) as Credential | null;
+				profile = cred ? await this.profileOf(ctx, cred) : { id: userId };
+			}
+			return {
+				user: profile,
+				accessToken,
+				refreshToken: issued.token,
+				tokenType: "Bearer",
+				expiresIn: this.cfg.JWT_ACCESS_TTL_S,
+				refreshExpiresAt: issued.row.expiresAt,
+				tenantId: scope.tenantId,
+				roles: scope.roles,
+				sessionId: issued.row.familyId,
+			};
+		},
+
+		/** The user's role in the tenant, or no tenant when they are not (or no longer) a member. */
+		async scopeFor(this: AuthThis, ctx: Ctx, userId: string, tenantId: string | null): Promise<Scope> {
+			if (!tenantId) return { tenantId: null, roles: [] };
+			const m = (await ctx.call("tenants.membership", { tenantId, userId })) as { role: string } | null;
+			return m ? { tenantId, roles: [m.role] } : { tenantId: null, roles: [] };
+		},
+
+		/** At login: the tenant the user last switched to, else their oldest membership, else none. */
+		async preferredScope(this: AuthThis, ctx: Ctx, cred: Credential): Promise<Scope> {
+			if (cred.currentTenantId) {
+				const scope = await this.scopeFor(ctx, cred._id, cred.currentTenantId);
+				if (scope.tenantId) return scope;
+			}
+			const list = (await ctx.call("tenants.membershipsOf", { userId: cred._id })) as { tenantId: string; role: string }[];
+			return list.length ? { tenantId: list[0].tenantId, roles: [list[0].role] } : { tenantId: null, roles: [] };
+		},
+
+		async profileOf(this: AuthThis, ctx: Ctx, cred: { _id: string; email: string }) {
+			try {
+				// The public profile, plus the email: these answers go to the account's owner only.
+				return { ...((await ctx.call("users.getProfile", { id: cred._id })) as object), email: cred.email };
+			} catch (err) {
+				this.logger.warn("profile unavailable; answering with the account only", { userId: cred._id, error: (err as Error).message });
+				return { id: cred._id, email: cred.email };
+			}
+		},
+
+		/** Stores a new hash of the password; `rehash` keeps passwordChangedAt (same password, new cost). */
+		async setPassword(this: AuthThis, userId: string, password: string, rehash = false) {
+			const passwordHash = await hashPassword(password, { N: this.cfg.PASSWORD_SCRYPT_N, r: 8, p: 1 });
+			const now = new Date().toISOString();
+			await this.adapter.updateById(userId, { $set: { passwordHash, updatedAt: now, ...(rehash ? {} : { passwordChangedAt: now }) } });
+		},
+
+		checkNewPassword(password: string, email: string, field = "password") {
+			const problems = passwordProblems(password, email);
+			if (problems.length)
+				throw new Errors.ValidationError(
+					"The password does not meet the rules.",
+					"VALIDATION_ERROR",
+					problems.map(p => ({ ...p, field })),
+				);
+		},
+
+		async publish(this: AuthThis, name: string, actorId: string, tenantId: string | null, data: Record<string, unknown>) {
+			const payload = { eventId: randomUUID(), at: new Date().toISOString(), actorId, tenantId, ...data };
+			try {
+				await (this.broker as unknown as { sendToChannel(n: string, p: unknown): Promise<void> }).sendToChannel(name, payload);
+			} catch (err) {
+				this.logger.error("could not publish event", { event: name, eventId: payload.eventId, error: (err as Error).message });
+			}
+		},
+	},
+
+	created(this: AuthThis) {
+		this.cfg = config();
+		this.loadRing();
+		this.sessionRows = new Collection<SessionRow>({ collection: "sessions", indexes: [{ fields: ["tokenHash"], unique: true }, { fields: ["userId"] }, { fields: ["familyId"] }] });
+		this.resets = new Collection<ResetRow>({ collection: "password_resets", indexes: [{ fields: ["tokenHash"], unique: true }] });
+		this.sessions = new SessionStore(this.sessionRows, this.cfg.JWT_REFRESH_TTL_S);
+		this.throttle = new FailureThrottle({ redisUrl: this.cfg.REDIS_URL, prefix: `${this.cfg.NAMESPACE}:login-fail`, ...LOGIN_FAILURES });
+	},
+
+	async started(this: AuthThis) {
+		await Promise.all([this.sessionRows.open(this.broker), this.resets.open(this.broker)]);
+		// The hash an unknown email is checked against, at the cost new hashes have.
+		this.dummyHash = await hashPassword(newOpaqueToken(), { N: this.cfg.PASSWORD_SCRYPT_N, r: 8, p: 1 });
+		// Expired refresh and reset tokens are useless (reuse detection only matters while a token could
+		// still be valid): drop them hourly. Idempotent, so every auth node may do it.
+		this.purgeTimer = setInterval(() => {
+			const now = new Date().toISOString();
+			Promise.all([this.sessionRows.remove({ expiresAt: { $lt: now } }), this.resets.remove({ expiresAt: { $lt: now } })]).catch(err =>
+				this.logger.warn("could not purge expired tokens", { error: (err as Error).message }),
+			);
+		}, 3600_000);
+		this.purgeTimer.unref();
+	},
+
+	async stopped(this: AuthThis) {
+		clearInterval(this.purgeTimer);
+		this.throttle.close();
+		await Promise.all([this.sessionRows.close(), this.resets.close()]);
+	},
+};
+
+export default AuthService;

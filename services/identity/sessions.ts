@@ -1,0 +1,147 @@
+/**
+ * Refresh tokens and sessions (RFC 9700 §4.14: rotation with reuse detection).
+ *
+ * A refresh token is 32 random bytes (base64url), given to the client once and stored only as its
+ * SHA-256. Each row of `sessions` is one refresh token; the rows created from one login form a
+ * family, and the family is what a user sees as "a session" (its id is the `sid` in access tokens).
+ * Refreshing spends the presented row (a conditional update on `revokedAt: null`, so of two
+ * concurrent refreshes only one wins) and adds the next row to the family. Presenting a spent token
+ * again means it was copied: the whole family is revoked.
+ *
+ * The successor row is inserted before the spend: whoever loses a race (a second refresh, a logout,
+ * a password change) revokes the family after the successor exists, so it cannot survive the revocation.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { Errors } from "moleculer";
+import { newId } from "../../mixins/db.mixin";
+import type { Collection } from "./store";
+
+export interface SessionRow {
+	id: string;
+	userId: string;
+	familyId: string;
+	familyCreatedAt: string;
+	tokenHash: string;
+	tenantId: string | null;
+	createdAt: string;
+	expiresAt: string;
+	revokedAt: string | null;
+	replacedBy: string | null;
+	userAgent: string | null;
+	ip: string | null;
+}
+
+/** What a user sees of a session: never the token or its hash. */
+export interface PublicSession {
+	id: string;
+	tenantId: string | null;
+	createdAt: string;
+	lastRefreshedAt: string;
+	expiresAt: string;
+	userAgent: string | null;
+	ip: string | null;
+	current: boolean;
+}
+
+export const sha256 = (value: string): string => createHash("sha256").update(value).digest("base64url");
+export const newOpaqueToken = (): string => randomBytes(32).toString("base64url");
+
+const refreshError = (message: string, code: string) => new Errors.MoleculerClientError(message, 401, code);
+
+export class SessionStore {
+	constructor(
+		private readonly rows: Collection<SessionRow>,
+		private readonly ttlSec: number,
+	) {}
+
+	/** A new session (family) for a login; returns the row and the refresh token to hand out. */
+	async start(userId: string, tenantId: string | null, client: { userAgent?: string | null; ip?: string | null }) {
+		const familyId = newId();
+		return this.issue({ userId, familyId, familyCreatedAt: new Date().toISOString(), tenantId, userAgent: client.userAgent ?? null, ip: client.ip ?? null });
+	}
+
+	private async issue(base: Pick<SessionRow, "userId" | "familyId" | "familyCreatedAt" | "tenantId" | "userAgent" | "ip">) {
+		const token = newOpaqueToken();
+		const row = await this.rows.insert({
+			...base,
+			tokenHash: sha256(token),
+			expiresAt: new Date(Date.now() + this.ttlSec * 1000).toISOString(),
+			revokedAt: null,
+			replacedBy: null,
+		});
+		return { row, token };
+	}
+
+	/**
+	 * Spends a refresh token and returns its successor (same family). `tenantId` lets the caller move
+	 * the session to another tenant (switch-tenant) in the same step.
+	 */
+	async rotate(token: string, opts: { tenantId?: string | null; onReuse?: (row: SessionRow) => void } = {}) {
+		const row = await this.rows.findOne({ tokenHash: sha256(token) });
+		if (!row) throw refreshError("The refresh token is not valid.", "INVALID_REFRESH_TOKEN");
+		if (row.revokedAt) {
+			if (row.replacedBy) {
+				await this.revokeFamily(row.familyId);
+				opts.onReuse?.(row);
+				throw refreshError("This refresh token was already used; the session has been revoked.", "REFRESH_TOKEN_REUSED");
+			}
+			throw refreshError("The session has ended. Sign in again.", "INVALID_REFRESH_TOKEN");
+		}
+		if (Date.parse(row.expiresAt) <= Date.now()) throw refreshError("The refresh token has expired. Sign in again.", "INVALID_REFRESH_TOKEN");
+		return this.replace(row, opts);
+	}
+
+	/** Spends a live row and returns its successor in the same family. */
+	async replace(row: SessionRow, opts: { tenantId?: string | null; onReuse?: (row: SessionRow) => void } = {}) {
+		const next = await this.issue({
+			userId: row.userId,
+			familyId: row.familyId,
+			familyCreatedAt: row.familyCreatedAt,
+			tenantId: opts.tenantId === undefined ? row.tenantId : opts.tenantId,
+			userAgent: row.userAgent,
+			ip: row.ip,
+		});
+		const spent = await this.rows.update({ id: row.id, revokedAt: null }, { revokedAt: new Date().toISOString(), replacedBy: next.row.id });
+		if (spent !== 1) {
+			// Someone spent or revoked it between our read and our write.
+			await this.revokeFamily(row.familyId);
+			opts.onReuse?.(row);
+			throw refreshError("This refresh token was already used; the session has been revoked.", "REFRESH_TOKEN_REUSED");
+		}
+		return next;
+	}
+
+	/** The live row of a session (family) of this user, or null. */
+	async active(userId: string, familyId: string): Promise<SessionRow | null> {
+		const row = await this.rows.findOne({ userId, familyId, revokedAt: null });
+		return row && Date.parse(row.expiresAt) > Date.now() ? row : null;
+	}
+
+	revokeFamily(familyId: string): Promise<number> {
+		return this.rows.update({ familyId, revokedAt: null }, { revokedAt: new Date().toISOString() });
+	}
+
+	/** Revokes every session of the user, but the one named in `except`. */
+	revokeUser(userId: string, except?: string): Promise<number> {
+		const query: Record<string, unknown> = { userId, revokedAt: null };
+		if (except) query.familyId = { $ne: except };
+		return this.rows.update(query, { revokedAt: new Date().toISOString() });
+	}
+
+	async list(userId: string, currentFamilyId?: string): Promise<PublicSession[]> {
+		const rows = await this.rows.find({ userId, revokedAt: null }, { sort: ["-createdAt"] });
+		const now = Date.now();
+		return rows
+			.filter(r => Date.parse(r.expiresAt) > now)
+			.map(r => ({
+				id: r.familyId,
+				tenantId: r.tenantId,
+				createdAt: r.familyCreatedAt,
+				lastRefreshedAt: r.createdAt,
+				expiresAt: r.expiresAt,
+				userAgent: r.userAgent,
+				ip: r.ip,
+				current: r.familyId === currentFamilyId,
+			}));
+	}
+}

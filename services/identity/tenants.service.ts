@@ -1,0 +1,396 @@
+/**
+ * Tenants (organisations) and their memberships. A user may belong to many tenants, each with one
+ * role: owner > admin > member. Access to a tenant is decided from the memberships stored here, not
+ * from the caller's token (which may be scoped to another tenant): a non-member gets 404 exactly as
+ * for an id that does not exist; a member without the needed role gets 403.
+ *
+ * Rules: the creator becomes owner; admins manage members but cannot create, change or remove
+ * owners; the last owner can be neither removed nor demoted (409 LAST_OWNER). Membership changes of
+ * one tenant are serialised on this node, so two concurrent demotions cannot leave it ownerless.
+ */
+import { randomUUID } from "node:crypto";
+import { Errors, type Context, type Service } from "moleculer";
+import { hasRole, type AuthUser, type Role } from "../../lib/access";
+import type { MixinSchema, Schema } from "../../lib/schema";
+import { DbMixin, type DbThis } from "../../mixins/db.mixin";
+import { notFound } from "../../mixins/tenant.mixin";
+import { Collection, isDuplicateKeyError } from "./store";
+
+type Ctx<P = Record<string, unknown>> = Context<P, { user?: AuthUser | null; $statusCode?: number; $location?: string }>;
+
+const ROLES: Role[] = ["owner", "admin", "member"];
+
+export interface Membership {
+	id: string;
+	tenantId: string;
+	userId: string;
+	role: Role;
+	createdAt: string;
+	updatedAt: string;
+}
+
+interface TenantDoc {
+	_id: string;
+	name: string;
+	slug: string;
+	createdBy: string;
+	createdAt: string;
+	updatedAt: string;
+}
+
+export interface PublicTenant {
+	id: string;
+	name: string;
+	slug: string;
+	createdBy: string;
+	createdAt: string;
+	updatedAt: string;
+}
+
+interface TenantsVars {
+	memberships: Collection<Membership>;
+	locks: Map<string, Promise<unknown>>;
+	adapter: DbThis["adapter"];
+	_create(ctx: Ctx, params: unknown): Promise<PublicTenant>;
+	_update(ctx: Ctx, params: unknown): Promise<PublicTenant>;
+	publicTenant(doc: TenantDoc): PublicTenant;
+	loadTenant(id: string): Promise<PublicTenant | null>;
+	requireMembership(ctx: Ctx, tenantId: string, minRole?: Role): Promise<Membership>;
+	withTenantLock<T>(tenantId: string, fn: () => Promise<T>): Promise<T>;
+	publish(name: string, actorId: string, tenantId: string, data: Record<string, unknown>): Promise<void>;
+	changed(): Promise<void>;
+	publicMember(m: Membership): { tenantId: string; userId: string; role: Role; createdAt: string; updatedAt: string };
+}
+
+type TenantsThis = Service & TenantsVars;
+
+const idParam = { type: "string", min: 1, max: 64 } as const;
+const pageParams = {
+	page: { type: "number", integer: true, min: 1, default: 1, convert: true },
+	pageSize: { type: "number", integer: true, min: 1, max: 100, default: 20, convert: true },
+} as const;
+
+const TenantsService: Schema<TenantsVars> = {
+	name: "tenants",
+	mixins: [DbMixin({ collection: "tenants", indexes: [{ fields: ["slug"], unique: true }] }) as MixinSchema],
+	settings: {
+		fields: ["id", "name", "slug", "createdBy", "createdAt", "updatedAt"],
+	},
+
+	actions: {
+		createTenant: {
+			rest: "POST /",
+			auth: "required",
+			summary: "Create an organisation; you become its owner.",
+			params: {
+				name: { type: "string", min: 1, max: 100, trim: true },
+				slug: { type: "string", pattern: /^[a-z0-9-]{3,40}$/ },
+				$$strict: "remove",
+			},
+			async handler(this: TenantsThis, ctx: Ctx<{ name: string; slug: string }>) {
+				const user = ctx.meta.user!;
+				let tenant: PublicTenant;
+				try {
+					tenant = await this._create(ctx, { name: ctx.params.name, slug: ctx.params.slug, createdBy: user.id });
+				} catch (err) {
+					if ((err as { type?: string }).type === "CONFLICT")
+						throw new Errors.MoleculerClientError("This slug is already taken.", 409, "SLUG_TAKEN", { field: "slug" });
+					throw err;
+				}
+				let membership: Membership;
+				try {
+					membership = await this.memberships.insert({ tenantId: tenant.id, userId: user.id, role: "owner", updatedAt: new Date().toISOString() });
+				} catch (err) {
+					// A tenant nobody owns would be unreachable: undo it.
+					await this.adapter.removeById(tenant.id).catch(() => undefined);
+					throw err;
+				}
+				await this.changed();
+				this.logger.info("tenant created", { tenantId: tenant.id, slug: tenant.slug, actorId: user.id });
+				await this.publish("tenants.created", user.id, tenant.id, { tenant });
+				await this.publish("tenants.memberAdded", user.id, tenant.id, { userId: user.id, role: membership.role });
+				ctx.meta.$statusCode = 201;
+				ctx.meta.$location = `/api/tenants/${tenant.id}`;
+				return { ...tenant, role: membership.role };
+			},
+		},
+
+		listTenants: {
+			rest: "GET /",
+			auth: "required",
+			summary: "The organisations you belong to, with your role in each.",
+			cache: { keys: ["#user.id", "page", "pageSize", "sort"] },
+			params: {
+				...pageParams,
+				sort: { type: "enum", values: ["name", "-name", "createdAt", "-createdAt"], default: "name" },
+			},
+			async handler(this: TenantsThis, ctx: Ctx<{ page: number; pageSize: number; sort: string }>) {
+				const { page, pageSize, sort } = ctx.params;
+				const mine = await this.memberships.find({ userId: ctx.meta.user!.id });
+				const roleOf = new Map(mine.map(m => [m.tenantId, m.role]));
+				const docs = (await this.adapter.find({ query: { _id: { $in: [...roleOf.keys()] } } })) as TenantDoc[];
+				const field = sort.replace(/^-/, "") as "name" | "createdAt";
+				const dir = sort.startsWith("-") ? -1 : 1;
+				const rows = docs
+					.map(d => ({ ...this.publicTenant(d), role: roleOf.get(d._id)! }))
+					.sort((a, b) => dir * a[field].localeCompare(b[field]) || a.id.localeCompare(b.id));
+				return {
+					rows: rows.slice((page - 1) * pageSize, page * pageSize),
+					total: rows.length,
+					page,
+					pageSize,
+					totalPages: Math.ceil(rows.length / pageSize),
+				};
+			},
+		},
+
+		getTenant: {
+			rest: "GET /:id",
+			auth: "required",
+			summary: "One organisation you belong to.",
+			cache: { keys: ["#user.id", "id"] },
+			params: { id: idParam },
+			async handler(this: TenantsThis, ctx: Ctx<{ id: string }>) {
+				const membership = await this.requireMembership(ctx, ctx.params.id);
+				const tenant = await this.loadTenant(ctx.params.id);
+				if (!tenant) throw notFound(ctx.params.id);
+				return { ...tenant, role: membership.role };
+			},
+		},
+
+		updateTenant: {
+			rest: "PATCH /:id",
+			auth: "required",
+			summary: "Rename an organisation or change its slug (owners and admins).",
+			params: {
+				id: idParam,
+				name: { type: "string", min: 1, max: 100, trim: true, optional: true },
+				slug: { type: "string", pattern: /^[a-z0-9-]{3,40}$/, optional: true },
+				$$strict: "remove",
+			},
+			async handler(this: TenantsThis, ctx: Ctx<{ id: string; name?: string; slug?: string }>) {
+				const { id, name, slug } = ctx.params;
+				const membership = await this.requireMembership(ctx, id, "admin");
+				let tenant: PublicTenant;
+				try {
+					tenant = await this._update(ctx, { id, ...(name !== undefined && { name }), ...(slug !== undefined && { slug }) });
+				} catch (err) {
+					if ((err as { type?: string }).type === "CONFLICT")
+						throw new Errors.MoleculerClientError("This slug is already taken.", 409, "SLUG_TAKEN", { field: "slug" });
+					throw err;
+				}
+				await this.changed();
+				await this.publish("tenants.updated", ctx.meta.user!.id, id, { tenant });
+				return { ...tenant, role: membership.role };
+			},
+		},
+
+		addMember: {
+			rest: "POST /:id/members",
+			auth: "required",
+			summary: "Add a registered user (by email or id) to an organisation (owners and admins).",
+			params: {
+				id: idParam,
+				email: { type: "email", max: 254, normalize: true, optional: true },
+				userId: { type: "string", min: 1, max: 64, optional: true },
+				role: { type: "enum", values: ROLES },
+				$$strict: "remove",
+			},
+			async handler(this: TenantsThis, ctx: Ctx<{ id: string; email?: string; userId?: string; role: Role }>) {
+				const { id: tenantId, email, role } = ctx.params;
+				if (!email === !ctx.params.userId)
+					throw new Errors.ValidationError("Give either 'email' or 'userId'.", "VALIDATION_ERROR", [{ field: "email", message: "give either email or userId" }]);
+				const actor = await this.requireMembership(ctx, tenantId, "admin");
+				if (role === "owner" && actor.role !== "owner") throw new Errors.MoleculerClientError("Only owners can add owners.", 403, "FORBIDDEN");
+
+				let userId = ctx.params.userId;
+				if (email) {
+					const found = (await ctx.call("auth.userIdByEmail", { email })) as { userId: string | null };
+					if (!found.userId) throw new Errors.MoleculerClientError("No user has this email address.", 404, "USER_NOT_FOUND");
+					userId = found.userId;
+				} else {
+					try {
+						await ctx.call("users.getProfile", { id: userId });
+					} catch (err) {
+						if ((err as { code?: number }).code === 404) throw new Errors.MoleculerClientError("No user has this id.", 404, "USER_NOT_FOUND");
+						throw err;
+					}
+				}
+				let membership: Membership;
+				try {
+					membership = await this.memberships.insert({ tenantId, userId: userId!, role, updatedAt: new Date().toISOString() });
+				} catch (err) {
+					if (isDuplicateKeyError(err)) throw new Errors.MoleculerClientError("This user is already a member.", 409, "ALREADY_MEMBER");
+					throw err;
+				}
+				await this.changed();
+				await this.publish("tenants.memberAdded", actor.userId, tenantId, { userId, role });
+				ctx.meta.$statusCode = 201;
+				ctx.meta.$location = `/api/tenants/${tenantId}/members`;
+				return this.publicMember(membership);
+			},
+		},
+
+		listMembers: {
+			rest: "GET /:id/members",
+			auth: "required",
+			summary: "The members of an organisation you belong to.",
+			cache: { keys: ["#user.id", "id", "page", "pageSize", "sort"] },
+			params: {
+				id: idParam,
+				...pageParams,
+				sort: { type: "enum", values: ["createdAt", "-createdAt"], default: "createdAt" },
+			},
+			async handler(this: TenantsThis, ctx: Ctx<{ id: string; page: number; pageSize: number; sort: string }>) {
+				const { id: tenantId, page, pageSize, sort } = ctx.params;
+				await this.requireMembership(ctx, tenantId);
+				const [rows, total] = await Promise.all([
+					this.memberships.find({ tenantId }, { sort: [sort, "id"], limit: pageSize, offset: (page - 1) * pageSize }),
+					this.memberships.count({ tenantId }),
+				]);
+				return { rows: rows.map(m => this.publicMember(m)), total, page, pageSize, totalPages: Math.ceil(total / pageSize) };
+			},
+		},
+
+		updateMember: {
+			rest: "PATCH /:id/members/:userId",
+			auth: "required",
+			summary: "Change a member's role (owners and admins; only owners touch owners).",
+			params: { id: idParam, userId: idParam, role: { type: "enum", values: ROLES }, $$strict: "remove" },
+			async handler(this: TenantsThis, ctx: Ctx<{ id: string; userId: string; role: Role }>) {
+				const { id: tenantId, userId, role } = ctx.params;
+				return this.withTenantLock(tenantId, async () => {
+					const actor = await this.requireMembership(ctx, tenantId, "admin");
+					const target = await this.memberships.findOne({ tenantId, userId });
+					if (!target) throw notFound(userId);
+					if ((target.role === "owner" || role === "owner") && actor.role !== "owner")
+						throw new Errors.MoleculerClientError("Only owners can change owners.", 403, "FORBIDDEN");
+					if (target.role === role) return this.publicMember(target);
+					if (target.role === "owner" && (await this.memberships.count({ tenantId, role: "owner" })) <= 1)
+						throw new Errors.MoleculerClientError("An organisation needs at least one owner.", 409, "LAST_OWNER");
+					const updatedAt = new Date().toISOString();
+					await this.memberships.update({ id: target.id }, { role, updatedAt });
+					await this.changed();
+					await this.publish("tenants.memberRoleChanged", actor.userId, tenantId, { userId, role, previousRole: target.role });
+					return this.publicMember({ ...target, role, updatedAt });
+				});
+			},
+		},
+
+		removeMember: {
+			rest: "DELETE /:id/members/:userId",
+			auth: "required",
+			summary: "Remove a member (owners and admins), or leave an organisation yourself.",
+			params: { id: idParam, userId: idParam },
+			async handler(this: TenantsThis, ctx: Ctx<{ id: string; userId: string }>) {
+				const { id: tenantId, userId } = ctx.params;
+				return this.withTenantLock(tenantId, async () => {
+					const leaving = userId === ctx.meta.user!.id;
+					const actor = await this.requireMembership(ctx, tenantId, leaving ? "member" : "admin");
+					const target = leaving ? actor : await this.memberships.findOne({ tenantId, userId });
+					if (!target) throw notFound(userId);
+					if (target.role === "owner" && actor.role !== "owner")
+						throw new Errors.MoleculerClientError("Only owners can remove owners.", 403, "FORBIDDEN");
+					if (target.role === "owner" && (await this.memberships.count({ tenantId, role: "owner" })) <= 1)
+						throw new Errors.MoleculerClientError("An organisation needs at least one owner.", 409, "LAST_OWNER");
+					await this.memberships.remove({ id: target.id });
+					await this.changed();
+					await this.publish("tenants.memberRemoved", actor.userId, tenantId, { userId, role: target.role });
+					ctx.meta.$statusCode = 204;
+					return null;
+				});
+			},
+		},
+
+		// Internal, for auth: which tenants a user belongs to, and with which role.
+		membershipsOf: {
+			visibility: "public",
+			idempotent: true,
+			params: { userId: idParam },
+			async handler(this: TenantsThis, ctx: Ctx<{ userId: string }>) {
+				const mine = await this.memberships.find({ userId: ctx.params.userId }, { sort: ["createdAt"] });
+				const docs = (await this.adapter.find({ query: { _id: { $in: mine.map(m => m.tenantId) } } })) as TenantDoc[];
+				const byId = new Map(docs.map(d => [d._id, this.publicTenant(d)]));
+				return mine
+					.filter(m => byId.has(m.tenantId))
+					.map(m => ({ tenantId: m.tenantId, role: m.role, name: byId.get(m.tenantId)!.name, slug: byId.get(m.tenantId)!.slug, since: m.createdAt }));
+			},
+		},
+
+		membership: {
+			visibility: "public",
+			idempotent: true,
+			params: { tenantId: idParam, userId: idParam },
+			async handler(this: TenantsThis, ctx: Ctx<{ tenantId: string; userId: string }>) {
+				const m = await this.memberships.findOne({ tenantId: ctx.params.tenantId, userId: ctx.params.userId });
+				return m ? this.publicMember(m) : null;
+			},
+		},
+	},
+
+	methods: {
+		publicTenant(doc: TenantDoc): PublicTenant {
+			return { id: doc._id, name: doc.name, slug: doc.slug, createdBy: doc.createdBy, createdAt: doc.createdAt, updatedAt: doc.updatedAt };
+		},
+
+		publicMember(m: Membership) {
+			return { tenantId: m.tenantId, userId: m.userId, role: m.role, createdAt: m.createdAt, updatedAt: m.updatedAt };
+		},
+
+		async loadTenant(this: TenantsThis, id: string) {
+			const doc = (await this.adapter.findById(id)) as TenantDoc | null;
+			return doc ? this.publicTenant(doc) : null;
+		},
+
+		/** The caller's membership; 404 when there is none (as for a missing tenant), 403 when the role is too low. */
+		async requireMembership(this: TenantsThis, ctx: Ctx, tenantId: string, minRole: Role = "member") {
+			const m = await this.memberships.findOne({ tenantId, userId: ctx.meta.user!.id });
+			if (!m) throw notFound(tenantId);
+			if (!hasRole([m.role], [minRole])) throw new Errors.MoleculerClientError("Your role in this organisation does not allow this.", 403, "FORBIDDEN");
+			return m;
+		},
+
+		async withTenantLock<T>(this: TenantsThis, tenantId: string, fn: () => Promise<T>): Promise<T> {
+			const previous = this.locks.get(tenantId) ?? Promise.resolve();
+			const run = previous.catch(() => undefined).then(fn);
+			const tail = run.catch(() => undefined);
+			this.locks.set(tenantId, tail);
+			try {
+				return await run;
+			} finally {
+				if (this.locks.get(tenantId) === tail) this.locks.delete(tenantId);
+			}
+		},
+
+		async changed(this: TenantsThis) {
+			await this.broker.cacher?.clean("tenants.**");
+		},
+
+		async publish(this: TenantsThis, name, actorId, tenantId, data) {
+			const payload = { eventId: randomUUID(), at: new Date().toISOString(), actorId, tenantId, ...data };
+			try {
+				await (this.broker as unknown as { sendToChannel(n: string, p: unknown): Promise<void> }).sendToChannel(name, payload);
+			} catch (err) {
+				this.logger.error("could not publish event", { event: name, eventId: payload.eventId, error: (err as Error).message });
+			}
+		},
+	},
+
+	created(this: TenantsThis) {
+		this.memberships = new Collection<Membership>({
+			collection: "memberships",
+			indexes: [{ fields: ["tenantId", "userId"], unique: true }, { fields: ["userId"] }],
+		});
+		this.locks = new Map();
+	},
+
+	async started(this: TenantsThis) {
+		await this.memberships.open(this.broker);
+	},
+
+	async stopped(this: TenantsThis) {
+		await this.memberships.close();
+	},
+};
+
+export default TenantsService;

@@ -1,0 +1,556 @@
+/**
+ * User profiles, notification preferences, the follow graph and per-user stats.
+ *
+ * - A profile is created by `auth` at registration (`createProfile`, idempotent on the user id) and
+ *   then edited by its owner. Its email is private: only the owner sees it.
+ * - Follows live in their own collection with a unique (followerId, followeeId) index, so following
+ *   twice is one follow even under concurrent requests, and counts are `count` queries: exact by
+ *   construction, no counters to drift.
+ * - `posts` and `likesReceived` come from the social domain's channels (`posts.created|deleted|liked|
+ *   unliked`): a ledger keyed by natural keys (post id, post id + liker), plus the processed event ids,
+ *   so a redelivered message changes nothing.
+ * - Publishes `users.registered`, `users.profileUpdated`, `users.followed`, `users.unfollowed` to
+ *   channels (payload: the public entity, `tenantId: null`, `actorId`, `eventId`, `at`).
+ */
+import { randomUUID } from "node:crypto";
+import { Errors, type Context, type Service } from "moleculer";
+import { UnauthorizedError, type AuthUser } from "../../lib/access";
+import type { MixinSchema, Schema } from "../../lib/schema";
+import { DbMixin, isDuplicateKeyError, type DbThis } from "../../mixins/db.mixin";
+import { notFound } from "../../mixins/tenant.mixin";
+import { mergePreferences, preferencesParams, type Preferences, type PreferencesPatch } from "./preferences";
+import { Collection } from "./store";
+
+type Ctx<P = Record<string, unknown>> = Context<P, { user?: AuthUser | null; $statusCode?: number }>;
+type Raw = Record<string, unknown>;
+
+export interface PublicProfile {
+	id: string;
+	name: string;
+	bio: string | null;
+	avatarUrl: string | null;
+	location: string | null;
+	website: string | null;
+	createdAt: string;
+	updatedAt: string;
+}
+
+interface Follow {
+	id: string;
+	followerId: string;
+	followeeId: string;
+	createdAt: string;
+}
+
+interface LedgerRow {
+	id: string;
+	kind: "post" | "like";
+	authorId: string;
+	postId: string;
+	actorId?: string;
+	createdAt: string;
+}
+
+/** An event stored before it is published, removed once the channel accepted it. */
+interface OutboxRow {
+	id: string;
+	channel: string;
+	payload: Raw;
+	createdAt: string;
+}
+
+interface ProcessedEvent {
+	id: string;
+	type: string;
+	createdAt: string;
+}
+
+interface Page<T> {
+	rows: T[];
+	total: number;
+	page: number;
+	pageSize: number;
+	totalPages: number;
+}
+
+interface UsersVars {
+	adapter: DbThis["adapter"] & { entityToObject(doc: unknown): Raw };
+	follows: Collection<Follow>;
+	ledger: Collection<LedgerRow>;
+	processed: Collection<ProcessedEvent>;
+	outbox: Collection<OutboxRow>;
+	outboxTimer?: NodeJS.Timeout;
+	flushing?: Promise<number>;
+	flushOutbox(): Promise<number>;
+	_insert(ctx: Ctx, params: { entity: Raw }): Promise<Raw>;
+	_update(ctx: Ctx, params: Raw): Promise<Raw>;
+	findRaw(id: string): Promise<Raw | null>;
+	requireRaw(id: string): Promise<Raw>;
+	toPublic(raw: Raw): PublicProfile;
+	toOwner(raw: Raw): PublicProfile & { email: string };
+	view(ctx: Ctx, raw: Raw): PublicProfile;
+	caller(ctx: Ctx): AuthUser;
+	resolveId(ctx: Ctx, id: string): string;
+	searchProfiles(search: string | undefined, page: number, pageSize: number, sort: string): Promise<Page<PublicProfile>>;
+	followList(ctx: Ctx<FollowListParams & Raw>, by: "followerId" | "followeeId"): Promise<Page<PublicProfile & { followedAt: string }>>;
+	publish(name: string, actorId: string, data: Raw): Promise<void>;
+	cleanProfileCaches(): Promise<void>;
+	applySocialEvent(type: string, payload: Raw): Promise<void>;
+}
+
+type UsersThis = Service & UsersVars;
+
+type FollowListParams = {
+	id: string;
+	page: number;
+	pageSize: number;
+	sort: "-createdAt" | "createdAt";
+};
+
+const OUTBOX_INTERVAL_MS = 5_000;
+const PUBLIC_FIELDS = ["id", "name", "bio", "avatarUrl", "location", "website", "createdAt", "updatedAt"];
+const EDITABLE = ["name", "bio", "avatarUrl", "location", "website"] as const;
+
+const id = { type: "string", min: 1, max: 64, trim: true } as const;
+const pageParams = {
+	page: { type: "number", integer: true, min: 1, default: 1, convert: true },
+	pageSize: { type: "number", integer: true, min: 1, max: 100, default: 20, convert: true },
+} as const;
+const nullableText = (max: number) => ({ type: "string", max, trim: true, optional: true, nullable: true }) as const;
+const nullableUrl = { type: "url", optional: true, nullable: true, max: 500 } as const;
+
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+const pageOf = <T>(rows: T[], total: number, page: number, pageSize: number): Page<T> => ({
+	rows,
+	total,
+	page,
+	pageSize,
+	totalPages: Math.ceil(total / pageSize),
+});
+
+function requireStrings(payload: Raw, fields: string[]): void {
+	const bad = fields.filter(f => typeof payload[f] !== "string" || !(payload[f] as string).length);
+	if (bad.length) throw new Errors.MoleculerError(`Malformed message: '${bad.join("', '")}' missing.`, 400, "MALFORMED_MESSAGE", { fields: bad });
+}
+
+/** A social-domain channel consumer: group `users`, retried, dead-lettered when it keeps failing. */
+const socialChannel = (type: string) => ({
+	group: "users",
+	maxRetries: 5,
+	deadLettering: { enabled: true },
+	handler(this: UsersThis, ctx: Ctx<Raw>) {
+		return this.applySocialEvent(type, ctx.params);
+	},
+});
+
+const UsersService: Schema<UsersVars> = {
+	name: "users",
+	mixins: [DbMixin({ collection: "users", indexes: [{ fields: ["name"] }] }) as MixinSchema],
+	settings: {
+		fields: [...PUBLIC_FIELDS],
+	},
+
+	channels: {
+		"posts.created": socialChannel("posts.created"),
+		"posts.deleted": socialChannel("posts.deleted"),
+		"posts.liked": socialChannel("posts.liked"),
+		"posts.unliked": socialChannel("posts.unliked"),
+	},
+
+	actions: {
+		// Literal paths first: `GET /:id` would otherwise capture `/me`.
+		me: {
+			rest: "GET /me",
+			auth: "required",
+			summary: "Your own profile, email included.",
+			params: {},
+			async handler(this: UsersThis, ctx: Ctx) {
+				return this.toOwner(await this.requireRaw(this.caller(ctx).id));
+			},
+		},
+		myActivity: {
+			rest: "GET /me/activity",
+			auth: "required",
+			summary: "What happened to and around you, newest first.",
+			params: { ...pageParams, sort: { type: "enum", values: ["-at", "at"], default: "-at" } },
+			handler(this: UsersThis, ctx: Ctx<{ page: number; pageSize: number; sort: string }>) {
+				const { page, pageSize, sort } = ctx.params;
+				return ctx.call("activity.listFor", { userId: this.caller(ctx).id, page, pageSize, sort });
+			},
+		},
+		preferences: {
+			rest: "GET /me/preferences",
+			auth: "required",
+			summary: "Your notification preferences (channel × topic).",
+			params: {},
+			async handler(this: UsersThis, ctx: Ctx) {
+				const raw = await this.requireRaw(this.caller(ctx).id);
+				return mergePreferences(raw.preferences as PreferencesPatch);
+			},
+		},
+		updatePreferences: {
+			rest: "PUT /me/preferences",
+			auth: "required",
+			summary: "Change some of your notification preferences; the others keep their value.",
+			params: preferencesParams,
+			async handler(this: UsersThis, ctx: Ctx<PreferencesPatch>) {
+				const userId = this.caller(ctx).id;
+				const raw = await this.requireRaw(userId);
+				const preferences = mergePreferences(raw.preferences as PreferencesPatch, ctx.params);
+				await this._update(ctx, { id: userId, preferences });
+				return preferences;
+			},
+		},
+		getPreferences: {
+			visibility: "public",
+			idempotent: true,
+			summary: "A user's notification preferences (for the notification senders).",
+			params: { userId: id },
+			async handler(this: UsersThis, ctx: Ctx<{ userId: string }>): Promise<Preferences> {
+				const raw = await this.requireRaw(ctx.params.userId);
+				return mergePreferences(raw.preferences as PreferencesPatch);
+			},
+		},
+		updateProfile: {
+			rest: "PUT /profile",
+			auth: "required",
+			summary: "Edit your profile. Email, roles, tenant, password and id are not editable here (ignored).",
+			params: {
+				$$strict: "remove",
+				name: { type: "string", min: 1, max: 100, trim: true, optional: true },
+				bio: nullableText(500),
+				avatarUrl: nullableUrl,
+				location: nullableText(100),
+				website: nullableUrl,
+			},
+			async handler(this: UsersThis, ctx: Ctx<Partial<Record<(typeof EDITABLE)[number], string | null>>>) {
+				const userId = this.caller(ctx).id;
+				const current = await this.requireRaw(userId);
+				const changes: Raw = {};
+				for (const field of EDITABLE) {
+					const value = ctx.params[field];
+					if (value !== undefined && value !== (current[field] ?? null)) changes[field] = value;
+				}
+				if (!Object.keys(changes).length) return this.toOwner(current);
+				await this._update(ctx, { id: userId, ...changes });
+				const updated = await this.requireRaw(userId);
+				await this.cleanProfileCaches();
+				await this.publish("users.profileUpdated", userId, { ...this.toPublic(updated), changed: Object.keys(changes) });
+				return this.toOwner(updated);
+			},
+		},
+		search: {
+			rest: "GET /search/:query",
+			auth: "optional",
+			summary: "Profiles whose name contains the query (case-insensitive).",
+			cache: { keys: ["query", "page", "pageSize", "sort"] },
+			params: {
+				query: { type: "string", min: 1, max: 100, trim: true },
+				...pageParams,
+				sort: { type: "enum", values: ["name", "-name", "createdAt", "-createdAt"], default: "name" },
+			},
+			handler(this: UsersThis, ctx: Ctx<{ query: string; page: number; pageSize: number; sort: string }>) {
+				const { query, page, pageSize, sort } = ctx.params;
+				return this.searchProfiles(query, page, pageSize, sort);
+			},
+		},
+		listUsers: {
+			rest: "GET /",
+			auth: "optional",
+			summary: "Profiles, optionally filtered by `search` on the name (case-insensitive).",
+			cache: { keys: ["search", "page", "pageSize", "sort"] },
+			params: {
+				search: { type: "string", max: 100, trim: true, optional: true },
+				...pageParams,
+				sort: { type: "enum", values: ["name", "-name", "createdAt", "-createdAt"], default: "name" },
+			},
+			handler(this: UsersThis, ctx: Ctx<{ search?: string; page: number; pageSize: number; sort: string }>) {
+				const { search, page, pageSize, sort } = ctx.params;
+				return this.searchProfiles(search, page, pageSize, sort);
+			},
+		},
+		profile: {
+			rest: "GET /:id",
+			auth: "optional",
+			summary: "A public profile (with the email when it is yours).",
+			cache: { keys: ["id", "#user.id"] },
+			params: { id },
+			async handler(this: UsersThis, ctx: Ctx<{ id: string }>) {
+				return this.view(ctx, await this.requireRaw(ctx.params.id));
+			},
+		},
+		follow: {
+			rest: "POST /:id/follow",
+			auth: "required",
+			idempotent: true,
+			summary: "Follow a user. Following twice is one follow.",
+			params: { id },
+			async handler(this: UsersThis, ctx: Ctx<{ id: string }>) {
+				const followerId = this.caller(ctx).id;
+				const followeeId = ctx.params.id;
+				if (followeeId === followerId) throw new Errors.MoleculerClientError("You cannot follow yourself.", 400, "CANNOT_FOLLOW_SELF");
+				await this.requireRaw(followeeId);
+				if (!(await this.findRaw(followerId)))
+					throw new Errors.MoleculerClientError("Create your profile before following others.", 409, "PROFILE_REQUIRED");
+				let created = true;
+				try {
+					await this.follows.insert({ followerId, followeeId });
+				} catch (err) {
+					if (!isDuplicateKeyError(err)) throw err;
+					created = false;
+				}
+				if (created) await this.publish("users.followed", followerId, { followerId, followeeId });
+				return { followerId, followeeId, following: true };
+			},
+		},
+		unfollow: {
+			rest: "DELETE /:id/follow",
+			auth: "required",
+			summary: "Stop following a user (no-op when you did not follow them).",
+			params: { id },
+			async handler(this: UsersThis, ctx: Ctx<{ id: string }>) {
+				const followerId = this.caller(ctx).id;
+				const followeeId = ctx.params.id;
+				const removed = await this.follows.remove({ followerId, followeeId });
+				if (removed > 0) await this.publish("users.unfollowed", followerId, { followerId, followeeId });
+				else await this.requireRaw(followeeId);
+				ctx.meta.$statusCode = 204;
+				return null;
+			},
+		},
+		followers: {
+			rest: "GET /:id/followers",
+			auth: "optional",
+			summary: "Who follows this user (`me` for yourself), newest first by default.",
+			params: { id, ...pageParams, sort: { type: "enum", values: ["-createdAt", "createdAt"], default: "-createdAt" } },
+			handler(this: UsersThis, ctx: Ctx<FollowListParams>) {
+				return this.followList(ctx, "followeeId");
+			},
+		},
+		following: {
+			rest: "GET /:id/following",
+			auth: "optional",
+			summary: "Whom this user follows (`me` for yourself), newest first by default.",
+			params: { id, ...pageParams, sort: { type: "enum", values: ["-createdAt", "createdAt"], default: "-createdAt" } },
+			handler(this: UsersThis, ctx: Ctx<FollowListParams>) {
+				return this.followList(ctx, "followerId");
+			},
+		},
+		stats: {
+			rest: "GET /:id/stats",
+			auth: "optional",
+			summary: "Followers, following, posts and likes received (`me` for yourself). Exact counts, not cached.",
+			params: { id },
+			async handler(this: UsersThis, ctx: Ctx<{ id: string }>) {
+				const userId = this.resolveId(ctx, ctx.params.id);
+				await this.requireRaw(userId);
+				const [followers, following, posts, likesReceived] = await Promise.all([
+					this.follows.count({ followeeId: userId }),
+					this.follows.count({ followerId: userId }),
+					this.ledger.count({ kind: "post", authorId: userId }),
+					this.ledger.count({ kind: "like", authorId: userId }),
+				]);
+				return { followers, following, posts, likesReceived };
+			},
+		},
+
+		// Internal (other services only).
+		createProfile: {
+			visibility: "public",
+			idempotent: true,
+			summary: "Create the profile of a newly registered user; a retry returns the same profile.",
+			params: {
+				id,
+				email: { type: "email", max: 254 },
+				name: { type: "string", min: 1, max: 100, trim: true },
+			},
+			async handler(this: UsersThis, ctx: Ctx<{ id: string; email: string; name: string }>) {
+				const { id: userId, email, name } = ctx.params;
+				const existing = await this.findRaw(userId);
+				if (existing) return this.toOwner(existing);
+				try {
+					await this._insert(ctx, { entity: { id: userId, email: email.toLowerCase(), name } });
+				} catch (err) {
+					// A concurrent retry stored it first: same answer, one event.
+					if ((err as { code?: number }).code === 409) return this.toOwner(await this.requireRaw(userId));
+					throw err;
+				}
+				const created = await this.requireRaw(userId);
+				await this.cleanProfileCaches();
+				await this.publish("users.registered", userId, { ...this.toPublic(created) });
+				return this.toOwner(created);
+			},
+		},
+		getProfile: {
+			visibility: "public",
+			idempotent: true,
+			summary: "A user's public profile (404 when there is none).",
+			params: { id },
+			async handler(this: UsersThis, ctx: Ctx<{ id: string }>) {
+				return this.toPublic(await this.requireRaw(ctx.params.id));
+			},
+		},
+		followingIds: {
+			visibility: "public",
+			idempotent: true,
+			summary: "The ids of the users this user follows (for feeds), newest follow first.",
+			params: { userId: id, limit: { type: "number", integer: true, min: 1, max: 10_000, default: 5_000, convert: true } },
+			async handler(this: UsersThis, ctx: Ctx<{ userId: string; limit: number }>) {
+				const rows = await this.follows.find({ followerId: ctx.params.userId }, { sort: ["-createdAt"], limit: ctx.params.limit });
+				return rows.map(r => r.followeeId);
+			},
+		},
+	},
+
+	methods: {
+		async findRaw(this: UsersThis, userId: string) {
+			const doc = await this.adapter.findById(userId);
+			return doc ? this.adapter.entityToObject(doc) : null;
+		},
+		async requireRaw(this: UsersThis, userId: string) {
+			const raw = await this.findRaw(userId);
+			if (!raw) throw notFound(userId);
+			return raw;
+		},
+		toPublic(raw: Raw): PublicProfile {
+			return {
+				id: String(raw._id ?? raw.id),
+				name: raw.name as string,
+				bio: (raw.bio as string) ?? null,
+				avatarUrl: (raw.avatarUrl as string) ?? null,
+				location: (raw.location as string) ?? null,
+				website: (raw.website as string) ?? null,
+				createdAt: raw.createdAt as string,
+				updatedAt: raw.updatedAt as string,
+			};
+		},
+		toOwner(this: UsersThis, raw: Raw) {
+			return { ...this.toPublic(raw), email: raw.email as string };
+		},
+		view(this: UsersThis, ctx: Ctx, raw: Raw) {
+			const self = ctx.meta.user?.id && ctx.meta.user.id === String(raw._id ?? raw.id);
+			return self ? this.toOwner(raw) : this.toPublic(raw);
+		},
+		caller(ctx: Ctx): AuthUser {
+			const user = ctx.meta.user;
+			if (!user?.id) throw new UnauthorizedError();
+			return user;
+		},
+		resolveId(this: UsersThis, ctx: Ctx, value: string) {
+			return value === "me" ? this.caller(ctx).id : value;
+		},
+		async searchProfiles(this: UsersThis, search: string | undefined, page: number, pageSize: number, sort: string) {
+			const query: Raw = search ? { name: { $regex: new RegExp(escapeRegex(search), "i") } } : {};
+			const [docs, total] = await Promise.all([
+				this.adapter.find({ query, sort: [sort, "_id"], limit: pageSize, offset: (page - 1) * pageSize }),
+				this.adapter.count({ query }),
+			]);
+			return pageOf(
+				docs.map(d => this.toPublic(this.adapter.entityToObject(d))),
+				total,
+				page,
+				pageSize,
+			);
+		},
+		async followList(this: UsersThis, ctx: Ctx<FollowListParams>, by: "followerId" | "followeeId") {
+			const userId = this.resolveId(ctx, ctx.params.id);
+			const { page, pageSize, sort } = ctx.params;
+			await this.requireRaw(userId);
+			const other = by === "followerId" ? "followeeId" : "followerId";
+			const [rows, total] = await Promise.all([
+				this.follows.find({ [by]: userId }, { sort: [sort, "_id"], limit: pageSize, offset: (page - 1) * pageSize }),
+				this.follows.count({ [by]: userId }),
+			]);
+			const ids = rows.map(r => r[other]);
+			const docs = ids.length ? await this.adapter.find({ query: { _id: { $in: ids } } }) : [];
+			const byId = new Map(docs.map(d => this.adapter.entityToObject(d)).map(r => [String(r._id), r]));
+			const out = rows
+				.filter(r => byId.has(r[other]))
+				.map(r => ({ ...this.toPublic(byId.get(r[other])!), followedAt: r.createdAt }));
+			return pageOf(out, total, page, pageSize);
+		},
+		/**
+		 * Outbox: the event is stored first, published, then removed. When the channel is unavailable the
+		 * request still succeeds (its write is stored) and the event waits in the outbox for `flushOutbox`
+		 * (every OUTBOX_INTERVAL_MS, which also sends what a previous run left). A crash between publish and removal publishes it twice:
+		 * consumers are idempotent by `eventId`.
+		 */
+		async publish(this: UsersThis, name: string, actorId: string, data: Raw) {
+			const payload = { ...data, tenantId: null, actorId, eventId: randomUUID(), at: new Date().toISOString() };
+			await this.outbox.insert({ id: payload.eventId, channel: name, payload });
+			try {
+				await (this.broker as unknown as { sendToChannel(n: string, p: unknown): Promise<void> }).sendToChannel(name, payload);
+				await this.outbox.remove({ id: payload.eventId });
+			} catch (err) {
+				this.logger.warn("event kept in the outbox, to be published later", { event: name, eventId: payload.eventId, error: (err as Error).message });
+			}
+		},
+		/** Publishes what the outbox holds, oldest first; stops at the first failure. How many were sent. */
+		flushOutbox(this: UsersThis) {
+			this.flushing ??= (async () => {
+				let sent = 0;
+				try {
+					const rows = await this.outbox.find({}, { sort: ["createdAt"], limit: 500 });
+					for (const row of rows) {
+						await (this.broker as unknown as { sendToChannel(n: string, p: unknown): Promise<void> }).sendToChannel(row.channel, row.payload);
+						await this.outbox.remove({ id: row.id });
+						sent++;
+					}
+				} catch (err) {
+					this.logger.warn("outbox: publishing failed, will retry", { sent, error: (err as Error).message });
+				} finally {
+					this.flushing = undefined;
+				}
+				return sent;
+			})();
+			return this.flushing;
+		},
+		async cleanProfileCaches(this: UsersThis) {
+			const cacher = this.broker.cacher;
+			if (!cacher) return;
+			await Promise.all(["users.profile:**", "users.search:**", "users.listUsers:**"].map(p => cacher.clean(p)));
+		},
+		async applySocialEvent(this: UsersThis, type: string, p: Raw) {
+			requireStrings(p, ["eventId", "authorId", "postId", ...(type === "posts.liked" || type === "posts.unliked" ? ["actorId"] : [])]);
+			const eventId = p.eventId as string;
+			if (await this.processed.findOne({ id: eventId })) return; // delivered again: already applied
+			const authorId = p.authorId as string;
+			const postId = p.postId as string;
+			const ignoreDuplicate = (err: unknown) => {
+				if (!isDuplicateKeyError(err)) throw err;
+			};
+			// Each effect is idempotent by its natural key too, so a crash before the event is marked changes nothing on redelivery.
+			if (type === "posts.created") await this.ledger.insert({ id: `post:${postId}`, kind: "post", authorId, postId }).catch(ignoreDuplicate);
+			else if (type === "posts.deleted") await this.ledger.remove({ postId });
+			else if (type === "posts.liked")
+				await this.ledger
+					.insert({ id: `like:${postId}:${p.actorId as string}`, kind: "like", authorId, postId, actorId: p.actorId as string })
+					.catch(ignoreDuplicate);
+			else if (type === "posts.unliked") await this.ledger.remove({ id: `like:${postId}:${p.actorId as string}` });
+			await this.processed.insert({ id: eventId, type }).catch(ignoreDuplicate);
+		},
+	},
+
+	created(this: UsersThis) {
+		this.follows = new Collection<Follow>({
+			collection: "users_follows",
+			indexes: [{ fields: ["followerId", "followeeId"], unique: true }, { fields: ["followerId"] }, { fields: ["followeeId"] }],
+		});
+		this.ledger = new Collection<LedgerRow>({ collection: "users_social", indexes: [{ fields: ["authorId"] }, { fields: ["postId"] }] });
+		this.processed = new Collection<ProcessedEvent>({ collection: "users_social_events" });
+		this.outbox = new Collection<OutboxRow>({ collection: "users_outbox" });
+	},
+	async started(this: UsersThis) {
+		await Promise.all([this.follows.open(this.broker), this.ledger.open(this.broker), this.processed.open(this.broker), this.outbox.open(this.broker)]);
+		this.outboxTimer = setInterval(() => void this.flushOutbox(), OUTBOX_INTERVAL_MS);
+		this.outboxTimer.unref();
+	},
+	async stopped(this: UsersThis) {
+		clearInterval(this.outboxTimer);
+		await this.flushing;
+		await Promise.all([this.follows.close(), this.ledger.close(), this.processed.close(), this.outbox.close()]);
+	},
+};
+
+export default UsersService;

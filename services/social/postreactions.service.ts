@@ -1,0 +1,15 @@
+/** One reaction (like, love, …) per user per post: the rows behind the reaction counters of posts. */
+import type { Schema } from "../../lib/schema";
+import { EdgeMixin } from "./edges";
+
+const PostReactionsService: Schema = {
+	name: "postreactions",
+	mixins: [
+		EdgeMixin({
+			collection: "social_reactions",
+			indexes: [{ fields: ["postId", "userId"], unique: true }, { fields: ["postId"] }, { fields: ["userId"] }],
+		}),
+	],
+};
+
+export default PostReactionsService;

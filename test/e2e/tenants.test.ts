@@ -1,0 +1,216 @@
+/**
+ * Organisations and memberships over HTTP: CRUD, member management, role rules, the last owner,
+ * and tenant isolation (a non-member sees a 404 identical to a missing tenant).
+ */
+import type { ServiceSchema } from "moleculer";
+import { startPlatform, type HttpResult, type Platform } from "../helpers/platform";
+import { waitFor } from "../helpers/wait";
+
+const PASSWORD = "correct-horse-42";
+
+interface Session {
+	accessToken: string;
+	user: { id: string };
+}
+
+const events: { name: string; payload: Record<string, unknown> }[] = [];
+const channelNames = ["tenants.created", "tenants.memberAdded", "tenants.memberRemoved", "tenants.memberRoleChanged"];
+const EventSink = {
+	name: "testtenantevents",
+	channels: Object.fromEntries(
+		channelNames.map(name => [
+			name,
+			{
+				group: "testtenantevents",
+				handler(ctxOrMsg: { params?: unknown }) {
+					events.push({ name, payload: (ctxOrMsg.params ?? ctxOrMsg) as Record<string, unknown> });
+				},
+			},
+		]),
+	),
+} as unknown as ServiceSchema;
+
+describe("tenants", () => {
+	let p: Platform;
+	const seen: HttpResult[] = [];
+	const http = async (method: string, path: string, opts?: { token?: string; body?: unknown }) => {
+		const res = await p.http(method, path, opts);
+		seen.push(res);
+		return res;
+	};
+	const user = async (email: string): Promise<Session> => (await p.broker.call("auth.register", { email, password: PASSWORD, name: email.split("@")[0] })) as Session;
+	const strip = (b: Record<string, unknown>) => ({ ...b, instance: undefined, requestId: undefined });
+
+	let owner: Session, admin: Session, member: Session, outsider: Session;
+	let tenantId: string;
+
+	beforeAll(async () => {
+		p = await startPlatform({ services: ["auth", "tenants", "users"], extra: [EventSink], env: { PASSWORD_SCRYPT_N: "1024" } });
+		[owner, admin, member, outsider] = await Promise.all(["owner@t.example", "admin@t.example", "member@t.example", "outsider@t.example"].map(user));
+	});
+	afterAll(() => p.stop());
+
+	it("creates a tenant: 201, the creator is its owner", async () => {
+		const res = await http("POST", "/api/tenants", { token: owner.accessToken, body: { name: " Acme Inc ", slug: "acme" } });
+		expect(res.status).toBe(201);
+		expect(res.body).toMatchObject({ id: expect.any(String), name: "Acme Inc", slug: "acme", role: "owner", createdBy: owner.user.id });
+		tenantId = res.body.id;
+		const list = await http("GET", "/api/tenants", { token: owner.accessToken });
+		expect(list.body).toMatchObject({ total: 1, page: 1, rows: [{ id: tenantId, role: "owner" }] });
+		const created = (await waitFor(() => events.find(e => e.name === "tenants.created" && e.payload.tenantId === tenantId), { what: "tenants.created" }))!;
+		expect(created.payload).toMatchObject({ actorId: owner.user.id, eventId: expect.any(String), at: expect.any(String), tenant: { id: tenantId, slug: "acme" } });
+	});
+
+	it("validates the slug and keeps it unique: 422, then 409 SLUG_TAKEN", async () => {
+		for (const slug of ["ab", "Has-Caps", "under_score", "x".repeat(41)]) {
+			const res = await http("POST", "/api/tenants", { token: outsider.accessToken, body: { name: "X", slug } });
+			expect(res.status).toBe(422);
+		}
+		const dup = await http("POST", "/api/tenants", { token: outsider.accessToken, body: { name: "Other", slug: "acme" } });
+		expect(dup.status).toBe(409);
+		expect(dup.body.code).toBe("SLUG_TAKEN");
+	});
+
+	it("adds members by email or id; unknown users are 404 and duplicates 409", async () => {
+		// the member's (cached) list of tenants is empty before
+		expect((await http("GET", "/api/tenants", { token: member.accessToken })).body.total).toBe(0);
+		const byEmail = await http("POST", `/api/tenants/${tenantId}/members`, { token: owner.accessToken, body: { email: "Admin@T.example", role: "admin" } });
+		expect(byEmail.status).toBe(201);
+		expect(byEmail.body).toMatchObject({ tenantId, userId: admin.user.id, role: "admin" });
+		const byId = await http("POST", `/api/tenants/${tenantId}/members`, { token: admin.accessToken, body: { userId: member.user.id, role: "member" } });
+		expect(byId.status).toBe(201);
+		const unknown = await http("POST", `/api/tenants/${tenantId}/members`, { token: owner.accessToken, body: { email: "ghost@t.example", role: "member" } });
+		expect(unknown.status).toBe(404);
+		const again = await http("POST", `/api/tenants/${tenantId}/members`, { token: owner.accessToken, body: { userId: member.user.id, role: "admin" } });
+		expect(again.status).toBe(409);
+		expect(again.body.code).toBe("ALREADY_MEMBER");
+		const neither = await http("POST", `/api/tenants/${tenantId}/members`, { token: owner.accessToken, body: { role: "member" } });
+		expect(neither.status).toBe(422);
+
+		expect((await http("GET", "/api/tenants", { token: member.accessToken })).body.rows).toEqual([expect.objectContaining({ id: tenantId, role: "member" })]);
+		await waitFor(() => events.some(e => e.name === "tenants.memberAdded" && e.payload.userId === member.user.id && e.payload.role === "member"), { what: "memberAdded" });
+	});
+
+	it("lists members with pagination", async () => {
+		const page1 = await http("GET", `/api/tenants/${tenantId}/members?pageSize=2`, { token: member.accessToken });
+		expect(page1.status).toBe(200);
+		expect(page1.body).toMatchObject({ total: 3, page: 1, pageSize: 2, totalPages: 2 });
+		expect(page1.body.rows).toHaveLength(2);
+		const page2 = await http("GET", `/api/tenants/${tenantId}/members?pageSize=2&page=2`, { token: member.accessToken });
+		const all = [...page1.body.rows, ...page2.body.rows].map((m: { userId: string }) => m.userId).sort();
+		expect(all).toEqual([owner.user.id, admin.user.id, member.user.id].sort());
+		expect((await http("GET", `/api/tenants/${tenantId}/members?pageSize=101`, { token: member.accessToken })).status).toBe(422);
+	});
+
+	it("lets owners and admins rename the tenant; a member gets 403", async () => {
+		const byMember = await http("PATCH", `/api/tenants/${tenantId}`, { token: member.accessToken, body: { name: "Hijacked" } });
+		expect(byMember.status).toBe(403);
+		const byAdmin = await http("PATCH", `/api/tenants/${tenantId}`, { token: admin.accessToken, body: { name: "Acme Corp", createdBy: "someone" } });
+		expect(byAdmin.status).toBe(200);
+		expect(byAdmin.body).toMatchObject({ name: "Acme Corp", slug: "acme", createdBy: owner.user.id });
+		expect((await http("GET", `/api/tenants/${tenantId}`, { token: member.accessToken })).body.name).toBe("Acme Corp");
+	});
+
+	it("stops a member at admin routes: 403", async () => {
+		const add = await http("POST", `/api/tenants/${tenantId}/members`, { token: member.accessToken, body: { userId: outsider.user.id, role: "member" } });
+		expect(add.status).toBe(403);
+		const promote = await http("PATCH", `/api/tenants/${tenantId}/members/${member.user.id}`, { token: member.accessToken, body: { role: "admin" } });
+		expect(promote.status).toBe(403);
+		const remove = await http("DELETE", `/api/tenants/${tenantId}/members/${admin.user.id}`, { token: member.accessToken });
+		expect(remove.status).toBe(403);
+	});
+
+	it("keeps admins away from owners: they cannot add, promote to, demote or remove owners", async () => {
+		const addOwner = await http("POST", `/api/tenants/${tenantId}/members`, { token: admin.accessToken, body: { userId: outsider.user.id, role: "owner" } });
+		expect(addOwner.status).toBe(403);
+		const promote = await http("PATCH", `/api/tenants/${tenantId}/members/${member.user.id}`, { token: admin.accessToken, body: { role: "owner" } });
+		expect(promote.status).toBe(403);
+		const demote = await http("PATCH", `/api/tenants/${tenantId}/members/${owner.user.id}`, { token: admin.accessToken, body: { role: "member" } });
+		expect(demote.status).toBe(403);
+		const remove = await http("DELETE", `/api/tenants/${tenantId}/members/${owner.user.id}`, { token: admin.accessToken });
+		expect(remove.status).toBe(403);
+		// but they manage members
+		const up = await http("PATCH", `/api/tenants/${tenantId}/members/${member.user.id}`, { token: admin.accessToken, body: { role: "admin" } });
+		expect(up.status).toBe(200);
+		expect(up.body.role).toBe("admin");
+		const down = await http("PATCH", `/api/tenants/${tenantId}/members/${member.user.id}`, { token: admin.accessToken, body: { role: "member" } });
+		expect(down.body.role).toBe("member");
+		await waitFor(() => events.some(e => e.name === "tenants.memberRoleChanged" && e.payload.userId === member.user.id), { what: "memberRoleChanged" });
+	});
+
+	it("never removes or demotes the last owner: 409 LAST_OWNER", async () => {
+		const demote = await http("PATCH", `/api/tenants/${tenantId}/members/${owner.user.id}`, { token: owner.accessToken, body: { role: "admin" } });
+		expect(demote.status).toBe(409);
+		expect(demote.body.code).toBe("LAST_OWNER");
+		const leave = await http("DELETE", `/api/tenants/${tenantId}/members/${owner.user.id}`, { token: owner.accessToken });
+		expect(leave.status).toBe(409);
+		expect(leave.body.code).toBe("LAST_OWNER");
+		// with a second owner, the first may step down
+		expect((await http("PATCH", `/api/tenants/${tenantId}/members/${admin.user.id}`, { token: owner.accessToken, body: { role: "owner" } })).status).toBe(200);
+		const stepDown = await http("PATCH", `/api/tenants/${tenantId}/members/${owner.user.id}`, { token: owner.accessToken, body: { role: "admin" } });
+		expect(stepDown.status).toBe(200);
+		// and the remaining owner is now the last one
+		const last = await http("DELETE", `/api/tenants/${tenantId}/members/${admin.user.id}`, { token: admin.accessToken });
+		expect(last.body.code).toBe("LAST_OWNER");
+	});
+
+	it("never leaves a tenant without owners, even when both owners leave at once", async () => {
+		const t = await http("POST", "/api/tenants", { token: outsider.accessToken, body: { name: "Duo", slug: "duo-owners" } });
+		const duo = t.body.id;
+		await http("POST", `/api/tenants/${duo}/members`, { token: outsider.accessToken, body: { userId: member.user.id, role: "owner" } });
+		const results = await Promise.all([
+			http("DELETE", `/api/tenants/${duo}/members/${member.user.id}`, { token: member.accessToken }),
+			http("DELETE", `/api/tenants/${duo}/members/${outsider.user.id}`, { token: outsider.accessToken }),
+		]);
+		expect(results.map(r => r.status).sort()).toEqual([204, 409]);
+		expect(results.find(r => r.status === 409)!.body.code).toBe("LAST_OWNER");
+		const stayed = results[0].status === 409 ? member : outsider;
+		const members = await http("GET", `/api/tenants/${duo}/members`, { token: stayed.accessToken });
+		expect(members.body.rows).toEqual([expect.objectContaining({ userId: stayed.user.id, role: "owner" })]);
+		// put the outsider back for the next test
+		if (stayed !== outsider) await http("POST", `/api/tenants/${duo}/members`, { token: member.accessToken, body: { userId: outsider.user.id, role: "owner" } });
+	});
+
+	it("answers a non-member exactly as for a tenant that does not exist: 404", async () => {
+		// the outsider holds a token scoped to their own tenant ("duo-owners")
+		const own = (await http("GET", "/api/tenants", { token: outsider.accessToken })).body.rows[0].id;
+		const scoped = await http("POST", "/api/auth/switch-tenant", { token: outsider.accessToken, body: { tenantId: own } });
+		expect(scoped.status).toBe(200);
+		const token = scoped.body.accessToken;
+		const foreign = await http("GET", `/api/tenants/${tenantId}`, { token });
+		const missing = await http("GET", "/api/tenants/0000000000000000000x", { token });
+		expect(foreign.status).toBe(404);
+		expect(strip(foreign.body)).toEqual({ ...strip(missing.body), instance: undefined });
+		expect(foreign.body.code).toBe("NOT_FOUND");
+		for (const [method, path, body] of [
+			["GET", `/api/tenants/${tenantId}/members`],
+			["PATCH", `/api/tenants/${tenantId}`, { name: "Mine now" }],
+			["POST", `/api/tenants/${tenantId}/members`, { userId: outsider.user.id, role: "member" }],
+			["DELETE", `/api/tenants/${tenantId}/members/${member.user.id}`],
+		] as [string, string, unknown?][]) {
+			const res = await http(method, path, { token, body });
+			expect(res.status).toBe(404);
+		}
+	});
+
+	it("lets a member leave, and an admin remove a member: 204", async () => {
+		const leave = await http("DELETE", `/api/tenants/${tenantId}/members/${member.user.id}`, { token: member.accessToken });
+		expect(leave.status).toBe(204);
+		expect((await http("GET", `/api/tenants/${tenantId}`, { token: member.accessToken })).status).toBe(404);
+		await http("POST", `/api/tenants/${tenantId}/members`, { token: owner.accessToken, body: { userId: member.user.id, role: "member" } });
+		const removed = await http("DELETE", `/api/tenants/${tenantId}/members/${member.user.id}`, { token: owner.accessToken });
+		expect(removed.status).toBe(204);
+		const gone = await http("DELETE", `/api/tenants/${tenantId}/members/${member.user.id}`, { token: owner.accessToken });
+		expect(gone.status).toBe(404);
+		await waitFor(() => events.some(e => e.name === "tenants.memberRemoved" && e.payload.userId === member.user.id), { what: "memberRemoved" });
+	});
+
+	it("shows my memberships on /api/auth/me", async () => {
+		const me = await http("GET", "/api/auth/me", { token: owner.accessToken });
+		expect(me.body.memberships).toEqual([expect.objectContaining({ tenantId, role: "admin", slug: "acme", name: "Acme Corp" })]);
+	});
+
+	it("never puts a hash in a response", () => {
+		for (const r of seen) expect(JSON.stringify(r.body)).not.toMatch(/passwordHash|tokenHash|scrypt\$|_key_/);
+	});
+});
