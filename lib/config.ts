@@ -67,7 +67,18 @@ const schema = {
 	TRACING_EXPORTER: { type: "enum", values: ["none", "console", "event"], default: "none" },
 	SHUTDOWN_TIMEOUT_MS: { ...positiveInt, default: 10000 },
 	MEDIA_MAX_BYTES: { ...positiveInt, default: 10 * 1024 * 1024 },
-	MEDIA_STORAGE: { type: "enum", values: ["local"], default: "local" },
+	MEDIA_STORAGE: { type: "enum", values: ["local", "s3"], default: "local" },
+	MEDIA_UNATTACHED_TTL_S: { ...positiveInt, default: 24 * 3600 },
+	S3_ENDPOINT: url(["http", "https"]),
+	S3_REGION: { type: "string", default: "us-east-1", pattern: /^[\w-]+$/ },
+	S3_BUCKET: { type: "string", optional: true, pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/ },
+	S3_ACCESS_KEY_ID: { type: "string", optional: true },
+	S3_SECRET_ACCESS_KEY: { type: "string", optional: true },
+	S3_FORCE_PATH_STYLE: { type: "boolean", convert: true, optional: true },
+	S3_TIMEOUT_MS: { ...positiveInt, default: 5000 },
+	S3_MAX_ATTEMPTS: { type: "number", convert: true, integer: true, min: 1, max: 10, default: 3 },
+	S3_BREAKER_THRESHOLD: { ...positiveInt, default: 5 },
+	S3_BREAKER_COOLDOWN_MS: { ...positiveInt, default: 30000 },
 	CRM_DEDUPE_WINDOW_S: { ...positiveInt, default: 86400 },
 	CHANNELS_RETRY_DELAY_MS: { ...positiveInt, default: 200 },
 };
@@ -110,8 +121,29 @@ export interface Config {
 	SHUTDOWN_TIMEOUT_MS: number;
 	/** largest accepted media upload, cut off while streaming (413) */
 	MEDIA_MAX_BYTES: number;
-	/** media storage backend: local disk under DATA_DIR/media (S3-compatible is the documented next step) */
-	MEDIA_STORAGE: "local";
+	/** media storage backend: local disk under DATA_DIR/media, or an S3-compatible bucket (S3_*) */
+	MEDIA_STORAGE: "local" | "s3";
+	/** uploads never attached to a post are deleted after this long (seconds) */
+	MEDIA_UNATTACHED_TTL_S: number;
+	/** S3-compatible endpoint (MinIO, R2, ...); unset for AWS itself */
+	S3_ENDPOINT?: string;
+	S3_REGION: string;
+	/** required when MEDIA_STORAGE=s3 */
+	S3_BUCKET?: string;
+	/** secret: never logged. Unset: the SDK's default credential chain. */
+	S3_ACCESS_KEY_ID?: string;
+	/** secret: never logged */
+	S3_SECRET_ACCESS_KEY?: string;
+	/** path-style URLs (endpoint/bucket/key); default true when S3_ENDPOINT is set */
+	S3_FORCE_PATH_STYLE?: boolean;
+	/** per attempt: connection, time to the response, and socket idle */
+	S3_TIMEOUT_MS: number;
+	/** attempts per call, with the SDK's exponential backoff between them */
+	S3_MAX_ATTEMPTS: number;
+	/** consecutive failed calls that open the storage circuit breaker */
+	S3_BREAKER_THRESHOLD: number;
+	/** how long the open breaker fails fast before letting one trial call through */
+	S3_BREAKER_COOLDOWN_MS: number;
 	/** CRM web-form capture: a submission with the email/phone of a lead created this recently is merged into it. */
 	CRM_DEDUPE_WINDOW_S: number;
 	/** embedded channels adapter: first retry delay of a failed message (doubles per retry) */
@@ -142,6 +174,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 	const config = input as unknown as Config;
 	if (config.DB_DRIVER === "mongo" && !config.MONGO_URI)
 		throw new ConfigError("DB_DRIVER: 'mongo' needs MONGO_URI to be set");
+	if (config.MEDIA_STORAGE === "s3" && !config.S3_BUCKET) throw new ConfigError("S3_BUCKET: MEDIA_STORAGE 's3' needs S3_BUCKET to be set");
+	if (!!config.S3_ACCESS_KEY_ID !== !!config.S3_SECRET_ACCESS_KEY)
+		throw new ConfigError("S3_ACCESS_KEY_ID: set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither");
 	if ((config.PASSWORD_SCRYPT_N & (config.PASSWORD_SCRYPT_N - 1)) !== 0)
 		throw new ConfigError(`PASSWORD_SCRYPT_N: must be a power of two (got '${config.PASSWORD_SCRYPT_N}')`);
 	if (config.CACHER?.startsWith("redis") && !config.REDIS_URL) config.REDIS_URL = config.CACHER;

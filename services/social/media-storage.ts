@@ -2,8 +2,8 @@
  * Where media files live, behind a small interface so the backend is configuration:
  * - `local` (the default): files under DATA_DIR/media, written to a temp file in the same file system
  *   and renamed into place, so a reader never sees half a file;
- * - S3-compatible storage is the next step (MEDIA_STORAGE=s3 with an S3 client); it is not implemented
- *   here because no S3 SDK is installed (see docs/social.md).
+ * - `s3`: an S3-compatible bucket (`S3MediaStorage`, ./s3-storage.ts); an object is written in one PUT of
+ *   the finished file, so it exists whole or not at all. See docs/social.md.
  */
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
@@ -11,21 +11,32 @@ import fsp from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { dataPath, type Config } from "../../lib/config";
+import { S3MediaStorage } from "./s3-storage";
 
 export interface StoredStat {
 	size: number;
 }
 
+export interface PutOptions {
+	/** stored with the object where the backend keeps it (S3); serving uses the record's type */
+	contentType?: string;
+}
+
 export interface MediaStorage {
 	/** Store `source` (a finished temp file, moved, or a buffer) under `key`, atomically. */
-	put(key: string, source: { file: string } | Buffer): Promise<StoredStat>;
-	/** A stream of the file; rejects with code ENOENT when it is not there. */
+	put(key: string, source: { file: string } | Buffer, opts?: PutOptions): Promise<StoredStat>;
+	/**
+	 * A stream of the file; rejects with code ENOENT when it is not there (and, for a remote store that
+	 * failed, with code STORAGE_UNAVAILABLE, as the other methods do).
+	 */
 	get(key: string): Promise<Readable>;
 	stat(key: string): Promise<StoredStat | null>;
 	/** Idempotent. */
 	delete(key: string): Promise<void>;
 	/** A fresh temp path for an upload in progress (same file system as the store). */
 	tempPath(): string;
+	/** Release connections (service stopped). */
+	close?(): void;
 }
 
 const KEY = /^[\w-]+(\/[\w.-]+)*$/;
@@ -93,8 +104,23 @@ export class LocalMediaStorage implements MediaStorage {
 	}
 }
 
-export function createMediaStorage(cfg: Config): MediaStorage {
+export function createMediaStorage(cfg: Config, logger?: { info(...args: unknown[]): void; warn(...args: unknown[]): void }): MediaStorage {
 	switch (cfg.MEDIA_STORAGE) {
+		case "s3":
+			return new S3MediaStorage({
+				bucket: cfg.S3_BUCKET!,
+				region: cfg.S3_REGION,
+				endpoint: cfg.S3_ENDPOINT,
+				accessKeyId: cfg.S3_ACCESS_KEY_ID,
+				secretAccessKey: cfg.S3_SECRET_ACCESS_KEY,
+				forcePathStyle: cfg.S3_FORCE_PATH_STYLE,
+				timeoutMs: cfg.S3_TIMEOUT_MS,
+				maxAttempts: cfg.S3_MAX_ATTEMPTS,
+				breakerThreshold: cfg.S3_BREAKER_THRESHOLD,
+				breakerCooldownMs: cfg.S3_BREAKER_COOLDOWN_MS,
+				tmpDir: dataPath(cfg, "media", ".tmp"),
+				logger,
+			});
 		case "local":
 		default:
 			return new LocalMediaStorage(dataPath(cfg, "media"));

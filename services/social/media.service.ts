@@ -11,6 +11,9 @@
  * - `GET /media/:id[/:variant]` (gateway route outside /api): public by unguessable immutable id, with a
  *   strong ETag, `Cache-Control: public, max-age=31536000, immutable` and 304 on If-None-Match.
  * - Posts attach media through `claim` (only the uploader's own media) and free it through `release`.
+ * - Storage is local disk or an S3-compatible bucket (MEDIA_STORAGE, ./media-storage.ts, ./s3-storage.ts); a
+ *   store that is down or slow answers 503 (problem SERVICE_UNAVAILABLE), never a hang.
+ * - Uploads never attached to a post are swept after MEDIA_UNATTACHED_TTL_S (`media.sweep`, on a timer).
  */
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
@@ -18,6 +21,7 @@ import fsp from "node:fs/promises";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Errors, type ActionSchema, type Context, type Service } from "moleculer";
+import ApiGateway from "moleculer-web";
 import sharp, { type FormatEnum, type Metadata } from "sharp";
 import { config } from "../../lib/config";
 import type { MixinSchema, Schema } from "../../lib/schema";
@@ -28,6 +32,19 @@ import { createMediaStorage, mp4DurationSeconds, sniffType, type MediaStorage, t
 const cfg = config();
 const MAX_BYTES = cfg.MEDIA_MAX_BYTES;
 const VARIANTS = { thumb: 200, medium: 800 } as const;
+/**
+ * S3: the worst case of one storage call (every attempt timing out, plus backoff), so the actions' own
+ * timeouts outlast it and a failing store is answered 503 by us, not 504 by the caller's timeout.
+ * Local disk: the broker's default timeout for serving.
+ */
+const STORAGE_CALL_MS = cfg.MEDIA_STORAGE === "s3" ? cfg.S3_TIMEOUT_MS * cfg.S3_MAX_ATTEMPTS + 2000 : 0;
+const SERVE_TIMEOUT_MS = STORAGE_CALL_MS ? Math.max(cfg.REQUEST_TIMEOUT_MS, STORAGE_CALL_MS) : undefined;
+/**
+ * S3: a write that fails all its attempts, then the clean-up of what was written. Local disk: a minute,
+ * because the upload streams from the client inside the action and a 10 MB body on a slow link takes
+ * longer than the broker's default request timeout.
+ */
+const UPLOAD_TIMEOUT_MS = STORAGE_CALL_MS ? cfg.REQUEST_TIMEOUT_MS + 2 * STORAGE_CALL_MS : 60_000;
 type VariantName = "original" | keyof typeof VARIANTS;
 
 interface StoredFile {
@@ -55,7 +72,11 @@ interface MediaDoc {
 
 type MediaThis = Service & DbThis & {
 	storage: MediaStorage;
+	unattachedTtlS: number;
+	sweepTimer?: NodeJS.Timeout;
+	storageError(err: unknown, what: string, key?: string): unknown;
 	present(doc: MediaDoc): Record<string, unknown>;
+	/** Pushes each key to `stored` before writing it, so the caller can remove them all on failure. */
 	storeImage(id: string, tmp: string, type: Sniffed, stored: string[]): Promise<Pick<MediaDoc, "files" | "width" | "height" | "size" | "duration">>;
 	_create(ctx: Context, params: unknown): Promise<unknown>;
 };
@@ -64,6 +85,8 @@ const tooLarge = () => new Errors.MoleculerClientError(`The file is larger than 
 const unsupported = (detail = "Only jpeg, png, webp, gif images and mp4, webm videos are accepted.") =>
 	new Errors.MoleculerClientError(detail, 415, "UNSUPPORTED_MEDIA_TYPE");
 const mediaNotFound = () => new Errors.MoleculerClientError("Not found.", 404, "NOT_FOUND");
+/** Marks a record the sweeper is deleting (claim only takes `postId: null` or the same post). */
+const SWEEPING = "$sweeping";
 
 /** 28 url-safe characters: time-ordered prefix plus 114 random bits, so ids cannot be guessed. */
 const mediaId = () => newId() + randomBytes(6).toString("base64url");
@@ -81,6 +104,7 @@ const MediaService: Schema<MediaThis> = {
 				busboyConfig: { limits: { files: 1, fileSize: MAX_BYTES, fields: 5, parts: 6 } },
 			} as ActionSchema["rest"], // moleculer-web alias options (type, busboyConfig) beyond the typed fields
 			auth: "required",
+			...({ timeout: UPLOAD_TIMEOUT_MS } as Record<string, unknown>), // moleculer's Timeout middleware reads it; untyped
 			summary: "Upload one image or short video (multipart field `file`).",
 			rateLimit: { max: 60, windowSec: 60 },
 			params: {
@@ -130,8 +154,8 @@ const MediaService: Schema<MediaThis> = {
 					} else {
 						const duration = type.mime === "video/mp4" ? mp4DurationSeconds(await fsp.readFile(tmp)) : null;
 						const key = `${id}/original.${type.ext}`;
-						const st = await this.storage.put(key, { file: tmp });
-						stored.push(key);
+						stored.push(key); // before the put: a remote write that timed out may still land
+						const st = await this.storage.put(key, { file: tmp }, { contentType: type.mime });
 						info = { size: st.size, duration, files: { original: { key, mime: type.mime, size: st.size } } };
 					}
 					const doc = (await this._create(ctx, { id, ownerId, kind: type.kind, mime: type.mime, ...info, postId: null })) as MediaDoc;
@@ -139,9 +163,12 @@ const MediaService: Schema<MediaThis> = {
 					this.logger.info("media stored", { id, kind: type.kind, mime: type.mime, size: info.size });
 					ctx.meta.$statusCode = 201;
 					return this.present(doc);
+				} catch (err) {
+					throw this.storageError(err, "upload");
 				} finally {
 					await fsp.rm(tmp, { force: true });
-					for (const key of stored) await this.storage.delete(key).catch(() => undefined);
+					for (const key of stored)
+						await this.storage.delete(key).catch(err => this.logger.warn("could not remove a partly stored upload", { key, error: (err as Error).message }));
 				}
 			},
 		},
@@ -149,6 +176,7 @@ const MediaService: Schema<MediaThis> = {
 		/** Routed by the gateway's `/media` route (outside /api): public, by unguessable id. */
 		serve: {
 			auth: "public",
+			...({ timeout: SERVE_TIMEOUT_MS } as Record<string, unknown>),
 			summary: "A media file or one of its variants, cacheable forever.",
 			params: { id: idParam, variant: { type: "enum", values: ["original", "thumb", "medium"], optional: true } },
 			async handler(this: MediaThis, ctx: Context<{ id: string; variant?: VariantName }, Record<string, any>>) {
@@ -169,8 +197,9 @@ const MediaService: Schema<MediaThis> = {
 					ctx.meta.$statusCode = 304;
 					return null;
 				}
-				const body = await this.storage.get(file.key).catch(() => {
-					throw mediaNotFound();
+				const body = await this.storage.get(file.key).catch(err => {
+					if ((err as { code?: string }).code === "ENOENT") throw mediaNotFound();
+					throw this.storageError(err, "serve", file.key);
 				});
 				ctx.meta.$responseType = file.mime;
 				ctx.meta.$responseHeaders["Content-Length"] = String(file.size);
@@ -212,18 +241,68 @@ const MediaService: Schema<MediaThis> = {
 			},
 		},
 
-		/** Delete media files and records (a post was deleted or stopped using them). Idempotent. */
+		/**
+		 * Delete media files and records (a post was deleted or stopped using them). Idempotent. When the
+		 * store fails, the record is detached instead (`postId: null`) so the sweeper deletes it later.
+		 */
 		release: {
 			visibility: "public",
 			idempotent: true,
 			params: { ids: { type: "array", items: idParam, max: 100 } },
 			async handler(this: MediaThis, ctx: Context<{ ids: string[] }>) {
 				const docs = ((await this.adapter.find({ query: { _id: { $in: ctx.params.ids } } })) as Record<string, unknown>[]).map(d => fromStore<MediaDoc>(d));
+				const released: string[] = [];
+				const deferred: string[] = [];
 				for (const doc of docs) {
-					for (const file of Object.values(doc.files)) if (file) await this.storage.delete(file.key);
+					try {
+						for (const file of Object.values(doc.files)) if (file) await this.storage.delete(file.key);
+					} catch (err) {
+						this.logger.warn("media storage failed on release; left to the sweeper", { id: doc.id, error: (err as Error).message });
+						await this.adapter.updateMany({ _id: doc.id }, { $set: { postId: null, updatedAt: new Date().toISOString() } });
+						deferred.push(doc.id);
+						continue;
+					}
 					await this.adapter.removeMany({ _id: doc.id });
+					released.push(doc.id);
 				}
-				return { released: docs.map(d => d.id) };
+				return { released, deferred };
+			},
+		},
+
+		/**
+		 * Delete uploads never attached to a post, older than MEDIA_UNATTACHED_TTL_S: files first, then the
+		 * record. Each record is first marked (so a concurrent claim fails rather than attaching media whose
+		 * files are going); when the store fails, the mark is undone and the next sweep tries again. Runs
+		 * on a timer in every media node (safe: the mark is a conditional update); callable directly.
+		 */
+		sweep: {
+			visibility: "public",
+			idempotent: true,
+			params: { limit: { type: "number", integer: true, positive: true, max: 10000, optional: true, convert: true } },
+			async handler(this: MediaThis, ctx: Context<{ limit?: number }>) {
+				const cutoff = new Date(Date.now() - this.unattachedTtlS * 1000).toISOString();
+				const docs = ((await this.adapter.find({
+					query: { postId: { $in: [null, SWEEPING] }, createdAt: { $lt: cutoff } },
+					limit: ctx.params.limit ?? 500,
+				})) as Record<string, unknown>[]).map(d => fromStore<MediaDoc>(d));
+				const swept: string[] = [];
+				let failed = 0;
+				for (const doc of docs) {
+					const marked = await this.adapter.updateMany({ _id: doc.id, postId: doc.postId ?? null }, { $set: { postId: SWEEPING } });
+					if (!marked) continue; // claimed meanwhile
+					try {
+						for (const file of Object.values(doc.files)) if (file) await this.storage.delete(file.key);
+					} catch (err) {
+						failed++;
+						await this.adapter.updateMany({ _id: doc.id, postId: SWEEPING }, { $set: { postId: null } });
+						this.logger.warn("media sweep: storage failed, will retry", { id: doc.id, error: (err as Error).message });
+						continue;
+					}
+					await this.adapter.removeMany({ _id: doc.id, postId: SWEEPING });
+					swept.push(doc.id);
+				}
+				if (swept.length || failed) this.logger.info("media sweep", { swept: swept.length, failed, cutoff });
+				return { swept, failed };
 			},
 		},
 
@@ -240,6 +319,13 @@ const MediaService: Schema<MediaThis> = {
 	},
 
 	methods: {
+		/** A failed remote store becomes a clean 503 (problem SERVICE_UNAVAILABLE); anything else is unchanged. */
+		storageError(this: MediaThis, err: unknown, what: string, key?: string) {
+			if ((err as { code?: unknown })?.code !== "STORAGE_UNAVAILABLE") return err;
+			this.logger.warn("media storage unavailable", { what, key, error: (err as Error).message });
+			return new ApiGateway.Errors.ServiceUnavailableError("STORAGE_UNAVAILABLE");
+		},
+
 		present(doc: MediaDoc) {
 			const variants = Object.fromEntries(
 				Object.entries(doc.files).map(([name, f]) => [name, { url: name === "original" ? `/media/${doc.id}` : `/media/${doc.id}/${name}`, ...f, key: undefined }]),
@@ -273,18 +359,18 @@ const MediaService: Schema<MediaThis> = {
 			try {
 				const original = await base().toFormat(type.format as keyof FormatEnum & string).toBuffer({ resolveWithObject: true });
 				const key = `${id}/original.${type.ext}`;
-				await this.storage.put(key, original.data);
-				stored.push(key);
+				stored.push(key); // before the put: a remote write that timed out may still land
+				await this.storage.put(key, original.data, { contentType: type.mime });
 				files.original = { key, mime: type.mime, size: original.data.length, width: original.info.width, height: original.info.pageHeight ?? original.info.height };
 				for (const [name, px] of Object.entries(VARIANTS)) {
 					const out = await base().resize({ width: px, height: px, fit: "inside", withoutEnlargement: true }).webp().toBuffer({ resolveWithObject: true });
 					const vkey = `${id}/${name}.webp`;
-					await this.storage.put(vkey, out.data);
 					stored.push(vkey);
+					await this.storage.put(vkey, out.data, { contentType: "image/webp" });
 					files[name as VariantName] = { key: vkey, mime: "image/webp", size: out.data.length, width: out.info.width, height: out.info.pageHeight ?? out.info.height };
 				}
 			} catch (err) {
-				if ((err as { code?: number }).code) throw err;
+				if ((err as { code?: number | string }).code) throw err; // ours (4xx) or the store's
 				this.logger.warn("image processing failed", { id, error: (err as Error).message });
 				throw unsupported("The image could not be processed.");
 			}
@@ -293,7 +379,23 @@ const MediaService: Schema<MediaThis> = {
 	},
 
 	created(this: MediaThis) {
-		this.storage = createMediaStorage(config());
+		const cfg = config();
+		this.storage = createMediaStorage(cfg, this.logger);
+		this.unattachedTtlS = cfg.MEDIA_UNATTACHED_TTL_S;
+	},
+
+	started(this: MediaThis) {
+		// A quarter of the grace period, between a minute and an hour: an upload lives at most ~1.25 × the TTL.
+		const everyS = Math.min(3600, Math.max(60, Math.floor(this.unattachedTtlS / 4)));
+		this.sweepTimer = setInterval(() => {
+			this.actions.sweep({}).catch((err: Error) => this.logger.warn("media sweep failed", { error: err.message }));
+		}, everyS * 1000);
+		this.sweepTimer.unref();
+	},
+
+	stopped(this: MediaThis) {
+		if (this.sweepTimer) clearInterval(this.sweepTimer);
+		this.storage.close?.();
 	},
 };
 

@@ -40,7 +40,7 @@ describe("media over HTTP", () => {
 
 	beforeAll(async () => {
 		dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "valence-media-"));
-		p = await startPlatform({ services: ["social"], env: { DATA_DIR: dataDir, MEDIA_MAX_BYTES: String(MAX) } });
+		p = await startPlatform({ services: ["social"], env: { DATA_DIR: dataDir, MEDIA_MAX_BYTES: String(MAX), MEDIA_UNATTACHED_TTL_S: "1" } });
 	});
 	afterAll(async () => {
 		await p.stop();
@@ -199,5 +199,29 @@ describe("media over HTTP", () => {
 		expect(swapped.body.mediaIds).toEqual([b.id]);
 		expect((await fetch(`${p.baseUrl}/media/${a.id}`)).status).toBe(404);
 		expect(await p.broker.call("media.info", { id: b.id })).toMatchObject({ postId: post.body.id });
+	});
+
+	it("sweeps uploads never attached to a post once MEDIA_UNATTACHED_TTL_S has passed: files and record", async () => {
+		const alice = uid("alice");
+		const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: "#def" } }).png().toBuffer();
+		const loose = (await upload(png, "loose.png", "image/png", tok(alice))).body;
+		const kept = (await upload(png, "kept.png", "image/png", tok(alice))).body;
+		expect((await p.http("POST", "/api/posts", { token: tok(alice), body: { text: "kept", mediaIds: [kept.id] } })).status).toBe(201);
+		const first = (await p.broker.call("media.sweep", {})) as { swept: string[] };
+		expect(first.swept).not.toContain(loose.id); // too young
+		expect(fs.existsSync(path.join(mediaDir(), loose.id))).toBe(true);
+
+		await new Promise(r => setTimeout(r, 1100));
+		const second = (await p.broker.call("media.sweep", {})) as { swept: string[]; failed: number };
+		expect(second.swept).toContain(loose.id);
+		expect(second.swept).not.toContain(kept.id);
+		expect(second.failed).toBe(0);
+		expect(fs.existsSync(path.join(mediaDir(), loose.id))).toBe(false);
+		expect(await p.broker.call("media.info", { id: loose.id })).toBeNull();
+		expect((await fetch(`${p.baseUrl}/media/${loose.id}`)).status).toBe(404);
+		expect(fs.existsSync(path.join(mediaDir(), kept.id))).toBe(true);
+		expect((await fetch(`${p.baseUrl}/media/${kept.id}/thumb`)).status).toBe(200);
+		// nothing left to do
+		expect(await p.broker.call("media.sweep", {})).toEqual({ swept: [], failed: 0 });
 	});
 });
