@@ -7,10 +7,12 @@
  * Redis INCR when REDIS_URL is set), `least-loaded` (open leads vs capacity, see `agents`),
  * `fixed` (`fixedUserId`). No match, or nobody with room → the lead stays in the unassigned queue.
  */
+import type { Service } from "moleculer";
 import { config } from "../../lib/config";
 import type { Schema } from "../../lib/schema";
 import { TenantDbMixin, tenantOf } from "../../mixins/tenant.mixin";
-import { asSystem, clientError, plain, currencyParam, idParam, minorUnits, OPEN_STATUSES, pageParams, userIdParam, type Ctx } from "./common";
+import { asSystem, clientError, plain, currencyParam, idParam, minorUnits, OPEN_STATUSES, pageParams, userIdParam, userOf, type Ctx } from "./common";
+import { requireMembers } from "./membership";
 import { MemoryTurnCounter, pick, RedisTurnCounter, type TurnCounter } from "./round-robin";
 import { leastLoaded, matches, type MatchableLead, type RuleConditions } from "./rules";
 
@@ -77,6 +79,7 @@ function checkRule(rule: Partial<Rule>) {
 }
 
 interface AssignmentThis {
+	checkAssignees(ctx: Ctx, rule: { pool?: string[]; fixedUserId?: string | null }): Promise<void>;
 	turns: TurnCounter;
 	counters: { handled: number; assigned: number; unmatched: number; skipped: number };
 	handleCreated(ctx: Ctx): Promise<"assigned" | "unmatched" | "skipped">;
@@ -107,6 +110,7 @@ const AssignmentService: Schema<AssignmentThis> = {
 			async handler(this: AssignmentThis, ctx: Ctx) {
 				const rule = { priority: 100, enabled: true, conditions: {}, pool: [], fixedUserId: null, ...ctx.params };
 				checkRule(rule);
+				await this.checkAssignees(ctx, rule);
 				const created = await this._create(ctx, rule);
 				ctx.meta.$statusCode = 201;
 				ctx.meta.$location = `/api/assignment/rules/${created.id}`;
@@ -138,6 +142,7 @@ const AssignmentService: Schema<AssignmentThis> = {
 				const { id, ...changes } = ctx.params;
 				const current = await this._get(ctx, { id });
 				checkRule({ ...current, ...changes });
+				await this.checkAssignees(ctx, changes);
 				return this._update(ctx, { id, ...changes });
 			},
 		},
@@ -222,6 +227,12 @@ const AssignmentService: Schema<AssignmentThis> = {
 	},
 
 	methods: {
+		/** Pool members and the fixed user must belong to the tenant (only the ids being set are checked). */
+		async checkAssignees(this: AssignmentThis & Service, ctx: Ctx, rule: { pool?: string[]; fixedUserId?: string | null }) {
+			const tenantId = userOf(ctx).tenantId;
+			await requireMembers(this, ctx, tenantId, rule.pool ?? [], "pool");
+			await requireMembers(this, ctx, tenantId, [rule.fixedUserId], "fixedUserId");
+		},
 		async handleCreated(this: AssignmentThis, ctx: Ctx): Promise<"assigned" | "unmatched" | "skipped"> {
 			const event = ctx.params as { id: string; tenantId: string; eventId: string };
 			if (!event?.tenantId || !event.id) return "skipped"; // not a lead event: nothing to assign

@@ -4,10 +4,12 @@
  * Members are attached to plans; a member's plan at a date is the one they belong to that is in
  * effect then (the latest effectiveFrom wins when several are). Calculations: `calculations`.
  */
+import type { Service } from "moleculer";
 import type { Schema } from "../../lib/schema";
-import { TenantDbMixin } from "../../mixins/tenant.mixin";
+import { TenantDbMixin, tenantOf } from "../../mixins/tenant.mixin";
 import { tierProblems, type Tier } from "./commission-math";
 import { clientError, currencyParam, idParam, minorUnits, pageOf, pageParams, userIdParam, type Ctx } from "./common";
+import { requireMembers } from "./membership";
 
 const TYPES = ["flat", "percentage", "tiered"] as const;
 const bps = { type: "number", integer: true, min: 0, max: 10_000, convert: true } as const;
@@ -138,6 +140,7 @@ const CommissionService: Schema<CommissionThis> = {
 			async handler(this: CommissionThis, ctx: Ctx) {
 				const plan = await this._get(ctx, { id: ctx.params.id });
 				if (plan.members.includes(ctx.params.userId)) return plan;
+				await requireMembers(this as unknown as Service, ctx, tenantOf(ctx), [ctx.params.userId], "userId");
 				return this._update(ctx, { id: plan.id, members: [...plan.members, ctx.params.userId] });
 			},
 		},

@@ -2,8 +2,9 @@
  * Lead capture from outside (web forms) and what authenticates it.
  *
  * - `POST /api/public/leads/:tenantSlug` (public, rate-limited): the form posts the lead with its
- *   tenant's ingest key in the body field `ingestKey` (a body field works from any HTML form or
- *   fetch without CORS preflight for custom headers, and needs nothing from the gateway).
+ *   tenant's ingest key in the `X-Ingest-Key` header (server-to-server callers; the gateway hands it
+ *   over as `ctx.meta.headers`) or in the body field `ingestKey` (works from any HTML form or fetch
+ *   without a CORS preflight). The header wins when both are present.
  * - Admins manage keys under `/api/leads/ingest-keys` (only a SHA-256 of the key is stored; the key
  *   is shown once) and the tenant's public slug under `/api/leads/settings`.
  *
@@ -52,16 +53,19 @@ const IntakeService: Schema<IntakeThis> = {
 			rest: { method: "POST", path: "/:tenantSlug" },
 			auth: "public",
 			rateLimit: { max: 30, windowSec: 60 },
-			summary: "Web-form lead capture, authenticated by the tenant's ingest key in the body.",
+			summary: "Web-form lead capture, authenticated by the tenant's ingest key (`X-Ingest-Key` header or body field `ingestKey`).",
 			params: {
 				tenantSlug: slugParam,
-				ingestKey: { type: "string", min: 10, max: 200 },
+				ingestKey: { type: "string", min: 10, max: 200, optional: true },
 				...leadInputParams,
 				message: { type: "string", max: 2000, optional: true },
 				$$strict: "remove",
 			},
 			async handler(this: IntakeThis, ctx: Ctx) {
-				const { tenantSlug, ingestKey, ...lead } = ctx.params;
+				const { tenantSlug, ingestKey: bodyKey, ...lead } = ctx.params;
+				const headerKey = (ctx.meta.headers as Record<string, string> | undefined)?.["x-ingest-key"];
+				const ingestKey: unknown = headerKey || bodyKey;
+				if (typeof ingestKey !== "string" || ingestKey.length < 10 || ingestKey.length > 200) throw badKey();
 				const slug = plain(await this.adapter.findOne({ kind: "slug", slug: tenantSlug }));
 				if (!slug) throw badKey();
 				const key = plain(await this.adapter.findOne({ kind: "key", hash: sha256(ingestKey) }));

@@ -7,6 +7,7 @@
  * the loser gets 409 CONCURRENT_UPDATE. Domain events go through @moleculer/channels after the write.
  */
 import Validator from "fastest-validator";
+import type { Service } from "moleculer";
 import { parse } from "csv-parse/sync";
 import { config } from "../../lib/config";
 import type { Schema } from "../../lib/schema";
@@ -32,6 +33,7 @@ import {
 	type Ctx,
 	type LeadStatus,
 } from "./common";
+import { requireMembers } from "./membership";
 
 export const PUBLIC_FIELDS = [
 	"id",
@@ -305,6 +307,7 @@ const LeadsService: Schema<LeadsThis> = {
 			summary: "Manual (re)assignment by an admin.",
 			params: { id: idParam, userId: userIdParam, $$strict: "remove" },
 			async handler(this: LeadsThis, ctx: Ctx) {
+				await requireMembers(this as unknown as Service, ctx, tenantOf(ctx), [ctx.params.userId], "userId");
 				const { lead } = await this.assignLead(ctx, ctx.params.id, ctx.params.userId, {});
 				return lead;
 			},

@@ -57,6 +57,9 @@ interface GatewayVars {
 }
 
 const defaultRule: RateLimitRule = { max: cfg.RATE_LIMIT_MAX, windowSec: cfg.RATE_LIMIT_WINDOW_S };
+/** Request headers handed to actions as `ctx.meta.headers` (lowercase names; nothing else crosses). */
+const FORWARDED_HEADERS = ["x-ingest-key", "idempotency-key"] as const;
+const MAX_FORWARDED_HEADER_LENGTH = 512;
 const corsOrigins = splitList(cfg.CORS_ORIGINS);
 const swaggerDir = path.dirname(require.resolve("swagger-ui-dist/package.json"));
 const docsDir = path.join(publicDir, "docs");
@@ -95,7 +98,7 @@ const ApiService: Schema<GatewayVars> = {
 			? {
 					origin: corsOrigins.includes("*") ? "*" : corsOrigins,
 					methods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-					allowedHeaders: ["Authorization", "Content-Type", "X-Request-ID", "Idempotency-Key"],
+					allowedHeaders: ["Authorization", "Content-Type", "X-Request-ID", "Idempotency-Key", "X-Ingest-Key"],
 					exposedHeaders: ["X-Request-ID", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After", "WWW-Authenticate"],
 					credentials: !corsOrigins.includes("*"),
 					maxAge: 600,
@@ -210,6 +213,13 @@ const ApiService: Schema<GatewayVars> = {
 						ip: this.clientKey(req),
 						userAgent: typeof userAgent === "string" ? userAgent.slice(0, 256) : null,
 					};
+					// A short whitelist of request headers for actions that need one (always set, so never client-made).
+					const headers: Record<string, string> = {};
+					for (const name of FORWARDED_HEADERS) {
+						const value = req.headers[name];
+						if (typeof value === "string" && value.length <= MAX_FORWARDED_HEADER_LENGTH) headers[name] = value;
+					}
+					(ctx.meta as { headers?: Record<string, string> }).headers = headers;
 				},
 			},
 		],
