@@ -7,6 +7,7 @@
  * memberships live in `tenants`. This service owns three collections: `credentials` (through
  * DbMixin), `sessions` and `password_resets` (see ./store.ts).
  */
+import { attemptEventId, attemptKey } from "../../lib/attempt";
 import { randomUUID } from "node:crypto";
 import { Errors, type Context, type Service } from "moleculer";
 import type { AuthUser } from "../../lib/access";
@@ -89,6 +90,9 @@ const client = (ctx: Ctx) => ({ ip: ctx.meta.client?.ip ?? null, userAgent: ctx.
 
 const loginAction = {
 	auth: "public" as const,
+	// Safe to retry after a lost answer: the retry revokes the session its first attempt started and
+	// publishes the same event id (lib/attempt.ts), so it adds no second session or activity entry.
+	idempotent: true,
 	rateLimit: perIp,
 	...slow,
 	params: {
@@ -184,9 +188,12 @@ const AuthService: Schema<AuthVars> = {
 			auth: "public",
 			rateLimit: { max: 60, windowSec: 60 },
 			summary: "Trade a refresh token for a new token pair (the old one is spent).",
+			// A retry of the attempt that spent the token is recognised, not taken for reuse (sessions.ts).
+			idempotent: true,
 			params: { refreshToken: { type: "string", min: 1, max: 200 }, $$strict: "remove" },
 			async handler(this: AuthThis, ctx: Ctx<{ refreshToken: string }>) {
 				const next = await this.sessions.rotate(ctx.params.refreshToken, {
+					attempt: attemptKey(ctx),
 					onReuse: row => this.logger.warn("refresh token reuse: session revoked", { userId: row.userId, sessionId: row.familyId }),
 				});
 				const scope = await this.scopeFor(ctx, next.row.userId, next.row.tenantId);
@@ -401,8 +408,13 @@ const AuthService: Schema<AuthVars> = {
 			// A hash made at another cost (an older default, a test setting) is redone at today's, now that we have the password.
 			if (parseHash(cred.passwordHash)?.N !== this.cfg.PASSWORD_SCRYPT_N) await this.setPassword(cred._id, ctx.params.password, true);
 			const scope = await this.preferredScope(ctx, cred);
-			const issued = await this.sessions.start(cred._id, scope.tenantId, client(ctx));
-			await this.publish("auth.loggedIn", cred._id, scope.tenantId, { userId: cred._id, sessionId: issued.row.familyId, ...client(ctx) });
+			const issued = await this.sessions.start(cred._id, scope.tenantId, client(ctx), attemptKey(ctx));
+			await this.publish("auth.loggedIn", cred._id, scope.tenantId, {
+				eventId: attemptEventId(ctx, "auth.loggedIn"),
+				userId: cred._id,
+				sessionId: issued.row.familyId,
+				...client(ctx),
+			});
 			return this.tokenResponse(ctx, cred._id, issued, scope, await this.profileOf(ctx, cred));
 		},
 

@@ -10,6 +10,12 @@
  *
  * The successor row is inserted before the spend: whoever loses a race (a second refresh, a logout,
  * a password change) revokes the family after the successor exists, so it cannot survive the revocation.
+ *
+ * Retries: a row records the attempt that issued it (`issuedFor`, see lib/attempt.ts). When a node dies
+ * after spending a token but before answering, the retried call presents the now-spent token again;
+ * if its successor was issued for this very attempt, the client never received it, so it is replaced
+ * rather than treated as reuse. Likewise a retried login first revokes the session its lost attempt
+ * started.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { Errors } from "moleculer";
@@ -29,6 +35,8 @@ export interface SessionRow {
 	replacedBy: string | null;
 	userAgent: string | null;
 	ip: string | null;
+	/** the call attempt that issued this row (lib/attempt.ts), so a retry of it is recognised */
+	issuedFor?: string | null;
 }
 
 /** What a user sees of a session: never the token or its hash. */
@@ -48,6 +56,14 @@ export const newOpaqueToken = (): string => randomBytes(32).toString("base64url"
 
 const refreshError = (message: string, code: string) => new Errors.MoleculerClientError(message, 401, code);
 
+export interface RotateOptions {
+	/** move the session to another tenant in the same step (switch-tenant) */
+	tenantId?: string | null;
+	onReuse?: (row: SessionRow) => void;
+	/** the call attempt (lib/attempt.ts): a retry of the attempt that spent the token is not reuse */
+	attempt?: string | null;
+}
+
 export class SessionStore {
 	constructor(
 		private readonly rows: Collection<SessionRow>,
@@ -55,12 +71,22 @@ export class SessionStore {
 	) {}
 
 	/** A new session (family) for a login; returns the row and the refresh token to hand out. */
-	async start(userId: string, tenantId: string | null, client: { userAgent?: string | null; ip?: string | null }) {
+	async start(userId: string, tenantId: string | null, client: { userAgent?: string | null; ip?: string | null }, attempt: string | null = null) {
+		// The session of a lost first attempt of this very login never reached the client.
+		if (attempt) await this.rows.update({ userId, issuedFor: attempt, revokedAt: null }, { revokedAt: new Date().toISOString() });
 		const familyId = newId();
-		return this.issue({ userId, familyId, familyCreatedAt: new Date().toISOString(), tenantId, userAgent: client.userAgent ?? null, ip: client.ip ?? null });
+		return this.issue({
+			userId,
+			familyId,
+			familyCreatedAt: new Date().toISOString(),
+			tenantId,
+			userAgent: client.userAgent ?? null,
+			ip: client.ip ?? null,
+			issuedFor: attempt,
+		});
 	}
 
-	private async issue(base: Pick<SessionRow, "userId" | "familyId" | "familyCreatedAt" | "tenantId" | "userAgent" | "ip">) {
+	private async issue(base: Pick<SessionRow, "userId" | "familyId" | "familyCreatedAt" | "tenantId" | "userAgent" | "ip" | "issuedFor">) {
 		const token = newOpaqueToken();
 		const row = await this.rows.insert({
 			...base,
@@ -76,10 +102,14 @@ export class SessionStore {
 	 * Spends a refresh token and returns its successor (same family). `tenantId` lets the caller move
 	 * the session to another tenant (switch-tenant) in the same step.
 	 */
-	async rotate(token: string, opts: { tenantId?: string | null; onReuse?: (row: SessionRow) => void } = {}) {
+	async rotate(token: string, opts: RotateOptions = {}) {
 		const row = await this.rows.findOne({ tokenHash: sha256(token) });
 		if (!row) throw refreshError("The refresh token is not valid.", "INVALID_REFRESH_TOKEN");
 		if (row.revokedAt) {
+			if (row.replacedBy && opts.attempt) {
+				const successor = await this.rows.findOne({ id: row.replacedBy });
+				if (successor && successor.issuedFor === opts.attempt && !successor.revokedAt) return this.replace(successor, opts);
+			}
 			if (row.replacedBy) {
 				await this.revokeFamily(row.familyId);
 				opts.onReuse?.(row);
@@ -92,7 +122,7 @@ export class SessionStore {
 	}
 
 	/** Spends a live row and returns its successor in the same family. */
-	async replace(row: SessionRow, opts: { tenantId?: string | null; onReuse?: (row: SessionRow) => void } = {}) {
+	async replace(row: SessionRow, opts: RotateOptions = {}) {
 		const next = await this.issue({
 			userId: row.userId,
 			familyId: row.familyId,
@@ -100,6 +130,7 @@ export class SessionStore {
 			tenantId: opts.tenantId === undefined ? row.tenantId : opts.tenantId,
 			userAgent: row.userAgent,
 			ip: row.ip,
+			issuedFor: opts.attempt ?? null,
 		});
 		const spent = await this.rows.update({ id: row.id, revokedAt: null }, { revokedAt: new Date().toISOString(), replacedBy: next.row.id });
 		if (spent !== 1) {
