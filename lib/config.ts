@@ -81,6 +81,7 @@ const schema = {
 	S3_BREAKER_COOLDOWN_MS: { ...positiveInt, default: 30000 },
 	CRM_DEDUPE_WINDOW_S: { ...positiveInt, default: 86400 },
 	CHANNELS_RETRY_DELAY_MS: { ...positiveInt, default: 200 },
+	OUTBOX_RELAY_INTERVAL_MS: { ...positiveInt, default: 5000 },
 };
 
 export interface Config {
@@ -148,6 +149,8 @@ export interface Config {
 	CRM_DEDUPE_WINDOW_S: number;
 	/** embedded channels adapter: first retry delay of a failed message (doubles per retry) */
 	CHANNELS_RETRY_DELAY_MS: number;
+	/** outbox relay: how often a service re-sends its unsent domain events (ms; backs off while sends fail) */
+	OUTBOX_RELAY_INTERVAL_MS: number;
 }
 
 export class ConfigError extends Error {

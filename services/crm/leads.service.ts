@@ -11,6 +11,7 @@ import type { Service } from "moleculer";
 import { parse } from "csv-parse/sync";
 import { config } from "../../lib/config";
 import type { Schema } from "../../lib/schema";
+import { OutboxMixin, type OutboxMethods } from "../../mixins/outbox.mixin";
 import { notFound, TenantDbMixin, tenantOf } from "../../mixins/tenant.mixin";
 import { MANUAL_TYPES } from "./activities.service";
 import {
@@ -93,7 +94,7 @@ export const leadInputParams = {
 const IMPORT_MAX_ROWS = 5000;
 const check = new Validator({ useNewCustomCheckerFunction: true }).compile({ $$strict: "remove", ...leadInputParams });
 
-interface LeadsThis {
+interface LeadsThis extends OutboxMethods {
 	mutex: KeyedMutex;
 	adapter: {
 		db: any;
@@ -150,6 +151,7 @@ const LeadsService: Schema<LeadsThis> = {
 			collection: "leads",
 			indexes: [{ fields: ["tenantId"] }, { fields: ["emailKey"] }, { fields: ["phoneKey"] }, { fields: ["assignedTo"] }],
 		}),
+		OutboxMixin({ collection: "leads_outbox" }),
 	],
 	settings: { fields: PUBLIC_FIELDS },
 
@@ -511,21 +513,9 @@ const LeadsService: Schema<LeadsThis> = {
 			return this.transformDocuments(ctx, {}, await this.adapter.findById(current._id));
 		},
 
-		async publish(this: LeadsThis & { broker: any; logger: any }, name: string, payload: object) {
-			// A few quick retries for a transient broker hiccup; then the write stands and the reaction is
-			// lost, logged loudly (no outbox yet: see docs/crm.md).
-			for (let attempt = 1; ; attempt++) {
-				try {
-					await this.broker.sendToChannel(name, payload);
-					return;
-				} catch (err) {
-					if (attempt >= 3) {
-						this.logger.error("crm event not sent", { channel: name, eventId: (payload as { eventId?: string }).eventId, error: (err as Error).message });
-						return;
-					}
-					await new Promise(resolve => setTimeout(resolve, 100 * attempt));
-				}
-			}
+		/** Through the outbox (mixins/outbox.mixin.ts): stored, then sent, re-sent by the relay until it is. */
+		publish(this: LeadsThis, name: string, payload: object) {
+			return this.publishEvent(name, payload as Record<string, unknown>);
 		},
 
 		async record(this: LeadsThis, ctx: Ctx, leadId: string, type: string, summary: string, data?: Record<string, unknown>, key?: string) {

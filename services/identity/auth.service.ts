@@ -16,6 +16,7 @@ import { keysDir, loadKeyRing, toJwks, type KeyRing } from "../../lib/keys";
 import type { MixinSchema, Schema } from "../../lib/schema";
 import { signAccessToken } from "../../lib/tokens";
 import { DbMixin, type DbThis } from "../../mixins/db.mixin";
+import { OutboxMixin, type OutboxMethods } from "../../mixins/outbox.mixin";
 import { notFound } from "../../mixins/tenant.mixin";
 import { hashPassword, parseHash, passwordProblems, verifyPassword } from "./passwords";
 import { newOpaqueToken, SessionStore, sha256, type SessionRow } from "./sessions";
@@ -54,7 +55,7 @@ interface Scope {
 	roles: string[];
 }
 
-interface AuthVars {
+interface AuthVars extends OutboxMethods {
 	cfg: Config;
 	ring: KeyRing;
 	dummyHash: string;
@@ -107,7 +108,7 @@ const loginAction = {
 
 const AuthService: Schema<AuthVars> = {
 	name: "auth",
-	mixins: [DbMixin({ collection: "credentials", indexes: [{ fields: ["email"], unique: true }] }) as MixinSchema],
+	mixins: [DbMixin({ collection: "credentials", indexes: [{ fields: ["email"], unique: true }] }) as MixinSchema, OutboxMixin({ collection: "auth_outbox", removeSent: true /* reset tokens must not linger */ }) as MixinSchema],
 	settings: {
 		// Never the hash: what leaves this service of a credential.
 		fields: ["id", "email", "createdAt", "updatedAt"],
@@ -307,20 +308,16 @@ const AuthService: Schema<AuthVars> = {
 					const eventId = randomUUID();
 					if (this.cfg.NODE_ENV === "development") this.logger.info("password reset requested (dev: token logged)", { userId: cred._id, token });
 					else this.logger.info("password reset requested", { userId: cred._id, eventId });
-					try {
-						await (this.broker as unknown as { sendToChannel(n: string, p: unknown): Promise<void> }).sendToChannel("notifications.passwordReset", {
-							eventId,
-							at: new Date().toISOString(),
-							actorId: cred._id,
-							tenantId: null,
-							userId: cred._id,
-							email: cred.email,
-							token,
-							expiresAt,
-						});
-					} catch (err) {
-						this.logger.error("could not hand the reset token to notifications", { userId: cred._id, eventId, error: (err as Error).message });
-					}
+					await this.publishEvent("notifications.passwordReset", {
+						eventId,
+						at: new Date().toISOString(),
+						actorId: cred._id,
+						tenantId: null,
+						userId: cred._id,
+						email: cred.email,
+						token,
+						expiresAt,
+					});
 				}
 				ctx.meta.$statusCode = 202;
 				return { status: "accepted", message: "If this address has an account, a reset link is on its way." };
@@ -482,12 +479,7 @@ const AuthService: Schema<AuthVars> = {
 		},
 
 		async publish(this: AuthThis, name: string, actorId: string, tenantId: string | null, data: Record<string, unknown>) {
-			const payload = { eventId: randomUUID(), at: new Date().toISOString(), actorId, tenantId, ...data };
-			try {
-				await (this.broker as unknown as { sendToChannel(n: string, p: unknown): Promise<void> }).sendToChannel(name, payload);
-			} catch (err) {
-				this.logger.error("could not publish event", { event: name, eventId: payload.eventId, error: (err as Error).message });
-			}
+			await this.publishEvent(name, { eventId: randomUUID(), at: new Date().toISOString(), actorId, tenantId, ...data });
 		},
 	},
 

@@ -13,6 +13,7 @@ import { Errors, type Context, type Service } from "moleculer";
 import { hasRole, type AuthUser, type Role } from "../../lib/access";
 import type { MixinSchema, Schema } from "../../lib/schema";
 import { DbMixin, type DbThis } from "../../mixins/db.mixin";
+import { OutboxMixin, type OutboxMethods } from "../../mixins/outbox.mixin";
 import { notFound } from "../../mixins/tenant.mixin";
 import { Collection, isDuplicateKeyError } from "./store";
 
@@ -47,7 +48,7 @@ export interface PublicTenant {
 	updatedAt: string;
 }
 
-interface TenantsVars {
+interface TenantsVars extends OutboxMethods {
 	memberships: Collection<Membership>;
 	locks: Map<string, Promise<unknown>>;
 	adapter: DbThis["adapter"];
@@ -72,7 +73,7 @@ const pageParams = {
 
 const TenantsService: Schema<TenantsVars> = {
 	name: "tenants",
-	mixins: [DbMixin({ collection: "tenants", indexes: [{ fields: ["slug"], unique: true }] }) as MixinSchema],
+	mixins: [DbMixin({ collection: "tenants", indexes: [{ fields: ["slug"], unique: true }] }) as MixinSchema, OutboxMixin({ collection: "tenants_outbox" }) as MixinSchema],
 	settings: {
 		fields: ["id", "name", "slug", "createdBy", "createdAt", "updatedAt"],
 	},
@@ -367,12 +368,7 @@ const TenantsService: Schema<TenantsVars> = {
 		},
 
 		async publish(this: TenantsThis, name, actorId, tenantId, data) {
-			const payload = { eventId: randomUUID(), at: new Date().toISOString(), actorId, tenantId, ...data };
-			try {
-				await (this.broker as unknown as { sendToChannel(n: string, p: unknown): Promise<void> }).sendToChannel(name, payload);
-			} catch (err) {
-				this.logger.error("could not publish event", { event: name, eventId: payload.eventId, error: (err as Error).message });
-			}
+			await this.publishEvent(name, { eventId: randomUUID(), at: new Date().toISOString(), actorId, tenantId, ...data });
 		},
 	},
 

@@ -17,6 +17,7 @@ import { Errors, type Context, type Service } from "moleculer";
 import { UnauthorizedError, type AuthUser } from "../../lib/access";
 import type { MixinSchema, Schema } from "../../lib/schema";
 import { DbMixin, isDuplicateKeyError, type DbThis } from "../../mixins/db.mixin";
+import { OutboxMixin, type OutboxMethods } from "../../mixins/outbox.mixin";
 import { notFound } from "../../mixins/tenant.mixin";
 import { mergePreferences, preferencesParams, type Preferences, type PreferencesPatch } from "./preferences";
 import { Collection } from "./store";
@@ -52,13 +53,6 @@ interface LedgerRow {
 }
 
 /** An event stored before it is published, removed once the channel accepted it. */
-interface OutboxRow {
-	id: string;
-	channel: string;
-	payload: Raw;
-	createdAt: string;
-}
-
 interface ProcessedEvent {
 	id: string;
 	type: string;
@@ -73,15 +67,11 @@ interface Page<T> {
 	totalPages: number;
 }
 
-interface UsersVars {
+interface UsersVars extends OutboxMethods {
 	adapter: DbThis["adapter"] & { entityToObject(doc: unknown): Raw };
 	follows: Collection<Follow>;
 	ledger: Collection<LedgerRow>;
 	processed: Collection<ProcessedEvent>;
-	outbox: Collection<OutboxRow>;
-	outboxTimer?: NodeJS.Timeout;
-	flushing?: Promise<number>;
-	flushOutbox(): Promise<number>;
 	_insert(ctx: Ctx, params: { entity: Raw }): Promise<Raw>;
 	_update(ctx: Ctx, params: Raw): Promise<Raw>;
 	findRaw(id: string): Promise<Raw | null>;
@@ -107,7 +97,6 @@ type FollowListParams = {
 	sort: "-createdAt" | "createdAt";
 };
 
-const OUTBOX_INTERVAL_MS = 5_000;
 const PUBLIC_FIELDS = ["id", "name", "bio", "avatarUrl", "location", "website", "createdAt", "updatedAt"];
 const EDITABLE = ["name", "bio", "avatarUrl", "location", "website"] as const;
 
@@ -146,7 +135,7 @@ const socialChannel = (type: string) => ({
 
 const UsersService: Schema<UsersVars> = {
 	name: "users",
-	mixins: [DbMixin({ collection: "users", indexes: [{ fields: ["name"] }] }) as MixinSchema],
+	mixins: [DbMixin({ collection: "users", indexes: [{ fields: ["name"] }] }) as MixinSchema, OutboxMixin({ collection: "users_outbox" }) as MixinSchema],
 	settings: {
 		fields: [...PUBLIC_FIELDS],
 	},
@@ -470,41 +459,9 @@ const UsersService: Schema<UsersVars> = {
 				.map(r => ({ ...this.toPublic(byId.get(r[other])!), followedAt: r.createdAt }));
 			return pageOf(out, total, page, pageSize);
 		},
-		/**
-		 * Outbox: the event is stored first, published, then removed. When the channel is unavailable the
-		 * request still succeeds (its write is stored) and the event waits in the outbox for `flushOutbox`
-		 * (every OUTBOX_INTERVAL_MS, which also sends what a previous run left). A crash between publish and removal publishes it twice:
-		 * consumers are idempotent by `eventId`.
-		 */
+		/** Domain events go through the outbox (mixins/outbox.mixin.ts): stored, then sent, re-sent until they are. */
 		async publish(this: UsersThis, name: string, actorId: string, data: Raw) {
-			const payload = { ...data, tenantId: null, actorId, eventId: randomUUID(), at: new Date().toISOString() };
-			await this.outbox.insert({ id: payload.eventId, channel: name, payload });
-			try {
-				await (this.broker as unknown as { sendToChannel(n: string, p: unknown): Promise<void> }).sendToChannel(name, payload);
-				await this.outbox.remove({ id: payload.eventId });
-			} catch (err) {
-				this.logger.warn("event kept in the outbox, to be published later", { event: name, eventId: payload.eventId, error: (err as Error).message });
-			}
-		},
-		/** Publishes what the outbox holds, oldest first; stops at the first failure. How many were sent. */
-		flushOutbox(this: UsersThis) {
-			this.flushing ??= (async () => {
-				let sent = 0;
-				try {
-					const rows = await this.outbox.find({}, { sort: ["createdAt"], limit: 500 });
-					for (const row of rows) {
-						await (this.broker as unknown as { sendToChannel(n: string, p: unknown): Promise<void> }).sendToChannel(row.channel, row.payload);
-						await this.outbox.remove({ id: row.id });
-						sent++;
-					}
-				} catch (err) {
-					this.logger.warn("outbox: publishing failed, will retry", { sent, error: (err as Error).message });
-				} finally {
-					this.flushing = undefined;
-				}
-				return sent;
-			})();
-			return this.flushing;
+			await this.publishEvent(name, { ...data, tenantId: null, actorId, eventId: randomUUID(), at: new Date().toISOString() });
 		},
 		async cleanProfileCaches(this: UsersThis) {
 			const cacher = this.broker.cacher;
@@ -539,17 +496,12 @@ const UsersService: Schema<UsersVars> = {
 		});
 		this.ledger = new Collection<LedgerRow>({ collection: "users_social", indexes: [{ fields: ["authorId"] }, { fields: ["postId"] }] });
 		this.processed = new Collection<ProcessedEvent>({ collection: "users_social_events" });
-		this.outbox = new Collection<OutboxRow>({ collection: "users_outbox" });
 	},
 	async started(this: UsersThis) {
-		await Promise.all([this.follows.open(this.broker), this.ledger.open(this.broker), this.processed.open(this.broker), this.outbox.open(this.broker)]);
-		this.outboxTimer = setInterval(() => void this.flushOutbox(), OUTBOX_INTERVAL_MS);
-		this.outboxTimer.unref();
+		await Promise.all([this.follows.open(this.broker), this.ledger.open(this.broker), this.processed.open(this.broker)]);
 	},
 	async stopped(this: UsersThis) {
-		clearInterval(this.outboxTimer);
-		await this.flushing;
-		await Promise.all([this.follows.close(), this.ledger.close(), this.processed.close(), this.outbox.close()]);
+		await Promise.all([this.follows.close(), this.ledger.close(), this.processed.close()]);
 	},
 };
 

@@ -13,6 +13,7 @@
  */
 import { Errors, type Service } from "moleculer";
 import { DbMixin, newId, type DbThis } from "../../mixins/db.mixin";
+import { OutboxMixin, type OutboxMethods } from "../../mixins/outbox.mixin";
 import { config, dbDriver } from "../../lib/config";
 import type { MixinSchema, Schema } from "../../lib/schema";
 import {
@@ -65,7 +66,7 @@ function feedFilter(authors: Set<string>, userId: string) {
 }
 type Row = Record<string, any>;
 
-export type PostsThis = Service & DbThis & PostsMethods;
+export type PostsThis = Service & DbThis & PostsMethods & OutboxMethods;
 
 export interface PostsMethods {
 	loadPost(id: string): Promise<PostDoc | null>;
@@ -101,6 +102,7 @@ const PostsService: Schema<PostsThis> = {
 			collection: "social_posts",
 			indexes: [{ fields: ["terms"] }, { fields: ["sharedPostId"] }, { fields: ["authorId", "_id"] }],
 		}) as MixinSchema),
+		OutboxMixin({ collection: "social_posts_outbox" }) as MixinSchema,
 	],
 
 	actions: {
@@ -646,13 +648,9 @@ const PostsService: Schema<PostsThis> = {
 			}
 		},
 
-		async publish(this: PostsThis, channel: string, payload: Record<string, unknown>) {
-			try {
-				await (this.broker as unknown as { sendToChannel(n: string, p: unknown): Promise<void> }).sendToChannel(channel, payload);
-			} catch (err) {
-				// The write is stored; a lost event is logged loudly so an operator can replay it.
-				this.logger.error("could not publish", { channel, eventId: payload.eventId, error: (err as Error).message });
-			}
+		/** Through the outbox (mixins/outbox.mixin.ts): stored, then sent, re-sent by the relay until it is. */
+		publish(this: PostsThis, channel: string, payload: Record<string, unknown>) {
+			return this.publishEvent(channel, payload);
 		},
 
 		/**

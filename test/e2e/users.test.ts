@@ -399,7 +399,7 @@ describe("users outbox", () => {
 	});
 	afterAll(() => p.stop());
 
-	it("keeps an event the channel refused and publishes it on the next flush", async () => {
+	it("keeps an event the channel refused and the outbox relay publishes it", async () => {
 		const [a, b] = [`u${randomUUID().slice(0, 8)}`, `u${randomUUID().slice(0, 8)}`];
 		for (const id of [a, b]) await p.broker.call("users.createProfile", { id, email: `${id}@example.test`, name: id });
 		const spy = jest.spyOn(p.broker as unknown as Sender, "sendToChannel").mockRejectedValueOnce(new Error("JetStream unavailable"));
@@ -407,12 +407,12 @@ describe("users outbox", () => {
 			const res = await p.http("POST", `/api/users/${b}/follow`, { token: p.token({ sub: a, tid: null as unknown as string, roles: [] }) });
 			expect(res.status).toBe(200); // the follow is stored: the request succeeds
 			expect(spy).toHaveBeenCalledTimes(1);
-			const svc = p.broker.getLocalService("users") as unknown as { flushOutbox(): Promise<number> };
-			expect(await svc.flushOutbox()).toBe(1);
+			const svc = p.broker.getLocalService("users") as unknown as { relayOutbox(): Promise<number> };
+			expect(await svc.relayOutbox()).toBe(1);
 			expect(spy).toHaveBeenCalledTimes(2);
 			expect(spy.mock.calls[1][0]).toBe("users.followed");
 			expect(spy.mock.calls[1][1]).toEqual(spy.mock.calls[0][1]); // same event, same eventId
-			expect(await svc.flushOutbox()).toBe(0);
+			expect(await svc.relayOutbox()).toBe(0);
 		} finally {
 			spy.mockRestore();
 		}

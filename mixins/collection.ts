@@ -1,0 +1,103 @@
+/**
+ * A second (third, …) collection owned by a db-backed service (also the outbox of `mixins/outbox.mixin.ts`). moleculer-db gives a service one
+ * adapter; `auth` also owns `sessions` and `password_resets`, `tenants` owns `memberships`. This
+ * builds the same adapter DbMixin would (NeDB file, memory or Mongo, by configuration), with the same
+ * unique indexes (compound ones through a derived key field under NeDB, as DbMixin does), and
+ * exposes the few raw operations these services need, including a conditional update that reports
+ * how many rows it changed (the atomic "spend" of refresh and reset tokens).
+ */
+import type { ServiceBroker } from "moleculer";
+import { compoundKeyField, DbMixin, isDuplicateKeyError, newId, type DbMixinOptions } from "./db.mixin";
+
+type Doc = Record<string, unknown>;
+
+interface RawAdapter {
+	init(broker: ServiceBroker, service: unknown): void;
+	connect(): Promise<unknown>;
+	disconnect(): Promise<unknown>;
+	find(filters: { query?: Doc; sort?: string[]; limit?: number; offset?: number }): Promise<unknown[]>;
+	findOne(query: Doc): Promise<unknown>;
+	count(filters: { query?: Doc }): Promise<number>;
+	insert(entity: Doc): Promise<unknown>;
+	updateMany(query: Doc, update: Doc): Promise<number>;
+	removeMany(query: Doc): Promise<number>;
+	db?: { ensureIndexAsync(o: { fieldName: string; unique: boolean; sparse: boolean }): Promise<void> };
+	model?: unknown;
+}
+
+const toPlain = (doc: unknown): Doc | null => {
+	if (!doc) return null;
+	const d = (typeof (doc as { toObject?: unknown }).toObject === "function" ? (doc as { toObject(): Doc }).toObject() : { ...(doc as Doc) }) as Doc;
+	d.id = d._id;
+	delete d._id;
+	for (const k of Object.keys(d)) if (k.startsWith("_key_")) delete d[k];
+	return d;
+};
+
+export class Collection<T extends { id: string }> {
+	private readonly adapter: RawAdapter;
+	private readonly mongo: Doc;
+	private readonly compounds: string[][];
+
+	constructor(private readonly opts: DbMixinOptions) {
+		const mixin = DbMixin(opts) as Doc;
+		this.adapter = mixin.adapter as RawAdapter;
+		this.mongo = { schema: mixin.schema, modelName: mixin.modelName };
+		this.compounds = (opts.indexes ?? []).filter(i => i.fields.length > 1).map(i => i.fields);
+	}
+
+	async open(broker: ServiceBroker): Promise<void> {
+		this.adapter.init(broker, { schema: this.mongo, settings: {} });
+		await this.adapter.connect();
+		if (this.adapter.db && !this.adapter.model) {
+			for (const index of this.opts.indexes ?? []) {
+				const fieldName = index.fields.length > 1 ? compoundKeyField(index.fields) : index.fields[0];
+				await this.adapter.db.ensureIndexAsync({ fieldName, unique: !!index.unique, sparse: index.fields.length > 1 });
+			}
+		}
+	}
+
+	async close(): Promise<void> {
+		await this.adapter.disconnect();
+	}
+
+	/** Inserts a row (id and createdAt filled in when missing); a unique-index clash throws `isDuplicateKeyError`. */
+	async insert(entity: Omit<T, "id" | "createdAt"> & { id?: string; createdAt?: string }): Promise<T> {
+		const { id, ...rest } = entity as Doc;
+		const doc: Doc = { _id: id ?? newId(), createdAt: new Date().toISOString(), ...rest };
+		if (!this.adapter.model)
+			for (const fields of this.compounds) doc[compoundKeyField(fields)] = JSON.stringify(fields.map(f => doc[f]));
+		return toPlain(await this.adapter.insert(doc)) as T;
+	}
+
+	async findOne(query: Doc): Promise<T | null> {
+		return toPlain(await this.adapter.findOne(this.q(query))) as T | null;
+	}
+
+	async find(query: Doc, opts: { sort?: string[]; limit?: number; offset?: number } = {}): Promise<T[]> {
+		const sort = opts.sort?.map(f => f.replace(/^(-?)id$/, "$1_id"));
+		const rows = await this.adapter.find({ query: this.q(query), ...opts, ...(sort && { sort }) });
+		return rows.map(r => toPlain(r) as T);
+	}
+
+	count(query: Doc): Promise<number> {
+		return this.adapter.count({ query: this.q(query) });
+	}
+
+	/** Sets fields on every row matching the query (atomically per row); how many changed. */
+	update(query: Doc, set: Doc): Promise<number> {
+		return this.adapter.updateMany(this.q(query), { $set: set });
+	}
+
+	remove(query: Doc): Promise<number> {
+		return this.adapter.removeMany(this.q(query));
+	}
+
+	private q(query: Doc): Doc {
+		if (!("id" in query)) return query;
+		const { id, ...rest } = query;
+		return { _id: id, ...rest };
+	}
+}
+
+export { isDuplicateKeyError };
