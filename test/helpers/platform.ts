@@ -31,6 +31,8 @@ export interface Platform {
 	keys: KeyRing;
 	token(input: AccessTokenInput): string;
 	http<T = any>(method: string, path: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<HttpResult<T>>;
+	/** every answer `http` received, for checks over all of them (e.g. no secret in any body) */
+	responses: HttpResult[];
 	stop(): Promise<void>;
 }
 
@@ -62,10 +64,12 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
 	const api = broker.getLocalService("api") as (Service & { server: { address(): AddressInfo } }) | undefined;
 	const baseUrl = api ? `http://127.0.0.1:${api.server.address().port}` : "";
 
+	const responses: HttpResult[] = [];
 	return {
 		broker,
 		baseUrl,
 		keys,
+		responses,
 		token: input => signAccessToken(loadKeyRing(cfg), cfg, input),
 		async http(method, path, o = {}) {
 			const headers: Record<string, string> = { ...o.headers };
@@ -83,7 +87,9 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
 			} catch {
 				/* not JSON: keep the text */
 			}
-			return { status: res.status, headers: res.headers, body: parsed as never };
+			const result = { status: res.status, headers: res.headers, body: parsed as never };
+			responses.push(result);
+			return result;
 		},
 		async stop() {
 			await broker.stop();
