@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { ServiceBroker } from "moleculer";
-import { connect } from "nats";
+import { deleteStreams } from "../helpers/processes";
 import { config } from "../../lib/config";
 import { brokerOptions } from "../../moleculer.config";
 import { selectServices } from "../../services/catalog";
@@ -39,15 +39,7 @@ describe("identity channels across nodes over NATS", () => {
 	afterAll(async () => {
 		await activityNode?.stop();
 		await p?.stop();
-		const nc = await connect({ servers: "127.0.0.1:4222" });
-		try {
-			const jsm = await nc.jetstreamManager();
-			const names: string[] = [];
-			for await (const s of jsm.streams.list()) if (s.config.name.startsWith(`${namespace}_`)) names.push(s.config.name);
-			for (const name of names) await jsm.streams.delete(name);
-		} finally {
-			await nc.close();
-		}
+		await deleteStreams(namespace);
 	});
 
 	const activityOf = async (id: string) => {

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { ServiceBroker, type Context, type ServiceSchema } from "moleculer";
-import { connect } from "nats";
+import { deleteStreams } from "../helpers/processes";
 import { loadConfig } from "../../lib/config";
 import { discardDeadLetters, listDeadLetters, replayDeadLetters } from "../../lib/dead-letters";
 import { brokerOptions } from "../../moleculer.config";
@@ -23,23 +23,11 @@ function makeBroker(nodeID: string, services: ServiceSchema[] = []) {
 	return broker;
 }
 
-async function deleteStreams() {
-	const nc = await connect({ servers: "127.0.0.1:4222" });
-	try {
-		const jsm = await nc.jetstreamManager();
-		const names: string[] = [];
-		for await (const s of jsm.streams.list()) if (s.config.name.startsWith(`${namespace}_`)) names.push(s.config.name);
-		for (const name of names) await jsm.streams.delete(name);
-	} finally {
-		await nc.close();
-	}
-}
-
 describe("channels over NATS JetStream", () => {
 	const brokers: ServiceBroker[] = [];
 	afterAll(async () => {
 		await Promise.all(brokers.map(b => b.stop().catch(() => undefined)));
-		await deleteStreams();
+		await deleteStreams(namespace);
 	});
 
 	it("dead-letters a message after maxRetries deliveries; replay after the fix processes it once", async () => {

@@ -14,11 +14,10 @@ import os from "node:os";
 import path from "node:path";
 import Redis from "ioredis";
 import { ServiceBroker } from "moleculer";
-import { connect } from "nats";
 import { loadConfig } from "../../lib/config";
 import { loadKeyRing, toJwks } from "../../lib/keys";
 import { signAccessToken } from "../../lib/tokens";
-import { freePort, startNode, type Proc } from "../helpers/processes";
+import { deleteStreams, freePort, startNode, type Proc } from "../helpers/processes";
 import { waitFor } from "../helpers/wait";
 
 const NATS: string = "nats://127.0.0.1:4222";
@@ -85,15 +84,7 @@ describe("crm assignment across two assignment nodes (NATS + Redis)", () => {
 		} finally {
 			redis.disconnect();
 		}
-		const nc = await connect({ servers: "127.0.0.1:4222" });
-		try {
-			const jsm = await nc.jetstreamManager();
-			const names: string[] = [];
-			for await (const s of jsm.streams.list()) if (s.config.name.startsWith(`${namespace}_`)) names.push(s.config.name);
-			for (const name of names) await jsm.streams.delete(name);
-		} finally {
-			await nc.close();
-		}
+		await deleteStreams(namespace);
 		fs.rmSync(dataDir, { recursive: true, force: true });
 	}, 30_000);
 

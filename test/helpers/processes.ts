@@ -64,3 +64,17 @@ export function startNode(env: Record<string, string>): Proc {
 		}),
 	);
 }
+
+/** Deletes the JetStream streams a test namespace left on the shared NATS (channels create one per channel). */
+export async function deleteStreams(namespace: string, servers = "127.0.0.1:4222"): Promise<void> {
+	const { connect } = await import("nats");
+	const nc = await connect({ servers });
+	try {
+		const jsm = await nc.jetstreamManager();
+		const names: string[] = [];
+		for await (const s of jsm.streams.list()) if (s.config.name.startsWith(`${namespace}_`)) names.push(s.config.name);
+		for (const name of names) await jsm.streams.delete(name);
+	} finally {
+		await nc.close();
+	}
+}
