@@ -384,6 +384,26 @@ const ApiService: Schema<GatewayVars> = {
 			return knownServiceNames().includes(name) && !this.broker.registry.hasService(name, undefined as unknown as string);
 		},
 
+		/**
+		 * moleculer-web orders aliases by segment count, then by how many params, then alphabetically, so
+		 * `GET /:id/stats` (":" sorts before letters) would capture `/search/stats` meant for
+		 * `GET /search/:query`. Here, at the first segment where two paths differ in kind, the literal wins.
+		 */
+		optimizeAliasesOrder(this: GatewayThis) {
+			const segments = (p: string) => p.split("/").filter(Boolean);
+			const isParam = (seg: string) => seg.startsWith(":") || seg.startsWith("{") || seg.startsWith("*");
+			this.aliases.sort((a, b) => {
+				const sa = segments(a.fullPath);
+				const sb = segments(b.fullPath);
+				if (sa.length !== sb.length) return sb.length - sa.length;
+				for (let i = 0; i < sa.length; i++) {
+					const pa = isParam(sa[i]);
+					if (pa !== isParam(sb[i])) return pa ? 1 : -1;
+				}
+				return a.fullPath.localeCompare(b.fullPath);
+			});
+		},
+
 		send404(this: GatewayThis, req: Req, res: Res) {
 			const pathname = (req.originalUrl ?? req.url ?? "").split("?")[0];
 			if (this.serviceIsDown(pathname)) this.sendProblem(req, res, problem(503, "SERVICE_UNAVAILABLE", "The service is not available right now. Try again shortly."));

@@ -20,6 +20,18 @@ const probe = {
 			// Longer than REQUEST_TIMEOUT_MS below: the gateway must answer 504, not hang.
 			handler: () => new Promise(resolve => setTimeout(() => resolve({ late: true }), 1500).unref()),
 		},
+		search: {
+			rest: "GET /search/:query",
+			auth: "public",
+			params: { query: "string" },
+			handler: (ctx: Context<{ query: string }>) => ({ searched: ctx.params.query }),
+		},
+		stats: {
+			rest: "GET /:id/stats",
+			auth: "public",
+			params: { id: "string" },
+			handler: (ctx: Context<{ id: string }>) => ({ statsOf: ctx.params.id }),
+		},
 		broken: {
 			rest: "GET /broken",
 			auth: "public",
@@ -109,6 +121,11 @@ describe("gateway over HTTP", () => {
 		expectProblem(await p.http("POST", "/api/notes", { token: member(), body: "{not json" }), 400, "MALFORMED_JSON");
 		const big = JSON.stringify({ slug: "big", title: "x", body: "y".repeat(20_000) });
 		expectProblem(await p.http("POST", "/api/notes", { token: member(), body: big }), 413, "PAYLOAD_TOO_LARGE");
+	});
+
+	it("prefers a literal path segment over a parameter in the same place", async () => {
+		expect((await p.http("GET", "/api/probe/search/stats")).body).toEqual({ searched: "stats" });
+		expect((await p.http("GET", "/api/probe/u1/stats")).body).toEqual({ statsOf: "u1" });
 	});
 
 	it("answers 404 to unknown routes, internal services and un-aliased actions", async () => {
