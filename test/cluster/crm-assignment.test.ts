@@ -26,7 +26,10 @@ const REDIS = "redis://127.0.0.1:6379";
 describe("crm assignment across two assignment nodes (NATS + Redis)", () => {
 	const namespace = `crm${randomUUID().slice(0, 8)}`;
 	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "valence-crm-cluster-"));
-	const common = { NAMESPACE: namespace, TRANSPORTER: NATS, CACHER: REDIS, DATA_DIR: dataDir, NODE_ENV: "test", RATE_LIMIT_MAX: "100000" };
+	// This test is about who gets each lead, not about latency: 30 creations at once on a node that shares
+	// two cores with the rest of the suite can take longer than the 2 s default, and a timed-out POST is
+	// (rightly) not retried, so the request timeout is generous here.
+	const common = { NAMESPACE: namespace, TRANSPORTER: NATS, CACHER: REDIS, DATA_DIR: dataDir, NODE_ENV: "test", RATE_LIMIT_MAX: "100000", REQUEST_TIMEOUT_MS: "15000" };
 	const cfg = loadConfig({ ...process.env, ...common, PORT: "0" });
 	const ring = loadKeyRing(cfg);
 	const tenantId = "tenant-cluster";
