@@ -6,21 +6,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import jwt from "jsonwebtoken";
-import type { ServiceSchema } from "moleculer";
 import { config, resetConfig } from "../../lib/config";
 import { TokenVerifier } from "../../lib/jwt";
 import { loadKeyRing, rotateKeys } from "../../lib/keys";
 import { signAccessToken } from "../../lib/tokens";
+import { FakeUsers } from "../helpers/fake-users";
 import { startPlatform, type Platform } from "../helpers/platform";
 
-// Profiles are not what this test is about: a minimal stand-in for `users`.
-const FakeUsers = {
-	name: "users",
-	actions: {
-		createProfile: { visibility: "public", handler: (ctx: { params: { id: string; name: string } }) => ({ id: ctx.params.id, name: ctx.params.name }) },
-		getProfile: { visibility: "public", handler: (ctx: { params: { id: string } }) => ({ id: ctx.params.id }) },
-	},
-} as unknown as ServiceSchema;
 
 describe("auth: signing key rotation", () => {
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), "valence-keys-"));

@@ -2,19 +2,13 @@
  * Session races, in-process (no HTTP): refresh spends are atomic, and a session revoked while a
  * refresh is in flight does not survive through the refresh's new token.
  */
-import type { ServiceBroker, ServiceSchema } from "moleculer";
+import type { ServiceBroker } from "moleculer";
 import type { AuthUser } from "../../lib/access";
 import { SessionStore, type SessionRow } from "../../services/identity/sessions";
 import { Collection } from "../../services/identity/store";
+import { FakeUsers } from "../helpers/fake-users";
 import { startPlatform, type Platform } from "../helpers/platform";
 
-const FakeUsers = {
-	name: "users",
-	actions: {
-		createProfile: { visibility: "public", handler: (ctx: { params: { id: string; name: string } }) => ({ id: ctx.params.id, name: ctx.params.name }) },
-		getProfile: { visibility: "public", handler: (ctx: { params: { id: string } }) => ({ id: ctx.params.id }) },
-	},
-} as unknown as ServiceSchema;
 
 interface Pair {
 	accessToken: string;
