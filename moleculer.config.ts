@@ -8,6 +8,7 @@ import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
 import { channelAdapter } from "./lib/channels";
 import { config as loadConfig, type Config } from "./lib/config";
 import { loggerOptions } from "./lib/logging";
+import { StableNatsTransporter } from "./lib/nats-transporter";
 import { prometheusReporter } from "./lib/metrics";
 import { SafeRedisCacher } from "./lib/safe-redis-cacher";
 import { AccessMiddleware } from "./middlewares/access.middleware";
@@ -56,7 +57,7 @@ export function brokerOptions(cfg: Config = loadConfig()): BrokerOptions {
 		namespace: cfg.NAMESPACE,
 		nodeID: cfg.NODE_ID ?? `${os.hostname()}-${process.pid}`,
 		logger: loggerOptions(cfg.LOG_FORMAT, cfg.LOG_LEVEL),
-		transporter: cfg.TRANSPORTER ?? null,
+		transporter: cfg.TRANSPORTER ? (new StableNatsTransporter({ url: cfg.TRANSPORTER }) as unknown as BrokerOptions["transporter"]) : null,
 		// NATS queue groups balance requests: a request goes to a live subscriber, not to a node the
 		// registry still lists after it died (measured: 0 lost requests vs 1,917 of 5,728 with the balancer).
 		disableBalancer: !!cfg.TRANSPORTER,
@@ -83,6 +84,8 @@ export function brokerOptions(cfg: Config = loadConfig()): BrokerOptions {
 		heartbeatInterval: cfg.HEARTBEAT_INTERVAL_S,
 		heartbeatTimeout: cfg.HEARTBEAT_TIMEOUT_S,
 		tracking: { enabled: true, shutdownTimeout: cfg.SHUTDOWN_TIMEOUT_MS },
+		// bin/valence.ts handles SIGTERM/SIGINT itself: readiness turns 503 before the node stops.
+		skipProcessEventRegistration: true,
 		registry: { strategy: "RoundRobin", preferLocal: true },
 		transit: { disableReconnect: false, maxQueueSize: 50_000 },
 		validator: true,
