@@ -13,7 +13,9 @@ import proxyAddr from "proxy-addr";
 import serveStatic from "serve-static";
 import { assertAccess, UnauthorizedError, type AuthMode, type AuthUser, type RateLimitRule } from "../../lib/access";
 import { config, splitList } from "../../lib/config";
+import { ServiceStartingError } from "../../lib/errors";
 import { runReadinessProbes, withDeadline } from "../../lib/health";
+import { nodeState } from "../../lib/lifecycle";
 import { TokenVerifier } from "../../lib/jwt";
 import { prometheusReporter } from "../../lib/metrics";
 import { buildOpenApi, type RouteInfo } from "../../lib/openapi";
@@ -34,6 +36,7 @@ const safeEqual = (a: string, b: string) => a.length === b.length && timingSafeE
 type Req = IncomingMessage & {
 	$action?: { name: string; auth?: AuthMode; roles?: string[]; visibility?: string; rateLimit?: RateLimitRule };
 	$ctx?: Context;
+	$endpoint?: { id: string | null; local: boolean };
 	$requestID?: string;
 	$user?: AuthUser | null;
 	$authError?: Error;
@@ -205,6 +208,11 @@ const ApiService: Schema<GatewayVars> = {
 				},
 				callOptions: {},
 				onBeforeCall(this: GatewayThis, ctx: Context, _route: unknown, req: Req) {
+					// With NATS queue groups balancing (a cluster), the call must not name a node: moleculer-web picks an
+					// endpoint to read the action's rules and would send the request to that node, even one that died a
+					// moment ago. Without a node id, NATS hands the request to a live subscriber (README, "Failover").
+					if (this.broker.options.disableBalancer && req.$endpoint && !req.$endpoint.local)
+						req.$endpoint = Object.create(req.$endpoint, { id: { value: null } });
 					// Never trust a user object sent by the client: only what authentication set.
 					(ctx.meta as { user?: AuthUser | null }).user = req.$user ?? null;
 					// Where the call comes from (session lists, audit); never used for access decisions.
@@ -228,7 +236,9 @@ const ApiService: Schema<GatewayVars> = {
 
 		onError(this: GatewayThis, req: Req, res: Res, err: Error) {
 			const p = toProblem(err);
-			if (p.status >= 500) this.logger.error("request failed", { requestID: req.$requestID, error: err?.name, message: err?.message, stack: err?.stack });
+			// A 503 is expected while a node starts or a service has no node: one line, not a stack.
+			if (p.status === 503) this.logger.warn("request refused", { requestID: req.$requestID, code: p.code, error: err?.name });
+			else if (p.status >= 500) this.logger.error("request failed", { requestID: req.$requestID, error: err?.name, message: err?.message, stack: err?.stack });
 			this.sendProblem(req, res, p);
 		},
 	},
@@ -249,6 +259,12 @@ const ApiService: Schema<GatewayVars> = {
 			visibility: "published",
 			summary: "Readiness: transporter, cache and databases of this node answer.",
 			async handler(this: GatewayThis, ctx: Context) {
+				// Not ready while local services are still starting, nor once a SIGTERM asked the node to leave.
+				const state = nodeState(this.broker);
+				if (state !== "ready") {
+					Object.assign(ctx.meta as object, { $statusCode: 503, $responseHeaders: { "Retry-After": "1" } });
+					return { status: state, checks: [] };
+				}
 				const checks = [];
 				const transit = this.broker.transit;
 				if (transit) checks.push({ name: "transporter", ok: !!transit.connected, ...(transit.connected ? {} : { error: "not connected" }) });
@@ -310,8 +326,18 @@ const ApiService: Schema<GatewayVars> = {
 	},
 
 	methods: {
+		/** moleculer-web logs every 5xx itself before `onError`; `onError` logs them once, with the request id. */
+		errorHandler(this: GatewayThis & { sendError(req: Req, res: Res, err: Error): void }, req: Req, res: Res, err: Error) {
+			this.sendError(req, res, err);
+		},
+
 		/** moleculer-web hook: who is calling. Invalid tokens fail here; a missing one is anonymous. */
 		async authenticate(this: GatewayThis, _ctx: Context, _route: unknown, req: Req, res: Res) {
+			// The HTTP server listens before the other local services have started: route nothing until they have.
+			if (!this.broker.started) {
+				res.setHeader("Retry-After", "1");
+				throw new ServiceStartingError();
+			}
 			const header = req.headers.authorization;
 			let user: AuthUser | null = null;
 			let error: Error | undefined;

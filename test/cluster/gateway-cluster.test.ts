@@ -4,73 +4,11 @@
  * gateway nodes share one rate limit; cached calls survive a frozen Redis.
  */
 import { randomUUID } from "node:crypto";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { ServiceBroker } from "moleculer";
-import { loadConfig } from "../../lib/config";
-import { loadKeyRing, toJwks } from "../../lib/keys";
-import { signAccessToken } from "../../lib/tokens";
-import { freePort, startNode, startRedis, type Proc } from "../helpers/processes";
+import { startCluster as cluster, type Cluster } from "../helpers/cluster";
+import { freePort, type Proc } from "../helpers/processes";
 import { waitFor } from "../helpers/wait";
 
-const NATS = process.env.TEST_NATS_URL ?? "nats://127.0.0.1:4222";
-
-interface Cluster {
-	namespace: string;
-	redis: Proc & { url: string };
-	procs: Proc[];
-	observer: ServiceBroker;
-	gateway(port: number, extra?: Record<string, string>): Promise<Proc>;
-	node(services: string, extra?: Record<string, string>): Proc;
-	stop(): Promise<void>;
-}
-
-/** The test process joins the cluster too: it publishes the JWKS (as `auth`) and inspects nodes. */
-async function cluster(env: Record<string, string> = {}): Promise<Cluster> {
-	const namespace = `c${randomUUID().slice(0, 8)}`;
-	const redis = await startRedis();
-	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "valence-cluster-"));
-	const common = { NAMESPACE: namespace, TRANSPORTER: NATS, CACHER: redis.url, DATA_DIR: dataDir, ...env };
-	const cfg = loadConfig({ ...process.env, ...common });
-	const ring = loadKeyRing(cfg);
-	const observer = new ServiceBroker({ namespace, nodeID: `observer-${namespace}`, transporter: { type: "NATS", options: { url: NATS } }, logger: false, disableBalancer: true, heartbeatInterval: 1, heartbeatTimeout: 3 });
-	observer.createService({ name: "auth", actions: { jwks: { visibility: "public", handler: () => toJwks(ring) } } });
-	await observer.start();
-	const procs: Proc[] = [];
-	const c: Cluster = {
-		namespace,
-		redis,
-		procs,
-		observer,
-		async gateway(port, extra = {}) {
-			const proc = startNode({ ...common, SERVICES: "gateway", PORT: String(port), NODE_ID: `gw-${port}-${namespace}`, ...extra });
-			procs.push(proc);
-			await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok, { what: `gateway on ${port}`, timeoutMs: 30_000, intervalMs: 200 }).catch(err => {
-				throw new Error(`${err.message}\n${proc.output()}`);
-			});
-			return proc;
-		},
-		node(services, extra = {}) {
-			const proc = startNode({ ...common, SERVICES: services, ...extra });
-			procs.push(proc);
-			return proc;
-		},
-		async stop() {
-			for (const p of procs) p.kill("SIGKILL");
-			await Promise.all(procs.map(p => p.exited));
-			await observer.stop();
-			redis.kill("SIGCONT");
-			redis.kill("SIGKILL");
-			fs.rmSync(dataDir, { recursive: true, force: true });
-		},
-	};
-	(c as Cluster & { token: (sub: string) => string }).token = sub => signAccessToken(ring, cfg, { sub });
-	return c;
-}
-
-const greeterNodes = (c: Cluster) =>
-	(c.observer.registry.getServiceList({}) as { name: string; nodeID: string }[]).filter(s => s.name === "greeter").map(s => s.nodeID);
+const greeterNodes = (c: Cluster) => c.nodesOf("greeter");
 
 describe("cluster over NATS and Redis", () => {
 	describe("one gateway, two greeter nodes", () => {
