@@ -8,6 +8,7 @@
 import type { AddressInfo } from "node:net";
 import { ServiceBroker, type Service } from "moleculer";
 import { ConfigError, loadConfig, type Config } from "../lib/config";
+import { handleShutdownSignals } from "../lib/lifecycle";
 import { selectServices, UnknownServiceError } from "../services/catalog";
 
 function fail(message: string): never {
@@ -52,6 +53,7 @@ async function main() {
 	}
 	const broker = new ServiceBroker(options);
 	for (const f of files) broker.loadService(f.file);
+	handleShutdownSignals(broker, cfg.SHUTDOWN_DRAIN_MS);
 
 	await broker.start();
 	const mode = cfg.TRANSPORTER ? `cluster node over ${new URL(cfg.TRANSPORTER).host}` : "embedded (one process)";

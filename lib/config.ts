@@ -66,6 +66,7 @@ const schema = {
 	METRICS_PORT: { ...port, optional: true },
 	TRACING_EXPORTER: { type: "enum", values: ["none", "console", "event"], default: "none" },
 	SHUTDOWN_TIMEOUT_MS: { ...positiveInt, default: 10000 },
+	SHUTDOWN_DRAIN_MS: { type: "number", convert: true, integer: true, min: 0, max: 600_000, default: 0 },
 	MEDIA_MAX_BYTES: { ...positiveInt, default: 10 * 1024 * 1024 },
 	MEDIA_STORAGE: { type: "enum", values: ["local", "s3"], default: "local" },
 	MEDIA_UNATTACHED_TTL_S: { ...positiveInt, default: 24 * 3600 },
@@ -120,6 +121,8 @@ export interface Config {
 	METRICS_PORT?: number;
 	TRACING_EXPORTER: "none" | "console" | "event";
 	SHUTDOWN_TIMEOUT_MS: number;
+	/** after SIGTERM: how long the node stays up, answering readiness 503, before it stops (load balancers notice) */
+	SHUTDOWN_DRAIN_MS: number;
 	/** largest accepted media upload, cut off while streaming (413) */
 	MEDIA_MAX_BYTES: number;
 	/** media storage backend: local disk under DATA_DIR/media, or an S3-compatible bucket (S3_*) */

@@ -32,6 +32,7 @@ const SYSTEM: Record<string, { status: number; code: string; detail: string }> =
 	ServiceUnavailableError: { status: 503, code: "SERVICE_UNAVAILABLE", detail: "The service is not available right now. Try again shortly." },
 	RequestRejectedError: { status: 503, code: "SERVICE_UNAVAILABLE", detail: "The service is not available right now. Try again shortly." },
 	BrokerDisconnectedError: { status: 503, code: "SERVICE_UNAVAILABLE", detail: "The service is not available right now. Try again shortly." },
+	ServiceStartingError: { status: 503, code: "SERVICE_STARTING", detail: "This node is still starting. Try again in a moment." },
 	QueueIsFullError: { status: 503, code: "OVERLOADED", detail: "The service is overloaded. Try again shortly." },
 	RequestTimeoutError: { status: 504, code: "TIMEOUT", detail: "The service did not answer in time." },
 	RateLimitExceeded: { status: 429, code: "RATE_LIMITED", detail: "Too many requests. Try again later." },
