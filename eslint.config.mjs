@@ -12,5 +12,7 @@ export default tseslint.config(
 		},
 	},
 	{ files: ["bin/**", "bench/**", "test/**", "lib/repl-commands.ts", "public/**"], rules: { "no-console": "off" } },
+	// Jest loads its test environment as CommonJS.
+	{ files: ["test/**/*.js"], rules: { "@typescript-eslint/no-require-imports": "off" }, languageOptions: { globals: { process: "readonly" } } },
 	{ files: ["**/*.js", "**/*.cjs"], languageOptions: { globals: { module: "writable", require: "readonly", window: "writable", document: "readonly", fetch: "readonly", SwaggerUIBundle: "readonly", setInterval: "readonly" } } },
 );

@@ -1,6 +1,7 @@
 /** @type {import('jest').Config} */
 module.exports = {
-	testEnvironment: "node",
+	// Quiet by default: a file's logs are printed only when one of its tests fails (TEST_LOGS=1 shows all).
+	testEnvironment: "<rootDir>/test/helpers/quiet-environment.js",
 	transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
 	testMatch: ["<rootDir>/test/**/*.test.ts"],
 	setupFiles: ["<rootDir>/test/helpers/env.ts"],

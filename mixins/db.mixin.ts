@@ -17,6 +17,7 @@ import MongooseDbAdapter from "moleculer-db-adapter-mongoose";
 import mongoose from "mongoose";
 import { config, dataPath, dbDriver } from "../lib/config";
 import { registerReadinessProbe } from "../lib/health";
+import { NedbAdapter } from "../lib/nedb-adapter";
 import type { MixinSchema } from "../lib/schema";
 
 // moleculer-db's typings describe a class; at run time it is a service mixin with these methods.
@@ -137,9 +138,9 @@ export function DbMixin(opts: DbMixinOptions): MixinSchema<DbThis> {
 		mongo = { schema: mongoSchema(opts), modelName: opts.collection };
 	} else if (driver === "nedb") {
 		fs.mkdirSync(dataPath(cfg, "db"), { recursive: true });
-		adapter = new DbService.MemoryAdapter({ filename: dataPath(cfg, "db", `${opts.collection}.db`), autoload: true });
+		adapter = new NedbAdapter({ filename: dataPath(cfg, "db", `${opts.collection}.db`), autoload: true });
 	} else {
-		adapter = new DbService.MemoryAdapter();
+		adapter = new NedbAdapter();
 	}
 
 	// Generic CRUD stays internal: callable by other services (visibility "public"), never routed.
