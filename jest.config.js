@@ -4,6 +4,8 @@ module.exports = {
 	testEnvironment: "<rootDir>/test/helpers/quiet-environment.js",
 	transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
 	testMatch: ["<rootDir>/test/**/*.test.ts"],
+	// TEST_SEED=<n> runs the files in a shuffled order (the default is jest's own).
+	testSequencer: "<rootDir>/test/helpers/sequencer.js",
 	setupFiles: ["<rootDir>/test/helpers/env.ts"],
 	testTimeout: 30000,
 	// Cluster tests start real processes; two at a time is what two cores carry.
