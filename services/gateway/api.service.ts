@@ -364,9 +364,12 @@ const ApiService: Schema<GatewayVars> = {
 				res.end();
 				return;
 			}
-			const body: Problem = { ...p, instance: (req.originalUrl ?? req.url ?? "").split("?")[0], requestId: req.$requestID };
+			const { retryAfterSec, ...rest } = p;
+			const body: Problem = { ...rest, instance: (req.originalUrl ?? req.url ?? "").split("?")[0], requestId: req.$requestID };
 			if (p.status === 401) res.setHeader("WWW-Authenticate", `Bearer realm="valence", error="invalid_token", error_description="${p.detail.replace(/"/g, "'")}"`);
-			if (p.status === 503 && !res.getHeader("Retry-After")) res.setHeader("Retry-After", "5");
+			// Every 429 and 503 says when to come back: the rate limiter sets its own, errors may carry one.
+			if ((p.status === 429 || p.status === 503) && !res.getHeader("Retry-After"))
+				res.setHeader("Retry-After", String(retryAfterSec ?? (p.status === 429 ? 60 : 5)));
 			res.setHeader("Content-Type", "application/problem+json; charset=utf-8");
 			res.setHeader("Cache-Control", "no-store");
 			res.writeHead(p.status);

@@ -78,7 +78,6 @@ interface AuthVars extends OutboxMethods {
 }
 type AuthThis = Service & AuthVars;
 
-const LOGIN_FAILURES = { max: 10, windowSec: 15 * 60 };
 const RESET_TTL_MS = 60 * 60 * 1000;
 // Hashing may wait in its bounded queue (see passwords.ts): these actions get a longer timeout
 // than the broker's default (Moleculer's Timeout middleware reads `timeout` from the action).
@@ -87,6 +86,9 @@ const perIp = { max: 20, windowSec: 60 };
 
 const normaliseEmail = (email: string) => email.trim().toLowerCase();
 const invalidCredentials = () => new Errors.MoleculerClientError("The email or password is not correct.", 401, "INVALID_CREDENTIALS");
+// Retry-After comes from `retryAfterSec` (lib/problem.ts).
+const tooManyAttempts = (retryAfterSec: number) =>
+	new Errors.MoleculerClientError("Too many failed attempts from this address. Try again later.", 429, "TOO_MANY_ATTEMPTS", { retryAfterSec });
 const client = (ctx: Ctx) => ({ ip: ctx.meta.client?.ip ?? null, userAgent: ctx.meta.client?.userAgent ?? null });
 
 const loginAction = {
@@ -276,10 +278,11 @@ const AuthService: Schema<AuthVars> = {
 				const user = ctx.meta.user!;
 				const cred = (await this.adapter.findById(user.id)) as Credential | null;
 				if (!cred) throw notFound();
-				const retryIn = await this.throttle.blockedFor(cred.email);
-				if (retryIn) throw new Errors.MoleculerClientError("Too many failed attempts. Try again later.", 429, "TOO_MANY_ATTEMPTS", { retryAfterSec: retryIn });
+				const ip = client(ctx).ip;
+				const retryIn = await this.throttle.blockedFor(cred.email, ip);
+				if (retryIn) throw tooManyAttempts(retryIn);
 				if (!(await verifyPassword(ctx.params.currentPassword, cred.passwordHash))) {
-					await this.throttle.fail(cred.email);
+					await this.throttle.fail(cred.email, ip);
 					throw new Errors.MoleculerClientError("The current password is not correct.", 403, "INVALID_CURRENT_PASSWORD");
 				}
 				this.checkNewPassword(ctx.params.newPassword, cred.email, "newPassword");
@@ -348,7 +351,7 @@ const AuthService: Schema<AuthVars> = {
 				await this.setPassword(cred._id, ctx.params.password);
 				await this.resets.update({ userId: cred._id, usedAt: null }, { usedAt: now });
 				const revoked = await this.sessions.revokeUser(cred._id);
-				await this.throttle.reset(cred.email);
+				await this.throttle.reset(cred.email, client(ctx).ip);
 				this.logger.info("password reset", { userId: cred._id, revokedSessions: revoked });
 				await this.publish("auth.passwordChanged", cred._id, null, { userId: cred._id, via: "reset" });
 				ctx.meta.$statusCode = 204;
@@ -392,16 +395,18 @@ const AuthService: Schema<AuthVars> = {
 
 		async login(this: AuthThis, ctx: Ctx<{ email: string; password: string }>) {
 			const email = normaliseEmail(ctx.params.email);
-			const retryIn = await this.throttle.blockedFor(email);
-			if (retryIn) throw new Errors.MoleculerClientError("Too many failed sign-in attempts. Try again later.", 429, "TOO_MANY_ATTEMPTS", { retryAfterSec: retryIn });
+			// Throttled per (account, client address): a stranger's failures slow the stranger, not the owner (throttle.ts).
+			const ip = client(ctx).ip;
+			const retryIn = await this.throttle.blockedFor(email, ip);
+			if (retryIn) throw tooManyAttempts(retryIn);
 			const cred = (await this.adapter.findOne({ email })) as Credential | null;
 			// An unknown email costs the same hash as a wrong password: no timing difference to probe.
 			const ok = await verifyPassword(ctx.params.password, cred?.passwordHash ?? this.dummyHash);
 			if (!cred || !ok) {
-				await this.throttle.fail(email);
+				await this.throttle.fail(email, ip);
 				throw invalidCredentials();
 			}
-			await this.throttle.reset(email);
+			await this.throttle.succeeded(email, ip);
 			// A hash made at another cost (an older default, a test setting) is redone at today's, now that we have the password.
 			if (parseHash(cred.passwordHash)?.N !== this.cfg.PASSWORD_SCRYPT_N) await this.setPassword(cred._id, ctx.params.password, true);
 			const scope = await this.preferredScope(ctx, cred);
@@ -489,7 +494,7 @@ const AuthService: Schema<AuthVars> = {
 		this.sessionRows = new Collection<SessionRow>({ collection: "sessions", indexes: [{ fields: ["tokenHash"], unique: true }, { fields: ["userId"] }, { fields: ["familyId"] }] });
 		this.resets = new Collection<ResetRow>({ collection: "password_resets", indexes: [{ fields: ["tokenHash"], unique: true }] });
 		this.sessions = new SessionStore(this.sessionRows, this.cfg.JWT_REFRESH_TTL_S);
-		this.throttle = new FailureThrottle({ redisUrl: this.cfg.REDIS_URL, prefix: `${this.cfg.NAMESPACE}:login-fail`, ...LOGIN_FAILURES });
+		this.throttle = new FailureThrottle({ redisUrl: this.cfg.REDIS_URL, prefix: `${this.cfg.NAMESPACE}:login-fail` });
 	},
 
 	async started(this: AuthThis) {
