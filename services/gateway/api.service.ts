@@ -11,7 +11,7 @@ import type { Context } from "moleculer";
 import ApiGateway from "moleculer-web";
 import proxyAddr from "proxy-addr";
 import serveStatic from "serve-static";
-import { assertAccess, UnauthorizedError, type AuthMode, type AuthUser, type RateLimitRule } from "../../lib/access";
+import { assertAccess, rateLimitKeys, UnauthorizedError, type AuthMode, type AuthUser, type RateLimitRule } from "../../lib/access";
 import { config, splitList } from "../../lib/config";
 import { runReadinessProbes, withDeadline } from "../../lib/health";
 import { TokenVerifier } from "../../lib/jwt";
@@ -332,8 +332,11 @@ const ApiService: Schema<GatewayVars> = {
 			const action = req.$action;
 			if (!action) return;
 			assertAccess(action, req.$user);
-			if (action.rateLimit)
-				await this.applyRateLimit(req, res, action.name, action.rateLimit, req.$user ? `u:${req.$user.id}` : `ip:${this.clientKey(req)}`);
+			// What is counted is the action's declaration (lib/access.ts): by address unless it says otherwise.
+			if (action.rateLimit) {
+				const { bucket, keys } = rateLimitKeys({ ...action, rateLimit: action.rateLimit }, req.$user, this.clientKey(req));
+				for (const key of keys) await this.applyRateLimit(req, res, bucket, action.rateLimit, key);
+			}
 		},
 
 		async applyRateLimit(this: GatewayThis, _req: Req, res: Res, name: string, rule: RateLimitRule, key: string) {

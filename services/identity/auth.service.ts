@@ -82,7 +82,8 @@ const RESET_TTL_MS = 60 * 60 * 1000;
 // Hashing may wait in its bounded queue (see passwords.ts): these actions get a longer timeout
 // than the broker's default (Moleculer's Timeout middleware reads `timeout` from the action).
 const slow: Record<string, unknown> = { timeout: 10_000 };
-const perIp = { max: 20, windowSec: 60 };
+// Sensitive public actions: counted per client address whatever token comes along (lib/access.ts).
+const perIp = { max: 20, windowSec: 60, by: "ip" as const };
 
 const normaliseEmail = (email: string) => email.trim().toLowerCase();
 const invalidCredentials = () => new Errors.MoleculerClientError("The email or password is not correct.", 401, "INVALID_CREDENTIALS");
@@ -96,7 +97,8 @@ const loginAction = {
 	// Safe to retry after a lost answer: the retry revokes the session its first attempt started and
 	// publishes the same event id (lib/attempt.ts), so it adds no second session or activity entry.
 	idempotent: true,
-	rateLimit: perIp,
+	// One budget for the operation, whichever of its routes is used (login and its alias session).
+	rateLimit: { ...perIp, bucket: "auth.login" },
 	...slow,
 	params: {
 		email: { type: "string", min: 3, max: 254, trim: true },
@@ -189,7 +191,7 @@ const AuthService: Schema<AuthVars> = {
 		refresh: {
 			rest: "POST /refresh",
 			auth: "public",
-			rateLimit: { max: 60, windowSec: 60 },
+			rateLimit: { max: 60, windowSec: 60, by: "ip" },
 			summary: "Trade a refresh token for a new token pair (the old one is spent).",
 			// A retry of the attempt that spent the token is recognised, not taken for reuse (sessions.ts).
 			idempotent: true,
@@ -267,6 +269,8 @@ const AuthService: Schema<AuthVars> = {
 		changePassword: {
 			rest: "POST /password",
 			auth: "required",
+			// Checks a password: per address and per account, so a stolen access token cannot guess at speed.
+			rateLimit: { max: 20, windowSec: 60, by: "ip+account" },
 			...slow,
 			summary: "Change your password; your other sessions end.",
 			params: {
