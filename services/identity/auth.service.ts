@@ -15,10 +15,11 @@ import { config, type Config } from "../../lib/config";
 import { keysDir, loadKeyRing, toJwks, type KeyRing } from "../../lib/keys";
 import type { MixinSchema, Schema } from "../../lib/schema";
 import { signAccessToken } from "../../lib/tokens";
-import { DbMixin, type DbThis } from "../../mixins/db.mixin";
+import { DbMixin, newId, type DbThis } from "../../mixins/db.mixin";
 import { OutboxMixin, type OutboxMethods } from "../../mixins/outbox.mixin";
 import { notFound } from "../../mixins/tenant.mixin";
 import { hashPassword, parseHash, passwordProblems, verifyPassword } from "./passwords";
+import { resetToken, resetTokenKey } from "./reset-tokens";
 import { newOpaqueToken, SessionStore, sha256, type SessionRow } from "./sessions";
 import { Collection } from "./store";
 import { FailureThrottle } from "./throttle";
@@ -45,6 +46,8 @@ interface ResetRow {
 	id: string;
 	userId: string;
 	tokenHash: string;
+	/** the signing key the token was derived from (reset-tokens.ts) */
+	kid?: string;
 	expiresAt: string;
 	usedAt: string | null;
 	createdAt: string;
@@ -58,6 +61,8 @@ interface Scope {
 interface AuthVars extends OutboxMethods {
 	cfg: Config;
 	ring: KeyRing;
+	/** derives reset tokens from reset ids (reset-tokens.ts) */
+	resetKey: Buffer;
 	dummyHash: string;
 	sessionRows: Collection<SessionRow>;
 	resets: Collection<ResetRow>;
@@ -112,7 +117,7 @@ const loginAction = {
 
 const AuthService: Schema<AuthVars> = {
 	name: "auth",
-	mixins: [DbMixin({ collection: "credentials", indexes: [{ fields: ["email"], unique: true }] }) as MixinSchema, OutboxMixin({ collection: "auth_outbox", removeSent: true /* reset tokens must not linger */ }) as MixinSchema],
+	mixins: [DbMixin({ collection: "credentials", indexes: [{ fields: ["email"], unique: true }] }) as MixinSchema, OutboxMixin({ collection: "auth_outbox", removeSent: true /* nothing to keep once sent; no token is ever in it */ }) as MixinSchema],
 	settings: {
 		// Never the hash: what leaves this service of a credential.
 		fields: ["id", "email", "createdAt", "updatedAt"],
@@ -309,12 +314,15 @@ const AuthService: Schema<AuthVars> = {
 				const email = normaliseEmail(ctx.params.email);
 				const cred = (await this.adapter.findOne({ email })) as Credential | null;
 				if (cred) {
-					const token = newOpaqueToken();
+					// The token is derived from the row id (reset-tokens.ts): the event names the row, the
+					// mailer asks auth.passwordResetLink for the token, and no log, outbox or channel holds it.
+					const id = newId();
+					const token = resetToken(this.resetKey, id);
 					const expiresAt = new Date(Date.now() + RESET_TTL_MS).toISOString();
-					await this.resets.insert({ userId: cred._id, tokenHash: sha256(token), expiresAt, usedAt: null });
+					await this.resets.insert({ id, userId: cred._id, tokenHash: sha256(token), kid: this.ring.current.kid, expiresAt, usedAt: null });
 					const eventId = randomUUID();
-					if (this.cfg.NODE_ENV === "development") this.logger.info("password reset requested (dev: token logged)", { userId: cred._id, token });
-					else this.logger.info("password reset requested", { userId: cred._id, eventId });
+					this.logger.info("password reset requested", { userId: cred._id, eventId });
+					if (this.cfg.DEV_LOG_RESET_LINKS) this.logger.warn("DEV_LOG_RESET_LINKS: password reset token (local development only)", { userId: cred._id, token });
 					await this.publishEvent("notifications.passwordReset", {
 						eventId,
 						at: new Date().toISOString(),
@@ -322,7 +330,7 @@ const AuthService: Schema<AuthVars> = {
 						tenantId: null,
 						userId: cred._id,
 						email: cred.email,
-						token,
+						resetId: id,
 						expiresAt,
 					});
 				}
@@ -379,6 +387,21 @@ const AuthService: Schema<AuthVars> = {
 			},
 		},
 
+		passwordResetLink: {
+			// Internal, for the mailer of `notifications.passwordReset`: the token of a reset that can still
+			// be used, or null (used, expired, unknown, or made under a signing key rotated away since).
+			visibility: "public",
+			idempotent: true,
+			params: { resetId: { type: "string", min: 1, max: 64 } },
+			async handler(this: AuthThis, ctx: Ctx<{ resetId: string }>) {
+				const row = await this.resets.findOne({ id: ctx.params.resetId });
+				if (!row || row.usedAt || Date.parse(row.expiresAt) <= Date.now() || row.kid !== this.ring.current.kid) return null;
+				const cred = (await this.adapter.findById(row.userId)) as Credential | null;
+				if (!cred) return null;
+				return { userId: row.userId, email: cred.email, token: resetToken(this.resetKey, row.id), expiresAt: row.expiresAt };
+			},
+		},
+
 		userIdByEmail: {
 			// Internal (tenants adds members by email).
 			visibility: "public",
@@ -394,6 +417,7 @@ const AuthService: Schema<AuthVars> = {
 	methods: {
 		loadRing(this: AuthThis) {
 			this.ring = loadKeyRing(this.cfg);
+			this.resetKey = resetTokenKey(this.ring.current.privateKey);
 			if (this.ring.generated) this.logger.warn(`generated DEV signing keys in ${keysDir(this.cfg)}; do not use in production`);
 		},
 
@@ -502,6 +526,8 @@ const AuthService: Schema<AuthVars> = {
 	},
 
 	async started(this: AuthThis) {
+		if (this.cfg.DEV_LOG_RESET_LINKS)
+			this.logger.warn("DEV_LOG_RESET_LINKS=true: password-reset tokens are WRITTEN TO THE LOG. Anyone reading it can reset any password. Local development only.");
 		await Promise.all([this.sessionRows.open(this.broker), this.resets.open(this.broker)]);
 		// The hash an unknown email is checked against, at the cost new hashes have.
 		this.dummyHash = await hashPassword(newOpaqueToken(), { N: this.cfg.PASSWORD_SCRYPT_N, r: 8, p: 1 });
