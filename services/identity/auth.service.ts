@@ -402,8 +402,19 @@ const AuthService: Schema<AuthVars> = {
 			},
 		},
 
+		emailOf: {
+			// Internal (tenants shows and accepts the invitations addressed to a user's email).
+			visibility: "public",
+			idempotent: true,
+			params: { userId: { type: "string", min: 1, max: 64 } },
+			async handler(this: AuthThis, ctx: Ctx<{ userId: string }>) {
+				const cred = (await this.adapter.findById(ctx.params.userId)) as Credential | null;
+				return { email: cred?.email ?? null };
+			},
+		},
+
 		userIdByEmail: {
-			// Internal (tenants adds members by email).
+			// Internal (tenants.addMember, for seeding, adds members by email).
 			visibility: "public",
 			idempotent: true,
 			params: { email: { type: "string", min: 3, max: 254, trim: true } },
