@@ -65,7 +65,7 @@ async function cluster(env: Record<string, string> = {}): Promise<Cluster> {
 			fs.rmSync(dataDir, { recursive: true, force: true });
 		},
 	};
-	(c as Cluster & { token: (sub: string) => string }).token = sub => signAccessToken(ring, cfg, { sub });
+	(c as Cluster & { token: (sub: string) => string }).token = sub => signAccessToken(ring, cfg, { sub, sid: `s-${sub}` });
 	return c;
 }
 
