@@ -64,6 +64,8 @@ const schema = {
 	PASSWORD_SCRYPT_N: { type: "number", convert: true, integer: true, min: 1024, max: 1 << 20, default: 1 << 17 },
 	// writes password-reset tokens to the log, for local work without a mailer; refused in production
 	DEV_LOG_RESET_LINKS: { type: "boolean", convert: true, default: false },
+	// gateways reload the revocation list this often (a lost auth.revoked broadcast bites by then at the latest)
+	REVOCATION_SYNC_S: { type: "number", convert: true, integer: true, min: 1, max: 300, default: 10 },
 	METRICS: { type: "boolean", convert: true, default: true },
 	METRICS_PORT: { ...port, optional: true },
 	TRACING_EXPORTER: { type: "enum", values: ["none", "console", "event"], default: "none" },
@@ -120,6 +122,8 @@ export interface Config {
 	PASSWORD_SCRYPT_N: number;
 	/** log password-reset tokens (local development without a mailer only; refused with NODE_ENV=production) */
 	DEV_LOG_RESET_LINKS: boolean;
+	/** how often a gateway reloads the revocation list from auth (seconds; lib/revocations.ts) */
+	REVOCATION_SYNC_S: number;
 	METRICS: boolean;
 	METRICS_PORT?: number;
 	TRACING_EXPORTER: "none" | "console" | "event";

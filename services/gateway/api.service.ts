@@ -20,8 +20,9 @@ import { buildOpenApi, type RouteInfo } from "../../lib/openapi";
 import { publicDir } from "../../lib/paths";
 import { problem, toProblem, type Problem } from "../../lib/problem";
 import { RateLimiter, type RateDecision } from "../../lib/rate-limit";
-import type { Schema } from "../../lib/schema";
+import type { MixinSchema, Schema } from "../../lib/schema";
 import { knownServiceNames } from "../catalog";
+import { RevocationMixin, type RevocationVars } from "./revocations";
 
 const cfg = config();
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -42,7 +43,7 @@ type Req = IncomingMessage & {
 };
 type Res = ServerResponse & { $rate?: RateDecision };
 
-interface GatewayVars {
+interface GatewayVars extends RevocationVars {
 	server: Server;
 	aliases: { method: string; fullPath: string; action?: string }[];
 	verifier: TokenVerifier;
@@ -68,7 +69,7 @@ type GatewayThis = import("moleculer").Service & GatewayVars;
 
 const ApiService: Schema<GatewayVars> = {
 	name: "api",
-	mixins: [ApiGateway],
+	mixins: [ApiGateway, RevocationMixin as MixinSchema],
 
 	settings: {
 		port: cfg.PORT,
@@ -319,6 +320,11 @@ const ApiService: Schema<GatewayVars> = {
 				const [scheme, token] = header.split(" ");
 				if (scheme?.toLowerCase() !== "bearer" || !token) error = new UnauthorizedError("Use 'Authorization: Bearer <token>'.", "INVALID_TOKEN");
 				else user = await this.verifier.verify(token).catch(e => ((error = e), null));
+				// Ended sessions and deleted users: an in-memory check, no call (./revocations.ts).
+				if (user && this.tokenRevoked(user)) {
+					user = null;
+					error = new UnauthorizedError("The session of this access token has ended. Sign in again.", "TOKEN_REVOKED");
+				}
 			}
 			req.$user = user;
 			// Count the request before rejecting a bad token, so token guessing is limited too.

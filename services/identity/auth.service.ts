@@ -13,6 +13,7 @@ import { Errors, type Context, type Service } from "moleculer";
 import type { AuthUser } from "../../lib/access";
 import { config, type Config } from "../../lib/config";
 import { keysDir, loadKeyRing, toJwks, type KeyRing } from "../../lib/keys";
+import { REVOKED_EVENT, type RevocationEntry } from "../../lib/revocations";
 import type { MixinSchema, Schema } from "../../lib/schema";
 import { signAccessToken } from "../../lib/tokens";
 import { DbMixin, newId, type DbThis } from "../../mixins/db.mixin";
@@ -53,6 +54,15 @@ interface ResetRow {
 	createdAt: string;
 }
 
+/** A session that ended or a user that was deleted, kept while an access token of it could be valid. */
+interface RevocationRow {
+	id: string;
+	kind: RevocationEntry["kind"];
+	subject: string;
+	until: string;
+	createdAt: string;
+}
+
 interface Scope {
 	tenantId: string | null;
 	roles: string[];
@@ -66,6 +76,7 @@ interface AuthVars extends OutboxMethods {
 	dummyHash: string;
 	sessionRows: Collection<SessionRow>;
 	resets: Collection<ResetRow>;
+	revocationRows: Collection<RevocationRow>;
 	sessions: SessionStore;
 	throttle: FailureThrottle;
 	purgeTimer: NodeJS.Timeout;
@@ -80,6 +91,7 @@ interface AuthVars extends OutboxMethods {
 	setPassword(userId: string, password: string, rehash?: boolean): Promise<void>;
 	checkNewPassword(password: string, email: string, field?: string): void;
 	publish(name: string, actorId: string, tenantId: string | null, data: Record<string, unknown>): Promise<void>;
+	recordRevocations(entries: { kind: RevocationEntry["kind"]; id: string }[]): Promise<void>;
 }
 type AuthThis = Service & AuthVars;
 
@@ -402,6 +414,38 @@ const AuthService: Schema<AuthVars> = {
 			},
 		},
 
+		revocations: {
+			// Internal, for gateways: every revocation still in force (at start, and as a periodic resync
+			// behind the `auth.revoked` broadcasts; lib/revocations.ts).
+			visibility: "public",
+			idempotent: true,
+			params: {},
+			async handler(this: AuthThis) {
+				const rows = await this.revocationRows.find({ until: { $gt: new Date().toISOString() } }, { sort: ["until"] });
+				return { entries: rows.map(r => ({ kind: r.kind, id: r.subject, until: r.until })) };
+			},
+		},
+
+		deleteUser: {
+			// Internal (operators, e.g. from the REPL: `call auth.deleteUser --userId …`): removes the account's
+			// credentials and sessions; its access tokens stop working like those of a revoked session.
+			// The public profile (users) and memberships (tenants) are not removed here.
+			visibility: "public",
+			idempotent: true,
+			params: { userId: { type: "string", min: 1, max: 64 } },
+			async handler(this: AuthThis, ctx: Ctx<{ userId: string }>) {
+				const { userId } = ctx.params;
+				const cred = (await this.adapter.findById(userId)) as Credential | null;
+				// The revocation first: from here on no token of the user is accepted, even if the rest fails.
+				await this.recordRevocations([{ kind: "user", id: userId }]);
+				const sessions = await this.sessions.revokeUser(userId);
+				await this.resets.update({ userId, usedAt: null }, { usedAt: new Date().toISOString() });
+				if (cred) await this.adapter.removeById(userId);
+				this.logger.info("user deleted", { userId, existed: !!cred, revokedSessions: sessions });
+				return { deleted: !!cred };
+			},
+		},
+
 		emailOf: {
 			// Internal (tenants shows and accepts the invitations addressed to a user's email).
 			visibility: "public",
@@ -525,6 +569,23 @@ const AuthService: Schema<AuthVars> = {
 		async publish(this: AuthThis, name: string, actorId: string, tenantId: string | null, data: Record<string, unknown>) {
 			await this.publishEvent(name, { eventId: randomUUID(), at: new Date().toISOString(), actorId, tenantId, ...data });
 		},
+
+		/**
+		 * Stores revocations until every access token they could concern has expired (the token lifetime,
+		 * plus the verifier's clock tolerance), then tells every gateway (README, "Revocation"). A lost
+		 * broadcast is made up by the gateways' periodic `auth.revocations` resync.
+		 */
+		async recordRevocations(this: AuthThis, entries: { kind: RevocationEntry["kind"]; id: string }[]) {
+			if (!entries.length) return;
+			const until = new Date(Date.now() + (this.cfg.JWT_ACCESS_TTL_S + 10) * 1000).toISOString();
+			await Promise.all(entries.map(e => this.revocationRows.insert({ kind: e.kind, subject: e.id, until })));
+			const announced: RevocationEntry[] = entries.map(e => ({ kind: e.kind, id: e.id, until }));
+			try {
+				await this.broker.broadcast(REVOKED_EVENT, { entries: announced });
+			} catch (err) {
+				this.logger.warn("revocation stored but not broadcast; gateways learn it at their next resync", { error: (err as Error).message });
+			}
+		},
 	},
 
 	created(this: AuthThis) {
@@ -532,21 +593,26 @@ const AuthService: Schema<AuthVars> = {
 		this.loadRing();
 		this.sessionRows = new Collection<SessionRow>({ collection: "sessions", indexes: [{ fields: ["tokenHash"], unique: true }, { fields: ["userId"] }, { fields: ["familyId"] }] });
 		this.resets = new Collection<ResetRow>({ collection: "password_resets", indexes: [{ fields: ["tokenHash"], unique: true }] });
-		this.sessions = new SessionStore(this.sessionRows, this.cfg.JWT_REFRESH_TTL_S);
+		this.revocationRows = new Collection<RevocationRow>({ collection: "revocations", indexes: [{ fields: ["until"] }] });
+		this.sessions = new SessionStore(this.sessionRows, this.cfg.JWT_REFRESH_TTL_S, ids => this.recordRevocations(ids.map(id => ({ kind: "session", id }))));
 		this.throttle = new FailureThrottle({ redisUrl: this.cfg.REDIS_URL, prefix: `${this.cfg.NAMESPACE}:login-fail` });
 	},
 
 	async started(this: AuthThis) {
 		if (this.cfg.DEV_LOG_RESET_LINKS)
 			this.logger.warn("DEV_LOG_RESET_LINKS=true: password-reset tokens are WRITTEN TO THE LOG. Anyone reading it can reset any password. Local development only.");
-		await Promise.all([this.sessionRows.open(this.broker), this.resets.open(this.broker)]);
+		await Promise.all([this.sessionRows.open(this.broker), this.resets.open(this.broker), this.revocationRows.open(this.broker)]);
 		// The hash an unknown email is checked against, at the cost new hashes have.
 		this.dummyHash = await hashPassword(newOpaqueToken(), { N: this.cfg.PASSWORD_SCRYPT_N, r: 8, p: 1 });
 		// Expired refresh and reset tokens are useless (reuse detection only matters while a token could
 		// still be valid): drop them hourly. Idempotent, so every auth node may do it.
 		this.purgeTimer = setInterval(() => {
 			const now = new Date().toISOString();
-			Promise.all([this.sessionRows.remove({ expiresAt: { $lt: now } }), this.resets.remove({ expiresAt: { $lt: now } })]).catch(err =>
+			Promise.all([
+				this.sessionRows.remove({ expiresAt: { $lt: now } }),
+				this.resets.remove({ expiresAt: { $lt: now } }),
+				this.revocationRows.remove({ until: { $lt: now } }),
+			]).catch(err =>
 				this.logger.warn("could not purge expired tokens", { error: (err as Error).message }),
 			);
 		}, 3600_000);
@@ -556,7 +622,7 @@ const AuthService: Schema<AuthVars> = {
 	async stopped(this: AuthThis) {
 		clearInterval(this.purgeTimer);
 		this.throttle.close();
-		await Promise.all([this.sessionRows.close(), this.resets.close()]);
+		await Promise.all([this.sessionRows.close(), this.resets.close(), this.revocationRows.close()]);
 	},
 };
 

@@ -35,7 +35,10 @@ async function cluster(env: Record<string, string> = {}): Promise<Cluster> {
 	const cfg = loadConfig({ ...process.env, ...common });
 	const ring = loadKeyRing(cfg);
 	const observer = new ServiceBroker({ namespace, nodeID: `observer-${namespace}`, transporter: { type: "NATS", options: { url: NATS } }, logger: false, disableBalancer: true, heartbeatInterval: 1, heartbeatTimeout: 3 });
-	observer.createService({ name: "auth", actions: { jwks: { visibility: "public", handler: () => toJwks(ring) } } });
+	observer.createService({
+		name: "auth",
+		actions: { jwks: { visibility: "public", handler: () => toJwks(ring) }, revocations: { visibility: "public", handler: () => ({ entries: [] }) } },
+	});
 	await observer.start();
 	const procs: Proc[] = [];
 	const c: Cluster = {

@@ -59,7 +59,14 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
 	for (const f of files) broker.loadService(f.file);
 	const keys = loadKeyRing(cfg);
 	if (!files.some(f => f.name === "auth")) {
-		broker.createService({ name: "auth", actions: { jwks: { visibility: "public", handler: () => toJwks(loadKeyRing(cfg)) } } });
+		// the JWKS, and no revocations (gateways fetch them at start: lib/revocations.ts)
+		broker.createService({
+			name: "auth",
+			actions: {
+				jwks: { visibility: "public", handler: () => toJwks(loadKeyRing(cfg)) },
+				revocations: { visibility: "public", handler: () => ({ entries: [] }) },
+			},
+		});
 	}
 	for (const schema of opts.extra ?? []) broker.createService(schema);
 	await broker.start();
