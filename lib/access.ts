@@ -7,7 +7,7 @@ import { Errors } from "moleculer";
 export type AuthMode = "required" | "optional" | "public";
 export type Role = "owner" | "admin" | "member";
 /**
- * What an action's limit counts (README, "Identity: authentication and tenants" → "Rate limits"):
+ * What an action's limit counts (README, "Identity: authentication and tenants" → "Rate limits of sensitive actions"):
  * - `"ip"` (the default): the client address, whatever token the request carries, so a Bearer header
  *   can never move a caller to a fresh bucket;
  * - `"ip+account"`: the address, and besides the signed-in account (each with its own count of `max`),
