@@ -12,13 +12,24 @@ import type { MixinSchema } from "../../lib/schema";
 
 export interface RevocationVars {
 	revocations: RevocationList;
-	revocationSync: { timer?: NodeJS.Timeout; catchUp?: NodeJS.Timeout; synced: boolean; warned: boolean; running?: Promise<boolean> };
+	revocationSync: {
+		timer?: NodeJS.Timeout;
+		catchUp?: NodeJS.Timeout;
+		synced: boolean;
+		warned: boolean;
+		/** when the last complete load began (this node's clock): the next one asks only for what came since */
+		lastLoadAt?: number;
+		running?: Promise<boolean>;
+	};
 	/** true when the session of this verified token ended or its user was deleted */
 	tokenRevoked(user: { id: string; sessionId?: string }): boolean;
 	syncRevocations(): Promise<boolean>;
 }
 type This = Service & RevocationVars;
 
+/** A resync asks for entries recorded since the last load minus this (clock differences between nodes). */
+const SINCE_MARGIN_MS = 60_000;
+const PAGE = 1000;
 /** How long the first load may hold up the gateway's start when `auth` is not there yet. */
 const BOOTSTRAP_WAIT_MS = 2000;
 /**
@@ -48,8 +59,17 @@ export const RevocationMixin: MixinSchema<RevocationVars> = {
 			const st = this.revocationSync;
 			st.running ??= (async () => {
 				try {
-					const { entries } = (await this.broker.call("auth.revocations", {}, { meta: {} })) as { entries: unknown };
-					this.revocations.add(entries);
+					const began = Date.now();
+					const since = st.lastLoadAt ? new Date(st.lastLoadAt - SINCE_MARGIN_MS).toISOString() : undefined;
+					let after: string | undefined;
+					for (let page = 0; page < 10_000; page++) {
+						const params = { limit: PAGE, ...(since && { since }), ...(after && { after }) };
+						const res = (await this.broker.call("auth.revocations", params, { meta: {} })) as { entries: unknown; next?: string | null };
+						this.revocations.add(res.entries);
+						if (!res.next) break;
+						after = res.next;
+					}
+					st.lastLoadAt = began;
 					if (!st.synced || st.warned) this.logger.info("revocation list loaded", { entries: this.revocations.size });
 					st.synced = true;
 					st.warned = false;

@@ -415,14 +415,25 @@ const AuthService: Schema<AuthVars> = {
 		},
 
 		revocations: {
-			// Internal, for gateways: every revocation still in force (at start, and as a periodic resync
-			// behind the `auth.revoked` broadcasts; lib/revocations.ts).
+			// Internal, for gateways: the revocations still in force (at start, and as a periodic resync
+			// behind the `auth.revoked` broadcasts; lib/revocations.ts). Paged (`after` = the `next` of the
+			// previous page) so that a busy quarter hour never makes one answer too big for the transporter;
+			// `since` limits a resync to entries recorded from then on.
 			visibility: "public",
 			idempotent: true,
-			params: {},
-			async handler(this: AuthThis) {
-				const rows = await this.revocationRows.find({ until: { $gt: new Date().toISOString() } }, { sort: ["until"] });
-				return { entries: rows.map(r => ({ kind: r.kind, id: r.subject, until: r.until })) };
+			params: {
+				since: { type: "string", max: 40, optional: true },
+				after: { type: "string", max: 64, optional: true },
+				limit: { type: "number", integer: true, min: 1, max: 5000, default: 1000, convert: true },
+			},
+			async handler(this: AuthThis, ctx: Ctx<{ since?: string; after?: string; limit: number }>) {
+				const { since, after, limit } = ctx.params;
+				const query: Record<string, unknown> = { until: { $gt: new Date().toISOString() } };
+				if (since) query.createdAt = { $gte: since };
+				if (after) query.id = { $gt: after };
+				// ids are time-ordered (mixins/db.mixin.ts newId): paging by id follows the order they were recorded
+				const rows = await this.revocationRows.find(query, { sort: ["id"], limit });
+				return { entries: rows.map(r => ({ kind: r.kind, id: r.subject, until: r.until })), next: rows.length === limit ? rows[rows.length - 1].id : null };
 			},
 		},
 

@@ -131,6 +131,26 @@ describe("auth: revoked sessions and deleted users", () => {
 		expect((await me(live.accessToken)).status).toBe(200);
 	});
 
+	it("hands out the revocations in force page by page, and from a given time on", async () => {
+		const ghosts = Array.from({ length: 5 }, (_, i) => `never-existed-${i}`);
+		for (const userId of ghosts) expect(await p.broker.call("auth.deleteUser", { userId })).toEqual({ deleted: false });
+		const seen: { kind: string; id: string }[] = [];
+		let after: string | undefined;
+		let pages = 0;
+		do {
+			const page = (await p.broker.call("auth.revocations", { limit: 2, ...(after && { after }) })) as { entries: { kind: string; id: string }[]; next: string | null };
+			expect(page.entries.length).toBeLessThanOrEqual(2);
+			seen.push(...page.entries);
+			after = page.next ?? undefined;
+			pages++;
+		} while (after);
+		expect(pages).toBeGreaterThan(3);
+		expect(seen.filter(e => e.kind === "user").map(e => e.id)).toEqual(expect.arrayContaining(ghosts));
+		expect(new Set(seen.map(e => `${e.kind}:${e.id}`)).size).toBe(seen.length); // no entry twice across pages
+		const later = (await p.broker.call("auth.revocations", { since: new Date(Date.now() + 60_000).toISOString() })) as { entries: unknown[] };
+		expect(later.entries).toEqual([]);
+	});
+
 	it("checks revocations without a broker call per request", async () => {
 		const s = await newUser("fast@example.com");
 		expect((await me(s.accessToken)).status).toBe(200); // the JWKS is cached from here on
