@@ -6,11 +6,29 @@ import { Errors } from "moleculer";
 
 export type AuthMode = "required" | "optional" | "public";
 export type Role = "owner" | "admin" | "member";
+/**
+ * What an action's limit counts (README, "Identity: authentication and tenants" → "Rate limits of sensitive actions"):
+ * - `"ip"` (the default): the client address, whatever token the request carries, so a Bearer header
+ *   can never move a caller to a fresh bucket;
+ * - `"ip+account"`: the address, and besides the signed-in account (each with its own count of `max`),
+ *   so neither many accounts from one address nor one account from many addresses gets around it;
+ * - `"user"`: the signed-in user only, for quotas of actions that require sign-in (uploads). On an action
+ *   anyone may call it counts as `"ip"`.
+ */
+export type RateLimitBy = "ip" | "ip+account" | "user";
+
 export interface RateLimitRule {
 	/** requests allowed per window */
 	max: number;
 	/** window length in seconds */
 	windowSec: number;
+	by?: RateLimitBy;
+	/**
+	 * Counters shared by every action that names the same bucket: one operation under several routes
+	 * (login and its alias) is one budget. Default: the action's own name. Actions sharing a bucket must
+	 * declare the same `max` and `windowSec`.
+	 */
+	bucket?: string;
 }
 
 /** The small identity carried in ctx.meta.user: never a profile blob. */
@@ -63,4 +81,23 @@ export function assertAccess(action: AccessRule, user: AuthUser | null | undefin
 	}
 	if (!user) throw new UnauthorizedError();
 	if (action.roles?.length && !hasRole(user.roles ?? [], action.roles)) throw new ForbiddenError();
+}
+
+/** Which counters one call of a rate-limited action consumes: the bucket and one key per counted subject. */
+export function rateLimitKeys(
+	action: AccessRule & { name: string; rateLimit: RateLimitRule },
+	user: AuthUser | null | undefined,
+	clientAddress: string,
+): { bucket: string; keys: string[] } {
+	const rule = action.rateLimit;
+	const bucket = rule.bucket ?? action.name;
+	const ip = `ip:${clientAddress}`;
+	switch (rule.by ?? "ip") {
+		case "user":
+			return { bucket, keys: [authModeOf(action) === "required" && user ? `u:${user.id}` : ip] };
+		case "ip+account":
+			return { bucket, keys: user ? [ip, `u:${user.id}`] : [ip] };
+		default:
+			return { bucket, keys: [ip] };
+	}
 }

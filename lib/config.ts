@@ -62,6 +62,10 @@ const schema = {
 	JWT_REFRESH_TTL_S: { ...positiveInt, default: 7 * 24 * 3600 },
 	// scrypt cost for new password hashes (a power of two); OWASP's 2^17 unless tests lower it
 	PASSWORD_SCRYPT_N: { type: "number", convert: true, integer: true, min: 1024, max: 1 << 20, default: 1 << 17 },
+	// writes password-reset tokens to the log, for local work without a mailer; refused in production
+	DEV_LOG_RESET_LINKS: { type: "boolean", convert: true, default: false },
+	// gateways reload the revocation list this often (a lost auth.revoked broadcast bites by then at the latest)
+	REVOCATION_SYNC_S: { type: "number", convert: true, integer: true, min: 1, max: 300, default: 10 },
 	METRICS: { type: "boolean", convert: true, default: true },
 	METRICS_PORT: { ...port, optional: true },
 	TRACING_EXPORTER: { type: "enum", values: ["none", "console", "event"], default: "none" },
@@ -117,6 +121,10 @@ export interface Config {
 	JWT_ACCESS_TTL_S: number;
 	JWT_REFRESH_TTL_S: number;
 	PASSWORD_SCRYPT_N: number;
+	/** log password-reset tokens (local development without a mailer only; refused with NODE_ENV=production) */
+	DEV_LOG_RESET_LINKS: boolean;
+	/** how often a gateway reloads the revocation list from auth (seconds; lib/revocations.ts) */
+	REVOCATION_SYNC_S: number;
 	METRICS: boolean;
 	METRICS_PORT?: number;
 	TRACING_EXPORTER: "none" | "console" | "event";
@@ -185,6 +193,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 		throw new ConfigError("S3_ACCESS_KEY_ID: set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither");
 	if ((config.PASSWORD_SCRYPT_N & (config.PASSWORD_SCRYPT_N - 1)) !== 0)
 		throw new ConfigError(`PASSWORD_SCRYPT_N: must be a power of two (got '${config.PASSWORD_SCRYPT_N}')`);
+	if (config.DEV_LOG_RESET_LINKS && config.NODE_ENV === "production")
+		throw new ConfigError("DEV_LOG_RESET_LINKS: writes password-reset tokens to the log; not allowed with NODE_ENV=production");
 	if (config.CACHER?.startsWith("redis") && !config.REDIS_URL) config.REDIS_URL = config.CACHER;
 	return config;
 }

@@ -1,6 +1,6 @@
 /**
- * Access-token verification without a call per request: RS256 only; issuer, audience, expiry and
- * token type checked; the key found by `kid` in a cached JWKS. An unknown kid refetches the JWKS,
+ * Access-token verification without a call per request: RS256 only; issuer, audience, expiry,
+ * token type and a session id checked; the key found by `kid` in a cached JWKS. An unknown kid refetches the JWKS,
  * at most once per `refetchIntervalMs`, so forged kids cannot make us hammer the auth service.
  */
 import { createPublicKey, type JsonWebKey, type KeyObject } from "node:crypto";
@@ -12,7 +12,7 @@ export interface AccessClaims {
 	tid?: string | null;
 	roles?: string[];
 	typ: string;
-	sid?: string;
+	sid: string;
 }
 
 export interface VerifierOptions {
@@ -69,13 +69,10 @@ export class TokenVerifier {
 			if (err instanceof jwt.TokenExpiredError) throw new UnauthorizedError("The access token has expired.", "TOKEN_EXPIRED");
 			throw invalid();
 		}
-		if (claims.typ !== "access" || typeof claims.sub !== "string") throw invalid();
-		return {
-			id: claims.sub,
-			tenantId: claims.tid ?? null,
-			roles: Array.isArray(claims.roles) ? claims.roles : [],
-			...(typeof claims.sid === "string" ? { sessionId: claims.sid } : {}),
-		};
+		// Every access token names the session auth started for it (`sid`), so that ending the session can
+		// revoke the token (lib/revocations.ts); only auth holds the key that signs one. A token without is refused.
+		if (claims.typ !== "access" || typeof claims.sub !== "string" || typeof claims.sid !== "string" || !claims.sid) throw invalid();
+		return { id: claims.sub, tenantId: claims.tid ?? null, roles: Array.isArray(claims.roles) ? claims.roles : [], sessionId: claims.sid };
 	}
 }
 

@@ -14,6 +14,11 @@ export interface Problem {
 	instance?: string;
 	requestId?: string;
 	errors?: { field: string; message: string }[];
+	/**
+	 * Seconds the client should wait (from an error's `data.retryAfterSec`): the gateway sends it as the
+	 * `Retry-After` header, not in the body. Every 429 gets one (README, "The gateway").
+	 */
+	retryAfterSec?: number;
 }
 
 interface AnyError {
@@ -74,7 +79,10 @@ export function toProblem(err: unknown): Problem {
 	}
 	if (status >= 400 && status < 500) {
 		const code = typeof e.type === "string" && /^[A-Z][A-Z0-9_]*$/.test(e.type) ? e.type : (STATUS_CODES[status] ?? "ERROR").toUpperCase().replace(/\W+/g, "_");
-		return problem(status, code, e.message || STATUS_CODES[status] || "Error");
+		const retryAfter = (e.data as { retryAfterSec?: unknown } | undefined)?.retryAfterSec;
+		return problem(status, code, e.message || STATUS_CODES[status] || "Error", {
+			...(typeof retryAfter === "number" && retryAfter > 0 && { retryAfterSec: Math.ceil(retryAfter) }),
+		});
 	}
 	return problem(500, "INTERNAL_ERROR", "An unexpected error occurred.");
 }

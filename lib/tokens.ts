@@ -7,15 +7,15 @@ export interface AccessTokenInput {
 	sub: string;
 	tid?: string | null;
 	roles?: string[];
-	/** session id, so a token can be tied to the session that issued it */
-	sid?: string;
+	/** the session that issued the token: required, the gateway refuses a token without (lib/jwt.ts) */
+	sid: string;
 	/** seconds; defaults to JWT_ACCESS_TTL_S */
 	ttlSec?: number;
 }
 
 export function signAccessToken(ring: KeyRing, cfg: Config, input: AccessTokenInput): string {
 	return jwt.sign(
-		{ tid: input.tid ?? null, roles: input.roles ?? [], typ: "access", ...(input.sid ? { sid: input.sid } : {}) },
+		{ tid: input.tid ?? null, roles: input.roles ?? [], typ: "access", sid: input.sid },
 		ring.current.privateKey,
 		{
 			algorithm: "RS256",

@@ -56,7 +56,8 @@ export interface OutboxOptions {
 	collection: string;
 	/**
 	 * Delete a row once sent instead of keeping it (marked `sent`) for OUTBOX_RETENTION_MS: for payloads
-	 * that must not linger at rest, such as a password-reset token.
+	 * that should not linger at rest. (NeDB appends: the row stays in the file until compaction, so no
+	 * secret belongs in an outbox at all; the password-reset event carries a reference, not the token.)
 	 */
 	removeSent?: boolean;
 	/** overrides OUTBOX_RELAY_INTERVAL_MS */

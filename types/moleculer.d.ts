@@ -10,7 +10,11 @@ declare module "moleculer" {
 		roles?: Role[];
 		/** Safe to retry after a timeout or a lost node. Defaults to the HTTP semantics of `rest`. */
 		idempotent?: boolean;
-		/** A stricter limit for this action than the gateway's default (e.g. login). */
+		/**
+		 * A stricter limit for this action than the gateway's default (login, register, password reset, intake):
+		 * `{ max, windowSec, by?: "ip" | "ip+account" | "user", bucket? }`, counted per client address unless
+		 * `by` says otherwise (lib/access.ts).
+		 */
 		rateLimit?: RateLimitRule;
 		/** Short text for the OpenAPI document. */
 		summary?: string;

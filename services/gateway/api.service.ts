@@ -11,7 +11,7 @@ import type { Context } from "moleculer";
 import ApiGateway from "moleculer-web";
 import proxyAddr from "proxy-addr";
 import serveStatic from "serve-static";
-import { assertAccess, UnauthorizedError, type AuthMode, type AuthUser, type RateLimitRule } from "../../lib/access";
+import { assertAccess, rateLimitKeys, UnauthorizedError, type AuthMode, type AuthUser, type RateLimitRule } from "../../lib/access";
 import { config, splitList } from "../../lib/config";
 import { ServiceStartingError } from "../../lib/errors";
 import { runReadinessProbes, withDeadline } from "../../lib/health";
@@ -22,8 +22,9 @@ import { buildOpenApi, type RouteInfo } from "../../lib/openapi";
 import { publicDir } from "../../lib/paths";
 import { problem, toProblem, type Problem } from "../../lib/problem";
 import { RateLimiter, type RateDecision } from "../../lib/rate-limit";
-import type { Schema } from "../../lib/schema";
+import type { MixinSchema, Schema } from "../../lib/schema";
 import { knownServiceNames } from "../catalog";
+import { RevocationMixin, type RevocationVars } from "./revocations";
 
 const cfg = config();
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -45,7 +46,7 @@ type Req = IncomingMessage & {
 };
 type Res = ServerResponse & { $rate?: RateDecision };
 
-interface GatewayVars {
+interface GatewayVars extends RevocationVars {
 	server: Server;
 	aliases: { method: string; fullPath: string; action?: string }[];
 	verifier: TokenVerifier;
@@ -71,7 +72,7 @@ type GatewayThis = import("moleculer").Service & GatewayVars;
 
 const ApiService: Schema<GatewayVars> = {
 	name: "api",
-	mixins: [ApiGateway],
+	mixins: [ApiGateway, RevocationMixin as MixinSchema],
 
 	settings: {
 		port: cfg.PORT,
@@ -345,6 +346,11 @@ const ApiService: Schema<GatewayVars> = {
 				const [scheme, token] = header.split(" ");
 				if (scheme?.toLowerCase() !== "bearer" || !token) error = new UnauthorizedError("Use 'Authorization: Bearer <token>'.", "INVALID_TOKEN");
 				else user = await this.verifier.verify(token).catch(e => ((error = e), null));
+				// Ended sessions and deleted users: an in-memory check, no call (./revocations.ts).
+				if (user && this.tokenRevoked(user)) {
+					user = null;
+					error = new UnauthorizedError("The session of this access token has ended. Sign in again.", "TOKEN_REVOKED");
+				}
 			}
 			req.$user = user;
 			// Count the request before rejecting a bad token, so token guessing is limited too.
@@ -358,8 +364,11 @@ const ApiService: Schema<GatewayVars> = {
 			const action = req.$action;
 			if (!action) return;
 			assertAccess(action, req.$user);
-			if (action.rateLimit)
-				await this.applyRateLimit(req, res, action.name, action.rateLimit, req.$user ? `u:${req.$user.id}` : `ip:${this.clientKey(req)}`);
+			// What is counted is the action's declaration (lib/access.ts): by address unless it says otherwise.
+			if (action.rateLimit) {
+				const { bucket, keys } = rateLimitKeys({ ...action, rateLimit: action.rateLimit }, req.$user, this.clientKey(req));
+				for (const key of keys) await this.applyRateLimit(req, res, bucket, action.rateLimit, key);
+			}
 		},
 
 		async applyRateLimit(this: GatewayThis, _req: Req, res: Res, name: string, rule: RateLimitRule, key: string) {
@@ -390,9 +399,12 @@ const ApiService: Schema<GatewayVars> = {
 				res.end();
 				return;
 			}
-			const body: Problem = { ...p, instance: (req.originalUrl ?? req.url ?? "").split("?")[0], requestId: req.$requestID };
+			const { retryAfterSec, ...rest } = p;
+			const body: Problem = { ...rest, instance: (req.originalUrl ?? req.url ?? "").split("?")[0], requestId: req.$requestID };
 			if (p.status === 401) res.setHeader("WWW-Authenticate", `Bearer realm="valence", error="invalid_token", error_description="${p.detail.replace(/"/g, "'")}"`);
-			if (p.status === 503 && !res.getHeader("Retry-After")) res.setHeader("Retry-After", "5");
+			// Every 429 and 503 says when to come back: the rate limiter sets its own, errors may carry one.
+			if ((p.status === 429 || p.status === 503) && !res.getHeader("Retry-After"))
+				res.setHeader("Retry-After", String(retryAfterSec ?? (p.status === 429 ? 60 : 5)));
 			res.setHeader("Content-Type", "application/problem+json; charset=utf-8");
 			res.setHeader("Cache-Control", "no-store");
 			res.writeHead(p.status);

@@ -13,12 +13,14 @@ import { Errors, type Context, type Service } from "moleculer";
 import type { AuthUser } from "../../lib/access";
 import { config, type Config } from "../../lib/config";
 import { keysDir, loadKeyRing, toJwks, type KeyRing } from "../../lib/keys";
+import { REVOKED_EVENT, type RevocationEntry } from "../../lib/revocations";
 import type { MixinSchema, Schema } from "../../lib/schema";
 import { signAccessToken } from "../../lib/tokens";
-import { DbMixin, type DbThis } from "../../mixins/db.mixin";
+import { DbMixin, newId, type DbThis } from "../../mixins/db.mixin";
 import { OutboxMixin, type OutboxMethods } from "../../mixins/outbox.mixin";
 import { notFound } from "../../mixins/tenant.mixin";
 import { hashPassword, parseHash, passwordProblems, verifyPassword } from "./passwords";
+import { resetToken, resetTokenKey } from "./reset-tokens";
 import { newOpaqueToken, SessionStore, sha256, type SessionRow } from "./sessions";
 import { Collection } from "./store";
 import { FailureThrottle } from "./throttle";
@@ -45,8 +47,19 @@ interface ResetRow {
 	id: string;
 	userId: string;
 	tokenHash: string;
+	/** the signing key the token was derived from (reset-tokens.ts) */
+	kid?: string;
 	expiresAt: string;
 	usedAt: string | null;
+	createdAt: string;
+}
+
+/** A session that ended or a user that was deleted, kept while an access token of it could be valid. */
+interface RevocationRow {
+	id: string;
+	kind: RevocationEntry["kind"];
+	subject: string;
+	until: string;
 	createdAt: string;
 }
 
@@ -58,9 +71,12 @@ interface Scope {
 interface AuthVars extends OutboxMethods {
 	cfg: Config;
 	ring: KeyRing;
+	/** derives reset tokens from reset ids (reset-tokens.ts) */
+	resetKey: Buffer;
 	dummyHash: string;
 	sessionRows: Collection<SessionRow>;
 	resets: Collection<ResetRow>;
+	revocationRows: Collection<RevocationRow>;
 	sessions: SessionStore;
 	throttle: FailureThrottle;
 	purgeTimer: NodeJS.Timeout;
@@ -75,18 +91,22 @@ interface AuthVars extends OutboxMethods {
 	setPassword(userId: string, password: string, rehash?: boolean): Promise<void>;
 	checkNewPassword(password: string, email: string, field?: string): void;
 	publish(name: string, actorId: string, tenantId: string | null, data: Record<string, unknown>): Promise<void>;
+	recordRevocations(entries: { kind: RevocationEntry["kind"]; id: string }[]): Promise<void>;
 }
 type AuthThis = Service & AuthVars;
 
-const LOGIN_FAILURES = { max: 10, windowSec: 15 * 60 };
 const RESET_TTL_MS = 60 * 60 * 1000;
 // Hashing may wait in its bounded queue (see passwords.ts): these actions get a longer timeout
 // than the broker's default (Moleculer's Timeout middleware reads `timeout` from the action).
 const slow: Record<string, unknown> = { timeout: 10_000 };
-const perIp = { max: 20, windowSec: 60 };
+// Sensitive public actions: counted per client address whatever token comes along (lib/access.ts).
+const perIp = { max: 20, windowSec: 60, by: "ip" as const };
 
 const normaliseEmail = (email: string) => email.trim().toLowerCase();
 const invalidCredentials = () => new Errors.MoleculerClientError("The email or password is not correct.", 401, "INVALID_CREDENTIALS");
+// Retry-After comes from `retryAfterSec` (lib/problem.ts).
+const tooManyAttempts = (retryAfterSec: number) =>
+	new Errors.MoleculerClientError("Too many failed attempts from this address. Try again later.", 429, "TOO_MANY_ATTEMPTS", { retryAfterSec });
 const client = (ctx: Ctx) => ({ ip: ctx.meta.client?.ip ?? null, userAgent: ctx.meta.client?.userAgent ?? null });
 
 const loginAction = {
@@ -94,7 +114,8 @@ const loginAction = {
 	// Safe to retry after a lost answer: the retry revokes the session its first attempt started and
 	// publishes the same event id (lib/attempt.ts), so it adds no second session or activity entry.
 	idempotent: true,
-	rateLimit: perIp,
+	// One budget for the operation, whichever of its routes is used (login and its alias session).
+	rateLimit: { ...perIp, bucket: "auth.login" },
 	...slow,
 	params: {
 		email: { type: "string", min: 3, max: 254, trim: true },
@@ -108,7 +129,7 @@ const loginAction = {
 
 const AuthService: Schema<AuthVars> = {
 	name: "auth",
-	mixins: [DbMixin({ collection: "credentials", indexes: [{ fields: ["email"], unique: true }] }) as MixinSchema, OutboxMixin({ collection: "auth_outbox", removeSent: true /* reset tokens must not linger */ }) as MixinSchema],
+	mixins: [DbMixin({ collection: "credentials", indexes: [{ fields: ["email"], unique: true }] }) as MixinSchema, OutboxMixin({ collection: "auth_outbox", removeSent: true /* nothing to keep once sent; no token is ever in it */ }) as MixinSchema],
 	settings: {
 		// Never the hash: what leaves this service of a credential.
 		fields: ["id", "email", "createdAt", "updatedAt"],
@@ -187,7 +208,7 @@ const AuthService: Schema<AuthVars> = {
 		refresh: {
 			rest: "POST /refresh",
 			auth: "public",
-			rateLimit: { max: 60, windowSec: 60 },
+			rateLimit: { max: 60, windowSec: 60, by: "ip" },
 			summary: "Trade a refresh token for a new token pair (the old one is spent).",
 			// A retry of the attempt that spent the token is recognised, not taken for reuse (sessions.ts).
 			idempotent: true,
@@ -265,6 +286,8 @@ const AuthService: Schema<AuthVars> = {
 		changePassword: {
 			rest: "POST /password",
 			auth: "required",
+			// Checks a password: per address and per account, so a stolen access token cannot guess at speed.
+			rateLimit: { max: 20, windowSec: 60, by: "ip+account" },
 			...slow,
 			summary: "Change your password; your other sessions end.",
 			params: {
@@ -276,10 +299,11 @@ const AuthService: Schema<AuthVars> = {
 				const user = ctx.meta.user!;
 				const cred = (await this.adapter.findById(user.id)) as Credential | null;
 				if (!cred) throw notFound();
-				const retryIn = await this.throttle.blockedFor(cred.email);
-				if (retryIn) throw new Errors.MoleculerClientError("Too many failed attempts. Try again later.", 429, "TOO_MANY_ATTEMPTS", { retryAfterSec: retryIn });
+				const ip = client(ctx).ip;
+				const retryIn = await this.throttle.blockedFor(cred.email, ip);
+				if (retryIn) throw tooManyAttempts(retryIn);
 				if (!(await verifyPassword(ctx.params.currentPassword, cred.passwordHash))) {
-					await this.throttle.fail(cred.email);
+					await this.throttle.fail(cred.email, ip);
 					throw new Errors.MoleculerClientError("The current password is not correct.", 403, "INVALID_CURRENT_PASSWORD");
 				}
 				this.checkNewPassword(ctx.params.newPassword, cred.email, "newPassword");
@@ -302,12 +326,15 @@ const AuthService: Schema<AuthVars> = {
 				const email = normaliseEmail(ctx.params.email);
 				const cred = (await this.adapter.findOne({ email })) as Credential | null;
 				if (cred) {
-					const token = newOpaqueToken();
+					// The token is derived from the row id (reset-tokens.ts): the event names the row, the
+					// mailer asks auth.passwordResetLink for the token, and no log, outbox or channel holds it.
+					const id = newId();
+					const token = resetToken(this.resetKey, id);
 					const expiresAt = new Date(Date.now() + RESET_TTL_MS).toISOString();
-					await this.resets.insert({ userId: cred._id, tokenHash: sha256(token), expiresAt, usedAt: null });
+					await this.resets.insert({ id, userId: cred._id, tokenHash: sha256(token), kid: this.ring.current.kid, expiresAt, usedAt: null });
 					const eventId = randomUUID();
-					if (this.cfg.NODE_ENV === "development") this.logger.info("password reset requested (dev: token logged)", { userId: cred._id, token });
-					else this.logger.info("password reset requested", { userId: cred._id, eventId });
+					this.logger.info("password reset requested", { userId: cred._id, eventId });
+					if (this.cfg.DEV_LOG_RESET_LINKS) this.logger.warn("DEV_LOG_RESET_LINKS: password reset token (local development only)", { userId: cred._id, token });
 					await this.publishEvent("notifications.passwordReset", {
 						eventId,
 						at: new Date().toISOString(),
@@ -315,7 +342,7 @@ const AuthService: Schema<AuthVars> = {
 						tenantId: null,
 						userId: cred._id,
 						email: cred.email,
-						token,
+						resetId: id,
 						expiresAt,
 					});
 				}
@@ -348,7 +375,7 @@ const AuthService: Schema<AuthVars> = {
 				await this.setPassword(cred._id, ctx.params.password);
 				await this.resets.update({ userId: cred._id, usedAt: null }, { usedAt: now });
 				const revoked = await this.sessions.revokeUser(cred._id);
-				await this.throttle.reset(cred.email);
+				await this.throttle.reset(cred.email, client(ctx).ip);
 				this.logger.info("password reset", { userId: cred._id, revokedSessions: revoked });
 				await this.publish("auth.passwordChanged", cred._id, null, { userId: cred._id, via: "reset" });
 				ctx.meta.$statusCode = 204;
@@ -372,8 +399,77 @@ const AuthService: Schema<AuthVars> = {
 			},
 		},
 
+		passwordResetLink: {
+			// Internal, for the mailer of `notifications.passwordReset`: the token of a reset that can still
+			// be used, or null (used, expired, unknown, or made under a signing key rotated away since).
+			visibility: "public",
+			idempotent: true,
+			params: { resetId: { type: "string", min: 1, max: 64 } },
+			async handler(this: AuthThis, ctx: Ctx<{ resetId: string }>) {
+				const row = await this.resets.findOne({ id: ctx.params.resetId });
+				if (!row || row.usedAt || Date.parse(row.expiresAt) <= Date.now() || row.kid !== this.ring.current.kid) return null;
+				const cred = (await this.adapter.findById(row.userId)) as Credential | null;
+				if (!cred) return null;
+				return { userId: row.userId, email: cred.email, token: resetToken(this.resetKey, row.id), expiresAt: row.expiresAt };
+			},
+		},
+
+		revocations: {
+			// Internal, for gateways: the revocations still in force (at start, and as a periodic resync
+			// behind the `auth.revoked` broadcasts; lib/revocations.ts). Paged (`after` = the `next` of the
+			// previous page) so that a busy quarter hour never makes one answer too big for the transporter;
+			// `since` limits a resync to entries recorded from then on.
+			visibility: "public",
+			idempotent: true,
+			params: {
+				since: { type: "string", max: 40, optional: true },
+				after: { type: "string", max: 64, optional: true },
+				limit: { type: "number", integer: true, min: 1, max: 5000, default: 1000, convert: true },
+			},
+			async handler(this: AuthThis, ctx: Ctx<{ since?: string; after?: string; limit: number }>) {
+				const { since, after, limit } = ctx.params;
+				const query: Record<string, unknown> = { until: { $gt: new Date().toISOString() } };
+				if (since) query.createdAt = { $gte: since };
+				if (after) query.id = { $gt: after };
+				// ids are time-ordered (mixins/db.mixin.ts newId): paging by id follows the order they were recorded
+				const rows = await this.revocationRows.find(query, { sort: ["id"], limit });
+				return { entries: rows.map(r => ({ kind: r.kind, id: r.subject, until: r.until })), next: rows.length === limit ? rows[rows.length - 1].id : null };
+			},
+		},
+
+		deleteUser: {
+			// Internal (operators, e.g. from the REPL: `call auth.deleteUser --userId …`): removes the account's
+			// credentials and sessions; its access tokens stop working like those of a revoked session.
+			// The public profile (users) and memberships (tenants) are not removed here.
+			visibility: "public",
+			idempotent: true,
+			params: { userId: { type: "string", min: 1, max: 64 } },
+			async handler(this: AuthThis, ctx: Ctx<{ userId: string }>) {
+				const { userId } = ctx.params;
+				const cred = (await this.adapter.findById(userId)) as Credential | null;
+				// The revocation first: from here on no token of the user is accepted, even if the rest fails.
+				await this.recordRevocations([{ kind: "user", id: userId }]);
+				const sessions = await this.sessions.revokeUser(userId);
+				await this.resets.update({ userId, usedAt: null }, { usedAt: new Date().toISOString() });
+				if (cred) await this.adapter.removeById(userId);
+				this.logger.info("user deleted", { userId, existed: !!cred, revokedSessions: sessions });
+				return { deleted: !!cred };
+			},
+		},
+
+		emailOf: {
+			// Internal (tenants shows and accepts the invitations addressed to a user's email).
+			visibility: "public",
+			idempotent: true,
+			params: { userId: { type: "string", min: 1, max: 64 } },
+			async handler(this: AuthThis, ctx: Ctx<{ userId: string }>) {
+				const cred = (await this.adapter.findById(ctx.params.userId)) as Credential | null;
+				return { email: cred?.email ?? null };
+			},
+		},
+
 		userIdByEmail: {
-			// Internal (tenants adds members by email).
+			// Internal (tenants.addMember, for seeding, adds members by email).
 			visibility: "public",
 			idempotent: true,
 			params: { email: { type: "string", min: 3, max: 254, trim: true } },
@@ -387,21 +483,24 @@ const AuthService: Schema<AuthVars> = {
 	methods: {
 		loadRing(this: AuthThis) {
 			this.ring = loadKeyRing(this.cfg);
+			this.resetKey = resetTokenKey(this.ring.current.privateKey);
 			if (this.ring.generated) this.logger.warn(`generated DEV signing keys in ${keysDir(this.cfg)}; do not use in production`);
 		},
 
 		async login(this: AuthThis, ctx: Ctx<{ email: string; password: string }>) {
 			const email = normaliseEmail(ctx.params.email);
-			const retryIn = await this.throttle.blockedFor(email);
-			if (retryIn) throw new Errors.MoleculerClientError("Too many failed sign-in attempts. Try again later.", 429, "TOO_MANY_ATTEMPTS", { retryAfterSec: retryIn });
+			// Throttled per (account, client address): a stranger's failures slow the stranger, not the owner (throttle.ts).
+			const ip = client(ctx).ip;
+			const retryIn = await this.throttle.blockedFor(email, ip);
+			if (retryIn) throw tooManyAttempts(retryIn);
 			const cred = (await this.adapter.findOne({ email })) as Credential | null;
 			// An unknown email costs the same hash as a wrong password: no timing difference to probe.
 			const ok = await verifyPassword(ctx.params.password, cred?.passwordHash ?? this.dummyHash);
 			if (!cred || !ok) {
-				await this.throttle.fail(email);
+				await this.throttle.fail(email, ip);
 				throw invalidCredentials();
 			}
-			await this.throttle.reset(email);
+			await this.throttle.succeeded(email, ip);
 			// A hash made at another cost (an older default, a test setting) is redone at today's, now that we have the password.
 			if (parseHash(cred.passwordHash)?.N !== this.cfg.PASSWORD_SCRYPT_N) await this.setPassword(cred._id, ctx.params.password, true);
 			const scope = await this.preferredScope(ctx, cred);
@@ -481,6 +580,23 @@ const AuthService: Schema<AuthVars> = {
 		async publish(this: AuthThis, name: string, actorId: string, tenantId: string | null, data: Record<string, unknown>) {
 			await this.publishEvent(name, { eventId: randomUUID(), at: new Date().toISOString(), actorId, tenantId, ...data });
 		},
+
+		/**
+		 * Stores revocations until every access token they could concern has expired (the token lifetime,
+		 * plus the verifier's clock tolerance), then tells every gateway (README, "Revocation"). A lost
+		 * broadcast is made up by the gateways' periodic `auth.revocations` resync.
+		 */
+		async recordRevocations(this: AuthThis, entries: { kind: RevocationEntry["kind"]; id: string }[]) {
+			if (!entries.length) return;
+			const until = new Date(Date.now() + (this.cfg.JWT_ACCESS_TTL_S + 10) * 1000).toISOString();
+			await Promise.all(entries.map(e => this.revocationRows.insert({ kind: e.kind, subject: e.id, until })));
+			const announced: RevocationEntry[] = entries.map(e => ({ kind: e.kind, id: e.id, until }));
+			try {
+				await this.broker.broadcast(REVOKED_EVENT, { entries: announced });
+			} catch (err) {
+				this.logger.warn("revocation stored but not broadcast; gateways learn it at their next resync", { error: (err as Error).message });
+			}
+		},
 	},
 
 	created(this: AuthThis) {
@@ -488,19 +604,26 @@ const AuthService: Schema<AuthVars> = {
 		this.loadRing();
 		this.sessionRows = new Collection<SessionRow>({ collection: "sessions", indexes: [{ fields: ["tokenHash"], unique: true }, { fields: ["userId"] }, { fields: ["familyId"] }] });
 		this.resets = new Collection<ResetRow>({ collection: "password_resets", indexes: [{ fields: ["tokenHash"], unique: true }] });
-		this.sessions = new SessionStore(this.sessionRows, this.cfg.JWT_REFRESH_TTL_S);
-		this.throttle = new FailureThrottle({ redisUrl: this.cfg.REDIS_URL, prefix: `${this.cfg.NAMESPACE}:login-fail`, ...LOGIN_FAILURES });
+		this.revocationRows = new Collection<RevocationRow>({ collection: "revocations", indexes: [{ fields: ["until"] }] });
+		this.sessions = new SessionStore(this.sessionRows, this.cfg.JWT_REFRESH_TTL_S, ids => this.recordRevocations(ids.map(id => ({ kind: "session", id }))));
+		this.throttle = new FailureThrottle({ redisUrl: this.cfg.REDIS_URL, prefix: `${this.cfg.NAMESPACE}:login-fail` });
 	},
 
 	async started(this: AuthThis) {
-		await Promise.all([this.sessionRows.open(this.broker), this.resets.open(this.broker)]);
+		if (this.cfg.DEV_LOG_RESET_LINKS)
+			this.logger.warn("DEV_LOG_RESET_LINKS=true: password-reset tokens are WRITTEN TO THE LOG. Anyone reading it can reset any password. Local development only.");
+		await Promise.all([this.sessionRows.open(this.broker), this.resets.open(this.broker), this.revocationRows.open(this.broker)]);
 		// The hash an unknown email is checked against, at the cost new hashes have.
 		this.dummyHash = await hashPassword(newOpaqueToken(), { N: this.cfg.PASSWORD_SCRYPT_N, r: 8, p: 1 });
 		// Expired refresh and reset tokens are useless (reuse detection only matters while a token could
 		// still be valid): drop them hourly. Idempotent, so every auth node may do it.
 		this.purgeTimer = setInterval(() => {
 			const now = new Date().toISOString();
-			Promise.all([this.sessionRows.remove({ expiresAt: { $lt: now } }), this.resets.remove({ expiresAt: { $lt: now } })]).catch(err =>
+			Promise.all([
+				this.sessionRows.remove({ expiresAt: { $lt: now } }),
+				this.resets.remove({ expiresAt: { $lt: now } }),
+				this.revocationRows.remove({ until: { $lt: now } }),
+			]).catch(err =>
 				this.logger.warn("could not purge expired tokens", { error: (err as Error).message }),
 			);
 		}, 3600_000);
@@ -510,7 +633,7 @@ const AuthService: Schema<AuthVars> = {
 	async stopped(this: AuthThis) {
 		clearInterval(this.purgeTimer);
 		this.throttle.close();
-		await Promise.all([this.sessionRows.close(), this.resets.close()]);
+		await Promise.all([this.sessionRows.close(), this.resets.close(), this.revocationRows.close()]);
 	},
 };
 

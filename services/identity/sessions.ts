@@ -16,6 +16,10 @@
  * if its successor was issued for this very attempt, the client never received it, so it is replaced
  * rather than treated as reuse. Likewise a retried login first revokes the session its lost attempt
  * started.
+ *
+ * Every revocation that ends a session reports the session ids to `onRevoke`, so that the access tokens
+ * already issued for them stop working too (lib/revocations.ts). Only the lost attempt of a retried
+ * login is not reported: its tokens never reached the client.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { Errors } from "moleculer";
@@ -68,6 +72,8 @@ export class SessionStore {
 	constructor(
 		private readonly rows: Collection<SessionRow>,
 		private readonly ttlSec: number,
+		/** told which sessions (families) a revocation ended; awaited, so a revocation is announced before it is answered */
+		private readonly onRevoke: (familyIds: string[]) => Promise<void> = async () => undefined,
 	) {}
 
 	/** A new session (family) for a login; returns the row and the refresh token to hand out. */
@@ -148,15 +154,22 @@ export class SessionStore {
 		return row && Date.parse(row.expiresAt) > Date.now() ? row : null;
 	}
 
-	revokeFamily(familyId: string): Promise<number> {
-		return this.rows.update({ familyId, revokedAt: null }, { revokedAt: new Date().toISOString() });
+	async revokeFamily(familyId: string): Promise<number> {
+		const revoked = await this.rows.update({ familyId, revokedAt: null }, { revokedAt: new Date().toISOString() });
+		if (revoked) await this.onRevoke([familyId]);
+		return revoked;
 	}
 
-	/** Revokes every session of the user, but the one named in `except`. */
-	revokeUser(userId: string, except?: string): Promise<number> {
+	/** Revokes every session of the user, but the one named in `except`; how many sessions ended. */
+	async revokeUser(userId: string, except?: string): Promise<number> {
 		const query: Record<string, unknown> = { userId, revokedAt: null };
 		if (except) query.familyId = { $ne: except };
-		return this.rows.update(query, { revokedAt: new Date().toISOString() });
+		// A mark of this very revocation, to find afterwards which sessions it ended.
+		const at = new Date().toISOString();
+		if (!(await this.rows.update(query, { revokedAt: at }))) return 0;
+		const ended = [...new Set((await this.rows.find({ userId, revokedAt: at })).map(r => r.familyId))].filter(f => f !== except);
+		if (ended.length) await this.onRevoke(ended);
+		return ended.length;
 	}
 
 	async list(userId: string, currentFamilyId?: string): Promise<PublicSession[]> {

@@ -7,6 +7,11 @@
  * Rules: the creator becomes owner; admins manage members but cannot create, change or remove
  * owners; the last owner can be neither removed nor demoted (409 LAST_OWNER). Membership changes of
  * one tenant are serialised on this node, so two concurrent demotions cannot leave it ownerless.
+ *
+ * Nobody becomes a member without consent (README, "Tenants API" → "Invitations"): admins invite an
+ * email address (202, the same answer whether or not it has an account), the user with that address
+ * sees the invitation and accepts (which creates the membership) or declines it. `addMember` adds
+ * directly but is internal (seeding, other services), never routed.
  */
 import { randomUUID } from "node:crypto";
 import { Errors, type Context, type Service } from "moleculer";
@@ -20,6 +25,22 @@ import { Collection, isDuplicateKeyError } from "./store";
 type Ctx<P = Record<string, unknown>> = Context<P, { user?: AuthUser | null; $statusCode?: number; $location?: string }>;
 
 const ROLES: Role[] = ["owner", "admin", "member"];
+
+export interface Invitation {
+	id: string;
+	tenantId: string;
+	/** normalised (trimmed, lower-cased), as auth stores account emails */
+	email: string;
+	role: Role;
+	invitedBy: string;
+	status: "pending" | "accepted" | "declined" | "revoked";
+	expiresAt: string;
+	respondedAt: string | null;
+	createdAt: string;
+	updatedAt: string;
+}
+
+export const INVITATION_TTL_MS = 7 * 24 * 3600_000;
 
 export interface Membership {
 	id: string;
@@ -50,6 +71,7 @@ export interface PublicTenant {
 
 interface TenantsVars extends OutboxMethods {
 	memberships: Collection<Membership>;
+	invitations: Collection<Invitation>;
 	locks: Map<string, Promise<unknown>>;
 	adapter: DbThis["adapter"];
 	_create(ctx: Ctx, params: unknown): Promise<PublicTenant>;
@@ -61,6 +83,9 @@ interface TenantsVars extends OutboxMethods {
 	publish(name: string, actorId: string, tenantId: string, data: Record<string, unknown>): Promise<void>;
 	changed(): Promise<void>;
 	publicMember(m: Membership): { tenantId: string; userId: string; role: Role; createdAt: string; updatedAt: string };
+	publicInvitation(i: Invitation): Omit<Invitation, "updatedAt" | "respondedAt">;
+	emailOf(ctx: Ctx, userId: string): Promise<string | null>;
+	openInvitationFor(ctx: Ctx, invitationId: string): Promise<Invitation>;
 }
 
 type TenantsThis = Service & TenantsVars;
@@ -186,10 +211,149 @@ const TenantsService: Schema<TenantsVars> = {
 			},
 		},
 
-		addMember: {
-			rest: "POST /:id/members",
+		inviteMember: {
+			rest: "POST /:id/invitations",
 			auth: "required",
-			summary: "Add a registered user (by email or id) to an organisation (owners and admins).",
+			// Each invitation may become a mail to a stranger: per address and per inviting account.
+			rateLimit: { max: 30, windowSec: 60, by: "ip+account" },
+			summary: "Invite an email address to an organisation (owners and admins); the invitee accepts or declines.",
+			params: {
+				id: idParam,
+				email: { type: "email", max: 254, normalize: true },
+				role: { type: "enum", values: ROLES },
+				$$strict: "remove",
+			},
+			async handler(this: TenantsThis, ctx: Ctx<{ id: string; email: string; role: Role }>) {
+				const { id: tenantId, email, role } = ctx.params;
+				const actor = await this.requireMembership(ctx, tenantId, "admin");
+				if (role === "owner" && actor.role !== "owner") throw new Errors.MoleculerClientError("Only owners can invite owners.", 403, "FORBIDDEN");
+				// Whether the address has an account (or is a member already) is not looked up: the answer
+				// is the same either way, and the invitation waits for whoever holds, or will hold, the address.
+				const invitation = await this.withTenantLock(tenantId, async () => {
+					const now = new Date();
+					const expiresAt = new Date(now.getTime() + INVITATION_TTL_MS).toISOString();
+					const open = await this.invitations.findOne({ tenantId, email, status: "pending", expiresAt: { $gt: now.toISOString() } });
+					if (open) {
+						const renewed = { ...open, role, invitedBy: actor.userId, expiresAt, updatedAt: now.toISOString() };
+						await this.invitations.update({ id: open.id }, { role, invitedBy: actor.userId, expiresAt, updatedAt: renewed.updatedAt });
+						return renewed;
+					}
+					return this.invitations.insert({ tenantId, email, role, invitedBy: actor.userId, status: "pending", expiresAt, respondedAt: null, updatedAt: now.toISOString() });
+				});
+				await this.publish("tenants.memberInvited", actor.userId, tenantId, { invitationId: invitation.id, email, role, expiresAt: invitation.expiresAt });
+				ctx.meta.$statusCode = 202;
+				return this.publicInvitation(invitation);
+			},
+		},
+
+		listInvitations: {
+			rest: "GET /:id/invitations",
+			auth: "required",
+			summary: "The pending invitations of an organisation (owners and admins).",
+			params: {
+				id: idParam,
+				...pageParams,
+				sort: { type: "enum", values: ["createdAt", "-createdAt"], default: "-createdAt" },
+				$$strict: true,
+			},
+			async handler(this: TenantsThis, ctx: Ctx<{ id: string; page: number; pageSize: number; sort: string }>) {
+				const { id: tenantId, page, pageSize, sort } = ctx.params;
+				await this.requireMembership(ctx, tenantId, "admin");
+				const query = { tenantId, status: "pending", expiresAt: { $gt: new Date().toISOString() } };
+				const [rows, total] = await Promise.all([
+					this.invitations.find(query, { sort: [sort, "id"], limit: pageSize, offset: (page - 1) * pageSize }),
+					this.invitations.count(query),
+				]);
+				return { rows: rows.map(i => this.publicInvitation(i)), total, page, pageSize, totalPages: Math.ceil(total / pageSize) };
+			},
+		},
+
+		revokeInvitation: {
+			rest: "DELETE /:id/invitations/:invitationId",
+			auth: "required",
+			summary: "Withdraw a pending invitation (owners and admins; only owners withdraw an invitation as owner).",
+			params: { id: idParam, invitationId: idParam },
+			async handler(this: TenantsThis, ctx: Ctx<{ id: string; invitationId: string }>) {
+				const { id: tenantId, invitationId } = ctx.params;
+				const actor = await this.requireMembership(ctx, tenantId, "admin");
+				const now = new Date().toISOString();
+				const invitation = await this.invitations.findOne({ id: invitationId, tenantId, status: "pending", expiresAt: { $gt: now } });
+				if (!invitation) throw notFound(invitationId);
+				if (invitation.role === "owner" && actor.role !== "owner") throw new Errors.MoleculerClientError("Only owners can withdraw an invitation as owner.", 403, "FORBIDDEN");
+				if ((await this.invitations.update({ id: invitationId, status: "pending" }, { status: "revoked", respondedAt: now, updatedAt: now })) !== 1) throw notFound(invitationId);
+				ctx.meta.$statusCode = 204;
+				return null;
+			},
+		},
+
+		myInvitations: {
+			rest: "GET /invitations",
+			auth: "required",
+			summary: "The pending invitations addressed to your email.",
+			params: { $$strict: true },
+			async handler(this: TenantsThis, ctx: Ctx) {
+				const email = await this.emailOf(ctx, ctx.meta.user!.id);
+				if (!email) return { rows: [], total: 0 };
+				const open = await this.invitations.find({ email, status: "pending", expiresAt: { $gt: new Date().toISOString() } }, { sort: ["-createdAt", "id"], limit: 100 });
+				const docs = (await this.adapter.find({ query: { _id: { $in: open.map(i => i.tenantId) } } })) as TenantDoc[];
+				const byId = new Map(docs.map(d => [d._id, d]));
+				const rows = open
+					.filter(i => byId.has(i.tenantId))
+					.map(i => ({ id: i.id, tenantId: i.tenantId, tenant: { name: byId.get(i.tenantId)!.name, slug: byId.get(i.tenantId)!.slug }, role: i.role, invitedBy: i.invitedBy, expiresAt: i.expiresAt, createdAt: i.createdAt }));
+				return { rows, total: rows.length };
+			},
+		},
+
+		acceptInvitation: {
+			rest: "POST /invitations/:invitationId/accept",
+			auth: "required",
+			summary: "Accept an invitation addressed to your email: you become a member with the role it names.",
+			params: { invitationId: idParam },
+			async handler(this: TenantsThis, ctx: Ctx<{ invitationId: string }>) {
+				const userId = ctx.meta.user!.id;
+				const invitation = await this.openInvitationFor(ctx, ctx.params.invitationId);
+				const membership = await this.withTenantLock(invitation.tenantId, async () => {
+					if (!(await this.loadTenant(invitation.tenantId))) throw notFound(invitation.id);
+					const now = new Date().toISOString();
+					// Spend the invitation first (conditional): of two concurrent accepts only one goes on.
+					if ((await this.invitations.update({ id: invitation.id, status: "pending" }, { status: "accepted", respondedAt: now, updatedAt: now })) !== 1)
+						throw notFound(invitation.id);
+					try {
+						return await this.memberships.insert({ tenantId: invitation.tenantId, userId, role: invitation.role, updatedAt: now });
+					} catch (err) {
+						// Already a member: the invitation stays answered (there is nothing left to accept).
+						if (isDuplicateKeyError(err)) throw new Errors.MoleculerClientError("You are already a member of this organisation.", 409, "ALREADY_MEMBER");
+						await this.invitations.update({ id: invitation.id, status: "accepted" }, { status: "pending", respondedAt: null, updatedAt: now }).catch(() => undefined);
+						throw err;
+					}
+				});
+				await this.changed();
+				await this.publish("tenants.memberAdded", userId, invitation.tenantId, { userId, role: membership.role, invitationId: invitation.id, invitedBy: invitation.invitedBy });
+				ctx.meta.$statusCode = 201;
+				ctx.meta.$location = `/api/tenants/${invitation.tenantId}`;
+				return this.publicMember(membership);
+			},
+		},
+
+		declineInvitation: {
+			rest: "POST /invitations/:invitationId/decline",
+			auth: "required",
+			summary: "Decline an invitation addressed to your email.",
+			params: { invitationId: idParam },
+			async handler(this: TenantsThis, ctx: Ctx<{ invitationId: string }>) {
+				const invitation = await this.openInvitationFor(ctx, ctx.params.invitationId);
+				const now = new Date().toISOString();
+				if ((await this.invitations.update({ id: invitation.id, status: "pending" }, { status: "declined", respondedAt: now, updatedAt: now })) !== 1)
+					throw notFound(invitation.id);
+				ctx.meta.$statusCode = 204;
+				return null;
+			},
+		},
+
+		addMember: {
+			// Internal only (seeding, tests, other services): adds a registered user at once, without an
+			// invitation. Never routed: over HTTP, membership needs the invitee's consent (inviteMember).
+			visibility: "public",
 			params: {
 				id: idParam,
 				email: { type: "email", max: 254, normalize: true, optional: true },
@@ -201,21 +365,12 @@ const TenantsService: Schema<TenantsVars> = {
 				const { id: tenantId, email, role } = ctx.params;
 				if (!email === !ctx.params.userId)
 					throw new Errors.ValidationError("Give either 'email' or 'userId'.", "VALIDATION_ERROR", [{ field: "email", message: "give either email or userId" }]);
-				const actor = await this.requireMembership(ctx, tenantId, "admin");
-				if (role === "owner" && actor.role !== "owner") throw new Errors.MoleculerClientError("Only owners can add owners.", 403, "FORBIDDEN");
-
+				if (!(await this.loadTenant(tenantId))) throw notFound(tenantId);
 				let userId = ctx.params.userId;
 				if (email) {
 					const found = (await ctx.call("auth.userIdByEmail", { email })) as { userId: string | null };
 					if (!found.userId) throw new Errors.MoleculerClientError("No user has this email address.", 404, "USER_NOT_FOUND");
 					userId = found.userId;
-				} else {
-					try {
-						await ctx.call("users.getProfile", { id: userId });
-					} catch (err) {
-						if ((err as { code?: number }).code === 404) throw new Errors.MoleculerClientError("No user has this id.", 404, "USER_NOT_FOUND");
-						throw err;
-					}
 				}
 				let membership: Membership;
 				try {
@@ -225,9 +380,7 @@ const TenantsService: Schema<TenantsVars> = {
 					throw err;
 				}
 				await this.changed();
-				await this.publish("tenants.memberAdded", actor.userId, tenantId, { userId, role });
-				ctx.meta.$statusCode = 201;
-				ctx.meta.$location = `/api/tenants/${tenantId}/members`;
+				await this.publish("tenants.memberAdded", ctx.meta.user?.id ?? userId!, tenantId, { userId, role });
 				return this.publicMember(membership);
 			},
 		},
@@ -338,6 +491,22 @@ const TenantsService: Schema<TenantsVars> = {
 			return { tenantId: m.tenantId, userId: m.userId, role: m.role, createdAt: m.createdAt, updatedAt: m.updatedAt };
 		},
 
+		publicInvitation(i: Invitation) {
+			return { id: i.id, tenantId: i.tenantId, email: i.email, role: i.role, status: i.status, invitedBy: i.invitedBy, expiresAt: i.expiresAt, createdAt: i.createdAt };
+		},
+
+		async emailOf(this: TenantsThis, ctx: Ctx, userId: string) {
+			return ((await ctx.call("auth.emailOf", { userId })) as { email: string | null }).email;
+		},
+
+		/** A pending, unexpired invitation addressed to the caller's email; 404 otherwise (as for one that does not exist). */
+		async openInvitationFor(this: TenantsThis, ctx: Ctx, invitationId: string) {
+			const email = await this.emailOf(ctx, ctx.meta.user!.id);
+			const invitation = email ? await this.invitations.findOne({ id: invitationId, email, status: "pending", expiresAt: { $gt: new Date().toISOString() } }) : null;
+			if (!invitation) throw notFound(invitationId);
+			return invitation;
+		},
+
 		async loadTenant(this: TenantsThis, id: string) {
 			const doc = (await this.adapter.findById(id)) as TenantDoc | null;
 			return doc ? this.publicTenant(doc) : null;
@@ -377,15 +546,16 @@ const TenantsService: Schema<TenantsVars> = {
 			collection: "memberships",
 			indexes: [{ fields: ["tenantId", "userId"], unique: true }, { fields: ["userId"] }],
 		});
+		this.invitations = new Collection<Invitation>({ collection: "invitations", indexes: [{ fields: ["tenantId"] }, { fields: ["email"] }] });
 		this.locks = new Map();
 	},
 
 	async started(this: TenantsThis) {
-		await this.memberships.open(this.broker);
+		await Promise.all([this.memberships.open(this.broker), this.invitations.open(this.broker)]);
 	},
 
 	async stopped(this: TenantsThis) {
-		await this.memberships.close();
+		await Promise.all([this.memberships.close(), this.invitations.close()]);
 	},
 };
 

@@ -106,7 +106,7 @@ const MediaService: Schema<MediaThis> = {
 			auth: "required",
 			...({ timeout: UPLOAD_TIMEOUT_MS } as Record<string, unknown>), // moleculer's Timeout middleware reads it; untyped
 			summary: "Upload one image or short video (multipart field `file`).",
-			rateLimit: { max: 60, windowSec: 60 },
+			rateLimit: { max: 60, windowSec: 60, by: "user" }, // a quota per signed-in user (lib/access.ts)
 			params: {
 				$fieldname: { type: "string", optional: true },
 				$filename: { type: "string", optional: true },

@@ -28,7 +28,7 @@ if (!MONGO_URI) process.stdout.write("cluster-mongo: MONGO_URI is not set, so th
 	beforeAll(async () => {
 		const cfg = loadConfig({ ...process.env, ...env });
 		const ring = loadKeyRing(cfg);
-		token = signAccessToken(ring, cfg, { sub: "writer", tid: `tenant-${namespace}`, roles: ["member"] });
+		token = signAccessToken(ring, cfg, { sub: "writer", tid: `tenant-${namespace}`, roles: ["member"], sid: "s-writer" });
 		observer = new ServiceBroker({ namespace, transporter: { type: "NATS", options: { url: env.TRANSPORTER } }, logger: false, disableBalancer: true });
 		observer.createService({ name: "auth", actions: { jwks: { visibility: "public", handler: () => toJwks(ring) } } });
 		await observer.start();

@@ -54,7 +54,7 @@ describe("crm assignment across two assignment nodes (NATS + Redis)", () => {
 		observer = new ServiceBroker({ namespace, nodeID: `observer-${namespace}`, transporter: { type: "NATS", options: { url: NATS } }, logger: false, disableBalancer: true, heartbeatInterval: 1, heartbeatTimeout: 3 });
 		observer.createService({ name: "auth", actions: { jwks: { visibility: "public", handler: () => toJwks(ring) } } });
 		await observer.start();
-		token = signAccessToken(ring, cfg, { sub: "rep-admin", tid: tenantId, roles: ["admin"] });
+		token = signAccessToken(ring, cfg, { sub: "rep-admin", tid: tenantId, roles: ["admin"], sid: "s-rep-admin" });
 		port = await freePort();
 		procs.push(startNode({ ...common, SERVICES: "gateway,leads,activities", PORT: String(port), NODE_ID: `front-${namespace}` }));
 		for (const id of assignNodes) procs.push(startNode({ ...common, SERVICES: "assignment", PORT: "0", NODE_ID: id }));

@@ -28,8 +28,10 @@ describe("auth and tenants in /openapi.json", () => {
 		])
 			expect(paths).toContain(path);
 		expect(paths.some(p => p.startsWith("/api/tenants/{id}/members"))).toBe(true);
-		// internal actions are not published
-		expect(paths.some(p => /jwks|userIdByEmail|membership/i.test(p))).toBe(false);
+		expect(paths).toEqual(expect.arrayContaining(["/api/tenants/invitations", "/api/tenants/{id}/invitations", "/api/tenants/invitations/{invitationId}/accept"]));
+		// internal actions are not published, and no route adds a member without an invitation
+		expect(paths.some(p => /jwks|userIdByEmail|membership|passwordResetLink|emailOf|addMember/i.test(p))).toBe(false);
+		expect(res.body.paths["/api/tenants/{id}/members"]?.post).toBeUndefined();
 		expect(JSON.stringify(res.body.paths["/api/auth/register"])).toContain("password");
 	});
 });

@@ -2,7 +2,7 @@
  * Sessions over HTTP: refresh rotation with reuse detection, logout, the session list, password
  * change and reset, and switching tenant.
  */
-import type { ServiceSchema } from "moleculer";
+import type { ServiceBroker, ServiceSchema } from "moleculer";
 import { startPlatform, type HttpResult, type Platform } from "../helpers/platform";
 import { waitFor } from "../helpers/wait";
 
@@ -16,16 +16,19 @@ interface Pair {
 	user: { id: string };
 }
 
-// Test-only consumer of the reset channel: stands in for the notification service's mailer.
-const mailbox: { userId: string; email: string; token: string; expiresAt: string; eventId: string }[] = [];
+// Test-only consumer of the reset channel: stands in for the notification service's mailer, which
+// fetches the token of the reset the message names (the message itself carries none).
+const mailbox: { userId: string; email: string; token: string; expiresAt: string; eventId: string; message: Record<string, unknown> }[] = [];
 const authEvents: { name: string; payload: Record<string, unknown> }[] = [];
 const Mailbox = {
 	name: "testmailbox",
 	channels: {
 		"notifications.passwordReset": {
 			group: "testmailbox",
-			handler(ctxOrMsg: { params?: unknown }) {
-				mailbox.push((ctxOrMsg.params ?? ctxOrMsg) as (typeof mailbox)[number]);
+			async handler(this: { broker: ServiceBroker }, ctxOrMsg: { params?: unknown }) {
+				const message = (ctxOrMsg.params ?? ctxOrMsg) as { resetId: string; eventId: string };
+				const link = (await this.broker.call("auth.passwordResetLink", { resetId: message.resetId })) as { token: string } | null;
+				if (link) mailbox.push({ ...(link as (typeof mailbox)[number]), eventId: message.eventId, message });
 			},
 		},
 		...Object.fromEntries(
@@ -157,6 +160,9 @@ describe("auth: sessions", () => {
 
 		const mail = (await waitFor(() => mailbox.find(m => m.email === "forgetful@example.com"), { what: "the reset message" }))!;
 		expect(mail).toMatchObject({ userId: s.user.id, token: expect.any(String), expiresAt: expect.any(String), eventId: expect.any(String) });
+		// the channel message names the reset; the token is only in the answer of auth.passwordResetLink
+		expect(mail.message).toMatchObject({ userId: s.user.id, email: "forgetful@example.com", resetId: expect.any(String), expiresAt: mail.expiresAt });
+		expect(JSON.stringify(mail.message)).not.toContain(mail.token);
 		expect(mailbox.some(m => m.email === "no-such-user@example.com")).toBe(false);
 
 		const weak = await http("POST", "/api/auth/password/reset", { body: { token: mail.token, password: "short" } });
@@ -169,6 +175,8 @@ describe("auth: sessions", () => {
 		expect((await refresh(s.refreshToken)).status).toBe(401);
 		expect((await login("forgetful@example.com")).status).toBe(401);
 		expect((await login("forgetful@example.com", "after-the-reset-9")).status).toBe(200);
+		// a used reset has no link any more
+		expect(await p.broker.call("auth.passwordResetLink", { resetId: mail.message.resetId })).toBeNull();
 	});
 
 	it("switches tenant: a member gets a token scoped to it that works on tenant routes; a non-member gets 404", async () => {

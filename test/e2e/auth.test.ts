@@ -2,6 +2,7 @@
  * Registration and sign-in over HTTP through the real gateway, with the real `users` service.
  */
 import { startPlatform, type Platform } from "../helpers/platform";
+import { waitFor } from "../helpers/wait";
 
 const PASSWORD = "correct-horse-42";
 const HASHES = /passwordHash|tokenHash|scrypt\$/;
@@ -12,7 +13,7 @@ describe("auth: register and login", () => {
 	const register = (email: string, password = PASSWORD, name = "Test User") => http("POST", "/api/auth/register", { body: { email, password, name } });
 
 	beforeAll(async () => {
-		p = await startPlatform({ services: ["auth", "tenants", "users"], env: { PASSWORD_SCRYPT_N: "1024" } });
+		p = await startPlatform({ services: ["auth", "tenants", "users"], env: { PASSWORD_SCRYPT_N: "1024", TRUSTED_PROXIES: "loopback" } });
 	});
 	afterAll(() => p.stop());
 
@@ -89,18 +90,34 @@ describe("auth: register and login", () => {
 		expect(strip(wrongPassword.body)).toEqual(strip(unknownEmail.body));
 	});
 
-	it("locks an account for a while after 10 failed attempts: 429 TOO_MANY_ATTEMPTS, even with the right password", async () => {
+	it("slows a stranger guessing from one address with a growing delay, without locking the owner out", async () => {
 		await p.broker.call("auth.register", { email: "eve@example.com", password: PASSWORD, name: "Eve" });
-		for (let i = 0; i < 10; i++) {
-			const r = await http("POST", "/api/auth/session", { body: { email: "eve@example.com", password: `wrong-password-${i}` } });
-			expect(r.status).toBe(401);
-		}
-		const locked = await http("POST", "/api/auth/session", { body: { email: "eve@example.com", password: PASSWORD } });
-		expect(locked.status).toBe(429);
-		expect(locked.body.code).toBe("TOO_MANY_ATTEMPTS");
+		const from = (ip: string, password: string) =>
+			http("POST", "/api/auth/session", { body: { email: "eve@example.com", password }, headers: { "x-forwarded-for": ip } });
+		const stranger = "203.0.113.9";
+		// five free failures, then the sixth earns this address a one-second wait
+		for (let i = 0; i < 6; i++) expect((await from(stranger, `wrong-password-${i}`)).status).toBe(401);
+		const slowed = await from(stranger, PASSWORD);
+		expect(slowed.status).toBe(429);
+		expect(slowed.body.code).toBe("TOO_MANY_ATTEMPTS");
+		expect(slowed.headers.get("retry-after")).toBe("1");
+		// the owner, from their own address, signs in at once, with the right password and after a typo
+		expect((await from("198.51.100.20", "a-typo-password")).status).toBe(401);
+		expect((await from("198.51.100.20", PASSWORD)).status).toBe(200);
+		// once the wait is over the stranger may guess again; the next failure doubles the wait
+		await waitFor(async () => (await from(stranger, "wrong-password-7")).status === 401, { intervalMs: 400, what: "the stranger's wait to end" });
+		const slower = await from(stranger, "wrong-password-8");
+		expect(slower.status).toBe(429);
+		expect(slower.headers.get("retry-after")).toBe("2");
 		// other accounts are not affected
 		await p.broker.call("auth.register", { email: "frank@example.com", password: PASSWORD, name: "Frank" });
-		expect((await http("POST", "/api/auth/session", { body: { email: "frank@example.com", password: PASSWORD } })).status).toBe(200);
+		expect((await http("POST", "/api/auth/session", { body: { email: "frank@example.com", password: PASSWORD }, headers: { "x-forwarded-for": stranger } })).status).toBe(200);
+	});
+
+	it("sends Retry-After with every 429", () => {
+		const tooMany = p.responses.filter(r => r.status === 429);
+		expect(tooMany.length).toBeGreaterThan(0);
+		for (const r of tooMany) expect(Number(r.headers.get("retry-after"))).toBeGreaterThan(0);
 	});
 
 	it("never puts a password or token hash in a response", () => {

@@ -73,7 +73,8 @@ describe("gateway over HTTP", () => {
 	it("passes the verified user to the action", async () => {
 		const res = await p.http("GET", "/api/greeter/me", { token: member() });
 		expect(res.status).toBe(200);
-		expect(res.body.user).toEqual({ id: "u-member", tenantId: "tenant-a", roles: ["member"] });
+		// the small identity, and the session the token names (every access token has one)
+		expect(res.body.user).toEqual({ id: "u-member", tenantId: "tenant-a", roles: ["member"], sessionId: expect.any(String) });
 	});
 
 	it("answers 401 with WWW-Authenticate without a token, and for a bad one", async () => {

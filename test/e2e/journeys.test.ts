@@ -25,6 +25,15 @@ describe("journeys across identity, social and crm", () => {
 		expect(login.status).toBe(200);
 		return { id: res.body.user.id, email, token: login.body.accessToken };
 	}
+	/** An owner invites by email; the invitee sees the invitation and accepts it (membership needs consent). */
+	async function join(tenantId: string, by: Account, who: Account, role: string) {
+		const invited = await p.http("POST", `/api/tenants/${tenantId}/invitations`, { token: by.token, body: { email: who.email, role } });
+		expect(invited.status).toBe(202);
+		const mine = await p.http("GET", "/api/tenants/invitations", { token: who.token });
+		const invitation = mine.body.rows.find((i: { tenantId: string }) => i.tenantId === tenantId);
+		expect(invitation).toMatchObject({ role });
+		expect((await p.http("POST", `/api/tenants/invitations/${invitation.id}/accept`, { token: who.token })).status).toBe(201);
+	}
 	const switched = new Map<string, string>(); // access token → its refresh token
 	async function switchTenant(a: Account, tenantId: string): Promise<string> {
 		const res = await p.http("POST", "/api/auth/switch-tenant", { token: a.token, body: { tenantId } });
@@ -132,8 +141,8 @@ describe("journeys across identity, social and crm", () => {
 		const tenant = await p.http("POST", "/api/tenants", { token: alice.token, body: { name: "Acme", slug: `acme-${tag}` } });
 		expect(tenant.status).toBe(201);
 		const tid = tenant.body.id;
-		expect((await p.http("POST", `/api/tenants/${tid}/members`, { token: alice.token, body: { email: bob.email, role: "member" } })).status).toBe(201);
-		expect((await p.http("POST", `/api/tenants/${tid}/members`, { token: alice.token, body: { email: dave.email, role: "admin" } })).status).toBe(201);
+		await join(tid, alice, bob, "member");
+		await join(tid, alice, dave, "admin");
 		const aliceT = await switchTenant(alice, tid);
 		const bobT = await switchTenant(bob, tid);
 		const daveT = await switchTenant(dave, tid);
@@ -268,7 +277,7 @@ describe("journeys across identity, social and crm", () => {
 		const alice = await register("Alice3");
 		const bob = await register("Bob3");
 		const tenant = await p.http("POST", "/api/tenants", { token: alice.token, body: { name: "Gone", slug: `gone-${tag}` } });
-		expect((await p.http("POST", `/api/tenants/${tenant.body.id}/members`, { token: alice.token, body: { email: bob.email, role: "member" } })).status).toBe(201);
+		await join(tenant.body.id, alice, bob, "member");
 		const aliceT = await switchTenant(alice, tenant.body.id);
 		expect((await p.http("POST", "/api/assignment/rules", { token: aliceT, body: { name: "ok", strategy: "fixed", fixedUserId: bob.id } })).status).toBe(201);
 		await p.broker.destroyService(p.broker.getLocalService("tenants")!);

@@ -1,6 +1,7 @@
 /**
- * Organisations and memberships over HTTP: CRUD, member management, role rules, the last owner,
- * and tenant isolation (a non-member sees a 404 identical to a missing tenant).
+ * Organisations and memberships over HTTP: CRUD, invitations (nobody becomes a member without
+ * accepting), member management, role rules, the last owner, and tenant isolation (a non-member sees a
+ * 404 identical to a missing tenant).
  */
 import type { ServiceSchema } from "moleculer";
 import { startPlatform, type Platform } from "../helpers/platform";
@@ -11,10 +12,11 @@ const PASSWORD = "correct-horse-42";
 interface Session {
 	accessToken: string;
 	user: { id: string };
+	email: string;
 }
 
 const events: { name: string; payload: Record<string, unknown> }[] = [];
-const channelNames = ["tenants.created", "tenants.memberAdded", "tenants.memberRemoved", "tenants.memberRoleChanged"];
+const channelNames = ["tenants.created", "tenants.memberInvited", "tenants.memberAdded", "tenants.memberRemoved", "tenants.memberRoleChanged"];
 const EventSink = {
 	name: "testtenantevents",
 	channels: Object.fromEntries(
@@ -33,8 +35,21 @@ const EventSink = {
 describe("tenants", () => {
 	let p: Platform;
 	const http: Platform["http"] = (method, path, opts) => p.http(method, path, opts);
-	const user = async (email: string): Promise<Session> => (await p.broker.call("auth.register", { email, password: PASSWORD, name: email.split("@")[0] })) as Session;
+	const user = async (email: string): Promise<Session> => ({
+		...((await p.broker.call("auth.register", { email, password: PASSWORD, name: email.split("@")[0] })) as Session),
+		email,
+	});
 	const strip = (b: Record<string, unknown>) => ({ ...b, instance: undefined, requestId: undefined });
+	const invite = (tenant: string, by: Session, email: string, role: string) => http("POST", `/api/tenants/${tenant}/invitations`, { token: by.accessToken, body: { email, role } });
+	const invitationsOf = async (who: Session) => (await http("GET", "/api/tenants/invitations", { token: who.accessToken })).body.rows as { id: string; tenantId: string; role: string }[];
+	/** Membership the way users get it: an admin invites, the invitee accepts. */
+	const join = async (tenant: string, by: Session, who: Session, role: string) => {
+		expect((await invite(tenant, by, who.email, role)).status).toBe(202);
+		const mine = (await invitationsOf(who)).find(i => i.tenantId === tenant)!;
+		const accepted = await http("POST", `/api/tenants/invitations/${mine.id}/accept`, { token: who.accessToken });
+		expect(accepted.status).toBe(201);
+		return accepted;
+	};
 
 	let owner: Session, admin: Session, member: Session, outsider: Session;
 	let tenantId: string;
@@ -66,24 +81,118 @@ describe("tenants", () => {
 		expect(dup.body.code).toBe("SLUG_TAKEN");
 	});
 
-	it("adds members by email or id; unknown users are 404 and duplicates 409", async () => {
-		// the member's (cached) list of tenants is empty before
-		expect((await http("GET", "/api/tenants", { token: member.accessToken })).body.total).toBe(0);
-		const byEmail = await http("POST", `/api/tenants/${tenantId}/members`, { token: owner.accessToken, body: { email: "Admin@T.example", role: "admin" } });
-		expect(byEmail.status).toBe(201);
-		expect(byEmail.body).toMatchObject({ tenantId, userId: admin.user.id, role: "admin" });
-		const byId = await http("POST", `/api/tenants/${tenantId}/members`, { token: admin.accessToken, body: { userId: member.user.id, role: "member" } });
-		expect(byId.status).toBe(201);
-		const unknown = await http("POST", `/api/tenants/${tenantId}/members`, { token: owner.accessToken, body: { email: "ghost@t.example", role: "member" } });
-		expect(unknown.status).toBe(404);
-		const again = await http("POST", `/api/tenants/${tenantId}/members`, { token: owner.accessToken, body: { userId: member.user.id, role: "admin" } });
-		expect(again.status).toBe(409);
-		expect(again.body.code).toBe("ALREADY_MEMBER");
-		const neither = await http("POST", `/api/tenants/${tenantId}/members`, { token: owner.accessToken, body: { role: "member" } });
+	it("invites by email: 202, the same answer whether or not the address has an account, and nobody is a member yet", async () => {
+		// the admin's (cached) list of tenants is empty before
+		expect((await http("GET", "/api/tenants", { token: admin.accessToken })).body.total).toBe(0);
+		const known = await invite(tenantId, owner, "Admin@T.example", "admin");
+		const unknown = await invite(tenantId, owner, "ghost@t.example", "admin");
+		for (const r of [known, unknown]) {
+			expect(r.status).toBe(202);
+			expect(r.body).toEqual({
+				id: expect.any(String),
+				tenantId,
+				email: expect.any(String),
+				role: "admin",
+				status: "pending",
+				invitedBy: owner.user.id,
+				expiresAt: expect.any(String),
+				createdAt: expect.any(String),
+			});
+		}
+		expect(known.body.email).toBe("admin@t.example");
+		const shape = (b: Record<string, unknown>) => ({ ...b, id: undefined, email: undefined, createdAt: undefined, expiresAt: undefined });
+		expect(shape(known.body)).toEqual(shape(unknown.body));
+		expect(Date.parse(known.body.expiresAt) - Date.now()).toBeGreaterThan(6 * 24 * 3600_000);
+		// an invitation is not a membership: not in the members, not in the invitee's tenants, not their next login's scope
+		expect((await http("GET", `/api/tenants/${tenantId}/members`, { token: owner.accessToken })).body.total).toBe(1);
+		expect((await http("GET", "/api/tenants", { token: admin.accessToken })).body.total).toBe(0);
+		expect((await http("POST", "/api/auth/login", { body: { email: admin.email, password: PASSWORD } })).body.tenantId).toBeNull();
+		expect((await http("GET", `/api/tenants/${tenantId}`, { token: admin.accessToken })).status).toBe(404);
+		const neither = await http("POST", `/api/tenants/${tenantId}/invitations`, { token: owner.accessToken, body: { role: "member" } });
 		expect(neither.status).toBe(422);
+		// the old direct route is gone: no public route adds a member without consent
+		expect((await http("POST", `/api/tenants/${tenantId}/members`, { token: owner.accessToken, body: { userId: admin.user.id, role: "admin" } })).status).toBe(404);
+		await waitFor(() => events.some(e => e.name === "tenants.memberInvited" && e.payload.invitationId === known.body.id && e.payload.email === "admin@t.example"), {
+			what: "memberInvited",
+		});
+	});
 
+	it("shows the invitee their invitations; accepting makes them a member with the invited role", async () => {
+		const mine = await invitationsOf(admin);
+		expect(mine).toEqual([
+			{ id: expect.any(String), tenantId, tenant: { name: "Acme Inc", slug: "acme" }, role: "admin", invitedBy: owner.user.id, expiresAt: expect.any(String), createdAt: expect.any(String) },
+		]);
+		expect(await invitationsOf(member)).toEqual([]); // nobody sees invitations addressed to others
+		const accepted = await http("POST", `/api/tenants/invitations/${mine[0].id}/accept`, { token: admin.accessToken });
+		expect(accepted.status).toBe(201);
+		expect(accepted.body).toMatchObject({ tenantId, userId: admin.user.id, role: "admin" });
+		expect((await http("POST", `/api/tenants/invitations/${mine[0].id}/accept`, { token: admin.accessToken })).status).toBe(404);
+		expect(await invitationsOf(admin)).toEqual([]);
+		expect((await http("GET", "/api/tenants", { token: admin.accessToken })).body.rows).toEqual([expect.objectContaining({ id: tenantId, role: "admin" })]);
+		await waitFor(() => events.some(e => e.name === "tenants.memberAdded" && e.payload.userId === admin.user.id && e.payload.invitationId === mine[0].id), { what: "memberAdded" });
+
+		// admins invite too
+		await join(tenantId, admin, member, "member");
 		expect((await http("GET", "/api/tenants", { token: member.accessToken })).body.rows).toEqual([expect.objectContaining({ id: tenantId, role: "member" })]);
-		await waitFor(() => events.some(e => e.name === "tenants.memberAdded" && e.payload.userId === member.user.id && e.payload.role === "member"), { what: "memberAdded" });
+	});
+
+	it("lets the invitee decline; nobody else can accept or decline it", async () => {
+		expect((await invite(tenantId, owner, outsider.email, "member")).status).toBe(202);
+		const [inv] = await invitationsOf(outsider);
+		for (const action of ["accept", "decline"]) {
+			const other = await http("POST", `/api/tenants/invitations/${inv.id}/${action}`, { token: member.accessToken });
+			const missing = await http("POST", `/api/tenants/invitations/0000000000000000000x/${action}`, { token: member.accessToken });
+			expect(other.status).toBe(404);
+			expect(strip(other.body)).toEqual({ ...strip(missing.body), detail: other.body.detail });
+		}
+		expect((await http("POST", `/api/tenants/invitations/${inv.id}/decline`, { token: outsider.accessToken })).status).toBe(204);
+		expect(await invitationsOf(outsider)).toEqual([]);
+		expect((await http("POST", `/api/tenants/invitations/${inv.id}/accept`, { token: outsider.accessToken })).status).toBe(404);
+		expect((await http("GET", `/api/tenants/${tenantId}`, { token: outsider.accessToken })).status).toBe(404);
+	});
+
+	it("lists pending invitations to admins, renews one on a second invite, and revokes it", async () => {
+		const first = await invite(tenantId, owner, "later@t.example", "member");
+		const again = await invite(tenantId, admin, "later@t.example", "admin");
+		expect(again.body).toMatchObject({ id: first.body.id, role: "admin", invitedBy: admin.user.id });
+		const pending = await http("GET", `/api/tenants/${tenantId}/invitations`, { token: admin.accessToken });
+		expect(pending.status).toBe(200);
+		expect(pending.body).toMatchObject({ total: 2, page: 1 }); // later@ and ghost@ (admin@ was accepted, outsider@ declined)
+		expect(pending.body.rows.map((r: { email: string }) => r.email).sort()).toEqual(["ghost@t.example", "later@t.example"]);
+		expect((await http("GET", `/api/tenants/${tenantId}/invitations`, { token: member.accessToken })).status).toBe(403);
+		expect((await http("GET", `/api/tenants/${tenantId}/invitations?status=accepted`, { token: admin.accessToken })).status).toBe(422);
+
+		expect((await http("DELETE", `/api/tenants/${tenantId}/invitations/${first.body.id}`, { token: member.accessToken })).status).toBe(403);
+		expect((await http("DELETE", `/api/tenants/${tenantId}/invitations/${first.body.id}`, { token: admin.accessToken })).status).toBe(204);
+		expect((await http("DELETE", `/api/tenants/${tenantId}/invitations/${first.body.id}`, { token: admin.accessToken })).status).toBe(404);
+		const after = await http("GET", `/api/tenants/${tenantId}/invitations`, { token: owner.accessToken });
+		expect(after.body.rows.map((r: { email: string }) => r.email)).toEqual(["ghost@t.example"]);
+	});
+
+	it("keeps an invitation for an address without an account until someone registers it; an expired one cannot be accepted", async () => {
+		const sent = await invite(tenantId, owner, "newcomer@t.example", "member");
+		expect(sent.status).toBe(202);
+		const newcomer = await user("newcomer@t.example");
+		expect((await invitationsOf(newcomer)).map(i => i.id)).toEqual([sent.body.id]);
+
+		// it runs out (the clock is moved by ageing the stored invitation)
+		const tenants = p.broker.getLocalService("tenants") as unknown as { invitations: { update(q: object, s: object): Promise<number> } };
+		expect(await tenants.invitations.update({ id: sent.body.id }, { expiresAt: new Date(Date.now() - 1000).toISOString() })).toBe(1);
+		expect(await invitationsOf(newcomer)).toEqual([]);
+		expect((await http("POST", `/api/tenants/invitations/${sent.body.id}/accept`, { token: newcomer.accessToken })).status).toBe(404);
+		expect((await http("GET", `/api/tenants/${tenantId}/invitations`, { token: owner.accessToken })).body.rows.map((r: { email: string }) => r.email)).not.toContain(
+			"newcomer@t.example",
+		);
+		expect((await http("GET", `/api/tenants/${tenantId}`, { token: newcomer.accessToken })).status).toBe(404);
+	});
+
+	it("adds members directly only through the internal action (seeding, other services)", async () => {
+		const seeded = await user("seeded@t.example");
+		const scratch = (await http("POST", "/api/tenants", { token: seeded.accessToken, body: { name: "Scratch", slug: "scratch" } })).body.id;
+		expect(await p.broker.call("tenants.addMember", { id: scratch, email: "Member@T.example", role: "member" })).toMatchObject({ tenantId: scratch, userId: member.user.id, role: "member" });
+		await expect(p.broker.call("tenants.addMember", { id: scratch, userId: member.user.id, role: "admin" })).rejects.toMatchObject({ code: 409, type: "ALREADY_MEMBER" });
+		await expect(p.broker.call("tenants.addMember", { id: scratch, email: "nobody@t.example", role: "member" })).rejects.toMatchObject({ code: 404, type: "USER_NOT_FOUND" });
+		expect((await http("DELETE", `/api/tenants/${scratch}/members/${member.user.id}`, { token: member.accessToken })).status).toBe(204);
 	});
 
 	it("lists members with pagination", async () => {
@@ -107,7 +216,7 @@ describe("tenants", () => {
 	});
 
 	it("stops a member at admin routes: 403", async () => {
-		const add = await http("POST", `/api/tenants/${tenantId}/members`, { token: member.accessToken, body: { userId: outsider.user.id, role: "member" } });
+		const add = await invite(tenantId, member, outsider.email, "member");
 		expect(add.status).toBe(403);
 		const promote = await http("PATCH", `/api/tenants/${tenantId}/members/${member.user.id}`, { token: member.accessToken, body: { role: "admin" } });
 		expect(promote.status).toBe(403);
@@ -116,7 +225,7 @@ describe("tenants", () => {
 	});
 
 	it("keeps admins away from owners: they cannot add, promote to, demote or remove owners", async () => {
-		const addOwner = await http("POST", `/api/tenants/${tenantId}/members`, { token: admin.accessToken, body: { userId: outsider.user.id, role: "owner" } });
+		const addOwner = await invite(tenantId, admin, outsider.email, "owner");
 		expect(addOwner.status).toBe(403);
 		const promote = await http("PATCH", `/api/tenants/${tenantId}/members/${member.user.id}`, { token: admin.accessToken, body: { role: "owner" } });
 		expect(promote.status).toBe(403);
@@ -152,7 +261,7 @@ describe("tenants", () => {
 	it("never leaves a tenant without owners, even when both owners leave at once", async () => {
 		const t = await http("POST", "/api/tenants", { token: outsider.accessToken, body: { name: "Duo", slug: "duo-owners" } });
 		const duo = t.body.id;
-		await http("POST", `/api/tenants/${duo}/members`, { token: outsider.accessToken, body: { userId: member.user.id, role: "owner" } });
+		await join(duo, outsider, member, "owner");
 		const results = await Promise.all([
 			http("DELETE", `/api/tenants/${duo}/members/${member.user.id}`, { token: member.accessToken }),
 			http("DELETE", `/api/tenants/${duo}/members/${outsider.user.id}`, { token: outsider.accessToken }),
@@ -163,7 +272,7 @@ describe("tenants", () => {
 		const members = await http("GET", `/api/tenants/${duo}/members`, { token: stayed.accessToken });
 		expect(members.body.rows).toEqual([expect.objectContaining({ userId: stayed.user.id, role: "owner" })]);
 		// put the outsider back for the next test
-		if (stayed !== outsider) await http("POST", `/api/tenants/${duo}/members`, { token: member.accessToken, body: { userId: outsider.user.id, role: "owner" } });
+		if (stayed !== outsider) await join(duo, member, outsider, "owner");
 	});
 
 	it("answers a non-member exactly as for a tenant that does not exist: 404", async () => {
@@ -180,7 +289,8 @@ describe("tenants", () => {
 		for (const [method, path, body] of [
 			["GET", `/api/tenants/${tenantId}/members`],
 			["PATCH", `/api/tenants/${tenantId}`, { name: "Mine now" }],
-			["POST", `/api/tenants/${tenantId}/members`, { userId: outsider.user.id, role: "member" }],
+			["POST", `/api/tenants/${tenantId}/invitations`, { email: outsider.email, role: "member" }],
+			["GET", `/api/tenants/${tenantId}/invitations`],
 			["DELETE", `/api/tenants/${tenantId}/members/${member.user.id}`],
 		] as [string, string, unknown?][]) {
 			const res = await http(method, path, { token, body });
@@ -192,7 +302,7 @@ describe("tenants", () => {
 		const leave = await http("DELETE", `/api/tenants/${tenantId}/members/${member.user.id}`, { token: member.accessToken });
 		expect(leave.status).toBe(204);
 		expect((await http("GET", `/api/tenants/${tenantId}`, { token: member.accessToken })).status).toBe(404);
-		await http("POST", `/api/tenants/${tenantId}/members`, { token: owner.accessToken, body: { userId: member.user.id, role: "member" } });
+		await join(tenantId, owner, member, "member");
 		const removed = await http("DELETE", `/api/tenants/${tenantId}/members/${member.user.id}`, { token: owner.accessToken });
 		expect(removed.status).toBe(204);
 		const gone = await http("DELETE", `/api/tenants/${tenantId}/members/${member.user.id}`, { token: owner.accessToken });

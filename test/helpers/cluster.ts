@@ -24,7 +24,7 @@ export interface Cluster {
 	node(services: string, extra?: Record<string, string>): Proc;
 	/** node IDs that run `service`, as the registry of the test process sees them */
 	nodesOf(service: string): string[];
-	token(input: AccessTokenInput): string;
+	token(input: Omit<AccessTokenInput, "sid"> & { sid?: string }): string;
 	stop(): Promise<void>;
 }
 
@@ -44,7 +44,10 @@ export async function startCluster(env: Record<string, string> = {}): Promise<Cl
 		heartbeatInterval: 1,
 		heartbeatTimeout: 3,
 	});
-	observer.createService({ name: "auth", actions: { jwks: { visibility: "public", handler: () => toJwks(ring) } } });
+	observer.createService({
+		name: "auth",
+		actions: { jwks: { visibility: "public", handler: () => toJwks(ring) }, revocations: { visibility: "public", handler: () => ({ entries: [] }) } },
+	});
 	await observer.start();
 	const procs: Proc[] = [];
 	return {
@@ -68,7 +71,8 @@ export async function startCluster(env: Record<string, string> = {}): Promise<Cl
 		nodesOf(service) {
 			return (observer.registry.getServiceList({}) as { name: string; nodeID: string }[]).filter(s => s.name === service).map(s => s.nodeID);
 		},
-		token: input => signAccessToken(ring, cfg, input),
+		// Access tokens name their session; the test's sessions are never revoked.
+		token: ({ sid, ...input }) => signAccessToken(ring, cfg, { ...input, sid: sid ?? `s-${input.sub}` }),
 		async stop() {
 			for (const p of procs) p.kill("SIGKILL");
 			await Promise.all(procs.map(p => p.exited));

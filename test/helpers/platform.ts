@@ -29,12 +29,15 @@ export interface Platform {
 	broker: ServiceBroker;
 	baseUrl: string;
 	keys: KeyRing;
-	token(input: AccessTokenInput): string;
+	/** a token as auth would sign it; `sid` defaults to a fresh session id (the gateway refuses tokens without one) */
+	token(input: TestTokenInput): string;
 	http<T = any>(method: string, path: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<HttpResult<T>>;
 	/** every answer `http` received, for checks over all of them (e.g. no secret in any body) */
 	responses: HttpResult[];
 	stop(): Promise<void>;
 }
+
+export type TestTokenInput = Omit<AccessTokenInput, "sid"> & { sid?: string };
 
 export interface PlatformOptions {
 	/** service names or domain folders, as in SERVICES */
@@ -56,7 +59,14 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
 	for (const f of files) broker.loadService(f.file);
 	const keys = loadKeyRing(cfg);
 	if (!files.some(f => f.name === "auth")) {
-		broker.createService({ name: "auth", actions: { jwks: { visibility: "public", handler: () => toJwks(loadKeyRing(cfg)) } } });
+		// the JWKS, and no revocations (gateways fetch them at start: lib/revocations.ts)
+		broker.createService({
+			name: "auth",
+			actions: {
+				jwks: { visibility: "public", handler: () => toJwks(loadKeyRing(cfg)) },
+				revocations: { visibility: "public", handler: () => ({ entries: [] }) },
+			},
+		});
 	}
 	for (const schema of opts.extra ?? []) broker.createService(schema);
 	await broker.start();
@@ -70,7 +80,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
 		baseUrl,
 		keys,
 		responses,
-		token: input => signAccessToken(loadKeyRing(cfg), cfg, input),
+		token: input => signAccessToken(loadKeyRing(cfg), cfg, { sid: `test-session-${randomUUID()}`, ...input }),
 		async http(method, path, o = {}) {
 			const headers: Record<string, string> = { ...o.headers };
 			if (o.token) headers.authorization = `Bearer ${o.token}`;

@@ -40,7 +40,7 @@ describe("auth: signing key rotation", () => {
 		p = await startPlatform({ services: ["auth"], extra: [FakeUsers], gateway: false, env });
 		const cfg = config();
 		const ringA = loadKeyRing(cfg);
-		const oldToken = signAccessToken(ringA, cfg, { sub: "u-old", tid: "t1", roles: ["member"] });
+		const oldToken = signAccessToken(ringA, cfg, { sub: "u-old", tid: "t1", roles: ["member"], sid: "s-old" });
 
 		rotateKeys(dir);
 		const reloaded = (await p.broker.call("auth.reloadKeys", {})) as { kid: string; previous: string[] };
@@ -48,7 +48,7 @@ describe("auth: signing key rotation", () => {
 		expect(reloaded.previous).toContain(ringA.current.kid);
 
 		const verifier = verifierFor(p);
-		await expect(verifier.verify(oldToken)).resolves.toEqual({ id: "u-old", tenantId: "t1", roles: ["member"] });
+		await expect(verifier.verify(oldToken)).resolves.toEqual({ id: "u-old", tenantId: "t1", roles: ["member"], sessionId: "s-old" });
 
 		// new tokens are signed with the new key, and verify too
 		const issued = (await p.broker.call("auth.register", { email: "rotate@example.com", password: "correct-horse-42", name: "R" })) as {

@@ -1,4 +1,4 @@
-import { assertAccess, authModeOf, hasRole } from "../../lib/access";
+import { assertAccess, authModeOf, hasRole, rateLimitKeys } from "../../lib/access";
 import { isIdempotent } from "../../middlewares/conventions.middleware";
 
 const user = (roles: string[]) => ({ id: "u1", tenantId: "t1", roles });
@@ -23,6 +23,31 @@ describe("access rules", () => {
 		expect(() => assertAccess({ roles: ["admin"] }, user(["member"]))).toThrow(expect.objectContaining({ code: 403, type: "FORBIDDEN" }));
 		expect(() => assertAccess({ auth: "public" }, null)).not.toThrow();
 		expect(() => assertAccess({ roles: ["admin"] }, user(["owner"]))).not.toThrow();
+	});
+});
+
+describe("what a rate limit counts", () => {
+	const alice = user(["member"]);
+	const rule = { max: 5, windowSec: 60 };
+
+	it("counts by client address unless the action says otherwise, token or not", () => {
+		expect(rateLimitKeys({ name: "auth.login", auth: "public", rateLimit: rule }, alice, "203.0.113.1")).toEqual({ bucket: "auth.login", keys: ["ip:203.0.113.1"] });
+		expect(rateLimitKeys({ name: "auth.login", auth: "public", rateLimit: rule }, null, "203.0.113.1").keys).toEqual(["ip:203.0.113.1"]);
+	});
+
+	it("shares a named bucket", () => {
+		expect(rateLimitKeys({ name: "auth.session", auth: "public", rateLimit: { ...rule, bucket: "auth.login" } }, null, "::1").bucket).toBe("auth.login");
+	});
+
+	it("'ip+account' counts the address and the signed-in account", () => {
+		const action = { name: "auth.changePassword", rateLimit: { ...rule, by: "ip+account" as const } };
+		expect(rateLimitKeys(action, alice, "::1").keys).toEqual(["ip:::1", "u:u1"]);
+		expect(rateLimitKeys(action, null, "::1").keys).toEqual(["ip:::1"]);
+	});
+
+	it("'user' counts the user only where sign-in is required; elsewhere the address", () => {
+		expect(rateLimitKeys({ name: "media.upload", auth: "required", rateLimit: { ...rule, by: "user" } }, alice, "::1").keys).toEqual(["u:u1"]);
+		expect(rateLimitKeys({ name: "x.open", auth: "optional", rateLimit: { ...rule, by: "user" } }, alice, "::1").keys).toEqual(["ip:::1"]);
 	});
 });
 

@@ -7,6 +7,7 @@ describe("configuration from the environment", () => {
 		expect(cfg.TRANSPORTER).toBeUndefined();
 		expect(cfg.SERVICES).toBe("*");
 		expect(dbDriver(cfg)).toBe("nedb");
+		expect(cfg.DEV_LOG_RESET_LINKS).toBe(false);
 	});
 
 	it("converts and validates typed values", () => {
@@ -23,6 +24,8 @@ describe("configuration from the environment", () => {
 		[{ LOG_LEVEL: "loud" }, /^LOG_LEVEL: /],
 		[{ CACHER: "memcached://x" }, /^CACHER: /],
 		[{ DB_DRIVER: "mongo" }, /^DB_DRIVER: .*MONGO_URI/],
+		[{ DEV_LOG_RESET_LINKS: "true", NODE_ENV: "production" }, /^DEV_LOG_RESET_LINKS: .*production/],
+		[{ DEV_LOG_RESET_LINKS: "sometimes" }, /^DEV_LOG_RESET_LINKS: /],
 	])("rejects %j with one line naming the variable", (env, message) => {
 		let error: unknown;
 		try {

@@ -26,7 +26,7 @@ describe("access token verification", () => {
 	});
 	const publicPem = keys.current.key.export({ type: "spki", format: "pem" }) as string;
 	const sign = (claims: object, opts: jwt.SignOptions = {}) =>
-		jwt.sign({ typ: "access", tid: "t1", roles: ["member"], ...claims }, keys.current.privateKey, {
+		jwt.sign({ typ: "access", tid: "t1", roles: ["member"], sid: "s1", ...claims }, keys.current.privateKey, {
 			algorithm: "RS256",
 			keyid: keys.current.kid,
 			issuer: cfg.JWT_ISSUER,
@@ -37,8 +37,9 @@ describe("access token verification", () => {
 		});
 
 	it("accepts a valid token and returns the small user object", async () => {
-		const user = await verifier.verify(signAccessToken(keys, cfg, { sub: "u1", tid: "t1", roles: ["admin"] }));
-		expect(user).toEqual({ id: "u1", tenantId: "t1", roles: ["admin"] });
+		const user = await verifier.verify(signAccessToken(keys, cfg, { sub: "u1", tid: "t1", roles: ["admin"], sid: "s1" }));
+		expect(user).toEqual({ id: "u1", tenantId: "t1", roles: ["admin"], sessionId: "s1" });
+		await expect(verifier.verify(sign({}))).resolves.toMatchObject({ id: "u1", sessionId: "s1" });
 	});
 
 	it.each([
@@ -46,6 +47,9 @@ describe("access token verification", () => {
 		["wrong audience", () => sign({}, { audience: "someone-else" }), "INVALID_TOKEN"],
 		["wrong issuer", () => sign({}, { issuer: "evil" }), "INVALID_TOKEN"],
 		["refresh-type token", () => sign({ typ: "refresh" }), "INVALID_TOKEN"],
+		// every token auth issues names its session (so ending it can revoke the token): one without is not ours
+		["no session id", () => sign({ sid: undefined }), "INVALID_TOKEN"],
+		["an empty session id", () => sign({ sid: "" }), "INVALID_TOKEN"],
 		["alg none", () => jwt.sign({ typ: "access", sub: "u1" }, "", { algorithm: "none", keyid: keys.current.kid } as jwt.SignOptions), "INVALID_TOKEN"],
 		[
 			"HS256 signed with the public key",
@@ -82,7 +86,7 @@ describe("access token verification", () => {
 		const rotated: KeyRing = { ...ring(), previous: [{ kid: keys.current.kid, key: keys.current.key }] };
 		published = rotated;
 		const fresh = new TokenVerifier({ fetchJwks: async () => toJwks(published), issuer: cfg.JWT_ISSUER, audience: cfg.JWT_AUDIENCE, refetchIntervalMs: 0 });
-		await expect(fresh.verify(signAccessToken(rotated, cfg, { sub: "new" }))).resolves.toMatchObject({ id: "new" });
-		await expect(fresh.verify(signAccessToken(keys, cfg, { sub: "old" }))).resolves.toMatchObject({ id: "old" });
+		await expect(fresh.verify(signAccessToken(rotated, cfg, { sub: "new", sid: "s-new" }))).resolves.toMatchObject({ id: "new" });
+		await expect(fresh.verify(signAccessToken(keys, cfg, { sub: "old", sid: "s-old" }))).resolves.toMatchObject({ id: "old" });
 	});
 });

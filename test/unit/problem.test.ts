@@ -8,6 +8,12 @@ describe("problem details", () => {
 		expect(p.type).toBe("urn:problem:valence:email-taken");
 	});
 
+	it("carries a client error's retryAfterSec for the Retry-After header", () => {
+		const p = toProblem(new Errors.MoleculerClientError("Slow down.", 429, "TOO_MANY_ATTEMPTS", { retryAfterSec: 2.2 }));
+		expect(p).toMatchObject({ status: 429, code: "TOO_MANY_ATTEMPTS", retryAfterSec: 3 });
+		expect(toProblem(new Errors.MoleculerClientError("No.", 409, "CONFLICT")).retryAfterSec).toBeUndefined();
+	});
+
 	it("lists validation errors by field", () => {
 		const err = new Errors.ValidationError("Parameters validation error!", "VALIDATION_ERROR", [
 			{ type: "required", field: "email", message: "The 'email' field is required.", actual: undefined },
