@@ -2,7 +2,8 @@
  * The services this codebase has: `services/<domain>/<name>.service.ts`, one service per file, the
  * file named after the service. SERVICES picks which a node runs: `*` for all, or a comma list of
  * service names and domain folders (`gateway,identity`, `greeter`). Names that match nothing stop
- * the start with a clear message.
+ * the start with a clear message. The `sample` domain (greeter, notes: for tests and benchmarks) is not
+ * part of `*`; name it (`SERVICES=sample` or `gateway,greeter`) to run it.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -29,8 +30,13 @@ export function serviceFiles(): ServiceFile[] {
 	return (cache = out.sort((a, b) => a.file.localeCompare(b.file)));
 }
 
+/** Services that are examples for tests and benchmarks, not product: never in `*`. */
+const SAMPLE_DOMAIN = "sample";
+
+/** The product's services (what `*` runs), without the gateway itself. */
 export function knownServiceNames(): string[] {
 	return serviceFiles()
+		.filter(s => s.domain !== SAMPLE_DOMAIN)
 		.map(s => s.name)
 		.filter(n => n !== "api");
 }
@@ -43,7 +49,7 @@ export function selectServices(spec: string): ServiceFile[] {
 		.split(",")
 		.map(s => s.trim())
 		.filter(Boolean);
-	if (wanted.includes("*") || wanted.includes("all")) return all;
+	if (wanted.includes("*") || wanted.includes("all")) return all.filter(s => s.domain !== SAMPLE_DOMAIN);
 	const unknown = wanted.filter(w => !all.some(s => s.name === w || s.domain === w));
 	if (unknown.length)
 		throw new UnknownServiceError(

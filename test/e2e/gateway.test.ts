@@ -140,11 +140,13 @@ describe("gateway over HTTP", () => {
 	it("answers 503 for a service of the platform that no node runs", async () => {
 		const withoutGreeter = await startPlatform({ services: ["notes"] });
 		try {
-			const res = await withoutGreeter.http("GET", "/api/greeter/hello");
+			// `leads` is a product service; the sample ones (greeter) are not part of the platform's list.
+			const res = await withoutGreeter.http("GET", "/api/leads");
 			expectProblem(res, 503, "SERVICE_UNAVAILABLE");
 			expect(res.headers.get("retry-after")).toBeTruthy();
 			const services = await withoutGreeter.http("GET", "/health/services");
-			expect(services.body.services).toContainEqual({ name: "greeter", nodes: 0, available: false });
+			expect(services.body.services).toContainEqual({ name: "leads", nodes: 0, available: false });
+			expect(services.body.services.map((s: { name: string }) => s.name)).not.toContain("greeter");
 		} finally {
 			await withoutGreeter.stop();
 		}
