@@ -41,6 +41,13 @@ export function knownServiceNames(): string[] {
 		.filter(n => n !== "api");
 }
 
+/** Every service of this codebase, samples included (a path under one of them that no node runs is a 503, not a 404). */
+export function codebaseServiceNames(): string[] {
+	return serviceFiles()
+		.map(s => s.name)
+		.filter(n => n !== "api");
+}
+
 export class UnknownServiceError extends Error {}
 
 export function selectServices(spec: string): ServiceFile[] {

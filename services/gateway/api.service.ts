@@ -23,7 +23,7 @@ import { publicDir } from "../../lib/paths";
 import { problem, toProblem, type Problem } from "../../lib/problem";
 import { RateLimiter, type RateDecision } from "../../lib/rate-limit";
 import type { MixinSchema, Schema } from "../../lib/schema";
-import { knownServiceNames } from "../catalog";
+import { codebaseServiceNames, knownServiceNames } from "../catalog";
 import { RevocationMixin, type RevocationVars } from "./revocations";
 
 const cfg = config();
@@ -419,7 +419,7 @@ const ApiService: Schema<GatewayVars> = {
 			const m = /^\/api\/([^/?]+)/.exec(pathname);
 			if (!m) return false;
 			const name = m[1];
-			return knownServiceNames().includes(name) && !this.broker.registry.hasService(name, undefined as unknown as string);
+			return codebaseServiceNames().includes(name) && !this.broker.registry.hasService(name, undefined as unknown as string);
 		},
 
 		/**
