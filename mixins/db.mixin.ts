@@ -125,22 +125,62 @@ export const storeMethods: Record<string, Method> = Object.fromEntries(
 	]),
 );
 
-export function DbMixin(opts: DbMixinOptions): MixinSchema<DbThis> {
+/**
+ * NeDB's file format is one JSON document per line, and its reader splits lines on U+2028, U+2029
+ * and NEL (U+0085) as well as on \n, \r, \v and \f (@seald-io/nedb lib/byline.js). JSON.stringify
+ * escapes every control character below U+0020 but writes those three raw, so a string holding one
+ * would cut its record in two: the record is lost on the next load (silently, below NeDB's 10 %
+ * corruption threshold; above it NeDB refuses to start). After serialisation we write them as the
+ * JSON escapes `\u0085`, `\u2028`, `\u2029`: the same JSON value, so JSON.parse restores the exact
+ * characters and reading needs no hook of its own. This is safe because JSON.stringify only ever
+ * emits these characters inside a string literal, never right after an escaping backslash.
+ * (README: "Storage and the file format".)
+ */
+const LINE_BREAKERS = /[\u0085\u2028\u2029]/g;
+export const nedbFileFormat = {
+	afterSerialization: (line: string): string => line.replace(LINE_BREAKERS, c => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`),
+	// NeDB insists on a pair and checks that it round-trips; JSON.parse already undoes the escapes.
+	beforeDeserialization: (line: string): string => line,
+};
+
+export type StoreDriver = "nedb" | "memory" | "mongo";
+
+export interface Store {
+	driver: StoreDriver;
+	/** a moleculer-db adapter (not yet connected) */
+	adapter: unknown;
+	/** what moleculer-db-adapter-mongoose reads from the service schema */
+	mongo: { schema?: mongoose.Schema; modelName?: string };
+}
+
+/**
+ * The one place a store is built, for a service's main collection (DbMixin) and for its secondary
+ * collections and outboxes (`mixins/collection.ts`): NeDB file, NeDB in memory or MongoDB, by
+ * configuration. Every NeDB datastore gets the file format above.
+ */
+export function createStore(opts: DbMixinOptions): Store {
 	const cfg = config();
 	const driver = dbDriver(cfg);
-	const compounds = (opts.indexes ?? []).filter(i => i.fields.length > 1);
-
-	let adapter: unknown;
-	let mongo: Record<string, unknown> = {};
-	if (driver === "mongo") {
-		adapter = new ServiceMongooseAdapter(cfg.MONGO_URI!, `${cfg.NAMESPACE}_${opts.collection}`);
-		mongo = { schema: mongoSchema(opts), modelName: opts.collection };
-	} else if (driver === "nedb") {
+	if (driver === "mongo")
+		return {
+			driver,
+			adapter: new ServiceMongooseAdapter(cfg.MONGO_URI!, `${cfg.NAMESPACE}_${opts.collection}`),
+			mongo: { schema: mongoSchema(opts), modelName: opts.collection },
+		};
+	if (driver === "nedb") {
 		fs.mkdirSync(dataPath(cfg, "db"), { recursive: true });
-		adapter = new DbService.MemoryAdapter({ filename: dataPath(cfg, "db", `${opts.collection}.db`), autoload: true });
-	} else {
-		adapter = new DbService.MemoryAdapter();
+		return {
+			driver,
+			adapter: new DbService.MemoryAdapter({ filename: dataPath(cfg, "db", `${opts.collection}.db`), ...nedbFileFormat }),
+			mongo: {},
+		};
 	}
+	return { driver, adapter: new DbService.MemoryAdapter({ ...nedbFileFormat }), mongo: {} };
+}
+
+export function DbMixin(opts: DbMixinOptions): MixinSchema<DbThis> {
+	const { driver, adapter, mongo } = createStore(opts);
+	const compounds = (opts.indexes ?? []).filter(i => i.fields.length > 1);
 
 	// Generic CRUD stays internal: callable by other services (visibility "public"), never routed.
 	const hidden = { visibility: "public", rest: null } as const;

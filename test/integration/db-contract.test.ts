@@ -1,6 +1,8 @@
 /**
  * One contract for the data mixins, run against every adapter available here: NeDB in memory,
  * NeDB files, and MongoDB whenever MONGO_URI is set (it says so plainly when it is not).
+ * The file format part: every string a user can write survives a restart from the file exactly,
+ * through DbMixin and through `Collection` (secondary collections and outboxes).
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -8,6 +10,7 @@ import path from "node:path";
 import { ServiceBroker, type Context } from "moleculer";
 import { resetConfig } from "../../lib/config";
 import { TenantDbMixin } from "../../mixins/tenant.mixin";
+import { Collection } from "../../mixins/collection";
 import { DbMixin } from "../../mixins/db.mixin";
 import { brokerOptions } from "../../moleculer.config";
 
@@ -41,8 +44,80 @@ function services(collectionSuffix: string) {
 			make: { auth: "public", params: { email: "email" }, handler(this: any, ctx: Context) { return this._create(ctx, ctx.params); } },
 		},
 	};
-	return [things, accounts];
+	const blobs = {
+		name: "blobs",
+		mixins: [DbMixin({ collection: `blobs_${collectionSuffix}` })],
+		actions: {
+			put: { auth: "public", params: { doc: "object" }, handler(this: any, ctx: Context<{ doc: object }>) { return this._create(ctx, ctx.params.doc); } },
+			change: { auth: "public", params: { id: "string", doc: "object" }, handler(this: any, ctx: Context<{ id: string; doc: object }>) { return this._update(ctx, { ...ctx.params.doc, id: ctx.params.id }); } },
+			read: { auth: "public", params: { id: "string" }, handler(this: any, ctx: Context<{ id: string }>) { return this._get(ctx, { id: ctx.params.id }); } },
+		},
+	};
+	return [things, accounts, blobs];
 }
+
+/**
+ * What NeDB's line reader treats as a line end (U+2028, U+2029, NEL, \r, \n, \v, \f), lone surrogates
+ * (JSON can carry them as escapes), the literal escape text a user may type, and a few characters that
+ * are easy to get wrong (NUL, quote, backslash, DEL, BOM, an astral emoji).
+ */
+const HAZARDS: Record<string, string> = {
+	LS: "\u2028",
+	PS: "\u2029",
+	NEL: "\u0085",
+	CR: "\r",
+	LF: "\n",
+	CRLF: "\r\n",
+	VT: "\u000b",
+	FF: "\u000c",
+	loneHigh: "\ud800",
+	loneLow: "\udfff",
+	reversedPair: "\udc00\ud800",
+	escapeText: "\\u2028 \\u2029 \\u0085 \\n",
+	backslashThenLS: "\\\u2028",
+	NUL: "\u0000",
+	quote: '"',
+	backslash: "\\",
+	DEL: "\u007f",
+	BOM: "\ufeff",
+	emoji: "\u{1F600}",
+};
+// MongoDB stores UTF-8: a lone surrogate cannot be encoded and comes back as U+FFFD (README, storage notes).
+const LONE = new Set(["loneHigh", "loneLow", "reversedPair"]);
+const hazardsFor = (driver: string) => Object.entries(HAZARDS).filter(([name]) => driver !== "mongo" || !LONE.has(name));
+
+/** Every string shape a document has: a top-level value, a nested value, array elements, an object key. */
+function shapes(driver: string) {
+	const all = hazardsFor(driver);
+	const joined = all.map(([, s]) => s).join("");
+	// Object keys: NeDB and MongoDB refuse keys with "." or a leading "$"; NUL is not allowed in a BSON key.
+	const keyed = Object.fromEntries(all.filter(([name]) => name !== "NUL").map(([name, s]) => [`k${s}${name}`, s]));
+	return {
+		top: joined,
+		each: Object.fromEntries(all),
+		nested: { deep: { deeper: joined } },
+		list: [...all.map(([, s]) => s), { inside: joined }, [joined]],
+		keyed,
+		// longer than NeDB's read chunk (64 KiB), multi-byte characters across the boundaries
+		long: `é\u{1F600}\u2028`.repeat(30_000),
+	};
+}
+
+const parses = (line: string) => {
+	try {
+		JSON.parse(line);
+		return true;
+	} catch {
+		return false;
+	}
+};
+
+/** UTF-16 code units, so a difference shows as the exact character that changed. */
+const units = (v: unknown): unknown =>
+	typeof v === "string" ? Array.from({ length: v.length }, (_, i) => v.charCodeAt(i).toString(16)).join(" ")
+	: Array.isArray(v) ? v.map(units)
+	: v && typeof v === "object" ? Object.fromEntries(Object.entries(v).map(([k, x]) => [units(k) as string, units(x)]))
+	: v;
 
 describe.each(drivers)("data mixins on $driver", ({ driver, env }) => {
 	let broker: ServiceBroker;
@@ -128,6 +203,55 @@ describe.each(drivers)("data mixins on $driver", ({ driver, env }) => {
 		const results = await Promise.allSettled(Array.from({ length: 10 }, () => broker.call("things.make", { code: "same" }, meta("t5"))));
 		expect(results.every(r => r.status === "rejected" && (r.reason as any).code === 409)).toBe(true);
 	});
+
+	if (driver !== "memory")
+		it("gives back every string exactly after a restart from the file, through entities and collections", async () => {
+			const doc = shapes(driver);
+			const created: any = await broker.call("blobs.put", { doc });
+			const updated: any = await broker.call("blobs.put", { doc: { first: "plain" } });
+			await broker.call("blobs.change", { id: updated.id, doc }); // an update is appended as a line of its own
+			const rows = new Collection<{ id: string } & Record<string, unknown>>({ collection: `rows_${suffix}` });
+			await rows.open(broker);
+			const row = await rows.insert({ ...doc });
+			await rows.close();
+			const fieldsOf = ({ id: _id, createdAt: _c, updatedAt: _u, ...rest }: any) => rest;
+			// The files themselves: one record per line, no raw character NeDB's reader would split on.
+			// (Checked before the restart too: a broken file makes moleculer-db retry its connection forever.)
+			const checkFiles = () => {
+				if (driver !== "nedb") return;
+				for (const name of [`blobs_${suffix}.db`, `rows_${suffix}.db`]) {
+					const text = fs.readFileSync(path.join(dataDir, "db", name), "utf8");
+					const raw = text.search(/[\u0085\u2028\u2029\r\v\f]/);
+					expect(raw < 0 ? "none" : `U+${text.charCodeAt(raw).toString(16)} at ${raw} in ${name}`).toBe("none");
+					const lines = text.split("\n").filter(Boolean);
+					expect(lines.length).toBeGreaterThanOrEqual(name.startsWith("blobs") ? 2 : 1);
+					expect(lines.filter(line => !parses(line))).toEqual([]);
+				}
+			};
+			checkFiles();
+
+			for (let restart = 0; restart < 2; restart++) {
+				// the second start reads the file NeDB compacted at the first load
+				await broker.stop();
+				await start();
+				for (const [id, expected] of [
+					[created.id, doc],
+					[updated.id, { first: "plain", ...doc }],
+				] as const) {
+					const back = fieldsOf(await broker.call("blobs.read", { id }));
+					expect(units(back)).toEqual(units(expected));
+					expect(back).toStrictEqual(expected);
+				}
+				const again = new Collection<{ id: string } & Record<string, unknown>>({ collection: `rows_${suffix}` });
+				await again.open(broker);
+				const stored = fieldsOf(await again.findOne({ id: row.id }));
+				await again.close();
+				expect(units(stored)).toEqual(units(doc));
+				expect(stored).toStrictEqual(doc);
+			}
+
+			checkFiles(); // as compacted by NeDB at load
+		});
 
 	if (driver !== "memory")
 		it("keeps acknowledged writes across a restart", async () => {
