@@ -17,6 +17,7 @@ import MongooseDbAdapter from "moleculer-db-adapter-mongoose";
 import mongoose from "mongoose";
 import { config, dataPath, dbDriver } from "../lib/config";
 import { registerReadinessProbe } from "../lib/health";
+import { compileMatch } from "./nedb-match";
 import type { MixinSchema } from "../lib/schema";
 
 // moleculer-db's typings describe a class; at run time it is a service mixin with these methods.
@@ -240,6 +241,35 @@ export function DbMixin(opts: DbMixinOptions): MixinSchema<DbThis> {
 			if (driver === "nedb") (this.adapter.db as NedbLike).stopAutocompaction();
 		},
 	};
+}
+
+/** A stored document as a plain object, as the store holds it (`_id`, `tenantId`, derived keys…). */
+export type StoredRow = Record<string, any> & { _id: string };
+
+/** Mongoose returns documents, NeDB plain objects (copies, except `getAllData()`). */
+export function toStoredRow<T = StoredRow>(doc: unknown): T | null {
+	if (doc == null) return null;
+	const d = doc as { toObject?: () => T };
+	return typeof d.toObject === "function" ? d.toObject() : (doc as T);
+}
+
+
+/**
+ * READ-ONLY rows matching `query`, for aggregates over many rows. MongoDB: a projected lean query
+ * (`fields`). NeDB: its live documents (`getAllData()`, no per-row copy — the copy is what makes NeDB's
+ * `find` slow on 100k rows) filtered with NeDB's matcher (compiled: mixins/nedb-match.ts), so both
+ * stores answer the same query the same way. The rows are the store's own: never mutate them, never send them to a caller.
+ * Driver-specific on purpose and not a service method: services reach it through the tenant mixin's
+ * `scopedScan` (README: "Conventions every service follows").
+ */
+export async function scanStore(adapter: unknown, query: Record<string, unknown>, fields: string[]): Promise<readonly StoredRow[]> {
+	const a = adapter as { model?: mongoose.Model<unknown>; db?: { getAllData(): StoredRow[] } };
+	if (a.model) {
+		const projection = Object.fromEntries(fields.map(f => [f, 1]));
+		return (await a.model.find(query, projection).lean()) as unknown as StoredRow[];
+	}
+	const matches = compileMatch(query);
+	return a.db!.getAllData().filter(matches);
 }
 
 function mapDbError(err: unknown): never {
