@@ -6,7 +6,7 @@
  */
 import type { Service } from "moleculer";
 import type { Schema } from "../../lib/schema";
-import { TenantDbMixin, tenantOf } from "../../mixins/tenant.mixin";
+import { TenantDbMixin, tenantOf, type TenantDbMethods } from "../../mixins/tenant.mixin";
 import { tierProblems, type Tier } from "./commission-math";
 import { clientError, currencyParam, idParam, minorUnits, pageOf, pageParams, userIdParam, type Ctx } from "./common";
 import { requireMembers } from "./membership";
@@ -65,14 +65,7 @@ function checkPlan(plan: Partial<Plan>) {
 	if (errors.length) throw clientError("The plan is not valid.", 422, "VALIDATION_ERROR", errors);
 }
 
-interface CommissionThis {
-	_list(ctx: Ctx, p: unknown): Promise<any>;
-	_find(ctx: Ctx, p: unknown): Promise<any[]>;
-	_get(ctx: Ctx, p: unknown): Promise<any>;
-	_create(ctx: Ctx, p: unknown): Promise<any>;
-	_update(ctx: Ctx, p: unknown): Promise<any>;
-	_remove(ctx: Ctx, p: unknown): Promise<any>;
-}
+type CommissionThis = TenantDbMethods;
 
 const CommissionService: Schema<CommissionThis> = {
 	name: "commission",

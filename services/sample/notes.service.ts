@@ -4,17 +4,11 @@
  */
 import type { Context } from "moleculer";
 import type { Schema } from "../../lib/schema";
-import { TenantDbMixin } from "../../mixins/tenant.mixin";
+import { TenantDbMixin, type TenantDbMethods } from "../../mixins/tenant.mixin";
 
 type Ctx<P = Record<string, unknown>> = Context<P, Record<string, unknown>>;
 
-interface NotesThis {
-	_list(ctx: Ctx, params: unknown): Promise<unknown>;
-	_get(ctx: Ctx, params: unknown): Promise<unknown>;
-	_create(ctx: Ctx, params: unknown): Promise<unknown>;
-	_update(ctx: Ctx, params: unknown): Promise<unknown>;
-	_remove(ctx: Ctx, params: unknown): Promise<unknown>;
-}
+type NotesThis = TenantDbMethods;
 
 const NotesService: Schema<NotesThis> = {
 	name: "notes",
