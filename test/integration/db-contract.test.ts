@@ -34,6 +34,15 @@ function services(collectionSuffix: string) {
 			one: { params: { id: "string" }, handler(this: any, ctx: Context<{ id: string }>) { return this._get(ctx, { id: ctx.params.id }); } },
 			change: { params: { id: "string", label: "string|optional", tenantId: "string|optional" }, handler(this: any, ctx: Context) { return this._update(ctx, ctx.params); } },
 			drop: { params: { id: "string" }, handler(this: any, ctx: Context<{ id: string }>) { return this._remove(ctx, { id: ctx.params.id }); } },
+			// the caller's params handed through whole, as a careless list action would
+			passThrough: { handler(this: any, ctx: Context) { return this._list(ctx, ctx.params); } },
+			// one of the mixin's methods with service-built arguments
+			method: {
+				params: { name: "string", args: "array" },
+				handler(this: any, ctx: Context<{ name: string; args: unknown[] }>) {
+					return ctx.params.name === "unscopedFindOne" ? this.unscopedFindOne(...ctx.params.args) : this[ctx.params.name](ctx, ...ctx.params.args);
+				},
+			},
 		},
 	};
 	const accounts = {
@@ -184,6 +193,51 @@ describe.each(drivers)("data mixins on $driver", ({ driver, env }) => {
 		const page: any = await broker.call("things.listThings", {}, meta("t3"));
 		expect(page.total).toBe(2);
 		expect(page.rows.map((r: any) => r.code)).toEqual(["e1", "e2"]);
+	});
+
+	it("sets the caller's tenant last in every scoped method, whatever the query or the update says", async () => {
+		const mine: any = await broker.call("things.make", { code: "m1", label: "mine" }, meta("t8"));
+		const theirs: any = await broker.call("things.make", { code: "m2", label: "theirs" }, meta("t9"));
+		const call = (name: string, ...args: unknown[]) => broker.call("things.method", { name, args }, meta("t8"));
+		expect(await call("scopedFindById", theirs.id)).toBeNull();
+		expect(await call("scopedFindById", mine.id)).toMatchObject({ _id: mine.id, tenantId: "t8", code: "m1" });
+		expect(await call("scopedFindById", { $ne: null })).toBeNull();
+		expect(await call("scopedFindOne", { code: "m2", tenantId: "t9" })).toBeNull();
+		expect(await call("scopedFindOne", { id: mine.id })).toMatchObject({ code: "m1" });
+		expect(await call("scopedCount", { tenantId: "t9" })).toBe(1);
+		expect(await call("scopedCount", { $or: [{ tenantId: "t9" }, { code: "m2" }] })).toBe(0);
+		expect(await call("scopedUpdateWhere", { _id: theirs.id }, { label: "taken" })).toBe(0);
+		expect(await call("scopedUpdateWhere", { _id: mine.id, label: "mine" }, { label: "changed", tenantId: "t9" })).toBe(1);
+		expect(await call("scopedUpdateWhere", { _id: mine.id, label: "mine" }, { label: "again" })).toBe(0); // compare-and-set: the label moved on
+		expect(await broker.call("things.one", { id: mine.id }, meta("t8"))).toMatchObject({ label: "changed", tenantId: "t8" });
+		expect(((await call("scopedScan", {}, ["code"])) as any[]).map(r => r.code)).toEqual(["m1"]);
+		expect(await call("scopedRemoveWhere", { code: "m2" })).toBe(0);
+		expect(await broker.call("things.one", { id: theirs.id }, meta("t9"))).toMatchObject({ label: "theirs" });
+		// the one way out, for lookups before a tenant is known
+		expect(await call("unscopedFindOne", { code: "m2" })).toMatchObject({ _id: theirs.id, tenantId: "t9" });
+		expect(await call("scopedRemoveWhere", { id: mine.id })).toBe(1);
+	});
+
+	it("never lets a caller's search, searchFields, query, populate or fields reach the store", async () => {
+		await broker.call("things.make", { code: "secret", label: "confidential" }, meta("t10"));
+		await broker.call("things.make", { code: "open", label: "public" }, meta("t11"));
+		for (const attack of [
+			{ search: "confidential" },
+			{ search: "confidential", searchFields: "label" },
+			{ search: "t10", searchFields: ["tenantId"] },
+			{ query: { tenantId: "t10" } },
+			{ query: JSON.stringify({ tenantId: "t10" }) },
+			{ query: { $where: "1" } },
+			{ query: { label: { $regex: "" } } },
+			{ populate: ["tenantId"], fields: ["tenantId", "label"], excludeFields: ["code"] },
+		]) {
+			const page: any = await broker.call("things.passThrough", attack, meta("t11"));
+			expect(page.rows.map((r: any) => r.code)).toEqual(["open"]);
+			expect(page.total).toBe(1);
+		}
+		for (const query of [{ $where: "1" }, { label: { $regex: "" } }, { label: { $function: "x" } }, { $expr: {} }])
+			await expect(broker.call("things.method", { name: "_find", args: [{ query }] }, meta("t11"))).rejects.toMatchObject({ code: 400, type: "INVALID_QUERY" });
+		await expect(broker.call("things.method", { name: "_find", args: [{ sort: ["code; drop"] }] }, meta("t11"))).rejects.toMatchObject({ code: 400 });
 	});
 
 	it("refuses tenant data to a caller without a tenant", async () => {
