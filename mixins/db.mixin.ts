@@ -179,28 +179,24 @@ export function createStore(opts: DbMixinOptions): Store {
 	return { driver, adapter: new DbService.MemoryAdapter({ ...nedbFileFormat }), mongo: {} };
 }
 
+/** moleculer-db's generic CRUD actions. */
+export const GENERIC_ACTIONS = ["find", "count", "list", "create", "insert", "get", "update", "remove"] as const;
+
 export function DbMixin(opts: DbMixinOptions): MixinSchema<DbThis> {
 	const { driver, adapter, mongo } = createStore(opts);
 	const compounds = (opts.indexes ?? []).filter(i => i.fields.length > 1);
 
 	// Generic CRUD stays internal: callable by other services (visibility "public"), never routed.
-	const hidden = { visibility: "public", rest: null } as const;
+	// One object per action: Moleculer merges a mixin's action into the object it is given, so a
+	// shared one made every generic action moleculer-db's `find` (handler and cache keys).
+	const hidden = () => ({ visibility: "public", rest: null }) as const;
 
 	return {
 		mixins: [DbService as MixinSchema],
 		adapter,
 		...mongo,
 		settings: { idField: "id", pageSize: 20, maxPageSize: 100, maxLimit: 100 },
-		actions: {
-			find: hidden,
-			count: hidden,
-			list: hidden,
-			create: hidden,
-			insert: hidden,
-			get: hidden,
-			update: hidden,
-			remove: hidden,
-		},
+		actions: Object.fromEntries(GENERIC_ACTIONS.map(name => [name, hidden()])),
 		methods: {
 			async beforeEntityChange(type: string, entity: Record<string, unknown>, ctx: Context) {
 				if (type === "create") {

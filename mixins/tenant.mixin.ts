@@ -24,7 +24,7 @@
 import { Errors } from "moleculer";
 import type { AuthUser } from "../lib/access";
 import type { MixinSchema } from "../lib/schema";
-import { DbMixin, scanStore, storeMethods, toStoredRow, type DbMixinOptions, type StoredRow } from "./db.mixin";
+import { DbMixin, GENERIC_ACTIONS, scanStore, storeMethods, toStoredRow, type DbMixinOptions, type StoredRow } from "./db.mixin";
 
 /** Whoever a call acts for: an action or channel context, or call options such as `asSystem(tenantId)`. */
 export interface TenantScope {
@@ -292,6 +292,9 @@ function tenantMethods(opts: DbMixinOptions) {
 }
 
 export function TenantDbMixin(opts: DbMixinOptions): MixinSchema {
-	// The first mixin wins on methods in Moleculer, so the tenant layer overrides the store's.
-	return { mixins: [{ methods: tenantMethods(opts) } as MixinSchema, DbMixin(opts) as MixinSchema] };
+	// The first mixin wins on methods in Moleculer, so the tenant layer overrides the store's. It also
+	// drops moleculer-db's generic actions: their cache keys do not name the tenant, and a tenant-scoped
+	// service publishes its own validated actions only.
+	const layer = { methods: tenantMethods(opts), actions: Object.fromEntries(GENERIC_ACTIONS.map(name => [name, false])) };
+	return { mixins: [layer as MixinSchema, DbMixin(opts) as MixinSchema] };
 }

@@ -38,7 +38,7 @@ const AgentsService: Schema<AgentsThis> = {
 		listAgents: {
 			rest: "GET /",
 			roles: ["admin"],
-			params: {},
+			params: { $$strict: "remove" },
 			async handler(this: AgentsThis, ctx: Ctx) {
 				const rows = await this._find(ctx, { query: {}, sort: ["userId"], limit: 1000 });
 				return { rows, total: rows.length, defaultCapacity: DEFAULT_CAPACITY };

@@ -113,7 +113,7 @@ const AssignmentService: Schema<AssignmentThis> = {
 		listRules: {
 			rest: "GET /rules",
 			roles: ["admin"],
-			params: { ...pageParams },
+			params: { ...pageParams, $$strict: "remove" },
 			handler(this: AssignmentThis, ctx: Ctx) {
 				const { page, pageSize } = ctx.params;
 				return this._list(ctx, { page, pageSize, limit: pageSize, offset: (page - 1) * pageSize, sort: ["priority", "createdAt"], query: {} });
@@ -122,7 +122,7 @@ const AssignmentService: Schema<AssignmentThis> = {
 		getRule: {
 			rest: "GET /rules/:id",
 			roles: ["admin"],
-			params: { id: idParam },
+			params: { id: idParam, $$strict: "remove" },
 			handler(this: AssignmentThis, ctx: Ctx<{ id: string }>) {
 				return this._get(ctx, { id: ctx.params.id });
 			},
@@ -153,7 +153,7 @@ const AssignmentService: Schema<AssignmentThis> = {
 			rest: "GET /unassigned",
 			roles: ["member"],
 			summary: "Open leads nobody is assigned to, oldest first.",
-			params: { ...pageParams },
+			params: { ...pageParams, $$strict: "remove" },
 			handler(this: AssignmentThis, ctx: Ctx) {
 				const { page, pageSize } = ctx.params;
 				return ctx.call("leads.listLeads", { unassigned: true, status: [...OPEN_STATUSES], page, pageSize, sort: "createdAt" });
@@ -163,7 +163,7 @@ const AssignmentService: Schema<AssignmentThis> = {
 			rest: "GET /workload",
 			roles: ["admin"],
 			summary: "Per agent: open leads, capacity, leads assigned today and this week (UTC).",
-			params: {},
+			params: { $$strict: "remove" },
 			async handler(this: AssignmentThis, ctx: Ctx) {
 				const rules = await this.rulesOf(ctx);
 				const known = new Set<string>();

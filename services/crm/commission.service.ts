@@ -90,7 +90,7 @@ const CommissionService: Schema<CommissionThis> = {
 		listPlans: {
 			rest: "GET /plans",
 			roles: ["admin"],
-			params: { ...pageParams },
+			params: { ...pageParams, $$strict: "remove" },
 			handler(this: CommissionThis, ctx: Ctx) {
 				return this._list(ctx, { ...pageOf({ page: ctx.params.page, pageSize: ctx.params.pageSize, sort: "-effectiveFrom" }), query: {} });
 			},
@@ -98,7 +98,7 @@ const CommissionService: Schema<CommissionThis> = {
 		getPlan: {
 			rest: "GET /plans/:id",
 			roles: ["admin"],
-			params: { id: idParam },
+			params: { id: idParam, $$strict: "remove" },
 			handler(this: CommissionThis, ctx: Ctx<{ id: string }>) {
 				return this._get(ctx, { id: ctx.params.id });
 			},

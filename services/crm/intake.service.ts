@@ -93,7 +93,7 @@ const IntakeService: Schema<IntakeThis> = {
 		listKeys: {
 			rest: { method: "GET", basePath: "/leads", path: "/ingest-keys" },
 			roles: ["admin"],
-			params: {},
+			params: { $$strict: "remove" },
 			async handler(this: IntakeThis, ctx: Ctx) {
 				const rows = await this._find(ctx, { query: { kind: "key" }, sort: "-createdAt", limit: 100 });
 				return { rows, total: rows.length };
@@ -127,7 +127,7 @@ const IntakeService: Schema<IntakeThis> = {
 		getSettings: {
 			rest: { method: "GET", basePath: "/leads", path: "/settings" },
 			roles: ["admin"],
-			params: {},
+			params: { $$strict: "remove" },
 			async handler(this: IntakeThis, ctx: Ctx) {
 				const row = await this.scopedFindOne(ctx, { kind: "slug" });
 				return { slug: row?.slug ?? null };

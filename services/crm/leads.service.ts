@@ -176,7 +176,7 @@ const LeadsService: Schema<LeadsThis> = {
 			rest: "GET /:id",
 			roles: ["member"],
 			cache: { keys: ["#user.tenantId", "id"] },
-			params: { id: idParam },
+			params: { id: idParam, $$strict: "remove" },
 			handler(this: LeadsThis, ctx: Ctx<{ id: string }>) {
 				return this._get(ctx, { id: ctx.params.id });
 			},
@@ -279,7 +279,7 @@ const LeadsService: Schema<LeadsThis> = {
 		listActivities: {
 			rest: "GET /:id/activities",
 			roles: ["member"],
-			params: { id: idParam, ...pageParams, sort: { type: "enum", values: ["at", "-at"], default: "-at" } },
+			params: { id: idParam, ...pageParams, sort: { type: "enum", values: ["at", "-at"], default: "-at" }, $$strict: "remove" },
 			async handler(this: LeadsThis, ctx: Ctx) {
 				const { id, page, pageSize, sort } = ctx.params;
 				await this.loadRaw(ctx, id);

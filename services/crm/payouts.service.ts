@@ -65,7 +65,7 @@ const PayoutsService: Schema<PayoutsThis> = {
 		getPayout: {
 			rest: "GET /:id",
 			roles: ["member"],
-			params: { id: idParam },
+			params: { id: idParam, $$strict: "remove" },
 			async handler(this: PayoutsThis, ctx: Ctx<{ id: string }>) {
 				const user = userOf(ctx);
 				const payout = await this._get(ctx, { id: ctx.params.id });

@@ -244,6 +244,15 @@ describe.each(drivers)("data mixins on $driver", ({ driver, env }) => {
 		await expect(broker.call("things.listThings", {}, meta(null))).rejects.toMatchObject({ code: 403, type: "TENANT_REQUIRED" });
 	});
 
+	it("keeps moleculer-db's generic actions internal and each its own; a tenant-scoped service has none", async () => {
+		const account: any = await broker.call("accounts.make", { email: `generic-${driver}@example.com` });
+		await expect(broker.call("accounts.get", { id: account.id })).resolves.toMatchObject({ id: account.id, email: account.email });
+		await expect(broker.call("accounts.count", {})).resolves.toEqual(expect.any(Number));
+		// (their cache keys name no tenant: a tenant-scoped service publishes its own actions only)
+		for (const name of ["find", "count", "list", "get", "create", "insert", "update", "remove"])
+			await expect(broker.call(`things.${name}`, {}, meta("t1"))).rejects.toMatchObject({ name: "ServiceNotFoundError" });
+	});
+
 	it("keeps a unique key unique under concurrent writes (409 for the rest)", async () => {
 		const results = await Promise.allSettled(Array.from({ length: 20 }, () => broker.call("accounts.make", { email: "same@example.com" })));
 		expect(results.filter(r => r.status === "fulfilled")).toHaveLength(1);
