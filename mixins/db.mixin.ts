@@ -96,6 +96,9 @@ const LISTS = new Set(["_find", "_count", "_list"]);
  * What moleculer-db's own `find`/`list` actions do to params before these methods, without needing an
  * action context (channel handlers have none): `sort: "-createdAt"` → array, numeric strings →
  * numbers, and for `_list`, `page`/`pageSize` → `limit`/`offset` (capped by `maxPageSize`).
+ * A `limit` given to `_find` is the service's own and is honoured: capping it at `maxLimit` (a bound
+ * for callers of moleculer-db's `find` action, which applies it itself) silently cut statements,
+ * payouts and commission totals at 100 rows.
  */
 function queryParams(settings: Record<string, number>, params: Record<string, unknown>, paged: boolean): Record<string, unknown> {
 	const p = { ...params };
@@ -107,7 +110,6 @@ function queryParams(settings: Record<string, number>, params: Record<string, un
 		const page = Math.max(1, Number(p.page) || 1);
 		Object.assign(p, { page, pageSize, limit: pageSize, offset: (page - 1) * pageSize });
 	}
-	if (settings.maxLimit > 0 && Number(p.limit) > settings.maxLimit) p.limit = settings.maxLimit;
 	return p;
 }
 

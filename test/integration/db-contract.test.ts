@@ -240,6 +240,17 @@ describe.each(drivers)("data mixins on $driver", ({ driver, env }) => {
 		await expect(broker.call("things.method", { name: "_find", args: [{ sort: ["code; drop"] }] }, meta("t11"))).rejects.toMatchObject({ code: 400 });
 	});
 
+	it("honours a service's own limit past 100 rows (no silent cut) and pages lists at 100", async () => {
+		const entities = Array.from({ length: 120 }, (_, i) => ({ code: `bulk-${i}` }));
+		await broker.call("things.method", { name: "_insert", args: [{ entities }] }, meta("t12"));
+		const find = (params: object) => broker.call("things.method", { name: "_find", args: [params] }, meta("t12")) as Promise<unknown[]>;
+		expect(await find({ limit: 100_000 })).toHaveLength(120);
+		expect(await find({ limit: 110 })).toHaveLength(110);
+		expect(await find({})).toHaveLength(120);
+		const page: any = await broker.call("things.method", { name: "_list", args: [{ page: 1, pageSize: 500 }] }, meta("t12"));
+		expect({ rows: page.rows.length, total: page.total, pageSize: page.pageSize }).toEqual({ rows: 100, total: 120, pageSize: 100 });
+	});
+
 	it("refuses tenant data to a caller without a tenant", async () => {
 		await expect(broker.call("things.listThings", {}, meta(null))).rejects.toMatchObject({ code: 403, type: "TENANT_REQUIRED" });
 	});
