@@ -190,7 +190,7 @@ const AssignmentService: Schema<AssignmentThis> = {
 				return { ...this.counters };
 			},
 		},
-		/** Operators and cluster tests: give a node a rule set with fixed ids (NeDB is per process; see docs/crm.md). */
+		/** Operators and cluster tests: give a node a rule set with fixed ids (NeDB is per process; README, "Running several assignment nodes"). */
 		seedRules: {
 			visibility: "public",
 			params: { rules: { type: "array", max: 100, items: { type: "object", props: { id: idParam, ...ruleParams(false) } } } },

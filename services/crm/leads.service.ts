@@ -384,7 +384,7 @@ const LeadsService: Schema<LeadsThis> = {
 					if (message) await this.record(ctx, lead.id, "form_submission", message, {});
 					return { id: lead.id, duplicate: false };
 				};
-				// Same email/phone at once: serialised in this process (see docs/crm.md for the cluster caveat).
+				// Same email/phone at once: serialised in this process (README, "Web-form capture": the cluster caveat).
 				return keys.length ? this.mutex.run(`${tenantId}|${keys.sort().join("|")}`, work) : work();
 			},
 		},
