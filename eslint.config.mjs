@@ -1,5 +1,17 @@
-// Lint: typescript-eslint's recommended rules, plus "no console" outside scripts (use this.logger).
+// Lint: typescript-eslint's recommended rules, plus "no console" outside scripts (use this.logger), plus
+// tenant scoping made mechanical (README, "Conventions every service follows").
 import tseslint from "typescript-eslint";
+
+/**
+ * Tenant-scoped code: it reaches its data only through TenantDbMixin's methods (TenantDbMethods), which
+ * set the caller's tenant last on every query. A new tenant-scoped domain is one more line here.
+ */
+const TENANT_SCOPED = [
+	"services/crm/**/*.ts",
+	"services/sample/notes.service.ts",
+];
+const tenantScopeMessage =
+	"Tenant-scoped services never touch the store adapter: use the TenantDbMixin methods (_find, scopedFindOne, scopedUpdateWhere, scopedScan, …), or unscopedFindOne for a deliberate cross-tenant lookup.";
 
 export default tseslint.config(
 	{ ignores: ["node_modules/", "dist/", "data/", "coverage/", "public/docs/"] },
@@ -14,5 +26,27 @@ export default tseslint.config(
 	{ files: ["bin/**", "bench/**", "test/**", "lib/repl-commands.ts", "public/**"], rules: { "no-console": "off" } },
 	// Jest loads its test environment as CommonJS.
 	{ files: ["test/**/*.js"], rules: { "@typescript-eslint/no-require-imports": "off" }, languageOptions: { globals: { process: "readonly" } } },
+	{
+		files: TENANT_SCOPED,
+		rules: {
+			"no-restricted-syntax": [
+				"error",
+				// this.adapter, svc.adapter, (this as any).adapter, this["adapter"]
+				{ selector: "MemberExpression[property.name='adapter']", message: tenantScopeMessage },
+				{ selector: "MemberExpression[computed=true][property.value='adapter']", message: tenantScopeMessage },
+				// const { adapter } = this
+				{ selector: "ObjectPattern > Property[key.name='adapter']", message: tenantScopeMessage },
+			],
+			"no-restricted-imports": [
+				"error",
+				{
+					paths: [
+						{ name: "../../mixins/db.mixin", importNames: ["DbMixin", "storeMethods", "scanStore", "createStore"], message: "Tenant-scoped services use TenantDbMixin." },
+						{ name: "../../mixins/collection", message: "A tenant-scoped collection is a TenantDbMixin service of its own." },
+					],
+				},
+			],
+		},
+	},
 	{ files: ["**/*.js", "**/*.cjs"], languageOptions: { globals: { module: "writable", require: "readonly", window: "writable", document: "readonly", fetch: "readonly", SwaggerUIBundle: "readonly", setInterval: "readonly" } } },
 );

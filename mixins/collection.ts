@@ -1,13 +1,14 @@
 /**
- * A second (third, …) collection owned by a db-backed service (also the outbox of `mixins/outbox.mixin.ts`). moleculer-db gives a service one
- * adapter; `auth` also owns `sessions` and `password_resets`, `tenants` owns `memberships`. This
- * builds the same adapter DbMixin would (NeDB file, memory or Mongo, by configuration), with the same
- * unique indexes (compound ones through a derived key field under NeDB, as DbMixin does), and
- * exposes the few raw operations these services need, including a conditional update that reports
- * how many rows it changed (the atomic "spend" of refresh and reset tokens).
+ * A second (third, …) collection owned by a db-backed service (also the outbox of
+ * `mixins/outbox.mixin.ts`). moleculer-db gives a service one adapter; `auth` also owns `sessions`
+ * and `password_resets`, `tenants` owns `memberships`. The store is built where DbMixin builds its
+ * own (`createStore`: NeDB file with the same file format, memory or Mongo, by configuration), with
+ * the same unique indexes (compound ones through a derived key field under NeDB, as DbMixin does),
+ * and exposes the few raw operations these services need, including a conditional update that
+ * reports how many rows it changed (the atomic "spend" of refresh and reset tokens).
  */
 import type { ServiceBroker } from "moleculer";
-import { compoundKeyField, DbMixin, isDuplicateKeyError, newId, type DbMixinOptions } from "./db.mixin";
+import { compoundKeyField, createStore, isDuplicateKeyError, newId, type DbMixinOptions } from "./db.mixin";
 
 type Doc = Record<string, unknown>;
 
@@ -40,9 +41,9 @@ export class Collection<T extends { id: string }> {
 	private readonly compounds: string[][];
 
 	constructor(private readonly opts: DbMixinOptions) {
-		const mixin = DbMixin(opts) as Doc;
-		this.adapter = mixin.adapter as RawAdapter;
-		this.mongo = { schema: mixin.schema, modelName: mixin.modelName };
+		const store = createStore(opts);
+		this.adapter = store.adapter as RawAdapter;
+		this.mongo = store.mongo;
 		this.compounds = (opts.indexes ?? []).filter(i => i.fields.length > 1).map(i => i.fields);
 	}
 

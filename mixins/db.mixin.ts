@@ -18,6 +18,7 @@ import mongoose from "mongoose";
 import { config, dataPath, dbDriver } from "../lib/config";
 import { registerReadinessProbe } from "../lib/health";
 import { NedbAdapter } from "../lib/nedb-adapter";
+import { compileMatch } from "./nedb-match";
 import type { MixinSchema } from "../lib/schema";
 
 // moleculer-db's typings describe a class; at run time it is a service mixin with these methods.
@@ -96,6 +97,9 @@ const LISTS = new Set(["_find", "_count", "_list"]);
  * What moleculer-db's own `find`/`list` actions do to params before these methods, without needing an
  * action context (channel handlers have none): `sort: "-createdAt"` → array, numeric strings →
  * numbers, and for `_list`, `page`/`pageSize` → `limit`/`offset` (capped by `maxPageSize`).
+ * A `limit` given to `_find` is the service's own and is honoured: capping it at `maxLimit` (a bound
+ * for callers of moleculer-db's `find` action, which applies it itself) silently cut statements,
+ * payouts and commission totals at 100 rows.
  */
 function queryParams(settings: Record<string, number>, params: Record<string, unknown>, paged: boolean): Record<string, unknown> {
 	const p = { ...params };
@@ -107,7 +111,6 @@ function queryParams(settings: Record<string, number>, params: Record<string, un
 		const page = Math.max(1, Number(p.page) || 1);
 		Object.assign(p, { page, pageSize, limit: pageSize, offset: (page - 1) * pageSize });
 	}
-	if (settings.maxLimit > 0 && Number(p.limit) > settings.maxLimit) p.limit = settings.maxLimit;
 	return p;
 }
 
@@ -126,41 +129,77 @@ export const storeMethods: Record<string, Method> = Object.fromEntries(
 	]),
 );
 
-export function DbMixin(opts: DbMixinOptions): MixinSchema<DbThis> {
+/**
+ * NeDB's file format is one JSON document per line, and its reader splits lines on U+2028, U+2029
+ * and NEL (U+0085) as well as on \n, \r, \v and \f (@seald-io/nedb lib/byline.js). JSON.stringify
+ * escapes every control character below U+0020 but writes those three raw, so a string holding one
+ * would cut its record in two: the record is lost on the next load (silently, below NeDB's 10 %
+ * corruption threshold; above it NeDB refuses to start). After serialisation we write them as the
+ * JSON escapes `\u0085`, `\u2028`, `\u2029`: the same JSON value, so JSON.parse restores the exact
+ * characters and reading needs no hook of its own. This is safe because JSON.stringify only ever
+ * emits these characters inside a string literal, never right after an escaping backslash.
+ * (README: "Storage and the file format".)
+ */
+const LINE_BREAKERS = /[\u0085\u2028\u2029]/g;
+export const nedbFileFormat = {
+	afterSerialization: (line: string): string => line.replace(LINE_BREAKERS, c => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`),
+	// NeDB insists on a pair and checks that it round-trips; JSON.parse already undoes the escapes.
+	beforeDeserialization: (line: string): string => line,
+};
+
+export type StoreDriver = "nedb" | "memory" | "mongo";
+
+export interface Store {
+	driver: StoreDriver;
+	/** a moleculer-db adapter (not yet connected) */
+	adapter: unknown;
+	/** what moleculer-db-adapter-mongoose reads from the service schema */
+	mongo: { schema?: mongoose.Schema; modelName?: string };
+}
+
+/**
+ * The one place a store is built, for a service's main collection (DbMixin) and for its secondary
+ * collections and outboxes (`mixins/collection.ts`): NeDB file, NeDB in memory or MongoDB, by
+ * configuration. Every NeDB datastore gets the file format above.
+ */
+export function createStore(opts: DbMixinOptions): Store {
 	const cfg = config();
 	const driver = dbDriver(cfg);
+	if (driver === "mongo")
+		return {
+			driver,
+			adapter: new ServiceMongooseAdapter(cfg.MONGO_URI!, `${cfg.NAMESPACE}_${opts.collection}`),
+			mongo: { schema: mongoSchema(opts), modelName: opts.collection },
+		};
+	if (driver === "nedb") {
+		fs.mkdirSync(dataPath(cfg, "db"), { recursive: true });
+		return {
+			driver,
+			adapter: new NedbAdapter({ filename: dataPath(cfg, "db", `${opts.collection}.db`), ...nedbFileFormat }),
+			mongo: {},
+		};
+	}
+	return { driver, adapter: new NedbAdapter({ ...nedbFileFormat }), mongo: {} };
+}
+
+/** moleculer-db's generic CRUD actions. */
+export const GENERIC_ACTIONS = ["find", "count", "list", "create", "insert", "get", "update", "remove"] as const;
+
+export function DbMixin(opts: DbMixinOptions): MixinSchema<DbThis> {
+	const { driver, adapter, mongo } = createStore(opts);
 	const compounds = (opts.indexes ?? []).filter(i => i.fields.length > 1);
 
-	let adapter: unknown;
-	let mongo: Record<string, unknown> = {};
-	if (driver === "mongo") {
-		adapter = new ServiceMongooseAdapter(cfg.MONGO_URI!, `${cfg.NAMESPACE}_${opts.collection}`);
-		mongo = { schema: mongoSchema(opts), modelName: opts.collection };
-	} else if (driver === "nedb") {
-		fs.mkdirSync(dataPath(cfg, "db"), { recursive: true });
-		adapter = new NedbAdapter({ filename: dataPath(cfg, "db", `${opts.collection}.db`), autoload: true });
-	} else {
-		adapter = new NedbAdapter();
-	}
-
 	// Generic CRUD stays internal: callable by other services (visibility "public"), never routed.
-	const hidden = { visibility: "public", rest: null } as const;
+	// One object per action: Moleculer merges a mixin's action into the object it is given, so a
+	// shared one made every generic action moleculer-db's `find` (handler and cache keys).
+	const hidden = () => ({ visibility: "public", rest: null }) as const;
 
 	return {
 		mixins: [DbService as MixinSchema],
 		adapter,
 		...mongo,
 		settings: { idField: "id", pageSize: 20, maxPageSize: 100, maxLimit: 100 },
-		actions: {
-			find: hidden,
-			count: hidden,
-			list: hidden,
-			create: hidden,
-			insert: hidden,
-			get: hidden,
-			update: hidden,
-			remove: hidden,
-		},
+		actions: Object.fromEntries(GENERIC_ACTIONS.map(name => [name, hidden()])),
 		methods: {
 			async beforeEntityChange(type: string, entity: Record<string, unknown>, ctx: Context) {
 				if (type === "create") {
@@ -201,6 +240,35 @@ export function DbMixin(opts: DbMixinOptions): MixinSchema<DbThis> {
 			if (driver === "nedb") (this.adapter.db as NedbLike).stopAutocompaction();
 		},
 	};
+}
+
+/** A stored document as a plain object, as the store holds it (`_id`, `tenantId`, derived keys…). */
+export type StoredRow = Record<string, any> & { _id: string };
+
+/** Mongoose returns documents, NeDB plain objects (copies, except `getAllData()`). */
+export function toStoredRow<T = StoredRow>(doc: unknown): T | null {
+	if (doc == null) return null;
+	const d = doc as { toObject?: () => T };
+	return typeof d.toObject === "function" ? d.toObject() : (doc as T);
+}
+
+
+/**
+ * READ-ONLY rows matching `query`, for aggregates over many rows. MongoDB: a projected lean query
+ * (`fields`). NeDB: its live documents (`getAllData()`, no per-row copy — the copy is what makes NeDB's
+ * `find` slow on 100k rows) filtered with NeDB's matcher (compiled: mixins/nedb-match.ts), so both
+ * stores answer the same query the same way. The rows are the store's own: never mutate them, never send them to a caller.
+ * Driver-specific on purpose and not a service method: services reach it through the tenant mixin's
+ * `scopedScan` (README: "Conventions every service follows").
+ */
+export async function scanStore(adapter: unknown, query: Record<string, unknown>, fields: string[]): Promise<readonly StoredRow[]> {
+	const a = adapter as { model?: mongoose.Model<unknown>; db?: { getAllData(): StoredRow[] } };
+	if (a.model) {
+		const projection = Object.fromEntries(fields.map(f => [f, 1]));
+		return (await a.model.find(query, projection).lean()) as unknown as StoredRow[];
+	}
+	const matches = compileMatch(query);
+	return a.db!.getAllData().filter(matches);
 }
 
 function mapDbError(err: unknown): never {

@@ -1,5 +1,5 @@
 /**
- * Transactional-ish outbox for domain events (DESIGN.md §5: cross-service reactions must not be lost).
+ * Transactional-ish outbox for domain events (cross-service reactions must not be lost; README, "Reliable events (outbox)").
  *
  * A service mixes in `OutboxMixin({ collection: "<service>_outbox" })` and publishes every domain event
  * with `await this.publishEvent(channel, payload)`:
@@ -28,7 +28,7 @@
  * often needs the stored entity); a crash in the few milliseconds between the two loses that one event.
  * Writing the event first and relaying only rows whose entity exists would close that window but needs a
  * per-event "does the entity exist" check for every kind of event (including deletions, where the answer is
- * inverted); we judged that not worth the complexity. The window is documented in docs/operations.md.
+ * inverted); we judged that not worth the complexity. The window is documented in the README, "Reliable events (outbox)".
  */
 import { randomUUID } from "node:crypto";
 import type { Service, ServiceBroker, ServiceSchema } from "moleculer";

@@ -5,20 +5,14 @@
  * An optional `key` makes a record idempotent (a redelivered event records its activity once).
  */
 import type { Schema } from "../../lib/schema";
-import { TenantDbMixin } from "../../mixins/tenant.mixin";
+import { TenantDbMixin, type TenantDbMethods } from "../../mixins/tenant.mixin";
 import { isDuplicateKeyError } from "../../mixins/db.mixin";
 import { idParam, pageOf, pageParams, type Ctx } from "./common";
 
 export const MANUAL_TYPES = ["call", "email", "meeting", "note"] as const;
 export const AUTO_TYPES = ["created", "status_changed", "assigned", "form_submission"] as const;
 
-interface ActivitiesThis {
-	_list(ctx: Ctx, params: unknown): Promise<unknown>;
-	_create(ctx: Ctx, params: unknown): Promise<unknown>;
-	_find(ctx: Ctx, params: unknown): Promise<unknown[]>;
-	scopedQuery(ctx: Ctx, q: Record<string, unknown>): Record<string, unknown>;
-	adapter: { removeMany(q: unknown): Promise<number> };
-}
+type ActivitiesThis = TenantDbMethods;
 
 const ActivitiesService: Schema<ActivitiesThis> = {
 	name: "activities",
@@ -76,8 +70,7 @@ const ActivitiesService: Schema<ActivitiesThis> = {
 			visibility: "public",
 			params: { leadId: idParam },
 			async handler(this: ActivitiesThis, ctx: Ctx) {
-				const removed = await this.adapter.removeMany(this.scopedQuery(ctx, { leadId: ctx.params.leadId }));
-				await (this as unknown as { clearCache(): Promise<void> }).clearCache();
+				const removed = await this.scopedRemoveWhere(ctx, { leadId: ctx.params.leadId });
 				return { removed };
 			},
 		},

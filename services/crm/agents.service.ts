@@ -3,17 +3,13 @@
  * strategy and the workload view. Routes live under `/api/assignment/agents`.
  */
 import type { Schema } from "../../lib/schema";
-import { TenantDbMixin } from "../../mixins/tenant.mixin";
+import { TenantDbMixin, type TenantDbMethods } from "../../mixins/tenant.mixin";
 import { userIdParam, type Ctx } from "./common";
 
 /** Capacity of an agent nobody has configured. */
 export const DEFAULT_CAPACITY = 20;
 
-interface AgentsThis {
-	_find(ctx: Ctx, p: unknown): Promise<any[]>;
-	_create(ctx: Ctx, p: unknown): Promise<any>;
-	_update(ctx: Ctx, p: unknown): Promise<any>;
-}
+type AgentsThis = TenantDbMethods;
 
 const AgentsService: Schema<AgentsThis> = {
 	name: "agents",
@@ -42,7 +38,7 @@ const AgentsService: Schema<AgentsThis> = {
 		listAgents: {
 			rest: "GET /",
 			roles: ["admin"],
-			params: {},
+			params: { $$strict: "remove" },
 			async handler(this: AgentsThis, ctx: Ctx) {
 				const rows = await this._find(ctx, { query: {}, sort: ["userId"], limit: 1000 });
 				return { rows, total: rows.length, defaultCapacity: DEFAULT_CAPACITY };

@@ -10,8 +10,8 @@
 import type { Service } from "moleculer";
 import { config } from "../../lib/config";
 import type { Schema } from "../../lib/schema";
-import { TenantDbMixin, tenantOf } from "../../mixins/tenant.mixin";
-import { asSystem, clientError, plain, currencyParam, idParam, minorUnits, OPEN_STATUSES, pageParams, userIdParam, userOf, type Ctx } from "./common";
+import { TenantDbMixin, type TenantDbMethods, type TenantScope } from "../../mixins/tenant.mixin";
+import { asSystem, clientError, currencyParam, idParam, minorUnits, OPEN_STATUSES, pageParams, userIdParam, userOf, type Ctx } from "./common";
 import { requireMembers } from "./membership";
 import { MemoryTurnCounter, pick, RedisTurnCounter, type TurnCounter } from "./round-robin";
 import { leastLoaded, matches, type MatchableLead, type RuleConditions } from "./rules";
@@ -78,21 +78,14 @@ function checkRule(rule: Partial<Rule>) {
 	if (errors.length) throw clientError("The rule is not valid.", 422, "VALIDATION_ERROR", errors);
 }
 
-interface AssignmentThis {
+interface AssignmentThis extends TenantDbMethods {
 	checkAssignees(ctx: Ctx, rule: { pool?: string[]; fixedUserId?: string | null }): Promise<void>;
 	turns: TurnCounter;
 	counters: { handled: number; assigned: number; unmatched: number; skipped: number };
 	handleCreated(ctx: Ctx): Promise<"assigned" | "unmatched" | "skipped">;
-	adapter: { find(p: unknown): Promise<any[]> };
 	logger: any;
-	_list(ctx: Ctx, p: unknown): Promise<any>;
-	_get(ctx: Ctx, p: unknown): Promise<any>;
-	_create(ctx: Ctx, p: unknown): Promise<any>;
-	_update(ctx: Ctx, p: unknown): Promise<any>;
-	_remove(ctx: Ctx, p: unknown): Promise<any>;
-	transformDocuments(ctx: Ctx, p: unknown, docs: unknown): Promise<any>;
 	choose(ctx: Ctx, rule: Rule, tenantId: string): Promise<string | undefined>;
-	rulesOf(tenantId: string): Promise<Rule[]>;
+	rulesOf(scope: TenantScope): Promise<Rule[]>;
 }
 
 const AssignmentService: Schema<AssignmentThis> = {
@@ -120,7 +113,7 @@ const AssignmentService: Schema<AssignmentThis> = {
 		listRules: {
 			rest: "GET /rules",
 			roles: ["admin"],
-			params: { ...pageParams },
+			params: { ...pageParams, $$strict: "remove" },
 			handler(this: AssignmentThis, ctx: Ctx) {
 				const { page, pageSize } = ctx.params;
 				return this._list(ctx, { page, pageSize, limit: pageSize, offset: (page - 1) * pageSize, sort: ["priority", "createdAt"], query: {} });
@@ -129,7 +122,7 @@ const AssignmentService: Schema<AssignmentThis> = {
 		getRule: {
 			rest: "GET /rules/:id",
 			roles: ["admin"],
-			params: { id: idParam },
+			params: { id: idParam, $$strict: "remove" },
 			handler(this: AssignmentThis, ctx: Ctx<{ id: string }>) {
 				return this._get(ctx, { id: ctx.params.id });
 			},
@@ -160,7 +153,7 @@ const AssignmentService: Schema<AssignmentThis> = {
 			rest: "GET /unassigned",
 			roles: ["member"],
 			summary: "Open leads nobody is assigned to, oldest first.",
-			params: { ...pageParams },
+			params: { ...pageParams, $$strict: "remove" },
 			handler(this: AssignmentThis, ctx: Ctx) {
 				const { page, pageSize } = ctx.params;
 				return ctx.call("leads.listLeads", { unassigned: true, status: [...OPEN_STATUSES], page, pageSize, sort: "createdAt" });
@@ -170,10 +163,9 @@ const AssignmentService: Schema<AssignmentThis> = {
 			rest: "GET /workload",
 			roles: ["admin"],
 			summary: "Per agent: open leads, capacity, leads assigned today and this week (UTC).",
-			params: {},
+			params: { $$strict: "remove" },
 			async handler(this: AssignmentThis, ctx: Ctx) {
-				const tenantId = tenantOf(ctx);
-				const rules = await this.rulesOf(tenantId);
+				const rules = await this.rulesOf(ctx);
 				const known = new Set<string>();
 				for (const r of rules) for (const u of [...r.pool, ...(r.fixedUserId ? [r.fixedUserId] : [])]) known.add(u);
 				const load = (await ctx.call("leads.workload", {})) as Record<string, { openLeads: number; assignedToday: number; assignedThisWeek: number }>;
@@ -198,7 +190,7 @@ const AssignmentService: Schema<AssignmentThis> = {
 				return { ...this.counters };
 			},
 		},
-		/** Operators and cluster tests: give a node a rule set with fixed ids (NeDB is per process; see docs/crm.md). */
+		/** Operators and cluster tests: give a node a rule set with fixed ids (NeDB is per process; README, "Running several assignment nodes"). */
 		seedRules: {
 			visibility: "public",
 			params: { rules: { type: "array", max: 100, items: { type: "object", props: { id: idParam, ...ruleParams(false) } } } },
@@ -242,7 +234,7 @@ const AssignmentService: Schema<AssignmentThis> = {
 				throw err;
 			})) as (MatchableLead & { assignedTo: string | null }) | null;
 			if (!lead || lead.assignedTo) return "skipped"; // redelivered, or assigned by hand already
-			const rules = await this.rulesOf(event.tenantId);
+			const rules = await this.rulesOf(sys);
 			const rule = rules.find(r => r.enabled && matches(r.conditions, lead));
 			if (!rule) return "unmatched";
 			const userId = await this.choose(ctx, rule, event.tenantId);
@@ -254,10 +246,9 @@ const AssignmentService: Schema<AssignmentThis> = {
 			return res.changed ? "assigned" : "skipped";
 		},
 
-		/** The tenant's rules in evaluation order (explicit tenant filter: handlers have no user). */
-		async rulesOf(this: AssignmentThis, tenantId: string): Promise<Rule[]> {
-			const docs = await this.adapter.find({ query: { tenantId }, sort: ["priority", "createdAt"] });
-			return docs.map(d => ({ ...plain(d), id: String(plain<{ _id: string }>(d)!._id) }) as Rule);
+		/** The tenant's rules in evaluation order (channel handlers pass `asSystem(tenantId)`: they have no user). */
+		rulesOf(this: AssignmentThis, scope: TenantScope): Promise<Rule[]> {
+			return this._find<Rule>(scope, { query: {}, sort: ["priority", "createdAt"] });
 		},
 		async choose(this: AssignmentThis, ctx: Ctx, rule: Rule, tenantId: string) {
 			if (rule.strategy === "fixed") return rule.fixedUserId ?? undefined;

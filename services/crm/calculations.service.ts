@@ -9,9 +9,9 @@
  */
 import { hasRole } from "../../lib/access";
 import type { Schema } from "../../lib/schema";
-import { TenantDbMixin, tenantOf } from "../../mixins/tenant.mixin";
+import { TenantDbMixin, tenantOf, type Row, type TenantDbMethods } from "../../mixins/tenant.mixin";
 import { commissionFor, CurrencyMismatchError, type Plan } from "./commission-math";
-import { clientError, periodOf, plain, periodParam, systemUser, userIdParam, userOf, type Ctx } from "./common";
+import { clientError, periodOf, periodParam, systemUser, userIdParam, userOf, type Ctx } from "./common";
 
 interface Calculation {
 	id: string;
@@ -30,12 +30,9 @@ interface Calculation {
 
 type Outcome = "created" | "duplicate" | "skipped";
 
-interface CalcThis {
+interface CalcThis extends TenantDbMethods {
 	counters: Record<Outcome | "handled", number>;
 	logger: any;
-	adapter: { find(p: unknown): Promise<any[]> };
-	_find(ctx: Ctx, p: unknown): Promise<any[]>;
-	_create(ctx: Ctx, p: unknown): Promise<any>;
 	insertOnce(ctx: Ctx, row: Omit<Calculation, "id">): Promise<Outcome>;
 	onWon(ctx: Ctx): Promise<Outcome>;
 	onReopened(ctx: Ctx): Promise<Outcome>;
@@ -181,8 +178,7 @@ const CalculationsService: Schema<CalcThis> = {
 			if (!e?.tenantId || !e.id || e.reopenedFrom !== "won") return "skipped";
 			ctx.meta.user = systemUser(e.tenantId);
 			const cycle = e.cycle ?? 1;
-			// moleculer-db's _find needs an action context; a channel handler queries the store with an explicit tenant.
-			const [win] = (await this.adapter.find({ query: { tenantId: e.tenantId, leadId: e.id, kind: `win:${cycle}` }, limit: 1 })).map(d => plain<Calculation>(d)!);
+			const win = await this.scopedFindOne<Calculation & Row>(ctx, { leadId: e.id, kind: `win:${cycle}` });
 			if (!win) return "skipped"; // nothing was earned (no plan, mismatch…): nothing to reverse
 			const at: string = e.at;
 			return this.insertOnce(ctx, {

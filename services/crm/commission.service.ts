@@ -6,7 +6,7 @@
  */
 import type { Service } from "moleculer";
 import type { Schema } from "../../lib/schema";
-import { TenantDbMixin, tenantOf } from "../../mixins/tenant.mixin";
+import { TenantDbMixin, tenantOf, type TenantDbMethods } from "../../mixins/tenant.mixin";
 import { tierProblems, type Tier } from "./commission-math";
 import { clientError, currencyParam, idParam, minorUnits, pageOf, pageParams, userIdParam, type Ctx } from "./common";
 import { requireMembers } from "./membership";
@@ -65,14 +65,7 @@ function checkPlan(plan: Partial<Plan>) {
 	if (errors.length) throw clientError("The plan is not valid.", 422, "VALIDATION_ERROR", errors);
 }
 
-interface CommissionThis {
-	_list(ctx: Ctx, p: unknown): Promise<any>;
-	_find(ctx: Ctx, p: unknown): Promise<any[]>;
-	_get(ctx: Ctx, p: unknown): Promise<any>;
-	_create(ctx: Ctx, p: unknown): Promise<any>;
-	_update(ctx: Ctx, p: unknown): Promise<any>;
-	_remove(ctx: Ctx, p: unknown): Promise<any>;
-}
+type CommissionThis = TenantDbMethods;
 
 const CommissionService: Schema<CommissionThis> = {
 	name: "commission",
@@ -97,7 +90,7 @@ const CommissionService: Schema<CommissionThis> = {
 		listPlans: {
 			rest: "GET /plans",
 			roles: ["admin"],
-			params: { ...pageParams },
+			params: { ...pageParams, $$strict: "remove" },
 			handler(this: CommissionThis, ctx: Ctx) {
 				return this._list(ctx, { ...pageOf({ page: ctx.params.page, pageSize: ctx.params.pageSize, sort: "-effectiveFrom" }), query: {} });
 			},
@@ -105,7 +98,7 @@ const CommissionService: Schema<CommissionThis> = {
 		getPlan: {
 			rest: "GET /plans/:id",
 			roles: ["admin"],
-			params: { id: idParam },
+			params: { id: idParam, $$strict: "remove" },
 			handler(this: CommissionThis, ctx: Ctx<{ id: string }>) {
 				return this._get(ctx, { id: ctx.params.id });
 			},

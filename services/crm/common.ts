@@ -126,10 +126,3 @@ export class KeyedMutex {
 export function pageOf(p: { page: number; pageSize: number; sort?: string }) {
 	return { page: p.page, pageSize: p.pageSize, limit: p.pageSize, offset: (p.page - 1) * p.pageSize, ...(p.sort ? { sort: [p.sort] } : {}) };
 }
-
-/** A stored document as a plain object (Mongoose adapters return documents, NeDB plain objects). */
-export function plain<T = Record<string, any>>(doc: unknown): T | null {
-	if (doc == null) return null;
-	const d = doc as { toObject?: () => T };
-	return typeof d.toObject === "function" ? d.toObject() : (doc as T);
-}

@@ -20,7 +20,7 @@ const CrmService: Schema = {
 			rest: "GET /pipeline",
 			roles: ["admin"],
 			summary: "The tenant's pipeline: by status/source, conversion, time to win, value won per month, per-agent workload and commissions.",
-			params: {},
+			params: { $$strict: "remove" },
 			async handler(this: { logger: any }, ctx: Ctx) {
 				const unavailable: string[] = [];
 				const optional = <T>(name: string, p: Promise<T>) =>

@@ -13,8 +13,8 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { Schema } from "../../lib/schema";
-import { TenantDbMixin, tenantOf } from "../../mixins/tenant.mixin";
-import { asSystem, clientError, idParam, plain, userOf, type Ctx } from "./common";
+import { TenantDbMixin, tenantOf, type TenantDbMethods } from "../../mixins/tenant.mixin";
+import { asSystem, clientError, idParam, userOf, type Ctx } from "./common";
 import { leadInputParams } from "./leads.service";
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
@@ -23,12 +23,7 @@ const slugParam = { type: "string", min: 3, max: 63, pattern: /^[a-z0-9](?:[a-z0
 /** Same answer for an unknown slug, an unknown key and a revoked key: nothing to probe. */
 const badKey = () => clientError("Unknown tenant or invalid ingest key.", 401, "INVALID_INGEST_KEY");
 
-interface IntakeThis {
-	adapter: { findOne(q: unknown): Promise<any> };
-	_find(ctx: Ctx, p: unknown): Promise<any[]>;
-	_create(ctx: Ctx, p: unknown): Promise<any>;
-	_update(ctx: Ctx, p: unknown): Promise<any>;
-	_get(ctx: Ctx, p: unknown): Promise<any>;
+interface IntakeThis extends TenantDbMethods {
 	setSlug(ctx: Ctx, slug: string): Promise<{ slug: string }>;
 }
 
@@ -66,9 +61,10 @@ const IntakeService: Schema<IntakeThis> = {
 				const headerKey = (ctx.meta.headers as Record<string, string> | undefined)?.["x-ingest-key"];
 				const ingestKey: unknown = headerKey || bodyKey;
 				if (typeof ingestKey !== "string" || ingestKey.length < 10 || ingestKey.length > 200) throw badKey();
-				const slug = plain(await this.adapter.findOne({ kind: "slug", slug: tenantSlug }));
+				// Before any tenant is known: the two deliberate cross-tenant lookups of the CRM.
+				const slug = await this.unscopedFindOne({ kind: "slug", slug: tenantSlug });
 				if (!slug) throw badKey();
-				const key = plain(await this.adapter.findOne({ kind: "key", hash: sha256(ingestKey) }));
+				const key = await this.unscopedFindOne({ kind: "key", hash: sha256(ingestKey) });
 				if (!key || key.tenantId !== slug.tenantId || key.revokedAt) throw badKey();
 				const result = (await ctx.call("leads.ingest", lead, asSystem(slug.tenantId))) as { duplicate: boolean };
 				ctx.meta.$statusCode = result.duplicate ? 200 : 202;
@@ -85,7 +81,7 @@ const IntakeService: Schema<IntakeThis> = {
 				const user = userOf(ctx);
 				let slug: string | undefined = ctx.params.slug;
 				if (slug) await this.setSlug(ctx, slug);
-				else slug = plain(await this.adapter.findOne({ kind: "slug", slugTenant: user.tenantId }))?.slug;
+				else slug = (await this.scopedFindOne(ctx, { kind: "slug" }))?.slug;
 				const key = `vik_${randomBytes(24).toString("base64url")}`;
 				const row = await this._create(ctx, { kind: "key", name: ctx.params.name, hash: sha256(key), prefix: key.slice(0, 8), createdBy: user.id, revokedAt: null });
 				ctx.meta.$statusCode = 201;
@@ -97,7 +93,7 @@ const IntakeService: Schema<IntakeThis> = {
 		listKeys: {
 			rest: { method: "GET", basePath: "/leads", path: "/ingest-keys" },
 			roles: ["admin"],
-			params: {},
+			params: { $$strict: "remove" },
 			async handler(this: IntakeThis, ctx: Ctx) {
 				const rows = await this._find(ctx, { query: { kind: "key" }, sort: "-createdAt", limit: 100 });
 				return { rows, total: rows.length };
@@ -131,9 +127,9 @@ const IntakeService: Schema<IntakeThis> = {
 		getSettings: {
 			rest: { method: "GET", basePath: "/leads", path: "/settings" },
 			roles: ["admin"],
-			params: {},
+			params: { $$strict: "remove" },
 			async handler(this: IntakeThis, ctx: Ctx) {
-				const row = plain(await this.adapter.findOne({ kind: "slug", slugTenant: tenantOf(ctx) }));
+				const row = await this.scopedFindOne(ctx, { kind: "slug" });
 				return { slug: row?.slug ?? null };
 			},
 		},
@@ -141,9 +137,10 @@ const IntakeService: Schema<IntakeThis> = {
 	methods: {
 		async setSlug(this: IntakeThis, ctx: Ctx, slug: string) {
 			const tenantId = tenantOf(ctx);
-			const taken = plain(await this.adapter.findOne({ kind: "slug", slug }));
+			// Slugs are unique across tenants: whose is it, if anyone's?
+			const taken = await this.unscopedFindOne({ kind: "slug", slug });
 			if (taken && taken.tenantId !== tenantId) throw clientError("This slug is taken.", 409, "SLUG_TAKEN");
-			const mine = plain(await this.adapter.findOne({ kind: "slug", slugTenant: tenantId }));
+			const mine = await this.scopedFindOne(ctx, { kind: "slug" });
 			try {
 				if (mine) await this._update(ctx, { id: mine._id, slug });
 				else await this._create(ctx, { kind: "slug", slug, slugTenant: tenantId });

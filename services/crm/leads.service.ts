@@ -12,7 +12,7 @@ import { parse } from "csv-parse/sync";
 import { config } from "../../lib/config";
 import type { Schema } from "../../lib/schema";
 import { OutboxMixin, type OutboxMethods } from "../../mixins/outbox.mixin";
-import { notFound, TenantDbMixin, tenantOf } from "../../mixins/tenant.mixin";
+import { notFound, TenantDbMixin, tenantOf, type TenantDbMethods } from "../../mixins/tenant.mixin";
 import { MANUAL_TYPES } from "./activities.service";
 import {
 	canTransition,
@@ -25,7 +25,6 @@ import {
 	moneyParam,
 	OPEN_STATUSES,
 	pageOf,
-	plain,
 	pageParams,
 	phoneKey,
 	STATUSES,
@@ -94,29 +93,14 @@ export const leadInputParams = {
 const IMPORT_MAX_ROWS = 5000;
 const check = new Validator({ useNewCustomCheckerFunction: true }).compile({ $$strict: "remove", ...leadInputParams });
 
-interface LeadsThis extends OutboxMethods {
+interface LeadsThis extends OutboxMethods, TenantDbMethods {
 	mutex: KeyedMutex;
-	adapter: {
-		db: any;
-		model?: any;
-		findById(id: unknown): Promise<unknown>;
-		findOne(q: unknown): Promise<unknown>;
-		updateMany(q: unknown, u: unknown): Promise<number>;
-	};
-	_list(ctx: Ctx, params: unknown): Promise<any>;
-	_get(ctx: Ctx, params: unknown): Promise<any>;
-	_create(ctx: Ctx, params: unknown): Promise<any>;
-	_remove(ctx: Ctx, params: unknown): Promise<any>;
-	_count(ctx: Ctx, params: unknown): Promise<number>;
-	clearCache(): Promise<void>;
-	transformDocuments(ctx: Ctx, params: unknown, docs: unknown): Promise<any>;
 	loadRaw(ctx: Ctx, id: string): Promise<Raw>;
 	cas(ctx: Ctx, current: Raw, set: Record<string, unknown>): Promise<Lead>;
 	publish(name: string, payload: object): Promise<void>;
 	record(ctx: Ctx, leadId: string, type: string, summary: string, data?: Record<string, unknown>, key?: string): Promise<void>;
 	createLead(ctx: Ctx, input: Record<string, any>, createdBy: string): Promise<Lead>;
 	assignLead(ctx: Ctx, id: string, userId: string, opts: { eventId?: string; ruleId?: string; onlyIfUnassigned?: boolean }): Promise<{ changed: boolean; lead: Lead }>;
-	scan(ctx: Ctx, query: Record<string, unknown>, fields: string[], keep: (d: Record<string, any>) => boolean): Promise<Record<string, any>[]>;
 }
 
 const listQuery = (p: Record<string, any>): Record<string, unknown> => {
@@ -192,7 +176,7 @@ const LeadsService: Schema<LeadsThis> = {
 			rest: "GET /:id",
 			roles: ["member"],
 			cache: { keys: ["#user.tenantId", "id"] },
-			params: { id: idParam },
+			params: { id: idParam, $$strict: "remove" },
 			handler(this: LeadsThis, ctx: Ctx<{ id: string }>) {
 				return this._get(ctx, { id: ctx.params.id });
 			},
@@ -244,7 +228,7 @@ const LeadsService: Schema<LeadsThis> = {
 					if (status === "lost") set.lostAt = now;
 					if (from === "won" || from === "lost") Object.assign(set, { wonAt: null, lostAt: null });
 				}
-				if (Object.keys(set).length === 0) return this.transformDocuments(ctx, {}, current);
+				if (Object.keys(set).length === 0) return this.toEntity(current);
 				const lead = await this.cas(ctx, current, set);
 				if (changing) {
 					const extra = { from, to: status, ...(status === "won" || from === "won" ? { cycle: lead.wonCount } : {}) };
@@ -295,7 +279,7 @@ const LeadsService: Schema<LeadsThis> = {
 		listActivities: {
 			rest: "GET /:id/activities",
 			roles: ["member"],
-			params: { id: idParam, ...pageParams, sort: { type: "enum", values: ["at", "-at"], default: "-at" } },
+			params: { id: idParam, ...pageParams, sort: { type: "enum", values: ["at", "-at"], default: "-at" }, $$strict: "remove" },
 			async handler(this: LeadsThis, ctx: Ctx) {
 				const { id, page, pageSize, sort } = ctx.params;
 				await this.loadRaw(ctx, id);
@@ -390,7 +374,7 @@ const LeadsService: Schema<LeadsThis> = {
 						const or: Record<string, unknown>[] = [];
 						if (input.email) or.push({ emailKey: input.email });
 						if (phoneKey(input.phone)) or.push({ phoneKey: phoneKey(input.phone) });
-						const existing = plain<Raw>(await this.adapter.findOne({ tenantId, $or: or, createdAt: { $gte: since } }));
+						const existing = await this.scopedFindOne<Raw>(ctx, { $or: or, createdAt: { $gte: since } });
 						if (existing) {
 							await this.record(ctx, existing._id, "form_submission", message ?? "Submitted the form again.", { ...input });
 							return { id: existing._id, duplicate: true };
@@ -400,7 +384,7 @@ const LeadsService: Schema<LeadsThis> = {
 					if (message) await this.record(ctx, lead.id, "form_submission", message, {});
 					return { id: lead.id, duplicate: false };
 				};
-				// Same email/phone at once: serialised in this process (see docs/crm.md for the cluster caveat).
+				// Same email/phone at once: serialised in this process (README, "Web-form capture": the cluster caveat).
 				return keys.length ? this.mutex.run(`${tenantId}|${keys.sort().join("|")}`, work) : work();
 			},
 		},
@@ -417,12 +401,10 @@ const LeadsService: Schema<LeadsThis> = {
 				const scope = only ? { assignedTo: { $in: only } } : { assignedTo: { $ne: null } };
 				// One scan of the assigned leads: open ones count as workload, recent assignments as today/this week.
 				const open = new Set<string>(OPEN_STATUSES);
-				const wanted = only ? new Set(only) : undefined;
-				const rows = await this.scan(
+				const rows = await this.scopedScan(
 					ctx,
 					{ ...scope, $or: [{ status: { $in: [...OPEN_STATUSES] } }, { assignedAt: { $gte: week } }] },
 					["assignedTo", "assignedAt", "status"],
-					d => !!d.assignedTo && (!wanted || wanted.has(d.assignedTo)) && (open.has(d.status) || (!!d.assignedAt && d.assignedAt >= week)),
 				);
 				const out: Record<string, { openLeads: number; assignedToday: number; assignedThisWeek: number }> = {};
 				const row = (u: string) => (out[u] ??= { openLeads: 0, assignedToday: 0, assignedThisWeek: 0 });
@@ -446,7 +428,7 @@ const LeadsService: Schema<LeadsThis> = {
 			summary: "Aggregates of a tenant's leads, computed inside this service (only the aggregate leaves it).",
 			params: {},
 			async handler(this: LeadsThis, ctx: Ctx) {
-				const rows = await this.scan(ctx, {}, ["status", "source", "createdAt", "wonAt", "value", "assignedTo"], () => true);
+				const rows = await this.scopedScan(ctx, {}, ["status", "source", "createdAt", "wonAt", "value", "assignedTo"]);
 				const byStatus: Record<string, number> = Object.fromEntries(STATUSES.map(s => [s, 0]));
 				const bySource: Record<string, number> = {};
 				const wonByMonth: Record<string, Record<string, number>> = {};
@@ -493,24 +475,23 @@ const LeadsService: Schema<LeadsThis> = {
 
 	methods: {
 		async loadRaw(this: LeadsThis, ctx: Ctx, id: string): Promise<Raw> {
-			const doc = plain<Raw>(await this.adapter.findById(id));
-			if (!doc || doc.tenantId !== tenantOf(ctx)) throw notFound(id);
+			const doc = await this.scopedFindById<Raw>(ctx, id);
+			if (!doc) throw notFound(id);
 			return doc;
 		},
 
 		/** Compare-and-set: applies `set` only if the row is still exactly as read. */
 		async cas(this: LeadsThis, ctx: Ctx, current: Raw, set: Record<string, unknown>): Promise<Lead> {
-			const { tenantId: _t, _id: _i, id: _id, createdAt: _c, ...safe } = set as Record<string, unknown>;
-			const n = await this.adapter.updateMany(
-				{ _id: current._id, tenantId: tenantOf(ctx), status: current.status, assignedTo: current.assignedTo ?? null, updatedAt: current.updatedAt },
-				{ $set: { ...safe, updatedAt: new Date().toISOString() } },
+			const n = await this.scopedUpdateWhere(
+				ctx,
+				{ _id: current._id, status: current.status, assignedTo: current.assignedTo ?? null, updatedAt: current.updatedAt },
+				set,
 			);
 			if (n === 0) {
 				await this.loadRaw(ctx, current._id); // 404 if it was deleted meanwhile
 				throw clientError("The lead changed meanwhile: read it again and retry.", 409, "CONCURRENT_UPDATE");
 			}
-			await this.clearCache();
-			return this.transformDocuments(ctx, {}, await this.adapter.findById(current._id));
+			return this.toEntity(await this.loadRaw(ctx, current._id));
 		},
 
 		/** Through the outbox (mixins/outbox.mixin.ts): stored, then sent, re-sent by the relay until it is. */
@@ -553,7 +534,7 @@ const LeadsService: Schema<LeadsThis> = {
 		async assignLead(this: LeadsThis, ctx: Ctx, id: string, userId: string, opts: { eventId?: string; ruleId?: string; onlyIfUnassigned?: boolean }) {
 			const { tenantId, id: actorId } = userOf(ctx);
 			const current = await this.loadRaw(ctx, id);
-			const unchanged = async () => ({ changed: false, lead: (await this.transformDocuments(ctx, {}, current)) as Lead });
+			const unchanged = async () => ({ changed: false, lead: this.toEntity<Lead>(current) });
 			if (opts.eventId && current.assignedByEvent === opts.eventId) return unchanged(); // redelivery
 			if (opts.onlyIfUnassigned && current.assignedTo) return unchanged();
 			if (!opts.eventId && current.assignedTo === userId) return unchanged();
@@ -562,21 +543,6 @@ const LeadsService: Schema<LeadsThis> = {
 			await this.record(ctx, id, "assigned", `Assigned to ${userId}${opts.ruleId ? ` by rule ${opts.ruleId}` : ""}.`, { userId, previous: current.assignedTo ?? null, ruleId: opts.ruleId ?? null }, `${event.eventId}:assigned`);
 			await this.publish("leads.assigned", event);
 			return { changed: true, lead };
-		},
-
-		/**
-		 * READ-ONLY rows of the caller's tenant for aggregates. MongoDB: a projected query (`query` +
-		 * `fields`). NeDB: its live documents (`getAllData()`, no copy — the copy is what makes NeDB's
-		 * `find` slow on 100k rows) filtered by tenant and `keep`. Never mutate what this returns.
-		 */
-		async scan(this: LeadsThis, ctx: Ctx, query: Record<string, unknown>, fields: string[], keep: (d: Record<string, any>) => boolean) {
-			const tenantId = tenantOf(ctx);
-			if (this.adapter.model) {
-				const projection = Object.fromEntries(fields.map(f => [f, 1]));
-				const rows = (await this.adapter.model.find({ ...query, tenantId }, projection).lean()) as Record<string, any>[];
-				return rows.filter(keep);
-			}
-			return (this.adapter.db.getAllData() as Record<string, any>[]).filter(d => d.tenantId === tenantId && keep(d));
 		},
 	},
 

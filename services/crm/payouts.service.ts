@@ -6,19 +6,13 @@
  */
 import { hasRole } from "../../lib/access";
 import type { Schema } from "../../lib/schema";
-import { notFound, TenantDbMixin, tenantOf } from "../../mixins/tenant.mixin";
+import { notFound, TenantDbMixin, type TenantDbMethods } from "../../mixins/tenant.mixin";
 import { clientError, idParam, pageOf, pageParams, periodParam, userIdParam, userOf, type Ctx } from "./common";
 
 const STATUSES = ["pending", "approved", "paid"] as const;
 type Status = (typeof STATUSES)[number];
 
-interface PayoutsThis {
-	adapter: { findById(id: unknown): Promise<any>; updateMany(q: unknown, u: unknown): Promise<number> };
-	_list(ctx: Ctx, p: unknown): Promise<any>;
-	_get(ctx: Ctx, p: unknown): Promise<any>;
-	_create(ctx: Ctx, p: unknown): Promise<any>;
-	_remove(ctx: Ctx, p: unknown): Promise<any>;
-	clearCache(): Promise<void>;
+interface PayoutsThis extends TenantDbMethods {
 	move(ctx: Ctx, id: string, from: Status, to: Status, stamp: string): Promise<any>;
 }
 
@@ -71,7 +65,7 @@ const PayoutsService: Schema<PayoutsThis> = {
 		getPayout: {
 			rest: "GET /:id",
 			roles: ["member"],
-			params: { id: idParam },
+			params: { id: idParam, $$strict: "remove" },
 			async handler(this: PayoutsThis, ctx: Ctx<{ id: string }>) {
 				const user = userOf(ctx);
 				const payout = await this._get(ctx, { id: ctx.params.id });
@@ -104,9 +98,8 @@ const PayoutsService: Schema<PayoutsThis> = {
 				const payout = await this._get(ctx, { id: ctx.params.id });
 				if (payout.status !== "pending") throw immutable(payout.status);
 				// Remove only while still pending (an approval racing this delete wins or loses whole).
-				const n = await (this.adapter as any).removeMany({ _id: ctx.params.id, tenantId: tenantOf(ctx), status: "pending" });
+				const n = await this.scopedRemoveWhere(ctx, { _id: ctx.params.id, status: "pending" });
 				if (n === 0) throw immutable("approved");
-				await this.clearCache();
 				ctx.meta.$statusCode = 204;
 				return null;
 			},
@@ -120,12 +113,8 @@ const PayoutsService: Schema<PayoutsThis> = {
 				if (current.status === "pending") throw clientError("Approve the payout before paying it.", 409, "INVALID_TRANSITION", { from: current.status, to });
 				throw immutable(current.status);
 			}
-			const n = await this.adapter.updateMany(
-				{ _id: id, tenantId: tenantOf(ctx), status: from },
-				{ $set: { status: to, [`${stamp}By`]: user.id, [`${stamp}At`]: new Date().toISOString(), updatedAt: new Date().toISOString() } },
-			);
+			const n = await this.scopedUpdateWhere(ctx, { _id: id, status: from }, { status: to, [`${stamp}By`]: user.id, [`${stamp}At`]: new Date().toISOString() });
 			if (n === 0) throw immutable(to);
-			await this.clearCache();
 			return this._get(ctx, { id });
 		},
 	},

@@ -248,7 +248,7 @@ const AuthService: Schema<AuthVars> = {
 			rest: "GET /me",
 			auth: "required",
 			summary: "Your profile, your organisations and the scope of this token.",
-			params: {},
+			params: { $$strict: "remove" },
 			async handler(this: AuthThis, ctx: Ctx) {
 				const user = ctx.meta.user!;
 				const cred = (await this.adapter.findById(user.id)) as Credential | null;
@@ -262,7 +262,7 @@ const AuthService: Schema<AuthVars> = {
 			rest: "GET /sessions",
 			auth: "required",
 			summary: "Your active sessions.",
-			params: {},
+			params: { $$strict: "remove" },
 			async handler(this: AuthThis, ctx: Ctx) {
 				const rows = await this.sessions.list(ctx.meta.user!.id, ctx.meta.user!.sessionId);
 				return { rows, total: rows.length };

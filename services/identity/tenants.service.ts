@@ -149,6 +149,7 @@ const TenantsService: Schema<TenantsVars> = {
 			params: {
 				...pageParams,
 				sort: { type: "enum", values: ["name", "-name", "createdAt", "-createdAt"], default: "name" },
+				$$strict: "remove",
 			},
 			async handler(this: TenantsThis, ctx: Ctx<{ page: number; pageSize: number; sort: string }>) {
 				const { page, pageSize, sort } = ctx.params;
@@ -175,7 +176,7 @@ const TenantsService: Schema<TenantsVars> = {
 			auth: "required",
 			summary: "One organisation you belong to.",
 			cache: { keys: ["#user.id", "id"] },
-			params: { id: idParam },
+			params: { id: idParam, $$strict: "remove" },
 			async handler(this: TenantsThis, ctx: Ctx<{ id: string }>) {
 				const membership = await this.requireMembership(ctx, ctx.params.id);
 				const tenant = await this.loadTenant(ctx.params.id);
@@ -394,6 +395,7 @@ const TenantsService: Schema<TenantsVars> = {
 				id: idParam,
 				...pageParams,
 				sort: { type: "enum", values: ["createdAt", "-createdAt"], default: "createdAt" },
+				$$strict: "remove",
 			},
 			async handler(this: TenantsThis, ctx: Ctx<{ id: string; page: number; pageSize: number; sort: string }>) {
 				const { id: tenantId, page, pageSize, sort } = ctx.params;

@@ -153,7 +153,7 @@ const UsersService: Schema<UsersVars> = {
 			rest: "GET /me",
 			auth: "required",
 			summary: "Your own profile, email included.",
-			params: {},
+			params: { $$strict: "remove" },
 			async handler(this: UsersThis, ctx: Ctx) {
 				return this.toOwner(await this.requireRaw(this.caller(ctx).id));
 			},
@@ -162,7 +162,7 @@ const UsersService: Schema<UsersVars> = {
 			rest: "GET /me/activity",
 			auth: "required",
 			summary: "What happened to and around you, newest first.",
-			params: { ...pageParams, sort: { type: "enum", values: ["-at", "at"], default: "-at" } },
+			params: { ...pageParams, sort: { type: "enum", values: ["-at", "at"], default: "-at" }, $$strict: "remove" },
 			handler(this: UsersThis, ctx: Ctx<{ page: number; pageSize: number; sort: string }>) {
 				const { page, pageSize, sort } = ctx.params;
 				return ctx.call("activity.listFor", { userId: this.caller(ctx).id, page, pageSize, sort });
@@ -172,7 +172,7 @@ const UsersService: Schema<UsersVars> = {
 			rest: "GET /me/preferences",
 			auth: "required",
 			summary: "Your notification preferences (channel × topic).",
-			params: {},
+			params: { $$strict: "remove" },
 			async handler(this: UsersThis, ctx: Ctx) {
 				const raw = await this.requireRaw(this.caller(ctx).id);
 				return mergePreferences(raw.preferences as PreferencesPatch);
@@ -238,6 +238,7 @@ const UsersService: Schema<UsersVars> = {
 				query: { type: "string", min: 1, max: 100, trim: true },
 				...pageParams,
 				sort: { type: "enum", values: ["name", "-name", "createdAt", "-createdAt"], default: "name" },
+				$$strict: "remove",
 			},
 			handler(this: UsersThis, ctx: Ctx<{ query: string; page: number; pageSize: number; sort: string }>) {
 				const { query, page, pageSize, sort } = ctx.params;
@@ -253,6 +254,7 @@ const UsersService: Schema<UsersVars> = {
 				search: { type: "string", max: 100, trim: true, optional: true },
 				...pageParams,
 				sort: { type: "enum", values: ["name", "-name", "createdAt", "-createdAt"], default: "name" },
+				$$strict: "remove",
 			},
 			handler(this: UsersThis, ctx: Ctx<{ search?: string; page: number; pageSize: number; sort: string }>) {
 				const { search, page, pageSize, sort } = ctx.params;
@@ -264,7 +266,7 @@ const UsersService: Schema<UsersVars> = {
 			auth: "optional",
 			summary: "A public profile (with the email when it is yours).",
 			cache: { keys: ["id", "#user.id"] },
-			params: { id },
+			params: { id, $$strict: "remove" },
 			async handler(this: UsersThis, ctx: Ctx<{ id: string }>) {
 				return this.view(ctx, await this.requireRaw(ctx.params.id));
 			},
@@ -312,7 +314,7 @@ const UsersService: Schema<UsersVars> = {
 			rest: "GET /:id/followers",
 			auth: "optional",
 			summary: "Who follows this user (`me` for yourself), newest first by default.",
-			params: { id, ...pageParams, sort: { type: "enum", values: ["-createdAt", "createdAt"], default: "-createdAt" } },
+			params: { id, ...pageParams, sort: { type: "enum", values: ["-createdAt", "createdAt"], default: "-createdAt" }, $$strict: "remove" },
 			handler(this: UsersThis, ctx: Ctx<FollowListParams>) {
 				return this.followList(ctx, "followeeId");
 			},
@@ -321,7 +323,7 @@ const UsersService: Schema<UsersVars> = {
 			rest: "GET /:id/following",
 			auth: "optional",
 			summary: "Whom this user follows (`me` for yourself), newest first by default.",
-			params: { id, ...pageParams, sort: { type: "enum", values: ["-createdAt", "createdAt"], default: "-createdAt" } },
+			params: { id, ...pageParams, sort: { type: "enum", values: ["-createdAt", "createdAt"], default: "-createdAt" }, $$strict: "remove" },
 			handler(this: UsersThis, ctx: Ctx<FollowListParams>) {
 				return this.followList(ctx, "followerId");
 			},
@@ -330,7 +332,7 @@ const UsersService: Schema<UsersVars> = {
 			rest: "GET /:id/stats",
 			auth: "optional",
 			summary: "Followers, following, posts and likes received (`me` for yourself). Exact counts, not cached.",
-			params: { id },
+			params: { id, $$strict: "remove" },
 			async handler(this: UsersThis, ctx: Ctx<{ id: string }>) {
 				const userId = this.resolveId(ctx, ctx.params.id);
 				await this.requireRaw(userId);

@@ -18,7 +18,7 @@ const GreeterService: Schema<GreeterThis> = {
 			auth: "public",
 			summary: "A cached greeting.",
 			cache: { keys: [] },
-			params: {},
+			params: { $$strict: "remove" },
 			handler(this: GreeterThis) {
 				this.served++;
 				return { message: "Hello from Valence" };
@@ -29,7 +29,7 @@ const GreeterService: Schema<GreeterThis> = {
 			auth: "public",
 			summary: "A cached greeting by name.",
 			cache: { keys: ["name"] },
-			params: { name: { type: "string", min: 1, max: 64, trim: true } },
+			params: { name: { type: "string", min: 1, max: 64, trim: true }, $$strict: "remove" },
 			handler(this: GreeterThis, ctx: Context<{ name: string }>) {
 				this.served++;
 				return { message: `Welcome, ${ctx.params.name}!` };
@@ -39,7 +39,7 @@ const GreeterService: Schema<GreeterThis> = {
 			rest: "GET /me",
 			auth: "required",
 			summary: "Who the token says you are.",
-			params: {},
+			params: { $$strict: "remove" },
 			handler(this: GreeterThis, ctx: Context<unknown, { user: AuthUser }>) {
 				this.served++;
 				return { user: ctx.meta.user };

@@ -4,17 +4,11 @@
  */
 import type { Context } from "moleculer";
 import type { Schema } from "../../lib/schema";
-import { TenantDbMixin } from "../../mixins/tenant.mixin";
+import { TenantDbMixin, type TenantDbMethods } from "../../mixins/tenant.mixin";
 
 type Ctx<P = Record<string, unknown>> = Context<P, Record<string, unknown>>;
 
-interface NotesThis {
-	_list(ctx: Ctx, params: unknown): Promise<unknown>;
-	_get(ctx: Ctx, params: unknown): Promise<unknown>;
-	_create(ctx: Ctx, params: unknown): Promise<unknown>;
-	_update(ctx: Ctx, params: unknown): Promise<unknown>;
-	_remove(ctx: Ctx, params: unknown): Promise<unknown>;
-}
+type NotesThis = TenantDbMethods;
 
 const NotesService: Schema<NotesThis> = {
 	name: "notes",
@@ -31,16 +25,19 @@ const NotesService: Schema<NotesThis> = {
 				page: { type: "number", integer: true, min: 1, default: 1, convert: true },
 				pageSize: { type: "number", integer: true, min: 1, max: 100, default: 20, convert: true },
 				sort: { type: "enum", values: ["createdAt", "-createdAt", "title", "-title"], default: "-createdAt" },
+				$$strict: "remove",
 			},
-			handler(this: NotesThis, ctx: Ctx) {
-				return this._list(ctx, ctx.params);
+			handler(this: NotesThis, ctx: Ctx<{ page: number; pageSize: number; sort: string }>) {
+				// Only what this action declares reaches the store (README, "Conventions every service follows").
+				const { page, pageSize, sort } = ctx.params;
+				return this._list(ctx, { page, pageSize, sort });
 			},
 		},
 		getNote: {
 			rest: "GET /:id",
 			roles: ["member"],
 			cache: { keys: ["#user.tenantId", "id"] },
-			params: { id: "string|min:1|max:64" },
+			params: { id: "string|min:1|max:64", $$strict: "remove" },
 			handler(this: NotesThis, ctx: Ctx<{ id: string }>) {
 				return this._get(ctx, { id: ctx.params.id });
 			},

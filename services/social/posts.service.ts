@@ -152,7 +152,7 @@ const PostsService: Schema<PostsThis> = {
 			auth: "optional",
 			summary: "One post, if the caller may see it (404 otherwise).",
 			cache: { keys: ["id", "#user.id"] },
-			params: { id: idParam },
+			params: { id: idParam, $$strict: "remove" },
 			async handler(this: PostsThis, ctx: Ctx<{ id: string }>) {
 				const post = await this.loadVisible(ctx, ctx.params.id);
 				const [out] = await this.present(ctx, [post]);
@@ -249,7 +249,7 @@ const PostsService: Schema<PostsThis> = {
 			rest: "GET /feed/me",
 			auth: "required",
 			summary: "Your feed: posts of the people you follow that you may see, and your own; newest first, cursor-paginated.",
-			params: { ...cursorParams },
+			params: { ...cursorParams, $$strict: "remove" },
 			async handler(this: PostsThis, ctx: Ctx<{ cursor?: string; limit: number }>) {
 				const userId = mustUser(ctx);
 				const { limit } = ctx.params;
@@ -289,7 +289,7 @@ const PostsService: Schema<PostsThis> = {
 			rest: "GET /explore/all",
 			auth: "optional",
 			summary: "Public posts ranked by recent engagement (see docs/social.md for the score); cursor-paginated.",
-			params: { ...cursorParams },
+			params: { ...cursorParams, $$strict: "remove" },
 			async handler(this: PostsThis, ctx: Ctx<{ cursor?: string; limit: number }>) {
 				const { limit } = ctx.params;
 				const cursor = decodeCursor<{ a: number; k: number; i: string }>(
@@ -407,7 +407,7 @@ const PostsService: Schema<PostsThis> = {
 			rest: "GET /saved/me",
 			auth: "required",
 			summary: "Your saved posts that you may still see, most recently saved first.",
-			params: { ...pageParams },
+			params: { ...pageParams, $$strict: "remove" },
 			async handler(this: PostsThis, ctx: Ctx<{ page: number; pageSize: number }>) {
 				const userId = mustUser(ctx);
 				const { page, pageSize } = ctx.params;
@@ -493,7 +493,7 @@ const PostsService: Schema<PostsThis> = {
 			rest: "GET /:id/comments",
 			auth: "optional",
 			summary: "Comments of a post you may see, oldest first.",
-			params: { id: idParam, ...pageParams },
+			params: { id: idParam, ...pageParams, $$strict: "remove" },
 			async handler(this: PostsThis, ctx: Ctx<{ id: string; page: number; pageSize: number }>) {
 				const post = await this.loadVisible(ctx, ctx.params.id);
 				const { page, pageSize } = ctx.params;
@@ -526,7 +526,7 @@ const PostsService: Schema<PostsThis> = {
 			rest: "GET /search",
 			auth: "optional",
 			summary: "Posts you may see whose text has every word of `q` (`#tag` and `@user` match hashtags and mentions).",
-			params: { q: { type: "string", trim: true, min: 1, max: 200 }, ...pageParams },
+			params: { q: { type: "string", trim: true, min: 1, max: 200 }, ...pageParams, $$strict: "remove" },
 			async handler(this: PostsThis, ctx: Ctx<{ q: string; page: number; pageSize: number }>) {
 				const { page, pageSize } = ctx.params;
 				const terms = queryTerms(ctx.params.q);

@@ -6,7 +6,7 @@
  * assigned exactly once, the round-robin turns fairly spread (one Redis INCR per lead).
  *
  * NeDB files are per process, so each assignment node gets the same rule set (same rule id)
- * through the internal `assignment.seedRules` action — see docs/crm.md.
+ * through the internal `assignment.seedRules` action — see the README, "Running several assignment nodes".
  */
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
