@@ -56,11 +56,13 @@ export function selectServices(spec: string): ServiceFile[] {
 		.split(",")
 		.map(s => s.trim())
 		.filter(Boolean);
-	if (wanted.includes("*") || wanted.includes("all")) return all.filter(s => s.domain !== SAMPLE_DOMAIN);
-	const unknown = wanted.filter(w => !all.some(s => s.name === w || s.domain === w));
+	const everything = wanted.includes("*") || wanted.includes("all");
+	const named = wanted.filter(w => w !== "*" && w !== "all");
+	const unknown = named.filter(w => !all.some(s => s.name === w || s.domain === w));
 	if (unknown.length)
 		throw new UnknownServiceError(
 			`SERVICES: unknown service or domain '${unknown.join("', '")}' (have: ${[...new Set(all.flatMap(s => [s.domain, s.name]))].join(", ")})`,
 		);
-	return all.filter(s => wanted.includes(s.name) || wanted.includes(s.domain));
+	// `*` is every product service; anything named (a sample, say) comes on top.
+	return all.filter(s => (everything && s.domain !== SAMPLE_DOMAIN) || named.includes(s.name) || named.includes(s.domain));
 }

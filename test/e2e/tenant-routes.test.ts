@@ -165,7 +165,7 @@ describe("tenant isolation on every tenant-scoped route (generated from the rout
 	}
 
 	beforeAll(async () => {
-		p = await startPlatform({ services: ["*"], env: { PASSWORD_SCRYPT_N: "1024", RATE_LIMIT_MAX: "100000" } });
+		p = await startPlatform({ services: ["*", "sample"], env: { PASSWORD_SCRYPT_N: "1024", RATE_LIMIT_MAX: "100000" } });
 		a = await identity("alpha");
 		b = await identity("bravo");
 		await seed(a);

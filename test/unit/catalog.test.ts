@@ -14,6 +14,8 @@ describe("service catalog (SERVICES)", () => {
 	it("runs the samples only when named, by domain or by service", () => {
 		expect(names("sample").sort()).toEqual(["greeter", "notes"]);
 		expect(names("gateway,greeter").sort()).toEqual(["api", "greeter"]);
+		const withSamples = names("*,sample");
+		expect(withSamples).toEqual(expect.arrayContaining(["api", "leads", "greeter", "notes"]));
 	});
 
 	it("refuses a name that matches nothing", () => {
