@@ -12,6 +12,7 @@ import ApiGateway from "moleculer-web";
 import proxyAddr from "proxy-addr";
 import serveStatic from "serve-static";
 import { assertAccess, UnauthorizedError, type AuthMode, type AuthUser, type RateLimitRule } from "../../lib/access";
+import { bodyParsers, routedAction } from "../../lib/body";
 import { config, splitList } from "../../lib/config";
 import { runReadinessProbes, withDeadline } from "../../lib/health";
 import { TokenVerifier } from "../../lib/jwt";
@@ -199,10 +200,9 @@ const ApiService: Schema<GatewayVars> = {
 				mappingPolicy: "restrict",
 				authentication: true,
 				authorization: true,
-				bodyParsers: {
-					json: { strict: true, limit: cfg.BODY_LIMIT },
-					urlencoded: { extended: true, limit: cfg.BODY_LIMIT },
-				},
+				// Per-action body limits, a depth limit and decoder errors as 400s (README: Security).
+				bodyParsers: false,
+				use: [bodyParsers({ limit: cfg.BODY_LIMIT, publicLimit: cfg.PUBLIC_BODY_LIMIT, actionOf: routedAction })],
 				callOptions: {},
 				onBeforeCall(this: GatewayThis, ctx: Context, _route: unknown, req: Req) {
 					// Never trust a user object sent by the client: only what authentication set.

@@ -133,11 +133,15 @@ const MediaService: Schema<MediaThis> = {
 							done(null, chunk);
 						},
 					});
+					// A failure of the client's stream (a multipart body that ends early) is the client's fault.
+					let clientStreamFailed = false;
+					stream.once("error", () => (clientStreamFailed = true));
 					try {
 						await pipeline(stream, meter, fs.createWriteStream(tmp, { flags: "wx" }));
 					} catch (err) {
 						const e = err as { code?: number; name?: string };
 						if (e.code === 413 || e.name === "PayloadTooLarge") throw tooLarge();
+						if (clientStreamFailed) throw new Errors.MoleculerClientError("The upload ended before the file was complete.", 400, "MALFORMED_MULTIPART");
 						throw err;
 					}
 					if (bytes === 0) throw new Errors.MoleculerClientError("The file is empty.", 422, "FILE_REQUIRED");
