@@ -10,8 +10,10 @@ import { config as loadConfig, type Config } from "./lib/config";
 import { loggerOptions } from "./lib/logging";
 import { prometheusReporter } from "./lib/metrics";
 import { SafeRedisCacher } from "./lib/safe-redis-cacher";
+import { BoundedValidator } from "./lib/validation";
 import { AccessMiddleware } from "./middlewares/access.middleware";
 import { ConventionsMiddleware } from "./middlewares/conventions.middleware";
+import { ParamsMiddleware } from "./middlewares/params.middleware";
 
 /**
  * Moleculer's internal middlewares in our order. The default order puts Timeout outside
@@ -22,6 +24,7 @@ function middlewares(cfg: Config) {
 	return [
 		ChannelsMiddleware({ adapter: channelAdapter(cfg), context: true } as unknown as Parameters<typeof ChannelsMiddleware>[0]),
 		ConventionsMiddleware,
+		ParamsMiddleware,
 		"ActionHook",
 		"Validator",
 		"Bulkhead",
@@ -85,7 +88,8 @@ export function brokerOptions(cfg: Config = loadConfig()): BrokerOptions {
 		tracking: { enabled: true, shutdownTimeout: cfg.SHUTDOWN_TIMEOUT_MS },
 		registry: { strategy: "RoundRobin", preferLocal: true },
 		transit: { disableReconnect: false, maxQueueSize: 50_000 },
-		validator: true,
+		// Length before pattern, a max on every string, null only where nullable (README: Security).
+		validator: new BoundedValidator(),
 		internalMiddlewares: false,
 		middlewares: middlewares(cfg) as BrokerOptions["middlewares"],
 		metrics: cfg.METRICS

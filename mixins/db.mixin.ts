@@ -6,8 +6,8 @@
  *
  * Entities get a time-ordered string `id` (never `_id`), ISO `createdAt`/`updatedAt`, declared indexes
  * (unique ones hold under concurrent writes: the store enforces them) and a 409 on a duplicate.
- * moleculer-db's generic CRUD actions are kept off the gateway: each service publishes its own,
- * validated actions and calls these methods.
+ * moleculer-db's generic CRUD actions are not registered: each service publishes its own, validated
+ * actions and calls these methods.
  */
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
@@ -142,8 +142,9 @@ export function DbMixin(opts: DbMixinOptions): MixinSchema<DbThis> {
 		adapter = new DbService.MemoryAdapter();
 	}
 
-	// Generic CRUD stays internal: callable by other services (visibility "public"), never routed.
-	const hidden = { visibility: "public", rest: null } as const;
+	// moleculer-db's generic CRUD actions are not registered: nothing calls them, their params pass
+	// `query`/`search` straight to the store and accept strings without a max (README: Security).
+	// Each service publishes its own validated actions and calls the methods below.
 
 	return {
 		mixins: [DbService as MixinSchema],
@@ -151,14 +152,14 @@ export function DbMixin(opts: DbMixinOptions): MixinSchema<DbThis> {
 		...mongo,
 		settings: { idField: "id", pageSize: 20, maxPageSize: 100, maxLimit: 100 },
 		actions: {
-			find: hidden,
-			count: hidden,
-			list: hidden,
-			create: hidden,
-			insert: hidden,
-			get: hidden,
-			update: hidden,
-			remove: hidden,
+			find: false,
+			count: false,
+			list: false,
+			create: false,
+			insert: false,
+			get: false,
+			update: false,
+			remove: false,
 		},
 		methods: {
 			async beforeEntityChange(type: string, entity: Record<string, unknown>, ctx: Context) {

@@ -9,8 +9,10 @@
 import Validator from "fastest-validator";
 import type { Service } from "moleculer";
 import { parse } from "csv-parse/sync";
+import { bodyLimitBytes } from "../../lib/body";
 import { config } from "../../lib/config";
 import type { Schema } from "../../lib/schema";
+import { harden } from "../../lib/validation";
 import { OutboxMixin, type OutboxMethods } from "../../mixins/outbox.mixin";
 import { notFound, TenantDbMixin, tenantOf } from "../../mixins/tenant.mixin";
 import { MANUAL_TYPES } from "./activities.service";
@@ -85,14 +87,15 @@ export const leadInputParams = {
 	email: { type: "email", optional: true, normalize: true, max: 254 },
 	phone: { type: "string", optional: true, max: 40, trim: true, pattern: /^\+?[\d\s().-]{5,40}$/ },
 	company: { type: "string", optional: true, max: 200, trim: true },
-	country: { type: "string", optional: true, pattern: /^[A-Z]{2}$/, messages: { stringPattern: "must be an ISO 3166 alpha-2 code" } },
+	country: { type: "string", optional: true, max: 2, pattern: /^[A-Z]{2}$/, messages: { stringPattern: "must be an ISO 3166 alpha-2 code" } },
 	source: { type: "string", min: 1, max: 64, trim: true, optional: true },
 	value: { ...moneyParam, optional: true },
 	customFields: customFieldsParam,
 } as const;
 
 const IMPORT_MAX_ROWS = 5000;
-const check = new Validator({ useNewCustomCheckerFunction: true }).compile({ $$strict: "remove", ...leadInputParams });
+// CSV rows get the broker's rules too: length before pattern, null only where nullable (README: Security).
+const check = harden(new Validator({ useNewCustomCheckerFunction: true })).compile({ $$strict: "remove", ...leadInputParams });
 
 interface LeadsThis extends OutboxMethods {
 	mutex: KeyedMutex;
@@ -319,7 +322,8 @@ const LeadsService: Schema<LeadsThis> = {
 			rest: "POST /import",
 			roles: ["member"],
 			summary: `Bulk import from CSV text (header row; columns name,email,phone,company,country,source,amount,currency and cf_<key> for custom fields; at most ${IMPORT_MAX_ROWS} rows).`,
-			params: { csv: { type: "string", min: 1 }, $$strict: "remove" },
+			// No longer than the body that carries it can be (README: Security).
+			params: { csv: { type: "string", min: 1, max: bodyLimitBytes(config().BODY_LIMIT) }, $$strict: "remove" },
 			// Thousands of rows (each a lead, its timeline entry and its event) outlast the default request
 			// timeout. Moleculer's Timeout middleware reads `action.timeout`; its typings do not declare it.
 			...({ timeout: 120_000 } as Record<string, unknown>),
@@ -408,7 +412,7 @@ const LeadsService: Schema<LeadsThis> = {
 		workload: {
 			visibility: "public",
 			summary: "Per agent: open leads, leads assigned today and this week (UTC, weeks start on Monday).",
-			params: { userIds: { type: "array", items: "string", max: 1000, optional: true } },
+			params: { userIds: { type: "array", items: { type: "string", max: 128 }, max: 1000, optional: true } },
 			async handler(this: LeadsThis, ctx: Ctx) {
 				const now = new Date();
 				const day = startOfDay(now).toISOString();

@@ -234,8 +234,10 @@ const ApiService: Schema<GatewayVars> = {
 	},
 
 	actions: {
-		// moleculer-web publishes its alias list; ours is /openapi.json.
+		// moleculer-web publishes its alias list; ours is /openapi.json. Routes are ours, not other nodes' to change.
 		listAliases: false,
+		addRoute: false,
+		removeRoute: false,
 		health: {
 			auth: "public",
 			visibility: "published",

@@ -108,10 +108,11 @@ const MediaService: Schema<MediaThis> = {
 			summary: "Upload one image or short video (multipart field `file`).",
 			rateLimit: { max: 60, windowSec: 60 },
 			params: {
-				$fieldname: { type: "string", optional: true },
-				$filename: { type: "string", optional: true },
-				$encoding: { type: "string", optional: true },
-				$mimetype: { type: "string", optional: true },
+				// What busboy read from the part's headers (informational: the type is sniffed from the content).
+				$fieldname: { type: "string", max: 200, optional: true },
+				$filename: { type: "string", max: 1024, optional: true },
+				$encoding: { type: "string", max: 64, optional: true },
+				$mimetype: { type: "string", max: 255, optional: true },
 			},
 			async handler(this: MediaThis, ctx: SocialCtx) {
 				const ownerId = ctx.meta.user?.id;

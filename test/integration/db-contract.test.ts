@@ -26,11 +26,11 @@ function services(collectionSuffix: string) {
 		mixins: [TenantDbMixin({ collection: `things_${collectionSuffix}`, indexes: [{ fields: ["tenantId", "code"], unique: true }] })],
 		settings: { fields: ["id", "code", "label", "tenantId", "createdAt", "updatedAt"] },
 		actions: {
-			make: { params: { code: "string", label: "string|optional", tenantId: "string|optional" }, handler(this: any, ctx: Context) { return this._create(ctx, ctx.params); } },
+			make: { params: { code: "string|max:200", label: "string|max:200|optional", tenantId: "string|max:200|optional" }, handler(this: any, ctx: Context) { return this._create(ctx, ctx.params); } },
 			listThings: { params: {}, handler(this: any, ctx: Context) { return this._list(ctx, { sort: "code" }); } },
-			one: { params: { id: "string" }, handler(this: any, ctx: Context<{ id: string }>) { return this._get(ctx, { id: ctx.params.id }); } },
-			change: { params: { id: "string", label: "string|optional", tenantId: "string|optional" }, handler(this: any, ctx: Context) { return this._update(ctx, ctx.params); } },
-			drop: { params: { id: "string" }, handler(this: any, ctx: Context<{ id: string }>) { return this._remove(ctx, { id: ctx.params.id }); } },
+			one: { params: { id: "string|max:200" }, handler(this: any, ctx: Context<{ id: string }>) { return this._get(ctx, { id: ctx.params.id }); } },
+			change: { params: { id: "string|max:200", label: "string|max:200|optional", tenantId: "string|max:200|optional" }, handler(this: any, ctx: Context) { return this._update(ctx, ctx.params); } },
+			drop: { params: { id: "string|max:200" }, handler(this: any, ctx: Context<{ id: string }>) { return this._remove(ctx, { id: ctx.params.id }); } },
 		},
 	};
 	const accounts = {
@@ -38,7 +38,7 @@ function services(collectionSuffix: string) {
 		mixins: [DbMixin({ collection: `accounts_${collectionSuffix}`, indexes: [{ fields: ["email"], unique: true }] })],
 		settings: { fields: ["id", "email", "createdAt", "updatedAt"] },
 		actions: {
-			make: { auth: "public", params: { email: "email" }, handler(this: any, ctx: Context) { return this._create(ctx, ctx.params); } },
+			make: { auth: "public", params: { email: "email|max:254" }, handler(this: any, ctx: Context) { return this._create(ctx, ctx.params); } },
 		},
 	};
 	return [things, accounts];
