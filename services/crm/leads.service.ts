@@ -8,7 +8,6 @@
  */
 import Validator from "fastest-validator";
 import type { Service } from "moleculer";
-import { parse } from "csv-parse/sync";
 import { bodyLimitBytes } from "../../lib/body";
 import { config } from "../../lib/config";
 import type { Schema } from "../../lib/schema";
@@ -36,6 +35,7 @@ import {
 	type Ctx,
 	type LeadStatus,
 } from "./common";
+import { parseCsv, TooManyRowsError } from "./csv";
 import { requireMembers } from "./membership";
 
 export const PUBLIC_FIELDS = [
@@ -94,6 +94,8 @@ export const leadInputParams = {
 } as const;
 
 const IMPORT_MAX_ROWS = 5000;
+/** One CSV row: room for every column at its longest (30 custom fields of 500 characters, …). */
+const IMPORT_MAX_RECORD_CHARS = 64 * 1024;
 // CSV rows get the broker's rules too: length before pattern, null only where nullable (README: Security).
 const check = harden(new Validator({ useNewCustomCheckerFunction: true })).compile({ $$strict: "remove", ...leadInputParams });
 
@@ -331,11 +333,19 @@ const LeadsService: Schema<LeadsThis> = {
 				const user = userOf(ctx);
 				let records: Record<string, string>[];
 				try {
-					records = parse(ctx.params.csv, { columns: (h: string[]) => h.map(c => c.trim()), skip_empty_lines: true, trim: true, bom: true, relax_column_count: true });
+					records = await parseCsv(ctx.params.csv, {
+						columns: (h: string[]) => h.map(c => c.trim()),
+						skip_empty_lines: true,
+						trim: true,
+						bom: true,
+						relax_column_count: true,
+						maxRows: IMPORT_MAX_ROWS,
+						maxRecordSize: IMPORT_MAX_RECORD_CHARS,
+					});
 				} catch (err) {
+					if (err instanceof TooManyRowsError) throw clientError(`At most ${IMPORT_MAX_ROWS} rows per import.`, 413, "TOO_MANY_ROWS");
 					throw clientError(`The CSV could not be parsed: ${(err as Error).message}`, 422, "INVALID_CSV");
 				}
-				if (records.length > IMPORT_MAX_ROWS) throw clientError(`At most ${IMPORT_MAX_ROWS} rows per import.`, 413, "TOO_MANY_ROWS");
 				let accepted = 0;
 				const rejected: { row: number; errors: { field: string; message: string }[] }[] = [];
 				for (let i = 0; i < records.length; i++) {
