@@ -6,7 +6,6 @@
 import { randomUUID, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import path from "node:path";
-import helmet from "helmet";
 import type { Context } from "moleculer";
 import ApiGateway from "moleculer-web";
 import proxyAddr from "proxy-addr";
@@ -21,6 +20,7 @@ import { buildOpenApi, type RouteInfo } from "../../lib/openapi";
 import { publicDir } from "../../lib/paths";
 import { problem, toProblem, type Problem } from "../../lib/problem";
 import { RateLimiter, type RateDecision } from "../../lib/rate-limit";
+import { securityHeaders, withSecurityHeaders } from "../../lib/security-headers";
 import type { Schema } from "../../lib/schema";
 import { knownServiceNames } from "../catalog";
 
@@ -80,21 +80,7 @@ const ApiService: Schema<GatewayVars> = {
 		logResponse: null,
 		logRouteRegistration: "debug",
 		optimizeOrder: true,
-		use: [
-			helmet({
-				contentSecurityPolicy: {
-					// No upgrade-insecure-requests: the embedded default serves plain http on localhost.
-					directives: {
-						defaultSrc: ["'self'"],
-						imgSrc: ["'self'", "data:"],
-						styleSrc: ["'self'", "'unsafe-inline'"],
-						scriptSrc: ["'self'"],
-						upgradeInsecureRequests: null,
-					},
-				},
-				crossOriginEmbedderPolicy: false,
-			}),
-		],
+		use: [securityHeaders],
 		cors: corsOrigins.length
 			? {
 					origin: corsOrigins.includes("*") ? "*" : corsOrigins,
@@ -428,6 +414,9 @@ const ApiService: Schema<GatewayVars> = {
 	},
 
 	created(this: GatewayThis) {
+		// The dashboard (`assets`) is served outside every route: give its answers the headers too.
+		const self = this as GatewayThis & { serve?: Parameters<typeof withSecurityHeaders>[0] };
+		if (self.serve) self.serve = withSecurityHeaders(self.serve);
 		this.trust = proxyAddr.compile(splitList(cfg.TRUSTED_PROXIES));
 		this.limiter = new RateLimiter({ redisUrl: cfg.REDIS_URL, prefix: `${cfg.NAMESPACE}:rl`, timeoutMs: cfg.CACHE_TIMEOUT_MS });
 		this.verifier = new TokenVerifier({
