@@ -45,7 +45,7 @@ type Res = ServerResponse & { $rate?: RateDecision };
 
 interface GatewayVars {
 	server: Server;
-	aliases: { method: string; fullPath: string; action?: string }[];
+	aliases: { method: string; fullPath: string; action?: string; type?: string }[];
 	verifier: TokenVerifier;
 	limiter: RateLimiter;
 	trust: ReturnType<typeof proxyAddr.compile>;
@@ -289,7 +289,7 @@ const ApiService: Schema<GatewayVars> = {
 					);
 					const routes: RouteInfo[] = this.aliases
 						.filter(a => a.action && a.fullPath.startsWith("/api"))
-						.map(a => ({ method: a.method, path: a.fullPath, action: defs.get(a.action!) ?? { name: a.action! } }));
+						.map(a => ({ method: a.method, path: a.fullPath, action: defs.get(a.action!) ?? { name: a.action! }, multipart: a.type === "multipart" }));
 					this.openApiCache = buildOpenApi(routes, { title: "Valence API", version: "0.1.0" });
 				}
 				return this.openApiCache;
