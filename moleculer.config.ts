@@ -8,7 +8,7 @@ import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
 import { channelAdapter } from "./lib/channels";
 import { config as loadConfig, type Config } from "./lib/config";
 import { loggerOptions } from "./lib/logging";
-import { prometheusReporter } from "./lib/metrics";
+import { prometheusReporter, reporterOptions } from "./lib/metrics";
 import { SafeRedisCacher } from "./lib/safe-redis-cacher";
 import { BoundedValidator } from "./lib/validation";
 import { AccessMiddleware } from "./middlewares/access.middleware";
@@ -97,7 +97,7 @@ export function brokerOptions(cfg: Config = loadConfig()): BrokerOptions {
 					enabled: true,
 					reporter: [
 						prometheusReporter(),
-						...(cfg.METRICS_PORT ? [{ type: "Prometheus", options: { port: cfg.METRICS_PORT } }] : []),
+						...(cfg.METRICS_PORT ? [{ type: "Prometheus", options: { ...reporterOptions(), port: cfg.METRICS_PORT } }] : []),
 					],
 				}
 			: false,
