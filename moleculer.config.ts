@@ -8,11 +8,13 @@ import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
 import { channelAdapter } from "./lib/channels";
 import { config as loadConfig, type Config } from "./lib/config";
 import { loggerOptions } from "./lib/logging";
+import { prometheusReporter, reporterOptions } from "./lib/metrics";
 import { StableNatsTransporter } from "./lib/nats-transporter";
-import { prometheusReporter } from "./lib/metrics";
 import { SafeRedisCacher } from "./lib/safe-redis-cacher";
+import { BoundedValidator } from "./lib/validation";
 import { AccessMiddleware } from "./middlewares/access.middleware";
 import { ConventionsMiddleware } from "./middlewares/conventions.middleware";
+import { ParamsMiddleware } from "./middlewares/params.middleware";
 
 /**
  * Moleculer's internal middlewares in our order. The default order puts Timeout outside
@@ -23,6 +25,7 @@ function middlewares(cfg: Config) {
 	return [
 		ChannelsMiddleware({ adapter: channelAdapter(cfg), context: true } as unknown as Parameters<typeof ChannelsMiddleware>[0]),
 		ConventionsMiddleware,
+		ParamsMiddleware,
 		"ActionHook",
 		"Validator",
 		"Bulkhead",
@@ -88,7 +91,8 @@ export function brokerOptions(cfg: Config = loadConfig()): BrokerOptions {
 		skipProcessEventRegistration: true,
 		registry: { strategy: "RoundRobin", preferLocal: true },
 		transit: { disableReconnect: false, maxQueueSize: 50_000 },
-		validator: true,
+		// Length before pattern, a max on every string, null only where nullable (README: Security).
+		validator: new BoundedValidator(),
 		internalMiddlewares: false,
 		middlewares: middlewares(cfg) as BrokerOptions["middlewares"],
 		metrics: cfg.METRICS
@@ -96,7 +100,7 @@ export function brokerOptions(cfg: Config = loadConfig()): BrokerOptions {
 					enabled: true,
 					reporter: [
 						prometheusReporter(),
-						...(cfg.METRICS_PORT ? [{ type: "Prometheus", options: { port: cfg.METRICS_PORT } }] : []),
+						...(cfg.METRICS_PORT ? [{ type: "Prometheus", options: { ...reporterOptions(), port: cfg.METRICS_PORT } }] : []),
 					],
 				}
 			: false,

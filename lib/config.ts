@@ -47,6 +47,7 @@ const schema = {
 	CORS_ORIGINS: list,
 	TRUSTED_PROXIES: list,
 	BODY_LIMIT: { type: "string", default: "1mb", pattern: /^\d+(b|kb|mb)$/i },
+	PUBLIC_BODY_LIMIT: { type: "string", default: "16kb", pattern: /^\d+(b|kb|mb)$/i },
 	REQUEST_TIMEOUT_MS: { ...positiveInt, default: 2000 },
 	RETRIES: { type: "number", convert: true, integer: true, min: 0, max: 10, default: 3 },
 	HEARTBEAT_INTERVAL_S: { ...positiveInt, default: 1 },
@@ -107,6 +108,7 @@ export interface Config {
 	CORS_ORIGINS: string;
 	TRUSTED_PROXIES: string;
 	BODY_LIMIT: string;
+	PUBLIC_BODY_LIMIT: string;
 	REQUEST_TIMEOUT_MS: number;
 	RETRIES: number;
 	HEARTBEAT_INTERVAL_S: number;

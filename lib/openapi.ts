@@ -8,6 +8,8 @@ type JsonSchema = Record<string, unknown>;
 export interface RouteInfo {
 	method: string;
 	path: string;
+	/** an upload (moleculer-web's multipart alias): the body is multipart/form-data with one file */
+	multipart?: boolean;
 	action: {
 		name: string;
 		params?: Record<string, Rule>;
@@ -42,13 +44,10 @@ export function toJsonSchema(rule: Rule): JsonSchema {
 			if (r.pattern) s.pattern = String(r.pattern instanceof RegExp ? r.pattern.source : r.pattern);
 			break;
 		case "email":
-			Object.assign(s, { type: "string", format: "email" });
-			break;
 		case "url":
-			Object.assign(s, { type: "string", format: "uri" });
-			break;
 		case "uuid":
-			Object.assign(s, { type: "string", format: "uuid" });
+			Object.assign(s, { type: "string", format: r.type === "url" ? "uri" : r.type });
+			if (r.max != null) s.maxLength = r.max;
 			break;
 		case "date":
 			Object.assign(s, { type: "string", format: "date-time" });
@@ -75,6 +74,9 @@ export function toJsonSchema(rule: Rule): JsonSchema {
 		case "object":
 			Object.assign(s, objectSchema((r.props ?? r.properties ?? {}) as Record<string, Rule>));
 			break;
+		case "record":
+			Object.assign(s, { type: "object", propertyNames: toJsonSchema((r.key ?? "string") as Rule), additionalProperties: toJsonSchema((r.value ?? "any") as Rule) });
+			break;
 		case "multi":
 			s.oneOf = (r.rules as Rule[]).map(toJsonSchema);
 			break;
@@ -91,7 +93,8 @@ const isOptional = (rule: Rule) => {
 };
 
 export function objectSchema(props: Record<string, Rule>): JsonSchema {
-	const entries = Object.entries(props).filter(([k]) => !k.startsWith("$$"));
+	// `$$strict` and the like are options; `$filename` and the like are what the gateway adds to uploads.
+	const entries = Object.entries(props).filter(([k]) => !k.startsWith("$"));
 	const required = entries.filter(([, r]) => !isOptional(r)).map(([k]) => k);
 	return {
 		type: "object",
@@ -102,19 +105,43 @@ export function objectSchema(props: Record<string, Rule>): JsonSchema {
 
 const problemRef = { $ref: "#/components/responses/Problem" };
 
+const words = (segment: string) => segment.split(/[^A-Za-z0-9]+/).filter(Boolean);
+const capital = (w: string) => w.charAt(0).toUpperCase() + w.slice(1);
+
+/**
+ * A public, stable operation id from the method and the public path, never the action's name (which is
+ * internal: README, The gateway): `GET /api/leads/{id}` → `getLeadsById`, `POST /api/auth/password/forgot`
+ * → `postAuthPasswordForgot`. Unique because (method, path) is.
+ */
+export function operationId(method: string, oaPath: string): string {
+	const parts = oaPath
+		.split("/")
+		.filter(Boolean)
+		.filter((seg, i) => !(i === 0 && seg === "api"))
+		.map(seg => {
+			const param = /^\{(\w+)\}$/.exec(seg);
+			return param ? `By${capital(param[1])}` : words(seg).map(capital).join("");
+		});
+	return method.toLowerCase() + parts.join("");
+}
+
+/** The tag of an operation: the first segment of its public path (`/api/leads/…` → `leads`). */
+const tagOf = (oaPath: string) => oaPath.split("/").filter(Boolean).find((seg, i) => !(i === 0 && seg === "api") && !seg.startsWith("{")) ?? "api";
+
 export function buildOpenApi(routes: RouteInfo[], info: { title: string; version: string }) {
 	const paths: Record<string, Record<string, unknown>> = {};
-	for (const { method, path, action } of routes) {
+	for (const { method, path, action, multipart } of routes) {
 		const pathParams = [...path.matchAll(/[:{]\/?:?(\w+)/g)].map(m => m[1]);
 		const oaPath = path.replace(/\{\/:(\w+)\}/g, "/{$1}").replace(/:(\w+)/g, "{$1}");
 		const params = action.params ?? {};
-		const bodyProps = Object.fromEntries(Object.entries(params).filter(([k]) => !pathParams.includes(k)));
+		const bodyProps = Object.fromEntries(Object.entries(params).filter(([k]) => !pathParams.includes(k) && !k.startsWith("$")));
 		const m = method.toLowerCase();
+		const oaMethod = m === "*" ? "post" : m;
 		const usesQuery = m === "get" || m === "delete" || m === "head";
 		const op: Record<string, unknown> = {
-			operationId: action.name,
-			summary: action.summary ?? action.name,
-			tags: [action.name.split(".")[0]],
+			operationId: operationId(oaMethod, oaPath),
+			summary: action.summary ?? `${oaMethod.toUpperCase()} ${oaPath}`,
+			tags: [tagOf(oaPath)],
 			parameters: [
 				...pathParams.map(name => ({ name, in: "path", required: true, schema: params[name] ? toJsonSchema(params[name]) : { type: "string" } })),
 				...(usesQuery
@@ -125,11 +152,16 @@ export function buildOpenApi(routes: RouteInfo[], info: { title: string; version
 			],
 			responses: { "2XX": { description: "Success" }, "4XX": problemRef, "5XX": problemRef },
 		};
-		if (!usesQuery && Object.keys(bodyProps).length)
+		if (multipart)
+			op.requestBody = {
+				required: true,
+				content: { "multipart/form-data": { schema: { type: "object", properties: { file: { type: "string", format: "binary" } }, required: ["file"] } } },
+			};
+		else if (!usesQuery && Object.keys(bodyProps).length)
 			op.requestBody = { required: true, content: { "application/json": { schema: objectSchema(bodyProps as Record<string, Rule>) } } };
 		if ((action.auth ?? "required") !== "public") op.security = [{ bearerAuth: [] }];
 		if (action.roles?.length) op.description = `Requires role: ${action.roles.join(" or ")}.`;
-		(paths[oaPath] ??= {})[m === "*" ? "post" : m] = op;
+		(paths[oaPath] ??= {})[oaMethod] = op;
 	}
 	return {
 		openapi: "3.1.0",

@@ -53,6 +53,27 @@ const BODY: Record<string, { status: number; code: string; detail: string }> = {
 	"encoding.unsupported": { status: 415, code: "UNSUPPORTED_ENCODING", detail: "The request body encoding is not supported." },
 	"charset.unsupported": { status: 415, code: "UNSUPPORTED_ENCODING", detail: "The request body charset is not supported." },
 	"request.aborted": { status: 400, code: "REQUEST_ABORTED", detail: "The request was aborted." },
+	"request.size.invalid": { status: 400, code: "MALFORMED_BODY", detail: "The request body does not match its Content-Length." },
+	"parameters.too.many": { status: 413, code: "PAYLOAD_TOO_LARGE", detail: "The request body has too many parameters." },
+	// lib/body.ts
+	"entity.decode.failed": { status: 400, code: "MALFORMED_BODY", detail: "The request body could not be decoded as its Content-Encoding says." },
+	"entity.too.deep": { status: 400, code: "BODY_TOO_DEEP", detail: "The request body nests too deeply." },
+	"multipart.expected": { status: 415, code: "UNSUPPORTED_MEDIA_TYPE", detail: "Send the file as multipart/form-data." },
+	"querystring.parse.rangeError": { status: 400, code: "BODY_TOO_DEEP", detail: "The request body nests too deeply." },
+};
+
+const NOT_MULTIPART = { status: 415, code: "UNSUPPORTED_MEDIA_TYPE", detail: "Send the file as multipart/form-data." };
+const BROKEN_MULTIPART = { status: 400, code: "MALFORMED_MULTIPART", detail: "The multipart body is malformed or ends early." };
+/** The multipart parser's (@fastify/busboy) errors, which carry nothing but their message. */
+const MULTIPART: Record<string, { status: number; code: string; detail: string }> = {
+	"Unsupported Content-Type.": NOT_MULTIPART,
+	"Missing Content-Type-header.": NOT_MULTIPART,
+	"Multipart: Boundary not found": BROKEN_MULTIPART,
+	"Boundary required": BROKEN_MULTIPART,
+	"The needle cannot have a length bigger than 256.": BROKEN_MULTIPART,
+	"Unexpected end of multipart data": BROKEN_MULTIPART,
+	"Part terminated early due to unexpected end of multipart data": BROKEN_MULTIPART,
+	"Preamble terminated early due to unexpected end of multipart data": BROKEN_MULTIPART,
 };
 
 const problemType = (code: string) => `urn:problem:valence:${code.toLowerCase().replace(/_/g, "-")}`;
@@ -69,6 +90,11 @@ export function toProblem(err: unknown): Problem {
 
 	const system = e.name ? SYSTEM[e.name] : undefined;
 	if (system) return problem(system.status, system.code, system.detail);
+
+	// Plain errors of the body decoders: zlib's (code Z_…) and the multipart parser's.
+	if (typeof e.code === "string" && e.code.startsWith("Z_")) return problem(400, "MALFORMED_BODY", BODY["entity.decode.failed"].detail);
+	const multipart = typeof e.code !== "number" && typeof e.message === "string" && Object.hasOwn(MULTIPART, e.message) ? MULTIPART[e.message] : undefined;
+	if (multipart) return problem(multipart.status, multipart.code, multipart.detail);
 
 	const status = typeof e.code === "number" ? e.code : typeof e.status === "number" ? e.status : 500;
 	if (status === 422 || e.name === "ValidationError") {

@@ -6,8 +6,8 @@
  *
  * Entities get a time-ordered string `id` (never `_id`), ISO `createdAt`/`updatedAt`, declared indexes
  * (unique ones hold under concurrent writes: the store enforces them) and a 409 on a duplicate.
- * moleculer-db's generic CRUD actions are kept off the gateway: each service publishes its own,
- * validated actions and calls these methods.
+ * moleculer-db's generic CRUD actions are not registered: each service publishes its own, validated
+ * actions and calls these methods.
  */
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
@@ -189,17 +189,16 @@ export function DbMixin(opts: DbMixinOptions): MixinSchema<DbThis> {
 	const { driver, adapter, mongo } = createStore(opts);
 	const compounds = (opts.indexes ?? []).filter(i => i.fields.length > 1);
 
-	// Generic CRUD stays internal: callable by other services (visibility "public"), never routed.
-	// One object per action: Moleculer merges a mixin's action into the object it is given, so a
-	// shared one made every generic action moleculer-db's `find` (handler and cache keys).
-	const hidden = () => ({ visibility: "public", rest: null }) as const;
+	// moleculer-db's generic CRUD actions are not registered: nothing calls them, their params pass
+	// `query`/`search` straight to the store and accept strings without a max (README: Security).
+	// Each service publishes its own validated actions and calls the methods below.
 
 	return {
 		mixins: [DbService as MixinSchema],
 		adapter,
 		...mongo,
 		settings: { idField: "id", pageSize: 20, maxPageSize: 100, maxLimit: 100 },
-		actions: Object.fromEntries(GENERIC_ACTIONS.map(name => [name, hidden()])),
+		actions: Object.fromEntries(GENERIC_ACTIONS.map(name => [name, false])),
 		methods: {
 			async beforeEntityChange(type: string, entity: Record<string, unknown>, ctx: Context) {
 				if (type === "create") {

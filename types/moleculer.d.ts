@@ -18,6 +18,11 @@ declare module "moleculer" {
 		rateLimit?: RateLimitRule;
 		/** Short text for the OpenAPI document. */
 		summary?: string;
+		/**
+		 * Largest request body the gateway reads for this action ("16kb"). Default: PUBLIC_BODY_LIMIT for
+		 * `auth: "public" | "optional"`, BODY_LIMIT otherwise (README: Security).
+		 */
+		bodyLimit?: string;
 	}
 
 	/** @moleculer/channels consumers (its middleware reads `channels` from the schema; see lib/channels.ts). */

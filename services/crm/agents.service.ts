@@ -46,7 +46,7 @@ const AgentsService: Schema<AgentsThis> = {
 		},
 		capacities: {
 			visibility: "public",
-			params: { userIds: { type: "array", items: "string", max: 1000, optional: true } },
+			params: { userIds: { type: "array", items: { type: "string", max: 128 }, max: 1000, optional: true } },
 			async handler(this: AgentsThis, ctx: Ctx) {
 				const ids = ctx.params.userIds as string[] | undefined;
 				const rows = await this._find(ctx, { query: ids ? { userId: { $in: ids } } : {}, limit: 10_000 });

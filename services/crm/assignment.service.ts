@@ -37,7 +37,7 @@ const conditionsParam = {
 	strict: "remove",
 	props: {
 		sources: { type: "array", items: { type: "string", min: 1, max: 64 }, max: 50, optional: true },
-		countries: { type: "array", items: { type: "string", pattern: /^[A-Z]{2}$/ }, max: 250, optional: true },
+		countries: { type: "array", items: { type: "string", max: 2, pattern: /^[A-Z]{2}$/ }, max: 250, optional: true },
 		value: {
 			type: "object",
 			optional: true,

@@ -36,7 +36,7 @@ export const clientError = (message: string, status: number, code: string, data?
 /** Validation fragments (fastest-validator). */
 export const idParam = { type: "string", min: 1, max: 64 } as const;
 export const userIdParam = { type: "string", min: 1, max: 128, trim: true } as const;
-export const currencyParam = { type: "string", pattern: /^[A-Z]{3}$/, messages: { stringPattern: "must be an ISO 4217 code (3 capital letters)" } } as const;
+export const currencyParam = { type: "string", max: 3, pattern: /^[A-Z]{3}$/, messages: { stringPattern: "must be an ISO 4217 code (3 capital letters)" } } as const;
 /** Integer minor units; 2^53 - 1 is the bound JSON numbers keep exact. */
 export const minorUnits = { type: "number", integer: true, min: 0, max: Number.MAX_SAFE_INTEGER, convert: true } as const;
 export const moneyParam = {
@@ -53,7 +53,7 @@ export const pageParams = {
 export const customFieldsParam = {
 	type: "record",
 	optional: true,
-	key: { type: "string", pattern: /^[A-Za-z][\w-]{0,39}$/ },
+	key: { type: "string", max: 40, pattern: /^[A-Za-z][\w-]{0,39}$/ },
 	value: { type: "multi", rules: [{ type: "string", max: 500 }, { type: "number" }, { type: "boolean" }] },
 	custom: (value: Record<string, unknown> | undefined, errors: { type: string; actual: unknown; expected?: unknown }[]) => {
 		if (value && Object.keys(value).length > 30) errors.push({ type: "objectMaxProps", actual: Object.keys(value).length, expected: 30 });
@@ -83,7 +83,7 @@ export function periodBounds(period: string): [string, string] {
 	return [new Date(Date.UTC(y, m - 1, 1)).toISOString(), new Date(Date.UTC(y, m, 1)).toISOString()];
 }
 
-export const periodParam = { type: "string", pattern: /^\d{4}-(0[1-9]|1[0-2])$/, messages: { stringPattern: "must be a month as YYYY-MM" } } as const;
+export const periodParam = { type: "string", max: 7, pattern: /^\d{4}-(0[1-9]|1[0-2])$/, messages: { stringPattern: "must be a month as YYYY-MM" } } as const;
 
 /** Open statuses (count towards an agent's workload). */
 export const OPEN_STATUSES = ["new", "contacted", "qualified"] as const;

@@ -48,6 +48,8 @@ const IntakeService: Schema<IntakeThis> = {
 			rest: { method: "POST", path: "/:tenantSlug" },
 			auth: "public",
 			rateLimit: { max: 30, windowSec: 60 },
+			// A full form (30 custom fields of 500 characters, a 2,000-character message) is about 20 kB.
+			bodyLimit: "64kb",
 			summary: "Web-form lead capture, authenticated by the tenant's ingest key (`X-Ingest-Key` header or body field `ingestKey`).",
 			params: {
 				tenantSlug: slugParam,

@@ -8,9 +8,10 @@
  */
 import Validator from "fastest-validator";
 import type { Service } from "moleculer";
-import { parse } from "csv-parse/sync";
+import { bodyLimitBytes } from "../../lib/body";
 import { config } from "../../lib/config";
 import type { Schema } from "../../lib/schema";
+import { harden } from "../../lib/validation";
 import { OutboxMixin, type OutboxMethods } from "../../mixins/outbox.mixin";
 import { notFound, TenantDbMixin, tenantOf, type TenantDbMethods } from "../../mixins/tenant.mixin";
 import { MANUAL_TYPES } from "./activities.service";
@@ -33,6 +34,7 @@ import {
 	type Ctx,
 	type LeadStatus,
 } from "./common";
+import { parseCsv, TooManyRowsError } from "./csv";
 import { requireMembers } from "./membership";
 
 export const PUBLIC_FIELDS = [
@@ -84,14 +86,17 @@ export const leadInputParams = {
 	email: { type: "email", optional: true, normalize: true, max: 254 },
 	phone: { type: "string", optional: true, max: 40, trim: true, pattern: /^\+?[\d\s().-]{5,40}$/ },
 	company: { type: "string", optional: true, max: 200, trim: true },
-	country: { type: "string", optional: true, pattern: /^[A-Z]{2}$/, messages: { stringPattern: "must be an ISO 3166 alpha-2 code" } },
+	country: { type: "string", optional: true, max: 2, pattern: /^[A-Z]{2}$/, messages: { stringPattern: "must be an ISO 3166 alpha-2 code" } },
 	source: { type: "string", min: 1, max: 64, trim: true, optional: true },
 	value: { ...moneyParam, optional: true },
 	customFields: customFieldsParam,
 } as const;
 
 const IMPORT_MAX_ROWS = 5000;
-const check = new Validator({ useNewCustomCheckerFunction: true }).compile({ $$strict: "remove", ...leadInputParams });
+/** One CSV row: room for every column at its longest (30 custom fields of 500 characters, …). */
+const IMPORT_MAX_RECORD_CHARS = 64 * 1024;
+// CSV rows get the broker's rules too: length before pattern, null only where nullable (README: Security).
+const check = harden(new Validator({ useNewCustomCheckerFunction: true })).compile({ $$strict: "remove", ...leadInputParams });
 
 interface LeadsThis extends OutboxMethods, TenantDbMethods {
 	mutex: KeyedMutex;
@@ -303,7 +308,8 @@ const LeadsService: Schema<LeadsThis> = {
 			rest: "POST /import",
 			roles: ["member"],
 			summary: `Bulk import from CSV text (header row; columns name,email,phone,company,country,source,amount,currency and cf_<key> for custom fields; at most ${IMPORT_MAX_ROWS} rows).`,
-			params: { csv: { type: "string", min: 1 }, $$strict: "remove" },
+			// No longer than the body that carries it can be (README: Security).
+			params: { csv: { type: "string", min: 1, max: bodyLimitBytes(config().BODY_LIMIT) }, $$strict: "remove" },
 			// Thousands of rows (each a lead, its timeline entry and its event) outlast the default request
 			// timeout. Moleculer's Timeout middleware reads `action.timeout`; its typings do not declare it.
 			...({ timeout: 120_000 } as Record<string, unknown>),
@@ -311,11 +317,19 @@ const LeadsService: Schema<LeadsThis> = {
 				const user = userOf(ctx);
 				let records: Record<string, string>[];
 				try {
-					records = parse(ctx.params.csv, { columns: (h: string[]) => h.map(c => c.trim()), skip_empty_lines: true, trim: true, bom: true, relax_column_count: true });
+					records = await parseCsv(ctx.params.csv, {
+						columns: (h: string[]) => h.map(c => c.trim()),
+						skip_empty_lines: true,
+						trim: true,
+						bom: true,
+						relax_column_count: true,
+						maxRows: IMPORT_MAX_ROWS,
+						maxRecordSize: IMPORT_MAX_RECORD_CHARS,
+					});
 				} catch (err) {
+					if (err instanceof TooManyRowsError) throw clientError(`At most ${IMPORT_MAX_ROWS} rows per import.`, 413, "TOO_MANY_ROWS");
 					throw clientError(`The CSV could not be parsed: ${(err as Error).message}`, 422, "INVALID_CSV");
 				}
-				if (records.length > IMPORT_MAX_ROWS) throw clientError(`At most ${IMPORT_MAX_ROWS} rows per import.`, 413, "TOO_MANY_ROWS");
 				let accepted = 0;
 				const rejected: { row: number; errors: { field: string; message: string }[] }[] = [];
 				for (let i = 0; i < records.length; i++) {
@@ -392,7 +406,7 @@ const LeadsService: Schema<LeadsThis> = {
 		workload: {
 			visibility: "public",
 			summary: "Per agent: open leads, leads assigned today and this week (UTC, weeks start on Monday).",
-			params: { userIds: { type: "array", items: "string", max: 1000, optional: true } },
+			params: { userIds: { type: "array", items: { type: "string", max: 128 }, max: 1000, optional: true } },
 			async handler(this: LeadsThis, ctx: Ctx) {
 				const now = new Date();
 				const day = startOfDay(now).toISOString();

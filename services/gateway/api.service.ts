@@ -6,12 +6,12 @@
 import { randomUUID, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import path from "node:path";
-import helmet from "helmet";
 import type { Context } from "moleculer";
 import ApiGateway from "moleculer-web";
 import proxyAddr from "proxy-addr";
 import serveStatic from "serve-static";
 import { assertAccess, rateLimitKeys, UnauthorizedError, type AuthMode, type AuthUser, type RateLimitRule } from "../../lib/access";
+import { bodyParsers, routedAction } from "../../lib/body";
 import { config, splitList } from "../../lib/config";
 import { ServiceStartingError } from "../../lib/errors";
 import { runReadinessProbes, withDeadline } from "../../lib/health";
@@ -23,6 +23,7 @@ import { publicDir } from "../../lib/paths";
 import { problem, toProblem, type Problem } from "../../lib/problem";
 import { RateLimiter, type RateDecision } from "../../lib/rate-limit";
 import type { MixinSchema, Schema } from "../../lib/schema";
+import { securityHeaders, withSecurityHeaders } from "../../lib/security-headers";
 import { codebaseServiceNames, knownServiceNames } from "../catalog";
 import { RevocationMixin, type RevocationVars } from "./revocations";
 
@@ -48,7 +49,7 @@ type Res = ServerResponse & { $rate?: RateDecision };
 
 interface GatewayVars extends RevocationVars {
 	server: Server;
-	aliases: { method: string; fullPath: string; action?: string }[];
+	aliases: { method: string; fullPath: string; action?: string; type?: string }[];
 	verifier: TokenVerifier;
 	limiter: RateLimiter;
 	trust: ReturnType<typeof proxyAddr.compile>;
@@ -83,21 +84,7 @@ const ApiService: Schema<GatewayVars> = {
 		logResponse: null,
 		logRouteRegistration: "debug",
 		optimizeOrder: true,
-		use: [
-			helmet({
-				contentSecurityPolicy: {
-					// No upgrade-insecure-requests: the embedded default serves plain http on localhost.
-					directives: {
-						defaultSrc: ["'self'"],
-						imgSrc: ["'self'", "data:"],
-						styleSrc: ["'self'", "'unsafe-inline'"],
-						scriptSrc: ["'self'"],
-						upgradeInsecureRequests: null,
-					},
-				},
-				crossOriginEmbedderPolicy: false,
-			}),
-		],
+		use: [securityHeaders],
 		cors: corsOrigins.length
 			? {
 					origin: corsOrigins.includes("*") ? "*" : corsOrigins,
@@ -203,10 +190,9 @@ const ApiService: Schema<GatewayVars> = {
 				mappingPolicy: "restrict",
 				authentication: true,
 				authorization: true,
-				bodyParsers: {
-					json: { strict: true, limit: cfg.BODY_LIMIT },
-					urlencoded: { extended: true, limit: cfg.BODY_LIMIT },
-				},
+				// Per-action body limits, a depth limit and decoder errors as 400s (README: Security).
+				bodyParsers: false,
+				use: [bodyParsers({ limit: cfg.BODY_LIMIT, publicLimit: cfg.PUBLIC_BODY_LIMIT, actionOf: routedAction })],
 				callOptions: {},
 				onBeforeCall(this: GatewayThis, ctx: Context, _route: unknown, req: Req) {
 					// With NATS queue groups balancing (a cluster), the call must not name a node: moleculer-web picks an
@@ -245,8 +231,10 @@ const ApiService: Schema<GatewayVars> = {
 	},
 
 	actions: {
-		// moleculer-web publishes its alias list; ours is /openapi.json.
+		// moleculer-web publishes its alias list; ours is /openapi.json. Routes are ours, not other nodes' to change.
 		listAliases: false,
+		addRoute: false,
+		removeRoute: false,
 		health: {
 			auth: "public",
 			visibility: "published",
@@ -318,7 +306,7 @@ const ApiService: Schema<GatewayVars> = {
 					);
 					const routes: RouteInfo[] = this.aliases
 						.filter(a => a.action && a.fullPath.startsWith("/api"))
-						.map(a => ({ method: a.method, path: a.fullPath, action: defs.get(a.action!) ?? { name: a.action! } }));
+						.map(a => ({ method: a.method, path: a.fullPath, action: defs.get(a.action!) ?? { name: a.action! }, multipart: a.type === "multipart" }));
 					this.openApiCache = buildOpenApi(routes, { title: "Valence API", version: "0.1.0" });
 				}
 				return this.openApiCache;
@@ -464,6 +452,9 @@ const ApiService: Schema<GatewayVars> = {
 	},
 
 	created(this: GatewayThis) {
+		// The dashboard (`assets`) is served outside every route: give its answers the headers too.
+		const self = this as GatewayThis & { serve?: Parameters<typeof withSecurityHeaders>[0] };
+		if (self.serve) self.serve = withSecurityHeaders(self.serve);
 		this.trust = proxyAddr.compile(splitList(cfg.TRUSTED_PROXIES));
 		this.limiter = new RateLimiter({ redisUrl: cfg.REDIS_URL, prefix: `${cfg.NAMESPACE}:rl`, timeoutMs: cfg.CACHE_TIMEOUT_MS });
 		this.verifier = new TokenVerifier({

@@ -110,7 +110,7 @@ const TenantsService: Schema<TenantsVars> = {
 			summary: "Create an organisation; you become its owner.",
 			params: {
 				name: { type: "string", min: 1, max: 100, trim: true },
-				slug: { type: "string", pattern: /^[a-z0-9-]{3,40}$/ },
+				slug: { type: "string", max: 40, pattern: /^[a-z0-9-]{3,40}$/ },
 				$$strict: "remove",
 			},
 			async handler(this: TenantsThis, ctx: Ctx<{ name: string; slug: string }>) {
@@ -192,7 +192,7 @@ const TenantsService: Schema<TenantsVars> = {
 			params: {
 				id: idParam,
 				name: { type: "string", min: 1, max: 100, trim: true, optional: true },
-				slug: { type: "string", pattern: /^[a-z0-9-]{3,40}$/, optional: true },
+				slug: { type: "string", max: 40, pattern: /^[a-z0-9-]{3,40}$/, optional: true },
 				$$strict: "remove",
 			},
 			async handler(this: TenantsThis, ctx: Ctx<{ id: string; name?: string; slug?: string }>) {

@@ -88,8 +88,15 @@ export function extractHashtags(text: string): string[] {
 	return unique([...text.matchAll(HASHTAG)].map(m => m[2].toLowerCase())).slice(0, 50);
 }
 
+/** Without trailing dots and hyphens (a loop: `/[.-]+$/` backtracks quadratically on long runs of them). */
+function trimTrailingPunctuation(s: string): string {
+	let end = s.length;
+	while (end > 0 && (s[end - 1] === "." || s[end - 1] === "-")) end--;
+	return s.slice(0, end);
+}
+
 export function extractMentions(text: string): string[] {
-	return unique([...text.matchAll(MENTION)].map(m => m[2].replace(/[.-]+$/, ""))).filter(Boolean).slice(0, 50);
+	return unique([...text.matchAll(MENTION)].map(m => trimTrailingPunctuation(m[2]))).filter(Boolean).slice(0, 50);
 }
 
 /** Search terms stored with a post: lowercased words, `#tag`s and `@user`s. */

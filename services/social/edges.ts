@@ -30,7 +30,7 @@ export function EdgeMixin(opts: { collection: string; indexes: IndexSpec[] }): M
 				// Not retried by the broker: a retry after a lost answer would say `created: false` and the
 				// caller would not move its counter. Callers' own retries are safe (the unique index decides).
 				idempotent: false,
-				params: { entity: "object", uniqueBy: { type: "array", items: "string", optional: true } },
+				params: { entity: "object", uniqueBy: { type: "array", items: { type: "string", max: 64 }, max: 10, optional: true } },
 				async handler(this: DbThis & Record<string, any>, ctx: Ctx<{ entity: Query; uniqueBy?: string[] }>) {
 					try {
 						const row = await this._create(ctx, { ...ctx.params.entity, id: newId() });
@@ -49,7 +49,7 @@ export function EdgeMixin(opts: { collection: string; indexes: IndexSpec[] }): M
 				idempotent: true,
 				params: {
 					query: "object",
-					sort: { type: "array", items: "string", optional: true },
+					sort: { type: "array", items: { type: "string", max: 64 }, max: 10, optional: true },
 					limit: { type: "number", integer: true, min: 1, optional: true },
 					offset: { type: "number", integer: true, min: 0, optional: true },
 				},

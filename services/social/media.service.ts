@@ -108,10 +108,11 @@ const MediaService: Schema<MediaThis> = {
 			summary: "Upload one image or short video (multipart field `file`).",
 			rateLimit: { max: 60, windowSec: 60, by: "user" }, // a quota per signed-in user (lib/access.ts)
 			params: {
-				$fieldname: { type: "string", optional: true },
-				$filename: { type: "string", optional: true },
-				$encoding: { type: "string", optional: true },
-				$mimetype: { type: "string", optional: true },
+				// What busboy read from the part's headers (informational: the type is sniffed from the content).
+				$fieldname: { type: "string", max: 200, optional: true },
+				$filename: { type: "string", max: 1024, optional: true },
+				$encoding: { type: "string", max: 64, optional: true },
+				$mimetype: { type: "string", max: 255, optional: true },
 			},
 			async handler(this: MediaThis, ctx: SocialCtx) {
 				const ownerId = ctx.meta.user?.id;
@@ -133,11 +134,15 @@ const MediaService: Schema<MediaThis> = {
 							done(null, chunk);
 						},
 					});
+					// A failure of the client's stream (a multipart body that ends early) is the client's fault.
+					let clientStreamFailed = false;
+					stream.once("error", () => (clientStreamFailed = true));
 					try {
 						await pipeline(stream, meter, fs.createWriteStream(tmp, { flags: "wx" }));
 					} catch (err) {
 						const e = err as { code?: number; name?: string };
 						if (e.code === 413 || e.name === "PayloadTooLarge") throw tooLarge();
+						if (clientStreamFailed) throw new Errors.MoleculerClientError("The upload ended before the file was complete.", 400, "MALFORMED_MULTIPART");
 						throw err;
 					}
 					if (bytes === 0) throw new Errors.MoleculerClientError("The file is empty.", 422, "FILE_REQUIRED");

@@ -81,7 +81,7 @@ const SocialFollowsService: Schema<FollowsThis> & { channels: Record<string, unk
 		followingAmong: {
 			visibility: "public",
 			idempotent: true,
-			params: { followerId: idParam, ids: { type: "array", items: "string", max: 1000 } },
+			params: { followerId: idParam, ids: { type: "array", items: { type: "string", max: 64 }, max: 1000 } },
 			async handler(this: FollowsThis, ctx: Context<{ followerId: string; ids: string[] }>) {
 				if (!ctx.params.ids.length) return [];
 				const rows = (await this.adapter.find({

@@ -23,13 +23,13 @@ const probe = {
 		search: {
 			rest: "GET /search/:query",
 			auth: "public",
-			params: { query: "string" },
+			params: { query: "string|max:64" },
 			handler: (ctx: Context<{ query: string }>) => ({ searched: ctx.params.query }),
 		},
 		stats: {
 			rest: "GET /:id/stats",
 			auth: "public",
-			params: { id: "string" },
+			params: { id: "string|max:64" },
 			handler: (ctx: Context<{ id: string }>) => ({ statsOf: ctx.params.id }),
 		},
 		broken: {

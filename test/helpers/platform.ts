@@ -12,7 +12,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import { ServiceBroker, type Service, type ServiceSchema } from "moleculer";
+import { ServiceBroker, type BrokerOptions, type Service, type ServiceSchema } from "moleculer";
 import { config, resetConfig } from "../../lib/config";
 import { loadKeyRing, toJwks, type KeyRing } from "../../lib/keys";
 import { signAccessToken, type AccessTokenInput } from "../../lib/tokens";
@@ -47,13 +47,16 @@ export interface PlatformOptions {
 	gateway?: boolean;
 	/** environment for this platform (applied before the broker is configured) */
 	env?: Record<string, string | undefined>;
+	/** changes to the broker options built from that environment (e.g. metrics settings) */
+	brokerOptions?: (options: BrokerOptions) => BrokerOptions;
 }
 
 export async function startPlatform(opts: PlatformOptions = {}): Promise<Platform> {
 	Object.assign(process.env, { PORT: "0", NAMESPACE: `t${randomUUID().slice(0, 8)}`, ...opts.env });
 	resetConfig();
 	const cfg = config();
-	const broker = new ServiceBroker({ ...brokerOptions(cfg), nodeID: `test-${randomUUID().slice(0, 8)}` });
+	const options = { ...brokerOptions(cfg), nodeID: `test-${randomUUID().slice(0, 8)}` };
+	const broker = new ServiceBroker(opts.brokerOptions ? opts.brokerOptions(options) : options);
 	const wanted = [...(opts.services ?? []), ...(opts.gateway === false ? [] : ["gateway"])];
 	const files = wanted.length ? selectServices(wanted.join(",")) : [];
 	for (const f of files) broker.loadService(f.file);

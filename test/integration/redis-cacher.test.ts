@@ -27,7 +27,7 @@ describe("Redis cacher under Redis failures", () => {
 				read: { visibility: "public", cache: { keys: [] }, handler: () => ({ value }) },
 				write: {
 					visibility: "public",
-					params: { value: "string" },
+					params: { value: "string|max:200" },
 					async handler(ctx) {
 						value = ctx.params.value;
 						await this.broker.cacher?.clean("setting.**");
