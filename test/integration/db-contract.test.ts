@@ -32,7 +32,7 @@ function services(collectionSuffix: string) {
 			make: { params: { code: "string|max:200", label: "string|max:200|optional", tenantId: "string|max:200|optional" }, handler(this: any, ctx: Context) { return this._create(ctx, ctx.params); } },
 			listThings: { params: {}, handler(this: any, ctx: Context) { return this._list(ctx, { sort: "code" }); } },
 			one: { params: { id: "string|max:200" }, handler(this: any, ctx: Context<{ id: string }>) { return this._get(ctx, { id: ctx.params.id }); } },
-			change: { params: { id: "string", label: "string|max:200|optional", tenantId: "string|max:200|optional" }, handler(this: any, ctx: Context) { return this._update(ctx, ctx.params); } },
+			change: { params: { id: "string|max:200", label: "string|max:200|optional", tenantId: "string|max:200|optional" }, handler(this: any, ctx: Context) { return this._update(ctx, ctx.params); } },
 			drop: { params: { id: "string|max:200" }, handler(this: any, ctx: Context<{ id: string }>) { return this._remove(ctx, { id: ctx.params.id }); } },
 			// the caller's params handed through whole, as a careless list action would
 			passThrough: { handler(this: any, ctx: Context) { return this._list(ctx, ctx.params); } },
@@ -58,8 +58,8 @@ function services(collectionSuffix: string) {
 		mixins: [DbMixin({ collection: `blobs_${collectionSuffix}` })],
 		actions: {
 			put: { auth: "public", params: { doc: "object" }, handler(this: any, ctx: Context<{ doc: object }>) { return this._create(ctx, ctx.params.doc); } },
-			change: { auth: "public", params: { id: "string", doc: "object" }, handler(this: any, ctx: Context<{ id: string; doc: object }>) { return this._update(ctx, { ...ctx.params.doc, id: ctx.params.id }); } },
-			read: { auth: "public", params: { id: "string" }, handler(this: any, ctx: Context<{ id: string }>) { return this._get(ctx, { id: ctx.params.id }); } },
+			change: { auth: "public", params: { id: "string|max:200", doc: "object" }, handler(this: any, ctx: Context<{ id: string; doc: object }>) { return this._update(ctx, { ...ctx.params.doc, id: ctx.params.id }); } },
+			read: { auth: "public", params: { id: "string|max:200" }, handler(this: any, ctx: Context<{ id: string }>) { return this._get(ctx, { id: ctx.params.id }); } },
 		},
 	};
 	return [things, accounts, blobs];
