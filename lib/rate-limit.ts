@@ -73,7 +73,15 @@ export class RateLimiter {
 		}
 	}
 
+	/** Closes the connection and waits until its socket is gone (a test or a stopping node leaves nothing open). */
 	async close(): Promise<void> {
-		this.redis?.disconnect();
+		const redis = this.redis;
+		if (!redis || redis.status === "end") return;
+		const ended = new Promise<void>(resolve => {
+			redis.once("end", () => resolve());
+			setTimeout(resolve, 1000).unref();
+		});
+		redis.disconnect();
+		await ended;
 	}
 }

@@ -81,6 +81,25 @@ export class SafeRedisCacher extends Cachers.Redis {
 		});
 	}
 
+	/**
+	 * Moleculer's close sends QUIT, which never completes while Redis is frozen or gone (no offline queue,
+	 * reconnects pending): stop the ping timer and the reconnects, and wait for the socket to close.
+	 */
+	override async close() {
+		// Moleculer's RedisCacher typings declare neither its ping timer nor its client.
+		const self = this as unknown as { pingTimer?: NodeJS.Timeout | null; client?: import("ioredis").Redis | null };
+		if (self.pingTimer) clearInterval(self.pingTimer);
+		self.pingTimer = null;
+		const client = self.client;
+		if (!client || client.status === "end") return;
+		const ended = new Promise<void>(resolve => {
+			client.once("end", () => resolve());
+			setTimeout(resolve, 1000).unref();
+		});
+		client.disconnect();
+		await ended;
+	}
+
 	override clean(match?: string | string[]) {
 		return super.clean(match).catch(err => {
 			this.missedInvalidation = true;
