@@ -6,7 +6,7 @@
 import Redis from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { RateLimitRule } from "./access";
-import { redisConnectionOptions } from "./safe-redis-cacher";
+import { disconnectRedis, redisConnectionOptions } from "./safe-redis-cacher";
 
 export interface RateDecision {
 	allowed: boolean;
@@ -75,13 +75,6 @@ export class RateLimiter {
 
 	/** Closes the connection and waits until its socket is gone (a test or a stopping node leaves nothing open). */
 	async close(): Promise<void> {
-		const redis = this.redis;
-		if (!redis || redis.status === "end") return;
-		const ended = new Promise<void>(resolve => {
-			redis.once("end", () => resolve());
-			setTimeout(resolve, 1000).unref();
-		});
-		redis.disconnect();
-		await ended;
+		if (this.redis) await disconnectRedis(this.redis);
 	}
 }

@@ -90,14 +90,7 @@ export class SafeRedisCacher extends Cachers.Redis {
 		const self = this as unknown as { pingTimer?: NodeJS.Timeout | null; client?: import("ioredis").Redis | null };
 		if (self.pingTimer) clearInterval(self.pingTimer);
 		self.pingTimer = null;
-		const client = self.client;
-		if (!client || client.status === "end") return;
-		const ended = new Promise<void>(resolve => {
-			client.once("end", () => resolve());
-			setTimeout(resolve, 1000).unref();
-		});
-		client.disconnect();
-		await ended;
+		if (self.client) await disconnectRedis(self.client);
 	}
 
 	override clean(match?: string | string[]) {
@@ -119,4 +112,15 @@ export function redisConnectionOptions(url: string) {
 		password: u.password ? decodeURIComponent(u.password) : undefined,
 		tls: u.protocol === "rediss:" ? {} : undefined,
 	};
+}
+
+/** Disconnects an ioredis client (no QUIT: it never completes while Redis is frozen or gone) and waits for its socket to close. */
+export async function disconnectRedis(client: import("ioredis").Redis): Promise<void> {
+	if (client.status === "end") return;
+	const ended = new Promise<void>(resolve => {
+		client.once("end", () => resolve());
+		setTimeout(resolve, 1000).unref();
+	});
+	client.disconnect();
+	await ended;
 }
