@@ -90,6 +90,7 @@ export function bodyParsers(opts: BodyParserOptions): Middleware {
 		let list = parsers.get(limit);
 		if (!list) {
 			list = [
+				// body-parser's handlers are typed for Express requests; moleculer-web's `use` takes plain node ones.
 				ApiGateway.bodyParser.json({ strict: true, limit }) as unknown as Middleware,
 				ApiGateway.bodyParser.urlencoded({ extended: true, limit, depth: MAX_JSON_DEPTH }) as unknown as Middleware,
 			];

@@ -61,6 +61,7 @@ interface NatsInternals {
 	subscribeBalancedEvent(event: string, group: string): Promise<void>;
 }
 
+// The typings declare the transporter's public surface only; the members above are what this class extends.
 const Base = Transporters.NATS as unknown as new (opts: object) => NatsInternals;
 
 export class StableNatsTransporter extends Base {
@@ -94,6 +95,7 @@ export class StableNatsTransporter extends Base {
 
 	/** No subscriber took request `id`: its node is gone, or no node runs its action. */
 	private nobodyTook(id: string): void {
+		// Moleculer's typings keep the transit's pending requests and the node catalog's `disconnected` private.
 		const transit = this.broker.transit as unknown as { pendingRequests: Map<string, PendingRequest>; removePendingRequest(id: string): void } | undefined;
 		const req = transit?.pendingRequests.get(id);
 		if (!req) return;

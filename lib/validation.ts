@@ -82,6 +82,7 @@ function strictNulls(fv: FvInternals) {
 
 /** Applies our rules to a fastest-validator instance (the broker's, or a standalone one). */
 export function harden<T>(fv: T): T {
+	// fastest-validator's typings do not declare the rule table and compile hooks changed here.
 	const internals = fv as unknown as FvInternals;
 	for (const type of STRING_RULES) internals.add(type, lengthFirst(internals.rules[type]));
 	strictNulls(internals);
@@ -91,10 +92,12 @@ export function harden<T>(fv: T): T {
 export class BoundedValidator extends Validators.Fastest {
 	constructor(opts?: ConstructorParameters<typeof Validators.Fastest>[0]) {
 		super(opts);
+		// Moleculer's validator typings do not expose the fastest-validator instance it wraps.
 		harden((this as unknown as { validator: unknown }).validator);
 	}
 }
 
+// (the same undeclared internals as in `harden`)
 const parser = new FastestValidatorLib() as unknown as FvInternals;
 
 function expand(rule: AnyRule): RuleObject {

@@ -230,6 +230,7 @@ export function DbMixin(opts: DbMixinOptions): MixinSchema<DbThis> {
 				// NeDB appends every write; compact the file now and then so it does not grow forever.
 				if (driver === "nedb") db.setAutocompactionInterval(10 * 60 * 1000);
 			}
+			// Only our Mongoose adapter has `ping`; the DbThis adapter type is the common surface.
 			const adapter = this.adapter as unknown as { ping?: () => Promise<void> };
 			registerReadinessProbe(`db:${opts.collection}`, async () => {
 				if (adapter.ping) await adapter.ping();
@@ -264,6 +265,7 @@ export async function scanStore(adapter: unknown, query: Record<string, unknown>
 	const a = adapter as { model?: mongoose.Model<unknown>; db?: { getAllData(): StoredRow[] } };
 	if (a.model) {
 		const projection = Object.fromEntries(fields.map(f => [f, 1]));
+		// mongoose types a lean result by the model's (schema-less) document type, not by our row shape.
 		return (await a.model.find(query, projection).lean()) as unknown as StoredRow[];
 	}
 	const matches = compileMatch(query);

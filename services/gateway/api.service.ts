@@ -407,6 +407,7 @@ const ApiService: Schema<GatewayVars> = {
 			const m = /^\/api\/([^/?]+)/.exec(pathname);
 			if (!m) return false;
 			const name = m[1];
+			// hasService's typings require a node id; without one Moleculer checks every node.
 			return codebaseServiceNames().includes(name) && !this.broker.registry.hasService(name, undefined as unknown as string);
 		},
 
