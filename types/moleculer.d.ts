@@ -18,6 +18,8 @@ declare module "moleculer" {
 		rateLimit?: RateLimitRule;
 		/** Short text for the OpenAPI document. */
 		summary?: string;
+		/** This action's own request timeout (ms), instead of the broker's REQUEST_TIMEOUT_MS (Moleculer reads it). */
+		timeout?: number;
 	}
 
 	/** @moleculer/channels consumers (its middleware reads `channels` from the schema; see lib/channels.ts). */
