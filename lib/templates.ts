@@ -116,7 +116,9 @@ export function checkSource(channel: Channel, field: string, source: string, all
 	for (const uses of Object.values(analysis.globals)) {
 		for (const v of uses) {
 			const used = staticPath(v.segments);
-			if (!isDeclared(used, allowed))
+			if (v.segments.some(s => typeof s === "object"))
+				issues.push({ field: name, message: `line ${v.location.row}, column ${v.location.col}: '${v.toString()}' is a computed lookup, which cannot be checked: name the variable` });
+			else if (!isDeclared(used, allowed))
 				issues.push({ field: name, message: `line ${v.location.row}, column ${v.location.col}: unknown variable '${used}' (this message has: ${allowed.join(", ")})` });
 		}
 	}
@@ -128,8 +130,11 @@ export function allowedVariables(def: Pick<TemplateDefinition, "variables" | "la
 	return [...COMMON_VARIABLES, ...def.variables, ...(channel === "inApp" ? [] : (def.lateVariables ?? []))];
 }
 
-/** Problems of a set of parts for a message with these variables; empty when every part compiles. */
-export function checkParts(parts: Parts, def: Pick<TemplateDefinition, "variables" | "lateVariables">): TemplateIssue[] {
+/**
+ * Problems of a set of parts for a message with these variables; empty when every part compiles. With
+ * `partial` (an override of a built-in message) a part may give only some of its fields.
+ */
+export function checkParts(parts: Parts, def: Pick<TemplateDefinition, "variables" | "lateVariables">, partial = false): TemplateIssue[] {
 	const issues: TemplateIssue[] = [];
 	for (const channel of CHANNELS) {
 		const part = parts[channel] as Record<string, string> | undefined;
@@ -137,7 +142,7 @@ export function checkParts(parts: Parts, def: Pick<TemplateDefinition, "variable
 		for (const field of Object.keys(PART_FIELDS[channel])) {
 			const source = part[field];
 			if (source === undefined) {
-				if (!OPTIONAL_FIELDS[channel].includes(field)) issues.push({ field: `${channel}.${field}`, message: "is required" });
+				if (!partial && !OPTIONAL_FIELDS[channel].includes(field)) issues.push({ field: `${channel}.${field}`, message: "is required" });
 				continue;
 			}
 			issues.push(...checkSource(channel, field, source, allowedVariables(def, channel)));

@@ -51,19 +51,20 @@ type PutParams = {
 	variables?: string[];
 } & Parts;
 
+/** Every field is optional here: a built-in's override may give some; a message of one's own needs all (checkParts). */
 const partParams = (channel: Channel) => ({
 	type: "object",
 	optional: true,
 	strict: true,
-	props: Object.fromEntries(
-		Object.entries(PART_FIELDS[channel]).map(([field, max]) => [field, { type: "string", max, optional: channel === "inApp" && field === "link" }]),
-	),
+	props: Object.fromEntries(Object.entries(PART_FIELDS[channel]).map(([field, max]) => [field, { type: "string", max, optional: true }])),
 });
 
 /** The template a tenant's senders get: its own, a built-in with its overrides, or the built-in. */
 export function effective(builtin: TemplateDefinition | undefined, stored: StoredTemplate | undefined): EffectiveTemplate | null {
 	if (builtin) {
-		const parts = { ...builtin.parts, ...stored?.parts };
+		// An override replaces the fields it gives; the others stay the built-in's.
+		const parts: Parts = { ...builtin.parts };
+		for (const c of CHANNELS) if (stored?.parts?.[c]) (parts as Record<string, unknown>)[c] = { ...builtin.parts[c], ...stored.parts[c] };
 		const channels = stored?.channels?.length ? builtin.channels.filter(c => stored.channels.includes(c)) : builtin.channels;
 		return { ...builtin, parts, channels, builtIn: true, overridden: !!stored, updatedAt: stored?.updatedAt ?? null };
 	}
@@ -79,6 +80,12 @@ export function effective(builtin: TemplateDefinition | undefined, stored: Store
 		overridden: false,
 		updatedAt: stored.updatedAt,
 	};
+}
+
+function mergeParts(base: Parts, over: Parts): Parts {
+	const out: Parts = { ...base };
+	for (const c of CHANNELS) if (over[c]) (out as Record<string, unknown>)[c] = { ...base[c], ...over[c] };
+	return out;
 }
 
 interface TemplatesMethods {
@@ -165,7 +172,7 @@ const NotificationTemplatesService: ServiceSchema<ServiceSettingSchema & Record<
 				}
 				if (issues.length) throw new InvalidInputError("The template is not valid.", issues);
 				const def = builtin ?? { variables: ctx.params.variables ?? [], lateVariables: [] };
-				const problems = checkParts(parts, def);
+				const problems = checkParts(parts, def, !!builtin);
 				if (problems.length) throw new InvalidTemplateError(problems);
 
 				const existing = await this.stored(ctx, key);
@@ -174,8 +181,8 @@ const NotificationTemplatesService: ServiceSchema<ServiceSettingSchema & Record<
 					category: builtin?.category ?? ctx.params.category!,
 					channels: ctx.params.channels ?? (builtin ? [] : (Object.keys(parts) as Channel[])),
 					variables: builtin ? [] : (ctx.params.variables ?? []),
-					// An override replaces whole parts: the stored ones it does not mention stay.
-					parts: builtin ? { ...existing?.parts, ...parts } : parts,
+					// An override replaces the fields it gives: the stored ones it does not mention stay.
+					parts: builtin ? mergeParts(existing?.parts ?? {}, parts) : parts,
 				};
 				let saved: StoredTemplate;
 				if (existing) saved = await this._update(ctx, { id: existing.id, ...entity });
