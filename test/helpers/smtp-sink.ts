@@ -12,6 +12,8 @@ export interface SmtpSink {
 	port: number;
 	/** every message accepted, in order */
 	mails: ParsedMail[];
+	/** connection errors the server saw (resets by clients that died) */
+	errors: Error[];
 	/** the next `n` messages are answered 451 (a temporary failure) */
 	failNext(n: number): void;
 	/** messages to this address are refused with 550 */
@@ -53,7 +55,14 @@ export async function startSmtpSink(): Promise<SmtpSink> {
 				});
 			},
 		});
-	let server = make();
+	// A client that dies mid-conversation (a SIGKILLed node) resets its connection: the server says so with an
+	// 'error' event, which must not be an unhandled one.
+	const errors: Error[] = [];
+	const withErrors = (srv: SMTPServer) => {
+		srv.on("error", err => errors.push(err));
+		return srv;
+	};
+	let server = withErrors(make());
 	await new Promise<void>(resolve => server.listen(0, "127.0.0.1", resolve));
 	const port = (server.server.address() as AddressInfo).port;
 	const close = () => new Promise<void>(resolve => server.close(() => resolve()));
@@ -61,11 +70,12 @@ export async function startSmtpSink(): Promise<SmtpSink> {
 		url: `smtp://127.0.0.1:${port}`,
 		port,
 		mails,
+		errors,
 		failNext: n => void (failing = n),
 		refuse: address => void refused.add(address.toLowerCase()),
 		down: close,
 		async up() {
-			server = make();
+			server = withErrors(make());
 			await new Promise<void>(resolve => server.listen(port, "127.0.0.1", resolve));
 		},
 		close,
