@@ -44,7 +44,13 @@ export function loadVapidKeys(cfg: Config): VapidKeys | null {
 	}
 	const keys = webpush.generateVAPIDKeys();
 	fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-	fs.writeFileSync(file, JSON.stringify(keys), { mode: 0o600, flag: "wx" });
+	try {
+		fs.writeFileSync(file, JSON.stringify(keys), { mode: 0o600, flag: "wx" });
+	} catch (err) {
+		// another process sharing this DATA_DIR wrote its pair first: use that one
+		if ((err as { code?: string }).code !== "EEXIST") throw err;
+		return loadVapidKeys(cfg);
+	}
 	return { ...keys, subject: cfg.VAPID_SUBJECT, generated: true };
 }
 

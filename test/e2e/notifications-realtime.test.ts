@@ -155,6 +155,26 @@ describe("realtime over Socket.IO", () => {
 		await waitFor(async () => JSON.stringify(await p.broker.call("realtime.stats")) === JSON.stringify({ sockets: 3, users: 2 }), { what: "3 sockets of 2 users" });
 	});
 
+	it("counts connection attempts against the gateway's rate limit of the client address", async () => {
+		const q = await startPlatform({ services: ["notifications"], env: { RATE_LIMIT_MAX: "3" } });
+		try {
+			const attempt = () =>
+				new Promise<string>(resolve => {
+					const socket = connectClient(q.baseUrl, { auth: { token: q.token({ sub: "burst" }) }, transports: ["websocket"], reconnection: false, forceNew: true });
+					socket.once("ready", () => resolve("connected"));
+					socket.once("connect_error", err => resolve(`refused: ${err.message}`));
+					clients.push({ socket, events: [], of: () => [], close: () => socket.close() });
+				});
+			const results: string[] = [];
+			for (let i = 0; i < 5; i++) results.push(await attempt());
+			expect(results.slice(0, 3)).toEqual(["connected", "connected", "connected"]);
+			expect(results.slice(3)).toEqual(["refused: websocket error", "refused: websocket error"]);
+		} finally {
+			for (const c of clients.splice(0)) c.close();
+			await q.stop();
+		}
+	});
+
 	it("closes its sockets when the gateway node stops, and the node stops promptly", async () => {
 		const q = await startPlatform({ services: ["notifications"] });
 		const socket = connectClient(q.baseUrl, { auth: { token: q.token({ sub: "stopper" }) }, transports: ["websocket"], reconnection: false, forceNew: true });

@@ -3,8 +3,12 @@
  * subscription rules they drive (https only outside development, allowed push-service hosts).
  */
 import { createECDH, randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { appUrl, ConfigError, loadConfig } from "../../lib/config";
-import { checkSubscription, hostAllowed } from "../../lib/webpush";
+import { Mailer } from "../../lib/mailer";
+import { checkSubscription, hostAllowed, loadVapidKeys } from "../../lib/webpush";
 
 const keys = () => {
 	const ecdh = createECDH("prime256v1");
@@ -57,5 +61,31 @@ describe("notification configuration", () => {
 		expect(hostAllowed("a.b.push.apple.com", ["push.apple.com"])).toBe(true);
 		expect(hostAllowed("push.apple.com.evil", ["push.apple.com"])).toBe(false);
 		expect(hostAllowed("anything", ["*"])).toBe(true);
+	});
+
+	it("generates dev VAPID keys once outside production, uses configured ones, and has none in production", () => {
+		const dir = fs.mkdtempSync(path.join(os.tmpdir(), "valence-vapid-"));
+		try {
+			const dev = loadVapidKeys(loadConfig({ DATA_DIR: dir }))!;
+			expect(dev.generated).toBe(true);
+			expect(dev.publicKey).toMatch(/^[A-Za-z0-9_-]{87}$/);
+			expect(fs.statSync(path.join(dir, "keys", "vapid.json")).mode & 0o777).toBe(0o600);
+			expect(loadVapidKeys(loadConfig({ DATA_DIR: dir }))).toEqual(dev); // the same pair after a restart
+			expect(loadVapidKeys(loadConfig({ DATA_DIR: dir, NODE_ENV: "production" }))).toBeNull();
+			const configured = loadVapidKeys(loadConfig({ NODE_ENV: "production", VAPID_PUBLIC_KEY: dev.publicKey, VAPID_PRIVATE_KEY: dev.privateKey }))!;
+			expect(configured).toMatchObject({ publicKey: dev.publicKey, generated: false });
+		} finally {
+			fs.rmSync(dir, { recursive: true, force: true });
+		}
+	});
+
+	it("writes no mail files in production: without SMTP_URL e-mail is off", async () => {
+		const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+		expect(new Mailer(loadConfig({}), quiet).mode).toBe("files");
+		expect(new Mailer(loadConfig({ SMTP_URL: "smtp://127.0.0.1:2525" }), quiet).mode).toBe("smtp");
+		const off = new Mailer(loadConfig({ NODE_ENV: "production" }), quiet);
+		expect(off.mode).toBe("off");
+		expect(off.describe()).toMatch(/OFF/);
+		await expect(off.send({ to: "a@b.c", subject: "s", html: "h", text: "t", messageId: "<x@y>" })).rejects.toMatchObject({ name: "ProviderRejectedError" });
 	});
 });
