@@ -16,14 +16,15 @@
  * and a push its Topic across attempts, so receivers can tell (and push services replace) a resend.
  *
  * A scheduler publishes held rows once their quiet hours end, rows whose publication failed, and rows
- * stuck longer than a lease (their message was lost: an embedded node restarted, a consumer died).
+ * stuck longer than a lease (their message was lost: an embedded node restarted, a consumer died); once an
+ * hour it removes the rows of deliveries that are over and a week old (they hold the message's variables).
  */
 import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { config } from "../../lib/config";
 import { ProviderRejectedError, ProviderUnavailableError } from "../../lib/errors";
 import { renderPart, type Category } from "../../lib/templates";
 import { compoundKeyField, DbMixin, newId, type DbThis } from "../../mixins/db.mixin";
-import { asSystem, categoryParam, deliveryChannel, idParam, sendToChannel, templateKeyParam, userIdParam, varsParam, type Ctx } from "./common";
+import { asSystem, categoryParam, deliveryChannel, idParam, MAX_VARS_BYTES, sendToChannel, templateKeyParam, userIdParam, type Ctx } from "./common";
 import { lateVariables } from "./late-variables";
 import type { EffectiveTemplate } from "./notificationtemplates.service";
 import type { DeliverResult } from "./pushsubscriptions.service";
@@ -65,6 +66,8 @@ const STUCK_MS = 5 * 60_000;
 /** A queued row never published after this long (the publication failed): published again. */
 const UNPUBLISHED_MS = 30_000;
 const FINAL = new Set<DeliveryStatus>(["sent", "skipped"]);
+/** Rows of deliveries that are over (sent or skipped) are removed after this long: they hold the message's variables. */
+export const KEEP_FINAL_MS = 7 * 24 * 3600_000;
 
 const view = (r: DeliveryRow) => ({
 	id: r._id,
@@ -85,6 +88,7 @@ interface DeliveriesVars {
 	adapter: DbThis["adapter"];
 	timer?: NodeJS.Timeout;
 	sweeping?: Promise<number>;
+	lastPrune: number;
 }
 interface DeliveriesMethods {
 	publish(row: DeliveryRow): Promise<void>;
@@ -93,6 +97,7 @@ interface DeliveriesMethods {
 	sendPush(ctx: Ctx, row: DeliveryRow, tpl: EffectiveTemplate): Promise<Outcome>;
 	sweep(asOf?: number, everything?: boolean): Promise<number>;
 	setRow(row: DeliveryRow, set: Partial<DeliveryRow>): Promise<number>;
+	prune(before: number): Promise<number>;
 }
 
 const consumer = (channel: DeliveryChannel) => ({
@@ -134,7 +139,8 @@ const DeliveriesService: ServiceSchema<ServiceSettingSchema & Record<string, unk
 				tenantId: { type: "string", max: 64, nullable: true },
 				category: categoryParam,
 				template: templateKeyParam,
-				vars: varsParam,
+				// the sender's vars (at most MAX_VARS_BYTES) plus the recipient and the app
+				vars: { type: "object", custom: (v: unknown, errors: { type: string; actual: unknown }[]) => (Buffer.byteLength(JSON.stringify(v)) > 2 * MAX_VARS_BYTES && errors.push({ type: "objectMaxProps", actual: "too large" }), v) },
 				link: { type: "string", max: 2000, nullable: true },
 				createdAt: { type: "string", max: 40 },
 				channels: { type: "array", min: 1, max: 2, unique: true, items: { type: "enum", values: ["email", "push"] } },
@@ -209,6 +215,16 @@ const DeliveriesService: ServiceSchema<ServiceSettingSchema & Record<string, unk
 						if (n) (out[channel] ??= {})[status] = n;
 					}
 				return out;
+			},
+		},
+		prune: {
+			visibility: "public",
+			idempotent: true,
+			summary: "Remove the rows of deliveries that are over (sent, skipped) and last changed before `before` (default: a week ago); how many.",
+			params: { $$strict: true, before: { type: "string", max: 40, optional: true } },
+			handler(ctx: Ctx<{ before?: string }>) {
+				const before = ctx.params.before ? Date.parse(ctx.params.before) : Date.now() - KEEP_FINAL_MS;
+				return this.prune(Number.isFinite(before) ? before : Date.now() - KEEP_FINAL_MS);
 			},
 		},
 		release: {
@@ -321,6 +337,10 @@ const DeliveriesService: ServiceSchema<ServiceSettingSchema & Record<string, unk
 			return { status: "skipped", reason: "every subscription is gone", sentTo };
 		},
 
+		prune(before: number) {
+			return this.adapter.removeMany({ status: { $in: [...FINAL] }, updatedAt: { $lt: new Date(before).toISOString() } });
+		},
+
 		/** Publishes what is due: held rows whose quiet hours ended, unpublished rows, stuck rows. How many. */
 		sweep(asOf = Date.now(), everything = false) {
 			this.sweeping ??= (async () => {
@@ -354,6 +374,10 @@ const DeliveriesService: ServiceSchema<ServiceSettingSchema & Record<string, unk
 					this.sweeping = undefined;
 				}
 				if (published) this.logger.info("delivery scheduler: published", { published });
+				if (Date.now() - this.lastPrune > 3600_000) {
+					this.lastPrune = Date.now();
+					await this.prune(Date.now() - KEEP_FINAL_MS).catch(err => this.logger.warn("delivery rows: could not prune", { error: (err as Error).message }));
+				}
 				return published;
 			})();
 			return this.sweeping;
@@ -361,6 +385,7 @@ const DeliveriesService: ServiceSchema<ServiceSettingSchema & Record<string, unk
 	},
 
 	started() {
+		this.lastPrune = Date.now();
 		const every = config().NOTIFY_SCHEDULER_INTERVAL_MS;
 		this.timer = setInterval(() => void this.sweep(), every);
 		this.timer.unref();

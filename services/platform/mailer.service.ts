@@ -23,6 +23,9 @@ const MailerService: ServiceSchema<ServiceSettingSchema, Record<string, never>, 
 			idempotent: false,
 			// one SMTP conversation may take up to three timeouts (connection, greeting, socket)
 			timeout: config().MAIL_TIMEOUT_MS * 3 + 1000,
+			// An SMTP server that fails is reported (503, retryable) by a healthy action: the mailer's own breaker
+			// guards the server (lib/mailer.ts). Moleculer's breaker would also shut this action for everyone.
+			circuitBreaker: { enabled: false },
 			params: {
 				$$strict: true,
 				to: { type: "email", max: 254 },

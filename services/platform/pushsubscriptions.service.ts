@@ -134,6 +134,8 @@ const PushSubscriptionsService: ServiceSchema<ServiceSettingSchema & Record<stri
 			visibility: "public",
 			// not retried by the broker: the deliveries service retries through its channel, knowing what was sent
 			idempotent: false,
+			// each push service has its own breaker (breakerFor); a failing one must not shut this action for all
+			circuitBreaker: { enabled: false },
 			summary: "Send a payload to each of a user's subscriptions (except `exclude`); removes the gone ones.",
 			params: {
 				$$strict: true,

@@ -302,4 +302,27 @@ describe("notification delivery: e-mail and Web Push", () => {
 		await until(async () => (await deliveryOf(notification.id, "email"))?.status === "sent", { what: "the replayed e-mail", timeoutMs: 15_000 });
 		expect(mailsTo(max.email)).toHaveLength(1);
 	});
+
+	it("removes the rows of deliveries that are over once they are a week old, never those still pending", async () => {
+		const ona = await account("ona");
+		await prefs(ona.token, { categories: { follows: { email: true, push: false } }, quietHours: null });
+		const done = await follow(ona.id, "Pat");
+		await until(async () => (await deliveryOf(done.notification.id, "email"))?.status === "sent", { what: "a sent e-mail" });
+		// a pending one: held by quiet hours that cover the whole day but one minute
+		const now = new Date();
+		const hhmm = (d: Date) => d.toISOString().slice(11, 16);
+		await prefs(ona.token, { quietHours: { start: hhmm(new Date(now.getTime() - 60_000)), end: hhmm(new Date(now.getTime() - 120_000)) }, timeZone: "UTC" });
+		const held = await follow(ona.id, "Quin");
+		expect((await deliveryOf(held.notification.id, "email"))!.status).toBe("held");
+		// "a week from now": everything over is older than that
+		const pruned = (await p.broker.call("deliveries.prune", { before: new Date(Date.now() + 60_000).toISOString() })) as number;
+		expect(pruned).toBeGreaterThan(0);
+		expect(await deliveries(done.notification.id)).toEqual([]);
+		expect((await deliveryOf(held.notification.id, "email"))!.status).toBe("held");
+		// the notifications themselves stay
+		expect((await p.http("GET", "/api/notifications", { token: ona.token })).body.items).toHaveLength(2);
+		// by default only rows older than a week go
+		await follow(ona.id, "Ray");
+		expect(await p.broker.call("deliveries.prune", {})).toBe(0);
+	});
 });
