@@ -21,7 +21,8 @@ import { startSmtpSink, type SmtpSink } from "../helpers/smtp-sink";
 import { waitFor } from "../helpers/wait";
 
 const PASSWORD = "journey-notify-42";
-const until = async <T>(check: () => Promise<T> | T, opts?: Parameters<typeof waitFor>[1]) => (await waitFor(check, opts)) as NonNullable<T>;
+// A generous deadline: these effects cross channels and (in CI) share two cores with other suites.
+const until = async <T>(check: () => Promise<T> | T, opts?: Parameters<typeof waitFor>[1]) => (await waitFor(check, { timeoutMs: 20_000, ...opts })) as NonNullable<T>;
 
 interface Account {
 	id: string;
