@@ -62,3 +62,11 @@ export class ProviderRejectedError extends Errors.MoleculerError {
 		this.name = "ProviderRejectedError";
 	}
 }
+
+/** A list cursor that this server did not make (or that was altered): 400. */
+export class InvalidCursorError extends Errors.MoleculerClientError {
+	constructor() {
+		super("The cursor is not valid.", 400, "INVALID_CURSOR");
+		this.name = "InvalidCursorError";
+	}
+}

@@ -18,7 +18,7 @@ import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { Errors } from "moleculer";
 import type { AuthUser } from "../../lib/access";
 import { appUrl, config } from "../../lib/config";
-import { InvalidInputError, NotFoundError } from "../../lib/errors";
+import { InvalidCursorError, InvalidInputError, NotFoundError } from "../../lib/errors";
 import { quietUntil } from "../../lib/quiet-hours";
 import { REALTIME_DELIVER, type RealtimeMessage } from "../../lib/realtime";
 import { missingVariables, renderPart, type Category, type Channel } from "../../lib/templates";
@@ -125,7 +125,7 @@ const NotificationsService: ServiceSchema<ServiceSettingSchema & Record<string, 
 				const idRange: Query = {};
 				if (cursor) {
 					const before = decodeCursor(cursor);
-					if (!before) throw new Errors.MoleculerClientError("The cursor is not valid.", 400, "INVALID_CURSOR");
+					if (!before) throw new InvalidCursorError();
 					idRange.$lt = before;
 				}
 				if (after) idRange.$gt = after;

@@ -26,7 +26,7 @@ import {
 	type TemplateDefinition,
 } from "../../lib/templates";
 import { TenantDbMixin } from "../../mixins/tenant.mixin";
-import { categoryParam, channelsParam, templateKeyParam, type Ctx } from "./common";
+import { categoryParam, channelsParam, templateKeyParam, varsParam, type Ctx } from "./common";
 
 export interface EffectiveTemplate extends TemplateDefinition {
 	builtIn: boolean;
@@ -217,7 +217,7 @@ const NotificationTemplatesService: ServiceSchema<ServiceSettingSchema & Record<
 			auth: "required",
 			roles: ["admin"],
 			summary: "Render a message with sample variables, as a recipient would see it.",
-			params: { $$strict: true, key: templateKeyParam, vars: { type: "object", optional: true, default: {} } },
+			params: { $$strict: true, key: templateKeyParam, vars: varsParam },
 			async handler(ctx: Ctx<{ key: string; vars: Record<string, unknown> }>) {
 				const stored = await this.stored(ctx, ctx.params.key);
 				const tpl = effective(BUILTIN_TEMPLATES[ctx.params.key], stored);

@@ -128,6 +128,25 @@ describe("notifications API", () => {
 			expect({ path, status: (await p.http(method, path)).status }).toEqual({ path, status: 401 });
 	});
 
+	it("accepts push subscriptions only over https on a known push service (no PUSH_ALLOW_HTTP here)", async () => {
+		const token = tokenOf(ids.ann);
+		const keys = { p256dh: "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM", auth: "tBHItJI5svbpez7KI4CCXg" };
+		const plain = await p.http("POST", "/api/notifications/push-subscriptions", { token, body: { endpoint: "http://fcm.googleapis.com/fcm/send/abc", keys } });
+		expect(plain.status).toBe(422);
+		expect(plain.body.errors).toEqual([{ field: "endpoint", message: "must be an https:// URL" }]);
+		const local = await p.http("POST", "/api/notifications/push-subscriptions", { token, body: { endpoint: "https://127.0.0.1/push/abc", keys } });
+		expect(local.status).toBe(422);
+		expect((await p.http("GET", "/api/notifications/push-subscriptions", { token })).body.rows).toEqual([]);
+		// a real push service's endpoint is stored (and nothing is sent to it here)
+		const fcm = await p.http("POST", "/api/notifications/push-subscriptions", { token, body: { endpoint: "https://fcm.googleapis.com/fcm/send/abc-123", keys } });
+		expect(fcm.status).toBe(201);
+		expect(fcm.headers.get("location")).toBe(`/api/notifications/push-subscriptions/${fcm.body.id}`);
+		expect((await p.http("DELETE", `/api/notifications/push-subscriptions/${fcm.body.id}`, { token })).status).toBe(204);
+		// a body over BODY_LIMIT never reaches the service
+		const huge = await p.http("POST", "/api/notifications/push-subscriptions", { token, body: { endpoint: "https://fcm.googleapis.com/x", keys, pad: "x".repeat(1_100_000) } });
+		expect(huge.status).toBe(413);
+	});
+
 	it("is idempotent by eventId, also for concurrent repeats", async () => {
 		const eventId = `idem-${tag}`;
 		const first = await send(ids.cid, eventId);
