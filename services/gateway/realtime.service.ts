@@ -9,7 +9,8 @@
  *   `data.code`). Connection attempts count against the gateway's rate limit per client address.
  * - A socket joins rooms for its user, its token's tenant, and its session (lib/realtime.ts); a client
  *   cannot join any room itself (`join` is answered FORBIDDEN). It is closed when its token expires
- *   (`session.expired` first) or its session is revoked (`session.revoked`); the client reconnects with a
+ *   (`session.expired` first) or its session is revoked (`session.revoked`: at once on the `auth.revoked`
+ *   broadcast, else when the gateway's list has it, checked every REVOCATION_SYNC_S); the client reconnects with a
  *   fresh token and catches up from `GET /api/notifications?after=<newest id it has>`.
  * - Services send with the actions or events `realtime.toUser` / `realtime.toTenant`; both become the
  *   broadcast `realtime.deliver`, which each gateway node emits to its own sockets only.
@@ -45,6 +46,7 @@ interface RealtimeVars {
 	io?: Server;
 	api?: Gateway;
 	expiry: Map<string, NodeJS.Timeout>;
+	recheck?: NodeJS.Timeout;
 }
 interface RealtimeMethods {
 	authenticate(socket: RtSocket): Promise<SocketData>;
@@ -226,9 +228,22 @@ const RealtimeService: ServiceSchema<ServiceSettingSchema, RealtimeMethods, Real
 		});
 		io.on("connection", socket => this.onConnection(socket as RtSocket));
 		this.io = io;
+		// A revocation whose broadcast this node missed reaches the gateway's list at its next resync: check the
+		// open sockets against the list as often (two map lookups per socket).
+		this.recheck = setInterval(() => {
+			for (const socket of io.of("/").sockets.values()) {
+				const user = (socket.data as SocketData | undefined)?.user;
+				if (user && api.tokenRevoked(user)) {
+					socket.emit("session.revoked", {});
+					socket.disconnect(true);
+				}
+			}
+		}, cfg.REVOCATION_SYNC_S * 1000);
+		this.recheck.unref();
 	},
 
 	stopped() {
+		clearInterval(this.recheck);
 		for (const timer of this.expiry.values()) clearTimeout(timer);
 		this.expiry.clear();
 		if (!this.io) return;

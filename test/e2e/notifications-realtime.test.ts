@@ -51,7 +51,7 @@ describe("realtime over Socket.IO", () => {
 		p.broker.call("notifications.send", { userId, template: "new-follower", vars: { follower: { id: "f", name } }, eventId: randomUUID() }) as Promise<{ notification: { id: string } }>;
 
 	beforeAll(async () => {
-		p = await startPlatform({ services: ["platform"] });
+		p = await startPlatform({ services: ["platform"], env: { REVOCATION_SYNC_S: "1" } });
 	}, 30_000);
 	afterEach(() => {
 		for (const c of clients.splice(0)) c.close();
@@ -140,6 +140,14 @@ describe("realtime over Socket.IO", () => {
 		await p.broker.broadcast("auth.revoked", { entries: [{ kind: "session", id: sid, until: new Date(Date.now() + 60_000).toISOString() }] });
 		await waitFor(() => !revoked.socket.connected, { what: "the revoked socket closed" });
 		expect(revoked.of("session.revoked")).toHaveLength(1);
+		expect(kept.socket.connected).toBe(true);
+
+		// a revocation this node heard of only through the gateway's periodic resync (no broadcast): closed too
+		const missed = `s-${randomUUID()}`;
+		const late = await connect(token("fred", null, { sid: missed }));
+		(p.broker.getLocalService("api") as unknown as { revocations: { add(e: unknown): void } }).revocations.add([{ kind: "session", id: missed, until: new Date(Date.now() + 60_000).toISOString() }]);
+		await waitFor(() => !late.socket.connected, { what: "the socket of a revocation heard by resync", timeoutMs: 5000 });
+		expect(late.of("session.revoked")).toHaveLength(1);
 		expect(kept.socket.connected).toBe(true);
 
 		const short = await connect(token("gina", null, { ttlSec: 2 }));
