@@ -88,6 +88,25 @@ const schema = {
 	CRM_DEDUPE_WINDOW_S: { ...positiveInt, default: 86400 },
 	CHANNELS_RETRY_DELAY_MS: { ...positiveInt, default: 200 },
 	OUTBOX_RELAY_INTERVAL_MS: { ...positiveInt, default: 5000 },
+	// platform notifications (README, "Platform: notifications")
+	APP_URL: url(["http", "https"]),
+	SMTP_URL: url(["smtp", "smtps"]),
+	MAIL_FROM: { type: "string", default: "Valence <no-reply@localhost>", max: 320 },
+	MAIL_TIMEOUT_MS: { ...positiveInt, default: 10000 },
+	VAPID_PUBLIC_KEY: { type: "string", optional: true, pattern: /^[A-Za-z0-9_-]{80,100}$/ },
+	VAPID_PRIVATE_KEY: { type: "string", optional: true, pattern: /^[A-Za-z0-9_-]{40,50}$/ },
+	VAPID_SUBJECT: { type: "string", default: "mailto:admin@localhost", pattern: /^(mailto:\S+@\S+|https:\/\/\S+)$/ },
+	PUSH_ALLOW_HTTP: { type: "boolean", convert: true, default: false },
+	PUSH_ALLOWED_HOSTS: {
+		type: "string",
+		default: "fcm.googleapis.com,updates.push.services.mozilla.com,push.services.mozilla.com,notify.windows.com,push.apple.com",
+	},
+	PUSH_TIMEOUT_MS: { ...positiveInt, default: 10000 },
+	PUSH_TTL_S: { type: "number", convert: true, integer: true, min: 0, max: 28 * 24 * 3600, default: 24 * 3600 },
+	NOTIFY_BREAKER_THRESHOLD: { ...positiveInt, default: 5 },
+	NOTIFY_BREAKER_COOLDOWN_MS: { ...positiveInt, default: 30000 },
+	NOTIFY_SCHEDULER_INTERVAL_MS: { ...positiveInt, default: 15000 },
+	NOTIFY_DELIVERY_RETRIES: { type: "number", convert: true, integer: true, min: 1, max: 50, default: 10 },
 };
 
 export interface Config {
@@ -164,6 +183,35 @@ export interface Config {
 	CHANNELS_RETRY_DELAY_MS: number;
 	/** outbox relay: how often a service re-sends its unsent domain events (ms; backs off while sends fail) */
 	OUTBOX_RELAY_INTERVAL_MS: number;
+	/** where people reach the app: links in notifications (reset link, lead, profile); default http://localhost:PORT */
+	APP_URL?: string;
+	/** SMTP server for e-mail (smtp:// or smtps://, credentials in the URL). Unset: .eml files under DATA_DIR/mail (not in production) */
+	SMTP_URL?: string;
+	MAIL_FROM: string;
+	/** connection, greeting and socket timeouts of one SMTP delivery (ms) */
+	MAIL_TIMEOUT_MS: number;
+	/** VAPID key pair for Web Push (base64url, as web-push generates them); unset: dev keys in DATA_DIR/keys (not in production) */
+	VAPID_PUBLIC_KEY?: string;
+	/** secret: never logged */
+	VAPID_PRIVATE_KEY?: string;
+	/** who the push services may contact about our pushes: mailto: or https: */
+	VAPID_SUBJECT: string;
+	/** accept http:// push endpoints (local development and tests only; refused in production) */
+	PUSH_ALLOW_HTTP: boolean;
+	/** push endpoints must be on one of these hosts (or their subdomains); "*" for any host */
+	PUSH_ALLOWED_HOSTS: string;
+	/** one request to a push service: connection and answer (ms) */
+	PUSH_TIMEOUT_MS: number;
+	/** how long a push service keeps an undelivered push (seconds) */
+	PUSH_TTL_S: number;
+	/** consecutive failures that open the breaker of the SMTP server or of one push service */
+	NOTIFY_BREAKER_THRESHOLD: number;
+	/** how long an open breaker fails fast before one trial call (ms) */
+	NOTIFY_BREAKER_COOLDOWN_MS: number;
+	/** how often held deliveries (quiet hours) and unsent ones are looked at (ms) */
+	NOTIFY_SCHEDULER_INTERVAL_MS: number;
+	/** deliveries of one e-mail or push before it goes to the dead letters (backoff CHANNELS_RETRY_DELAY_MS, doubling, ≤ 30 s) */
+	NOTIFY_DELIVERY_RETRIES: number;
 }
 
 export class ConfigError extends Error {
@@ -197,6 +245,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 		throw new ConfigError(`PASSWORD_SCRYPT_N: must be a power of two (got '${config.PASSWORD_SCRYPT_N}')`);
 	if (config.DEV_LOG_RESET_LINKS && config.NODE_ENV === "production")
 		throw new ConfigError("DEV_LOG_RESET_LINKS: writes password-reset tokens to the log; not allowed with NODE_ENV=production");
+	if (!!config.VAPID_PUBLIC_KEY !== !!config.VAPID_PRIVATE_KEY)
+		throw new ConfigError("VAPID_PUBLIC_KEY: set both VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY, or neither");
+	if (config.PUSH_ALLOW_HTTP && config.NODE_ENV === "production")
+		throw new ConfigError("PUSH_ALLOW_HTTP: plain-http push endpoints are for local development; not allowed with NODE_ENV=production");
 	if (config.CACHER?.startsWith("redis") && !config.REDIS_URL) config.REDIS_URL = config.CACHER;
 	return config;
 }
@@ -214,6 +266,11 @@ export function dbDriver(config: Config): "nedb" | "memory" | "mongo" {
 	if (config.DB_DRIVER) return config.DB_DRIVER;
 	if (config.MONGO_URI) return "mongo";
 	return config.NODE_ENV === "test" ? "memory" : "nedb";
+}
+
+/** The address people use to reach the app, without a trailing slash (links in notifications). */
+export function appUrl(cfg: Config): string {
+	return (cfg.APP_URL ?? `http://localhost:${cfg.PORT || 3000}`).replace(/\/+$/, "");
 }
 
 export function dataPath(config: Config, ...parts: string[]): string {

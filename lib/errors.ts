@@ -5,14 +5,6 @@
  */
 import { Errors } from "moleculer";
 
-/** 404: nothing there, or not the caller's (a foreign row answers exactly like a missing one). */
-export class NotFoundError extends Errors.MoleculerClientError {
-	constructor(id?: unknown, message = "Not found.") {
-		super(message, 404, "NOT_FOUND", id === undefined ? undefined : { id });
-		this.name = "NotFoundError";
-	}
-}
-
 /** 409: the request clashes with the current state (a duplicate, a stale version, a refused transition). */
 export class ConflictError extends Errors.MoleculerClientError {
 	constructor(message = "A record with the same unique value already exists.", code = "CONFLICT", data?: unknown) {
@@ -29,18 +21,69 @@ export class TenantRequiredError extends Errors.MoleculerClientError {
 	}
 }
 
-/** 422 VALIDATION_ERROR for a rule the params schema cannot express (each field and why, like the validator's). */
-export class UnprocessableError extends Errors.MoleculerClientError {
-	constructor(message: string, errors: { field: string; message: string }[] = []) {
-		super(message, 422, "VALIDATION_ERROR", errors);
-		this.name = "UnprocessableError";
-	}
-}
-
 /** The node's services are still starting: nothing is routed yet (503 with Retry-After). */
 export class ServiceStartingError extends Errors.MoleculerRetryableError {
 	constructor() {
 		super("This node is still starting.", 503, "SERVICE_STARTING");
 		this.name = "ServiceStartingError";
+	}
+}
+
+/** A row that does not exist, or that the caller may not see (the same answer for both: ids cannot be probed). */
+export class NotFoundError extends Errors.MoleculerClientError {
+	constructor(what = "Not found.", id?: string) {
+		super(what, 404, "NOT_FOUND", id === undefined ? undefined : { id });
+		this.name = "NotFoundError";
+	}
+}
+
+/** Input that is well-formed but not acceptable, with one entry per field (422 with `errors[]`). */
+export class InvalidInputError extends Errors.MoleculerClientError {
+	constructor(message: string, errors: { field: string; message: string }[]) {
+		super(message, 422, "VALIDATION_ERROR", errors);
+		this.name = "InvalidInputError";
+	}
+}
+
+/** A notification template that does not compile or uses a variable it may not (422, each error names its line). */
+export class InvalidTemplateError extends InvalidInputError {
+	constructor(errors: { field: string; message: string }[]) {
+		super("The template is not valid.", errors);
+		this.name = "InvalidTemplateError";
+	}
+}
+
+/**
+ * A feature switched off by configuration (Web Push without VAPID keys in production, e-mail without
+ * SMTP_URL in production). The gateway answers 503 SERVICE_UNAVAILABLE (lib/problem.ts knows the name).
+ */
+export class FeatureDisabledError extends Errors.MoleculerError {
+	constructor(message: string, code: string) {
+		super(message, 503, code);
+		this.name = "ServiceUnavailableError";
+	}
+}
+
+/** A third party (SMTP server, push service) failed or is too slow: try again later (channels retry with backoff). */
+export class ProviderUnavailableError extends Errors.MoleculerRetryableError {
+	constructor(provider: string, reason: string) {
+		super(`${provider} is not available: ${reason}`, 503, "PROVIDER_UNAVAILABLE", { provider });
+		this.name = "ProviderUnavailableError";
+	}
+}
+
+/** A third party refused the message for good (a rejected recipient, a malformed push): retrying cannot help. */
+export class ProviderRejectedError extends Errors.MoleculerError {
+	constructor(provider: string, reason: string) {
+		super(`${provider} refused the message: ${reason}`, 502, "PROVIDER_REJECTED", { provider });
+		this.name = "ProviderRejectedError";
+	}
+}
+
+/** A list cursor that this server did not make (or that was altered): 400. */
+export class InvalidCursorError extends Errors.MoleculerClientError {
+	constructor() {
+		super("The cursor is not valid.", 400, "INVALID_CURSOR");
+		this.name = "InvalidCursorError";
 	}
 }

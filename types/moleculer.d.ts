@@ -23,6 +23,8 @@ declare module "moleculer" {
 		 * `auth: "public" | "optional"`, BODY_LIMIT otherwise (README: Security).
 		 */
 		bodyLimit?: string;
+		/** This action's own request timeout (ms), instead of the broker's REQUEST_TIMEOUT_MS (Moleculer reads it). */
+		timeout?: number;
 	}
 
 	/** @moleculer/channels consumers (its middleware reads `channels` from the schema; see lib/channels.ts). */

@@ -1,0 +1,113 @@
+/**
+ * Shared pieces of the platform's notification services (README, "Platform: notifications"): the
+ * channel names, who a call acts as, validation fragments, and the shapes crossing between services.
+ */
+import type { Context, ServiceBroker } from "moleculer";
+import type { AuthUser } from "../../lib/access";
+import { UnauthorizedError } from "../../lib/access";
+import { CATEGORIES, CHANNELS, type Category, type Channel } from "../../lib/templates";
+
+export type Meta = { user?: AuthUser | null; $statusCode?: number; $location?: string } & Record<string, unknown>;
+export type Ctx<P = any> = Context<P, Meta>;
+
+/** Channels (@moleculer/channels) of the notification pipeline. */
+export const SEND_CHANNEL = "notifications.send";
+export const deliveryChannel = (channel: "email" | "push") => `notifications.deliver.${channel}`;
+
+/** Who a channel handler or an internal call acts as: nobody (no tenant), or a tenant's system identity. */
+export function asSystem(tenantId: string | null) {
+	return { meta: { user: tenantId ? ({ id: "system", tenantId, roles: ["owner"] } satisfies AuthUser) : null } };
+}
+
+/** A call made as this user (to apply their visibility rules elsewhere, e.g. whether they may see a post). */
+export function asUser(userId: string) {
+	return { meta: { user: { id: userId, tenantId: null, roles: [] } satisfies AuthUser } };
+}
+
+/** The signed-in caller, or 401. */
+export function callerOf(ctx: Ctx<unknown>): AuthUser {
+	const user = ctx.meta.user;
+	if (!user?.id) throw new UnauthorizedError();
+	return user;
+}
+
+export function sendToChannel(broker: ServiceBroker, channel: string, payload: unknown): Promise<void> {
+	return (broker as unknown as { sendToChannel(c: string, p: unknown): Promise<void> }).sendToChannel(channel, payload);
+}
+
+/** Validation fragments (fastest-validator); every string has a `max`. */
+export const idParam = { type: "string", min: 1, max: 64, trim: true } as const;
+export const userIdParam = { type: "string", min: 1, max: 128, trim: true } as const;
+export const eventIdParam = { type: "string", min: 1, max: 200, trim: true } as const;
+export const templateKeyParam = { type: "string", min: 2, max: 64, pattern: /^[a-z][a-z0-9-]{1,63}$/ } as const;
+export const categoryParam = { type: "enum", values: [...CATEGORIES] } as const;
+export const channelsParam = { type: "array", items: { type: "enum", values: [...CHANNELS] }, unique: true, min: 1, max: CHANNELS.length } as const;
+
+/** The largest `vars` a sender may pass (serialized), so one message cannot bloat the store or a channel. */
+export const MAX_VARS_BYTES = 8 * 1024;
+export const varsParam = {
+	type: "object",
+	optional: true,
+	default: {},
+	custom: (value: unknown, errors: { type: string; actual: unknown; expected?: unknown }[]) => {
+		if (value && Buffer.byteLength(JSON.stringify(value)) > MAX_VARS_BYTES) errors.push({ type: "objectMaxProps", actual: "too large", expected: `${MAX_VARS_BYTES} bytes` });
+		return value;
+	},
+	messages: { objectMaxProps: "The 'vars' field must be at most 8 KB (as JSON)." },
+} as const;
+
+/** What `notifications.send` takes, from an action call or the `notifications.send` channel. */
+export interface SendInput {
+	userId: string;
+	template: string;
+	category?: Category;
+	vars?: Record<string, unknown>;
+	channels?: Channel[];
+	eventId: string;
+	/** channel messages and internal calls without a user name their tenant here */
+	tenantId?: string | null;
+}
+
+/** A notification as callers see it. */
+export interface Notification {
+	id: string;
+	tenantId: string | null;
+	userId: string;
+	category: Category;
+	template: string;
+	title: string;
+	body: string;
+	link: string | null;
+	data: Record<string, unknown>;
+	readAt: string | null;
+	createdAt: string;
+}
+
+/** Effective preferences of a user (defaults merged with what they saved). */
+export interface Preferences {
+	categories: Record<Category, Record<Channel, boolean>>;
+	quietHours: { start: string; end: string } | null;
+	timeZone: string;
+}
+
+/** Opaque list cursor: base64url of the last item's id. */
+export const encodeCursor = (id: string) => Buffer.from(JSON.stringify({ i: id })).toString("base64url");
+export function decodeCursor(cursor: string): string | null {
+	try {
+		const v = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as { i?: unknown };
+		return typeof v.i === "string" && v.i.length <= 64 ? v.i : null;
+	} catch {
+		return null;
+	}
+}
+
+/** A rendered link is kept only when it is an http(s) URL (a template cannot make a `javascript:` link). */
+export function safeLink(link: string | undefined): string | null {
+	if (!link) return null;
+	try {
+		const u = new URL(link);
+		return u.protocol === "https:" || u.protocol === "http:" ? u.toString() : null;
+	} catch {
+		return null;
+	}
+}
