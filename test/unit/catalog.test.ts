@@ -13,7 +13,7 @@ describe("service catalog (SERVICES)", () => {
 
 	it("runs the samples only when named, by domain or by service", () => {
 		expect(names("sample").sort()).toEqual(["greeter", "notes"]);
-		expect(names("gateway,greeter").sort()).toEqual(["api", "greeter"]);
+		expect(names("gateway,greeter").sort()).toEqual(["api", "greeter", "realtime"]);
 		const withSamples = names("*,sample");
 		expect(withSamples).toEqual(expect.arrayContaining(["api", "leads", "greeter", "notes"]));
 	});
