@@ -11,7 +11,7 @@ import type { Context } from "moleculer";
 import ApiGateway from "moleculer-web";
 import proxyAddr from "proxy-addr";
 import serveStatic from "serve-static";
-import { assertAccess, rateLimitKeys, UnauthorizedError, type AuthMode, type AuthUser, type RateLimitRule } from "../../lib/access";
+import { accessCheckOf, rateLimitKeys, UnauthorizedError, type AuthMode, type AuthUser, type RateLimitRule } from "../../lib/access";
 import { config, splitList } from "../../lib/config";
 import { ServiceStartingError } from "../../lib/errors";
 import { runReadinessProbes, withDeadline } from "../../lib/health";
@@ -363,7 +363,7 @@ const ApiService: Schema<GatewayVars> = {
 		async authorize(this: GatewayThis, _ctx: Context, _route: unknown, req: Req, res: Res) {
 			const action = req.$action;
 			if (!action) return;
-			assertAccess(action, req.$user);
+			accessCheckOf(action)?.(req.$user);
 			// What is counted is the action's declaration (lib/access.ts): by address unless it says otherwise.
 			if (action.rateLimit) {
 				const { bucket, keys } = rateLimitKeys({ ...action, rateLimit: action.rateLimit }, req.$user, this.clientKey(req));
