@@ -2,8 +2,8 @@
  * Moleculer's Metrics middleware with the same metrics, cheaper per call (README, "Metrics"):
  *
  * - the same metric names, types and labels as Moleculer's own, so dashboards and alerts keep working;
- * - request and event times are histograms with buckets and no quantiles. Moleculer computes its
- *   quantiles from every sample of the last minute, kept in arrays and sorted on each scrape: under
+ * - request, event and cacher times are histograms with buckets and no quantiles. Moleculer computes
+ *   its quantiles from every sample of the last minute, kept in arrays and sorted on each scrape: under
  *   load that is hundreds of thousands of numbers held per node and a 100–200 ms stop of the event
  *   loop at every `/metrics` (measured: bench/README.md). Prometheus computes quantiles from the
  *   buckets (`histogram_quantile`); lib/metrics.ts adds the `_sum` and `_count` lines Moleculer's
@@ -75,28 +75,42 @@ export function observe(metric: Metric, hash: string, labels: Labels, value: num
 	metric.changed(value, labels, now);
 }
 
-/** Request and event times: Moleculer's registration, minus the per-sample quantiles. */
-function registerTimes(broker: ServiceBroker): void {
-	broker.metrics.register({
-		name: METRIC.MOLECULER_REQUEST_TIME,
-		type: METRIC.TYPE_HISTOGRAM,
-		labelNames: ["service", "action", "type", "caller"],
-		quantiles: false,
-		buckets: true,
-		unit: METRIC.UNIT_MILLISECONDS,
-		description: "Request times in milliseconds",
-		rate: true,
-	} as never);
-	broker.metrics.register({
-		name: METRIC.MOLECULER_EVENT_RECEIVED_TIME,
-		type: METRIC.TYPE_HISTOGRAM,
-		labelNames: ["service", "group", "event", "caller"],
-		quantiles: false,
-		buckets: true,
-		unit: METRIC.UNIT_MILLISECONDS,
-		description: "Execution time of events in milliseconds",
-		rate: true,
-	} as never);
+interface HistogramMetric {
+	type: string;
+	name: string;
+	description?: string;
+	labelNames: string[];
+	unit?: string;
+	aggregator?: unknown;
+	rate?: boolean;
+	buckets?: number[];
+	quantiles?: number[];
+}
+
+/**
+ * Every histogram registered so far (request and event times, the cacher's get/set/del/clean times)
+ * re-registered with its buckets (Moleculer's default buckets where it had none) and no quantiles.
+ * Runs when the broker is created, before any value is recorded; Moleculer's code finds metrics by name.
+ */
+export function dropQuantiles(broker: ServiceBroker): string[] {
+	const store = (broker.metrics as unknown as { store: Map<string, HistogramMetric> }).store;
+	const changed: string[] = [];
+	for (const m of [...store.values()]) {
+		if (m.type !== METRIC.TYPE_HISTOGRAM || !m.quantiles) continue;
+		broker.metrics.register({
+			name: m.name,
+			type: m.type,
+			description: m.description,
+			labelNames: m.labelNames,
+			unit: m.unit,
+			aggregator: m.aggregator,
+			rate: m.rate,
+			buckets: m.buckets ?? true,
+			quantiles: false,
+		} as never);
+		changed.push(m.name);
+	}
+	return changed;
 }
 
 export function MetricsMiddleware(broker: ServiceBroker) {
@@ -162,7 +176,7 @@ export function MetricsMiddleware(broker: ServiceBroker) {
 		name: "Metrics",
 		created(this: unknown, ...args: unknown[]) {
 			stock.created.apply(this, args);
-			registerTimes(broker);
+			dropQuantiles(broker);
 		},
 		localAction: (next: (ctx: Context) => Promise<unknown>, action: ActionSchema) => wrap("local", action, next),
 		remoteAction: (next: (ctx: Context) => Promise<unknown>, action: ActionSchema) => wrap("remote", action, next),

@@ -61,16 +61,27 @@ describe("metrics middleware", () => {
 		}
 	});
 
-	it("keeps no per-sample quantiles of request times", async () => {
-		const b = broker(MetricsMiddleware);
+	it("keeps no per-sample quantiles in any histogram: request, event and cacher times", async () => {
+		const b = new ServiceBroker({
+			logger: false,
+			internalMiddlewares: false,
+			middlewares: [MetricsMiddleware, "Cacher"],
+			cacher: "Memory",
+			metrics: { enabled: true, reporter: [] },
+		});
 		try {
-			await drive(b);
-			const time = b.metrics.getMetric(METRIC.MOLECULER_REQUEST_TIME) as unknown as { quantiles?: unknown; values: Map<string, { quantileValues?: unknown; bucketValues?: unknown }> };
-			expect(time.quantiles).toBeFalsy();
-			for (const item of time.values.values()) {
-				expect(item.quantileValues).toBeUndefined();
-				expect(item.bucketValues).toBeDefined();
+			b.createService({ ...service, actions: { ...service.actions, cached: { cache: { keys: [] }, handler: () => ({ hit: true }) } } });
+			await b.start();
+			for (let i = 0; i < 3; i++) await b.call("probe.cached");
+			const store = (b.metrics as unknown as { store: Map<string, { type: string; name: string; quantiles?: unknown; buckets?: unknown; values: Map<string, { quantileValues?: unknown; bucketValues?: unknown }> }> }).store;
+			const histograms = [...store.values()].filter(m => m.type === METRIC.TYPE_HISTOGRAM);
+			expect(histograms.map(m => m.name)).toEqual(expect.arrayContaining([METRIC.MOLECULER_REQUEST_TIME, METRIC.MOLECULER_EVENT_RECEIVED_TIME, METRIC.MOLECULER_CACHER_GET_TIME]));
+			for (const m of histograms) {
+				expect({ name: m.name, quantiles: m.quantiles ?? null, buckets: Array.isArray(m.buckets) }).toEqual({ name: m.name, quantiles: null, buckets: true });
+				for (const item of m.values.values()) expect(item.quantileValues).toBeUndefined();
 			}
+			const get = b.metrics.getMetric(METRIC.MOLECULER_CACHER_GET_TIME) as unknown as { values: Map<string, { count: number }> };
+			expect([...get.values.values()][0].count).toBe(3);
 		} finally {
 			await b.stop();
 		}
