@@ -35,8 +35,8 @@ import { signAccessToken } from "../lib/tokens";
 const ROOT = path.resolve(__dirname, "..");
 const WELCOME = "/api/greeter/welcome/bench";
 const WELCOME_BODY = JSON.stringify({ message: "Welcome, bench!" });
-const ALL_TARGETS = ["raw", "stock-local", "stock-nats", "public", "auth", "cluster"] as const;
-type TargetName = (typeof ALL_TARGETS)[number];
+const ALL_TARGETS = ["raw", "stock-local", "stock-nats", "public", "auth", "cluster"];
+type TargetName = string;
 
 // ── options ───────────────────────────────────────────────────────────────────────────────────────
 function usageError(message: string): never {
@@ -71,7 +71,7 @@ const opts = {
 	targets: option("targets", "BENCH_TARGETS", ALL_TARGETS.join(","))
 		.split(",")
 		.map(s => s.trim())
-		.filter(Boolean) as TargetName[],
+		.filter(Boolean),
 	loadgen: option("loadgen", "BENCH_LOADGEN", has("wrk") ? "wrk" : "autocannon"),
 	pin: option("pin", "BENCH_PIN", "auto"),
 	transporter: option("transporter", "BENCH_TRANSPORTER", "nats://127.0.0.1:4222"),
@@ -88,10 +88,13 @@ const opts = {
 			.filter(Boolean)
 			.map(kv => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
 	) as Record<string, string>,
+	// Valence targets get their /metrics scraped this often while measured, as Prometheus would (0: never)
+	scrape: integer("scrape", "BENCH_SCRAPE_S", 5, 0),
 	// One client address sends every request: the default limit (600/min) would answer 429s.
 	rateLimitMax: integer("rate-limit-max", "BENCH_RATE_LIMIT_MAX", 1_000_000_000),
+	// another checkout of Valence (with node_modules) whose targets run too, as public-base, auth-base, cluster-base
+	baseline: option("baseline", "BENCH_BASELINE", "") ? path.resolve(option("baseline", "BENCH_BASELINE", "")) : "",
 };
-for (const t of opts.targets) if (!ALL_TARGETS.includes(t)) usageError(`unknown target '${t}' (have: ${ALL_TARGETS.join(", ")})`);
 if (!["tsx", "dist"].includes(opts.runtime)) usageError(`BENCH_RUNTIME must be tsx or dist, got '${opts.runtime}'`);
 if (!["wrk", "autocannon"].includes(opts.loadgen)) usageError(`BENCH_LOADGEN must be wrk or autocannon, got '${opts.loadgen}'`);
 if (opts.loadgen === "wrk" && !has("wrk")) usageError("wrk is not installed (apt-get install wrk), or use BENCH_LOADGEN=autocannon");
@@ -116,9 +119,9 @@ const children = new Set<Child>();
 const tmpDirs: string[] = [];
 
 /** A server process, pinned to the servers' CPUs (taskset execs the program: the PID is the program's). */
-function spawnServer(name: string, command: string, args: string[], env: Record<string, string> = {}): Child {
+function spawnServer(name: string, command: string, args: string[], env: Record<string, string> = {}, cwd = ROOT): Child {
 	const [cmd, argv] = pinning ? ["taskset", ["-c", pinning.servers, command, ...args]] : [command, args];
-	const proc = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+	const proc = spawn(cmd, argv, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
 	const output: string[] = [];
 	const keep = (chunk: Buffer) => {
 		output.push(...chunk.toString().split("\n").filter(Boolean));
@@ -138,8 +141,8 @@ function profArgs(name: string): string[] {
 	return ["--cpu-prof", `--cpu-prof-dir=${path.resolve(opts.cpuProf)}`, `--cpu-prof-name=${name}.cpuprofile`];
 }
 
-function spawnNode(name: string, script: string[], env: Record<string, string>): Child {
-	return spawnServer(name, process.execPath, [...profArgs(name), ...script], env);
+function spawnNode(name: string, script: string[], env: Record<string, string>, cwd = ROOT): Child {
+	return spawnServer(name, process.execPath, [...profArgs(name), ...script], env, cwd);
 }
 
 async function stopChild(child: Child): Promise<void> {
@@ -201,13 +204,13 @@ async function waitFor(url: string, nodes: Child[], o: { body?: string; headers?
 	}
 }
 
-function valenceScript(): string[] {
+function valenceScript(root: string): string[] {
 	if (opts.runtime === "dist") {
-		const entry = path.join(ROOT, "dist/bin/valence.js");
-		if (!fs.existsSync(entry)) throw new Error("BENCH_RUNTIME=dist needs `npm run build` first");
+		const entry = path.join(root, "dist/bin/valence.js");
+		if (!fs.existsSync(entry)) throw new Error(`BENCH_RUNTIME=dist needs \`npm run build\` first (in ${root})`);
 		return [entry];
 	}
-	return ["--import", "tsx", path.join(ROOT, "bin/valence.ts")];
+	return ["--import", "tsx", path.join(root, "bin/valence.ts")];
 }
 const tsx = (file: string) => ["--import", "tsx", path.join(ROOT, file)];
 
@@ -233,12 +236,14 @@ function valenceEnv(extra: Record<string, string>): Record<string, string> {
 }
 
 let privateRedis: Promise<string> | undefined;
+let privateRedisChild: Child | undefined;
 /** The cluster target's Redis: the benchmark's own redis-server unless BENCH_CACHER names one. */
 function redisUrl(): Promise<string> {
 	if (opts.cacher !== "private") return Promise.resolve(opts.cacher);
 	privateRedis ??= (async () => {
 		const port = await freePort();
 		const redis = spawnServer("redis", "redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+		privateRedisChild = redis;
 		const deadline = Date.now() + 10_000;
 		for (;;) {
 			const ok = await new Promise<boolean>(resolve => {
@@ -261,6 +266,10 @@ interface Running {
 	url: string;
 	headers: Record<string, string>;
 	nodes: Child[];
+	/** the gateway's /metrics (Valence targets) */
+	metricsUrl?: string;
+	/** processes whose CPU time counts for the target (default: `nodes`) */
+	cpuNodes?: Child[];
 }
 interface Target {
 	description: string;
@@ -269,7 +278,7 @@ interface Target {
 	start(): Promise<Running>;
 }
 
-const targets: Record<TargetName, Target> = {
+const targets: Record<string, Target> = {
 	raw: {
 		description: "node:http, same JSON (bench/raw-http.ts)",
 		async start() {
@@ -302,61 +311,78 @@ const targets: Record<TargetName, Target> = {
 			return { url, headers: {}, nodes: [gw, svc] };
 		},
 	},
-	public: {
-		description: "Valence GET /api/greeter/welcome/:name (public, validated, cached), SERVICES=gateway,greeter",
-		versus: "stock-local",
-		async start() {
-			const port = await freePort();
-			const node = spawnNode("public", valenceScript(), valenceEnv({ SERVICES: "gateway,greeter", PORT: String(port), NAMESPACE: `bench-${randomUUID().slice(0, 8)}` }));
-			const base = `http://127.0.0.1:${port}`;
-			await waitFor(`${base}/health/ready`, [node]);
-			await waitFor(base + WELCOME, [node], { body: WELCOME_BODY });
-			return { url: base + WELCOME, headers: {}, nodes: [node] };
-		},
-	},
-	auth: {
-		description: "Valence GET /api/posts/:id with a Bearer token (cached per post and caller), every service",
-		versus: "stock-local",
-		async start() {
-			const port = await freePort();
-			const env = valenceEnv({ SERVICES: "*", PORT: String(port), NAMESPACE: `bench-${randomUUID().slice(0, 8)}` });
-			// Production refuses to generate keys: the benchmark makes the signing key and signs the token itself.
-			const keysDir = path.join(env.DATA_DIR, "keys");
-			rotateKeys(keysDir);
-			env.JWT_KEYS_DIR = keysDir;
-			const cfg = loadConfig({ ...env });
-			const token = signAccessToken(loadKeyRing(cfg), cfg, { sub: "bench-user", tid: null, roles: [], sid: `bench-session-${randomUUID()}`, ttlSec: 6 * 3600 });
-			const headers = { authorization: `Bearer ${token}` };
-			const node = spawnNode("auth", valenceScript(), env);
-			const base = `http://127.0.0.1:${port}`;
-			await waitFor(`${base}/health/ready`, [node]);
-			const created = await fetch(`${base}/api/posts`, {
-				method: "POST",
-				headers: { ...headers, "content-type": "application/json" },
-				body: JSON.stringify({ text: "A post the benchmark reads #bench", visibility: "public" }),
-			});
-			const post = (await created.json()) as { id?: string };
-			if (created.status !== 201 || !post.id) throw new Error(`could not create the benchmark's post: ${created.status} ${JSON.stringify(post)}`);
-			const url = `${base}/api/posts/${post.id}`;
-			await waitFor(url, [node], { headers });
-			return { url, headers, nodes: [node] };
-		},
-	},
-	cluster: {
-		description: "Valence gateway node -> NATS -> greeter node, Redis cacher: GET /api/greeter/welcome/:name",
-		versus: "stock-nats",
-		async start() {
-			const port = await freePort();
-			const common = { NAMESPACE: `bench-${randomUUID().slice(0, 8)}`, TRANSPORTER: opts.transporter, CACHER: await redisUrl() };
-			const greeter = spawnNode("cluster-greeter", valenceScript(), valenceEnv({ ...common, SERVICES: "greeter", PORT: "0" }));
-			const gateway = spawnNode("cluster-gateway", valenceScript(), valenceEnv({ ...common, SERVICES: "gateway", PORT: String(port) }));
-			const base = `http://127.0.0.1:${port}`;
-			await waitFor(`${base}/health/ready`, [gateway, greeter]);
-			await waitFor(base + WELCOME, [gateway, greeter], { body: WELCOME_BODY });
-			return { url: base + WELCOME, headers: {}, nodes: [gateway, greeter] };
-		},
-	},
 };
+
+/**
+ * The three Valence targets, run from `root` (this checkout, or BENCH_BASELINE: another checkout of
+ * Valence, e.g. an older commit, measured in the same run as `<name>-base`).
+ */
+function valenceTargets(root: string, suffix: string): Record<string, Target> {
+	const script = valenceScript(root);
+	const run = (name: string, env: Record<string, string>) => spawnNode(name + suffix, script, env, root);
+	const tag = suffix ? ` (${path.basename(root)})` : "";
+	return {
+		[`public${suffix}`]: {
+			description: `Valence GET /api/greeter/welcome/:name (public, validated, cached), SERVICES=gateway,greeter${tag}`,
+			versus: "stock-local",
+			async start() {
+				const port = await freePort();
+				const node = run("public", valenceEnv({ SERVICES: "gateway,greeter", PORT: String(port), NAMESPACE: `bench-${randomUUID().slice(0, 8)}` }));
+				const base = `http://127.0.0.1:${port}`;
+				await waitFor(`${base}/health/ready`, [node]);
+				await waitFor(base + WELCOME, [node], { body: WELCOME_BODY });
+				return { url: base + WELCOME, headers: {}, nodes: [node], metricsUrl: `${base}/metrics` };
+			},
+		},
+		[`auth${suffix}`]: {
+			description: `Valence GET /api/posts/:id with a Bearer token (cached per post and caller), every service${tag}`,
+			versus: "stock-local",
+			async start() {
+				const port = await freePort();
+				const env = valenceEnv({ SERVICES: "*", PORT: String(port), NAMESPACE: `bench-${randomUUID().slice(0, 8)}` });
+				// Production refuses to generate keys: the benchmark makes the signing key and signs the token itself.
+				const keysDir = path.join(env.DATA_DIR, "keys");
+				rotateKeys(keysDir);
+				env.JWT_KEYS_DIR = keysDir;
+				const cfg = loadConfig({ ...env });
+				const token = signAccessToken(loadKeyRing(cfg), cfg, { sub: "bench-user", tid: null, roles: [], sid: `bench-session-${randomUUID()}`, ttlSec: 6 * 3600 });
+				const headers = { authorization: `Bearer ${token}` };
+				const node = run("auth", env);
+				const base = `http://127.0.0.1:${port}`;
+				await waitFor(`${base}/health/ready`, [node]);
+				const created = await fetch(`${base}/api/posts`, {
+					method: "POST",
+					headers: { ...headers, "content-type": "application/json" },
+					body: JSON.stringify({ text: "A post the benchmark reads #bench", visibility: "public" }),
+				});
+				const post = (await created.json()) as { id?: string };
+				if (created.status !== 201 || !post.id) throw new Error(`could not create the benchmark's post: ${created.status} ${JSON.stringify(post)}`);
+				const url = `${base}/api/posts/${post.id}`;
+				await waitFor(url, [node], { headers });
+				return { url, headers, nodes: [node], metricsUrl: `${base}/metrics` };
+			},
+		},
+		[`cluster${suffix}`]: {
+			description: `Valence gateway node -> NATS -> greeter node, Redis cacher: GET /api/greeter/welcome/:name${tag}`,
+			versus: "stock-nats",
+			async start() {
+				const port = await freePort();
+				const common = { NAMESPACE: `bench-${randomUUID().slice(0, 8)}`, TRANSPORTER: opts.transporter, CACHER: await redisUrl() };
+				const greeter = run("cluster-greeter", valenceEnv({ ...common, SERVICES: "greeter", PORT: "0" }));
+				const gateway = run("cluster-gateway", valenceEnv({ ...common, SERVICES: "gateway", PORT: String(port) }));
+				const base = `http://127.0.0.1:${port}`;
+				await waitFor(`${base}/health/ready`, [gateway, greeter]);
+				await waitFor(base + WELCOME, [gateway, greeter], { body: WELCOME_BODY });
+				// the benchmark's own Redis works for this target only while it is measured: its CPU time counts
+				const cpuNodes = privateRedisChild ? [gateway, greeter, privateRedisChild] : [gateway, greeter];
+				return { url: base + WELCOME, headers: {}, nodes: [gateway, greeter], cpuNodes, metricsUrl: `${base}/metrics` };
+			},
+		},
+	};
+}
+Object.assign(targets, valenceTargets(ROOT, ""));
+if (opts.baseline) Object.assign(targets, valenceTargets(opts.baseline, "-base"));
+for (const t of opts.targets) if (!targets[t]) usageError(`unknown target '${t}' (have: ${Object.keys(targets).join(", ")})`);
 
 // ── the load generator, a process of its own ──────────────────────────────────────────────────────
 interface Sample {
@@ -368,9 +394,64 @@ interface Sample {
 	errors: number;
 	non2xx: number;
 	timeouts: number;
+	/** the slowest /metrics scrape while measuring (ms), when scraped */
+	scrapeMax?: number;
+	/** CPU time the target's processes used per answered request (µs): less sensitive to a busy machine than req/s */
+	cpuUsPerRequest?: number;
 }
 
-function runLoad(run: Running, seconds: number): Promise<Sample> {
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux); undefined elsewhere. */
+function cpuMs(pid: number | undefined): number | undefined {
+	if (!pid) return undefined;
+	try {
+		const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+		const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+		// fields[11], fields[12]: utime and stime (fields 14 and 15 of proc(5)), in clock ticks of 10 ms
+		return (Number(fields[11]) + Number(fields[12])) * 10;
+	} catch {
+		return undefined;
+	}
+}
+const cpuOf = (nodes: Child[]) => {
+	const each = nodes.map(n => cpuMs(n.proc.pid));
+	return each.some(x => x === undefined) ? undefined : each.reduce((a, b) => a! + b!, 0);
+};
+
+/** Fetches /metrics every `opts.scrape` seconds until stopped; resolves to the slowest answer (ms). */
+function scraper(url: string | undefined): () => Promise<number | undefined> {
+	if (!url || opts.scrape === 0) return async () => undefined;
+	let slowest = 0;
+	let stopped = false;
+	let inflight: Promise<void> = Promise.resolve();
+	const timer = setInterval(() => {
+		if (stopped) return;
+		inflight = (async () => {
+			const started = performance.now();
+			const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+			await res.text();
+			if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
+			slowest = Math.max(slowest, performance.now() - started);
+		})().catch(err => console.error(`scrape failed: ${(err as Error).message}`));
+	}, opts.scrape * 1000);
+	return async () => {
+		stopped = true;
+		clearInterval(timer);
+		await inflight;
+		return slowest;
+	};
+}
+
+async function runLoad(run: Running, seconds: number): Promise<Sample> {
+	const stopScraping = scraper(run.metricsUrl);
+	const cpuBefore = cpuOf(run.cpuNodes ?? run.nodes);
+	const sample = await generateLoad(run, seconds);
+	const cpuAfter = cpuOf(run.cpuNodes ?? run.nodes);
+	sample.scrapeMax = await stopScraping();
+	if (cpuBefore !== undefined && cpuAfter !== undefined && sample.requests > 0) sample.cpuUsPerRequest = ((cpuAfter - cpuBefore) * 1000) / sample.requests;
+	return sample;
+}
+
+function generateLoad(run: Running, seconds: number): Promise<Sample> {
 	const env: Record<string, string> = { ...process.env } as Record<string, string>;
 	let cmd: string;
 	let args: string[];
@@ -442,6 +523,8 @@ interface Row {
 	p50: number;
 	p99: number;
 	max: number;
+	/** median CPU µs per request, when known */
+	cpu?: number;
 	samples: Sample[];
 }
 
@@ -456,13 +539,18 @@ function table(rows: Row[]): string {
 	const raw = by.get("raw");
 	const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 	const lines = [
-		"| target | what runs | req/s | p50 (ms) | p99 (ms) | max (ms) | vs raw | vs stock (req/s) | vs stock (p99) |",
-		"| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+		"| target | what runs | req/s | p50 (ms) | p99 (ms) | max (ms) | vs raw | vs stock (req/s) | vs stock (p99) | CPU µs/req | vs stock (CPU/req) | slowest /metrics (ms) |",
+		"| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
 		...rows.map(r => {
 			const stock = targets[r.target].versus ? by.get(targets[r.target].versus!) : undefined;
 			const vs = stock ? `${fmt(r.rps / stock.rps, 2)}× ${stock.target}` : "–";
 			const vsP99 = stock ? `${fmt(r.p99 / stock.p99, 2)}×` : "–";
-			return `| ${r.target} | ${targets[r.target].description} | ${fmt(r.rps)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.max, 1)} | ${raw ? `${fmt((100 * r.rps) / raw.rps, 1)} %` : "–"} | ${vs} | ${vsP99} |`;
+			const scrapes = r.samples.map(s => s.scrapeMax).filter((x): x is number => x !== undefined);
+			const scrape = scrapes.length ? fmt(Math.max(...scrapes), 1) : "–";
+			const cpu = r.cpu !== undefined ? fmt(r.cpu) : "–";
+			// how many times the stock target's requests one CPU second serves: > 1 is cheaper than stock
+			const vsCpu = stock?.cpu !== undefined && r.cpu !== undefined ? `${fmt(stock.cpu / r.cpu, 2)}×` : "–";
+			return `| ${r.target} | ${targets[r.target].description} | ${fmt(r.rps)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.max, 1)} | ${raw ? `${fmt((100 * r.rps) / raw.rps, 1)} %` : "–"} | ${vs} | ${vsP99} | ${cpu} | ${vsCpu} | ${scrape} |`;
 		}),
 	];
 	return lines.join("\n");
@@ -493,6 +581,7 @@ async function main() {
 	const cpus = os.cpus();
 	const header = [
 		`${opts.connections} connections · ${opts.threads} load thread(s) · ${opts.loadgen} · ${opts.rounds} round(s) × ${opts.duration}s per target after a ${opts.warmup}s warm-up · median of the rounds · nodes from ${opts.runtime === "dist" ? "dist/ (built)" : "source (tsx)"}` +
+			(opts.scrape ? ` · Valence /metrics scraped every ${opts.scrape}s` : "") +
 			(opts.acceptEncoding ? ` · Accept-Encoding: ${opts.acceptEncoding}` : "") +
 			(Object.keys(opts.valenceEnv).length ? ` · Valence env ${JSON.stringify(opts.valenceEnv)}` : ""),
 		`${new Date().toISOString()} · Node ${process.version} · ${cpus.length}× ${cpus[0]?.model.trim() ?? "?"} · ${pinning ? `servers on CPU ${pinning.servers}, load generator on CPU ${pinning.loadgen}` : "not pinned"} · load average ${os
@@ -522,6 +611,8 @@ async function main() {
 			samples.get(name)!.push(s);
 			process.stderr.write(
 				`  round ${round + 1} ${name.padEnd(11)} ${Math.round(s.rps).toString().padStart(6)} req/s  p50 ${s.p50.toFixed(2)}  p99 ${s.p99.toFixed(2)}  max ${s.max.toFixed(1)} ms` +
+					(s.cpuUsPerRequest !== undefined ? `  ${s.cpuUsPerRequest.toFixed(0)} µs CPU/req` : "") +
+					(s.scrapeMax !== undefined ? `  slowest /metrics ${s.scrapeMax.toFixed(1)} ms` : "") +
 					(s.errors || s.non2xx || s.timeouts ? `  (${s.errors} errors, ${s.non2xx} non-2xx, ${s.timeouts} timeouts)` : "") +
 					"\n",
 			);
@@ -537,6 +628,7 @@ async function main() {
 			p50: median(ss.map(s => s.p50)),
 			p99: median(ss.map(s => s.p99)),
 			max: Math.max(...ss.map(s => s.max)),
+			cpu: ss.every(s => s.cpuUsPerRequest !== undefined) ? median(ss.map(s => s.cpuUsPerRequest!)) : undefined,
 			samples: ss,
 		};
 	});
