@@ -65,7 +65,7 @@ describe("metrics middleware", () => {
 		const b = new ServiceBroker({
 			logger: false,
 			internalMiddlewares: false,
-			middlewares: [MetricsMiddleware, "Cacher"],
+			middlewares: [MetricsMiddleware as never, "Cacher"],
 			cacher: "Memory",
 			metrics: { enabled: true, reporter: [] },
 		});
