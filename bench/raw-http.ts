@@ -1,6 +1,7 @@
 /**
  * The baseline of the gateway benchmark: a bare Node `http` server answering what
- * `GET /api/greeter/hello` answers, with nothing in between (no routing, middlewares, broker, cache).
+ * `GET /api/greeter/hello` and `GET /api/greeter/welcome/:name` answer, with nothing in between (no
+ * routing framework, middlewares, broker, cache).
  * It runs as its own process so that it competes with the load generator exactly as a Valence node does.
  *
  *   PORT=4000 npx tsx bench/raw-http.ts        (prints "listening on <port>" when ready)
@@ -9,6 +10,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 
 export const HELLO_BODY = JSON.stringify({ message: "Hello from Valence" });
+const WELCOME = "/api/greeter/welcome/";
 
 export function startRawServer(port = 0, host = "127.0.0.1"): Promise<http.Server> {
 	const body = Buffer.from(HELLO_BODY);
@@ -16,6 +18,10 @@ export function startRawServer(port = 0, host = "127.0.0.1"): Promise<http.Serve
 		if (req.method === "GET" && req.url === "/api/greeter/hello") {
 			res.writeHead(200, { "Content-Type": "application/json; charset=utf-8", "Content-Length": body.length });
 			res.end(body);
+		} else if (req.method === "GET" && req.url?.startsWith(WELCOME)) {
+			const welcome = JSON.stringify({ message: `Welcome, ${decodeURIComponent(req.url.slice(WELCOME.length))}!` });
+			res.writeHead(200, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(welcome) });
+			res.end(welcome);
 		} else if (req.url === "/health" || req.url === "/health/ready") {
 			res.writeHead(200, { "Content-Type": "application/json; charset=utf-8" });
 			res.end('{"status":"ok"}');

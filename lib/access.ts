@@ -83,6 +83,41 @@ export function assertAccess(action: AccessRule, user: AuthUser | null | undefin
 	if (action.roles?.length && !hasRole(user.roles ?? [], action.roles)) throw new ForbiddenError();
 }
 
+export type AccessCheck = (user: AuthUser | null | undefined) => void;
+
+/**
+ * `assertAccess` for one action, decided once (README, "The gateway" → "What moved, and why it is as
+ * safe"): `null` when it lets everybody through (public or optional, no roles), else a check that
+ * throws the same 401/403 `assertAccess` throws for the same user. The rule is read when the check is
+ * made: an action whose `auth` or `roles` change is a new action (a new registration) with a new check.
+ */
+export function accessCheck(action: AccessRule): AccessCheck | null {
+	const mode = authModeOf(action);
+	const roles = action.roles?.length ? [...action.roles] : null;
+	if (!roles) {
+		if (mode !== "required") return null;
+		return user => {
+			if (!user) throw new UnauthorizedError();
+		};
+	}
+	// hasRole: the user's best rank reaches the rank of at least one required role, i.e. the lowest of them
+	const needed = Math.min(...roles.map(r => RANK[r] ?? Number.POSITIVE_INFINITY));
+	return user => {
+		if (!user) throw new UnauthorizedError();
+		let best = 0;
+		for (const r of user.roles ?? []) best = Math.max(best, RANK[r] ?? 0);
+		if (best < needed) throw new ForbiddenError();
+	};
+}
+
+const checks = new WeakMap<object, AccessCheck | null>();
+/** `accessCheck(action)`, made once per action object (the gateway's endpoints, the middleware's definitions). */
+export function accessCheckOf(action: AccessRule): AccessCheck | null {
+	let check = checks.get(action);
+	if (check === undefined) checks.set(action, (check = accessCheck(action)));
+	return check;
+}
+
 /** Which counters one call of a rate-limited action consumes: the bucket and one key per counted subject. */
 export function rateLimitKeys(
 	action: AccessRule & { name: string; rateLimit: RateLimitRule },

@@ -2,6 +2,13 @@
  * Access-token verification without a call per request: RS256 only; issuer, audience, expiry,
  * token type and a session id checked; the key found by `kid` in a cached JWKS. An unknown kid refetches the JWKS,
  * at most once per `refetchIntervalMs`, so forged kids cannot make us hammer the auth service.
+ *
+ * Verified tokens are remembered (README, "The gateway" → "Verified-token cache"): keyed by the whole
+ * token string, so only a byte-identical token, whose signature was checked, ever hits; kept at most
+ * until the token's own `exp` (with the same clock tolerance `jsonwebtoken` applies) and only while the
+ * JWKS still publishes the very key that verified it; at most `cacheSize` entries, oldest dropped first.
+ * Anything else (a tampered, expired, unknown-kid token) takes the full check. Revocation is not
+ * cached: the gateway checks every verified user against the revocation list, hit or miss.
  */
 import { createPublicKey, type JsonWebKey, type KeyObject } from "node:crypto";
 import jwt from "jsonwebtoken";
@@ -13,6 +20,7 @@ export interface AccessClaims {
 	roles?: string[];
 	typ: string;
 	sid: string;
+	exp?: unknown;
 }
 
 export interface VerifierOptions {
@@ -20,14 +28,41 @@ export interface VerifierOptions {
 	issuer: string;
 	audience: string;
 	refetchIntervalMs?: number;
+	/** how many verified tokens to remember (0: none); default 10,000 */
+	cacheSize?: number;
+	/** the clock, for tests */
+	now?: () => number;
+}
+
+/** Seconds of clock difference allowed on `exp` (and `nbf`), on the full check and on a cache hit alike. */
+const CLOCK_TOLERANCE_S = 5;
+
+interface Verified {
+	user: AuthUser;
+	/** when the token stops being valid (ms): `(exp + tolerance) * 1000`, as jsonwebtoken decides */
+	validUntil: number;
+	kid: string;
+	/** the key that verified it: a hit needs the JWKS to still publish this very key under this kid */
+	key: KeyObject;
 }
 
 export class TokenVerifier {
 	private keys = new Map<string, KeyObject>();
 	private lastFetch = 0;
 	private inflight?: Promise<void>;
+	private readonly verified = new Map<string, Verified>();
+	private readonly cacheSize: number;
+	private readonly now: () => number;
 
-	constructor(private readonly opts: VerifierOptions) {}
+	constructor(private readonly opts: VerifierOptions) {
+		this.cacheSize = opts.cacheSize ?? 10_000;
+		this.now = opts.now ?? Date.now;
+	}
+
+	/** verified tokens remembered right now */
+	get cached(): number {
+		return this.verified.size;
+	}
 
 	private refresh(): Promise<void> {
 		this.inflight ??= this.opts
@@ -51,6 +86,12 @@ export class TokenVerifier {
 
 	/** The user in a valid access token; 401 for anything else. */
 	async verify(token: string): Promise<AuthUser> {
+		const hit = this.verified.get(token);
+		if (hit) {
+			if (this.now() < hit.validUntil && this.keys.get(hit.kid) === hit.key) return copyOf(hit.user);
+			// expired, or its key was rotated out or refetched: forget it and decide afresh below
+			this.verified.delete(token);
+		}
 		const decoded = jwt.decode(token, { complete: true });
 		if (!decoded || typeof decoded.payload === "string") throw invalid();
 		const { alg, kid } = decoded.header;
@@ -63,7 +104,8 @@ export class TokenVerifier {
 				algorithms: ["RS256"],
 				issuer: this.opts.issuer,
 				audience: this.opts.audience,
-				clockTolerance: 5,
+				clockTolerance: CLOCK_TOLERANCE_S,
+				clockTimestamp: Math.floor(this.now() / 1000),
 			}) as AccessClaims;
 		} catch (err) {
 			if (err instanceof jwt.TokenExpiredError) throw new UnauthorizedError("The access token has expired.", "TOKEN_EXPIRED");
@@ -72,8 +114,25 @@ export class TokenVerifier {
 		// Every access token names the session auth started for it (`sid`), so that ending the session can
 		// revoke the token (lib/revocations.ts); only auth holds the key that signs one. A token without is refused.
 		if (claims.typ !== "access" || typeof claims.sub !== "string" || typeof claims.sid !== "string" || !claims.sid) throw invalid();
-		return { id: claims.sub, tenantId: claims.tid ?? null, roles: Array.isArray(claims.roles) ? claims.roles : [], sessionId: claims.sid };
+		// auth always sets `exp`; jsonwebtoken alone would accept a token without one, which would never expire
+		if (typeof claims.exp !== "number") throw invalid();
+		const user: AuthUser = { id: claims.sub, tenantId: claims.tid ?? null, roles: Array.isArray(claims.roles) ? claims.roles : [], sessionId: claims.sid };
+		this.remember(token, { user, validUntil: (claims.exp + CLOCK_TOLERANCE_S) * 1000, kid, key });
+		return copyOf(user);
+	}
+
+	private remember(token: string, entry: Verified): void {
+		if (this.cacheSize <= 0) return;
+		if (this.verified.size >= this.cacheSize) {
+			// the oldest entry goes first (Map keeps insertion order)
+			const oldest = this.verified.keys().next();
+			if (!oldest.done) this.verified.delete(oldest.value);
+		}
+		this.verified.set(token, entry);
 	}
 }
+
+/** Callers get their own copy: nothing they do to it reaches the cache. */
+const copyOf = (u: AuthUser): AuthUser => ({ id: u.id, tenantId: u.tenantId, roles: [...u.roles], sessionId: u.sessionId });
 
 const invalid = () => new UnauthorizedError("The access token is invalid.", "INVALID_TOKEN");

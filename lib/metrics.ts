@@ -5,8 +5,11 @@
  * Only what a scrape needs leaves (README: Security): Moleculer's own metrics (requests, events, registry,
  * cacher, channels), process memory, uptime and handles, OS load, CPU and memory. Not the process
  * arguments, PIDs, Node.js version, host name, user name, home directory, network addresses, CPU model.
+ * Request and event times are histograms without quantiles (middlewares/metrics.middleware.ts):
+ * Moleculer's reporter writes a histogram's `_sum` and `_count` only when it has quantiles, so this
+ * one adds them, in the metric's own block, after each label set's `+Inf` bucket.
  */
-import { MetricReporters } from "moleculer";
+import { METRIC, MetricReporters } from "moleculer";
 
 export const SCRAPED_METRICS = [
 	"moleculer.**",
@@ -26,6 +29,20 @@ export const SCRAPED_METRICS = [
 export const reporterOptions = () => ({ includes: [...SCRAPED_METRICS], excludes: ["moleculer.node.versions.lang"] });
 
 type Registry = Parameters<InstanceType<typeof MetricReporters.Base>["init"]>[0];
+interface HistogramSnapshot {
+	labels: Record<string, unknown>;
+	count: number;
+	sum: number;
+	quantiles?: unknown;
+	buckets?: unknown;
+}
+interface ReporterInternals {
+	registry: { store: Map<string, { name: string; type: string; quantiles?: unknown; snapshot(): HistogramSnapshot[] }> };
+	generatePrometheusResponse(): string;
+	formatMetricName(name: string): string;
+	labelsToStr(labels: Record<string, unknown>, extra?: Record<string, unknown>): string;
+	matchMetricName(name: string): boolean;
+}
 
 export class InProcessPrometheusReporter extends MetricReporters.Prometheus {
 	override init(registry: Registry) {
@@ -41,7 +58,30 @@ export class InProcessPrometheusReporter extends MetricReporters.Prometheus {
 	}
 
 	render(): string {
-		return (this as unknown as { generatePrometheusResponse(): string }).generatePrometheusResponse();
+		const self = this as unknown as ReporterInternals;
+		const text = self.generatePrometheusResponse();
+		// the `+Inf` bucket line of each label set of a quantile-less histogram → its `_sum` and `_count` lines
+		const extra = new Map<string, string[]>();
+		for (const metric of self.registry.store.values()) {
+			if (metric.type !== METRIC.TYPE_HISTOGRAM || metric.quantiles || !self.matchMetricName(metric.name)) continue;
+			const name = self.formatMetricName(metric.name).replace(/[.-]/g, "_");
+			for (const item of metric.snapshot()) {
+				if (!item.buckets) continue;
+				const inf = `${name}_bucket${self.labelsToStr(item.labels, { le: "+Inf" })} `;
+				const labels = self.labelsToStr(item.labels);
+				extra.set(inf, [`${name}_sum${labels} ${item.sum}`, `${name}_count${labels} ${item.count}`]);
+			}
+		}
+		if (extra.size === 0) return text;
+		const out: string[] = [];
+		for (const line of text.split("\n")) {
+			out.push(line);
+			if (line.includes('le="+Inf"')) {
+				const add = extra.get(line.slice(0, line.lastIndexOf(" ") + 1));
+				if (add) out.push(...add);
+			}
+		}
+		return out.join("\n");
 	}
 }
 

@@ -2,9 +2,13 @@
  * Request limits that hold across gateway nodes: counters in Redis when configured (shared by every
  * gateway), in memory otherwise. When Redis fails the limiter lets requests through (fails open):
  * losing rate limiting for a while is better than losing the API.
+ *
+ * The memory store counts exactly as rate-limiter-flexible's RateLimiterMemory does (a fixed window
+ * per key that starts with the key's first request), synchronously: `consumeNow` answers without a
+ * promise or a timer per key, so the embedded gateway pays a map lookup per request.
  */
 import Redis from "ioredis";
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import { RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { RateLimitRule } from "./access";
 import { disconnectRedis, redisConnectionOptions } from "./safe-redis-cacher";
 
@@ -18,9 +22,44 @@ export interface RateDecision {
 	failedOpen?: boolean;
 }
 
+/** Fixed windows per key, in this process: what RateLimiterMemory keeps, without its timer per key. */
+export class MemoryWindows {
+	private readonly windows = new Map<string, { points: number; endsAt: number }>();
+	private lastSweep: number;
+
+	constructor(private readonly now: () => number = Date.now) {
+		this.lastSweep = now();
+	}
+
+	get size(): number {
+		return this.windows.size;
+	}
+
+	consume(id: string, rule: RateLimitRule): RateDecision {
+		const now = this.now();
+		// expired windows are dropped once a minute (RateLimiterMemory drops each one with a timer)
+		if (now - this.lastSweep >= 60_000) this.sweep(now);
+		let w = this.windows.get(id);
+		if (!w || w.endsAt <= now) {
+			w = { points: 0, endsAt: now + rule.windowSec * 1000 };
+			this.windows.set(id, w);
+		}
+		w.points++;
+		const msBeforeNext = w.endsAt - now;
+		if (w.points > rule.max) return { allowed: false, limit: rule.max, remaining: 0, resetSec: Math.max(1, Math.ceil(msBeforeNext / 1000)) };
+		return { allowed: true, limit: rule.max, remaining: rule.max - w.points, resetSec: Math.ceil(msBeforeNext / 1000) };
+	}
+
+	sweep(now = this.now()): void {
+		this.lastSweep = now;
+		for (const [id, w] of this.windows) if (w.endsAt <= now) this.windows.delete(id);
+	}
+}
+
 export class RateLimiter {
 	private limiters = new Map<string, RateLimiterAbstract>();
 	private redis?: Redis;
+	private readonly memory = new MemoryWindows();
 
 	constructor(private readonly opts: { redisUrl?: string; prefix: string; timeoutMs?: number }) {
 		if (opts.redisUrl)
@@ -53,15 +92,22 @@ export class RateLimiter {
 		const id = `${name}:${rule.max}:${rule.windowSec}`;
 		let limiter = this.limiters.get(id);
 		if (!limiter) {
-			const common = { keyPrefix: `${this.opts.prefix}:${id}`, points: rule.max, duration: rule.windowSec };
-			limiter = this.redis ? new RateLimiterRedis({ ...common, storeClient: this.redis }) : new RateLimiterMemory(common);
+			limiter = new RateLimiterRedis({ keyPrefix: `${this.opts.prefix}:${id}`, points: rule.max, duration: rule.windowSec, storeClient: this.redis! });
 			this.limiters.set(id, limiter);
 		}
 		return limiter;
 	}
 
+	/** With the memory store: counts one request for `key` under `rule` and decides at once. With Redis: undefined (use `consume`). */
+	consumeNow(name: string, rule: RateLimitRule, key: string): RateDecision | undefined {
+		if (this.redis) return undefined;
+		return this.memory.consume(`${name}:${rule.max}:${rule.windowSec}:${key}`, rule);
+	}
+
 	/** Counts one request for `key` under `rule`. */
 	async consume(name: string, rule: RateLimitRule, key: string): Promise<RateDecision> {
+		const now = this.consumeNow(name, rule, key);
+		if (now) return now;
 		await this.firstConnect;
 		try {
 			const res = await this.limiter(name, rule).consume(key);

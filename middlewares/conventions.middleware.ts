@@ -3,7 +3,9 @@
  * - Retries only for idempotent actions. An action says `idempotent: true|false`; otherwise its HTTP
  *   method decides (GET/HEAD/PUT/DELETE retry, POST/PATCH and actions without `rest` do not). A retried
  *   non-idempotent write could be applied twice, so it must opt in knowingly.
- * - Each local action runs inside the request context, so log lines carry the request id.
+ * - Each local action runs inside the request context, so log lines carry the request id. A call made
+ *   while handling the same request (the gateway's `api.rest` calling the routed action, one action
+ *   calling another on this node) is already inside it and is not wrapped again.
  */
 import type { ActionSchema, Context, Middleware } from "moleculer";
 import { requestContext } from "../lib/request-context";
@@ -33,7 +35,12 @@ export const ConventionsMiddleware: Middleware = {
 	name: "Conventions",
 	localAction(handler, action) {
 		applyRetryPolicy(action);
-		return (ctx: Context) => requestContext.run({ requestID: ctx.requestID }, () => (handler as (c: Context) => Promise<unknown>)(ctx));
+		const next = handler as (c: Context) => Promise<unknown>;
+		return (ctx: Context) => {
+			const current = requestContext.getStore();
+			if (current && current.requestID === ctx.requestID) return next(ctx);
+			return requestContext.run({ requestID: ctx.requestID }, () => next(ctx));
+		};
 	},
 	remoteAction(handler, action) {
 		applyRetryPolicy(action);

@@ -10,7 +10,7 @@ import type { Context } from "moleculer";
 import ApiGateway from "moleculer-web";
 import proxyAddr from "proxy-addr";
 import serveStatic from "serve-static";
-import { assertAccess, rateLimitKeys, UnauthorizedError, type AuthMode, type AuthUser, type RateLimitRule } from "../../lib/access";
+import { accessCheckOf, rateLimitKeys, UnauthorizedError, type AuthMode, type AuthUser, type RateLimitRule } from "../../lib/access";
 import { bodyParsers, routedAction } from "../../lib/body";
 import { config, splitList } from "../../lib/config";
 import { ServiceStartingError } from "../../lib/errors";
@@ -42,6 +42,8 @@ type Req = IncomingMessage & {
 	$requestID?: string;
 	$user?: AuthUser | null;
 	$authError?: Error;
+	/** the client's address, worked out once per request (clientKey) */
+	$clientKey?: string;
 	parsedUrl?: string;
 	originalUrl?: string;
 };
@@ -56,12 +58,15 @@ interface GatewayVars extends RevocationVars {
 	openApiCache?: unknown;
 	clientKey(req: Req): string;
 	sendProblem(req: Req, res: Res, p: Problem): void;
-	applyRateLimit(req: Req, res: Res, name: string, rule: RateLimitRule, key: string): Promise<void>;
+	applyRateLimit(req: Req, res: Res, name: string, rule: RateLimitRule, key: string): Promise<void> | void;
+	rateDecided(res: Res, rule: RateLimitRule, decision: RateDecision): void;
 	serviceIsDown(pathname: string): boolean;
 	regenerateAllAutoAliases(): void;
 }
 
 const defaultRule: RateLimitRule = { max: cfg.RATE_LIMIT_MAX, windowSec: cfg.RATE_LIMIT_WINDOW_S };
+/** The access log line is at info level: below it, no request pays for a listener whose line nobody writes. */
+const accessLog = ["info", "debug", "trace"].includes(cfg.LOG_LEVEL);
 /** Request headers handed to actions as `ctx.meta.headers` (lowercase names; nothing else crosses). */
 const FORWARDED_HEADERS = ["x-ingest-key", "idempotency-key"] as const;
 const MAX_FORWARDED_HEADER_LENGTH = 512;
@@ -102,6 +107,7 @@ const ApiService: Schema<GatewayVars> = {
 			options.requestID = requestID;
 			req.$requestID = requestID;
 			res.setHeader("X-Request-ID", requestID);
+			if (!accessLog) return;
 			const started = process.hrtime.bigint();
 			res.once("finish", () => {
 				this.logger.info("http", {
@@ -342,7 +348,8 @@ const ApiService: Schema<GatewayVars> = {
 			}
 			req.$user = user;
 			// Count the request before rejecting a bad token, so token guessing is limited too.
-			await this.applyRateLimit(req, res, "default", defaultRule, user ? `u:${user.id}` : `ip:${this.clientKey(req)}`);
+			const limited = this.applyRateLimit(req, res, "default", defaultRule, user ? `u:${user.id}` : `ip:${this.clientKey(req)}`);
+			if (limited) await limited;
 			if (error) throw error;
 			return user;
 		},
@@ -351,16 +358,25 @@ const ApiService: Schema<GatewayVars> = {
 		async authorize(this: GatewayThis, _ctx: Context, _route: unknown, req: Req, res: Res) {
 			const action = req.$action;
 			if (!action) return;
-			assertAccess(action, req.$user);
+			accessCheckOf(action)?.(req.$user);
 			// What is counted is the action's declaration (lib/access.ts): by address unless it says otherwise.
 			if (action.rateLimit) {
 				const { bucket, keys } = rateLimitKeys({ ...action, rateLimit: action.rateLimit }, req.$user, this.clientKey(req));
-				for (const key of keys) await this.applyRateLimit(req, res, bucket, action.rateLimit, key);
+				for (const key of keys) {
+					const limited = this.applyRateLimit(req, res, bucket, action.rateLimit, key);
+					if (limited) await limited;
+				}
 			}
 		},
 
-		async applyRateLimit(this: GatewayThis, _req: Req, res: Res, name: string, rule: RateLimitRule, key: string) {
-			const decision = await this.limiter.consume(name, rule, key);
+		/** Counts the request; throws (or rejects) when it is over the limit. Synchronous with the memory store. */
+		applyRateLimit(this: GatewayThis, _req: Req, res: Res, name: string, rule: RateLimitRule, key: string): Promise<void> | void {
+			const now = this.limiter.consumeNow(name, rule, key);
+			if (now) return this.rateDecided(res, rule, now);
+			return this.limiter.consume(name, rule, key).then(decision => this.rateDecided(res, rule, decision));
+		},
+
+		rateDecided(this: GatewayThis, res: Res, rule: RateLimitRule, decision: RateDecision) {
 			// Headers describe the tightest limit seen for this request.
 			if (!res.$rate || decision.remaining <= res.$rate.remaining) {
 				res.$rate = decision;
@@ -379,7 +395,7 @@ const ApiService: Schema<GatewayVars> = {
 
 		/** The client's address; X-Forwarded-For is believed only from TRUSTED_PROXIES. */
 		clientKey(this: GatewayThis, req: Req): string {
-			return proxyAddr(req, this.trust);
+			return (req.$clientKey ??= proxyAddr(req, this.trust));
 		},
 
 		sendProblem(this: GatewayThis, req: Req, res: Res, p: Problem) {

@@ -1,4 +1,4 @@
-import { assertAccess, authModeOf, hasRole, rateLimitKeys } from "../../lib/access";
+import { accessCheck, accessCheckOf, assertAccess, authModeOf, hasRole, rateLimitKeys, type AccessRule, type AuthUser } from "../../lib/access";
 import { isIdempotent } from "../../middlewares/conventions.middleware";
 
 const user = (roles: string[]) => ({ id: "u1", tenantId: "t1", roles });
@@ -23,6 +23,58 @@ describe("access rules", () => {
 		expect(() => assertAccess({ roles: ["admin"] }, user(["member"]))).toThrow(expect.objectContaining({ code: 403, type: "FORBIDDEN" }));
 		expect(() => assertAccess({ auth: "public" }, null)).not.toThrow();
 		expect(() => assertAccess({ roles: ["admin"] }, user(["owner"]))).not.toThrow();
+	});
+});
+
+describe("access checks decided once per action", () => {
+	const outcome = (f: () => void) => {
+		try {
+			f();
+			return "allowed";
+		} catch (e) {
+			return `${(e as { code: number }).code} ${(e as { type: string }).type}`;
+		}
+	};
+	const rules: AccessRule[] = [];
+	for (const auth of [undefined, "required", "optional", "public"] as const)
+		for (const visibility of [undefined, "published", "public", "protected"])
+			for (const roles of [undefined, [], ["member"], ["admin"], ["owner"], ["admin", "owner"], ["member", "owner"], ["superuser"], ["superuser", "admin"]])
+				rules.push({ ...(auth && { auth }), ...(visibility && { visibility }), ...(roles && { roles }) });
+	const users: (AuthUser | null | undefined)[] = [
+		null,
+		undefined,
+		user([]),
+		user(["member"]),
+		user(["admin"]),
+		user(["owner"]),
+		user(["member", "admin"]),
+		user(["superuser"]),
+		user(["owner", "superuser"]),
+		{ id: "u2", tenantId: null, roles: undefined as unknown as string[] },
+	];
+
+	it("decides exactly what assertAccess decides, for every rule and every user", () => {
+		let compared = 0;
+		for (const rule of rules)
+			for (const u of users) {
+				const check = accessCheck(rule);
+				expect({ rule, u, decided: outcome(() => check?.(u)) }).toEqual({ rule, u, decided: outcome(() => assertAccess(rule, u)) });
+				compared++;
+			}
+		expect(compared).toBe(rules.length * users.length);
+	});
+
+	it("needs no check at all only where assertAccess lets everybody through", () => {
+		for (const rule of rules) {
+			const everybody = users.every(u => outcome(() => assertAccess(rule, u)) === "allowed");
+			expect({ rule, skipped: accessCheck(rule) === null }).toEqual({ rule, skipped: everybody });
+		}
+	});
+
+	it("is made once per action object", () => {
+		const rule = { roles: ["admin"] };
+		expect(accessCheckOf(rule)).toBe(accessCheckOf(rule));
+		expect(accessCheckOf({ auth: "public" })).toBeNull();
 	});
 });
 
