@@ -108,7 +108,10 @@ export class Mailer {
 			await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
 			const safeId = message.messageId.replace(/[^\w.-]+/g, "_").slice(0, 80);
 			const file = path.join(this.dir, `${new Date().toISOString().replace(/[:.]/g, "-")}-${safeId}.eml`);
-			await fs.writeFile(file, info.message, { mode: 0o600 });
+			// Written beside, then renamed: whoever watches the folder never opens a half-written mail.
+			const partial = `${file}.partial`;
+			await fs.writeFile(partial, info.message, { mode: 0o600 });
+			await fs.rename(partial, file);
 			this.logger.info("e-mail written (no SMTP_URL)", { file });
 			return { mode: "files", messageId: message.messageId, file };
 		}
