@@ -11,6 +11,7 @@ import type { Context } from "moleculer";
 import ApiGateway from "moleculer-web";
 import proxyAddr from "proxy-addr";
 import serveStatic from "serve-static";
+import { AliasIndex, type AliasLike } from "../../lib/alias-index";
 import { accessCheckOf, rateLimitKeys, UnauthorizedError, type AuthMode, type AuthUser, type RateLimitRule } from "../../lib/access";
 import { config, splitList } from "../../lib/config";
 import { ServiceStartingError } from "../../lib/errors";
@@ -50,7 +51,8 @@ type Res = ServerResponse & { $rate?: RateDecision };
 
 interface GatewayVars extends RevocationVars {
 	server: Server;
-	aliases: { method: string; fullPath: string; action?: string }[];
+	aliases: (AliasLike & { method: string; fullPath: string; action?: string })[];
+	aliasIndex: AliasIndex<GatewayVars["aliases"][number]>;
 	verifier: TokenVerifier;
 	limiter: RateLimiter;
 	trust: ReturnType<typeof proxyAddr.compile>;
@@ -206,6 +208,8 @@ const ApiService: Schema<GatewayVars> = {
 				name: "api",
 				path: "/api",
 				autoAliases: true,
+				// moleculer-web's own request/response lines are off (logRequest/logResponse above): skip their work too
+				logging: false,
 				mappingPolicy: "restrict",
 				authentication: true,
 				authorization: true,
@@ -458,6 +462,11 @@ const ApiService: Schema<GatewayVars> = {
 			});
 		},
 
+		/** moleculer-web's alias lookup, through an index instead of every alias in turn (lib/alias-index.ts). */
+		resolveAlias(this: GatewayThis, url: string, method = "GET") {
+			return (this.aliasIndex ??= new AliasIndex()).resolve(this.aliases, url, method);
+		},
+
 		send404(this: GatewayThis, req: Req, res: Res) {
 			const pathname = (req.originalUrl ?? req.url ?? "").split("?")[0];
 			if (this.serviceIsDown(pathname)) this.sendProblem(req, res, problem(503, "SERVICE_UNAVAILABLE", "The service is not available right now. Try again shortly."));
@@ -480,6 +489,7 @@ const ApiService: Schema<GatewayVars> = {
 	},
 
 	created(this: GatewayThis) {
+		this.aliasIndex = new AliasIndex();
 		this.trust = proxyAddr.compile(splitList(cfg.TRUSTED_PROXIES));
 		this.limiter = new RateLimiter({ redisUrl: cfg.REDIS_URL, prefix: `${cfg.NAMESPACE}:rl`, timeoutMs: cfg.CACHE_TIMEOUT_MS });
 		this.verifier = new TokenVerifier({
