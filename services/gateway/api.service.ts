@@ -12,6 +12,7 @@ import ApiGateway from "moleculer-web";
 import proxyAddr from "proxy-addr";
 import serveStatic from "serve-static";
 import { AliasIndex, type AliasLike } from "../../lib/alias-index";
+import { fixedHeaders, type Middleware as FixedHeadersMiddleware } from "../../lib/fixed-headers";
 import { accessCheckOf, rateLimitKeys, UnauthorizedError, type AuthMode, type AuthUser, type RateLimitRule } from "../../lib/access";
 import { config, splitList } from "../../lib/config";
 import { ServiceStartingError } from "../../lib/errors";
@@ -90,8 +91,9 @@ const ApiService: Schema<GatewayVars> = {
 		logResponse: null,
 		logRouteRegistration: "debug",
 		optimizeOrder: true,
+		// helmet's headers are the same on every answer: recorded once and replayed (lib/fixed-headers.ts)
 		use: [
-			helmet({
+			fixedHeaders(helmet({
 				contentSecurityPolicy: {
 					// No upgrade-insecure-requests: the embedded default serves plain http on localhost.
 					directives: {
@@ -103,7 +105,7 @@ const ApiService: Schema<GatewayVars> = {
 					},
 				},
 				crossOriginEmbedderPolicy: false,
-			}),
+			}) as unknown as FixedHeadersMiddleware),
 		],
 		cors: corsOrigins.length
 			? {
