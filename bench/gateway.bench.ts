@@ -398,6 +398,8 @@ interface Sample {
 	scrapeMax?: number;
 	/** CPU time the target's processes used per answered request (µs): less sensitive to a busy machine than req/s */
 	cpuUsPerRequest?: number;
+	/** the same, per process */
+	cpuByProcess?: Record<string, number>;
 }
 
 /** CPU time (user + system, ms) a process has used so far, from /proc (Linux); undefined elsewhere. */
@@ -412,10 +414,6 @@ function cpuMs(pid: number | undefined): number | undefined {
 		return undefined;
 	}
 }
-const cpuOf = (nodes: Child[]) => {
-	const each = nodes.map(n => cpuMs(n.proc.pid));
-	return each.some(x => x === undefined) ? undefined : each.reduce((a, b) => a! + b!, 0);
-};
 
 /** Fetches /metrics every `opts.scrape` seconds until stopped; resolves to the slowest answer (ms). */
 function scraper(url: string | undefined): () => Promise<number | undefined> {
@@ -443,11 +441,16 @@ function scraper(url: string | undefined): () => Promise<number | undefined> {
 
 async function runLoad(run: Running, seconds: number): Promise<Sample> {
 	const stopScraping = scraper(run.metricsUrl);
-	const cpuBefore = cpuOf(run.cpuNodes ?? run.nodes);
+	const procs = run.cpuNodes ?? run.nodes;
+	const before = procs.map(n => cpuMs(n.proc.pid));
 	const sample = await generateLoad(run, seconds);
-	const cpuAfter = cpuOf(run.cpuNodes ?? run.nodes);
+	const after = procs.map(n => cpuMs(n.proc.pid));
 	sample.scrapeMax = await stopScraping();
-	if (cpuBefore !== undefined && cpuAfter !== undefined && sample.requests > 0) sample.cpuUsPerRequest = ((cpuAfter - cpuBefore) * 1000) / sample.requests;
+	if (sample.requests > 0 && before.every(x => x !== undefined) && after.every(x => x !== undefined)) {
+		const each = procs.map((_, i) => ((after[i]! - before[i]!) * 1000) / sample.requests);
+		sample.cpuUsPerRequest = each.reduce((a, b) => a + b, 0);
+		if (procs.length > 1) sample.cpuByProcess = Object.fromEntries(procs.map((n, i) => [n.name, Math.round(each[i])]));
+	}
 	return sample;
 }
 
@@ -612,6 +615,7 @@ async function main() {
 			process.stderr.write(
 				`  round ${round + 1} ${name.padEnd(11)} ${Math.round(s.rps).toString().padStart(6)} req/s  p50 ${s.p50.toFixed(2)}  p99 ${s.p99.toFixed(2)}  max ${s.max.toFixed(1)} ms` +
 					(s.cpuUsPerRequest !== undefined ? `  ${s.cpuUsPerRequest.toFixed(0)} µs CPU/req` : "") +
+					(s.cpuByProcess ? ` (${Object.entries(s.cpuByProcess).map(([k, v]) => `${k} ${v}`).join(", ")})` : "") +
 					(s.scrapeMax !== undefined ? `  slowest /metrics ${s.scrapeMax.toFixed(1)} ms` : "") +
 					(s.errors || s.non2xx || s.timeouts ? `  (${s.errors} errors, ${s.non2xx} non-2xx, ${s.timeouts} timeouts)` : "") +
 					"\n",

@@ -70,6 +70,8 @@ export class RateLimiter {
 				maxRetriesPerRequest: 0,
 				retryStrategy: times => Math.min(times * 200, 2000),
 				lazyConnect: false,
+				// the counters of concurrent requests go out in one write
+				enableAutoPipelining: true,
 			});
 		// Errors surface through consume(); without a listener ioredis would log each reconnect as unhandled.
 		this.redis?.on("error", () => undefined);

@@ -29,6 +29,8 @@ export class SafeRedisCacher extends Cachers.Redis {
 				enableOfflineQueue: false,
 				maxRetriesPerRequest: 0,
 				retryStrategy: (times: number) => Math.min(times * 200, 2000),
+				// commands issued in the same tick go out in one write (README, "Running a cluster" → "Redis")
+				enableAutoPipelining: true,
 			},
 		} as ConstructorParameters<typeof Cachers.Redis>[0]);
 	}

@@ -10,6 +10,8 @@ import type { Context } from "moleculer";
 import ApiGateway from "moleculer-web";
 import proxyAddr from "proxy-addr";
 import serveStatic from "serve-static";
+import { AliasIndex, type AliasLike } from "../../lib/alias-index";
+import { fixedHeaders } from "../../lib/fixed-headers";
 import { accessCheckOf, rateLimitKeys, UnauthorizedError, type AuthMode, type AuthUser, type RateLimitRule } from "../../lib/access";
 import { bodyParsers, routedAction } from "../../lib/body";
 import { config, splitList } from "../../lib/config";
@@ -51,7 +53,8 @@ type Res = ServerResponse & { $rate?: RateDecision };
 
 interface GatewayVars extends RevocationVars {
 	server: Server;
-	aliases: { method: string; fullPath: string; action?: string; type?: string }[];
+	aliases: (AliasLike & { method: string; fullPath: string; action?: string; type?: string })[];
+	aliasIndex: AliasIndex<GatewayVars["aliases"][number]>;
 	verifier: TokenVerifier;
 	limiter: RateLimiter;
 	trust: ReturnType<typeof proxyAddr.compile>;
@@ -89,7 +92,8 @@ const ApiService: Schema<GatewayVars> = {
 		logResponse: null,
 		logRouteRegistration: "debug",
 		optimizeOrder: true,
-		use: [securityHeaders],
+		// helmet's headers are the same on every answer: recorded once and replayed (lib/fixed-headers.ts)
+		use: [fixedHeaders(securityHeaders)],
 		cors: corsOrigins.length
 			? {
 					origin: corsOrigins.includes("*") ? "*" : corsOrigins,
@@ -193,6 +197,8 @@ const ApiService: Schema<GatewayVars> = {
 				name: "api",
 				path: "/api",
 				autoAliases: true,
+				// moleculer-web's own request/response lines are off (logRequest/logResponse above): skip their work too
+				logging: false,
 				mappingPolicy: "restrict",
 				authentication: true,
 				authorization: true,
@@ -447,6 +453,11 @@ const ApiService: Schema<GatewayVars> = {
 			});
 		},
 
+		/** moleculer-web's alias lookup, through an index instead of every alias in turn (lib/alias-index.ts). */
+		resolveAlias(this: GatewayThis, url: string, method = "GET") {
+			return (this.aliasIndex ??= new AliasIndex()).resolve(this.aliases, url, method);
+		},
+
 		send404(this: GatewayThis, req: Req, res: Res) {
 			const pathname = (req.originalUrl ?? req.url ?? "").split("?")[0];
 			if (this.serviceIsDown(pathname)) this.sendProblem(req, res, problem(503, "SERVICE_UNAVAILABLE", "The service is not available right now. Try again shortly."));
@@ -472,6 +483,7 @@ const ApiService: Schema<GatewayVars> = {
 		// The dashboard (`assets`) is served outside every route: give its answers the headers too.
 		const self = this as GatewayThis & { serve?: Parameters<typeof withSecurityHeaders>[0] };
 		if (self.serve) self.serve = withSecurityHeaders(self.serve);
+		this.aliasIndex = new AliasIndex();
 		this.trust = proxyAddr.compile(splitList(cfg.TRUSTED_PROXIES));
 		this.limiter = new RateLimiter({ redisUrl: cfg.REDIS_URL, prefix: `${cfg.NAMESPACE}:rl`, timeoutMs: cfg.CACHE_TIMEOUT_MS });
 		this.verifier = new TokenVerifier({
