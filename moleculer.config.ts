@@ -14,6 +14,7 @@ import { SafeRedisCacher } from "./lib/safe-redis-cacher";
 import { BoundedValidator } from "./lib/validation";
 import { AccessMiddleware } from "./middlewares/access.middleware";
 import { ConventionsMiddleware } from "./middlewares/conventions.middleware";
+import { EntityMiddleware } from "./middlewares/entity.middleware";
 import { MetricsMiddleware } from "./middlewares/metrics.middleware";
 import { ParamsMiddleware } from "./middlewares/params.middleware";
 
@@ -31,6 +32,8 @@ function middlewares(cfg: Config) {
 		ChannelsMiddleware({ adapter: channelAdapter(cfg), context: true } as unknown as Parameters<typeof ChannelsMiddleware>[0]),
 		ConventionsMiddleware,
 		ParamsMiddleware,
+		// after validation and the access check: loads `entity:` into ctx.locals for the handler
+		EntityMiddleware,
 		"ActionHook",
 		"Validator",
 		"Bulkhead",

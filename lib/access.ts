@@ -2,7 +2,6 @@
  * Who may call an action. One rule set, used by the gateway (to answer early) and by the
  * service-side middleware (so that calls between services are checked too).
  */
-import { Errors } from "moleculer";
 
 export type AuthMode = "required" | "optional" | "public";
 export type Role = "owner" | "admin" | "member";
@@ -61,17 +60,10 @@ export function authModeOf(action: AccessRule): AuthMode {
 	return action.visibility == null || action.visibility === "published" ? "required" : "public";
 }
 
-export class UnauthorizedError extends Errors.MoleculerClientError {
-	constructor(message = "Authentication is required.", code = "UNAUTHORIZED") {
-		super(message, 401, code);
-	}
-}
+import { ForbiddenError, UnauthorizedError } from "./errors";
 
-export class ForbiddenError extends Errors.MoleculerClientError {
-	constructor(message = "You are not allowed to do this.") {
-		super(message, 403, "FORBIDDEN");
-	}
-}
+/** @deprecated import from lib/errors */
+export { ForbiddenError, UnauthorizedError };
 
 /** Throws 401/403 when the user may not call the action. */
 export function assertAccess(action: AccessRule, user: AuthUser | null | undefined): void {

@@ -5,6 +5,22 @@
  */
 import { Errors } from "moleculer";
 
+/** 401: no valid credentials (or a revoked session). */
+export class UnauthorizedError extends Errors.MoleculerClientError {
+	constructor(message = "Authentication is required.", code = "UNAUTHORIZED") {
+		super(message, 401, code);
+		this.name = "UnauthorizedError";
+	}
+}
+
+/** 403: the caller is known but may not do this (a role too low, someone else's row). */
+export class ForbiddenError extends Errors.MoleculerClientError {
+	constructor(message = "You are not allowed to do this.", code = "FORBIDDEN") {
+		super(message, 403, code);
+		this.name = "ForbiddenError";
+	}
+}
+
 /** 409: the request clashes with the current state (a duplicate, a stale version, a refused transition). */
 export class ConflictError extends Errors.MoleculerClientError {
 	constructor(message = "A record with the same unique value already exists.", code = "CONFLICT", data?: unknown) {

@@ -1,8 +1,41 @@
-/** A service schema whose handlers see `this` as the service plus its own methods and fields. */
-import type { Service, ServiceSchema } from "moleculer";
+/**
+ * Service and mixin schema types. A service is `ServiceSchema<Settings, Methods, Vars>` (Moleculer's
+ * own type, as in the moleculer 0.15 TypeScript template): handlers, methods, events and hooks see
+ * `this` as `Service<Settings> & Vars & Methods` through `ThisType`, so no handler annotates `this`.
+ * A mixin exports the type of the methods it adds (`TenantDbMethods`, `OutboxMethods`, …) and a
+ * service lists them in its `Methods`. README: "Conventions every service follows".
+ */
+import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
 
+export type { ServiceSchema };
+
+/** Settings every db-backed service may carry (moleculer-db reads them). */
+export interface DbSettings extends ServiceSettingSchema {
+	/** the public fields of an entity, in the order they are answered */
+	fields?: string[];
+	pageSize?: number;
+	maxPageSize?: number;
+	maxLimit?: number;
+	idField?: string;
+}
+
+/**
+ * A mixin: part of a service schema, plus the top-level keys moleculer-db and its Mongoose adapter
+ * read from the schema (`adapter`, `model`, `schema`, `modelName`), which Moleculer's type lacks.
+ */
+export type MixinSchema<TSettings = DbSettings, TMethods = object, TVars = object> = Partial<
+	ServiceSchema<TSettings, TMethods, TVars>
+> & {
+	adapter?: unknown;
+	model?: unknown;
+	schema?: unknown;
+	modelName?: string;
+};
+
+/**
+ * @deprecated transitional: `ServiceSchema<Settings, Methods, Vars>` replaces it (issue 11). Kept only
+ * while services move over; none may be added.
+ */
 type Loose = Record<string, any>;
-
-export type Schema<TVars extends object = Loose> = ServiceSchema<Loose, Loose, Loose, Service<Loose> & TVars>;
-/** Mixins may carry extra top-level keys (moleculer-db's `adapter`, `model`, …). */
-export type MixinSchema<TVars extends object = Loose> = Partial<Schema<TVars>> & Loose;
+/** @deprecated see above */
+export type Schema<TVars extends object = Loose> = ServiceSchema<Loose, Loose, Loose, import("moleculer").Service<Loose> & TVars>;

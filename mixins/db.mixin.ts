@@ -19,7 +19,7 @@ import { config, dataPath, dbDriver } from "../lib/config";
 import { registerReadinessProbe } from "../lib/health";
 import { NedbAdapter } from "../lib/nedb-adapter";
 import { compileMatch } from "./nedb-match";
-import type { MixinSchema } from "../lib/schema";
+import type { DbSettings, MixinSchema } from "../lib/schema";
 
 // moleculer-db's typings describe a class; at run time it is a service mixin with these methods.
 const DbService = MoleculerDb as unknown as MixinSchema & { methods: Record<string, unknown>; MemoryAdapter: new (opts?: object) => unknown };
@@ -185,7 +185,7 @@ export function createStore(opts: DbMixinOptions): Store {
 /** moleculer-db's generic CRUD actions. */
 export const GENERIC_ACTIONS = ["find", "count", "list", "create", "insert", "get", "update", "remove"] as const;
 
-export function DbMixin(opts: DbMixinOptions): MixinSchema<DbThis> {
+export function DbMixin(opts: DbMixinOptions): MixinSchema<DbSettings, object, DbThis> {
 	const { driver, adapter, mongo } = createStore(opts);
 	const compounds = (opts.indexes ?? []).filter(i => i.fields.length > 1);
 

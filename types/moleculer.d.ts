@@ -1,6 +1,7 @@
-// Our conventions on top of Moleculer's schemas (see DESIGN.md §3).
+// Our conventions on top of Moleculer's schemas (README: "Conventions every service follows").
 import "moleculer";
 import type { AuthMode, Role, RateLimitRule } from "../lib/access";
+import type { EntityFlag } from "../middlewares/entity.middleware";
 
 declare module "moleculer" {
 	interface ActionSchema {
@@ -23,6 +24,11 @@ declare module "moleculer" {
 		 * `auth: "public" | "optional"`, BODY_LIMIT otherwise (README: Security).
 		 */
 		bodyLimit?: string;
+		/**
+		 * Load the entity this action works on into `ctx.locals.entity` before the handler: the name of a
+		 * service method `(ctx, id) => entity | null` (null: 404), or `{ method, param }` (middlewares/entity.middleware.ts).
+		 */
+		entity?: string | EntityFlag;
 		/** This action's own request timeout (ms), instead of the broker's REQUEST_TIMEOUT_MS (Moleculer reads it). */
 		timeout?: number;
 	}

@@ -8,7 +8,7 @@
 import type { Context, Service } from "moleculer";
 import { config } from "../../lib/config";
 import { REVOKED_EVENT, RevocationList } from "../../lib/revocations";
-import type { MixinSchema } from "../../lib/schema";
+import type { DbSettings, MixinSchema } from "../../lib/schema";
 
 export interface RevocationVars {
 	revocations: RevocationList;
@@ -39,7 +39,7 @@ const BOOTSTRAP_WAIT_MS = 2000;
  */
 const CATCH_UP_MS = 3000;
 
-export const RevocationMixin: MixinSchema<RevocationVars> = {
+export const RevocationMixin: MixinSchema<DbSettings, object, RevocationVars> = {
 	events: {
 		[REVOKED_EVENT](this: This, ctx: Context<{ entries?: unknown }>) {
 			this.revocations.add(ctx.params?.entries);

@@ -7,7 +7,7 @@
  */
 import type { Context } from "moleculer";
 import { DbMixin, isDuplicateKeyError, newId, type DbThis, type IndexSpec } from "../../mixins/db.mixin";
-import type { MixinSchema } from "../../lib/schema";
+import type { DbSettings, MixinSchema } from "../../lib/schema";
 import { fromStore } from "./common";
 
 type Ctx<P> = Context<P, Record<string, unknown>>;
@@ -21,7 +21,7 @@ function toStoreQuery(query: Query): Query {
 }
 
 export function EdgeMixin(opts: { collection: string; indexes: IndexSpec[] }): MixinSchema {
-	const mixin: MixinSchema<DbThis> = {
+	const mixin: MixinSchema<DbSettings, object, DbThis> = {
 		mixins: [DbMixin(opts) as MixinSchema],
 		actions: {
 			/** Insert a row; on a unique clash answer the existing row with `created: false`. */
