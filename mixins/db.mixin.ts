@@ -242,6 +242,29 @@ export function DbMixin(opts: DbMixinOptions): MixinSchema<DbSettings, object, D
 	};
 }
 
+/**
+ * THE converter from a stored row (a NeDB object or a Mongoose document) to an entity: `_id` becomes
+ * `id`, the derived `_key_*` fields of compound indexes are dropped. Every collection and service uses
+ * this one (a service that also limits fields calls the tenant mixin's `toEntity`).
+ */
+export function rowToEntity<T = Record<string, unknown>>(doc: unknown): T | null {
+	const row = toStoredRow<Record<string, unknown>>(doc);
+	if (row == null) return null;
+	const out: Record<string, unknown> = {};
+	for (const [k, v] of Object.entries(row)) {
+		if (k === "_id") out.id = v;
+		else if (!k.startsWith("_key_")) out[k] = v;
+	}
+	return out as T;
+}
+
+/** A query written in entity terms (`id`, also inside `$in`) as the store's (`_id`). */
+export function toStoreQuery(query: Record<string, unknown>): Record<string, unknown> {
+	if (!("id" in query)) return query;
+	const { id, ...rest } = query;
+	return { _id: id, ...rest };
+}
+
 /** A stored document as a plain object, as the store holds it (`_id`, `tenantId`, derived keys…). */
 export type StoredRow = Record<string, any> & { _id: string };
 
