@@ -11,27 +11,26 @@
  * projection (socialfollows), and the posts are read newest first by id (ids are time-ordered) within
  * a time window that widens until the page is full.
  */
-import { Errors, type Service } from "moleculer";
-import { DbMixin, newId, type DbThis } from "../../mixins/db.mixin";
-import { OutboxMixin, type OutboxMethods } from "../../mixins/outbox.mixin";
+import { currentUser, type Ctx } from "../../lib/context";
+import { ConcurrentChangeError, ForbiddenError, NotFoundError } from "../../lib/errors";
+import { cursorParams } from "../../lib/paging";
 import { config, dbDriver } from "../../lib/config";
-import type { MixinSchema, Schema } from "../../lib/schema";
+import type { DbSettings, MixinSchema, ServiceSchema } from "../../lib/schema";
+import { entityOf } from "../../middlewares/entity.middleware";
+import { DbMixin, newId, rowToEntity } from "../../mixins/db.mixin";
+import { OutboxMixin, type OutboxMethods } from "../../mixins/outbox.mixin";
 import {
 	REACTIONS,
 	VISIBILITIES,
 	canSee,
-	cursorParams,
 	decodeCursor,
 	encodeCursor,
 	eventPayload,
 	exploreScore,
 	extractHashtags,
 	extractMentions,
-	forbidden,
-	fromStore,
 	idParam,
 	idPrefixAt,
-	notFound,
 	pageParams,
 	queryTerms,
 	searchTerms,
@@ -40,9 +39,9 @@ import {
 	type Counts,
 	type PostDoc,
 	type ReactionType,
-	type SocialCtx,
 	type Visibility,
 } from "./common";
+import type { SocialDbMethods, SocialDbVars } from "./social-db";
 
 const HOUR = 3_600_000;
 /** Explore looks at public posts of this many days, at most this many of the newest. */
@@ -53,56 +52,49 @@ const EXPLORE_SNAPSHOT_TTL_S = 600;
 const EXPLORE_LATEST_TTL_S = 5;
 const EXPLORE_LATEST_KEY = "posts.explore-latest";
 
-type Ctx<P = Record<string, unknown>> = SocialCtx<P>;
-
 /** The embedded store (NeDB) or MongoDB: a few queries are shaped for the store that runs them. */
 const embedded = dbDriver(config()) !== "mongo";
 
 /** Feed filter for the embedded store: an author in the set, and not someone else's private post. */
 function feedFilter(authors: Set<string>, userId: string) {
+	// NeDB calls a `$where` function with the document as `this` (its API, not ours).
 	return function (this: Row) {
 		return authors.has(this.authorId) && (this.authorId === userId || this.visibility !== "private");
 	};
 }
 type Row = Record<string, any>;
 
-export type PostsThis = Service & DbThis & PostsMethods & OutboxMethods;
-
-export interface PostsMethods {
+export interface PostsMethods extends SocialDbMethods, OutboxMethods {
 	loadPost(id: string): Promise<PostDoc | null>;
 	loadPosts(ids: string[]): Promise<PostDoc[]>;
-	followingAmong(ctx: Ctx, viewerId: string | null, authorIds: string[]): Promise<Set<string>>;
-	visibleTo(ctx: Ctx, posts: PostDoc[]): Promise<PostDoc[]>;
-	loadVisible(ctx: Ctx, id: string): Promise<PostDoc>;
-	present(ctx: Ctx, posts: PostDoc[]): Promise<Row[]>;
+	followingAmong(ctx: Ctx<object>, viewerId: string | null, authorIds: string[]): Promise<Set<string>>;
+	visibleTo(ctx: Ctx<object>, posts: PostDoc[]): Promise<PostDoc[]>;
+	/** The post if the caller may see it; null when it is missing or hidden from them (the same 404 for both). */
+	loadVisible(ctx: Ctx<object>, id: string): Promise<PostDoc | null>;
+	present(ctx: Ctx<object>, posts: PostDoc[]): Promise<Row[]>;
 	incCounts(postId: string, inc: Partial<Record<keyof Counts, number>>): Promise<void>;
 	cleanPost(postId: string, opts?: { withShares?: boolean }): Promise<void>;
 	publish(channel: string, payload: Record<string, unknown>): Promise<void>;
-	setReaction(ctx: Ctx, post: PostDoc, userId: string, type: ReactionType | null, onlyIf?: ReactionType): Promise<ReactionType | null>;
+	setReaction(ctx: Ctx<object>, post: PostDoc, userId: string, type: ReactionType | null, onlyIf?: ReactionType): Promise<ReactionType | null>;
 	exploreSnapshot(asOf: number): Promise<[string, number][]>;
-	releaseMedia(ctx: Ctx, ids: string[]): Promise<void>;
-	_create(ctx: Ctx, params: unknown): Promise<unknown>;
+	releaseMedia(ctx: Ctx<object>, ids: string[]): Promise<void>;
 }
 
-const userOf = (ctx: Ctx) => ctx.meta.user?.id ?? null;
-const mustUser = (ctx: Ctx) => {
-	const id = ctx.meta.user?.id;
-	if (!id) throw new Errors.MoleculerClientError("Authentication is required.", 401, "UNAUTHORIZED");
-	return id;
-};
+/** The caller of an `auth: "optional"` action, or null (anonymous). */
+const viewerOf = (ctx: Ctx<object>) => ctx.meta.user?.id ?? null;
 
 const visibilityParam = { type: "enum", values: VISIBILITIES } as const;
 const textParam = { type: "string", trim: true, min: 1, max: 5000 } as const;
 const mediaIdsParam = { type: "array", items: idParam, max: 10, unique: true } as const;
 
-const PostsService: Schema<PostsThis> = {
+const PostsService: ServiceSchema<DbSettings, PostsMethods, SocialDbVars> = {
 	name: "posts",
 	mixins: [
-		(DbMixin({
+		DbMixin({
 			collection: "social_posts",
 			indexes: [{ fields: ["terms"] }, { fields: ["sharedPostId"] }, { fields: ["authorId", "_id"] }],
-		}) as MixinSchema),
-		OutboxMixin({ collection: "social_posts_outbox" }) as MixinSchema,
+		}) as MixinSchema,
+		OutboxMixin({ collection: "social_posts_outbox" }),
 	],
 
 	actions: {
@@ -116,15 +108,15 @@ const PostsService: Schema<PostsThis> = {
 				mediaIds: { ...mediaIdsParam, optional: true },
 				$$strict: "remove",
 			},
-			async handler(this: PostsThis, ctx: Ctx<{ text: string; visibility: Visibility; mediaIds?: string[] }>) {
-				const userId = mustUser(ctx);
+			async handler(ctx: Ctx<{ text: string; visibility: Visibility; mediaIds?: string[] }>) {
+				const userId = currentUser(ctx).id;
 				const { text, visibility } = ctx.params;
 				const mediaIds = ctx.params.mediaIds ?? [];
 				const id = newId();
 				if (mediaIds.length) await ctx.call("media.claim", { ids: mediaIds, userId, postId: id });
 				let post: PostDoc;
 				try {
-					post = (await this._create(ctx, {
+					post = await this._create<PostDoc>(ctx, {
 						id,
 						authorId: userId,
 						text,
@@ -135,7 +127,7 @@ const PostsService: Schema<PostsThis> = {
 						terms: searchTerms(text),
 						sharedPostId: null,
 						counts: zeroCounts(),
-					})) as PostDoc;
+					});
 				} catch (err) {
 					if (mediaIds.length) await ctx.call("media.unclaim", { ids: mediaIds, postId: id }).catch(() => undefined);
 					throw err;
@@ -153,10 +145,11 @@ const PostsService: Schema<PostsThis> = {
 			summary: "One post, if the caller may see it (404 otherwise).",
 			cache: { keys: ["id", "#user.id"] },
 			params: { id: idParam, $$strict: "remove" },
-			async handler(this: PostsThis, ctx: Ctx<{ id: string }>) {
-				const post = await this.loadVisible(ctx, ctx.params.id);
+			entity: "loadVisible",
+			async handler(ctx: Ctx<{ id: string }>) {
+				const post = entityOf<PostDoc>(ctx);
 				const [out] = await this.present(ctx, [post]);
-				const userId = userOf(ctx);
+				const userId = viewerOf(ctx);
 				if (userId) {
 					const [reaction] = (await ctx.call("postreactions.findWhere", { query: { postId: post.id, userId }, limit: 1 })) as Row[];
 					const saved = (await ctx.call("postsaves.countWhere", { query: { postId: post.id, userId } })) as number;
@@ -177,10 +170,11 @@ const PostsService: Schema<PostsThis> = {
 				mediaIds: { ...mediaIdsParam, optional: true },
 				$$strict: "remove",
 			},
-			async handler(this: PostsThis, ctx: Ctx<{ id: string; text?: string; visibility?: Visibility; mediaIds?: string[] }>) {
-				const userId = mustUser(ctx);
-				const post = await this.loadVisible(ctx, ctx.params.id);
-				if (post.authorId !== userId) throw forbidden("Only the author can edit a post.");
+			entity: "loadVisible",
+			async handler(ctx: Ctx<{ id: string; text?: string; visibility?: Visibility; mediaIds?: string[] }>) {
+				const userId = currentUser(ctx).id;
+				const post = entityOf<PostDoc>(ctx);
+				if (post.authorId !== userId) throw new ForbiddenError("Only the author can edit a post.");
 				const { text, visibility, mediaIds } = ctx.params;
 				const set: Row = {};
 				if (text !== undefined) Object.assign(set, { text, hashtags: extractHashtags(text), mentions: extractMentions(text), terms: searchTerms(text) });
@@ -201,7 +195,7 @@ const PostsService: Schema<PostsThis> = {
 				if (released.length) await this.releaseMedia(ctx, released);
 				await this.publish("posts.updated", eventPayload(userId, { authorId: userId, postId: post.id, visibility: set.visibility ?? post.visibility }));
 				const updated = await this.loadPost(post.id);
-				if (!updated) throw notFound();
+				if (!updated) throw new NotFoundError();
 				return (await this.present(ctx, [updated]))[0];
 			},
 		},
@@ -211,10 +205,11 @@ const PostsService: Schema<PostsThis> = {
 			auth: "required",
 			summary: "Delete your post: gone from every feed, search, saved list and counter; its media released.",
 			params: { id: idParam },
-			async handler(this: PostsThis, ctx: Ctx<{ id: string }>) {
-				const userId = mustUser(ctx);
-				const post = await this.loadVisible(ctx, ctx.params.id);
-				if (post.authorId !== userId) throw forbidden("Only the author can delete a post.");
+			entity: "loadVisible",
+			async handler(ctx: Ctx<{ id: string }>) {
+				const userId = currentUser(ctx).id;
+				const post = entityOf<PostDoc>(ctx);
+				if (post.authorId !== userId) throw new ForbiddenError("Only the author can delete a post.");
 				const removed = await this.adapter.removeMany({ _id: post.id });
 				await this.cleanPost(post.id, { withShares: true });
 				await this.broker.cacher?.clean(EXPLORE_LATEST_KEY);
@@ -250,8 +245,8 @@ const PostsService: Schema<PostsThis> = {
 			auth: "required",
 			summary: "Your feed: posts of the people you follow that you may see, and your own; newest first, cursor-paginated.",
 			params: { ...cursorParams, $$strict: "remove" },
-			async handler(this: PostsThis, ctx: Ctx<{ cursor?: string; limit: number }>) {
-				const userId = mustUser(ctx);
+			async handler(ctx: Ctx<{ cursor?: string; limit: number }>) {
+				const userId = currentUser(ctx).id;
 				const { limit } = ctx.params;
 				const cursor = decodeCursor<{ t: number; i: string }>(
 					ctx.params.cursor,
@@ -278,7 +273,7 @@ const PostsService: Schema<PostsThis> = {
 					if (docs.length > limit || lowerMs <= 0) break;
 					windowMs *= 4;
 				}
-				const page = docs.slice(0, limit).map(d => fromStore<PostDoc>(d));
+				const page = docs.slice(0, limit).map(d => rowToEntity<PostDoc>(d)!);
 				const last = page[page.length - 1];
 				const nextCursor = docs.length > limit && last ? encodeCursor({ t: Date.parse(last.createdAt), i: last.id }) : null;
 				return { items: await this.present(ctx, page), nextCursor };
@@ -290,7 +285,7 @@ const PostsService: Schema<PostsThis> = {
 			auth: "optional",
 			summary: "Public posts ranked by recent engagement (see docs/social.md for the score); cursor-paginated.",
 			params: { ...cursorParams, $$strict: "remove" },
-			async handler(this: PostsThis, ctx: Ctx<{ cursor?: string; limit: number }>) {
+			async handler(ctx: Ctx<{ cursor?: string; limit: number }>) {
 				const { limit } = ctx.params;
 				const cursor = decodeCursor<{ a: number; k: number; i: string }>(
 					ctx.params.cursor,
@@ -331,9 +326,10 @@ const PostsService: Schema<PostsThis> = {
 			idempotent: true,
 			summary: "Like a post (your reaction becomes 'like'). Idempotent.",
 			params: { id: idParam },
-			async handler(this: PostsThis, ctx: Ctx<{ id: string }>) {
-				const userId = mustUser(ctx);
-				const post = await this.loadVisible(ctx, ctx.params.id);
+			entity: "loadVisible",
+			async handler(ctx: Ctx<{ id: string }>) {
+				const userId = currentUser(ctx).id;
+				const post = entityOf<PostDoc>(ctx);
 				const reaction = await this.setReaction(ctx, post, userId, "like");
 				return { postId: post.id, reaction, counts: (await this.loadPost(post.id))?.counts ?? post.counts };
 			},
@@ -343,9 +339,10 @@ const PostsService: Schema<PostsThis> = {
 			auth: "required",
 			summary: "Remove your like (a different reaction is left alone). Idempotent.",
 			params: { id: idParam },
-			async handler(this: PostsThis, ctx: Ctx<{ id: string }>) {
-				const userId = mustUser(ctx);
-				const post = await this.loadVisible(ctx, ctx.params.id);
+			entity: "loadVisible",
+			async handler(ctx: Ctx<{ id: string }>) {
+				const userId = currentUser(ctx).id;
+				const post = entityOf<PostDoc>(ctx);
 				const reaction = await this.setReaction(ctx, post, userId, null, "like");
 				return { postId: post.id, reaction, counts: (await this.loadPost(post.id))?.counts ?? post.counts };
 			},
@@ -356,9 +353,10 @@ const PostsService: Schema<PostsThis> = {
 			idempotent: true,
 			summary: "Set your reaction (one per user per post; changing it moves the count).",
 			params: { id: idParam, type: { type: "enum", values: [...REACTIONS] }, $$strict: "remove" },
-			async handler(this: PostsThis, ctx: Ctx<{ id: string; type: ReactionType }>) {
-				const userId = mustUser(ctx);
-				const post = await this.loadVisible(ctx, ctx.params.id);
+			entity: "loadVisible",
+			async handler(ctx: Ctx<{ id: string; type: ReactionType }>) {
+				const userId = currentUser(ctx).id;
+				const post = entityOf<PostDoc>(ctx);
 				const reaction = await this.setReaction(ctx, post, userId, ctx.params.type);
 				return { postId: post.id, reaction, counts: (await this.loadPost(post.id))?.counts ?? post.counts };
 			},
@@ -368,9 +366,10 @@ const PostsService: Schema<PostsThis> = {
 			auth: "required",
 			summary: "Remove your reaction, whatever it is. Idempotent.",
 			params: { id: idParam },
-			async handler(this: PostsThis, ctx: Ctx<{ id: string }>) {
-				const userId = mustUser(ctx);
-				const post = await this.loadVisible(ctx, ctx.params.id);
+			entity: "loadVisible",
+			async handler(ctx: Ctx<{ id: string }>) {
+				const userId = currentUser(ctx).id;
+				const post = entityOf<PostDoc>(ctx);
 				const reaction = await this.setReaction(ctx, post, userId, null);
 				return { postId: post.id, reaction, counts: (await this.loadPost(post.id))?.counts ?? post.counts };
 			},
@@ -382,9 +381,10 @@ const PostsService: Schema<PostsThis> = {
 			idempotent: true,
 			summary: "Save (bookmark) a post. Idempotent.",
 			params: { id: idParam },
-			async handler(this: PostsThis, ctx: Ctx<{ id: string }>) {
-				const userId = mustUser(ctx);
-				const post = await this.loadVisible(ctx, ctx.params.id);
+			entity: "loadVisible",
+			async handler(ctx: Ctx<{ id: string }>) {
+				const userId = currentUser(ctx).id;
+				const post = entityOf<PostDoc>(ctx);
 				const res = (await ctx.call("postsaves.add", { entity: { postId: post.id, userId }, uniqueBy: ["postId", "userId"] })) as { created: boolean };
 				if (res.created) await this.incCounts(post.id, { saves: 1 });
 				return { postId: post.id, saved: true };
@@ -395,8 +395,8 @@ const PostsService: Schema<PostsThis> = {
 			auth: "required",
 			summary: "Remove a post from your saved list. Idempotent.",
 			params: { id: idParam },
-			async handler(this: PostsThis, ctx: Ctx<{ id: string }>) {
-				const userId = mustUser(ctx);
+			async handler(ctx: Ctx<{ id: string }>) {
+				const userId = currentUser(ctx).id;
 				const n = (await ctx.call("postsaves.removeWhere", { query: { postId: ctx.params.id, userId } })) as number;
 				if (n) await this.incCounts(ctx.params.id, { saves: -n });
 				ctx.meta.$statusCode = 204;
@@ -408,8 +408,8 @@ const PostsService: Schema<PostsThis> = {
 			auth: "required",
 			summary: "Your saved posts that you may still see, most recently saved first.",
 			params: { ...pageParams, $$strict: "remove" },
-			async handler(this: PostsThis, ctx: Ctx<{ page: number; pageSize: number }>) {
-				const userId = mustUser(ctx);
+			async handler(ctx: Ctx<{ page: number; pageSize: number }>) {
+				const userId = currentUser(ctx).id;
 				const { page, pageSize } = ctx.params;
 				const rows = (await ctx.call("postsaves.findWhere", { query: { userId }, sort: ["-_id"], limit: 5000 })) as Row[];
 				const byId = new Map((await this.loadPosts(rows.map(r => r.postId))).map(p => [p.id, p]));
@@ -426,12 +426,17 @@ const PostsService: Schema<PostsThis> = {
 			idempotent: true,
 			summary: "Share (repost) a public post, once per user: 201 with the share post, 200 with the existing one.",
 			params: { id: idParam, text: { type: "string", trim: true, max: 5000, optional: true }, $$strict: "remove" },
-			async handler(this: PostsThis, ctx: Ctx<{ id: string; text?: string }>) {
-				const userId = mustUser(ctx);
-				let original = await this.loadVisible(ctx, ctx.params.id);
+			entity: "loadVisible",
+			async handler(ctx: Ctx<{ id: string; text?: string }>) {
+				const userId = currentUser(ctx).id;
+				let original = entityOf<PostDoc>(ctx);
 				// Sharing a share shares its original.
-				if (original.sharedPostId) original = await this.loadVisible(ctx, original.sharedPostId);
-				if (original.visibility !== "public") throw forbidden("Only public posts can be shared.");
+				if (original.sharedPostId) {
+					const inner = await this.loadVisible(ctx, original.sharedPostId);
+					if (!inner) throw new NotFoundError();
+					original = inner;
+				}
+				if (original.visibility !== "public") throw new ForbiddenError("Only public posts can be shared.");
 				const existingShare = async (): Promise<PostDoc | null> => {
 					const [row] = (await ctx.call("postshares.findWhere", { query: { postId: original.id, userId }, limit: 1 })) as Row[];
 					return row ? this.loadPost(row.sharePostId) : null;
@@ -441,7 +446,7 @@ const PostsService: Schema<PostsThis> = {
 				// The share post first, then the unique row that makes it count: a row always points at an
 				// existing post, and of concurrent duplicates only the one whose row went in survives.
 				const text = ctx.params.text ?? "";
-				const share = (await this._create(ctx, {
+				const share = await this._create<PostDoc>(ctx, {
 					id: newId(),
 					authorId: userId,
 					text,
@@ -452,7 +457,7 @@ const PostsService: Schema<PostsThis> = {
 					terms: searchTerms(text),
 					sharedPostId: original.id,
 					counts: zeroCounts(),
-				})) as PostDoc;
+				});
 				const res = (await ctx.call("postshares.add", {
 					entity: { postId: original.id, userId, sharePostId: share.id },
 					uniqueBy: ["postId", "userId"],
@@ -460,7 +465,7 @@ const PostsService: Schema<PostsThis> = {
 				if (!res.created) {
 					await this.adapter.removeMany({ _id: share.id });
 					const winner = await existingShare();
-					if (!winner) throw new Errors.MoleculerRetryableError("The share is changing; try again.", 409, "CONFLICT");
+					if (!winner) throw new ConcurrentChangeError("The share is changing; try again.");
 					return (await this.present(ctx, [winner]))[0];
 				}
 				await this.incCounts(original.id, { shares: 1 });
@@ -477,9 +482,10 @@ const PostsService: Schema<PostsThis> = {
 			auth: "required",
 			summary: "Comment on a post you may see.",
 			params: { id: idParam, text: { type: "string", trim: true, min: 1, max: 2000 }, $$strict: "remove" },
-			async handler(this: PostsThis, ctx: Ctx<{ id: string; text: string }>) {
-				const userId = mustUser(ctx);
-				const post = await this.loadVisible(ctx, ctx.params.id);
+			entity: "loadVisible",
+			async handler(ctx: Ctx<{ id: string; text: string }>) {
+				const userId = currentUser(ctx).id;
+				const post = entityOf<PostDoc>(ctx);
 				const res = (await ctx.call("postcomments.add", {
 					entity: { postId: post.id, authorId: userId, text: ctx.params.text, mentions: extractMentions(ctx.params.text) },
 				})) as { row: Row };
@@ -494,8 +500,9 @@ const PostsService: Schema<PostsThis> = {
 			auth: "optional",
 			summary: "Comments of a post you may see, oldest first.",
 			params: { id: idParam, ...pageParams, $$strict: "remove" },
-			async handler(this: PostsThis, ctx: Ctx<{ id: string; page: number; pageSize: number }>) {
-				const post = await this.loadVisible(ctx, ctx.params.id);
+			entity: "loadVisible",
+			async handler(ctx: Ctx<{ id: string; page: number; pageSize: number }>) {
+				const post = entityOf<PostDoc>(ctx);
 				const { page, pageSize } = ctx.params;
 				const [items, total] = await Promise.all([
 					ctx.call("postcomments.findWhere", { query: { postId: post.id }, sort: ["_id"], limit: pageSize, offset: (page - 1) * pageSize }),
@@ -509,12 +516,13 @@ const PostsService: Schema<PostsThis> = {
 			auth: "required",
 			summary: "Delete a comment: its author or the post's author.",
 			params: { id: idParam, commentId: idParam },
-			async handler(this: PostsThis, ctx: Ctx<{ id: string; commentId: string }>) {
-				const userId = mustUser(ctx);
-				const post = await this.loadVisible(ctx, ctx.params.id);
+			entity: "loadVisible",
+			async handler(ctx: Ctx<{ id: string; commentId: string }>) {
+				const userId = currentUser(ctx).id;
+				const post = entityOf<PostDoc>(ctx);
 				const [comment] = (await ctx.call("postcomments.findWhere", { query: { id: ctx.params.commentId, postId: post.id }, limit: 1 })) as Row[];
-				if (!comment) throw notFound();
-				if (comment.authorId !== userId && post.authorId !== userId) throw forbidden("Only the comment's author or the post's author can delete it.");
+				if (!comment) throw new NotFoundError();
+				if (comment.authorId !== userId && post.authorId !== userId) throw new ForbiddenError("Only the comment's author or the post's author can delete it.");
 				const n = (await ctx.call("postcomments.removeWhere", { query: { id: comment.id, postId: post.id } })) as number;
 				if (n) await this.incCounts(post.id, { comments: -n });
 				ctx.meta.$statusCode = 204;
@@ -527,12 +535,12 @@ const PostsService: Schema<PostsThis> = {
 			auth: "optional",
 			summary: "Posts you may see whose text has every word of `q` (`#tag` and `@user` match hashtags and mentions).",
 			params: { q: { type: "string", trim: true, min: 1, max: 200 }, ...pageParams, $$strict: "remove" },
-			async handler(this: PostsThis, ctx: Ctx<{ q: string; page: number; pageSize: number }>) {
+			async handler(ctx: Ctx<{ q: string; page: number; pageSize: number }>) {
 				const { page, pageSize } = ctx.params;
 				const terms = queryTerms(ctx.params.q);
 				if (!terms.length) return { items: [], page, pageSize, total: 0 };
 				const docs = (await this.adapter.find({ query: { terms: terms[0] }, sort: ["-_id"], limit: 2000 })) as Row[];
-				const matching = docs.filter(d => terms.every(t => (d.terms as string[]).includes(t))).map(d => fromStore<PostDoc>(d));
+				const matching = docs.filter(d => terms.every(t => (d.terms as string[]).includes(t))).map(d => rowToEntity<PostDoc>(d)!);
 				const visible = await this.visibleTo(ctx, matching);
 				const items = await this.present(ctx, visible.slice((page - 1) * pageSize, page * pageSize));
 				return { items, page, pageSize, total: visible.length };
@@ -544,9 +552,9 @@ const PostsService: Schema<PostsThis> = {
 			visibility: "public",
 			idempotent: true,
 			params: { id: idParam },
-			async handler(this: PostsThis, ctx: Ctx<{ id: string }>) {
+			async handler(ctx: Ctx<{ id: string }>) {
 				const post = await this.loadPost(ctx.params.id);
-				if (!post) throw notFound();
+				if (!post) throw new NotFoundError();
 				const counts = zeroCounts();
 				const reactions = (await ctx.call("postreactions.findWhere", { query: { postId: post.id } })) as Row[];
 				for (const r of reactions) {
@@ -564,18 +572,17 @@ const PostsService: Schema<PostsThis> = {
 	},
 
 	methods: {
-		async loadPost(this: PostsThis, id: string) {
-			const doc = (await this.adapter.findById(id)) as Row | null;
-			return doc ? fromStore<PostDoc>(doc) : null;
+		async loadPost(id: string) {
+			return rowToEntity<PostDoc>(await this.adapter.findById(id));
 		},
 
-		async loadPosts(this: PostsThis, ids: string[]) {
+		async loadPosts(ids: string[]) {
 			if (!ids.length) return [];
 			const docs = (await this.adapter.find({ query: { _id: { $in: [...new Set(ids)] } } })) as Row[];
-			return docs.map(d => fromStore<PostDoc>(d));
+			return docs.map(d => rowToEntity<PostDoc>(d)!);
 		},
 
-		async followingAmong(this: PostsThis, ctx: Ctx, viewerId: string | null, authorIds: string[]) {
+		async followingAmong(ctx: Ctx<object>, viewerId: string | null, authorIds: string[]) {
 			const ids = [...new Set(authorIds)].filter(a => a !== viewerId);
 			const out = new Set<string>();
 			if (!viewerId) return out;
@@ -587,23 +594,22 @@ const PostsService: Schema<PostsThis> = {
 		},
 
 		/** The posts the caller may see, in the given order. */
-		async visibleTo(this: PostsThis, ctx: Ctx, posts: PostDoc[]) {
-			const viewerId = userOf(ctx);
+		async visibleTo(ctx: Ctx<object>, posts: PostDoc[]) {
+			const viewerId = viewerOf(ctx);
 			const needFollow = posts.filter(p => p.visibility === "followers" && p.authorId !== viewerId).map(p => p.authorId);
 			const following = await this.followingAmong(ctx, viewerId, needFollow);
 			return posts.filter(p => canSee(p, viewerId, following.has(p.authorId)));
 		},
 
-		async loadVisible(this: PostsThis, ctx: Ctx, id: string) {
+		async loadVisible(ctx: Ctx<object>, id: string) {
 			const post = await this.loadPost(id);
-			if (!post) throw notFound();
+			if (!post) return null;
 			const [visible] = await this.visibleTo(ctx, [post]);
-			if (!visible) throw notFound();
-			return visible;
+			return visible ?? null;
 		},
 
 		/** The public shape; a share embeds its original only when the caller may see it. */
-		async present(this: PostsThis, ctx: Ctx, posts: PostDoc[]) {
+		async present(ctx: Ctx<object>, posts: PostDoc[]) {
 			const originalIds = posts.map(p => p.sharedPostId).filter((id): id is string => !!id);
 			const originals = new Map<string, PostDoc>();
 			if (originalIds.length) for (const o of await this.visibleTo(ctx, await this.loadPosts(originalIds))) originals.set(o.id, o);
@@ -631,14 +637,14 @@ const PostsService: Schema<PostsThis> = {
 			});
 		},
 
-		async incCounts(this: PostsThis, postId: string, inc: Partial<Record<keyof Counts, number>>) {
+		async incCounts(postId: string, inc: Partial<Record<keyof Counts, number>>) {
 			const $inc = Object.fromEntries(Object.entries(inc).filter(([, v]) => v).map(([k, v]) => [`counts.${k}`, v]));
 			if (Object.keys($inc).length) await this.adapter.updateMany({ _id: postId }, { $inc });
 			await this.cleanPost(postId);
 		},
 
 		/** Drops the cached views of a post; with `withShares`, also of the shares embedding it (their `original`). */
-		async cleanPost(this: PostsThis, postId: string, opts: { withShares?: boolean } = {}) {
+		async cleanPost(postId: string, opts: { withShares?: boolean } = {}) {
 			const cacher = this.broker.cacher;
 			if (!cacher) return;
 			await cacher.clean(`posts.getPost:"${postId}"|**`);
@@ -649,7 +655,7 @@ const PostsService: Schema<PostsThis> = {
 		},
 
 		/** Through the outbox (mixins/outbox.mixin.ts): stored, then sent, re-sent by the relay until it is. */
-		publish(this: PostsThis, channel: string, payload: Record<string, unknown>) {
+		publish(channel: string, payload: Record<string, unknown>) {
 			return this.publishEvent(channel, payload);
 		},
 
@@ -658,7 +664,7 @@ const PostsService: Schema<PostsThis> = {
 		 * that type). Every change is a compare-and-set on the unique row; the counters follow only a change
 		 * that happened. Answers the reaction now in place.
 		 */
-		async setReaction(this: PostsThis, ctx: Ctx, post: PostDoc, userId: string, type: ReactionType | null, onlyIf?: ReactionType) {
+		async setReaction(ctx: Ctx<object>, post: PostDoc, userId: string, type: ReactionType | null, onlyIf?: ReactionType) {
 			const event = (name: string) =>
 				this.publish(name, eventPayload(userId, { authorId: post.authorId, postId: post.id }));
 			for (let attempt = 0; attempt < 10; attempt++) {
@@ -694,11 +700,11 @@ const PostsService: Schema<PostsThis> = {
 					}
 				}
 			}
-			throw new Errors.MoleculerRetryableError("Too many concurrent changes; try again.", 409, "CONFLICT");
+			throw new ConcurrentChangeError();
 		},
 
 		/** Public originals of the last EXPLORE_DAYS before `asOf`, ranked; kept in the cache so later pages see the same order. */
-		async exploreSnapshot(this: PostsThis, asOf: number) {
+		async exploreSnapshot(asOf: number) {
 			const key = `posts.explore-snapshot:${asOf}`;
 			const cacher = this.broker.cacher;
 			const cached = cacher ? ((await cacher.get(key)) as [string, number][] | null) : null;
@@ -725,7 +731,7 @@ const PostsService: Schema<PostsThis> = {
 			return ranked;
 		},
 
-		async releaseMedia(this: PostsThis, ctx: Ctx, ids: string[]) {
+		async releaseMedia(ctx: Ctx<object>, ids: string[]) {
 			try {
 				await ctx.call("media.release", { ids });
 			} catch (err) {
