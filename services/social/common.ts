@@ -94,6 +94,11 @@ export function extractMentions(text: string): string[] {
 	return unique([...text.matchAll(MENTION)].map(m => trimTrailingPunctuation(m[2]))).filter(Boolean).slice(0, 50);
 }
 
+/** What a post stores derived from its text: hashtags, mentions and search terms. */
+export function textFields(text: string): { hashtags: string[]; mentions: string[]; terms: string[] } {
+	return { hashtags: extractHashtags(text), mentions: extractMentions(text), terms: searchTerms(text) };
+}
+
 /** Search terms stored with a post: lowercased words, `#tag`s and `@user`s. */
 export function searchTerms(text: string): string[] {
 	const words = (text.toLowerCase().normalize("NFKC").match(WORD) ?? []).slice(0, 500);

@@ -10,7 +10,7 @@ import type { DbSettings, MixinSchema, ServiceSchema } from "../../lib/schema";
 import { entityOf } from "../../middlewares/entity.middleware";
 import { DbMixin, newId } from "../../mixins/db.mixin";
 import { OutboxMixin } from "../../mixins/outbox.mixin";
-import { VISIBILITIES, eventPayload, extractHashtags, extractMentions, idParam, searchTerms, zeroCounts, type PostDoc, type Visibility } from "./common";
+import { VISIBILITIES, eventPayload, idParam, textFields, zeroCounts, type PostDoc, type Visibility } from "./common";
 import { CommentsMixin } from "./posts/comments.mixin";
 import { CountersMixin } from "./posts/counters.mixin";
 import { EXPLORE_LATEST_KEY, ExploreMixin } from "./posts/explore.mixin";
@@ -71,9 +71,7 @@ const PostsService: ServiceSchema<DbSettings, PostsMethods, SocialDbVars> = {
 						text,
 						visibility,
 						mediaIds,
-						hashtags: extractHashtags(text),
-						mentions: extractMentions(text),
-						terms: searchTerms(text),
+						...textFields(text),
 						sharedPostId: null,
 						counts: zeroCounts(),
 					});
@@ -126,7 +124,7 @@ const PostsService: ServiceSchema<DbSettings, PostsMethods, SocialDbVars> = {
 				if (post.authorId !== userId) throw new ForbiddenError("Only the author can edit a post.");
 				const { text, visibility, mediaIds } = ctx.params;
 				const set: Row = {};
-				if (text !== undefined) Object.assign(set, { text, hashtags: extractHashtags(text), mentions: extractMentions(text), terms: searchTerms(text) });
+				if (text !== undefined) Object.assign(set, { text, ...textFields(text) });
 				if (visibility !== undefined) set.visibility = visibility;
 				let released: string[] = [];
 				if (mediaIds !== undefined) {

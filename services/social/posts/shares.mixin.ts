@@ -6,7 +6,7 @@ import { currentUser, type Ctx } from "../../../lib/context";
 import { ConcurrentChangeError, ForbiddenError, NotFoundError } from "../../../lib/errors";
 import { entityOf } from "../../../middlewares/entity.middleware";
 import { newId } from "../../../mixins/db.mixin";
-import { eventPayload, extractHashtags, extractMentions, idParam, searchTerms, zeroCounts, type PostDoc } from "../common";
+import { eventPayload, idParam, textFields, zeroCounts, type PostDoc } from "../common";
 import { asMixin, type Row } from "./posts-this";
 
 export const SharesMixin = asMixin({
@@ -43,9 +43,7 @@ export const SharesMixin = asMixin({
 					text,
 					visibility: "public",
 					mediaIds: [],
-					hashtags: extractHashtags(text),
-					mentions: extractMentions(text),
-					terms: searchTerms(text),
+					...textFields(text),
 					sharedPostId: original.id,
 					counts: zeroCounts(),
 				});
