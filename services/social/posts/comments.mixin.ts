@@ -1,6 +1,7 @@
 /** Comments on a post, readable and writable by whoever may see the post; rows in postcomments. */
 import { currentUser, type Ctx } from "../../../lib/context";
 import { ForbiddenError, NotFoundError } from "../../../lib/errors";
+import { pageWindow } from "../../../lib/paging";
 import { entityOf } from "../../../middlewares/entity.middleware";
 import { eventPayload, extractMentions, idParam, pageParams, type PostDoc } from "../common";
 import { asMixin, type Row } from "./posts-this";
@@ -36,7 +37,7 @@ export const CommentsMixin = asMixin({
 				const post = entityOf<PostDoc>(ctx);
 				const { page, pageSize } = ctx.params;
 				const [items, total] = await Promise.all([
-					ctx.call("postcomments.findWhere", { query: { postId: post.id }, sort: ["_id"], limit: pageSize, offset: (page - 1) * pageSize }),
+					ctx.call("postcomments.findWhere", { query: { postId: post.id }, sort: ["_id"], ...pageWindow({ page, pageSize }) }),
 					ctx.call("postcomments.countWhere", { query: { postId: post.id } }),
 				]);
 				return { items, page, pageSize, total };

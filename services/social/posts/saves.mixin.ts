@@ -1,5 +1,6 @@
 /** Saves (bookmarks): one row per user per post in postsaves, private to the user who saved. */
 import { currentUser, type Ctx } from "../../../lib/context";
+import { pageWindow } from "../../../lib/paging";
 import { entityOf } from "../../../middlewares/entity.middleware";
 import { idParam, pageParams, type PostDoc } from "../common";
 import { asMixin, type Row } from "./posts-this";
@@ -48,7 +49,8 @@ export const SavesMixin = asMixin({
 				const byId = new Map((await this.loadPosts(rows.map(r => r.postId))).map(p => [p.id, p]));
 				const ordered = rows.map(r => byId.get(r.postId)).filter((p): p is PostDoc => !!p);
 				const visible = await this.visibleTo(ctx, ordered);
-				const items = await this.present(ctx, visible.slice((page - 1) * pageSize, page * pageSize));
+				const { limit, offset } = pageWindow({ page, pageSize });
+				const items = await this.present(ctx, visible.slice(offset, offset + limit));
 				return { items, page, pageSize, total: visible.length };
 			},
 		},

@@ -1,5 +1,6 @@
 /** Search over the terms stored with each post (README: "Search"), filtered by visibility for the caller. */
 import type { Ctx } from "../../../lib/context";
+import { pageWindow } from "../../../lib/paging";
 import { rowToEntity } from "../../../mixins/db.mixin";
 import { pageParams, queryTerms, type PostDoc } from "../common";
 import { asMixin, type Row } from "./posts-this";
@@ -18,7 +19,8 @@ export const SearchMixin = asMixin({
 				const docs = (await this.adapter.find({ query: { terms: terms[0] }, sort: ["-_id"], limit: 2000 })) as Row[];
 				const matching = docs.filter(d => terms.every(t => (d.terms as string[]).includes(t))).map(d => rowToEntity<PostDoc>(d)!);
 				const visible = await this.visibleTo(ctx, matching);
-				const items = await this.present(ctx, visible.slice((page - 1) * pageSize, page * pageSize));
+				const { limit, offset } = pageWindow({ page, pageSize });
+				const items = await this.present(ctx, visible.slice(offset, offset + limit));
 				return { items, page, pageSize, total: visible.length };
 			},
 		},
