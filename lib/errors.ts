@@ -151,3 +151,14 @@ export class MediaInUseError extends ConflictError {
 		this.name = "MediaInUseError";
 	}
 }
+
+/**
+ * 503: the media store (S3) failed or was too slow. Named like moleculer-web's ServiceUnavailableError,
+ * so the gateway answers the same problem (SERVICE_UNAVAILABLE) for it.
+ */
+export class MediaStorageUnavailableError extends Errors.MoleculerError {
+	constructor() {
+		super("Service unavailable", 503, "STORAGE_UNAVAILABLE");
+		this.name = "ServiceUnavailableError";
+	}
+}

@@ -10,10 +10,9 @@
  *   store that is down or slow answers 503 (problem SERVICE_UNAVAILABLE), never a hang.
  * - Uploads never attached to a post are swept after MEDIA_UNATTACHED_TTL_S (`media.sweep`, on a timer).
  */
-import ApiGateway from "moleculer-web";
 import { config } from "../../lib/config";
 import type { Ctx } from "../../lib/context";
-import { MediaInUseError, NotFoundError } from "../../lib/errors";
+import { MediaInUseError, MediaStorageUnavailableError, NotFoundError } from "../../lib/errors";
 import type { DbSettings, MixinSchema, ServiceSchema } from "../../lib/schema";
 import { DbMixin, rowToEntity } from "../../mixins/db.mixin";
 import { idParam } from "./common";
@@ -187,7 +186,7 @@ const MediaService: ServiceSchema<DbSettings, MediaMethods, MediaVars> = {
 		storageError(err: unknown, what: string, key?: string) {
 			if ((err as { code?: unknown })?.code !== "STORAGE_UNAVAILABLE") return err;
 			this.logger.warn("media storage unavailable", { what, key, error: (err as Error).message });
-			return new ApiGateway.Errors.ServiceUnavailableError("STORAGE_UNAVAILABLE");
+			return new MediaStorageUnavailableError();
 		},
 
 		present(doc: MediaDoc) {
