@@ -103,3 +103,62 @@ export class InvalidCursorError extends Errors.MoleculerClientError {
 		this.name = "InvalidCursorError";
 	}
 }
+
+/** 409, retryable: a compare-and-set lost to concurrent changes too many times (the same request may succeed again). */
+export class ConcurrentChangeError extends Errors.MoleculerRetryableError {
+	constructor(message = "Too many concurrent changes; try again.") {
+		super(message, 409, "CONFLICT");
+		this.name = "ConcurrentChangeError";
+	}
+}
+
+/** 413: an uploaded file past its size limit (the upload is cut off while it streams in). */
+export class FileTooLargeError extends Errors.MoleculerClientError {
+	constructor(maxBytes: number) {
+		super(`The file is larger than ${maxBytes} bytes.`, 413, "PAYLOAD_TOO_LARGE");
+		this.name = "FileTooLargeError";
+	}
+}
+
+/** 415: an uploaded file whose content is not one of the accepted types (decided by its bytes, never its name). */
+export class UnsupportedMediaTypeError extends Errors.MoleculerClientError {
+	constructor(detail = "Only jpeg, png, webp, gif images and mp4, webm videos are accepted.") {
+		super(detail, 415, "UNSUPPORTED_MEDIA_TYPE");
+		this.name = "UnsupportedMediaTypeError";
+	}
+}
+
+/** 422: an upload without a file (no multipart body, or an empty file). */
+export class FileRequiredError extends Errors.MoleculerClientError {
+	constructor(message: string) {
+		super(message, 422, "FILE_REQUIRED");
+		this.name = "FileRequiredError";
+	}
+}
+
+/** 400: the client's multipart upload ended before the file was complete. */
+export class MalformedMultipartError extends Errors.MoleculerClientError {
+	constructor() {
+		super("The upload ended before the file was complete.", 400, "MALFORMED_MULTIPART");
+		this.name = "MalformedMultipartError";
+	}
+}
+
+/** 409: media already attached to another post. */
+export class MediaInUseError extends ConflictError {
+	constructor(mediaId?: string) {
+		super("This media is attached to another post.", "MEDIA_IN_USE", mediaId === undefined ? undefined : { mediaId });
+		this.name = "MediaInUseError";
+	}
+}
+
+/**
+ * 503: the media store (S3) failed or was too slow. Named like moleculer-web's ServiceUnavailableError,
+ * so the gateway answers the same problem (SERVICE_UNAVAILABLE) for it.
+ */
+export class MediaStorageUnavailableError extends Errors.MoleculerError {
+	constructor() {
+		super("Service unavailable", 503, "STORAGE_UNAVAILABLE");
+		this.name = "ServiceUnavailableError";
+	}
+}

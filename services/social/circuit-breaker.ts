@@ -1,6 +1,7 @@
 /**
- * A tiny consecutive-failure circuit breaker for calls to a third party (DESIGN.md §5). Moleculer's own
- * breaker guards actions between our services; this one guards an SDK client inside a service.
+ * A tiny consecutive-failure circuit breaker for calls to a third party (README: "Social domain", media
+ * storage). Moleculer's own breaker guards actions between our services; this one guards an SDK client
+ * inside a service.
  *
  * closed → (threshold consecutive failures) → open: every call fails fast with CircuitOpenError for
  * `cooldownMs` → half-open: one trial call goes through (the others still fail fast); its success closes

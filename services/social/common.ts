@@ -3,15 +3,13 @@
  * mentions, search terms), the explore score and channel payloads.
  */
 import { randomUUID } from "node:crypto";
-import { Errors, type Context } from "moleculer";
-import type { AuthUser } from "../../lib/access";
+import { InvalidCursorError } from "../../lib/errors";
+import { pageParams as basePageParams } from "../../lib/paging";
 
 export type Visibility = "public" | "followers" | "private";
 export const VISIBILITIES: Visibility[] = ["public", "followers", "private"];
 export const REACTIONS = ["like", "love", "haha", "wow", "sad", "angry"] as const;
 export type ReactionType = (typeof REACTIONS)[number];
-
-export type SocialCtx<P = Record<string, unknown>> = Context<P, { user?: AuthUser | null; $statusCode?: number; $responseHeaders?: Record<string, string> }>;
 
 export interface Counts {
 	reactions: number;
@@ -55,9 +53,6 @@ export function canSee(post: Pick<PostDoc, "authorId" | "visibility">, viewerId:
 	return post.visibility === "followers" && followsAuthor;
 }
 
-export const notFound = () => new Errors.MoleculerClientError("Not found.", 404, "NOT_FOUND");
-export const forbidden = (message = "You are not allowed to do this.") => new Errors.MoleculerClientError(message, 403, "FORBIDDEN");
-
 /** Opaque cursor: base64url of a small JSON object (the last item's sort key and id). */
 export function encodeCursor(value: Record<string, unknown>): string {
 	return Buffer.from(JSON.stringify(value)).toString("base64url");
@@ -71,7 +66,7 @@ export function decodeCursor<T extends Record<string, unknown>>(cursor: string |
 	} catch {
 		/* fall through */
 	}
-	throw new Errors.MoleculerClientError("The cursor is not valid.", 400, "INVALID_CURSOR");
+	throw new InvalidCursorError();
 }
 
 /** Ids from newId() start with the creation time in base 36 (9 characters): a lower bound for a time. */
@@ -97,6 +92,11 @@ function trimTrailingPunctuation(s: string): string {
 
 export function extractMentions(text: string): string[] {
 	return unique([...text.matchAll(MENTION)].map(m => trimTrailingPunctuation(m[2]))).filter(Boolean).slice(0, 50);
+}
+
+/** What a post stores derived from its text: hashtags, mentions and search terms. */
+export function textFields(text: string): { hashtags: string[]; mentions: string[]; terms: string[] } {
+	return { hashtags: extractHashtags(text), mentions: extractMentions(text), terms: searchTerms(text) };
 }
 
 /** Search terms stored with a post: lowercased words, `#tag`s and `@user`s. */
@@ -135,22 +135,11 @@ export function eventPayload(actorId: string, extra: Record<string, unknown>): R
 	return { eventId: randomUUID(), actorId, at: new Date().toISOString(), tenantId: null, ...extra };
 }
 
-/** Moleculer-db documents straight from the adapter carry `_id` and derived key fields. */
-export function fromStore<T>(doc: Record<string, unknown>): T {
-	const out: Record<string, unknown> = {};
-	for (const [k, v] of Object.entries(doc)) {
-		if (k === "_id") out.id = v;
-		else if (!k.startsWith("_key_")) out[k] = v;
-	}
-	return out as T;
-}
-
 export const idParam = { type: "string", min: 1, max: 64, pattern: /^[\w-]+$/ } as const;
-export const pageParams = {
-	page: { type: "number", integer: true, min: 1, default: 1, convert: true },
-	pageSize: { type: "number", integer: true, min: 1, max: 100, default: 20, convert: true },
-} as const;
-export const cursorParams = {
-	cursor: { type: "string", optional: true, max: 512 },
-	limit: { type: "number", integer: true, min: 1, max: 100, default: 20, convert: true },
-} as const;
+
+/**
+ * lib/paging's page params with `page` unbounded above: social lists have always answered a page past
+ * the end as an empty page (200), never 422, and clients page until the items run out.
+ */
+const { max: _noMaxPage, ...page } = basePageParams.page;
+export const pageParams = { ...basePageParams, page } as const;

@@ -3,7 +3,7 @@
  * - `local` (the default): files under DATA_DIR/media, written to a temp file in the same file system
  *   and renamed into place, so a reader never sees half a file;
  * - `s3`: an S3-compatible bucket (`S3MediaStorage`, ./s3-storage.ts); an object is written in one PUT of
- *   the finished file, so it exists whole or not at all. See docs/social.md.
+ *   the finished file, so it exists whole or not at all. README: "Social domain", media.
  */
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
@@ -12,6 +12,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import { dataPath, type Config } from "../../lib/config";
 import { S3MediaStorage } from "./s3-storage";
+import { checkKey } from "./storage-key";
 
 export interface StoredStat {
 	size: number;
@@ -37,13 +38,6 @@ export interface MediaStorage {
 	tempPath(): string;
 	/** Release connections (service stopped). */
 	close?(): void;
-}
-
-const KEY = /^[\w-]+(\/[\w.-]+)*$/;
-
-function checkKey(key: string): string {
-	if (!KEY.test(key) || key.includes("..")) throw new Error(`invalid storage key '${key}'`);
-	return key;
 }
 
 export class LocalMediaStorage implements MediaStorage {

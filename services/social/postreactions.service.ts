@@ -1,8 +1,8 @@
 /** One reaction (like, love, …) per user per post: the rows behind the reaction counters of posts. */
-import type { Schema } from "../../lib/schema";
+import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { EdgeMixin } from "./edges";
 
-const PostReactionsService: Schema = {
+const PostReactionsService: ServiceSchema<DbSettings> = {
 	name: "postreactions",
 	mixins: [
 		EdgeMixin({

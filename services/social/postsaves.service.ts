@@ -1,8 +1,8 @@
 /** Bookmarks: one row per user per saved post. Private to the user who saved. */
-import type { Schema } from "../../lib/schema";
+import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { EdgeMixin } from "./edges";
 
-const PostSavesService: Schema = {
+const PostSavesService: ServiceSchema<DbSettings> = {
 	name: "postsaves",
 	mixins: [
 		EdgeMixin({

@@ -1,8 +1,8 @@
 /** One share (repost) per user per original post; the row points at the share post it created. */
-import type { Schema } from "../../lib/schema";
+import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { EdgeMixin } from "./edges";
 
-const PostSharesService: Schema = {
+const PostSharesService: ServiceSchema<DbSettings> = {
 	name: "postshares",
 	mixins: [
 		EdgeMixin({

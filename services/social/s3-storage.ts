@@ -1,6 +1,6 @@
 /**
  * MEDIA_STORAGE=s3: media objects in an S3-compatible bucket (AWS S3, MinIO, R2, ...), behind the same
- * `MediaStorage` interface as local disk. A third-party call, so (DESIGN.md §5):
+ * `MediaStorage` interface as local disk. A third-party call, so:
  * - a timeout on every attempt (connect, time to the answer, socket idle: S3_TIMEOUT_MS);
  * - retries with exponential backoff (S3_MAX_ATTEMPTS; PUT/GET/HEAD/DELETE of one key are idempotent):
  *   the SDK's standard retry for buffers and reads, our own loop for file uploads, because a retried
@@ -20,6 +20,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import { CircuitBreaker } from "./circuit-breaker";
 import type { MediaStorage, PutOptions, StoredStat } from "./media-storage";
+import { checkKey } from "./storage-key";
 
 export interface S3StorageOptions {
 	bucket: string;
@@ -70,12 +71,6 @@ function describe(err: unknown): string {
 }
 
 const noop = () => undefined;
-
-const KEY = /^[\w-]+(\/[\w.-]+)*$/;
-function checkKey(key: string): string {
-	if (!KEY.test(key) || key.includes("..")) throw new Error(`invalid storage key '${key}'`);
-	return key;
-}
 
 export class S3MediaStorage implements MediaStorage {
 	/** reads and buffer writes: the SDK retries (maxAttempts) with its exponential backoff */

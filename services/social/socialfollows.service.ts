@@ -6,10 +6,11 @@
  * time of the message that set it; a message older than (or as old as) the row is ignored, so a
  * redelivered or late message can never undo a newer one.
  */
-import type { Context, Service } from "moleculer";
-import { DbMixin, isDuplicateKeyError, type DbThis } from "../../mixins/db.mixin";
-import type { MixinSchema, Schema } from "../../lib/schema";
+import type { Ctx } from "../../lib/context";
+import type { DbSettings, MixinSchema, ServiceSchema } from "../../lib/schema";
+import { DbMixin } from "../../mixins/db.mixin";
 import { idParam } from "./common";
+import { isUniqueClash, type SocialDbMethods, type SocialDbVars } from "./social-db";
 
 interface FollowMessage {
 	eventId?: string;
@@ -26,11 +27,8 @@ interface FollowRow {
 	atMs: number;
 }
 
-type FollowsThis = Service & DbThis & FollowsMethods;
-
-interface FollowsMethods {
+interface FollowsMethods extends SocialDbMethods {
 	applyFollow(msg: FollowMessage, active: boolean): Promise<boolean>;
-	_create(ctx: Context | null, params: unknown): Promise<unknown>;
 }
 
 const isValidMessage = (m: unknown): m is FollowMessage => {
@@ -38,20 +36,20 @@ const isValidMessage = (m: unknown): m is FollowMessage => {
 	return !!msg && typeof msg.followerId === "string" && typeof msg.followeeId === "string" && !!msg.followerId && !!msg.followeeId;
 };
 
-const SocialFollowsService: Schema<FollowsThis> & { channels: Record<string, unknown> } = {
+const SocialFollowsService: ServiceSchema<DbSettings, FollowsMethods, SocialDbVars> = {
 	name: "socialfollows",
 	mixins: [
-		(DbMixin({
+		DbMixin({
 			collection: "social_follows",
 			indexes: [{ fields: ["followerId", "followeeId"], unique: true }, { fields: ["followerId"] }, { fields: ["followeeId"] }],
-		}) as MixinSchema),
+		}) as MixinSchema,
 	],
 
 	channels: {
 		"users.followed": {
 			group: "social",
 			maxRetries: 5,
-			async handler(this: FollowsThis, ctx: Context<FollowMessage>) {
+			async handler(ctx: Ctx<FollowMessage>) {
 				if (!isValidMessage(ctx.params)) return this.logger.warn("ignoring a malformed users.followed message", { eventId: (ctx.params as FollowMessage)?.eventId });
 				await this.applyFollow(ctx.params, true);
 			},
@@ -59,7 +57,7 @@ const SocialFollowsService: Schema<FollowsThis> & { channels: Record<string, unk
 		"users.unfollowed": {
 			group: "social",
 			maxRetries: 5,
-			async handler(this: FollowsThis, ctx: Context<FollowMessage>) {
+			async handler(ctx: Ctx<FollowMessage>) {
 				if (!isValidMessage(ctx.params)) return this.logger.warn("ignoring a malformed users.unfollowed message", { eventId: (ctx.params as FollowMessage)?.eventId });
 				await this.applyFollow(ctx.params, false);
 			},
@@ -72,7 +70,7 @@ const SocialFollowsService: Schema<FollowsThis> & { channels: Record<string, unk
 			visibility: "public",
 			idempotent: true,
 			params: { userId: idParam },
-			async handler(this: FollowsThis, ctx: Context<{ userId: string }>) {
+			async handler(ctx: Ctx<{ userId: string }>) {
 				const rows = (await this.adapter.find({ query: { followerId: ctx.params.userId, active: true } })) as FollowRow[];
 				return rows.map(r => r.followeeId);
 			},
@@ -82,7 +80,7 @@ const SocialFollowsService: Schema<FollowsThis> & { channels: Record<string, unk
 			visibility: "public",
 			idempotent: true,
 			params: { followerId: idParam, ids: { type: "array", items: { type: "string", max: 64 }, max: 1000 } },
-			async handler(this: FollowsThis, ctx: Context<{ followerId: string; ids: string[] }>) {
+			async handler(ctx: Ctx<{ followerId: string; ids: string[] }>) {
 				if (!ctx.params.ids.length) return [];
 				const rows = (await this.adapter.find({
 					query: { followerId: ctx.params.followerId, followeeId: { $in: ctx.params.ids }, active: true },
@@ -94,7 +92,7 @@ const SocialFollowsService: Schema<FollowsThis> & { channels: Record<string, unk
 			visibility: "public",
 			idempotent: true,
 			params: { followerId: idParam, followeeId: idParam },
-			async handler(this: FollowsThis, ctx: Context<{ followerId: string; followeeId: string }>) {
+			async handler(ctx: Ctx<{ followerId: string; followeeId: string }>) {
 				const row = (await this.adapter.findOne({ followerId: ctx.params.followerId, followeeId: ctx.params.followeeId })) as FollowRow | null;
 				return !!row?.active;
 			},
@@ -103,7 +101,7 @@ const SocialFollowsService: Schema<FollowsThis> & { channels: Record<string, unk
 
 	methods: {
 		/** Last writer (by message time) wins; answers whether the projection changed. */
-		async applyFollow(this: FollowsThis, msg: FollowMessage, active: boolean): Promise<boolean> {
+		async applyFollow(msg: FollowMessage, active: boolean): Promise<boolean> {
 			const atMs = msg.at ? Date.parse(msg.at) : Date.now();
 			const key = { followerId: msg.followerId, followeeId: msg.followeeId };
 			for (let attempt = 0; attempt < 5; attempt++) {
@@ -114,8 +112,7 @@ const SocialFollowsService: Schema<FollowsThis> & { channels: Record<string, unk
 						await this.broker.cacher?.clean("posts.getPost:**");
 						return true;
 					} catch (err) {
-						const e = err as { code?: number };
-						if (isDuplicateKeyError(err) || e.code === 409) continue; // created concurrently: compare with it
+						if (isUniqueClash(err)) continue; // created concurrently: compare with it
 						throw err;
 					}
 				}
