@@ -103,3 +103,11 @@ export class InvalidCursorError extends Errors.MoleculerClientError {
 		this.name = "InvalidCursorError";
 	}
 }
+
+/** A data query a service built that the store may not run (an operator it does not share, a string `$regex`): 400. */
+export class InvalidQueryError extends Errors.MoleculerClientError {
+	constructor(detail: string) {
+		super(`The query is not allowed: ${detail}.`, 400, "INVALID_QUERY");
+		this.name = "InvalidQueryError";
+	}
+}

@@ -33,6 +33,22 @@ export type MixinSchema<TSettings = DbSettings, TMethods = object, TVars = objec
 };
 
 /**
+ * What a mixin factory returns, as a service lists it in `mixins`. Moleculer types `mixins` as
+ * `Partial<ServiceSchema>[]`, whose `this` is the untyped Service: a mixin typed with its own
+ * `this` (adapter, its methods) is not assignable to it, so `defineMixin` hands it over as this type.
+ */
+export type Mixin = Partial<ServiceSchema> & Pick<MixinSchema, "adapter" | "model" | "schema" | "modelName">;
+
+/**
+ * Types a mixin's schema by its settings, methods and vars (`this` inside it is
+ * `Service<Settings> & Vars & Methods`) and answers it as a `Mixin` a service can list.
+ */
+export function defineMixin<TSettings = DbSettings, TMethods = object, TVars = object>(schema: MixinSchema<TSettings, TMethods, TVars>): Mixin {
+	// Moleculer's `mixins: Partial<ServiceSchema>[]` cannot hold a schema typed with its own `this` (see `Mixin`).
+	return schema as Mixin;
+}
+
+/**
  * @deprecated transitional: `ServiceSchema<Settings, Methods, Vars>` replaces it (issue 11). Kept only
  * while services move over; none may be added.
  */

@@ -20,7 +20,8 @@ import type { MixinSchema, Schema } from "../../lib/schema";
 import { DbMixin, type DbThis } from "../../mixins/db.mixin";
 import { OutboxMixin, type OutboxMethods } from "../../mixins/outbox.mixin";
 import { notFound } from "../../mixins/tenant.mixin";
-import { Collection, isDuplicateKeyError } from "./store";
+import { ConflictError } from "../../lib/errors";
+import { Collection } from "./store";
 
 type Ctx<P = Record<string, unknown>> = Context<P, { user?: AuthUser | null; $statusCode?: number; $location?: string }>;
 
@@ -323,7 +324,7 @@ const TenantsService: Schema<TenantsVars> = {
 						return await this.memberships.insert({ tenantId: invitation.tenantId, userId, role: invitation.role, updatedAt: now });
 					} catch (err) {
 						// Already a member: the invitation stays answered (there is nothing left to accept).
-						if (isDuplicateKeyError(err)) throw new Errors.MoleculerClientError("You are already a member of this organisation.", 409, "ALREADY_MEMBER");
+						if (err instanceof ConflictError) throw new Errors.MoleculerClientError("You are already a member of this organisation.", 409, "ALREADY_MEMBER");
 						await this.invitations.update({ id: invitation.id, status: "accepted" }, { status: "pending", respondedAt: null, updatedAt: now }).catch(() => undefined);
 						throw err;
 					}
@@ -377,7 +378,7 @@ const TenantsService: Schema<TenantsVars> = {
 				try {
 					membership = await this.memberships.insert({ tenantId, userId: userId!, role, updatedAt: new Date().toISOString() });
 				} catch (err) {
-					if (isDuplicateKeyError(err)) throw new Errors.MoleculerClientError("This user is already a member.", 409, "ALREADY_MEMBER");
+					if (err instanceof ConflictError) throw new Errors.MoleculerClientError("This user is already a member.", 409, "ALREADY_MEMBER");
 					throw err;
 				}
 				await this.changed();

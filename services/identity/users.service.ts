@@ -16,7 +16,8 @@ import { randomUUID } from "node:crypto";
 import { Errors, type Context, type Service } from "moleculer";
 import { UnauthorizedError, type AuthUser } from "../../lib/access";
 import type { MixinSchema, Schema } from "../../lib/schema";
-import { DbMixin, isDuplicateKeyError, type DbThis } from "../../mixins/db.mixin";
+import { ConflictError } from "../../lib/errors";
+import { DbMixin, type DbThis } from "../../mixins/db.mixin";
 import { OutboxMixin, type OutboxMethods } from "../../mixins/outbox.mixin";
 import { notFound } from "../../mixins/tenant.mixin";
 import { mergePreferences, preferencesParams, type Preferences, type PreferencesPatch } from "./preferences";
@@ -288,7 +289,7 @@ const UsersService: Schema<UsersVars> = {
 				try {
 					await this.follows.insert({ followerId, followeeId });
 				} catch (err) {
-					if (!isDuplicateKeyError(err)) throw err;
+					if (!(err instanceof ConflictError)) throw err;
 					created = false;
 				}
 				if (created) await this.publish("users.followed", followerId, { followerId, followeeId });
@@ -477,7 +478,7 @@ const UsersService: Schema<UsersVars> = {
 			const authorId = p.authorId as string;
 			const postId = p.postId as string;
 			const ignoreDuplicate = (err: unknown) => {
-				if (!isDuplicateKeyError(err)) throw err;
+				if (!(err instanceof ConflictError)) throw err;
 			};
 			// Each effect is idempotent by its natural key too, so a crash before the event is marked changes nothing on redelivery.
 			if (type === "posts.created") await this.ledger.insert({ id: `post:${postId}`, kind: "post", authorId, postId }).catch(ignoreDuplicate);
