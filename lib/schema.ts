@@ -5,9 +5,25 @@
  * A mixin exports the type of the methods it adds (`TenantDbMethods`, `OutboxMethods`, …) and a
  * service lists them in its `Methods`. README: "Conventions every service follows".
  */
-import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
+import type { Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 
 export type { ServiceSchema };
+
+/** `this` inside a `ServiceSchema<Settings, Methods, Vars>` (what Moleculer's ThisType gives its handlers). */
+export type ServiceThis<TSettings = DbSettings, TMethods = object, TVars = object> = Service<TSettings> & TVars & TMethods;
+
+/**
+ * A channel consumer written outside the schema literal (a factory for several channels): typed by
+ * its service's `this`, so its handler needs no `this` annotation. Its handler gets the channel's
+ * context (the broker's channels middleware runs with `context: true`).
+ */
+export type ChannelSchema<TThis> = {
+	group?: string;
+	maxRetries?: number;
+	deadLettering?: { enabled?: boolean; queueName?: string };
+	handler(...args: any[]): unknown;
+	[option: string]: unknown;
+} & ThisType<TThis>;
 
 /** Settings every db-backed service may carry (moleculer-db reads them). */
 export interface DbSettings extends ServiceSettingSchema {

@@ -5,33 +5,34 @@
  *
  * Public profiles live in `users` (created through `users.createProfile` with the same id);
  * memberships live in `tenants`. This service owns three collections: `credentials` (through
- * DbMixin), `sessions` and `password_resets` (see ./store.ts).
+ * DbMixin), `sessions`, `password_resets` and `revocations` (mixins/collection.ts).
  */
-import { attemptEventId, attemptKey } from "../../lib/attempt";
 import { randomUUID } from "node:crypto";
-import { Errors, type Context, type Service } from "moleculer";
-import type { AuthUser } from "../../lib/access";
+import type { ActionSchema } from "moleculer";
+import { attemptEventId, attemptKey } from "../../lib/attempt";
 import { config, type Config } from "../../lib/config";
+import { currentUser, type Ctx } from "../../lib/context";
+import {
+	ConflictError,
+	EmailTakenError,
+	InvalidCredentialsError,
+	InvalidCurrentPasswordError,
+	InvalidResetTokenError,
+	NotFoundError,
+	PasswordRulesError,
+	TooManyAttemptsError,
+} from "../../lib/errors";
 import { keysDir, loadKeyRing, toJwks, type KeyRing } from "../../lib/keys";
 import { REVOKED_EVENT, type RevocationEntry } from "../../lib/revocations";
-import type { MixinSchema, Schema } from "../../lib/schema";
+import type { DbSettings, ServiceSchema, ServiceThis } from "../../lib/schema";
 import { signAccessToken } from "../../lib/tokens";
-import { DbMixin, newId, type DbThis } from "../../mixins/db.mixin";
+import { Collection, type CollectionOf } from "../../mixins/collection";
+import { DbMixin, newId, toStoredRow, type DbMethods, type DbVars } from "../../mixins/db.mixin";
 import { OutboxMixin, type OutboxMethods } from "../../mixins/outbox.mixin";
-import { notFound } from "../../mixins/tenant.mixin";
 import { hashPassword, parseHash, passwordProblems, verifyPassword } from "./passwords";
 import { resetToken, resetTokenKey } from "./reset-tokens";
 import { newOpaqueToken, SessionStore, sha256, type SessionRow } from "./sessions";
-import { Collection } from "./store";
 import { FailureThrottle } from "./throttle";
-
-interface Meta {
-	user?: AuthUser | null;
-	client?: { ip?: string | null; userAgent?: string | null };
-	$statusCode?: number;
-	$location?: string;
-}
-type Ctx<P = Record<string, unknown>> = Context<P, Meta>;
 
 interface Credential {
 	_id: string;
@@ -68,32 +69,37 @@ interface Scope {
 	roles: string[];
 }
 
-interface AuthVars extends OutboxMethods {
+interface AuthVars extends DbVars {
 	cfg: Config;
 	ring: KeyRing;
 	/** derives reset tokens from reset ids (reset-tokens.ts) */
 	resetKey: Buffer;
 	dummyHash: string;
-	sessionRows: Collection<SessionRow>;
-	resets: Collection<ResetRow>;
-	revocationRows: Collection<RevocationRow>;
+	sessionRows: CollectionOf<SessionRow>;
+	resets: CollectionOf<ResetRow>;
+	revocationRows: CollectionOf<RevocationRow>;
 	sessions: SessionStore;
 	throttle: FailureThrottle;
 	purgeTimer: NodeJS.Timeout;
-	adapter: DbThis["adapter"];
-	_create(ctx: Ctx, params: unknown): Promise<{ id: string; email: string }>;
+}
+
+interface AuthMethods extends DbMethods, OutboxMethods {
+	/** The stored credential of this user id, or of this (normalised) email. */
+	credentialById(userId: string): Promise<Credential | null>;
+	credentialByEmail(email: string): Promise<Credential | null>;
 	loadRing(): void;
 	login(ctx: Ctx<{ email: string; password: string }>): Promise<unknown>;
-	tokenResponse(ctx: Ctx, userId: string, issued: { row: SessionRow; token: string }, scope: Scope, profile?: unknown): Promise<unknown>;
-	scopeFor(ctx: Ctx, userId: string, tenantId: string | null): Promise<Scope>;
-	preferredScope(ctx: Ctx, cred: Credential): Promise<Scope>;
-	profileOf(ctx: Ctx, cred: { _id: string; email: string }): Promise<unknown>;
+	tokenResponse(ctx: Ctx<object>, userId: string, issued: { row: SessionRow; token: string }, scope: Scope, profile?: unknown): Promise<unknown>;
+	scopeFor(ctx: Ctx<object>, userId: string, tenantId: string | null): Promise<Scope>;
+	preferredScope(ctx: Ctx<object>, cred: Credential): Promise<Scope>;
+	profileOf(ctx: Ctx<object>, cred: { _id: string; email: string }): Promise<unknown>;
 	setPassword(userId: string, password: string, rehash?: boolean): Promise<void>;
 	checkNewPassword(password: string, email: string, field?: string): void;
 	publish(name: string, actorId: string, tenantId: string | null, data: Record<string, unknown>): Promise<void>;
 	recordRevocations(entries: { kind: RevocationEntry["kind"]; id: string }[]): Promise<void>;
 }
-type AuthThis = Service & AuthVars;
+
+type AuthThis = ServiceThis<DbSettings, AuthMethods, AuthVars>;
 
 const RESET_TTL_MS = 60 * 60 * 1000;
 // Hashing may wait in its bounded queue (see passwords.ts): these actions get a longer timeout
@@ -103,13 +109,9 @@ const slow: Record<string, unknown> = { timeout: 10_000 };
 const perIp = { max: 20, windowSec: 60, by: "ip" as const };
 
 const normaliseEmail = (email: string) => email.trim().toLowerCase();
-const invalidCredentials = () => new Errors.MoleculerClientError("The email or password is not correct.", 401, "INVALID_CREDENTIALS");
-// Retry-After comes from `retryAfterSec` (lib/problem.ts).
-const tooManyAttempts = (retryAfterSec: number) =>
-	new Errors.MoleculerClientError("Too many failed attempts from this address. Try again later.", 429, "TOO_MANY_ATTEMPTS", { retryAfterSec });
-const client = (ctx: Ctx) => ({ ip: ctx.meta.client?.ip ?? null, userAgent: ctx.meta.client?.userAgent ?? null });
+const client = (ctx: Ctx<object>) => ({ ip: ctx.meta.client?.ip ?? null, userAgent: ctx.meta.client?.userAgent ?? null });
 
-const loginAction = {
+const loginAction: ActionSchema<AuthThis> = {
 	auth: "public" as const,
 	// Safe to retry after a lost answer: the retry revokes the session its first attempt started and
 	// publishes the same event id (lib/attempt.ts), so it adds no second session or activity entry.
@@ -122,14 +124,17 @@ const loginAction = {
 		password: { type: "string", min: 1, max: 1024 },
 		$$strict: "remove",
 	},
-	handler(this: AuthThis, ctx: Ctx<{ email: string; password: string }>) {
+	handler(ctx: Ctx<{ email: string; password: string }>) {
 		return this.login(ctx);
 	},
 };
 
-const AuthService: Schema<AuthVars> = {
+const AuthService: ServiceSchema<DbSettings, AuthMethods, AuthVars> = {
 	name: "auth",
-	mixins: [DbMixin({ collection: "credentials", indexes: [{ fields: ["email"], unique: true }] }) as MixinSchema, OutboxMixin({ collection: "auth_outbox", removeSent: true /* nothing to keep once sent; no token is ever in it */ }) as MixinSchema],
+	mixins: [
+		DbMixin({ collection: "credentials", indexes: [{ fields: ["email"], unique: true }] }),
+		OutboxMixin({ collection: "auth_outbox", removeSent: true /* nothing to keep once sent; no token is ever in it */ }),
+	],
 	settings: {
 		// Never the hash: what leaves this service of a credential.
 		fields: ["id", "email", "createdAt", "updatedAt"],
@@ -142,9 +147,9 @@ const AuthService: Schema<AuthVars> = {
 			idempotent: true,
 			summary: "The public keys that verify access tokens (JWKS).",
 			params: {},
-			handler(this: AuthThis, ctx: Ctx) {
+			handler(ctx: Ctx) {
 				// Verifiers may keep it a few minutes; a new kid makes them fetch again anyway.
-				(ctx.meta as Record<string, unknown>).$responseHeaders = { "Cache-Control": "public, max-age=300" };
+				ctx.meta.$responseHeaders = { "Cache-Control": "public, max-age=300" };
 				return toJwks(this.ring);
 			},
 		},
@@ -154,7 +159,7 @@ const AuthService: Schema<AuthVars> = {
 			visibility: "public",
 			idempotent: true,
 			params: {},
-			handler(this: AuthThis) {
+			handler() {
 				this.loadRing();
 				return { kid: this.ring.current.kid, previous: this.ring.previous.map(k => k.kid) };
 			},
@@ -172,7 +177,7 @@ const AuthService: Schema<AuthVars> = {
 				name: { type: "string", min: 1, max: 100, trim: true },
 				$$strict: "remove",
 			},
-			async handler(this: AuthThis, ctx: Ctx<{ email: string; password: string; name: string }>) {
+			async handler(ctx: Ctx<{ email: string; password: string; name: string }>) {
 				const email = normaliseEmail(ctx.params.email);
 				const { password, name } = ctx.params;
 				this.checkNewPassword(password, email);
@@ -181,8 +186,7 @@ const AuthService: Schema<AuthVars> = {
 				try {
 					cred = await this._create(ctx, { email, passwordHash, currentTenantId: null, passwordChangedAt: new Date().toISOString() });
 				} catch (err) {
-					if ((err as { type?: string }).type === "CONFLICT")
-						throw new Errors.MoleculerClientError("An account with this email already exists.", 409, "EMAIL_TAKEN", { field: "email" });
+					if (err instanceof ConflictError) throw new EmailTakenError();
 					throw err;
 				}
 				let profile: unknown;
@@ -213,7 +217,7 @@ const AuthService: Schema<AuthVars> = {
 			// A retry of the attempt that spent the token is recognised, not taken for reuse (sessions.ts).
 			idempotent: true,
 			params: { refreshToken: { type: "string", min: 1, max: 200 }, $$strict: "remove" },
-			async handler(this: AuthThis, ctx: Ctx<{ refreshToken: string }>) {
+			async handler(ctx: Ctx<{ refreshToken: string }>) {
 				const next = await this.sessions.rotate(ctx.params.refreshToken, {
 					attempt: attemptKey(ctx),
 					onReuse: row => this.logger.warn("refresh token reuse: session revoked", { userId: row.userId, sessionId: row.familyId }),
@@ -228,8 +232,8 @@ const AuthService: Schema<AuthVars> = {
 			auth: "required",
 			summary: "End the current session (its refresh token stops working).",
 			params: { refreshToken: { type: "string", min: 1, max: 200, optional: true }, $$strict: "remove" },
-			async handler(this: AuthThis, ctx: Ctx<{ refreshToken?: string }>) {
-				const user = ctx.meta.user!;
+			async handler(ctx: Ctx<{ refreshToken?: string }>) {
+				const user = currentUser(ctx);
 				let familyId = user.sessionId;
 				if (!familyId && ctx.params.refreshToken) {
 					const row = await this.sessionRows.findOne({ tokenHash: sha256(ctx.params.refreshToken), userId: user.id });
@@ -249,10 +253,10 @@ const AuthService: Schema<AuthVars> = {
 			auth: "required",
 			summary: "Your profile, your organisations and the scope of this token.",
 			params: { $$strict: "remove" },
-			async handler(this: AuthThis, ctx: Ctx) {
-				const user = ctx.meta.user!;
-				const cred = (await this.adapter.findById(user.id)) as Credential | null;
-				if (!cred) throw notFound();
+			async handler(ctx: Ctx) {
+				const user = currentUser(ctx);
+				const cred = await this.credentialById(user.id);
+				if (!cred) throw new NotFoundError();
 				const [profile, memberships] = await Promise.all([this.profileOf(ctx, cred), ctx.call("tenants.membershipsOf", { userId: user.id })]);
 				return { user: profile, memberships, tenantId: user.tenantId, roles: user.roles, sessionId: user.sessionId ?? null };
 			},
@@ -263,8 +267,9 @@ const AuthService: Schema<AuthVars> = {
 			auth: "required",
 			summary: "Your active sessions.",
 			params: { $$strict: "remove" },
-			async handler(this: AuthThis, ctx: Ctx) {
-				const rows = await this.sessions.list(ctx.meta.user!.id, ctx.meta.user!.sessionId);
+			async handler(ctx: Ctx) {
+				const user = currentUser(ctx);
+				const rows = await this.sessions.list(user.id, user.sessionId);
 				return { rows, total: rows.length };
 			},
 		},
@@ -274,9 +279,9 @@ const AuthService: Schema<AuthVars> = {
 			auth: "required",
 			summary: "End one of your sessions.",
 			params: { id: { type: "string", min: 1, max: 64 } },
-			async handler(this: AuthThis, ctx: Ctx<{ id: string }>) {
-				const live = await this.sessions.active(ctx.meta.user!.id, ctx.params.id);
-				if (!live) throw notFound(ctx.params.id);
+			async handler(ctx: Ctx<{ id: string }>) {
+				const live = await this.sessions.active(currentUser(ctx).id, ctx.params.id);
+				if (!live) throw new NotFoundError("Not found.", ctx.params.id);
 				await this.sessions.revokeFamily(ctx.params.id);
 				ctx.meta.$statusCode = 204;
 				return null;
@@ -295,16 +300,16 @@ const AuthService: Schema<AuthVars> = {
 				newPassword: { type: "string", min: 1, max: 1024 },
 				$$strict: "remove",
 			},
-			async handler(this: AuthThis, ctx: Ctx<{ currentPassword: string; newPassword: string }>) {
-				const user = ctx.meta.user!;
-				const cred = (await this.adapter.findById(user.id)) as Credential | null;
-				if (!cred) throw notFound();
+			async handler(ctx: Ctx<{ currentPassword: string; newPassword: string }>) {
+				const user = currentUser(ctx);
+				const cred = await this.credentialById(user.id);
+				if (!cred) throw new NotFoundError();
 				const ip = client(ctx).ip;
 				const retryIn = await this.throttle.blockedFor(cred.email, ip);
-				if (retryIn) throw tooManyAttempts(retryIn);
+				if (retryIn) throw new TooManyAttemptsError(retryIn);
 				if (!(await verifyPassword(ctx.params.currentPassword, cred.passwordHash))) {
 					await this.throttle.fail(cred.email, ip);
-					throw new Errors.MoleculerClientError("The current password is not correct.", 403, "INVALID_CURRENT_PASSWORD");
+					throw new InvalidCurrentPasswordError();
 				}
 				this.checkNewPassword(ctx.params.newPassword, cred.email, "newPassword");
 				await this.setPassword(user.id, ctx.params.newPassword);
@@ -322,9 +327,9 @@ const AuthService: Schema<AuthVars> = {
 			rateLimit: perIp,
 			summary: "Ask for a password reset link. Always 202, whether or not the address is registered.",
 			params: { email: { type: "string", min: 3, max: 254, trim: true }, $$strict: "remove" },
-			async handler(this: AuthThis, ctx: Ctx<{ email: string }>) {
+			async handler(ctx: Ctx<{ email: string }>) {
 				const email = normaliseEmail(ctx.params.email);
-				const cred = (await this.adapter.findOne({ email })) as Credential | null;
+				const cred = await this.credentialByEmail(email);
 				if (cred) {
 					// The token is derived from the row id (reset-tokens.ts): the event names the row, the
 					// mailer asks auth.passwordResetLink for the token, and no log, outbox or channel holds it.
@@ -362,16 +367,15 @@ const AuthService: Schema<AuthVars> = {
 				password: { type: "string", min: 1, max: 1024 },
 				$$strict: "remove",
 			},
-			async handler(this: AuthThis, ctx: Ctx<{ token: string; password: string }>) {
-				const invalid = () => new Errors.MoleculerClientError("The reset link is not valid or has expired.", 400, "INVALID_RESET_TOKEN");
+			async handler(ctx: Ctx<{ token: string; password: string }>) {
 				const row = await this.resets.findOne({ tokenHash: sha256(ctx.params.token) });
-				if (!row || row.usedAt || Date.parse(row.expiresAt) <= Date.now()) throw invalid();
-				const cred = (await this.adapter.findById(row.userId)) as Credential | null;
-				if (!cred) throw invalid();
+				if (!row || row.usedAt || Date.parse(row.expiresAt) <= Date.now()) throw new InvalidResetTokenError();
+				const cred = await this.credentialById(row.userId);
+				if (!cred) throw new InvalidResetTokenError();
 				// Rules first, so a rejected password does not burn the token.
 				this.checkNewPassword(ctx.params.password, cred.email);
 				const now = new Date().toISOString();
-				if ((await this.resets.update({ id: row.id, usedAt: null }, { usedAt: now })) !== 1) throw invalid();
+				if ((await this.resets.update({ id: row.id, usedAt: null }, { usedAt: now })) !== 1) throw new InvalidResetTokenError();
 				await this.setPassword(cred._id, ctx.params.password);
 				await this.resets.update({ userId: cred._id, usedAt: null }, { usedAt: now });
 				const revoked = await this.sessions.revokeUser(cred._id);
@@ -388,10 +392,10 @@ const AuthService: Schema<AuthVars> = {
 			auth: "required",
 			summary: "A new token pair scoped to one of your organisations.",
 			params: { tenantId: { type: "string", min: 1, max: 64 }, $$strict: "remove" },
-			async handler(this: AuthThis, ctx: Ctx<{ tenantId: string }>) {
-				const user = ctx.meta.user!;
+			async handler(ctx: Ctx<{ tenantId: string }>) {
+				const user = currentUser(ctx);
 				const scope = await this.scopeFor(ctx, user.id, ctx.params.tenantId);
-				if (scope.tenantId !== ctx.params.tenantId) throw notFound(ctx.params.tenantId);
+				if (scope.tenantId !== ctx.params.tenantId) throw new NotFoundError("Not found.", ctx.params.tenantId);
 				const live = user.sessionId ? await this.sessions.active(user.id, user.sessionId) : null;
 				const issued = live ? await this.sessions.replace(live, { tenantId: scope.tenantId }) : await this.sessions.start(user.id, scope.tenantId, client(ctx));
 				await this.adapter.updateById(user.id, { $set: { currentTenantId: scope.tenantId, updatedAt: new Date().toISOString() } });
@@ -405,10 +409,10 @@ const AuthService: Schema<AuthVars> = {
 			visibility: "public",
 			idempotent: true,
 			params: { resetId: { type: "string", min: 1, max: 64 } },
-			async handler(this: AuthThis, ctx: Ctx<{ resetId: string }>) {
+			async handler(ctx: Ctx<{ resetId: string }>) {
 				const row = await this.resets.findOne({ id: ctx.params.resetId });
 				if (!row || row.usedAt || Date.parse(row.expiresAt) <= Date.now() || row.kid !== this.ring.current.kid) return null;
-				const cred = (await this.adapter.findById(row.userId)) as Credential | null;
+				const cred = await this.credentialById(row.userId);
 				if (!cred) return null;
 				return { userId: row.userId, email: cred.email, token: resetToken(this.resetKey, row.id), expiresAt: row.expiresAt };
 			},
@@ -426,7 +430,7 @@ const AuthService: Schema<AuthVars> = {
 				after: { type: "string", max: 64, optional: true },
 				limit: { type: "number", integer: true, min: 1, max: 5000, default: 1000, convert: true },
 			},
-			async handler(this: AuthThis, ctx: Ctx<{ since?: string; after?: string; limit: number }>) {
+			async handler(ctx: Ctx<{ since?: string; after?: string; limit: number }>) {
 				const { since, after, limit } = ctx.params;
 				const query: Record<string, unknown> = { until: { $gt: new Date().toISOString() } };
 				if (since) query.createdAt = { $gte: since };
@@ -444,9 +448,9 @@ const AuthService: Schema<AuthVars> = {
 			visibility: "public",
 			idempotent: true,
 			params: { userId: { type: "string", min: 1, max: 64 } },
-			async handler(this: AuthThis, ctx: Ctx<{ userId: string }>) {
+			async handler(ctx: Ctx<{ userId: string }>) {
 				const { userId } = ctx.params;
-				const cred = (await this.adapter.findById(userId)) as Credential | null;
+				const cred = await this.credentialById(userId);
 				// The revocation first: from here on no token of the user is accepted, even if the rest fails.
 				await this.recordRevocations([{ kind: "user", id: userId }]);
 				const sessions = await this.sessions.revokeUser(userId);
@@ -462,8 +466,8 @@ const AuthService: Schema<AuthVars> = {
 			visibility: "public",
 			idempotent: true,
 			params: { userId: { type: "string", min: 1, max: 64 } },
-			async handler(this: AuthThis, ctx: Ctx<{ userId: string }>) {
-				const cred = (await this.adapter.findById(ctx.params.userId)) as Credential | null;
+			async handler(ctx: Ctx<{ userId: string }>) {
+				const cred = await this.credentialById(ctx.params.userId);
 				return { email: cred?.email ?? null };
 			},
 		},
@@ -473,32 +477,40 @@ const AuthService: Schema<AuthVars> = {
 			visibility: "public",
 			idempotent: true,
 			params: { email: { type: "string", min: 3, max: 254, trim: true } },
-			async handler(this: AuthThis, ctx: Ctx<{ email: string }>) {
-				const cred = (await this.adapter.findOne({ email: normaliseEmail(ctx.params.email) })) as Credential | null;
+			async handler(ctx: Ctx<{ email: string }>) {
+				const cred = await this.credentialByEmail(normaliseEmail(ctx.params.email));
 				return { userId: cred?._id ?? null };
 			},
 		},
 	},
 
 	methods: {
-		loadRing(this: AuthThis) {
+		async credentialById(userId: string) {
+			return toStoredRow<Credential>(await this.adapter.findById(userId));
+		},
+
+		async credentialByEmail(email: string) {
+			return toStoredRow<Credential>(await this.adapter.findOne({ email }));
+		},
+
+		loadRing() {
 			this.ring = loadKeyRing(this.cfg);
 			this.resetKey = resetTokenKey(this.ring.current.privateKey);
 			if (this.ring.generated) this.logger.warn(`generated DEV signing keys in ${keysDir(this.cfg)}; do not use in production`);
 		},
 
-		async login(this: AuthThis, ctx: Ctx<{ email: string; password: string }>) {
+		async login(ctx: Ctx<{ email: string; password: string }>) {
 			const email = normaliseEmail(ctx.params.email);
 			// Throttled per (account, client address): a stranger's failures slow the stranger, not the owner (throttle.ts).
 			const ip = client(ctx).ip;
 			const retryIn = await this.throttle.blockedFor(email, ip);
-			if (retryIn) throw tooManyAttempts(retryIn);
-			const cred = (await this.adapter.findOne({ email })) as Credential | null;
+			if (retryIn) throw new TooManyAttemptsError(retryIn);
+			const cred = await this.credentialByEmail(email);
 			// An unknown email costs the same hash as a wrong password: no timing difference to probe.
 			const ok = await verifyPassword(ctx.params.password, cred?.passwordHash ?? this.dummyHash);
 			if (!cred || !ok) {
 				await this.throttle.fail(email, ip);
-				throw invalidCredentials();
+				throw new InvalidCredentialsError();
 			}
 			await this.throttle.succeeded(email, ip);
 			// A hash made at another cost (an older default, a test setting) is redone at today's, now that we have the password.
@@ -514,10 +526,10 @@ const AuthService: Schema<AuthVars> = {
 			return this.tokenResponse(ctx, cred._id, issued, scope, await this.profileOf(ctx, cred));
 		},
 
-		async tokenResponse(this: AuthThis, ctx: Ctx, userId: string, issued: { row: SessionRow; token: string }, scope: Scope, profile?: unknown) {
+		async tokenResponse(ctx: Ctx<object>, userId: string, issued: { row: SessionRow; token: string }, scope: Scope, profile?: unknown) {
 			const accessToken = signAccessToken(this.ring, this.cfg, { sub: userId, tid: scope.tenantId, roles: scope.roles, sid: issued.row.familyId });
 			if (profile === undefined) {
-				const cred = (await this.adapter.findById(userId)) as Credential | null;
+				const cred = await this.credentialById(userId);
 				profile = cred ? await this.profileOf(ctx, cred) : { id: userId };
 			}
 			return {
@@ -534,14 +546,14 @@ const AuthService: Schema<AuthVars> = {
 		},
 
 		/** The user's role in the tenant, or no tenant when they are not (or no longer) a member. */
-		async scopeFor(this: AuthThis, ctx: Ctx, userId: string, tenantId: string | null): Promise<Scope> {
+		async scopeFor(ctx: Ctx<object>, userId: string, tenantId: string | null): Promise<Scope> {
 			if (!tenantId) return { tenantId: null, roles: [] };
 			const m = (await ctx.call("tenants.membership", { tenantId, userId })) as { role: string } | null;
 			return m ? { tenantId, roles: [m.role] } : { tenantId: null, roles: [] };
 		},
 
 		/** At login: the tenant the user last switched to, else their oldest membership, else none. */
-		async preferredScope(this: AuthThis, ctx: Ctx, cred: Credential): Promise<Scope> {
+		async preferredScope(ctx: Ctx<object>, cred: Credential): Promise<Scope> {
 			if (cred.currentTenantId) {
 				const scope = await this.scopeFor(ctx, cred._id, cred.currentTenantId);
 				if (scope.tenantId) return scope;
@@ -550,7 +562,7 @@ const AuthService: Schema<AuthVars> = {
 			return list.length ? { tenantId: list[0].tenantId, roles: [list[0].role] } : { tenantId: null, roles: [] };
 		},
 
-		async profileOf(this: AuthThis, ctx: Ctx, cred: { _id: string; email: string }) {
+		async profileOf(ctx: Ctx<object>, cred: { _id: string; email: string }) {
 			try {
 				// The public profile, plus the email: these answers go to the account's owner only.
 				return { ...((await ctx.call("users.getProfile", { id: cred._id })) as object), email: cred.email };
@@ -561,7 +573,7 @@ const AuthService: Schema<AuthVars> = {
 		},
 
 		/** Stores a new hash of the password; `rehash` keeps passwordChangedAt (same password, new cost). */
-		async setPassword(this: AuthThis, userId: string, password: string, rehash = false) {
+		async setPassword(userId: string, password: string, rehash = false) {
 			const passwordHash = await hashPassword(password, { N: this.cfg.PASSWORD_SCRYPT_N, r: 8, p: 1 });
 			const now = new Date().toISOString();
 			await this.adapter.updateById(userId, { $set: { passwordHash, updatedAt: now, ...(rehash ? {} : { passwordChangedAt: now }) } });
@@ -569,15 +581,10 @@ const AuthService: Schema<AuthVars> = {
 
 		checkNewPassword(password: string, email: string, field = "password") {
 			const problems = passwordProblems(password, email);
-			if (problems.length)
-				throw new Errors.ValidationError(
-					"The password does not meet the rules.",
-					"VALIDATION_ERROR",
-					problems.map(p => ({ ...p, field })),
-				);
+			if (problems.length) throw new PasswordRulesError(problems.map(p => ({ ...p, field })));
 		},
 
-		async publish(this: AuthThis, name: string, actorId: string, tenantId: string | null, data: Record<string, unknown>) {
+		async publish(name: string, actorId: string, tenantId: string | null, data: Record<string, unknown>) {
 			await this.publishEvent(name, { eventId: randomUUID(), at: new Date().toISOString(), actorId, tenantId, ...data });
 		},
 
@@ -586,7 +593,7 @@ const AuthService: Schema<AuthVars> = {
 		 * plus the verifier's clock tolerance), then tells every gateway (README, "Revocation"). A lost
 		 * broadcast is made up by the gateways' periodic `auth.revocations` resync.
 		 */
-		async recordRevocations(this: AuthThis, entries: { kind: RevocationEntry["kind"]; id: string }[]) {
+		async recordRevocations(entries: { kind: RevocationEntry["kind"]; id: string }[]) {
 			if (!entries.length) return;
 			const until = new Date(Date.now() + (this.cfg.JWT_ACCESS_TTL_S + 10) * 1000).toISOString();
 			await Promise.all(entries.map(e => this.revocationRows.insert({ kind: e.kind, subject: e.id, until })));
@@ -599,7 +606,7 @@ const AuthService: Schema<AuthVars> = {
 		},
 	},
 
-	created(this: AuthThis) {
+	created() {
 		this.cfg = config();
 		this.loadRing();
 		this.sessionRows = new Collection<SessionRow>({ collection: "sessions", indexes: [{ fields: ["tokenHash"], unique: true }, { fields: ["userId"] }, { fields: ["familyId"] }] });
@@ -609,7 +616,7 @@ const AuthService: Schema<AuthVars> = {
 		this.throttle = new FailureThrottle({ redisUrl: this.cfg.REDIS_URL, prefix: `${this.cfg.NAMESPACE}:login-fail` });
 	},
 
-	async started(this: AuthThis) {
+	async started() {
 		if (this.cfg.DEV_LOG_RESET_LINKS)
 			this.logger.warn("DEV_LOG_RESET_LINKS=true: password-reset tokens are WRITTEN TO THE LOG. Anyone reading it can reset any password. Local development only.");
 		await Promise.all([this.sessionRows.open(this.broker), this.resets.open(this.broker), this.revocationRows.open(this.broker)]);
@@ -630,7 +637,7 @@ const AuthService: Schema<AuthVars> = {
 		this.purgeTimer.unref();
 	},
 
-	async stopped(this: AuthThis) {
+	async stopped() {
 		clearInterval(this.purgeTimer);
 		this.throttle.close();
 		await Promise.all([this.sessionRows.close(), this.resets.close(), this.revocationRows.close()]);

@@ -14,16 +14,25 @@
  * directly but is internal (seeding, other services), never routed.
  */
 import { randomUUID } from "node:crypto";
-import { Errors, type Context, type Service } from "moleculer";
-import { hasRole, type AuthUser, type Role } from "../../lib/access";
-import type { MixinSchema, Schema } from "../../lib/schema";
-import { DbMixin, type DbThis } from "../../mixins/db.mixin";
+import { hasRole, type Role } from "../../lib/access";
+import { currentUser, type Ctx } from "../../lib/context";
+import {
+	AlreadyMemberError,
+	ConflictError,
+	ForbiddenError,
+	LastOwnerError,
+	MemberTargetError,
+	NotFoundError,
+	SlugTakenError,
+	UserNotFoundError,
+} from "../../lib/errors";
+import { KeyedMutex } from "../../lib/keyed-mutex";
+import { pageOf, pageParams, pageWindow } from "../../lib/paging";
+import type { DbSettings, ServiceSchema } from "../../lib/schema";
+import { entityOf } from "../../middlewares/entity.middleware";
+import { Collection, type CollectionOf } from "../../mixins/collection";
+import { DbMixin, rowToEntity, type DbMethods, type DbVars } from "../../mixins/db.mixin";
 import { OutboxMixin, type OutboxMethods } from "../../mixins/outbox.mixin";
-import { notFound } from "../../mixins/tenant.mixin";
-import { ConflictError } from "../../lib/errors";
-import { Collection } from "./store";
-
-type Ctx<P = Record<string, unknown>> = Context<P, { user?: AuthUser | null; $statusCode?: number; $location?: string }>;
 
 const ROLES: Role[] = ["owner", "admin", "member"];
 
@@ -52,15 +61,6 @@ export interface Membership {
 	updatedAt: string;
 }
 
-interface TenantDoc {
-	_id: string;
-	name: string;
-	slug: string;
-	createdBy: string;
-	createdAt: string;
-	updatedAt: string;
-}
-
 export interface PublicTenant {
 	id: string;
 	name: string;
@@ -70,36 +70,38 @@ export interface PublicTenant {
 	updatedAt: string;
 }
 
-interface TenantsVars extends OutboxMethods {
-	memberships: Collection<Membership>;
-	invitations: Collection<Invitation>;
-	locks: Map<string, Promise<unknown>>;
-	adapter: DbThis["adapter"];
-	_create(ctx: Ctx, params: unknown): Promise<PublicTenant>;
-	_update(ctx: Ctx, params: unknown): Promise<PublicTenant>;
-	publicTenant(doc: TenantDoc): PublicTenant;
+interface TenantsVars extends DbVars {
+	memberships: CollectionOf<Membership>;
+	invitations: CollectionOf<Invitation>;
+	/** serialises one tenant's membership changes on this node */
+	memberLocks: KeyedMutex;
+}
+
+interface TenantsMethods extends DbMethods, OutboxMethods {
+	/** A stored tenant (NeDB row, Mongoose document) as its public entity. */
+	publicTenant(doc: unknown): PublicTenant;
 	loadTenant(id: string): Promise<PublicTenant | null>;
-	requireMembership(ctx: Ctx, tenantId: string, minRole?: Role): Promise<Membership>;
-	withTenantLock<T>(tenantId: string, fn: () => Promise<T>): Promise<T>;
+	/** The public tenants of these ids that exist, by id. */
+	tenantsById(ids: string[]): Promise<Map<string, PublicTenant>>;
+	/** The caller's membership of the tenant, or null (`entity:` loader: null answers 404, as for a missing tenant). */
+	callerMembership(ctx: Ctx<object>, tenantId: string): Promise<Membership | null>;
+	/** The membership when its role is at least `minRole`; 403 otherwise. */
+	requireRole(m: Membership, minRole: Role): Membership;
+	/** The caller's membership with at least `minRole`: 404 when there is none, 403 when the role is too low. */
+	requireMembership(ctx: Ctx<object>, tenantId: string, minRole?: Role): Promise<Membership>;
 	publish(name: string, actorId: string, tenantId: string, data: Record<string, unknown>): Promise<void>;
 	changed(): Promise<void>;
 	publicMember(m: Membership): { tenantId: string; userId: string; role: Role; createdAt: string; updatedAt: string };
 	publicInvitation(i: Invitation): Omit<Invitation, "updatedAt" | "respondedAt">;
-	emailOf(ctx: Ctx, userId: string): Promise<string | null>;
-	openInvitationFor(ctx: Ctx, invitationId: string): Promise<Invitation>;
+	emailOf(ctx: Ctx<object>, userId: string): Promise<string | null>;
+	openInvitationFor(ctx: Ctx<object>, invitationId: string): Promise<Invitation>;
 }
 
-type TenantsThis = Service & TenantsVars;
-
 const idParam = { type: "string", min: 1, max: 64 } as const;
-const pageParams = {
-	page: { type: "number", integer: true, min: 1, default: 1, convert: true },
-	pageSize: { type: "number", integer: true, min: 1, max: 100, default: 20, convert: true },
-} as const;
 
-const TenantsService: Schema<TenantsVars> = {
+const TenantsService: ServiceSchema<DbSettings, TenantsMethods, TenantsVars> = {
 	name: "tenants",
-	mixins: [DbMixin({ collection: "tenants", indexes: [{ fields: ["slug"], unique: true }] }) as MixinSchema, OutboxMixin({ collection: "tenants_outbox" }) as MixinSchema],
+	mixins: [DbMixin({ collection: "tenants", indexes: [{ fields: ["slug"], unique: true }] }), OutboxMixin({ collection: "tenants_outbox" })],
 	settings: {
 		fields: ["id", "name", "slug", "createdBy", "createdAt", "updatedAt"],
 	},
@@ -114,14 +116,13 @@ const TenantsService: Schema<TenantsVars> = {
 				slug: { type: "string", max: 40, pattern: /^[a-z0-9-]{3,40}$/ },
 				$$strict: "remove",
 			},
-			async handler(this: TenantsThis, ctx: Ctx<{ name: string; slug: string }>) {
-				const user = ctx.meta.user!;
+			async handler(ctx: Ctx<{ name: string; slug: string }>) {
+				const user = currentUser(ctx);
 				let tenant: PublicTenant;
 				try {
 					tenant = await this._create(ctx, { name: ctx.params.name, slug: ctx.params.slug, createdBy: user.id });
 				} catch (err) {
-					if ((err as { type?: string }).type === "CONFLICT")
-						throw new Errors.MoleculerClientError("This slug is already taken.", 409, "SLUG_TAKEN", { field: "slug" });
+					if (err instanceof ConflictError) throw new SlugTakenError();
 					throw err;
 				}
 				let membership: Membership;
@@ -152,23 +153,18 @@ const TenantsService: Schema<TenantsVars> = {
 				sort: { type: "enum", values: ["name", "-name", "createdAt", "-createdAt"], default: "name" },
 				$$strict: "remove",
 			},
-			async handler(this: TenantsThis, ctx: Ctx<{ page: number; pageSize: number; sort: string }>) {
+			async handler(ctx: Ctx<{ page: number; pageSize: number; sort: string }>) {
 				const { page, pageSize, sort } = ctx.params;
-				const mine = await this.memberships.find({ userId: ctx.meta.user!.id });
+				const mine = await this.memberships.find({ userId: currentUser(ctx).id });
 				const roleOf = new Map(mine.map(m => [m.tenantId, m.role]));
-				const docs = (await this.adapter.find({ query: { _id: { $in: [...roleOf.keys()] } } })) as TenantDoc[];
+				const tenants = await this.tenantsById([...roleOf.keys()]);
 				const field = sort.replace(/^-/, "") as "name" | "createdAt";
 				const dir = sort.startsWith("-") ? -1 : 1;
-				const rows = docs
-					.map(d => ({ ...this.publicTenant(d), role: roleOf.get(d._id)! }))
+				const rows = [...tenants.values()]
+					.map(t => ({ ...t, role: roleOf.get(t.id)! }))
 					.sort((a, b) => dir * a[field].localeCompare(b[field]) || a.id.localeCompare(b.id));
-				return {
-					rows: rows.slice((page - 1) * pageSize, page * pageSize),
-					total: rows.length,
-					page,
-					pageSize,
-					totalPages: Math.ceil(rows.length / pageSize),
-				};
+				const { limit, offset } = pageWindow({ page, pageSize });
+				return pageOf(rows.slice(offset, offset + limit), rows.length, { page, pageSize });
 			},
 		},
 
@@ -178,10 +174,11 @@ const TenantsService: Schema<TenantsVars> = {
 			summary: "One organisation you belong to.",
 			cache: { keys: ["#user.id", "id"] },
 			params: { id: idParam, $$strict: "remove" },
-			async handler(this: TenantsThis, ctx: Ctx<{ id: string }>) {
-				const membership = await this.requireMembership(ctx, ctx.params.id);
+			entity: "callerMembership",
+			async handler(ctx: Ctx<{ id: string }>) {
+				const membership = entityOf<Membership>(ctx);
 				const tenant = await this.loadTenant(ctx.params.id);
-				if (!tenant) throw notFound(ctx.params.id);
+				if (!tenant) throw new NotFoundError("Not found.", ctx.params.id);
 				return { ...tenant, role: membership.role };
 			},
 		},
@@ -196,19 +193,19 @@ const TenantsService: Schema<TenantsVars> = {
 				slug: { type: "string", max: 40, pattern: /^[a-z0-9-]{3,40}$/, optional: true },
 				$$strict: "remove",
 			},
-			async handler(this: TenantsThis, ctx: Ctx<{ id: string; name?: string; slug?: string }>) {
+			entity: "callerMembership",
+			async handler(ctx: Ctx<{ id: string; name?: string; slug?: string }>) {
 				const { id, name, slug } = ctx.params;
-				const membership = await this.requireMembership(ctx, id, "admin");
+				const membership = this.requireRole(entityOf<Membership>(ctx), "admin");
 				let tenant: PublicTenant;
 				try {
 					tenant = await this._update(ctx, { id, ...(name !== undefined && { name }), ...(slug !== undefined && { slug }) });
 				} catch (err) {
-					if ((err as { type?: string }).type === "CONFLICT")
-						throw new Errors.MoleculerClientError("This slug is already taken.", 409, "SLUG_TAKEN", { field: "slug" });
+					if (err instanceof ConflictError) throw new SlugTakenError();
 					throw err;
 				}
 				await this.changed();
-				await this.publish("tenants.updated", ctx.meta.user!.id, id, { tenant });
+				await this.publish("tenants.updated", currentUser(ctx).id, id, { tenant });
 				return { ...tenant, role: membership.role };
 			},
 		},
@@ -225,13 +222,14 @@ const TenantsService: Schema<TenantsVars> = {
 				role: { type: "enum", values: ROLES },
 				$$strict: "remove",
 			},
-			async handler(this: TenantsThis, ctx: Ctx<{ id: string; email: string; role: Role }>) {
+			entity: "callerMembership",
+			async handler(ctx: Ctx<{ id: string; email: string; role: Role }>) {
 				const { id: tenantId, email, role } = ctx.params;
-				const actor = await this.requireMembership(ctx, tenantId, "admin");
-				if (role === "owner" && actor.role !== "owner") throw new Errors.MoleculerClientError("Only owners can invite owners.", 403, "FORBIDDEN");
+				const actor = this.requireRole(entityOf<Membership>(ctx), "admin");
+				if (role === "owner" && actor.role !== "owner") throw new ForbiddenError("Only owners can invite owners.");
 				// Whether the address has an account (or is a member already) is not looked up: the answer
 				// is the same either way, and the invitation waits for whoever holds, or will hold, the address.
-				const invitation = await this.withTenantLock(tenantId, async () => {
+				const invitation = await this.memberLocks.run(tenantId, async () => {
 					const now = new Date();
 					const expiresAt = new Date(now.getTime() + INVITATION_TTL_MS).toISOString();
 					const open = await this.invitations.findOne({ tenantId, email, status: "pending", expiresAt: { $gt: now.toISOString() } });
@@ -258,15 +256,16 @@ const TenantsService: Schema<TenantsVars> = {
 				sort: { type: "enum", values: ["createdAt", "-createdAt"], default: "-createdAt" },
 				$$strict: true,
 			},
-			async handler(this: TenantsThis, ctx: Ctx<{ id: string; page: number; pageSize: number; sort: string }>) {
+			entity: "callerMembership",
+			async handler(ctx: Ctx<{ id: string; page: number; pageSize: number; sort: string }>) {
 				const { id: tenantId, page, pageSize, sort } = ctx.params;
-				await this.requireMembership(ctx, tenantId, "admin");
+				this.requireRole(entityOf<Membership>(ctx), "admin");
 				const query = { tenantId, status: "pending", expiresAt: { $gt: new Date().toISOString() } };
 				const [rows, total] = await Promise.all([
-					this.invitations.find(query, { sort: [sort, "id"], limit: pageSize, offset: (page - 1) * pageSize }),
+					this.invitations.find(query, { sort: [sort, "id"], ...pageWindow({ page, pageSize }) }),
 					this.invitations.count(query),
 				]);
-				return { rows: rows.map(i => this.publicInvitation(i)), total, page, pageSize, totalPages: Math.ceil(total / pageSize) };
+				return pageOf(rows.map(i => this.publicInvitation(i)), total, { page, pageSize });
 			},
 		},
 
@@ -275,14 +274,16 @@ const TenantsService: Schema<TenantsVars> = {
 			auth: "required",
 			summary: "Withdraw a pending invitation (owners and admins; only owners withdraw an invitation as owner).",
 			params: { id: idParam, invitationId: idParam },
-			async handler(this: TenantsThis, ctx: Ctx<{ id: string; invitationId: string }>) {
+			entity: "callerMembership",
+			async handler(ctx: Ctx<{ id: string; invitationId: string }>) {
 				const { id: tenantId, invitationId } = ctx.params;
-				const actor = await this.requireMembership(ctx, tenantId, "admin");
+				const actor = this.requireRole(entityOf<Membership>(ctx), "admin");
 				const now = new Date().toISOString();
 				const invitation = await this.invitations.findOne({ id: invitationId, tenantId, status: "pending", expiresAt: { $gt: now } });
-				if (!invitation) throw notFound(invitationId);
-				if (invitation.role === "owner" && actor.role !== "owner") throw new Errors.MoleculerClientError("Only owners can withdraw an invitation as owner.", 403, "FORBIDDEN");
-				if ((await this.invitations.update({ id: invitationId, status: "pending" }, { status: "revoked", respondedAt: now, updatedAt: now })) !== 1) throw notFound(invitationId);
+				if (!invitation) throw new NotFoundError("Not found.", invitationId);
+				if (invitation.role === "owner" && actor.role !== "owner") throw new ForbiddenError("Only owners can withdraw an invitation as owner.");
+				if ((await this.invitations.update({ id: invitationId, status: "pending" }, { status: "revoked", respondedAt: now, updatedAt: now })) !== 1)
+					throw new NotFoundError("Not found.", invitationId);
 				ctx.meta.$statusCode = 204;
 				return null;
 			},
@@ -293,12 +294,11 @@ const TenantsService: Schema<TenantsVars> = {
 			auth: "required",
 			summary: "The pending invitations addressed to your email.",
 			params: { $$strict: true },
-			async handler(this: TenantsThis, ctx: Ctx) {
-				const email = await this.emailOf(ctx, ctx.meta.user!.id);
+			async handler(ctx: Ctx) {
+				const email = await this.emailOf(ctx, currentUser(ctx).id);
 				if (!email) return { rows: [], total: 0 };
 				const open = await this.invitations.find({ email, status: "pending", expiresAt: { $gt: new Date().toISOString() } }, { sort: ["-createdAt", "id"], limit: 100 });
-				const docs = (await this.adapter.find({ query: { _id: { $in: open.map(i => i.tenantId) } } })) as TenantDoc[];
-				const byId = new Map(docs.map(d => [d._id, d]));
+				const byId = await this.tenantsById(open.map(i => i.tenantId));
 				const rows = open
 					.filter(i => byId.has(i.tenantId))
 					.map(i => ({ id: i.id, tenantId: i.tenantId, tenant: { name: byId.get(i.tenantId)!.name, slug: byId.get(i.tenantId)!.slug }, role: i.role, invitedBy: i.invitedBy, expiresAt: i.expiresAt, createdAt: i.createdAt }));
@@ -311,20 +311,20 @@ const TenantsService: Schema<TenantsVars> = {
 			auth: "required",
 			summary: "Accept an invitation addressed to your email: you become a member with the role it names.",
 			params: { invitationId: idParam },
-			async handler(this: TenantsThis, ctx: Ctx<{ invitationId: string }>) {
-				const userId = ctx.meta.user!.id;
+			async handler(ctx: Ctx<{ invitationId: string }>) {
+				const userId = currentUser(ctx).id;
 				const invitation = await this.openInvitationFor(ctx, ctx.params.invitationId);
-				const membership = await this.withTenantLock(invitation.tenantId, async () => {
-					if (!(await this.loadTenant(invitation.tenantId))) throw notFound(invitation.id);
+				const membership = await this.memberLocks.run(invitation.tenantId, async () => {
+					if (!(await this.loadTenant(invitation.tenantId))) throw new NotFoundError("Not found.", invitation.id);
 					const now = new Date().toISOString();
 					// Spend the invitation first (conditional): of two concurrent accepts only one goes on.
 					if ((await this.invitations.update({ id: invitation.id, status: "pending" }, { status: "accepted", respondedAt: now, updatedAt: now })) !== 1)
-						throw notFound(invitation.id);
+						throw new NotFoundError("Not found.", invitation.id);
 					try {
 						return await this.memberships.insert({ tenantId: invitation.tenantId, userId, role: invitation.role, updatedAt: now });
 					} catch (err) {
 						// Already a member: the invitation stays answered (there is nothing left to accept).
-						if (err instanceof ConflictError) throw new Errors.MoleculerClientError("You are already a member of this organisation.", 409, "ALREADY_MEMBER");
+						if (err instanceof ConflictError) throw new AlreadyMemberError("You are already a member of this organisation.");
 						await this.invitations.update({ id: invitation.id, status: "accepted" }, { status: "pending", respondedAt: null, updatedAt: now }).catch(() => undefined);
 						throw err;
 					}
@@ -342,11 +342,11 @@ const TenantsService: Schema<TenantsVars> = {
 			auth: "required",
 			summary: "Decline an invitation addressed to your email.",
 			params: { invitationId: idParam },
-			async handler(this: TenantsThis, ctx: Ctx<{ invitationId: string }>) {
+			async handler(ctx: Ctx<{ invitationId: string }>) {
 				const invitation = await this.openInvitationFor(ctx, ctx.params.invitationId);
 				const now = new Date().toISOString();
 				if ((await this.invitations.update({ id: invitation.id, status: "pending" }, { status: "declined", respondedAt: now, updatedAt: now })) !== 1)
-					throw notFound(invitation.id);
+					throw new NotFoundError("Not found.", invitation.id);
 				ctx.meta.$statusCode = 204;
 				return null;
 			},
@@ -363,22 +363,21 @@ const TenantsService: Schema<TenantsVars> = {
 				role: { type: "enum", values: ROLES },
 				$$strict: "remove",
 			},
-			async handler(this: TenantsThis, ctx: Ctx<{ id: string; email?: string; userId?: string; role: Role }>) {
+			async handler(ctx: Ctx<{ id: string; email?: string; userId?: string; role: Role }>) {
 				const { id: tenantId, email, role } = ctx.params;
-				if (!email === !ctx.params.userId)
-					throw new Errors.ValidationError("Give either 'email' or 'userId'.", "VALIDATION_ERROR", [{ field: "email", message: "give either email or userId" }]);
-				if (!(await this.loadTenant(tenantId))) throw notFound(tenantId);
+				if (!email === !ctx.params.userId) throw new MemberTargetError();
+				if (!(await this.loadTenant(tenantId))) throw new NotFoundError("Not found.", tenantId);
 				let userId = ctx.params.userId;
 				if (email) {
 					const found = (await ctx.call("auth.userIdByEmail", { email })) as { userId: string | null };
-					if (!found.userId) throw new Errors.MoleculerClientError("No user has this email address.", 404, "USER_NOT_FOUND");
+					if (!found.userId) throw new UserNotFoundError();
 					userId = found.userId;
 				}
 				let membership: Membership;
 				try {
 					membership = await this.memberships.insert({ tenantId, userId: userId!, role, updatedAt: new Date().toISOString() });
 				} catch (err) {
-					if (err instanceof ConflictError) throw new Errors.MoleculerClientError("This user is already a member.", 409, "ALREADY_MEMBER");
+					if (err instanceof ConflictError) throw new AlreadyMemberError();
 					throw err;
 				}
 				await this.changed();
@@ -398,14 +397,14 @@ const TenantsService: Schema<TenantsVars> = {
 				sort: { type: "enum", values: ["createdAt", "-createdAt"], default: "createdAt" },
 				$$strict: "remove",
 			},
-			async handler(this: TenantsThis, ctx: Ctx<{ id: string; page: number; pageSize: number; sort: string }>) {
+			entity: "callerMembership",
+			async handler(ctx: Ctx<{ id: string; page: number; pageSize: number; sort: string }>) {
 				const { id: tenantId, page, pageSize, sort } = ctx.params;
-				await this.requireMembership(ctx, tenantId);
 				const [rows, total] = await Promise.all([
-					this.memberships.find({ tenantId }, { sort: [sort, "id"], limit: pageSize, offset: (page - 1) * pageSize }),
+					this.memberships.find({ tenantId }, { sort: [sort, "id"], ...pageWindow({ page, pageSize }) }),
 					this.memberships.count({ tenantId }),
 				]);
-				return { rows: rows.map(m => this.publicMember(m)), total, page, pageSize, totalPages: Math.ceil(total / pageSize) };
+				return pageOf(rows.map(m => this.publicMember(m)), total, { page, pageSize });
 			},
 		},
 
@@ -414,17 +413,15 @@ const TenantsService: Schema<TenantsVars> = {
 			auth: "required",
 			summary: "Change a member's role (owners and admins; only owners touch owners).",
 			params: { id: idParam, userId: idParam, role: { type: "enum", values: ROLES }, $$strict: "remove" },
-			async handler(this: TenantsThis, ctx: Ctx<{ id: string; userId: string; role: Role }>) {
+			async handler(ctx: Ctx<{ id: string; userId: string; role: Role }>) {
 				const { id: tenantId, userId, role } = ctx.params;
-				return this.withTenantLock(tenantId, async () => {
+				return this.memberLocks.run(tenantId, async () => {
 					const actor = await this.requireMembership(ctx, tenantId, "admin");
 					const target = await this.memberships.findOne({ tenantId, userId });
-					if (!target) throw notFound(userId);
-					if ((target.role === "owner" || role === "owner") && actor.role !== "owner")
-						throw new Errors.MoleculerClientError("Only owners can change owners.", 403, "FORBIDDEN");
+					if (!target) throw new NotFoundError("Not found.", userId);
+					if ((target.role === "owner" || role === "owner") && actor.role !== "owner") throw new ForbiddenError("Only owners can change owners.");
 					if (target.role === role) return this.publicMember(target);
-					if (target.role === "owner" && (await this.memberships.count({ tenantId, role: "owner" })) <= 1)
-						throw new Errors.MoleculerClientError("An organisation needs at least one owner.", 409, "LAST_OWNER");
+					if (target.role === "owner" && (await this.memberships.count({ tenantId, role: "owner" })) <= 1) throw new LastOwnerError();
 					const updatedAt = new Date().toISOString();
 					await this.memberships.update({ id: target.id }, { role, updatedAt });
 					await this.changed();
@@ -439,17 +436,15 @@ const TenantsService: Schema<TenantsVars> = {
 			auth: "required",
 			summary: "Remove a member (owners and admins), or leave an organisation yourself.",
 			params: { id: idParam, userId: idParam },
-			async handler(this: TenantsThis, ctx: Ctx<{ id: string; userId: string }>) {
+			async handler(ctx: Ctx<{ id: string; userId: string }>) {
 				const { id: tenantId, userId } = ctx.params;
-				return this.withTenantLock(tenantId, async () => {
-					const leaving = userId === ctx.meta.user!.id;
+				return this.memberLocks.run(tenantId, async () => {
+					const leaving = userId === currentUser(ctx).id;
 					const actor = await this.requireMembership(ctx, tenantId, leaving ? "member" : "admin");
 					const target = leaving ? actor : await this.memberships.findOne({ tenantId, userId });
-					if (!target) throw notFound(userId);
-					if (target.role === "owner" && actor.role !== "owner")
-						throw new Errors.MoleculerClientError("Only owners can remove owners.", 403, "FORBIDDEN");
-					if (target.role === "owner" && (await this.memberships.count({ tenantId, role: "owner" })) <= 1)
-						throw new Errors.MoleculerClientError("An organisation needs at least one owner.", 409, "LAST_OWNER");
+					if (!target) throw new NotFoundError("Not found.", userId);
+					if (target.role === "owner" && actor.role !== "owner") throw new ForbiddenError("Only owners can remove owners.");
+					if (target.role === "owner" && (await this.memberships.count({ tenantId, role: "owner" })) <= 1) throw new LastOwnerError();
 					await this.memberships.remove({ id: target.id });
 					await this.changed();
 					await this.publish("tenants.memberRemoved", actor.userId, tenantId, { userId, role: target.role });
@@ -464,10 +459,9 @@ const TenantsService: Schema<TenantsVars> = {
 			visibility: "public",
 			idempotent: true,
 			params: { userId: idParam },
-			async handler(this: TenantsThis, ctx: Ctx<{ userId: string }>) {
+			async handler(ctx: Ctx<{ userId: string }>) {
 				const mine = await this.memberships.find({ userId: ctx.params.userId }, { sort: ["createdAt"] });
-				const docs = (await this.adapter.find({ query: { _id: { $in: mine.map(m => m.tenantId) } } })) as TenantDoc[];
-				const byId = new Map(docs.map(d => [d._id, this.publicTenant(d)]));
+				const byId = await this.tenantsById(mine.map(m => m.tenantId));
 				return mine
 					.filter(m => byId.has(m.tenantId))
 					.map(m => ({ tenantId: m.tenantId, role: m.role, name: byId.get(m.tenantId)!.name, slug: byId.get(m.tenantId)!.slug, since: m.createdAt }));
@@ -478,7 +472,7 @@ const TenantsService: Schema<TenantsVars> = {
 			visibility: "public",
 			idempotent: true,
 			params: { tenantId: idParam, userId: idParam },
-			async handler(this: TenantsThis, ctx: Ctx<{ tenantId: string; userId: string }>) {
+			async handler(ctx: Ctx<{ tenantId: string; userId: string }>) {
 				const m = await this.memberships.findOne({ tenantId: ctx.params.tenantId, userId: ctx.params.userId });
 				return m ? this.publicMember(m) : null;
 			},
@@ -486,8 +480,14 @@ const TenantsService: Schema<TenantsVars> = {
 	},
 
 	methods: {
-		publicTenant(doc: TenantDoc): PublicTenant {
-			return { id: doc._id, name: doc.name, slug: doc.slug, createdBy: doc.createdBy, createdAt: doc.createdAt, updatedAt: doc.updatedAt };
+		publicTenant(doc: unknown): PublicTenant {
+			// a tenant row holds its public fields only
+			return rowToEntity<PublicTenant>(doc)!;
+		},
+
+		async tenantsById(ids: string[]) {
+			const docs = ids.length ? await this.adapter.find({ query: { _id: { $in: ids } } }) : [];
+			return new Map(docs.map(d => this.publicTenant(d)).map(t => [t.id, t]));
 		},
 
 		publicMember(m: Membership) {
@@ -498,66 +498,61 @@ const TenantsService: Schema<TenantsVars> = {
 			return { id: i.id, tenantId: i.tenantId, email: i.email, role: i.role, status: i.status, invitedBy: i.invitedBy, expiresAt: i.expiresAt, createdAt: i.createdAt };
 		},
 
-		async emailOf(this: TenantsThis, ctx: Ctx, userId: string) {
+		async emailOf(ctx: Ctx<object>, userId: string) {
 			return ((await ctx.call("auth.emailOf", { userId })) as { email: string | null }).email;
 		},
 
 		/** A pending, unexpired invitation addressed to the caller's email; 404 otherwise (as for one that does not exist). */
-		async openInvitationFor(this: TenantsThis, ctx: Ctx, invitationId: string) {
-			const email = await this.emailOf(ctx, ctx.meta.user!.id);
+		async openInvitationFor(ctx: Ctx<object>, invitationId: string) {
+			const email = await this.emailOf(ctx, currentUser(ctx).id);
 			const invitation = email ? await this.invitations.findOne({ id: invitationId, email, status: "pending", expiresAt: { $gt: new Date().toISOString() } }) : null;
-			if (!invitation) throw notFound(invitationId);
+			if (!invitation) throw new NotFoundError("Not found.", invitationId);
 			return invitation;
 		},
 
-		async loadTenant(this: TenantsThis, id: string) {
-			const doc = (await this.adapter.findById(id)) as TenantDoc | null;
+		async loadTenant(id: string) {
+			const doc = await this.adapter.findById(id);
 			return doc ? this.publicTenant(doc) : null;
 		},
 
-		/** The caller's membership; 404 when there is none (as for a missing tenant), 403 when the role is too low. */
-		async requireMembership(this: TenantsThis, ctx: Ctx, tenantId: string, minRole: Role = "member") {
-			const m = await this.memberships.findOne({ tenantId, userId: ctx.meta.user!.id });
-			if (!m) throw notFound(tenantId);
-			if (!hasRole([m.role], [minRole])) throw new Errors.MoleculerClientError("Your role in this organisation does not allow this.", 403, "FORBIDDEN");
+		callerMembership(ctx: Ctx<object>, tenantId: string) {
+			return this.memberships.findOne({ tenantId, userId: currentUser(ctx).id });
+		},
+
+		requireRole(m: Membership, minRole: Role) {
+			if (!hasRole([m.role], [minRole])) throw new ForbiddenError("Your role in this organisation does not allow this.");
 			return m;
 		},
 
-		async withTenantLock<T>(this: TenantsThis, tenantId: string, fn: () => Promise<T>): Promise<T> {
-			const previous = this.locks.get(tenantId) ?? Promise.resolve();
-			const run = previous.catch(() => undefined).then(fn);
-			const tail = run.catch(() => undefined);
-			this.locks.set(tenantId, tail);
-			try {
-				return await run;
-			} finally {
-				if (this.locks.get(tenantId) === tail) this.locks.delete(tenantId);
-			}
+		async requireMembership(ctx: Ctx<object>, tenantId: string, minRole: Role = "member") {
+			const m = await this.callerMembership(ctx, tenantId);
+			if (!m) throw new NotFoundError("Not found.", tenantId);
+			return this.requireRole(m, minRole);
 		},
 
-		async changed(this: TenantsThis) {
+		async changed() {
 			await this.broker.cacher?.clean("tenants.**");
 		},
 
-		async publish(this: TenantsThis, name, actorId, tenantId, data) {
+		async publish(name: string, actorId: string, tenantId: string, data: Record<string, unknown>) {
 			await this.publishEvent(name, { eventId: randomUUID(), at: new Date().toISOString(), actorId, tenantId, ...data });
 		},
 	},
 
-	created(this: TenantsThis) {
+	created() {
 		this.memberships = new Collection<Membership>({
 			collection: "memberships",
 			indexes: [{ fields: ["tenantId", "userId"], unique: true }, { fields: ["userId"] }],
 		});
 		this.invitations = new Collection<Invitation>({ collection: "invitations", indexes: [{ fields: ["tenantId"] }, { fields: ["email"] }] });
-		this.locks = new Map();
+		this.memberLocks = new KeyedMutex();
 	},
 
-	async started(this: TenantsThis) {
+	async started() {
 		await Promise.all([this.memberships.open(this.broker), this.invitations.open(this.broker)]);
 	},
 
-	async stopped(this: TenantsThis) {
+	async stopped() {
 		await Promise.all([this.memberships.close(), this.invitations.close()]);
 	},
 };

@@ -13,17 +13,16 @@
  *   channels (payload: the public entity, `tenantId: null`, `actorId`, `eventId`, `at`).
  */
 import { randomUUID } from "node:crypto";
-import { Errors, type Context, type Service } from "moleculer";
-import { UnauthorizedError, type AuthUser } from "../../lib/access";
-import type { MixinSchema, Schema } from "../../lib/schema";
-import { ConflictError } from "../../lib/errors";
-import { DbMixin, type DbThis } from "../../mixins/db.mixin";
+import { currentUser, type Ctx } from "../../lib/context";
+import { CannotFollowSelfError, ConflictError, MalformedMessageError, NotFoundError, ProfileRequiredError } from "../../lib/errors";
+import { pageOf, pageParams, pageWindow, type Page, type PageQuery } from "../../lib/paging";
+import type { ChannelSchema, DbSettings, ServiceSchema, ServiceThis } from "../../lib/schema";
+import { escapeRegex } from "../../lib/text";
+import { Collection, type CollectionOf } from "../../mixins/collection";
+import { DbMixin, type DbMethods, type DbVars } from "../../mixins/db.mixin";
 import { OutboxMixin, type OutboxMethods } from "../../mixins/outbox.mixin";
-import { notFound } from "../../mixins/tenant.mixin";
 import { mergePreferences, preferencesParams, type Preferences, type PreferencesPatch } from "./preferences";
-import { Collection } from "./store";
 
-type Ctx<P = Record<string, unknown>> = Context<P, { user?: AuthUser | null; $statusCode?: number }>;
 type Raw = Record<string, unknown>;
 
 export interface PublicProfile {
@@ -60,36 +59,27 @@ interface ProcessedEvent {
 	createdAt: string;
 }
 
-interface Page<T> {
-	rows: T[];
-	total: number;
-	page: number;
-	pageSize: number;
-	totalPages: number;
+interface UsersVars extends DbVars {
+	follows: CollectionOf<Follow>;
+	ledger: CollectionOf<LedgerRow>;
+	processed: CollectionOf<ProcessedEvent>;
 }
 
-interface UsersVars extends OutboxMethods {
-	adapter: DbThis["adapter"] & { entityToObject(doc: unknown): Raw };
-	follows: Collection<Follow>;
-	ledger: Collection<LedgerRow>;
-	processed: Collection<ProcessedEvent>;
-	_insert(ctx: Ctx, params: { entity: Raw }): Promise<Raw>;
-	_update(ctx: Ctx, params: Raw): Promise<Raw>;
+interface UsersMethods extends DbMethods, OutboxMethods {
 	findRaw(id: string): Promise<Raw | null>;
 	requireRaw(id: string): Promise<Raw>;
 	toPublic(raw: Raw): PublicProfile;
 	toOwner(raw: Raw): PublicProfile & { email: string };
-	view(ctx: Ctx, raw: Raw): PublicProfile;
-	caller(ctx: Ctx): AuthUser;
-	resolveId(ctx: Ctx, id: string): string;
-	searchProfiles(search: string | undefined, page: number, pageSize: number, sort: string): Promise<Page<PublicProfile>>;
-	followList(ctx: Ctx<FollowListParams & Raw>, by: "followerId" | "followeeId"): Promise<Page<PublicProfile & { followedAt: string }>>;
+	view(ctx: Ctx<object>, raw: Raw): PublicProfile;
+	resolveId(ctx: Ctx<object>, id: string): string;
+	searchProfiles(ctx: Ctx<object>, search: string | undefined, page: PageQuery, sort: string): Promise<Page<PublicProfile>>;
+	followList(ctx: Ctx<FollowListParams>, by: "followerId" | "followeeId"): Promise<Page<PublicProfile & { followedAt: string }>>;
 	publish(name: string, actorId: string, data: Raw): Promise<void>;
 	cleanProfileCaches(): Promise<void>;
 	applySocialEvent(type: string, payload: Raw): Promise<void>;
 }
 
-type UsersThis = Service & UsersVars;
+type UsersThis = ServiceThis<DbSettings, UsersMethods, UsersVars>;
 
 type FollowListParams = {
 	id: string;
@@ -102,41 +92,29 @@ const PUBLIC_FIELDS = ["id", "name", "bio", "avatarUrl", "location", "website", 
 const EDITABLE = ["name", "bio", "avatarUrl", "location", "website"] as const;
 
 const id = { type: "string", min: 1, max: 64, trim: true } as const;
-const pageParams = {
-	page: { type: "number", integer: true, min: 1, default: 1, convert: true },
-	pageSize: { type: "number", integer: true, min: 1, max: 100, default: 20, convert: true },
-} as const;
 const nullableText = (max: number) => ({ type: "string", max, trim: true, optional: true, nullable: true }) as const;
 const nullableUrl = { type: "url", optional: true, nullable: true, max: 500 } as const;
 
-const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
-const pageOf = <T>(rows: T[], total: number, page: number, pageSize: number): Page<T> => ({
-	rows,
-	total,
-	page,
-	pageSize,
-	totalPages: Math.ceil(total / pageSize),
-});
-
 function requireStrings(payload: Raw, fields: string[]): void {
 	const bad = fields.filter(f => typeof payload[f] !== "string" || !(payload[f] as string).length);
-	if (bad.length) throw new Errors.MoleculerError(`Malformed message: '${bad.join("', '")}' missing.`, 400, "MALFORMED_MESSAGE", { fields: bad });
+	if (bad.length) throw new MalformedMessageError(`Malformed message: '${bad.join("', '")}' missing.`, { fields: bad });
 }
 
 /** A social-domain channel consumer: group `users`, retried, dead-lettered when it keeps failing. */
-const socialChannel = (type: string) => ({
-	group: "users",
-	maxRetries: 5,
-	deadLettering: { enabled: true },
-	handler(this: UsersThis, ctx: Ctx<Raw>) {
-		return this.applySocialEvent(type, ctx.params);
-	},
-});
+function socialChannel(type: string): ChannelSchema<UsersThis> {
+	return {
+		group: "users",
+		maxRetries: 5,
+		deadLettering: { enabled: true },
+		handler(ctx: Ctx<Raw>) {
+			return this.applySocialEvent(type, ctx.params);
+		},
+	};
+}
 
-const UsersService: Schema<UsersVars> = {
+const UsersService: ServiceSchema<DbSettings, UsersMethods, UsersVars> = {
 	name: "users",
-	mixins: [DbMixin({ collection: "users", indexes: [{ fields: ["name"] }] }) as MixinSchema, OutboxMixin({ collection: "users_outbox" }) as MixinSchema],
+	mixins: [DbMixin({ collection: "users", indexes: [{ fields: ["name"] }] }), OutboxMixin({ collection: "users_outbox" })],
 	settings: {
 		fields: [...PUBLIC_FIELDS],
 	},
@@ -155,8 +133,8 @@ const UsersService: Schema<UsersVars> = {
 			auth: "required",
 			summary: "Your own profile, email included.",
 			params: { $$strict: "remove" },
-			async handler(this: UsersThis, ctx: Ctx) {
-				return this.toOwner(await this.requireRaw(this.caller(ctx).id));
+			async handler(ctx: Ctx) {
+				return this.toOwner(await this.requireRaw(currentUser(ctx).id));
 			},
 		},
 		myActivity: {
@@ -164,9 +142,9 @@ const UsersService: Schema<UsersVars> = {
 			auth: "required",
 			summary: "What happened to and around you, newest first.",
 			params: { ...pageParams, sort: { type: "enum", values: ["-at", "at"], default: "-at" }, $$strict: "remove" },
-			handler(this: UsersThis, ctx: Ctx<{ page: number; pageSize: number; sort: string }>) {
+			handler(ctx: Ctx<{ page: number; pageSize: number; sort: string }>) {
 				const { page, pageSize, sort } = ctx.params;
-				return ctx.call("activity.listFor", { userId: this.caller(ctx).id, page, pageSize, sort });
+				return ctx.call("activity.listFor", { userId: currentUser(ctx).id, page, pageSize, sort });
 			},
 		},
 		preferences: {
@@ -174,8 +152,8 @@ const UsersService: Schema<UsersVars> = {
 			auth: "required",
 			summary: "Your notification preferences (channel × topic).",
 			params: { $$strict: "remove" },
-			async handler(this: UsersThis, ctx: Ctx) {
-				const raw = await this.requireRaw(this.caller(ctx).id);
+			async handler(ctx: Ctx) {
+				const raw = await this.requireRaw(currentUser(ctx).id);
 				return mergePreferences(raw.preferences as PreferencesPatch);
 			},
 		},
@@ -184,8 +162,8 @@ const UsersService: Schema<UsersVars> = {
 			auth: "required",
 			summary: "Change some of your notification preferences; the others keep their value.",
 			params: preferencesParams,
-			async handler(this: UsersThis, ctx: Ctx<PreferencesPatch>) {
-				const userId = this.caller(ctx).id;
+			async handler(ctx: Ctx<PreferencesPatch>) {
+				const userId = currentUser(ctx).id;
 				const raw = await this.requireRaw(userId);
 				const preferences = mergePreferences(raw.preferences as PreferencesPatch, ctx.params);
 				await this._update(ctx, { id: userId, preferences });
@@ -197,7 +175,7 @@ const UsersService: Schema<UsersVars> = {
 			idempotent: true,
 			summary: "A user's notification preferences (for the notification senders).",
 			params: { userId: id },
-			async handler(this: UsersThis, ctx: Ctx<{ userId: string }>): Promise<Preferences> {
+			async handler(ctx: Ctx<{ userId: string }>): Promise<Preferences> {
 				const raw = await this.requireRaw(ctx.params.userId);
 				return mergePreferences(raw.preferences as PreferencesPatch);
 			},
@@ -214,8 +192,8 @@ const UsersService: Schema<UsersVars> = {
 				location: nullableText(100),
 				website: nullableUrl,
 			},
-			async handler(this: UsersThis, ctx: Ctx<Partial<Record<(typeof EDITABLE)[number], string | null>>>) {
-				const userId = this.caller(ctx).id;
+			async handler(ctx: Ctx<Partial<Record<(typeof EDITABLE)[number], string | null>>>) {
+				const userId = currentUser(ctx).id;
 				const current = await this.requireRaw(userId);
 				const changes: Raw = {};
 				for (const field of EDITABLE) {
@@ -241,9 +219,9 @@ const UsersService: Schema<UsersVars> = {
 				sort: { type: "enum", values: ["name", "-name", "createdAt", "-createdAt"], default: "name" },
 				$$strict: "remove",
 			},
-			handler(this: UsersThis, ctx: Ctx<{ query: string; page: number; pageSize: number; sort: string }>) {
+			handler(ctx: Ctx<{ query: string; page: number; pageSize: number; sort: string }>) {
 				const { query, page, pageSize, sort } = ctx.params;
-				return this.searchProfiles(query, page, pageSize, sort);
+				return this.searchProfiles(ctx, query, { page, pageSize }, sort);
 			},
 		},
 		listUsers: {
@@ -257,9 +235,9 @@ const UsersService: Schema<UsersVars> = {
 				sort: { type: "enum", values: ["name", "-name", "createdAt", "-createdAt"], default: "name" },
 				$$strict: "remove",
 			},
-			handler(this: UsersThis, ctx: Ctx<{ search?: string; page: number; pageSize: number; sort: string }>) {
+			handler(ctx: Ctx<{ search?: string; page: number; pageSize: number; sort: string }>) {
 				const { search, page, pageSize, sort } = ctx.params;
-				return this.searchProfiles(search, page, pageSize, sort);
+				return this.searchProfiles(ctx, search, { page, pageSize }, sort);
 			},
 		},
 		profile: {
@@ -268,7 +246,7 @@ const UsersService: Schema<UsersVars> = {
 			summary: "A public profile (with the email when it is yours).",
 			cache: { keys: ["id", "#user.id"] },
 			params: { id, $$strict: "remove" },
-			async handler(this: UsersThis, ctx: Ctx<{ id: string }>) {
+			async handler(ctx: Ctx<{ id: string }>) {
 				return this.view(ctx, await this.requireRaw(ctx.params.id));
 			},
 		},
@@ -278,13 +256,12 @@ const UsersService: Schema<UsersVars> = {
 			idempotent: true,
 			summary: "Follow a user. Following twice is one follow.",
 			params: { id },
-			async handler(this: UsersThis, ctx: Ctx<{ id: string }>) {
-				const followerId = this.caller(ctx).id;
+			async handler(ctx: Ctx<{ id: string }>) {
+				const followerId = currentUser(ctx).id;
 				const followeeId = ctx.params.id;
-				if (followeeId === followerId) throw new Errors.MoleculerClientError("You cannot follow yourself.", 400, "CANNOT_FOLLOW_SELF");
+				if (followeeId === followerId) throw new CannotFollowSelfError();
 				await this.requireRaw(followeeId);
-				if (!(await this.findRaw(followerId)))
-					throw new Errors.MoleculerClientError("Create your profile before following others.", 409, "PROFILE_REQUIRED");
+				if (!(await this.findRaw(followerId))) throw new ProfileRequiredError();
 				let created = true;
 				try {
 					await this.follows.insert({ followerId, followeeId });
@@ -301,8 +278,8 @@ const UsersService: Schema<UsersVars> = {
 			auth: "required",
 			summary: "Stop following a user (no-op when you did not follow them).",
 			params: { id },
-			async handler(this: UsersThis, ctx: Ctx<{ id: string }>) {
-				const followerId = this.caller(ctx).id;
+			async handler(ctx: Ctx<{ id: string }>) {
+				const followerId = currentUser(ctx).id;
 				const followeeId = ctx.params.id;
 				const removed = await this.follows.remove({ followerId, followeeId });
 				if (removed > 0) await this.publish("users.unfollowed", followerId, { followerId, followeeId });
@@ -316,7 +293,7 @@ const UsersService: Schema<UsersVars> = {
 			auth: "optional",
 			summary: "Who follows this user (`me` for yourself), newest first by default.",
 			params: { id, ...pageParams, sort: { type: "enum", values: ["-createdAt", "createdAt"], default: "-createdAt" }, $$strict: "remove" },
-			handler(this: UsersThis, ctx: Ctx<FollowListParams>) {
+			handler(ctx: Ctx<FollowListParams>) {
 				return this.followList(ctx, "followeeId");
 			},
 		},
@@ -325,7 +302,7 @@ const UsersService: Schema<UsersVars> = {
 			auth: "optional",
 			summary: "Whom this user follows (`me` for yourself), newest first by default.",
 			params: { id, ...pageParams, sort: { type: "enum", values: ["-createdAt", "createdAt"], default: "-createdAt" }, $$strict: "remove" },
-			handler(this: UsersThis, ctx: Ctx<FollowListParams>) {
+			handler(ctx: Ctx<FollowListParams>) {
 				return this.followList(ctx, "followerId");
 			},
 		},
@@ -334,7 +311,7 @@ const UsersService: Schema<UsersVars> = {
 			auth: "optional",
 			summary: "Followers, following, posts and likes received (`me` for yourself). Exact counts, not cached.",
 			params: { id, $$strict: "remove" },
-			async handler(this: UsersThis, ctx: Ctx<{ id: string }>) {
+			async handler(ctx: Ctx<{ id: string }>) {
 				const userId = this.resolveId(ctx, ctx.params.id);
 				await this.requireRaw(userId);
 				const [followers, following, posts, likesReceived] = await Promise.all([
@@ -357,7 +334,7 @@ const UsersService: Schema<UsersVars> = {
 				email: { type: "email", max: 254 },
 				name: { type: "string", min: 1, max: 100, trim: true },
 			},
-			async handler(this: UsersThis, ctx: Ctx<{ id: string; email: string; name: string }>) {
+			async handler(ctx: Ctx<{ id: string; email: string; name: string }>) {
 				const { id: userId, email, name } = ctx.params;
 				const existing = await this.findRaw(userId);
 				if (existing) return this.toOwner(existing);
@@ -365,7 +342,7 @@ const UsersService: Schema<UsersVars> = {
 					await this._insert(ctx, { entity: { id: userId, email: email.toLowerCase(), name } });
 				} catch (err) {
 					// A concurrent retry stored it first: same answer, one event.
-					if ((err as { code?: number }).code === 409) return this.toOwner(await this.requireRaw(userId));
+					if (err instanceof ConflictError) return this.toOwner(await this.requireRaw(userId));
 					throw err;
 				}
 				const created = await this.requireRaw(userId);
@@ -379,7 +356,7 @@ const UsersService: Schema<UsersVars> = {
 			idempotent: true,
 			summary: "A user's public profile (404 when there is none).",
 			params: { id },
-			async handler(this: UsersThis, ctx: Ctx<{ id: string }>) {
+			async handler(ctx: Ctx<{ id: string }>) {
 				return this.toPublic(await this.requireRaw(ctx.params.id));
 			},
 		},
@@ -388,7 +365,7 @@ const UsersService: Schema<UsersVars> = {
 			idempotent: true,
 			summary: "The ids of the users this user follows (for feeds), newest follow first.",
 			params: { userId: id, limit: { type: "number", integer: true, min: 1, max: 10_000, default: 5_000, convert: true } },
-			async handler(this: UsersThis, ctx: Ctx<{ userId: string; limit: number }>) {
+			async handler(ctx: Ctx<{ userId: string; limit: number }>) {
 				const rows = await this.follows.find({ followerId: ctx.params.userId }, { sort: ["-createdAt"], limit: ctx.params.limit });
 				return rows.map(r => r.followeeId);
 			},
@@ -396,13 +373,13 @@ const UsersService: Schema<UsersVars> = {
 	},
 
 	methods: {
-		async findRaw(this: UsersThis, userId: string) {
+		async findRaw(userId: string) {
 			const doc = await this.adapter.findById(userId);
 			return doc ? this.adapter.entityToObject(doc) : null;
 		},
-		async requireRaw(this: UsersThis, userId: string) {
+		async requireRaw(userId: string) {
 			const raw = await this.findRaw(userId);
-			if (!raw) throw notFound(userId);
+			if (!raw) throw new NotFoundError("Not found.", userId);
 			return raw;
 		},
 		toPublic(raw: Raw): PublicProfile {
@@ -417,41 +394,28 @@ const UsersService: Schema<UsersVars> = {
 				updatedAt: raw.updatedAt as string,
 			};
 		},
-		toOwner(this: UsersThis, raw: Raw) {
+		toOwner(raw: Raw) {
 			return { ...this.toPublic(raw), email: raw.email as string };
 		},
-		view(this: UsersThis, ctx: Ctx, raw: Raw) {
+		view(ctx: Ctx<object>, raw: Raw) {
 			const self = ctx.meta.user?.id && ctx.meta.user.id === String(raw._id ?? raw.id);
 			return self ? this.toOwner(raw) : this.toPublic(raw);
 		},
-		caller(ctx: Ctx): AuthUser {
-			const user = ctx.meta.user;
-			if (!user?.id) throw new UnauthorizedError();
-			return user;
+		resolveId(ctx: Ctx<object>, value: string) {
+			return value === "me" ? currentUser(ctx).id : value;
 		},
-		resolveId(this: UsersThis, ctx: Ctx, value: string) {
-			return value === "me" ? this.caller(ctx).id : value;
-		},
-		async searchProfiles(this: UsersThis, search: string | undefined, page: number, pageSize: number, sort: string) {
+		async searchProfiles(ctx: Ctx<object>, search: string | undefined, { page, pageSize }: PageQuery, sort: string) {
 			const query: Raw = search ? { name: { $regex: new RegExp(escapeRegex(search), "i") } } : {};
-			const [docs, total] = await Promise.all([
-				this.adapter.find({ query, sort: [sort, "_id"], limit: pageSize, offset: (page - 1) * pageSize }),
-				this.adapter.count({ query }),
-			]);
-			return pageOf(
-				docs.map(d => this.toPublic(this.adapter.entityToObject(d))),
-				total,
-				page,
-				pageSize,
-			);
+			const found = await this._list<Raw>(ctx, { query, sort: [sort, "_id"], page, pageSize });
+			return { ...found, rows: found.rows.map(row => this.toPublic(row)) };
 		},
-		async followList(this: UsersThis, ctx: Ctx<FollowListParams>, by: "followerId" | "followeeId") {
+		async followList(ctx: Ctx<FollowListParams>, by: "followerId" | "followeeId") {
 			const userId = this.resolveId(ctx, ctx.params.id);
 			const { page, pageSize, sort } = ctx.params;
 			await this.requireRaw(userId);
 			const other = by === "followerId" ? "followeeId" : "followerId";
 			const [rows, total] = await Promise.all([
-				this.follows.find({ [by]: userId }, { sort: [sort, "_id"], limit: pageSize, offset: (page - 1) * pageSize }),
+				this.follows.find({ [by]: userId }, { sort: [sort, "_id"], ...pageWindow({ page, pageSize }) }),
 				this.follows.count({ [by]: userId }),
 			]);
 			const ids = rows.map(r => r[other]);
@@ -460,18 +424,18 @@ const UsersService: Schema<UsersVars> = {
 			const out = rows
 				.filter(r => byId.has(r[other]))
 				.map(r => ({ ...this.toPublic(byId.get(r[other])!), followedAt: r.createdAt }));
-			return pageOf(out, total, page, pageSize);
+			return pageOf(out, total, { page, pageSize });
 		},
 		/** Domain events go through the outbox (mixins/outbox.mixin.ts): stored, then sent, re-sent until they are. */
-		async publish(this: UsersThis, name: string, actorId: string, data: Raw) {
+		async publish(name: string, actorId: string, data: Raw) {
 			await this.publishEvent(name, { ...data, tenantId: null, actorId, eventId: randomUUID(), at: new Date().toISOString() });
 		},
-		async cleanProfileCaches(this: UsersThis) {
+		async cleanProfileCaches() {
 			const cacher = this.broker.cacher;
 			if (!cacher) return;
 			await Promise.all(["users.profile:**", "users.search:**", "users.listUsers:**"].map(p => cacher.clean(p)));
 		},
-		async applySocialEvent(this: UsersThis, type: string, p: Raw) {
+		async applySocialEvent(type: string, p: Raw) {
 			requireStrings(p, ["eventId", "authorId", "postId", ...(type === "posts.liked" || type === "posts.unliked" ? ["actorId"] : [])]);
 			const eventId = p.eventId as string;
 			if (await this.processed.findOne({ id: eventId })) return; // delivered again: already applied
@@ -492,7 +456,7 @@ const UsersService: Schema<UsersVars> = {
 		},
 	},
 
-	created(this: UsersThis) {
+	created() {
 		this.follows = new Collection<Follow>({
 			collection: "users_follows",
 			indexes: [{ fields: ["followerId", "followeeId"], unique: true }, { fields: ["followerId"] }, { fields: ["followeeId"] }],
@@ -500,10 +464,10 @@ const UsersService: Schema<UsersVars> = {
 		this.ledger = new Collection<LedgerRow>({ collection: "users_social", indexes: [{ fields: ["authorId"] }, { fields: ["postId"] }] });
 		this.processed = new Collection<ProcessedEvent>({ collection: "users_social_events" });
 	},
-	async started(this: UsersThis) {
+	async started() {
 		await Promise.all([this.follows.open(this.broker), this.ledger.open(this.broker), this.processed.open(this.broker)]);
 	},
-	async stopped(this: UsersThis) {
+	async stopped() {
 		await Promise.all([this.follows.close(), this.ledger.close(), this.processed.close()]);
 	},
 };
