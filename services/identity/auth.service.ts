@@ -7,15 +7,13 @@
  * memberships live in `tenants`. This service owns four collections: `credentials` (through
  * DbMixin), `sessions`, `password_resets` and `revocations` (mixins/collection.ts).
  *
- * This file lists the actions; their work is in ./auth: account.ts (the credential, keys, logout, me),
- * sign-in.ts (register, login, switch tenant, token pairs), password.ts (change, forgot, reset),
+ * This file lists the actions; their work is in ./auth: account.ts (the credential, keys, its sessions,
+ * logout, me), sign-in.ts (register, login, refresh, switch tenant, token pairs), password.ts (change, forgot, reset),
  * revocation.ts (revocations, deleting a user, the purge of expired rows).
  */
 import type { ActionSchema } from "moleculer";
-import { attemptKey } from "../../lib/attempt";
 import { config } from "../../lib/config";
-import { currentUser, type Ctx } from "../../lib/context";
-import { NotFoundError } from "../../lib/errors";
+import type { Ctx } from "../../lib/context";
 import { toJwks } from "../../lib/keys";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { Collection } from "../../mixins/collection";
@@ -119,13 +117,8 @@ const AuthService: ServiceSchema<DbSettings, AuthMethods, AuthVars> = {
 			// A retry of the attempt that spent the token is recognised, not taken for reuse (sessions.ts).
 			idempotent: true,
 			params: { refreshToken: { type: "string", min: 1, max: 200 }, $$strict: "remove" },
-			async handler(ctx: Ctx<{ refreshToken: string }>) {
-				const next = await this.sessions.rotate(ctx.params.refreshToken, {
-					attempt: attemptKey(ctx),
-					onReuse: row => this.logger.warn("refresh token reuse: session revoked", { userId: row.userId, sessionId: row.familyId }),
-				});
-				const scope = await this.scopeFor(ctx, next.row.userId, next.row.tenantId);
-				return this.tokenResponse(ctx, next.row.userId, next, scope);
+			handler(ctx: Ctx<{ refreshToken: string }>) {
+				return this.refresh(ctx);
 			},
 		},
 
@@ -154,10 +147,8 @@ const AuthService: ServiceSchema<DbSettings, AuthMethods, AuthVars> = {
 			auth: "required",
 			summary: "Your active sessions.",
 			params: { $$strict: "remove" },
-			async handler(ctx: Ctx) {
-				const user = currentUser(ctx);
-				const rows = await this.sessions.list(user.id, user.sessionId);
-				return { rows, total: rows.length };
+			handler(ctx: Ctx) {
+				return this.listSessions(ctx);
 			},
 		},
 
@@ -166,12 +157,8 @@ const AuthService: ServiceSchema<DbSettings, AuthMethods, AuthVars> = {
 			auth: "required",
 			summary: "End one of your sessions.",
 			params: { id: { type: "string", min: 1, max: 64 } },
-			async handler(ctx: Ctx<{ id: string }>) {
-				const live = await this.sessions.active(currentUser(ctx).id, ctx.params.id);
-				if (!live) throw new NotFoundError("Not found.", ctx.params.id);
-				await this.sessions.revokeFamily(ctx.params.id);
-				ctx.meta.$statusCode = 204;
-				return null;
+			handler(ctx: Ctx<{ id: string }>) {
+				return this.revokeSession(ctx);
 			},
 		},
 

@@ -8,7 +8,9 @@ import { resetTokenKey } from "../reset-tokens";
 import { sha256 } from "../sessions";
 import type { AuthMethodsOf, Credential } from "./types";
 
-export const accountMethods: AuthMethodsOf<"credentialById" | "credentialByEmail" | "loadRing" | "publish" | "logout" | "me"> = {
+type AccountMethods = "credentialById" | "credentialByEmail" | "loadRing" | "publish" | "logout" | "listSessions" | "revokeSession" | "me";
+
+export const accountMethods: AuthMethodsOf<AccountMethods> = {
 	async credentialById(userId) {
 		return toStoredRow<Credential>(await this.adapter.findById(userId));
 	},
@@ -39,6 +41,20 @@ export const accountMethods: AuthMethodsOf<"credentialById" | "credentialByEmail
 			const owned = await this.sessionRows.count({ familyId, userId: user.id });
 			if (owned) await this.sessions.revokeFamily(familyId);
 		}
+		ctx.meta.$statusCode = 204;
+		return null;
+	},
+
+	async listSessions(ctx) {
+		const user = currentUser(ctx);
+		const rows = await this.sessions.list(user.id, user.sessionId);
+		return { rows, total: rows.length };
+	},
+
+	async revokeSession(ctx) {
+		const live = await this.sessions.active(currentUser(ctx).id, ctx.params.id);
+		if (!live) throw new NotFoundError("Not found.", ctx.params.id);
+		await this.sessions.revokeFamily(ctx.params.id);
 		ctx.meta.$statusCode = 204;
 		return null;
 	},

@@ -6,7 +6,9 @@ import { signAccessToken } from "../../../lib/tokens";
 import { hashPassword, parseHash, verifyPassword } from "../passwords";
 import { client, hashCost, normaliseEmail, type AuthMethodsOf, type Scope } from "./types";
 
-export const signInMethods: AuthMethodsOf<"register" | "login" | "switchTenant" | "tokenResponse" | "scopeFor" | "preferredScope" | "profileOf"> = {
+type SignInMethods = "register" | "login" | "refresh" | "switchTenant" | "tokenResponse" | "scopeFor" | "preferredScope" | "profileOf";
+
+export const signInMethods: AuthMethodsOf<SignInMethods> = {
 	async register(ctx) {
 		const email = normaliseEmail(ctx.params.email);
 		const { password, name } = ctx.params;
@@ -59,6 +61,16 @@ export const signInMethods: AuthMethodsOf<"register" | "login" | "switchTenant" 
 			...client(ctx),
 		});
 		return this.tokenResponse(ctx, cred._id, issued, scope, await this.profileOf(ctx, cred));
+	},
+
+	/** Spends the refresh token for a new pair; a retry of the attempt that spent it is recognised, not taken for reuse (sessions.ts). */
+	async refresh(ctx) {
+		const next = await this.sessions.rotate(ctx.params.refreshToken, {
+			attempt: attemptKey(ctx),
+			onReuse: row => this.logger.warn("refresh token reuse: session revoked", { userId: row.userId, sessionId: row.familyId }),
+		});
+		const scope = await this.scopeFor(ctx, next.row.userId, next.row.tenantId);
+		return this.tokenResponse(ctx, next.row.userId, next, scope);
 	},
 
 	async switchTenant(ctx) {

@@ -7,7 +7,7 @@ import type { DbSettings, ServiceThis } from "../../../lib/schema";
 import type { CollectionOf } from "../../../mixins/collection";
 import type { DbMethods, DbVars } from "../../../mixins/db.mixin";
 import type { OutboxMethods } from "../../../mixins/outbox.mixin";
-import type { SessionRow, SessionStore } from "../sessions";
+import type { PublicSession, SessionRow, SessionStore } from "../sessions";
 import type { FailureThrottle } from "../throttle";
 
 export interface Credential {
@@ -73,10 +73,13 @@ export interface AuthMethods extends DbMethods, OutboxMethods {
 	loadRing(): void;
 	publish(name: string, actorId: string, tenantId: string | null, data: Record<string, unknown>): Promise<void>;
 	logout(ctx: Ctx<{ refreshToken?: string }>): Promise<null>;
+	listSessions(ctx: Ctx): Promise<{ rows: PublicSession[]; total: number }>;
+	revokeSession(ctx: Ctx<{ id: string }>): Promise<null>;
 	me(ctx: Ctx): Promise<unknown>;
 	// sign-in.ts
 	register(ctx: Ctx<{ email: string; password: string; name: string }>): Promise<unknown>;
 	login(ctx: Ctx<{ email: string; password: string }>): Promise<unknown>;
+	refresh(ctx: Ctx<{ refreshToken: string }>): Promise<unknown>;
 	switchTenant(ctx: Ctx<{ tenantId: string }>): Promise<unknown>;
 	tokenResponse(ctx: Ctx<object>, userId: string, issued: Issued, scope: Scope, profile?: unknown): Promise<unknown>;
 	scopeFor(ctx: Ctx<object>, userId: string, tenantId: string | null): Promise<Scope>;
