@@ -10,6 +10,7 @@
  * after `maxRetries` retries (`maxRetries + 1` deliveries).
  */
 import { Adapters } from "@moleculer/channels";
+import type { ServiceBroker } from "moleculer";
 import type { JsMsg } from "nats";
 import type { Config } from "./config";
 import { EmbeddedChannelAdapter } from "./embedded-channels";
@@ -56,4 +57,10 @@ export function channelAdapter(cfg: Config): NatsChannelAdapter | EmbeddedChanne
 	};
 	if (cfg.TRANSPORTER) return new NatsChannelAdapter({ ...common, nats: { url: cfg.TRANSPORTER } }, cfg.CHANNELS_RETRY_DELAY_MS);
 	return new EmbeddedChannelAdapter({ ...common, retryDelayMs: cfg.CHANNELS_RETRY_DELAY_MS, maxRetryDelayMs: MAX_RETRY_DELAY_MS });
+}
+
+/** Sends to a channel (at least once, through the channels middleware the broker was built with). */
+export function sendToChannel(broker: ServiceBroker, channel: string, payload: unknown): Promise<void> {
+	// @moleculer/channels adds `sendToChannel` to the broker at run time; Moleculer's ServiceBroker type lacks it.
+	return (broker as unknown as { sendToChannel(name: string, payload: unknown): Promise<void> }).sendToChannel(channel, payload);
 }

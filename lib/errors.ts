@@ -162,3 +162,151 @@ export class MediaStorageUnavailableError extends Errors.MoleculerError {
 		this.name = "ServiceUnavailableError";
 	}
 }
+
+/** A data query a service built that the store may not run (an operator it does not share, a string `$regex`): 400. */
+export class InvalidQueryError extends Errors.MoleculerClientError {
+	constructor(detail: string) {
+		super(`The query is not allowed: ${detail}.`, 400, "INVALID_QUERY");
+		this.name = "InvalidQueryError";
+	}
+}
+
+/**
+ * The password-hashing queue is full (services/identity/passwords.ts). Moleculer's QueueIsFullError
+ * is what the gateway already answers as 503 OVERLOADED (lib/problem.ts), with Retry-After.
+ */
+export class OverloadedError extends Errors.QueueIsFullError {
+	constructor() {
+		super({ action: "password hashing", nodeID: "local" });
+		this.name = "QueueIsFullError";
+	}
+}
+
+/** 401: the email or password is not correct (an unknown email answers the same: nothing to probe). */
+export class InvalidCredentialsError extends UnauthorizedError {
+	constructor() {
+		super("The email or password is not correct.", "INVALID_CREDENTIALS");
+		this.name = "InvalidCredentialsError";
+	}
+}
+
+/** 429: too many failed password checks of one account from one address; `retryAfterSec` becomes Retry-After. */
+export class TooManyAttemptsError extends Errors.MoleculerClientError {
+	constructor(retryAfterSec: number) {
+		super("Too many failed attempts from this address. Try again later.", 429, "TOO_MANY_ATTEMPTS", { retryAfterSec });
+		this.name = "TooManyAttemptsError";
+	}
+}
+
+/** 409: registering an email that has an account already. */
+export class EmailTakenError extends ConflictError {
+	constructor() {
+		super("An account with this email already exists.", "EMAIL_TAKEN", { field: "email" });
+		this.name = "EmailTakenError";
+	}
+}
+
+/** 403: a password change whose current password is wrong. */
+export class InvalidCurrentPasswordError extends ForbiddenError {
+	constructor() {
+		super("The current password is not correct.", "INVALID_CURRENT_PASSWORD");
+		this.name = "InvalidCurrentPasswordError";
+	}
+}
+
+/** 400: a password-reset token that is unknown, spent or expired. */
+export class InvalidResetTokenError extends Errors.MoleculerClientError {
+	constructor() {
+		super("The reset link is not valid or has expired.", 400, "INVALID_RESET_TOKEN");
+		this.name = "InvalidResetTokenError";
+	}
+}
+
+/** 401: a refresh token that is unknown or expired, or whose session ended (the message says which). */
+export class InvalidRefreshTokenError extends UnauthorizedError {
+	constructor(message = "The refresh token is not valid.") {
+		super(message, "INVALID_REFRESH_TOKEN");
+		this.name = "InvalidRefreshTokenError";
+	}
+}
+
+/** 401: a refresh token presented again after it was spent: it was copied, so its whole session was revoked. */
+export class RefreshTokenReusedError extends UnauthorizedError {
+	constructor() {
+		super("This refresh token was already used; the session has been revoked.", "REFRESH_TOKEN_REUSED");
+		this.name = "RefreshTokenReusedError";
+	}
+}
+
+/**
+ * 422: a new password that breaks the rules, one entry per rule. A ValidationError (its name too), like
+ * the params validator's, so its problem reads the same.
+ */
+export class PasswordRulesError extends Errors.ValidationError {
+	constructor(errors: { field: string; message: string }[]) {
+		super("The password does not meet the rules.", "VALIDATION_ERROR", errors);
+	}
+}
+
+/** 400: following yourself. */
+export class CannotFollowSelfError extends Errors.MoleculerClientError {
+	constructor() {
+		super("You cannot follow yourself.", 400, "CANNOT_FOLLOW_SELF");
+		this.name = "CannotFollowSelfError";
+	}
+}
+
+/** 409: following others before your own profile exists. */
+export class ProfileRequiredError extends ConflictError {
+	constructor() {
+		super("Create your profile before following others.", "PROFILE_REQUIRED");
+		this.name = "ProfileRequiredError";
+	}
+}
+
+/** A channel message that lacks what its consumer needs (400): retrying cannot help, it is dead-lettered. */
+export class MalformedMessageError extends Errors.MoleculerError {
+	constructor(message: string, data?: unknown) {
+		super(message, 400, "MALFORMED_MESSAGE", data);
+		this.name = "MalformedMessageError";
+	}
+}
+
+/** 409: a tenant slug someone else's tenant has. */
+export class SlugTakenError extends ConflictError {
+	constructor() {
+		super("This slug is already taken.", "SLUG_TAKEN", { field: "slug" });
+		this.name = "SlugTakenError";
+	}
+}
+
+/** 409: adding (or accepting an invitation of) someone who is a member of the tenant already. */
+export class AlreadyMemberError extends ConflictError {
+	constructor(message = "This user is already a member.") {
+		super(message, "ALREADY_MEMBER");
+		this.name = "AlreadyMemberError";
+	}
+}
+
+/** 409: removing or demoting a tenant's last owner. */
+export class LastOwnerError extends ConflictError {
+	constructor() {
+		super("An organisation needs at least one owner.", "LAST_OWNER");
+		this.name = "LastOwnerError";
+	}
+}
+
+/** 404: no account has this email address (internal member adds by email). */
+export class UserNotFoundError extends Errors.MoleculerClientError {
+	constructor() {
+		super("No user has this email address.", 404, "USER_NOT_FOUND");
+		this.name = "UserNotFoundError";
+	}
+}
+
+/** 422: a member add that names both, or neither, of `email` and `userId`. A ValidationError, like the params validator's. */
+export class MemberTargetError extends Errors.ValidationError {
+	constructor() {
+		super("Give either 'email' or 'userId'.", "VALIDATION_ERROR", [{ field: "email", message: "give either email or userId" }]);
+	}
+}

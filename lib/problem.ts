@@ -4,6 +4,7 @@
  * anything else becomes a generic 500 (logged in full on the server).
  */
 import { STATUS_CODES } from "node:http";
+import { NotFoundError } from "./errors";
 
 export interface Problem {
 	type: string;
@@ -88,7 +89,8 @@ export function toProblem(err: unknown): Problem {
 	const body = typeof e.type === "string" ? BODY[e.type] : undefined;
 	if (body) return problem(body.status, body.code, body.detail);
 
-	const system = e.name ? SYSTEM[e.name] : undefined;
+	// lib/errors.ts's NotFoundError shares its name with moleculer-web's (an unknown route): it keeps its own detail.
+	const system = e.name && !(err instanceof NotFoundError) ? SYSTEM[e.name] : undefined;
 	if (system) return problem(system.status, system.code, system.detail);
 
 	// Plain errors of the body decoders: zlib's (code Z_…) and the multipart parser's.

@@ -5,10 +5,11 @@
  * own (`createStore`: NeDB file with the same file format, memory or Mongo, by configuration), with
  * the same unique indexes (compound ones through a derived key field under NeDB, as DbMixin does),
  * and exposes the few raw operations these services need, including a conditional update that
- * reports how many rows it changed (the atomic "spend" of refresh and reset tokens).
+ * reports how many rows it changed (the atomic "spend" of refresh and reset tokens). A unique-index
+ * clash answers a ConflictError (409), as DbMixin's methods do.
  */
 import type { ServiceBroker } from "moleculer";
-import { compoundKeyField, createStore, isDuplicateKeyError, newId, type DbMixinOptions } from "./db.mixin";
+import { compoundKeyField, createStore, mapDbError, newId, rowToEntity, toStoreQuery, type DbMixinOptions } from "./db.mixin";
 
 type Doc = Record<string, unknown>;
 
@@ -26,14 +27,8 @@ interface RawAdapter {
 	model?: unknown;
 }
 
-const toPlain = (doc: unknown): Doc | null => {
-	if (!doc) return null;
-	const d = (typeof (doc as { toObject?: unknown }).toObject === "function" ? (doc as { toObject(): Doc }).toObject() : { ...(doc as Doc) }) as Doc;
-	d.id = d._id;
-	delete d._id;
-	for (const k of Object.keys(d)) if (k.startsWith("_key_")) delete d[k];
-	return d;
-};
+/** What a collection of `T` adds to a service (`this.follows: CollectionOf<Follow>`). */
+export type CollectionOf<T extends { id: string }> = Collection<T>;
 
 export class Collection<T extends { id: string }> {
 	private readonly adapter: RawAdapter;
@@ -62,43 +57,35 @@ export class Collection<T extends { id: string }> {
 		await this.adapter.disconnect();
 	}
 
-	/** Inserts a row (id and createdAt filled in when missing); a unique-index clash throws `isDuplicateKeyError`. */
+	/** Inserts a row (id and createdAt filled in when missing); a unique-index clash throws a ConflictError. */
 	async insert(entity: Omit<T, "id" | "createdAt"> & { id?: string; createdAt?: string }): Promise<T> {
 		const { id, ...rest } = entity as Doc;
 		const doc: Doc = { _id: id ?? newId(), createdAt: new Date().toISOString(), ...rest };
 		if (!this.adapter.model)
 			for (const fields of this.compounds) doc[compoundKeyField(fields)] = JSON.stringify(fields.map(f => doc[f]));
-		return toPlain(await this.adapter.insert(doc)) as T;
+		return rowToEntity<T>(await this.adapter.insert(doc).catch(mapDbError))!;
 	}
 
 	async findOne(query: Doc): Promise<T | null> {
-		return toPlain(await this.adapter.findOne(this.q(query))) as T | null;
+		return rowToEntity<T>(await this.adapter.findOne(toStoreQuery(query)));
 	}
 
 	async find(query: Doc, opts: { sort?: string[]; limit?: number; offset?: number } = {}): Promise<T[]> {
 		const sort = opts.sort?.map(f => f.replace(/^(-?)id$/, "$1_id"));
-		const rows = await this.adapter.find({ query: this.q(query), ...opts, ...(sort && { sort }) });
-		return rows.map(r => toPlain(r) as T);
+		const rows = await this.adapter.find({ query: toStoreQuery(query), ...opts, ...(sort && { sort }) });
+		return rows.map(r => rowToEntity<T>(r)!);
 	}
 
 	count(query: Doc): Promise<number> {
-		return this.adapter.count({ query: this.q(query) });
+		return this.adapter.count({ query: toStoreQuery(query) });
 	}
 
 	/** Sets fields on every row matching the query (atomically per row); how many changed. */
 	update(query: Doc, set: Doc): Promise<number> {
-		return this.adapter.updateMany(this.q(query), { $set: set });
+		return this.adapter.updateMany(toStoreQuery(query), { $set: set }).catch(mapDbError);
 	}
 
 	remove(query: Doc): Promise<number> {
-		return this.adapter.removeMany(this.q(query));
-	}
-
-	private q(query: Doc): Doc {
-		if (!("id" in query)) return query;
-		const { id, ...rest } = query;
-		return { _id: id, ...rest };
+		return this.adapter.removeMany(toStoreQuery(query));
 	}
 }
-
-export { isDuplicateKeyError };

@@ -11,18 +11,24 @@
  */
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import { Errors, type Context } from "moleculer";
+import type { Service } from "moleculer";
 import MoleculerDb from "moleculer-db";
 import MongooseDbAdapter from "moleculer-db-adapter-mongoose";
 import mongoose from "mongoose";
 import { config, dataPath, dbDriver } from "../lib/config";
 import { registerReadinessProbe } from "../lib/health";
+import type { CallerScope } from "../lib/context";
+import { ConflictError } from "../lib/errors";
 import { NedbAdapter } from "../lib/nedb-adapter";
+import type { Page } from "../lib/paging";
+import { defineMixin, type DbSettings, type Mixin } from "../lib/schema";
 import { compileMatch } from "./nedb-match";
-import type { DbSettings, MixinSchema } from "../lib/schema";
 
-// moleculer-db's typings describe a class; at run time it is a service mixin with these methods.
-const DbService = MoleculerDb as unknown as MixinSchema & { methods: Record<string, unknown>; MemoryAdapter: new (opts?: object) => unknown };
+/** One of moleculer-db's service methods, called on a service with a context and its params. */
+type BaseMethod = (...args: any[]) => Promise<any>;
+
+// moleculer-db's typings (moleculer-db.d.ts) describe a class; at run time it is a service mixin with these methods.
+const DbService = MoleculerDb as unknown as Mixin & { methods: Record<string, BaseMethod> };
 
 export interface IndexSpec {
 	fields: string[];
@@ -47,13 +53,24 @@ export const compoundKeyField = (fields: string[]) => `_key_${fields.join("_")}`
 const compoundKey = (entity: Record<string, unknown>, fields: string[]) =>
 	fields.some(f => entity[f] == null) ? undefined : JSON.stringify(fields.map(f => entity[f]));
 
+/**
+ * A store's own duplicate-key error (NeDB `uniqueViolated`, MongoDB 11000). Only the db layer asks:
+ * its methods and `Collection` answer a duplicate as a ConflictError, which callers check with `instanceof`.
+ */
 export function isDuplicateKeyError(err: unknown): boolean {
 	const e = err as { errorType?: string; code?: number };
 	return e?.errorType === "uniqueViolated" || e?.code === 11000;
 }
 
-export function conflict(message = "A record with the same unique value already exists."): Errors.MoleculerClientError {
-	return new Errors.MoleculerClientError(message, 409, "CONFLICT");
+/** @deprecated `new ConflictError(message)` from lib/errors.ts (issue 11): kept while other folders still import it. */
+export function conflict(message?: string): ConflictError {
+	return new ConflictError(message);
+}
+
+/** A store error as the API answers it: a duplicate key is a 409 ConflictError, anything else as it was. */
+export function mapDbError(err: unknown): never {
+	if (isDuplicateKeyError(err)) throw new ConflictError();
+	throw err;
 }
 
 /** Mongoose with a connection (and database) of the service's own; the stock adapter shares one. */
@@ -66,12 +83,11 @@ class ServiceMongooseAdapter extends MongooseDbAdapter<mongoose.Document> {
 		super(uri, { dbName });
 	}
 	override async connect(): Promise<void> {
-		const self = this as unknown as { schema: mongoose.Schema; modelName: string; model: unknown; conn: unknown; db: unknown; uri: string };
-		this.ownConn = await mongoose.createConnection(self.uri, { dbName: this.dbName, serverSelectionTimeoutMS: 5000 }).asPromise();
-		self.conn = this.ownConn;
-		self.model = this.ownConn.model(self.modelName, self.schema);
-		self.db = this.ownConn.db;
-		await (self.model as mongoose.Model<unknown>).createIndexes();
+		this.ownConn = await mongoose.createConnection(this.uri, { dbName: this.dbName, serverSelectionTimeoutMS: 5000 }).asPromise();
+		// what the stock adapter's connect() sets (`conn` is not in its typings)
+		Object.assign(this, { conn: this.ownConn, db: this.ownConn.db });
+		this.model = this.ownConn.model<mongoose.Document>(this.modelName!, this.schema);
+		await this.model.createIndexes();
 	}
 	override async disconnect(): Promise<void> {
 		await this.ownConn?.close();
@@ -88,10 +104,7 @@ function mongoSchema(opts: DbMixinOptions): mongoose.Schema {
 	return schema;
 }
 
-type Method = (this: unknown, ctx: Context, params: Record<string, unknown>) => Promise<unknown>;
-const base = DbService.methods as unknown as Record<string, Method>;
-
-const LISTS = new Set(["_find", "_count", "_list"]);
+const base = DbService.methods;
 
 /**
  * What moleculer-db's own `find`/`list` actions do to params before these methods, without needing an
@@ -101,33 +114,104 @@ const LISTS = new Set(["_find", "_count", "_list"]);
  * for callers of moleculer-db's `find` action, which applies it itself) silently cut statements,
  * payouts and commission totals at 100 rows.
  */
-function queryParams(settings: Record<string, number>, params: Record<string, unknown>, paged: boolean): Record<string, unknown> {
+function queryParams(settings: DbSettings, params: Record<string, unknown>, paged: boolean): Record<string, unknown> {
 	const p = { ...params };
 	for (const k of ["limit", "offset", "page", "pageSize"]) if (typeof p[k] === "string") p[k] = Number(p[k]);
 	for (const k of ["sort", "fields", "excludeFields", "populate", "searchFields"])
 		if (typeof p[k] === "string") p[k] = (p[k] as string).split(/[,\s]+/);
 	if (paged) {
-		const pageSize = Math.min(Number(p.pageSize) || settings.pageSize, settings.maxPageSize || Number.POSITIVE_INFINITY);
+		const pageSize = Math.min(Number(p.pageSize) || (settings.pageSize ?? 20), settings.maxPageSize || Number.POSITIVE_INFINITY);
 		const page = Math.max(1, Number(p.page) || 1);
 		Object.assign(p, { page, pageSize, limit: pageSize, offset: (page - 1) * pageSize });
 	}
 	return p;
 }
 
+/** A stored row's adapter, as moleculer-db and our adapters (NeDB, Mongoose) give it to a service. */
+export interface DbAdapter {
+	db: unknown;
+	findById(id: unknown): Promise<unknown>;
+	find(filters: unknown): Promise<unknown[]>;
+	findOne(query: unknown): Promise<unknown>;
+	count(filters?: unknown): Promise<number>;
+	insert(entity: unknown): Promise<unknown>;
+	updateById(id: unknown, update: unknown): Promise<unknown>;
+	updateMany(query: unknown, update: unknown): Promise<number>;
+	removeById(id: unknown): Promise<unknown>;
+	removeMany(query: unknown): Promise<number>;
+	clear(): Promise<number>;
+	/** a stored document (NeDB object, Mongoose document) as a plain object, `_id` kept */
+	entityToObject(doc: unknown): Record<string, unknown>;
+	/** the readiness probe (only our Mongoose adapter has it) */
+	ping?(): Promise<void>;
+}
+
+/** What DbMixin adds to `this` besides its methods. */
+export interface DbVars {
+	adapter: DbAdapter;
+}
+
+type Params = Record<string, unknown>;
+
+/** What a service built on DbMixin may call (list it in the service's `Methods`). */
+export interface DbMethods {
+	_find<T = any>(ctx: CallerScope, params?: Params): Promise<T[]>;
+	_count(ctx: CallerScope, params?: Params): Promise<number>;
+	_list<T = any>(ctx: CallerScope, params?: Params): Promise<Page<T>>;
+	_get<T = any>(ctx: CallerScope, params: { id: unknown } & Params): Promise<T>;
+	_create<T = any>(ctx: CallerScope, entity: Params): Promise<T>;
+	_insert<T = any>(ctx: CallerScope, params: { entity?: Params; entities?: Params[] }): Promise<T>;
+	_update<T = any>(ctx: CallerScope, params: { id: unknown } & Params): Promise<T>;
+	_remove(ctx: CallerScope, params: { id: unknown }): Promise<unknown>;
+	/** moleculer-db's: cleans the service's cached answers */
+	clearCache(): Promise<void>;
+	/** moleculer-db's: an id as the store holds it */
+	decodeID(id: unknown): unknown;
+	/** moleculer-db's: only `fields` of a document */
+	filterFields(doc: Params, fields?: string[]): Params;
+}
+
+export type StoreMethods = Pick<DbMethods, "_find" | "_count" | "_list" | "_get" | "_create" | "_insert" | "_update" | "_remove">;
+
+type DbService = Service<DbSettings> & DbVars;
+
+/** A moleculer-db method called on a service, with what its own actions would do to list params first. */
+function callStore(service: DbService, name: keyof StoreMethods, ctx: CallerScope, params: Params): Promise<any> {
+	const list = name === "_find" || name === "_count" || name === "_list";
+	const p = list ? queryParams(service.settings, params, name === "_list") : params;
+	return base[name].call(service, ctx, p).catch(mapDbError);
+}
+
 /**
  * moleculer-db's entity methods, callable with raw action params, store errors turned into API
  * errors (duplicate key: 409).
  */
-export const storeMethods: Record<string, Method> = Object.fromEntries(
-	["_find", "_count", "_list", "_get", "_create", "_insert", "_update", "_remove"].map(name => [
-		name,
-		function (this: unknown, ctx: Context, params: Record<string, unknown>) {
-			const settings = (this as { settings: Record<string, number> }).settings;
-			const p = LISTS.has(name) ? queryParams(settings, params, name === "_list") : params;
-			return base[name].call(this, ctx, p).catch(mapDbError);
-		},
-	]),
-);
+export const storeMethods: StoreMethods & ThisType<DbService> = {
+	_find(ctx, params = {}) {
+		return callStore(this, "_find", ctx, params);
+	},
+	_count(ctx, params = {}) {
+		return callStore(this, "_count", ctx, params);
+	},
+	_list(ctx, params = {}) {
+		return callStore(this, "_list", ctx, params);
+	},
+	_get(ctx, params) {
+		return callStore(this, "_get", ctx, params);
+	},
+	_create(ctx, entity) {
+		return callStore(this, "_create", ctx, entity);
+	},
+	_insert(ctx, params) {
+		return callStore(this, "_insert", ctx, params);
+	},
+	_update(ctx, params) {
+		return callStore(this, "_update", ctx, params);
+	},
+	_remove(ctx, params) {
+		return callStore(this, "_remove", ctx, params);
+	},
+};
 
 /**
  * NeDB's file format is one JSON document per line, and its reader splits lines on U+2028, U+2029
@@ -185,7 +269,7 @@ export function createStore(opts: DbMixinOptions): Store {
 /** moleculer-db's generic CRUD actions. */
 export const GENERIC_ACTIONS = ["find", "count", "list", "create", "insert", "get", "update", "remove"] as const;
 
-export function DbMixin(opts: DbMixinOptions): MixinSchema<DbSettings, object, DbThis> {
+export function DbMixin(opts: DbMixinOptions): Mixin {
 	const { driver, adapter, mongo } = createStore(opts);
 	const compounds = (opts.indexes ?? []).filter(i => i.fields.length > 1);
 
@@ -193,14 +277,14 @@ export function DbMixin(opts: DbMixinOptions): MixinSchema<DbSettings, object, D
 	// `query`/`search` straight to the store and accept strings without a max (README: Security).
 	// Each service publishes its own validated actions and calls the methods below.
 
-	return {
-		mixins: [DbService as MixinSchema],
+	return defineMixin<DbSettings, DbMethods, DbVars>({
+		mixins: [DbService],
 		adapter,
 		...mongo,
 		settings: { idField: "id", pageSize: 20, maxPageSize: 100, maxLimit: 100 },
 		actions: Object.fromEntries(GENERIC_ACTIONS.map(name => [name, false])),
 		methods: {
-			async beforeEntityChange(type: string, entity: Record<string, unknown>, ctx: Context) {
+			async beforeEntityChange(type: string, entity: Params, ctx: CallerScope) {
 				if (type === "create") {
 					const at = now();
 					entity = { ...entity, id: entity.id ?? newId(), createdAt: at, updatedAt: at };
@@ -209,14 +293,14 @@ export function DbMixin(opts: DbMixinOptions): MixinSchema<DbSettings, object, D
 					entity = { ...entity, updatedAt: now() };
 					delete entity.createdAt;
 					if (driver !== "mongo" && compounds.length) {
-						const current = (await this.adapter.findById(entity.id)) as Record<string, unknown> | null;
+						const current = (await this.adapter.findById(entity.id)) as Params | null;
 						if (current) {
 							const merged = { ...current, ...entity };
 							for (const c of compounds) entity[compoundKeyField(c.fields)] = compoundKey(merged, c.fields);
 						}
 					}
 				}
-				return (base.beforeEntityChange as unknown as (t: string, e: unknown, c: Context) => Promise<unknown>).call(this, type, entity, ctx);
+				return base.beforeEntityChange.call(this, type, entity, ctx);
 			},
 			...storeMethods,
 		},
@@ -230,8 +314,7 @@ export function DbMixin(opts: DbMixinOptions): MixinSchema<DbSettings, object, D
 				// NeDB appends every write; compact the file now and then so it does not grow forever.
 				if (driver === "nedb") db.setAutocompactionInterval(10 * 60 * 1000);
 			}
-			// Only our Mongoose adapter has `ping`; the DbThis adapter type is the common surface.
-			const adapter = this.adapter as unknown as { ping?: () => Promise<void> };
+			const adapter = this.adapter;
 			registerReadinessProbe(`db:${opts.collection}`, async () => {
 				if (adapter.ping) await adapter.ping();
 			});
@@ -239,7 +322,7 @@ export function DbMixin(opts: DbMixinOptions): MixinSchema<DbSettings, object, D
 		async stopped() {
 			if (driver === "nedb") (this.adapter.db as NedbLike).stopAutocompaction();
 		},
-	};
+	});
 }
 
 /**
@@ -284,20 +367,14 @@ export function toStoredRow<T = StoredRow>(doc: unknown): T | null {
  * Driver-specific on purpose and not a service method: services reach it through the tenant mixin's
  * `scopedScan` (README: "Conventions every service follows").
  */
-export async function scanStore(adapter: unknown, query: Record<string, unknown>, fields: string[]): Promise<readonly StoredRow[]> {
-	const a = adapter as { model?: mongoose.Model<unknown>; db?: { getAllData(): StoredRow[] } };
+export async function scanStore<T = StoredRow>(adapter: unknown, query: Record<string, unknown>, fields: string[]): Promise<readonly T[]> {
+	const a = adapter as { model?: mongoose.Model<unknown>; db?: { getAllData(): T[] } };
 	if (a.model) {
 		const projection = Object.fromEntries(fields.map(f => [f, 1]));
-		// mongoose types a lean result by the model's (schema-less) document type, not by our row shape.
-		return (await a.model.find(query, projection).lean()) as unknown as StoredRow[];
+		return a.model.find(query, projection).lean<T[]>();
 	}
 	const matches = compileMatch(query);
-	return a.db!.getAllData().filter(matches);
-}
-
-function mapDbError(err: unknown): never {
-	if (isDuplicateKeyError(err)) throw conflict();
-	throw err;
+	return a.db!.getAllData().filter(row => matches(row as Record<string, unknown>));
 }
 
 interface NedbLike {
@@ -306,21 +383,12 @@ interface NedbLike {
 	stopAutocompaction(): void;
 }
 
-/** `this` inside db-backed services. */
+/**
+ * @deprecated `this` inside db-backed services is typed by the service's `ServiceSchema<Settings,
+ * Methods, Vars>` with `DbMethods` and `DbVars` (issue 11); kept while other folders still use it.
+ */
 export interface DbThis {
-	adapter: {
-		db: unknown;
-		findById(id: unknown): Promise<unknown>;
-		find(filters: unknown): Promise<unknown[]>;
-		findOne(query: unknown): Promise<unknown>;
-		count(filters?: unknown): Promise<number>;
-		insert(entity: unknown): Promise<unknown>;
-		updateById(id: unknown, update: unknown): Promise<unknown>;
-		updateMany(query: unknown, update: unknown): Promise<number>;
-		removeById(id: unknown): Promise<unknown>;
-		removeMany(query: unknown): Promise<number>;
-		clear(): Promise<number>;
-	};
+	adapter: DbAdapter;
 	settings: Record<string, unknown>;
 	[key: string]: unknown;
 }

@@ -31,9 +31,10 @@
  * inverted); we judged that not worth the complexity. The window is documented in the README, "Reliable events (outbox)".
  */
 import { randomUUID } from "node:crypto";
-import type { Service, ServiceBroker, ServiceSchema } from "moleculer";
+import { sendToChannel as send } from "../lib/channels";
 import { config } from "../lib/config";
-import { Collection } from "./collection";
+import { defineMixin, type Mixin } from "../lib/schema";
+import { Collection, type CollectionOf } from "./collection";
 
 export interface OutboxRow {
 	id: string;
@@ -72,14 +73,17 @@ export interface OutboxMethods {
 	relayOutbox(): Promise<number>;
 }
 
-interface OutboxState extends OutboxMethods {
-	broker: ServiceBroker;
-	logger: Service["logger"];
-	outbox: Collection<OutboxRow>;
+/** The mixin's own methods, beside the ones it publishes. */
+interface OutboxInternals extends OutboxMethods {
 	kickRelay(): void;
 	markSent(id: string, noStream?: boolean): Promise<void>;
 	pruneOutbox(): Promise<void>;
 	scheduleRelay(delay: number): void;
+}
+
+/** What the mixin keeps on `this`. */
+export interface OutboxVars {
+	outbox: CollectionOf<OutboxRow>;
 	outboxState: { interval: number; failures: number; backlogAll: boolean; backlog: Set<string>; timer?: NodeJS.Timeout; relaying?: Promise<number>; stopped: boolean; lastPrune: number };
 }
 
@@ -93,9 +97,6 @@ const IN_FLIGHT_GRACE_MS = 10_000;
 let counter = 0;
 const nextSeq = () => `${Date.now().toString().padStart(15, "0")}-${(counter++ % 1e9).toString().padStart(9, "0")}`;
 
-const send = (broker: ServiceBroker, channel: string, payload: unknown) =>
-	(broker as unknown as { sendToChannel(n: string, p: unknown): Promise<void> }).sendToChannel(channel, payload);
-
 const PENDING = { status: { $ne: "sent" } };
 
 /**
@@ -106,10 +107,10 @@ const PENDING = { status: { $ne: "sent" } };
  */
 const noStream = (err: unknown) => String((err as { code?: unknown })?.code) === "503";
 
-export function OutboxMixin(opts: OutboxOptions): Partial<ServiceSchema> {
-	return {
+export function OutboxMixin(opts: OutboxOptions): Mixin {
+	return defineMixin<object, OutboxInternals, OutboxVars>({
 		methods: {
-			async publishEvent(this: OutboxState, channel: string, data: Record<string, unknown>) {
+			async publishEvent(channel: string, data: Record<string, unknown>) {
 				const payload = { ...data, eventId: (data.eventId as string | undefined) ?? randomUUID(), at: (data.at as string | undefined) ?? new Date().toISOString() };
 				const id = payload.eventId;
 				await this.outbox.insert({ id, channel, payload, status: "pending", seq: nextSeq(), sentAt: null });
@@ -133,7 +134,7 @@ export function OutboxMixin(opts: OutboxOptions): Partial<ServiceSchema> {
 			 * Sends pending events oldest first. A channel whose send fails is skipped for the rest of the run
 			 * (its later events must not overtake it); other channels go on. How many were sent.
 			 */
-			relayOutbox(this: OutboxState) {
+			relayOutbox() {
 				const st = this.outboxState;
 				st.relaying ??= (async () => {
 					let sent = 0;
@@ -185,19 +186,19 @@ export function OutboxMixin(opts: OutboxOptions): Partial<ServiceSchema> {
 				return st.relaying;
 			},
 
-			async markSent(this: OutboxState, id: string, noStreamFor = false) {
+			async markSent(id: string, noStreamFor = false) {
 				if (noStreamFor) this.logger.warn("outbox: no stream captures this channel (no consumer ever subscribed): event dropped", { eventId: id });
 				if (opts.removeSent) await this.outbox.remove({ id });
 				else await this.outbox.update({ id }, { status: "sent", sentAt: new Date().toISOString(), ...(noStreamFor && { noStream: true }) });
 			},
 
 			/** Runs the relay soon (not awaited by the caller); at most one run at a time. */
-			kickRelay(this: OutboxState) {
+			kickRelay() {
 				// While the relay is backing off, the timer decides when to try again.
 				if (!this.outboxState.stopped && this.outboxState.failures === 0) void this.relayOutbox();
 			},
 
-			async pruneOutbox(this: OutboxState) {
+			async pruneOutbox() {
 				const now = Date.now();
 				if (now - this.outboxState.lastPrune < PRUNE_EVERY_MS) return;
 				this.outboxState.lastPrune = now;
@@ -208,7 +209,7 @@ export function OutboxMixin(opts: OutboxOptions): Partial<ServiceSchema> {
 				}
 			},
 
-			scheduleRelay(this: OutboxState, delay: number) {
+			scheduleRelay(delay: number) {
 				const st = this.outboxState;
 				if (st.stopped) return;
 				st.timer = setTimeout(() => {
@@ -221,12 +222,12 @@ export function OutboxMixin(opts: OutboxOptions): Partial<ServiceSchema> {
 			},
 		},
 
-		created(this: OutboxState) {
+		created() {
 			this.outbox = new Collection<OutboxRow>({ collection: opts.collection, indexes: [{ fields: ["status"] }, { fields: ["seq"] }] });
 			this.outboxState = { interval: opts.relayIntervalMs ?? config().OUTBOX_RELAY_INTERVAL_MS, failures: 0, backlogAll: false, backlog: new Set(), stopped: false, lastPrune: 0 };
 		},
 
-		async started(this: OutboxState) {
+		async started() {
 			await this.outbox.open(this.broker);
 			this.outboxState.stopped = false;
 			// What a previous run left pending goes out first: mark the backlog until the relay has run.
@@ -234,11 +235,11 @@ export function OutboxMixin(opts: OutboxOptions): Partial<ServiceSchema> {
 			this.scheduleRelay(0);
 		},
 
-		async stopped(this: OutboxState) {
+		async stopped() {
 			this.outboxState.stopped = true;
 			clearTimeout(this.outboxState.timer);
 			await this.outboxState.relaying;
 			await this.outbox.close();
 		},
-	} as unknown as Partial<ServiceSchema>;
+	});
 }

@@ -6,12 +6,13 @@
  * A unique (eventId, userId) index makes every consumer idempotent: a redelivered or replayed message
  * is recorded once. Users read their log through `GET /api/users/me/activity` (users → `activity.listFor`).
  */
-import { Errors, type Context, type Service } from "moleculer";
-import type { MixinSchema, Schema } from "../../lib/schema";
-import { DbMixin } from "../../mixins/db.mixin";
+import type { Ctx } from "../../lib/context";
+import { ConflictError, MalformedMessageError } from "../../lib/errors";
+import { pageParams } from "../../lib/paging";
+import type { ChannelSchema, DbSettings, ServiceSchema, ServiceThis } from "../../lib/schema";
+import { DbMixin, type DbMethods } from "../../mixins/db.mixin";
 
 type Raw = Record<string, unknown>;
-type Ctx<P = Raw> = Context<P, Record<string, unknown>>;
 
 /** Whose log an event goes to, and what it is about from their point of view. */
 type Recipients = (p: Raw) => { userId: unknown; subject: unknown }[];
@@ -42,31 +43,28 @@ export const ACTIVITY_SOURCES: Record<string, Recipients> = {
 
 const ENVELOPE = new Set(["eventId", "actorId", "at"]);
 
-interface ActivityVars {
-	_insert(ctx: Ctx, params: { entity: Raw }): Promise<Raw>;
-	_list(ctx: Ctx, params: Raw): Promise<Raw>;
+interface ActivityMethods extends DbMethods {
 	record(ctx: Ctx<Raw>, type: string): Promise<number>;
 }
-type ActivityThis = Service & ActivityVars;
 
-function channel(type: string) {
+function channel(type: string): ChannelSchema<ServiceThis<DbSettings, ActivityMethods>> {
 	return {
 		group: "activity",
 		maxRetries: 5,
 		deadLettering: { enabled: true },
-		handler(this: ActivityThis, ctx: Ctx<Raw>) {
+		handler(ctx: Ctx<Raw>) {
 			return this.record(ctx, type);
 		},
 	};
 }
 
-const ActivityService: Schema<ActivityVars> = {
+const ActivityService: ServiceSchema<DbSettings, ActivityMethods> = {
 	name: "activity",
 	mixins: [
 		DbMixin({
 			collection: "activity",
 			indexes: [{ fields: ["eventId", "userId"], unique: true }, { fields: ["userId"] }],
-		}) as MixinSchema,
+		}),
 	],
 	settings: {
 		fields: ["id", "userId", "type", "actorId", "subject", "data", "eventId", "at"],
@@ -81,26 +79,23 @@ const ActivityService: Schema<ActivityVars> = {
 			summary: "A user's activity, newest first (`sort: \"at\"` for oldest first).",
 			params: {
 				userId: { type: "string", min: 1, max: 64 },
-				page: { type: "number", integer: true, min: 1, default: 1, convert: true },
-				pageSize: { type: "number", integer: true, min: 1, max: 100, default: 20, convert: true },
+				...pageParams,
 				sort: { type: "enum", values: ["-at", "at"], default: "-at" },
 			},
-			handler(this: ActivityThis, ctx: Ctx<{ userId: string; page: number; pageSize: number; sort: "-at" | "at" }>) {
+			handler(ctx: Ctx<{ userId: string; page: number; pageSize: number; sort: "-at" | "at" }>) {
 				const { userId, page, pageSize, sort } = ctx.params;
-				// moleculer-db's _list leaves the offset to its caller.
-				return this._list(ctx, { query: { userId }, page, pageSize, limit: pageSize, offset: (page - 1) * pageSize, sort: sort === "at" ? ["at", "createdAt"] : ["-at", "-createdAt"] });
+				return this._list(ctx, { query: { userId }, page, pageSize, sort: sort === "at" ? ["at", "createdAt"] : ["-at", "-createdAt"] });
 			},
 		},
 	},
 
 	methods: {
 		/** Records the event for each user concerned; returns how many new entries were stored. */
-		async record(this: ActivityThis, ctx: Ctx<Raw>, type: string) {
+		async record(ctx: Ctx<Raw>, type: string) {
 			const p = ctx.params ?? {};
 			const eventId = str(p.eventId);
 			const actorId = str(p.actorId);
-			if (!eventId || !actorId)
-				throw new Errors.MoleculerError(`Malformed '${type}' message: eventId and actorId are required.`, 400, "MALFORMED_MESSAGE");
+			if (!eventId || !actorId) throw new MalformedMessageError(`Malformed '${type}' message: eventId and actorId are required.`);
 			const at = str(p.at) ?? new Date().toISOString();
 			const data = Object.fromEntries(Object.entries(p).filter(([k]) => !ENVELOPE.has(k)));
 			const seen = new Set<string>();
@@ -113,7 +108,7 @@ const ActivityService: Schema<ActivityVars> = {
 					await this._insert(ctx, { entity: { userId, type, actorId, subject: str(r.subject), data, eventId, at } });
 					stored++;
 				} catch (err) {
-					if ((err as { code?: number }).code !== 409) throw err; // 409: recorded already (redelivery)
+					if (!(err instanceof ConflictError)) throw err; // recorded already (redelivery)
 				}
 			}
 			return stored;

@@ -6,7 +6,9 @@
  * (DNS, file I/O and other crypto share it); past the queue bound it is answered 503 OVERLOADED.
  */
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from "node:crypto";
-import { Errors } from "moleculer";
+import { OverloadedError } from "../../lib/errors";
+
+export { OverloadedError };
 
 export const OWASP_SCRYPT = { N: 1 << 17, r: 8, p: 1 } as const;
 const KEY_LEN = 64;
@@ -14,17 +16,6 @@ const SALT_LEN = 16;
 const MAX_MEM = 256 * 1024 * 1024;
 export const HASH_CONCURRENCY = 2;
 export const HASH_QUEUE_MAX = 16;
-
-/**
- * The hashing queue is full. Moleculer's QueueIsFullError is what the gateway already answers as
- * 503 OVERLOADED (see lib/problem.ts), with Retry-After.
- */
-export class OverloadedError extends Errors.QueueIsFullError {
-	constructor() {
-		super({ action: "password hashing", nodeID: "local" });
-		this.name = "QueueIsFullError";
-	}
-}
 
 /** A counting semaphore with a bounded wait queue. */
 export class Semaphore {

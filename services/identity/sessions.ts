@@ -22,9 +22,9 @@
  * login is not reported: its tokens never reached the client.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { Errors } from "moleculer";
+import { InvalidRefreshTokenError, RefreshTokenReusedError } from "../../lib/errors";
+import type { CollectionOf } from "../../mixins/collection";
 import { newId } from "../../mixins/db.mixin";
-import type { Collection } from "./store";
 
 export interface SessionRow {
 	id: string;
@@ -58,8 +58,6 @@ export interface PublicSession {
 export const sha256 = (value: string): string => createHash("sha256").update(value).digest("base64url");
 export const newOpaqueToken = (): string => randomBytes(32).toString("base64url");
 
-const refreshError = (message: string, code: string) => new Errors.MoleculerClientError(message, 401, code);
-
 export interface RotateOptions {
 	/** move the session to another tenant in the same step (switch-tenant) */
 	tenantId?: string | null;
@@ -70,7 +68,7 @@ export interface RotateOptions {
 
 export class SessionStore {
 	constructor(
-		private readonly rows: Collection<SessionRow>,
+		private readonly rows: CollectionOf<SessionRow>,
 		private readonly ttlSec: number,
 		/** told which sessions (families) a revocation ended; awaited, so a revocation is announced before it is answered */
 		private readonly onRevoke: (familyIds: string[]) => Promise<void> = async () => undefined,
@@ -110,7 +108,7 @@ export class SessionStore {
 	 */
 	async rotate(token: string, opts: RotateOptions = {}) {
 		const row = await this.rows.findOne({ tokenHash: sha256(token) });
-		if (!row) throw refreshError("The refresh token is not valid.", "INVALID_REFRESH_TOKEN");
+		if (!row) throw new InvalidRefreshTokenError();
 		if (row.revokedAt) {
 			if (row.replacedBy && opts.attempt) {
 				const successor = await this.rows.findOne({ id: row.replacedBy });
@@ -119,11 +117,11 @@ export class SessionStore {
 			if (row.replacedBy) {
 				await this.revokeFamily(row.familyId);
 				opts.onReuse?.(row);
-				throw refreshError("This refresh token was already used; the session has been revoked.", "REFRESH_TOKEN_REUSED");
+				throw new RefreshTokenReusedError();
 			}
-			throw refreshError("The session has ended. Sign in again.", "INVALID_REFRESH_TOKEN");
+			throw new InvalidRefreshTokenError("The session has ended. Sign in again.");
 		}
-		if (Date.parse(row.expiresAt) <= Date.now()) throw refreshError("The refresh token has expired. Sign in again.", "INVALID_REFRESH_TOKEN");
+		if (Date.parse(row.expiresAt) <= Date.now()) throw new InvalidRefreshTokenError("The refresh token has expired. Sign in again.");
 		return this.replace(row, opts);
 	}
 
@@ -143,7 +141,7 @@ export class SessionStore {
 			// Someone spent or revoked it between our read and our write.
 			await this.revokeFamily(row.familyId);
 			opts.onReuse?.(row);
-			throw refreshError("This refresh token was already used; the session has been revoked.", "REFRESH_TOKEN_REUSED");
+			throw new RefreshTokenReusedError();
 		}
 		return next;
 	}

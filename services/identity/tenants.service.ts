@@ -12,93 +12,31 @@
  * email address (202, the same answer whether or not it has an account), the user with that address
  * sees the invitation and accepts (which creates the membership) or declines it. `addMember` adds
  * directly but is internal (seeding, other services), never routed.
+ *
+ * This file lists the actions; their work is in ./tenants: organisations.ts, invitations.ts, members.ts.
  */
-import { randomUUID } from "node:crypto";
-import { Errors, type Context, type Service } from "moleculer";
-import { hasRole, type AuthUser, type Role } from "../../lib/access";
-import type { MixinSchema, Schema } from "../../lib/schema";
-import { DbMixin, type DbThis } from "../../mixins/db.mixin";
-import { OutboxMixin, type OutboxMethods } from "../../mixins/outbox.mixin";
-import { notFound } from "../../mixins/tenant.mixin";
-import { Collection, isDuplicateKeyError } from "./store";
+import type { Role } from "../../lib/access";
+import type { Ctx } from "../../lib/context";
+import { NotFoundError } from "../../lib/errors";
+import { KeyedMutex } from "../../lib/keyed-mutex";
+import { pageParams } from "../../lib/paging";
+import type { DbSettings, ServiceSchema } from "../../lib/schema";
+import { entityOf } from "../../middlewares/entity.middleware";
+import { Collection } from "../../mixins/collection";
+import { DbMixin } from "../../mixins/db.mixin";
+import { OutboxMixin } from "../../mixins/outbox.mixin";
+import { invitationMethods } from "./tenants/invitations";
+import { memberMethods } from "./tenants/members";
+import { organisationMethods } from "./tenants/organisations";
+import { ROLES, type Invitation, type Membership, type TenantsMethods, type TenantsVars } from "./tenants/types";
 
-type Ctx<P = Record<string, unknown>> = Context<P, { user?: AuthUser | null; $statusCode?: number; $location?: string }>;
-
-const ROLES: Role[] = ["owner", "admin", "member"];
-
-export interface Invitation {
-	id: string;
-	tenantId: string;
-	/** normalised (trimmed, lower-cased), as auth stores account emails */
-	email: string;
-	role: Role;
-	invitedBy: string;
-	status: "pending" | "accepted" | "declined" | "revoked";
-	expiresAt: string;
-	respondedAt: string | null;
-	createdAt: string;
-	updatedAt: string;
-}
-
-export const INVITATION_TTL_MS = 7 * 24 * 3600_000;
-
-export interface Membership {
-	id: string;
-	tenantId: string;
-	userId: string;
-	role: Role;
-	createdAt: string;
-	updatedAt: string;
-}
-
-interface TenantDoc {
-	_id: string;
-	name: string;
-	slug: string;
-	createdBy: string;
-	createdAt: string;
-	updatedAt: string;
-}
-
-export interface PublicTenant {
-	id: string;
-	name: string;
-	slug: string;
-	createdBy: string;
-	createdAt: string;
-	updatedAt: string;
-}
-
-interface TenantsVars extends OutboxMethods {
-	memberships: Collection<Membership>;
-	invitations: Collection<Invitation>;
-	locks: Map<string, Promise<unknown>>;
-	adapter: DbThis["adapter"];
-	_create(ctx: Ctx, params: unknown): Promise<PublicTenant>;
-	_update(ctx: Ctx, params: unknown): Promise<PublicTenant>;
-	publicTenant(doc: TenantDoc): PublicTenant;
-	loadTenant(id: string): Promise<PublicTenant | null>;
-	requireMembership(ctx: Ctx, tenantId: string, minRole?: Role): Promise<Membership>;
-	withTenantLock<T>(tenantId: string, fn: () => Promise<T>): Promise<T>;
-	publish(name: string, actorId: string, tenantId: string, data: Record<string, unknown>): Promise<void>;
-	changed(): Promise<void>;
-	publicMember(m: Membership): { tenantId: string; userId: string; role: Role; createdAt: string; updatedAt: string };
-	publicInvitation(i: Invitation): Omit<Invitation, "updatedAt" | "respondedAt">;
-	emailOf(ctx: Ctx, userId: string): Promise<string | null>;
-	openInvitationFor(ctx: Ctx, invitationId: string): Promise<Invitation>;
-}
-
-type TenantsThis = Service & TenantsVars;
+export { INVITATION_TTL_MS, type Invitation, type Membership, type PublicTenant } from "./tenants/types";
 
 const idParam = { type: "string", min: 1, max: 64 } as const;
-const pageParams = {
-	page: { type: "number", integer: true, min: 1, default: 1, convert: true },
-	pageSize: { type: "number", integer: true, min: 1, max: 100, default: 20, convert: true },
-} as const;
 
-const TenantsService: Schema<TenantsVars> = {
+const TenantsService: ServiceSchema<DbSettings, TenantsMethods, TenantsVars> = {
 	name: "tenants",
-	mixins: [DbMixin({ collection: "tenants", indexes: [{ fields: ["slug"], unique: true }] }) as MixinSchema, OutboxMixin({ collection: "tenants_outbox" }) as MixinSchema],
+	mixins: [DbMixin({ collection: "tenants", indexes: [{ fields: ["slug"], unique: true }] }), OutboxMixin({ collection: "tenants_outbox" })],
 	settings: {
 		fields: ["id", "name", "slug", "createdBy", "createdAt", "updatedAt"],
 	},
@@ -113,31 +51,8 @@ const TenantsService: Schema<TenantsVars> = {
 				slug: { type: "string", max: 40, pattern: /^[a-z0-9-]{3,40}$/ },
 				$$strict: "remove",
 			},
-			async handler(this: TenantsThis, ctx: Ctx<{ name: string; slug: string }>) {
-				const user = ctx.meta.user!;
-				let tenant: PublicTenant;
-				try {
-					tenant = await this._create(ctx, { name: ctx.params.name, slug: ctx.params.slug, createdBy: user.id });
-				} catch (err) {
-					if ((err as { type?: string }).type === "CONFLICT")
-						throw new Errors.MoleculerClientError("This slug is already taken.", 409, "SLUG_TAKEN", { field: "slug" });
-					throw err;
-				}
-				let membership: Membership;
-				try {
-					membership = await this.memberships.insert({ tenantId: tenant.id, userId: user.id, role: "owner", updatedAt: new Date().toISOString() });
-				} catch (err) {
-					// A tenant nobody owns would be unreachable: undo it.
-					await this.adapter.removeById(tenant.id).catch(() => undefined);
-					throw err;
-				}
-				await this.changed();
-				this.logger.info("tenant created", { tenantId: tenant.id, slug: tenant.slug, actorId: user.id });
-				await this.publish("tenants.created", user.id, tenant.id, { tenant });
-				await this.publish("tenants.memberAdded", user.id, tenant.id, { userId: user.id, role: membership.role });
-				ctx.meta.$statusCode = 201;
-				ctx.meta.$location = `/api/tenants/${tenant.id}`;
-				return { ...tenant, role: membership.role };
+			handler(ctx: Ctx<{ name: string; slug: string }>) {
+				return this.createTenant(ctx);
 			},
 		},
 
@@ -151,23 +66,8 @@ const TenantsService: Schema<TenantsVars> = {
 				sort: { type: "enum", values: ["name", "-name", "createdAt", "-createdAt"], default: "name" },
 				$$strict: "remove",
 			},
-			async handler(this: TenantsThis, ctx: Ctx<{ page: number; pageSize: number; sort: string }>) {
-				const { page, pageSize, sort } = ctx.params;
-				const mine = await this.memberships.find({ userId: ctx.meta.user!.id });
-				const roleOf = new Map(mine.map(m => [m.tenantId, m.role]));
-				const docs = (await this.adapter.find({ query: { _id: { $in: [...roleOf.keys()] } } })) as TenantDoc[];
-				const field = sort.replace(/^-/, "") as "name" | "createdAt";
-				const dir = sort.startsWith("-") ? -1 : 1;
-				const rows = docs
-					.map(d => ({ ...this.publicTenant(d), role: roleOf.get(d._id)! }))
-					.sort((a, b) => dir * a[field].localeCompare(b[field]) || a.id.localeCompare(b.id));
-				return {
-					rows: rows.slice((page - 1) * pageSize, page * pageSize),
-					total: rows.length,
-					page,
-					pageSize,
-					totalPages: Math.ceil(rows.length / pageSize),
-				};
+			handler(ctx: Ctx<{ page: number; pageSize: number; sort: string }>) {
+				return this.listTenants(ctx);
 			},
 		},
 
@@ -177,10 +77,11 @@ const TenantsService: Schema<TenantsVars> = {
 			summary: "One organisation you belong to.",
 			cache: { keys: ["#user.id", "id"] },
 			params: { id: idParam, $$strict: "remove" },
-			async handler(this: TenantsThis, ctx: Ctx<{ id: string }>) {
-				const membership = await this.requireMembership(ctx, ctx.params.id);
+			entity: "callerMembership",
+			async handler(ctx: Ctx<{ id: string }>) {
+				const membership = entityOf<Membership>(ctx);
 				const tenant = await this.loadTenant(ctx.params.id);
-				if (!tenant) throw notFound(ctx.params.id);
+				if (!tenant) throw new NotFoundError("Not found.", ctx.params.id);
 				return { ...tenant, role: membership.role };
 			},
 		},
@@ -195,20 +96,9 @@ const TenantsService: Schema<TenantsVars> = {
 				slug: { type: "string", max: 40, pattern: /^[a-z0-9-]{3,40}$/, optional: true },
 				$$strict: "remove",
 			},
-			async handler(this: TenantsThis, ctx: Ctx<{ id: string; name?: string; slug?: string }>) {
-				const { id, name, slug } = ctx.params;
-				const membership = await this.requireMembership(ctx, id, "admin");
-				let tenant: PublicTenant;
-				try {
-					tenant = await this._update(ctx, { id, ...(name !== undefined && { name }), ...(slug !== undefined && { slug }) });
-				} catch (err) {
-					if ((err as { type?: string }).type === "CONFLICT")
-						throw new Errors.MoleculerClientError("This slug is already taken.", 409, "SLUG_TAKEN", { field: "slug" });
-					throw err;
-				}
-				await this.changed();
-				await this.publish("tenants.updated", ctx.meta.user!.id, id, { tenant });
-				return { ...tenant, role: membership.role };
+			entity: "callerMembership",
+			handler(ctx: Ctx<{ id: string; name?: string; slug?: string }>) {
+				return this.updateTenant(ctx);
 			},
 		},
 
@@ -224,26 +114,9 @@ const TenantsService: Schema<TenantsVars> = {
 				role: { type: "enum", values: ROLES },
 				$$strict: "remove",
 			},
-			async handler(this: TenantsThis, ctx: Ctx<{ id: string; email: string; role: Role }>) {
-				const { id: tenantId, email, role } = ctx.params;
-				const actor = await this.requireMembership(ctx, tenantId, "admin");
-				if (role === "owner" && actor.role !== "owner") throw new Errors.MoleculerClientError("Only owners can invite owners.", 403, "FORBIDDEN");
-				// Whether the address has an account (or is a member already) is not looked up: the answer
-				// is the same either way, and the invitation waits for whoever holds, or will hold, the address.
-				const invitation = await this.withTenantLock(tenantId, async () => {
-					const now = new Date();
-					const expiresAt = new Date(now.getTime() + INVITATION_TTL_MS).toISOString();
-					const open = await this.invitations.findOne({ tenantId, email, status: "pending", expiresAt: { $gt: now.toISOString() } });
-					if (open) {
-						const renewed = { ...open, role, invitedBy: actor.userId, expiresAt, updatedAt: now.toISOString() };
-						await this.invitations.update({ id: open.id }, { role, invitedBy: actor.userId, expiresAt, updatedAt: renewed.updatedAt });
-						return renewed;
-					}
-					return this.invitations.insert({ tenantId, email, role, invitedBy: actor.userId, status: "pending", expiresAt, respondedAt: null, updatedAt: now.toISOString() });
-				});
-				await this.publish("tenants.memberInvited", actor.userId, tenantId, { invitationId: invitation.id, email, role, expiresAt: invitation.expiresAt });
-				ctx.meta.$statusCode = 202;
-				return this.publicInvitation(invitation);
+			entity: "callerMembership",
+			handler(ctx: Ctx<{ id: string; email: string; role: Role }>) {
+				return this.inviteMember(ctx);
 			},
 		},
 
@@ -257,15 +130,9 @@ const TenantsService: Schema<TenantsVars> = {
 				sort: { type: "enum", values: ["createdAt", "-createdAt"], default: "-createdAt" },
 				$$strict: true,
 			},
-			async handler(this: TenantsThis, ctx: Ctx<{ id: string; page: number; pageSize: number; sort: string }>) {
-				const { id: tenantId, page, pageSize, sort } = ctx.params;
-				await this.requireMembership(ctx, tenantId, "admin");
-				const query = { tenantId, status: "pending", expiresAt: { $gt: new Date().toISOString() } };
-				const [rows, total] = await Promise.all([
-					this.invitations.find(query, { sort: [sort, "id"], limit: pageSize, offset: (page - 1) * pageSize }),
-					this.invitations.count(query),
-				]);
-				return { rows: rows.map(i => this.publicInvitation(i)), total, page, pageSize, totalPages: Math.ceil(total / pageSize) };
+			entity: "callerMembership",
+			handler(ctx: Ctx<{ id: string; page: number; pageSize: number; sort: string }>) {
+				return this.listInvitations(ctx);
 			},
 		},
 
@@ -274,16 +141,9 @@ const TenantsService: Schema<TenantsVars> = {
 			auth: "required",
 			summary: "Withdraw a pending invitation (owners and admins; only owners withdraw an invitation as owner).",
 			params: { id: idParam, invitationId: idParam },
-			async handler(this: TenantsThis, ctx: Ctx<{ id: string; invitationId: string }>) {
-				const { id: tenantId, invitationId } = ctx.params;
-				const actor = await this.requireMembership(ctx, tenantId, "admin");
-				const now = new Date().toISOString();
-				const invitation = await this.invitations.findOne({ id: invitationId, tenantId, status: "pending", expiresAt: { $gt: now } });
-				if (!invitation) throw notFound(invitationId);
-				if (invitation.role === "owner" && actor.role !== "owner") throw new Errors.MoleculerClientError("Only owners can withdraw an invitation as owner.", 403, "FORBIDDEN");
-				if ((await this.invitations.update({ id: invitationId, status: "pending" }, { status: "revoked", respondedAt: now, updatedAt: now })) !== 1) throw notFound(invitationId);
-				ctx.meta.$statusCode = 204;
-				return null;
+			entity: "callerMembership",
+			handler(ctx: Ctx<{ id: string; invitationId: string }>) {
+				return this.revokeInvitation(ctx);
 			},
 		},
 
@@ -292,16 +152,8 @@ const TenantsService: Schema<TenantsVars> = {
 			auth: "required",
 			summary: "The pending invitations addressed to your email.",
 			params: { $$strict: true },
-			async handler(this: TenantsThis, ctx: Ctx) {
-				const email = await this.emailOf(ctx, ctx.meta.user!.id);
-				if (!email) return { rows: [], total: 0 };
-				const open = await this.invitations.find({ email, status: "pending", expiresAt: { $gt: new Date().toISOString() } }, { sort: ["-createdAt", "id"], limit: 100 });
-				const docs = (await this.adapter.find({ query: { _id: { $in: open.map(i => i.tenantId) } } })) as TenantDoc[];
-				const byId = new Map(docs.map(d => [d._id, d]));
-				const rows = open
-					.filter(i => byId.has(i.tenantId))
-					.map(i => ({ id: i.id, tenantId: i.tenantId, tenant: { name: byId.get(i.tenantId)!.name, slug: byId.get(i.tenantId)!.slug }, role: i.role, invitedBy: i.invitedBy, expiresAt: i.expiresAt, createdAt: i.createdAt }));
-				return { rows, total: rows.length };
+			handler(ctx: Ctx) {
+				return this.myInvitations(ctx);
 			},
 		},
 
@@ -310,29 +162,8 @@ const TenantsService: Schema<TenantsVars> = {
 			auth: "required",
 			summary: "Accept an invitation addressed to your email: you become a member with the role it names.",
 			params: { invitationId: idParam },
-			async handler(this: TenantsThis, ctx: Ctx<{ invitationId: string }>) {
-				const userId = ctx.meta.user!.id;
-				const invitation = await this.openInvitationFor(ctx, ctx.params.invitationId);
-				const membership = await this.withTenantLock(invitation.tenantId, async () => {
-					if (!(await this.loadTenant(invitation.tenantId))) throw notFound(invitation.id);
-					const now = new Date().toISOString();
-					// Spend the invitation first (conditional): of two concurrent accepts only one goes on.
-					if ((await this.invitations.update({ id: invitation.id, status: "pending" }, { status: "accepted", respondedAt: now, updatedAt: now })) !== 1)
-						throw notFound(invitation.id);
-					try {
-						return await this.memberships.insert({ tenantId: invitation.tenantId, userId, role: invitation.role, updatedAt: now });
-					} catch (err) {
-						// Already a member: the invitation stays answered (there is nothing left to accept).
-						if (isDuplicateKeyError(err)) throw new Errors.MoleculerClientError("You are already a member of this organisation.", 409, "ALREADY_MEMBER");
-						await this.invitations.update({ id: invitation.id, status: "accepted" }, { status: "pending", respondedAt: null, updatedAt: now }).catch(() => undefined);
-						throw err;
-					}
-				});
-				await this.changed();
-				await this.publish("tenants.memberAdded", userId, invitation.tenantId, { userId, role: membership.role, invitationId: invitation.id, invitedBy: invitation.invitedBy });
-				ctx.meta.$statusCode = 201;
-				ctx.meta.$location = `/api/tenants/${invitation.tenantId}`;
-				return this.publicMember(membership);
+			handler(ctx: Ctx<{ invitationId: string }>) {
+				return this.acceptInvitation(ctx);
 			},
 		},
 
@@ -341,13 +172,8 @@ const TenantsService: Schema<TenantsVars> = {
 			auth: "required",
 			summary: "Decline an invitation addressed to your email.",
 			params: { invitationId: idParam },
-			async handler(this: TenantsThis, ctx: Ctx<{ invitationId: string }>) {
-				const invitation = await this.openInvitationFor(ctx, ctx.params.invitationId);
-				const now = new Date().toISOString();
-				if ((await this.invitations.update({ id: invitation.id, status: "pending" }, { status: "declined", respondedAt: now, updatedAt: now })) !== 1)
-					throw notFound(invitation.id);
-				ctx.meta.$statusCode = 204;
-				return null;
+			handler(ctx: Ctx<{ invitationId: string }>) {
+				return this.declineInvitation(ctx);
 			},
 		},
 
@@ -362,27 +188,8 @@ const TenantsService: Schema<TenantsVars> = {
 				role: { type: "enum", values: ROLES },
 				$$strict: "remove",
 			},
-			async handler(this: TenantsThis, ctx: Ctx<{ id: string; email?: string; userId?: string; role: Role }>) {
-				const { id: tenantId, email, role } = ctx.params;
-				if (!email === !ctx.params.userId)
-					throw new Errors.ValidationError("Give either 'email' or 'userId'.", "VALIDATION_ERROR", [{ field: "email", message: "give either email or userId" }]);
-				if (!(await this.loadTenant(tenantId))) throw notFound(tenantId);
-				let userId = ctx.params.userId;
-				if (email) {
-					const found = (await ctx.call("auth.userIdByEmail", { email })) as { userId: string | null };
-					if (!found.userId) throw new Errors.MoleculerClientError("No user has this email address.", 404, "USER_NOT_FOUND");
-					userId = found.userId;
-				}
-				let membership: Membership;
-				try {
-					membership = await this.memberships.insert({ tenantId, userId: userId!, role, updatedAt: new Date().toISOString() });
-				} catch (err) {
-					if (isDuplicateKeyError(err)) throw new Errors.MoleculerClientError("This user is already a member.", 409, "ALREADY_MEMBER");
-					throw err;
-				}
-				await this.changed();
-				await this.publish("tenants.memberAdded", ctx.meta.user?.id ?? userId!, tenantId, { userId, role });
-				return this.publicMember(membership);
+			handler(ctx: Ctx<{ id: string; email?: string; userId?: string; role: Role }>) {
+				return this.addMember(ctx);
 			},
 		},
 
@@ -397,14 +204,9 @@ const TenantsService: Schema<TenantsVars> = {
 				sort: { type: "enum", values: ["createdAt", "-createdAt"], default: "createdAt" },
 				$$strict: "remove",
 			},
-			async handler(this: TenantsThis, ctx: Ctx<{ id: string; page: number; pageSize: number; sort: string }>) {
-				const { id: tenantId, page, pageSize, sort } = ctx.params;
-				await this.requireMembership(ctx, tenantId);
-				const [rows, total] = await Promise.all([
-					this.memberships.find({ tenantId }, { sort: [sort, "id"], limit: pageSize, offset: (page - 1) * pageSize }),
-					this.memberships.count({ tenantId }),
-				]);
-				return { rows: rows.map(m => this.publicMember(m)), total, page, pageSize, totalPages: Math.ceil(total / pageSize) };
+			entity: "callerMembership",
+			handler(ctx: Ctx<{ id: string; page: number; pageSize: number; sort: string }>) {
+				return this.listMembers(ctx);
 			},
 		},
 
@@ -413,23 +215,8 @@ const TenantsService: Schema<TenantsVars> = {
 			auth: "required",
 			summary: "Change a member's role (owners and admins; only owners touch owners).",
 			params: { id: idParam, userId: idParam, role: { type: "enum", values: ROLES }, $$strict: "remove" },
-			async handler(this: TenantsThis, ctx: Ctx<{ id: string; userId: string; role: Role }>) {
-				const { id: tenantId, userId, role } = ctx.params;
-				return this.withTenantLock(tenantId, async () => {
-					const actor = await this.requireMembership(ctx, tenantId, "admin");
-					const target = await this.memberships.findOne({ tenantId, userId });
-					if (!target) throw notFound(userId);
-					if ((target.role === "owner" || role === "owner") && actor.role !== "owner")
-						throw new Errors.MoleculerClientError("Only owners can change owners.", 403, "FORBIDDEN");
-					if (target.role === role) return this.publicMember(target);
-					if (target.role === "owner" && (await this.memberships.count({ tenantId, role: "owner" })) <= 1)
-						throw new Errors.MoleculerClientError("An organisation needs at least one owner.", 409, "LAST_OWNER");
-					const updatedAt = new Date().toISOString();
-					await this.memberships.update({ id: target.id }, { role, updatedAt });
-					await this.changed();
-					await this.publish("tenants.memberRoleChanged", actor.userId, tenantId, { userId, role, previousRole: target.role });
-					return this.publicMember({ ...target, role, updatedAt });
-				});
+			handler(ctx: Ctx<{ id: string; userId: string; role: Role }>) {
+				return this.updateMember(ctx);
 			},
 		},
 
@@ -438,23 +225,8 @@ const TenantsService: Schema<TenantsVars> = {
 			auth: "required",
 			summary: "Remove a member (owners and admins), or leave an organisation yourself.",
 			params: { id: idParam, userId: idParam },
-			async handler(this: TenantsThis, ctx: Ctx<{ id: string; userId: string }>) {
-				const { id: tenantId, userId } = ctx.params;
-				return this.withTenantLock(tenantId, async () => {
-					const leaving = userId === ctx.meta.user!.id;
-					const actor = await this.requireMembership(ctx, tenantId, leaving ? "member" : "admin");
-					const target = leaving ? actor : await this.memberships.findOne({ tenantId, userId });
-					if (!target) throw notFound(userId);
-					if (target.role === "owner" && actor.role !== "owner")
-						throw new Errors.MoleculerClientError("Only owners can remove owners.", 403, "FORBIDDEN");
-					if (target.role === "owner" && (await this.memberships.count({ tenantId, role: "owner" })) <= 1)
-						throw new Errors.MoleculerClientError("An organisation needs at least one owner.", 409, "LAST_OWNER");
-					await this.memberships.remove({ id: target.id });
-					await this.changed();
-					await this.publish("tenants.memberRemoved", actor.userId, tenantId, { userId, role: target.role });
-					ctx.meta.$statusCode = 204;
-					return null;
-				});
+			handler(ctx: Ctx<{ id: string; userId: string }>) {
+				return this.removeMember(ctx);
 			},
 		},
 
@@ -463,13 +235,8 @@ const TenantsService: Schema<TenantsVars> = {
 			visibility: "public",
 			idempotent: true,
 			params: { userId: idParam },
-			async handler(this: TenantsThis, ctx: Ctx<{ userId: string }>) {
-				const mine = await this.memberships.find({ userId: ctx.params.userId }, { sort: ["createdAt"] });
-				const docs = (await this.adapter.find({ query: { _id: { $in: mine.map(m => m.tenantId) } } })) as TenantDoc[];
-				const byId = new Map(docs.map(d => [d._id, this.publicTenant(d)]));
-				return mine
-					.filter(m => byId.has(m.tenantId))
-					.map(m => ({ tenantId: m.tenantId, role: m.role, name: byId.get(m.tenantId)!.name, slug: byId.get(m.tenantId)!.slug, since: m.createdAt }));
+			handler(ctx: Ctx<{ userId: string }>) {
+				return this.membershipsOf(ctx);
 			},
 		},
 
@@ -477,7 +244,7 @@ const TenantsService: Schema<TenantsVars> = {
 			visibility: "public",
 			idempotent: true,
 			params: { tenantId: idParam, userId: idParam },
-			async handler(this: TenantsThis, ctx: Ctx<{ tenantId: string; userId: string }>) {
+			async handler(ctx: Ctx<{ tenantId: string; userId: string }>) {
 				const m = await this.memberships.findOne({ tenantId: ctx.params.tenantId, userId: ctx.params.userId });
 				return m ? this.publicMember(m) : null;
 			},
@@ -485,78 +252,25 @@ const TenantsService: Schema<TenantsVars> = {
 	},
 
 	methods: {
-		publicTenant(doc: TenantDoc): PublicTenant {
-			return { id: doc._id, name: doc.name, slug: doc.slug, createdBy: doc.createdBy, createdAt: doc.createdAt, updatedAt: doc.updatedAt };
-		},
-
-		publicMember(m: Membership) {
-			return { tenantId: m.tenantId, userId: m.userId, role: m.role, createdAt: m.createdAt, updatedAt: m.updatedAt };
-		},
-
-		publicInvitation(i: Invitation) {
-			return { id: i.id, tenantId: i.tenantId, email: i.email, role: i.role, status: i.status, invitedBy: i.invitedBy, expiresAt: i.expiresAt, createdAt: i.createdAt };
-		},
-
-		async emailOf(this: TenantsThis, ctx: Ctx, userId: string) {
-			return ((await ctx.call("auth.emailOf", { userId })) as { email: string | null }).email;
-		},
-
-		/** A pending, unexpired invitation addressed to the caller's email; 404 otherwise (as for one that does not exist). */
-		async openInvitationFor(this: TenantsThis, ctx: Ctx, invitationId: string) {
-			const email = await this.emailOf(ctx, ctx.meta.user!.id);
-			const invitation = email ? await this.invitations.findOne({ id: invitationId, email, status: "pending", expiresAt: { $gt: new Date().toISOString() } }) : null;
-			if (!invitation) throw notFound(invitationId);
-			return invitation;
-		},
-
-		async loadTenant(this: TenantsThis, id: string) {
-			const doc = (await this.adapter.findById(id)) as TenantDoc | null;
-			return doc ? this.publicTenant(doc) : null;
-		},
-
-		/** The caller's membership; 404 when there is none (as for a missing tenant), 403 when the role is too low. */
-		async requireMembership(this: TenantsThis, ctx: Ctx, tenantId: string, minRole: Role = "member") {
-			const m = await this.memberships.findOne({ tenantId, userId: ctx.meta.user!.id });
-			if (!m) throw notFound(tenantId);
-			if (!hasRole([m.role], [minRole])) throw new Errors.MoleculerClientError("Your role in this organisation does not allow this.", 403, "FORBIDDEN");
-			return m;
-		},
-
-		async withTenantLock<T>(this: TenantsThis, tenantId: string, fn: () => Promise<T>): Promise<T> {
-			const previous = this.locks.get(tenantId) ?? Promise.resolve();
-			const run = previous.catch(() => undefined).then(fn);
-			const tail = run.catch(() => undefined);
-			this.locks.set(tenantId, tail);
-			try {
-				return await run;
-			} finally {
-				if (this.locks.get(tenantId) === tail) this.locks.delete(tenantId);
-			}
-		},
-
-		async changed(this: TenantsThis) {
-			await this.broker.cacher?.clean("tenants.**");
-		},
-
-		async publish(this: TenantsThis, name, actorId, tenantId, data) {
-			await this.publishEvent(name, { eventId: randomUUID(), at: new Date().toISOString(), actorId, tenantId, ...data });
-		},
+		...organisationMethods,
+		...invitationMethods,
+		...memberMethods,
 	},
 
-	created(this: TenantsThis) {
+	created() {
 		this.memberships = new Collection<Membership>({
 			collection: "memberships",
 			indexes: [{ fields: ["tenantId", "userId"], unique: true }, { fields: ["userId"] }],
 		});
 		this.invitations = new Collection<Invitation>({ collection: "invitations", indexes: [{ fields: ["tenantId"] }, { fields: ["email"] }] });
-		this.locks = new Map();
+		this.memberLocks = new KeyedMutex();
 	},
 
-	async started(this: TenantsThis) {
+	async started() {
 		await Promise.all([this.memberships.open(this.broker), this.invitations.open(this.broker)]);
 	},
 
-	async stopped(this: TenantsThis) {
+	async stopped() {
 		await Promise.all([this.memberships.close(), this.invitations.close()]);
 	},
 };

@@ -18,8 +18,8 @@
  * Account names and addresses are personal data: the store only sees digests.
  */
 import { createHash } from "node:crypto";
-import Redis from "ioredis";
-import { redisConnectionOptions } from "../../lib/safe-redis-cacher";
+import type { Redis } from "ioredis";
+import { redisClient } from "../../lib/redis";
 
 export interface ThrottlePolicy {
 	/** failures of one (account, address) pair before delays start */
@@ -149,14 +149,8 @@ class RedisStore implements Store {
 	readonly redis: RedisWithFail;
 
 	constructor(url: string) {
-		this.redis = new Redis({
-			...redisConnectionOptions(url),
-			enableOfflineQueue: false,
-			commandTimeout: 250,
-			maxRetriesPerRequest: 0,
-			retryStrategy: times => Math.min(times * 200, 2000),
-		}) as RedisWithFail;
-		this.redis.on("error", () => undefined);
+		// fails at once when Redis is slow or gone: the throttle then lets the attempt through (fails open)
+		this.redis = redisClient(url, "fast") as RedisWithFail;
 		this.redis.defineCommand("throttleFail", { numberOfKeys: 2, lua: FAIL_SCRIPT });
 	}
 

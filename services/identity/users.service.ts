@@ -11,141 +11,37 @@
  *   so a redelivered message changes nothing.
  * - Publishes `users.registered`, `users.profileUpdated`, `users.followed`, `users.unfollowed` to
  *   channels (payload: the public entity, `tenantId: null`, `actorId`, `eventId`, `at`).
+ *
+ * This file lists the actions; their work is in ./users: profiles.ts, follows.ts, social-ledger.ts.
  */
-import { randomUUID } from "node:crypto";
-import { Errors, type Context, type Service } from "moleculer";
-import { UnauthorizedError, type AuthUser } from "../../lib/access";
-import type { MixinSchema, Schema } from "../../lib/schema";
-import { DbMixin, isDuplicateKeyError, type DbThis } from "../../mixins/db.mixin";
-import { OutboxMixin, type OutboxMethods } from "../../mixins/outbox.mixin";
-import { notFound } from "../../mixins/tenant.mixin";
+import { currentUser, type Ctx } from "../../lib/context";
+import { pageParams } from "../../lib/paging";
+import type { DbSettings, ServiceSchema } from "../../lib/schema";
+import { Collection } from "../../mixins/collection";
+import { DbMixin } from "../../mixins/db.mixin";
+import { OutboxMixin } from "../../mixins/outbox.mixin";
 import { mergePreferences, preferencesParams, type Preferences, type PreferencesPatch } from "./preferences";
-import { Collection } from "./store";
+import { followMethods } from "./users/follows";
+import { profileMethods } from "./users/profiles";
+import { socialChannel, socialLedgerMethods, SOCIAL_CHANNELS } from "./users/social-ledger";
+import type { Follow, FollowListParams, LedgerRow, ProcessedEvent, ProfileChanges, UsersMethods, UsersVars } from "./users/types";
 
-type Ctx<P = Record<string, unknown>> = Context<P, { user?: AuthUser | null; $statusCode?: number }>;
-type Raw = Record<string, unknown>;
-
-export interface PublicProfile {
-	id: string;
-	name: string;
-	bio: string | null;
-	avatarUrl: string | null;
-	location: string | null;
-	website: string | null;
-	createdAt: string;
-	updatedAt: string;
-}
-
-interface Follow {
-	id: string;
-	followerId: string;
-	followeeId: string;
-	createdAt: string;
-}
-
-interface LedgerRow {
-	id: string;
-	kind: "post" | "like";
-	authorId: string;
-	postId: string;
-	actorId?: string;
-	createdAt: string;
-}
-
-/** An event stored before it is published, removed once the channel accepted it. */
-interface ProcessedEvent {
-	id: string;
-	type: string;
-	createdAt: string;
-}
-
-interface Page<T> {
-	rows: T[];
-	total: number;
-	page: number;
-	pageSize: number;
-	totalPages: number;
-}
-
-interface UsersVars extends OutboxMethods {
-	adapter: DbThis["adapter"] & { entityToObject(doc: unknown): Raw };
-	follows: Collection<Follow>;
-	ledger: Collection<LedgerRow>;
-	processed: Collection<ProcessedEvent>;
-	_insert(ctx: Ctx, params: { entity: Raw }): Promise<Raw>;
-	_update(ctx: Ctx, params: Raw): Promise<Raw>;
-	findRaw(id: string): Promise<Raw | null>;
-	requireRaw(id: string): Promise<Raw>;
-	toPublic(raw: Raw): PublicProfile;
-	toOwner(raw: Raw): PublicProfile & { email: string };
-	view(ctx: Ctx, raw: Raw): PublicProfile;
-	caller(ctx: Ctx): AuthUser;
-	resolveId(ctx: Ctx, id: string): string;
-	searchProfiles(search: string | undefined, page: number, pageSize: number, sort: string): Promise<Page<PublicProfile>>;
-	followList(ctx: Ctx<FollowListParams & Raw>, by: "followerId" | "followeeId"): Promise<Page<PublicProfile & { followedAt: string }>>;
-	publish(name: string, actorId: string, data: Raw): Promise<void>;
-	cleanProfileCaches(): Promise<void>;
-	applySocialEvent(type: string, payload: Raw): Promise<void>;
-}
-
-type UsersThis = Service & UsersVars;
-
-type FollowListParams = {
-	id: string;
-	page: number;
-	pageSize: number;
-	sort: "-createdAt" | "createdAt";
-};
+export type { PublicProfile } from "./users/types";
 
 const PUBLIC_FIELDS = ["id", "name", "bio", "avatarUrl", "location", "website", "createdAt", "updatedAt"];
-const EDITABLE = ["name", "bio", "avatarUrl", "location", "website"] as const;
 
 const id = { type: "string", min: 1, max: 64, trim: true } as const;
-const pageParams = {
-	page: { type: "number", integer: true, min: 1, default: 1, convert: true },
-	pageSize: { type: "number", integer: true, min: 1, max: 100, default: 20, convert: true },
-} as const;
 const nullableText = (max: number) => ({ type: "string", max, trim: true, optional: true, nullable: true }) as const;
 const nullableUrl = { type: "url", optional: true, nullable: true, max: 500 } as const;
 
-const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
-const pageOf = <T>(rows: T[], total: number, page: number, pageSize: number): Page<T> => ({
-	rows,
-	total,
-	page,
-	pageSize,
-	totalPages: Math.ceil(total / pageSize),
-});
-
-function requireStrings(payload: Raw, fields: string[]): void {
-	const bad = fields.filter(f => typeof payload[f] !== "string" || !(payload[f] as string).length);
-	if (bad.length) throw new Errors.MoleculerError(`Malformed message: '${bad.join("', '")}' missing.`, 400, "MALFORMED_MESSAGE", { fields: bad });
-}
-
-/** A social-domain channel consumer: group `users`, retried, dead-lettered when it keeps failing. */
-const socialChannel = (type: string) => ({
-	group: "users",
-	maxRetries: 5,
-	deadLettering: { enabled: true },
-	handler(this: UsersThis, ctx: Ctx<Raw>) {
-		return this.applySocialEvent(type, ctx.params);
-	},
-});
-
-const UsersService: Schema<UsersVars> = {
+const UsersService: ServiceSchema<DbSettings, UsersMethods, UsersVars> = {
 	name: "users",
-	mixins: [DbMixin({ collection: "users", indexes: [{ fields: ["name"] }] }) as MixinSchema, OutboxMixin({ collection: "users_outbox" }) as MixinSchema],
+	mixins: [DbMixin({ collection: "users", indexes: [{ fields: ["name"] }] }), OutboxMixin({ collection: "users_outbox" })],
 	settings: {
 		fields: [...PUBLIC_FIELDS],
 	},
 
-	channels: {
-		"posts.created": socialChannel("posts.created"),
-		"posts.deleted": socialChannel("posts.deleted"),
-		"posts.liked": socialChannel("posts.liked"),
-		"posts.unliked": socialChannel("posts.unliked"),
-	},
+	channels: Object.fromEntries(SOCIAL_CHANNELS.map(type => [type, socialChannel(type)])),
 
 	actions: {
 		// Literal paths first: `GET /:id` would otherwise capture `/me`.
@@ -154,8 +50,8 @@ const UsersService: Schema<UsersVars> = {
 			auth: "required",
 			summary: "Your own profile, email included.",
 			params: { $$strict: "remove" },
-			async handler(this: UsersThis, ctx: Ctx) {
-				return this.toOwner(await this.requireRaw(this.caller(ctx).id));
+			async handler(ctx: Ctx) {
+				return this.toOwner(await this.requireRaw(currentUser(ctx).id));
 			},
 		},
 		myActivity: {
@@ -163,9 +59,9 @@ const UsersService: Schema<UsersVars> = {
 			auth: "required",
 			summary: "What happened to and around you, newest first.",
 			params: { ...pageParams, sort: { type: "enum", values: ["-at", "at"], default: "-at" }, $$strict: "remove" },
-			handler(this: UsersThis, ctx: Ctx<{ page: number; pageSize: number; sort: string }>) {
+			handler(ctx: Ctx<{ page: number; pageSize: number; sort: string }>) {
 				const { page, pageSize, sort } = ctx.params;
-				return ctx.call("activity.listFor", { userId: this.caller(ctx).id, page, pageSize, sort });
+				return ctx.call("activity.listFor", { userId: currentUser(ctx).id, page, pageSize, sort });
 			},
 		},
 		preferences: {
@@ -173,8 +69,8 @@ const UsersService: Schema<UsersVars> = {
 			auth: "required",
 			summary: "Your notification preferences (channel × topic).",
 			params: { $$strict: "remove" },
-			async handler(this: UsersThis, ctx: Ctx) {
-				const raw = await this.requireRaw(this.caller(ctx).id);
+			async handler(ctx: Ctx) {
+				const raw = await this.requireRaw(currentUser(ctx).id);
 				return mergePreferences(raw.preferences as PreferencesPatch);
 			},
 		},
@@ -183,8 +79,8 @@ const UsersService: Schema<UsersVars> = {
 			auth: "required",
 			summary: "Change some of your notification preferences; the others keep their value.",
 			params: preferencesParams,
-			async handler(this: UsersThis, ctx: Ctx<PreferencesPatch>) {
-				const userId = this.caller(ctx).id;
+			async handler(ctx: Ctx<PreferencesPatch>) {
+				const userId = currentUser(ctx).id;
 				const raw = await this.requireRaw(userId);
 				const preferences = mergePreferences(raw.preferences as PreferencesPatch, ctx.params);
 				await this._update(ctx, { id: userId, preferences });
@@ -196,7 +92,7 @@ const UsersService: Schema<UsersVars> = {
 			idempotent: true,
 			summary: "A user's notification preferences (for the notification senders).",
 			params: { userId: id },
-			async handler(this: UsersThis, ctx: Ctx<{ userId: string }>): Promise<Preferences> {
+			async handler(ctx: Ctx<{ userId: string }>): Promise<Preferences> {
 				const raw = await this.requireRaw(ctx.params.userId);
 				return mergePreferences(raw.preferences as PreferencesPatch);
 			},
@@ -213,20 +109,8 @@ const UsersService: Schema<UsersVars> = {
 				location: nullableText(100),
 				website: nullableUrl,
 			},
-			async handler(this: UsersThis, ctx: Ctx<Partial<Record<(typeof EDITABLE)[number], string | null>>>) {
-				const userId = this.caller(ctx).id;
-				const current = await this.requireRaw(userId);
-				const changes: Raw = {};
-				for (const field of EDITABLE) {
-					const value = ctx.params[field];
-					if (value !== undefined && value !== (current[field] ?? null)) changes[field] = value;
-				}
-				if (!Object.keys(changes).length) return this.toOwner(current);
-				await this._update(ctx, { id: userId, ...changes });
-				const updated = await this.requireRaw(userId);
-				await this.cleanProfileCaches();
-				await this.publish("users.profileUpdated", userId, { ...this.toPublic(updated), changed: Object.keys(changes) });
-				return this.toOwner(updated);
+			handler(ctx: Ctx<ProfileChanges>) {
+				return this.updateProfile(ctx);
 			},
 		},
 		search: {
@@ -240,9 +124,9 @@ const UsersService: Schema<UsersVars> = {
 				sort: { type: "enum", values: ["name", "-name", "createdAt", "-createdAt"], default: "name" },
 				$$strict: "remove",
 			},
-			handler(this: UsersThis, ctx: Ctx<{ query: string; page: number; pageSize: number; sort: string }>) {
+			handler(ctx: Ctx<{ query: string; page: number; pageSize: number; sort: string }>) {
 				const { query, page, pageSize, sort } = ctx.params;
-				return this.searchProfiles(query, page, pageSize, sort);
+				return this.searchProfiles(ctx, query, { page, pageSize }, sort);
 			},
 		},
 		listUsers: {
@@ -256,9 +140,9 @@ const UsersService: Schema<UsersVars> = {
 				sort: { type: "enum", values: ["name", "-name", "createdAt", "-createdAt"], default: "name" },
 				$$strict: "remove",
 			},
-			handler(this: UsersThis, ctx: Ctx<{ search?: string; page: number; pageSize: number; sort: string }>) {
+			handler(ctx: Ctx<{ search?: string; page: number; pageSize: number; sort: string }>) {
 				const { search, page, pageSize, sort } = ctx.params;
-				return this.searchProfiles(search, page, pageSize, sort);
+				return this.searchProfiles(ctx, search, { page, pageSize }, sort);
 			},
 		},
 		profile: {
@@ -267,7 +151,7 @@ const UsersService: Schema<UsersVars> = {
 			summary: "A public profile (with the email when it is yours).",
 			cache: { keys: ["id", "#user.id"] },
 			params: { id, $$strict: "remove" },
-			async handler(this: UsersThis, ctx: Ctx<{ id: string }>) {
+			async handler(ctx: Ctx<{ id: string }>) {
 				return this.view(ctx, await this.requireRaw(ctx.params.id));
 			},
 		},
@@ -277,22 +161,8 @@ const UsersService: Schema<UsersVars> = {
 			idempotent: true,
 			summary: "Follow a user. Following twice is one follow.",
 			params: { id },
-			async handler(this: UsersThis, ctx: Ctx<{ id: string }>) {
-				const followerId = this.caller(ctx).id;
-				const followeeId = ctx.params.id;
-				if (followeeId === followerId) throw new Errors.MoleculerClientError("You cannot follow yourself.", 400, "CANNOT_FOLLOW_SELF");
-				await this.requireRaw(followeeId);
-				if (!(await this.findRaw(followerId)))
-					throw new Errors.MoleculerClientError("Create your profile before following others.", 409, "PROFILE_REQUIRED");
-				let created = true;
-				try {
-					await this.follows.insert({ followerId, followeeId });
-				} catch (err) {
-					if (!isDuplicateKeyError(err)) throw err;
-					created = false;
-				}
-				if (created) await this.publish("users.followed", followerId, { followerId, followeeId });
-				return { followerId, followeeId, following: true };
+			handler(ctx: Ctx<{ id: string }>) {
+				return this.follow(ctx);
 			},
 		},
 		unfollow: {
@@ -300,14 +170,8 @@ const UsersService: Schema<UsersVars> = {
 			auth: "required",
 			summary: "Stop following a user (no-op when you did not follow them).",
 			params: { id },
-			async handler(this: UsersThis, ctx: Ctx<{ id: string }>) {
-				const followerId = this.caller(ctx).id;
-				const followeeId = ctx.params.id;
-				const removed = await this.follows.remove({ followerId, followeeId });
-				if (removed > 0) await this.publish("users.unfollowed", followerId, { followerId, followeeId });
-				else await this.requireRaw(followeeId);
-				ctx.meta.$statusCode = 204;
-				return null;
+			handler(ctx: Ctx<{ id: string }>) {
+				return this.unfollow(ctx);
 			},
 		},
 		followers: {
@@ -315,7 +179,7 @@ const UsersService: Schema<UsersVars> = {
 			auth: "optional",
 			summary: "Who follows this user (`me` for yourself), newest first by default.",
 			params: { id, ...pageParams, sort: { type: "enum", values: ["-createdAt", "createdAt"], default: "-createdAt" }, $$strict: "remove" },
-			handler(this: UsersThis, ctx: Ctx<FollowListParams>) {
+			handler(ctx: Ctx<FollowListParams>) {
 				return this.followList(ctx, "followeeId");
 			},
 		},
@@ -324,7 +188,7 @@ const UsersService: Schema<UsersVars> = {
 			auth: "optional",
 			summary: "Whom this user follows (`me` for yourself), newest first by default.",
 			params: { id, ...pageParams, sort: { type: "enum", values: ["-createdAt", "createdAt"], default: "-createdAt" }, $$strict: "remove" },
-			handler(this: UsersThis, ctx: Ctx<FollowListParams>) {
+			handler(ctx: Ctx<FollowListParams>) {
 				return this.followList(ctx, "followerId");
 			},
 		},
@@ -333,16 +197,8 @@ const UsersService: Schema<UsersVars> = {
 			auth: "optional",
 			summary: "Followers, following, posts and likes received (`me` for yourself). Exact counts, not cached.",
 			params: { id, $$strict: "remove" },
-			async handler(this: UsersThis, ctx: Ctx<{ id: string }>) {
-				const userId = this.resolveId(ctx, ctx.params.id);
-				await this.requireRaw(userId);
-				const [followers, following, posts, likesReceived] = await Promise.all([
-					this.follows.count({ followeeId: userId }),
-					this.follows.count({ followerId: userId }),
-					this.ledger.count({ kind: "post", authorId: userId }),
-					this.ledger.count({ kind: "like", authorId: userId }),
-				]);
-				return { followers, following, posts, likesReceived };
+			handler(ctx: Ctx<{ id: string }>) {
+				return this.statsOf(ctx);
 			},
 		},
 
@@ -356,21 +212,8 @@ const UsersService: Schema<UsersVars> = {
 				email: { type: "email", max: 254 },
 				name: { type: "string", min: 1, max: 100, trim: true },
 			},
-			async handler(this: UsersThis, ctx: Ctx<{ id: string; email: string; name: string }>) {
-				const { id: userId, email, name } = ctx.params;
-				const existing = await this.findRaw(userId);
-				if (existing) return this.toOwner(existing);
-				try {
-					await this._insert(ctx, { entity: { id: userId, email: email.toLowerCase(), name } });
-				} catch (err) {
-					// A concurrent retry stored it first: same answer, one event.
-					if ((err as { code?: number }).code === 409) return this.toOwner(await this.requireRaw(userId));
-					throw err;
-				}
-				const created = await this.requireRaw(userId);
-				await this.cleanProfileCaches();
-				await this.publish("users.registered", userId, { ...this.toPublic(created) });
-				return this.toOwner(created);
+			handler(ctx: Ctx<{ id: string; email: string; name: string }>) {
+				return this.createProfile(ctx);
 			},
 		},
 		getProfile: {
@@ -378,7 +221,7 @@ const UsersService: Schema<UsersVars> = {
 			idempotent: true,
 			summary: "A user's public profile (404 when there is none).",
 			params: { id },
-			async handler(this: UsersThis, ctx: Ctx<{ id: string }>) {
+			async handler(ctx: Ctx<{ id: string }>) {
 				return this.toPublic(await this.requireRaw(ctx.params.id));
 			},
 		},
@@ -387,7 +230,7 @@ const UsersService: Schema<UsersVars> = {
 			idempotent: true,
 			summary: "The ids of the users this user follows (for feeds), newest follow first.",
 			params: { userId: id, limit: { type: "number", integer: true, min: 1, max: 10_000, default: 5_000, convert: true } },
-			async handler(this: UsersThis, ctx: Ctx<{ userId: string; limit: number }>) {
+			async handler(ctx: Ctx<{ userId: string; limit: number }>) {
 				const rows = await this.follows.find({ followerId: ctx.params.userId }, { sort: ["-createdAt"], limit: ctx.params.limit });
 				return rows.map(r => r.followeeId);
 			},
@@ -395,103 +238,12 @@ const UsersService: Schema<UsersVars> = {
 	},
 
 	methods: {
-		async findRaw(this: UsersThis, userId: string) {
-			const doc = await this.adapter.findById(userId);
-			return doc ? this.adapter.entityToObject(doc) : null;
-		},
-		async requireRaw(this: UsersThis, userId: string) {
-			const raw = await this.findRaw(userId);
-			if (!raw) throw notFound(userId);
-			return raw;
-		},
-		toPublic(raw: Raw): PublicProfile {
-			return {
-				id: String(raw._id ?? raw.id),
-				name: raw.name as string,
-				bio: (raw.bio as string) ?? null,
-				avatarUrl: (raw.avatarUrl as string) ?? null,
-				location: (raw.location as string) ?? null,
-				website: (raw.website as string) ?? null,
-				createdAt: raw.createdAt as string,
-				updatedAt: raw.updatedAt as string,
-			};
-		},
-		toOwner(this: UsersThis, raw: Raw) {
-			return { ...this.toPublic(raw), email: raw.email as string };
-		},
-		view(this: UsersThis, ctx: Ctx, raw: Raw) {
-			const self = ctx.meta.user?.id && ctx.meta.user.id === String(raw._id ?? raw.id);
-			return self ? this.toOwner(raw) : this.toPublic(raw);
-		},
-		caller(ctx: Ctx): AuthUser {
-			const user = ctx.meta.user;
-			if (!user?.id) throw new UnauthorizedError();
-			return user;
-		},
-		resolveId(this: UsersThis, ctx: Ctx, value: string) {
-			return value === "me" ? this.caller(ctx).id : value;
-		},
-		async searchProfiles(this: UsersThis, search: string | undefined, page: number, pageSize: number, sort: string) {
-			const query: Raw = search ? { name: { $regex: new RegExp(escapeRegex(search), "i") } } : {};
-			const [docs, total] = await Promise.all([
-				this.adapter.find({ query, sort: [sort, "_id"], limit: pageSize, offset: (page - 1) * pageSize }),
-				this.adapter.count({ query }),
-			]);
-			return pageOf(
-				docs.map(d => this.toPublic(this.adapter.entityToObject(d))),
-				total,
-				page,
-				pageSize,
-			);
-		},
-		async followList(this: UsersThis, ctx: Ctx<FollowListParams>, by: "followerId" | "followeeId") {
-			const userId = this.resolveId(ctx, ctx.params.id);
-			const { page, pageSize, sort } = ctx.params;
-			await this.requireRaw(userId);
-			const other = by === "followerId" ? "followeeId" : "followerId";
-			const [rows, total] = await Promise.all([
-				this.follows.find({ [by]: userId }, { sort: [sort, "_id"], limit: pageSize, offset: (page - 1) * pageSize }),
-				this.follows.count({ [by]: userId }),
-			]);
-			const ids = rows.map(r => r[other]);
-			const docs = ids.length ? await this.adapter.find({ query: { _id: { $in: ids } } }) : [];
-			const byId = new Map(docs.map(d => this.adapter.entityToObject(d)).map(r => [String(r._id), r]));
-			const out = rows
-				.filter(r => byId.has(r[other]))
-				.map(r => ({ ...this.toPublic(byId.get(r[other])!), followedAt: r.createdAt }));
-			return pageOf(out, total, page, pageSize);
-		},
-		/** Domain events go through the outbox (mixins/outbox.mixin.ts): stored, then sent, re-sent until they are. */
-		async publish(this: UsersThis, name: string, actorId: string, data: Raw) {
-			await this.publishEvent(name, { ...data, tenantId: null, actorId, eventId: randomUUID(), at: new Date().toISOString() });
-		},
-		async cleanProfileCaches(this: UsersThis) {
-			const cacher = this.broker.cacher;
-			if (!cacher) return;
-			await Promise.all(["users.profile:**", "users.search:**", "users.listUsers:**"].map(p => cacher.clean(p)));
-		},
-		async applySocialEvent(this: UsersThis, type: string, p: Raw) {
-			requireStrings(p, ["eventId", "authorId", "postId", ...(type === "posts.liked" || type === "posts.unliked" ? ["actorId"] : [])]);
-			const eventId = p.eventId as string;
-			if (await this.processed.findOne({ id: eventId })) return; // delivered again: already applied
-			const authorId = p.authorId as string;
-			const postId = p.postId as string;
-			const ignoreDuplicate = (err: unknown) => {
-				if (!isDuplicateKeyError(err)) throw err;
-			};
-			// Each effect is idempotent by its natural key too, so a crash before the event is marked changes nothing on redelivery.
-			if (type === "posts.created") await this.ledger.insert({ id: `post:${postId}`, kind: "post", authorId, postId }).catch(ignoreDuplicate);
-			else if (type === "posts.deleted") await this.ledger.remove({ postId });
-			else if (type === "posts.liked")
-				await this.ledger
-					.insert({ id: `like:${postId}:${p.actorId as string}`, kind: "like", authorId, postId, actorId: p.actorId as string })
-					.catch(ignoreDuplicate);
-			else if (type === "posts.unliked") await this.ledger.remove({ id: `like:${postId}:${p.actorId as string}` });
-			await this.processed.insert({ id: eventId, type }).catch(ignoreDuplicate);
-		},
+		...profileMethods,
+		...followMethods,
+		...socialLedgerMethods,
 	},
 
-	created(this: UsersThis) {
+	created() {
 		this.follows = new Collection<Follow>({
 			collection: "users_follows",
 			indexes: [{ fields: ["followerId", "followeeId"], unique: true }, { fields: ["followerId"] }, { fields: ["followeeId"] }],
@@ -499,10 +251,10 @@ const UsersService: Schema<UsersVars> = {
 		this.ledger = new Collection<LedgerRow>({ collection: "users_social", indexes: [{ fields: ["authorId"] }, { fields: ["postId"] }] });
 		this.processed = new Collection<ProcessedEvent>({ collection: "users_social_events" });
 	},
-	async started(this: UsersThis) {
+	async started() {
 		await Promise.all([this.follows.open(this.broker), this.ledger.open(this.broker), this.processed.open(this.broker)]);
 	},
-	async stopped(this: UsersThis) {
+	async stopped() {
 		await Promise.all([this.follows.close(), this.ledger.close(), this.processed.close()]);
 	},
 };

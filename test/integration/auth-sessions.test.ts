@@ -5,7 +5,7 @@
 import type { ServiceBroker } from "moleculer";
 import type { AuthUser } from "../../lib/access";
 import { SessionStore, type SessionRow } from "../../services/identity/sessions";
-import { Collection } from "../../services/identity/store";
+import { Collection } from "../../mixins/collection";
 import { FakeUsers } from "../helpers/fake-users";
 import { startPlatform, type Platform } from "../helpers/platform";
 

@@ -1,2 +1,0 @@
-/** Moved to `mixins/collection.ts` (the outbox mixin uses it too); kept as an alias for existing importers. */
-export { Collection, isDuplicateKeyError } from "../../mixins/collection";
