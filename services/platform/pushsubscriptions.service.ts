@@ -10,13 +10,14 @@
  *   (one per push service) are reported for a retry; each push service has its own breaker, so one failing
  *   service does not hold the others up.
  */
-import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
-import { CircuitBreaker, CircuitOpenError } from "../social/circuit-breaker";
 import { config } from "../../lib/config";
+import { type Ctx, currentUser } from "../../lib/context";
 import { FeatureDisabledError, InvalidInputError, NotFoundError } from "../../lib/errors";
+import type { DbSettings, MixinSchema, ServiceSchema } from "../../lib/schema";
 import { checkSubscription, loadVapidKeys, sendWebPush, type PushOutcome, type VapidKeys } from "../../lib/webpush";
 import { DbMixin, newId, type DbThis } from "../../mixins/db.mixin";
-import { callerOf, idParam, userIdParam, type Ctx } from "./common";
+import { CircuitBreaker, CircuitOpenError } from "../social/circuit-breaker";
+import { idParam, userIdParam } from "./common";
 
 interface SubscriptionRow {
 	_id: string;
@@ -50,12 +51,13 @@ interface PushVars {
 interface PushMethods {
 	breakerFor(origin: string): CircuitBreaker;
 	sendOne(row: SubscriptionRow, payload: string, topic?: string): Promise<PushOutcome>;
-	mine(ctx: Ctx, id: string): Promise<SubscriptionRow>;
+	mine(ctx: Ctx<unknown>, id: string): Promise<SubscriptionRow>;
 }
 
-const PushSubscriptionsService: ServiceSchema<ServiceSettingSchema & Record<string, unknown>, PushMethods, PushVars> = {
+const PushSubscriptionsService: ServiceSchema<DbSettings, PushMethods, PushVars> = {
 	name: "pushsubscriptions",
-	mixins: [DbMixin({ collection: "push_subscriptions", indexes: [{ fields: ["endpoint"], unique: true }, { fields: ["userId"] }] }) as Partial<ServiceSchema>],
+	// DbMixin types its own `this` (DbThis), not Moleculer's default mixin type.
+	mixins: [DbMixin({ collection: "push_subscriptions", indexes: [{ fields: ["endpoint"], unique: true }, { fields: ["userId"] }] }) as MixinSchema],
 	settings: { rest: "/notifications/push-subscriptions", fields: ["id"] },
 
 	actions: {
@@ -81,12 +83,12 @@ const PushSubscriptionsService: ServiceSchema<ServiceSettingSchema & Record<stri
 				expirationTime: { type: "number", optional: true, nullable: true },
 			},
 			async handler(ctx: Ctx<{ endpoint: string; keys: { p256dh: string; auth: string } }>) {
-				const userId = callerOf(ctx).id;
+				const userId = currentUser(ctx).id;
 				if (!this.vapid) throw new FeatureDisabledError("Web Push is not configured on this server.", "PUSH_DISABLED");
 				const { endpoint, keys } = ctx.params;
 				const issues = checkSubscription({ endpoint, keys }, config());
 				if (issues.length) throw new InvalidInputError("The push subscription is not valid.", issues);
-				const ua = (ctx.meta as { client?: { userAgent?: string | null } }).client?.userAgent ?? null;
+				const ua = ctx.meta.client?.userAgent ?? null;
 				const now = new Date().toISOString();
 				const set = { userId, keys: { p256dh: keys.p256dh, auth: keys.auth }, userAgent: ua, updatedAt: now };
 				for (let attempt = 0; attempt < 3; attempt++) {
@@ -113,7 +115,7 @@ const PushSubscriptionsService: ServiceSchema<ServiceSettingSchema & Record<stri
 			summary: "Your push subscriptions (one per browser or device).",
 			params: { $$strict: true },
 			async handler(ctx: Ctx) {
-				const rows = (await this.adapter.find({ query: { userId: callerOf(ctx).id }, sort: ["createdAt"], limit: 100 })) as SubscriptionRow[];
+				const rows = (await this.adapter.find({ query: { userId: currentUser(ctx).id }, sort: ["createdAt"], limit: 100 })) as SubscriptionRow[];
 				return { rows: rows.map(view), total: rows.length };
 			},
 		},
@@ -211,8 +213,8 @@ const PushSubscriptionsService: ServiceSchema<ServiceSettingSchema & Record<stri
 				return outcome ?? { kind: "retry", reason: (err as Error).message };
 			}
 		},
-		async mine(ctx: Ctx, id: string) {
-			const row = (await this.adapter.findOne({ _id: id, userId: callerOf(ctx).id })) as SubscriptionRow | null;
+		async mine(ctx: Ctx<unknown>, id: string) {
+			const row = (await this.adapter.findOne({ _id: id, userId: currentUser(ctx).id })) as SubscriptionRow | null;
 			if (!row) throw new NotFoundError("No such push subscription.", id);
 			return row;
 		},
