@@ -12,6 +12,7 @@ import { asSystem, currentTenantUser, type Ctx } from "../../lib/context";
 import { InvalidInputError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
+import { entityOf } from "../../middlewares/entity.middleware";
 import { TenantDbMixin, type TenantDbMethods, type TenantScope } from "../../mixins/tenant.mixin";
 import { currencyParam, idParam, isConflict, isNotFound, minorUnits, OPEN_STATUSES, userIdParam } from "./common";
 import { requireMembers } from "./membership";
@@ -96,6 +97,8 @@ interface AssignmentMethods extends TenantDbMethods {
 	handleCreated(ctx: Ctx<LeadCreatedEvent>): Promise<Outcome>;
 	choose(ctx: Ctx<unknown>, rule: Rule, tenantId: string): Promise<string | undefined>;
 	rulesOf(scope: TenantScope): Promise<Rule[]>;
+	/** The caller's tenant's rule, or null (the `entity:` loader of updateRule). */
+	findRule(ctx: Ctx<unknown>, id: string): Promise<Rule | null>;
 }
 interface AssignmentVars {
 	turns: TurnCounter;
@@ -147,9 +150,10 @@ const AssignmentService: ServiceSchema<DbSettings, AssignmentMethods, Assignment
 			rest: "PATCH /rules/:id",
 			roles: ["admin"],
 			params: { id: idParam, ...ruleParams(true) },
+			entity: "findRule",
 			async handler(ctx: Ctx<{ id: string } & RuleInput>) {
 				const { id, ...changes } = ctx.params;
-				const current = await this._get<Rule>(ctx, { id });
+				const current = entityOf<Rule>(ctx);
 				checkRule({ ...current, ...changes });
 				await this.checkAssignees(ctx, changes);
 				return this._update(ctx, { id, ...changes });
@@ -260,6 +264,11 @@ const AssignmentService: ServiceSchema<DbSettings, AssignmentMethods, Assignment
 			}
 			const res = (await ctx.call("leads.assign", { id: event.id, userId, eventId: event.eventId, ruleId: rule.id, onlyIfUnassigned: true }, sys)) as { changed: boolean };
 			return res.changed ? "assigned" : "skipped";
+		},
+
+		async findRule(ctx: Ctx<unknown>, id: string) {
+			const row = await this.scopedFindById(ctx, id);
+			return row && this.toEntity<Rule>(row);
 		},
 
 		/** The tenant's rules in evaluation order (channel handlers pass `asSystem(tenantId)`: they have no user). */

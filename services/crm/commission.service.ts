@@ -8,6 +8,7 @@ import { currentTenantUser, type Ctx } from "../../lib/context";
 import { InvalidInputError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
+import { entityOf } from "../../middlewares/entity.middleware";
 import { TenantDbMixin, type TenantDbMethods } from "../../mixins/tenant.mixin";
 import { tierProblems, type Tier } from "./commission-math";
 import { currencyParam, idParam, minorUnits, userIdParam } from "./common";
@@ -70,7 +71,12 @@ function checkPlan(plan: Partial<Plan>) {
 	if (errors.length) throw new InvalidInputError("The plan is not valid.", errors);
 }
 
-const CommissionService: ServiceSchema<DbSettings, TenantDbMethods> = {
+interface CommissionMethods extends TenantDbMethods {
+	/** The caller's tenant's plan, or null (the `entity:` loader of the actions on one plan). */
+	findPlan(ctx: Ctx<unknown>, id: string): Promise<Plan | null>;
+}
+
+const CommissionService: ServiceSchema<DbSettings, CommissionMethods> = {
 	name: "commission",
 	mixins: [TenantDbMixin({ collection: "commission_plans", indexes: [{ fields: ["tenantId"] }] })],
 	settings: {
@@ -112,9 +118,10 @@ const CommissionService: ServiceSchema<DbSettings, TenantDbMethods> = {
 			roles: ["admin"],
 			summary: "Changes apply to calculations made from now on; past calculations are never recomputed.",
 			params: { id: idParam, ...planParams(true) },
+			entity: "findPlan",
 			async handler(ctx: Ctx<{ id: string } & PlanInput>) {
 				const { id, ...changes } = normalise(ctx.params);
-				const current = await this._get<Plan>(ctx, { id });
+				const current = entityOf<Plan>(ctx);
 				checkPlan({ ...current, ...changes } as Partial<Plan>);
 				return this._update(ctx, { id, ...changes });
 			},
@@ -134,8 +141,9 @@ const CommissionService: ServiceSchema<DbSettings, TenantDbMethods> = {
 			roles: ["admin"],
 			idempotent: true,
 			params: { id: idParam, userId: userIdParam, $$strict: "remove" },
+			entity: "findPlan",
 			async handler(ctx: Ctx<{ id: string; userId: string }>) {
-				const plan = await this._get<Plan>(ctx, { id: ctx.params.id });
+				const plan = entityOf<Plan>(ctx);
 				if (plan.members.includes(ctx.params.userId)) return plan;
 				await requireMembers(this, ctx, currentTenantUser(ctx).tenantId, [ctx.params.userId], "userId");
 				return this._update(ctx, { id: plan.id, members: [...plan.members, ctx.params.userId] });
@@ -145,8 +153,9 @@ const CommissionService: ServiceSchema<DbSettings, TenantDbMethods> = {
 			rest: "DELETE /plans/:id/members/:userId",
 			roles: ["admin"],
 			params: { id: idParam, userId: userIdParam },
+			entity: "findPlan",
 			async handler(ctx: Ctx<{ id: string; userId: string }>) {
-				const plan = await this._get<Plan>(ctx, { id: ctx.params.id });
+				const plan = entityOf<Plan>(ctx);
 				return this._update(ctx, { id: plan.id, members: plan.members.filter(m => m !== ctx.params.userId) });
 			},
 		},
@@ -159,6 +168,13 @@ const CommissionService: ServiceSchema<DbSettings, TenantDbMethods> = {
 				const plans = await this._find<Plan>(ctx, { query: { members: userId, effectiveFrom: { $lte: at } }, sort: ["-effectiveFrom"], limit: 100 });
 				return plans.find(p => !p.effectiveTo || at < p.effectiveTo) ?? null;
 			},
+		},
+	},
+
+	methods: {
+		async findPlan(ctx: Ctx<unknown>, id: string) {
+			const row = await this.scopedFindById(ctx, id);
+			return row && this.toEntity<Plan>(row);
 		},
 	},
 };

@@ -13,8 +13,9 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { asSystem, currentTenantUser, type Ctx } from "../../lib/context";
-import { InvalidIngestKeyError, NotFoundError, SlugTakenError } from "../../lib/errors";
+import { InvalidIngestKeyError, SlugTakenError } from "../../lib/errors";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
+import { entityOf } from "../../middlewares/entity.middleware";
 import { TenantDbMixin, type Row, type TenantDbMethods } from "../../mixins/tenant.mixin";
 import { idParam, isConflict } from "./common";
 import { leadInputParams, type LeadInput } from "./lead-model";
@@ -35,6 +36,8 @@ interface IngestKey {
 
 interface IntakeMethods extends TenantDbMethods {
 	setSlug(ctx: Ctx<unknown>, slug: string): Promise<{ slug: string }>;
+	/** The caller's tenant's ingest key, or null (the `entity:` loader of revokeKey; the slug row is not a key). */
+	findKey(ctx: Ctx<unknown>, id: string): Promise<IngestKey | null>;
 }
 
 const IntakeService: ServiceSchema<DbSettings, IntakeMethods> = {
@@ -117,9 +120,9 @@ const IntakeService: ServiceSchema<DbSettings, IntakeMethods> = {
 			rest: { method: "DELETE", basePath: "/leads", path: "/ingest-keys/:id" },
 			roles: ["admin"],
 			params: { id: idParam },
+			entity: "findKey",
 			async handler(ctx: Ctx<{ id: string }>) {
-				const row = await this._get<IngestKey>(ctx, { id: ctx.params.id });
-				if (row.slug !== undefined && row.name === undefined) throw new NotFoundError(); // the slug row is not a key
+				const row = entityOf<IngestKey>(ctx);
 				if (!row.revokedAt) await this._update(ctx, { id: ctx.params.id, revokedAt: new Date().toISOString() });
 				ctx.meta.$statusCode = 204;
 				return null;
@@ -148,6 +151,11 @@ const IntakeService: ServiceSchema<DbSettings, IntakeMethods> = {
 		},
 	},
 	methods: {
+		async findKey(ctx: Ctx<unknown>, id: string) {
+			const row = await this.scopedFindOne<IntakeRow>(ctx, { id, kind: "key" });
+			return row && this.toEntity<IngestKey>(row);
+		},
+
 		async setSlug(ctx: Ctx<unknown>, slug: string) {
 			const tenantId = currentTenantUser(ctx).tenantId;
 			// Slugs are unique across tenants: whose is it, if anyone's?

@@ -88,6 +88,8 @@ export interface AssignOptions {
 
 /** The leads service's own methods, which its mixins call. */
 export interface LeadsMethods extends OutboxMethods, TenantDbMethods {
+	/** The stored row of the caller's tenant, or null (the `entity:` loader of the actions on one lead). */
+	findLead(ctx: Ctx<unknown>, id: string): Promise<LeadRow | null>;
 	/** The stored row, or 404. */
 	loadRaw(ctx: Ctx<unknown>, id: string): Promise<LeadRow>;
 	/** Compare-and-set: applies `set` only if the row is still exactly as read (409 CONCURRENT_UPDATE otherwise). */

@@ -12,6 +12,7 @@ import { ConcurrentUpdateError, InvalidTransitionError, NotFoundError } from "..
 import { pageParams } from "../../lib/paging";
 import type { DbSettings, MixinSchema, ServiceSchema } from "../../lib/schema";
 import { escapeRegex } from "../../lib/text";
+import { entityOf } from "../../middlewares/entity.middleware";
 import { OutboxMixin } from "../../mixins/outbox.mixin";
 import { TenantDbMixin } from "../../mixins/tenant.mixin";
 import { MANUAL_TYPES, type ActivityType, type RecordParams } from "./activities.service";
@@ -144,10 +145,11 @@ const LeadsService: ServiceSchema<DbSettings, LeadsMethods> = {
 				status: { type: "enum", values: [...STATUSES], optional: true },
 				$$strict: "remove",
 			},
+			entity: "findLead",
 			async handler(ctx: Ctx<LeadPatch>) {
 				const { id, status, ...fields } = ctx.params;
 				const user = currentTenantUser(ctx);
-				const current = await this.loadRaw(ctx, id);
+				const current = entityOf<LeadRow>(ctx);
 				const set: Record<string, unknown> = { ...fields };
 				if ("email" in fields) set.emailKey = fields.email ?? null;
 				if ("phone" in fields) set.phoneKey = phoneKey(fields.phone) ?? null;
@@ -199,9 +201,10 @@ const LeadsService: ServiceSchema<DbSettings, LeadsMethods> = {
 				at: { type: "date", convert: true, optional: true },
 				$$strict: "remove",
 			},
+			// the lead must be the caller's tenant's (404 otherwise)
+			entity: "findLead",
 			async handler(ctx: Ctx<{ id: string; type: ActivityType; summary: string; at?: Date }>) {
 				const { id, type, summary, at } = ctx.params;
-				await this.loadRaw(ctx, id);
 				const activity = await ctx.call("activities.record", { leadId: id, type, summary, at, actorId: currentTenantUser(ctx).id } satisfies RecordParams);
 				ctx.meta.$statusCode = 201;
 				ctx.meta.$location = `/api/leads/${id}/activities`;
@@ -213,17 +216,21 @@ const LeadsService: ServiceSchema<DbSettings, LeadsMethods> = {
 			rest: "GET /:id/activities",
 			roles: ["member"],
 			params: { id: idParam, ...pageParams, sort: { type: "enum", values: ["at", "-at"], default: "-at" }, $$strict: "remove" },
+			entity: "findLead",
 			async handler(ctx: Ctx<{ id: string; page: number; pageSize: number; sort: string }>) {
 				const { id, page, pageSize, sort } = ctx.params;
-				await this.loadRaw(ctx, id);
 				return ctx.call("activities.listForLead", { leadId: id, page, pageSize, sort });
 			},
 		},
 	},
 
 	methods: {
+		findLead(ctx: Ctx<unknown>, id: string) {
+			return this.scopedFindById<LeadRow>(ctx, id);
+		},
+
 		async loadRaw(ctx: Ctx<unknown>, id: string): Promise<LeadRow> {
-			const doc = await this.scopedFindById<LeadRow>(ctx, id);
+			const doc = await this.findLead(ctx, id);
 			if (!doc) throw new NotFoundError("Not found.", id);
 			return doc;
 		},

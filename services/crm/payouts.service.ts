@@ -6,9 +6,10 @@
  */
 import { hasRole } from "../../lib/access";
 import { currentTenantUser, type Ctx } from "../../lib/context";
-import { InvalidTransitionError, NotFoundError, PayoutImmutableError } from "../../lib/errors";
+import { InvalidTransitionError, PayoutImmutableError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
+import { entityOf } from "../../middlewares/entity.middleware";
 import { TenantDbMixin, type TenantDbMethods } from "../../mixins/tenant.mixin";
 import { idParam, periodParam, userIdParam } from "./common";
 
@@ -28,6 +29,8 @@ interface Payout {
 
 interface PayoutsMethods extends TenantDbMethods {
 	move(ctx: Ctx<unknown>, id: string, from: Status, to: Status, stamp: string): Promise<Payout>;
+	/** The caller's tenant's payout if the caller may see it (an admin: any; a member: their own), or null. */
+	visiblePayout(ctx: Ctx<unknown>, id: string): Promise<Payout | null>;
 }
 
 const PayoutsService: ServiceSchema<DbSettings, PayoutsMethods> = {
@@ -86,11 +89,10 @@ const PayoutsService: ServiceSchema<DbSettings, PayoutsMethods> = {
 			rest: "GET /:id",
 			roles: ["member"],
 			params: { id: idParam, $$strict: "remove" },
-			async handler(ctx: Ctx<{ id: string }>) {
-				const user = currentTenantUser(ctx);
-				const payout = await this._get<Payout>(ctx, { id: ctx.params.id });
-				if (!hasRole(user.roles, ["admin"]) && payout.userId !== user.id) throw new NotFoundError("Not found.", ctx.params.id);
-				return payout;
+			// a member sees their own payouts only: someone else's is a 404 like a missing one
+			entity: "visiblePayout",
+			handler(ctx: Ctx<{ id: string }>) {
+				return entityOf<Payout>(ctx);
 			},
 		},
 		approvePayout: {
@@ -114,8 +116,9 @@ const PayoutsService: ServiceSchema<DbSettings, PayoutsMethods> = {
 			roles: ["admin"],
 			summary: "Drop a pending payout (e.g. to rebuild it after late calculations).",
 			params: { id: idParam },
+			entity: "visiblePayout",
 			async handler(ctx: Ctx<{ id: string }>) {
-				const payout = await this._get<Payout>(ctx, { id: ctx.params.id });
+				const payout = entityOf<Payout>(ctx);
 				if (payout.status !== "pending") throw new PayoutImmutableError(payout.status);
 				// Remove only while still pending (an approval racing this delete wins or loses whole).
 				const n = await this.scopedRemoveWhere(ctx, { _id: ctx.params.id, status: "pending" });
@@ -126,6 +129,13 @@ const PayoutsService: ServiceSchema<DbSettings, PayoutsMethods> = {
 		},
 	},
 	methods: {
+		async visiblePayout(ctx: Ctx<unknown>, id: string) {
+			const user = currentTenantUser(ctx);
+			const row = await this.scopedFindById(ctx, id);
+			const payout = row && this.toEntity<Payout>(row);
+			return payout && (hasRole(user.roles, ["admin"]) || payout.userId === user.id) ? payout : null;
+		},
+
 		async move(ctx: Ctx<unknown>, id: string, from: Status, to: Status, stamp: string) {
 			const user = currentTenantUser(ctx);
 			const current = await this._get<Payout>(ctx, { id });
