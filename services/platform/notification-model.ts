@@ -27,6 +27,9 @@ export interface NotificationsVars {
 export interface NotificationsMethods {
 	mine(user: AuthUser, extra?: Query): Query;
 	toPublic(row: NotificationRow): Notification;
+	/** One of the caller's notifications, or null (the `entity:` loader of the actions on one notification). */
+	myNotification(ctx: Ctx<unknown>, id: string): Promise<NotificationRow | null>;
+	/** One of the user's notifications, or 404. */
 	findMine(user: AuthUser, id: string): Promise<NotificationRow>;
 	unreadCount(user: AuthUser): Promise<number>;
 	/** to the user's sockets; with a `scope` (a tenant id, or null for none), only to those whose token has that scope */

@@ -20,6 +20,7 @@ import { InvalidCursorError, NotFoundError } from "../../lib/errors";
 import { REALTIME_DELIVER, type RealtimeMessage } from "../../lib/realtime";
 import type { DbSettings, MixinSchema, ServiceSchema } from "../../lib/schema";
 import type { Category } from "../../lib/templates";
+import { entityOf } from "../../middlewares/entity.middleware";
 import { DbMixin } from "../../mixins/db.mixin";
 import { categoryParam, decodeCursor, encodeCursor, idParam, userIdParam, type Notification } from "./common";
 import type { NotificationRow, NotificationsMethods, NotificationsVars, Query } from "./notification-model";
@@ -87,8 +88,9 @@ const NotificationsService: ServiceSchema<DbSettings, NotificationsMethods, Noti
 			auth: "required",
 			summary: "One of your notifications.",
 			params: { $$strict: true, id: idParam },
-			async handler(ctx: Ctx<{ id: string }>) {
-				return this.toPublic(await this.findMine(currentUser(ctx), ctx.params.id));
+			entity: "myNotification",
+			handler(ctx: Ctx<{ id: string }>) {
+				return this.toPublic(entityOf<NotificationRow>(ctx));
 			},
 		},
 		markRead: {
@@ -97,9 +99,10 @@ const NotificationsService: ServiceSchema<DbSettings, NotificationsMethods, Noti
 			idempotent: true,
 			summary: "Mark one of your notifications read (again: no change).",
 			params: { $$strict: true, id: idParam },
+			entity: "myNotification",
 			async handler(ctx: Ctx<{ id: string }>) {
 				const user = currentUser(ctx);
-				const row = await this.findMine(user, ctx.params.id);
+				const row = entityOf<NotificationRow>(ctx);
 				if (!row.readAt) {
 					const readAt = new Date().toISOString();
 					await this.adapter.updateMany(this.mine(user, { _id: row._id, readAt: null }), { $set: { readAt, updatedAt: readAt } });
@@ -130,9 +133,10 @@ const NotificationsService: ServiceSchema<DbSettings, NotificationsMethods, Noti
 			auth: "required",
 			summary: "Delete one of your notifications.",
 			params: { $$strict: true, id: idParam },
+			entity: "myNotification",
 			async handler(ctx: Ctx<{ id: string }>) {
 				const user = currentUser(ctx);
-				const row = await this.findMine(user, ctx.params.id);
+				const row = entityOf<NotificationRow>(ctx);
 				await this.adapter.removeMany(this.mine(user, { _id: row._id }));
 				if (!row.readAt) this.push(user.id, "notifications.unread", { unreadCount: await this.unreadCount(user) }, user.tenantId);
 				ctx.meta.$statusCode = 204;
@@ -170,6 +174,9 @@ const NotificationsService: ServiceSchema<DbSettings, NotificationsMethods, Noti
 				readAt: row.readAt ?? null,
 				createdAt: row.createdAt,
 			};
+		},
+		myNotification(ctx: Ctx<unknown>, id: string) {
+			return this.adapter.findOne(this.mine(currentUser(ctx), { _id: id })) as Promise<NotificationRow | null>;
 		},
 		async findMine(user: AuthUser, id: string) {
 			const row = (await this.adapter.findOne(this.mine(user, { _id: id }))) as NotificationRow | null;

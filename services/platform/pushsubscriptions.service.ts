@@ -12,9 +12,10 @@
  */
 import { config } from "../../lib/config";
 import { type Ctx, currentUser } from "../../lib/context";
-import { FeatureDisabledError, InvalidInputError, NotFoundError } from "../../lib/errors";
+import { FeatureDisabledError, InvalidInputError } from "../../lib/errors";
 import type { DbSettings, MixinSchema, ServiceSchema } from "../../lib/schema";
 import { checkSubscription, loadVapidKeys, sendWebPush, type PushOutcome, type VapidKeys } from "../../lib/webpush";
+import { entityOf } from "../../middlewares/entity.middleware";
 import { DbMixin, newId, type DbThis } from "../../mixins/db.mixin";
 import { CircuitBreaker, CircuitOpenError } from "../social/circuit-breaker";
 import { idParam, userIdParam } from "./common";
@@ -51,7 +52,8 @@ interface PushVars {
 interface PushMethods {
 	breakerFor(origin: string): CircuitBreaker;
 	sendOne(row: SubscriptionRow, payload: string, topic?: string): Promise<PushOutcome>;
-	mine(ctx: Ctx<unknown>, id: string): Promise<SubscriptionRow>;
+	/** One of the caller's subscriptions, or null (the `entity:` loader of unsubscribe). */
+	mine(ctx: Ctx<unknown>, id: string): Promise<SubscriptionRow | null>;
 }
 
 const PushSubscriptionsService: ServiceSchema<DbSettings, PushMethods, PushVars> = {
@@ -124,8 +126,9 @@ const PushSubscriptionsService: ServiceSchema<DbSettings, PushMethods, PushVars>
 			auth: "required",
 			summary: "Remove one of your push subscriptions.",
 			params: { $$strict: true, id: idParam },
+			entity: "mine",
 			async handler(ctx: Ctx<{ id: string }>) {
-				const row = await this.mine(ctx, ctx.params.id);
+				const row = entityOf<SubscriptionRow>(ctx);
 				await this.adapter.removeMany({ _id: row._id, userId: row.userId });
 				ctx.meta.$statusCode = 204;
 				return null;
@@ -213,10 +216,8 @@ const PushSubscriptionsService: ServiceSchema<DbSettings, PushMethods, PushVars>
 				return outcome ?? { kind: "retry", reason: (err as Error).message };
 			}
 		},
-		async mine(ctx: Ctx<unknown>, id: string) {
-			const row = (await this.adapter.findOne({ _id: id, userId: currentUser(ctx).id })) as SubscriptionRow | null;
-			if (!row) throw new NotFoundError("No such push subscription.", id);
-			return row;
+		mine(ctx: Ctx<unknown>, id: string) {
+			return this.adapter.findOne({ _id: id, userId: currentUser(ctx).id }) as Promise<SubscriptionRow | null>;
 		},
 	},
 
