@@ -310,3 +310,69 @@ export class MemberTargetError extends Errors.ValidationError {
 		super("Give either 'email' or 'userId'.", "VALIDATION_ERROR", [{ field: "email", message: "give either email or userId" }]);
 	}
 }
+
+/** 409: a state change the workflow does not allow from the current state (a lead's status, a payout's). */
+export class InvalidTransitionError extends ConflictError {
+	constructor(message: string, from: string, to: string) {
+		super(message, "INVALID_TRANSITION", { from, to });
+		this.name = "InvalidTransitionError";
+	}
+}
+
+/** 409: a compare-and-set write lost: the row changed between the read and the write. */
+export class ConcurrentUpdateError extends ConflictError {
+	constructor(message = "It changed meanwhile: read it again and retry.") {
+		super(message, "CONCURRENT_UPDATE");
+		this.name = "ConcurrentUpdateError";
+	}
+}
+
+/** 409: a commission payout that is approved or paid can no longer change or be deleted. */
+export class PayoutImmutableError extends ConflictError {
+	constructor(status: string) {
+		super(`The payout is ${status}: it can no longer change.`, "PAYOUT_IMMUTABLE", { status });
+		this.name = "PayoutImmutableError";
+	}
+}
+
+/** 401: a web-form capture with an unknown tenant slug, an unknown key or a revoked one (one answer for all: nothing to probe). */
+export class InvalidIngestKeyError extends Errors.MoleculerClientError {
+	constructor() {
+		super("Unknown tenant or invalid ingest key.", 401, "INVALID_INGEST_KEY");
+		this.name = "InvalidIngestKeyError";
+	}
+}
+
+/** 422: user ids that must belong to the tenant (assignees, plan members) and do not. */
+export class NotAMemberError extends Errors.MoleculerClientError {
+	constructor(field: string, outsiders: string[]) {
+		super(`Not a member of this tenant: ${outsiders.join(", ")}.`, 422, "NOT_A_MEMBER", [
+			{ field, message: `must be members of this tenant (not members: ${outsiders.join(", ")})` },
+		]);
+		this.name = "NotAMemberError";
+	}
+}
+
+/** 413: a CSV import with more rows than one import may carry. */
+export class TooManyImportRowsError extends Errors.MoleculerClientError {
+	constructor(maxRows: number) {
+		super(`At most ${maxRows} rows per import.`, 413, "TOO_MANY_ROWS");
+		this.name = "TooManyImportRowsError";
+	}
+}
+
+/** 422: CSV text that does not parse (an unclosed quote, a row longer than allowed). */
+export class InvalidCsvError extends Errors.MoleculerClientError {
+	constructor(reason: string) {
+		super(`The CSV could not be parsed: ${reason}`, 422, "INVALID_CSV");
+		this.name = "InvalidCsvError";
+	}
+}
+
+/** 409: a tenant's public web-form capture slug that another tenant holds. */
+export class CaptureSlugTakenError extends ConflictError {
+	constructor() {
+		super("This slug is taken.", "SLUG_TAKEN");
+		this.name = "CaptureSlugTakenError";
+	}
+}

@@ -4,17 +4,29 @@
  * the leads service publishes `/api/leads/:id/activities` after checking the lead is the caller's.
  * An optional `key` makes a record idempotent (a redelivered event records its activity once).
  */
-import type { Schema } from "../../lib/schema";
+import type { Ctx } from "../../lib/context";
+import { pageParams } from "../../lib/paging";
+import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { TenantDbMixin, type TenantDbMethods } from "../../mixins/tenant.mixin";
-import { isDuplicateKeyError } from "../../mixins/db.mixin";
-import { idParam, pageOf, pageParams, type Ctx } from "./common";
+import { idParam, isConflict } from "./common";
 
 export const MANUAL_TYPES = ["call", "email", "meeting", "note"] as const;
 export const AUTO_TYPES = ["created", "status_changed", "assigned", "form_submission"] as const;
 
-type ActivitiesThis = TenantDbMethods;
+export type ActivityType = (typeof MANUAL_TYPES)[number] | (typeof AUTO_TYPES)[number];
 
-const ActivitiesService: Schema<ActivitiesThis> = {
+/** What `activities.record` takes (the leads service records its own entries through it). */
+export interface RecordParams {
+	leadId: string;
+	type: ActivityType;
+	summary?: string;
+	at?: Date | string;
+	actorId: string;
+	data?: Record<string, unknown>;
+	key?: string;
+}
+
+const ActivitiesService: ServiceSchema<DbSettings, TenantDbMethods> = {
 	name: "activities",
 	mixins: [
 		TenantDbMixin({
@@ -38,14 +50,14 @@ const ActivitiesService: Schema<ActivitiesThis> = {
 				key: { type: "string", max: 200, optional: true },
 				$$strict: "remove",
 			},
-			async handler(this: ActivitiesThis, ctx: Ctx) {
+			async handler(ctx: Ctx<RecordParams>) {
 				const { at, key, ...rest } = ctx.params;
 				const entity = { ...rest, at: (at ? new Date(at) : new Date()).toISOString(), ...(key ? { key } : {}) };
 				try {
 					return await this._create(ctx, entity);
 				} catch (err) {
 					// A redelivered event: its activity is already on the timeline.
-					if (key && ((err as { code?: number }).code === 409 || isDuplicateKeyError(err))) {
+					if (key && isConflict(err)) {
 						const [existing] = await this._find(ctx, { query: { key }, limit: 1 });
 						return existing;
 					}
@@ -61,15 +73,15 @@ const ActivitiesService: Schema<ActivitiesThis> = {
 				...pageParams,
 				sort: { type: "enum", values: ["at", "-at"], default: "-at" },
 			},
-			handler(this: ActivitiesThis, ctx: Ctx) {
+			handler(ctx: Ctx<{ leadId: string; page: number; pageSize: number; sort: string }>) {
 				const { leadId, page, pageSize, sort } = ctx.params;
-				return this._list(ctx, { ...pageOf({ page, pageSize, sort }), query: { leadId } });
+				return this._list(ctx, { page, pageSize, sort, query: { leadId } });
 			},
 		},
 		removeForLead: {
 			visibility: "public",
 			params: { leadId: idParam },
-			async handler(this: ActivitiesThis, ctx: Ctx) {
+			async handler(ctx: Ctx<{ leadId: string }>) {
 				const removed = await this.scopedRemoveWhere(ctx, { leadId: ctx.params.leadId });
 				return { removed };
 			},

@@ -2,16 +2,22 @@
  * Agents' capacity (how many open leads an agent can carry), per tenant, for the least-loaded
  * strategy and the workload view. Routes live under `/api/assignment/agents`.
  */
-import type { Schema } from "../../lib/schema";
+import type { Ctx } from "../../lib/context";
+import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { TenantDbMixin, type TenantDbMethods } from "../../mixins/tenant.mixin";
-import { userIdParam, type Ctx } from "./common";
+import { isConflict, userIdParam } from "./common";
 
 /** Capacity of an agent nobody has configured. */
 export const DEFAULT_CAPACITY = 20;
 
-type AgentsThis = TenantDbMethods;
+interface Agent {
+	id: string;
+	userId: string;
+	capacity: number;
+	updatedAt: string;
+}
 
-const AgentsService: Schema<AgentsThis> = {
+const AgentsService: ServiceSchema<DbSettings, TenantDbMethods> = {
 	name: "agents",
 	mixins: [TenantDbMixin({ collection: "assignment_agents", indexes: [{ fields: ["tenantId", "userId"], unique: true }] })],
 	settings: { rest: "/assignment/agents", fields: ["id", "userId", "capacity", "updatedAt"] },
@@ -21,16 +27,16 @@ const AgentsService: Schema<AgentsThis> = {
 			roles: ["admin"],
 			idempotent: true,
 			params: { userId: userIdParam, capacity: { type: "number", integer: true, min: 0, max: 100_000, convert: true }, $$strict: "remove" },
-			async handler(this: AgentsThis, ctx: Ctx) {
+			async handler(ctx: Ctx<{ userId: string; capacity: number }>) {
 				const { userId, capacity } = ctx.params;
-				const [row] = await this._find(ctx, { query: { userId }, limit: 1 });
+				const [row] = await this._find<Agent>(ctx, { query: { userId }, limit: 1 });
 				if (row) return this._update(ctx, { id: row.id, capacity });
 				try {
 					return await this._create(ctx, { userId, capacity });
 				} catch (err) {
 					// Two PUTs racing on a new agent: the loser updates the winner's row.
-					if ((err as { code?: number }).code !== 409) throw err;
-					const [again] = await this._find(ctx, { query: { userId }, limit: 1 });
+					if (!isConflict(err)) throw err;
+					const [again] = await this._find<Agent>(ctx, { query: { userId }, limit: 1 });
 					return this._update(ctx, { id: again.id, capacity });
 				}
 			},
@@ -39,17 +45,17 @@ const AgentsService: Schema<AgentsThis> = {
 			rest: "GET /",
 			roles: ["admin"],
 			params: { $$strict: "remove" },
-			async handler(this: AgentsThis, ctx: Ctx) {
-				const rows = await this._find(ctx, { query: {}, sort: ["userId"], limit: 1000 });
+			async handler(ctx: Ctx) {
+				const rows = await this._find<Agent>(ctx, { query: {}, sort: ["userId"], limit: 1000 });
 				return { rows, total: rows.length, defaultCapacity: DEFAULT_CAPACITY };
 			},
 		},
 		capacities: {
 			visibility: "public",
 			params: { userIds: { type: "array", items: { type: "string", max: 128 }, max: 1000, optional: true } },
-			async handler(this: AgentsThis, ctx: Ctx) {
-				const ids = ctx.params.userIds as string[] | undefined;
-				const rows = await this._find(ctx, { query: ids ? { userId: { $in: ids } } : {}, limit: 10_000 });
+			async handler(ctx: Ctx<{ userIds?: string[] }>) {
+				const ids = ctx.params.userIds;
+				const rows = await this._find<Agent>(ctx, { query: ids ? { userId: { $in: ids } } : {}, limit: 10_000 });
 				const out: Record<string, number> = {};
 				for (const id of ids ?? []) out[id] = DEFAULT_CAPACITY;
 				for (const r of rows) out[r.userId] = r.capacity;

@@ -7,11 +7,14 @@
  * Redis INCR when REDIS_URL is set), `least-loaded` (open leads vs capacity, see `agents`),
  * `fixed` (`fixedUserId`). No match, or nobody with room → the lead stays in the unassigned queue.
  */
-import type { Service } from "moleculer";
 import { config } from "../../lib/config";
-import type { Schema } from "../../lib/schema";
+import { asSystem, currentTenantUser, type Ctx } from "../../lib/context";
+import { InvalidInputError } from "../../lib/errors";
+import { pageParams } from "../../lib/paging";
+import type { DbSettings, ServiceSchema } from "../../lib/schema";
+import { entityOf } from "../../middlewares/entity.middleware";
 import { TenantDbMixin, type TenantDbMethods, type TenantScope } from "../../mixins/tenant.mixin";
-import { asSystem, clientError, currencyParam, idParam, minorUnits, OPEN_STATUSES, pageParams, userIdParam, userOf, type Ctx } from "./common";
+import { currencyParam, idParam, isConflict, isNotFound, minorUnits, OPEN_STATUSES, userIdParam } from "./common";
 import { requireMembers } from "./membership";
 import { MemoryTurnCounter, pick, RedisTurnCounter, type TurnCounter } from "./round-robin";
 import { leastLoaded, matches, type MatchableLead, type RuleConditions } from "./rules";
@@ -75,20 +78,36 @@ function checkRule(rule: Partial<Rule>) {
 	if (rule.strategy === "fixed" && !rule.fixedUserId) errors.push({ field: "fixedUserId", message: "The 'fixed' strategy needs fixedUserId." });
 	const v = rule.conditions?.value;
 	if (v && v.min != null && v.max != null && v.min > v.max) errors.push({ field: "conditions.value", message: "min must not exceed max." });
-	if (errors.length) throw clientError("The rule is not valid.", 422, "VALIDATION_ERROR", errors);
+	if (errors.length) throw new InvalidInputError("The rule is not valid.", errors);
 }
 
-interface AssignmentThis extends TenantDbMethods {
-	checkAssignees(ctx: Ctx, rule: { pool?: string[]; fixedUserId?: string | null }): Promise<void>;
-	turns: TurnCounter;
-	counters: { handled: number; assigned: number; unmatched: number; skipped: number };
-	handleCreated(ctx: Ctx): Promise<"assigned" | "unmatched" | "skipped">;
-	logger: any;
-	choose(ctx: Ctx, rule: Rule, tenantId: string): Promise<string | undefined>;
+/** A rule's fields as an action takes them (create: all that are required; update: any). */
+type RuleInput = Partial<Omit<Rule, "id" | "tenantId" | "createdAt">>;
+/** What `leads.created` carries that assignment reads. */
+interface LeadCreatedEvent {
+	id?: string;
+	tenantId?: string;
+	eventId?: string;
+}
+type Outcome = "assigned" | "unmatched" | "skipped";
+type Workload = Record<string, { openLeads: number; assignedToday: number; assignedThisWeek: number }>;
+
+interface AssignmentMethods extends TenantDbMethods {
+	checkAssignees(ctx: Ctx<unknown>, rule: { pool?: string[]; fixedUserId?: string | null }): Promise<void>;
+	handleCreated(ctx: Ctx<LeadCreatedEvent>): Promise<Outcome>;
+	choose(ctx: Ctx<unknown>, rule: Rule, tenantId: string): Promise<string | undefined>;
 	rulesOf(scope: TenantScope): Promise<Rule[]>;
+	/** The caller's tenant's rule, or null (the `entity:` loader of updateRule). */
+	findRule(ctx: Ctx<unknown>, id: string): Promise<Rule | null>;
+}
+interface AssignmentVars {
+	turns: TurnCounter;
+	counters: Record<Outcome | "handled", number>;
 }
 
-const AssignmentService: Schema<AssignmentThis> = {
+const withDefaults = <T extends RuleInput>(r: T) => ({ priority: 100, enabled: true, conditions: {}, pool: [], fixedUserId: null, ...r });
+
+const AssignmentService: ServiceSchema<DbSettings, AssignmentMethods, AssignmentVars> = {
 	name: "assignment",
 	mixins: [TenantDbMixin({ collection: "assignment_rules", indexes: [{ fields: ["tenantId"] }] })],
 	settings: {
@@ -100,11 +119,11 @@ const AssignmentService: Schema<AssignmentThis> = {
 			rest: "POST /rules",
 			roles: ["admin"],
 			params: ruleParams(false),
-			async handler(this: AssignmentThis, ctx: Ctx) {
-				const rule = { priority: 100, enabled: true, conditions: {}, pool: [], fixedUserId: null, ...ctx.params };
+			async handler(ctx: Ctx<RuleInput>) {
+				const rule = withDefaults(ctx.params);
 				checkRule(rule);
 				await this.checkAssignees(ctx, rule);
-				const created = await this._create(ctx, rule);
+				const created = await this._create<Rule>(ctx, rule);
 				ctx.meta.$statusCode = 201;
 				ctx.meta.$location = `/api/assignment/rules/${created.id}`;
 				return created;
@@ -114,16 +133,16 @@ const AssignmentService: Schema<AssignmentThis> = {
 			rest: "GET /rules",
 			roles: ["admin"],
 			params: { ...pageParams, $$strict: "remove" },
-			handler(this: AssignmentThis, ctx: Ctx) {
+			handler(ctx: Ctx<{ page: number; pageSize: number }>) {
 				const { page, pageSize } = ctx.params;
-				return this._list(ctx, { page, pageSize, limit: pageSize, offset: (page - 1) * pageSize, sort: ["priority", "createdAt"], query: {} });
+				return this._list(ctx, { page, pageSize, sort: ["priority", "createdAt"], query: {} });
 			},
 		},
 		getRule: {
 			rest: "GET /rules/:id",
 			roles: ["admin"],
 			params: { id: idParam, $$strict: "remove" },
-			handler(this: AssignmentThis, ctx: Ctx<{ id: string }>) {
+			handler(ctx: Ctx<{ id: string }>) {
 				return this._get(ctx, { id: ctx.params.id });
 			},
 		},
@@ -131,9 +150,10 @@ const AssignmentService: Schema<AssignmentThis> = {
 			rest: "PATCH /rules/:id",
 			roles: ["admin"],
 			params: { id: idParam, ...ruleParams(true) },
-			async handler(this: AssignmentThis, ctx: Ctx) {
+			entity: "findRule",
+			async handler(ctx: Ctx<{ id: string } & RuleInput>) {
 				const { id, ...changes } = ctx.params;
-				const current = await this._get(ctx, { id });
+				const current = entityOf<Rule>(ctx);
 				checkRule({ ...current, ...changes });
 				await this.checkAssignees(ctx, changes);
 				return this._update(ctx, { id, ...changes });
@@ -143,7 +163,7 @@ const AssignmentService: Schema<AssignmentThis> = {
 			rest: "DELETE /rules/:id",
 			roles: ["admin"],
 			params: { id: idParam },
-			async handler(this: AssignmentThis, ctx: Ctx<{ id: string }>) {
+			async handler(ctx: Ctx<{ id: string }>) {
 				await this._remove(ctx, { id: ctx.params.id });
 				ctx.meta.$statusCode = 204;
 				return null;
@@ -154,7 +174,7 @@ const AssignmentService: Schema<AssignmentThis> = {
 			roles: ["member"],
 			summary: "Open leads nobody is assigned to, oldest first.",
 			params: { ...pageParams, $$strict: "remove" },
-			handler(this: AssignmentThis, ctx: Ctx) {
+			handler(ctx: Ctx<{ page: number; pageSize: number }>) {
 				const { page, pageSize } = ctx.params;
 				return ctx.call("leads.listLeads", { unassigned: true, status: [...OPEN_STATUSES], page, pageSize, sort: "createdAt" });
 			},
@@ -164,11 +184,11 @@ const AssignmentService: Schema<AssignmentThis> = {
 			roles: ["admin"],
 			summary: "Per agent: open leads, capacity, leads assigned today and this week (UTC).",
 			params: { $$strict: "remove" },
-			async handler(this: AssignmentThis, ctx: Ctx) {
+			async handler(ctx: Ctx) {
 				const rules = await this.rulesOf(ctx);
 				const known = new Set<string>();
 				for (const r of rules) for (const u of [...r.pool, ...(r.fixedUserId ? [r.fixedUserId] : [])]) known.add(u);
-				const load = (await ctx.call("leads.workload", {})) as Record<string, { openLeads: number; assignedToday: number; assignedThisWeek: number }>;
+				const load = (await ctx.call("leads.workload", {})) as Workload;
 				const agents = (await ctx.call("agents.listAgents", {})) as { rows: { userId: string }[] };
 				for (const u of [...Object.keys(load), ...agents.rows.map(a => a.userId)]) known.add(u);
 				const capacity = (await ctx.call("agents.capacities", { userIds: [...known] })) as Record<string, number>;
@@ -186,7 +206,7 @@ const AssignmentService: Schema<AssignmentThis> = {
 			visibility: "public",
 			summary: "Counters of leads.created messages handled by this node (operators, tests).",
 			params: {},
-			handler(this: AssignmentThis) {
+			handler() {
 				return { ...this.counters };
 			},
 		},
@@ -194,12 +214,12 @@ const AssignmentService: Schema<AssignmentThis> = {
 		seedRules: {
 			visibility: "public",
 			params: { rules: { type: "array", max: 100, items: { type: "object", props: { id: idParam, ...ruleParams(false) } } } },
-			async handler(this: AssignmentThis, ctx: Ctx) {
+			async handler(ctx: Ctx<{ rules: (RuleInput & { id: string })[] }>) {
 				const out = [];
 				for (const r of ctx.params.rules) {
-					const rule = { priority: 100, enabled: true, conditions: {}, pool: [], fixedUserId: null, ...r };
+					const rule = withDefaults(r);
 					checkRule(rule);
-					out.push(await this._create(ctx, rule).catch(err => (err.code === 409 ? this._update(ctx, rule) : Promise.reject(err))));
+					out.push(await this._create(ctx, rule).catch(err => (isConflict(err) ? this._update(ctx, rule) : Promise.reject(err))));
 				}
 				return out;
 			},
@@ -210,7 +230,7 @@ const AssignmentService: Schema<AssignmentThis> = {
 		"leads.created": {
 			group: "assignment",
 			maxRetries: 5,
-			async handler(this: AssignmentThis, ctx: Ctx) {
+			async handler(ctx: Ctx<LeadCreatedEvent>) {
 				const outcome = await this.handleCreated(ctx);
 				this.counters.handled++;
 				this.counters[outcome]++;
@@ -220,17 +240,17 @@ const AssignmentService: Schema<AssignmentThis> = {
 
 	methods: {
 		/** Pool members and the fixed user must belong to the tenant (only the ids being set are checked). */
-		async checkAssignees(this: AssignmentThis & Service, ctx: Ctx, rule: { pool?: string[]; fixedUserId?: string | null }) {
-			const tenantId = userOf(ctx).tenantId;
+		async checkAssignees(ctx: Ctx<unknown>, rule: { pool?: string[]; fixedUserId?: string | null }) {
+			const tenantId = currentTenantUser(ctx).tenantId;
 			await requireMembers(this, ctx, tenantId, rule.pool ?? [], "pool");
 			await requireMembers(this, ctx, tenantId, [rule.fixedUserId], "fixedUserId");
 		},
-		async handleCreated(this: AssignmentThis, ctx: Ctx): Promise<"assigned" | "unmatched" | "skipped"> {
-			const event = ctx.params as { id: string; tenantId: string; eventId: string };
+		async handleCreated(ctx: Ctx<LeadCreatedEvent>): Promise<Outcome> {
+			const event = ctx.params;
 			if (!event?.tenantId || !event.id) return "skipped"; // not a lead event: nothing to assign
 			const sys = asSystem(event.tenantId);
 			const lead = (await ctx.call("leads.getLead", { id: event.id }, sys).catch(err => {
-				if (err.code === 404) return null; // deleted meanwhile
+				if (isNotFound(err)) return null; // deleted meanwhile
 				throw err;
 			})) as (MatchableLead & { assignedTo: string | null }) | null;
 			if (!lead || lead.assignedTo) return "skipped"; // redelivered, or assigned by hand already
@@ -246,11 +266,16 @@ const AssignmentService: Schema<AssignmentThis> = {
 			return res.changed ? "assigned" : "skipped";
 		},
 
+		async findRule(ctx: Ctx<unknown>, id: string) {
+			const row = await this.scopedFindById(ctx, id);
+			return row && this.toEntity<Rule>(row);
+		},
+
 		/** The tenant's rules in evaluation order (channel handlers pass `asSystem(tenantId)`: they have no user). */
-		rulesOf(this: AssignmentThis, scope: TenantScope): Promise<Rule[]> {
+		rulesOf(scope: TenantScope): Promise<Rule[]> {
 			return this._find<Rule>(scope, { query: {}, sort: ["priority", "createdAt"] });
 		},
-		async choose(this: AssignmentThis, ctx: Ctx, rule: Rule, tenantId: string) {
+		async choose(ctx: Ctx<unknown>, rule: Rule, tenantId: string) {
 			if (rule.strategy === "fixed") return rule.fixedUserId ?? undefined;
 			if (rule.strategy === "round-robin") return pick(rule.pool, await this.turns.next(tenantId, rule.id));
 			const sys = asSystem(tenantId);
@@ -264,12 +289,12 @@ const AssignmentService: Schema<AssignmentThis> = {
 		},
 	},
 
-	created(this: AssignmentThis) {
+	created() {
 		this.counters = { handled: 0, assigned: 0, unmatched: 0, skipped: 0 };
 		const cfg = config();
 		this.turns = cfg.REDIS_URL ? new RedisTurnCounter(cfg.REDIS_URL, cfg.NAMESPACE) : new MemoryTurnCounter();
 	},
-	async stopped(this: AssignmentThis) {
+	async stopped() {
 		await this.turns.close();
 	},
 };

@@ -8,10 +8,12 @@
  * no plan → no row, a logged warning/info. Statements: `GET /api/commission/statements`.
  */
 import { hasRole } from "../../lib/access";
-import type { Schema } from "../../lib/schema";
-import { TenantDbMixin, tenantOf, type Row, type TenantDbMethods } from "../../mixins/tenant.mixin";
+import { currentTenantUser, systemUser, type Ctx } from "../../lib/context";
+import { ForbiddenError } from "../../lib/errors";
+import type { DbSettings, ServiceSchema } from "../../lib/schema";
+import { TenantDbMixin, type Row, type TenantDbMethods } from "../../mixins/tenant.mixin";
 import { commissionFor, CurrencyMismatchError, type Plan } from "./commission-math";
-import { clientError, periodOf, periodParam, systemUser, userIdParam, userOf, type Ctx } from "./common";
+import { isConflict, periodOf, periodParam, userIdParam } from "./common";
 
 interface Calculation {
 	id: string;
@@ -30,13 +32,26 @@ interface Calculation {
 
 type Outcome = "created" | "duplicate" | "skipped";
 
-interface CalcThis extends TenantDbMethods {
-	counters: Record<Outcome | "handled", number>;
-	logger: any;
-	insertOnce(ctx: Ctx, row: Omit<Calculation, "id">): Promise<Outcome>;
-	onWon(ctx: Ctx): Promise<Outcome>;
-	onReopened(ctx: Ctx): Promise<Outcome>;
+/** What `leads.won` / `leads.reopened` carry that commission reads (the lead, envelope fields, cycle). */
+interface LeadEvent {
+	id?: string;
+	tenantId?: string;
+	eventId: string;
+	at: string;
+	assignedTo?: string | null;
+	wonAt?: string | null;
+	value?: { amount: number; currency: string } | null;
+	cycle?: number;
+	reopenedFrom?: string;
+}
+interface CalcMethods extends TenantDbMethods {
+	insertOnce(ctx: Ctx<unknown>, row: Omit<Calculation, "id">): Promise<Outcome>;
+	onWon(ctx: Ctx<LeadEvent>): Promise<Outcome>;
+	onReopened(ctx: Ctx<LeadEvent>): Promise<Outcome>;
 	count(outcome: Outcome): void;
+}
+interface CalcVars {
+	counters: Record<Outcome | "handled", number>;
 }
 
 /** Totals per user and currency, sorted. */
@@ -52,7 +67,7 @@ export function totalsOf(rows: Pick<Calculation, "userId" | "currency" | "amount
 	return [...map.values()].sort((a, b) => a.userId.localeCompare(b.userId) || a.currency.localeCompare(b.currency));
 }
 
-const CalculationsService: Schema<CalcThis> = {
+const CalculationsService: ServiceSchema<DbSettings, CalcMethods, CalcVars> = {
 	name: "calculations",
 	mixins: [
 		TenantDbMixin({
@@ -70,22 +85,22 @@ const CalculationsService: Schema<CalcThis> = {
 			roles: ["member"],
 			summary: "A period's calculations and totals: yours as a member; any member's (userId=) or the whole tenant's as admin.",
 			params: { period: periodParam, userId: { ...userIdParam, optional: true }, $$strict: "remove" },
-			async handler(this: CalcThis, ctx: Ctx) {
-				const user = userOf(ctx);
+			async handler(ctx: Ctx<{ period: string; userId?: string }>) {
+				const user = currentTenantUser(ctx);
 				const admin = hasRole(user.roles, ["admin"]);
-				let userId: string | undefined = ctx.params.userId;
+				let userId = ctx.params.userId;
 				if (!admin) {
-					if (userId && userId !== user.id) throw clientError("Members see their own statement only.", 403, "FORBIDDEN");
+					if (userId && userId !== user.id) throw new ForbiddenError("Members see their own statement only.");
 					userId = user.id;
 				}
-				const rows = (await this._find(ctx, { query: { period: ctx.params.period, ...(userId ? { userId } : {}) }, sort: ["at"], limit: 100_000 })) as Calculation[];
+				const rows = await this._find<Calculation>(ctx, { query: { period: ctx.params.period, ...(userId ? { userId } : {}) }, sort: ["at"], limit: 100_000 });
 				return { period: ctx.params.period, userId: userId ?? null, rows, totals: totalsOf(rows) };
 			},
 		},
 		forPayout: {
 			visibility: "public",
 			params: { userId: userIdParam, period: periodParam },
-			handler(this: CalcThis, ctx: Ctx) {
+			handler(ctx: Ctx<{ userId: string; period: string }>) {
 				return this._find(ctx, { query: { userId: ctx.params.userId, period: ctx.params.period }, sort: ["at"], limit: 100_000 });
 			},
 		},
@@ -93,9 +108,9 @@ const CalculationsService: Schema<CalcThis> = {
 			visibility: "public",
 			summary: "All-time commission totals per user and currency (pipeline report).",
 			params: { period: { ...periodParam, optional: true } },
-			async handler(this: CalcThis, ctx: Ctx) {
+			async handler(ctx: Ctx<{ period?: string }>) {
 				const query = ctx.params.period ? { period: ctx.params.period } : {};
-				const rows = await this._find(ctx, { query, fields: ["userId", "currency", "amount"], limit: 1_000_000 });
+				const rows = await this._find<Calculation>(ctx, { query, fields: ["userId", "currency", "amount"], limit: 1_000_000 });
 				return totalsOf(rows);
 			},
 		},
@@ -103,7 +118,7 @@ const CalculationsService: Schema<CalcThis> = {
 			visibility: "public",
 			summary: "Counters of lead events handled by this node (operators, tests).",
 			params: {},
-			handler(this: CalcThis) {
+			handler() {
 				return { ...this.counters };
 			},
 		},
@@ -113,31 +128,31 @@ const CalculationsService: Schema<CalcThis> = {
 		"leads.won": {
 			group: "commission",
 			maxRetries: 5,
-			async handler(this: CalcThis, ctx: Ctx) {
+			async handler(ctx: Ctx<LeadEvent>) {
 				this.count(await this.onWon(ctx));
 			},
 		},
 		"leads.reopened": {
 			group: "commission",
 			maxRetries: 5,
-			async handler(this: CalcThis, ctx: Ctx) {
+			async handler(ctx: Ctx<LeadEvent>) {
 				this.count(await this.onReopened(ctx));
 			},
 		},
 	},
 
 	methods: {
-		count(this: CalcThis, outcome: Outcome) {
+		count(outcome: Outcome) {
 			this.counters.handled++;
 			this.counters[outcome]++;
 		},
 
-		async onWon(this: CalcThis, ctx: Ctx): Promise<Outcome> {
-			const e = ctx.params as Record<string, any>;
+		async onWon(ctx: Ctx<LeadEvent>): Promise<Outcome> {
+			const e = ctx.params;
 			if (!e?.tenantId || !e.id) return "skipped";
 			// The handler acts inside the event's tenant, as its system identity.
 			ctx.meta.user = systemUser(e.tenantId);
-			const owner: string | null = e.assignedTo;
+			const owner = e.assignedTo ?? null;
 			if (!owner) {
 				this.logger.warn("won lead without an owner: no commission", { tenantId: e.tenantId, leadId: e.id });
 				return "skipped";
@@ -173,8 +188,8 @@ const CalculationsService: Schema<CalcThis> = {
 			});
 		},
 
-		async onReopened(this: CalcThis, ctx: Ctx): Promise<Outcome> {
-			const e = ctx.params as Record<string, any>;
+		async onReopened(ctx: Ctx<LeadEvent>): Promise<Outcome> {
+			const e = ctx.params;
 			if (!e?.tenantId || !e.id || e.reopenedFrom !== "won") return "skipped";
 			ctx.meta.user = systemUser(e.tenantId);
 			const cycle = e.cycle ?? 1;
@@ -196,19 +211,18 @@ const CalculationsService: Schema<CalcThis> = {
 			});
 		},
 
-		async insertOnce(this: CalcThis, ctx: Ctx, row: Omit<Calculation, "id">): Promise<Outcome> {
-			tenantOf(ctx);
+		async insertOnce(ctx: Ctx<unknown>, row: Omit<Calculation, "id">): Promise<Outcome> {
 			try {
-				await this._create(ctx, row);
+				await this._create(ctx, { ...row });
 				return "created";
 			} catch (err) {
-				if ((err as { code?: number; type?: string }).code === 409) return "duplicate"; // delivered twice: already counted
+				if (isConflict(err)) return "duplicate"; // delivered twice: already counted
 				throw err;
 			}
 		},
 	},
 
-	created(this: CalcThis) {
+	created() {
 		this.counters = { handled: 0, created: 0, duplicate: 0, skipped: 0 };
 	},
 };

@@ -4,11 +4,14 @@
  * Members are attached to plans; a member's plan at a date is the one they belong to that is in
  * effect then (the latest effectiveFrom wins when several are). Calculations: `calculations`.
  */
-import type { Service } from "moleculer";
-import type { Schema } from "../../lib/schema";
-import { TenantDbMixin, tenantOf, type TenantDbMethods } from "../../mixins/tenant.mixin";
+import { currentTenantUser, type Ctx } from "../../lib/context";
+import { InvalidInputError } from "../../lib/errors";
+import { pageParams } from "../../lib/paging";
+import type { DbSettings, ServiceSchema } from "../../lib/schema";
+import { entityOf } from "../../middlewares/entity.middleware";
+import { TenantDbMixin, type TenantDbMethods } from "../../mixins/tenant.mixin";
 import { tierProblems, type Tier } from "./commission-math";
-import { clientError, currencyParam, idParam, minorUnits, pageOf, pageParams, userIdParam, type Ctx } from "./common";
+import { currencyParam, idParam, minorUnits, userIdParam } from "./common";
 import { requireMembers } from "./membership";
 
 const TYPES = ["flat", "percentage", "tiered"] as const;
@@ -45,7 +48,10 @@ interface Plan {
 	members: string[];
 }
 
-function normalise(p: Record<string, any>) {
+/** A plan's fields as an action takes them (dates as validated: Date objects). */
+type PlanInput = Partial<Omit<Plan, "id" | "members" | "effectiveFrom" | "effectiveTo">> & { effectiveFrom?: Date | string; effectiveTo?: Date | string | null };
+
+function normalise<T extends PlanInput>(p: T): T {
 	const out = { ...p };
 	if (out.effectiveFrom instanceof Date) out.effectiveFrom = out.effectiveFrom.toISOString();
 	if (out.effectiveTo instanceof Date) out.effectiveTo = out.effectiveTo.toISOString();
@@ -62,12 +68,15 @@ function checkPlan(plan: Partial<Plan>) {
 	}
 	if (plan.effectiveTo && plan.effectiveFrom && plan.effectiveTo <= plan.effectiveFrom)
 		errors.push({ field: "effectiveTo", message: "effectiveTo must be after effectiveFrom." });
-	if (errors.length) throw clientError("The plan is not valid.", 422, "VALIDATION_ERROR", errors);
+	if (errors.length) throw new InvalidInputError("The plan is not valid.", errors);
 }
 
-type CommissionThis = TenantDbMethods;
+interface CommissionMethods extends TenantDbMethods {
+	/** The caller's tenant's plan, or null (the `entity:` loader of the actions on one plan). */
+	findPlan(ctx: Ctx<unknown>, id: string): Promise<Plan | null>;
+}
 
-const CommissionService: Schema<CommissionThis> = {
+const CommissionService: ServiceSchema<DbSettings, CommissionMethods> = {
 	name: "commission",
 	mixins: [TenantDbMixin({ collection: "commission_plans", indexes: [{ fields: ["tenantId"] }] })],
 	settings: {
@@ -78,10 +87,10 @@ const CommissionService: Schema<CommissionThis> = {
 			rest: "POST /plans",
 			roles: ["admin"],
 			params: planParams(false),
-			async handler(this: CommissionThis, ctx: Ctx) {
-				const plan = normalise({ effectiveTo: null, members: [], ...ctx.params });
-				checkPlan(plan);
-				const created = await this._create(ctx, plan);
+			async handler(ctx: Ctx<PlanInput>) {
+				const plan = { ...normalise({ effectiveTo: null, ...ctx.params }), members: [] };
+				checkPlan(plan as Partial<Plan>);
+				const created = await this._create<Plan>(ctx, plan);
 				ctx.meta.$statusCode = 201;
 				ctx.meta.$location = `/api/commission/plans/${created.id}`;
 				return created;
@@ -91,15 +100,16 @@ const CommissionService: Schema<CommissionThis> = {
 			rest: "GET /plans",
 			roles: ["admin"],
 			params: { ...pageParams, $$strict: "remove" },
-			handler(this: CommissionThis, ctx: Ctx) {
-				return this._list(ctx, { ...pageOf({ page: ctx.params.page, pageSize: ctx.params.pageSize, sort: "-effectiveFrom" }), query: {} });
+			handler(ctx: Ctx<{ page: number; pageSize: number }>) {
+				const { page, pageSize } = ctx.params;
+				return this._list(ctx, { page, pageSize, sort: "-effectiveFrom", query: {} });
 			},
 		},
 		getPlan: {
 			rest: "GET /plans/:id",
 			roles: ["admin"],
 			params: { id: idParam, $$strict: "remove" },
-			handler(this: CommissionThis, ctx: Ctx<{ id: string }>) {
+			handler(ctx: Ctx<{ id: string }>) {
 				return this._get(ctx, { id: ctx.params.id });
 			},
 		},
@@ -108,10 +118,11 @@ const CommissionService: Schema<CommissionThis> = {
 			roles: ["admin"],
 			summary: "Changes apply to calculations made from now on; past calculations are never recomputed.",
 			params: { id: idParam, ...planParams(true) },
-			async handler(this: CommissionThis, ctx: Ctx) {
+			entity: "findPlan",
+			async handler(ctx: Ctx<{ id: string } & PlanInput>) {
 				const { id, ...changes } = normalise(ctx.params);
-				const current = await this._get(ctx, { id });
-				checkPlan({ ...current, ...changes });
+				const current = entityOf<Plan>(ctx);
+				checkPlan({ ...current, ...changes } as Partial<Plan>);
 				return this._update(ctx, { id, ...changes });
 			},
 		},
@@ -119,7 +130,7 @@ const CommissionService: Schema<CommissionThis> = {
 			rest: "DELETE /plans/:id",
 			roles: ["admin"],
 			params: { id: idParam },
-			async handler(this: CommissionThis, ctx: Ctx<{ id: string }>) {
+			async handler(ctx: Ctx<{ id: string }>) {
 				await this._remove(ctx, { id: ctx.params.id });
 				ctx.meta.$statusCode = 204;
 				return null;
@@ -130,10 +141,11 @@ const CommissionService: Schema<CommissionThis> = {
 			roles: ["admin"],
 			idempotent: true,
 			params: { id: idParam, userId: userIdParam, $$strict: "remove" },
-			async handler(this: CommissionThis, ctx: Ctx) {
-				const plan = await this._get(ctx, { id: ctx.params.id });
+			entity: "findPlan",
+			async handler(ctx: Ctx<{ id: string; userId: string }>) {
+				const plan = entityOf<Plan>(ctx);
 				if (plan.members.includes(ctx.params.userId)) return plan;
-				await requireMembers(this as unknown as Service, ctx, tenantOf(ctx), [ctx.params.userId], "userId");
+				await requireMembers(this, ctx, currentTenantUser(ctx).tenantId, [ctx.params.userId], "userId");
 				return this._update(ctx, { id: plan.id, members: [...plan.members, ctx.params.userId] });
 			},
 		},
@@ -141,20 +153,28 @@ const CommissionService: Schema<CommissionThis> = {
 			rest: "DELETE /plans/:id/members/:userId",
 			roles: ["admin"],
 			params: { id: idParam, userId: userIdParam },
-			async handler(this: CommissionThis, ctx: Ctx) {
-				const plan = await this._get(ctx, { id: ctx.params.id });
-				return this._update(ctx, { id: plan.id, members: plan.members.filter((m: string) => m !== ctx.params.userId) });
+			entity: "findPlan",
+			async handler(ctx: Ctx<{ id: string; userId: string }>) {
+				const plan = entityOf<Plan>(ctx);
+				return this._update(ctx, { id: plan.id, members: plan.members.filter(m => m !== ctx.params.userId) });
 			},
 		},
 		planFor: {
 			visibility: "public",
 			summary: "The plan a member is on at a date (null if none).",
 			params: { userId: userIdParam, at: { type: "string", min: 10, max: 40 } },
-			async handler(this: CommissionThis, ctx: Ctx): Promise<Plan | null> {
+			async handler(ctx: Ctx<{ userId: string; at: string }>): Promise<Plan | null> {
 				const { userId, at } = ctx.params;
-				const plans = (await this._find(ctx, { query: { members: userId, effectiveFrom: { $lte: at } }, sort: ["-effectiveFrom"], limit: 100 })) as Plan[];
+				const plans = await this._find<Plan>(ctx, { query: { members: userId, effectiveFrom: { $lte: at } }, sort: ["-effectiveFrom"], limit: 100 });
 				return plans.find(p => !p.effectiveTo || at < p.effectiveTo) ?? null;
 			},
+		},
+	},
+
+	methods: {
+		async findPlan(ctx: Ctx<unknown>, id: string) {
+			const row = await this.scopedFindById(ctx, id);
+			return row && this.toEntity<Plan>(row);
 		},
 	},
 };

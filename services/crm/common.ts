@@ -1,37 +1,14 @@
 /**
- * Shared helpers of the CRM domain: identities for channel handlers, event envelopes, validation
- * fragments and small utilities. Pure code only: no state.
+ * Shared helpers of the CRM domain: event envelopes, validation fragments and small utilities.
+ * Pure code only: no state. Who is calling comes from lib/context (currentTenantUser, asSystem).
  */
 import { randomUUID } from "node:crypto";
-import { Errors, type Context } from "moleculer";
-import type { AuthUser } from "../../lib/access";
-
-export type Meta = { user?: AuthUser | null; $statusCode?: number } & Record<string, unknown>;
-export type Ctx<P = Record<string, any>> = Context<P, Meta>;
-
-/** The identity a channel handler acts with inside one tenant (handlers run without a user). */
-export function systemUser(tenantId: string): AuthUser {
-	return { id: "system", tenantId, roles: ["owner"] };
-}
-
-/** Call options that run a call as the system identity of a tenant. */
-export function asSystem(tenantId: string) {
-	return { meta: { user: systemUser(tenantId) } };
-}
-
-export function userOf(ctx: Ctx): AuthUser & { tenantId: string } {
-	const u = ctx.meta.user;
-	if (!u?.tenantId) throw new Errors.MoleculerClientError("This action needs a tenant.", 403, "TENANT_REQUIRED");
-	return u as AuthUser & { tenantId: string };
-}
+import { ConflictError, NotFoundError } from "../../lib/errors";
 
 /** Envelope of every CRM domain event: the public entity + tenantId + actorId + eventId + at. */
 export function envelope<T extends object>(entity: T, tenantId: string, actorId: string, extra: Record<string, unknown> = {}) {
 	return { ...entity, ...extra, tenantId, actorId, eventId: randomUUID(), at: new Date().toISOString() };
 }
-
-export const clientError = (message: string, status: number, code: string, data?: unknown) =>
-	new Errors.MoleculerClientError(message, status, code, data);
 
 /** Validation fragments (fastest-validator). */
 export const idParam = { type: "string", min: 1, max: 64 } as const;
@@ -44,11 +21,6 @@ export const moneyParam = {
 	strict: "remove",
 	props: { amount: minorUnits, currency: currencyParam },
 } as const;
-export const pageParams = {
-	page: { type: "number", integer: true, min: 1, max: 100_000, default: 1, convert: true },
-	pageSize: { type: "number", integer: true, min: 1, max: 100, default: 20, convert: true },
-} as const;
-
 /** customFields: at most 30 keys, short keys, string (≤ 500 chars) / number / boolean values. */
 export const customFieldsParam = {
 	type: "record",
@@ -60,10 +32,6 @@ export const customFieldsParam = {
 		return value;
 	},
 } as const;
-
-export function escapeRegex(s: string): string {
-	return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
 
 /** Digits only (with a leading + kept), for matching phone numbers written differently. */
 export function phoneKey(phone: string | undefined | null): string | undefined {
@@ -103,26 +71,19 @@ export function canTransition(from: LeadStatus, to: LeadStatus): boolean {
 	return TRANSITIONS[from]?.includes(to) ?? false;
 }
 
-/** A per-key promise chain: serialises work on one key inside this process. */
-export class KeyedMutex {
-	private tails = new Map<string, Promise<unknown>>();
-	async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
-		const prev = this.tails.get(key) ?? Promise.resolve();
-		const next = prev.then(fn, fn);
-		const tail = next.catch(() => undefined);
-		this.tails.set(key, tail);
-		try {
-			return await next;
-		} finally {
-			if (this.tails.get(key) === tail) this.tails.delete(key);
-		}
-	}
+/*
+ * Failures checked by class, with a status fallback for the two places that do not hand out
+ * lib/errors instances yet: the store's duplicate-key 409 (mixins/db.mixin.ts `conflict()`) and an
+ * error that crossed the transporter (Moleculer rebuilds classes it does not know as plain errors).
+ * The fallbacks go once both do.
+ */
+
+/** A write refused because a unique key is taken (a redelivered event, two racing first saves). */
+export function isConflict(err: unknown): boolean {
+	return err instanceof ConflictError || (err as { code?: unknown } | null)?.code === 409;
 }
 
-/**
- * moleculer-db computes limit/offset from page/pageSize only inside its own `list` action, not in
- * the `_list` method we call: pass them explicitly.
- */
-export function pageOf(p: { page: number; pageSize: number; sort?: string }) {
-	return { page: p.page, pageSize: p.pageSize, limit: p.pageSize, offset: (p.page - 1) * p.pageSize, ...(p.sort ? { sort: [p.sort] } : {}) };
+/** A row that is not there (or not the caller's). */
+export function isNotFound(err: unknown): boolean {
+	return err instanceof NotFoundError || (err as { code?: unknown } | null)?.code === 404;
 }

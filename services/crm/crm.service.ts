@@ -5,15 +5,15 @@
  * and commissions (`calculations.totalsByUser`). A part whose service is down is reported as null
  * with its name in `unavailable`, instead of failing the whole report.
  */
-import type { Schema } from "../../lib/schema";
-import type { Ctx } from "./common";
+import type { Ctx } from "../../lib/context";
+import type { ServiceSchema } from "../../lib/schema";
 
 interface PipelineStats {
 	perAgent: Record<string, { open: number; won: number; lost: number }>;
 	[key: string]: unknown;
 }
 
-const CrmService: Schema = {
+const CrmService: ServiceSchema = {
 	name: "crm",
 	actions: {
 		pipeline: {
@@ -21,10 +21,11 @@ const CrmService: Schema = {
 			roles: ["admin"],
 			summary: "The tenant's pipeline: by status/source, conversion, time to win, value won per month, per-agent workload and commissions.",
 			params: { $$strict: "remove" },
-			async handler(this: { logger: any }, ctx: Ctx) {
+			async handler(ctx: Ctx) {
 				const unavailable: string[] = [];
 				const optional = <T>(name: string, p: Promise<T>) =>
 					p.catch(err => {
+						// the caller's fault (403, 422…) is the answer; anything else is that part being down
 						if (err?.code >= 400 && err?.code < 500) throw err;
 						this.logger.warn("pipeline part unavailable", { part: name, error: err?.message });
 						unavailable.push(name);

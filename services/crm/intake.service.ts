@@ -12,22 +12,35 @@
  * slug; unique across tenants, one per tenant). Every query names its kind.
  */
 import { createHash, randomBytes } from "node:crypto";
-import type { Schema } from "../../lib/schema";
-import { TenantDbMixin, tenantOf, type TenantDbMethods } from "../../mixins/tenant.mixin";
-import { asSystem, clientError, idParam, userOf, type Ctx } from "./common";
-import { leadInputParams } from "./leads.service";
+import { asSystem, currentTenantUser, type Ctx } from "../../lib/context";
+import { InvalidIngestKeyError, CaptureSlugTakenError } from "../../lib/errors";
+import type { DbSettings, ServiceSchema } from "../../lib/schema";
+import { entityOf } from "../../middlewares/entity.middleware";
+import { TenantDbMixin, type Row, type TenantDbMethods } from "../../mixins/tenant.mixin";
+import { idParam, isConflict } from "./common";
+import { leadInputParams, type LeadInput } from "./lead-model";
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 const slugParam = { type: "string", min: 3, max: 63, pattern: /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, messages: { stringPattern: "must be lowercase letters, digits and inner hyphens" } } as const;
 
-/** Same answer for an unknown slug, an unknown key and a revoked key: nothing to probe. */
-const badKey = () => clientError("Unknown tenant or invalid ingest key.", 401, "INVALID_INGEST_KEY");
-
-interface IntakeThis extends TenantDbMethods {
-	setSlug(ctx: Ctx, slug: string): Promise<{ slug: string }>;
+/** One row of this collection: an ingest key (`kind: "key"`) or the tenant's slug (`kind: "slug"`). */
+type IntakeRow = Row & { kind: "key" | "slug"; slug?: string; hash?: string; name?: string; revokedAt?: string | null };
+/** An ingest key as answered (the slug row shares the collection: it has a slug and no name). */
+interface IngestKey {
+	id: string;
+	name?: string;
+	prefix?: string;
+	slug?: string;
+	revokedAt?: string | null;
 }
 
-const IntakeService: Schema<IntakeThis> = {
+interface IntakeMethods extends TenantDbMethods {
+	setSlug(ctx: Ctx<unknown>, slug: string): Promise<{ slug: string }>;
+	/** The caller's tenant's ingest key, or null (the `entity:` loader of revokeKey; the slug row is not a key). */
+	findKey(ctx: Ctx<unknown>, id: string): Promise<IngestKey | null>;
+}
+
+const IntakeService: ServiceSchema<DbSettings, IntakeMethods> = {
 	name: "intake",
 	mixins: [
 		TenantDbMixin({
@@ -58,16 +71,17 @@ const IntakeService: Schema<IntakeThis> = {
 				message: { type: "string", max: 2000, optional: true },
 				$$strict: "remove",
 			},
-			async handler(this: IntakeThis, ctx: Ctx) {
+			async handler(ctx: Ctx<{ tenantSlug: string; ingestKey?: string; message?: string } & LeadInput>) {
 				const { tenantSlug, ingestKey: bodyKey, ...lead } = ctx.params;
-				const headerKey = (ctx.meta.headers as Record<string, string> | undefined)?.["x-ingest-key"];
+				const headerKey = ctx.meta.headers?.["x-ingest-key"];
 				const ingestKey: unknown = headerKey || bodyKey;
-				if (typeof ingestKey !== "string" || ingestKey.length < 10 || ingestKey.length > 200) throw badKey();
+				// Same answer for an unknown slug, an unknown key and a revoked key: nothing to probe.
+				if (typeof ingestKey !== "string" || ingestKey.length < 10 || ingestKey.length > 200) throw new InvalidIngestKeyError();
 				// Before any tenant is known: the two deliberate cross-tenant lookups of the CRM.
-				const slug = await this.unscopedFindOne({ kind: "slug", slug: tenantSlug });
-				if (!slug) throw badKey();
-				const key = await this.unscopedFindOne({ kind: "key", hash: sha256(ingestKey) });
-				if (!key || key.tenantId !== slug.tenantId || key.revokedAt) throw badKey();
+				const slug = await this.unscopedFindOne<IntakeRow>({ kind: "slug", slug: tenantSlug });
+				if (!slug) throw new InvalidIngestKeyError();
+				const key = await this.unscopedFindOne<IntakeRow>({ kind: "key", hash: sha256(ingestKey) });
+				if (!key || key.tenantId !== slug.tenantId || key.revokedAt) throw new InvalidIngestKeyError();
 				const result = (await ctx.call("leads.ingest", lead, asSystem(slug.tenantId))) as { duplicate: boolean };
 				ctx.meta.$statusCode = result.duplicate ? 200 : 202;
 				return { received: true, duplicate: result.duplicate };
@@ -79,13 +93,13 @@ const IntakeService: Schema<IntakeThis> = {
 			roles: ["admin"],
 			summary: "A new ingest key (shown once). Pass `slug` to set the tenant's public slug at the same time.",
 			params: { name: { type: "string", min: 1, max: 100, trim: true }, slug: { ...slugParam, optional: true }, $$strict: "remove" },
-			async handler(this: IntakeThis, ctx: Ctx) {
-				const user = userOf(ctx);
-				let slug: string | undefined = ctx.params.slug;
+			async handler(ctx: Ctx<{ name: string; slug?: string }>) {
+				const user = currentTenantUser(ctx);
+				let slug = ctx.params.slug;
 				if (slug) await this.setSlug(ctx, slug);
-				else slug = (await this.scopedFindOne(ctx, { kind: "slug" }))?.slug;
+				else slug = (await this.scopedFindOne<IntakeRow>(ctx, { kind: "slug" }))?.slug;
 				const key = `vik_${randomBytes(24).toString("base64url")}`;
-				const row = await this._create(ctx, { kind: "key", name: ctx.params.name, hash: sha256(key), prefix: key.slice(0, 8), createdBy: user.id, revokedAt: null });
+				const row = await this._create<IngestKey>(ctx, { kind: "key", name: ctx.params.name, hash: sha256(key), prefix: key.slice(0, 8), createdBy: user.id, revokedAt: null });
 				ctx.meta.$statusCode = 201;
 				ctx.meta.$location = `/api/leads/ingest-keys`;
 				return { ...row, key, slug: slug ?? null, endpoint: slug ? `/api/public/leads/${slug}` : null };
@@ -96,7 +110,7 @@ const IntakeService: Schema<IntakeThis> = {
 			rest: { method: "GET", basePath: "/leads", path: "/ingest-keys" },
 			roles: ["admin"],
 			params: { $$strict: "remove" },
-			async handler(this: IntakeThis, ctx: Ctx) {
+			async handler(ctx: Ctx) {
 				const rows = await this._find(ctx, { query: { kind: "key" }, sort: "-createdAt", limit: 100 });
 				return { rows, total: rows.length };
 			},
@@ -106,9 +120,9 @@ const IntakeService: Schema<IntakeThis> = {
 			rest: { method: "DELETE", basePath: "/leads", path: "/ingest-keys/:id" },
 			roles: ["admin"],
 			params: { id: idParam },
-			async handler(this: IntakeThis, ctx: Ctx<{ id: string }>) {
-				const row = await this._get(ctx, { id: ctx.params.id });
-				if (row.slug !== undefined && row.name === undefined) throw clientError("Not found.", 404, "NOT_FOUND");
+			entity: "findKey",
+			async handler(ctx: Ctx<{ id: string }>) {
+				const row = entityOf<IngestKey>(ctx);
 				if (!row.revokedAt) await this._update(ctx, { id: ctx.params.id, revokedAt: new Date().toISOString() });
 				ctx.meta.$statusCode = 204;
 				return null;
@@ -121,7 +135,7 @@ const IntakeService: Schema<IntakeThis> = {
 			summary: "The tenant's public slug for web-form capture (unique across tenants).",
 			params: { slug: slugParam, $$strict: "remove" },
 			idempotent: true,
-			handler(this: IntakeThis, ctx: Ctx<{ slug: string }>) {
+			handler(ctx: Ctx<{ slug: string }>) {
 				return this.setSlug(ctx, ctx.params.slug);
 			},
 		},
@@ -130,24 +144,29 @@ const IntakeService: Schema<IntakeThis> = {
 			rest: { method: "GET", basePath: "/leads", path: "/settings" },
 			roles: ["admin"],
 			params: { $$strict: "remove" },
-			async handler(this: IntakeThis, ctx: Ctx) {
-				const row = await this.scopedFindOne(ctx, { kind: "slug" });
+			async handler(ctx: Ctx) {
+				const row = await this.scopedFindOne<IntakeRow>(ctx, { kind: "slug" });
 				return { slug: row?.slug ?? null };
 			},
 		},
 	},
 	methods: {
-		async setSlug(this: IntakeThis, ctx: Ctx, slug: string) {
-			const tenantId = tenantOf(ctx);
+		async findKey(ctx: Ctx<unknown>, id: string) {
+			const row = await this.scopedFindOne<IntakeRow>(ctx, { id, kind: "key" });
+			return row && this.toEntity<IngestKey>(row);
+		},
+
+		async setSlug(ctx: Ctx<unknown>, slug: string) {
+			const tenantId = currentTenantUser(ctx).tenantId;
 			// Slugs are unique across tenants: whose is it, if anyone's?
-			const taken = await this.unscopedFindOne({ kind: "slug", slug });
-			if (taken && taken.tenantId !== tenantId) throw clientError("This slug is taken.", 409, "SLUG_TAKEN");
+			const taken = await this.unscopedFindOne<IntakeRow>({ kind: "slug", slug });
+			if (taken && taken.tenantId !== tenantId) throw new CaptureSlugTakenError();
 			const mine = await this.scopedFindOne(ctx, { kind: "slug" });
 			try {
 				if (mine) await this._update(ctx, { id: mine._id, slug });
 				else await this._create(ctx, { kind: "slug", slug, slugTenant: tenantId });
 			} catch (err) {
-				if ((err as { code?: number }).code === 409) throw clientError("This slug is taken.", 409, "SLUG_TAKEN");
+				if (isConflict(err)) throw new CaptureSlugTakenError();
 				throw err;
 			}
 			return { slug };

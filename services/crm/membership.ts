@@ -9,8 +9,12 @@
  * - seen before but unavailable now (an identity outage) → 503, fail closed: a transient outage
  *   must not let non-members in.
  */
-import { Errors, type Service } from "moleculer";
-import { asSystem, clientError, type Ctx } from "./common";
+import { Errors, type Context, type Service } from "moleculer";
+import { asSystem, type CallerScope } from "../../lib/context";
+import { NotAMemberError } from "../../lib/errors";
+
+/** What can ask another service: an action or channel context. */
+type Caller = CallerScope & Pick<Context, "call">;
 
 interface MembershipState {
 	tenantsSeen: boolean;
@@ -18,7 +22,7 @@ interface MembershipState {
 }
 const state = new WeakMap<Service, MembershipState>();
 
-export async function requireMembers(svc: Service, ctx: Ctx, tenantId: string, userIds: (string | null | undefined)[], field: string): Promise<void> {
+export async function requireMembers(svc: Service, ctx: Caller, tenantId: string, userIds: (string | null | undefined)[], field: string): Promise<void> {
 	const ids = [...new Set(userIds.filter((u): u is string => typeof u === "string" && u.length > 0))];
 	if (!ids.length) return;
 	let s = state.get(svc);
@@ -35,7 +39,5 @@ export async function requireMembers(svc: Service, ctx: Ctx, tenantId: string, u
 	const results = await Promise.all(ids.map(userId => ctx.call("tenants.membership", { tenantId, userId }, asSystem(tenantId))));
 	const outsiders = ids.filter((_, i) => !results[i]);
 	if (outsiders.length)
-		throw clientError(`Not a member of this tenant: ${outsiders.join(", ")}.`, 422, "NOT_A_MEMBER", [
-			{ field, message: `must be members of this tenant (not members: ${outsiders.join(", ")})` },
-		]);
+		throw new NotAMemberError(field, outsiders);
 }

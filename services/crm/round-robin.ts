@@ -3,8 +3,8 @@
  * (atomic, so two nodes never get the same turn) when REDIS_URL is set, a counter in this process
  * otherwise (embedded mode: one node).
  */
-import Redis from "ioredis";
-import { redisConnectionOptions } from "../../lib/safe-redis-cacher";
+import type { Redis } from "ioredis";
+import { redisClient } from "../../lib/redis";
 
 export interface TurnCounter {
 	/** 1, 2, 3, … for each call on the same key. */
@@ -30,8 +30,7 @@ export class RedisTurnCounter implements TurnCounter {
 		private readonly namespace: string,
 	) {
 		// A turn comes from Redis or the call fails (and the channel message is retried): never a local guess.
-		this.redis = new Redis({ ...redisConnectionOptions(url), enableOfflineQueue: true, maxRetriesPerRequest: 2, commandTimeout: 2000, lazyConnect: false });
-		this.redis.on("error", () => undefined); // surfaced by the failing command
+		this.redis = redisClient(url, "durable");
 	}
 	key(tenantId: string, ruleId: string) {
 		return `${this.namespace}:rr:${tenantId}:${ruleId}`;

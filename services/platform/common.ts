@@ -2,36 +2,31 @@
  * Shared pieces of the platform's notification services (README, "Platform: notifications"): the
  * channel names, who a call acts as, validation fragments, and the shapes crossing between services.
  */
-import type { Context, ServiceBroker } from "moleculer";
+import type { ServiceBroker } from "moleculer";
 import type { AuthUser } from "../../lib/access";
-import { UnauthorizedError } from "../../lib/access";
+import { asSystem, type Meta } from "../../lib/context";
+import { ConflictError, NotFoundError } from "../../lib/errors";
 import { CATEGORIES, CHANNELS, type Category, type Channel } from "../../lib/templates";
-
-export type Meta = { user?: AuthUser | null; $statusCode?: number; $location?: string } & Record<string, unknown>;
-export type Ctx<P = any> = Context<P, Meta>;
 
 /** Channels (@moleculer/channels) of the notification pipeline. */
 export const SEND_CHANNEL = "notifications.send";
 export const deliveryChannel = (channel: "email" | "push") => `notifications.deliver.${channel}`;
 
-/** Who a channel handler or an internal call acts as: nobody (no tenant), or a tenant's system identity. */
-export function asSystem(tenantId: string | null) {
-	return { meta: { user: tenantId ? ({ id: "system", tenantId, roles: ["owner"] } satisfies AuthUser) : null } };
+/**
+ * Who a channel handler or an internal call acts as: a tenant's system identity (lib/context
+ * `asSystem`), or nobody for what has no tenant (social, identity). Notifications are mostly the latter.
+ */
+export function asTenantOrNobody(tenantId: string | null): { meta: Meta } {
+	return tenantId ? asSystem(tenantId) : { meta: { user: null } };
 }
 
 /** A call made as this user (to apply their visibility rules elsewhere, e.g. whether they may see a post). */
-export function asUser(userId: string) {
+export function asUser(userId: string): { meta: Meta } {
 	return { meta: { user: { id: userId, tenantId: null, roles: [] } satisfies AuthUser } };
 }
 
-/** The signed-in caller, or 401. */
-export function callerOf(ctx: Ctx<unknown>): AuthUser {
-	const user = ctx.meta.user;
-	if (!user?.id) throw new UnauthorizedError();
-	return user;
-}
-
 export function sendToChannel(broker: ServiceBroker, channel: string, payload: unknown): Promise<void> {
+	// @moleculer/channels adds sendToChannel to the broker at run time; Moleculer's ServiceBroker type lacks it.
 	return (broker as unknown as { sendToChannel(c: string, p: unknown): Promise<void> }).sendToChannel(channel, payload);
 }
 
@@ -110,4 +105,20 @@ export function safeLink(link: string | undefined): string | null {
 	} catch {
 		return null;
 	}
+}
+
+/*
+ * Failures checked by class, with a status fallback where lib/errors instances do not arrive yet: the
+ * store's duplicate-key 409 (mixins/db.mixin.ts `conflict()`) and an error that crossed the transporter
+ * (Moleculer rebuilds classes it does not know as plain errors). The fallbacks go once both do.
+ */
+
+/** A write refused because a unique key is taken (a repeat racing the first save). */
+export function isConflict(err: unknown): boolean {
+	return err instanceof ConflictError || (err as { code?: unknown } | null)?.code === 409;
+}
+
+/** What another service answers for a row that is not there (or that the caller may not see). */
+export function isNotFound(err: unknown): boolean {
+	return err instanceof NotFoundError || (err as { code?: unknown } | null)?.code === 404;
 }

@@ -19,113 +19,38 @@
  * stuck longer than a lease (their message was lost: an embedded node restarted, a consumer died); once an
  * hour it removes the rows of deliveries that are over and a week old (they hold the message's variables).
  */
-import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { config } from "../../lib/config";
-import { ProviderRejectedError, ProviderUnavailableError } from "../../lib/errors";
-import { renderPart, type Category } from "../../lib/templates";
-import { compoundKeyField, DbMixin, newId, type DbThis } from "../../mixins/db.mixin";
-import { asSystem, categoryParam, deliveryChannel, idParam, MAX_VARS_BYTES, sendToChannel, templateKeyParam, userIdParam, type Ctx } from "./common";
-import { lateVariables } from "./late-variables";
-import type { EffectiveTemplate } from "./notificationtemplates.service";
-import type { DeliverResult } from "./pushsubscriptions.service";
-import { MAX_PUSH_PAYLOAD } from "./pushsubscriptions.service";
+import type { Ctx } from "../../lib/context";
+import { ProviderUnavailableError } from "../../lib/errors";
+import type { DbSettings, MixinSchema, ServiceSchema } from "../../lib/schema";
+import type { Category } from "../../lib/templates";
+import { compoundKeyField, DbMixin, newId } from "../../mixins/db.mixin";
+import { categoryParam, deliveryChannel, idParam, MAX_VARS_BYTES, sendToChannel, templateKeyParam, userIdParam } from "./common";
+import { DeliveryAttemptMixin } from "./delivery-attempt.mixin";
+import {
+	FINAL,
+	KEEP_FINAL_MS,
+	leaseMs,
+	STUCK_MS,
+	UNPUBLISHED_MS,
+	view,
+	type DeliveriesMethods,
+	type DeliveriesVars,
+	type DeliveryChannel,
+	type DeliveryRow,
+} from "./delivery-model";
 
-export type DeliveryChannel = "email" | "push";
-export type DeliveryStatus = "held" | "queued" | "sending" | "sent" | "skipped" | "failed";
-
-export interface DeliveryRow {
-	_id: string;
-	notificationId: string;
-	channel: DeliveryChannel;
-	userId: string;
-	tenantId: string | null;
-	category: Category;
-	template: string;
-	vars: Record<string, unknown>;
-	link: string | null;
-	notificationCreatedAt: string;
-	status: DeliveryStatus;
-	dueAt: string;
-	attempts: number;
-	lastError: string | null;
-	reason: string | null;
-	sentTo: string[];
-	publishedAt: string | null;
-	claimedAt: string | null;
-	sentAt: string | null;
-	createdAt: string;
-	updatedAt: string;
-}
-
-type Outcome = { status: "sent" | "skipped"; reason?: string; sentTo?: string[] };
-
-/** A sending row older than this belongs to a worker that died (longer than any attempt may take). */
-const leaseMs = () => Math.max(config().MAIL_TIMEOUT_MS * 3, config().PUSH_TIMEOUT_MS) + 10_000;
-/** A queued row untouched this long has lost its message (an embedded node restarted): published again. */
-const STUCK_MS = 5 * 60_000;
-/** A queued row never published after this long (the publication failed): published again. */
-const UNPUBLISHED_MS = 30_000;
-const FINAL = new Set<DeliveryStatus>(["sent", "skipped"]);
-/** Rows of deliveries that are over (sent or skipped) are removed after this long: they hold the message's variables. */
-export const KEEP_FINAL_MS = 7 * 24 * 3600_000;
-
-const view = (r: DeliveryRow) => ({
-	id: r._id,
-	notificationId: r.notificationId,
-	channel: r.channel,
-	status: r.status,
-	dueAt: r.dueAt,
-	attempts: r.attempts,
-	reason: r.reason,
-	lastError: r.lastError,
-	sentAt: r.sentAt,
-	createdAt: r.createdAt,
-});
-
-const mailDomain = () => /@([^>\s]+)>?\s*$/.exec(config().MAIL_FROM)?.[1] ?? "valence.invalid";
-
-interface DeliveriesVars {
-	adapter: DbThis["adapter"];
-	timer?: NodeJS.Timeout;
-	sweeping?: Promise<number>;
-	lastPrune: number;
-}
-interface DeliveriesMethods {
-	publish(row: DeliveryRow): Promise<void>;
-	run(ctx: Ctx, id: string, channel: DeliveryChannel): Promise<void>;
-	sendEmail(ctx: Ctx, row: DeliveryRow, tpl: EffectiveTemplate): Promise<Outcome>;
-	sendPush(ctx: Ctx, row: DeliveryRow, tpl: EffectiveTemplate): Promise<Outcome>;
-	sweep(asOf?: number, everything?: boolean): Promise<number>;
-	setRow(row: DeliveryRow, set: Partial<DeliveryRow>): Promise<number>;
-	prune(before: number): Promise<number>;
-}
-
-const consumer = (channel: DeliveryChannel) => ({
-	group: "deliveries",
-	maxRetries: config().NOTIFY_DELIVERY_RETRIES,
-	maxInFlight: channel === "email" ? 10 : 20,
-	deadLettering: { enabled: true },
-	handler(this: DeliveriesMethods, ctx: Ctx<{ deliveryId?: unknown }>) {
-		const id = ctx.params?.deliveryId;
-		if (typeof id !== "string" || !id) return undefined; // malformed: nothing to deliver, nothing to retry
-		return this.run(ctx, id, channel);
-	},
-});
-
-const DeliveriesService: ServiceSchema<ServiceSettingSchema & Record<string, unknown>, DeliveriesMethods, DeliveriesVars> = {
+const DeliveriesService: ServiceSchema<DbSettings, DeliveriesMethods, DeliveriesVars> = {
 	name: "deliveries",
 	mixins: [
+		// DbMixin's and the attempt mixin's own `this` types are not Moleculer's default mixin type.
 		DbMixin({
 			collection: "notification_deliveries",
 			indexes: [{ fields: ["notificationId", "channel"], unique: true }, { fields: ["status"] }, { fields: ["notificationId"] }],
-		}) as Partial<ServiceSchema>,
+		}) as MixinSchema,
+		DeliveryAttemptMixin as MixinSchema,
 	],
 	settings: { fields: ["id"] },
-
-	channels: {
-		[deliveryChannel("email")]: consumer("email"),
-		[deliveryChannel("push")]: consumer("push"),
-	},
 
 	actions: {
 		schedule: {
@@ -248,93 +173,6 @@ const DeliveriesService: ServiceSchema<ServiceSettingSchema & Record<string, unk
 		/** Compare-and-set on the row as read (status and updatedAt); how many rows changed (0 or 1). */
 		setRow(row: DeliveryRow, set: Partial<DeliveryRow>) {
 			return this.adapter.updateMany({ _id: row._id, status: row.status, updatedAt: row.updatedAt }, { $set: { ...set, updatedAt: new Date().toISOString() } });
-		},
-
-		async run(ctx: Ctx, id: string, channel: DeliveryChannel) {
-			let row: DeliveryRow | null = null;
-			for (let i = 0; ; i++) {
-				row = (await this.adapter.findById(id)) as DeliveryRow | null;
-				if (!row || row.channel !== channel || FINAL.has(row.status)) return;
-				if (row.status === "held" && Date.parse(row.dueAt) > Date.now()) return; // the scheduler publishes it when due
-				if (row.status === "sending" && Date.now() - Date.parse(row.claimedAt ?? row.updatedAt) < leaseMs())
-					throw new ProviderUnavailableError("delivery", "another attempt is in progress"); // come back after it
-				const claimedAt = new Date().toISOString();
-				if ((await this.setRow(row, { status: "sending", claimedAt })) === 1) {
-					row = { ...row, status: "sending", claimedAt };
-					break;
-				}
-				if (i >= 2) throw new ProviderUnavailableError("delivery", "the delivery changed meanwhile");
-			}
-			const current = (await this.adapter.findById(id)) as DeliveryRow;
-			try {
-				const tpl = (await ctx.call("notificationtemplates.resolve", { key: row.template }, asSystem(row.tenantId))) as EffectiveTemplate | null;
-				const outcome: Outcome = !tpl
-					? { status: "skipped", reason: "the template no longer exists" }
-					: channel === "email"
-						? await this.sendEmail(ctx, row, tpl)
-						: await this.sendPush(ctx, row, tpl);
-				await this.setRow(current, { status: outcome.status, reason: outcome.reason ?? null, sentTo: outcome.sentTo ?? row.sentTo, sentAt: outcome.status === "sent" ? new Date().toISOString() : null, lastError: null });
-				this.logger.info("notification delivered", { deliveryId: id, channel, status: outcome.status, reason: outcome.reason });
-			} catch (err) {
-				const attempts = (row.attempts ?? 0) + 1;
-				const lastError = String((err as Error).message ?? err).slice(0, 500);
-				const sentTo = (err as { sentTo?: string[] }).sentTo ?? row.sentTo;
-				const retryable = !!(err as { retryable?: boolean }).retryable;
-				const status: DeliveryStatus = retryable && attempts < config().NOTIFY_DELIVERY_RETRIES ? "queued" : "failed";
-				await this.setRow(current, { status, attempts, lastError, sentTo, reason: retryable ? null : "refused" });
-				if (retryable) {
-					this.logger.warn("notification delivery failed, will retry", { deliveryId: id, channel, attempts, error: lastError });
-					throw err;
-				}
-				this.logger.warn("notification delivery refused for good", { deliveryId: id, channel, error: lastError });
-			}
-		},
-
-		async sendEmail(ctx: Ctx, row: DeliveryRow, tpl: EffectiveTemplate) {
-			const part = tpl.parts.email as Record<string, string> | undefined;
-			if (!part || !tpl.channels.includes("email")) return { status: "skipped", reason: "the template has no e-mail part" };
-			const mode = ((await ctx.call("mailer.mode")) as { mode: string }).mode;
-			if (mode === "off") return { status: "skipped", reason: "e-mail is off (no SMTP_URL)" };
-			const late = await lateVariables(ctx, row.template, row.vars);
-			if ("skip" in late) return { status: "skipped", reason: late.skip };
-			const to = late.to ?? ((await ctx.call("auth.emailOf", { userId: row.userId })) as { email: string | null }).email;
-			if (!to) return { status: "skipped", reason: "no e-mail address" };
-			let rendered;
-			try {
-				rendered = renderPart("email", part, { ...row.vars, ...late.vars });
-			} catch (err) {
-				throw new ProviderRejectedError("template", (err as Error).message);
-			}
-			await ctx.call("mailer.send", { to, subject: rendered.subject, html: rendered.html, text: rendered.text, messageId: `<${row._id}@${mailDomain()}>` });
-			return { status: "sent" };
-		},
-
-		async sendPush(ctx: Ctx, row: DeliveryRow, tpl: EffectiveTemplate) {
-			const part = tpl.parts.push as Record<string, string> | undefined;
-			if (!part || !tpl.channels.includes("push")) return { status: "skipped", reason: "the template has no push part" };
-			const late = await lateVariables(ctx, row.template, row.vars);
-			if ("skip" in late) return { status: "skipped", reason: late.skip };
-			let rendered;
-			try {
-				rendered = renderPart("push", part, { ...row.vars, ...late.vars });
-			} catch (err) {
-				throw new ProviderRejectedError("template", (err as Error).message);
-			}
-			const message = { id: row.notificationId, category: row.category, tenantId: row.tenantId, title: rendered.title, body: rendered.body, link: row.link, createdAt: row.notificationCreatedAt };
-			let payload = JSON.stringify(message);
-			if (Buffer.byteLength(payload) > MAX_PUSH_PAYLOAD) {
-				const room = MAX_PUSH_PAYLOAD - (Buffer.byteLength(payload) - Buffer.byteLength(message.body)) - 3;
-				payload = JSON.stringify({ ...message, body: `${Buffer.from(message.body).subarray(0, Math.max(0, room)).toString("utf8").replace(/\uFFFD+$/, "")}…` });
-			}
-			const res = (await ctx.call("pushsubscriptions.deliver", { userId: row.userId, payload, topic: row._id.slice(0, 32), exclude: row.sentTo })) as DeliverResult & { subscriptions: number };
-			if (res.disabled) return { status: "skipped", reason: "Web Push is off (no VAPID keys)" };
-			const sentTo = [...row.sentTo, ...res.sent];
-			if (res.retry.length)
-				throw Object.assign(new ProviderUnavailableError("push service", res.retry.map(r => r.reason).join("; ")), { sentTo });
-			if (sentTo.length) return { status: "sent", sentTo };
-			if (!res.subscriptions) return { status: "skipped", reason: "no push subscription", sentTo };
-			if (res.rejected.length) throw new ProviderRejectedError("push service", res.rejected.map(r => r.reason).join("; "));
-			return { status: "skipped", reason: "every subscription is gone", sentTo };
 		},
 
 		prune(before: number) {

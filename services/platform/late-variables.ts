@@ -5,11 +5,11 @@
  * mailer fetches the token from `auth.passwordResetLink`).
  */
 import { appUrl, config } from "../../lib/config";
-import type { Ctx } from "./common";
+import type { Ctx } from "../../lib/context";
 
 export type LateResult = { vars: Record<string, unknown>; to?: string } | { skip: string };
 
-type Resolver = (ctx: Ctx, vars: Record<string, unknown>) => Promise<LateResult>;
+type Resolver = (ctx: Ctx<unknown>, vars: Record<string, unknown>) => Promise<LateResult>;
 
 const RESOLVERS: Record<string, Resolver> = {
 	async "password-reset"(ctx, vars) {
@@ -20,7 +20,7 @@ const RESOLVERS: Record<string, Resolver> = {
 	},
 };
 
-export function lateVariables(ctx: Ctx, template: string, vars: Record<string, unknown>): Promise<LateResult> {
+export function lateVariables(ctx: Ctx<unknown>, template: string, vars: Record<string, unknown>): Promise<LateResult> {
 	const resolve = RESOLVERS[template];
 	return resolve ? resolve(ctx, vars) : Promise.resolve({ vars: {} });
 }

@@ -5,10 +5,11 @@
  * retries through its channel; this action is never retried by the broker (a resend is the channel's
  * decision, with the same Message-ID).
  */
-import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
+import type { ServiceSettingSchema } from "moleculer";
 import { config } from "../../lib/config";
+import type { Ctx } from "../../lib/context";
 import { Mailer, type MailMessage } from "../../lib/mailer";
-import type { Ctx } from "./common";
+import type { ServiceSchema } from "../../lib/schema";
 
 interface MailerVars {
 	mailer: Mailer;

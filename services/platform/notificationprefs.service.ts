@@ -7,12 +7,13 @@
  * rest, so a new category needs no migration. Security e-mail (password resets) cannot be switched off:
  * turning it off would lock a user out of their account.
  */
-import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
+import { type Ctx, currentUser } from "../../lib/context";
 import { InvalidInputError } from "../../lib/errors";
 import { isTimeZone, TIME_OF_DAY } from "../../lib/quiet-hours";
+import type { DbSettings, MixinSchema, ServiceSchema } from "../../lib/schema";
 import { CATEGORIES, CHANNELS, type Category, type Channel } from "../../lib/templates";
 import { DbMixin, type DbThis } from "../../mixins/db.mixin";
-import { callerOf, userIdParam, type Ctx, type Preferences } from "./common";
+import { userIdParam, type Preferences } from "./common";
 
 export const DEFAULT_PREFERENCES: Record<Category, Record<Channel, boolean>> = {
 	security: { inApp: true, email: true, push: true },
@@ -63,9 +64,10 @@ interface PrefsMethods {
 	load(userId: string): Promise<Stored | null>;
 }
 
-const NotificationPrefsService: ServiceSchema<ServiceSettingSchema & Record<string, unknown>, PrefsMethods, PrefsVars> = {
+const NotificationPrefsService: ServiceSchema<DbSettings, PrefsMethods, PrefsVars> = {
 	name: "notificationprefs",
-	mixins: [DbMixin({ collection: "notification_preferences" }) as Partial<ServiceSchema>],
+	// DbMixin types its own `this` (DbThis), not Moleculer's default mixin type.
+	mixins: [DbMixin({ collection: "notification_preferences" }) as MixinSchema],
 	settings: { rest: "/notifications/preferences", fields: ["id"] },
 
 	actions: {
@@ -75,7 +77,7 @@ const NotificationPrefsService: ServiceSchema<ServiceSettingSchema & Record<stri
 			summary: "Your notification preferences: per category and channel, quiet hours, time zone.",
 			params: { $$strict: true },
 			async handler(ctx: Ctx) {
-				return effectivePreferences(await this.load(callerOf(ctx).id));
+				return effectivePreferences(await this.load(currentUser(ctx).id));
 			},
 		},
 		updatePreferences: {
@@ -90,7 +92,7 @@ const NotificationPrefsService: ServiceSchema<ServiceSettingSchema & Record<stri
 				timeZone: { type: "string", optional: true, max: 64 },
 			},
 			async handler(ctx: Ctx<Patch>) {
-				const userId = callerOf(ctx).id;
+				const userId = currentUser(ctx).id;
 				const patch = ctx.params;
 				const issues: { field: string; message: string }[] = [];
 				if (patch.timeZone !== undefined && !isTimeZone(patch.timeZone)) issues.push({ field: "timeZone", message: "must be an IANA time zone, e.g. Europe/Paris" });

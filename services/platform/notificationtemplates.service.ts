@@ -11,9 +11,10 @@
  * and column of each problem; nothing is stored. `resolve` (internal, cached per tenant) gives the
  * effective template to the senders.
  */
-import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
-import { InvalidInputError, InvalidTemplateError, NotFoundError } from "../../lib/errors";
 import { appUrl, config } from "../../lib/config";
+import type { Ctx } from "../../lib/context";
+import { InvalidInputError, InvalidTemplateError, NotFoundError } from "../../lib/errors";
+import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import {
 	BUILTIN_TEMPLATES,
 	CHANNELS,
@@ -25,8 +26,8 @@ import {
 	type Parts,
 	type TemplateDefinition,
 } from "../../lib/templates";
-import { TenantDbMixin } from "../../mixins/tenant.mixin";
-import { categoryParam, channelsParam, templateKeyParam, varsParam, type Ctx } from "./common";
+import { TenantDbMixin, type TenantDbMethods } from "../../mixins/tenant.mixin";
+import { categoryParam, channelsParam, isConflict, templateKeyParam, varsParam } from "./common";
 
 export interface EffectiveTemplate extends TemplateDefinition {
 	builtIn: boolean;
@@ -88,20 +89,13 @@ function mergeParts(base: Parts, over: Parts): Parts {
 	return out;
 }
 
-interface TemplatesMethods {
-	stored(ctx: Ctx, key: string): Promise<StoredTemplate | undefined>;
+interface TemplatesMethods extends TenantDbMethods {
+	stored(ctx: Ctx<unknown>, key: string): Promise<StoredTemplate | undefined>;
 	view(key: string, stored: StoredTemplate | undefined): EffectiveTemplate;
 }
-interface TemplatesVars {
-	_find(ctx: Ctx, params: Record<string, unknown>): Promise<StoredTemplate[]>;
-	_create(ctx: Ctx, entity: Record<string, unknown>): Promise<StoredTemplate>;
-	_update(ctx: Ctx, params: Record<string, unknown>): Promise<StoredTemplate>;
-	_remove(ctx: Ctx, params: { id: string }): Promise<unknown>;
-}
-
-const NotificationTemplatesService: ServiceSchema<ServiceSettingSchema & Record<string, unknown>, TemplatesMethods, TemplatesVars> = {
+const NotificationTemplatesService: ServiceSchema<DbSettings, TemplatesMethods> = {
 	name: "notificationtemplates",
-	mixins: [TenantDbMixin({ collection: "notification_templates", indexes: [{ fields: ["tenantId", "key"], unique: true }] }) as Partial<ServiceSchema>],
+	mixins: [TenantDbMixin({ collection: "notification_templates", indexes: [{ fields: ["tenantId", "key"], unique: true }] })],
 	settings: {
 		rest: "/notifications/templates",
 		fields: ["id", "key", "category", "channels", "variables", "parts", "updatedAt"],
@@ -115,7 +109,7 @@ const NotificationTemplatesService: ServiceSchema<ServiceSettingSchema & Record<
 			summary: "Every message this tenant can send: the built-in ones (with your overrides) and your own.",
 			params: { $$strict: true },
 			async handler(ctx: Ctx) {
-				const own = await this._find(ctx, { query: {}, sort: ["key"], limit: 1000 });
+				const own = await this._find<StoredTemplate>(ctx, { query: {}, sort: ["key"], limit: 1000 });
 				const byKey = new Map(own.map(t => [t.key, t]));
 				const keys = [...new Set([...Object.keys(BUILTIN_TEMPLATES), ...byKey.keys()])].sort();
 				const rows = keys.map(k => this.view(k, byKey.get(k)));
@@ -185,14 +179,14 @@ const NotificationTemplatesService: ServiceSchema<ServiceSettingSchema & Record<
 					parts: builtin ? mergeParts(existing?.parts ?? {}, parts) : parts,
 				};
 				let saved: StoredTemplate;
-				if (existing) saved = await this._update(ctx, { id: existing.id, ...entity });
+				if (existing) saved = await this._update<StoredTemplate>(ctx, { id: existing.id, ...entity });
 				else {
 					try {
-						saved = await this._create(ctx, entity);
+						saved = await this._create<StoredTemplate>(ctx, entity);
 					} catch (err) {
-						if ((err as { code?: number }).code !== 409) throw err;
+						if (!isConflict(err)) throw err;
 						const again = await this.stored(ctx, key);
-						saved = await this._update(ctx, { id: again!.id, ...entity });
+						saved = await this._update<StoredTemplate>(ctx, { id: again!.id, ...entity });
 					}
 				}
 				return this.view(key, saved);
@@ -251,8 +245,8 @@ const NotificationTemplatesService: ServiceSchema<ServiceSettingSchema & Record<
 	},
 
 	methods: {
-		async stored(ctx: Ctx, key: string) {
-			const [row] = await this._find(ctx, { query: { key }, limit: 1 });
+		async stored(ctx: Ctx<unknown>, key: string) {
+			const [row] = await this._find<StoredTemplate>(ctx, { query: { key }, limit: 1 });
 			return row;
 		},
 		view(key: string, stored: StoredTemplate | undefined) {

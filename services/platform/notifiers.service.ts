@@ -15,8 +15,10 @@
  * no unique handle. A mentioned user who may not see the post (follower-only, private) is not told: the
  * visibility is the posts service's own rule, asked as that user.
  */
-import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
-import { asSystem, asUser, type Ctx, type SendInput } from "./common";
+import type { ServiceSettingSchema } from "moleculer";
+import type { Ctx } from "../../lib/context";
+import type { ServiceSchema } from "../../lib/schema";
+import { asTenantOrNobody, asUser, isNotFound, type SendInput } from "./common";
 
 type Event = Record<string, unknown> & { eventId?: string; actorId?: string };
 
@@ -24,8 +26,8 @@ type Event = Record<string, unknown> & { eventId?: string; actorId?: string };
 const unless404 = <T>(p: Promise<unknown>) =>
 	p.then(
 		v => v as T,
-		(err: { code?: number }) => {
-			if (err?.code === 404) return null;
+		(err: unknown) => {
+			if (isNotFound(err)) return null;
 			throw err;
 		},
 	);
@@ -33,105 +35,115 @@ const unless404 = <T>(p: Promise<unknown>) =>
 const str = (v: unknown): string | null => (typeof v === "string" && v.length > 0 && v.length <= 200 ? v : null);
 
 interface NotifiersMethods {
-	send(ctx: Ctx, input: SendInput): Promise<void>;
-	nameOf(ctx: Ctx, userId: string): Promise<string>;
-	mentions(ctx: Ctx, event: Event, postId: string, authorId: string, ids: unknown, place: "post" | "comment", skip: string[]): Promise<void>;
+	send(ctx: Ctx<unknown>, input: SendInput): Promise<void>;
+	nameOf(ctx: Ctx<unknown>, userId: string): Promise<string>;
+	mentions(ctx: Ctx<unknown>, event: Event, postId: string, authorId: string, ids: unknown, place: "post" | "comment", skip: string[]): Promise<void>;
 }
 
-const consumer = (handler: (this: NotifiersMethods, ctx: Ctx<Event>) => Promise<void>) => ({
-	group: "notifiers",
-	maxRetries: 5,
-	deadLettering: { enabled: true },
-	handler,
-});
+const consumer = { group: "notifiers", maxRetries: 5, deadLettering: { enabled: true } };
 
 const NotifiersService: ServiceSchema<ServiceSettingSchema, NotifiersMethods> = {
 	name: "notifiers",
 
 	channels: {
-		"notifications.passwordReset": consumer(async function (ctx) {
-			const e = ctx.params;
-			const userId = str(e.userId);
-			const eventId = str(e.eventId);
-			const resetId = str(e.resetId);
-			if (!userId || !eventId || !resetId) throw new Error("malformed notifications.passwordReset message");
-			// The message names the reset; the link is fetched from auth when the e-mail is sent, never stored.
-			await this.send(ctx, { userId, template: "password-reset", vars: { resetId, expiresAt: str(e.expiresAt) ?? "" }, eventId: `${eventId}:reset` });
-		}),
+		"notifications.passwordReset": {
+			...consumer,
+			async handler(ctx: Ctx<Event>) {
+				const e = ctx.params;
+				const userId = str(e.userId);
+				const eventId = str(e.eventId);
+				const resetId = str(e.resetId);
+				if (!userId || !eventId || !resetId) throw new Error("malformed notifications.passwordReset message");
+				// The message names the reset; the link is fetched from auth when the e-mail is sent, never stored.
+				await this.send(ctx, { userId, template: "password-reset", vars: { resetId, expiresAt: str(e.expiresAt) ?? "" }, eventId: `${eventId}:reset` });
+			},
+		},
 
-		"leads.assigned": consumer(async function (ctx) {
-			const e = ctx.params;
-			const assignee = str(e.assignedTo);
-			const tenantId = str(e.tenantId);
-			const eventId = str(e.eventId);
-			const leadId = str(e.id);
-			if (!eventId || !tenantId || !leadId) throw new Error("malformed leads.assigned message");
-			if (!assignee || assignee === e.actorId) return; // unassigned, or they took it themselves
-			await this.send(ctx, {
-				userId: assignee,
-				tenantId,
-				template: "lead-assigned",
-				vars: { lead: { id: leadId, name: str(e.name) ?? "A lead", company: str(e.company) } },
-				eventId: `${eventId}:assignee`,
-			});
-		}),
-
-		"users.followed": consumer(async function (ctx) {
-			const e = ctx.params;
-			const followerId = str(e.followerId);
-			const followeeId = str(e.followeeId);
-			const eventId = str(e.eventId);
-			if (!followerId || !followeeId || !eventId) throw new Error("malformed users.followed message");
-			await this.send(ctx, {
-				userId: followeeId,
-				template: "new-follower",
-				vars: { follower: { id: followerId, name: await this.nameOf(ctx, followerId) } },
-				eventId: `${eventId}:followee`,
-			});
-		}),
-
-		"posts.commented": consumer(async function (ctx) {
-			const e = ctx.params;
-			const postId = str(e.postId);
-			const authorId = str(e.authorId);
-			const commenterId = str(e.actorId);
-			const commentId = str(e.commentId);
-			const eventId = str(e.eventId);
-			if (!postId || !authorId || !commenterId || !commentId || !eventId) throw new Error("malformed posts.commented message");
-			if (authorId !== commenterId)
+		"leads.assigned": {
+			...consumer,
+			async handler(ctx: Ctx<Event>) {
+				const e = ctx.params;
+				const assignee = str(e.assignedTo);
+				const tenantId = str(e.tenantId);
+				const eventId = str(e.eventId);
+				const leadId = str(e.id);
+				if (!eventId || !tenantId || !leadId) throw new Error("malformed leads.assigned message");
+				if (!assignee || assignee === e.actorId) return; // unassigned, or they took it themselves
 				await this.send(ctx, {
-					userId: authorId,
-					template: "comment",
-					vars: { commenter: { id: commenterId, name: await this.nameOf(ctx, commenterId) }, post: { id: postId } },
-					eventId: `${eventId}:author`,
+					userId: assignee,
+					tenantId,
+					template: "lead-assigned",
+					vars: { lead: { id: leadId, name: str(e.name) ?? "A lead", company: str(e.company) } },
+					eventId: `${eventId}:assignee`,
 				});
-			const [comment] = (await ctx.call("postcomments.findWhere", { query: { id: commentId }, limit: 1 })) as { mentions?: string[] }[];
-			if (comment) await this.mentions(ctx, e, postId, commenterId, comment.mentions, "comment", [authorId]);
-		}),
+			},
+		},
 
-		"posts.created": consumer(async function (ctx) {
-			const e = ctx.params;
-			const postId = str(e.postId);
-			const authorId = str(e.authorId);
-			const eventId = str(e.eventId);
-			if (!postId || !authorId || !eventId) throw new Error("malformed posts.created message");
-			// Read as its author (who always may): the event carries ids only, never a post's text.
-			const post = await unless404<{ mentions?: string[] }>(ctx.call("posts.getPost", { id: postId }, asUser(authorId))); // null: deleted meanwhile
-			if (post) await this.mentions(ctx, e, postId, authorId, post.mentions, "post", []);
-		}),
+		"users.followed": {
+			...consumer,
+			async handler(ctx: Ctx<Event>) {
+				const e = ctx.params;
+				const followerId = str(e.followerId);
+				const followeeId = str(e.followeeId);
+				const eventId = str(e.eventId);
+				if (!followerId || !followeeId || !eventId) throw new Error("malformed users.followed message");
+				await this.send(ctx, {
+					userId: followeeId,
+					template: "new-follower",
+					vars: { follower: { id: followerId, name: await this.nameOf(ctx, followerId) } },
+					eventId: `${eventId}:followee`,
+				});
+			},
+		},
+
+		"posts.commented": {
+			...consumer,
+			async handler(ctx: Ctx<Event>) {
+				const e = ctx.params;
+				const postId = str(e.postId);
+				const authorId = str(e.authorId);
+				const commenterId = str(e.actorId);
+				const commentId = str(e.commentId);
+				const eventId = str(e.eventId);
+				if (!postId || !authorId || !commenterId || !commentId || !eventId) throw new Error("malformed posts.commented message");
+				if (authorId !== commenterId)
+					await this.send(ctx, {
+						userId: authorId,
+						template: "comment",
+						vars: { commenter: { id: commenterId, name: await this.nameOf(ctx, commenterId) }, post: { id: postId } },
+						eventId: `${eventId}:author`,
+					});
+				const [comment] = (await ctx.call("postcomments.findWhere", { query: { id: commentId }, limit: 1 })) as { mentions?: string[] }[];
+				if (comment) await this.mentions(ctx, e, postId, commenterId, comment.mentions, "comment", [authorId]);
+			},
+		},
+
+		"posts.created": {
+			...consumer,
+			async handler(ctx: Ctx<Event>) {
+				const e = ctx.params;
+				const postId = str(e.postId);
+				const authorId = str(e.authorId);
+				const eventId = str(e.eventId);
+				if (!postId || !authorId || !eventId) throw new Error("malformed posts.created message");
+				// Read as its author (who always may): the event carries ids only, never a post's text.
+				const post = await unless404<{ mentions?: string[] }>(ctx.call("posts.getPost", { id: postId }, asUser(authorId))); // null: deleted meanwhile
+				if (post) await this.mentions(ctx, e, postId, authorId, post.mentions, "post", []);
+			},
+		},
 	},
 
 	methods: {
-		async send(ctx: Ctx, input: SendInput) {
-			await ctx.call("notifications.send", input, asSystem(null));
+		async send(ctx: Ctx<unknown>, input: SendInput) {
+			await ctx.call("notifications.send", input, asTenantOrNobody(null));
 		},
 
-		async nameOf(ctx: Ctx, userId: string) {
+		async nameOf(ctx: Ctx<unknown>, userId: string) {
 			const profile = await unless404<{ name?: string }>(ctx.call("users.getProfile", { id: userId }));
 			return profile?.name ?? "Someone";
 		},
 
-		async mentions(ctx: Ctx, e: Event, postId: string, authorId: string, ids: unknown, place: "post" | "comment", skip: string[]) {
+		async mentions(ctx: Ctx<unknown>, e: Event, postId: string, authorId: string, ids: unknown, place: "post" | "comment", skip: string[]) {
 			const mentioned = [...new Set(Array.isArray(ids) ? ids.filter((m): m is string => typeof m === "string") : [])].filter(m => m !== authorId && !skip.includes(m)).slice(0, 20);
 			for (const userId of mentioned) {
 				// Is it a user, and may they see the post? Both answers come from their owners, asked as that user.

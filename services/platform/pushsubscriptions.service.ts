@@ -10,13 +10,15 @@
  *   (one per push service) are reported for a retry; each push service has its own breaker, so one failing
  *   service does not hold the others up.
  */
-import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
-import { CircuitBreaker, CircuitOpenError } from "../social/circuit-breaker";
 import { config } from "../../lib/config";
-import { FeatureDisabledError, InvalidInputError, NotFoundError } from "../../lib/errors";
+import { type Ctx, currentUser } from "../../lib/context";
+import { FeatureDisabledError, InvalidInputError } from "../../lib/errors";
+import type { DbSettings, MixinSchema, ServiceSchema } from "../../lib/schema";
 import { checkSubscription, loadVapidKeys, sendWebPush, type PushOutcome, type VapidKeys } from "../../lib/webpush";
+import { entityOf } from "../../middlewares/entity.middleware";
 import { DbMixin, newId, type DbThis } from "../../mixins/db.mixin";
-import { callerOf, idParam, userIdParam, type Ctx } from "./common";
+import { CircuitBreaker, CircuitOpenError } from "../social/circuit-breaker";
+import { idParam, userIdParam } from "./common";
 
 interface SubscriptionRow {
 	_id: string;
@@ -50,12 +52,14 @@ interface PushVars {
 interface PushMethods {
 	breakerFor(origin: string): CircuitBreaker;
 	sendOne(row: SubscriptionRow, payload: string, topic?: string): Promise<PushOutcome>;
-	mine(ctx: Ctx, id: string): Promise<SubscriptionRow>;
+	/** One of the caller's subscriptions, or null (the `entity:` loader of unsubscribe). */
+	mine(ctx: Ctx<unknown>, id: string): Promise<SubscriptionRow | null>;
 }
 
-const PushSubscriptionsService: ServiceSchema<ServiceSettingSchema & Record<string, unknown>, PushMethods, PushVars> = {
+const PushSubscriptionsService: ServiceSchema<DbSettings, PushMethods, PushVars> = {
 	name: "pushsubscriptions",
-	mixins: [DbMixin({ collection: "push_subscriptions", indexes: [{ fields: ["endpoint"], unique: true }, { fields: ["userId"] }] }) as Partial<ServiceSchema>],
+	// DbMixin types its own `this` (DbThis), not Moleculer's default mixin type.
+	mixins: [DbMixin({ collection: "push_subscriptions", indexes: [{ fields: ["endpoint"], unique: true }, { fields: ["userId"] }] }) as MixinSchema],
 	settings: { rest: "/notifications/push-subscriptions", fields: ["id"] },
 
 	actions: {
@@ -81,12 +85,12 @@ const PushSubscriptionsService: ServiceSchema<ServiceSettingSchema & Record<stri
 				expirationTime: { type: "number", optional: true, nullable: true },
 			},
 			async handler(ctx: Ctx<{ endpoint: string; keys: { p256dh: string; auth: string } }>) {
-				const userId = callerOf(ctx).id;
+				const userId = currentUser(ctx).id;
 				if (!this.vapid) throw new FeatureDisabledError("Web Push is not configured on this server.", "PUSH_DISABLED");
 				const { endpoint, keys } = ctx.params;
 				const issues = checkSubscription({ endpoint, keys }, config());
 				if (issues.length) throw new InvalidInputError("The push subscription is not valid.", issues);
-				const ua = (ctx.meta as { client?: { userAgent?: string | null } }).client?.userAgent ?? null;
+				const ua = ctx.meta.client?.userAgent ?? null;
 				const now = new Date().toISOString();
 				const set = { userId, keys: { p256dh: keys.p256dh, auth: keys.auth }, userAgent: ua, updatedAt: now };
 				for (let attempt = 0; attempt < 3; attempt++) {
@@ -113,7 +117,7 @@ const PushSubscriptionsService: ServiceSchema<ServiceSettingSchema & Record<stri
 			summary: "Your push subscriptions (one per browser or device).",
 			params: { $$strict: true },
 			async handler(ctx: Ctx) {
-				const rows = (await this.adapter.find({ query: { userId: callerOf(ctx).id }, sort: ["createdAt"], limit: 100 })) as SubscriptionRow[];
+				const rows = (await this.adapter.find({ query: { userId: currentUser(ctx).id }, sort: ["createdAt"], limit: 100 })) as SubscriptionRow[];
 				return { rows: rows.map(view), total: rows.length };
 			},
 		},
@@ -122,8 +126,9 @@ const PushSubscriptionsService: ServiceSchema<ServiceSettingSchema & Record<stri
 			auth: "required",
 			summary: "Remove one of your push subscriptions.",
 			params: { $$strict: true, id: idParam },
+			entity: "mine",
 			async handler(ctx: Ctx<{ id: string }>) {
-				const row = await this.mine(ctx, ctx.params.id);
+				const row = entityOf<SubscriptionRow>(ctx);
 				await this.adapter.removeMany({ _id: row._id, userId: row.userId });
 				ctx.meta.$statusCode = 204;
 				return null;
@@ -211,10 +216,8 @@ const PushSubscriptionsService: ServiceSchema<ServiceSettingSchema & Record<stri
 				return outcome ?? { kind: "retry", reason: (err as Error).message };
 			}
 		},
-		async mine(ctx: Ctx, id: string) {
-			const row = (await this.adapter.findOne({ _id: id, userId: callerOf(ctx).id })) as SubscriptionRow | null;
-			if (!row) throw new NotFoundError("No such push subscription.", id);
-			return row;
+		mine(ctx: Ctx<unknown>, id: string) {
+			return this.adapter.findOne({ _id: id, userId: currentUser(ctx).id }) as Promise<SubscriptionRow | null>;
 		},
 	},
 

@@ -1,0 +1,174 @@
+/**
+ * How other services tell a user something: `notifications.send` and the channel `notifications.send`
+ * (idempotent by (userId, eventId)). Renders the in-app record, applies the user's preferences and quiet
+ * hours, stores the notification, hands e-mail and push to `deliveries` and pushes in-app to the user's
+ * sockets. Part of the notifications service (README, "Platform: notifications").
+ */
+import { Errors } from "moleculer";
+import { appUrl, config } from "../../lib/config";
+import { asSystem, type Ctx } from "../../lib/context";
+import { InvalidInputError, NotFoundError } from "../../lib/errors";
+import { quietUntil } from "../../lib/quiet-hours";
+import type { DbSettings, MixinSchema } from "../../lib/schema";
+import { missingVariables, renderPart } from "../../lib/templates";
+import {
+	asTenantOrNobody,
+	categoryParam,
+	channelsParam,
+	eventIdParam,
+	isConflict,
+	safeLink,
+	SEND_CHANNEL,
+	templateKeyParam,
+	userIdParam,
+	varsParam,
+	type Preferences,
+	type SendInput,
+} from "./common";
+import type { NotificationRow, NotificationsMethods, NotificationsVars, SendResult } from "./notification-model";
+import type { EffectiveTemplate } from "./notificationtemplates.service";
+
+interface SendMethods extends NotificationsMethods {
+	create(ctx: Ctx<unknown>, input: SendInput, tenantId: string | null): Promise<SendResult>;
+	checkMember(ctx: Ctx<unknown>, tenantId: string, userId: string): Promise<void>;
+}
+interface SendVars extends NotificationsVars {
+	tenantsSeen: boolean;
+	lastSkipWarning: number;
+}
+
+const sendParams = {
+	userId: userIdParam,
+	template: templateKeyParam,
+	category: { ...categoryParam, optional: true },
+	vars: varsParam,
+	channels: { ...channelsParam, optional: true },
+	eventId: eventIdParam,
+	tenantId: { type: "string", max: 64, optional: true, nullable: true },
+} as const;
+
+export const NotificationSendMixin: MixinSchema<DbSettings, SendMethods, SendVars> = {
+	channels: {
+		[SEND_CHANNEL]: {
+			group: "notifications",
+			maxRetries: 5,
+			deadLettering: { enabled: true },
+			async handler(ctx: Ctx<SendInput>) {
+				const msg = ctx.params ?? ({} as SendInput);
+				// Channel messages are validated like the action's params; a malformed one can never succeed (dead letters).
+				await ctx.call("notifications.send", msg, asTenantOrNobody(null));
+			},
+		},
+	},
+
+	actions: {
+		send: {
+			visibility: "public",
+			// A repeat with the same eventId is harmless (it returns the stored notification): safe to retry.
+			idempotent: true,
+			summary: "Notify a user: { userId, template, category?, vars, channels?, eventId }. Idempotent by eventId.",
+			params: { $$strict: true, ...sendParams },
+			async handler(ctx: Ctx<SendInput>) {
+				// A tenant-scoped caller sends within its tenant, whatever the params say; only a call without a
+				// user (a channel message, another service acting as nobody) may name the tenant.
+				const tenantId = ctx.meta.user ? (ctx.meta.user.tenantId ?? null) : (ctx.params.tenantId ?? null);
+				return this.create(ctx, ctx.params, tenantId);
+			},
+		},
+	},
+
+	methods: {
+		async checkMember(ctx: Ctx<unknown>, tenantId: string, userId: string) {
+			// As CRM's assignees (services/crm/membership.ts): checked when identity's tenants service runs; skipped
+			// with a warning on a node that never saw it (platform-only tests); 503 once seen and gone (fail closed).
+			if (!this.broker.registry.getActionEndpoints("tenants.membership")?.hasAvailable()) {
+				if (this.tenantsSeen) throw new Errors.ServiceNotAvailableError({ action: "tenants.membership", nodeID: this.broker.nodeID });
+				if (Date.now() - this.lastSkipWarning > 60_000) {
+					this.lastSkipWarning = Date.now();
+					this.logger.warn("tenant membership of a notification's recipient NOT checked: the tenants service is not running", { tenantId });
+				}
+				return;
+			}
+			this.tenantsSeen = true;
+			const member = await ctx.call("tenants.membership", { tenantId, userId }, asSystem(tenantId));
+			if (!member) throw new NotFoundError("No such user.", userId);
+		},
+
+		async create(ctx: Ctx<unknown>, input: SendInput, tenantId: string | null): Promise<SendResult> {
+			const { userId, eventId } = input;
+			const tpl = (await ctx.call("notificationtemplates.resolve", { key: input.template }, asTenantOrNobody(tenantId))) as EffectiveTemplate | null;
+			if (!tpl) throw new InvalidInputError("Unknown template.", [{ field: "template", message: `no message '${input.template}' exists${tenantId ? " for this tenant" : ""}` }]);
+			const vars = input.vars ?? {};
+			const missing = missingVariables(tpl, vars);
+			if (missing.length) throw new InvalidInputError("Variables are missing.", missing.map(m => ({ field: `vars.${m}`, message: `is required by the message '${tpl.key}'` })));
+			if (tenantId) await this.checkMember(ctx, tenantId, userId);
+
+			const existing = (await this.adapter.findOne({ userId, eventId })) as NotificationRow | null;
+			const category = existing?.category ?? input.category ?? tpl.category;
+			const prefs = (await ctx.call("notificationprefs.forUser", { userId })) as Preferences;
+			const wanted = (input.channels ?? tpl.channels).filter(c => tpl.channels.includes(c) && tpl.parts[c] && prefs.categories[category][c]);
+			const profile = (await ctx.call("users.getProfile", { id: userId }).catch(() => null)) as { name?: string } | null;
+			const allVars = { ...vars, recipient: { id: userId, name: profile?.name ?? "there" }, app: { name: "Valence", url: appUrl(config()) } };
+
+			let row = existing;
+			let created = false;
+			if (!row) {
+				let inApp: Record<string, string>;
+				try {
+					inApp = renderPart("inApp", tpl.parts.inApp as Record<string, string>, allVars);
+				} catch (err) {
+					throw new InvalidInputError("The message does not render with these variables.", [{ field: "vars", message: (err as Error).message }]);
+				}
+				const entity = {
+					tenantId,
+					userId,
+					eventId,
+					category,
+					template: tpl.key,
+					title: inApp.title.slice(0, 500),
+					body: inApp.body.slice(0, 4000),
+					link: safeLink(inApp.link),
+					data: vars,
+					readAt: null,
+					inApp: wanted.includes("inApp"),
+				};
+				try {
+					const stored = await this._create(ctx, entity);
+					row = (await this.adapter.findById(stored.id)) as NotificationRow;
+					created = true;
+				} catch (err) {
+					if (!isConflict(err)) throw err;
+					row = (await this.adapter.findOne({ userId, eventId })) as NotificationRow; // a concurrent repeat stored it first
+				}
+			}
+			if (row.tenantId !== tenantId) throw new NotFoundError("No such user.", userId); // the eventId belongs to another tenant's message
+
+			// Quiet hours hold e-mail and push, never in-app; a security message (a reset the user just asked for) is never held.
+			const until = category === "security" ? null : quietUntil(Date.now(), prefs.quietHours, prefs.timeZone);
+			const external = wanted.filter((c): c is "email" | "push" => c === "email" || c === "push");
+			if (external.length)
+				// Also on a repeat: a first attempt that stored the notification but failed here is completed now.
+				await ctx.call("deliveries.schedule", {
+					notificationId: row._id,
+					userId,
+					tenantId,
+					category,
+					template: tpl.key,
+					vars: allVars,
+					link: row.link ?? null,
+					createdAt: row.createdAt,
+					channels: external,
+					...(until && { notBefore: new Date(until).toISOString() }),
+				});
+			const notification = this.toPublic(row);
+			// A tenant's notification only reaches sockets scoped to that tenant (the list shows it only there); others reach every socket.
+			if (created && row.inApp) this.push(userId, "notification", { notification }, tenantId ?? undefined);
+			return { notification, created, channels: wanted, heldUntil: until && external.length ? new Date(until).toISOString() : null };
+		},
+	},
+
+	created() {
+		this.tenantsSeen = false;
+		this.lastSkipWarning = 0;
+	},
+};
