@@ -11,6 +11,7 @@ import ApiGateway from "moleculer-web";
 import proxyAddr from "proxy-addr";
 import serveStatic from "serve-static";
 import { AliasIndex, type AliasLike } from "../../lib/alias-index";
+import { compressResponses, type Encoding } from "../../lib/compression";
 import { fixedHeaders } from "../../lib/fixed-headers";
 import { accessCheckOf, rateLimitKeys, UnauthorizedError, type AuthMode, type AuthUser, type RateLimitRule } from "../../lib/access";
 import { bodyParsers, routedAction } from "../../lib/body";
@@ -92,8 +93,12 @@ const ApiService: Schema<GatewayVars> = {
 		logResponse: null,
 		logRouteRegistration: "debug",
 		optimizeOrder: true,
-		// helmet's headers are the same on every answer: recorded once and replayed (lib/fixed-headers.ts)
-		use: [fixedHeaders(securityHeaders)],
+		// helmet's headers are the same on every answer: recorded once and replayed (lib/fixed-headers.ts);
+		// JSON answers compressed when the client accepts it (lib/compression.ts)
+		use: [
+			fixedHeaders(securityHeaders),
+			...(cfg.COMPRESSION === "off" ? [] : [compressResponses({ encodings: splitList(cfg.COMPRESSION) as Encoding[], minBytes: cfg.COMPRESSION_MIN_BYTES })]),
+		],
 		cors: corsOrigins.length
 			? {
 					origin: corsOrigins.includes("*") ? "*" : corsOrigins,
@@ -163,7 +168,7 @@ const ApiService: Schema<GatewayVars> = {
 				onBeforeCall(this: GatewayThis, _ctx: Context, _route: unknown, req: Req) {
 					// Metrics name every node and action: loopback callers or the scrape token only.
 					if (req.$action?.name !== "api.metrics") return;
-					const token = process.env.METRICS_TOKEN;
+					const token = cfg.METRICS_TOKEN;
 					const allowed = token
 						? safeEqual(req.headers.authorization ?? "", `Bearer ${token}`)
 						: isLoopback(this.clientKey(req));
@@ -417,7 +422,8 @@ const ApiService: Schema<GatewayVars> = {
 				res.setHeader("Retry-After", String(retryAfterSec ?? (p.status === 429 ? 60 : 5)));
 			res.setHeader("Content-Type", "application/problem+json; charset=utf-8");
 			res.setHeader("Cache-Control", "no-store");
-			res.writeHead(p.status);
+			// the status without writeHead: the headers stay open until `end` (compression may still add its own)
+			res.statusCode = p.status;
 			res.end(JSON.stringify(body));
 		},
 

@@ -1,0 +1,112 @@
+/**
+ * Response compression of the gateway: a JSON answer (`application/json`, `application/problem+json`,
+ * any `+json`) of at least `minBytes` is sent brotli- or gzip-compressed when the request's
+ * `Accept-Encoding` allows it, with `Content-Encoding`, the compressed `Content-Length` and
+ * `Vary: Accept-Encoding`. Everything else passes untouched: streams (media), bodies written in
+ * pieces, HEAD, 204/304, answers that already have a `Content-Encoding` or say `no-transform`.
+ *
+ * node:zlib directly, not the `compression` package: that package is not among this project's
+ * dependencies, and it compresses every response type through a stream per request, where a
+ * gateway answer is one buffer handed to `res.end` (one asynchronous call on libuv's thread pool
+ * here, so a large body does not hold the event loop). Brotli at quality 4: about gzip's speed with
+ * a smaller result (brotli's default, 11, costs tens of milliseconds per 100 kB). README: "The gateway"
+ * → "Response compression".
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import zlib from "node:zlib";
+
+export type Encoding = "br" | "gzip";
+type Next = (err?: unknown) => void;
+
+export interface CompressionOptions {
+	/** the encodings offered, the preferred first */
+	encodings: Encoding[];
+	/** smaller bodies go as they are (compressing them costs more than it saves) */
+	minBytes: number;
+}
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\b/i;
+
+/**
+ * The encoding to answer with: of `offered`, the one `Accept-Encoding` gives the highest q (> 0),
+ * ties to the order of `offered`; `*` stands for any encoding it does not name. Undefined: none.
+ */
+export function negotiate(header: string | undefined, offered: readonly Encoding[]): Encoding | undefined {
+	if (!header || !offered.length) return undefined;
+	const q = new Map<string, number>();
+	for (const part of header.split(",")) {
+		const [name, ...params] = part.trim().toLowerCase().split(";");
+		if (!name) continue;
+		let weight = 1;
+		for (const p of params) {
+			const m = /^\s*q\s*=\s*([\d.]+)\s*$/.exec(p);
+			if (m) weight = Number(m[1]);
+		}
+		if (!Number.isNaN(weight)) q.set(name.trim(), Math.max(q.get(name.trim()) ?? 0, weight));
+	}
+	let best: Encoding | undefined;
+	let bestQ = 0;
+	for (const enc of offered) {
+		const weight = q.get(enc) ?? q.get("*") ?? 0;
+		if (weight > bestQ) {
+			best = enc;
+			bestQ = weight;
+		}
+	}
+	return best;
+}
+
+function compress(encoding: Encoding, body: Buffer, done: (err: Error | null, out: Buffer) => void): void {
+	if (encoding === "br")
+		zlib.brotliCompress(
+			body,
+			{ params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4, [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: body.length } },
+			done,
+		);
+	else zlib.gzip(body, { level: 6 }, done);
+}
+
+function addVary(res: ServerResponse): void {
+	const vary = res.getHeader("Vary");
+	const current = Array.isArray(vary) ? vary.join(", ") : vary === undefined ? "" : String(vary);
+	if (current === "*" || /(^|,)\s*accept-encoding\s*(,|$)/i.test(current)) return;
+	res.setHeader("Vary", current ? `${current}, Accept-Encoding` : "Accept-Encoding");
+}
+
+/** The gateway middleware (moleculer-web `use`, connect-style). */
+export function compressResponses(opts: CompressionOptions) {
+	return function compressionMiddleware(req: IncomingMessage, res: ServerResponse, next: Next): void {
+		const encoding = req.method === "HEAD" ? undefined : negotiate(req.headers["accept-encoding"], opts.encodings);
+		// a client that accepts no offered encoding costs nothing more than this header check
+		if (!encoding) return next();
+		const write = res.write;
+		const end = res.end;
+		let streamed = false;
+		res.write = function (this: ServerResponse, ...args: unknown[]) {
+			streamed = true;
+			return (write as (...a: unknown[]) => boolean).apply(this, args);
+		} as typeof res.write;
+		res.end = function (this: ServerResponse, chunk?: unknown, enc?: unknown, cb?: unknown) {
+			res.end = end;
+			const type = res.getHeader("Content-Type");
+			const plain = () => (end as (...a: unknown[]) => ServerResponse).call(this, chunk, enc, cb);
+			if (streamed || chunk == null || typeof chunk === "function" || res.headersSent) return plain();
+			if (typeof type !== "string" || !JSON_TYPE.test(type)) return plain();
+			if (res.statusCode < 200 || res.statusCode === 204 || res.statusCode === 304 || res.hasHeader("Content-Encoding")) return plain();
+			if (/\bno-transform\b/i.test(String(res.getHeader("Cache-Control") ?? ""))) return plain();
+			addVary(res);
+			const body = Buffer.isBuffer(chunk) ? chunk : typeof chunk === "string" ? Buffer.from(chunk, typeof enc === "string" ? (enc as BufferEncoding) : "utf8") : null;
+			if (!body || body.length < opts.minBytes) return plain();
+			const callback = typeof enc === "function" ? enc : cb;
+			compress(encoding, body, (err, out) => {
+				// a failed compression (never seen) still answers, uncompressed
+				if (err || res.headersSent || res.destroyed) return (end as (...a: unknown[]) => ServerResponse).call(this, body, callback);
+				res.setHeader("Content-Encoding", encoding);
+				res.setHeader("Content-Length", out.length);
+				(end as (...a: unknown[]) => ServerResponse).call(this, out, callback);
+			});
+			return this;
+		} as typeof res.end;
+		next();
+	};
+}
