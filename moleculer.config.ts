@@ -10,6 +10,7 @@ import { config as loadConfig, type Config } from "./lib/config";
 import { loggerOptions } from "./lib/logging";
 import { prometheusReporter, reporterOptions } from "./lib/metrics";
 import { StableNatsTransporter } from "./lib/nats-transporter";
+import { tracingOptions } from "./lib/tracing";
 import { SafeRedisCacher } from "./lib/safe-redis-cacher";
 import { BoundedValidator } from "./lib/validation";
 import { AccessMiddleware } from "./middlewares/access.middleware";
@@ -113,8 +114,7 @@ export function brokerOptions(cfg: Config = loadConfig()): BrokerOptions {
 					],
 				}
 			: false,
-		tracing:
-			cfg.TRACING_EXPORTER === "none" ? false : { enabled: true, exporter: { type: cfg.TRACING_EXPORTER === "console" ? "Console" : "Event" } },
+		tracing: tracingOptions(cfg),
 	} as BrokerOptions;
 }
 

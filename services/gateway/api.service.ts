@@ -51,6 +51,10 @@ type Req = IncomingMessage & {
 	originalUrl?: string;
 };
 type Res = ServerResponse & { $rate?: RateDecision };
+/** the path of a request, without its query string */
+const pathOf = (req: Req) => (req.originalUrl ?? req.url ?? "").split("?")[0];
+/** the HTTP request moleculer-web hands its `rest` action */
+const requestOf = (ctx: Context) => (ctx.params as { req: Req }).req;
 
 interface GatewayVars extends RevocationVars {
 	server: Server;
@@ -248,6 +252,14 @@ const ApiService: Schema<GatewayVars> = {
 	},
 
 	actions: {
+		// moleculer-web's request action: its span (the root of a request's trace, README "Tracing") is named
+		// by method and path, without the query string (which may carry a secret) and without params
+		rest: {
+			tracing: {
+				spanName: (ctx: Context) => `${requestOf(ctx).method} ${pathOf(requestOf(ctx))}`,
+				tags: (ctx: Context) => ({ http: { method: requestOf(ctx).method, path: pathOf(requestOf(ctx)) } }),
+			},
+		},
 		// moleculer-web publishes its alias list; ours is /openapi.json. Routes are ours, not other nodes' to change.
 		listAliases: false,
 		addRoute: false,
