@@ -2,7 +2,7 @@
  * Tracing configuration (lib/tracing.ts, lib/zipkin-exporter.ts): off by default, wrapping nothing; Zipkin ids always 16 hex digits, stable per request id; spans never
  * carry params, meta or responses. The spans of a real request across two nodes: test/cluster/tracing.test.ts.
  */
-import { ServiceBroker } from "moleculer";
+import { ServiceBroker, type TracerOptions } from "moleculer";
 import { loadConfig } from "../../lib/config";
 import { tracingOptions } from "../../lib/tracing";
 import { ZipkinExporter, zipkinId } from "../../lib/zipkin-exporter";
@@ -25,13 +25,14 @@ describe("tracing configuration", () => {
 
 	it("TRACING_EXPORTER=zipkin: Zipkin at ZIPKIN_URL, the sample rate, no params/meta/response in spans", () => {
 		const cfg = loadConfig({ NODE_ENV: "test", TRACING_EXPORTER: "zipkin", ZIPKIN_URL: "http://127.0.0.1:9411/", TRACING_SAMPLE_RATE: "0.25" });
-		const opts = tracingOptions(cfg) as { enabled: boolean; exporter: ZipkinExporter[]; sampling: { rate: number }; tags: Record<string, Record<string, boolean>> };
+		const opts = tracingOptions(cfg) as TracerOptions;
 		expect(opts.enabled).toBe(true);
-		expect(opts.exporter[0]).toBeInstanceOf(ZipkinExporter);
-		expect(opts.exporter[0].opts.baseURL).toBe("http://127.0.0.1:9411");
-		expect(opts.sampling.rate).toBe(0.25);
-		expect(opts.tags.action).toEqual({ params: false, meta: false, response: false });
-		expect(opts.tags.event).toEqual({ params: false, meta: false });
+		const [exporter] = opts.exporter as unknown[];
+		expect(exporter).toBeInstanceOf(ZipkinExporter);
+		expect((exporter as ZipkinExporter).opts.baseURL).toBe("http://127.0.0.1:9411");
+		expect(opts.sampling?.rate).toBe(0.25);
+		expect(opts.tags?.action).toEqual({ params: false, meta: false, response: false });
+		expect(opts.tags?.event).toEqual({ params: false, meta: false });
 	});
 
 	it("refuses a bad ZIPKIN_URL or sample rate at start", () => {
