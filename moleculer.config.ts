@@ -9,6 +9,7 @@ import { channelAdapter } from "./lib/channels";
 import { config as loadConfig, type Config } from "./lib/config";
 import { loggerOptions } from "./lib/logging";
 import { prometheusReporter, reporterOptions } from "./lib/metrics";
+import { plainClone } from "./lib/plain-clone";
 import { StableNatsTransporter } from "./lib/nats-transporter";
 import { tracingOptions } from "./lib/tracing";
 import { SafeRedisCacher } from "./lib/safe-redis-cacher";
@@ -62,7 +63,8 @@ function cacher(cfg: Config): BrokerOptions["cacher"] {
 			ttl: cfg.CACHE_TTL_S,
 			timeoutMs: cfg.CACHE_TIMEOUT_MS,
 		});
-	return { type: "Memory", options: { ttl: cfg.CACHE_TTL_S, clone: true } };
+	// every hit is a copy (a caller changing its answer cannot change the cache), made cheaply for JSON data
+	return { type: "Memory", options: { ttl: cfg.CACHE_TTL_S, clone: plainClone } };
 }
 
 export function brokerOptions(cfg: Config = loadConfig()): BrokerOptions {
