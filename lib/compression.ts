@@ -75,22 +75,26 @@ function addVary(res: ServerResponse): void {
 
 /** The gateway middleware (moleculer-web `use`, connect-style). */
 export function compressResponses(opts: CompressionOptions) {
+	// clients send a handful of distinct Accept-Encoding values: each is parsed once
+	const known = new Map<string, Encoding | undefined>();
+	const chosen = (header: string | undefined): Encoding | undefined => {
+		if (!header) return undefined;
+		if (known.has(header)) return known.get(header);
+		const encoding = negotiate(header, opts.encodings);
+		if (known.size < 256) known.set(header, encoding);
+		return encoding;
+	};
 	return function compressionMiddleware(req: IncomingMessage, res: ServerResponse, next: Next): void {
-		const encoding = req.method === "HEAD" ? undefined : negotiate(req.headers["accept-encoding"], opts.encodings);
+		const encoding = req.method === "HEAD" ? undefined : chosen(req.headers["accept-encoding"]);
 		// a client that accepts no offered encoding costs nothing more than this header check
 		if (!encoding) return next();
-		const write = res.write;
 		const end = res.end;
-		let streamed = false;
-		res.write = function (this: ServerResponse, ...args: unknown[]) {
-			streamed = true;
-			return (write as (...a: unknown[]) => boolean).apply(this, args);
-		} as typeof res.write;
 		res.end = function (this: ServerResponse, chunk?: unknown, enc?: unknown, cb?: unknown) {
 			res.end = end;
 			const type = res.getHeader("Content-Type");
 			const plain = () => (end as (...a: unknown[]) => ServerResponse).call(this, chunk, enc, cb);
-			if (streamed || chunk == null || typeof chunk === "function" || res.headersSent) return plain();
+			// a body written in pieces (a stream) has sent its headers with the first piece
+			if (chunk == null || typeof chunk === "function" || res.headersSent) return plain();
 			if (typeof type !== "string" || !JSON_TYPE.test(type)) return plain();
 			if (res.statusCode < 200 || res.statusCode === 204 || res.statusCode === 304 || res.hasHeader("Content-Encoding")) return plain();
 			if (/\bno-transform\b/i.test(String(res.getHeader("Cache-Control") ?? ""))) return plain();
