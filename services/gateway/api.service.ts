@@ -4,14 +4,15 @@
  * errors, request ids, security headers, health, metrics, OpenAPI docs and the dashboard.
  */
 import { randomUUID, timingSafeEqual } from "node:crypto";
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { Server as NetServer } from "node:net";
 import path from "node:path";
 import type { Context, Service, ServiceSettingSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import proxyAddr from "proxy-addr";
 import serveStatic from "serve-static";
 import { AliasIndex, type AliasLike } from "../../lib/alias-index";
-import { compressResponses, type Encoding } from "../../lib/compression";
+import { compressingResponse, compressResponses, type CompressionOptions, type Encoding } from "../../lib/compression";
 import { fixedHeaders } from "../../lib/fixed-headers";
 import { accessCheckOf, rateLimitKeys, UnauthorizedError, type AuthMode, type AuthUser, type RateLimitRule } from "../../lib/access";
 import { bodyParsers, routedAction } from "../../lib/body";
@@ -32,6 +33,8 @@ import { codebaseServiceNames, knownServiceNames } from "../catalog";
 import { RevocationMixin, type RevocationMethods, type RevocationVars } from "./revocations";
 
 const cfg = config();
+const compression: CompressionOptions | null =
+	cfg.COMPRESSION === "off" ? null : { encodings: splitList(cfg.COMPRESSION) as Encoding[], minBytes: cfg.COMPRESSION_MIN_BYTES };
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const isLoopback = (() => {
 	const trust = proxyAddr.compile("loopback");
@@ -60,7 +63,8 @@ const requestOf = (ctx: Context) => (ctx.params as { req: Req }).req;
 type Alias = AliasLike & { method: string; fullPath: string; action?: string; type?: string };
 
 interface GatewayVars extends RevocationVars {
-	server: Server;
+	/** an HTTP server (its response class depends on COMPRESSION) */
+	server: NetServer;
 	aliases: Alias[];
 	aliasIndex: AliasIndex<Alias>;
 	verifier: TokenVerifier;
@@ -87,6 +91,9 @@ interface GatewayMethods extends RevocationMethods {
 	optimizeAliasesOrder(): void;
 	resolveAlias(url: string, method?: string): unknown;
 	send404(req: Req, res: Res): void;
+	createServer(): void;
+	/** moleculer-web's request handler */
+	httpHandler(req: IncomingMessage, res: ServerResponse): void;
 }
 
 type GatewayThis = Service<GatewaySettings> & GatewayVars & GatewayMethods;
@@ -132,7 +139,7 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 		// JSON answers compressed when the client accepts it (lib/compression.ts)
 		use: [
 			fixedHeaders(securityHeaders),
-			...(cfg.COMPRESSION === "off" ? [] : [compressResponses({ encodings: splitList(cfg.COMPRESSION) as Encoding[], minBytes: cfg.COMPRESSION_MIN_BYTES })]),
+			...(compression ? [compressResponses(compression)] : []),
 		],
 		cors: corsOrigins.length
 			? {
@@ -375,6 +382,17 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 	},
 
 	methods: {
+		/**
+		 * moleculer-web's HTTP server (this gateway uses neither its HTTPS nor its HTTP/2 settings), with the
+		 * response class that compresses (lib/compression.ts) when compression is on.
+		 */
+		createServer() {
+			if (this.server) return;
+			const server = compression ? http.createServer({ ServerResponse: compressingResponse(compression) }, this.httpHandler) : http.createServer(this.httpHandler);
+			server.requestTimeout = Number(this.settings.requestTimeout ?? 300_000);
+			this.server = server;
+		},
+
 		/** moleculer-web logs every 5xx itself before `onError`; `onError` logs them once, with the request id. */
 		errorHandler(req: Req, res: Res, err: Error) {
 			this.sendError(req, res, err);
