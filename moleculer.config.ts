@@ -9,7 +9,9 @@ import { channelAdapter } from "./lib/channels";
 import { config as loadConfig, type Config } from "./lib/config";
 import { loggerOptions } from "./lib/logging";
 import { prometheusReporter, reporterOptions } from "./lib/metrics";
+import { plainClone } from "./lib/plain-clone";
 import { StableNatsTransporter } from "./lib/nats-transporter";
+import { tracingOptions } from "./lib/tracing";
 import { SafeRedisCacher } from "./lib/safe-redis-cacher";
 import { BoundedValidator } from "./lib/validation";
 import { AccessMiddleware } from "./middlewares/access.middleware";
@@ -61,7 +63,8 @@ function cacher(cfg: Config): BrokerOptions["cacher"] {
 			ttl: cfg.CACHE_TTL_S,
 			timeoutMs: cfg.CACHE_TIMEOUT_MS,
 		});
-	return { type: "Memory", options: { ttl: cfg.CACHE_TTL_S, clone: true } };
+	// every hit is a copy (a caller changing its answer cannot change the cache), made cheaply for JSON data
+	return { type: "Memory", options: { ttl: cfg.CACHE_TTL_S, clone: plainClone } };
 }
 
 export function brokerOptions(cfg: Config = loadConfig()): BrokerOptions {
@@ -113,8 +116,7 @@ export function brokerOptions(cfg: Config = loadConfig()): BrokerOptions {
 					],
 				}
 			: false,
-		tracing:
-			cfg.TRACING_EXPORTER === "none" ? false : { enabled: true, exporter: { type: cfg.TRACING_EXPORTER === "console" ? "Console" : "Event" } },
+		tracing: tracingOptions(cfg),
 	} as BrokerOptions;
 }
 

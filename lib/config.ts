@@ -69,7 +69,14 @@ const schema = {
 	REVOCATION_SYNC_S: { type: "number", convert: true, integer: true, min: 1, max: 300, default: 10 },
 	METRICS: { type: "boolean", convert: true, default: true },
 	METRICS_PORT: { ...port, optional: true },
-	TRACING_EXPORTER: { type: "enum", values: ["none", "console", "event"], default: "none" },
+	METRICS_TOKEN: { type: "string", optional: true, max: 512 },
+	TRACING_EXPORTER: { type: "enum", values: ["none", "console", "event", "zipkin"], default: "none" },
+	// Zipkin's base URL (spans go to <it>/api/v2/spans) and the share of requests traced (lib/tracing.ts)
+	ZIPKIN_URL: { ...url(["http", "https"]), default: "http://127.0.0.1:9411" },
+	TRACING_SAMPLE_RATE: { type: "number", convert: true, min: 0, max: 1, default: 1 },
+	// gateway response compression (lib/compression.ts): the encodings offered, the preferred first, or off
+	COMPRESSION: { type: "string", default: "br,gzip", pattern: /^(off|(br|gzip)(,(br|gzip))?)$/ },
+	COMPRESSION_MIN_BYTES: { type: "number", convert: true, integer: true, min: 0, max: 1 << 30, default: 1024 },
 	SHUTDOWN_TIMEOUT_MS: { ...positiveInt, default: 10000 },
 	SHUTDOWN_DRAIN_MS: { type: "number", convert: true, integer: true, min: 0, max: 600_000, default: 0 },
 	MEDIA_MAX_BYTES: { ...positiveInt, default: 10 * 1024 * 1024 },
@@ -148,7 +155,17 @@ export interface Config {
 	REVOCATION_SYNC_S: number;
 	METRICS: boolean;
 	METRICS_PORT?: number;
-	TRACING_EXPORTER: "none" | "console" | "event";
+	/** secret: a scraper sending `Authorization: Bearer <it>` may read /metrics from any address (else loopback only) */
+	METRICS_TOKEN?: string;
+	TRACING_EXPORTER: "none" | "console" | "event" | "zipkin";
+	/** where TRACING_EXPORTER=zipkin sends spans (Zipkin's base URL) */
+	ZIPKIN_URL: string;
+	/** 0..1: the share of requests traced (the gateway's decision holds for the whole request, on every node) */
+	TRACING_SAMPLE_RATE: number;
+	/** `br,gzip` (default), `gzip`, `br`, or `off`: how the gateway may compress JSON answers */
+	COMPRESSION: string;
+	/** JSON answers smaller than this many bytes are sent uncompressed */
+	COMPRESSION_MIN_BYTES: number;
 	SHUTDOWN_TIMEOUT_MS: number;
 	/** after SIGTERM: how long the node stays up, answering readiness 503, before it stops (load balancers notice) */
 	SHUTDOWN_DRAIN_MS: number;

@@ -7,10 +7,10 @@
  * per key that starts with the key's first request), synchronously: `consumeNow` answers without a
  * promise or a timer per key, so the embedded gateway pays a map lookup per request.
  */
-import Redis from "ioredis";
+import type { Redis } from "ioredis";
 import { RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { RateLimitRule } from "./access";
-import { disconnectRedis, redisConnectionOptions } from "./safe-redis-cacher";
+import { disconnectRedis, redisClient } from "./redis";
 
 export interface RateDecision {
 	allowed: boolean;
@@ -62,19 +62,9 @@ export class RateLimiter {
 	private readonly memory = new MemoryWindows();
 
 	constructor(private readonly opts: { redisUrl?: string; prefix: string; timeoutMs?: number }) {
+		// the `fast` profile (fails at once, never queues); the counters of concurrent requests go out in one write
 		if (opts.redisUrl)
-			this.redis = new Redis({
-				...redisConnectionOptions(opts.redisUrl),
-				enableOfflineQueue: false,
-				commandTimeout: opts.timeoutMs ?? 250,
-				maxRetriesPerRequest: 0,
-				retryStrategy: times => Math.min(times * 200, 2000),
-				lazyConnect: false,
-				// the counters of concurrent requests go out in one write
-				enableAutoPipelining: true,
-			});
-		// Errors surface through consume(); without a listener ioredis would log each reconnect as unhandled.
-		this.redis?.on("error", () => undefined);
+			this.redis = redisClient(opts.redisUrl, "fast", { enableAutoPipelining: true, lazyConnect: false, ...(opts.timeoutMs ? { commandTimeout: opts.timeoutMs } : {}) });
 		this.firstConnect = this.redis
 			? new Promise<void>(resolve => {
 					this.redis!.once("ready", () => resolve());

@@ -4,17 +4,20 @@
  * errors, request ids, security headers, health, metrics, OpenAPI docs and the dashboard.
  */
 import { randomUUID, timingSafeEqual } from "node:crypto";
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { Server as NetServer } from "node:net";
 import path from "node:path";
-import type { Context } from "moleculer";
+import type { Context, Service, ServiceSettingSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import proxyAddr from "proxy-addr";
 import serveStatic from "serve-static";
 import { AliasIndex, type AliasLike } from "../../lib/alias-index";
+import { compressingResponse, compressResponses, type CompressionOptions, type Encoding } from "../../lib/compression";
 import { fixedHeaders } from "../../lib/fixed-headers";
 import { accessCheckOf, rateLimitKeys, UnauthorizedError, type AuthMode, type AuthUser, type RateLimitRule } from "../../lib/access";
 import { bodyParsers, routedAction } from "../../lib/body";
 import { config, splitList } from "../../lib/config";
+import type { Ctx } from "../../lib/context";
 import { ServiceStartingError } from "../../lib/errors";
 import { runReadinessProbes, withDeadline } from "../../lib/health";
 import { nodeState } from "../../lib/lifecycle";
@@ -24,12 +27,14 @@ import { buildOpenApi, type RouteInfo } from "../../lib/openapi";
 import { publicDir } from "../../lib/paths";
 import { problem, toProblem, type Problem } from "../../lib/problem";
 import { RateLimiter, type RateDecision } from "../../lib/rate-limit";
-import type { MixinSchema, Schema } from "../../lib/schema";
+import type { ServiceSchema } from "../../lib/schema";
 import { securityHeaders, withSecurityHeaders } from "../../lib/security-headers";
 import { codebaseServiceNames, knownServiceNames } from "../catalog";
-import { RevocationMixin, type RevocationVars } from "./revocations";
+import { RevocationMixin, type RevocationMethods, type RevocationVars } from "./revocations";
 
 const cfg = config();
+const compression: CompressionOptions | null =
+	cfg.COMPRESSION === "off" ? null : { encodings: splitList(cfg.COMPRESSION) as Encoding[], minBytes: cfg.COMPRESSION_MIN_BYTES };
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const isLoopback = (() => {
 	const trust = proxyAddr.compile("loopback");
@@ -50,22 +55,61 @@ type Req = IncomingMessage & {
 	originalUrl?: string;
 };
 type Res = ServerResponse & { $rate?: RateDecision };
+/** the path of a request, without its query string */
+const pathOf = (req: Req) => (req.originalUrl ?? req.url ?? "").split("?")[0];
+/** the HTTP request moleculer-web hands its `rest` action */
+const requestOf = (ctx: Context) => (ctx.params as { req: Req }).req;
+
+type Alias = AliasLike & { method: string; fullPath: string; action?: string; type?: string };
 
 interface GatewayVars extends RevocationVars {
-	server: Server;
-	aliases: (AliasLike & { method: string; fullPath: string; action?: string; type?: string })[];
-	aliasIndex: AliasIndex<GatewayVars["aliases"][number]>;
+	/** an HTTP server (its response class depends on COMPRESSION) */
+	server: NetServer;
+	aliases: Alias[];
+	aliasIndex: AliasIndex<Alias>;
 	verifier: TokenVerifier;
 	limiter: RateLimiter;
 	trust: ReturnType<typeof proxyAddr.compile>;
 	openApiCache?: unknown;
+	/** moleculer-web's own, debounced (flush: at once) */
+	regenerateAllAutoAliases: (() => void) & { flush(): void };
+	/** moleculer-web's dashboard file server (`assets`) */
+	serve?: Parameters<typeof withSecurityHeaders>[0];
+}
+
+interface GatewayMethods extends RevocationMethods {
 	clientKey(req: Req): string;
 	sendProblem(req: Req, res: Res, p: Problem): void;
 	applyRateLimit(req: Req, res: Res, name: string, rule: RateLimitRule, key: string): Promise<void> | void;
 	rateDecided(res: Res, rule: RateLimitRule, decision: RateDecision): void;
 	serviceIsDown(pathname: string): boolean;
-	regenerateAllAutoAliases(): void;
+	/** moleculer-web's */
+	sendError(req: Req, res: Res, err: Error): void;
+	errorHandler(req: Req, res: Res, err: Error): void;
+	authenticate(ctx: Context, route: unknown, req: Req, res: Res): Promise<AuthUser | null>;
+	authorize(ctx: Context, route: unknown, req: Req, res: Res): Promise<void>;
+	optimizeAliasesOrder(): void;
+	resolveAlias(url: string, method?: string): unknown;
+	send404(req: Req, res: Res): void;
+	createServer(): void;
+	/** moleculer-web's request handler */
+	httpHandler(req: IncomingMessage, res: ServerResponse): void;
 }
+
+type GatewayThis = Service<GatewaySettings> & GatewayVars & GatewayMethods;
+
+/**
+ * moleculer-web's settings as this gateway writes them: its hooks (rootCallOptions, onError, a route's
+ * onBeforeCall) run with the service as `this`, which ThisType gives them (moleculer-web's own types
+ * leave `this` untyped). Everything else is passed to moleculer-web as is.
+ */
+type Route = Record<string, unknown> & { onBeforeCall?(ctx: Context, route: unknown, req: Req): void } & ThisType<GatewayThis>;
+type GatewaySettings = ServiceSettingSchema & {
+	[setting: string]: unknown;
+	routes: Route[];
+	rootCallOptions(options: { requestID?: string }, req: Req, res: Res): void;
+	onError(req: Req, res: Res, err: Error): void;
+} & ThisType<GatewayThis>;
 
 const defaultRule: RateLimitRule = { max: cfg.RATE_LIMIT_MAX, windowSec: cfg.RATE_LIMIT_WINDOW_S };
 /** The access log line is at info level: below it, no request pays for a listener whose line nobody writes. */
@@ -77,11 +121,10 @@ const corsOrigins = splitList(cfg.CORS_ORIGINS);
 const swaggerDir = path.dirname(require.resolve("swagger-ui-dist/package.json"));
 const docsDir = path.join(publicDir, "docs");
 
-type GatewayThis = import("moleculer").Service & GatewayVars;
-
-const ApiService: Schema<GatewayVars> = {
+const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = {
 	name: "api",
-	mixins: [ApiGateway, RevocationMixin as MixinSchema],
+	// moleculer-web's typings describe a class; at run time it is a service mixin
+	mixins: [ApiGateway as Partial<ServiceSchema>, RevocationMixin as Partial<ServiceSchema>],
 
 	settings: {
 		port: cfg.PORT,
@@ -92,8 +135,12 @@ const ApiService: Schema<GatewayVars> = {
 		logResponse: null,
 		logRouteRegistration: "debug",
 		optimizeOrder: true,
-		// helmet's headers are the same on every answer: recorded once and replayed (lib/fixed-headers.ts)
-		use: [fixedHeaders(securityHeaders)],
+		// helmet's headers are the same on every answer: recorded once and replayed (lib/fixed-headers.ts);
+		// JSON answers compressed when the client accepts it (lib/compression.ts)
+		use: [
+			fixedHeaders(securityHeaders),
+			...(compression ? [compressResponses(compression)] : []),
+		],
 		cors: corsOrigins.length
 			? {
 					origin: corsOrigins.includes("*") ? "*" : corsOrigins,
@@ -105,7 +152,7 @@ const ApiService: Schema<GatewayVars> = {
 				}
 			: undefined,
 
-		rootCallOptions(this: GatewayThis, options: { requestID?: string }, req: Req, res: Res) {
+		rootCallOptions(options: { requestID?: string }, req: Req, res: Res) {
 			const given = req.headers["x-request-id"];
 			const requestID = typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
 			options.requestID = requestID;
@@ -160,10 +207,10 @@ const ApiService: Schema<GatewayVars> = {
 				mappingPolicy: "restrict",
 				aliases: { "GET /": "api.metrics" },
 				bodyParsers: false,
-				onBeforeCall(this: GatewayThis, _ctx: Context, _route: unknown, req: Req) {
+				onBeforeCall(_ctx: Context, _route: unknown, req: Req) {
 					// Metrics name every node and action: loopback callers or the scrape token only.
 					if (req.$action?.name !== "api.metrics") return;
-					const token = process.env.METRICS_TOKEN;
+					const token = cfg.METRICS_TOKEN;
 					const allowed = token
 						? safeEqual(req.headers.authorization ?? "", `Bearer ${token}`)
 						: isLoopback(this.clientKey(req));
@@ -206,7 +253,7 @@ const ApiService: Schema<GatewayVars> = {
 				bodyParsers: false,
 				use: [bodyParsers({ limit: cfg.BODY_LIMIT, publicLimit: cfg.PUBLIC_BODY_LIMIT, actionOf: routedAction })],
 				callOptions: {},
-				onBeforeCall(this: GatewayThis, ctx: Context, _route: unknown, req: Req) {
+				onBeforeCall(ctx: Context, _route: unknown, req: Req) {
 					// With NATS queue groups balancing (a cluster), the call must not name a node: moleculer-web picks an
 					// endpoint to read the action's rules and would send the request to that node, even one that died a
 					// moment ago. Without a node id, NATS hands the request to a live subscriber (README, "Failover").
@@ -233,7 +280,7 @@ const ApiService: Schema<GatewayVars> = {
 
 		assets: { folder: publicDir, options: { index: ["index.html"] } },
 
-		onError(this: GatewayThis, req: Req, res: Res, err: Error) {
+		onError(req: Req, res: Res, err: Error) {
 			const p = toProblem(err);
 			// A 503 is expected while a node starts or a service has no node: one line, not a stack.
 			if (p.status === 503) this.logger.warn("request refused", { requestID: req.$requestID, code: p.code, error: err?.name });
@@ -243,6 +290,14 @@ const ApiService: Schema<GatewayVars> = {
 	},
 
 	actions: {
+		// moleculer-web's request action: its span (the root of a request's trace, README "Tracing") is named
+		// by method and path, without the query string (which may carry a secret) and without params
+		rest: {
+			tracing: {
+				spanName: (ctx: Context) => `${requestOf(ctx).method} ${pathOf(requestOf(ctx))}`,
+				tags: (ctx: Context) => ({ http: { method: requestOf(ctx).method, path: pathOf(requestOf(ctx)) } }),
+			},
+		},
 		// moleculer-web publishes its alias list; ours is /openapi.json. Routes are ours, not other nodes' to change.
 		listAliases: false,
 		addRoute: false,
@@ -259,11 +314,11 @@ const ApiService: Schema<GatewayVars> = {
 			auth: "public",
 			visibility: "published",
 			summary: "Readiness: transporter, cache and databases of this node answer.",
-			async handler(this: GatewayThis, ctx: Context) {
+			async handler(ctx: Ctx) {
 				// Not ready while local services are still starting, nor once a SIGTERM asked the node to leave.
 				const state = nodeState(this.broker);
 				if (state !== "ready") {
-					Object.assign(ctx.meta as object, { $statusCode: 503, $responseHeaders: { "Retry-After": "1" } });
+					Object.assign(ctx.meta, { $statusCode: 503, $responseHeaders: { "Retry-After": "1" } });
 					return { status: state, checks: [] };
 				}
 				const checks = [];
@@ -272,10 +327,11 @@ const ApiService: Schema<GatewayVars> = {
 				checks.push(...(await runReadinessProbes(1000)));
 				// Redis is reported but does not make the node unready: the cache and the rate limiter
 				// keep working without it, and pulling every gateway out of service would be worse.
+				// Moleculer's Cacher typings do not declare the Redis cacher's client
 				const cacher = this.broker.cacher as unknown as { client?: { ping(): Promise<unknown> } } | null;
 				const optional = cacher?.client ? [{ ...(await withDeadline("cacher", () => cacher.client!.ping(), 500)), optional: true }] : [];
 				const ok = checks.every(c => c.ok);
-				if (!ok) (ctx.meta as Record<string, unknown>).$statusCode = 503;
+				if (!ok) ctx.meta.$statusCode = 503;
 				const degraded = optional.some(c => !c.ok);
 				return { status: ok ? (degraded ? "degraded" : "ready") : "unavailable", checks: [...checks, ...optional] };
 			},
@@ -284,7 +340,7 @@ const ApiService: Schema<GatewayVars> = {
 			auth: "public",
 			visibility: "published",
 			summary: "Every service with its node count and availability.",
-			handler(this: GatewayThis) {
+			handler() {
 				const list = this.broker.registry.getServiceList({ skipInternal: true, withActions: false }) as { name: string; nodeID: string; available: boolean }[];
 				const byName = new Map<string, { name: string; nodes: number; available: boolean }>();
 				for (const name of knownServiceNames()) byName.set(name, { name, nodes: 0, available: false });
@@ -301,9 +357,8 @@ const ApiService: Schema<GatewayVars> = {
 			auth: "public",
 			visibility: "published",
 			summary: "Prometheus metrics of this node (loopback or METRICS_TOKEN only).",
-			handler(this: GatewayThis, ctx: Context) {
-				const meta = ctx.meta as Record<string, unknown>;
-				meta.$responseType = "text/plain; version=0.0.4; charset=utf-8";
+			handler(ctx: Ctx) {
+				ctx.meta.$responseType = "text/plain; version=0.0.4; charset=utf-8";
 				return prometheusReporter().render();
 			},
 		},
@@ -311,7 +366,7 @@ const ApiService: Schema<GatewayVars> = {
 			auth: "public",
 			visibility: "published",
 			summary: "This API's OpenAPI 3.1 document.",
-			handler(this: GatewayThis) {
+			handler() {
 				if (!this.openApiCache) {
 					const defs = new Map(
 						(this.broker.registry.getActionList({} as never) as { name: string; action?: RouteInfo["action"] }[]).map(a => [a.name, a.action]),
@@ -327,13 +382,24 @@ const ApiService: Schema<GatewayVars> = {
 	},
 
 	methods: {
+		/**
+		 * moleculer-web's HTTP server (this gateway uses neither its HTTPS nor its HTTP/2 settings), with the
+		 * response class that compresses (lib/compression.ts) when compression is on.
+		 */
+		createServer() {
+			if (this.server) return;
+			const server = compression ? http.createServer({ ServerResponse: compressingResponse(compression) }, this.httpHandler) : http.createServer(this.httpHandler);
+			server.requestTimeout = Number(this.settings.requestTimeout ?? 300_000);
+			this.server = server;
+		},
+
 		/** moleculer-web logs every 5xx itself before `onError`; `onError` logs them once, with the request id. */
-		errorHandler(this: GatewayThis & { sendError(req: Req, res: Res, err: Error): void }, req: Req, res: Res, err: Error) {
+		errorHandler(req: Req, res: Res, err: Error) {
 			this.sendError(req, res, err);
 		},
 
 		/** moleculer-web hook: who is calling. Invalid tokens fail here; a missing one is anonymous. */
-		async authenticate(this: GatewayThis, _ctx: Context, _route: unknown, req: Req, res: Res) {
+		async authenticate(_ctx: Context, _route: unknown, req: Req, res: Res) {
 			// The HTTP server listens before the other local services have started: route nothing until they have.
 			if (!this.broker.started) {
 				res.setHeader("Retry-After", "1");
@@ -361,7 +427,7 @@ const ApiService: Schema<GatewayVars> = {
 		},
 
 		/** moleculer-web hook: may this caller call this action, and within which limits. */
-		async authorize(this: GatewayThis, _ctx: Context, _route: unknown, req: Req, res: Res) {
+		async authorize(_ctx: Context, _route: unknown, req: Req, res: Res) {
 			const action = req.$action;
 			if (!action) return;
 			accessCheckOf(action)?.(req.$user);
@@ -376,13 +442,13 @@ const ApiService: Schema<GatewayVars> = {
 		},
 
 		/** Counts the request; throws (or rejects) when it is over the limit. Synchronous with the memory store. */
-		applyRateLimit(this: GatewayThis, _req: Req, res: Res, name: string, rule: RateLimitRule, key: string): Promise<void> | void {
+		applyRateLimit(_req: Req, res: Res, name: string, rule: RateLimitRule, key: string): Promise<void> | void {
 			const now = this.limiter.consumeNow(name, rule, key);
 			if (now) return this.rateDecided(res, rule, now);
 			return this.limiter.consume(name, rule, key).then(decision => this.rateDecided(res, rule, decision));
 		},
 
-		rateDecided(this: GatewayThis, res: Res, rule: RateLimitRule, decision: RateDecision) {
+		rateDecided(res: Res, rule: RateLimitRule, decision: RateDecision) {
 			// Headers describe the tightest limit seen for this request.
 			if (!res.$rate || decision.remaining <= res.$rate.remaining) {
 				res.$rate = decision;
@@ -400,11 +466,11 @@ const ApiService: Schema<GatewayVars> = {
 		},
 
 		/** The client's address; X-Forwarded-For is believed only from TRUSTED_PROXIES. */
-		clientKey(this: GatewayThis, req: Req): string {
+		clientKey(req: Req): string {
 			return (req.$clientKey ??= proxyAddr(req, this.trust));
 		},
 
-		sendProblem(this: GatewayThis, req: Req, res: Res, p: Problem) {
+		sendProblem(req: Req, res: Res, p: Problem) {
 			if (res.headersSent) {
 				res.end();
 				return;
@@ -417,7 +483,8 @@ const ApiService: Schema<GatewayVars> = {
 				res.setHeader("Retry-After", String(retryAfterSec ?? (p.status === 429 ? 60 : 5)));
 			res.setHeader("Content-Type", "application/problem+json; charset=utf-8");
 			res.setHeader("Cache-Control", "no-store");
-			res.writeHead(p.status);
+			// the status without writeHead: the headers stay open until `end` (compression may still add its own)
+			res.statusCode = p.status;
 			res.end(JSON.stringify(body));
 		},
 
@@ -425,7 +492,7 @@ const ApiService: Schema<GatewayVars> = {
 		 * moleculer-web drops a service's aliases when its last node leaves, so its routes would answer
 		 * 404. A path under a service the platform has, but no node runs right now, is a 503.
 		 */
-		serviceIsDown(this: GatewayThis, pathname: string): boolean {
+		serviceIsDown(pathname: string): boolean {
 			const m = /^\/api\/([^/?]+)/.exec(pathname);
 			if (!m) return false;
 			const name = m[1];
@@ -438,7 +505,7 @@ const ApiService: Schema<GatewayVars> = {
 		 * `GET /:id/stats` (":" sorts before letters) would capture `/search/stats` meant for
 		 * `GET /search/:query`. Here, at the first segment where two paths differ in kind, the literal wins.
 		 */
-		optimizeAliasesOrder(this: GatewayThis) {
+		optimizeAliasesOrder() {
 			const segments = (p: string) => p.split("/").filter(Boolean);
 			const isParam = (seg: string) => seg.startsWith(":") || seg.startsWith("{") || seg.startsWith("*");
 			this.aliases.sort((a, b) => {
@@ -454,11 +521,11 @@ const ApiService: Schema<GatewayVars> = {
 		},
 
 		/** moleculer-web's alias lookup, through an index instead of every alias in turn (lib/alias-index.ts). */
-		resolveAlias(this: GatewayThis, url: string, method = "GET") {
+		resolveAlias(url: string, method = "GET") {
 			return (this.aliasIndex ??= new AliasIndex()).resolve(this.aliases, url, method);
 		},
 
-		send404(this: GatewayThis, req: Req, res: Res) {
+		send404(req: Req, res: Res) {
 			const pathname = (req.originalUrl ?? req.url ?? "").split("?")[0];
 			if (this.serviceIsDown(pathname)) this.sendProblem(req, res, problem(503, "SERVICE_UNAVAILABLE", "The service is not available right now. Try again shortly."));
 			else this.sendProblem(req, res, problem(404, "NOT_FOUND", "There is nothing at this address."));
@@ -468,21 +535,20 @@ const ApiService: Schema<GatewayVars> = {
 	events: {
 		// Routes follow the registry at once, instead of after moleculer-web's 500 ms debounce: during that
 		// window a request to a service that /health/services already lists would get 404.
-		"$services.changed"(this: GatewayThis) {
+		"$services.changed"() {
 			this.openApiCache = undefined;
 			this.regenerateAllAutoAliases();
-			(this.regenerateAllAutoAliases as unknown as { flush(): void }).flush();
+			this.regenerateAllAutoAliases.flush();
 		},
-		"$broker.started"(this: GatewayThis) {
+		"$broker.started"() {
 			this.regenerateAllAutoAliases();
-			(this.regenerateAllAutoAliases as unknown as { flush(): void }).flush();
+			this.regenerateAllAutoAliases.flush();
 		},
 	},
 
-	created(this: GatewayThis) {
+	created() {
 		// The dashboard (`assets`) is served outside every route: give its answers the headers too.
-		const self = this as GatewayThis & { serve?: Parameters<typeof withSecurityHeaders>[0] };
-		if (self.serve) self.serve = withSecurityHeaders(self.serve);
+		if (this.serve) this.serve = withSecurityHeaders(this.serve);
 		this.aliasIndex = new AliasIndex();
 		this.trust = proxyAddr.compile(splitList(cfg.TRUSTED_PROXIES));
 		this.limiter = new RateLimiter({ redisUrl: cfg.REDIS_URL, prefix: `${cfg.NAMESPACE}:rl`, timeoutMs: cfg.CACHE_TIMEOUT_MS });
@@ -493,7 +559,7 @@ const ApiService: Schema<GatewayVars> = {
 		});
 	},
 
-	async stopped(this: GatewayThis) {
+	async stopped() {
 		await this.limiter.close();
 	},
 };

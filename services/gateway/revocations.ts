@@ -5,10 +5,11 @@
  * REVOCATION_SYNC_S (a missed broadcast, a gateway that started before `auth` did). The check itself,
  * `tokenRevoked(user)`, makes no call.
  */
-import type { Context, Service } from "moleculer";
 import { config } from "../../lib/config";
+import type { Ctx } from "../../lib/context";
 import { REVOKED_EVENT, RevocationList } from "../../lib/revocations";
-import type { DbSettings, MixinSchema } from "../../lib/schema";
+import type { ServiceSettingSchema } from "moleculer";
+import type { MixinSchema } from "../../lib/schema";
 
 export interface RevocationVars {
 	revocations: RevocationList;
@@ -21,11 +22,13 @@ export interface RevocationVars {
 		lastLoadAt?: number;
 		running?: Promise<boolean>;
 	};
+}
+
+export interface RevocationMethods {
 	/** true when the session of this verified token ended or its user was deleted */
 	tokenRevoked(user: { id: string; sessionId?: string }): boolean;
 	syncRevocations(): Promise<boolean>;
 }
-type This = Service & RevocationVars;
 
 /** A resync asks for entries recorded since the last load minus this (clock differences between nodes). */
 const SINCE_MARGIN_MS = 60_000;
@@ -39,23 +42,23 @@ const BOOTSTRAP_WAIT_MS = 2000;
  */
 const CATCH_UP_MS = 3000;
 
-export const RevocationMixin: MixinSchema<DbSettings, object, RevocationVars> = {
+export const RevocationMixin: MixinSchema<ServiceSettingSchema, RevocationMethods, RevocationVars> = {
 	events: {
-		[REVOKED_EVENT](this: This, ctx: Context<{ entries?: unknown }>) {
+		[REVOKED_EVENT](ctx: Ctx<{ entries?: unknown }>) {
 			this.revocations.add(ctx.params?.entries);
 		},
 		// A gateway that could not load the list yet (auth not up) tries again as soon as auth appears.
-		"$services.changed"(this: This) {
+		"$services.changed"() {
 			if (!this.revocationSync.synced) void this.syncRevocations();
 		},
 	},
 
 	methods: {
-		tokenRevoked(this: This, user: { id: string; sessionId?: string }) {
+		tokenRevoked(user: { id: string; sessionId?: string }) {
 			return this.revocations.isRevoked(user);
 		},
 
-		syncRevocations(this: This) {
+		syncRevocations() {
 			const st = this.revocationSync;
 			st.running ??= (async () => {
 				try {
@@ -87,12 +90,12 @@ export const RevocationMixin: MixinSchema<DbSettings, object, RevocationVars> = 
 		},
 	},
 
-	created(this: This) {
+	created() {
 		this.revocations = new RevocationList();
 		this.revocationSync = { synced: false, warned: false };
 	},
 
-	async started(this: This) {
+	async started() {
 		// Before the first request where auth is reachable; a gateway started before auth does not wait long.
 		const loaded = this.broker
 			.waitForServices(["auth"], BOOTSTRAP_WAIT_MS)
@@ -106,7 +109,7 @@ export const RevocationMixin: MixinSchema<DbSettings, object, RevocationVars> = 
 		this.revocationSync.catchUp.unref();
 	},
 
-	stopped(this: This) {
+	stopped() {
 		clearInterval(this.revocationSync.timer);
 		clearTimeout(this.revocationSync.catchUp);
 	},
