@@ -159,6 +159,13 @@ const JobsService: ServiceSchema<Record<string, never>, Methods, Vars> = {
 				return this.enqueueFor(tenantId, spec);
 			},
 		},
+		/** The job types some node handles (what may be enqueued or scheduled). */
+		types: {
+			visibility: "public",
+			async handler() {
+				return (await this.engine.knownTypes()).sort();
+			},
+		},
 		/** For services and operators: one job of any tenant, or null. */
 		find: {
 			visibility: "public",
