@@ -1,0 +1,101 @@
+/**
+ * Analytics over HTTP (`/api/analytics`), embedded: batches validated and tenant-scoped, the hour and
+ * day buckets answering series (by a dimension, with sums) that equal the raw events, ids counted once,
+ * and the `analytics.events` channel other services publish to.
+ */
+import { startPlatform, type Platform } from "../helpers/platform";
+import { waitFor } from "../helpers/wait";
+
+describe("analytics API (embedded)", () => {
+	let p: Platform;
+	const member = () => p.token({ sub: "u-m", tid: "tenant-a", roles: ["member"] });
+	const other = () => p.token({ sub: "u-o", tid: "tenant-b", roles: ["member"] });
+	const day = 86_400_000;
+	const today = Math.floor(Date.now() / day) * day;
+	const iso = (ms: number) => new Date(ms).toISOString();
+
+	beforeAll(async () => {
+		p = await startPlatform({ services: ["analytics", "analyticsmetrics"] });
+	});
+	afterAll(() => p?.stop());
+
+	it("ingests a batch and answers daily and hourly series from the buckets, equal to the raw events", async () => {
+		const events = Array.from({ length: 300 }, (_, i) => ({
+			name: "task.completed",
+			at: iso(today - (1 + (i % 5)) * day + (i % 24) * 3600_000 + 1000),
+			userId: `u${i % 7}`,
+			properties: { plan: i % 3 === 0 ? "pro" : "free", points: i % 10 },
+		}));
+		const res = await p.http("POST", "/api/analytics/events", { token: member(), body: { events } });
+		expect(res.status).toBe(202);
+		expect(res.body).toEqual({ accepted: 300, duplicates: 0 });
+
+		const from = iso(today - 5 * day);
+		const to = iso(today);
+		const daily = await p.http("GET", `/api/analytics/series?name=task.completed&from=${from}&to=${to}&bucket=day&sum=points`, { token: member() });
+		expect(daily.status).toBe(200);
+		expect(daily.body.points).toHaveLength(5);
+		const raw = (await p.broker.call("analytics.rawEvents", { from, to, name: "task.completed" }, { meta: { user: { id: "s", tenantId: "tenant-a", roles: ["owner"] } } })) as {
+			at: string;
+			properties: { plan: string; points: number };
+		}[];
+		for (const point of daily.body.points) {
+			const inDay = raw.filter(e => e.at.slice(0, 10) === point.start.slice(0, 10));
+			expect(point.count).toBe(inDay.length);
+			expect(point.sum).toBe(inDay.reduce((n, e) => n + e.properties.points, 0));
+		}
+		expect(daily.body.points.reduce((n: number, pt: { count: number }) => n + pt.count, 0)).toBe(300);
+
+		const yesterday = today - day;
+		const hourly = await p.http("GET", `/api/analytics/series?name=task.completed&from=${iso(yesterday)}&to=${iso(today)}&bucket=hour`, { token: member() });
+		expect(hourly.body.points).toHaveLength(24);
+		const todays = raw.filter(e => Date.parse(e.at) >= yesterday);
+		expect(todays.length).toBeGreaterThan(0);
+		hourly.body.points.forEach((pt: { start: string; count: number }) => expect(pt.count).toBe(todays.filter(e => e.at.slice(0, 13) === pt.start.slice(0, 13)).length));
+
+		const byPlan = await p.http("GET", `/api/analytics/series?name=task.completed&from=${from}&to=${to}&by=plan`, { token: member() });
+		expect(byPlan.body.groups.map((g: { value: string }) => g.value)).toEqual(["free", "pro"]);
+		expect(byPlan.body.groups.map((g: { total: number }) => g.total)).toEqual([200, 100]);
+
+		// another tenant sees nothing
+		const theirs = await p.http("GET", `/api/analytics/series?name=task.completed&from=${from}&to=${to}`, { token: other() });
+		expect(theirs.body.points.every((pt: { count: number }) => pt.count === 0)).toBe(true);
+	});
+
+	it("counts an event with an id once, however often it is sent", async () => {
+		const body = { events: [{ id: "e-1", name: "lead.won", properties: { source: "web" } }, { id: "e-1", name: "lead.won" }] };
+		expect((await p.http("POST", "/api/analytics/events", { token: member(), body })).body).toEqual({ accepted: 1, duplicates: 1 });
+		expect((await p.http("POST", "/api/analytics/events", { token: member(), body })).body).toEqual({ accepted: 0, duplicates: 2 });
+		const s = await p.http("GET", `/api/analytics/series?name=lead.won&from=${iso(today)}&to=${iso(today + day)}`, { token: member() });
+		expect(s.body.points[0].count).toBe(1);
+	});
+
+	it("refuses batches over 500, bad names, too many properties and times outside the window (422 naming the field)", async () => {
+		const many = { events: Array.from({ length: 501 }, () => ({ name: "x" })) };
+		expect((await p.http("POST", "/api/analytics/events", { token: member(), body: many })).status).toBe(422);
+		const badName = await p.http("POST", "/api/analytics/events", { token: member(), body: { events: [{ name: "no spaces allowed" }] } });
+		expect(badName.status).toBe(422);
+		expect(badName.body.errors[0].field).toMatch(/name/);
+		const props = Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`p${i}`, i]));
+		const tooMany = await p.http("POST", "/api/analytics/events", { token: member(), body: { events: [{ name: "x", properties: props }] } });
+		expect(tooMany.status).toBe(422);
+		expect(tooMany.body.errors[0].field).toBe("events[0].properties");
+		const future = await p.http("POST", "/api/analytics/events", { token: member(), body: { events: [{ name: "x", at: iso(Date.now() + 2 * day) }] } });
+		expect(future.body.errors[0].field).toBe("events[0].at");
+		const longRange = await p.http("GET", `/api/analytics/series?name=x&from=${iso(today - 100 * day)}&to=${iso(today)}&bucket=hour`, { token: member() });
+		expect(longRange.status).toBe(422);
+		expect((await p.http("POST", "/api/analytics/events", { body: { events: [{ name: "x" }] } })).status).toBe(401);
+	});
+
+	it("counts events other services publish on the analytics.events channel", async () => {
+		const channels = p.broker as unknown as { sendToChannel(c: string, m: unknown): Promise<void> };
+		await channels.sendToChannel("analytics.events", { tenantId: "tenant-b", id: "ch-1", name: "post.created", userId: "u9", properties: { kind: "photo" } });
+		await channels.sendToChannel("analytics.events", { tenantId: "tenant-b", id: "ch-1", name: "post.created", userId: "u9", properties: { kind: "photo" } });
+		const url = `/api/analytics/series?name=post.created&from=${iso(today)}&to=${iso(today + day)}&by=kind`;
+		const s = await waitFor(async () => {
+			const r = await p.http("GET", url, { token: other() });
+			return r.body.groups?.length ? r.body : null;
+		});
+		expect(s!.groups).toEqual([{ value: "photo", total: 1, points: [{ start: iso(today), count: 1 }] }]);
+	});
+});
