@@ -9,13 +9,14 @@ import { waitFor } from "../helpers/wait";
 describe("analytics API (embedded)", () => {
 	let p: Platform;
 	const member = () => p.token({ sub: "u-m", tid: "tenant-a", roles: ["member"] });
+	const admin = () => p.token({ sub: "u-a", tid: "tenant-a", roles: ["admin"] });
 	const other = () => p.token({ sub: "u-o", tid: "tenant-b", roles: ["member"] });
 	const day = 86_400_000;
 	const today = Math.floor(Date.now() / day) * day;
 	const iso = (ms: number) => new Date(ms).toISOString();
 
 	beforeAll(async () => {
-		p = await startPlatform({ services: ["analytics", "analyticsmetrics"] });
+		p = await startPlatform({ services: ["jobs", "analytics", "analyticsmetrics", "analyticsdashboards", "analyticsreports"] });
 	});
 	afterAll(() => p?.stop());
 
@@ -97,5 +98,59 @@ describe("analytics API (embedded)", () => {
 			return r.body.groups?.length ? r.body : null;
 		});
 		expect(s!.groups).toEqual([{ value: "photo", total: 1, points: [{ start: iso(today), count: 1 }] }]);
+	});
+
+	it("saves dashboards whose widgets are validated, and answers each widget from the buckets", async () => {
+		const bad = await p.http("POST", "/api/analytics/dashboards", { token: admin(), body: { name: "Bad", widgets: [{ type: "table", query: { name: "task.completed" } }] } });
+		expect(bad.status).toBe(422);
+		expect(bad.body.errors[0].field).toBe("widgets[0].query.by");
+		const wrongType = await p.http("POST", "/api/analytics/dashboards", { token: admin(), body: { name: "Bad", widgets: [{ type: "pie", query: { name: "x" } }] } });
+		expect(wrongType.status).toBe(422);
+		expect((await p.http("POST", "/api/analytics/dashboards", { token: member(), body: { name: "M", widgets: [{ type: "counter", query: { name: "x" } }] } })).status).toBe(403);
+
+		const made = await p.http("POST", "/api/analytics/dashboards", {
+			token: admin(),
+			body: {
+				name: "Tasks",
+				widgets: [
+					{ type: "counter", query: { name: "task.completed", rangeDays: 7 } },
+					{ type: "series", query: { name: "task.completed", rangeDays: 7 } },
+					{ type: "funnel", query: { steps: ["task.completed", "lead.won"], rangeDays: 7 } },
+					{ type: "table", query: { name: "task.completed", by: "plan", rangeDays: 7 } },
+				],
+			},
+		});
+		expect(made.status).toBe(201);
+		const data = await p.http("GET", `/api/analytics/dashboards/${made.body.id}/data`, { token: member() });
+		expect(data.status).toBe(200);
+		const [counter, series, funnel, table] = data.body.widgets.map((w: { data: unknown }) => w.data);
+		expect(counter).toEqual({ total: 300 });
+		expect(series.points).toHaveLength(7);
+		expect(funnel.steps).toEqual([{ name: "task.completed", count: 300 }, { name: "lead.won", count: 1 }]);
+		expect(table.rows).toEqual([{ value: "free", total: 200 }, { value: "pro", total: 100 }]);
+		expect((await p.http("GET", `/api/analytics/dashboards/${made.body.id}`, { token: other() })).status).toBe(404);
+	});
+
+	it("runs a report as a job with progress and serves its CSV", async () => {
+		const from = iso(today - 5 * day);
+		const res = await p.http("POST", "/api/analytics/reports", { token: member(), body: { name: "Tasks by plan", query: { name: "task.completed", from, to: iso(today), by: "plan", sum: "points" } } });
+		expect(res.status).toBe(202);
+		const done = await waitFor(async () => {
+			const r = await p.http("GET", `/api/analytics/reports/${res.body.id}`, { token: member() });
+			return r.body.status === "ready" ? r.body : null;
+		});
+		expect(done).toMatchObject({ rows: 10, progress: { percent: 100, message: "ready" } });
+		const job = await p.http("GET", `/api/jobs/${done!.jobId}`, { token: admin() });
+		expect(job.body).toMatchObject({ type: "analytics.report", status: "completed", result: { reportId: res.body.id, rows: 10 } });
+		const csv = await fetch(`${p.baseUrl}/api/analytics/reports/${res.body.id}/csv`, { headers: { authorization: `Bearer ${member()}` } });
+		expect(csv.headers.get("content-type")).toMatch(/^text\/csv/);
+		const lines = (await csv.text()).trim().split("\n");
+		expect(lines[0]).toBe("start,plan,count,sum_points");
+		expect(lines).toHaveLength(11);
+		const total = lines.slice(1).reduce((n, l) => n + Number(l.split(",")[2]), 0);
+		expect(total).toBe(300);
+		expect((await p.http("GET", `/api/analytics/reports/${res.body.id}/csv`, { token: other() })).status).toBe(404);
+		const badRange = await p.http("POST", "/api/analytics/reports", { token: member(), body: { name: "x", query: { name: "x", from: iso(today), to: iso(today - day) } } });
+		expect(badRange.status).toBe(422);
 	});
 });
