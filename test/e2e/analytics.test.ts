@@ -16,7 +16,7 @@ describe("analytics API (embedded)", () => {
 	const iso = (ms: number) => new Date(ms).toISOString();
 
 	beforeAll(async () => {
-		p = await startPlatform({ services: ["jobs", "analytics", "analyticsmetrics", "analyticsdashboards", "analyticsreports"] });
+		p = await startPlatform({ services: ["jobs", "analytics", "analyticsmetrics", "analyticsdashboards", "analyticsreports", "analyticsinsights"] });
 	});
 	afterAll(() => p?.stop());
 
@@ -152,5 +152,46 @@ describe("analytics API (embedded)", () => {
 		expect((await p.http("GET", `/api/analytics/reports/${res.body.id}/csv`, { token: other() })).status).toBe(404);
 		const badRange = await p.http("POST", "/api/analytics/reports", { token: member(), body: { name: "x", query: { name: "x", from: iso(today), to: iso(today - day) } } });
 		expect(badRange.status).toBe(422);
+	});
+
+	it("finds behavioural clusters (k by silhouette) and forecasts a series, stating method and inputs", async () => {
+		const c = () => p.token({ sub: "u-c", tid: "tenant-c", roles: ["admin"] });
+		const events: Record<string, unknown>[] = [];
+		for (let u = 0; u < 30; u++) {
+			const busy = u < 15;
+			// two groups far apart; inside each, every user a little different (a 5 × 3 grid)
+			const [tasks, logins] = busy ? [20 + (u % 5), 1 + (u % 3)] : [1 + (u % 3), 20 + (u % 5)];
+			for (let i = 0; i < tasks; i++) events.push({ name: "task.completed", userId: `user-${u}`, at: iso(today - day + i * 60_000) });
+			for (let i = 0; i < logins; i++) events.push({ name: "login", userId: `user-${u}`, at: iso(today - day + i * 60_000) });
+		}
+		// a linear daily trend: 1, 2, ... 10 events on the ten days before yesterday
+		for (let d = 0; d < 10; d++) for (let i = 0; i <= d; i++) events.push({ name: "signup", at: iso(today - (11 - d) * day + i * 1000) });
+		for (let i = 0; i < events.length; i += 500) expect((await p.http("POST", "/api/analytics/events", { token: c(), body: { events: events.slice(i, i + 500) } })).status).toBe(202);
+
+		const res = await p.http("POST", "/api/analytics/insights/clusters", { token: c(), body: { features: [{ name: "task.completed" }, { name: "login" }], from: iso(today - 2 * day), to: iso(today) } });
+		expect(res.status).toBe(200);
+		expect(res.body.method).toMatch(/k-means .*silhouette/);
+		expect(res.body.inputs).toMatchObject({ users: 30 });
+		expect(res.body.k).toBe(2);
+		const [a, b] = res.body.clusters;
+		expect([a.size, b.size]).toEqual([15, 15]);
+		const busyCluster = a.centroid["task.completed.count"] > b.centroid["task.completed.count"] ? a : b;
+		expect(busyCluster.users.sort()).toEqual(Array.from({ length: 15 }, (_, u) => `user-${u}`).sort());
+		const given = await p.http("POST", "/api/analytics/insights/clusters", { token: c(), body: { features: [{ name: "task.completed" }], from: iso(today - 2 * day), to: iso(today), k: 3 } });
+		expect(given.body.k).toBe(3);
+		expect(given.body.method).toMatch(/k given by the caller/);
+
+		const q = `name=signup&from=${iso(today - 11 * day)}&to=${iso(today - day)}&horizon=3`;
+		const linear = await p.http("GET", `/api/analytics/insights/forecast?${q}`, { token: c() });
+		expect(linear.status).toBe(200);
+		expect(linear.body.method).toMatch(/least-squares/);
+		expect(linear.body.inputs).toMatchObject({ points: 10, bucket: "day" });
+		expect(linear.body.fit.rSquared).toBeCloseTo(1, 6);
+		expect(linear.body.forecast.map((f: { value: number }) => f.value)).toEqual([11, 12, 13]);
+		expect(linear.body.forecast[0].start).toBe(iso(today - day));
+		const holt = await p.http("GET", `/api/analytics/insights/forecast?${q}&method=holt&alpha=0.8&beta=0.5`, { token: c() });
+		expect(holt.body.method).toMatch(/Holt/);
+		expect(holt.body.parameters).toMatchObject({ alpha: 0.8, beta: 0.5 });
+		holt.body.forecast.forEach((f: { value: number }, h: number) => expect(Math.abs(f.value - (11 + h))).toBeLessThan(0.5));
 	});
 });
