@@ -159,6 +159,32 @@ const JobsService: ServiceSchema<Record<string, never>, Methods, Vars> = {
 				return this.enqueueFor(tenantId, spec);
 			},
 		},
+		/** For operators (REPL): the dead letters of every tenant and the platform. */
+		allDeadLetters: {
+			visibility: "public",
+			params: { ...pageParams },
+			async handler(ctx: Ctx<{ page: number; pageSize: number }>) {
+				const { page, pageSize } = ctx.params;
+				const { rows, total } = await this.engine.deadLetters(undefined, { page, pageSize });
+				return pageOf(rows, total, { page, pageSize });
+			},
+		},
+		/** For operators (REPL): replays a dead job of any tenant; null if it is not dead. */
+		replayAny: {
+			visibility: "public",
+			params: { id },
+			handler(ctx: Ctx<{ id: string }>) {
+				return this.engine.replay(ctx.params.id);
+			},
+		},
+		/** For operators (REPL): discards a dead job of any tenant; whether it was one. */
+		discardAny: {
+			visibility: "public",
+			params: { id },
+			handler(ctx: Ctx<{ id: string }>) {
+				return this.engine.discard(ctx.params.id);
+			},
+		},
 		/** The job types some node handles (what may be enqueued or scheduled). */
 		types: {
 			visibility: "public",
