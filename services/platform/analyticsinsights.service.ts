@@ -110,7 +110,6 @@ const InsightsService: ServiceSchema<{ rest: string }> = {
 				const { name, from, to, bucket, horizon, method, alpha, beta } = ctx.params;
 				const series = (await ctx.call("analyticsmetrics.query", { name, from, to, bucket, top: 1 }, { meta: ctx.meta })) as SeriesAnswer;
 				const points = series.points ?? [];
-				if (points.length < 3) throw new InvalidInputError("Too few points to forecast.", [{ field: "from", message: "the range must hold at least 3 buckets" }]);
 				const ys = points.map(p => p.count);
 				const f = method === "holt" ? holtForecast(ys, horizon, alpha, beta) : linearForecast(ys, horizon);
 				const size = bucket === "hour" ? 3600_000 : 86_400_000;

@@ -19,7 +19,8 @@ import { dueTimes, fireDue } from "./scheduler/fire";
 import { LocalScheduleStore, RedisScheduleStore, type HistoryEntry, type Misfire, type ScheduleRow, type ScheduleStore } from "./scheduler/store";
 
 const id = { type: "string", min: 1, max: 64, pattern: /^[\w-]+$/ } as const;
-const cron = { type: "string", min: 9, max: 120, trim: true } as const;
+/** five or six fields (seconds first), or a nickname such as @daily; croner checks the rest */
+const cron = { type: "string", min: 5, max: 120, trim: true, pattern: /^(\S+( \S+){4,5}|@\w+)$/ } as const;
 const timezone = { type: "string", min: 1, max: 64, default: "UTC" } as const;
 const fields = {
 	name: { type: "string", min: 1, max: 200, trim: true },

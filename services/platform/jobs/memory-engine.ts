@@ -39,6 +39,7 @@ export class MemoryJobEngine implements JobEngine {
 	private readonly workersByType = new Map<string, LocalWorker>();
 	private seq = 0;
 	private closed = false;
+	private beatAt = Date.now();
 	private readonly sweeper: NodeJS.Timeout;
 
 	constructor(
@@ -142,7 +143,8 @@ export class MemoryJobEngine implements JobEngine {
 	}
 
 	async workers(): Promise<WorkerInfo[]> {
-		const at = new Date().toISOString();
+		// one process: its workers are alive whenever it answers; the heartbeat is the sweep's last run
+		const at = new Date(this.beatAt).toISOString();
 		return [...this.workersByType].map(([type, w]) => ({ node: this.node, type, concurrency: w.concurrency, active: w.active, lastHeartbeat: at }));
 	}
 
@@ -240,6 +242,7 @@ export class MemoryJobEngine implements JobEngine {
 
 	/** Finished records older than the retention go; dead ones stay until replayed or discarded. */
 	private sweep(): void {
+		this.beatAt = Date.now();
 		const cutoff = Date.now() - this.retentionMs;
 		for (const [id, e] of this.entries)
 			if ((e.record.status === "completed" || e.record.status === "cancelled") && Date.parse(e.record.finishedAt ?? "") < cutoff) this.entries.delete(id);
