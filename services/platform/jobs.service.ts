@@ -229,6 +229,9 @@ const JobsService: ServiceSchema<Record<string, never>, Methods, Vars> = {
 	},
 	created() {
 		this.engine = acquireJobEngine();
+		const cfg = config();
+		if (cfg.TRANSPORTER && !cfg.REDIS_URL)
+			this.logger.warn("jobs: a cluster node without REDIS_URL runs the in-process job engine: jobs are not shared with other nodes (README, \"Jobs, schedules and analytics\")");
 	},
 	async stopped() {
 		await releaseJobEngine();

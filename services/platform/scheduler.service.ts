@@ -298,6 +298,8 @@ const SchedulerService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 		this.node = cfg.NODE_ID ?? `${os.hostname()}-${process.pid}`;
 		this.ticking = false;
 		this.store = cfg.REDIS_URL ? new RedisScheduleStore(cfg.REDIS_URL, `${cfg.NAMESPACE}:sched`) : new LocalScheduleStore();
+		if (cfg.TRANSPORTER && !cfg.REDIS_URL)
+			this.logger.warn("scheduler: a cluster node without REDIS_URL claims due times in-process: several scheduler nodes would each fire them (README, \"Jobs, schedules and analytics\")");
 	},
 	async started() {
 		await this.store.open(this.broker);
