@@ -24,8 +24,9 @@ describe("jobs: BullMQ across worker nodes", () => {
 	const nodes: Record<string, Proc> = {};
 	const tenant = "tenant-j";
 	const admin = { meta: { user: { id: "u-admin", tenantId: tenant, roles: ["admin"] } } };
-	const find = (id: string) => c.observer.call("jobs.find", { id }) as Promise<Job>;
-	const add = (type: string, extra: Record<string, unknown> = {}) => c.observer.call("jobs.add", { type, tenantId: tenant, ...extra }) as Promise<Job>;
+	// a call must not wait for ever on the node the test killed: it times out, and the polling asks again
+	const find = (id: string) => c.observer.call("jobs.find", { id }, { timeout: 2000 }) as Promise<Job>;
+	const add = (type: string, extra: Record<string, unknown> = {}) => c.observer.call("jobs.add", { type, tenantId: tenant, ...extra }, { timeout: 5000 }) as Promise<Job>;
 	const until = async (id: string, test: (j: Job) => boolean, what: string, timeoutMs = 30_000): Promise<Job> =>
 		(await waitFor(async () => {
 			const j = await find(id);
@@ -59,7 +60,7 @@ describe("jobs: BullMQ across worker nodes", () => {
 		expect(done.logs).toEqual([started.logs[0], `started on ${survivor}`]);
 		// the dead node's workers drop out of the list after three missed heartbeats
 		await waitFor(
-			async () => ((await c.observer.call("jobs.listWorkers", {}, admin)) as { rows: { node: string }[] }).rows.every(w => w.node === survivor),
+			async () => ((await c.observer.call("jobs.listWorkers", {}, { ...admin, timeout: 2000 })) as { rows: { node: string }[] }).rows.every(w => w.node === survivor),
 			{ what: "only the survivor's workers", timeoutMs: 10_000 },
 		);
 	}, 90_000);
@@ -71,15 +72,15 @@ describe("jobs: BullMQ across worker nodes", () => {
 		const dead = await until(job.id, j => j.status === "dead", "the job to die");
 		expect(dead.attemptsMade).toBe(3);
 		expect(dead.error).toMatch(/^failing on worker-/);
-		const letters = (await c.observer.call("jobs.listDeadLetters", { page: 1, pageSize: 20 }, admin)) as { rows: Job[] };
+		const letters = (await c.observer.call("jobs.listDeadLetters", { page: 1, pageSize: 20 }, { ...admin, timeout: 5000 })) as { rows: Job[] };
 		expect(letters.rows.map(j => j.id)).toContain(job.id);
 
 		await redis.del(`${c.namespace}:test:fail`);
 		redis.disconnect();
-		await c.observer.call("jobs.replayDeadLetter", { id: job.id }, admin);
+		await c.observer.call("jobs.replayDeadLetter", { id: job.id }, { ...admin, timeout: 5000 });
 		const done = await until(job.id, j => j.status === "completed", "the replayed job to complete");
 		expect(done.attemptsMade).toBe(1);
-		const after = (await c.observer.call("jobs.listDeadLetters", { page: 1, pageSize: 20 }, admin)) as { rows: Job[] };
+		const after = (await c.observer.call("jobs.listDeadLetters", { page: 1, pageSize: 20 }, { ...admin, timeout: 5000 })) as { rows: Job[] };
 		expect(after.rows.map(j => j.id)).not.toContain(job.id);
 	}, 60_000);
 
