@@ -52,7 +52,7 @@ export class BullJobEngine implements JobEngine {
 	readonly kind = "bullmq" as const;
 	private readonly redis: Redis;
 	private readonly queues = new Map<string, Queue>();
-	private readonly localWorkers = new Map<string, { worker: Worker; concurrency: number; active: number }>();
+	private readonly localWorkers = new Map<string, { worker: Worker; concurrency: number; counter: { active: number } }>();
 	private readonly heartbeat: NodeJS.Timeout;
 	private readonly connection: Record<string, unknown>;
 
@@ -215,8 +215,8 @@ export class BullJobEngine implements JobEngine {
 	}
 
 	async work(type: string, concurrency: number, handler: JobHandler): Promise<void> {
-		const slot = { worker: undefined as unknown as Worker, concurrency, active: 0 };
-		slot.worker = new Worker(type, (job, _token, signal) => this.process(job as Job, handler, slot, signal), {
+		const counter = { active: 0 };
+		const worker = new Worker(type, (job, _token, signal) => this.process(job as Job, handler, counter, signal), {
 			connection: this.connection,
 			prefix: this.o.prefix,
 			concurrency,
@@ -225,8 +225,8 @@ export class BullJobEngine implements JobEngine {
 			maxStalledCount: 2,
 			settings: { backoffStrategy: (attemptsMade, _type, _err, job) => retryDelayMs((job?.data as JobData).backoff, attemptsMade) },
 		});
-		slot.worker.on("error", () => undefined);
-		this.localWorkers.set(type, slot);
+		worker.on("error", () => undefined);
+		this.localWorkers.set(type, { worker, concurrency, counter });
 		await this.redis.sadd(this.key("types"), type);
 		await this.beat();
 	}
@@ -263,7 +263,7 @@ export class BullJobEngine implements JobEngine {
 		const at = new Date().toISOString();
 		const fields: Record<string, string> = {};
 		for (const [type, w] of this.localWorkers)
-			fields[`${this.o.node}|${type}`] = JSON.stringify({ node: this.o.node, type, concurrency: w.concurrency, active: w.active, lastHeartbeat: at } satisfies WorkerInfo);
+			fields[`${this.o.node}|${type}`] = JSON.stringify({ node: this.o.node, type, concurrency: w.concurrency, active: w.counter.active, lastHeartbeat: at } satisfies WorkerInfo);
 		await this.redis.hset(this.key("workers"), fields);
 	}
 
