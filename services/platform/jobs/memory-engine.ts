@@ -162,7 +162,11 @@ export class MemoryJobEngine implements JobEngine {
 		clearTimeout(e.timer);
 		const wait = e.readyAt - Date.now();
 		if (wait > 0) {
-			e.timer = setTimeout(() => this.pump(e.record.type), wait);
+			// a timer may fire a millisecond before Date.now() reaches readyAt: it is ready when its timer fires
+			e.timer = setTimeout(() => {
+				e.readyAt = Math.min(e.readyAt, Date.now());
+				this.pump(e.record.type);
+			}, wait);
 			e.timer.unref();
 		} else queueMicrotask(() => this.pump(e.record.type));
 	}
