@@ -114,6 +114,21 @@ const schema = {
 	NOTIFY_BREAKER_COOLDOWN_MS: { ...positiveInt, default: 30000 },
 	NOTIFY_SCHEDULER_INTERVAL_MS: { ...positiveInt, default: 15000 },
 	NOTIFY_DELIVERY_RETRIES: { type: "number", convert: true, integer: true, min: 1, max: 50, default: 10 },
+	// jobs, schedules and analytics (README, "Jobs, schedules and analytics")
+	JOBS_CONCURRENCY: { type: "string", default: "", pattern: /^([\w.-]+=\d+)?(,[\w.-]+=\d+)*$/ },
+	JOBS_DEFAULT_ATTEMPTS: { type: "number", convert: true, integer: true, min: 1, max: 50, default: 3 },
+	JOBS_BACKOFF_MS: { ...positiveInt, default: 1000 },
+	JOBS_MAX_BACKOFF_MS: { ...positiveInt, default: 10 * 60_000 },
+	JOBS_TIMEOUT_MS: { ...positiveInt, default: 5 * 60_000 },
+	JOBS_LOCK_MS: { type: "number", convert: true, integer: true, min: 1000, max: 600_000, default: 30_000 },
+	JOBS_HEARTBEAT_MS: { type: "number", convert: true, integer: true, min: 100, max: 600_000, default: 5000 },
+	JOBS_RETENTION_S: { ...positiveInt, default: 7 * 24 * 3600 },
+	JOBS_DEAD_RETENTION_S: { ...positiveInt, default: 30 * 24 * 3600 },
+	SCHEDULER_TICK_MS: { type: "number", convert: true, integer: true, min: 50, max: 60_000, default: 250 },
+	SCHEDULER_MISFIRE_GRACE_MS: { type: "number", convert: true, integer: true, min: 0, max: 3_600_000, default: 5000 },
+	SCHEDULER_HISTORY_MAX: { type: "number", convert: true, integer: true, min: 1, max: 10_000, default: 200 },
+	ANALYTICS_RAW_RETENTION_DAYS: { type: "number", convert: true, integer: true, min: 1, max: 3650, default: 90 },
+	ANALYTICS_REPORT_RETENTION_S: { ...positiveInt, default: 7 * 24 * 3600 },
 };
 
 export interface Config {
@@ -229,6 +244,33 @@ export interface Config {
 	NOTIFY_SCHEDULER_INTERVAL_MS: number;
 	/** deliveries of one e-mail or push before it goes to the dead letters (backoff CHANNELS_RETRY_DELAY_MS, doubling, ≤ 30 s) */
 	NOTIFY_DELIVERY_RETRIES: number;
+	/** per job type, the handlers each node runs at once: `crm.report=2,analytics.report=1` (else the type's own default) */
+	JOBS_CONCURRENCY: string;
+	/** attempts of a job that names none (the first included) */
+	JOBS_DEFAULT_ATTEMPTS: number;
+	/** first retry delay of a job that names none (doubling, with jitter, up to JOBS_MAX_BACKOFF_MS) */
+	JOBS_BACKOFF_MS: number;
+	JOBS_MAX_BACKOFF_MS: number;
+	/** timeout of one attempt of a job that names none */
+	JOBS_TIMEOUT_MS: number;
+	/** BullMQ: a worker silent this long has died; its job runs again elsewhere (also the stalled check's period) */
+	JOBS_LOCK_MS: number;
+	/** how often a node reports its workers (GET /api/jobs/workers) */
+	JOBS_HEARTBEAT_MS: number;
+	/** completed and cancelled job records are kept this long (seconds) */
+	JOBS_RETENTION_S: number;
+	/** dead letters are kept this long unless replayed or discarded (seconds) */
+	JOBS_DEAD_RETENTION_S: number;
+	/** how often a scheduler node looks for due times */
+	SCHEDULER_TICK_MS: number;
+	/** a due time older than this when it is seen was missed (downtime): the schedule's misfire policy applies */
+	SCHEDULER_MISFIRE_GRACE_MS: number;
+	/** firings kept in a schedule's history */
+	SCHEDULER_HISTORY_MAX: number;
+	/** raw analytics events older than this are removed (the hour and day buckets stay) */
+	ANALYTICS_RAW_RETENTION_DAYS: number;
+	/** report CSV files are kept this long (seconds) */
+	ANALYTICS_REPORT_RETENTION_S: number;
 }
 
 export class ConfigError extends Error {

@@ -376,3 +376,43 @@ export class CaptureSlugTakenError extends ConflictError {
 		this.name = "CaptureSlugTakenError";
 	}
 }
+
+/** 422 naming `type`: a job of a type no service registered a handler for. */
+export class UnknownJobTypeError extends InvalidInputError {
+	constructor(type: string) {
+		super(`No service handles jobs of type '${type}'.`, [{ field: "type", message: `no service handles jobs of type '${type}'` }]);
+		this.name = "UnknownJobTypeError";
+	}
+}
+
+/** 409: the job is not in a state this operation applies to (cancel a finished job, replay a live one). */
+export class JobStateError extends ConflictError {
+	constructor(operation: string, status: string) {
+		super(`A ${status} job cannot be ${operation}.`, "JOB_STATE", { status });
+		this.name = "JobStateError";
+	}
+}
+
+/** One attempt of a job ran longer than its timeout (the attempt fails; a retry follows if any is left). */
+export class JobTimeoutError extends Errors.MoleculerError {
+	constructor(timeoutMs: number) {
+		super(`The job ran longer than its timeout of ${timeoutMs} ms.`, 504, "JOB_TIMEOUT", { timeoutMs });
+		this.name = "JobTimeoutError";
+	}
+}
+
+/** The job was cancelled while it ran (no retry follows). */
+export class JobCancelledError extends Errors.MoleculerError {
+	constructor() {
+		super("The job was cancelled.", 409, "JOB_CANCELLED");
+		this.name = "JobCancelledError";
+	}
+}
+
+/** Thrown by a job handler for a failure retrying cannot fix: the job goes to the dead letters at once. */
+export class PermanentJobError extends Errors.MoleculerError {
+	constructor(message: string) {
+		super(message, 422, "JOB_PERMANENT_FAILURE");
+		this.name = "PermanentJobError";
+	}
+}

@@ -52,5 +52,30 @@ export function replCommands(): ReplCommand[] {
 				console.log("Usage: deadletters | deadletters replay <id|all> | deadletters discard <id|all>");
 			},
 		},
+		{
+			command: "jobs-dead [action] [id]",
+			description: "Background jobs that failed their last attempt (every tenant): `jobs-dead` lists them, `jobs-dead replay <id|all>` runs them again with fresh attempts, `jobs-dead discard <id|all>` deletes them",
+			async action(broker, args) {
+				type Dead = { id: string; type: string; tenantId: string | null; attemptsMade: number; error: string | null; finishedAt: string | null };
+				const all = async () => ((await broker.call("jobs.allDeadLetters", { page: 1, pageSize: 100 })) as { rows: Dead[]; total: number });
+				const action = args.action as string | undefined;
+				if (!action || action === "list") {
+					const { rows, total } = await all();
+					if (!rows.length) return void console.log("No dead jobs.");
+					console.table(rows.map(d => ({ id: d.id, type: d.type, tenant: d.tenantId ?? "(platform)", attempts: d.attemptsMade, failedAt: d.finishedAt, error: (d.error ?? "").slice(0, 80) })));
+					if (total > rows.length) console.log(`${rows.length} of ${total} shown.`);
+					return;
+				}
+				if (action !== "replay" && action !== "discard") return void console.log("Usage: jobs-dead | jobs-dead replay <id|all> | jobs-dead discard <id|all>");
+				const id = args.id as string | undefined;
+				if (!id) return void console.log(`Usage: jobs-dead ${action} <id|all>`);
+				const ids = id === "all" ? (await all()).rows.map(d => d.id) : [id];
+				const done: string[] = [];
+				for (const one of ids) if (await broker.call(action === "replay" ? "jobs.replayAny" : "jobs.discardAny", { id: one })) done.push(one);
+				console.log(`${action === "replay" ? "Replayed" : "Discarded"} ${done.length} dead job(s)${done.length ? `: ${done.join(", ")}` : ""}.`);
+				const missing = ids.filter(x => !done.includes(x));
+				if (missing.length) console.log(`Not dead or not found: ${missing.join(", ")}`);
+			},
+		},
 	];
 }
