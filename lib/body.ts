@@ -8,6 +8,8 @@
  *   stack further on (10,000 nested arrays did).
  * - a body that cannot be decoded as its Content-Encoding says (gzip that is not gzip) is 400.
  * - an upload route (`type: "multipart"`) takes multipart/form-data with a boundary only (415 otherwise).
+ * - an action with `rawBody: true` gets the exact bytes, unparsed, as the param `rawBody` (base64), within
+ *   the same limits: for signatures over the body (Meta's X-Hub-Signature-256). The action parses it.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ServiceBroker } from "moleculer";
@@ -48,6 +50,8 @@ export interface ActionBodyInfo {
 	bodyLimit?: string;
 	/** the route is an upload (moleculer-web's multipart alias) */
 	multipart?: boolean;
+	/** the action takes the body's exact bytes (param `rawBody`, base64) instead of parsed fields */
+	rawBody?: boolean;
 }
 
 export interface BodyParserOptions {
@@ -86,6 +90,13 @@ const hasBody = (req: IncomingMessage) => req.headers["transfer-encoding"] !== u
 /** JSON and urlencoded body parsing with the limits above, as one connect-style middleware. */
 export function bodyParsers(opts: BodyParserOptions): Middleware {
 	const parsers = new Map<string, Middleware[]>();
+	const rawParsers = new Map<string, Middleware>();
+	const rawFor = (limit: string) => {
+		let raw = rawParsers.get(limit);
+		// body-parser's handler is typed for Express requests; moleculer-web's `use` takes plain node ones.
+		if (!raw) rawParsers.set(limit, (raw = ApiGateway.bodyParser.raw({ type: () => true, limit }) as unknown as Middleware));
+		return raw;
+	};
 	const forLimit = (limit: string) => {
 		let list = parsers.get(limit);
 		if (!list) {
@@ -116,6 +127,12 @@ export function bodyParsers(opts: BodyParserOptions): Middleware {
 				return next(bodyError(`The request body nests deeper than ${MAX_JSON_DEPTH} levels.`, "entity.too.deep"));
 			next();
 		};
+		if (action?.rawBody)
+			return rawFor(limitFor(action, opts))(req, res, err => {
+				const body = (req as Req).body;
+				if (!err) (req as Req).body = { rawBody: Buffer.isBuffer(body) ? body.toString("base64") : "" };
+				done(err);
+			});
 		json(req, res, err => (err ? done(err) : urlencoded(req, res, done)));
 	};
 }

@@ -1,0 +1,99 @@
+/**
+ * Webhook processing and outbound delivery (README, "Messaging domain" → "Processing"): the consumers of
+ * the domain's durable channels. Stateless: run it on as many nodes as the load needs; each message of a
+ * channel goes to one of them (group), is retried with backoff when it fails and dead-lettered at last.
+ * - `messaging.inbound`: an event of a webhook delivery → the customer (created on first contact, its
+ *   profile requested), the conversation, the message (once per Meta id: the message store's unique
+ *   index makes a redelivery a no-op); a status moves its outbound message forward.
+ * - `messaging.profile`: the customer's profile from the Graph API. While Graph fails the message is
+ *   retried; messages are never held up by it.
+ * - `messaging.outbound`: an outbound message through the Graph API send endpoint.
+ * Each acts as its tenant's system identity.
+ */
+import type { ServiceSettingSchema } from "moleculer";
+import { asSystem, type Ctx } from "../../lib/context";
+import { ProviderRejectedError } from "../../lib/errors";
+import type { ServiceSchema } from "../../lib/schema";
+import { sendToChannel } from "../platform/common";
+import { INBOUND_CHANNEL, OUTBOUND_CHANNEL, PROFILE_CHANNEL, type ChannelKind, type InboundEvent, type InboundJob } from "./common";
+import type { Identity } from "./messagingcustomers.service";
+import type { OutboundContent } from "./messagingmessages.service";
+
+interface ProcessorMethods {
+	processMessage(ctx: Ctx<unknown>, job: InboundJob, event: Extract<InboundEvent, { type: "message" }>): Promise<void>;
+	processStatus(ctx: Ctx<unknown>, job: InboundJob, event: Extract<InboundEvent, { type: "status" }>): Promise<void>;
+}
+
+const consumer = (group: string, handler: (this: ProcessorMethods & { logger: { warn(...a: unknown[]): void } }, ctx: Ctx<any>) => Promise<void>) => ({
+	group,
+	maxRetries: 8,
+	deadLettering: { enabled: true },
+	handler,
+});
+
+const ProcessorService: ServiceSchema<ServiceSettingSchema, ProcessorMethods> = {
+	name: "messagingprocessor",
+
+	channels: {
+		[INBOUND_CHANNEL]: consumer("messaging-processor", async function (ctx: Ctx<InboundJob>) {
+			const job = ctx.params;
+			if (!job?.tenantId || !job.event?.type) return void this.logger.warn("malformed messaging.inbound message dropped");
+			if (job.event.type === "message") await this.processMessage(ctx, job, job.event);
+			else await this.processStatus(ctx, job, job.event);
+		}),
+
+		[PROFILE_CHANNEL]: consumer("messaging-profiles", async function (ctx: Ctx<{ tenantId: string; customerId: string }>) {
+			const { tenantId, customerId } = ctx.params;
+			const sys = asSystem(tenantId);
+			const target = (await ctx.call("messagingcustomers.profileTarget", { id: customerId }, sys)) as Identity | null;
+			if (!target) return;
+			try {
+				const profile = (await ctx.call("messaginggraph.profile", { appId: target.appId, kind: target.kind, accountId: target.accountId, externalId: target.externalId }, sys)) as { name: string | null; pictureUrl: string | null };
+				await ctx.call("messagingcustomers.saveProfile", { id: customerId, ...profile }, sys);
+			} catch (err) {
+				// Meta refused for good (no permission, the user blocked the page): retrying cannot help.
+				if (!(err instanceof ProviderRejectedError)) throw err;
+				this.logger.warn("customer profile not available from Meta", { customerId, error: err.message });
+				await ctx.call("messagingcustomers.saveProfile", { id: customerId, unavailable: true }, sys);
+			}
+		}),
+
+		[OUTBOUND_CHANNEL]: consumer("messaging-outbound", async function (ctx: Ctx<{ tenantId: string; messageId: string }>) {
+			const { tenantId, messageId } = ctx.params;
+			const sys = asSystem(tenantId);
+			const m = (await ctx.call("messagingmessages.forDelivery", { id: messageId }, sys)) as { status: string; content: OutboundContent; appId: string; kind: ChannelKind; accountId: string; externalId: string };
+			if (m.status !== "queued") return; // sent already (a redelivery)
+			try {
+				const { externalId } = (await ctx.call("messaginggraph.send", { appId: m.appId, kind: m.kind, accountId: m.accountId, to: m.externalId, content: m.content }, sys)) as { externalId: string };
+				await ctx.call("messagingmessages.markSent", { id: messageId, externalId }, sys);
+			} catch (err) {
+				if (!(err instanceof ProviderRejectedError)) throw err;
+				await ctx.call("messagingmessages.markSent", { id: messageId, error: { code: null, title: "rejected by Meta", message: err.message.slice(0, 1000) } }, sys);
+			}
+		}),
+	},
+
+	methods: {
+		async processMessage(ctx: Ctx<unknown>, job: InboundJob, e: Extract<InboundEvent, { type: "message" }>) {
+			const sys = asSystem(job.tenantId);
+			const identity = { appId: job.appId, kind: e.kind, accountId: e.accountId, externalId: e.from };
+			const customer = (await ctx.call("messagingcustomers.ensure", { ...identity, profileName: e.profileName ?? null }, sys)) as { id: string; created: boolean; profileStatus: string };
+			// The profile fills in later: a Graph outage never holds up the message.
+			if (customer.profileStatus === "pending") await sendToChannel(this.broker, PROFILE_CHANNEL, { tenantId: job.tenantId, customerId: customer.id });
+			const conversation = (await ctx.call("messagingconversations.ensure", { customerId: customer.id, ...identity }, sys)) as { id: string };
+			await ctx.call(
+				"messagingmessages.recordInbound",
+				{ conversationId: conversation.id, dedupeKey: `in:${job.key}`, externalId: e.externalId.slice(0, 256), kind: e.kind, text: e.text, attachments: e.attachments.slice(0, 20), postback: e.postback ?? null, reaction: e.reaction ?? null, at: e.at },
+				sys,
+			);
+		},
+		async processStatus(ctx: Ctx<unknown>, job: InboundJob, e: Extract<InboundEvent, { type: "status" }>) {
+			if (!e.externalIds.length) return; // a watermark only (Messenger): nothing names our messages
+			const res = (await ctx.call("messagingmessages.applyStatus", { externalIds: e.externalIds.slice(0, 100), status: e.status, error: e.error ?? null }, asSystem(job.tenantId))) as { matched: number };
+			// A status can overtake the send's own answer: try again shortly (channel retries), dead letter at last.
+			if (!res.matched) throw new Error(`status '${e.status}' for a message not known (yet): ${e.externalIds[0]}`);
+		},
+	},
+};
+
+export default ProcessorService;
