@@ -19,20 +19,36 @@ import { INBOUND_CHANNEL, OUTBOUND_CHANNEL, PROFILE_CHANNEL, type ChannelKind, t
 import type { Identity } from "./messagingcustomers.service";
 import type { OutboundContent } from "./messagingmessages.service";
 
+interface ProcessorVars {
+	/** what this node processed since it started (the `stats` action) */
+	counters: { messages: number; duplicates: number; statuses: number; profiles: number; sends: number };
+}
 interface ProcessorMethods {
 	processMessage(ctx: Ctx<unknown>, job: InboundJob, event: Extract<InboundEvent, { type: "message" }>): Promise<void>;
 	processStatus(ctx: Ctx<unknown>, job: InboundJob, event: Extract<InboundEvent, { type: "status" }>): Promise<void>;
 }
 
-const consumer = (group: string, handler: (this: ProcessorMethods & { logger: { warn(...a: unknown[]): void } }, ctx: Ctx<any>) => Promise<void>) => ({
+type ConsumerThis = ProcessorMethods & ProcessorVars & { logger: { warn(...a: unknown[]): void } };
+const consumer = (group: string, handler: (this: ConsumerThis, ctx: Ctx<any>) => Promise<void>) => ({
 	group,
 	maxRetries: 8,
 	deadLettering: { enabled: true },
 	handler,
 });
 
-const ProcessorService: ServiceSchema<ServiceSettingSchema, ProcessorMethods> = {
+const ProcessorService: ServiceSchema<ServiceSettingSchema, ProcessorMethods, ProcessorVars> = {
 	name: "messagingprocessor",
+
+	actions: {
+		stats: {
+			visibility: "public",
+			summary: "What this node processed since it started (internal: operators and the cluster test).",
+			params: { $$strict: "remove" },
+			handler() {
+				return { ...this.counters };
+			},
+		},
+	},
 
 	channels: {
 		[INBOUND_CHANNEL]: consumer("messaging-processor", async function (ctx: Ctx<InboundJob>) {
@@ -50,6 +66,7 @@ const ProcessorService: ServiceSchema<ServiceSettingSchema, ProcessorMethods> = 
 			try {
 				const profile = (await ctx.call("messaginggraph.profile", { appId: target.appId, kind: target.kind, accountId: target.accountId, externalId: target.externalId }, sys)) as { name: string | null; pictureUrl: string | null };
 				await ctx.call("messagingcustomers.saveProfile", { id: customerId, ...profile }, sys);
+				this.counters.profiles++;
 			} catch (err) {
 				// Meta refused for good (no permission, the user blocked the page): retrying cannot help.
 				if (!(err instanceof ProviderRejectedError)) throw err;
@@ -66,6 +83,7 @@ const ProcessorService: ServiceSchema<ServiceSettingSchema, ProcessorMethods> = 
 			try {
 				const { externalId } = (await ctx.call("messaginggraph.send", { appId: m.appId, kind: m.kind, accountId: m.accountId, to: m.externalId, content: m.content }, sys)) as { externalId: string };
 				await ctx.call("messagingmessages.markSent", { id: messageId, externalId }, sys);
+				this.counters.sends++;
 			} catch (err) {
 				if (!(err instanceof ProviderRejectedError)) throw err;
 				await ctx.call("messagingmessages.markSent", { id: messageId, error: { code: null, title: "rejected by Meta", message: err.message.slice(0, 1000) } }, sys);
@@ -81,18 +99,25 @@ const ProcessorService: ServiceSchema<ServiceSettingSchema, ProcessorMethods> = 
 			// The profile fills in later: a Graph outage never holds up the message.
 			if (customer.profileStatus === "pending") await sendToChannel(this.broker, PROFILE_CHANNEL, { tenantId: job.tenantId, customerId: customer.id });
 			const conversation = (await ctx.call("messagingconversations.ensure", { customerId: customer.id, ...identity }, sys)) as { id: string };
-			await ctx.call(
+			const { created } = (await ctx.call(
 				"messagingmessages.recordInbound",
 				{ conversationId: conversation.id, dedupeKey: `in:${job.key}`, externalId: e.externalId.slice(0, 256), kind: e.kind, text: e.text, attachments: e.attachments.slice(0, 20), postback: e.postback ?? null, reaction: e.reaction ?? null, at: e.at },
 				sys,
-			);
+			)) as { created: boolean };
+			if (created) this.counters.messages++;
+			else this.counters.duplicates++;
 		},
 		async processStatus(ctx: Ctx<unknown>, job: InboundJob, e: Extract<InboundEvent, { type: "status" }>) {
 			if (!e.externalIds.length) return; // a watermark only (Messenger): nothing names our messages
 			const res = (await ctx.call("messagingmessages.applyStatus", { externalIds: e.externalIds.slice(0, 100), status: e.status, error: e.error ?? null }, asSystem(job.tenantId))) as { matched: number };
 			// A status can overtake the send's own answer: try again shortly (channel retries), dead letter at last.
 			if (!res.matched) throw new Error(`status '${e.status}' for a message not known (yet): ${e.externalIds[0]}`);
+			this.counters.statuses++;
 		},
+	},
+
+	created() {
+		this.counters = { messages: 0, duplicates: 0, statuses: 0, profiles: 0, sends: 0 };
 	},
 };
 
