@@ -163,7 +163,7 @@ const ConversationsService: ServiceSchema<DbSettings, ConversationsMethods> = {
 			params: { id: idParam, $$strict: "remove" },
 			async handler(ctx: Ctx<{ id: string }>) {
 				const row = await this.conversationOr404(ctx, ctx.params.id);
-				return { id: row._id, appId: row.appId, kind: row.kind, accountId: row.accountId, externalId: row.externalId, lastInboundAt: row.lastInboundAt, status: row.status };
+				return { id: row._id, customerId: row.customerId, appId: row.appId, kind: row.kind, accountId: row.accountId, externalId: row.externalId, lastInboundAt: row.lastInboundAt, status: row.status };
 			},
 		},
 		touch: {

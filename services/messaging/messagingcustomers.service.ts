@@ -40,7 +40,7 @@ const MAX_ATTRIBUTES = 50;
 const attributesParam = {
 	type: "record",
 	key: { type: "string", min: 1, max: 64, pattern: /^[A-Za-z][\w.-]*$/ },
-	value: { type: "multi", rules: [{ type: "string", max: 1000 }, { type: "number" }, { type: "boolean" }, { type: "equal", value: null }] },
+	value: { type: "multi", rules: [{ type: "string", max: 1000 }, { type: "number" }, { type: "boolean" }], nullable: true },
 } as const;
 
 interface CustomersMethods extends TenantDbMethods {

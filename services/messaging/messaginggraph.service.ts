@@ -33,9 +33,22 @@ export function sendBody(kind: ChannelKind, to: string, content: OutboundContent
 			const type = content.attachment.type === "file" ? "document" : content.attachment.type;
 			return { ...base, type, [type]: { link: content.attachment.url } };
 		}
+		// quick replies and postback buttons are WhatsApp's reply buttons (at most 3)
+		const replies = [...(content.quickReplies ?? []), ...(content.buttons ?? []).filter(b => b.type === "postback")].slice(0, 3) as { title: string; payload: string }[];
+		if (replies.length)
+			return { ...base, type: "interactive", interactive: { type: "button", body: { text: content.text ?? "" }, action: { buttons: replies.map(r => ({ type: "reply", reply: { id: r.payload.slice(0, 256), title: r.title } })) } } };
 		return { ...base, type: "text", text: { body: content.text ?? "" } };
 	}
-	const message = content.attachment ? { attachment: { type: content.attachment.type, payload: { url: content.attachment.url, is_reusable: true } } } : { text: content.text ?? "" };
+	let message: unknown = { text: content.text ?? "" };
+	if (content.attachment) message = { attachment: { type: content.attachment.type, payload: { url: content.attachment.url, is_reusable: true } } };
+	else if (content.buttons?.length)
+		message = {
+			attachment: {
+				type: "template",
+				payload: { template_type: "button", text: content.text ?? "", buttons: content.buttons.map(b => (b.type === "url" ? { type: "web_url", url: b.url, title: b.title } : { type: "postback", title: b.title, payload: b.payload })) },
+			},
+		};
+	else if (content.quickReplies?.length) message = { text: content.text ?? "", quick_replies: content.quickReplies.map(q => ({ content_type: "text", title: q.title, payload: q.payload })) };
 	return { recipient: { id: to }, messaging_type: "RESPONSE", message };
 }
 

@@ -19,12 +19,18 @@ import { newId } from "../../mixins/db.mixin";
 import { OutboxMixin, type OutboxMethods } from "../../mixins/outbox.mixin";
 import { TenantDbMixin, type Row, type TenantDbMethods } from "../../mixins/tenant.mixin";
 import { decodeCursor, encodeCursor } from "../social/common";
+import { renderTemplate, type TemplateDef } from "./template-content";
 import { CUSTOMER_WINDOW_MS, externalIdParam, idParam, isDuplicate, kindParam, OUTBOUND_CHANNEL, STATUS_RANK, type ChannelKind } from "./common";
 
 export interface OutboundContent {
 	text?: string;
 	attachment?: { type: "image" | "video" | "audio" | "file"; url: string };
+	/** an approved WhatsApp template */
 	template?: { name: string; language: string; components?: unknown[] };
+	quickReplies?: { title: string; payload: string }[];
+	buttons?: ({ type: "postback"; title: string; payload: string } | { type: "url"; title: string; url: string })[];
+	/** the saved template (messagingtemplates) this was rendered from */
+	templateId?: string;
 }
 export interface MessageRow extends Row {
 	conversationId: string;
@@ -43,7 +49,14 @@ export interface MessageRow extends Row {
 	at: string;
 }
 
+interface SendTarget {
+	kind: ChannelKind;
+	customerId: string;
+	lastInboundAt: string | null;
+}
+
 interface MessagesMethods extends TenantDbMethods, OutboxMethods {
+	fromTemplate(ctx: Ctx<unknown>, conv: SendTarget, templateId: string, vars: Record<string, unknown>): Promise<OutboundContent>;
 	messageOr404(ctx: Ctx<unknown>, id: string): Promise<MessageRow>;
 	announce(ctx: Ctx<unknown>, row: MessageRow, event: "messaging.message.created" | "messaging.message.updated"): Record<string, unknown>;
 }
@@ -81,19 +94,22 @@ const MessagesService: ServiceSchema<DbSettings, MessagesMethods> = {
 		sendMessage: {
 			rest: "POST /:conversationId/messages",
 			roles: ["member"],
-			summary: "Send text, an attachment (https URL) or a WhatsApp template. Idempotency-Key: a retried send is one message.",
+			summary: "Send text, an attachment (URL), a saved template (`templateId`, `vars`) or a WhatsApp template. Idempotency-Key: a retried send is one message.",
 			params: {
 				conversationId: idParam,
 				text: { type: "string", min: 1, max: 2000, optional: true },
 				attachment: { type: "object", optional: true, strict: "remove", props: { type: { type: "enum", values: ["image", "video", "audio", "file"] }, url: { type: "url", max: 2048 } } },
 				template: { type: "object", optional: true, strict: "remove", props: { name: { type: "string", min: 1, max: 512, pattern: /^[a-z0-9_]+$/ }, language: { type: "string", min: 2, max: 15 }, components: { type: "array", max: 10, optional: true, items: "object" } } },
+				templateId: { ...idParam, optional: true },
+				vars: { type: "object", optional: true, default: {}, maxProps: 50 },
 				$$strict: "remove",
 			},
-			async handler(ctx: Ctx<{ conversationId: string } & OutboundContent>) {
-				const { conversationId: id, ...content } = ctx.params;
-				const conv = (await ctx.call("messagingconversations.forSend", { id })) as { kind: ChannelKind; lastInboundAt: string | null };
-				const given = [content.text, content.attachment, content.template].filter(x => x !== undefined).length;
-				if (given !== 1) throw new InvalidInputError("Send one of text, attachment or template.", [{ field: "text", message: "exactly one of text, attachment, template" }]);
+			async handler(ctx: Ctx<{ conversationId: string; text?: string; attachment?: OutboundContent["attachment"]; template?: OutboundContent["template"]; templateId?: string; vars: Record<string, unknown> }>) {
+				const { conversationId: id, templateId, vars, ...given } = ctx.params;
+				const conv = (await ctx.call("messagingconversations.forSend", { id })) as SendTarget;
+				if ([given.text, given.attachment, given.template, templateId].filter(x => x !== undefined).length !== 1)
+					throw new InvalidInputError("Send one of text, attachment, template or templateId.", [{ field: "text", message: "exactly one of text, attachment, template, templateId" }]);
+				const content: OutboundContent = templateId ? await this.fromTemplate(ctx, conv, templateId, vars) : given;
 				if (content.template && conv.kind !== "whatsapp") throw new InvalidInputError("Templates are WhatsApp's.", [{ field: "template", message: `a ${conv.kind} conversation takes text or an attachment` }]);
 				const inWindow = !!conv.lastInboundAt && Date.now() - Date.parse(conv.lastInboundAt) < CUSTOMER_WINDOW_MS;
 				if (!content.template && !inWindow) throw new OutsideCustomerWindowError(content.text !== undefined ? "text" : "attachment");
@@ -199,6 +215,17 @@ const MessagesService: ServiceSchema<DbSettings, MessagesMethods> = {
 		},
 	},
 	methods: {
+		/** A saved template rendered for this conversation: the WhatsApp template on WhatsApp when it names one, else its text, replies, buttons, media. */
+		async fromTemplate(ctx: Ctx<unknown>, conv: SendTarget, templateId: string, vars: Record<string, unknown>) {
+			const t = (await ctx.call("messagingtemplates.forSend", { id: templateId })) as TemplateDef & { appId: string };
+			const customer = (await ctx.call("messagingcustomers.getCustomer", { id: conv.customerId })) as { id: string; name: string | null };
+			const rendered = renderTemplate(t, vars, customer);
+			if ("missing" in rendered) throw new InvalidInputError("The template needs variables that were not given.", rendered.missing.map(v => ({ field: `vars.${v}`, message: "is required by the template" })));
+			const { template, ...rest } = rendered.content;
+			if (conv.kind === "whatsapp" && template) return { template, templateId };
+			if (!rest.text && !rest.attachment) throw new InvalidInputError(`This template has nothing to send on ${conv.kind}.`, [{ field: "templateId", message: "has only a WhatsApp template" }]);
+			return { ...rest, templateId };
+		},
 		async messageOr404(ctx: Ctx<unknown>, id: string) {
 			const row = await this.scopedFindById<MessageRow>(ctx, id);
 			if (!row) throw new NotFoundError("No such message.", id);

@@ -236,6 +236,79 @@ describe("messaging: Meta webhooks, customers, conversations, messages", () => {
 		expect((await api("POST", `/conversations/${conv.id}/messages`, { text: "you're welcome" })).status).toBe(202);
 	});
 
+	it("templates: checked when saved, rendered with the customer and the sender's variables when sent", async () => {
+		const bad = await api("POST", "/templates", { appId, name: "broken", text: "Hi {{ customer.name }}, {{ secret.password }} {% if %}", variables: [] });
+		expect(bad.status).toBe(422);
+		expect(bad.body.errors[0]).toMatchObject({ field: "text" });
+		const unknownVar = await api("POST", "/templates", { appId, name: "unknown", text: "Order {{ order.id }}" });
+		expect(unknownVar.status).toBe(422);
+		expect(unknownVar.body.errors[0].message).toMatch(/unknown variable 'order.id'/);
+		expect((await api("POST", "/templates", { appId: "nosuchapp", name: "x", text: "x" })).status).toBe(404);
+
+		const tpl = await api("POST", "/templates", {
+			appId,
+			name: "order-ready",
+			variables: ["order.id"],
+			text: "Hi {{ customer.name }}, order {{ order.id }} is ready.",
+			quickReplies: [{ title: "Thanks", payload: "THANKS" }],
+			whatsapp: { name: "order_ready", language: "en_US", parameters: ["{{ order.id }}"] },
+		});
+		expect(tpl.status).toBe(201);
+		expect((await api("POST", "/templates", { appId, name: "order-ready", text: "again" })).status).toBe(409);
+
+		graph.profiles.set("PSID-6", { first_name: "Edsger", last_name: "Dijkstra" });
+		await deliver(messengerText(pageId, "PSID-6", "m_TPL", "where is my order?"));
+		const conv = await waitFor(async () => (await conversations()).find(c => c.lastMessage?.text === "where is my order?"), { what: "the conversation" });
+		await waitFor(async () => (await api("GET", `/customers/${conv.customerId}`)).body.profileStatus === "fetched", { what: "the profile" });
+		const missing = await api("POST", `/conversations/${conv.id}/messages`, { templateId: tpl.body.id });
+		expect(missing.status).toBe(422);
+		expect(missing.body.errors).toEqual([{ field: "vars.order.id", message: "is required by the template" }]);
+		const sent = await api("POST", `/conversations/${conv.id}/messages`, { templateId: tpl.body.id, vars: { order: { id: "A-17" } } });
+		expect(sent.status).toBe(202);
+		await waitFor(async () => (await messagesOf(conv.id)).find(m => m.id === sent.body.id)?.status === "sent", { what: "the template sent" });
+		expect(graph.sends().find(s => s.body.recipient?.id === "PSID-6")!.body.message).toEqual({
+			text: "Hi Edsger Dijkstra, order A-17 is ready.",
+			quick_replies: [{ content_type: "text", title: "Thanks", payload: "THANKS" }],
+		});
+
+		// on WhatsApp, the approved template it maps to, with its body parameters (allowed outside the window)
+		await deliver(whatsappText(phoneId, "15559990000", "Barbara Liskov", "wamid.TPL1", "old", Math.floor(Date.now() / 1000) - 30 * 3600));
+		const wa = await waitFor(async () => (await conversations()).find(c => c.lastMessage?.text === "old"), { what: "the WhatsApp conversation" });
+		const waSent = await api("POST", `/conversations/${wa.id}/messages`, { templateId: tpl.body.id, vars: { order: { id: "B-2" } } });
+		expect(waSent.status).toBe(202);
+		await waitFor(async () => (await messagesOf(wa.id)).find(m => m.id === waSent.body.id)?.status === "sent", { what: "the WhatsApp template sent" });
+		expect(graph.sends().find(s => s.body.to === "15559990000")!.body.template).toEqual({
+			name: "order_ready",
+			language: { code: "en_US" },
+			components: [{ type: "body", parameters: [{ type: "text", text: "B-2" }] }],
+		});
+	});
+
+	it("customers: search, tags, attributes, and a merge that keeps the history", async () => {
+		const list = (await api("GET", "/customers?q=ada")).body.rows;
+		expect(list.map((c: any) => c.name)).toEqual(["Ada Lovelace"]);
+		const ada = list[0];
+		expect((await api("POST", `/customers/${ada.id}/tags`, { tags: ["VIP", "returning"] })).body.tags).toEqual(["vip", "returning"]);
+		expect((await api("GET", "/customers?tag=vip")).body.rows.map((c: any) => c.id)).toEqual([ada.id]);
+		expect((await api("DELETE", `/customers/${ada.id}/tags/returning`)).body.tags).toEqual(["vip"]);
+		expect((await api("PATCH", `/customers/${ada.id}`, { attributes: { city: "London", plan: "gold" } })).body.attributes).toEqual({ city: "London", plan: "gold" });
+		expect((await api("PATCH", `/customers/${ada.id}`, { attributes: { plan: null } })).body.attributes).toEqual({ city: "London" });
+
+		const grace = (await api("GET", "/customers?q=grace")).body.rows[0];
+		const graceConvs = (await conversations()).filter(c => c.customerId === grace.id);
+		expect(graceConvs.length).toBe(1);
+		const merged = await api("POST", `/customers/${ada.id}/merge`, { from: grace.id });
+		expect(merged.status).toBe(200);
+		expect(merged.body.identities.map((i: any) => i.externalId).sort()).toEqual(["PSID-1", "PSID-4"]);
+		expect((await api("GET", `/customers/${grace.id}`)).body.mergedInto).toBe(ada.id);
+		expect((await api("GET", `/conversations/${graceConvs[0].id}`)).body.customerId).toBe(ada.id);
+		expect((await messagesOf(graceConvs[0].id)).some(m => m.text === "are you there?")).toBe(true);
+		// the merged identity's next message lands with the customer kept
+		await deliver(messengerText(pageId, "PSID-4", "m_AFTER_MERGE", "after the merge"));
+		await waitFor(async () => (await conversations()).find(c => c.lastMessage?.text === "after the merge")?.customerId === ada.id, { what: "the merged identity" });
+		expect((await api("GET", "/customers?q=grace")).body.rows).toEqual([]);
+	});
+
 	it("another tenant sees none of it", async () => {
 		const other = p.token({ sub: "x", tid: "other-tenant", roles: ["admin"] });
 		expect((await p.http("GET", "/api/messaging/conversations", { token: other })).body.items).toEqual([]);

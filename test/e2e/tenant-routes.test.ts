@@ -163,6 +163,7 @@ describe("tenant isolation on every tenant-scoped route (generated from the rout
 		const conversation = await waitFor(async () => (await call("GET", "/api/messaging/conversations")).items[0], { what: `${who.marker}'s conversation` });
 		await call("POST", `/api/messaging/customers/${conversation.customerId}/tags`, { tags: ["vip"] });
 		await call("POST", `/api/messaging/conversations/${conversation.id}/messages`, { text: `${who.marker} reply` });
+		await call("POST", "/api/messaging/templates", { appId: app.id, name: "greeting", text: `${who.marker} hello {{ customer.name }}` });
 	}
 
 	/** Stored rows of a tenant in a service (straight from its store: this is the test's view, not an API). */
