@@ -98,14 +98,18 @@ const ProcessorService: ServiceSchema<ServiceSettingSchema, ProcessorMethods, Pr
 			const customer = (await ctx.call("messagingcustomers.ensure", { ...identity, profileName: e.profileName ?? null }, sys)) as { id: string; created: boolean; profileStatus: string };
 			// The profile fills in later: a Graph outage never holds up the message.
 			if (customer.profileStatus === "pending") await sendToChannel(this.broker, PROFILE_CHANNEL, { tenantId: job.tenantId, customerId: customer.id });
-			const conversation = (await ctx.call("messagingconversations.ensure", { customerId: customer.id, ...identity }, sys)) as { id: string };
+			const conversation = (await ctx.call("messagingconversations.ensure", { customerId: customer.id, ...identity }, sys)) as { id: string; customerId: string; status: string; created: boolean };
 			const { created } = (await ctx.call(
 				"messagingmessages.recordInbound",
 				{ conversationId: conversation.id, dedupeKey: `in:${job.key}`, externalId: e.externalId.slice(0, 256), kind: e.kind, text: e.text, attachments: e.attachments.slice(0, 20), postback: e.postback ?? null, reaction: e.reaction ?? null, at: e.at },
 				sys,
 			)) as { created: boolean };
-			if (created) this.counters.messages++;
-			else this.counters.duplicates++;
+			if (!created) return void this.counters.duplicates++;
+			this.counters.messages++;
+			// Flows are an add-on: a node without them, or a flow that fails, never holds up the message.
+			if (!this.broker.registry.getActionEndpoints("messagingflowruns.onInbound")?.hasAvailable()) return;
+			const input = { conversationId: conversation.id, customerId: conversation.customerId, appId: job.appId, text: e.postback?.payload ?? e.text, customerCreated: customer.created, reopened: !conversation.created && conversation.status === "closed" };
+			await ctx.call("messagingflowruns.onInbound", input, sys).catch(err => this.logger.warn("flow trigger failed", { conversationId: conversation.id, error: (err as Error).message }));
 		},
 		async processStatus(ctx: Ctx<unknown>, job: InboundJob, e: Extract<InboundEvent, { type: "status" }>) {
 			if (!e.externalIds.length) return; // a watermark only (Messenger): nothing names our messages

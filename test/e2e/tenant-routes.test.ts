@@ -156,6 +156,8 @@ describe("tenant isolation on every tenant-scoped route (generated from the rout
 		// messaging: an app, a signed delivery (customer, conversation, message), a rejected payload, a reply
 		const secret = `${who.marker}-secret`;
 		const app = await call("POST", "/api/messaging/apps", { name: `${who.marker} app`, appId: "1234", appSecret: secret, verifyToken: `${who.marker}-verify`, channels: [{ kind: "messenger", pageId: `page-${who.marker}`, accessToken: `${who.marker}-token` }] });
+		const flow = await call("POST", "/api/messaging/flows", { appId: app.id, name: `${who.marker} flow`, trigger: { type: "inbound" }, steps: [{ id: "tag", type: "tag", tag: "greeted" }] });
+		await call("POST", `/api/messaging/flows/${flow.id}/publish`);
 		for (const raw of [JSON.stringify(messengerText(`page-${who.marker}`, `psid-${who.marker}`, `mid-${who.marker}`, `${who.marker} hello`)), "{}"]) {
 			const res = await p.http("POST", `/api/messaging/webhooks/${app.id}`, { body: raw, headers: { "x-hub-signature-256": signBody(raw, secret) } });
 			if (res.status !== 200) throw new Error(`seeding the messaging webhook: ${res.status}`);
