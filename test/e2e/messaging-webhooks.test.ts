@@ -143,6 +143,9 @@ describe("messaging: Meta webhooks, customers, conversations, messages", () => {
 		// signed over other bytes than were sent
 		expect((await deliver(body, { raw: JSON.stringify(body) + " ", signature: signBody(JSON.stringify(body), APP_SECRET) })).status).toBe(401);
 		expect((await deliver(body, { app: "nosuchapp" })).status).toBe(404);
+		// over the webhook's 512 kB: 413 before anything is read or stored
+		const huge = JSON.stringify({ ...body, padding: "x".repeat(600 * 1024) });
+		expect((await deliver(undefined, { raw: huge })).status).toBe(413);
 		// a valid delivery after them is processed: so by then the forged ones would have been too
 		await deliver(messengerText(pageId, "PSID-2", "m_AFTER_FORGED", "after"));
 		await waitFor(async () => (await conversations()).some(c => c.lastMessage?.text === "after"), { what: "the valid delivery" });
