@@ -28,13 +28,8 @@ interface ProcessorMethods {
 	processStatus(ctx: Ctx<unknown>, job: InboundJob, event: Extract<InboundEvent, { type: "status" }>): Promise<void>;
 }
 
-type ConsumerThis = ProcessorMethods & ProcessorVars & { logger: { warn(...a: unknown[]): void } };
-const consumer = (group: string, handler: (this: ConsumerThis, ctx: Ctx<any>) => Promise<void>) => ({
-	group,
-	maxRetries: 8,
-	deadLettering: { enabled: true },
-	handler,
-});
+/** Every consumer: retried with backoff (lib/channels.ts), dead-lettered after 8 deliveries. */
+const retrying = { maxRetries: 8, deadLettering: { enabled: true } };
 
 const ProcessorService: ServiceSchema<ServiceSettingSchema, ProcessorMethods, ProcessorVars> = {
 	name: "messagingprocessor",
@@ -51,44 +46,56 @@ const ProcessorService: ServiceSchema<ServiceSettingSchema, ProcessorMethods, Pr
 	},
 
 	channels: {
-		[INBOUND_CHANNEL]: consumer("messaging-processor", async function (ctx: Ctx<InboundJob>) {
-			const job = ctx.params;
-			if (!job?.tenantId || !job.event?.type) return void this.logger.warn("malformed messaging.inbound message dropped");
-			if (job.event.type === "message") await this.processMessage(ctx, job, job.event);
-			else await this.processStatus(ctx, job, job.event);
-		}),
+		[INBOUND_CHANNEL]: {
+			group: "messaging-processor",
+			...retrying,
+			async handler(ctx: Ctx<InboundJob>) {
+				const job = ctx.params;
+				if (!job?.tenantId || !job.event?.type) return void this.logger.warn("malformed messaging.inbound message dropped");
+				if (job.event.type === "message") await this.processMessage(ctx, job, job.event);
+				else await this.processStatus(ctx, job, job.event);
+			},
+		},
 
-		[PROFILE_CHANNEL]: consumer("messaging-profiles", async function (ctx: Ctx<{ tenantId: string; customerId: string }>) {
-			const { tenantId, customerId } = ctx.params;
-			const sys = asSystem(tenantId);
-			const target = (await ctx.call("messagingcustomers.profileTarget", { id: customerId }, sys)) as Identity | null;
-			if (!target) return;
-			try {
-				const profile = (await ctx.call("messaginggraph.profile", { appId: target.appId, kind: target.kind, accountId: target.accountId, externalId: target.externalId }, sys)) as { name: string | null; pictureUrl: string | null };
-				await ctx.call("messagingcustomers.saveProfile", { id: customerId, ...profile }, sys);
-				this.counters.profiles++;
-			} catch (err) {
-				// Meta refused for good (no permission, the user blocked the page): retrying cannot help.
-				if (!(err instanceof ProviderRejectedError)) throw err;
-				this.logger.warn("customer profile not available from Meta", { customerId, error: err.message });
-				await ctx.call("messagingcustomers.saveProfile", { id: customerId, unavailable: true }, sys);
-			}
-		}),
+		[PROFILE_CHANNEL]: {
+			group: "messaging-profiles",
+			...retrying,
+			async handler(ctx: Ctx<{ tenantId: string; customerId: string }>) {
+				const { tenantId, customerId } = ctx.params;
+				const sys = asSystem(tenantId);
+				const target = (await ctx.call("messagingcustomers.profileTarget", { id: customerId }, sys)) as Identity | null;
+				if (!target) return;
+				try {
+					const profile = (await ctx.call("messaginggraph.profile", { appId: target.appId, kind: target.kind, accountId: target.accountId, externalId: target.externalId }, sys)) as { name: string | null; pictureUrl: string | null };
+					await ctx.call("messagingcustomers.saveProfile", { id: customerId, ...profile }, sys);
+					this.counters.profiles++;
+				} catch (err) {
+					// Meta refused for good (no permission, the user blocked the page): retrying cannot help.
+					if (!(err instanceof ProviderRejectedError)) throw err;
+					this.logger.warn("customer profile not available from Meta", { customerId, error: err.message });
+					await ctx.call("messagingcustomers.saveProfile", { id: customerId, unavailable: true }, sys);
+				}
+			},
+		},
 
-		[OUTBOUND_CHANNEL]: consumer("messaging-outbound", async function (ctx: Ctx<{ tenantId: string; messageId: string }>) {
-			const { tenantId, messageId } = ctx.params;
-			const sys = asSystem(tenantId);
-			const m = (await ctx.call("messagingmessages.forDelivery", { id: messageId }, sys)) as { status: string; content: OutboundContent; appId: string; kind: ChannelKind; accountId: string; externalId: string };
-			if (m.status !== "queued") return; // sent already (a redelivery)
-			try {
-				const { externalId } = (await ctx.call("messaginggraph.send", { appId: m.appId, kind: m.kind, accountId: m.accountId, to: m.externalId, content: m.content }, sys)) as { externalId: string };
-				await ctx.call("messagingmessages.markSent", { id: messageId, externalId }, sys);
-				this.counters.sends++;
-			} catch (err) {
-				if (!(err instanceof ProviderRejectedError)) throw err;
-				await ctx.call("messagingmessages.markSent", { id: messageId, error: { code: null, title: "rejected by Meta", message: err.message.slice(0, 1000) } }, sys);
-			}
-		}),
+		[OUTBOUND_CHANNEL]: {
+			group: "messaging-outbound",
+			...retrying,
+			async handler(ctx: Ctx<{ tenantId: string; messageId: string }>) {
+				const { tenantId, messageId } = ctx.params;
+				const sys = asSystem(tenantId);
+				const m = (await ctx.call("messagingmessages.forDelivery", { id: messageId }, sys)) as { status: string; content: OutboundContent; appId: string; kind: ChannelKind; accountId: string; externalId: string };
+				if (m.status !== "queued") return; // sent already (a redelivery)
+				try {
+					const { externalId } = (await ctx.call("messaginggraph.send", { appId: m.appId, kind: m.kind, accountId: m.accountId, to: m.externalId, content: m.content }, sys)) as { externalId: string };
+					await ctx.call("messagingmessages.markSent", { id: messageId, externalId }, sys);
+					this.counters.sends++;
+				} catch (err) {
+					if (!(err instanceof ProviderRejectedError)) throw err;
+					await ctx.call("messagingmessages.markSent", { id: messageId, error: { code: null, title: "rejected by Meta", message: err.message.slice(0, 1000) } }, sys);
+				}
+			},
+		},
 	},
 
 	methods: {
