@@ -43,6 +43,28 @@ export function nestsDeeperThan(value: unknown, max: number): boolean {
 	return false;
 }
 
+/**
+ * The same depth check over raw JSON bytes, without parsing them: brackets outside strings (a `rawBody`
+ * action parses the body itself, so the gateway's limit still holds for it).
+ */
+export function rawNestsDeeperThan(buf: Buffer, max: number): boolean {
+	let depth = 0;
+	let inString = false;
+	for (let i = 0; i < buf.length; i++) {
+		const c = buf[i];
+		if (inString) {
+			if (c === 0x5c) i++; // backslash: skip the escaped character
+			else if (c === 0x22) inString = false;
+		} else if (c === 0x22) inString = true;
+		else if (c === 0x5b || c === 0x7b) {
+			if (++depth > max) return true;
+		} else if (c === 0x5d || c === 0x7d) depth--;
+	}
+	return false;
+}
+
+const JSON_TYPE = /^application\/([\w.+-]+\+)?json\b/i;
+
 const bodyError = (message: string, type: string, status = 400) => Object.assign(new Error(message), { status, statusCode: status, type, expose: true });
 
 export interface ActionBodyInfo {
@@ -130,8 +152,12 @@ export function bodyParsers(opts: BodyParserOptions): Middleware {
 		if (action?.rawBody)
 			return rawFor(limitFor(action, opts))(req, res, err => {
 				const body = (req as Req).body;
-				if (!err) (req as Req).body = { rawBody: Buffer.isBuffer(body) ? body.toString("base64") : "" };
-				done(err);
+				if (err) return done(err);
+				const raw = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
+				if (JSON_TYPE.test(req.headers["content-type"] ?? "") && rawNestsDeeperThan(raw, MAX_JSON_DEPTH))
+					return next(bodyError(`The request body nests deeper than ${MAX_JSON_DEPTH} levels.`, "entity.too.deep"));
+				(req as Req).body = { rawBody: raw.toString("base64") };
+				done();
 			});
 		json(req, res, err => (err ? done(err) : urlencoded(req, res, done)));
 	};
