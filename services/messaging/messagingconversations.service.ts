@@ -115,6 +115,18 @@ const ConversationsService: ServiceSchema<DbSettings, ConversationsMethods> = {
 				return this.changed(ctx, ctx.params.id);
 			},
 		},
+		pendConversation: {
+			rest: "POST /:id/pending",
+			roles: ["member"],
+			idempotent: true,
+			summary: "Waiting on someone (the customer, a colleague): neither open work nor closed.",
+			params: { id: idParam, $$strict: "remove" },
+			async handler(ctx: Ctx<{ id: string }>) {
+				await this.conversationOr404(ctx, ctx.params.id);
+				await this.scopedUpdateWhere(ctx, { id: ctx.params.id }, { status: "pending" });
+				return this.changed(ctx, ctx.params.id);
+			},
+		},
 		reopenConversation: {
 			rest: "POST /:id/reopen",
 			roles: ["member"],

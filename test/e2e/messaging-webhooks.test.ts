@@ -312,6 +312,29 @@ describe("messaging: Meta webhooks, customers, conversations, messages", () => {
 		expect((await api("GET", "/customers?q=grace")).body.rows).toEqual([]);
 	});
 
+	it("conversations: pending, close, reopen, assign, read, filters and the cursor", async () => {
+		const all = await conversations();
+		const conv = all[0];
+		expect((await api("POST", `/conversations/${conv.id}/pending`)).body.status).toBe("pending");
+		expect((await api("GET", "/conversations?status=pending")).body.items.map((c: any) => c.id)).toEqual([conv.id]);
+		expect((await api("POST", `/conversations/${conv.id}/close`)).body.status).toBe("closed");
+		expect((await api("POST", `/conversations/${conv.id}/reopen`)).body.status).toBe("open");
+		expect((await api("POST", `/conversations/${conv.id}/assign`, { assigneeId: "owner-1" })).body.assigneeId).toBe("owner-1");
+		expect((await api("GET", "/conversations?assigneeId=me")).body.items.map((c: any) => c.id)).toEqual([conv.id]);
+		expect((await api("POST", `/conversations/${conv.id}/read`)).body.unreadCount).toBe(0);
+		expect(realtime.some(e => e.event === "messaging.conversation.updated" && e.data.id === conv.id && e.data.status === "pending")).toBe(true);
+		// pages of 2 cover every conversation once, newest activity first
+		const seen: string[] = [];
+		let cursor: string | null = null;
+		do {
+			const page: any = (await api("GET", `/conversations?limit=2${cursor ? `&cursor=${cursor}` : ""}`)).body;
+			seen.push(...page.items.map((c: any) => c.id));
+			cursor = page.nextCursor;
+		} while (cursor);
+		expect(seen).toEqual(all.map(c => c.id));
+		expect((await api("GET", "/conversations?cursor=not-a-cursor")).status).toBe(400);
+	});
+
 	it("another tenant sees none of it", async () => {
 		const other = p.token({ sub: "x", tid: "other-tenant", roles: ["admin"] });
 		expect((await p.http("GET", "/api/messaging/conversations", { token: other })).body.items).toEqual([]);
