@@ -25,6 +25,11 @@ import { signatureMatches } from "./signature";
 const WEBHOOK_BODY_LIMIT = "512kb";
 /** How much of a rejected payload is kept for the operator. */
 const REJECTED_EXCERPT = 4096;
+/** Meta retries a delivery for up to 36 hours: event keys are kept a week, rejections 30 days. */
+const EVENT_RETENTION_MS = 7 * 24 * 3600 * 1000;
+const REJECTED_RETENTION_MS = 30 * 24 * 3600 * 1000;
+/** A tenant's old rows are looked for at most this often, on its next delivery. */
+const PRUNE_EVERY_MS = 3600 * 1000;
 
 interface WebhookApp {
 	tenantId: string;
@@ -37,9 +42,14 @@ interface WebhookMethods extends TenantDbMethods, OutboxMethods {
 	webhookApp(ctx: Ctx<unknown>, id: string): Promise<WebhookApp | null>;
 	accept(app: WebhookApp, appId: string, event: InboundEvent): Promise<"queued" | "duplicate">;
 	reject(app: WebhookApp, appId: string, problems: string[], raw: Buffer): Promise<void>;
+	pruneSometimes(tenantId: string): void;
+}
+interface WebhookVars {
+	/** when each tenant's old rows were last pruned (on this node) */
+	prunedAt: Map<string, number>;
 }
 
-const WebhooksService: ServiceSchema<DbSettings, WebhookMethods> = {
+const WebhooksService: ServiceSchema<DbSettings, WebhookMethods, WebhookVars> = {
 	name: "messagingwebhooks",
 	mixins: [
 		TenantDbMixin({ collection: "messaging_webhook_events", indexes: [{ fields: ["tenantId", "key"], unique: true }] }),
@@ -101,6 +111,7 @@ const WebhooksService: ServiceSchema<DbSettings, WebhookMethods> = {
 					await this.reject(app, ctx.params.appId, ["the body is not JSON"], raw);
 					return { received: true, events: 0, duplicates: 0, rejected: true };
 				}
+				this.pruneSometimes(app.tenantId);
 				const parsed = parsePayload(body);
 				if (parsed.problems.length) await this.reject(app, ctx.params.appId, parsed.problems, raw);
 				let duplicates = 0;
@@ -129,10 +140,25 @@ const WebhooksService: ServiceSchema<DbSettings, WebhookMethods> = {
 			await this.scopedUpdateWhere(sys, { key }, { queued: true });
 			return "queued";
 		},
+		pruneSometimes(tenantId: string) {
+			const now = Date.now();
+			if (now - (this.prunedAt.get(tenantId) ?? 0) < PRUNE_EVERY_MS) return;
+			this.prunedAt.set(tenantId, now);
+			const sys = asSystem(tenantId);
+			const before = (ms: number) => new Date(now - ms).toISOString();
+			// Not awaited: a delivery never waits for housekeeping.
+			void Promise.all([
+				this.scopedRemoveWhere(sys, { kind: "event", createdAt: { $lt: before(EVENT_RETENTION_MS) } }),
+				this.scopedRemoveWhere(sys, { kind: "rejected", createdAt: { $lt: before(REJECTED_RETENTION_MS) } }),
+			]).catch(err => this.logger.warn("webhook rows not pruned", { tenantId, error: (err as Error).message }));
+		},
 		async reject(app: WebhookApp, appId: string, problems: string[], raw: Buffer) {
 			this.logger.warn("webhook payload rejected", { appId, problems: problems.slice(0, 5) });
 			await this._create(asSystem(app.tenantId), { kind: "rejected", key: `rejected:${newId()}`, appId, problems: problems.slice(0, 50), excerpt: raw.subarray(0, REJECTED_EXCERPT).toString("utf8") });
 		},
+	},
+	created() {
+		this.prunedAt = new Map();
 	},
 };
 
