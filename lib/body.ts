@@ -8,6 +8,8 @@
  *   stack further on (10,000 nested arrays did).
  * - a body that cannot be decoded as its Content-Encoding says (gzip that is not gzip) is 400.
  * - an upload route (`type: "multipart"`) takes multipart/form-data with a boundary only (415 otherwise).
+ * - an action with `rawBody: true` gets the exact bytes, unparsed, as the param `rawBody` (base64), within
+ *   the same limits: for signatures over the body (Meta's X-Hub-Signature-256). The action parses it.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ServiceBroker } from "moleculer";
@@ -41,6 +43,28 @@ export function nestsDeeperThan(value: unknown, max: number): boolean {
 	return false;
 }
 
+/**
+ * The same depth check over raw JSON bytes, without parsing them: brackets outside strings (a `rawBody`
+ * action parses the body itself, so the gateway's limit still holds for it).
+ */
+export function rawNestsDeeperThan(buf: Buffer, max: number): boolean {
+	let depth = 0;
+	let inString = false;
+	for (let i = 0; i < buf.length; i++) {
+		const c = buf[i];
+		if (inString) {
+			if (c === 0x5c) i++; // backslash: skip the escaped character
+			else if (c === 0x22) inString = false;
+		} else if (c === 0x22) inString = true;
+		else if (c === 0x5b || c === 0x7b) {
+			if (++depth > max) return true;
+		} else if (c === 0x5d || c === 0x7d) depth--;
+	}
+	return false;
+}
+
+const JSON_TYPE = /^application\/([\w.+-]+\+)?json\b/i;
+
 const bodyError = (message: string, type: string, status = 400) => Object.assign(new Error(message), { status, statusCode: status, type, expose: true });
 
 export interface ActionBodyInfo {
@@ -48,6 +72,8 @@ export interface ActionBodyInfo {
 	bodyLimit?: string;
 	/** the route is an upload (moleculer-web's multipart alias) */
 	multipart?: boolean;
+	/** the action takes the body's exact bytes (param `rawBody`, base64) instead of parsed fields */
+	rawBody?: boolean;
 }
 
 export interface BodyParserOptions {
@@ -86,6 +112,13 @@ const hasBody = (req: IncomingMessage) => req.headers["transfer-encoding"] !== u
 /** JSON and urlencoded body parsing with the limits above, as one connect-style middleware. */
 export function bodyParsers(opts: BodyParserOptions): Middleware {
 	const parsers = new Map<string, Middleware[]>();
+	const rawParsers = new Map<string, Middleware>();
+	const rawFor = (limit: string) => {
+		let raw = rawParsers.get(limit);
+		// body-parser's handler is typed for Express requests; moleculer-web's `use` takes plain node ones.
+		if (!raw) rawParsers.set(limit, (raw = ApiGateway.bodyParser.raw({ type: () => true, limit }) as unknown as Middleware));
+		return raw;
+	};
 	const forLimit = (limit: string) => {
 		let list = parsers.get(limit);
 		if (!list) {
@@ -116,6 +149,16 @@ export function bodyParsers(opts: BodyParserOptions): Middleware {
 				return next(bodyError(`The request body nests deeper than ${MAX_JSON_DEPTH} levels.`, "entity.too.deep"));
 			next();
 		};
+		if (action?.rawBody)
+			return rawFor(limitFor(action, opts))(req, res, err => {
+				const body = (req as Req).body;
+				if (err) return done(err);
+				const raw = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
+				if (JSON_TYPE.test(req.headers["content-type"] ?? "") && rawNestsDeeperThan(raw, MAX_JSON_DEPTH))
+					return next(bodyError(`The request body nests deeper than ${MAX_JSON_DEPTH} levels.`, "entity.too.deep"));
+				(req as Req).body = { rawBody: raw.toString("base64") };
+				done();
+			});
 		json(req, res, err => (err ? done(err) : urlencoded(req, res, done)));
 	};
 }

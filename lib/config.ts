@@ -129,6 +129,15 @@ const schema = {
 	SCHEDULER_HISTORY_MAX: { type: "number", convert: true, integer: true, min: 1, max: 10_000, default: 200 },
 	ANALYTICS_RAW_RETENTION_DAYS: { type: "number", convert: true, integer: true, min: 1, max: 3650, default: 90 },
 	ANALYTICS_REPORT_RETENTION_S: { ...positiveInt, default: 7 * 24 * 3600 },
+	// messaging domain (README, "Messaging domain")
+	GRAPH_API_URL: { ...url(["http", "https"]), default: "https://graph.facebook.com/v21.0" },
+	GRAPH_TIMEOUT_MS: { ...positiveInt, default: 5000 },
+	GRAPH_MAX_ATTEMPTS: { type: "number", convert: true, integer: true, min: 1, max: 10, default: 3 },
+	GRAPH_RETRY_DELAY_MS: { ...positiveInt, default: 500 },
+	GRAPH_BREAKER_THRESHOLD: { ...positiveInt, default: 5 },
+	GRAPH_BREAKER_COOLDOWN_MS: { ...positiveInt, default: 30000 },
+	GRAPH_PROFILE_CACHE_TTL_S: { ...positiveInt, default: 3600 },
+	MESSAGING_SECRET_KEY: { type: "string", optional: true, pattern: /^[A-Za-z0-9+/]{43}=$/, messages: { stringPattern: "The 'MESSAGING_SECRET_KEY' field must be 32 bytes in base64 (openssl rand -base64 32)" } },
 };
 
 export interface Config {
@@ -271,6 +280,22 @@ export interface Config {
 	ANALYTICS_RAW_RETENTION_DAYS: number;
 	/** report CSV files are kept this long (seconds) */
 	ANALYTICS_REPORT_RETENTION_S: number;
+	/** Meta's Graph API with its version, no trailing slash (tests point it at a fake) */
+	GRAPH_API_URL: string;
+	/** one Graph API request: connection and answer (ms) */
+	GRAPH_TIMEOUT_MS: number;
+	/** attempts per Graph call; 5xx and Meta's rate-limit codes (4, 17, 32, 613) are retried with backoff */
+	GRAPH_MAX_ATTEMPTS: number;
+	/** first backoff between Graph attempts (doubles per attempt) */
+	GRAPH_RETRY_DELAY_MS: number;
+	/** consecutive failed Graph calls that open its circuit breaker */
+	GRAPH_BREAKER_THRESHOLD: number;
+	/** how long the open Graph breaker fails fast before one trial call (ms) */
+	GRAPH_BREAKER_COOLDOWN_MS: number;
+	/** how long a fetched customer profile is cached (seconds) */
+	GRAPH_PROFILE_CACHE_TTL_S: number;
+	/** AES-256-GCM key for Meta app secrets and access tokens at rest (base64 of 32 bytes; secret: never logged). Unset: a dev key in DATA_DIR/keys (not in production) */
+	MESSAGING_SECRET_KEY?: string;
 }
 
 export class ConfigError extends Error {

@@ -416,3 +416,24 @@ export class PermanentJobError extends Errors.MoleculerError {
 		this.name = "PermanentJobError";
 	}
 }
+
+/** 401: a webhook delivery whose `X-Hub-Signature-256` is missing or is not the app secret's HMAC of the body. */
+export class InvalidSignatureError extends Errors.MoleculerClientError {
+	constructor() {
+		super("The request signature is missing or wrong.", 401, "INVALID_SIGNATURE");
+		this.name = "InvalidSignatureError";
+	}
+}
+
+/**
+ * 422: a free-form message outside Meta's 24-hour customer-service window (only a template may be sent
+ * then). The gateway answers every 422 as VALIDATION_ERROR; the detail and `errors[]` say which rule.
+ */
+export class OutsideCustomerWindowError extends InvalidInputError {
+	constructor(field = "text") {
+		super("The customer has not written in the last 24 hours: outside Meta's customer-service window only a template may be sent.", [
+			{ field, message: "outside the 24-hour customer-service window: send a template" },
+		]);
+		this.name = "OutsideCustomerWindowError";
+	}
+}

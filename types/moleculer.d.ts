@@ -25,6 +25,11 @@ declare module "moleculer" {
 		 */
 		bodyLimit?: string;
 		/**
+		 * The gateway hands this action the request body's exact bytes, unparsed, as the param `rawBody`
+		 * (base64; "" without a body), within `bodyLimit`: for signatures over the body (lib/body.ts).
+		 */
+		rawBody?: boolean;
+		/**
 		 * Load the entity this action works on into `ctx.locals.entity` before the handler: the name of a
 		 * service method `(ctx, id) => entity | null` (null: 404), or `{ method, param }` (middlewares/entity.middleware.ts).
 		 */

@@ -20,6 +20,7 @@ import type { Service } from "moleculer";
 import { newId } from "../../mixins/db.mixin";
 import { isTenantScoped } from "../../mixins/tenant.mixin";
 import { serviceFiles } from "../../services/catalog";
+import { messengerText, signBody } from "../helpers/meta-payloads";
 import { startPlatform, type HttpResult, type Platform } from "../helpers/platform";
 import { waitFor } from "../helpers/wait";
 
@@ -160,6 +161,19 @@ describe("tenant isolation on every tenant-scoped route (generated from the rout
 		await waitFor(async () => (await call("GET", `/api/jobs/${dead.id}`)).status === "dead", { what: `${who.marker}'s dead job` });
 		await call("POST", "/api/schedules", { name: `${who.marker} schedule`, cron: "0 9 * * 1", jobType: "analytics.report", payload: { reportId: "none" }, paused: true });
 		await call("POST", "/api/analytics/reports", { name: `${who.marker} report`, query: { name: "task.completed", from, to: new Date().toISOString(), by: "plan" } });
+		// messaging: an app, a signed delivery (customer, conversation, message), a rejected payload, a reply
+		const secret = `${who.marker}-secret`;
+		const app = await call("POST", "/api/messaging/apps", { name: `${who.marker} app`, appId: "1234", appSecret: secret, verifyToken: `${who.marker}-verify`, channels: [{ kind: "messenger", pageId: `page-${who.marker}`, accessToken: `${who.marker}-token` }] });
+		const flow = await call("POST", "/api/messaging/flows", { appId: app.id, name: `${who.marker} flow`, trigger: { type: "inbound" }, steps: [{ id: "tag", type: "tag", tag: "greeted" }] });
+		await call("POST", `/api/messaging/flows/${flow.id}/publish`);
+		for (const raw of [JSON.stringify(messengerText(`page-${who.marker}`, `psid-${who.marker}`, `mid-${who.marker}`, `${who.marker} hello`)), "{}"]) {
+			const res = await p.http("POST", `/api/messaging/webhooks/${app.id}`, { body: raw, headers: { "x-hub-signature-256": signBody(raw, secret) } });
+			if (res.status !== 200) throw new Error(`seeding the messaging webhook: ${res.status}`);
+		}
+		const conversation = await waitFor(async () => (await call("GET", "/api/messaging/conversations")).items[0], { what: `${who.marker}'s conversation` });
+		await call("POST", `/api/messaging/customers/${conversation.customerId}/tags`, { tags: ["vip"] });
+		await call("POST", `/api/messaging/conversations/${conversation.id}/messages`, { text: `${who.marker} reply` });
+		await call("POST", "/api/messaging/templates", { appId: app.id, name: "greeting", text: `${who.marker} hello {{ customer.name }}` });
 	}
 
 	/** Stored rows of a tenant in a service (straight from its store: this is the test's view, not an API). */
@@ -180,7 +194,7 @@ describe("tenant isolation on every tenant-scoped route (generated from the rout
 	}
 
 	beforeAll(async () => {
-		p = await startPlatform({ services: ["*", "sample"], env: { PASSWORD_SCRYPT_N: "1024", RATE_LIMIT_MAX: "100000" } });
+		p = await startPlatform({ services: ["*", "sample"], env: { PASSWORD_SCRYPT_N: "1024", RATE_LIMIT_MAX: "100000", GRAPH_API_URL: "http://127.0.0.1:9" } });
 		a = await identity("alpha");
 		b = await identity("bravo");
 		await seed(a);

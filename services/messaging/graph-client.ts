@@ -1,0 +1,123 @@
+/**
+ * The one way to Meta's Graph API (README, "Messaging domain" → "Graph API"). Base URL (with the API
+ * version) from GRAPH_API_URL; each request has GRAPH_TIMEOUT_MS; 5xx answers, network errors, timeouts
+ * and Meta's rate-limit error codes are retried up to GRAPH_MAX_ATTEMPTS with a doubling backoff; a
+ * consecutive-failure circuit breaker (the social domain's, services/social/circuit-breaker.ts) fails
+ * fast while Graph is down. Failures surface as ProviderUnavailableError (try later: channels retry) or
+ * ProviderRejectedError (Meta refused for good: a bad token, a recipient outside the window …).
+ */
+import type { Config } from "../../lib/config";
+import { ProviderRejectedError, ProviderUnavailableError } from "../../lib/errors";
+import { CircuitBreaker, CircuitOpenError } from "../social/circuit-breaker";
+
+/** Meta's throttling codes: app (4), user (17), page (32), API-call-specific (613), WhatsApp (80007, 130429). */
+export const RATE_LIMIT_CODES = new Set([4, 17, 32, 613, 80007, 130429]);
+
+export interface GraphErrorBody {
+	message?: string;
+	type?: string;
+	code?: number;
+	error_subcode?: number;
+	fbtrace_id?: string;
+}
+
+/** One failed Graph request, before retries decide. */
+class GraphAttemptError extends Error {
+	constructor(
+		message: string,
+		readonly retryable: boolean,
+		readonly meta: GraphErrorBody | null = null,
+	) {
+		super(message);
+	}
+}
+
+export interface GraphRequest {
+	method: "GET" | "POST";
+	/** below the base URL: `/<page id>/messages`, `/<psid>` */
+	path: string;
+	accessToken: string;
+	query?: Record<string, string>;
+	body?: unknown;
+}
+
+export class GraphClient {
+	private readonly breaker: CircuitBreaker;
+
+	constructor(
+		private readonly cfg: Pick<Config, "GRAPH_API_URL" | "GRAPH_TIMEOUT_MS" | "GRAPH_MAX_ATTEMPTS" | "GRAPH_RETRY_DELAY_MS" | "GRAPH_BREAKER_THRESHOLD" | "GRAPH_BREAKER_COOLDOWN_MS">,
+		onStateChange?: (state: string) => void,
+	) {
+		this.breaker = new CircuitBreaker({
+			name: "Meta Graph API",
+			threshold: cfg.GRAPH_BREAKER_THRESHOLD,
+			cooldownMs: cfg.GRAPH_BREAKER_COOLDOWN_MS,
+			// Meta answering "no" means Meta is up.
+			isFailure: err => !(err instanceof ProviderRejectedError),
+			onStateChange,
+		});
+	}
+
+	get breakerState(): string {
+		return this.breaker.state;
+	}
+
+	async request<T>(req: GraphRequest): Promise<T> {
+		try {
+			return await this.breaker.run(() => this.withRetries<T>(req));
+		} catch (err) {
+			if (err instanceof CircuitOpenError) throw new ProviderUnavailableError("Meta Graph API", err.message);
+			throw err;
+		}
+	}
+
+	private async withRetries<T>(req: GraphRequest): Promise<T> {
+		let last: GraphAttemptError | undefined;
+		for (let attempt = 1; attempt <= this.cfg.GRAPH_MAX_ATTEMPTS; attempt++) {
+			if (attempt > 1) await new Promise(r => setTimeout(r, this.cfg.GRAPH_RETRY_DELAY_MS * 2 ** (attempt - 2)));
+			try {
+				return await this.once<T>(req);
+			} catch (err) {
+				if (!(err instanceof GraphAttemptError)) throw err;
+				if (!err.retryable) throw new ProviderRejectedError("Meta Graph API", err.message);
+				last = err;
+			}
+		}
+		throw new ProviderUnavailableError("Meta Graph API", last?.message ?? "no answer");
+	}
+
+	private async once<T>(req: GraphRequest): Promise<T> {
+		const url = new URL(this.cfg.GRAPH_API_URL.replace(/\/+$/, "") + req.path);
+		for (const [k, v] of Object.entries(req.query ?? {})) url.searchParams.set(k, v);
+		let res: Response;
+		try {
+			res = await fetch(url, {
+				method: req.method,
+				// The token goes in the header, never the URL: URLs end up in logs.
+				headers: { authorization: `Bearer ${req.accessToken}`, ...(req.body !== undefined && { "content-type": "application/json" }) },
+				body: req.body === undefined ? undefined : JSON.stringify(req.body),
+				signal: AbortSignal.timeout(this.cfg.GRAPH_TIMEOUT_MS),
+			});
+		} catch (err) {
+			const e = err as Error;
+			throw new GraphAttemptError(e.name === "TimeoutError" ? `no answer within ${this.cfg.GRAPH_TIMEOUT_MS} ms` : `request failed: ${e.message}`, true);
+		}
+		let text: string;
+		try {
+			text = await res.text();
+		} catch (err) {
+			throw new GraphAttemptError(`the answer broke off: ${(err as Error).message}`, true);
+		}
+		let body: { error?: GraphErrorBody } | null = null;
+		try {
+			body = text ? JSON.parse(text) : null;
+		} catch {
+			/* not JSON: judged by status alone */
+		}
+		if (res.ok && !body?.error) return body as T;
+		const meta = body?.error ?? null;
+		const code = typeof meta?.code === "number" ? meta.code : null;
+		const retryable = res.status >= 500 || res.status === 429 || (code !== null && RATE_LIMIT_CODES.has(code));
+		throw new GraphAttemptError(`HTTP ${res.status}${code !== null ? ` code ${code}` : ""}: ${(meta?.message ?? text).slice(0, 300)}`, retryable, meta);
+	}
+}
