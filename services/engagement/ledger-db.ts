@@ -18,7 +18,7 @@ export interface LedgerStore {
 	_find<T>(ctx: CallerScope, params?: ListParams): Promise<T[]>;
 	_insert<T>(ctx: CallerScope, params: { entity?: Record<string, unknown>; entities?: Record<string, unknown>[] }): Promise<T>;
 	scopedFindOne(ctx: CallerScope, query: Query): Promise<Row | null>;
-	scopedScan<T extends Record<string, unknown>>(ctx: CallerScope, query: Query, fields: string[]): Promise<readonly T[]>;
+	scopedScan<T extends object>(ctx: CallerScope, query: Query, fields: string[]): Promise<readonly T[]>;
 	toEntity<T>(row: Row): T;
 }
 

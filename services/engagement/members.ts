@@ -4,13 +4,18 @@
  * `tenants.membership` when that service runs; a node that never saw it (engagement-only
  * deployments and tests) skips the check with a warning once a minute.
  */
-import type { Service } from "moleculer";
+import type { Service, ServiceBroker } from "moleculer";
 import { asSystem, type CallerScope } from "../../lib/context";
 import { NotAMemberError } from "../../lib/errors";
 
-const lastWarning = new WeakMap<Service, number>();
+/** the calling service: whose broker asks, whose log warns */
+interface Caller {
+	broker: ServiceBroker;
+	logger: Service["logger"];
+}
+const lastWarning = new WeakMap<Caller, number>();
 
-export async function requireMembers(svc: Service, ctx: CallerScope & { call: Service["broker"]["call"] }, tenantId: string, userIds: (string | null | undefined)[], field: string): Promise<void> {
+export async function requireMembers(svc: Caller, ctx: CallerScope & { call: ServiceBroker["call"] }, tenantId: string, userIds: (string | null | undefined)[], field: string): Promise<void> {
 	const ids = [...new Set(userIds.filter((u): u is string => typeof u === "string" && u.length > 0))];
 	if (!ids.length) return;
 	if (!svc.broker.registry.getActionEndpoints("tenants.membership")?.hasAvailable()) {
