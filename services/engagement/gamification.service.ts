@@ -14,7 +14,7 @@ import { hasRole } from "../../lib/access";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { TenantDbMixin, type TenantDbMethods } from "../../mixins/tenant.mixin";
 import { badgeProgress, dayOf, levelOf, payouts, streakEndingAt, type CompletedEvent, type Counter, type GameSettings } from "./game-rules";
-import { BADGE_PREFIX, isInternalCurrency, STAT_PREFIX, type LedgerBackend, type LedgerEntry, type NewEntry } from "./ledger";
+import { BADGE_PREFIX, isInternalCurrency, SKILL_PREFIX, STAT_PREFIX, type LedgerBackend, type LedgerEntry, type NewEntry } from "./ledger";
 import { DbLedger } from "./ledger-db";
 import { RedisLedger } from "./ledger-redis";
 import { requireMembers } from "./members";
@@ -190,6 +190,22 @@ const GamificationService: ServiceSchema<DbSettings, GamificationMethods, Gamifi
 				const { userId, eventId } = ctx.params;
 				await this.ledger.append(ctx, this.entry({ userId, currency: `${STAT_PREFIX}challengesWon`, amount: 1, reason: "challenge won", eventId: `${eventId}/win`, refType: "challenge" }), false);
 				return { badges: await this.checkBadges(ctx, userId) };
+			},
+		},
+		markSkill: {
+			visibility: "public",
+			params: { userId: userIdParam, skill: { type: "string", min: 1, max: 64 }, eventId: { type: "string", max: 200 }, $$strict: "remove" },
+			async handler(ctx: Ctx<{ userId: string; skill: string; eventId: string }>) {
+				const { userId, skill, eventId } = ctx.params;
+				return this.ledger.append(ctx, this.entry({ userId, currency: `${SKILL_PREFIX}${skill}`, amount: 1, reason: "skill unlocked", eventId, refType: "skill", refId: skill }), false);
+			},
+		},
+		unlockedSkills: {
+			visibility: "public",
+			params: { userId: userIdParam, $$strict: "remove" },
+			async handler(ctx: Ctx<{ userId: string }>) {
+				const balances = await this.ledger.balances(ctx, ctx.params.userId);
+				return Object.keys(balances).filter(c => c.startsWith(SKILL_PREFIX) && balances[c] > 0).map(c => c.slice(SKILL_PREFIX.length));
 			},
 		},
 		balances: {

@@ -51,4 +51,6 @@ export interface LedgerBackend {
 /** Internal counters (badge criteria) and badges share the ledger's guarantees; callers never see them as currencies. */
 export const STAT_PREFIX = "stat:";
 export const BADGE_PREFIX = "badge:";
-export const isInternalCurrency = (c: string) => c.startsWith(STAT_PREFIX) || c.startsWith(BADGE_PREFIX);
+/** an unlocked skill: one entry of `skill:<key>` */
+export const SKILL_PREFIX = "skill:";
+export const isInternalCurrency = (c: string) => [STAT_PREFIX, BADGE_PREFIX, SKILL_PREFIX].some(p => c.startsWith(p));
