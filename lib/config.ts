@@ -107,6 +107,14 @@ const schema = {
 	NOTIFY_BREAKER_COOLDOWN_MS: { ...positiveInt, default: 30000 },
 	NOTIFY_SCHEDULER_INTERVAL_MS: { ...positiveInt, default: 15000 },
 	NOTIFY_DELIVERY_RETRIES: { type: "number", convert: true, integer: true, min: 1, max: 50, default: 10 },
+	// engagement: the challenge generator and task understanding (README, "Engagement domain")
+	LLM_BASE_URL: url(["http", "https"]),
+	LLM_MODEL: { type: "string", default: "gpt-4o-mini", max: 200 },
+	LLM_API_KEY: { type: "string", optional: true, max: 500 },
+	LLM_TIMEOUT_MS: { ...positiveInt, default: 10000 },
+	LLM_RETRIES: { type: "number", convert: true, integer: true, min: 0, max: 5, default: 2 },
+	LLM_BREAKER_THRESHOLD: { ...positiveInt, default: 5 },
+	LLM_BREAKER_COOLDOWN_MS: { ...positiveInt, default: 30000 },
 };
 
 export interface Config {
@@ -212,6 +220,19 @@ export interface Config {
 	NOTIFY_SCHEDULER_INTERVAL_MS: number;
 	/** deliveries of one e-mail or push before it goes to the dead letters (backoff CHANNELS_RETRY_DELAY_MS, doubling, ≤ 30 s) */
 	NOTIFY_DELIVERY_RETRIES: number;
+	/** an OpenAI-compatible API (…/v1) for challenges and task understanding; unset: the offline generator only */
+	LLM_BASE_URL?: string;
+	LLM_MODEL: string;
+	/** secret: never logged; sent as a Bearer token */
+	LLM_API_KEY?: string;
+	/** one chat-completions request, connection to answer (ms) */
+	LLM_TIMEOUT_MS: number;
+	/** retries of a failed request (backoff doubling from 200 ms), before the offline answer is used */
+	LLM_RETRIES: number;
+	/** consecutive failed requests that open the LLM breaker */
+	LLM_BREAKER_THRESHOLD: number;
+	/** how long the open breaker answers offline at once before one trial request (ms) */
+	LLM_BREAKER_COOLDOWN_MS: number;
 }
 
 export class ConfigError extends Error {

@@ -172,3 +172,11 @@ export class ChallengeStateError extends Errors.MoleculerClientError {
 		this.name = "ChallengeStateError";
 	}
 }
+
+/** 409: a challenge completed before its goal is met; the detail says how far the caller is. */
+export class ChallengeGoalNotMetError extends Errors.MoleculerClientError {
+	constructor(done: number, target: number) {
+		super(`The goal is not met yet: ${done} of ${target} tasks done.`, 409, "CHALLENGE_GOAL_NOT_MET", { done, target });
+		this.name = "ChallengeGoalNotMetError";
+	}
+}

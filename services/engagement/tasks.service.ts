@@ -258,6 +258,24 @@ const TasksService: ServiceSchema<DbSettings, TasksMethods, TasksVars> = {
 				return withEtag(ctx, task);
 			},
 		},
+		// Internal, for challenges: a user's open tasks, and how many they completed since a time.
+		openOf: {
+			visibility: "public",
+			params: { userId: userIdParam, $$strict: "remove" },
+			async handler(ctx: Ctx<{ userId: string }>) {
+				const { userId } = ctx.params;
+				const rows = await this._find<Task>(ctx, { query: { status: { $in: OPEN_STATUSES }, $or: [{ assigneeId: userId }, { assigneeId: null, createdBy: userId }] }, sort: ["_id"], limit: 200 });
+				return rows.map(({ title, tags, priority }) => ({ title, tags, priority }));
+			},
+		},
+		completedCount: {
+			visibility: "public",
+			params: { userId: userIdParam, since: { type: "string", max: 40 }, tag: { type: "string", max: 40, optional: true, nullable: true }, $$strict: "remove" },
+			handler(ctx: Ctx<{ userId: string; since: string; tag?: string | null }>) {
+				const { userId, since, tag } = ctx.params;
+				return this.scopedCount(ctx, { status: "done", completedAt: { $gte: since }, $or: [{ assigneeId: userId }, { assigneeId: null, createdBy: userId }], ...(tag && { tags: tag }) });
+			},
+		},
 	},
 	methods: {
 		async loadTask(ctx: AnyCtx, id: string) {
