@@ -102,8 +102,8 @@ const GamificationService: ServiceSchema<DbSettings, GamificationMethods, Gamifi
 		ledger: {
 			rest: "GET /ledger/:currency",
 			roles: ["member"],
-			summary: "Your wallet's entries in one currency, newest first; `before` (a sequence) pages back.",
-			params: { currency: currencyParam, before: { type: "number", integer: true, min: 1, optional: true, convert: true }, limit: { type: "number", integer: true, min: 1, max: 100, default: 20, convert: true }, userId: { ...userIdParam, optional: true }, $$strict: "remove" },
+			summary: "Your wallet's entries in one currency (or an internal counter such as stat:tasksCompleted), newest first; `before` (a sequence) pages back.",
+			params: { currency: { type: "string", min: 1, max: 100, pattern: /^[a-z][a-z0-9_:-]*$/ }, before: { type: "number", integer: true, min: 1, optional: true, convert: true }, limit: { type: "number", integer: true, min: 1, max: 100, default: 20, convert: true }, userId: { ...userIdParam, optional: true }, $$strict: "remove" },
 			async handler(ctx: Ctx<{ currency: string; before?: number; limit: number; userId?: string }>) {
 				const user = currentTenantUser(ctx);
 				const userId = ctx.params.userId ?? user.id;

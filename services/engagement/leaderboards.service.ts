@@ -89,9 +89,10 @@ const LeaderboardsService: ServiceSchema<DbSettings & { rest: string }, Methods>
 			},
 		},
 		playerHistory: {
-			rest: "GET /:key/players/:userId/history",
+			rest: "GET /:key/history",
 			roles: ["member"],
 			entity: { method: "loadBoard", param: "key" },
+			summary: "A player's results (`userId`), oldest first.",
 			params: { key: keyParam, userId: userIdParam, season: seasonParam, $$strict: "remove" },
 			handler(ctx: Ctx<{ key: string; userId: string; season?: number }>) {
 				const board = entityOf<Board>(ctx);

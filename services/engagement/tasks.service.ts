@@ -39,6 +39,11 @@ type AnyCtx = Ctx<object>;
 const versionParam = { type: "number", integer: true, min: 1, optional: true, convert: true } as const;
 const SORTS = { createdAt: "createdAt", updatedAt: "updatedAt", priority: "priorityRank" } as const;
 const SORT_VALUES = Object.keys(SORTS).flatMap(s => [s, `-${s}`]);
+/** A version number from the path (checked after the task is found, so a foreign task is a plain 404). */
+function versionNumber(value: string): number {
+	if (!/^[1-9]\d{0,8}$/.test(value)) throw new InvalidInputError("Not a version number.", [{ field: "version", message: "must be a positive integer" }]);
+	return Number(value);
+}
 const withEtag = (ctx: AnyCtx, task: Task): Task => {
 	ctx.meta.$responseHeaders = { ...ctx.meta.$responseHeaders, ETag: `"${task.version}"` };
 	return task;
@@ -192,12 +197,12 @@ const TasksService: ServiceSchema<DbSettings, TasksMethods, TasksVars> = {
 			},
 		},
 		getVersion: {
-			rest: "GET /:id/versions/:v",
+			rest: "GET /:id/versions/:version",
 			roles: ["member"],
 			entity: "loadTask",
-			params: { id: idParam, v: { type: "number", integer: true, min: 1, convert: true }, $$strict: "remove" },
-			handler(ctx: Ctx<{ id: string; v: number }>) {
-				return this.versionOf(ctx, ctx.params.id, ctx.params.v);
+			params: { id: idParam, version: { type: "string", min: 1, max: 12 }, $$strict: "remove" },
+			handler(ctx: Ctx<{ id: string; version: string }>) {
+				return this.versionOf(ctx, ctx.params.id, versionNumber(ctx.params.version));
 			},
 		},
 		diffVersions: {
@@ -212,15 +217,15 @@ const TasksService: ServiceSchema<DbSettings, TasksMethods, TasksVars> = {
 			},
 		},
 		restoreVersion: {
-			rest: "POST /:id/versions/:v/restore",
+			rest: "POST /:id/versions/:version/restore",
 			roles: ["member"],
 			entity: "loadTask",
-			summary: "Puts the fields of version `v` back, as a new version (the history is never rewritten).",
-			params: { id: idParam, v: { type: "number", integer: true, min: 1, convert: true }, version: versionParam, $$strict: "remove" },
-			async handler(ctx: Ctx<{ id: string; v: number; version?: number }>) {
-				const old = await this.versionOf(ctx, ctx.params.id, ctx.params.v);
+			summary: "Puts the fields of version `version` back, as a new version (the history is never rewritten). `expectedVersion` (or If-Match): the current version you base this on.",
+			params: { id: idParam, version: { type: "string", min: 1, max: 12 }, expectedVersion: versionParam, $$strict: "remove" },
+			async handler(ctx: Ctx<{ id: string; version: string; expectedVersion?: number }>) {
+				const old = await this.versionOf(ctx, ctx.params.id, versionNumber(ctx.params.version));
 				const task = await this.dependencyLock.run(currentTenantUser(ctx).tenantId, () =>
-					this.change(ctx, entityOf<Task>(ctx), old.snapshot, expectedVersion(ctx.params.version, this.ifMatch(ctx)), old.version),
+					this.change(ctx, entityOf<Task>(ctx), old.snapshot, expectedVersion(ctx.params.expectedVersion, this.ifMatch(ctx)), old.version),
 				);
 				return withEtag(ctx, task);
 			},

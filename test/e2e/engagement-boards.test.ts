@@ -64,7 +64,7 @@ describe.each(backends)("engagement: ELO leaderboards on %s", (_name, env) => {
 		const newbie = await p.http("GET", "/api/gamification/boards/chess/me", { token: token("zed") });
 		expect(newbie.body).toMatchObject({ rating: 1200, neighbours: [] });
 
-		const hist = await p.http("GET", "/api/gamification/boards/chess/players/ana/history", { token: token("ben") });
+		const hist = await p.http("GET", "/api/gamification/boards/chess/history?userId=ana", { token: token("ben") });
 		expect(hist.body.map((h: any) => h.eventId)).toEqual(["result:g0", "result:g1", "result:g3"]);
 	});
 

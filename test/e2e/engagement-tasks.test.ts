@@ -55,13 +55,15 @@ describe("engagement: tasks over HTTP", () => {
 		expect(list.body.rows[1]).toMatchObject({ by: "ana", changed: ["title", "priority"] });
 		const diff = await p.http("GET", `/api/tasks/${t.id}/diff?from=1&to=2`, { token: ana });
 		expect(diff.body.changes).toEqual({ title: { from: "Draft", to: "Draft 2" }, priority: { from: "low", to: "high" } });
-		const restored = await p.http("POST", `/api/tasks/${t.id}/versions/1/restore`, { token: ana, body: {} });
+		expect((await p.http("POST", `/api/tasks/${t.id}/versions/1/restore`, { token: ana, body: { expectedVersion: 2 } })).status).toBe(409);
+		const restored = await p.http("POST", `/api/tasks/${t.id}/versions/1/restore`, { token: ana, body: { expectedVersion: 3 } });
 		expect(restored.body).toMatchObject({ version: 4, title: "Draft", priority: "low", description: "" });
 		const v1 = await p.http("GET", `/api/tasks/${t.id}/versions/1`, { token: ana });
 		expect(v1.body.snapshot.title).toBe("Draft");
 		const v4 = await p.http("GET", `/api/tasks/${t.id}/versions/4`, { token: ana });
 		expect(v4.body).toMatchObject({ restoredFrom: 1 });
 		expect((await p.http("GET", `/api/tasks/${t.id}/versions/9`, { token: ana })).status).toBe(404);
+		expect((await p.http("GET", `/api/tasks/${t.id}/versions/one`, { token: ana })).status).toBe(422);
 	});
 
 	it("dependencies: a cycle is 422 naming its path; done with an open blocker is 409; plan orders and finds the critical path", async () => {
