@@ -35,6 +35,8 @@ interface GamificationMethods extends TenantDbMethods {
 }
 interface GamificationVars {
 	ledger: LedgerBackend;
+	/** what this node handled (operators, and the cluster test: both nodes took part) */
+	handled: { spends: number; events: number };
 }
 
 const userIdParam = { type: "string", min: 1, max: 128, trim: true } as const;
@@ -54,6 +56,7 @@ const GamificationService: ServiceSchema<DbSettings, GamificationMethods, Gamifi
 	],
 	settings: { fields: ["id", "userId", "currency", "amount", "balanceAfter", "sequence", "reason", "refType", "refId", "eventId", "day", "at"] },
 	created() {
+		this.handled = { spends: 0, events: 0 };
 		const cfg = config();
 		// a shared store is needed for one ledger across nodes: MongoDB's unique indexes, else Redis
 		this.ledger = cfg.REDIS_URL && !cfg.MONGO_URI ? new RedisLedger(cfg.REDIS_URL, `${cfg.NAMESPACE}:eng:`) : new DbLedger(this);
@@ -68,6 +71,7 @@ const GamificationService: ServiceSchema<DbSettings, GamificationMethods, Gamifi
 			handler(ctx: Ctx<CompletedEvent>) {
 				const e = ctx.params;
 				if (!e?.tenantId || !e.userId || !e.eventId) return undefined; // malformed: nothing to pay
+				this.handled.events++;
 				return this.onCompleted(e);
 			},
 		},
@@ -77,6 +81,7 @@ const GamificationService: ServiceSchema<DbSettings, GamificationMethods, Gamifi
 			handler(ctx: Ctx<{ tenantId: string; userId: string; eventId: string; completedEventId: string }>) {
 				const e = ctx.params;
 				if (!e?.tenantId || !e.completedEventId || !e.eventId) return undefined;
+				this.handled.events++;
 				return this.onReopened(e);
 			},
 		},
@@ -120,6 +125,7 @@ const GamificationService: ServiceSchema<DbSettings, GamificationMethods, Gamifi
 			async handler(ctx: Ctx<{ currency: string; amount: number; reason: string; refType?: string; refId?: string; idempotencyKey?: string }>) {
 				const user = currentTenantUser(ctx);
 				const { currency, amount, reason, refType, refId } = ctx.params;
+				this.handled.spends++;
 				await this.requireCurrency(ctx, currency);
 				const key = this.idempotencyKey(ctx, ctx.params.idempotencyKey);
 				const eventId = key ? `spend:${user.id}:${key}` : `spend:${randomUUID()}`;
@@ -206,6 +212,14 @@ const GamificationService: ServiceSchema<DbSettings, GamificationMethods, Gamifi
 			async handler(ctx: Ctx<{ userId: string }>) {
 				const balances = await this.ledger.balances(ctx, ctx.params.userId);
 				return Object.keys(balances).filter(c => c.startsWith(SKILL_PREFIX) && balances[c] > 0).map(c => c.slice(SKILL_PREFIX.length));
+			},
+		},
+		stats: {
+			visibility: "public",
+			summary: "What this node handled: spends and task events (operators, tests).",
+			params: { $$strict: "remove" },
+			handler() {
+				return { ...this.handled };
 			},
 		},
 		balances: {

@@ -109,5 +109,10 @@ describe("engagement ledger across two gamification nodes (NATS + Redis)", () =>
 		const rows = (await http("GET", "/api/gamification/ledger/coins?limit=100", ana)).body.rows;
 		expect(rows.map((r: any) => r.sequence)).toEqual(Array.from({ length: 15 }, (_, i) => 15 - i));
 		expect(rows.every((r: any) => r.balanceAfter >= 0)).toBe(true);
+		// both nodes took part, in the events and in the spends
+		const stats = (await Promise.all(gamificationNodes.map(id => cluster.observer.call("gamification.stats", {}, { nodeID: `${id}-${cluster.namespace}` })))) as { spends: number; events: number }[];
+		process.stderr.write(`engagement cluster: per node ${JSON.stringify(stats)}\n`);
+		expect(stats.reduce((n, s) => n + s.spends, 0)).toBe(30);
+		expect(stats.every(s => s.spends > 0 && s.events > 0)).toBe(true);
 	}, 60_000);
 });
