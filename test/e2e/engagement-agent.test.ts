@@ -68,12 +68,21 @@ describe("engagement agent API: the LLM adapter against a fake server", () => {
 		expect(req.body.response_format.json_schema.schema.required).toEqual(["title", "dueAt", "priority", "tags"]);
 	});
 
-	it("an answer outside the schema, or not JSON, falls back to the offline answer", async () => {
+	it("an answer outside the schema, or not JSON, falls back to the offline answer, and the log says why", async () => {
+		const agent = p.broker.getLocalService("agent")!;
+		const warn = jest.spyOn(agent.logger, "warn");
 		for (const content of [JSON.stringify({ ...good, priority: "extreme" }), JSON.stringify({ ...good, extra: 1 }), "Sure! Here is your task: …", JSON.stringify({ ...good, dueAt: "soon" })]) {
 			llm.script.push({ content });
 			const res = await ask();
 			expect(res.body).toMatchObject({ title: "Call Ana about the Q3 report", priority: "high", generator: "offline" });
 		}
+		expect(warn.mock.calls.map(c => (c[1] as { reason: string }).reason)).toEqual([
+			"the answer does not match the schema: $.priority: not one of low, medium, high, urgent",
+			"the answer does not match the schema: $.extra: not allowed",
+			"the answer is not JSON",
+			"dueAt is not a date: soon",
+		]);
+		warn.mockRestore();
 	});
 
 	it("challenges through the adapter: a valid answer is used, a reward in an unknown currency is not", async () => {
