@@ -1,7 +1,7 @@
 import { startPlatform, type Platform } from "../helpers/platform";
 import { startFakeLlm, type FakeLlm } from "../helpers/fake-llm";
 
-const SERVICES = ["agent", "challenges", "tasks", "taskversions", "gamification", "gamesettings"];
+const SERVICES = ["agent", "challenges", "tasks", "taskversions", "gamification", "gamesettings", "leaderboards", "boardresults"];
 const understand = (p: Platform, token: string, body: Record<string, unknown>) => p.http("POST", "/api/agent/understand-task", { token, body });
 
 describe("engagement agent API: the offline generator", () => {
@@ -34,6 +34,20 @@ describe("engagement agent API: the offline generator", () => {
 		const spec = (c: any) => ({ title: c.title, target: c.target, tag: c.tag, reward: c.reward, durationHours: c.durationHours, generator: c.generator });
 		expect(spec(one)).toEqual({ title: 'finish 2 "work" tasks', target: 2, tag: "work", reward: { currency: "coins", amount: 20 }, durationHours: 72, generator: "offline" });
 		expect(spec(two)).toEqual(spec(one));
+	});
+
+	it("an accepted duel whose time is up expires when read, and counts as lost on the board", async () => {
+		const duel = (await p.http("POST", "/api/challenges/generate", { token: ana, body: { opponentId: "ben" } })).body;
+		expect((await p.http("POST", `/api/challenges/${duel.id}/expire`, { token: ana, body: {} })).status).toBe(409); // not due yet
+		expect((await p.http("POST", `/api/challenges/${duel.id}/accept`, { token: ana, body: {} })).status).toBe(200);
+		// the clock, moved in the store (the test's view): the challenge ended an hour ago
+		const store = p.broker.getLocalService("challenges") as unknown as { adapter: { updateMany(q: object, u: object): Promise<number> } };
+		await store.adapter.updateMany({ _id: duel.id }, { $set: { expiresAt: new Date(Date.now() - 3_600_000).toISOString() } });
+		const read = await p.http("GET", `/api/challenges/${duel.id}`, { token: ana });
+		expect(read.body.status).toBe("expired");
+		expect((await p.http("POST", `/api/challenges/${duel.id}/complete`, { token: ana, body: {} })).status).toBe(409);
+		const board = (await p.http("GET", "/api/gamification/boards/challenges", { token: ana })).body;
+		expect(board.top.map((s: any) => [s.userId, s.rating])).toEqual([["ben", 1216], ["ana", 1184]]);
 	});
 });
 

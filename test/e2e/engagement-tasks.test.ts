@@ -12,8 +12,11 @@ describe("engagement: tasks over HTTP", () => {
 		),
 	};
 
+	// identity's membership check, standing in: ana and ben are members of team-1
+	const tenants = { name: "tenants", actions: { membership: { visibility: "public", handler: (ctx: any) => ctx.params.tenantId === "team-1" && ["ana", "ben"].includes(ctx.params.userId) } } };
+
 	beforeAll(async () => {
-		p = await startPlatform({ services: ["tasks", "taskversions"], extra: [recorder as never] });
+		p = await startPlatform({ services: ["tasks", "taskversions"], extra: [recorder as never, tenants as never] });
 		ana = p.token({ sub: "ana", tid: "team-1", roles: ["member"] });
 		ben = p.token({ sub: "ben", tid: "team-1", roles: ["member"] });
 		other = p.token({ sub: "eve", tid: "team-2", roles: ["member"] });
@@ -35,6 +38,11 @@ describe("engagement: tasks over HTTP", () => {
 		expect(got.headers.get("etag")).toBe('"1"');
 		expect((await p.http("POST", "/api/tasks", { token: ana, body: { title: "x", dueAt: "tomorrow" } })).status).toBe(422);
 		expect((await p.http("POST", "/api/tasks", { token: ana, body: { title: "x", estimateMinutes: 1.5 } })).status).toBe(422);
+		const outsider = await p.http("POST", "/api/tasks", { token: ana, body: { title: "x", assigneeId: "eve" } });
+		expect(outsider.status).toBe(422);
+		expect(outsider.body.errors).toEqual([{ field: "assigneeId", message: "must be members of this tenant (not members: eve)" }]);
+		expect((await p.http("PATCH", `/api/tasks/${t.id}`, { token: ana, body: { assigneeId: "eve" } })).status).toBe(422);
+		expect((await p.http("PATCH", `/api/tasks/${t.id}`, { token: ana, body: { assigneeId: "ben" } })).body).toMatchObject({ assigneeId: "ben", version: 2 });
 	});
 
 	it("versions every change; a stale version is 409 with the current one; diff and restore write new versions", async () => {
