@@ -11,6 +11,11 @@ describe.each(backends)("engagement: wallets on %s", (_name, env) => {
 	let p: Platform;
 	let ana: string, ben: string, admin: string;
 	const me = async (token: string) => (await p.http("GET", "/api/gamification/me", { token })).body;
+	/** waits until a wallet holds `n` entries (a handler's payouts land one after another), then answers the summary */
+	const settled = async (token: string, currency: string, n: number) => {
+		await waitFor(async () => (await p.http("GET", `/api/gamification/ledger/${currency}?limit=100`, { token })).body.rows.length >= n, { what: `${n} ${currency} entries` });
+		return me(token);
+	};
 
 	beforeAll(async () => {
 		p = await startPlatform({ services: ["tasks", "taskversions", "gamification", "gamesettings"], env });
@@ -35,7 +40,7 @@ describe.each(backends)("engagement: wallets on %s", (_name, env) => {
 		const t = (await p.http("POST", "/api/tasks", { token: ana, body: { title: "On time", dueAt: new Date(Date.now() + 86_400_000).toISOString() } })).body;
 		expect((await p.http("PATCH", `/api/tasks/${t.id}`, { token: ana, body: { status: "done" } })).status).toBe(200);
 		// completed-xp 10 + streak-xp 2·1 + on-time-coins 5
-		const after = await waitFor(async () => ((await me(ana)).balances.coins === 5 ? me(ana) : null), { what: "payout" });
+		const after = await settled(ana, "xp", 2);
 		expect(after.balances).toMatchObject({ xp: 12, coins: 5, gems: 0 });
 		expect(after.counters).toMatchObject({ tasksCompleted: 1, streakDays: 1 });
 		expect(after.badges.find((b: any) => b.id === "first-task")).toMatchObject({ earned: true, current: 1, target: 1 });
@@ -49,11 +54,11 @@ describe.each(backends)("engagement: wallets on %s", (_name, env) => {
 		await send("tasks.completed", event);
 		const marker = (await p.http("POST", "/api/tasks", { token: ana, body: { title: "marker" } })).body;
 		await p.http("PATCH", `/api/tasks/${marker.id}`, { token: ana, body: { status: "done" } });
-		const later = await waitFor(async () => ((await me(ana)).counters.tasksCompleted === 2 ? me(ana) : null), { what: "marker payout" });
+		const later = await settled(ana, "xp", 4);
 		expect(later.balances).toMatchObject({ xp: 24, coins: 5 }); // marker: 10 + 2 (same day streak 1), no due date
 
 		await p.http("PATCH", `/api/tasks/${t.id}`, { token: ana, body: { status: "doing" } });
-		const reversed = await waitFor(async () => ((await me(ana)).counters.tasksCompleted === 1 ? me(ana) : null), { what: "reversal" });
+		const reversed = await settled(ana, "xp", 6);
 		expect(reversed.balances).toMatchObject({ xp: 12, coins: 0 });
 		const ledger = (await p.http("GET", "/api/gamification/ledger/xp", { token: ana })).body.rows;
 		expect(ledger.map((e: any) => e.amount)).toEqual([-2, -10, 2, 10, 2, 10]);

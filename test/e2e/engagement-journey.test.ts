@@ -28,10 +28,10 @@ describe("engagement journey over HTTP: tasks → xp and coins → level and bad
 		// 1. five tasks done on time: each pays 10 xp + 2 xp (streak of 1 day) + 5 coins
 		const due = new Date(Date.now() + 2 * 86_400_000).toISOString();
 		for (let i = 0; i < 5; i++) await finish((await task(ana, { title: `Task ${i}`, dueAt: due })).id);
-		const paid = await waitFor(async () => {
-			const m = await me();
-			return m.counters.tasksCompleted === 5 && m.balances.coins === 25 ? m : null;
-		}, { what: "five payouts" });
+		// a completion's payouts land one after another: wait for all ten xp entries (and the five coin ones)
+		const entries = async (currency: string) => (await p.http("GET", `/api/gamification/ledger/${currency}?limit=100`, { token: ana })).body.rows.length;
+		await waitFor(async () => (await entries("xp")) >= 10 && (await entries("coins")) >= 5, { what: "five payouts" });
+		const paid = await me();
 		expect(paid.balances).toMatchObject({ xp: 60, coins: 25 });
 
 		// 2. level 2 at 50 xp (base 50 · (L − 1)²), and the first-task badge, once
@@ -60,7 +60,8 @@ describe("engagement journey over HTTP: tasks → xp and coins → level and bad
 		expect(early.status).toBe(409);
 		expect(early.body.detail).toContain("1 of 2");
 		await finish(work[1].id);
-		const coinsBefore = (await waitFor(async () => ((await me()).counters.tasksCompleted === 7 ? me() : null), { what: "work payouts" })).balances.coins;
+		await waitFor(async () => (await entries("xp")) >= 14, { what: "work payouts" });
+		const coinsBefore = (await me()).balances.coins;
 		const won = await p.http("POST", `/api/challenges/${id}/complete`, { token: ana, body: {} });
 		expect(won.status).toBe(200);
 		expect(won.body.challenge.status).toBe("won");
