@@ -66,6 +66,28 @@ describe.each(backends)("engagement: wallets on %s", (_name, env) => {
 		expect(ledger[0].balanceAfter).toBe(12);
 	});
 
+	it("a tenant's own settings: its rules pay, its curve levels, bad settings are 422", async () => {
+		const boss = p.token({ sub: "boss2", tid: "team-rules", roles: ["admin"] });
+		const cy = p.token({ sub: "cy", tid: "team-rules", roles: ["member"] });
+		const settings = {
+			currencies: ["xp", "stars"],
+			rules: [{ id: "done", on: "tasks.completed", currency: "stars", amount: 3 }, { id: "xp", on: "tasks.completed", currency: "xp", amount: 100 }],
+			levelCurve: { base: 100, exponent: 1 },
+			badges: [{ id: "two", name: "Two done", counter: "tasksCompleted", atLeast: 2 }],
+		};
+		expect((await p.http("PUT", "/api/gamification/settings", { token: cy, body: settings })).status).toBe(403);
+		expect((await p.http("PUT", "/api/gamification/settings", { token: boss, body: { ...settings, rules: [{ ...settings.rules[0], currency: "coins" }] } })).status).toBe(422);
+		expect((await p.http("PUT", "/api/gamification/settings", { token: boss, body: { ...settings, rules: [settings.rules[0], settings.rules[0]] } })).status).toBe(422);
+		expect((await p.http("PUT", "/api/gamification/settings", { token: boss, body: settings })).body).toMatchObject(settings);
+		const t = (await p.http("POST", "/api/tasks", { token: cy, body: { title: "one" } })).body;
+		await p.http("PATCH", `/api/tasks/${t.id}`, { token: cy, body: { status: "done" } });
+		const m = await settled(cy, "xp", 1);
+		expect(m.balances).toEqual({ xp: 100, stars: 3 });
+		expect(m.level).toEqual({ level: 2, xp: 100, levelXp: 100, nextLevelXp: 200 });
+		expect(m.badges).toEqual([{ id: "two", name: "Two done", counter: "tasksCompleted", current: 1, target: 2, earned: false }]);
+		expect((await p.http("POST", "/api/gamification/spend", { token: cy, body: { currency: "coins", amount: 1, reason: "x" } })).status).toBe(422);
+	});
+
 	it("parallel spends never overdraw: exactly balance / amount of them land", async () => {
 		const award = await p.http("POST", "/api/gamification/awards", { token: admin, body: { userId: "ben", currency: "coins", amount: 100, reason: "seed", eventId: "seed-ben" } });
 		expect(award.status).toBe(201);
