@@ -138,6 +138,14 @@ const schema = {
 	GRAPH_BREAKER_COOLDOWN_MS: { ...positiveInt, default: 30000 },
 	GRAPH_PROFILE_CACHE_TTL_S: { ...positiveInt, default: 3600 },
 	MESSAGING_SECRET_KEY: { type: "string", optional: true, pattern: /^[A-Za-z0-9+/]{43}=$/, messages: { stringPattern: "The 'MESSAGING_SECRET_KEY' field must be 32 bytes in base64 (openssl rand -base64 32)" } },
+	// engagement: the challenge generator and task understanding (README, "Engagement domain")
+	LLM_BASE_URL: url(["http", "https"]),
+	LLM_MODEL: { type: "string", default: "gpt-4o-mini", max: 200 },
+	LLM_API_KEY: { type: "string", optional: true, max: 500 },
+	LLM_TIMEOUT_MS: { ...positiveInt, default: 10000 },
+	LLM_RETRIES: { type: "number", convert: true, integer: true, min: 0, max: 5, default: 2 },
+	LLM_BREAKER_THRESHOLD: { ...positiveInt, default: 5 },
+	LLM_BREAKER_COOLDOWN_MS: { ...positiveInt, default: 30000 },
 };
 
 export interface Config {
@@ -296,6 +304,19 @@ export interface Config {
 	GRAPH_PROFILE_CACHE_TTL_S: number;
 	/** AES-256-GCM key for Meta app secrets and access tokens at rest (base64 of 32 bytes; secret: never logged). Unset: a dev key in DATA_DIR/keys (not in production) */
 	MESSAGING_SECRET_KEY?: string;
+	/** an OpenAI-compatible API (…/v1) for challenges and task understanding; unset: the offline generator only */
+	LLM_BASE_URL?: string;
+	LLM_MODEL: string;
+	/** secret: never logged; sent as a Bearer token */
+	LLM_API_KEY?: string;
+	/** one chat-completions request, connection to answer (ms) */
+	LLM_TIMEOUT_MS: number;
+	/** retries of a failed request (backoff doubling from 200 ms), before the offline answer is used */
+	LLM_RETRIES: number;
+	/** consecutive failed requests that open the LLM breaker */
+	LLM_BREAKER_THRESHOLD: number;
+	/** how long the open breaker answers offline at once before one trial request (ms) */
+	LLM_BREAKER_COOLDOWN_MS: number;
 }
 
 export class ConfigError extends Error {

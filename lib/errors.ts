@@ -437,3 +437,70 @@ export class OutsideCustomerWindowError extends InvalidInputError {
 		this.name = "OutsideCustomerWindowError";
 	}
 }
+
+/** 422: an edge (task dependency, skill prerequisite) that would close a cycle; the detail and `errors[]` name its path. */
+export class DependencyCycleError extends Errors.MoleculerClientError {
+	constructor(
+		readonly cycle: string[],
+		field = "taskId",
+	) {
+		super(`This dependency would close a cycle: ${cycle.join(" -> ")}.`, 422, "DEPENDENCY_CYCLE", [{ field, message: `closes the cycle ${cycle.join(" -> ")}` }]);
+		this.name = "DependencyCycleError";
+	}
+}
+
+/** 409: a task cannot be done while tasks that block it are open; `data.blockers` names them. */
+export class OpenBlockersError extends Errors.MoleculerClientError {
+	constructor(blockers: string[]) {
+		super(`Open tasks block this one: ${blockers.join(", ")}.`, 409, "OPEN_BLOCKERS", { blockers });
+		this.name = "OpenBlockersError";
+	}
+}
+
+/** 409: a write based on a version that is no longer the current one; `data.currentVersion` says which is. */
+export class StaleVersionError extends Errors.MoleculerClientError {
+	constructor(currentVersion: number) {
+		super(`The record changed meanwhile: its current version is ${currentVersion}. Read it again and retry.`, 409, "STALE_VERSION", { currentVersion });
+		this.name = "StaleVersionError";
+	}
+}
+
+/** 409: a spend or transfer larger than the wallet's balance; nothing was written. */
+export class InsufficientFundsError extends Errors.MoleculerClientError {
+	constructor(currency: string, balance: number, amount: number) {
+		super(`Not enough ${currency}: the balance is ${balance}, ${amount} are needed.`, 409, "INSUFFICIENT_FUNDS", { currency, balance, amount });
+		this.name = "InsufficientFundsError";
+	}
+}
+
+/** 422: a currency the tenant does not have. */
+export class UnknownCurrencyError extends Errors.MoleculerClientError {
+	constructor(currency: string) {
+		super(`Unknown currency: ${currency}.`, 422, "UNKNOWN_CURRENCY", [{ field: "currency", message: `is not a currency of this tenant (${currency})` }]);
+		this.name = "UnknownCurrencyError";
+	}
+}
+
+/** 409: a skill whose prerequisites the caller has not unlocked yet; `data.missing` names them. */
+export class SkillLockedError extends Errors.MoleculerClientError {
+	constructor(missing: string[]) {
+		super(`Unlock these skills first: ${missing.join(", ")}.`, 409, "SKILL_LOCKED", { missing });
+		this.name = "SkillLockedError";
+	}
+}
+
+/** 409: a challenge asked to do what its state does not allow (accept twice, complete an expired one). */
+export class ChallengeStateError extends Errors.MoleculerClientError {
+	constructor(status: string, wanted: string) {
+		super(`The challenge is ${status}: it cannot be ${wanted}.`, 409, "CHALLENGE_STATE", { status });
+		this.name = "ChallengeStateError";
+	}
+}
+
+/** 409: a challenge completed before its goal is met; the detail says how far the caller is. */
+export class ChallengeGoalNotMetError extends Errors.MoleculerClientError {
+	constructor(done: number, target: number) {
+		super(`The goal is not met yet: ${done} of ${target} tasks done.`, 409, "CHALLENGE_GOAL_NOT_MET", { done, target });
+		this.name = "ChallengeGoalNotMetError";
+	}
+}

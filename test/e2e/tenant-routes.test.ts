@@ -174,6 +174,15 @@ describe("tenant isolation on every tenant-scoped route (generated from the rout
 		await call("POST", `/api/messaging/customers/${conversation.customerId}/tags`, { tags: ["vip"] });
 		await call("POST", `/api/messaging/conversations/${conversation.id}/messages`, { text: `${who.marker} reply` });
 		await call("POST", "/api/messaging/templates", { appId: app.id, name: "greeting", text: `${who.marker} hello {{ customer.name }}` });
+		// engagement: a task with two versions and a blocker, a wallet entry, a board, a skill, a challenge
+		const task = await call("POST", "/api/tasks", { title: `${who.marker} task`, tags: ["probe"] });
+		await call("PATCH", `/api/tasks/${task.id}`, { version: 1, description: `${who.marker} description` });
+		const blocker = await call("POST", "/api/tasks", { title: `${who.marker} blocker` });
+		await call("POST", `/api/tasks/${task.id}/blockers`, { taskId: blocker.id });
+		await call("POST", "/api/gamification/awards", { userId: who.id, currency: "coins", amount: 5, reason: `${who.marker} award`, eventId: `seed-${who.marker}` });
+		await call("POST", "/api/gamification/boards", { key: "chess", name: `${who.marker} board` });
+		await call("POST", "/api/skills", { key: "focus", name: `${who.marker} skill`, cost: { currency: "coins", amount: 1 } });
+		await call("POST", "/api/challenges/generate", {});
 	}
 
 	/** Stored rows of a tenant in a service (straight from its store: this is the test's view, not an API). */
