@@ -10,6 +10,7 @@ const TENANT_SCOPED = [
 	"services/crm/**/*.ts",
 	"services/sample/notes.service.ts",
 	"services/platform/notificationtemplates.service.ts",
+	"services/commerce/**/*.ts",
 ];
 const tenantScopeMessage =
 	"Tenant-scoped services never touch the store adapter: use the TenantDbMixin methods (_find, scopedFindOne, scopedUpdateWhere, scopedScan, …), or unscopedFindOne for a deliberate cross-tenant lookup.";

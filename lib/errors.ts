@@ -103,3 +103,67 @@ export class InvalidCursorError extends Errors.MoleculerClientError {
 		this.name = "InvalidCursorError";
 	}
 }
+
+/** 400: a POST that moves money came without an `Idempotency-Key` header (or with a malformed one). */
+export class IdempotencyKeyRequiredError extends Errors.MoleculerClientError {
+	constructor(message = "This request needs an Idempotency-Key header (1–255 visible characters).") {
+		super(message, 400, "IDEMPOTENCY_KEY_REQUIRED");
+		this.name = "IdempotencyKeyRequiredError";
+	}
+}
+
+/** 422: an `Idempotency-Key` already used for a different request (another body or route). */
+export class IdempotencyKeyReusedError extends InvalidInputError {
+	constructor() {
+		super("This Idempotency-Key was already used for a different request.", [{ field: "Idempotency-Key", message: "was already used for a different request" }]);
+		this.name = "IdempotencyKeyReusedError";
+	}
+}
+
+/** 409: the first request with this `Idempotency-Key` is still running; retry once it has answered. */
+export class IdempotencyKeyInProgressError extends Errors.MoleculerClientError {
+	constructor() {
+		super("A request with this Idempotency-Key is still being processed.", 409, "IDEMPOTENCY_KEY_IN_PROGRESS");
+		this.name = "IdempotencyKeyInProgressError";
+	}
+}
+
+/** The stored client error of a first request, answered again to a retry with the same Idempotency-Key. */
+export class ReplayedClientError extends Errors.MoleculerClientError {
+	constructor(message: string, status: number, code: string, data?: unknown) {
+		super(message, status, code, data);
+		this.name = "ReplayedClientError";
+	}
+}
+
+/** 409: a state change off the allowed edges (capturing a failed payment, paying a draft invoice…). */
+export class InvalidTransitionError extends Errors.MoleculerClientError {
+	constructor(what: string, from: string, to: string) {
+		super(`The ${what} is ${from}: it cannot become ${to}.`, 409, "INVALID_TRANSITION", { from, to });
+		this.name = "InvalidTransitionError";
+	}
+}
+
+/** 402: the payment provider declined the payment (the payment is stored as `failed`, with the reason). */
+export class PaymentDeclinedError extends Errors.MoleculerClientError {
+	constructor(declineCode: string, paymentId: string) {
+		super(`The payment was declined (${declineCode}).`, 402, "PAYMENT_DECLINED", { declineCode, paymentId });
+		this.name = "PaymentDeclinedError";
+	}
+}
+
+/** 409: a refund larger than what is captured and not yet refunded. */
+export class RefundExceedsCapturedError extends Errors.MoleculerClientError {
+	constructor(refundable: number) {
+		super(`At most ${refundable} (minor units) can still be refunded.`, 409, "REFUND_EXCEEDS_CAPTURED", { refundable });
+		this.name = "RefundExceedsCapturedError";
+	}
+}
+
+/** 400: a provider webhook whose signature (or timestamp) does not verify: nothing is changed. */
+export class WebhookSignatureError extends Errors.MoleculerClientError {
+	constructor(reason: string) {
+		super(`The webhook signature is not valid: ${reason}.`, 400, "INVALID_SIGNATURE");
+		this.name = "WebhookSignatureError";
+	}
+}
