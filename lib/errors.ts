@@ -167,3 +167,11 @@ export class WebhookSignatureError extends Errors.MoleculerClientError {
 		this.name = "WebhookSignatureError";
 	}
 }
+
+/** 409: a payout (or another debit) larger than the available balance. */
+export class InsufficientBalanceError extends Errors.MoleculerClientError {
+	constructor(available: number, currency: string) {
+		super(`The available balance is ${available} (minor units of ${currency}).`, 409, "INSUFFICIENT_BALANCE", { available, currency });
+		this.name = "InsufficientBalanceError";
+	}
+}
