@@ -116,6 +116,7 @@ const schema = {
 	PAYPAL_API_URL: { ...url(["http", "https"]), default: "https://api-m.sandbox.paypal.com" },
 	PAYPAL_CLIENT_ID: { type: "string", optional: true, max: 256 },
 	PAYPAL_CLIENT_SECRET: { type: "string", optional: true, max: 256 },
+	PAYPAL_WEBHOOK_ID: { type: "string", optional: true, max: 256 },
 	WEBHOOK_TOLERANCE_S: { type: "number", convert: true, integer: true, min: 1, max: 3600, default: 300 },
 	PROVIDER_TIMEOUT_MS: { ...positiveInt, default: 10000 },
 	PROVIDER_RETRIES: { type: "number", convert: true, integer: true, min: 0, max: 5, default: 2 },
@@ -241,6 +242,8 @@ export interface Config {
 	PAYPAL_CLIENT_ID?: string;
 	/** secret: never logged */
 	PAYPAL_CLIENT_SECRET?: string;
+	/** the id PayPal gave the webhook endpoint (its verify-webhook-signature API needs it) */
+	PAYPAL_WEBHOOK_ID?: string;
 	/** a signed webhook older (or newer) than this is refused (seconds) */
 	WEBHOOK_TOLERANCE_S: number;
 	/** one call to a payment provider, connection to answer (ms) */

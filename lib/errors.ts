@@ -175,3 +175,15 @@ export class InsufficientBalanceError extends Errors.MoleculerClientError {
 		this.name = "InsufficientBalanceError";
 	}
 }
+
+/**
+ * 503: a payment provider timed out, answered 5xx/429 through every retry, or its circuit is open.
+ * Named like FeatureDisabledError so the gateway answers 503 SERVICE_UNAVAILABLE (lib/problem.ts knows the name);
+ * the payment stays pending and the client's retry with the same Idempotency-Key resumes it.
+ */
+export class PaymentProviderUnavailableError extends Errors.MoleculerRetryableError {
+	constructor(provider: string, reason: string) {
+		super(`${provider} is not available: ${reason}`, 503, "PROVIDER_UNAVAILABLE", { provider });
+		this.name = "ServiceUnavailableError";
+	}
+}

@@ -8,8 +8,8 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { config } from "../../lib/config";
-import { currentUser, type Ctx } from "../../lib/context";
-import { ConflictError, PaymentDeclinedError, RefundExceedsCapturedError } from "../../lib/errors";
+import { asSystem, currentUser, type Ctx } from "../../lib/context";
+import { ConflictError, InvalidTransitionError, PaymentDeclinedError, RefundExceedsCapturedError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { entityOf } from "../../middlewares/entity.middleware";
@@ -18,7 +18,7 @@ import { TenantDbMixin, type Row, type TenantDbMethods, type TenantScope } from 
 import { refuseCardData } from "./card-data";
 import { amountParam, currencyParam, idParam, textParam } from "./common";
 import { checkAmount, checkCurrency } from "./money";
-import { assertMove, PAYMENT_STATUSES, refundStatus, type PaymentStatus } from "./payment-states";
+import { assertMove, canMove, PAYMENT_STATUSES, refundStatus, type PaymentStatus } from "./payment-states";
 import { PROVIDER_NAMES, Providers } from "./providers";
 import type { ProviderPayment } from "./providers/provider";
 
@@ -144,7 +144,8 @@ const PaymentsService: ServiceSchema<DbSettings, Methods, Vars> = {
 			params: { id: idParam, amount: { ...amountParam, optional: true }, $$strict: "remove" },
 			async handler(ctx: Ctx<{ id: string; amount?: unknown }>) {
 				const row = entityOf<PaymentRow>(ctx);
-				assertMove(row.status, "captured");
+				// only an authorised payment is captured by hand (3-D Secure or approval completes through the provider)
+				if (row.status !== "authorized") throw new InvalidTransitionError("payment", row.status, "captured");
 				const amount = ctx.params.amount === undefined ? row.amount : checkAmount(ctx.params.amount);
 				if (amount > row.amount) throw new RefundExceedsCapturedError(row.amount);
 				const result = await this.providers.get(row.provider).capture({ providerRef: row.providerRef!, amount, currency: row.currency }, `capture:${row.idempotencyKey}`);
@@ -162,6 +163,32 @@ const PaymentsService: ServiceSchema<DbSettings, Methods, Vars> = {
 				assertMove(row.status, "cancelled");
 				if (row.providerRef) await this.providers.get(row.provider).cancel({ providerRef: row.providerRef }, `cancel:${row.idempotencyKey}`);
 				return this.toEntity(await this.applyProvider(ctx, row._id, { providerRef: row.providerRef ?? "", status: "cancelled" }));
+			},
+		},
+		/** A verified provider event about a payment or a refund (webhooks service); an event off the edges (late, out of order) changes nothing. */
+		applyEvent: {
+			visibility: "public",
+			auth: "public",
+			params: {
+				provider: { type: "string", max: 20 },
+				providerRef: { type: "string", min: 1, max: 255 },
+				type: { type: "enum", values: ["payment.succeeded", "payment.authorized", "payment.failed", "payment.requires_action", "payment.cancelled", "refund.succeeded", "refund.failed"] },
+				declineCode: { type: "string", max: 100, optional: true },
+			},
+			async handler(ctx: Ctx<{ provider: string; providerRef: string; type: string; declineCode?: string }>) {
+				const { provider, providerRef, type, declineCode } = ctx.params;
+				const refund = type.startsWith("refund.");
+				// The deliberate cross-tenant lookup: a provider's event names its object, not our tenant.
+				const found = await this.unscopedFindOne<PaymentRow>(refund ? { provider, "refunds.providerRef": providerRef } : { provider, providerRef });
+				if (!found) return { applied: false };
+				const system = asSystem(found.tenantId);
+				if (refund) {
+					const r = found.refunds.find(x => x.providerRef === providerRef)!;
+					return { applied: true, payment: this.toEntity(await this.settleRefund(system, found._id, r.id, type === "refund.succeeded" ? "succeeded" : "failed", providerRef)) };
+				}
+				const status = ({ "payment.succeeded": "captured", "payment.authorized": "authorized", "payment.failed": "failed", "payment.requires_action": "requires_action", "payment.cancelled": "cancelled" } as const)[type as "payment.succeeded"];
+				if (found.status !== status && !canMove(found.status, status)) return { applied: false, status: found.status };
+				return { applied: true, payment: this.toEntity(await this.applyProvider(system, found._id, { providerRef, status, ...(declineCode && { declineCode }) })) };
 			},
 		},
 		refundPayment: {

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { config } from "../../lib/config";
-import { asSystem, currentUser, type Ctx } from "../../lib/context";
+import { asSystem, currentUser, systemUser, type Ctx } from "../../lib/context";
 import { InsufficientBalanceError, InvalidInputError, InvalidTransitionError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
@@ -128,11 +128,15 @@ const SellerPayoutsService: ServiceSchema<DbSettings, Methods, Vars> = {
 		/** A verified provider event about a payout (webhooks service). */
 		applyPayoutEvent: {
 			visibility: "public",
-			params: { id: idParam, outcome: { type: "enum", values: ["paid", "failed"] } },
-			async handler(ctx: Ctx<{ id: string; outcome: "paid" | "failed" }>) {
-				const row = await this.scopedFindById<PayoutRow>(ctx, ctx.params.id);
-				if (!row) return null;
-				return this.toEntity(await this.settle(ctx, row, { providerRef: row.providerRef ?? "", status: ctx.params.outcome }));
+			auth: "public",
+			params: { provider: { type: "string", max: 20 }, providerRef: { type: "string", min: 1, max: 255 }, outcome: { type: "enum", values: ["paid", "failed"] } },
+			async handler(ctx: Ctx<{ provider: string; providerRef: string; outcome: "paid" | "failed" }>) {
+				// The deliberate cross-tenant lookup: a provider's event names its payout, not our tenant.
+				const row = await this.unscopedFindOne<PayoutRow>({ provider: ctx.params.provider, providerRef: ctx.params.providerRef });
+				if (!row) return { applied: false };
+				// this internal call has no user: it acts as the payout's tenant from here on
+				ctx.meta.user = systemUser(row.tenantId);
+				return { applied: true, payout: this.toEntity(await this.settle(ctx, row, { providerRef: row.providerRef ?? "", status: ctx.params.outcome })) };
 			},
 		},
 	},

@@ -7,7 +7,9 @@ import type { Config } from "../../../lib/config";
 import { ConfigError } from "../../../lib/config";
 import { InvalidInputError } from "../../../lib/errors";
 import type { PaymentProvider } from "./provider";
+import { PayPalProvider } from "./paypal";
 import { SandboxProvider } from "./sandbox";
+import { StripeProvider } from "./stripe";
 
 export type ProviderName = "sandbox" | "stripe" | "paypal";
 export const PROVIDER_NAMES: readonly ProviderName[] = ["sandbox", "stripe", "paypal"];
@@ -18,6 +20,11 @@ export class Providers {
 
 	constructor(cfg: Config) {
 		this.byName.set("sandbox", new SandboxProvider(cfg.SANDBOX_WEBHOOK_SECRET, cfg.WEBHOOK_TOLERANCE_S));
+		const http = { timeoutMs: cfg.PROVIDER_TIMEOUT_MS, retries: cfg.PROVIDER_RETRIES, breakerThreshold: cfg.PROVIDER_BREAKER_THRESHOLD, breakerCooldownMs: cfg.PROVIDER_BREAKER_COOLDOWN_MS };
+		if (cfg.STRIPE_SECRET_KEY)
+			this.byName.set("stripe", new StripeProvider({ ...http, baseUrl: cfg.STRIPE_API_URL }, cfg.STRIPE_SECRET_KEY, cfg.STRIPE_WEBHOOK_SECRET, cfg.WEBHOOK_TOLERANCE_S));
+		if (cfg.PAYPAL_CLIENT_ID && cfg.PAYPAL_CLIENT_SECRET)
+			this.byName.set("paypal", new PayPalProvider({ ...http, baseUrl: cfg.PAYPAL_API_URL }, cfg.PAYPAL_CLIENT_ID, cfg.PAYPAL_CLIENT_SECRET, cfg.PAYPAL_WEBHOOK_ID));
 		this.defaultName = cfg.PAYMENTS_PROVIDER;
 		if (!this.byName.has(this.defaultName)) throw new ConfigError(`PAYMENTS_PROVIDER: '${this.defaultName}' is not configured (set its keys)`);
 	}
