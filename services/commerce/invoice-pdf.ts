@@ -12,11 +12,13 @@ export interface PdfInvoice extends Totals {
 	discountPercent?: string;
 	finalizedAt?: string;
 	dueDate?: string;
+	updatedAt: string;
 }
 
 export function renderInvoicePdf(invoice: PdfInvoice): Promise<Buffer> {
 	return new Promise((resolve, reject) => {
-		const doc = new PDFDocument({ size: "A4", margin: 50, info: { Title: invoice.number ?? "Draft invoice" } });
+		// dated by the invoice, not the clock: the same invoice renders the same bytes
+		const doc = new PDFDocument({ size: "A4", margin: 50, info: { Title: invoice.number ?? "Draft invoice", CreationDate: new Date(invoice.finalizedAt ?? invoice.updatedAt) } });
 		const chunks: Buffer[] = [];
 		doc.on("data", (c: Buffer) => chunks.push(c));
 		doc.on("end", () => resolve(Buffer.concat(chunks)));

@@ -8,7 +8,7 @@
 import { Readable } from "node:stream";
 import { config } from "../../lib/config";
 import { currentTenantUser, currentUser, type Ctx } from "../../lib/context";
-import { InvalidInputError, InvalidTransitionError } from "../../lib/errors";
+import { InvalidInputError, InvalidTransitionError, NotFoundError } from "../../lib/errors";
 import { KeyedMutex } from "../../lib/keyed-mutex";
 import { pageParams } from "../../lib/paging";
 import { redisClient } from "../../lib/redis";
@@ -35,6 +35,7 @@ interface InvoiceRow extends Row, Totals {
 	customerName?: string;
 	dueDate?: string;
 	finalizedAt?: string;
+	updatedAt: string;
 }
 
 interface Methods extends TenantDbMethods {
@@ -179,8 +180,12 @@ const InvoicesService: ServiceSchema<DbSettings, Methods, Vars> = {
 			async handler(ctx: Ctx<{ id: string; paymentId: string }>) {
 				const row = entityOf<InvoiceRow>(ctx);
 				assertInvoiceMove(row.status, "paid");
-				const payment = (await ctx.call("payments.getPayment", { id: ctx.params.paymentId })) as { invoiceId?: string; status: string; currency: string; capturedAmount: number };
-				const fits = payment.invoiceId === row._id && payment.status === "captured" && payment.currency === row.currency && payment.capturedAmount >= row.total;
+				// a payment that is not there (or not this tenant's) is a bad paymentId, not a missing invoice
+				const payment = (await ctx.call("payments.getPayment", { id: ctx.params.paymentId }).catch(err => {
+					if (err instanceof NotFoundError) return null;
+					throw err;
+				})) as { invoiceId?: string; status: string; currency: string; capturedAmount: number } | null;
+				const fits = !!payment && payment.invoiceId === row._id && payment.status === "captured" && payment.currency === row.currency && payment.capturedAmount >= row.total;
 				if (!fits) throw new InvalidInputError("The payment does not pay this invoice.", [{ field: "paymentId", message: "must be a captured payment for this invoice, in its currency, of at least its total" }]);
 				return this.move(ctx, row, "paid", { paymentId: ctx.params.paymentId, paidAt: new Date().toISOString() });
 			},

@@ -130,9 +130,10 @@ const PaymentsService: ServiceSchema<DbSettings, Methods, Vars> = {
 		getPayment: {
 			rest: "GET /:id",
 			roles: ["member"],
+			entity: "loadPayment",
 			params: { id: idParam, $$strict: "remove" },
 			handler(ctx: Ctx<{ id: string }>) {
-				return this._get(ctx, { id: ctx.params.id });
+				return this.toEntity(entityOf<PaymentRow>(ctx));
 			},
 		},
 		capturePayment: {

@@ -83,13 +83,13 @@ const SellerPayoutsService: ServiceSchema<DbSettings, Methods, Vars> = {
 			},
 		},
 		payCommission: {
-			rest: "POST /commission/:payoutId",
+			rest: "POST /commission/:commissionPayoutId",
 			roles: ["admin"],
 			idempotencyKey: "required",
 			summary: "Pay an approved CRM commission payout (each currency of it) through the provider; the CRM marks it paid when all are.",
-			params: { payoutId: idParam, destination, provider: { type: "enum", values: [...PROVIDER_NAMES], optional: true }, $$strict: "remove" },
-			async handler(ctx: Ctx<{ payoutId: string; destination: string; provider?: string }>) {
-				const { payoutId, destination: to } = ctx.params;
+			params: { commissionPayoutId: idParam, destination, provider: { type: "enum", values: [...PROVIDER_NAMES], optional: true }, $$strict: "remove" },
+			async handler(ctx: Ctx<{ commissionPayoutId: string; destination: string; provider?: string }>) {
+				const { commissionPayoutId: payoutId, destination: to } = ctx.params;
 				const commission = (await ctx.call("payouts.getPayout", { id: payoutId })) as { status: string; userId: string; totals: { currency: string; amount: number }[] };
 				if (commission.status !== "approved") throw new InvalidTransitionError("commission payout", commission.status, "paid");
 				const provider = this.providers.get(ctx.params.provider);
