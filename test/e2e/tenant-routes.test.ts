@@ -156,6 +156,8 @@ describe("tenant isolation on every tenant-scoped route (generated from the rout
 			if (res.status >= 300) throw new Error(`seeding POST ${path}: ${res.status} ${JSON.stringify(res.body)}`);
 			return res.body;
 		};
+		const customer = await call("POST", "/api/commerce/customers", { name: `${who.marker} customer` });
+		await call("POST", "/api/commerce/payment-methods", { customerId: customer.id, provider: "sandbox", token: `pm_sandbox_${tag}` });
 		await money("/api/commerce/payments", { amount: 1000, currency: "EUR", paymentMethod: "pm_sandbox_visa", description: who.marker });
 		const invoice = await call("POST", "/api/commerce/invoices", { currency: "EUR", customerName: who.marker, lines: [{ description: who.marker, quantity: 1, unitPrice: 1000 }] });
 		await call("POST", `/api/commerce/invoices/${invoice.id}/finalize`);
