@@ -4,7 +4,7 @@
  * provider's idempotency key, so one charge; the circuit breaker failing fast, then recovering).
  */
 import { randomUUID } from "node:crypto";
-import { startFakePayPal, type FakePayPal } from "../helpers/fake-paypal";
+import { fakeProvidersEnv, startFakePayPal, type FakePayPal } from "../helpers/fake-paypal";
 import { startFakeStripe, type FakeStripe } from "../helpers/fake-stripe";
 import { startPlatform, type Platform } from "../helpers/platform";
 import { waitFor } from "../helpers/wait";
@@ -22,13 +22,7 @@ describe("commerce: Stripe and PayPal adapters (local fakes)", () => {
 		p = await startPlatform({
 			services: ["payments", "orders", "ledger"],
 			env: {
-				STRIPE_API_URL: stripe.url,
-				STRIPE_SECRET_KEY: stripe.secretKey,
-				STRIPE_WEBHOOK_SECRET: "whsec_test_fake",
-				PAYPAL_API_URL: paypal.url,
-				PAYPAL_CLIENT_ID: paypal.clientId,
-				PAYPAL_CLIENT_SECRET: paypal.clientSecret,
-				PAYPAL_WEBHOOK_ID: "WH-FAKE",
+				...fakeProvidersEnv(stripe, paypal),
 				PROVIDER_TIMEOUT_MS: "300",
 				PROVIDER_RETRIES: "2",
 				PROVIDER_BREAKER_THRESHOLD: "6",

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { sign } from "../../services/commerce/providers/signature";
-import { startFakePayPal, type FakePayPal } from "../helpers/fake-paypal";
+import { fakeProvidersEnv, startFakePayPal, type FakePayPal } from "../helpers/fake-paypal";
 import { startFakeStripe, type FakeStripe } from "../helpers/fake-stripe";
 import { startPlatform, type Platform } from "../helpers/platform";
 
@@ -25,13 +25,7 @@ describe("commerce: provider webhooks, verified and deduplicated", () => {
 			services: ["payments", "sellerpayouts", "ledger", "orders", "commercewebhooks"],
 			env: {
 				SANDBOX_WEBHOOK_SECRET: sandboxSecret,
-				STRIPE_API_URL: stripe.url,
-				STRIPE_SECRET_KEY: stripe.secretKey,
-				STRIPE_WEBHOOK_SECRET: "whsec_test_fake",
-				PAYPAL_API_URL: paypal.url,
-				PAYPAL_CLIENT_ID: paypal.clientId,
-				PAYPAL_CLIENT_SECRET: paypal.clientSecret,
-				PAYPAL_WEBHOOK_ID: "WH-FAKE",
+				...fakeProvidersEnv(stripe, paypal),
 				WEBHOOK_TOLERANCE_S: "300",
 			},
 		});

@@ -7,8 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
-import { FailureQueue, readBody } from "./fake-stripe";
+import { FailureQueue, listen, readBody, type FakeStripe } from "./fake-stripe";
 
 export interface FakePayPal {
 	url: string;
@@ -91,12 +90,19 @@ export async function startFakePayPal(clientId = "fake-client", clientSecret = "
 		if (key && !replay) replays.set(key, answer);
 		json(answer.status, answer.body);
 	});
-	await new Promise<void>(resolve => server.listen(0, "127.0.0.1", resolve));
-	fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-	fake.close = () =>
-		new Promise(resolve => {
-			server.closeAllConnections();
-			server.close(() => resolve());
-		});
+	Object.assign(fake, await listen(server));
 	return fake;
+}
+
+/** The environment that points a platform's Stripe and PayPal adapters at these fakes. */
+export function fakeProvidersEnv(stripe: FakeStripe, paypal: FakePayPal): Record<string, string> {
+	return {
+		STRIPE_API_URL: stripe.url,
+		STRIPE_SECRET_KEY: stripe.secretKey,
+		STRIPE_WEBHOOK_SECRET: "whsec_test_fake",
+		PAYPAL_API_URL: paypal.url,
+		PAYPAL_CLIENT_ID: paypal.clientId,
+		PAYPAL_CLIENT_SECRET: paypal.clientSecret,
+		PAYPAL_WEBHOOK_ID: "WH-FAKE",
+	};
 }

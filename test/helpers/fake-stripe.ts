@@ -32,6 +32,19 @@ export class FailureQueue {
 	}
 }
 
+/** A fake's server on an ephemeral 127.0.0.1 port: its URL, and a close that drops hanging requests too. */
+export async function listen(server: http.Server): Promise<{ url: string; close(): Promise<void> }> {
+	await new Promise<void>(resolve => server.listen(0, "127.0.0.1", resolve));
+	return {
+		url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+		close: () =>
+			new Promise(resolve => {
+				server.closeAllConnections();
+				server.close(() => resolve());
+			}),
+	};
+}
+
 export async function readBody(req: http.IncomingMessage): Promise<string> {
 	let body = "";
 	for await (const chunk of req) body += chunk;
@@ -102,12 +115,6 @@ export async function startFakeStripe(secretKey = "sk_test_fake"): Promise<FakeS
 		if (key && !replay) replays.set(key, answer);
 		res.writeHead(answer.status, { "content-type": "application/json", ...(replay && { "idempotent-replayed": "true" }) }).end(JSON.stringify(answer.body));
 	});
-	await new Promise<void>(resolve => server.listen(0, "127.0.0.1", resolve));
-	fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-	fake.close = () =>
-		new Promise(resolve => {
-			server.closeAllConnections();
-			server.close(() => resolve());
-		});
+	Object.assign(fake, await listen(server));
 	return fake;
 }
