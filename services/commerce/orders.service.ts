@@ -105,6 +105,17 @@ const OrdersService: ServiceSchema<DbSettings, Methods> = {
 				return { ...(await this._get(ctx, { id: row._id })), payment };
 			},
 		},
+		/** A payment of an order captured later (payments service, on the provider's webhook). */
+		paymentCaptured: {
+			visibility: "public",
+			params: { id: idParam, paymentId: idParam },
+			async handler(ctx: Ctx<{ id: string; paymentId: string }>) {
+				const row = await this.scopedFindById<OrderRow>(ctx, ctx.params.id);
+				if (!row || row.status !== "pending_payment") return null;
+				await this.markPaid(ctx, row, ctx.params.paymentId);
+				return this._get(ctx, { id: row._id });
+			},
+		},
 	},
 	methods: {
 		async loadVisible(ctx, id) {

@@ -47,6 +47,7 @@ export interface PaymentRow extends Row {
 	refunds: Refund[];
 	version: number;
 	declineCode?: string;
+	orderId?: string;
 }
 
 interface Methods extends TenantDbMethods {
@@ -189,7 +190,10 @@ const PaymentsService: ServiceSchema<DbSettings, Methods, Vars> = {
 				}
 				const status = ({ "payment.succeeded": "captured", "payment.authorized": "authorized", "payment.failed": "failed", "payment.requires_action": "requires_action", "payment.cancelled": "cancelled" } as const)[type as "payment.succeeded"];
 				if (found.status !== status && !canMove(found.status, status)) return { applied: false, status: found.status };
-				return { applied: true, payment: this.toEntity(await this.applyProvider(system, found._id, { providerRef, status, ...(declineCode && { declineCode }) })) };
+				const moved = await this.applyProvider(system, found._id, { providerRef, status, ...(declineCode && { declineCode }) });
+				// an order paid by a payment that completed later (3-D Secure, approval, delayed settlement)
+				if (moved.status === "captured" && moved.orderId) await ctx.call("orders.paymentCaptured", { id: moved.orderId, paymentId: moved._id }, system);
+				return { applied: true, payment: this.toEntity(moved) };
 			},
 		},
 		refundPayment: {

@@ -65,6 +65,16 @@ describe("commerce: provider webhooks, verified and deduplicated", () => {
 		expect((await get(payment.id)).status).toBe("partially_refunded");
 	});
 
+	it("an order paid with a delayed payment becomes paid, and the seller credited, when the settlement arrives", async () => {
+		const order = (await p.http("POST", "/api/commerce/orders", { token: member, body: { sellerId: "wh-seller-2", currency: "EUR", items: [{ description: "Chair", quantity: 1, unitPrice: 4000 }] } })).body;
+		const paying = (await post(`/api/commerce/orders/${order.id}/pay`, { paymentMethod: "pm_sandbox_delayed" })).body;
+		expect([paying.status, paying.payment.status]).toEqual(["pending_payment", "pending"]);
+		const body = JSON.stringify({ id: `evt_${randomUUID()}`, type: "payment.succeeded", objectRef: paying.payment.providerRef });
+		for (let i = 0; i < 2; i++) await deliver("sandbox", body, { "sandbox-signature": sign(body, sandboxSecret) });
+		expect((await p.http("GET", `/api/commerce/orders/${order.id}`, { token: member })).body).toMatchObject({ status: "paid", paymentId: paying.payment.id });
+		expect((await p.http("GET", "/api/commerce/balances/wh-seller-2", { token: admin })).body.balances).toEqual([{ currency: "EUR", available: 4000 }]);
+	});
+
 	it("refuses a bad signature, a changed body and a stale timestamp (400 INVALID_SIGNATURE), changing nothing", async () => {
 		const payment = (await post("/api/commerce/payments", { amount: 500, currency: "EUR", paymentMethod: "pm_sandbox_delayed" })).body;
 		const body = JSON.stringify({ id: `evt_${randomUUID()}`, type: "payment.succeeded", objectRef: payment.providerRef });
