@@ -1,8 +1,7 @@
 /**
  * Provider webhooks: verified (sandbox and Stripe signatures with their timestamp tolerance, PayPal's
  * verify API on the fake) and applied once per event id, however often they are delivered. Deliveries
- * are handed to `commercewebhooks.receive` as the HTTP route would (raw body and headers): that route
- * is not wired yet (README, "Commerce domain").
+ * go over HTTP (the gateway's webhook route) and straight to `commercewebhooks.receive` (raw body and headers).
  */
 import { randomUUID } from "node:crypto";
 import { sign } from "../../services/commerce/providers/signature";
@@ -73,6 +72,21 @@ describe("commerce: provider webhooks, verified and deduplicated", () => {
 		for (let i = 0; i < 2; i++) await deliver("sandbox", body, { "sandbox-signature": sign(body, sandboxSecret) });
 		expect((await p.http("GET", `/api/commerce/orders/${order.id}`, { token: member })).body).toMatchObject({ status: "paid", paymentId: paying.payment.id });
 		expect((await p.http("GET", "/api/commerce/balances/wh-seller-2", { token: admin })).body.balances).toEqual([{ currency: "EUR", available: 4000 }]);
+	});
+
+	it("over HTTP: POST /api/commerce/webhooks/:provider gets the exact bytes (pretty-printed JSON), no token needed", async () => {
+		const payment = (await post("/api/commerce/payments", { amount: 700, currency: "EUR", paymentMethod: "pm_sandbox_delayed" })).body;
+		const body = JSON.stringify({ id: `evt_${randomUUID()}`, type: "payment.succeeded", objectRef: payment.providerRef }, null, 2);
+		const send = (signature: string) => fetch(`${p.baseUrl}/api/commerce/webhooks/sandbox`, { method: "POST", headers: { "content-type": "application/json", "sandbox-signature": signature }, body });
+		const forged = await send(sign(body, "forged-secret"));
+		expect([forged.status, ((await forged.json()) as any).code]).toEqual([400, "INVALID_SIGNATURE"]);
+		const first = await send(sign(body, sandboxSecret));
+		expect(first.status).toBe(200);
+		expect(await first.json()).toMatchObject({ received: true, duplicate: false, result: { applied: true } });
+		const again = await send(sign(body, sandboxSecret));
+		expect(await again.json()).toMatchObject({ received: true, duplicate: true });
+		expect((await get(payment.id)).status).toBe("captured");
+		expect((await fetch(`${p.baseUrl}/api/commerce/webhooks/bitcoin`, { method: "POST", body: "{}" })).status).toBe(422);
 	});
 
 	it("refuses a bad signature, a changed body and a stale timestamp (400 INVALID_SIGNATURE), changing nothing", async () => {
