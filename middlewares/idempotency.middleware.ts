@@ -108,15 +108,20 @@ export function idempotencyKeyOf(ctx: Context): string | undefined {
 /** How long a running request holds its key before a retry may run it again (a node that died mid-way). */
 const RUNNING_MS = 60_000;
 
-/** One store per broker (tests run several brokers in one process). */
+/** One store per broker (tests run several brokers in one process), opened on first use: nodes without such actions open no client. */
 const stores = new WeakMap<ServiceBroker, KeyStore>();
+function storeOf(broker: ServiceBroker): KeyStore {
+	let store = stores.get(broker);
+	if (!store) {
+		const cfg = config();
+		store = cfg.REDIS_URL ? new RedisKeyStore(redisClient(cfg.REDIS_URL, "durable")) : new MemoryKeyStore();
+		stores.set(broker, store);
+	}
+	return store;
+}
 
 export const IdempotencyMiddleware: Middleware = {
 	name: "Idempotency",
-	created(broker: ServiceBroker) {
-		const cfg = config();
-		stores.set(broker, cfg.REDIS_URL ? new RedisKeyStore(redisClient(cfg.REDIS_URL, "durable")) : new MemoryKeyStore());
-	},
 	async stopped(broker: ServiceBroker) {
 		await stores.get(broker)?.close();
 		stores.delete(broker);
@@ -128,8 +133,7 @@ export const IdempotencyMiddleware: Middleware = {
 		const ttlMs = config().IDEMPOTENCY_TTL_S * 1000;
 		const namespace = config().NAMESPACE;
 		return async function idempotent(ctx: Context) {
-			const store = stores.get(ctx.broker);
-			if (!store) throw new Error("IdempotencyMiddleware: the broker was not created with it");
+			const store = storeOf(ctx.broker);
 			const meta = ctx.meta as Meta;
 			const header = meta.headers?.["idempotency-key"];
 			const key = parseKey(header);
