@@ -14,6 +14,7 @@ const TENANT_SCOPED = [
 	"services/platform/analytics/**/*.ts",
 	"services/messaging/**/*.ts",
 	"services/engagement/**/*.ts",
+	"services/commerce/**/*.ts",
 ];
 const tenantScopeMessage =
 	"Tenant-scoped services never touch the store adapter: use the TenantDbMixin methods (_find, scopedFindOne, scopedUpdateWhere, scopedScan, …), or unscopedFindOne for a deliberate cross-tenant lookup.";

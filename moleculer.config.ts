@@ -17,6 +17,7 @@ import { BoundedValidator } from "./lib/validation";
 import { AccessMiddleware } from "./middlewares/access.middleware";
 import { ConventionsMiddleware } from "./middlewares/conventions.middleware";
 import { EntityMiddleware } from "./middlewares/entity.middleware";
+import { IdempotencyMiddleware } from "./middlewares/idempotency.middleware";
 import { MetricsMiddleware } from "./middlewares/metrics.middleware";
 import { ParamsMiddleware } from "./middlewares/params.middleware";
 
@@ -36,6 +37,7 @@ function middlewares(cfg: Config) {
 		ParamsMiddleware,
 		// after validation and the access check: loads `entity:` into ctx.locals for the handler
 		EntityMiddleware,
+		IdempotencyMiddleware, // `idempotencyKey:` actions: after validation and access, outside the entity load
 		"ActionHook",
 		"Validator",
 		"Bulkhead",

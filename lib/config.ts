@@ -146,6 +146,22 @@ const schema = {
 	LLM_RETRIES: { type: "number", convert: true, integer: true, min: 0, max: 5, default: 2 },
 	LLM_BREAKER_THRESHOLD: { ...positiveInt, default: 5 },
 	LLM_BREAKER_COOLDOWN_MS: { ...positiveInt, default: 30000 },
+	// commerce (README, "Commerce domain"): providers, webhooks, idempotency keys
+	PAYMENTS_PROVIDER: { type: "enum", values: ["sandbox", "stripe", "paypal"], default: "sandbox" },
+	SANDBOX_WEBHOOK_SECRET: { type: "string", default: "sandbox-webhook-secret", min: 8, max: 256 },
+	STRIPE_API_URL: { ...url(["http", "https"]), default: "https://api.stripe.com" },
+	STRIPE_SECRET_KEY: { type: "string", optional: true, max: 256 },
+	STRIPE_WEBHOOK_SECRET: { type: "string", optional: true, max: 256 },
+	PAYPAL_API_URL: { ...url(["http", "https"]), default: "https://api-m.sandbox.paypal.com" },
+	PAYPAL_CLIENT_ID: { type: "string", optional: true, max: 256 },
+	PAYPAL_CLIENT_SECRET: { type: "string", optional: true, max: 256 },
+	PAYPAL_WEBHOOK_ID: { type: "string", optional: true, max: 256 },
+	WEBHOOK_TOLERANCE_S: { type: "number", convert: true, integer: true, min: 1, max: 3600, default: 300 },
+	PROVIDER_TIMEOUT_MS: { ...positiveInt, default: 10000 },
+	PROVIDER_RETRIES: { type: "number", convert: true, integer: true, min: 0, max: 5, default: 2 },
+	PROVIDER_BREAKER_THRESHOLD: { ...positiveInt, default: 5 },
+	PROVIDER_BREAKER_COOLDOWN_MS: { ...positiveInt, default: 30000 },
+	IDEMPOTENCY_TTL_S: { ...positiveInt, default: 24 * 3600 },
 };
 
 export interface Config {
@@ -317,6 +333,33 @@ export interface Config {
 	LLM_BREAKER_THRESHOLD: number;
 	/** how long the open breaker answers offline at once before one trial request (ms) */
 	LLM_BREAKER_COOLDOWN_MS: number;
+	/** the provider a payment uses when it names none; sandbox is the offline default */
+	PAYMENTS_PROVIDER: "sandbox" | "stripe" | "paypal";
+	/** signs sandbox webhooks (a test value by default: the sandbox moves no real money) */
+	SANDBOX_WEBHOOK_SECRET: string;
+	STRIPE_API_URL: string;
+	/** secret: never logged. Set: the Stripe adapter is available */
+	STRIPE_SECRET_KEY?: string;
+	/** secret: the endpoint's whsec_… signing secret */
+	STRIPE_WEBHOOK_SECRET?: string;
+	PAYPAL_API_URL: string;
+	/** set both: the PayPal adapter is available (OAuth2 client credentials) */
+	PAYPAL_CLIENT_ID?: string;
+	/** secret: never logged */
+	PAYPAL_CLIENT_SECRET?: string;
+	/** the id PayPal gave the webhook endpoint (its verify-webhook-signature API needs it) */
+	PAYPAL_WEBHOOK_ID?: string;
+	/** a signed webhook older (or newer) than this is refused (seconds) */
+	WEBHOOK_TOLERANCE_S: number;
+	/** one call to a payment provider, connection to answer (ms) */
+	PROVIDER_TIMEOUT_MS: number;
+	/** extra attempts of a provider call that is idempotent (provider idempotency key sent) */
+	PROVIDER_RETRIES: number;
+	/** consecutive failures that open a provider's circuit breaker */
+	PROVIDER_BREAKER_THRESHOLD: number;
+	PROVIDER_BREAKER_COOLDOWN_MS: number;
+	/** how long an Idempotency-Key and its stored answer are kept (seconds) */
+	IDEMPOTENCY_TTL_S: number;
 }
 
 export class ConfigError extends Error {

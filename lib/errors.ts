@@ -504,3 +504,79 @@ export class ChallengeGoalNotMetError extends Errors.MoleculerClientError {
 		this.name = "ChallengeGoalNotMetError";
 	}
 }
+
+/** 400: a POST that moves money came without an `Idempotency-Key` header (or with a malformed one). */
+export class IdempotencyKeyRequiredError extends Errors.MoleculerClientError {
+	constructor(message = "This request needs an Idempotency-Key header (1–255 visible characters).") {
+		super(message, 400, "IDEMPOTENCY_KEY_REQUIRED");
+		this.name = "IdempotencyKeyRequiredError";
+	}
+}
+
+/** 422: an `Idempotency-Key` already used for a different request (another body or route). */
+export class IdempotencyKeyReusedError extends InvalidInputError {
+	constructor() {
+		super("This Idempotency-Key was already used for a different request.", [{ field: "Idempotency-Key", message: "was already used for a different request" }]);
+		this.name = "IdempotencyKeyReusedError";
+	}
+}
+
+/** 409: the first request with this `Idempotency-Key` is still running; retry once it has answered. */
+export class IdempotencyKeyInProgressError extends Errors.MoleculerClientError {
+	constructor() {
+		super("A request with this Idempotency-Key is still being processed.", 409, "IDEMPOTENCY_KEY_IN_PROGRESS");
+		this.name = "IdempotencyKeyInProgressError";
+	}
+}
+
+/** The stored client error of a first request, answered again to a retry with the same Idempotency-Key. */
+export class ReplayedClientError extends Errors.MoleculerClientError {
+	constructor(message: string, status: number, code: string, data?: unknown) {
+		super(message, status, code, data);
+		this.name = "ReplayedClientError";
+	}
+}
+
+/** 402: the payment provider declined the payment (the payment is stored as `failed`, with the reason). */
+export class PaymentDeclinedError extends Errors.MoleculerClientError {
+	constructor(declineCode: string, paymentId: string) {
+		super(`The payment was declined (${declineCode}).`, 402, "PAYMENT_DECLINED", { declineCode, paymentId });
+		this.name = "PaymentDeclinedError";
+	}
+}
+
+/** 409: a refund larger than what is captured and not yet refunded. */
+export class RefundExceedsCapturedError extends Errors.MoleculerClientError {
+	constructor(refundable: number) {
+		super(`At most ${refundable} (minor units) can still be refunded.`, 409, "REFUND_EXCEEDS_CAPTURED", { refundable });
+		this.name = "RefundExceedsCapturedError";
+	}
+}
+
+/** 400: a provider webhook whose signature (or timestamp) does not verify: nothing is changed. */
+export class WebhookSignatureError extends Errors.MoleculerClientError {
+	constructor(reason: string) {
+		super(`The webhook signature is not valid: ${reason}.`, 400, "INVALID_SIGNATURE");
+		this.name = "WebhookSignatureError";
+	}
+}
+
+/** 409: a payout (or another debit) larger than the available balance. */
+export class InsufficientBalanceError extends Errors.MoleculerClientError {
+	constructor(available: number, currency: string) {
+		super(`The available balance is ${available} (minor units of ${currency}).`, 409, "INSUFFICIENT_BALANCE", { available, currency });
+		this.name = "InsufficientBalanceError";
+	}
+}
+
+/**
+ * 503: a payment provider timed out, answered 5xx/429 through every retry, or its circuit is open.
+ * Named like FeatureDisabledError so the gateway answers 503 SERVICE_UNAVAILABLE (lib/problem.ts knows the name);
+ * the payment stays pending and the client's retry with the same Idempotency-Key resumes it.
+ */
+export class PaymentProviderUnavailableError extends Errors.MoleculerRetryableError {
+	constructor(provider: string, reason: string) {
+		super(`${provider} is not available: ${reason}`, 503, "PROVIDER_UNAVAILABLE", { provider });
+		this.name = "ServiceUnavailableError";
+	}
+}

@@ -2,6 +2,7 @@
 import "moleculer";
 import type { AuthMode, Role, RateLimitRule } from "../lib/access";
 import type { EntityFlag } from "../middlewares/entity.middleware";
+import type { IdempotencyFlag } from "../middlewares/idempotency.middleware";
 
 declare module "moleculer" {
 	interface ActionSchema {
@@ -36,6 +37,11 @@ declare module "moleculer" {
 		entity?: string | EntityFlag;
 		/** This action's own request timeout (ms), instead of the broker's REQUEST_TIMEOUT_MS (Moleculer reads it). */
 		timeout?: number;
+		/**
+		 * The `Idempotency-Key` header: "required" (400 without it) or "optional"; the first answer is stored
+		 * and replayed to retries (middlewares/idempotency.middleware.ts, README "Conventions every service follows").
+		 */
+		idempotencyKey?: IdempotencyFlag;
 	}
 
 	/** @moleculer/channels consumers (its middleware reads `channels` from the schema; see lib/channels.ts). */

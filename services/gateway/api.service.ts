@@ -117,6 +117,8 @@ const accessLog = ["info", "debug", "trace"].includes(cfg.LOG_LEVEL);
 /** Request headers handed to actions as `ctx.meta.headers` (lowercase names; nothing else crosses). */
 const FORWARDED_HEADERS = ["x-ingest-key", "idempotency-key", "x-hub-signature-256"] as const;
 const MAX_FORWARDED_HEADER_LENGTH = 512;
+/** The signature headers of payment providers' webhooks (the commerce-webhooks route hands only these on). */
+const WEBHOOK_HEADER = /^(stripe-signature|sandbox-signature|paypal-(transmission-id|transmission-time|transmission-sig|cert-url|auth-algo))$/;
 const corsOrigins = splitList(cfg.CORS_ORIGINS);
 const swaggerDir = path.dirname(require.resolve("swagger-ui-dist/package.json"));
 const docsDir = path.join(publicDir, "docs");
@@ -146,7 +148,7 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 					origin: corsOrigins.includes("*") ? "*" : corsOrigins,
 					methods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
 					allowedHeaders: ["Authorization", "Content-Type", "X-Request-ID", "Idempotency-Key", "X-Ingest-Key"],
-					exposedHeaders: ["X-Request-ID", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After", "WWW-Authenticate"],
+					exposedHeaders: ["X-Request-ID", "Idempotent-Replayed", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After", "WWW-Authenticate"],
 					credentials: !corsOrigins.includes("*"),
 					maxAge: 600,
 				}
@@ -226,6 +228,21 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 				use: [serveStatic(docsDir, { index: ["index.html"] }), serveStatic(swaggerDir, { index: false })],
 				aliases: {},
 				bodyParsers: false,
+			},
+			{
+				// Payment providers' webhooks (README, "Commerce domain"): no token, and the body reaches the action
+				// unparsed as a stream, because their signatures cover the exact bytes sent.
+				name: "commerce-webhooks",
+				path: "/api/commerce/webhooks",
+				authentication: false,
+				authorization: false,
+				mappingPolicy: "restrict",
+				bodyParsers: false,
+				aliases: { "POST /:provider": "stream:commercewebhooks.http" },
+				onBeforeCall(ctx: Context, _route: unknown, req: Req) {
+					const headers = Object.fromEntries(Object.entries(req.headers).filter(([k, v]) => WEBHOOK_HEADER.test(k) && typeof v === "string" && v.length <= 4096));
+					Object.assign(ctx.meta as object, { user: null, headers });
+				},
 			},
 			{
 				// Uploaded media, public by unguessable immutable id (docs/social.md); media.serve answers 304 itself.

@@ -150,7 +150,23 @@ describe("tenant isolation on every tenant-scoped route (generated from the rout
 		await call("POST", `/api/leads/${lead.id}/assign`, { userId: who.id });
 		for (const status of ["contacted", "qualified", "won"]) await call("PATCH", `/api/leads/${lead.id}`, { status });
 		await waitFor(async () => (await call("GET", `/api/commission/statements?period=${period}`)).rows.length === 1, { what: `${who.marker}'s commission` });
-		await call("POST", "/api/commission/payouts", { userId: who.id, period });
+		const commission = await call("POST", "/api/commission/payouts", { userId: who.id, period });
+		// commerce: a payment, a numbered invoice, a paid order (the seller's ledger), a payout and the commission paid out
+		const money = async (path: string, body: unknown) => {
+			const res = await p.http("POST", path, { token: who.token, body, headers: { "idempotency-key": randomUUID() } });
+			if (res.status >= 300) throw new Error(`seeding POST ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+			return res.body;
+		};
+		const customer = await call("POST", "/api/commerce/customers", { name: `${who.marker} customer` });
+		await call("POST", "/api/commerce/payment-methods", { customerId: customer.id, provider: "sandbox", token: `pm_sandbox_${tag}` });
+		await money("/api/commerce/payments", { amount: 1000, currency: "EUR", paymentMethod: "pm_sandbox_visa", description: who.marker });
+		const invoice = await call("POST", "/api/commerce/invoices", { currency: "EUR", customerName: who.marker, lines: [{ description: who.marker, quantity: 1, unitPrice: 1000 }] });
+		await call("POST", `/api/commerce/invoices/${invoice.id}/finalize`);
+		const order = await call("POST", "/api/commerce/orders", { sellerId: who.id, currency: "EUR", items: [{ description: who.marker, quantity: 1, unitPrice: 2000 }] });
+		await money(`/api/commerce/orders/${order.id}/pay`, { paymentMethod: "pm_sandbox_visa" });
+		await money("/api/commerce/payouts", { ownerId: who.id, amount: 500, currency: "EUR", destination: "acct_sandbox_seed" });
+		await call("POST", `/api/commission/payouts/${commission.id}/approve`);
+		await money(`/api/commerce/payouts/commission/${commission.id}`, { destination: "acct_sandbox_seed" });
 		await call("POST", "/api/leads/ingest-keys", { name: `${who.marker} key`, slug: `form-${who.marker}` });
 		await call("PUT", "/api/notifications/templates/new-follower", { inApp: { title: `${who.marker} follower`, body: "{{ follower.name }} follows you." } });
 		await call("POST", "/api/analytics/events", { events: [{ name: "task.completed", userId: who.id, properties: { plan: who.marker } }] });
@@ -309,9 +325,10 @@ describe("tenant isolation on every tenant-scoped route (generated from the rout
 				let path = route.path.replace(`:${entityParam}`, encodeURIComponent(value));
 				for (const other of route.pathParams.filter(n => n !== entityParam)) path = path.replace(`:${other}`, /userid$/i.test(other) ? who.id : "probe");
 				const params = requiredParams(route, who);
+				// a fresh Idempotency-Key, for the routes that require one (commerce): the lookup is what is tested
 				return route.method === "GET" || route.method === "DELETE"
 					? p.http(route.method, Object.keys(params).length ? `${path}?${qs(params)}` : path, { token: who.token })
-					: p.http(route.method, path, { token: who.token, body: params });
+					: p.http(route.method, path, { token: who.token, body: params, headers: { "idempotency-key": randomUUID() } });
 			};
 			let reached = false;
 			for (const value of candidates) {

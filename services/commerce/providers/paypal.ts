@@ -1,0 +1,166 @@
+/**
+ * PayPal: OAuth2 client credentials (the token cached until shortly before it expires, fetched again
+ * on a 401), Orders v2 (create with a vaulted payment source, or with approval by the buyer; capture),
+ * refunds of a capture, Payouts, and webhook verification through PayPal's own
+ * verify-webhook-signature API. Every POST sends `PayPal-Request-Id`, PayPal's idempotency key.
+ */
+import { ProviderRejectedError, WebhookSignatureError } from "../../../lib/errors";
+import { formatAmount } from "../money";
+import { ProviderHttp, type HttpOptions } from "./http";
+import type { CreatePaymentInput, PaymentProvider, ProviderPayment, ProviderRefund, WebhookEvent } from "./provider";
+
+interface Order {
+	id: string;
+	status: string;
+	links?: { rel: string; href: string }[];
+	purchase_units?: { payments?: { captures?: { id: string; status: string }[] } }[];
+}
+
+function toPayment(order: Order): ProviderPayment {
+	const capture = order.purchase_units?.[0]?.payments?.captures?.[0];
+	if (capture?.status === "DECLINED" || capture?.status === "FAILED") return { providerRef: order.id, status: "failed", declineCode: "capture_declined" };
+	switch (order.status) {
+		case "COMPLETED":
+			return { providerRef: order.id, status: "captured", ...(capture && { captureRef: capture.id }) };
+		case "APPROVED":
+			return { providerRef: order.id, status: "authorized" };
+		case "VOIDED":
+			return { providerRef: order.id, status: "cancelled" };
+		case "CREATED":
+		case "PAYER_ACTION_REQUIRED":
+			return { providerRef: order.id, status: "requires_action", nextAction: { type: "paypal_approval", url: order.links?.find(l => l.rel === "approve" || l.rel === "payer-action")?.href } };
+		default:
+			return { providerRef: order.id, status: "pending" };
+	}
+}
+
+const EVENTS: Record<string, WebhookEvent["type"]> = {
+	"CHECKOUT.ORDER.APPROVED": "payment.authorized",
+	"PAYMENT.CAPTURE.COMPLETED": "payment.succeeded",
+	"PAYMENT.CAPTURE.DECLINED": "payment.failed",
+	"CHECKOUT.ORDER.VOIDED": "payment.cancelled",
+	"PAYMENT.PAYOUTSBATCH.SUCCESS": "payout.paid",
+	"PAYMENT.PAYOUTSBATCH.DENIED": "payout.failed",
+};
+
+export class PayPalProvider implements PaymentProvider {
+	readonly name = "paypal";
+	private readonly http: ProviderHttp;
+	private token?: { value: string; expiresAt: number };
+
+	constructor(
+		http: Omit<HttpOptions, "name">,
+		private readonly clientId: string,
+		private readonly clientSecret: string,
+		private readonly webhookId: string | undefined,
+	) {
+		this.http = new ProviderHttp({ ...http, name: "PayPal" });
+	}
+
+	private async accessToken(): Promise<string> {
+		if (this.token && this.token.expiresAt > Date.now()) return this.token.value;
+		const basic = Buffer.from(`${this.clientId}:${this.clientSecret}`).toString("base64");
+		const answer = await this.http.request<{ access_token?: string; expires_in?: number }>("POST", "/v1/oauth2/token", {
+			headers: { authorization: `Basic ${basic}`, "content-type": "application/x-www-form-urlencoded" },
+			body: "grant_type=client_credentials",
+			retryable: true, // asking for a token twice costs nothing
+		});
+		if (answer.status !== 200 || !answer.body.access_token) throw new ProviderRejectedError("PayPal", `OAuth2 token refused (HTTP ${answer.status})`);
+		this.token = { value: answer.body.access_token, expiresAt: Date.now() + Math.max(0, (answer.body.expires_in ?? 300) - 60) * 1000 };
+		return this.token.value;
+	}
+
+	private async post<T = any>(path: string, body: unknown, requestId: string | undefined) {
+		for (let attempt = 0; ; attempt++) {
+			const answer = await this.http.request<T>("POST", path, {
+				headers: { authorization: `Bearer ${await this.accessToken()}`, "content-type": "application/json", ...(requestId && { "paypal-request-id": requestId }) },
+				body: JSON.stringify(body),
+				retryable: requestId !== undefined,
+			});
+			// an expired or revoked token: fetch a new one, once
+			if (answer.status === 401 && attempt === 0) {
+				this.token = undefined;
+				continue;
+			}
+			return answer;
+		}
+	}
+
+	private refused(answer: { status: number; body: any }): never {
+		throw new ProviderRejectedError("PayPal", answer.body?.name ?? answer.body?.details?.[0]?.issue ?? `HTTP ${answer.status}`);
+	}
+
+	async createPayment(input: CreatePaymentInput): Promise<ProviderPayment> {
+		// `paypal` alone: the buyer approves on PayPal; anything else is a vaulted payment source (charged at once)
+		const vaulted = input.paymentMethod !== "paypal";
+		const answer = await this.post<Order>(
+			"/v2/checkout/orders",
+			{
+				intent: "CAPTURE",
+				purchase_units: [{ amount: { currency_code: input.currency, value: formatAmount(input.amount, input.currency) }, description: input.description }],
+				...(vaulted && { payment_source: { paypal: { vault_id: input.paymentMethod } } }),
+			},
+			input.idempotencyKey,
+		);
+		if (answer.status === 422) return { providerRef: `declined:${input.idempotencyKey}`, status: "failed", declineCode: (answer.body as any)?.details?.[0]?.issue?.toLowerCase() ?? "declined" };
+		if (answer.status !== 200 && answer.status !== 201) this.refused(answer);
+		return toPayment(answer.body);
+	}
+
+	async capture(payment: { providerRef: string }, idempotencyKey: string): Promise<ProviderPayment> {
+		const answer = await this.post<Order>(`/v2/checkout/orders/${encodeURIComponent(payment.providerRef)}/capture`, {}, idempotencyKey);
+		if (answer.status === 422) return { providerRef: payment.providerRef, status: "failed", declineCode: "capture_declined" };
+		if (answer.status !== 200 && answer.status !== 201) this.refused(answer);
+		return toPayment(answer.body);
+	}
+
+	async cancel(payment: { providerRef: string }): Promise<ProviderPayment> {
+		// An order that was never captured simply expires at PayPal: nothing to call.
+		return { providerRef: payment.providerRef, status: "cancelled" };
+	}
+
+	async refund(payment: { providerRef: string; captureRef?: string; currency: string }, amount: number, idempotencyKey: string): Promise<ProviderRefund> {
+		if (!payment.captureRef) throw new ProviderRejectedError("PayPal", "the payment has no capture to refund");
+		const answer = await this.post<{ id: string; status: string }>(`/v2/payments/captures/${encodeURIComponent(payment.captureRef)}/refund`, { amount: { value: formatAmount(amount, payment.currency), currency_code: payment.currency } }, idempotencyKey);
+		if (answer.status !== 200 && answer.status !== 201) this.refused(answer);
+		const status = answer.body.status === "COMPLETED" ? "succeeded" : answer.body.status === "PENDING" ? "pending" : "failed";
+		return { providerRef: answer.body.id, status };
+	}
+
+	async createPayout(input: { amount: number; currency: string; destination: string; idempotencyKey: string }) {
+		const answer = await this.post<{ batch_header?: { payout_batch_id: string; batch_status: string } }>(
+			"/v1/payments/payouts",
+			{
+				sender_batch_header: { sender_batch_id: input.idempotencyKey.slice(0, 127), email_subject: "You have a payout" },
+				items: [{ recipient_type: "PAYPAL_ID", amount: { value: formatAmount(input.amount, input.currency), currency: input.currency }, receiver: input.destination, sender_item_id: input.idempotencyKey.slice(0, 63) }],
+			},
+			input.idempotencyKey,
+		);
+		if (answer.status !== 201 && answer.status !== 200) return { providerRef: `failed:${input.idempotencyKey}`, status: "failed" as const };
+		const header = answer.body.batch_header!;
+		return { providerRef: header.payout_batch_id, status: header.batch_status === "SUCCESS" ? ("paid" as const) : header.batch_status === "DENIED" ? ("failed" as const) : ("pending" as const) };
+	}
+
+	async verifyWebhook(rawBody: string, headers: Record<string, string | undefined>): Promise<WebhookEvent> {
+		if (!this.webhookId) throw new WebhookSignatureError("PAYPAL_WEBHOOK_ID is not set");
+		const event = JSON.parse(rawBody) as { id?: string; event_type?: string; resource?: any };
+		const answer = await this.post<{ verification_status?: string }>(
+			"/v1/notifications/verify-webhook-signature",
+			{
+				auth_algo: headers["paypal-auth-algo"],
+				cert_url: headers["paypal-cert-url"],
+				transmission_id: headers["paypal-transmission-id"],
+				transmission_sig: headers["paypal-transmission-sig"],
+				transmission_time: headers["paypal-transmission-time"],
+				webhook_id: this.webhookId,
+				webhook_event: event,
+			},
+			undefined,
+		);
+		if (answer.body?.verification_status !== "SUCCESS") throw new WebhookSignatureError("PayPal did not verify it");
+		if (!event.id || !event.event_type) throw new WebhookSignatureError("the event has no id or type");
+		const r = event.resource ?? {};
+		const objectRef: string = r.supplementary_data?.related_ids?.order_id ?? r.batch_header?.payout_batch_id ?? r.id ?? "";
+		return { eventId: event.id, type: EVENTS[event.event_type] ?? "other", objectRef, ...(event.event_type === "PAYMENT.CAPTURE.DECLINED" && { declineCode: "capture_declined" }) };
+	}
+}

@@ -1,0 +1,118 @@
+/**
+ * The Stripe and PayPal adapters against local fakes: paying orders, declines, 3-D Secure / buyer
+ * approval, capture and refunds, and the failure modes (5xx, 429, timeouts: retried with the
+ * provider's idempotency key, so one charge; the circuit breaker failing fast, then recovering).
+ */
+import { randomUUID } from "node:crypto";
+import { fakeProvidersEnv, startFakePayPal, type FakePayPal } from "../helpers/fake-paypal";
+import { startFakeStripe, type FakeStripe } from "../helpers/fake-stripe";
+import { startPlatform, type Platform } from "../helpers/platform";
+import { waitFor } from "../helpers/wait";
+
+describe("commerce: Stripe and PayPal adapters (local fakes)", () => {
+	let p: Platform;
+	let stripe: FakeStripe;
+	let paypal: FakePayPal;
+	let buyer: string, admin: string;
+	const tid = "tenant-providers";
+
+	beforeAll(async () => {
+		stripe = await startFakeStripe();
+		paypal = await startFakePayPal();
+		p = await startPlatform({
+			services: ["payments", "orders", "ledger"],
+			env: {
+				...fakeProvidersEnv(stripe, paypal),
+				PROVIDER_TIMEOUT_MS: "300",
+				PROVIDER_RETRIES: "2",
+				PROVIDER_BREAKER_THRESHOLD: "6",
+				PROVIDER_BREAKER_COOLDOWN_MS: "500",
+				REQUEST_TIMEOUT_MS: "10000",
+			},
+		});
+		buyer = p.token({ sub: "buyer-p", tid, roles: ["member"] });
+		admin = p.token({ sub: "admin-p", tid, roles: ["admin"] });
+	});
+	afterAll(async () => {
+		await p.stop();
+		await stripe.close();
+		await paypal.close();
+	});
+
+	const post = (path: string, body: unknown, token = buyer, key = randomUUID()) => p.http("POST", path, { token, body, headers: { "idempotency-key": key } });
+	const pay = (provider: string, paymentMethod: string, extra: Record<string, unknown> = {}) => post("/api/commerce/payments", { amount: 2500, currency: "EUR", provider, paymentMethod, ...extra });
+	const order = async () => (await p.http("POST", "/api/commerce/orders", { token: buyer, body: { sellerId: "seller-p", currency: "EUR", items: [{ description: "Mug", quantity: 1, unitPrice: 1500 }] } })).body;
+
+	it("pays an order with Stripe and with PayPal (vaulted source): both paid, the seller credited", async () => {
+		for (const [provider, paymentMethod] of [["stripe", "pm_card_visa"], ["paypal", "vault_buyer_1"]]) {
+			const o = await order();
+			const res = await post(`/api/commerce/orders/${o.id}/pay`, { provider, paymentMethod });
+			expect([res.status, res.body.status, res.body.payment.provider, res.body.payment.status]).toEqual([200, "paid", provider, "captured"]);
+		}
+		const balance = await p.http("GET", "/api/commerce/balances/seller-p", { token: admin });
+		expect(balance.body.balances).toEqual([{ currency: "EUR", available: 3000 }]);
+		expect(paypal.tokensIssued).toBe(1);
+	});
+
+	it("declines: Stripe's 402 card_error and PayPal's INSTRUMENT_DECLINED are 402 PAYMENT_DECLINED", async () => {
+		const s = await pay("stripe", "pm_card_chargeDeclined");
+		expect([s.status, s.body.code]).toEqual([402, "PAYMENT_DECLINED"]);
+		const pp = await pay("paypal", "vault_declined");
+		expect([pp.status, pp.body.code]).toEqual([402, "PAYMENT_DECLINED"]);
+	});
+
+	it("Stripe: 3-D Secure is requires_action; manual capture then partial refunds", async () => {
+		expect((await pay("stripe", "pm_card_threeDSecure2Required")).body).toMatchObject({ status: "requires_action", nextAction: { type: "redirect_to_url", url: expect.stringContaining("3ds") } });
+		const auth = await pay("stripe", "pm_card_visa", { captureMethod: "manual" });
+		expect(auth.body.status).toBe("authorized");
+		const cap = await post(`/api/commerce/payments/${auth.body.id}/capture`, {}, admin);
+		expect(cap.body).toMatchObject({ status: "captured", capturedAmount: 2500 });
+		const r1 = await post(`/api/commerce/payments/${auth.body.id}/refunds`, { amount: 1000 }, admin);
+		expect(r1.body).toMatchObject({ status: "succeeded", providerRef: expect.stringMatching(/^re_/), payment: { status: "partially_refunded" } });
+	});
+
+	it("PayPal: the buyer approves, then capture and a refund of the capture", async () => {
+		const created = await pay("paypal", "paypal");
+		expect(created.body).toMatchObject({ status: "requires_action", nextAction: { type: "paypal_approval", url: expect.stringContaining("paypal") } });
+		expect((await post(`/api/commerce/payments/${created.body.id}/capture`, {}, admin)).status).toBe(409); // not approved yet
+		paypal.approve(created.body.providerRef);
+		// the approval arrives as CHECKOUT.ORDER.APPROVED (webhooks test); here the payment is moved as that event would
+		await p.broker.call("payments.applyEvent", { providerRef: created.body.providerRef, provider: "paypal", type: "payment.authorized" }, { meta: {} });
+		const cap = await post(`/api/commerce/payments/${created.body.id}/capture`, {}, admin);
+		expect(cap.body).toMatchObject({ status: "captured" });
+		const refund = await post(`/api/commerce/payments/${created.body.id}/refunds`, {}, admin);
+		expect(refund.body).toMatchObject({ amount: 2500, status: "succeeded", payment: { status: "refunded" } });
+	});
+
+	it("an expired PayPal token is fetched again once", async () => {
+		const before = paypal.tokensIssued;
+		paypal.expireTokens();
+		expect((await pay("paypal", "vault_buyer_2")).status).toBe(201);
+		expect(paypal.tokensIssued).toBe(before + 1);
+	});
+
+	it("5xx, 429 and timeouts are retried with the same idempotency key: one charge", async () => {
+		for (const mode of [500, 429, "hang"] as const) {
+			const before = stripe.created;
+			stripe.failures.failNext(2, mode);
+			const res = await pay("stripe", "pm_card_visa");
+			expect([mode, res.status]).toEqual([mode, 201]);
+			expect(stripe.created).toBe(before + 1);
+			const keys = stripe.requests.slice(-3).map(r => r.idempotencyKey);
+			expect(new Set(keys).size).toBe(1);
+		}
+	});
+
+	it("a provider down: 503 PROVIDER_UNAVAILABLE, then the breaker fails fast, then it recovers", async () => {
+		stripe.failures.failNext(100, 503);
+		const first = await pay("stripe", "pm_card_visa");
+		expect([first.status, first.body.code]).toEqual([503, "SERVICE_UNAVAILABLE"]);
+		await pay("stripe", "pm_card_visa"); // 3 more failures: the breaker opens (threshold 6)
+		const hits = stripe.failures.hits;
+		const fast = await pay("stripe", "pm_card_visa");
+		expect(fast.status).toBe(503);
+		expect(stripe.failures.hits).toBe(hits); // not even sent
+		stripe.failures.clear();
+		await waitFor(async () => (await pay("stripe", "pm_card_visa")).status === 201, { what: "the breaker to close", timeoutMs: 5000, intervalMs: 200 });
+	});
+});
