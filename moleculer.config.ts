@@ -16,6 +16,7 @@ import { SafeRedisCacher } from "./lib/safe-redis-cacher";
 import { BoundedValidator } from "./lib/validation";
 import { AccessMiddleware } from "./middlewares/access.middleware";
 import { ConventionsMiddleware } from "./middlewares/conventions.middleware";
+import { PlatformErrorRegenerator } from "./lib/error-regenerator";
 import { EntityMiddleware } from "./middlewares/entity.middleware";
 import { IdempotencyMiddleware } from "./middlewares/idempotency.middleware";
 import { MetricsMiddleware } from "./middlewares/metrics.middleware";
@@ -107,6 +108,8 @@ export function brokerOptions(cfg: Config = loadConfig()): BrokerOptions {
 		transit: { disableReconnect: false, maxQueueSize: 50_000 },
 		// Length before pattern, a max on every string, null only where nullable (README: Security).
 		validator: new BoundedValidator(),
+		// errors of lib/errors.ts keep their class across nodes, so `instanceof` works for remote calls too
+		errorRegenerator: new PlatformErrorRegenerator(),
 		internalMiddlewares: false,
 		middlewares: middlewares(cfg) as BrokerOptions["middlewares"],
 		metrics: cfg.METRICS

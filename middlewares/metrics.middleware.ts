@@ -93,6 +93,7 @@ interface HistogramMetric {
  * Runs when the broker is created, before any value is recorded; Moleculer's code finds metrics by name.
  */
 export function dropQuantiles(broker: ServiceBroker): string[] {
+	// Moleculer's MetricRegistry typings keep its metric store private.
 	const store = (broker.metrics as unknown as { store: Map<string, HistogramMetric> }).store;
 	const changed: string[] = [];
 	for (const m of [...store.values()]) {
@@ -116,6 +117,7 @@ export function dropQuantiles(broker: ServiceBroker): string[] {
 export function MetricsMiddleware(broker: ServiceBroker) {
 	const stock = Middlewares.Metrics(broker);
 	if (!broker.isMetricsEnabled()) return stock;
+	// getMetric is typed as the base metric; the histogram and counter methods used below are on its subclasses.
 	const metric = (name: string) => broker.metrics.getMetric(name) as unknown as Metric;
 
 	function wrap(type: "local" | "remote", action: ActionSchema & { service?: { fullName?: string } }, next: (ctx: Context) => Promise<unknown>) {

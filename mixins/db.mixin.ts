@@ -18,7 +18,7 @@ import mongoose from "mongoose";
 import { config, dataPath, dbDriver } from "../lib/config";
 import { registerReadinessProbe } from "../lib/health";
 import type { CallerScope } from "../lib/context";
-import { ConflictError } from "../lib/errors";
+import { ConflictError, NotFoundError } from "../lib/errors";
 import { NedbAdapter } from "../lib/nedb-adapter";
 import type { Page } from "../lib/paging";
 import { defineMixin, type DbSettings, type Mixin } from "../lib/schema";
@@ -70,6 +70,8 @@ export function conflict(message?: string): ConflictError {
 /** A store error as the API answers it: a duplicate key is a 409 ConflictError, anything else as it was. */
 export function mapDbError(err: unknown): never {
 	if (isDuplicateKeyError(err)) throw new ConflictError();
+	// moleculer-db's `_get`/`_update`/`_remove` of a missing id (its EntityNotFoundError has no type code)
+	if ((err as Error | null)?.name === "EntityNotFoundError") throw new NotFoundError("Not found.", String((err as { data?: { id?: unknown } }).data?.id));
 	throw err;
 }
 

@@ -52,7 +52,7 @@ const WebhooksService: ServiceSchema<Record<string, never>, object, Vars> = {
 			summary: "A payment provider's webhook delivery (raw body, signature headers).",
 			params: { provider: { type: "enum", values: [...PROVIDER_NAMES] } },
 			async handler(ctx: Ctx<{ provider: string }>) {
-				const stream = (ctx as unknown as { stream?: NodeJS.ReadableStream }).stream;
+				const stream = ctx.stream as NodeJS.ReadableStream | null;
 				let rawBody = "";
 				if (stream)
 					for await (const chunk of stream) {

@@ -5,7 +5,6 @@
  * the same place, the loser re-reads and tries again — and (sourceKey) — the same order or payout is
  * never booked twice. A debit that would go below zero is 409 INSUFFICIENT_BALANCE (README, "Commerce domain").
  */
-import { Errors } from "moleculer";
 import { hasRole } from "../../lib/access";
 import { currentTenantUser, type Ctx } from "../../lib/context";
 import { ConflictError, InsufficientBalanceError, NotFoundError } from "../../lib/errors";
@@ -36,7 +35,6 @@ interface AppendParams {
 }
 
 /** The store's duplicate-key answer (db.mixin's `conflict()` is a plain 409 client error, not yet a ConflictError). */
-const isDuplicate = (err: unknown) => err instanceof ConflictError || (err instanceof Errors.MoleculerClientError && err.code === 409);
 
 const idem = { type: "string", min: 1, max: 200 } as const;
 
@@ -68,7 +66,7 @@ const LedgerService: ServiceSchema<DbSettings, TenantDbMethods> = {
 					try {
 						return await this._create<LedgerEntry>(ctx, { ownerId, currency, amount, balance, seq: (last?.seq ?? 0) + 1, kind, sourceKey });
 					} catch (err) {
-						if (!isDuplicate(err)) throw err;
+						if (!(err instanceof ConflictError)) throw err;
 						// someone took this seq (or booked this source) first: read again
 					}
 				}

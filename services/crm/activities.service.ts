@@ -8,7 +8,8 @@ import type { Ctx } from "../../lib/context";
 import { pageParams } from "../../lib/paging";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { TenantDbMixin, type TenantDbMethods } from "../../mixins/tenant.mixin";
-import { idParam, isConflict } from "./common";
+import { idParam } from "./common";
+import { ConflictError } from "../../lib/errors";
 
 export const MANUAL_TYPES = ["call", "email", "meeting", "note"] as const;
 export const AUTO_TYPES = ["created", "status_changed", "assigned", "form_submission"] as const;
@@ -57,7 +58,7 @@ const ActivitiesService: ServiceSchema<DbSettings, TenantDbMethods> = {
 					return await this._create(ctx, entity);
 				} catch (err) {
 					// A redelivered event: its activity is already on the timeline.
-					if (key && isConflict(err)) {
+					if (key && err instanceof ConflictError) {
 						const [existing] = await this._find(ctx, { query: { key }, limit: 1 });
 						return existing;
 					}

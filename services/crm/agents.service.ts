@@ -5,7 +5,8 @@
 import type { Ctx } from "../../lib/context";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { TenantDbMixin, type TenantDbMethods } from "../../mixins/tenant.mixin";
-import { isConflict, userIdParam } from "./common";
+import { userIdParam } from "./common";
+import { ConflictError } from "../../lib/errors";
 
 /** Capacity of an agent nobody has configured. */
 export const DEFAULT_CAPACITY = 20;
@@ -35,7 +36,7 @@ const AgentsService: ServiceSchema<DbSettings, TenantDbMethods> = {
 					return await this._create(ctx, { userId, capacity });
 				} catch (err) {
 					// Two PUTs racing on a new agent: the loser updates the winner's row.
-					if (!isConflict(err)) throw err;
+					if (!(err instanceof ConflictError)) throw err;
 					const [again] = await this._find<Agent>(ctx, { query: { userId }, limit: 1 });
 					return this._update(ctx, { id: again.id, capacity });
 				}

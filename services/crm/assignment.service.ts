@@ -9,12 +9,12 @@
  */
 import { config } from "../../lib/config";
 import { asSystem, currentTenantUser, type Ctx } from "../../lib/context";
-import { InvalidInputError } from "../../lib/errors";
+import { InvalidInputError, ConflictError, NotFoundError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { entityOf } from "../../middlewares/entity.middleware";
 import { TenantDbMixin, type TenantDbMethods, type TenantScope } from "../../mixins/tenant.mixin";
-import { currencyParam, idParam, isConflict, isNotFound, minorUnits, OPEN_STATUSES, userIdParam } from "./common";
+import { currencyParam, idParam, minorUnits, OPEN_STATUSES, userIdParam } from "./common";
 import { requireMembers } from "./membership";
 import { MemoryTurnCounter, pick, RedisTurnCounter, type TurnCounter } from "./round-robin";
 import { leastLoaded, matches, type MatchableLead, type RuleConditions } from "./rules";
@@ -219,7 +219,7 @@ const AssignmentService: ServiceSchema<DbSettings, AssignmentMethods, Assignment
 				for (const r of ctx.params.rules) {
 					const rule = withDefaults(r);
 					checkRule(rule);
-					out.push(await this._create(ctx, rule).catch(err => (isConflict(err) ? this._update(ctx, rule) : Promise.reject(err))));
+					out.push(await this._create(ctx, rule).catch(err => (err instanceof ConflictError ? this._update(ctx, rule) : Promise.reject(err))));
 				}
 				return out;
 			},
@@ -250,7 +250,7 @@ const AssignmentService: ServiceSchema<DbSettings, AssignmentMethods, Assignment
 			if (!event?.tenantId || !event.id) return "skipped"; // not a lead event: nothing to assign
 			const sys = asSystem(event.tenantId);
 			const lead = (await ctx.call("leads.getLead", { id: event.id }, sys).catch(err => {
-				if (isNotFound(err)) return null; // deleted meanwhile
+				if (err instanceof NotFoundError) return null; // deleted meanwhile
 				throw err;
 			})) as (MatchableLead & { assignedTo: string | null }) | null;
 			if (!lead || lead.assignedTo) return "skipped"; // redelivered, or assigned by hand already

@@ -9,11 +9,11 @@
  */
 import { hasRole } from "../../lib/access";
 import { currentTenantUser, systemUser, type Ctx } from "../../lib/context";
-import { ForbiddenError } from "../../lib/errors";
+import { ForbiddenError, ConflictError } from "../../lib/errors";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { TenantDbMixin, type Row, type TenantDbMethods } from "../../mixins/tenant.mixin";
 import { commissionFor, CurrencyMismatchError, type Plan } from "./commission-math";
-import { isConflict, periodOf, periodParam, userIdParam } from "./common";
+import { periodOf, periodParam, userIdParam } from "./common";
 
 interface Calculation {
 	id: string;
@@ -216,7 +216,7 @@ const CalculationsService: ServiceSchema<DbSettings, CalcMethods, CalcVars> = {
 				await this._create(ctx, { ...row });
 				return "created";
 			} catch (err) {
-				if (isConflict(err)) return "duplicate"; // delivered twice: already counted
+				if (err instanceof ConflictError) return "duplicate"; // delivered twice: already counted
 				throw err;
 			}
 		},

@@ -3,7 +3,6 @@
  * Pure code only: no state. Who is calling comes from lib/context (currentTenantUser, asSystem).
  */
 import { randomUUID } from "node:crypto";
-import { ConflictError, NotFoundError } from "../../lib/errors";
 
 /** Envelope of every CRM domain event: the public entity + tenantId + actorId + eventId + at. */
 export function envelope<T extends object>(entity: T, tenantId: string, actorId: string, extra: Record<string, unknown> = {}) {
@@ -78,12 +77,3 @@ export function canTransition(from: LeadStatus, to: LeadStatus): boolean {
  * The fallbacks go once both do.
  */
 
-/** A write refused because a unique key is taken (a redelivered event, two racing first saves). */
-export function isConflict(err: unknown): boolean {
-	return err instanceof ConflictError || (err as { code?: unknown } | null)?.code === 409;
-}
-
-/** A row that is not there (or not the caller's). */
-export function isNotFound(err: unknown): boolean {
-	return err instanceof NotFoundError || (err as { code?: unknown } | null)?.code === 404;
-}

@@ -13,11 +13,11 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { asSystem, currentTenantUser, type Ctx } from "../../lib/context";
-import { InvalidIngestKeyError, CaptureSlugTakenError } from "../../lib/errors";
+import { InvalidIngestKeyError, CaptureSlugTakenError, ConflictError } from "../../lib/errors";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { entityOf } from "../../middlewares/entity.middleware";
 import { TenantDbMixin, type Row, type TenantDbMethods } from "../../mixins/tenant.mixin";
-import { idParam, isConflict } from "./common";
+import { idParam } from "./common";
 import { leadInputParams, type LeadInput } from "./lead-model";
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
@@ -166,7 +166,7 @@ const IntakeService: ServiceSchema<DbSettings, IntakeMethods> = {
 				if (mine) await this._update(ctx, { id: mine._id, slug });
 				else await this._create(ctx, { kind: "slug", slug, slugTenant: tenantId });
 			} catch (err) {
-				if (isConflict(err)) throw new CaptureSlugTakenError();
+				if (err instanceof ConflictError) throw new CaptureSlugTakenError();
 				throw err;
 			}
 			return { slug };

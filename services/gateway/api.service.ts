@@ -115,7 +115,7 @@ const defaultRule: RateLimitRule = { max: cfg.RATE_LIMIT_MAX, windowSec: cfg.RAT
 /** The access log line is at info level: below it, no request pays for a listener whose line nobody writes. */
 const accessLog = ["info", "debug", "trace"].includes(cfg.LOG_LEVEL);
 /** Request headers handed to actions as `ctx.meta.headers` (lowercase names; nothing else crosses). */
-const FORWARDED_HEADERS = ["x-ingest-key", "idempotency-key", "x-hub-signature-256"] as const;
+const FORWARDED_HEADERS = ["x-ingest-key", "idempotency-key", "x-hub-signature-256", "if-match"] as const;
 const MAX_FORWARDED_HEADER_LENGTH = 512;
 /** The signature headers of payment providers' webhooks (the commerce-webhooks route hands only these on). */
 const WEBHOOK_HEADER = /^(stripe-signature|sandbox-signature|paypal-(transmission-id|transmission-time|transmission-sig|cert-url|auth-algo))$/;

@@ -2,8 +2,6 @@
  * Shared pieces of the messaging domain (README, "Messaging domain"): the channel kinds, the durable
  * channels between intake and processing, validation fragments and the shapes crossing between services.
  */
-import { Errors } from "moleculer";
-import { ConflictError } from "../../lib/errors";
 
 export const CHANNEL_KINDS = ["messenger", "instagram", "whatsapp"] as const;
 export type ChannelKind = (typeof CHANNEL_KINDS)[number];
@@ -76,10 +74,3 @@ export interface ChannelCredentials {
 /** Status order: a status only moves forward (a late "delivered" never undoes "read"). */
 export const STATUS_RANK: Record<string, number> = { queued: 0, sent: 1, delivered: 2, read: 3, failed: 4 };
 
-/**
- * A unique-index clash. The data mixins raise it as a plain 409 client error (mixins/db.mixin.ts:
- * `conflict()`), not as lib/errors' ConflictError, so both are recognised here.
- */
-export function isDuplicate(err: unknown): boolean {
-	return err instanceof ConflictError || (err instanceof Errors.MoleculerClientError && err.type === "CONFLICT");
-}

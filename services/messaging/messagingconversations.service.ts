@@ -6,12 +6,12 @@
  * `messaging.conversation.updated` (to the tenant). Messages live in `messagingmessages`.
  */
 import { asSystem, currentTenantUser, type Ctx } from "../../lib/context";
-import { InvalidInputError, NotFoundError } from "../../lib/errors";
+import { InvalidInputError, NotFoundError, ConflictError } from "../../lib/errors";
 import { cursorParams } from "../../lib/paging";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { TenantDbMixin, type Row, type TenantDbMethods } from "../../mixins/tenant.mixin";
 import { decodeCursor, encodeCursor } from "../social/common";
-import { externalIdParam, idParam, isDuplicate, kindParam, type ChannelKind } from "./common";
+import { externalIdParam, idParam, kindParam, type ChannelKind } from "./common";
 
 export interface ConversationRow extends Row {
 	customerId: string;
@@ -162,7 +162,7 @@ const ConversationsService: ServiceSchema<DbSettings, ConversationsMethods> = {
 					const row = await this._create(ctx, { ...ctx.params, key, status: "open", assigneeId: null, unreadCount: 0, lastMessage: null, lastMessageAt: new Date().toISOString(), lastInboundAt: null });
 					return { ...row, created: true };
 				} catch (err) {
-					if (!isDuplicate(err)) throw err;
+					if (!(err instanceof ConflictError)) throw err;
 					const winner = await this.scopedFindOne<ConversationRow>(ctx, { key });
 					if (!winner) throw err;
 					return { ...this.toEntity(winner), created: false };

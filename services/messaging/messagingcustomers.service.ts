@@ -9,13 +9,13 @@
  * belong to one customer only, so two nodes seeing a new customer at once create one).
  */
 import { currentTenantUser, type Ctx } from "../../lib/context";
-import { InvalidInputError, NotFoundError } from "../../lib/errors";
+import { InvalidInputError, NotFoundError, ConflictError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { escapeRegex } from "../../lib/text";
 import { sendToChannel } from "../platform/common";
 import { TenantDbMixin, type Row, type TenantDbMethods } from "../../mixins/tenant.mixin";
-import { externalIdParam, idParam, isDuplicate, kindParam, PROFILE_CHANNEL, type ChannelKind } from "./common";
+import { externalIdParam, idParam, kindParam, PROFILE_CHANNEL, type ChannelKind } from "./common";
 
 export interface Identity {
 	kind: ChannelKind;
@@ -176,7 +176,7 @@ const CustomersService: ServiceSchema<DbSettings, CustomersMethods> = {
 					ctx.emit("messaging.customer.created", { tenantId: currentTenantUser(ctx).tenantId, customerId: row.id });
 					return { id: row.id, created: true, profileStatus: whatsapp ? "fetched" : "pending" };
 				} catch (err) {
-					if (!isDuplicate(err)) throw err;
+					if (!(err instanceof ConflictError)) throw err;
 					// Another node created them a moment ago.
 					const winner = await this.scopedFindOne<CustomerRow>(ctx, { identityKeys: key });
 					if (!winner) throw err;

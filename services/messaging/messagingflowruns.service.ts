@@ -15,8 +15,9 @@ import type { DbSettings, ServiceSchema } from "../../lib/schema";
 // eslint-disable-next-line no-restricted-imports -- the due-list spans tenants on purpose (run id, tenant, due time; no tenant data): see the comment above
 import { Collection } from "../../mixins/collection";
 import { TenantDbMixin, type Row, type TenantDbMethods, type TenantScope } from "../../mixins/tenant.mixin";
-import { idParam, isDuplicate } from "./common";
+import { idParam } from "./common";
 import { MAX_STEPS_PER_RUN, nextIndex, triggers, type FlowDefinition, type Step } from "./flow-definition";
+import { ConflictError } from "../../lib/errors";
 
 const TICK_MS = 1000;
 const LEASE_MS = 30_000;
@@ -110,7 +111,7 @@ const RunsService: ServiceSchema<DbSettings, RunsMethods, RunsVars> = {
 					});
 					run = (await this.scopedFindById<RunRow>(ctx, created.id))!;
 				} catch (err) {
-					if (isDuplicate(err)) return { run: null, started: false }; // a run started a moment ago
+					if (err instanceof ConflictError) return { run: null, started: false }; // a run started a moment ago
 					throw err;
 				}
 				await this.execute(ctx, run);

@@ -12,7 +12,7 @@
  * and `messaging.message.updated` (to the tenant).
  */
 import { currentTenantUser, currentUser, type Ctx } from "../../lib/context";
-import { InvalidInputError, NotFoundError, OutsideCustomerWindowError } from "../../lib/errors";
+import { InvalidInputError, NotFoundError, OutsideCustomerWindowError, ConflictError } from "../../lib/errors";
 import { cursorParams } from "../../lib/paging";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { newId } from "../../mixins/db.mixin";
@@ -20,7 +20,7 @@ import { OutboxMixin, type OutboxMethods } from "../../mixins/outbox.mixin";
 import { TenantDbMixin, type Row, type TenantDbMethods } from "../../mixins/tenant.mixin";
 import { decodeCursor, encodeCursor } from "../social/common";
 import { renderTemplate, type TemplateDef } from "./template-content";
-import { CUSTOMER_WINDOW_MS, externalIdParam, idParam, isDuplicate, kindParam, OUTBOUND_CHANNEL, STATUS_RANK, type ChannelKind } from "./common";
+import { CUSTOMER_WINDOW_MS, externalIdParam, idParam, kindParam, OUTBOUND_CHANNEL, STATUS_RANK, type ChannelKind } from "./common";
 
 export interface OutboundContent {
 	text?: string;
@@ -126,7 +126,7 @@ const MessagesService: ServiceSchema<DbSettings, MessagesMethods> = {
 					});
 					row = (await this.scopedFindById<MessageRow>(ctx, created.id))!;
 				} catch (err) {
-					if (!isDuplicate(err)) throw err;
+					if (!(err instanceof ConflictError)) throw err;
 					// the same key, sent twice at once: the other one won
 					return this.toEntity((await this.scopedFindOne<MessageRow>(ctx, { dedupeKey }))!);
 				}
@@ -157,7 +157,7 @@ const MessagesService: ServiceSchema<DbSettings, MessagesMethods> = {
 					await ctx.call("messagingconversations.touch", { id: p.conversationId, message: preview(row) });
 					return { created: true, message: this.announce(ctx, row, "messaging.message.created") };
 				} catch (err) {
-					if (!isDuplicate(err)) throw err;
+					if (!(err instanceof ConflictError)) throw err;
 					return { created: false, message: null };
 				}
 			},

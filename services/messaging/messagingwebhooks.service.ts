@@ -11,13 +11,13 @@
  *   Meta would only retry it for 36 hours.
  */
 import { asSystem, type Ctx } from "../../lib/context";
-import { ForbiddenError, InvalidSignatureError, NotFoundError } from "../../lib/errors";
+import { ForbiddenError, InvalidSignatureError, NotFoundError, ConflictError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { OutboxMixin, type OutboxMethods } from "../../mixins/outbox.mixin";
 import { newId } from "../../mixins/db.mixin";
 import { TenantDbMixin, type Row, type TenantDbMethods } from "../../mixins/tenant.mixin";
-import { idParam, INBOUND_CHANNEL, isDuplicate, type InboundEvent, type InboundJob } from "./common";
+import { idParam, INBOUND_CHANNEL, type InboundEvent, type InboundJob } from "./common";
 import { eventKey, parsePayload } from "./payloads";
 import { signatureMatches } from "./signature";
 
@@ -130,7 +130,7 @@ const WebhooksService: ServiceSchema<DbSettings, WebhookMethods, WebhookVars> = 
 			try {
 				await this._create(sys, { kind: "event", key, appId, queued: false });
 			} catch (err) {
-				if (!isDuplicate(err)) throw err;
+				if (!(err instanceof ConflictError)) throw err;
 				// Stored before: a redelivery, unless the first attempt died before it was queued.
 				const seen = await this.scopedFindOne<Row & { queued: boolean }>(sys, { key });
 				if (seen?.queued) return "duplicate";

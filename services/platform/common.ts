@@ -2,10 +2,8 @@
  * Shared pieces of the platform's notification services (README, "Platform: notifications"): the
  * channel names, who a call acts as, validation fragments, and the shapes crossing between services.
  */
-import type { ServiceBroker } from "moleculer";
 import type { AuthUser } from "../../lib/access";
 import { asSystem, type Meta } from "../../lib/context";
-import { ConflictError, NotFoundError } from "../../lib/errors";
 import { CATEGORIES, CHANNELS, type Category, type Channel } from "../../lib/templates";
 
 /** Channels (@moleculer/channels) of the notification pipeline. */
@@ -25,10 +23,7 @@ export function asUser(userId: string): { meta: Meta } {
 	return { meta: { user: { id: userId, tenantId: null, roles: [] } satisfies AuthUser } };
 }
 
-export function sendToChannel(broker: ServiceBroker, channel: string, payload: unknown): Promise<void> {
-	// @moleculer/channels adds sendToChannel to the broker at run time; Moleculer's ServiceBroker type lacks it.
-	return (broker as unknown as { sendToChannel(c: string, p: unknown): Promise<void> }).sendToChannel(channel, payload);
-}
+export { sendToChannel } from "../../lib/channels";
 
 /** Validation fragments (fastest-validator); every string has a `max`. */
 export const idParam = { type: "string", min: 1, max: 64, trim: true } as const;
@@ -113,12 +108,3 @@ export function safeLink(link: string | undefined): string | null {
  * (Moleculer rebuilds classes it does not know as plain errors). The fallbacks go once both do.
  */
 
-/** A write refused because a unique key is taken (a repeat racing the first save). */
-export function isConflict(err: unknown): boolean {
-	return err instanceof ConflictError || (err as { code?: unknown } | null)?.code === 409;
-}
-
-/** What another service answers for a row that is not there (or that the caller may not see). */
-export function isNotFound(err: unknown): boolean {
-	return err instanceof NotFoundError || (err as { code?: unknown } | null)?.code === 404;
-}

@@ -7,24 +7,11 @@
 import { Errors } from "moleculer";
 import { appUrl, config } from "../../lib/config";
 import { asSystem, type Ctx } from "../../lib/context";
-import { InvalidInputError, NotFoundError } from "../../lib/errors";
+import { InvalidInputError, NotFoundError, ConflictError } from "../../lib/errors";
 import { quietUntil } from "../../lib/quiet-hours";
 import type { DbSettings, MixinSchema } from "../../lib/schema";
 import { missingVariables, renderPart } from "../../lib/templates";
-import {
-	asTenantOrNobody,
-	categoryParam,
-	channelsParam,
-	eventIdParam,
-	isConflict,
-	safeLink,
-	SEND_CHANNEL,
-	templateKeyParam,
-	userIdParam,
-	varsParam,
-	type Preferences,
-	type SendInput,
-} from "./common";
+import { asTenantOrNobody, categoryParam, channelsParam, eventIdParam, safeLink, SEND_CHANNEL, templateKeyParam, userIdParam, varsParam, type Preferences, type SendInput } from "./common";
 import type { NotificationRow, NotificationsMethods, NotificationsVars, SendResult } from "./notification-model";
 import type { EffectiveTemplate } from "./notificationtemplates.service";
 
@@ -137,7 +124,7 @@ export const NotificationSendMixin: MixinSchema<DbSettings, SendMethods, SendVar
 					row = (await this.adapter.findById(stored.id)) as NotificationRow;
 					created = true;
 				} catch (err) {
-					if (!isConflict(err)) throw err;
+					if (!(err instanceof ConflictError)) throw err;
 					row = (await this.adapter.findOne({ userId, eventId })) as NotificationRow; // a concurrent repeat stored it first
 				}
 			}

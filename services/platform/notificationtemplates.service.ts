@@ -13,21 +13,11 @@
  */
 import { appUrl, config } from "../../lib/config";
 import type { Ctx } from "../../lib/context";
-import { InvalidInputError, InvalidTemplateError, NotFoundError } from "../../lib/errors";
+import { InvalidInputError, InvalidTemplateError, NotFoundError, ConflictError } from "../../lib/errors";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
-import {
-	BUILTIN_TEMPLATES,
-	CHANNELS,
-	checkParts,
-	PART_FIELDS,
-	renderPart,
-	type Category,
-	type Channel,
-	type Parts,
-	type TemplateDefinition,
-} from "../../lib/templates";
+import { BUILTIN_TEMPLATES, CHANNELS, checkParts, PART_FIELDS, renderPart, type Category, type Channel, type Parts, type TemplateDefinition } from "../../lib/templates";
 import { TenantDbMixin, type TenantDbMethods } from "../../mixins/tenant.mixin";
-import { categoryParam, channelsParam, isConflict, templateKeyParam, varsParam } from "./common";
+import { categoryParam, channelsParam, templateKeyParam, varsParam } from "./common";
 
 export interface EffectiveTemplate extends TemplateDefinition {
 	builtIn: boolean;
@@ -184,7 +174,7 @@ const NotificationTemplatesService: ServiceSchema<DbSettings, TemplatesMethods> 
 					try {
 						saved = await this._create<StoredTemplate>(ctx, entity);
 					} catch (err) {
-						if (!isConflict(err)) throw err;
+						if (!(err instanceof ConflictError)) throw err;
 						const again = await this.stored(ctx, key);
 						saved = await this._update<StoredTemplate>(ctx, { id: again!.id, ...entity });
 					}

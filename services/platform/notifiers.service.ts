@@ -18,7 +18,8 @@
 import type { ServiceSettingSchema } from "moleculer";
 import type { Ctx } from "../../lib/context";
 import type { ServiceSchema } from "../../lib/schema";
-import { asTenantOrNobody, asUser, isNotFound, type SendInput } from "./common";
+import { asTenantOrNobody, asUser, type SendInput } from "./common";
+import { NotFoundError } from "../../lib/errors";
 
 type Event = Record<string, unknown> & { eventId?: string; actorId?: string };
 
@@ -27,7 +28,7 @@ const unless404 = <T>(p: Promise<unknown>) =>
 	p.then(
 		v => v as T,
 		(err: unknown) => {
-			if (isNotFound(err)) return null;
+			if (err instanceof NotFoundError) return null;
 			throw err;
 		},
 	);

@@ -7,8 +7,9 @@
  */
 import type { Ctx } from "../../lib/context";
 import type { DbSettings, MixinSchema } from "../../lib/schema";
-import { DbMixin, newId, rowToEntity, toStoreQuery, type IndexSpec } from "../../mixins/db.mixin";
-import { isUniqueClash, type SocialDbMethods, type SocialDbVars } from "./social-db";
+import { DbMixin, newId, rowToEntity, toStoreQuery, type IndexSpec, isDuplicateKeyError } from "../../mixins/db.mixin";
+import { type SocialDbMethods, type SocialDbVars } from "./social-db";
+import { ConflictError } from "../../lib/errors";
 
 type Query = Record<string, unknown>;
 
@@ -28,7 +29,7 @@ export function EdgeMixin(opts: { collection: string; indexes: IndexSpec[] }): M
 						const row = await this._create(ctx, { ...ctx.params.entity, id: newId() });
 						return { created: true, row: rowToEntity(row) };
 					} catch (err) {
-						if (!isUniqueClash(err) || !ctx.params.uniqueBy) throw err;
+						if (!(err instanceof ConflictError || isDuplicateKeyError(err)) || !ctx.params.uniqueBy) throw err;
 						const query = Object.fromEntries(ctx.params.uniqueBy.map(f => [f, ctx.params.entity[f]]));
 						return { created: false, row: rowToEntity(await this.adapter.findOne(query)) };
 					}

@@ -8,9 +8,10 @@
  */
 import type { Ctx } from "../../lib/context";
 import type { DbSettings, MixinSchema, ServiceSchema } from "../../lib/schema";
-import { DbMixin } from "../../mixins/db.mixin";
+import { DbMixin, isDuplicateKeyError } from "../../mixins/db.mixin";
 import { idParam } from "./common";
-import { isUniqueClash, type SocialDbMethods, type SocialDbVars } from "./social-db";
+import { type SocialDbMethods, type SocialDbVars } from "./social-db";
+import { ConflictError } from "../../lib/errors";
 
 interface FollowMessage {
 	eventId?: string;
@@ -112,7 +113,7 @@ const SocialFollowsService: ServiceSchema<DbSettings, FollowsMethods, SocialDbVa
 						await this.broker.cacher?.clean("posts.getPost:**");
 						return true;
 					} catch (err) {
-						if (isUniqueClash(err)) continue; // created concurrently: compare with it
+						if ((err instanceof ConflictError || isDuplicateKeyError(err))) continue; // created concurrently: compare with it
 						throw err;
 					}
 				}

@@ -74,6 +74,15 @@ describe("engagement: tasks over HTTP", () => {
 		expect((await p.http("GET", `/api/tasks/${t.id}/versions/one`, { token: ana })).status).toBe(422);
 	});
 
+	it("If-Match carries the expected version over HTTP: a stale one is 409, the current one lands", async () => {
+		const t = await create({ title: "Etag" });
+		const ok = await p.http("PATCH", `/api/tasks/${t.id}`, { token: ana, body: { title: "Etag 2" }, headers: { "if-match": '"1"' } });
+		expect(ok.body).toMatchObject({ version: 2, title: "Etag 2" });
+		const stale = await p.http("PATCH", `/api/tasks/${t.id}`, { token: ana, body: { title: "Etag 3" }, headers: { "if-match": '"1"' } });
+		expect(stale.status).toBe(409);
+		expect(stale.body.detail).toContain("current version is 2");
+	});
+
 	it("dependencies: a cycle is 422 naming its path; done with an open blocker is 409; plan orders and finds the critical path", async () => {
 		const a = await create({ title: "A", estimateMinutes: 30 });
 		const b = await create({ title: "B", estimateMinutes: 60 });
