@@ -9,6 +9,8 @@ import tseslint from "typescript-eslint";
 const TENANT_SCOPED = [
 	"services/crm/**/*.ts",
 	"services/sample/notes.service.ts",
+	"services/identity/oauth.service.ts",
+	"services/identity/oauth/**/*.ts",
 	"services/platform/notificationtemplates.service.ts",
 ];
 const tenantScopeMessage =

@@ -310,3 +310,42 @@ export class MemberTargetError extends Errors.ValidationError {
 		super("Give either 'email' or 'userId'.", "VALIDATION_ERROR", [{ field: "email", message: "give either email or userId" }]);
 	}
 }
+
+/**
+ * An OAuth 2.0 endpoint's refusal (RFC 6749 §5.2, RFC 7009, RFC 7662): `code` is the RFC's `error` value.
+ * The endpoints under /oauth answer it as the RFC's JSON `{ error, error_description }`, not problem+json.
+ */
+export class OAuthProtocolError extends Errors.MoleculerClientError {
+	constructor(status: number, code: string, message: string) {
+		super(message, status, code);
+		this.name = "OAuthProtocolError";
+	}
+}
+
+/** 400 invalid_request: a parameter missing, repeated or malformed, or two ways of client authentication at once. */
+export class OAuthInvalidRequestError extends OAuthProtocolError {
+	constructor(message: string) {
+		super(400, "invalid_request", message);
+	}
+}
+
+/** 401 invalid_client: unknown client, wrong secret, revoked client or no client authentication. */
+export class OAuthInvalidClientError extends OAuthProtocolError {
+	constructor() {
+		super(401, "invalid_client", "Client authentication failed.");
+	}
+}
+
+/** 400 invalid_scope: a requested scope the client was not registered with. */
+export class OAuthInvalidScopeError extends OAuthProtocolError {
+	constructor(scope: string) {
+		super(400, "invalid_scope", `The client may not request the scope '${scope}'.`);
+	}
+}
+
+/** 400 unsupported_grant_type: only client_credentials is issued at /oauth/token. */
+export class OAuthUnsupportedGrantTypeError extends OAuthProtocolError {
+	constructor() {
+		super(400, "unsupported_grant_type", "Only grant_type=client_credentials is supported.");
+	}
+}

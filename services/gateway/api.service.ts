@@ -194,6 +194,22 @@ const ApiService: Schema<GatewayVars> = {
 				},
 			},
 			{
+				// OAuth 2.0 endpoints for API clients (README, "API clients"): RFC paths and form bodies; the actions
+				// authenticate the client themselves and answer RFC JSON, so only the Authorization header crosses.
+				name: "oauth",
+				path: "/oauth",
+				authentication: false,
+				authorization: false,
+				mappingPolicy: "restrict",
+				aliases: { "POST /token": "oauth.token", "POST /revoke": "oauth.revoke", "POST /introspect": "oauth.introspect" },
+				bodyParsers: { json: false, urlencoded: { extended: false, limit: "8kb" } },
+				onBeforeCall(ctx: Context, _route: unknown, req: Req) {
+					const authorization = req.headers.authorization;
+					const headers = typeof authorization === "string" && authorization.length <= 2048 ? { authorization } : {};
+					Object.assign(ctx.meta as object, { user: null, headers });
+				},
+			},
+			{
 				name: "api",
 				path: "/api",
 				autoAliases: true,

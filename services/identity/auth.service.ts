@@ -20,6 +20,7 @@ import { Collection } from "../../mixins/collection";
 import { DbMixin } from "../../mixins/db.mixin";
 import { OutboxMixin } from "../../mixins/outbox.mixin";
 import { accountMethods } from "./auth/account";
+import { signClientToken } from "./oauth/client-token";
 import { passwordMethods } from "./auth/password";
 import { revocationMethods } from "./auth/revocation";
 import { signInMethods } from "./auth/sign-in";
@@ -253,6 +254,29 @@ const AuthService: ServiceSchema<DbSettings, AuthMethods, AuthVars> = {
 			params: { userId: { type: "string", min: 1, max: 64 } },
 			handler(ctx: Ctx<{ userId: string }>) {
 				return this.deleteUser(ctx.params.userId);
+			},
+		},
+
+		signClientToken: {
+			// Internal, for `oauth`'s token endpoint: only auth holds the signing key (README, "API clients").
+			visibility: "public",
+			params: {
+				clientId: { type: "string", min: 1, max: 64 },
+				tenantId: { type: "string", min: 1, max: 64 },
+				scopes: { type: "array", items: { type: "string", max: 64 }, max: 50 },
+			},
+			handler(ctx: Ctx<{ clientId: string; tenantId: string; scopes: string[] }>) {
+				return signClientToken(this.ring, this.cfg, ctx.params);
+			},
+		},
+
+		revokeTokens: {
+			// Internal, for `oauth`: a revoked client token (kind "session", its `sid`) or every token of a revoked client (kind "user").
+			visibility: "public",
+			params: { kind: { type: "enum", values: ["session", "user"] }, id: { type: "string", min: 1, max: 64 } },
+			async handler(ctx: Ctx<{ kind: "session" | "user"; id: string }>) {
+				await this.recordRevocations([{ kind: ctx.params.kind, id: ctx.params.id }]);
+				return null;
 			},
 		},
 
