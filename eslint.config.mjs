@@ -10,7 +10,8 @@ const TENANT_SCOPED = [
 	"services/crm/**/*.ts",
 	"services/sample/notes.service.ts",
 	"services/identity/oauth.service.ts",
-	"services/identity/oauth/**/*.ts",
+	"services/identity/oauth/clients.ts",
+	"services/identity/oauth/token-endpoint.ts",
 	"services/platform/notificationtemplates.service.ts",
 ];
 const tenantScopeMessage =

@@ -107,6 +107,10 @@ const schema = {
 	NOTIFY_BREAKER_COOLDOWN_MS: { ...positiveInt, default: 30000 },
 	NOTIFY_SCHEDULER_INTERVAL_MS: { ...positiveInt, default: 15000 },
 	NOTIFY_DELIVERY_RETRIES: { type: "number", convert: true, integer: true, min: 1, max: 50, default: 10 },
+	// sign in with a provider, integrations (README, "Signing in with a provider, API clients and integrations")
+	OAUTH_PROVIDERS: { type: "string", optional: true, custom: (value: string | undefined, errors: { type: string; actual: unknown; expected?: string }[]) => checkProviders(value, errors), messages: { oauthProviders: "The '{field}' field {expected}" } },
+	OAUTH_TIMEOUT_MS: { ...positiveInt, default: 10000 },
+	SECRETS_KEY: { type: "string", optional: true, pattern: /^[A-Za-z0-9_-]{43}$/ },
 };
 
 export interface Config {
@@ -212,6 +216,12 @@ export interface Config {
 	NOTIFY_SCHEDULER_INTERVAL_MS: number;
 	/** deliveries of one e-mail or push before it goes to the dead letters (backoff CHANNELS_RETRY_DELAY_MS, doubling, ≤ 30 s) */
 	NOTIFY_DELIVERY_RETRIES: number;
+	/** JSON object of sign-in providers by name (OAuthProviderConfig); unset: none */
+	OAUTH_PROVIDERS?: string;
+	/** timeout of one call to a provider (discovery, token, userinfo, JWKS), ms */
+	OAUTH_TIMEOUT_MS: number;
+	/** AES-256-GCM key for secrets at rest (32 bytes, base64url); unset: a dev key in DATA_DIR/keys (not in production) */
+	SECRETS_KEY?: string;
 }
 
 export class ConfigError extends Error {
@@ -285,4 +295,78 @@ export function config(): Config {
 /** Tests use this to apply a changed environment. */
 export function resetConfig(): void {
 	cached = undefined;
+}
+
+/**
+ * A provider to sign in with (OAUTH_PROVIDERS is a JSON object of these by name): `oidc` is found by
+ * discovery at `issuer`; `oauth2` (GitHub-style, no OpenID Connect) names its endpoints. Provider URLs
+ * are https, or http on a loopback address (local development, tests).
+ */
+export interface OAuthProviderConfig {
+	kind: "oidc" | "oauth2";
+	issuer?: string;
+	authorizationEndpoint?: string;
+	tokenEndpoint?: string;
+	/** oauth2: the signed-in user's profile (`id`, `email`, `name`/`login`) */
+	userinfoEndpoint?: string;
+	/** oauth2 (GitHub): the user's addresses with their `verified` flag */
+	emailsEndpoint?: string;
+	clientId: string;
+	clientSecret?: string;
+	/** space-separated; default "openid email profile" (oidc), "read:user user:email" (oauth2) */
+	scopes?: string;
+}
+
+const PROVIDER_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+const PROVIDER_URL_FIELDS = ["issuer", "authorizationEndpoint", "tokenEndpoint", "userinfoEndpoint", "emailsEndpoint"] as const;
+
+/** https, or http to a loopback host. */
+export function isProviderUrl(value: unknown): boolean {
+	if (typeof value !== "string") return false;
+	try {
+		const u = new URL(value);
+		return u.protocol === "https:" || (u.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(u.hostname));
+	} catch {
+		return false;
+	}
+}
+
+function providerProblem(name: string, p: Record<string, unknown>): string | null {
+	if (!PROVIDER_NAME.test(name)) return `provider name '${name}' must be lowercase letters, digits and dashes`;
+	if (p?.kind !== "oidc" && p?.kind !== "oauth2") return `provider '${name}': kind must be 'oidc' or 'oauth2'`;
+	if (typeof p.clientId !== "string" || !p.clientId) return `provider '${name}': clientId is required`;
+	if (p.clientSecret !== undefined && typeof p.clientSecret !== "string") return `provider '${name}': clientSecret must be a string`;
+	if (p.scopes !== undefined && typeof p.scopes !== "string") return `provider '${name}': scopes must be a space-separated string`;
+	const needed = p.kind === "oidc" ? ["issuer"] : ["authorizationEndpoint", "tokenEndpoint", "userinfoEndpoint"];
+	for (const f of needed) if (p[f] === undefined) return `provider '${name}': ${f} is required`;
+	for (const f of PROVIDER_URL_FIELDS) if (p[f] !== undefined && !isProviderUrl(p[f])) return `provider '${name}': ${f} must be an https URL (http only on loopback)`;
+	return null;
+}
+
+function checkProviders(value: string | undefined, errors: { type: string; actual: unknown; expected?: string }[]): string | undefined {
+	if (value === undefined) return value;
+	let parsed: unknown;
+	try {
+		parsed = JSON.parse(value);
+	} catch {
+		errors.push({ type: "oauthProviders", actual: "(not shown: it may hold secrets)", expected: "must be a JSON object of providers by name" });
+		return value;
+	}
+	if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
+		errors.push({ type: "oauthProviders", actual: "(not shown: it may hold secrets)", expected: "must be a JSON object of providers by name" });
+		return value;
+	}
+	for (const [name, p] of Object.entries(parsed)) {
+		const problem = providerProblem(name, p as Record<string, unknown>);
+		if (problem) {
+			errors.push({ type: "oauthProviders", actual: "(not shown: it may hold secrets)", expected: problem });
+			break;
+		}
+	}
+	return value;
+}
+
+/** The sign-in providers configured in OAUTH_PROVIDERS (already validated at start), by name. */
+export function oauthProviders(cfg: Config): Record<string, OAuthProviderConfig> {
+	return cfg.OAUTH_PROVIDERS ? (JSON.parse(cfg.OAUTH_PROVIDERS) as Record<string, OAuthProviderConfig>) : {};
 }

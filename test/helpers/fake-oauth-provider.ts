@@ -1,0 +1,162 @@
+/**
+ * A sign-in provider in the test process (HTTP on 127.0.0.1): `oidc` is an OpenID Connect issuer with
+ * discovery, its own RSA key (JWKS), an authorize endpoint that signs in whoever `next` says, and a token
+ * endpoint that checks the client, the redirect URI and PKCE (S256) before it answers an ID token;
+ * `oauth2` is GitHub-style: no ID token, the user at /user and their addresses at /user/emails.
+ * `tamper` makes the next ID tokens or codes wrong in one way, for the refusal tests.
+ */
+import { createHash, generateKeyPairSync, randomBytes, type KeyObject } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import jwt from "jsonwebtoken";
+
+export interface FakeIdentity {
+	sub: string;
+	email?: string;
+	email_verified?: boolean;
+	name?: string;
+}
+
+export interface Tamper {
+	aud?: string;
+	nonce?: string;
+	/** sign ID tokens with a key the JWKS does not publish under that kid */
+	foreignKey?: boolean;
+	/** codes are already expired when redeemed */
+	expiredCodes?: boolean;
+}
+
+export interface FakeProvider {
+	kind: "oidc" | "oauth2";
+	baseUrl: string;
+	clientId: string;
+	clientSecret: string;
+	next: FakeIdentity;
+	tamper: Tamper;
+	/** one entry per code redeemed: did the verifier match the challenge? */
+	redeemed: { pkce: boolean; status: number }[];
+	/** what the provider's config in OAUTH_PROVIDERS looks like */
+	config(): Record<string, unknown>;
+	stop(): Promise<void>;
+}
+
+interface Grant {
+	identity: FakeIdentity;
+	challenge: string;
+	method: string;
+	redirectUri: string;
+	nonce?: string;
+	at: number;
+}
+
+const b64url = (b: Buffer) => b.toString("base64url");
+
+export async function startFakeProvider(kind: "oidc" | "oauth2"): Promise<FakeProvider> {
+	const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+	const other: KeyObject = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
+	const kid = "fake-key-1";
+	const grants = new Map<string, Grant>();
+	const tokens = new Map<string, FakeIdentity>();
+
+	const readForm = (req: http.IncomingMessage) =>
+		new Promise<URLSearchParams>(resolve => {
+			let body = "";
+			req.on("data", c => (body += c));
+			req.on("end", () => resolve(new URLSearchParams(body)));
+		});
+	const json = (res: http.ServerResponse, status: number, body: unknown) => {
+		res.writeHead(status, { "content-type": "application/json" });
+		res.end(JSON.stringify(body));
+	};
+
+	const server = http.createServer(async (req, res) => {
+		const url = new URL(req.url ?? "/", fake.baseUrl);
+		if (kind === "oidc" && url.pathname === "/.well-known/openid-configuration")
+			return json(res, 200, {
+				issuer: fake.baseUrl,
+				authorization_endpoint: `${fake.baseUrl}/authorize`,
+				token_endpoint: `${fake.baseUrl}/token`,
+				userinfo_endpoint: `${fake.baseUrl}/userinfo`,
+				jwks_uri: `${fake.baseUrl}/jwks`,
+				response_types_supported: ["code"],
+				subject_types_supported: ["public"],
+				id_token_signing_alg_values_supported: ["RS256"],
+				code_challenge_methods_supported: ["S256"],
+			});
+		if (kind === "oidc" && url.pathname === "/jwks") return json(res, 200, { keys: [{ ...publicKey.export({ format: "jwk" }), kid, alg: "RS256", use: "sig" }] });
+		if (url.pathname === "/authorize") {
+			const q = url.searchParams;
+			if (q.get("client_id") !== fake.clientId || q.get("response_type") !== "code" || !q.get("code_challenge") || !q.get("redirect_uri") || !q.get("state"))
+				return json(res, 400, { error: "invalid_request" });
+			const code = b64url(randomBytes(16));
+			grants.set(code, { identity: { ...fake.next }, challenge: q.get("code_challenge")!, method: q.get("code_challenge_method") ?? "plain", redirectUri: q.get("redirect_uri")!, nonce: q.get("nonce") ?? undefined, at: Date.now() });
+			const back = new URL(q.get("redirect_uri")!);
+			back.searchParams.set("code", code);
+			back.searchParams.set("state", q.get("state")!);
+			res.writeHead(302, { location: back.href });
+			return res.end();
+		}
+		if (url.pathname === "/token" && req.method === "POST") {
+			const f = await readForm(req);
+			const refuse = (status: number, error: string) => {
+				fake.redeemed.push({ pkce: false, status });
+				json(res, status, { error });
+			};
+			if (f.get("client_id") !== fake.clientId || f.get("client_secret") !== fake.clientSecret) return refuse(401, "invalid_client");
+			const grant = grants.get(f.get("code") ?? "");
+			grants.delete(f.get("code") ?? "");
+			if (!grant || f.get("grant_type") !== "authorization_code" || f.get("redirect_uri") !== grant.redirectUri) return refuse(400, "invalid_grant");
+			if (fake.tamper.expiredCodes) return refuse(400, "invalid_grant");
+			const pkce = grant.method === "S256" && b64url(createHash("sha256").update(f.get("code_verifier") ?? "").digest()) === grant.challenge;
+			if (!pkce) return refuse(400, "invalid_grant");
+			fake.redeemed.push({ pkce, status: 200 });
+			const accessToken = b64url(randomBytes(16));
+			tokens.set(accessToken, grant.identity);
+			const body: Record<string, unknown> = { access_token: accessToken, token_type: kind === "oidc" ? "Bearer" : "bearer", expires_in: 3600, scope: "openid email" };
+			if (kind === "oidc") {
+				const { sub, ...claims } = grant.identity;
+				body.id_token = jwt.sign({ ...claims, nonce: fake.tamper.nonce ?? grant.nonce }, fake.tamper.foreignKey ? other : privateKey, {
+					algorithm: "RS256",
+					keyid: kid,
+					issuer: fake.baseUrl,
+					audience: fake.tamper.aud ?? fake.clientId,
+					subject: sub,
+					expiresIn: 300,
+				});
+			}
+			return json(res, 200, body);
+		}
+		const who = tokens.get((req.headers.authorization ?? "").replace(/^Bearer /i, ""));
+		if (!who) return json(res, 401, { message: "Bad credentials" });
+		if (url.pathname === "/userinfo") return json(res, 200, who);
+		if (kind === "oauth2" && url.pathname === "/user") return json(res, 200, { id: Number(who.sub), login: who.name ?? "octo", name: who.name ?? null, email: who.email ?? null });
+		if (kind === "oauth2" && url.pathname === "/user/emails")
+			return json(res, 200, who.email ? [{ email: who.email, verified: who.email_verified === true, primary: true }] : []);
+		json(res, 404, { error: "not_found" });
+	});
+	await new Promise<void>(resolve => server.listen(0, "127.0.0.1", resolve));
+	const fake: FakeProvider = {
+		kind,
+		baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+		clientId: `client-${kind}`,
+		clientSecret: `secret-${kind}`,
+		next: { sub: "1", email: "someone@example.com", email_verified: true, name: "Someone" },
+		tamper: {},
+		redeemed: [],
+		config() {
+			return kind === "oidc"
+				? { kind, issuer: fake.baseUrl, clientId: fake.clientId, clientSecret: fake.clientSecret }
+				: {
+						kind,
+						authorizationEndpoint: `${fake.baseUrl}/authorize`,
+						tokenEndpoint: `${fake.baseUrl}/token`,
+						userinfoEndpoint: `${fake.baseUrl}/user`,
+						emailsEndpoint: `${fake.baseUrl}/user/emails`,
+						clientId: fake.clientId,
+						clientSecret: fake.clientSecret,
+					};
+		},
+		stop: () => new Promise<void>(resolve => server.close(() => resolve())),
+	};
+	return fake;
+}
