@@ -111,6 +111,7 @@ const schema = {
 	OAUTH_PROVIDERS: { type: "string", optional: true, custom: (value: string | undefined, errors: { type: string; actual: unknown; expected?: string }[]) => checkProviders(value, errors), messages: { oauthProviders: "The '{field}' field {expected}" } },
 	OAUTH_TIMEOUT_MS: { ...positiveInt, default: 10000 },
 	SECRETS_KEY: { type: "string", optional: true, pattern: /^[A-Za-z0-9_-]{43}$/ },
+	INTEGRATION_PROVIDERS: { type: "string", optional: true, custom: (value: string | undefined, errors: { type: string; actual: unknown; expected?: string }[]) => checkIntegrations(value, errors), messages: { integrationProviders: "The '{field}' field {expected}" } },
 };
 
 export interface Config {
@@ -222,6 +223,8 @@ export interface Config {
 	OAUTH_TIMEOUT_MS: number;
 	/** AES-256-GCM key for secrets at rest (32 bytes, base64url); unset: a dev key in DATA_DIR/keys (not in production) */
 	SECRETS_KEY?: string;
+	/** JSON object of third-party OAuth 2 providers users may connect (IntegrationProviderConfig) by name; unset: none */
+	INTEGRATION_PROVIDERS?: string;
 }
 
 export class ConfigError extends Error {
@@ -369,4 +372,45 @@ function checkProviders(value: string | undefined, errors: { type: string; actua
 /** The sign-in providers configured in OAUTH_PROVIDERS (already validated at start), by name. */
 export function oauthProviders(cfg: Config): Record<string, OAuthProviderConfig> {
 	return cfg.OAUTH_PROVIDERS ? (JSON.parse(cfg.OAUTH_PROVIDERS) as Record<string, OAuthProviderConfig>) : {};
+}
+
+/** A third-party service users connect (INTEGRATION_PROVIDERS is a JSON object of these by name): GitHub, Notion, any OAuth 2 provider. */
+export interface IntegrationProviderConfig {
+	authorizationEndpoint: string;
+	tokenEndpoint: string;
+	/** RFC 7009; disconnecting revokes there when set */
+	revocationEndpoint?: string;
+	clientId: string;
+	clientSecret?: string;
+	/** space-separated */
+	scopes?: string;
+}
+
+function checkIntegrations(value: string | undefined, errors: { type: string; actual: unknown; expected?: string }[]): string | undefined {
+	if (value === undefined) return value;
+	const refuse = (expected: string) => errors.push({ type: "integrationProviders", actual: "(not shown: it may hold secrets)", expected });
+	let parsed: unknown;
+	try {
+		parsed = JSON.parse(value);
+	} catch {
+		refuse("must be a JSON object of providers by name");
+		return value;
+	}
+	if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
+		refuse("must be a JSON object of providers by name");
+		return value;
+	}
+	for (const [name, raw] of Object.entries(parsed)) {
+		const p = (raw ?? {}) as Record<string, unknown>;
+		if (!PROVIDER_NAME.test(name)) return refuse(`provider name '${name}' must be lowercase letters, digits and dashes`), value;
+		if (typeof p.clientId !== "string" || !p.clientId) return refuse(`provider '${name}': clientId is required`), value;
+		for (const f of ["authorizationEndpoint", "tokenEndpoint"]) if (!isProviderUrl(p[f])) return refuse(`provider '${name}': ${f} must be an https URL (http only on loopback)`), value;
+		if (p.revocationEndpoint !== undefined && !isProviderUrl(p.revocationEndpoint)) return refuse(`provider '${name}': revocationEndpoint must be an https URL`), value;
+	}
+	return value;
+}
+
+/** The connectable providers configured in INTEGRATION_PROVIDERS (validated at start), by name. */
+export function integrationProviders(cfg: Config): Record<string, IntegrationProviderConfig> {
+	return cfg.INTEGRATION_PROVIDERS ? (JSON.parse(cfg.INTEGRATION_PROVIDERS) as Record<string, IntegrationProviderConfig>) : {};
 }

@@ -397,3 +397,19 @@ export class LastSignInMethodError extends Errors.MoleculerClientError {
 		this.name = "LastSignInMethodError";
 	}
 }
+
+/** 404: no integration provider of this name is configured (INTEGRATION_PROVIDERS). */
+export class UnknownIntegrationError extends Errors.MoleculerClientError {
+	constructor(provider: string) {
+		super(`No integration '${provider}' is configured.`, 404, "UNKNOWN_INTEGRATION");
+		this.name = "UnknownIntegrationError";
+	}
+}
+
+/** 502: the provider refused the code or the refresh, or did not answer; the connection is not (or no longer) usable. */
+export class IntegrationProviderError extends Errors.MoleculerClientError {
+	constructor(message = "The provider refused or did not answer. Connect again.") {
+		super(message, 502, "INTEGRATION_PROVIDER_FAILED");
+		this.name = "IntegrationProviderError";
+	}
+}

@@ -3,7 +3,8 @@
  * discovery, its own RSA key (JWKS), an authorize endpoint that signs in whoever `next` says, and a token
  * endpoint that checks the client, the redirect URI and PKCE (S256) before it answers an ID token;
  * `oauth2` is GitHub-style: no ID token, the user at /user and their addresses at /user/emails.
- * `tamper` makes the next ID tokens or codes wrong in one way, for the refusal tests.
+ * `tamper` makes the next ID tokens or codes wrong in one way, for the refusal tests. Access tokens come
+ * with a refresh token (the refresh grant rotates it) and last `expiresIn` seconds; /revoke is RFC 7009.
  */
 import { createHash, generateKeyPairSync, randomBytes, type KeyObject } from "node:crypto";
 import http from "node:http";
@@ -35,6 +36,14 @@ export interface FakeProvider {
 	tamper: Tamper;
 	/** one entry per code redeemed: did the verifier match the challenge? */
 	redeemed: { pkce: boolean; status: number }[];
+	/** lifetime of the access tokens it issues (seconds) */
+	expiresIn: number;
+	/** refresh grants answered */
+	refreshes: number;
+	/** tokens revoked at /revoke */
+	revoked: string[];
+	/** whether an access token works at the provider's API right now */
+	isValid(accessToken: string): boolean;
 	/** what the provider's config in OAUTH_PROVIDERS looks like */
 	config(): Record<string, unknown>;
 	stop(): Promise<void>;
@@ -57,6 +66,14 @@ export async function startFakeProvider(kind: "oidc" | "oauth2"): Promise<FakePr
 	const kid = "fake-key-1";
 	const grants = new Map<string, Grant>();
 	const tokens = new Map<string, FakeIdentity>();
+	const refreshTokens = new Map<string, FakeIdentity>();
+	const issue = (who: FakeIdentity) => {
+		const accessToken = b64url(randomBytes(16));
+		const refreshToken = b64url(randomBytes(16));
+		tokens.set(accessToken, who);
+		refreshTokens.set(refreshToken, who);
+		return { accessToken, refreshToken };
+	};
 
 	const readForm = (req: http.IncomingMessage) =>
 		new Promise<URLSearchParams>(resolve => {
@@ -103,6 +120,14 @@ export async function startFakeProvider(kind: "oidc" | "oauth2"): Promise<FakePr
 				json(res, status, { error });
 			};
 			if (f.get("client_id") !== fake.clientId || f.get("client_secret") !== fake.clientSecret) return refuse(401, "invalid_client");
+			if (f.get("grant_type") === "refresh_token") {
+				const who = refreshTokens.get(f.get("refresh_token") ?? "");
+				refreshTokens.delete(f.get("refresh_token") ?? "");
+				if (!who) return json(res, 400, { error: "invalid_grant" });
+				fake.refreshes++;
+				const next = issue(who);
+				return json(res, 200, { access_token: next.accessToken, refresh_token: next.refreshToken, token_type: "bearer", expires_in: fake.expiresIn });
+			}
 			const grant = grants.get(f.get("code") ?? "");
 			grants.delete(f.get("code") ?? "");
 			if (!grant || f.get("grant_type") !== "authorization_code" || f.get("redirect_uri") !== grant.redirectUri) return refuse(400, "invalid_grant");
@@ -110,9 +135,8 @@ export async function startFakeProvider(kind: "oidc" | "oauth2"): Promise<FakePr
 			const pkce = grant.method === "S256" && b64url(createHash("sha256").update(f.get("code_verifier") ?? "").digest()) === grant.challenge;
 			if (!pkce) return refuse(400, "invalid_grant");
 			fake.redeemed.push({ pkce, status: 200 });
-			const accessToken = b64url(randomBytes(16));
-			tokens.set(accessToken, grant.identity);
-			const body: Record<string, unknown> = { access_token: accessToken, token_type: kind === "oidc" ? "Bearer" : "bearer", expires_in: 3600, scope: "openid email" };
+			const { accessToken, refreshToken } = issue(grant.identity);
+			const body: Record<string, unknown> = { access_token: accessToken, refresh_token: refreshToken, token_type: kind === "oidc" ? "Bearer" : "bearer", expires_in: fake.expiresIn, scope: "openid email" };
 			if (kind === "oidc") {
 				const { sub, ...claims } = grant.identity;
 				body.id_token = jwt.sign({ ...claims, nonce: fake.tamper.nonce ?? grant.nonce }, fake.tamper.foreignKey ? other : privateKey, {
@@ -125,6 +149,16 @@ export async function startFakeProvider(kind: "oidc" | "oauth2"): Promise<FakePr
 				});
 			}
 			return json(res, 200, body);
+		}
+		if (url.pathname === "/revoke" && req.method === "POST") {
+			const f = await readForm(req);
+			if (f.get("client_id") !== fake.clientId || f.get("client_secret") !== fake.clientSecret) return json(res, 401, { error: "invalid_client" });
+			const token = f.get("token") ?? "";
+			fake.revoked.push(token);
+			tokens.delete(token);
+			refreshTokens.delete(token);
+			res.writeHead(200);
+			return res.end();
 		}
 		const who = tokens.get((req.headers.authorization ?? "").replace(/^Bearer /i, ""));
 		if (!who) return json(res, 401, { message: "Bad credentials" });
@@ -143,6 +177,10 @@ export async function startFakeProvider(kind: "oidc" | "oauth2"): Promise<FakePr
 		next: { sub: "1", email: "someone@example.com", email_verified: true, name: "Someone" },
 		tamper: {},
 		redeemed: [],
+		expiresIn: 3600,
+		refreshes: 0,
+		revoked: [],
+		isValid: token => tokens.has(token),
 		config() {
 			return kind === "oidc"
 				? { kind, issuer: fake.baseUrl, clientId: fake.clientId, clientSecret: fake.clientSecret }

@@ -1,0 +1,104 @@
+/**
+ * Third-party accounts a user connects (README, "Signing in with a provider, API clients and
+ * integrations"): any OAuth 2 provider from INTEGRATION_PROVIDERS (GitHub, Notion, …), authorization
+ * code + PKCE, tokens sealed at rest with AES-256-GCM (lib/secret-box.ts), refreshed before they expire,
+ * revoked at the provider on disconnect where it supports RFC 7009.
+ *
+ * This file lists the actions; the flow, refresh and disconnect are in ./connections/flow.ts, the provider
+ * protocol in ./connections/provider-client.ts. Webhooks and the GitHub-issues-to-tasks sync are not built yet.
+ */
+import { config, integrationProviders } from "../../lib/config";
+import { currentUser, type Ctx } from "../../lib/context";
+import { KeyedMutex } from "../../lib/keyed-mutex";
+import type { DbSettings, ServiceSchema } from "../../lib/schema";
+import { loadSecretKey, SecretBox } from "../../lib/secret-box";
+import { Collection } from "../../mixins/collection";
+import { connectionMethods } from "./connections/flow";
+import { IntegrationClient } from "./connections/provider-client";
+import { publicConnection, type ConnectionRow, type IntegrationsMethods, type IntegrationsVars, type PendingConnect } from "./connections/types";
+
+const provider = { type: "string", min: 1, max: 32, pattern: /^[a-z][a-z0-9-]*$/ } as const;
+const callbackParam = { type: "string", max: 2048, optional: true } as const;
+
+const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, IntegrationsVars> = {
+	name: "integrations",
+
+	actions: {
+		list: {
+			rest: "GET /",
+			auth: "required",
+			summary: "Your connected third-party accounts (never their tokens).",
+			params: { $$strict: "remove" },
+			async handler(ctx: Ctx) {
+				const rows = await this.connections.find({ userId: currentUser(ctx).id }, { sort: ["createdAt"], limit: 100 });
+				return { rows: rows.map(publicConnection), total: rows.length };
+			},
+		},
+
+		connect: {
+			rest: "POST /:provider/connect",
+			auth: "required",
+			summary: "Connect a third-party account: answers the URL to send the browser to (code + PKCE).",
+			params: { provider, $$strict: "remove" },
+			async handler(ctx: Ctx<{ provider: string }>) {
+				return { authorizationUrl: await this.beginConnect(ctx) };
+			},
+		},
+
+		callback: {
+			rest: "GET /:provider/callback",
+			// The browser comes back from the provider without our token: the state names the user.
+			auth: "public",
+			rateLimit: { max: 20, windowSec: 60, by: "ip" },
+			summary: "Where the provider sends the browser back after a connect.",
+			params: { provider, code: callbackParam, state: callbackParam, error: callbackParam, error_description: callbackParam, iss: callbackParam, $$strict: "remove" },
+			handler(ctx: Ctx<{ provider: string; code?: string; state?: string; error?: string; iss?: string }>) {
+				return this.finishConnect(ctx);
+			},
+		},
+
+		disconnect: {
+			rest: "DELETE /:id",
+			auth: "required",
+			summary: "Disconnect (revoked at the provider where it supports it).",
+			params: { id: { type: "string", min: 1, max: 64 }, $$strict: "remove" },
+			handler(ctx: Ctx<{ id: string }>) {
+				return this.disconnect(ctx);
+			},
+		},
+
+		accessToken: {
+			// Internal, for what works with a connection (syncs, webhooks): its access token, refreshed when near expiry.
+			visibility: "public",
+			params: { connectionId: { type: "string", min: 1, max: 64 } },
+			async handler(ctx: Ctx<{ connectionId: string }>) {
+				return { accessToken: await this.accessTokenOf(ctx.params.connectionId) };
+			},
+		},
+	},
+
+	methods: {
+		...connectionMethods,
+	},
+
+	created() {
+		this.cfg = config();
+		const { key, generated } = loadSecretKey(this.cfg);
+		if (generated) this.logger.warn("SECRETS_KEY is not set: generated a development key in DATA_DIR/keys/secrets.key");
+		this.box = new SecretBox(key);
+		this.clients = new Map(Object.entries(integrationProviders(this.cfg)).map(([name, p]) => [name, new IntegrationClient(name, p, this.cfg.OAUTH_TIMEOUT_MS)]));
+		this.refreshing = new KeyedMutex();
+		this.connections = new Collection<ConnectionRow>({ collection: "integration_connections", indexes: [{ fields: ["userId"] }] });
+		this.pending = new Collection<PendingConnect>({ collection: "integration_pending", indexes: [{ fields: ["stateHash"], unique: true }] });
+	},
+
+	async started() {
+		await Promise.all([this.connections.open(this.broker), this.pending.open(this.broker)]);
+	},
+
+	async stopped() {
+		await Promise.all([this.connections.close(), this.pending.close()]);
+	},
+};
+
+export default IntegrationsService;
