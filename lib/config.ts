@@ -384,6 +384,14 @@ export interface IntegrationProviderConfig {
 	clientSecret?: string;
 	/** space-separated */
 	scopes?: string;
+	/** inbound webhooks: the HMAC-SHA256 secret set at the provider; unset: webhooks of this provider are refused */
+	webhookSecret?: string;
+	/** header of the signature `sha256=<hex>` (default GitHub's x-hub-signature-256; the generic scheme: x-signature-256) */
+	signatureHeader?: string;
+	/** header naming the delivery, for deduplication (default x-github-delivery; generic: x-delivery-id) */
+	deliveryHeader?: string;
+	/** header naming the event (default x-github-event; generic: x-event) */
+	eventHeader?: string;
 }
 
 function checkIntegrations(value: string | undefined, errors: { type: string; actual: unknown; expected?: string }[]): string | undefined {

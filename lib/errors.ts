@@ -413,3 +413,11 @@ export class IntegrationProviderError extends Errors.MoleculerClientError {
 		this.name = "IntegrationProviderError";
 	}
 }
+
+/** 401: a webhook whose signature is missing or does not match its raw body; nothing of it is stored. */
+export class WebhookSignatureError extends Errors.MoleculerClientError {
+	constructor() {
+		super("The webhook signature is missing or wrong.", 401, "WEBHOOK_SIGNATURE_INVALID");
+		this.name = "WebhookSignatureError";
+	}
+}

@@ -14,6 +14,7 @@ import { AliasIndex, type AliasLike } from "../../lib/alias-index";
 import { fixedHeaders } from "../../lib/fixed-headers";
 import { accessCheckOf, rateLimitKeys, UnauthorizedError, type AuthMode, type AuthUser, type RateLimitRule } from "../../lib/access";
 import { bodyParsers, routedAction } from "../../lib/body";
+import { rawBody, type RawBodyRequest } from "../../lib/raw-body";
 import { config, splitList } from "../../lib/config";
 import { ServiceStartingError } from "../../lib/errors";
 import { runReadinessProbes, withDeadline } from "../../lib/health";
@@ -207,6 +208,24 @@ const ApiService: Schema<GatewayVars> = {
 					const authorization = req.headers.authorization;
 					const headers = typeof authorization === "string" && authorization.length <= 2048 ? { authorization } : {};
 					Object.assign(ctx.meta as object, { user: null, headers });
+				},
+			},
+			{
+				// Inbound webhooks (README, "Signing in with a provider, API clients and integrations"): their signature covers the
+				// raw body, so it is kept as received; the action checks the signature (nothing is authenticated here).
+				name: "webhooks",
+				path: "/api/integrations/webhooks",
+				authentication: false,
+				authorization: false,
+				mappingPolicy: "restrict",
+				aliases: { "POST /:provider/:connectionId": "integrations.webhook" },
+				bodyParsers: false,
+				use: [rawBody(1024 * 1024)],
+				onBeforeCall(ctx: Context, _route: unknown, req: Req & RawBodyRequest) {
+					const headers: Record<string, string> = {};
+					for (const [name, value] of Object.entries(req.headers))
+						if (/^x-(hub-signature-256|signature-256|github-delivery|github-event|delivery-id|event)$/.test(name) && typeof value === "string" && value.length <= 512) headers[name] = value;
+					Object.assign(ctx.meta as object, { user: null, headers, rawBody: (req.$rawBody ?? Buffer.alloc(0)).toString("base64") });
 				},
 			},
 			{

@@ -5,7 +5,8 @@
  * revoked at the provider on disconnect where it supports RFC 7009.
  *
  * This file lists the actions; the flow, refresh and disconnect are in ./connections/flow.ts, the provider
- * protocol in ./connections/provider-client.ts. Webhooks and the GitHub-issues-to-tasks sync are not built yet.
+ * protocol in ./connections/provider-client.ts, inbound webhooks in ./connections/webhooks.ts (routed by the
+ * gateway with their raw body). The GitHub-issues-to-tasks sync is not built yet.
  */
 import { config, integrationProviders } from "../../lib/config";
 import { currentUser, type Ctx } from "../../lib/context";
@@ -14,14 +15,28 @@ import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { loadSecretKey, SecretBox } from "../../lib/secret-box";
 import { Collection } from "../../mixins/collection";
 import { connectionMethods } from "./connections/flow";
+import { WEBHOOK_CHANNEL, webhookMethods, type WebhookParams } from "./connections/webhooks";
 import { IntegrationClient } from "./connections/provider-client";
-import { publicConnection, type ConnectionRow, type IntegrationsMethods, type IntegrationsVars, type PendingConnect } from "./connections/types";
+import { publicConnection, type ConnectionRow, type IntegrationsMethods, type IntegrationsVars, type PendingConnect, type WebhookDeliveryRow } from "./connections/types";
 
 const provider = { type: "string", min: 1, max: 32, pattern: /^[a-z][a-z0-9-]*$/ } as const;
 const callbackParam = { type: "string", max: 2048, optional: true } as const;
 
 const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, IntegrationsVars> = {
 	name: "integrations",
+
+	channels: {
+		[WEBHOOK_CHANNEL]: {
+			group: "integrations",
+			maxRetries: 5,
+			deadLettering: { enabled: true },
+			handler(ctx: Ctx<{ id?: unknown }>) {
+				const id = ctx.params?.id;
+				if (typeof id !== "string" || !id) return undefined; // malformed: nothing to process, nothing to retry
+				return this.processWebhook(id);
+			},
+		},
+	},
 
 	actions: {
 		list: {
@@ -67,6 +82,25 @@ const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, Integr
 			},
 		},
 
+		webhook: {
+			// No `rest`: the gateway's webhooks route (raw body) calls it. The signature is the authentication.
+			auth: "public",
+			summary: "Inbound webhook of a connection (HMAC-SHA256 signed).",
+			params: { provider, connectionId: { type: "string", min: 1, max: 64 }, $$strict: "remove" },
+			handler(ctx: Ctx<WebhookParams>) {
+				return this.receiveWebhook(ctx);
+			},
+		},
+
+		replayWebhook: {
+			// Internal (operators: `call integrations.replayWebhook --id …`): process a stored delivery again, e.g. after a dead letter.
+			visibility: "public",
+			params: { id: { type: "string", min: 1, max: 64 } },
+			handler(ctx: Ctx<{ id: string }>) {
+				return this.replayWebhook(ctx.params.id);
+			},
+		},
+
 		accessToken: {
 			// Internal, for what works with a connection (syncs, webhooks): its access token, refreshed when near expiry.
 			visibility: "public",
@@ -79,6 +113,7 @@ const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, Integr
 
 	methods: {
 		...connectionMethods,
+		...webhookMethods,
 	},
 
 	created() {
@@ -86,18 +121,20 @@ const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, Integr
 		const { key, generated } = loadSecretKey(this.cfg);
 		if (generated) this.logger.warn("SECRETS_KEY is not set: generated a development key in DATA_DIR/keys/secrets.key");
 		this.box = new SecretBox(key);
-		this.clients = new Map(Object.entries(integrationProviders(this.cfg)).map(([name, p]) => [name, new IntegrationClient(name, p, this.cfg.OAUTH_TIMEOUT_MS)]));
+		this.providerConfigs = new Map(Object.entries(integrationProviders(this.cfg)));
+		this.clients = new Map([...this.providerConfigs].map(([name, p]) => [name, new IntegrationClient(name, p, this.cfg.OAUTH_TIMEOUT_MS)]));
 		this.refreshing = new KeyedMutex();
 		this.connections = new Collection<ConnectionRow>({ collection: "integration_connections", indexes: [{ fields: ["userId"] }] });
 		this.pending = new Collection<PendingConnect>({ collection: "integration_pending", indexes: [{ fields: ["stateHash"], unique: true }] });
+		this.deliveries = new Collection<WebhookDeliveryRow>({ collection: "integration_webhooks", indexes: [{ fields: ["provider", "deliveryId"], unique: true }] });
 	},
 
 	async started() {
-		await Promise.all([this.connections.open(this.broker), this.pending.open(this.broker)]);
+		await Promise.all([this.connections.open(this.broker), this.pending.open(this.broker), this.deliveries.open(this.broker)]);
 	},
 
 	async stopped() {
-		await Promise.all([this.connections.close(), this.pending.close()]);
+		await Promise.all([this.connections.close(), this.pending.close(), this.deliveries.close()]);
 	},
 };
 

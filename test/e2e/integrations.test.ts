@@ -3,10 +3,25 @@
  * started here: code + PKCE, tokens sealed at rest, refresh before expiry (one refresh at a time), and
  * disconnect revoking at the provider.
  */
+import { createHmac } from "node:crypto";
+import type { ServiceSchema } from "moleculer";
 import { loadSecretKey, SecretBox } from "../../lib/secret-box";
 import { config } from "../../lib/config";
 import { startFakeProvider, type FakeProvider } from "../helpers/fake-oauth-provider";
 import { startPlatform, type Platform } from "../helpers/platform";
+import { waitFor } from "../helpers/wait";
+
+const WEBHOOK_SECRET = "whsec-test";
+/** Stands in for what will act on deliveries (the tasks sync): records each one it is told about. */
+const heard: { deliveryId: string; event: string; payload: { action: string } }[] = [];
+const Listener: ServiceSchema = {
+	name: "webhook-listener",
+	events: {
+		"integrations.webhookReceived"(ctx: { params: (typeof heard)[number] }) {
+			heard.push(ctx.params);
+		},
+	},
+};
 
 describe("integrations: connect a third-party account", () => {
 	let p: Platform;
@@ -30,8 +45,8 @@ describe("integrations: connect a third-party account", () => {
 
 	beforeAll(async () => {
 		gh = await startFakeProvider("oauth2");
-		const integrations = { github: { authorizationEndpoint: `${gh.baseUrl}/authorize`, tokenEndpoint: `${gh.baseUrl}/token`, revocationEndpoint: `${gh.baseUrl}/revoke`, clientId: gh.clientId, clientSecret: gh.clientSecret, scopes: "repo" } };
-		p = await startPlatform({ services: ["integrations"], env: { INTEGRATION_PROVIDERS: JSON.stringify(integrations) } });
+		const integrations = { github: { authorizationEndpoint: `${gh.baseUrl}/authorize`, tokenEndpoint: `${gh.baseUrl}/token`, revocationEndpoint: `${gh.baseUrl}/revoke`, clientId: gh.clientId, clientSecret: gh.clientSecret, scopes: "repo", webhookSecret: WEBHOOK_SECRET } };
+		p = await startPlatform({ services: ["integrations"], extra: [Listener], env: { INTEGRATION_PROVIDERS: JSON.stringify(integrations) } });
 	});
 	afterAll(async () => {
 		await p.stop();
@@ -87,5 +102,37 @@ describe("integrations: connect a third-party account", () => {
 		expect(gh.revoked).toContain(token);
 		expect(gh.isValid(token)).toBe(false);
 		expect((await http("GET", "/api/integrations", { token: userToken("u4") })).body.rows).toEqual([]);
+	});
+
+	it("takes GitHub webhooks signed with X-Hub-Signature-256 once per delivery, and refuses a bad signature storing nothing", async () => {
+		const { path } = await connect(userToken("u6"));
+		const connection = (await http("GET", path)).body;
+		const body = JSON.stringify({ action: "assigned", issue: { number: 7, title: "Fix the build" } });
+		const sign = (raw: string, secret = WEBHOOK_SECRET) => `sha256=${createHmac("sha256", secret).update(raw).digest("hex")}`;
+		const send = (raw: string, headers: Record<string, string>) =>
+			http("POST", `/api/integrations/webhooks/github/${connection.id}`, { body: raw, headers: { "content-type": "application/json", "x-github-event": "issues", ...headers } });
+		const stored = async () => (p.broker.getLocalService("integrations") as unknown as { deliveries: { count(q: object): Promise<number> } }).deliveries.count({});
+		const before = await stored();
+
+		expect((await send(body, { "x-github-delivery": "d-1", "x-hub-signature-256": sign(body, "wrong-secret") })).status).toBe(401);
+		expect((await send(body, { "x-github-delivery": "d-1" })).status).toBe(401);
+		// the signature covers the raw bytes: the same JSON written differently does not pass
+		expect((await send(JSON.stringify(JSON.parse(body), null, 2), { "x-github-delivery": "d-1", "x-hub-signature-256": sign(body) })).status).toBe(401);
+		expect(await stored()).toBe(before);
+
+		const ok = await send(body, { "x-github-delivery": "d-1", "x-hub-signature-256": sign(body) });
+		expect(ok.status).toBe(202);
+		await waitFor(() => heard.some(h => h.deliveryId === "d-1"), { what: "the delivery processed" });
+		const again = await send(body, { "x-github-delivery": "d-1", "x-hub-signature-256": sign(body) });
+		expect(again.status).toBe(200);
+		expect(again.body.duplicate).toBe(true);
+		expect(await stored()).toBe(before + 1);
+		expect(heard.filter(h => h.deliveryId === "d-1")).toEqual([expect.objectContaining({ event: "issues", payload: expect.objectContaining({ action: "assigned" }) })]);
+
+		// an unknown connection is a 404 even when signed
+		expect((await http("POST", "/api/integrations/webhooks/github/nope", { body, headers: { "content-type": "application/json", "x-github-delivery": "d-2", "x-hub-signature-256": sign(body) } })).status).toBe(404);
+		// replay processes a stored delivery again (after a dead letter, say)
+		await p.broker.call("integrations.replayWebhook", { id: ok.body.id });
+		await waitFor(() => heard.filter(h => h.deliveryId === "d-1").length === 2, { what: "the replayed delivery" });
 	});
 });

@@ -1,5 +1,5 @@
 /** What the `integrations` service keeps and calls. */
-import type { Config } from "../../../lib/config";
+import type { Config, IntegrationProviderConfig } from "../../../lib/config";
 import type { Ctx } from "../../../lib/context";
 import type { KeyedMutex } from "../../../lib/keyed-mutex";
 import type { DbSettings, ServiceThis } from "../../../lib/schema";
@@ -40,7 +40,23 @@ export interface PendingConnect {
 	createdAt: string;
 }
 
+/** An inbound webhook delivery, stored once per (provider, delivery id). */
+export interface WebhookDeliveryRow {
+	id: string;
+	provider: string;
+	connectionId: string;
+	userId: string;
+	deliveryId: string;
+	event: string | null;
+	payload: unknown;
+	status: "received" | "processed";
+	processedAt: string | null;
+	createdAt: string;
+}
+
 export interface IntegrationsVars {
+	providerConfigs: Map<string, IntegrationProviderConfig>;
+	deliveries: CollectionOf<WebhookDeliveryRow>;
 	cfg: Config;
 	box: SecretBox;
 	clients: Map<string, IntegrationClient>;
@@ -57,6 +73,10 @@ export interface IntegrationsMethods {
 	disconnect(ctx: Ctx<{ id: string }>): Promise<null>;
 	/** The connection's access token, refreshed first when it expires within REFRESH_MARGIN_MS. */
 	accessTokenOf(connectionId: string): Promise<string>;
+	// webhooks.ts
+	receiveWebhook(ctx: Ctx<{ provider: string; connectionId: string }>): Promise<unknown>;
+	processWebhook(id: string): Promise<void>;
+	replayWebhook(id: string): Promise<{ replayed: boolean }>;
 }
 
 export type IntegrationsThis = ServiceThis<DbSettings, IntegrationsMethods, IntegrationsVars>;
