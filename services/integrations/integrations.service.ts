@@ -131,9 +131,14 @@ const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, Integr
 
 	async started() {
 		await Promise.all([this.connections.open(this.broker), this.pending.open(this.broker), this.deliveries.open(this.broker)]);
+		this.purgeTimer = setInterval(() => {
+			this.pending.remove({ expiresAt: { $lt: new Date().toISOString() } }).catch(err => this.logger.warn("could not purge expired connect flows", { error: (err as Error).message }));
+		}, 600_000);
+		this.purgeTimer.unref();
 	},
 
 	async stopped() {
+		clearInterval(this.purgeTimer);
 		await Promise.all([this.connections.close(), this.pending.close(), this.deliveries.close()]);
 	},
 };

@@ -7,13 +7,10 @@
  */
 import { appUrl } from "../../../lib/config";
 import { currentUser, type Ctx } from "../../../lib/context";
-import { ConflictError, LastSignInMethodError, NotFoundError, OAuthStateError, ProviderAccountInUseError, ProviderEmailUnverifiedError, ProviderSignInFailedError, UnknownProviderError } from "../../../lib/errors";
-import { sha256 } from "../sessions";
+import { ConflictError, LastSignInMethodError, NotFoundError, ProviderAccountInUseError, ProviderEmailUnverifiedError, ProviderSignInFailedError, UnknownProviderError } from "../../../lib/errors";
+import { callbackParams, flowExpiry, stateHash, takeFlow } from "./flow-state";
 import type { ProviderIdentity } from "./sign-in-provider";
 import type { SignInMethodsOf } from "./sign-in-types";
-
-/** How long a started flow may take to come back. */
-const FLOW_TTL_MS = 10 * 60_000;
 
 export const providerSignInMethods: SignInMethodsOf<"providerOf" | "redirectUri" | "beginFlow" | "callback" | "accountFor" | "unlink"> = {
 	providerOf(name) {
@@ -33,24 +30,21 @@ export const providerSignInMethods: SignInMethodsOf<"providerOf" | "redirectUri"
 			throw new ProviderSignInFailedError();
 		});
 		await this.pending.insert({
-			stateHash: sha256(secrets.state),
+			stateHash: stateHash(secrets.state),
 			provider: provider.name,
 			codeVerifier: secrets.codeVerifier,
 			nonce: secrets.nonce,
 			linkUserId,
-			expiresAt: new Date(Date.now() + FLOW_TTL_MS).toISOString(),
+			expiresAt: flowExpiry(),
 		});
 		return url;
 	},
 
 	async callback(ctx) {
 		const provider = this.providerOf(ctx.params.provider);
-		const { code, state, error, iss } = ctx.params;
-		if (!state) throw new OAuthStateError();
-		// One use: of two callbacks with the same state only the one that removes the row goes on.
-		const flow = await this.pending.findOne({ stateHash: sha256(state), provider: provider.name });
-		if (!flow || !(await this.pending.remove({ id: flow.id })) || flow.expiresAt < new Date().toISOString()) throw new OAuthStateError();
-		const params = new URLSearchParams({ state, ...(code && { code }), ...(error && { error }), ...(iss && { iss }) });
+		const flow = await takeFlow(this.pending, provider.name, ctx.params.state);
+		const state = ctx.params.state!;
+		const params = callbackParams({ ...ctx.params, state });
 		let identity: ProviderIdentity;
 		try {
 			identity = await provider.finish(params, this.redirectUri(provider), { state, codeVerifier: flow.codeVerifier, nonce: flow.nonce });

@@ -6,12 +6,11 @@
  */
 import { appUrl } from "../../../lib/config";
 import { currentUser } from "../../../lib/context";
-import { IntegrationProviderError, NotFoundError, OAuthStateError, UnknownIntegrationError } from "../../../lib/errors";
-import { sha256 } from "../../identity/sessions";
+import { IntegrationProviderError, NotFoundError, UnknownIntegrationError } from "../../../lib/errors";
+import { callbackParams, flowExpiry, stateHash, takeFlow } from "../../identity/oauth/flow-state";
 import type { ProviderTokens } from "./provider-client";
 import { publicConnection, type IntegrationsMethodsOf } from "./types";
 
-const FLOW_TTL_MS = 10 * 60_000;
 /** refresh when the access token has less than this left */
 export const REFRESH_MARGIN_MS = 60_000;
 
@@ -30,19 +29,17 @@ export const connectionMethods: IntegrationsMethodsOf<"clientOf" | "redirectUri"
 		const user = currentUser(ctx);
 		const client = this.clientOf(ctx.params.provider);
 		const { url, state, codeVerifier } = await client.begin(this.redirectUri(client.name));
-		await this.pending.insert({ stateHash: sha256(state), provider: client.name, userId: user.id, codeVerifier, expiresAt: new Date(Date.now() + FLOW_TTL_MS).toISOString() });
+		await this.pending.insert({ stateHash: stateHash(state), provider: client.name, userId: user.id, codeVerifier, expiresAt: flowExpiry() });
 		return url;
 	},
 
 	async finishConnect(ctx) {
 		const client = this.clientOf(ctx.params.provider);
-		const { code, state, error, iss } = ctx.params;
-		if (!state) throw new OAuthStateError();
-		const flow = await this.pending.findOne({ stateHash: sha256(state), provider: client.name });
-		if (!flow || !(await this.pending.remove({ id: flow.id })) || flow.expiresAt < new Date().toISOString()) throw new OAuthStateError();
+		const flow = await takeFlow(this.pending, client.name, ctx.params.state);
+		const state = ctx.params.state!;
 		let tokens: ProviderTokens;
 		try {
-			const params = new URLSearchParams({ state, ...(code && { code }), ...(error && { error }), ...(iss && { iss }) });
+			const params = callbackParams({ ...ctx.params, state });
 			tokens = await client.exchange(params, state, this.redirectUri(client.name), flow.codeVerifier);
 		} catch (err) {
 			this.logger.warn("integration connect refused", { provider: client.name, error: (err as Error).message });

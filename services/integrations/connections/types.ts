@@ -63,6 +63,7 @@ export interface IntegrationsVars {
 	connections: CollectionOf<ConnectionRow>;
 	pending: CollectionOf<PendingConnect>;
 	refreshing: KeyedMutex;
+	purgeTimer: NodeJS.Timeout;
 }
 
 export interface IntegrationsMethods {
