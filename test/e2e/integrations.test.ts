@@ -135,4 +135,28 @@ describe("integrations: connect a third-party account", () => {
 		await p.broker.call("integrations.replayWebhook", { id: ok.body.id });
 		await waitFor(() => heard.filter(h => h.deliveryId === "d-1").length === 2, { what: "the replayed delivery" });
 	});
+
+	it("retries a provider's 5xx (honouring Retry-After), gives up on a long Retry-After, and stops calling a provider that keeps failing", async () => {
+		gh.expiresIn = 30; // every stored token counts as expiring: each accessToken call refreshes
+		const { path } = await connect(userToken("u7"));
+		const connection = (await http("GET", path)).body;
+		const refreshed = gh.refreshes;
+		gh.failures = [{ status: 503, retryAfter: "0" }, { status: 500 }];
+		expect(gh.isValid(await accessToken(connection.id))).toBe(true);
+		expect(gh.refreshes).toBe(refreshed + 1);
+
+		// a Retry-After longer than we wait: no second attempt, the caller hears 502 at once
+		gh.failures = [{ status: 429, retryAfter: "120" }];
+		const hits = gh.tokenHits;
+		await expect(accessToken(connection.id)).rejects.toMatchObject({ code: 502, type: "INTEGRATION_PROVIDER_FAILED" });
+		expect(gh.tokenHits).toBe(hits + 1);
+
+		// down for good: after the breaker's threshold of failed calls, calls fail fast without reaching it
+		gh.failures = Array.from({ length: 100 }, () => ({ status: 503, retryAfter: "0" }));
+		for (let i = 0; i < 4; i++) await expect(accessToken(connection.id)).rejects.toMatchObject({ code: 502 });
+		const beforeOpen = gh.tokenHits;
+		await expect(accessToken(connection.id)).rejects.toMatchObject({ code: 502 });
+		expect(gh.tokenHits).toBe(beforeOpen);
+		gh.failures = [];
+	});
 });

@@ -42,6 +42,10 @@ export interface FakeProvider {
 	refreshes: number;
 	/** tokens revoked at /revoke */
 	revoked: string[];
+	/** answers the token endpoint gives before working normally again, one per request */
+	failures: { status: number; retryAfter?: string }[];
+	/** requests the token endpoint received */
+	tokenHits: number;
 	/** whether an access token works at the provider's API right now */
 	isValid(accessToken: string): boolean;
 	/** what the provider's config in OAUTH_PROVIDERS looks like */
@@ -115,6 +119,12 @@ export async function startFakeProvider(kind: "oidc" | "oauth2"): Promise<FakePr
 		}
 		if (url.pathname === "/token" && req.method === "POST") {
 			const f = await readForm(req);
+			fake.tokenHits++;
+			const failure = fake.failures.shift();
+			if (failure) {
+				res.writeHead(failure.status, failure.retryAfter ? { "retry-after": failure.retryAfter } : {});
+				return res.end();
+			}
 			const refuse = (status: number, error: string) => {
 				fake.redeemed.push({ pkce: false, status });
 				json(res, status, { error });
@@ -180,6 +190,8 @@ export async function startFakeProvider(kind: "oidc" | "oauth2"): Promise<FakePr
 		expiresIn: 3600,
 		refreshes: 0,
 		revoked: [],
+		failures: [],
+		tokenHits: 0,
 		isValid: token => tokens.has(token),
 		config() {
 			return kind === "oidc"

@@ -1,10 +1,12 @@
 /**
  * One connectable provider (lib/config.ts IntegrationProviderConfig) through oauth4webapi: the
  * authorization URL (code + PKCE S256 + state), the code exchange, the refresh grant and RFC 7009
- * revocation. Every call has OAUTH_TIMEOUT_MS; plain http only for a loopback provider (config allows nothing else).
+ * revocation. Every call goes through resilientFetch (timeout OAUTH_TIMEOUT_MS per attempt, retries on
+ * 5xx/429, a circuit breaker); plain http only for a loopback provider (config allows nothing else).
  */
 import type { IntegrationProviderConfig } from "../../../lib/config";
 import { oauth4webapi, type OAuth } from "../../identity/oauth/oauth4webapi";
+import { resilientFetch } from "./resilient-fetch";
 
 export interface ProviderTokens {
 	accessToken: string;
@@ -17,11 +19,12 @@ export interface ProviderTokens {
 export class IntegrationClient {
 	private readonly as: OAuth.AuthorizationServer;
 	private readonly client: OAuth.Client;
+	private readonly fetch: ReturnType<typeof resilientFetch>;
 
 	constructor(
 		readonly name: string,
 		private readonly cfg: IntegrationProviderConfig,
-		private readonly timeoutMs: number,
+		timeoutMs: number,
 	) {
 		this.as = {
 			issuer: new URL(cfg.authorizationEndpoint).origin,
@@ -30,6 +33,7 @@ export class IntegrationClient {
 			revocation_endpoint: cfg.revocationEndpoint,
 		};
 		this.client = { client_id: cfg.clientId };
+		this.fetch = resilientFetch({ name, timeoutMs });
 	}
 
 	get revocable(): boolean {
@@ -37,7 +41,8 @@ export class IntegrationClient {
 	}
 
 	private options(url: string) {
-		return { signal: AbortSignal.timeout(this.timeoutMs), [oauth4webapi().allowInsecureRequests]: new URL(url).protocol === "http:" };
+		const o = oauth4webapi();
+		return { [o.customFetch]: this.fetch, [o.allowInsecureRequests]: new URL(url).protocol === "http:" };
 	}
 
 	private auth() {
