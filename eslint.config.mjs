@@ -9,6 +9,9 @@ import tseslint from "typescript-eslint";
 const TENANT_SCOPED = [
 	"services/crm/**/*.ts",
 	"services/sample/notes.service.ts",
+	"services/identity/oauth.service.ts",
+	"services/identity/oauth/clients.ts",
+	"services/identity/oauth/token-endpoint.ts",
 	"services/platform/notificationtemplates.service.ts",
 	"services/platform/analytics*.ts",
 	"services/platform/analytics/**/*.ts",

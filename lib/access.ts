@@ -37,6 +37,8 @@ export interface AuthUser {
 	roles: string[];
 	/** the session (refresh-token family) that issued the access token, when it says so */
 	sessionId?: string;
+	/** set only for an API client's token (README, "API clients"): the scopes it was granted; `id` is the client id */
+	scopes?: string[];
 }
 
 const RANK: Record<string, number> = { member: 1, admin: 2, owner: 3 };
@@ -51,6 +53,8 @@ export function hasRole(userRoles: readonly string[], required: readonly string[
 export interface AccessRule {
 	auth?: AuthMode;
 	roles?: string[];
+	/** what an API client's token needs (any one listed is enough); an action without reaches no client */
+	scopes?: string[];
 	visibility?: string;
 }
 
@@ -67,6 +71,11 @@ export { ForbiddenError, UnauthorizedError };
 
 /** Throws 401/403 when the user may not call the action. */
 export function assertAccess(action: AccessRule, user: AuthUser | null | undefined): void {
+	const published = action.visibility == null || action.visibility === "published";
+	if (published && user?.scopes) {
+		if (!action.scopes?.some(s => user.scopes!.includes(s))) throw new ForbiddenError("This API client's token has no scope for this action.", "INSUFFICIENT_SCOPE");
+		return;
+	}
 	const mode = authModeOf(action);
 	if (mode === "public" || mode === "optional") {
 		if (!action.roles?.length) return;
@@ -84,6 +93,22 @@ export type AccessCheck = (user: AuthUser | null | undefined) => void;
  * made: an action whose `auth` or `roles` change is a new action (a new registration) with a new check.
  */
 export function accessCheck(action: AccessRule): AccessCheck | null {
+	const userCheck = userAccessCheck(action);
+	// Internal actions trust their caller: a scoped action may call them on a client's behalf.
+	if (action.visibility != null && action.visibility !== "published") return userCheck;
+	// An API client's token is held to the action's `scopes` instead of `auth`/`roles`; none declared: 403.
+	const scopes = action.scopes?.length ? [...action.scopes] : [];
+	return user => {
+		if (user?.scopes) {
+			if (!scopes.some(s => user.scopes!.includes(s))) throw new ForbiddenError("This API client's token has no scope for this action.", "INSUFFICIENT_SCOPE");
+			return;
+		}
+		userCheck?.(user);
+	};
+}
+
+/** The rule for a user's token (`auth` and `roles`): `null` when it lets everybody through. */
+function userAccessCheck(action: AccessRule): AccessCheck | null {
 	const mode = authModeOf(action);
 	const roles = action.roles?.length ? [...action.roles] : null;
 	if (!roles) {

@@ -162,6 +162,11 @@ const schema = {
 	PROVIDER_BREAKER_THRESHOLD: { ...positiveInt, default: 5 },
 	PROVIDER_BREAKER_COOLDOWN_MS: { ...positiveInt, default: 30000 },
 	IDEMPOTENCY_TTL_S: { ...positiveInt, default: 24 * 3600 },
+	// sign in with a provider, integrations (README, "Signing in with a provider, API clients and integrations")
+	OAUTH_PROVIDERS: { type: "string", optional: true, custom: (value: string | undefined, errors: { type: string; actual: unknown; expected?: string }[]) => checkProviders(value, errors), messages: { oauthProviders: "The '{field}' field {expected}" } },
+	OAUTH_TIMEOUT_MS: { ...positiveInt, default: 10000 },
+	SECRETS_KEY: { type: "string", optional: true, pattern: /^[A-Za-z0-9_-]{43}$/ },
+	INTEGRATION_PROVIDERS: { type: "string", optional: true, custom: (value: string | undefined, errors: { type: string; actual: unknown; expected?: string }[]) => checkIntegrations(value, errors), messages: { integrationProviders: "The '{field}' field {expected}" } },
 };
 
 export interface Config {
@@ -360,6 +365,14 @@ export interface Config {
 	PROVIDER_BREAKER_COOLDOWN_MS: number;
 	/** how long an Idempotency-Key and its stored answer are kept (seconds) */
 	IDEMPOTENCY_TTL_S: number;
+	/** JSON object of sign-in providers by name (OAuthProviderConfig); unset: none */
+	OAUTH_PROVIDERS?: string;
+	/** timeout of one call to a provider (discovery, token, userinfo, JWKS), ms */
+	OAUTH_TIMEOUT_MS: number;
+	/** AES-256-GCM key for secrets at rest (32 bytes, base64url); unset: a dev key in DATA_DIR/keys (not in production) */
+	SECRETS_KEY?: string;
+	/** JSON object of third-party OAuth 2 providers users may connect (IntegrationProviderConfig) by name; unset: none */
+	INTEGRATION_PROVIDERS?: string;
 }
 
 export class ConfigError extends Error {
@@ -433,4 +446,127 @@ export function config(): Config {
 /** Tests use this to apply a changed environment. */
 export function resetConfig(): void {
 	cached = undefined;
+}
+
+/**
+ * A provider to sign in with (OAUTH_PROVIDERS is a JSON object of these by name): `oidc` is found by
+ * discovery at `issuer`; `oauth2` (GitHub-style, no OpenID Connect) names its endpoints. Provider URLs
+ * are https, or http on a loopback address (local development, tests).
+ */
+export interface OAuthProviderConfig {
+	kind: "oidc" | "oauth2";
+	issuer?: string;
+	authorizationEndpoint?: string;
+	tokenEndpoint?: string;
+	/** oauth2: the signed-in user's profile (`id`, `email`, `name`/`login`) */
+	userinfoEndpoint?: string;
+	/** oauth2 (GitHub): the user's addresses with their `verified` flag */
+	emailsEndpoint?: string;
+	clientId: string;
+	clientSecret?: string;
+	/** space-separated; default "openid email profile" (oidc), "read:user user:email" (oauth2) */
+	scopes?: string;
+}
+
+const PROVIDER_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+const PROVIDER_URL_FIELDS = ["issuer", "authorizationEndpoint", "tokenEndpoint", "userinfoEndpoint", "emailsEndpoint"] as const;
+
+/** https, or http to a loopback host. */
+export function isProviderUrl(value: unknown): boolean {
+	if (typeof value !== "string") return false;
+	try {
+		const u = new URL(value);
+		return u.protocol === "https:" || (u.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(u.hostname));
+	} catch {
+		return false;
+	}
+}
+
+function providerProblem(name: string, p: Record<string, unknown>): string | null {
+	if (!PROVIDER_NAME.test(name)) return `provider name '${name}' must be lowercase letters, digits and dashes`;
+	if (p?.kind !== "oidc" && p?.kind !== "oauth2") return `provider '${name}': kind must be 'oidc' or 'oauth2'`;
+	if (typeof p.clientId !== "string" || !p.clientId) return `provider '${name}': clientId is required`;
+	if (p.clientSecret !== undefined && typeof p.clientSecret !== "string") return `provider '${name}': clientSecret must be a string`;
+	if (p.scopes !== undefined && typeof p.scopes !== "string") return `provider '${name}': scopes must be a space-separated string`;
+	const needed = p.kind === "oidc" ? ["issuer"] : ["authorizationEndpoint", "tokenEndpoint", "userinfoEndpoint"];
+	for (const f of needed) if (p[f] === undefined) return `provider '${name}': ${f} is required`;
+	for (const f of PROVIDER_URL_FIELDS) if (p[f] !== undefined && !isProviderUrl(p[f])) return `provider '${name}': ${f} must be an https URL (http only on loopback)`;
+	return null;
+}
+
+function checkProviders(value: string | undefined, errors: { type: string; actual: unknown; expected?: string }[]): string | undefined {
+	if (value === undefined) return value;
+	let parsed: unknown;
+	try {
+		parsed = JSON.parse(value);
+	} catch {
+		errors.push({ type: "oauthProviders", actual: "(not shown: it may hold secrets)", expected: "must be a JSON object of providers by name" });
+		return value;
+	}
+	if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
+		errors.push({ type: "oauthProviders", actual: "(not shown: it may hold secrets)", expected: "must be a JSON object of providers by name" });
+		return value;
+	}
+	for (const [name, p] of Object.entries(parsed)) {
+		const problem = providerProblem(name, p as Record<string, unknown>);
+		if (problem) {
+			errors.push({ type: "oauthProviders", actual: "(not shown: it may hold secrets)", expected: problem });
+			break;
+		}
+	}
+	return value;
+}
+
+/** The sign-in providers configured in OAUTH_PROVIDERS (already validated at start), by name. */
+export function oauthProviders(cfg: Config): Record<string, OAuthProviderConfig> {
+	return cfg.OAUTH_PROVIDERS ? (JSON.parse(cfg.OAUTH_PROVIDERS) as Record<string, OAuthProviderConfig>) : {};
+}
+
+/** A third-party service users connect (INTEGRATION_PROVIDERS is a JSON object of these by name): GitHub, Notion, any OAuth 2 provider. */
+export interface IntegrationProviderConfig {
+	authorizationEndpoint: string;
+	tokenEndpoint: string;
+	/** RFC 7009; disconnecting revokes there when set */
+	revocationEndpoint?: string;
+	clientId: string;
+	clientSecret?: string;
+	/** space-separated */
+	scopes?: string;
+	/** inbound webhooks: the HMAC-SHA256 secret set at the provider; unset: webhooks of this provider are refused */
+	webhookSecret?: string;
+	/** header of the signature `sha256=<hex>` (default GitHub's x-hub-signature-256; the generic scheme: x-signature-256) */
+	signatureHeader?: string;
+	/** header naming the delivery, for deduplication (default x-github-delivery; generic: x-delivery-id) */
+	deliveryHeader?: string;
+	/** header naming the event (default x-github-event; generic: x-event) */
+	eventHeader?: string;
+}
+
+function checkIntegrations(value: string | undefined, errors: { type: string; actual: unknown; expected?: string }[]): string | undefined {
+	if (value === undefined) return value;
+	const refuse = (expected: string) => errors.push({ type: "integrationProviders", actual: "(not shown: it may hold secrets)", expected });
+	let parsed: unknown;
+	try {
+		parsed = JSON.parse(value);
+	} catch {
+		refuse("must be a JSON object of providers by name");
+		return value;
+	}
+	if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
+		refuse("must be a JSON object of providers by name");
+		return value;
+	}
+	for (const [name, raw] of Object.entries(parsed)) {
+		const p = (raw ?? {}) as Record<string, unknown>;
+		if (!PROVIDER_NAME.test(name)) return refuse(`provider name '${name}' must be lowercase letters, digits and dashes`), value;
+		if (typeof p.clientId !== "string" || !p.clientId) return refuse(`provider '${name}': clientId is required`), value;
+		for (const f of ["authorizationEndpoint", "tokenEndpoint"]) if (!isProviderUrl(p[f])) return refuse(`provider '${name}': ${f} must be an https URL (http only on loopback)`), value;
+		if (p.revocationEndpoint !== undefined && !isProviderUrl(p.revocationEndpoint)) return refuse(`provider '${name}': revocationEndpoint must be an https URL`), value;
+	}
+	return value;
+}
+
+/** The connectable providers configured in INTEGRATION_PROVIDERS (validated at start), by name. */
+export function integrationProviders(cfg: Config): Record<string, IntegrationProviderConfig> {
+	return cfg.INTEGRATION_PROVIDERS ? (JSON.parse(cfg.INTEGRATION_PROVIDERS) as Record<string, IntegrationProviderConfig>) : {};
 }

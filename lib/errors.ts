@@ -580,3 +580,106 @@ export class PaymentProviderUnavailableError extends Errors.MoleculerRetryableEr
 		this.name = "ServiceUnavailableError";
 	}
 }
+
+/**
+ * An OAuth 2.0 endpoint's refusal (RFC 6749 §5.2, RFC 7009, RFC 7662): `code` is the RFC's `error` value.
+ * The endpoints under /oauth answer it as the RFC's JSON `{ error, error_description }`, not problem+json.
+ */
+export class OAuthProtocolError extends Errors.MoleculerClientError {
+	constructor(status: number, code: string, message: string) {
+		super(message, status, code);
+		this.name = "OAuthProtocolError";
+	}
+}
+
+/** 400 invalid_request: a parameter missing, repeated or malformed, or two ways of client authentication at once. */
+export class OAuthInvalidRequestError extends OAuthProtocolError {
+	constructor(message: string) {
+		super(400, "invalid_request", message);
+	}
+}
+
+/** 401 invalid_client: unknown client, wrong secret, revoked client or no client authentication. */
+export class OAuthInvalidClientError extends OAuthProtocolError {
+	constructor() {
+		super(401, "invalid_client", "Client authentication failed.");
+	}
+}
+
+/** 400 invalid_scope: a requested scope the client was not registered with. */
+export class OAuthInvalidScopeError extends OAuthProtocolError {
+	constructor(scope: string) {
+		super(400, "invalid_scope", `The client may not request the scope '${scope}'.`);
+	}
+}
+
+/** 400 unsupported_grant_type: only client_credentials is issued at /oauth/token. */
+export class OAuthUnsupportedGrantTypeError extends OAuthProtocolError {
+	constructor() {
+		super(400, "unsupported_grant_type", "Only grant_type=client_credentials is supported.");
+	}
+}
+
+/** 404: no sign-in provider of this name is configured (OAUTH_PROVIDERS). */
+export class UnknownProviderError extends Errors.MoleculerClientError {
+	constructor(provider: string) {
+		super(`No sign-in provider '${provider}' is configured.`, 404, "UNKNOWN_PROVIDER");
+		this.name = "UnknownProviderError";
+	}
+}
+
+/** 400: a provider callback whose state this server did not issue for this provider, already used, or expired. */
+export class OAuthStateError extends Errors.MoleculerClientError {
+	constructor() {
+		super("This sign-in link is unknown, used or expired. Start again.", 400, "OAUTH_STATE_INVALID");
+		this.name = "OAuthStateError";
+	}
+}
+
+/** 401: the provider refused the code, or its answer (ID token: issuer, audience, expiry, nonce, signature) did not check out. */
+export class ProviderSignInFailedError extends Errors.MoleculerClientError {
+	constructor() {
+		super("Signing in with the provider failed. Start again.", 401, "OAUTH_SIGN_IN_FAILED");
+		this.name = "ProviderSignInFailedError";
+	}
+}
+
+/** 409: the provider does not vouch for an e-mail address, so no account is made or linked by it. */
+export class ProviderEmailUnverifiedError extends Errors.MoleculerClientError {
+	constructor() {
+		super("The provider did not confirm an e-mail address. Sign in another way, then link this provider.", 409, "OAUTH_EMAIL_UNVERIFIED");
+		this.name = "ProviderEmailUnverifiedError";
+	}
+}
+
+/** 409: this provider account is linked to another user already. */
+export class ProviderAccountInUseError extends Errors.MoleculerClientError {
+	constructor() {
+		super("This provider account is linked to another user.", 409, "OAUTH_ACCOUNT_IN_USE");
+		this.name = "ProviderAccountInUseError";
+	}
+}
+
+/** 409: unlinking the last way the user can sign in (no password, no other provider). */
+export class LastSignInMethodError extends Errors.MoleculerClientError {
+	constructor() {
+		super("This is your last way to sign in. Set a password or link another provider first.", 409, "LAST_SIGN_IN_METHOD");
+		this.name = "LastSignInMethodError";
+	}
+}
+
+/** 404: no integration provider of this name is configured (INTEGRATION_PROVIDERS). */
+export class UnknownIntegrationError extends Errors.MoleculerClientError {
+	constructor(provider: string) {
+		super(`No integration '${provider}' is configured.`, 404, "UNKNOWN_INTEGRATION");
+		this.name = "UnknownIntegrationError";
+	}
+}
+
+/** 502: the provider refused the code or the refresh, or did not answer; the connection is not (or no longer) usable. */
+export class IntegrationProviderError extends Errors.MoleculerClientError {
+	constructor(message = "The provider refused or did not answer. Connect again.") {
+		super(message, 502, "INTEGRATION_PROVIDER_FAILED");
+		this.name = "IntegrationProviderError";
+	}
+}

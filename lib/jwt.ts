@@ -21,6 +21,8 @@ export interface AccessClaims {
 	typ: string;
 	sid: string;
 	exp?: unknown;
+	/** a client token's granted scopes, space-separated (RFC 6749 §3.3) */
+	scope?: unknown;
 }
 
 export interface VerifierOptions {
@@ -113,10 +115,14 @@ export class TokenVerifier {
 		}
 		// Every access token names the session auth started for it (`sid`), so that ending the session can
 		// revoke the token (lib/revocations.ts); only auth holds the key that signs one. A token without is refused.
-		if (claims.typ !== "access" || typeof claims.sub !== "string" || typeof claims.sid !== "string" || !claims.sid) throw invalid();
+		// `client`: an API client's token (client_credentials), verified the same way and carrying its scopes.
+		const client = claims.typ === "client";
+		if ((claims.typ !== "access" && !client) || typeof claims.sub !== "string" || typeof claims.sid !== "string" || !claims.sid) throw invalid();
+		if (client && typeof claims.scope !== "string") throw invalid();
 		// auth always sets `exp`; jsonwebtoken alone would accept a token without one, which would never expire
 		if (typeof claims.exp !== "number") throw invalid();
 		const user: AuthUser = { id: claims.sub, tenantId: claims.tid ?? null, roles: Array.isArray(claims.roles) ? claims.roles : [], sessionId: claims.sid };
+		if (client) user.scopes = (claims.scope as string).split(" ").filter(Boolean);
 		this.remember(token, { user, validUntil: (claims.exp + CLOCK_TOLERANCE_S) * 1000, kid, key });
 		return copyOf(user);
 	}
@@ -133,6 +139,12 @@ export class TokenVerifier {
 }
 
 /** Callers get their own copy: nothing they do to it reaches the cache. */
-const copyOf = (u: AuthUser): AuthUser => ({ id: u.id, tenantId: u.tenantId, roles: [...u.roles], sessionId: u.sessionId });
+const copyOf = (u: AuthUser): AuthUser => ({
+	id: u.id,
+	tenantId: u.tenantId,
+	roles: [...u.roles],
+	sessionId: u.sessionId,
+	...(u.scopes && { scopes: [...u.scopes] }),
+});
 
 const invalid = () => new UnauthorizedError("The access token is invalid.", "INVALID_TOKEN");

@@ -10,6 +10,8 @@ declare module "moleculer" {
 		auth?: AuthMode;
 		/** Minimum tenant role (owner > admin > member); any one listed is enough. */
 		roles?: Role[];
+		/** What an API client's token needs to call (any one listed is enough); without, no client token reaches the action. */
+		scopes?: string[];
 		/** Safe to retry after a timeout or a lost node. Defaults to the HTTP semantics of `rest`. */
 		idempotent?: boolean;
 		/**

@@ -16,6 +16,7 @@ import { compressingResponse, compressResponses, type CompressionOptions, type E
 import { fixedHeaders } from "../../lib/fixed-headers";
 import { accessCheckOf, rateLimitKeys, UnauthorizedError, type AuthMode, type AuthUser, type RateLimitRule } from "../../lib/access";
 import { bodyParsers, routedAction } from "../../lib/body";
+import { rawBody, type RawBodyRequest } from "../../lib/raw-body";
 import { config, splitList } from "../../lib/config";
 import type { Ctx } from "../../lib/context";
 import { ServiceStartingError } from "../../lib/errors";
@@ -255,6 +256,40 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 				bodyParsers: false,
 				onBeforeCall(ctx: Context, _route: unknown, req: Req) {
 					Object.assign(ctx.meta as object, { user: null, ifNoneMatch: req.headers["if-none-match"] ?? null });
+				},
+			},
+			{
+				// OAuth 2.0 endpoints for API clients (README, "API clients"): RFC paths and form bodies; the actions
+				// authenticate the client themselves and answer RFC JSON, so only the Authorization header crosses.
+				name: "oauth",
+				path: "/oauth",
+				authentication: false,
+				authorization: false,
+				mappingPolicy: "restrict",
+				aliases: { "POST /token": "oauth.token", "POST /revoke": "oauth.revoke", "POST /introspect": "oauth.introspect" },
+				bodyParsers: { json: false, urlencoded: { extended: false, limit: "8kb" } },
+				onBeforeCall(ctx: Context, _route: unknown, req: Req) {
+					const authorization = req.headers.authorization;
+					const headers = typeof authorization === "string" && authorization.length <= 2048 ? { authorization } : {};
+					Object.assign(ctx.meta as object, { user: null, headers });
+				},
+			},
+			{
+				// Inbound webhooks (README, "Signing in with a provider, API clients and integrations"): their signature covers the
+				// raw body, so it is kept as received; the action checks the signature (nothing is authenticated here).
+				name: "webhooks",
+				path: "/api/integrations/webhooks",
+				authentication: false,
+				authorization: false,
+				mappingPolicy: "restrict",
+				aliases: { "POST /:provider/:connectionId": "integrations.webhook" },
+				bodyParsers: false,
+				use: [rawBody(1024 * 1024)],
+				onBeforeCall(ctx: Context, _route: unknown, req: Req & RawBodyRequest) {
+					const headers: Record<string, string> = {};
+					for (const [name, value] of Object.entries(req.headers))
+						if (/^x-(hub-signature-256|signature-256|github-delivery|github-event|delivery-id|event)$/.test(name) && typeof value === "string" && value.length <= 512) headers[name] = value;
+					Object.assign(ctx.meta as object, { user: null, headers, rawBody: (req.$rawBody ?? Buffer.alloc(0)).toString("base64") });
 				},
 			},
 			{

@@ -20,13 +20,15 @@ import { Collection } from "../../mixins/collection";
 import { DbMixin } from "../../mixins/db.mixin";
 import { OutboxMixin } from "../../mixins/outbox.mixin";
 import { accountMethods } from "./auth/account";
+import { signClientToken } from "./oauth/client-token";
 import { passwordMethods } from "./auth/password";
 import { revocationMethods } from "./auth/revocation";
 import { signInMethods } from "./auth/sign-in";
-import { hashCost, normaliseEmail, type AuthMethods, type AuthThis, type AuthVars, type ResetRow, type RevocationRow } from "./auth/types";
+import { client, hashCost, normaliseEmail, type AuthMethods, type AuthThis, type AuthVars, type ResetRow, type RevocationRow } from "./auth/types";
 import { newOpaqueToken, SessionStore, type SessionRow } from "./sessions";
 import { hashPassword } from "./passwords";
 import { FailureThrottle } from "./throttle";
+import { ConflictError, EmailTakenError, NotFoundError } from "../../lib/errors";
 
 // Hashing may wait in its bounded queue (see passwords.ts): these actions get a longer timeout
 // than the broker's default (Moleculer's Timeout middleware reads `timeout` from the action).
@@ -253,6 +255,75 @@ const AuthService: ServiceSchema<DbSettings, AuthMethods, AuthVars> = {
 			params: { userId: { type: "string", min: 1, max: 64 } },
 			handler(ctx: Ctx<{ userId: string }>) {
 				return this.deleteUser(ctx.params.userId);
+			},
+		},
+
+		signClientToken: {
+			// Internal, for `oauth`'s token endpoint: only auth holds the signing key (README, "API clients").
+			visibility: "public",
+			params: {
+				clientId: { type: "string", min: 1, max: 64 },
+				tenantId: { type: "string", min: 1, max: 64 },
+				scopes: { type: "array", items: { type: "string", max: 64 }, max: 50 },
+			},
+			handler(ctx: Ctx<{ clientId: string; tenantId: string; scopes: string[] }>) {
+				return signClientToken(this.ring, this.cfg, ctx.params);
+			},
+		},
+
+		revokeTokens: {
+			// Internal, for `oauth`: a revoked client token (kind "session", its `sid`) or every token of a revoked client (kind "user").
+			visibility: "public",
+			params: { kind: { type: "enum", values: ["session", "user"] }, id: { type: "string", min: 1, max: 64 } },
+			async handler(ctx: Ctx<{ kind: "session" | "user"; id: string }>) {
+				await this.recordRevocations([{ kind: ctx.params.kind, id: ctx.params.id }]);
+				return null;
+			},
+		},
+
+		signInAs: {
+			// Internal, for `oauthsignin`: the session and token response of a user a provider vouched for (the same as login's).
+			visibility: "public",
+			params: { userId: { type: "string", min: 1, max: 64 } },
+			async handler(ctx: Ctx<{ userId: string }>) {
+				const cred = await this.credentialById(ctx.params.userId);
+				if (!cred) throw new NotFoundError("Not found.", ctx.params.userId);
+				const scope = await this.preferredScope(ctx, cred);
+				const issued = await this.sessions.start(cred._id, scope.tenantId, client(ctx));
+				await this.publish("auth.loggedIn", cred._id, scope.tenantId, { userId: cred._id, sessionId: issued.row.familyId, ...client(ctx) });
+				return this.tokenResponse(ctx, cred._id, issued, scope, await this.profileOf(ctx, cred));
+			},
+		},
+
+		createPasswordless: {
+			// Internal, for `oauthsignin`: an account without a password (a provider's verified address); a reset sets one.
+			visibility: "public",
+			params: { email: { type: "email", max: 254, normalize: true }, name: { type: "string", min: 1, max: 100, trim: true } },
+			async handler(ctx: Ctx<{ email: string; name: string }>) {
+				const email = normaliseEmail(ctx.params.email);
+				let cred: { id: string };
+				try {
+					cred = await this._create(ctx, { email, passwordHash: "", currentTenantId: null, passwordChangedAt: new Date().toISOString() });
+				} catch (err) {
+					if (err instanceof ConflictError) throw new EmailTakenError();
+					throw err;
+				}
+				try {
+					await ctx.call("users.createProfile", { id: cred.id, email, name: ctx.params.name });
+				} catch (err) {
+					await this.adapter.removeById(cred.id).catch(() => undefined);
+					throw err;
+				}
+				return { userId: cred.id };
+			},
+		},
+
+		hasPassword: {
+			// Internal, for `oauthsignin`: may the user sign in with a password (is unlinking a provider safe)?
+			visibility: "public",
+			params: { userId: { type: "string", min: 1, max: 64 } },
+			async handler(ctx: Ctx<{ userId: string }>) {
+				return { hasPassword: !!(await this.credentialById(ctx.params.userId))?.passwordHash };
 			},
 		},
 

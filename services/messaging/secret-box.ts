@@ -4,10 +4,11 @@
  * are: lib/keys.ts), shared by every node that shares DATA_DIR. A sealed value is
  * `v1.<iv>.<tag>.<ciphertext>` (base64url): the tag makes a tampered value fail to open.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { dataPath, type Config } from "../../lib/config";
+import { SecretBox } from "../../lib/secret-box";
 
 export function loadSecretKey(cfg: Config): Buffer {
 	if (cfg.MESSAGING_SECRET_KEY) return Buffer.from(cfg.MESSAGING_SECRET_KEY, "base64");
@@ -25,19 +26,13 @@ export function loadSecretKey(cfg: Config): Buffer {
 	return key;
 }
 
+// The cipher is lib/secret-box.ts's (one AES-256-GCM implementation); messaging keeps its own key.
 export function seal(key: Buffer, plain: string): string {
-	const iv = randomBytes(12);
-	const cipher = createCipheriv("aes-256-gcm", key, iv);
-	const data = Buffer.concat([cipher.update(plain, "utf8"), cipher.final()]);
-	return ["v1", iv.toString("base64url"), cipher.getAuthTag().toString("base64url"), data.toString("base64url")].join(".");
+	return new SecretBox(key).seal(plain);
 }
 
 export function open(key: Buffer, sealed: string): string {
-	const [version, iv, tag, data] = sealed.split(".");
-	if (version !== "v1" || !iv || !tag || data === undefined) throw new Error("not a sealed value");
-	const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64url"));
-	decipher.setAuthTag(Buffer.from(tag, "base64url"));
-	return Buffer.concat([decipher.update(Buffer.from(data, "base64url")), decipher.final()]).toString("utf8");
+	return new SecretBox(key).open(sealed);
 }
 
 /** What the API shows of a secret once saved: that one is set, and its last 4 characters. */

@@ -39,7 +39,8 @@ describe("access checks decided once per action", () => {
 	for (const auth of [undefined, "required", "optional", "public"] as const)
 		for (const visibility of [undefined, "published", "public", "protected"])
 			for (const roles of [undefined, [], ["member"], ["admin"], ["owner"], ["admin", "owner"], ["member", "owner"], ["superuser"], ["superuser", "admin"]])
-				rules.push({ ...(auth && { auth }), ...(visibility && { visibility }), ...(roles && { roles }) });
+				for (const scopes of [undefined, ["notes:read"], ["notes:write"]])
+					rules.push({ ...(auth && { auth }), ...(visibility && { visibility }), ...(roles && { roles }), ...(scopes && { scopes }) });
 	const users: (AuthUser | null | undefined)[] = [
 		null,
 		undefined,
@@ -51,6 +52,9 @@ describe("access checks decided once per action", () => {
 		user(["superuser"]),
 		user(["owner", "superuser"]),
 		{ id: "u2", tenantId: null, roles: undefined as unknown as string[] },
+		// an API client's token: its scopes decide on published actions
+		{ id: "c1", tenantId: "t1", roles: [], scopes: ["notes:read"] },
+		{ id: "c2", tenantId: "t1", roles: ["owner"], scopes: ["leads:read"] },
 	];
 
 	it("decides exactly what assertAccess decides, for every rule and every user", () => {
@@ -74,7 +78,7 @@ describe("access checks decided once per action", () => {
 	it("is made once per action object", () => {
 		const rule = { roles: ["admin"] };
 		expect(accessCheckOf(rule)).toBe(accessCheckOf(rule));
-		expect(accessCheckOf({ auth: "public" })).toBeNull();
+		expect(accessCheckOf({ auth: "public", visibility: "public" })).toBeNull();
 	});
 });
 

@@ -1,0 +1,96 @@
+/**
+ * One connectable provider (lib/config.ts IntegrationProviderConfig) through oauth4webapi: the
+ * authorization URL (code + PKCE S256 + state), the code exchange, the refresh grant and RFC 7009
+ * revocation. Every call goes through resilientFetch (timeout OAUTH_TIMEOUT_MS per attempt, retries on
+ * 5xx/429, a circuit breaker); plain http only for a loopback provider (config allows nothing else).
+ */
+import type { IntegrationProviderConfig } from "../../../lib/config";
+import { oauth4webapi, type OAuth } from "../../identity/oauth/oauth4webapi";
+import { resilientFetch } from "./resilient-fetch";
+
+export interface ProviderTokens {
+	accessToken: string;
+	refreshToken: string | null;
+	/** ISO time, or null when the provider says nothing (GitHub OAuth Apps: tokens that do not expire) */
+	expiresAt: string | null;
+	scope: string | null;
+}
+
+export class IntegrationClient {
+	private readonly as: OAuth.AuthorizationServer;
+	private readonly client: OAuth.Client;
+	private readonly fetch: ReturnType<typeof resilientFetch>;
+
+	constructor(
+		readonly name: string,
+		private readonly cfg: IntegrationProviderConfig,
+		timeoutMs: number,
+	) {
+		this.as = {
+			issuer: new URL(cfg.authorizationEndpoint).origin,
+			authorization_endpoint: cfg.authorizationEndpoint,
+			token_endpoint: cfg.tokenEndpoint,
+			revocation_endpoint: cfg.revocationEndpoint,
+		};
+		this.client = { client_id: cfg.clientId };
+		this.fetch = resilientFetch({ name, timeoutMs });
+	}
+
+	get revocable(): boolean {
+		return !!this.cfg.revocationEndpoint;
+	}
+
+	private options(url: string) {
+		const o = oauth4webapi();
+		return { [o.customFetch]: this.fetch, [o.allowInsecureRequests]: new URL(url).protocol === "http:" };
+	}
+
+	private auth() {
+		return oauth4webapi().ClientSecretPost(this.cfg.clientSecret ?? "");
+	}
+
+	async begin(redirectUri: string): Promise<{ url: string; state: string; codeVerifier: string }> {
+		const o = oauth4webapi();
+		const state = o.generateRandomState();
+		const codeVerifier = o.generateRandomCodeVerifier();
+		const url = new URL(this.cfg.authorizationEndpoint);
+		url.searchParams.set("client_id", this.cfg.clientId);
+		url.searchParams.set("redirect_uri", redirectUri);
+		url.searchParams.set("response_type", "code");
+		if (this.cfg.scopes) url.searchParams.set("scope", this.cfg.scopes);
+		url.searchParams.set("state", state);
+		url.searchParams.set("code_challenge", await o.calculatePKCECodeChallenge(codeVerifier));
+		url.searchParams.set("code_challenge_method", "S256");
+		return { url: url.href, state, codeVerifier };
+	}
+
+	async exchange(callback: URLSearchParams, state: string, redirectUri: string, codeVerifier: string): Promise<ProviderTokens> {
+		const o = oauth4webapi();
+		const params = o.validateAuthResponse(this.as, this.client, callback, state);
+		const res = await o.authorizationCodeGrantRequest(this.as, this.client, this.auth(), params, redirectUri, codeVerifier, this.options(this.cfg.tokenEndpoint));
+		return tokensOf(await o.processAuthorizationCodeResponse(this.as, this.client, res));
+	}
+
+	/** A new access token; a provider that rotates refresh tokens sends a new one, else the old one stays. */
+	async refresh(refreshToken: string): Promise<ProviderTokens> {
+		const o = oauth4webapi();
+		const res = await o.refreshTokenGrantRequest(this.as, this.client, this.auth(), refreshToken, this.options(this.cfg.tokenEndpoint));
+		const tokens = tokensOf(await o.processRefreshTokenResponse(this.as, this.client, res));
+		return { ...tokens, refreshToken: tokens.refreshToken ?? refreshToken };
+	}
+
+	async revoke(token: string): Promise<void> {
+		const o = oauth4webapi();
+		const res = await o.revocationRequest(this.as, this.client, this.auth(), token, this.options(this.cfg.revocationEndpoint!));
+		await o.processRevocationResponse(res);
+	}
+}
+
+function tokensOf(t: OAuth.TokenEndpointResponse): ProviderTokens {
+	return {
+		accessToken: t.access_token,
+		refreshToken: t.refresh_token ?? null,
+		expiresAt: typeof t.expires_in === "number" ? new Date(Date.now() + t.expires_in * 1000).toISOString() : null,
+		scope: t.scope ?? null,
+	};
+}

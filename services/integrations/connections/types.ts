@@ -1,0 +1,93 @@
+/** What the `integrations` service keeps and calls. */
+import type { Config, IntegrationProviderConfig } from "../../../lib/config";
+import type { Ctx } from "../../../lib/context";
+import type { KeyedMutex } from "../../../lib/keyed-mutex";
+import type { DbSettings, ServiceThis } from "../../../lib/schema";
+import type { SecretBox } from "../../../lib/secret-box";
+import type { CollectionOf } from "../../../mixins/collection";
+import type { IntegrationClient } from "./provider-client";
+
+/** A user's connection to a provider; the tokens only sealed (lib/secret-box.ts). */
+export interface ConnectionRow {
+	id: string;
+	userId: string;
+	provider: string;
+	accessTokenSealed: string;
+	refreshTokenSealed: string | null;
+	expiresAt: string | null;
+	scope: string | null;
+	createdAt: string;
+	updatedAt: string;
+}
+
+/** What a user sees of a connection: never a token. */
+export interface PublicConnection {
+	id: string;
+	provider: string;
+	scope: string | null;
+	expiresAt: string | null;
+	createdAt: string;
+	updatedAt: string;
+}
+
+export interface PendingConnect {
+	id: string;
+	stateHash: string;
+	provider: string;
+	userId: string;
+	codeVerifier: string;
+	expiresAt: string;
+	createdAt: string;
+}
+
+/** An inbound webhook delivery, stored once per (provider, delivery id). */
+export interface WebhookDeliveryRow {
+	id: string;
+	provider: string;
+	connectionId: string;
+	userId: string;
+	deliveryId: string;
+	event: string | null;
+	payload: unknown;
+	status: "received" | "processed";
+	processedAt: string | null;
+	createdAt: string;
+}
+
+export interface IntegrationsVars {
+	providerConfigs: Map<string, IntegrationProviderConfig>;
+	deliveries: CollectionOf<WebhookDeliveryRow>;
+	cfg: Config;
+	box: SecretBox;
+	clients: Map<string, IntegrationClient>;
+	connections: CollectionOf<ConnectionRow>;
+	pending: CollectionOf<PendingConnect>;
+	refreshing: KeyedMutex;
+	purgeTimer: NodeJS.Timeout;
+}
+
+export interface IntegrationsMethods {
+	clientOf(provider: string): IntegrationClient;
+	redirectUri(provider: string): string;
+	beginConnect(ctx: Ctx<{ provider: string }>): Promise<string>;
+	finishConnect(ctx: Ctx<{ provider: string; code?: string; state?: string; error?: string; iss?: string }>): Promise<PublicConnection>;
+	disconnect(ctx: Ctx<{ id: string }>): Promise<null>;
+	/** The connection's access token, refreshed first when it expires within REFRESH_MARGIN_MS. */
+	accessTokenOf(connectionId: string): Promise<string>;
+	// webhooks.ts
+	receiveWebhook(ctx: Ctx<{ provider: string; connectionId: string }>): Promise<unknown>;
+	processWebhook(id: string): Promise<void>;
+	replayWebhook(id: string): Promise<{ replayed: boolean }>;
+}
+
+export type IntegrationsThis = ServiceThis<DbSettings, IntegrationsMethods, IntegrationsVars>;
+export type IntegrationsMethodsOf<K extends keyof IntegrationsMethods> = Pick<IntegrationsMethods, K> & ThisType<IntegrationsThis>;
+
+export const publicConnection = (r: ConnectionRow): PublicConnection => ({
+	id: r.id,
+	provider: r.provider,
+	scope: r.scope,
+	expiresAt: r.expiresAt,
+	createdAt: r.createdAt,
+	updatedAt: r.updatedAt,
+});

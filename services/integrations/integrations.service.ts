@@ -1,0 +1,146 @@
+/**
+ * Third-party accounts a user connects (README, "Signing in with a provider, API clients and
+ * integrations"): any OAuth 2 provider from INTEGRATION_PROVIDERS (GitHub, Notion, …), authorization
+ * code + PKCE, tokens sealed at rest with AES-256-GCM (lib/secret-box.ts), refreshed before they expire,
+ * revoked at the provider on disconnect where it supports RFC 7009.
+ *
+ * This file lists the actions; the flow, refresh and disconnect are in ./connections/flow.ts, the provider
+ * protocol in ./connections/provider-client.ts, inbound webhooks in ./connections/webhooks.ts (routed by the
+ * gateway with their raw body). The GitHub-issues-to-tasks sync is not built yet.
+ */
+import { config, integrationProviders } from "../../lib/config";
+import { currentUser, type Ctx } from "../../lib/context";
+import { KeyedMutex } from "../../lib/keyed-mutex";
+import type { DbSettings, ServiceSchema } from "../../lib/schema";
+import { loadSecretKey, SecretBox } from "../../lib/secret-box";
+import { Collection } from "../../mixins/collection";
+import { connectionMethods } from "./connections/flow";
+import { WEBHOOK_CHANNEL, webhookMethods, type WebhookParams } from "./connections/webhooks";
+import { IntegrationClient } from "./connections/provider-client";
+import { publicConnection, type ConnectionRow, type IntegrationsMethods, type IntegrationsVars, type PendingConnect, type WebhookDeliveryRow } from "./connections/types";
+
+const provider = { type: "string", min: 1, max: 32, pattern: /^[a-z][a-z0-9-]*$/ } as const;
+const callbackParam = { type: "string", max: 2048, optional: true } as const;
+
+const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, IntegrationsVars> = {
+	name: "integrations",
+
+	channels: {
+		[WEBHOOK_CHANNEL]: {
+			group: "integrations",
+			maxRetries: 5,
+			deadLettering: { enabled: true },
+			handler(ctx: Ctx<{ id?: unknown }>) {
+				const id = ctx.params?.id;
+				if (typeof id !== "string" || !id) return undefined; // malformed: nothing to process, nothing to retry
+				return this.processWebhook(id);
+			},
+		},
+	},
+
+	actions: {
+		list: {
+			rest: "GET /",
+			auth: "required",
+			summary: "Your connected third-party accounts (never their tokens).",
+			params: { $$strict: "remove" },
+			async handler(ctx: Ctx) {
+				const rows = await this.connections.find({ userId: currentUser(ctx).id }, { sort: ["createdAt"], limit: 100 });
+				return { rows: rows.map(publicConnection), total: rows.length };
+			},
+		},
+
+		connect: {
+			rest: "POST /:provider/connect",
+			auth: "required",
+			summary: "Connect a third-party account: answers the URL to send the browser to (code + PKCE).",
+			params: { provider, $$strict: "remove" },
+			async handler(ctx: Ctx<{ provider: string }>) {
+				return { authorizationUrl: await this.beginConnect(ctx) };
+			},
+		},
+
+		callback: {
+			rest: "GET /:provider/callback",
+			// The browser comes back from the provider without our token: the state names the user.
+			auth: "public",
+			rateLimit: { max: 20, windowSec: 60, by: "ip" },
+			summary: "Where the provider sends the browser back after a connect.",
+			params: { provider, code: callbackParam, state: callbackParam, error: callbackParam, error_description: callbackParam, iss: callbackParam, $$strict: "remove" },
+			handler(ctx: Ctx<{ provider: string; code?: string; state?: string; error?: string; iss?: string }>) {
+				return this.finishConnect(ctx);
+			},
+		},
+
+		disconnect: {
+			rest: "DELETE /:id",
+			auth: "required",
+			summary: "Disconnect (revoked at the provider where it supports it).",
+			params: { id: { type: "string", min: 1, max: 64 }, $$strict: "remove" },
+			handler(ctx: Ctx<{ id: string }>) {
+				return this.disconnect(ctx);
+			},
+		},
+
+		webhook: {
+			// No `rest`: the gateway's webhooks route (raw body) calls it. The signature is the authentication.
+			auth: "public",
+			summary: "Inbound webhook of a connection (HMAC-SHA256 signed).",
+			params: { provider, connectionId: { type: "string", min: 1, max: 64 }, $$strict: "remove" },
+			handler(ctx: Ctx<WebhookParams>) {
+				return this.receiveWebhook(ctx);
+			},
+		},
+
+		replayWebhook: {
+			// Internal (operators: `call integrations.replayWebhook --id …`): process a stored delivery again, e.g. after a dead letter.
+			visibility: "public",
+			params: { id: { type: "string", min: 1, max: 64 } },
+			handler(ctx: Ctx<{ id: string }>) {
+				return this.replayWebhook(ctx.params.id);
+			},
+		},
+
+		accessToken: {
+			// Internal, for what works with a connection (syncs, webhooks): its access token, refreshed when near expiry.
+			visibility: "public",
+			params: { connectionId: { type: "string", min: 1, max: 64 } },
+			async handler(ctx: Ctx<{ connectionId: string }>) {
+				return { accessToken: await this.accessTokenOf(ctx.params.connectionId) };
+			},
+		},
+	},
+
+	methods: {
+		...connectionMethods,
+		...webhookMethods,
+	},
+
+	created() {
+		this.cfg = config();
+		const { key, generated } = loadSecretKey(this.cfg);
+		if (generated) this.logger.warn("SECRETS_KEY is not set: generated a development key in DATA_DIR/keys/secrets.key");
+		this.box = new SecretBox(key);
+		this.providerConfigs = new Map(Object.entries(integrationProviders(this.cfg)));
+		this.clients = new Map([...this.providerConfigs].map(([name, p]) => [name, new IntegrationClient(name, p, this.cfg.OAUTH_TIMEOUT_MS)]));
+		this.refreshing = new KeyedMutex();
+		this.connections = new Collection<ConnectionRow>({ collection: "integration_connections", indexes: [{ fields: ["userId"] }] });
+		this.pending = new Collection<PendingConnect>({ collection: "integration_pending", indexes: [{ fields: ["stateHash"], unique: true }] });
+		this.deliveries = new Collection<WebhookDeliveryRow>({ collection: "integration_webhooks", indexes: [{ fields: ["provider", "deliveryId"], unique: true }] });
+	},
+
+	async started() {
+		await Promise.all([this.connections.open(this.broker), this.pending.open(this.broker), this.deliveries.open(this.broker)]);
+		this.purgeTimer = setInterval(() => {
+			this.pending.remove({ expiresAt: { $lt: new Date().toISOString() } }).catch(err => this.logger.warn("could not purge expired connect flows", { error: (err as Error).message }));
+		}, 600_000);
+		this.purgeTimer.unref();
+	},
+
+	async stopped() {
+		clearInterval(this.purgeTimer);
+		await Promise.all([this.connections.close(), this.pending.close(), this.deliveries.close()]);
+	},
+};
+
+export default IntegrationsService;
