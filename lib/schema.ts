@@ -7,7 +7,7 @@
  */
 import type { Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 
-export type { ServiceSchema };
+export type { ServiceSchema, ServiceSettingSchema };
 
 /** `this` inside a `ServiceSchema<Settings, Methods, Vars>` (what Moleculer's ThisType gives its handlers). */
 export type ServiceThis<TSettings = DbSettings, TMethods = object, TVars = object> = Service<TSettings> & TVars & TMethods;
@@ -63,11 +63,3 @@ export function defineMixin<TSettings = DbSettings, TMethods = object, TVars = o
 	// Moleculer's `mixins: Partial<ServiceSchema>[]` cannot hold a schema typed with its own `this` (see `Mixin`).
 	return schema as Mixin;
 }
-
-/**
- * @deprecated transitional: `ServiceSchema<Settings, Methods, Vars>` replaces it (issue 11). Kept only
- * while services move over; none may be added.
- */
-type Loose = Record<string, any>;
-/** @deprecated see above */
-export type Schema<TVars extends object = Loose> = ServiceSchema<Loose, Loose, Loose, import("moleculer").Service<Loose> & TVars>;

@@ -62,11 +62,6 @@ export function isDuplicateKeyError(err: unknown): boolean {
 	return e?.errorType === "uniqueViolated" || e?.code === 11000;
 }
 
-/** @deprecated `new ConflictError(message)` from lib/errors.ts (issue 11): kept while other folders still import it. */
-export function conflict(message?: string): ConflictError {
-	return new ConflictError(message);
-}
-
 /** A store error as the API answers it: a duplicate key is a 409 ConflictError, anything else as it was. */
 export function mapDbError(err: unknown): never {
 	if (isDuplicateKeyError(err)) throw new ConflictError();

@@ -115,11 +115,6 @@ export function tenantOf(ctx: TenantScope): string {
 /** A 404 naming the id (when it is one). */
 const missing = (id: unknown) => new NotFoundError("Not found.", isId(id) ? String(id) : undefined);
 
-/** @deprecated `new NotFoundError("Not found.", id)` from lib/errors.ts (issue 11): kept while other folders still import it. */
-export function notFound(id?: unknown): NotFoundError {
-	return missing(id);
-}
-
 /** True for a service built on TenantDbMixin (tests use it to find every tenant-scoped route). */
 export function isTenantScoped(service: unknown): boolean {
 	return typeof (service as { unscopedFindOne?: unknown })?.unscopedFindOne === "function";

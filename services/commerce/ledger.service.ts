@@ -34,7 +34,6 @@ interface AppendParams {
 	sourceKey: string;
 }
 
-/** The store's duplicate-key answer (db.mixin's `conflict()` is a plain 409 client error, not yet a ConflictError). */
 
 const idem = { type: "string", min: 1, max: 200 } as const;
 

@@ -69,11 +69,3 @@ export const TRANSITIONS: Record<LeadStatus, LeadStatus[]> = {
 export function canTransition(from: LeadStatus, to: LeadStatus): boolean {
 	return TRANSITIONS[from]?.includes(to) ?? false;
 }
-
-/*
- * Failures checked by class, with a status fallback for the two places that do not hand out
- * lib/errors instances yet: the store's duplicate-key 409 (mixins/db.mixin.ts `conflict()`) and an
- * error that crossed the transporter (Moleculer rebuilds classes it does not know as plain errors).
- * The fallbacks go once both do.
- */
-

@@ -101,10 +101,3 @@ export function safeLink(link: string | undefined): string | null {
 		return null;
 	}
 }
-
-/*
- * Failures checked by class, with a status fallback where lib/errors instances do not arrive yet: the
- * store's duplicate-key 409 (mixins/db.mixin.ts `conflict()`) and an error that crossed the transporter
- * (Moleculer rebuilds classes it does not know as plain errors). The fallbacks go once both do.
- */
-

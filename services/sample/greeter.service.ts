@@ -2,15 +2,14 @@
  * A tiny sample service: a cached public read, a per-user read and an internal counter. The cluster
  * tests and benchmarks use it; domain services follow the same shape.
  */
-import type { Context } from "moleculer";
-import type { AuthUser } from "../../lib/access";
-import type { Schema } from "../../lib/schema";
+import { currentUser, type Ctx } from "../../lib/context";
+import type { ServiceSchema, ServiceSettingSchema } from "../../lib/schema";
 
-interface GreeterThis {
+interface GreeterVars {
 	served: number;
 }
 
-const GreeterService: Schema<GreeterThis> = {
+const GreeterService: ServiceSchema<ServiceSettingSchema, object, GreeterVars> = {
 	name: "greeter",
 	actions: {
 		hello: {
@@ -19,7 +18,7 @@ const GreeterService: Schema<GreeterThis> = {
 			summary: "A cached greeting.",
 			cache: { keys: [] },
 			params: { $$strict: "remove" },
-			handler(this: GreeterThis) {
+			handler() {
 				this.served++;
 				return { message: "Hello from Valence" };
 			},
@@ -30,7 +29,7 @@ const GreeterService: Schema<GreeterThis> = {
 			summary: "A cached greeting by name.",
 			cache: { keys: ["name"] },
 			params: { name: { type: "string", min: 1, max: 64, trim: true }, $$strict: "remove" },
-			handler(this: GreeterThis, ctx: Context<{ name: string }>) {
+			handler(ctx: Ctx<{ name: string }>) {
 				this.served++;
 				return { message: `Welcome, ${ctx.params.name}!` };
 			},
@@ -40,21 +39,21 @@ const GreeterService: Schema<GreeterThis> = {
 			auth: "required",
 			summary: "Who the token says you are.",
 			params: { $$strict: "remove" },
-			handler(this: GreeterThis, ctx: Context<unknown, { user: AuthUser }>) {
+			handler(ctx: Ctx) {
 				this.served++;
-				return { user: ctx.meta.user };
+				return { user: currentUser(ctx) };
 			},
 		},
 		stats: {
 			visibility: "public",
 			idempotent: true,
 			params: {},
-			handler(this: GreeterThis) {
+			handler() {
 				return { served: this.served };
 			},
 		},
 	},
-	created(this: GreeterThis) {
+	created() {
 		this.served = 0;
 	},
 };
