@@ -29,7 +29,10 @@ export default tseslint.config(
 		rules: {
 			"no-console": "error",
 			"@typescript-eslint/no-explicit-any": "off",
-			"@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
+			"@typescript-eslint/no-unused-vars": [
+				"error",
+				{ argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" },
+			],
 		},
 	},
 	{ files: ["bin/**", "bench/**", "test/**", "lib/repl-commands.ts", "public/**"], rules: { "no-console": "off" } },
@@ -50,12 +53,29 @@ export default tseslint.config(
 				"error",
 				{
 					paths: [
-						{ name: "../../mixins/db.mixin", importNames: ["DbMixin", "storeMethods", "scanStore", "createStore"], message: "Tenant-scoped services use TenantDbMixin." },
+						{
+							name: "../../mixins/db.mixin",
+							importNames: ["DbMixin", "storeMethods", "scanStore", "createStore"],
+							message: "Tenant-scoped services use TenantDbMixin.",
+						},
 						{ name: "../../mixins/collection", message: "A tenant-scoped collection is a TenantDbMixin service of its own." },
 					],
 				},
 			],
 		},
 	},
-	{ files: ["**/*.js", "**/*.cjs"], languageOptions: { globals: { module: "writable", require: "readonly", window: "writable", document: "readonly", fetch: "readonly", SwaggerUIBundle: "readonly", setInterval: "readonly" } } },
+	{
+		files: ["**/*.js", "**/*.cjs"],
+		languageOptions: {
+			globals: {
+				module: "writable",
+				require: "readonly",
+				window: "writable",
+				document: "readonly",
+				fetch: "readonly",
+				SwaggerUIBundle: "readonly",
+				setInterval: "readonly",
+			},
+		},
+	},
 );

@@ -46,12 +46,19 @@ async function main() {
 	for (let i = 0; i < N; i += 500) {
 		const events = Array.from({ length: Math.min(500, N - i) }, (_, j) => {
 			const k = i + j;
-			return { name: names[k % names.length], at: new Date(start + Math.floor((k / N) * 30 * day)), userId: `u${k % 997}`, properties: { plan: plans[k % 3], points: k % 10 } };
+			return {
+				name: names[k % names.length],
+				at: new Date(start + Math.floor((k / N) * 30 * day)),
+				userId: `u${k % 997}`,
+				properties: { plan: plans[k % 3], points: k % 10 },
+			};
 		});
 		await broker.call("analytics.ingestEvents", { events }, { meta });
 	}
 	const ingestMs = performance.now() - t0;
-	out(`ingested ${N.toLocaleString("en")} events in ${(ingestMs / 1000).toFixed(1)} s (${Math.round(N / (ingestMs / 1000)).toLocaleString("en")} events/s)`);
+	out(
+		`ingested ${N.toLocaleString("en")} events in ${(ingestMs / 1000).toFixed(1)} s (${Math.round(N / (ingestMs / 1000)).toLocaleString("en")} events/s)`,
+	);
 
 	const q = { name: "task.completed", from: new Date(start).toISOString(), to: new Date(end).toISOString(), bucket: "day", top: 20 };
 	const times: number[] = [];
@@ -64,14 +71,18 @@ async function main() {
 	times.sort((a, b) => a - b);
 	const median = times[Math.floor(times.length / 2)];
 	const p95 = times[Math.floor(times.length * 0.95)];
-	out(`30-day daily series: median ${median.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms, max ${times[times.length - 1].toFixed(2)} ms over ${RUNS} runs (bound ${BOUND_MS} ms)`);
+	out(
+		`30-day daily series: median ${median.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms, max ${times[times.length - 1].toFixed(2)} ms over ${RUNS} runs (bound ${BOUND_MS} ms)`,
+	);
 
 	const raw = (await broker.call("analytics.rawEvents", { from: q.from, to: q.to, name: q.name }, { meta })) as { at: string }[];
 	const rawByDay = new Map<string, number>();
 	for (const e of raw) rawByDay.set(e.at.slice(0, 10), (rawByDay.get(e.at.slice(0, 10)) ?? 0) + 1);
 	const mismatches = answer!.points.filter(p => p.count !== (rawByDay.get(p.start.slice(0, 10)) ?? 0));
 	const total = answer!.points.reduce((n, p) => n + p.count, 0);
-	out(`points: ${answer!.points.length}, total ${total} = raw ${raw.length}: ${mismatches.length ? `MISMATCH on ${mismatches.length} days` : "every day equal"}`);
+	out(
+		`points: ${answer!.points.length}, total ${total} = raw ${raw.length}: ${mismatches.length ? `MISMATCH on ${mismatches.length} days` : "every day equal"}`,
+	);
 	await broker.stop();
 	if (mismatches.length || total !== raw.length || median >= BOUND_MS) process.exitCode = 1;
 }

@@ -38,7 +38,13 @@ async function main() {
 	const broker = new ServiceBroker({ ...brokerOptions(config()), logger: false, metrics: false });
 	for (const f of selectServices("leads,activities")) broker.loadService(f.file);
 	await broker.start();
-	const leads = broker.getLocalService("leads") as unknown as { adapter: { insertMany?: unknown; db?: { insertAsync(d: unknown[]): Promise<unknown> }; model?: { insertMany(d: unknown[]): Promise<unknown> } } };
+	const leads = broker.getLocalService("leads") as unknown as {
+		adapter: {
+			insertMany?: unknown;
+			db?: { insertAsync(d: unknown[]): Promise<unknown> };
+			model?: { insertMany(d: unknown[]): Promise<unknown> };
+		};
+	};
 
 	const statuses = ["new", "contacted", "qualified", "won", "lost"];
 	const sources = ["ads", "seo", "referral", "web-form", "import", "fair"];
@@ -73,7 +79,9 @@ async function main() {
 	const t0 = performance.now();
 	await insert(docs("bench-tenant", N));
 	await insert(docs("other-tenant", Math.round(N / 10)));
-	out(`crm pipeline bench: ${N.toLocaleString("en")} leads in the measured tenant (+${Math.round(N / 10).toLocaleString("en")} elsewhere), seeded in ${Math.round(performance.now() - t0)} ms`);
+	out(
+		`crm pipeline bench: ${N.toLocaleString("en")} leads in the measured tenant (+${Math.round(N / 10).toLocaleString("en")} elsewhere), seeded in ${Math.round(performance.now() - t0)} ms`,
+	);
 
 	const meta = { meta: { user: { id: "bench", tenantId: "bench-tenant", roles: ["admin"] } } };
 	const time = async (label: string, action: string, params: object = {}) => {
@@ -86,7 +94,9 @@ async function main() {
 			ms.push(performance.now() - t);
 		}
 		ms.sort((a, b) => a - b);
-		out(`  ${label.padEnd(28)} median ${ms[Math.floor(ms.length / 2)].toFixed(0).padStart(5)} ms   min ${ms[0].toFixed(0).padStart(5)} ms   (${RUNS} runs, cache cleared)`);
+		out(
+			`  ${label.padEnd(28)} median ${ms[Math.floor(ms.length / 2)].toFixed(0).padStart(5)} ms   min ${ms[0].toFixed(0).padStart(5)} ms   (${RUNS} runs, cache cleared)`,
+		);
 		return result;
 	};
 	const stats = (await time("leads.pipelineStats", "leads.pipelineStats")) as { total: number };
@@ -94,7 +104,10 @@ async function main() {
 	await time("leads.workload", "leads.workload");
 	// pages of the list (sorted lists of the embedded store: lib/nedb-sorted-index.ts)
 	const page1 = (await time("leads.listLeads (page 1)", "leads.listLeads", { page: 1, pageSize: 20 })) as { total: number; rows: { id: string }[] };
-	const page50 = (await time("leads.listLeads (page 50)", "leads.listLeads", { page: 50, pageSize: 20 })) as { total: number; rows: { id: string }[] };
+	const page50 = (await time("leads.listLeads (page 50)", "leads.listLeads", { page: 50, pageSize: 20 })) as {
+		total: number;
+		rows: { id: string }[];
+	};
 	if (page1.total !== N || page1.rows[0]?.id !== `bench-tenant-${N - 1}` || page50.rows[0]?.id !== `bench-tenant-${N - 1 - 49 * 20}`)
 		throw new Error(`unexpected pages: total ${page1.total}, first ${page1.rows[0]?.id}, page 50 first ${page50.rows[0]?.id}`);
 	await time("leads.listLeads (won, p. 50)", "leads.listLeads", { page: 50, pageSize: 20, status: "won" });

@@ -31,7 +31,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 /** A deterministic pseudo-random sequence, so every run measures the same graph. */
 function rng(seed: number) {
-	return () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+	return () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
 }
 
 async function main() {
@@ -48,7 +48,15 @@ async function main() {
 	const rows = ids.map((id, i) => {
 		const blockedBy = new Set<string>();
 		for (let k = 0; k < 3 && i > 0; k++) if (random() < 0.7) blockedBy.add(ids[Math.floor(random() * i)]);
-		return { _id: id, tenantId: "bench", title: `Task ${i}`, status: random() < 0.5 ? "todo" : "doing", estimateMinutes: 1 + Math.floor(random() * 240), blockedBy: [...blockedBy], version: 1 };
+		return {
+			_id: id,
+			tenantId: "bench",
+			title: `Task ${i}`,
+			status: random() < 0.5 ? "todo" : "doing",
+			estimateMinutes: 1 + Math.floor(random() * 240),
+			blockedBy: [...blockedBy],
+			version: 1,
+		};
 	});
 	// straight into the store: the bench measures reading and planning, not 10,000 creations
 	const tasks = broker.getLocalService("tasks") as unknown as { adapter: { db: { insertAsync(d: unknown[]): Promise<unknown> } } };

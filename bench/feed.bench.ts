@@ -101,7 +101,10 @@ async function main() {
 	}
 	// Deep page: a cursor one week back.
 	const weekBack = Buffer.from(JSON.stringify({ t: now - 7 * 86_400_000, i: idPrefixAt(now - 7 * 86_400_000) })).toString("base64url");
-	await measure("feed page a week back", async () => ((await broker.call("posts.feed", { limit: 20, cursor: weekBack }, { meta })) as { items: unknown[] }).items.length);
+	await measure(
+		"feed page a week back",
+		async () => ((await broker.call("posts.feed", { limit: 20, cursor: weekBack }, { meta })) as { items: unknown[] }).items.length,
+	);
 	const explore = async () => ((await broker.call("posts.explore", { limit: 20 }, { meta })) as { items: unknown[] }).items.length;
 	await measure("explore page 1 (cold)", async () => {
 		await broker.cacher!.clean("posts.explore-latest");

@@ -184,7 +184,11 @@ function freePort(): Promise<number> {
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 /** Polls until `url` answers 200 (and `body`, when given). */
-async function waitFor(url: string, nodes: Child[], o: { body?: string; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<string> {
+async function waitFor(
+	url: string,
+	nodes: Child[],
+	o: { body?: string; headers?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<string> {
 	const deadline = Date.now() + (o.timeoutMs ?? 90_000);
 	let last = "";
 	for (;;) {
@@ -327,7 +331,10 @@ function valenceTargets(root: string, suffix: string): Record<string, Target> {
 			versus: "stock-local",
 			async start() {
 				const port = await freePort();
-				const node = run("public", valenceEnv({ SERVICES: "gateway,greeter", PORT: String(port), NAMESPACE: `bench-${randomUUID().slice(0, 8)}` }));
+				const node = run(
+					"public",
+					valenceEnv({ SERVICES: "gateway,greeter", PORT: String(port), NAMESPACE: `bench-${randomUUID().slice(0, 8)}` }),
+				);
 				const base = `http://127.0.0.1:${port}`;
 				await waitFor(`${base}/health/ready`, [node]);
 				await waitFor(base + WELCOME, [node], { body: WELCOME_BODY });
@@ -345,7 +352,13 @@ function valenceTargets(root: string, suffix: string): Record<string, Target> {
 				rotateKeys(keysDir);
 				env.JWT_KEYS_DIR = keysDir;
 				const cfg = loadConfig({ ...env });
-				const token = signAccessToken(loadKeyRing(cfg), cfg, { sub: "bench-user", tid: null, roles: [], sid: `bench-session-${randomUUID()}`, ttlSec: 6 * 3600 });
+				const token = signAccessToken(loadKeyRing(cfg), cfg, {
+					sub: "bench-user",
+					tid: null,
+					roles: [],
+					sid: `bench-session-${randomUUID()}`,
+					ttlSec: 6 * 3600,
+				});
 				const headers = { authorization: `Bearer ${token}` };
 				const node = run("auth", env);
 				const base = `http://127.0.0.1:${port}`;
@@ -356,7 +369,8 @@ function valenceTargets(root: string, suffix: string): Record<string, Target> {
 					body: JSON.stringify({ text: "A post the benchmark reads #bench", visibility: "public" }),
 				});
 				const post = (await created.json()) as { id?: string };
-				if (created.status !== 201 || !post.id) throw new Error(`could not create the benchmark's post: ${created.status} ${JSON.stringify(post)}`);
+				if (created.status !== 201 || !post.id)
+					throw new Error(`could not create the benchmark's post: ${created.status} ${JSON.stringify(post)}`);
 				const url = `${base}/api/posts/${post.id}`;
 				await waitFor(url, [node], { headers });
 				return { url, headers, nodes: [node], metricsUrl: `${base}/metrics` };
@@ -467,10 +481,33 @@ function generateLoad(run: Running, seconds: number): Promise<Sample> {
 		// the Lua script sets the headers (wrk -H and scripts do not mix well) and prints one JSON line
 		if (run.headers.authorization) env.BENCH_AUTHORIZATION = run.headers.authorization;
 		if (opts.acceptEncoding) env.BENCH_ACCEPT_ENCODING = opts.acceptEncoding;
-		args = ["-t", String(opts.threads), "-c", String(opts.connections), "-d", `${seconds}s`, "--timeout", "10s", "-s", path.join(__dirname, "wrk-report.lua"), run.url];
+		args = [
+			"-t",
+			String(opts.threads),
+			"-c",
+			String(opts.connections),
+			"-d",
+			`${seconds}s`,
+			"--timeout",
+			"10s",
+			"-s",
+			path.join(__dirname, "wrk-report.lua"),
+			run.url,
+		];
 	} else {
 		cmd = process.execPath;
-		args = [path.join(ROOT, "node_modules/autocannon/autocannon.js"), "-j", "-c", String(opts.connections), "-d", String(seconds), "-t", "10", ...headerArgs("-H"), run.url];
+		args = [
+			path.join(ROOT, "node_modules/autocannon/autocannon.js"),
+			"-j",
+			"-c",
+			String(opts.connections),
+			"-d",
+			String(seconds),
+			"-t",
+			"10",
+			...headerArgs("-H"),
+			run.url,
+		];
 	}
 	const [command, argv] = pinning ? ["taskset", ["-c", pinning.loadgen, cmd, ...args]] : [cmd, args];
 	return new Promise((resolve, reject) => {
@@ -509,7 +546,16 @@ function generateLoad(run: Running, seconds: number): Promise<Sample> {
 						timeouts: number;
 						non2xx: number;
 					};
-					resolve({ rps: r.requests.average, requests: r.requests.total, p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max, errors: r.errors, non2xx: r.non2xx, timeouts: r.timeouts });
+					resolve({
+						rps: r.requests.average,
+						requests: r.requests.total,
+						p50: r.latency.p50,
+						p99: r.latency.p99,
+						max: r.latency.max,
+						errors: r.errors,
+						non2xx: r.non2xx,
+						timeouts: r.timeouts,
+					});
 				}
 			} catch (e) {
 				reject(e);
@@ -570,13 +616,16 @@ function checks(rows: Row[]): string[] {
 		const r = x.rps / y.rps;
 		const p = x.p99 / y.p99;
 		const ok = r >= minRps && (maxP99 === undefined || p <= maxP99);
-		out.push(`${ok ? "PASS" : "FAIL"} ${a}: ${r.toFixed(2)}× ${b} req/s (want ≥ ${minRps})${maxP99 === undefined ? "" : `, p99 ${p.toFixed(2)}× (want ≤ ${maxP99})`}`);
+		out.push(
+			`${ok ? "PASS" : "FAIL"} ${a}: ${r.toFixed(2)}× ${b} req/s (want ≥ ${minRps})${maxP99 === undefined ? "" : `, p99 ${p.toFixed(2)}× (want ≤ ${maxP99})`}`,
+		);
 	};
 	ratio("auth", "stock-local", 0.6, 3);
 	ratio("public", "stock-local", 0.85);
 	ratio("cluster", "stock-nats", 1.0, 1.5);
 	for (const r of rows) if (r.max > 250) out.push(`FAIL ${r.target}: slowest request ${r.max.toFixed(1)} ms (want ≤ 250 ms)`);
-	if (rows.every(r => r.max <= 250)) out.push(`PASS every target: no request over 250 ms (slowest ${Math.max(...rows.map(r => r.max)).toFixed(1)} ms)`);
+	if (rows.every(r => r.max <= 250))
+		out.push(`PASS every target: no request over 250 ms (slowest ${Math.max(...rows.map(r => r.max)).toFixed(1)} ms)`);
 	return out;
 }
 
@@ -615,7 +664,11 @@ async function main() {
 			process.stderr.write(
 				`  round ${round + 1} ${name.padEnd(11)} ${Math.round(s.rps).toString().padStart(6)} req/s  p50 ${s.p50.toFixed(2)}  p99 ${s.p99.toFixed(2)}  max ${s.max.toFixed(1)} ms` +
 					(s.cpuUsPerRequest !== undefined ? `  ${s.cpuUsPerRequest.toFixed(0)} µs CPU/req` : "") +
-					(s.cpuByProcess ? ` (${Object.entries(s.cpuByProcess).map(([k, v]) => `${k} ${v}`).join(", ")})` : "") +
+					(s.cpuByProcess
+						? ` (${Object.entries(s.cpuByProcess)
+								.map(([k, v]) => `${k} ${v}`)
+								.join(", ")})`
+						: "") +
 					(s.scrapeMax !== undefined ? `  slowest /metrics ${s.scrapeMax.toFixed(1)} ms` : "") +
 					(s.errors || s.non2xx || s.timeouts ? `  (${s.errors} errors, ${s.non2xx} non-2xx, ${s.timeouts} timeouts)` : "") +
 					"\n",
@@ -644,7 +697,9 @@ async function main() {
 	const failed = rows.filter(r => r.samples.some(s => s.errors || s.timeouts || s.non2xx || s.requests === 0));
 	if (failed.length) {
 		for (const r of failed)
-			console.error(`FAILED ${r.target}: ${r.samples.map(s => `${s.requests} answered, ${s.errors} socket errors, ${s.timeouts} timeouts, ${s.non2xx} non-2xx`).join("; ")}`);
+			console.error(
+				`FAILED ${r.target}: ${r.samples.map(s => `${s.requests} answered, ${s.errors} socket errors, ${s.timeouts} timeouts, ${s.non2xx} non-2xx`).join("; ")}`,
+			);
 		process.exitCode = 1;
 	}
 }

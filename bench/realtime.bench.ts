@@ -87,8 +87,22 @@ async function main() {
 	const cfg = loadConfig({ DATA_DIR: dataDir, NAMESPACE: namespace });
 	const ring = loadKeyRing(cfg);
 
-	const broker = new ServiceBroker({ namespace, nodeID: `bench-${namespace}`, transporter: { type: "NATS", options: { url: NATS } }, logger: false, disableBalancer: true, heartbeatInterval: 1, heartbeatTimeout: 3 });
-	broker.createService({ name: "auth", actions: { jwks: { visibility: "public", handler: () => toJwks(ring) }, revocations: { visibility: "public", handler: () => ({ entries: [] }) } } });
+	const broker = new ServiceBroker({
+		namespace,
+		nodeID: `bench-${namespace}`,
+		transporter: { type: "NATS", options: { url: NATS } },
+		logger: false,
+		disableBalancer: true,
+		heartbeatInterval: 1,
+		heartbeatTimeout: 3,
+	});
+	broker.createService({
+		name: "auth",
+		actions: {
+			jwks: { visibility: "public", handler: () => toJwks(ring) },
+			revocations: { visibility: "public", handler: () => ({ entries: [] }) },
+		},
+	});
 	await broker.start();
 
 	gateway = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "bin/valence.ts")], {
@@ -109,12 +123,23 @@ async function main() {
 		},
 		stdio: ["ignore", "pipe", "pipe"],
 	});
-	for (const stream of [gateway.stdout!, gateway.stderr!]) stream.on("data", (c: Buffer) => output.push(...c.toString().split("\n").filter(Boolean)));
+	for (const stream of [gateway.stdout!, gateway.stderr!])
+		stream.on("data", (c: Buffer) => output.push(...c.toString().split("\n").filter(Boolean)));
 	const base = `http://127.0.0.1:${port}`;
 	for (let i = 0; ; i++) {
 		if (gateway.exitCode !== null) throw new Error(`the gateway exited:\n${output.slice(-20).join("\n")}`);
-		const ok = await fetch(`${base}/health/ready`).then(r => r.ok, () => false);
-		if (ok && (await broker.waitForServices(["realtime"], 1000).then(() => true, () => false))) break;
+		const ok = await fetch(`${base}/health/ready`).then(
+			r => r.ok,
+			() => false,
+		);
+		if (
+			ok &&
+			(await broker.waitForServices(["realtime"], 1000).then(
+				() => true,
+				() => false,
+			))
+		)
+			break;
 		if (i > 240) throw new Error(`the gateway is not ready:\n${output.slice(-20).join("\n")}`);
 		await sleep(250);
 	}
@@ -128,7 +153,13 @@ async function main() {
 			Array.from({ length: Math.min(100, SOCKETS - i) }, (_, j) => {
 				const userId = `u${i + j}`;
 				const token = signAccessToken(ring, cfg, { sub: userId, tid: TENANT, roles: ["member"], sid: `s-${userId}`, ttlSec: 3600 });
-				const socket = connectClient(base, { auth: { token }, transports: ["websocket"], reconnection: false, forceNew: true, timeout: 20_000 });
+				const socket = connectClient(base, {
+					auth: { token },
+					transports: ["websocket"],
+					reconnection: false,
+					forceNew: true,
+					timeout: 20_000,
+				});
 				socket.on("bench", (data: { sentAt: number; round: string }) => latencies.get(data.round)?.(performance.now() - data.sentAt));
 				sockets.push(socket);
 				return new Promise<void>((resolve, reject) => {
@@ -161,9 +192,16 @@ async function main() {
 		latencies.delete(id);
 		return got;
 	}
-	const tenantRound = () => round(SOCKETS, (r, sentAt) => broker.broadcast("realtime.toTenant", { tenantId: TENANT, event: "bench", data: { round: r, sentAt } }));
+	const tenantRound = () =>
+		round(SOCKETS, (r, sentAt) => broker.broadcast("realtime.toTenant", { tenantId: TENANT, event: "bench", data: { round: r, sentAt } }));
 	const usersRound = () =>
-		round(SOCKETS, (r, sentAt) => Promise.all(Array.from({ length: SOCKETS }, (_, i) => broker.broadcast("realtime.toUser", { userId: `u${i}`, event: "bench", data: { round: r, sentAt } }))));
+		round(SOCKETS, (r, sentAt) =>
+			Promise.all(
+				Array.from({ length: SOCKETS }, (_, i) =>
+					broker.broadcast("realtime.toUser", { userId: `u${i}`, event: "bench", data: { round: r, sentAt } }),
+				),
+			),
+		);
 
 	await tenantRound(); // warm-up
 	await usersRound();
@@ -199,7 +237,8 @@ async function main() {
 	console.log(`connected in ${result.connectSeconds} s; load average ${result.loadavg.join(" ")}; ${result.cpus}; Node ${result.node}`);
 	console.log("| scenario | measured | count | p50 | p90 | p99 | max |");
 	console.log("| --- | --- | --- | --- | --- | --- | --- |");
-	const row = (name: string, what: string, s: ReturnType<typeof summary>) => console.log(`| ${name} | ${what} | ${s.count} | ${s.p50} | ${s.p90} | ${s.p99} | ${s.max} |`);
+	const row = (name: string, what: string, s: ReturnType<typeof summary>) =>
+		console.log(`| ${name} | ${what} | ${s.count} | ${s.p50} | ${s.p90} | ${s.p99} | ${s.max} |`);
 	row("tenant (1 event → all sockets)", "each delivery", result.tenantFanOut.perDelivery);
 	row("tenant (1 event → all sockets)", "last socket of a round", result.tenantFanOut.wholeRound);
 	row(`users (${SOCKETS} events at once)`, "each delivery", result.perUser.perDelivery);

@@ -22,7 +22,12 @@ function gatewayUrls(broker: ServiceBroker, cfg: Config): string[] {
 	if (!address || typeof address === "string") return [];
 	const host = cfg.HOST === "0.0.0.0" || cfg.HOST === "::" ? "localhost" : cfg.HOST;
 	const base = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
-	return [`Gateway:   ${base}/api`, `Docs:      ${base}/docs  (OpenAPI: ${base}/openapi.json)`, `Dashboard: ${base}/`, `Health:    ${base}/health/ready`];
+	return [
+		`Gateway:   ${base}/api`,
+		`Docs:      ${base}/docs  (OpenAPI: ${base}/openapi.json)`,
+		`Dashboard: ${base}/`,
+		`Health:    ${base}/health/ready`,
+	];
 }
 
 async function main() {

@@ -73,7 +73,8 @@ export { ForbiddenError, UnauthorizedError };
 export function assertAccess(action: AccessRule, user: AuthUser | null | undefined): void {
 	const published = action.visibility == null || action.visibility === "published";
 	if (published && user?.scopes) {
-		if (!action.scopes?.some(s => user.scopes!.includes(s))) throw new ForbiddenError("This API client's token has no scope for this action.", "INSUFFICIENT_SCOPE");
+		if (!action.scopes?.some(s => user.scopes!.includes(s)))
+			throw new ForbiddenError("This API client's token has no scope for this action.", "INSUFFICIENT_SCOPE");
 		return;
 	}
 	const mode = authModeOf(action);
@@ -100,7 +101,8 @@ export function accessCheck(action: AccessRule): AccessCheck | null {
 	const scopes = action.scopes?.length ? [...action.scopes] : [];
 	return user => {
 		if (user?.scopes) {
-			if (!scopes.some(s => user.scopes!.includes(s))) throw new ForbiddenError("This API client's token has no scope for this action.", "INSUFFICIENT_SCOPE");
+			if (!scopes.some(s => user.scopes!.includes(s)))
+				throw new ForbiddenError("This API client's token has no scope for this action.", "INSUFFICIENT_SCOPE");
 			return;
 		}
 		userCheck?.(user);

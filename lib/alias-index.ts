@@ -65,6 +65,11 @@ export class AliasIndex<A extends AliasLike> {
 		this.generic = aliases.filter((_, i) => keys[i] === null);
 		this.byKey = new Map();
 		// each key's list keeps the aliases of that key and the generic ones, in the gateway's order
-		for (const key of new Set(keys)) if (key !== null) this.byKey.set(key, aliases.filter((_, i) => keys[i] === key || keys[i] === null));
+		for (const key of new Set(keys))
+			if (key !== null)
+				this.byKey.set(
+					key,
+					aliases.filter((_, i) => keys[i] === key || keys[i] === null),
+				);
 	}
 }

@@ -37,8 +37,7 @@ export function nestsDeeperThan(value: unknown, max: number): boolean {
 	while (stack.length) {
 		const [v, depth] = stack.pop()!;
 		if (depth > max) return true;
-		for (const child of Array.isArray(v) ? v : Object.values(v))
-			if (child !== null && typeof child === "object") stack.push([child, depth + 1]);
+		for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === "object") stack.push([child, depth + 1]);
 	}
 	return false;
 }
@@ -53,7 +52,8 @@ export function rawNestsDeeperThan(buf: Buffer, max: number): boolean {
 	for (let i = 0; i < buf.length; i++) {
 		const c = buf[i];
 		if (inString) {
-			if (c === 0x5c) i++; // backslash: skip the escaped character
+			if (c === 0x5c)
+				i++; // backslash: skip the escaped character
 			else if (c === 0x22) inString = false;
 		} else if (c === 0x22) inString = true;
 		else if (c === 0x5b || c === 0x7b) {
@@ -65,7 +65,8 @@ export function rawNestsDeeperThan(buf: Buffer, max: number): boolean {
 
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\b/i;
 
-const bodyError = (message: string, type: string, status = 400) => Object.assign(new Error(message), { status, statusCode: status, type, expose: true });
+const bodyError = (message: string, type: string, status = 400) =>
+	Object.assign(new Error(message), { status, statusCode: status, type, expose: true });
 
 export interface ActionBodyInfo {
 	auth?: string;
@@ -136,7 +137,9 @@ export function bodyParsers(opts: BodyParserOptions): Middleware {
 		if (!hasBody(req)) return next();
 		const action = opts.actionOf(req);
 		if (action?.multipart)
-			return MULTIPART.test(req.headers["content-type"] ?? "") ? next() : next(bodyError("Send the file as multipart/form-data.", "multipart.expected", 415));
+			return MULTIPART.test(req.headers["content-type"] ?? "")
+				? next()
+				: next(bodyError("Send the file as multipart/form-data.", "multipart.expected", 415));
 		const [json, urlencoded] = forLimit(limitFor(action, opts));
 		const done = (err?: unknown) => {
 			if (err) {

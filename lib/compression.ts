@@ -60,7 +60,13 @@ function compress(encoding: Encoding, body: Buffer, done: (err: Error | null, ou
 	if (encoding === "br")
 		zlib.brotliCompress(
 			body,
-			{ params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4, [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: body.length } },
+			{
+				params: {
+					[zlib.constants.BROTLI_PARAM_QUALITY]: 4,
+					[zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT,
+					[zlib.constants.BROTLI_PARAM_SIZE_HINT]: body.length,
+				},
+			},
 			done,
 		);
 	else zlib.gzip(body, { level: 6 }, done);
@@ -92,10 +98,15 @@ export function compressingResponse(opts: CompressionOptions) {
 			if (chunk == null || typeof chunk === "function" || this.headersSent) return super.end(chunk, enc, cb);
 			const type = this.getHeader("Content-Type");
 			if (typeof type !== "string" || !JSON_TYPE.test(type)) return super.end(chunk, enc, cb);
-			if (this.statusCode < 200 || this.statusCode === 204 || this.statusCode === 304 || this.hasHeader("Content-Encoding")) return super.end(chunk, enc, cb);
+			if (this.statusCode < 200 || this.statusCode === 204 || this.statusCode === 304 || this.hasHeader("Content-Encoding"))
+				return super.end(chunk, enc, cb);
 			if (/\bno-transform\b/i.test(String(this.getHeader("Cache-Control") ?? ""))) return super.end(chunk, enc, cb);
 			addVary(this);
-			const body = Buffer.isBuffer(chunk) ? chunk : typeof chunk === "string" ? Buffer.from(chunk, typeof enc === "string" ? (enc as BufferEncoding) : "utf8") : null;
+			const body = Buffer.isBuffer(chunk)
+				? chunk
+				: typeof chunk === "string"
+					? Buffer.from(chunk, typeof enc === "string" ? (enc as BufferEncoding) : "utf8")
+					: null;
 			if (!body || body.length < opts.minBytes) return super.end(chunk, enc, cb);
 			const callback = typeof enc === "function" ? enc : cb;
 			compress(encoding, body, (err, out) => {

@@ -17,8 +17,7 @@ const url = (protocols: string[]) => ({
 		if (value === undefined) return value;
 		try {
 			const protocol = new URL(value).protocol.replace(/:$/, "");
-			if (!protocols.includes(protocol))
-				errors.push({ type: "urlProtocol", actual: value, expected: protocols.join(" or ") });
+			if (!protocols.includes(protocol)) errors.push({ type: "urlProtocol", actual: value, expected: protocols.join(" or ") });
 		} catch {
 			errors.push({ type: "urlProtocol", actual: value, expected: protocols.join(" or ") });
 		}
@@ -137,7 +136,12 @@ const schema = {
 	GRAPH_BREAKER_THRESHOLD: { ...positiveInt, default: 5 },
 	GRAPH_BREAKER_COOLDOWN_MS: { ...positiveInt, default: 30000 },
 	GRAPH_PROFILE_CACHE_TTL_S: { ...positiveInt, default: 3600 },
-	MESSAGING_SECRET_KEY: { type: "string", optional: true, pattern: /^[A-Za-z0-9+/]{43}=$/, messages: { stringPattern: "The 'MESSAGING_SECRET_KEY' field must be 32 bytes in base64 (openssl rand -base64 32)" } },
+	MESSAGING_SECRET_KEY: {
+		type: "string",
+		optional: true,
+		pattern: /^[A-Za-z0-9+/]{43}=$/,
+		messages: { stringPattern: "The 'MESSAGING_SECRET_KEY' field must be 32 bytes in base64 (openssl rand -base64 32)" },
+	},
 	// engagement: the challenge generator and task understanding (README, "Engagement domain")
 	LLM_BASE_URL: url(["http", "https"]),
 	LLM_MODEL: { type: "string", default: "gpt-4o-mini", max: 200 },
@@ -163,10 +167,20 @@ const schema = {
 	PROVIDER_BREAKER_COOLDOWN_MS: { ...positiveInt, default: 30000 },
 	IDEMPOTENCY_TTL_S: { ...positiveInt, default: 24 * 3600 },
 	// sign in with a provider, integrations (README, "Signing in with a provider, API clients and integrations")
-	OAUTH_PROVIDERS: { type: "string", optional: true, custom: (value: string | undefined, errors: { type: string; actual: unknown; expected?: string }[]) => checkProviders(value, errors), messages: { oauthProviders: "The '{field}' field {expected}" } },
+	OAUTH_PROVIDERS: {
+		type: "string",
+		optional: true,
+		custom: (value: string | undefined, errors: { type: string; actual: unknown; expected?: string }[]) => checkProviders(value, errors),
+		messages: { oauthProviders: "The '{field}' field {expected}" },
+	},
 	OAUTH_TIMEOUT_MS: { ...positiveInt, default: 10000 },
 	SECRETS_KEY: { type: "string", optional: true, pattern: /^[A-Za-z0-9_-]{43}$/ },
-	INTEGRATION_PROVIDERS: { type: "string", optional: true, custom: (value: string | undefined, errors: { type: string; actual: unknown; expected?: string }[]) => checkIntegrations(value, errors), messages: { integrationProviders: "The '{field}' field {expected}" } },
+	INTEGRATION_PROVIDERS: {
+		type: "string",
+		optional: true,
+		custom: (value: string | undefined, errors: { type: string; actual: unknown; expected?: string }[]) => checkIntegrations(value, errors),
+		messages: { integrationProviders: "The '{field}' field {expected}" },
+	},
 };
 
 export interface Config {
@@ -397,8 +411,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 		throw new ConfigError(`${first.field}: ${message} (got '${String(first.actual ?? input[first.field])}')`);
 	}
 	const config = input as unknown as Config;
-	if (config.DB_DRIVER === "mongo" && !config.MONGO_URI)
-		throw new ConfigError("DB_DRIVER: 'mongo' needs MONGO_URI to be set");
+	if (config.DB_DRIVER === "mongo" && !config.MONGO_URI) throw new ConfigError("DB_DRIVER: 'mongo' needs MONGO_URI to be set");
 	if (config.MEDIA_STORAGE === "s3" && !config.S3_BUCKET) throw new ConfigError("S3_BUCKET: MEDIA_STORAGE 's3' needs S3_BUCKET to be set");
 	if (!!config.S3_ACCESS_KEY_ID !== !!config.S3_SECRET_ACCESS_KEY)
 		throw new ConfigError("S3_ACCESS_KEY_ID: set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither");
@@ -490,7 +503,8 @@ function providerProblem(name: string, p: Record<string, unknown>): string | nul
 	if (p.scopes !== undefined && typeof p.scopes !== "string") return `provider '${name}': scopes must be a space-separated string`;
 	const needed = p.kind === "oidc" ? ["issuer"] : ["authorizationEndpoint", "tokenEndpoint", "userinfoEndpoint"];
 	for (const f of needed) if (p[f] === undefined) return `provider '${name}': ${f} is required`;
-	for (const f of PROVIDER_URL_FIELDS) if (p[f] !== undefined && !isProviderUrl(p[f])) return `provider '${name}': ${f} must be an https URL (http only on loopback)`;
+	for (const f of PROVIDER_URL_FIELDS)
+		if (p[f] !== undefined && !isProviderUrl(p[f])) return `provider '${name}': ${f} must be an https URL (http only on loopback)`;
 	return null;
 }
 
@@ -558,10 +572,12 @@ function checkIntegrations(value: string | undefined, errors: { type: string; ac
 	}
 	for (const [name, raw] of Object.entries(parsed)) {
 		const p = (raw ?? {}) as Record<string, unknown>;
-		if (!PROVIDER_NAME.test(name)) return refuse(`provider name '${name}' must be lowercase letters, digits and dashes`), value;
-		if (typeof p.clientId !== "string" || !p.clientId) return refuse(`provider '${name}': clientId is required`), value;
-		for (const f of ["authorizationEndpoint", "tokenEndpoint"]) if (!isProviderUrl(p[f])) return refuse(`provider '${name}': ${f} must be an https URL (http only on loopback)`), value;
-		if (p.revocationEndpoint !== undefined && !isProviderUrl(p.revocationEndpoint)) return refuse(`provider '${name}': revocationEndpoint must be an https URL`), value;
+		if (!PROVIDER_NAME.test(name)) return (refuse(`provider name '${name}' must be lowercase letters, digits and dashes`), value);
+		if (typeof p.clientId !== "string" || !p.clientId) return (refuse(`provider '${name}': clientId is required`), value);
+		for (const f of ["authorizationEndpoint", "tokenEndpoint"])
+			if (!isProviderUrl(p[f])) return (refuse(`provider '${name}': ${f} must be an https URL (http only on loopback)`), value);
+		if (p.revocationEndpoint !== undefined && !isProviderUrl(p.revocationEndpoint))
+			return (refuse(`provider '${name}': revocationEndpoint must be an https URL`), value);
 	}
 	return value;
 }

@@ -57,7 +57,10 @@ function unprefixed(adapter: { opts: { prefix?: string | null } }, subject: stri
 
 /** The JetStream stream holding this namespace's dead letters (stream names cannot contain dots). */
 export function deadLetterStreamName(adapter: NatsAdapterLike): string {
-	return adapter.addPrefixTopic(adapter.opts.deadLettering?.queueName ?? DEAD_LETTER_QUEUE).split(".").join("_");
+	return adapter
+		.addPrefixTopic(adapter.opts.deadLettering?.queueName ?? DEAD_LETTER_QUEUE)
+		.split(".")
+		.join("_");
 }
 
 const isNotFound = (err: unknown) => {
@@ -199,10 +202,11 @@ export async function discardDeadLetters(broker: ServiceBroker, which: string): 
 	if (which === "all") {
 		const bounds = await streamBounds(jsm, stream);
 		if (!bounds) return result;
-		for (let seq = bounds.first; seq <= bounds.last; seq++) if (await storedMsg(jsm, stream, seq)) {
-			await jsm.streams.deleteMessage(stream, seq);
-			result.discarded.push(String(seq));
-		}
+		for (let seq = bounds.first; seq <= bounds.last; seq++)
+			if (await storedMsg(jsm, stream, seq)) {
+				await jsm.streams.deleteMessage(stream, seq);
+				result.discarded.push(String(seq));
+			}
 		return result;
 	}
 	const seq = Number(which);

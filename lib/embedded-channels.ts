@@ -128,7 +128,10 @@ export class EmbeddedChannelAdapter extends Fake {
 		if (!lane) return;
 		for (const t of lane.timers) clearTimeout(t);
 		const lost = lane.queue.length + lane.timers.size;
-		if (lost) this.logger.warn(`Channel '${chan.name}' (${chan.group}) stops with ${lost} message(s) not yet handled: they are lost (embedded adapter).`);
+		if (lost)
+			this.logger.warn(
+				`Channel '${chan.name}' (${chan.group}) stops with ${lost} message(s) not yet handled: they are lost (embedded adapter).`,
+			);
 		lane.timers.clear();
 		lane.queue.length = 0;
 		if (lane.active > 0) await new Promise<void>(resolve => lane.idle.push(resolve));
@@ -159,7 +162,10 @@ export class EmbeddedChannelAdapter extends Fake {
 		const bytes = serializer.serialize(payload ?? null);
 		for (const lanes of groups.values()) {
 			const lane = lanes[this.turn++ % lanes.length];
-			this.enqueue(lane.chan.id, { raw: { payload: serializer.deserialize(bytes), headers: opts.headers ? { ...opts.headers } : undefined }, attempts: 0 });
+			this.enqueue(lane.chan.id, {
+				raw: { payload: serializer.deserialize(bytes), headers: opts.headers ? { ...opts.headers } : undefined },
+				attempts: 0,
+			});
 		}
 	}
 
@@ -229,7 +235,9 @@ export class EmbeddedChannelAdapter extends Fake {
 			this.metricsIncrement(METRIC_DEAD_LETTERING, chan);
 			this.logger.warn(`Channel '${chan.name}' (${chan.group}): failed ${msg.attempts} time(s) (${err?.message}); moved to the dead letters.`);
 		} else {
-			this.logger.error(`Channel '${chan.name}' (${chan.group}): failed ${msg.attempts} time(s) (${err?.message}); dropped (no dead-lettering).`);
+			this.logger.error(
+				`Channel '${chan.name}' (${chan.group}): failed ${msg.attempts} time(s) (${err?.message}); dropped (no dead-lettering).`,
+			);
 		}
 	}
 

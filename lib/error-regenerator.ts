@@ -17,6 +17,13 @@ export class PlatformErrorRegenerator extends Errors.Regenerator {
 		// undefined hands the error back to Moleculer's own classes (the typings say Error, the code checks for falsy)
 		if (!Class) return undefined as never;
 		const err = Object.create(Class.prototype) as Errors.MoleculerError;
-		return Object.assign(err, { name: plain.name, message: plain.message, code: plain.code, type: plain.type, data: plain.data, retryable: plain.retryable });
+		return Object.assign(err, {
+			name: plain.name,
+			message: plain.message,
+			code: plain.code,
+			type: plain.type,
+			data: plain.data,
+			retryable: plain.retryable,
+		});
 	}
 }

@@ -444,7 +444,9 @@ export class DependencyCycleError extends Errors.MoleculerClientError {
 		readonly cycle: string[],
 		field = "taskId",
 	) {
-		super(`This dependency would close a cycle: ${cycle.join(" -> ")}.`, 422, "DEPENDENCY_CYCLE", [{ field, message: `closes the cycle ${cycle.join(" -> ")}` }]);
+		super(`This dependency would close a cycle: ${cycle.join(" -> ")}.`, 422, "DEPENDENCY_CYCLE", [
+			{ field, message: `closes the cycle ${cycle.join(" -> ")}` },
+		]);
 		this.name = "DependencyCycleError";
 	}
 }
@@ -460,7 +462,9 @@ export class OpenBlockersError extends Errors.MoleculerClientError {
 /** 409: a write based on a version that is no longer the current one; `data.currentVersion` says which is. */
 export class StaleVersionError extends Errors.MoleculerClientError {
 	constructor(currentVersion: number) {
-		super(`The record changed meanwhile: its current version is ${currentVersion}. Read it again and retry.`, 409, "STALE_VERSION", { currentVersion });
+		super(`The record changed meanwhile: its current version is ${currentVersion}. Read it again and retry.`, 409, "STALE_VERSION", {
+			currentVersion,
+		});
 		this.name = "StaleVersionError";
 	}
 }
@@ -476,7 +480,9 @@ export class InsufficientFundsError extends Errors.MoleculerClientError {
 /** 422: a currency the tenant does not have. */
 export class UnknownCurrencyError extends Errors.MoleculerClientError {
 	constructor(currency: string) {
-		super(`Unknown currency: ${currency}.`, 422, "UNKNOWN_CURRENCY", [{ field: "currency", message: `is not a currency of this tenant (${currency})` }]);
+		super(`Unknown currency: ${currency}.`, 422, "UNKNOWN_CURRENCY", [
+			{ field: "currency", message: `is not a currency of this tenant (${currency})` },
+		]);
 		this.name = "UnknownCurrencyError";
 	}
 }
@@ -516,7 +522,9 @@ export class IdempotencyKeyRequiredError extends Errors.MoleculerClientError {
 /** 422: an `Idempotency-Key` already used for a different request (another body or route). */
 export class IdempotencyKeyReusedError extends InvalidInputError {
 	constructor() {
-		super("This Idempotency-Key was already used for a different request.", [{ field: "Idempotency-Key", message: "was already used for a different request" }]);
+		super("This Idempotency-Key was already used for a different request.", [
+			{ field: "Idempotency-Key", message: "was already used for a different request" },
+		]);
 		this.name = "IdempotencyKeyReusedError";
 	}
 }

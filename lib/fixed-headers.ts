@@ -42,14 +42,25 @@ function record(mw: Middleware, req: object): Write[] | null {
 }
 
 const requests = [
-	{ method: "GET", url: "/api/a", headers: { host: "localhost", accept: "application/json" }, socket: { encrypted: false, remoteAddress: "127.0.0.1" } },
-	{ method: "POST", url: "/other?x=1", headers: { host: "example.test", "user-agent": "x", "x-forwarded-proto": "https" }, socket: { encrypted: true, remoteAddress: "::1" } },
+	{
+		method: "GET",
+		url: "/api/a",
+		headers: { host: "localhost", accept: "application/json" },
+		socket: { encrypted: false, remoteAddress: "127.0.0.1" },
+	},
+	{
+		method: "POST",
+		url: "/other?x=1",
+		headers: { host: "example.test", "user-agent": "x", "x-forwarded-proto": "https" },
+		socket: { encrypted: true, remoteAddress: "::1" },
+	},
 ];
 
 /** `mw` replayed from a recording of its header writes, or `mw` itself when it does more than that. */
 export function fixedHeaders(mw: Middleware): Middleware & { replayed: boolean } {
 	const [a, b] = requests.map(r => record(mw, { ...r, headers: { ...r.headers } }));
-	if (!a || !b || JSON.stringify(a) !== JSON.stringify(b)) return Object.assign((req: IncomingMessage, res: ServerResponse, next: Next) => mw(req, res, next), { replayed: false });
+	if (!a || !b || JSON.stringify(a) !== JSON.stringify(b))
+		return Object.assign((req: IncomingMessage, res: ServerResponse, next: Next) => mw(req, res, next), { replayed: false });
 	const writes = a;
 	return Object.assign(
 		function fixedHeadersMiddleware(_req: IncomingMessage, res: ServerResponse, next: Next) {

@@ -121,7 +121,12 @@ export class TokenVerifier {
 		if (client && typeof claims.scope !== "string") throw invalid();
 		// auth always sets `exp`; jsonwebtoken alone would accept a token without one, which would never expire
 		if (typeof claims.exp !== "number") throw invalid();
-		const user: AuthUser = { id: claims.sub, tenantId: claims.tid ?? null, roles: Array.isArray(claims.roles) ? claims.roles : [], sessionId: claims.sid };
+		const user: AuthUser = {
+			id: claims.sub,
+			tenantId: claims.tid ?? null,
+			roles: Array.isArray(claims.roles) ? claims.roles : [],
+			sessionId: claims.sid,
+		};
 		if (client) user.scopes = (claims.scope as string).split(" ").filter(Boolean);
 		this.remember(token, { user, validUntil: (claims.exp + CLOCK_TOLERANCE_S) * 1000, kid, key });
 		return copyOf(user);

@@ -49,8 +49,7 @@ export class InProcessPrometheusReporter extends MetricReporters.Prometheus {
 		// BaseReporter.init wires the registry; skip Prometheus' own listener.
 		MetricReporters.Base.prototype.init.call(this, registry);
 		const self = this as unknown as { defaultLabels: unknown; opts: { defaultLabels: unknown } };
-		self.defaultLabels =
-			typeof self.opts.defaultLabels === "function" ? self.opts.defaultLabels.call(this, registry) : self.opts.defaultLabels;
+		self.defaultLabels = typeof self.opts.defaultLabels === "function" ? self.opts.defaultLabels.call(this, registry) : self.opts.defaultLabels;
 	}
 
 	override stop() {

@@ -96,14 +96,16 @@ export class StableNatsTransporter extends Base {
 	/** No subscriber took request `id`: its node is gone, or no node runs its action. */
 	private nobodyTook(id: string): void {
 		// Moleculer's typings keep the transit's pending requests and the node catalog's `disconnected` private.
-		const transit = this.broker.transit as unknown as { pendingRequests: Map<string, PendingRequest>; removePendingRequest(id: string): void } | undefined;
+		const transit = this.broker.transit as unknown as
+			{ pendingRequests: Map<string, PendingRequest>; removePendingRequest(id: string): void } | undefined;
 		const req = transit?.pendingRequests.get(id);
 		if (!req) return;
 		if (req.nodeID) {
 			const node = this.broker.registry.nodes.get(req.nodeID);
 			this.broker.logger.warn(`Node '${req.nodeID}' no longer takes requests: dropping it now.`);
 			// Rejects every request pending on that node with a retryable RequestRejectedError.
-			if (node && !node.local) (this.broker.registry.nodes as unknown as { disconnected(id: string, unexpected: boolean): void }).disconnected(req.nodeID, true);
+			if (node && !node.local)
+				(this.broker.registry.nodes as unknown as { disconnected(id: string, unexpected: boolean): void }).disconnected(req.nodeID, true);
 			if (transit!.pendingRequests.has(id)) {
 				transit!.removePendingRequest(id);
 				req.reject(new Errors.RequestRejectedError({ action: req.action.name, nodeID: req.nodeID }));

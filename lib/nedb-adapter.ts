@@ -9,9 +9,16 @@ import MoleculerDb from "moleculer-db";
 import { SortedIndex, type FindParams } from "./nedb-sorted-index";
 
 // moleculer-db's typings describe the adapter loosely; these are the members this file touches.
-const MemoryAdapter = (MoleculerDb as unknown as {
-	MemoryAdapter: new (opts?: object) => { opts?: NeDB.DataStoreOptions; db: unknown; find(p: FindParams): Promise<unknown[]>; count(p?: FindParams): Promise<number> };
-}).MemoryAdapter;
+const MemoryAdapter = (
+	MoleculerDb as unknown as {
+		MemoryAdapter: new (opts?: object) => {
+			opts?: NeDB.DataStoreOptions;
+			db: unknown;
+			find(p: FindParams): Promise<unknown[]>;
+			count(p?: FindParams): Promise<number>;
+		};
+	}
+).MemoryAdapter;
 
 export class NedbAdapter extends MemoryAdapter {
 	private sorted?: SortedIndex;
@@ -23,7 +30,8 @@ export class NedbAdapter extends MemoryAdapter {
 
 	/** moleculer-db counts by fetching a copy of every match; NeDB's count (or the sorted index) copies none. */
 	override count(params: FindParams = {}): Promise<number> {
-		if ((params.search !== undefined && params.search !== null && params.search !== "") || params.limit || params.offset) return super.count(params);
+		if ((params.search !== undefined && params.search !== null && params.search !== "") || params.limit || params.offset)
+			return super.count(params);
 		const query = params.query ?? {};
 		const n = this.sorted?.count(query);
 		return n !== undefined ? Promise.resolve(n) : (this.db as NeDB).countAsync(query);

@@ -75,7 +75,11 @@ export function toJsonSchema(rule: Rule): JsonSchema {
 			Object.assign(s, objectSchema((r.props ?? r.properties ?? {}) as Record<string, Rule>));
 			break;
 		case "record":
-			Object.assign(s, { type: "object", propertyNames: toJsonSchema((r.key ?? "string") as Rule), additionalProperties: toJsonSchema((r.value ?? "any") as Rule) });
+			Object.assign(s, {
+				type: "object",
+				propertyNames: toJsonSchema((r.key ?? "string") as Rule),
+				additionalProperties: toJsonSchema((r.value ?? "any") as Rule),
+			});
 			break;
 		case "multi":
 			s.oneOf = (r.rules as Rule[]).map(toJsonSchema);
@@ -126,7 +130,11 @@ export function operationId(method: string, oaPath: string): string {
 }
 
 /** The tag of an operation: the first segment of its public path (`/api/leads/…` → `leads`). */
-const tagOf = (oaPath: string) => oaPath.split("/").filter(Boolean).find((seg, i) => !(i === 0 && seg === "api") && !seg.startsWith("{")) ?? "api";
+const tagOf = (oaPath: string) =>
+	oaPath
+		.split("/")
+		.filter(Boolean)
+		.find((seg, i) => !(i === 0 && seg === "api") && !seg.startsWith("{")) ?? "api";
 
 export function buildOpenApi(routes: RouteInfo[], info: { title: string; version: string }) {
 	const paths: Record<string, Record<string, unknown>> = {};
@@ -143,7 +151,12 @@ export function buildOpenApi(routes: RouteInfo[], info: { title: string; version
 			summary: action.summary ?? `${oaMethod.toUpperCase()} ${oaPath}`,
 			tags: [tagOf(oaPath)],
 			parameters: [
-				...pathParams.map(name => ({ name, in: "path", required: true, schema: params[name] ? toJsonSchema(params[name]) : { type: "string" } })),
+				...pathParams.map(name => ({
+					name,
+					in: "path",
+					required: true,
+					schema: params[name] ? toJsonSchema(params[name]) : { type: "string" },
+				})),
 				...(usesQuery
 					? Object.entries(bodyProps)
 							.filter(([k]) => !k.startsWith("$$"))
@@ -155,7 +168,11 @@ export function buildOpenApi(routes: RouteInfo[], info: { title: string; version
 		if (multipart)
 			op.requestBody = {
 				required: true,
-				content: { "multipart/form-data": { schema: { type: "object", properties: { file: { type: "string", format: "binary" } }, required: ["file"] } } },
+				content: {
+					"multipart/form-data": {
+						schema: { type: "object", properties: { file: { type: "string", format: "binary" } }, required: ["file"] },
+					},
+				},
 			};
 		else if (!usesQuery && Object.keys(bodyProps).length)
 			op.requestBody = { required: true, content: { "application/json": { schema: objectSchema(bodyProps as Record<string, Rule>) } } };
@@ -184,7 +201,10 @@ export function buildOpenApi(routes: RouteInfo[], info: { title: string; version
 									detail: { type: "string" },
 									code: { type: "string" },
 									requestId: { type: "string" },
-									errors: { type: "array", items: { type: "object", properties: { field: { type: "string" }, message: { type: "string" } } } },
+									errors: {
+										type: "array",
+										items: { type: "object", properties: { field: { type: "string" }, message: { type: "string" } } },
+									},
 								},
 							},
 						},

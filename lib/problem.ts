@@ -95,7 +95,8 @@ export function toProblem(err: unknown): Problem {
 
 	// Plain errors of the body decoders: zlib's (code Z_…) and the multipart parser's.
 	if (typeof e.code === "string" && e.code.startsWith("Z_")) return problem(400, "MALFORMED_BODY", BODY["entity.decode.failed"].detail);
-	const multipart = typeof e.code !== "number" && typeof e.message === "string" && Object.hasOwn(MULTIPART, e.message) ? MULTIPART[e.message] : undefined;
+	const multipart =
+		typeof e.code !== "number" && typeof e.message === "string" && Object.hasOwn(MULTIPART, e.message) ? MULTIPART[e.message] : undefined;
 	if (multipart) return problem(multipart.status, multipart.code, multipart.detail);
 
 	const status = typeof e.code === "number" ? e.code : typeof e.status === "number" ? e.status : 500;
@@ -106,7 +107,10 @@ export function toProblem(err: unknown): Problem {
 		});
 	}
 	if (status >= 400 && status < 500) {
-		const code = typeof e.type === "string" && /^[A-Z][A-Z0-9_]*$/.test(e.type) ? e.type : (STATUS_CODES[status] ?? "ERROR").toUpperCase().replace(/\W+/g, "_");
+		const code =
+			typeof e.type === "string" && /^[A-Z][A-Z0-9_]*$/.test(e.type)
+				? e.type
+				: (STATUS_CODES[status] ?? "ERROR").toUpperCase().replace(/\W+/g, "_");
 		const retryAfter = (e.data as { retryAfterSec?: unknown } | undefined)?.retryAfterSec;
 		return problem(status, code, e.message || STATUS_CODES[status] || "Error", {
 			...(typeof retryAfter === "number" && retryAfter > 0 && { retryAfterSec: Math.ceil(retryAfter) }),

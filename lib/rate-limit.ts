@@ -64,7 +64,11 @@ export class RateLimiter {
 	constructor(private readonly opts: { redisUrl?: string; prefix: string; timeoutMs?: number }) {
 		// the `fast` profile (fails at once, never queues); the counters of concurrent requests go out in one write
 		if (opts.redisUrl)
-			this.redis = redisClient(opts.redisUrl, "fast", { enableAutoPipelining: true, lazyConnect: false, ...(opts.timeoutMs ? { commandTimeout: opts.timeoutMs } : {}) });
+			this.redis = redisClient(opts.redisUrl, "fast", {
+				enableAutoPipelining: true,
+				lazyConnect: false,
+				...(opts.timeoutMs ? { commandTimeout: opts.timeoutMs } : {}),
+			});
 		this.firstConnect = this.redis
 			? new Promise<void>(resolve => {
 					this.redis!.once("ready", () => resolve());
@@ -84,7 +88,12 @@ export class RateLimiter {
 		const id = `${name}:${rule.max}:${rule.windowSec}`;
 		let limiter = this.limiters.get(id);
 		if (!limiter) {
-			limiter = new RateLimiterRedis({ keyPrefix: `${this.opts.prefix}:${id}`, points: rule.max, duration: rule.windowSec, storeClient: this.redis! });
+			limiter = new RateLimiterRedis({
+				keyPrefix: `${this.opts.prefix}:${id}`,
+				points: rule.max,
+				duration: rule.windowSec,
+				storeClient: this.redis!,
+			});
 			this.limiters.set(id, limiter);
 		}
 		return limiter;

@@ -7,7 +7,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 
 export type RawBodyRequest = IncomingMessage & { $rawBody?: Buffer; body?: unknown };
 
-const tooLarge = () => Object.assign(new Error("The request body is too large."), { status: 413, statusCode: 413, type: "entity.too.large", expose: true });
+const tooLarge = () =>
+	Object.assign(new Error("The request body is too large."), { status: 413, statusCode: 413, type: "entity.too.large", expose: true });
 
 export function rawBody(limitBytes: number) {
 	return (req: RawBodyRequest, _res: ServerResponse, next: (err?: unknown) => void): void => {

@@ -39,9 +39,7 @@ export interface DbSettings extends ServiceSettingSchema {
  * A mixin: part of a service schema, plus the top-level keys moleculer-db and its Mongoose adapter
  * read from the schema (`adapter`, `model`, `schema`, `modelName`), which Moleculer's type lacks.
  */
-export type MixinSchema<TSettings = DbSettings, TMethods = object, TVars = object> = Partial<
-	ServiceSchema<TSettings, TMethods, TVars>
-> & {
+export type MixinSchema<TSettings = DbSettings, TMethods = object, TVars = object> = Partial<ServiceSchema<TSettings, TMethods, TVars>> & {
 	adapter?: unknown;
 	model?: unknown;
 	schema?: unknown;

@@ -73,7 +73,9 @@ const NO_FILES = /\b(include|render|layout)\b/;
 function position(err: unknown): string {
 	const e = err as { token?: { getPosition?: () => [number, number] }; message?: string };
 	const pos = e.token?.getPosition?.();
-	const message = String(e.message ?? err).replace(/, line:\d+, col:\d+$/, "").replace(/^ENOENT: /, "");
+	const message = String(e.message ?? err)
+		.replace(/, line:\d+, col:\d+$/, "")
+		.replace(/^ENOENT: /, "");
 	return pos ? `line ${pos[0]}, column ${pos[1]}: ${message}` : message;
 }
 
@@ -117,9 +119,15 @@ export function checkSource(channel: Channel, field: string, source: string, all
 		for (const v of uses) {
 			const used = staticPath(v.segments);
 			if (v.segments.some(s => typeof s === "object"))
-				issues.push({ field: name, message: `line ${v.location.row}, column ${v.location.col}: '${v.toString()}' is a computed lookup, which cannot be checked: name the variable` });
+				issues.push({
+					field: name,
+					message: `line ${v.location.row}, column ${v.location.col}: '${v.toString()}' is a computed lookup, which cannot be checked: name the variable`,
+				});
 			else if (!isDeclared(used, allowed))
-				issues.push({ field: name, message: `line ${v.location.row}, column ${v.location.col}: unknown variable '${used}' (this message has: ${allowed.join(", ")})` });
+				issues.push({
+					field: name,
+					message: `line ${v.location.row}, column ${v.location.col}: unknown variable '${used}' (this message has: ${allowed.join(", ")})`,
+				});
 		}
 	}
 	return issues;
@@ -169,7 +177,9 @@ export function renderPart(channel: Channel, part: Record<string, string>, vars:
 	for (const field of Object.keys(PART_FIELDS[channel])) {
 		const source = part[field];
 		if (source === undefined) continue;
-		out[field] = engineFor(channel, field).renderSync(parsedOf(channel, field, source), vars).trim();
+		out[field] = engineFor(channel, field)
+			.renderSync(parsedOf(channel, field, source), vars)
+			.trim();
 	}
 	return out;
 }
@@ -205,7 +215,7 @@ export const BUILTIN_TEMPLATES: Record<string, TemplateDefinition> = {
 				subject: "Reset your {{ app.name }} password",
 				html: p(
 					"<p>Hi {{ recipient.name }},</p>",
-					"<p>Someone asked to reset the password of your {{ app.name }} account. <a href=\"{{ resetUrl }}\">Choose a new password</a>.</p>",
+					'<p>Someone asked to reset the password of your {{ app.name }} account. <a href="{{ resetUrl }}">Choose a new password</a>.</p>',
 					"<p>The link works once, until {{ expiresAt | date: '%Y-%m-%d %H:%M' }} UTC. If it was not you, ignore this e-mail: your password stays as it is.</p>",
 				),
 				text: p(
@@ -234,7 +244,7 @@ export const BUILTIN_TEMPLATES: Record<string, TemplateDefinition> = {
 				subject: "New lead assigned to you: {{ lead.name }}",
 				html: p(
 					"<p>Hi {{ recipient.name }},</p>",
-					"<p>The lead <a href=\"{{ app.url }}/leads/{{ lead.id }}\">{{ lead.name }}</a>{% if lead.company %} ({{ lead.company }}){% endif %} is assigned to you.</p>",
+					'<p>The lead <a href="{{ app.url }}/leads/{{ lead.id }}">{{ lead.name }}</a>{% if lead.company %} ({{ lead.company }}){% endif %} is assigned to you.</p>',
 				),
 				text: p(
 					"Hi {{ recipient.name }},",
@@ -255,8 +265,16 @@ export const BUILTIN_TEMPLATES: Record<string, TemplateDefinition> = {
 			inApp: { title: "New follower", body: "{{ follower.name }} started following you.", link: "{{ app.url }}/users/{{ follower.id }}" },
 			email: {
 				subject: "{{ follower.name }} is now following you",
-				html: p("<p>Hi {{ recipient.name }},</p>", "<p><a href=\"{{ app.url }}/users/{{ follower.id }}\">{{ follower.name }}</a> started following you on {{ app.name }}.</p>"),
-				text: p("Hi {{ recipient.name }},", "", "{{ follower.name }} started following you on {{ app.name }}:", "{{ app.url }}/users/{{ follower.id }}"),
+				html: p(
+					"<p>Hi {{ recipient.name }},</p>",
+					'<p><a href="{{ app.url }}/users/{{ follower.id }}">{{ follower.name }}</a> started following you on {{ app.name }}.</p>',
+				),
+				text: p(
+					"Hi {{ recipient.name }},",
+					"",
+					"{{ follower.name }} started following you on {{ app.name }}:",
+					"{{ app.url }}/users/{{ follower.id }}",
+				),
 			},
 			push: { title: "New follower", body: "{{ follower.name }} started following you." },
 		},
@@ -267,10 +285,17 @@ export const BUILTIN_TEMPLATES: Record<string, TemplateDefinition> = {
 		channels: ["inApp", "email", "push"],
 		variables: ["author.id", "author.name", "post.id", "place"],
 		parts: {
-			inApp: { title: "{{ author.name }} mentioned you", body: "{{ author.name }} mentioned you in a {{ place }}.", link: "{{ app.url }}/posts/{{ post.id }}" },
+			inApp: {
+				title: "{{ author.name }} mentioned you",
+				body: "{{ author.name }} mentioned you in a {{ place }}.",
+				link: "{{ app.url }}/posts/{{ post.id }}",
+			},
 			email: {
 				subject: "{{ author.name }} mentioned you",
-				html: p("<p>Hi {{ recipient.name }},</p>", "<p>{{ author.name }} mentioned you in a <a href=\"{{ app.url }}/posts/{{ post.id }}\">{{ place }}</a>.</p>"),
+				html: p(
+					"<p>Hi {{ recipient.name }},</p>",
+					'<p>{{ author.name }} mentioned you in a <a href="{{ app.url }}/posts/{{ post.id }}">{{ place }}</a>.</p>',
+				),
 				text: p("Hi {{ recipient.name }},", "", "{{ author.name }} mentioned you in a {{ place }}:", "{{ app.url }}/posts/{{ post.id }}"),
 			},
 			push: { title: "{{ author.name }} mentioned you", body: "In a {{ place }}." },
@@ -285,7 +310,10 @@ export const BUILTIN_TEMPLATES: Record<string, TemplateDefinition> = {
 			inApp: { title: "New comment", body: "{{ commenter.name }} commented on your post.", link: "{{ app.url }}/posts/{{ post.id }}" },
 			email: {
 				subject: "{{ commenter.name }} commented on your post",
-				html: p("<p>Hi {{ recipient.name }},</p>", "<p>{{ commenter.name }} commented on <a href=\"{{ app.url }}/posts/{{ post.id }}\">your post</a>.</p>"),
+				html: p(
+					"<p>Hi {{ recipient.name }},</p>",
+					'<p>{{ commenter.name }} commented on <a href="{{ app.url }}/posts/{{ post.id }}">your post</a>.</p>',
+				),
 				text: p("Hi {{ recipient.name }},", "", "{{ commenter.name }} commented on your post:", "{{ app.url }}/posts/{{ post.id }}"),
 			},
 			push: { title: "New comment", body: "{{ commenter.name }} commented on your post." },

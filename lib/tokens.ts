@@ -14,16 +14,12 @@ export interface AccessTokenInput {
 }
 
 export function signAccessToken(ring: KeyRing, cfg: Config, input: AccessTokenInput): string {
-	return jwt.sign(
-		{ tid: input.tid ?? null, roles: input.roles ?? [], typ: "access", sid: input.sid },
-		ring.current.privateKey,
-		{
-			algorithm: "RS256",
-			keyid: ring.current.kid,
-			issuer: cfg.JWT_ISSUER,
-			audience: cfg.JWT_AUDIENCE,
-			subject: input.sub,
-			expiresIn: input.ttlSec ?? cfg.JWT_ACCESS_TTL_S,
-		},
-	);
+	return jwt.sign({ tid: input.tid ?? null, roles: input.roles ?? [], typ: "access", sid: input.sid }, ring.current.privateKey, {
+		algorithm: "RS256",
+		keyid: ring.current.kid,
+		issuer: cfg.JWT_ISSUER,
+		audience: cfg.JWT_AUDIENCE,
+		subject: input.sub,
+		expiresIn: input.ttlSec ?? cfg.JWT_ACCESS_TTL_S,
+	});
 }

@@ -13,7 +13,9 @@ import { ZipkinExporter } from "./zipkin-exporter";
 export function tracingOptions(cfg: Config): BrokerOptions["tracing"] {
 	if (cfg.TRACING_EXPORTER === "none") return { enabled: false };
 	const exporter =
-		cfg.TRACING_EXPORTER === "zipkin" ? new ZipkinExporter({ baseURL: cfg.ZIPKIN_URL.replace(/\/+$/, "") }) : { type: cfg.TRACING_EXPORTER === "console" ? "Console" : "Event" };
+		cfg.TRACING_EXPORTER === "zipkin"
+			? new ZipkinExporter({ baseURL: cfg.ZIPKIN_URL.replace(/\/+$/, "") })
+			: { type: cfg.TRACING_EXPORTER === "console" ? "Console" : "Event" };
 	return {
 		enabled: true,
 		exporter: [exporter],

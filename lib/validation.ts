@@ -52,7 +52,8 @@ function lengthFirst(original: RuleFunction): RuleFunction {
 		const max = Math.floor(schema.max);
 		const type = schema.type === "email" ? "emailMax" : "stringMax";
 		// `convert: true` strings are converted by the rule itself; measure what it will see.
-		const convert = schema.type === "string" && schema.convert === true ? "if (typeof value !== \"string\" && value != null) value = String(value);" : "";
+		const convert =
+			schema.type === "string" && schema.convert === true ? 'if (typeof value !== "string" && value != null) value = String(value);' : "";
 		const pre = `
 			${convert}
 			if (typeof value === "string" && value.length > ${max} && ${measured(schema)} > ${max}) {

@@ -74,9 +74,11 @@ export function checkSubscription(sub: PushSubscriptionInput, cfg: Config): { fi
 	}
 	if (url) {
 		const httpOk = cfg.PUSH_ALLOW_HTTP && cfg.NODE_ENV !== "production";
-		if (url.protocol !== "https:" && !(httpOk && url.protocol === "http:")) issues.push({ field: "endpoint", message: "must be an https:// URL" });
+		if (url.protocol !== "https:" && !(httpOk && url.protocol === "http:"))
+			issues.push({ field: "endpoint", message: "must be an https:// URL" });
 		else if (url.username || url.password) issues.push({ field: "endpoint", message: "must not carry credentials" });
-		else if (!hostAllowed(url.hostname, splitList(cfg.PUSH_ALLOWED_HOSTS))) issues.push({ field: "endpoint", message: `must be on a known push service (not ${url.hostname})` });
+		else if (!hostAllowed(url.hostname, splitList(cfg.PUSH_ALLOWED_HOSTS)))
+			issues.push({ field: "endpoint", message: `must be on a known push service (not ${url.hostname})` });
 	}
 	const p256dh = decode(sub.keys.p256dh);
 	let pointOk = p256dh.length === 65 && p256dh[0] === 0x04;
@@ -94,7 +96,11 @@ export function checkSubscription(sub: PushSubscriptionInput, cfg: Config): { fi
 	return issues;
 }
 
-export type PushOutcome = { kind: "sent"; status: number } | { kind: "gone"; status: number } | { kind: "retry"; status?: number; reason: string } | { kind: "rejected"; status: number; reason: string };
+export type PushOutcome =
+	| { kind: "sent"; status: number }
+	| { kind: "gone"; status: number }
+	| { kind: "retry"; status?: number; reason: string }
+	| { kind: "rejected"; status: number; reason: string };
 
 export interface PushOptions {
 	vapid: VapidKeys;

@@ -62,7 +62,12 @@ export class ZipkinExporter extends TracerExporters.Zipkin {
 		if (this.queue.length === 0) return Promise.resolve();
 		const data = this.generateTracingData();
 		this.queue.length = 0;
-		return fetch(`${this.opts.baseURL}/api/v2/spans`, { method: "POST", body: JSON.stringify(data), headers: this.opts.headers, signal: AbortSignal.timeout(10_000) })
+		return fetch(`${this.opts.baseURL}/api/v2/spans`, {
+			method: "POST",
+			body: JSON.stringify(data),
+			headers: this.opts.headers,
+			signal: AbortSignal.timeout(10_000),
+		})
 			.then(res => {
 				if (res.status >= 400) this.logger.warn(`Zipkin refused ${data.length} spans: ${res.status} ${res.statusText}`);
 				return res.arrayBuffer().then(() => undefined);

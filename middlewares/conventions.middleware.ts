@@ -15,7 +15,9 @@ const IDEMPOTENT_METHODS = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
 function restMethods(rest: unknown): string[] {
 	const list = Array.isArray(rest) ? rest : rest == null ? [] : [rest];
 	return list.map(r =>
-		typeof r === "string" ? (r.includes(" ") ? r.split(/\s+/)[0] : "*").toUpperCase() : String((r as { method?: string }).method ?? "*").toUpperCase(),
+		typeof r === "string"
+			? (r.includes(" ") ? r.split(/\s+/)[0] : "*").toUpperCase()
+			: String((r as { method?: string }).method ?? "*").toUpperCase(),
 	);
 }
 
@@ -27,8 +29,7 @@ export function isIdempotent(action: Pick<ActionSchema, "idempotent" | "rest">):
 
 function applyRetryPolicy(action: ActionSchema) {
 	// Runs before the Retry middleware reads the policy (middleware hooks run in registration order).
-	if (action.retryPolicy?.enabled === undefined)
-		action.retryPolicy = { ...action.retryPolicy, enabled: isIdempotent(action) };
+	if (action.retryPolicy?.enabled === undefined) action.retryPolicy = { ...action.retryPolicy, enabled: isIdempotent(action) };
 }
 
 export const ConventionsMiddleware: Middleware = {

@@ -143,13 +143,16 @@ export const IdempotencyMiddleware: Middleware = {
 			}
 			const who = `${meta.user?.tenantId ?? "-"}:${meta.user?.id ?? "-"}`;
 			const storeKey = `${namespace}:idem:${who}:${key}`;
-			const hash = createHash("sha256").update(`${action.name}\n${canonical(ctx.params)}`).digest("hex");
+			const hash = createHash("sha256")
+				.update(`${action.name}\n${canonical(ctx.params)}`)
+				.digest("hex");
 			const existing = await store.claim(storeKey, { state: "running", hash }, Math.max(RUNNING_MS, (action.timeout ?? 0) * 2));
 			if (existing) {
 				if (existing.hash !== hash) throw new IdempotencyKeyReusedError();
 				if (existing.state === "running") throw new IdempotencyKeyInProgressError();
 				meta.$responseHeaders = { ...meta.$responseHeaders, "Idempotent-Replayed": "true" };
-				if (existing.error) throw new ReplayedClientError(existing.error.message, existing.error.status, existing.error.code, existing.error.data);
+				if (existing.error)
+					throw new ReplayedClientError(existing.error.message, existing.error.status, existing.error.code, existing.error.data);
 				if (existing.status) meta.$statusCode = existing.status;
 				if (existing.location) meta.$location = existing.location;
 				return existing.body;
@@ -162,7 +165,11 @@ export const IdempotencyMiddleware: Middleware = {
 				const e = err as Errors.MoleculerError;
 				// The caller's fault is the answer (stored, replayed); anything else may succeed on a retry.
 				if (err instanceof Errors.MoleculerClientError && e.code >= 400 && e.code < 500)
-					await store.save(storeKey, { state: "done", hash, error: { message: e.message, status: e.code, code: e.type, data: e.data } }, ttlMs);
+					await store.save(
+						storeKey,
+						{ state: "done", hash, error: { message: e.message, status: e.code, code: e.type, data: e.data } },
+						ttlMs,
+					);
 				else await store.drop(storeKey).catch(() => undefined);
 				throw err;
 			}

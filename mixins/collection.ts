@@ -61,8 +61,7 @@ export class Collection<T extends { id: string }> {
 	async insert(entity: Omit<T, "id" | "createdAt"> & { id?: string; createdAt?: string }): Promise<T> {
 		const { id, ...rest } = entity as Doc;
 		const doc: Doc = { _id: id ?? newId(), createdAt: new Date().toISOString(), ...rest };
-		if (!this.adapter.model)
-			for (const fields of this.compounds) doc[compoundKeyField(fields)] = JSON.stringify(fields.map(f => doc[f]));
+		if (!this.adapter.model) for (const fields of this.compounds) doc[compoundKeyField(fields)] = JSON.stringify(fields.map(f => doc[f]));
 		return rowToEntity<T>(await this.adapter.insert(doc).catch(mapDbError))!;
 	}
 

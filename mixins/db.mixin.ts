@@ -66,7 +66,8 @@ export function isDuplicateKeyError(err: unknown): boolean {
 export function mapDbError(err: unknown): never {
 	if (isDuplicateKeyError(err)) throw new ConflictError();
 	// moleculer-db's `_get`/`_update`/`_remove` of a missing id (its EntityNotFoundError has no type code)
-	if ((err as Error | null)?.name === "EntityNotFoundError") throw new NotFoundError("Not found.", String((err as { data?: { id?: unknown } }).data?.id));
+	if ((err as Error | null)?.name === "EntityNotFoundError")
+		throw new NotFoundError("Not found.", String((err as { data?: { id?: unknown } }).data?.id));
 	throw err;
 }
 
@@ -96,8 +97,7 @@ class ServiceMongooseAdapter extends MongooseDbAdapter<mongoose.Document> {
 
 function mongoSchema(opts: DbMixinOptions): mongoose.Schema {
 	const schema = new mongoose.Schema({ _id: { type: String } }, { strict: false, versionKey: false, collection: opts.collection });
-	for (const index of opts.indexes ?? [])
-		schema.index(Object.fromEntries(index.fields.map(f => [f, 1])), { unique: !!index.unique });
+	for (const index of opts.indexes ?? []) schema.index(Object.fromEntries(index.fields.map(f => [f, 1])), { unique: !!index.unique });
 	return schema;
 }
 
@@ -354,7 +354,6 @@ export function toStoredRow<T = StoredRow>(doc: unknown): T | null {
 	const d = doc as { toObject?: () => T };
 	return typeof d.toObject === "function" ? d.toObject() : (doc as T);
 }
-
 
 /**
  * READ-ONLY rows matching `query`, for aggregates over many rows. MongoDB: a projected lean query

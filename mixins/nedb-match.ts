@@ -15,7 +15,9 @@ type Doc = Record<string, unknown>;
 type Predicate = (doc: Doc) => boolean;
 
 // The NeDB moleculer-db's adapter runs (resolved from moleculer-db, whatever npm hoisted).
-export const nedbModel = createRequire(require.resolve("moleculer-db"))("@seald-io/nedb/lib/model") as { match(doc: unknown, query: unknown): boolean };
+export const nedbModel = createRequire(require.resolve("moleculer-db"))("@seald-io/nedb/lib/model") as {
+	match(doc: unknown, query: unknown): boolean;
+};
 
 type Plain = string | number | boolean | null;
 const isPlain = (v: unknown): v is Plain => v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean";

@@ -84,7 +84,16 @@ interface OutboxInternals extends OutboxMethods {
 /** What the mixin keeps on `this`. */
 export interface OutboxVars {
 	outbox: CollectionOf<OutboxRow>;
-	outboxState: { interval: number; failures: number; backlogAll: boolean; backlog: Set<string>; timer?: NodeJS.Timeout; relaying?: Promise<number>; stopped: boolean; lastPrune: number };
+	outboxState: {
+		interval: number;
+		failures: number;
+		backlogAll: boolean;
+		backlog: Set<string>;
+		timer?: NodeJS.Timeout;
+		relaying?: Promise<number>;
+		stopped: boolean;
+		lastPrune: number;
+	};
 }
 
 const MAX_BACKOFF_FACTOR = 12;
@@ -111,7 +120,11 @@ export function OutboxMixin(opts: OutboxOptions): Mixin {
 	return defineMixin<object, OutboxInternals, OutboxVars>({
 		methods: {
 			async publishEvent(channel: string, data: Record<string, unknown>) {
-				const payload = { ...data, eventId: (data.eventId as string | undefined) ?? randomUUID(), at: (data.at as string | undefined) ?? new Date().toISOString() };
+				const payload = {
+					...data,
+					eventId: (data.eventId as string | undefined) ?? randomUUID(),
+					at: (data.at as string | undefined) ?? new Date().toISOString(),
+				};
 				const id = payload.eventId;
 				await this.outbox.insert({ id, channel, payload, status: "pending", seq: nextSeq(), sentAt: null });
 				const st = this.outboxState;
@@ -145,7 +158,9 @@ export function OutboxMixin(opts: OutboxOptions): Mixin {
 						for (;;) {
 							// Rows of channels without a backlog that are younger than the grace period belong to a direct send in flight.
 							const cutoff = new Date(Date.now() - IN_FLIGHT_GRACE_MS).toISOString();
-							const query: Record<string, unknown> = all ? { ...PENDING } : { ...PENDING, $or: [{ channel: { $in: held } }, { createdAt: { $lt: cutoff } }] };
+							const query: Record<string, unknown> = all
+								? { ...PENDING }
+								: { ...PENDING, $or: [{ channel: { $in: held } }, { createdAt: { $lt: cutoff } }] };
 							if (blocked.size) query.channel = { $nin: [...blocked.keys()] };
 							const rows = await this.outbox.find(query, { sort: ["seq"], limit: BATCH });
 							if (!rows.length) break; // until none is left, including events stored meanwhile
@@ -162,8 +177,15 @@ export function OutboxMixin(opts: OutboxOptions): Mixin {
 									}
 									const error = (err as Error).message;
 									blocked.set(row.channel, row.id);
-									this.logger.warn("outbox: sending failed, will retry", { channel: row.channel, eventId: row.id, attempts: (row.attempts ?? 0) + 1, error });
-									await this.outbox.update({ id: row.id }, { attempts: (row.attempts ?? 0) + 1, lastError: error }).catch(() => undefined);
+									this.logger.warn("outbox: sending failed, will retry", {
+										channel: row.channel,
+										eventId: row.id,
+										attempts: (row.attempts ?? 0) + 1,
+										error,
+									});
+									await this.outbox
+										.update({ id: row.id }, { attempts: (row.attempts ?? 0) + 1, lastError: error })
+										.catch(() => undefined);
 								}
 							}
 						}
@@ -187,7 +209,8 @@ export function OutboxMixin(opts: OutboxOptions): Mixin {
 			},
 
 			async markSent(id: string, noStreamFor = false) {
-				if (noStreamFor) this.logger.warn("outbox: no stream captures this channel (no consumer ever subscribed): event dropped", { eventId: id });
+				if (noStreamFor)
+					this.logger.warn("outbox: no stream captures this channel (no consumer ever subscribed): event dropped", { eventId: id });
 				if (opts.removeSent) await this.outbox.remove({ id });
 				else await this.outbox.update({ id }, { status: "sent", sentAt: new Date().toISOString(), ...(noStreamFor && { noStream: true }) });
 			},
@@ -224,7 +247,14 @@ export function OutboxMixin(opts: OutboxOptions): Mixin {
 
 		created() {
 			this.outbox = new Collection<OutboxRow>({ collection: opts.collection, indexes: [{ fields: ["status"] }, { fields: ["seq"] }] });
-			this.outboxState = { interval: opts.relayIntervalMs ?? config().OUTBOX_RELAY_INTERVAL_MS, failures: 0, backlogAll: false, backlog: new Set(), stopped: false, lastPrune: 0 };
+			this.outboxState = {
+				interval: opts.relayIntervalMs ?? config().OUTBOX_RELAY_INTERVAL_MS,
+				failures: 0,
+				backlogAll: false,
+				backlog: new Set(),
+				stopped: false,
+				lastPrune: 0,
+			};
 		},
 
 		async started() {

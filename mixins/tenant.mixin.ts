@@ -254,7 +254,8 @@ function tenantMethods(opts: DbMixinOptions): Omit<TenantDbMethods, "clearCache"
 			const q = storeQuery(query, tenantOf(ctx));
 			const { tenantId: _t, _id: _i, id: _id, createdAt: _c, ...safe } = set;
 			const derived = Object.keys(safe).filter(f => compoundFields.has(f));
-			if (derived.length) throw new Error(`scopedUpdateWhere cannot change ${derived.join(", ")} (part of a compound unique index): use _update`);
+			if (derived.length)
+				throw new Error(`scopedUpdateWhere cannot change ${derived.join(", ")} (part of a compound unique index): use _update`);
 			// updatedAt always changes, so MongoDB's "modified" count equals the matched one.
 			const n = await this.adapter.updateMany(q, { $set: { ...safe, updatedAt: new Date().toISOString() } });
 			if (n > 0) await this.clearCache();

@@ -4,7 +4,10 @@ async function refresh() {
 	try {
 		const r = await fetch("/health/ready");
 		const body = await r.json();
-		const failing = body.checks.filter(c => !c.ok).map(c => c.name).join(", ");
+		const failing = body.checks
+			.filter(c => !c.ok)
+			.map(c => c.name)
+			.join(", ");
 		ready.textContent = body.status === "ready" ? "Ready" : body.status === "degraded" ? "Ready, degraded: " + failing : "Not ready: " + failing;
 		ready.className = body.status === "unavailable" ? "bad" : "ok";
 		const s = await (await fetch("/health/services")).json();

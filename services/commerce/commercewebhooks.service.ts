@@ -42,7 +42,11 @@ const WebhooksService: ServiceSchema<Record<string, never>, object, Vars> = {
 				const { provider, rawBody, headers } = ctx.params;
 				const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
 				const event = await this.providers.get(provider).verifyWebhook(rawBody, lower);
-				const result = await ctx.call("commercewebhooks.apply", { provider, event }, { meta: { headers: { "idempotency-key": `${provider}:${event.eventId}`.slice(0, 255) } } });
+				const result = await ctx.call(
+					"commercewebhooks.apply",
+					{ provider, event },
+					{ meta: { headers: { "idempotency-key": `${provider}:${event.eventId}`.slice(0, 255) } } },
+				);
 				const duplicate = ctx.meta.$responseHeaders?.["Idempotent-Replayed"] === "true";
 				return { received: true, eventId: event.eventId, duplicate, result };
 			},
@@ -57,9 +61,12 @@ const WebhooksService: ServiceSchema<Record<string, never>, object, Vars> = {
 				if (stream)
 					for await (const chunk of stream) {
 						rawBody += chunk.toString();
-						if (rawBody.length > MAX_BODY) throw new InvalidInputError("The webhook body is too large.", [{ field: "body", message: `is over ${MAX_BODY} bytes` }]);
+						if (rawBody.length > MAX_BODY)
+							throw new InvalidInputError("The webhook body is too large.", [{ field: "body", message: `is over ${MAX_BODY} bytes` }]);
 					}
-				const headers = Object.fromEntries(Object.entries(ctx.meta.headers ?? {}).filter((e): e is [string, string] => typeof e[1] === "string"));
+				const headers = Object.fromEntries(
+					Object.entries(ctx.meta.headers ?? {}).filter((e): e is [string, string] => typeof e[1] === "string"),
+				);
 				return ctx.call("commercewebhooks.receive", { provider: ctx.params.provider, rawBody, headers });
 			},
 		},
@@ -73,7 +80,12 @@ const WebhooksService: ServiceSchema<Record<string, never>, object, Vars> = {
 				const outcome = PAYOUT_OUTCOME[event.type];
 				if (outcome) return ctx.call("sellerpayouts.applyPayoutEvent", { provider, providerRef: event.objectRef, outcome });
 				if (event.type === "other") return { applied: false };
-				return ctx.call("payments.applyEvent", { provider, providerRef: event.objectRef, type: event.type, ...(event.declineCode && { declineCode: event.declineCode }) });
+				return ctx.call("payments.applyEvent", {
+					provider,
+					providerRef: event.objectRef,
+					type: event.type,
+					...(event.declineCode && { declineCode: event.declineCode }),
+				});
 			},
 		},
 	},

@@ -14,11 +14,19 @@ const CustomersService: ServiceSchema<DbSettings, TenantDbMethods> = {
 		createCustomer: {
 			rest: "POST /",
 			roles: ["member"],
-			params: { name: { type: "string", min: 1, max: 200, trim: true }, email: { type: "email", max: 320, optional: true }, $$strict: "remove" },
+			params: {
+				name: { type: "string", min: 1, max: 200, trim: true },
+				email: { type: "email", max: 320, optional: true },
+				$$strict: "remove",
+			},
 			async handler(ctx: Ctx<{ name: string; email?: string }>) {
 				refuseCardData(ctx.params);
 				ctx.meta.$statusCode = 201;
-				const customer = await this._create<{ id: string }>(ctx, { name: ctx.params.name, email: ctx.params.email, createdBy: currentUser(ctx).id });
+				const customer = await this._create<{ id: string }>(ctx, {
+					name: ctx.params.name,
+					email: ctx.params.email,
+					createdBy: currentUser(ctx).id,
+				});
 				ctx.meta.$location = `/api/commerce/customers/${customer.id}`;
 				return customer;
 			},
@@ -42,7 +50,12 @@ const CustomersService: ServiceSchema<DbSettings, TenantDbMethods> = {
 		updateCustomer: {
 			rest: "PATCH /:id",
 			roles: ["member"],
-			params: { id: idParam, name: { type: "string", min: 1, max: 200, trim: true, optional: true }, email: { type: "email", max: 320, optional: true }, $$strict: "remove" },
+			params: {
+				id: idParam,
+				name: { type: "string", min: 1, max: 200, trim: true, optional: true },
+				email: { type: "email", max: 320, optional: true },
+				$$strict: "remove",
+			},
 			handler(ctx: Ctx<{ id: string; name?: string; email?: string }>) {
 				refuseCardData(ctx.params);
 				const { id, name, email } = ctx.params;

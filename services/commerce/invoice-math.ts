@@ -41,8 +41,18 @@ export function checkLines(lines: LineInput[]): Line[] {
 		const taxRate = l.taxRate ?? "0";
 		percentToPpm(taxRate, `lines[${i}].taxRate`);
 		const gross = BigInt(l.quantity) * BigInt(unitPrice);
-		if (BigInt(discount) > gross) throw new InvalidInputError("A line discount exceeds the line.", [{ field: `lines[${i}].discount`, message: "is more than quantity × unitPrice" }]);
-		return { description: l.description, quantity: l.quantity, unitPrice, taxRate, discount, amount: toSafe(gross - BigInt(discount), `lines[${i}]`) };
+		if (BigInt(discount) > gross)
+			throw new InvalidInputError("A line discount exceeds the line.", [
+				{ field: `lines[${i}].discount`, message: "is more than quantity × unitPrice" },
+			]);
+		return {
+			description: l.description,
+			quantity: l.quantity,
+			unitPrice,
+			taxRate,
+			discount,
+			amount: toSafe(gross - BigInt(discount), `lines[${i}]`),
+		};
 	});
 }
 
@@ -63,5 +73,10 @@ export function invoiceTotals(lines: Line[], discountPercent = "0"): Totals {
 	}
 	const discount = lineDiscounts + divRound(invoiceDiscount, PPM);
 	const taxRounded = divRound(tax, PPM * PPM);
-	return { subtotal: toSafe(subtotal, "subtotal"), discount: toSafe(discount, "discount"), tax: toSafe(taxRounded, "tax"), total: toSafe(subtotal - discount + taxRounded, "total") };
+	return {
+		subtotal: toSafe(subtotal, "subtotal"),
+		discount: toSafe(discount, "discount"),
+		tax: toSafe(taxRounded, "tax"),
+		total: toSafe(subtotal - discount + taxRounded, "total"),
+	};
 }

@@ -18,7 +18,11 @@ export interface PdfInvoice extends Totals {
 export function renderInvoicePdf(invoice: PdfInvoice): Promise<Buffer> {
 	return new Promise((resolve, reject) => {
 		// dated by the invoice, not the clock: the same invoice renders the same bytes
-		const doc = new PDFDocument({ size: "A4", margin: 50, info: { Title: invoice.number ?? "Draft invoice", CreationDate: new Date(invoice.finalizedAt ?? invoice.updatedAt) } });
+		const doc = new PDFDocument({
+			size: "A4",
+			margin: 50,
+			info: { Title: invoice.number ?? "Draft invoice", CreationDate: new Date(invoice.finalizedAt ?? invoice.updatedAt) },
+		});
 		const chunks: Buffer[] = [];
 		doc.on("data", (c: Buffer) => chunks.push(c));
 		doc.on("end", () => resolve(Buffer.concat(chunks)));
@@ -33,11 +37,18 @@ export function renderInvoicePdf(invoice: PdfInvoice): Promise<Buffer> {
 		doc.moveDown();
 		for (const l of invoice.lines) {
 			const discount = l.discount ? `, -${money(l.discount)}` : "";
-			doc.text(`${l.quantity} × ${l.description} @ ${money(l.unitPrice)} (tax ${l.taxRate} %${discount})`, { continued: true }).text(money(l.amount), { align: "right" });
+			doc.text(`${l.quantity} × ${l.description} @ ${money(l.unitPrice)} (tax ${l.taxRate} %${discount})`, { continued: true }).text(
+				money(l.amount),
+				{ align: "right" },
+			);
 		}
 		doc.moveDown();
 		doc.text(`Subtotal: ${money(invoice.subtotal)}`, { align: "right" });
-		if (invoice.discount) doc.text(`Discount${invoice.discountPercent && invoice.discountPercent !== "0" ? ` (${invoice.discountPercent} %)` : ""}: -${money(invoice.discount)}`, { align: "right" });
+		if (invoice.discount)
+			doc.text(
+				`Discount${invoice.discountPercent && invoice.discountPercent !== "0" ? ` (${invoice.discountPercent} %)` : ""}: -${money(invoice.discount)}`,
+				{ align: "right" },
+			);
 		doc.text(`Tax: ${money(invoice.tax)}`, { align: "right" });
 		doc.fontSize(12).text(`Total: ${money(invoice.total)}`, { align: "right" });
 		doc.end();

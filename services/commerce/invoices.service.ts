@@ -86,7 +86,15 @@ function priced(p: DraftParams) {
 	checkCurrency(p.currency);
 	const lines = checkLines(p.lines);
 	const discountPercent = p.discountPercent ?? "0";
-	return { currency: p.currency, lines, discountPercent, ...invoiceTotals(lines, discountPercent), customerId: p.customerId, customerName: p.customerName, dueDate: p.dueDate };
+	return {
+		currency: p.currency,
+		lines,
+		discountPercent,
+		...invoiceTotals(lines, discountPercent),
+		customerId: p.customerId,
+		customerName: p.customerName,
+		dueDate: p.dueDate,
+	};
 }
 
 const InvoicesService: ServiceSchema<DbSettings, Methods, Vars> = {
@@ -94,7 +102,28 @@ const InvoicesService: ServiceSchema<DbSettings, Methods, Vars> = {
 	mixins: [TenantDbMixin({ collection: "commerce_invoices", indexes: [{ fields: ["tenantId", "number"], unique: true }] })],
 	settings: {
 		rest: "/commerce/invoices",
-		fields: ["id", "number", "status", "currency", "customerId", "customerName", "lines", "discountPercent", "subtotal", "discount", "tax", "total", "dueDate", "paymentId", "finalizedAt", "paidAt", "voidedAt", "createdBy", "createdAt", "updatedAt"],
+		fields: [
+			"id",
+			"number",
+			"status",
+			"currency",
+			"customerId",
+			"customerName",
+			"lines",
+			"discountPercent",
+			"subtotal",
+			"discount",
+			"tax",
+			"total",
+			"dueDate",
+			"paymentId",
+			"finalizedAt",
+			"paidAt",
+			"voidedAt",
+			"createdBy",
+			"createdAt",
+			"updatedAt",
+		],
 	},
 	created() {
 		this.numbering = new KeyedMutex();
@@ -102,7 +131,11 @@ const InvoicesService: ServiceSchema<DbSettings, Methods, Vars> = {
 		if (cfg.REDIS_URL) {
 			const redis = redisClient(cfg.REDIS_URL, "durable");
 			this.numbers = new RedisInvoiceNumbers(redis, cfg.NAMESPACE);
-			this.closeNumbers = () => redis.quit().then(() => undefined, () => redis.disconnect());
+			this.closeNumbers = () =>
+				redis.quit().then(
+					() => undefined,
+					() => redis.disconnect(),
+				);
 		}
 	},
 	async stopped() {
@@ -185,8 +218,16 @@ const InvoicesService: ServiceSchema<DbSettings, Methods, Vars> = {
 					if (err instanceof NotFoundError) return null;
 					throw err;
 				})) as { invoiceId?: string; status: string; currency: string; capturedAmount: number } | null;
-				const fits = !!payment && payment.invoiceId === row._id && payment.status === "captured" && payment.currency === row.currency && payment.capturedAmount >= row.total;
-				if (!fits) throw new InvalidInputError("The payment does not pay this invoice.", [{ field: "paymentId", message: "must be a captured payment for this invoice, in its currency, of at least its total" }]);
+				const fits =
+					!!payment &&
+					payment.invoiceId === row._id &&
+					payment.status === "captured" &&
+					payment.currency === row.currency &&
+					payment.capturedAmount >= row.total;
+				if (!fits)
+					throw new InvalidInputError("The payment does not pay this invoice.", [
+						{ field: "paymentId", message: "must be a captured payment for this invoice, in its currency, of at least its total" },
+					]);
 				return this.move(ctx, row, "paid", { paymentId: ctx.params.paymentId, paidAt: new Date().toISOString() });
 			},
 		},

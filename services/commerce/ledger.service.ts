@@ -34,7 +34,6 @@ interface AppendParams {
 	sourceKey: string;
 }
 
-
 const idem = { type: "string", min: 1, max: 200 } as const;
 
 const LedgerService: ServiceSchema<DbSettings, TenantDbMethods> = {
@@ -52,7 +51,13 @@ const LedgerService: ServiceSchema<DbSettings, TenantDbMethods> = {
 	actions: {
 		append: {
 			visibility: "public",
-			params: { ownerId: idParam, currency: currencyParam, amount: { type: "number", integer: true }, kind: { type: "string", max: 40 }, sourceKey: idem },
+			params: {
+				ownerId: idParam,
+				currency: currencyParam,
+				amount: { type: "number", integer: true },
+				kind: { type: "string", max: 40 },
+				sourceKey: idem,
+			},
 			async handler(ctx: Ctx<AppendParams>) {
 				const { ownerId, currency, amount, kind, sourceKey } = ctx.params;
 				checkCurrency(currency);
@@ -63,7 +68,15 @@ const LedgerService: ServiceSchema<DbSettings, TenantDbMethods> = {
 					const balance = (last?.balance ?? 0) + amount;
 					if (balance < 0) throw new InsufficientBalanceError(last?.balance ?? 0, currency);
 					try {
-						return await this._create<LedgerEntry>(ctx, { ownerId, currency, amount, balance, seq: (last?.seq ?? 0) + 1, kind, sourceKey });
+						return await this._create<LedgerEntry>(ctx, {
+							ownerId,
+							currency,
+							amount,
+							balance,
+							seq: (last?.seq ?? 0) + 1,
+							kind,
+							sourceKey,
+						});
 					} catch (err) {
 						if (!(err instanceof ConflictError)) throw err;
 						// someone took this seq (or booked this source) first: read again
@@ -86,7 +99,9 @@ const LedgerService: ServiceSchema<DbSettings, TenantDbMethods> = {
 				const latest = new Map<string, LedgerEntry>();
 				for (const e of await this.scopedScan<LedgerEntry>(ctx, { ownerId }, ["currency", "seq", "balance"]))
 					if (!latest.has(e.currency) || latest.get(e.currency)!.seq < e.seq) latest.set(e.currency, e);
-				const balances = [...latest.values()].map(e => ({ currency: e.currency, available: e.balance })).sort((a, b) => a.currency.localeCompare(b.currency));
+				const balances = [...latest.values()]
+					.map(e => ({ currency: e.currency, available: e.balance }))
+					.sort((a, b) => a.currency.localeCompare(b.currency));
 				return { ownerId, balances, entries };
 			},
 		},

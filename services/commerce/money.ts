@@ -33,7 +33,8 @@ export function checkCurrency(currency: string, field = "currency"): string {
 export function checkAmount(value: unknown, field = "amount", opts: { allowZero?: boolean } = {}): number {
 	if (typeof value !== "number" || !Number.isSafeInteger(value))
 		throw invalid(field, "Amounts are integers in the currency's minor unit (cents for EUR, yen for JPY).");
-	if (value < 0 || (value === 0 && !opts.allowZero)) throw invalid(field, opts.allowZero ? "The amount may not be negative." : "The amount must be positive.");
+	if (value < 0 || (value === 0 && !opts.allowZero))
+		throw invalid(field, opts.allowZero ? "The amount may not be negative." : "The amount must be positive.");
 	return value;
 }
 
@@ -61,7 +62,7 @@ export const PPM = 1_000_000n;
  */
 export function percentToPpm(value: string, field: string): number {
 	const m = /^(\d{1,3})(?:\.(\d{1,4}))?$/.exec(value);
-	if (!m) throw invalid(field, "A percentage is a decimal string such as \"19\" or \"8.875\" (at most 4 decimals).");
+	if (!m) throw invalid(field, 'A percentage is a decimal string such as "19" or "8.875" (at most 4 decimals).');
 	const ppm = Number(m[1]) * 10_000 + Number((m[2] ?? "").padEnd(4, "0"));
 	if (ppm > 1_000_000) throw invalid(field, "A percentage is at most 100.");
 	return ppm;

@@ -38,13 +38,20 @@ interface Methods extends TenantDbMethods {
 const item = {
 	type: "object",
 	strict: "remove",
-	props: { description: { type: "string", min: 1, max: 500, trim: true }, quantity: { type: "number", integer: true, min: 1, max: 10_000 }, unitPrice: { type: "any" } },
+	props: {
+		description: { type: "string", min: 1, max: 500, trim: true },
+		quantity: { type: "number", integer: true, min: 1, max: 10_000 },
+		unitPrice: { type: "any" },
+	},
 } as const;
 
 const OrdersService: ServiceSchema<DbSettings, Methods> = {
 	name: "orders",
 	mixins: [TenantDbMixin({ collection: "commerce_orders" })],
-	settings: { rest: "/commerce/orders", fields: ["id", "buyerId", "sellerId", "currency", "items", "total", "status", "paymentId", "createdAt", "updatedAt"] },
+	settings: {
+		rest: "/commerce/orders",
+		fields: ["id", "buyerId", "sellerId", "currency", "items", "total", "status", "paymentId", "createdAt", "updatedAt"],
+	},
 	actions: {
 		createOrder: {
 			rest: "POST /",
@@ -55,7 +62,14 @@ const OrdersService: ServiceSchema<DbSettings, Methods> = {
 				const { sellerId, currency } = ctx.params;
 				checkCurrency(currency);
 				const items = checkLines(ctx.params.items.map(i => ({ ...i, taxRate: "0" })));
-				const order = await this._create<{ id: string }>(ctx, { buyerId: currentTenantUser(ctx).id, sellerId, currency, items, total: invoiceTotals(items).total, status: "pending_payment" });
+				const order = await this._create<{ id: string }>(ctx, {
+					buyerId: currentTenantUser(ctx).id,
+					sellerId,
+					currency,
+					items,
+					total: invoiceTotals(items).total,
+					status: "pending_payment",
+				});
 				ctx.meta.$statusCode = 201;
 				ctx.meta.$location = `/api/commerce/orders/${order.id}`;
 				return order;
@@ -68,7 +82,12 @@ const OrdersService: ServiceSchema<DbSettings, Methods> = {
 			params: { ...pageParams, as: { type: "enum", values: ["buyer", "seller"], default: "buyer" }, $$strict: "remove" },
 			handler(ctx: Ctx<{ page: number; pageSize: number; as: "buyer" | "seller" }>) {
 				const { page, pageSize, as } = ctx.params;
-				return this._list(ctx, { page, pageSize, sort: "-createdAt", query: { [as === "buyer" ? "buyerId" : "sellerId"]: currentTenantUser(ctx).id } });
+				return this._list(ctx, {
+					page,
+					pageSize,
+					sort: "-createdAt",
+					query: { [as === "buyer" ? "buyerId" : "sellerId"]: currentTenantUser(ctx).id },
+				});
 			},
 		},
 		getOrder: {
@@ -86,16 +105,31 @@ const OrdersService: ServiceSchema<DbSettings, Methods> = {
 			idempotencyKey: "required",
 			entity: "loadVisible",
 			summary: "The buyer pays the order with a provider token; a captured payment marks it paid and credits the seller.",
-			params: { id: idParam, paymentMethod: { type: "string", min: 1, max: 255 }, provider: { type: "enum", values: [...PROVIDER_NAMES], optional: true }, $$strict: "remove" },
+			params: {
+				id: idParam,
+				paymentMethod: { type: "string", min: 1, max: 255 },
+				provider: { type: "enum", values: [...PROVIDER_NAMES], optional: true },
+				$$strict: "remove",
+			},
 			async handler(ctx: Ctx<{ id: string; paymentMethod: string; provider?: string }>) {
 				const row = entityOf<OrderRow>(ctx);
 				if (row.buyerId !== currentTenantUser(ctx).id) throw new NotFoundError("Not found.", row._id);
 				if (row.status !== "pending_payment") throw new InvalidTransitionError("order", row.status, "paid");
-				const derived = `order:${row._id}:${createHash("sha256").update(idempotencyKeyOf(ctx) ?? row._id).digest("hex").slice(0, 32)}`;
+				const derived = `order:${row._id}:${createHash("sha256")
+					.update(idempotencyKeyOf(ctx) ?? row._id)
+					.digest("hex")
+					.slice(0, 32)}`;
 				const { $statusCode, $location, $responseHeaders } = ctx.meta;
 				const payment = (await ctx.call(
 					"payments.createPayment",
-					{ amount: row.total, currency: row.currency, paymentMethod: ctx.params.paymentMethod, provider: ctx.params.provider, orderId: row._id, description: `Order ${row._id}` },
+					{
+						amount: row.total,
+						currency: row.currency,
+						paymentMethod: ctx.params.paymentMethod,
+						provider: ctx.params.provider,
+						orderId: row._id,
+						description: `Order ${row._id}`,
+					},
 					{ meta: { headers: { "idempotency-key": derived } } },
 				)) as { id: string; status: string; nextAction?: unknown };
 				// the payment's own answer (201, its Location) is not the order's
@@ -128,7 +162,11 @@ const OrdersService: ServiceSchema<DbSettings, Methods> = {
 			const now = await this.scopedFindById<OrderRow>(ctx, row._id);
 			if (now?.status !== "paid" || now.paymentId !== paymentId) throw new InvalidTransitionError("order", now?.status ?? "gone", "paid");
 			// booked once per order whoever gets here (a retry, a webhook): the ledger's unique sourceKey
-			await ctx.call("ledger.append", { ownerId: row.sellerId, currency: row.currency, amount: row.total, kind: "order", sourceKey: `order:${row._id}` }, asSystem(tenantOf(ctx)));
+			await ctx.call(
+				"ledger.append",
+				{ ownerId: row.sellerId, currency: row.currency, amount: row.total, kind: "order", sourceKey: `order:${row._id}` },
+				asSystem(tenantOf(ctx)),
+			);
 		},
 	},
 };

@@ -5,7 +5,16 @@
  */
 import { InvalidTransitionError } from "../../lib/errors";
 
-export const PAYMENT_STATUSES = ["pending", "requires_action", "authorized", "captured", "partially_refunded", "refunded", "failed", "cancelled"] as const;
+export const PAYMENT_STATUSES = [
+	"pending",
+	"requires_action",
+	"authorized",
+	"captured",
+	"partially_refunded",
+	"refunded",
+	"failed",
+	"cancelled",
+] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
 const EDGES: Record<PaymentStatus, readonly PaymentStatus[]> = {

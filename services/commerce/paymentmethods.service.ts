@@ -24,11 +24,20 @@ const PaymentMethodsService: ServiceSchema<DbSettings, TenantDbMethods> = {
 			rest: "POST /",
 			roles: ["member"],
 			summary: "Attach a provider token to a customer (422 for anything shaped like a card number).",
-			params: { customerId: idParam, provider: { type: "enum", values: [...PROVIDER_NAMES] }, token: { type: "string", min: 1, max: 255 }, label: textParam(100), $$strict: "remove" },
+			params: {
+				customerId: idParam,
+				provider: { type: "enum", values: [...PROVIDER_NAMES] },
+				token: { type: "string", min: 1, max: 255 },
+				label: textParam(100),
+				$$strict: "remove",
+			},
 			async handler(ctx: Ctx<{ customerId: string; provider: string; token: string; label?: string }>) {
 				refuseCardData(ctx.params);
 				const { customerId, provider, token, label } = ctx.params;
-				if (!TOKEN.test(token)) throw new InvalidInputError("The token is not a provider token.", [{ field: "token", message: "must be a provider token such as pm_… or a vault id" }]);
+				if (!TOKEN.test(token))
+					throw new InvalidInputError("The token is not a provider token.", [
+						{ field: "token", message: "must be a provider token such as pm_… or a vault id" },
+					]);
 				await ctx.call("customers.getCustomer", { id: customerId });
 				ctx.meta.$statusCode = 201;
 				return this._create(ctx, { customerId, provider, token, label, createdBy: currentUser(ctx).id });

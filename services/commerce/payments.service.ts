@@ -63,14 +63,40 @@ interface Vars {
 	providers: Providers;
 }
 
-const FIELDS = ["id", "status", "amount", "currency", "capturedAmount", "refundedAmount", "provider", "providerRef", "paymentMethod", "captureMethod", "refunds", "declineCode", "nextAction", "customerId", "invoiceId", "orderId", "description", "createdBy", "createdAt", "updatedAt"];
+const FIELDS = [
+	"id",
+	"status",
+	"amount",
+	"currency",
+	"capturedAmount",
+	"refundedAmount",
+	"provider",
+	"providerRef",
+	"paymentMethod",
+	"captureMethod",
+	"refunds",
+	"declineCode",
+	"nextAction",
+	"customerId",
+	"invoiceId",
+	"orderId",
+	"description",
+	"createdBy",
+	"createdAt",
+	"updatedAt",
+];
 
 /** A refund remembers the request that made it by a hash of its Idempotency-Key (never the key itself). */
 const keyHash = (key: string) => createHash("sha256").update(key).digest("hex").slice(0, 32);
 
 const PaymentsService: ServiceSchema<DbSettings, Methods, Vars> = {
 	name: "payments",
-	mixins: [TenantDbMixin({ collection: "commerce_payments", indexes: [{ fields: ["tenantId", "idempotencyKey"], unique: true }, { fields: ["providerRef"] }] })],
+	mixins: [
+		TenantDbMixin({
+			collection: "commerce_payments",
+			indexes: [{ fields: ["tenantId", "idempotencyKey"], unique: true }, { fields: ["providerRef"] }],
+		}),
+	],
 	settings: { rest: "/commerce/payments", fields: FIELDS },
 	created() {
 		this.providers = new Providers(config());
@@ -93,7 +119,19 @@ const PaymentsService: ServiceSchema<DbSettings, Methods, Vars> = {
 				description: textParam(500),
 				$$strict: "remove",
 			},
-			async handler(ctx: Ctx<{ amount: unknown; currency: string; paymentMethod: string; provider?: string; captureMethod: "automatic" | "manual"; customerId?: string; invoiceId?: string; orderId?: string; description?: string }>) {
+			async handler(
+				ctx: Ctx<{
+					amount: unknown;
+					currency: string;
+					paymentMethod: string;
+					provider?: string;
+					captureMethod: "automatic" | "manual";
+					customerId?: string;
+					invoiceId?: string;
+					orderId?: string;
+					description?: string;
+				}>,
+			) {
 				refuseCardData(ctx.params);
 				const { currency, paymentMethod, captureMethod, customerId, invoiceId, orderId, description } = ctx.params;
 				const amount = checkAmount(ctx.params.amount);
@@ -104,13 +142,34 @@ const PaymentsService: ServiceSchema<DbSettings, Methods, Vars> = {
 				let row = await this.scopedFindOne<PaymentRow>(ctx, { idempotencyKey: key });
 				if (!row) {
 					const created = await this._create<{ id: string }>(ctx, {
-						status: "pending", amount, currency, capturedAmount: 0, refundedAmount: 0, provider: provider.name, paymentMethod, captureMethod,
-						idempotencyKey: key, refunds: [], version: 0, customerId, invoiceId, orderId, description, createdBy: currentUser(ctx).id,
+						status: "pending",
+						amount,
+						currency,
+						capturedAmount: 0,
+						refundedAmount: 0,
+						provider: provider.name,
+						paymentMethod,
+						captureMethod,
+						idempotencyKey: key,
+						refunds: [],
+						version: 0,
+						customerId,
+						invoiceId,
+						orderId,
+						description,
+						createdBy: currentUser(ctx).id,
 					});
 					row = (await this.scopedFindById<PaymentRow>(ctx, created.id))!;
 				}
 				if (row.status === "pending" && !row.providerRef) {
-					const result = await provider.createPayment({ amount, currency, paymentMethod, captureMethod, idempotencyKey: `pay:${key}`, description });
+					const result = await provider.createPayment({
+						amount,
+						currency,
+						paymentMethod,
+						captureMethod,
+						idempotencyKey: `pay:${key}`,
+						description,
+					});
 					row = await this.applyProvider(ctx, row._id, result);
 				}
 				if (row.status === "failed") throw new PaymentDeclinedError(row.declineCode ?? "declined", row._id);
@@ -150,7 +209,9 @@ const PaymentsService: ServiceSchema<DbSettings, Methods, Vars> = {
 				if (row.status !== "authorized") throw new InvalidTransitionError("payment", row.status, "captured");
 				const amount = ctx.params.amount === undefined ? row.amount : checkAmount(ctx.params.amount);
 				if (amount > row.amount) throw new RefundExceedsCapturedError(row.amount);
-				const result = await this.providers.get(row.provider).capture({ providerRef: row.providerRef!, amount, currency: row.currency }, `capture:${row.idempotencyKey}`);
+				const result = await this.providers
+					.get(row.provider)
+					.capture({ providerRef: row.providerRef!, amount, currency: row.currency }, `capture:${row.idempotencyKey}`);
 				return this.toEntity(await this.applyProvider(ctx, row._id, result, amount));
 			},
 		},
@@ -174,25 +235,52 @@ const PaymentsService: ServiceSchema<DbSettings, Methods, Vars> = {
 			params: {
 				provider: { type: "string", max: 20 },
 				providerRef: { type: "string", min: 1, max: 255 },
-				type: { type: "enum", values: ["payment.succeeded", "payment.authorized", "payment.failed", "payment.requires_action", "payment.cancelled", "refund.succeeded", "refund.failed"] },
+				type: {
+					type: "enum",
+					values: [
+						"payment.succeeded",
+						"payment.authorized",
+						"payment.failed",
+						"payment.requires_action",
+						"payment.cancelled",
+						"refund.succeeded",
+						"refund.failed",
+					],
+				},
 				declineCode: { type: "string", max: 100, optional: true },
 			},
 			async handler(ctx: Ctx<{ provider: string; providerRef: string; type: string; declineCode?: string }>) {
 				const { provider, providerRef, type, declineCode } = ctx.params;
 				const refund = type.startsWith("refund.");
 				// The deliberate cross-tenant lookup: a provider's event names its object, not our tenant.
-				const found = await this.unscopedFindOne<PaymentRow>(refund ? { provider, "refunds.providerRef": providerRef } : { provider, providerRef });
+				const found = await this.unscopedFindOne<PaymentRow>(
+					refund ? { provider, "refunds.providerRef": providerRef } : { provider, providerRef },
+				);
 				if (!found) return { applied: false };
 				const system = asSystem(found.tenantId);
 				if (refund) {
 					const r = found.refunds.find(x => x.providerRef === providerRef)!;
-					return { applied: true, payment: this.toEntity(await this.settleRefund(system, found._id, r.id, type === "refund.succeeded" ? "succeeded" : "failed", providerRef)) };
+					return {
+						applied: true,
+						payment: this.toEntity(
+							await this.settleRefund(system, found._id, r.id, type === "refund.succeeded" ? "succeeded" : "failed", providerRef),
+						),
+					};
 				}
-				const status = ({ "payment.succeeded": "captured", "payment.authorized": "authorized", "payment.failed": "failed", "payment.requires_action": "requires_action", "payment.cancelled": "cancelled" } as const)[type as "payment.succeeded"];
+				const status = (
+					{
+						"payment.succeeded": "captured",
+						"payment.authorized": "authorized",
+						"payment.failed": "failed",
+						"payment.requires_action": "requires_action",
+						"payment.cancelled": "cancelled",
+					} as const
+				)[type as "payment.succeeded"];
 				if (found.status !== status && !canMove(found.status, status)) return { applied: false, status: found.status };
 				const moved = await this.applyProvider(system, found._id, { providerRef, status, ...(declineCode && { declineCode }) });
 				// an order paid by a payment that completed later (3-D Secure, approval, delayed settlement)
-				if (moved.status === "captured" && moved.orderId) await ctx.call("orders.paymentCaptured", { id: moved.orderId, paymentId: moved._id }, system);
+				if (moved.status === "captured" && moved.orderId)
+					await ctx.call("orders.paymentCaptured", { id: moved.orderId, paymentId: moved._id }, system);
 				return { applied: true, payment: this.toEntity(moved) };
 			},
 		},
@@ -213,15 +301,31 @@ const PaymentsService: ServiceSchema<DbSettings, Methods, Vars> = {
 					const refundable = row.capturedAmount - row.refundedAmount;
 					const amount = requested ?? refundable;
 					if (amount <= 0 || amount > refundable) throw new RefundExceedsCapturedError(refundable);
-					const refund: Refund = { id: refundId, amount, status: "pending", key, reason: ctx.params.reason, createdAt: new Date().toISOString() };
+					const refund: Refund = {
+						id: refundId,
+						amount,
+						status: "pending",
+						key,
+						reason: ctx.params.reason,
+						createdAt: new Date().toISOString(),
+					};
 					return { refundedAmount: row.refundedAmount + amount, refunds: [...row.refunds, refund] };
 				});
 				const refund = reserved.refunds.find(r => r.key === key)!;
 				let row = reserved;
 				if (refund.status === "pending" && !refund.providerRef) {
 					try {
-						const result = await this.providers.get(row.provider).refund({ providerRef: row.providerRef ?? "", captureRef: row.captureRef, currency: row.currency }, refund.amount, `refund:${key}`);
-						if (result.status === "pending") row = await this.change(ctx, row._id, r => ({ refunds: r.refunds.map(x => (x.id === refund.id ? { ...x, providerRef: result.providerRef } : x)) }));
+						const result = await this.providers
+							.get(row.provider)
+							.refund(
+								{ providerRef: row.providerRef ?? "", captureRef: row.captureRef, currency: row.currency },
+								refund.amount,
+								`refund:${key}`,
+							);
+						if (result.status === "pending")
+							row = await this.change(ctx, row._id, r => ({
+								refunds: r.refunds.map(x => (x.id === refund.id ? { ...x, providerRef: result.providerRef } : x)),
+							}));
 						else row = await this.settleRefund(ctx, row._id, refund.id, result.status, result.providerRef);
 					} catch (err) {
 						await this.settleRefund(ctx, row._id, refund.id, "failed");

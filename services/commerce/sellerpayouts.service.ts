@@ -51,10 +51,30 @@ const destination = { type: "string", min: 1, max: 255 } as const;
 
 const SellerPayoutsService: ServiceSchema<DbSettings, Methods, Vars> = {
 	name: "sellerpayouts",
-	mixins: [TenantDbMixin({ collection: "commerce_payouts", indexes: [{ fields: ["tenantId", "idempotencyKey"], unique: true }, { fields: ["providerRef"] }] })],
+	mixins: [
+		TenantDbMixin({
+			collection: "commerce_payouts",
+			indexes: [{ fields: ["tenantId", "idempotencyKey"], unique: true }, { fields: ["providerRef"] }],
+		}),
+	],
 	settings: {
 		rest: "/commerce/payouts",
-		fields: ["id", "kind", "ownerId", "amount", "currency", "destination", "provider", "providerRef", "status", "commissionPayoutId", "failureReason", "createdBy", "createdAt", "updatedAt"],
+		fields: [
+			"id",
+			"kind",
+			"ownerId",
+			"amount",
+			"currency",
+			"destination",
+			"provider",
+			"providerRef",
+			"status",
+			"commissionPayoutId",
+			"failureReason",
+			"createdBy",
+			"createdAt",
+			"updatedAt",
+		],
 	},
 	created() {
 		this.providers = new Providers(config());
@@ -65,7 +85,14 @@ const SellerPayoutsService: ServiceSchema<DbSettings, Methods, Vars> = {
 			roles: ["admin"],
 			idempotencyKey: "required",
 			summary: "Pay out part of an owner's available balance to their payout destination.",
-			params: { ownerId: idParam, amount: amountParam, currency: currencyParam, destination, provider: { type: "enum", values: [...PROVIDER_NAMES], optional: true }, $$strict: "remove" },
+			params: {
+				ownerId: idParam,
+				amount: amountParam,
+				currency: currencyParam,
+				destination,
+				provider: { type: "enum", values: [...PROVIDER_NAMES], optional: true },
+				$$strict: "remove",
+			},
 			async handler(ctx: Ctx<{ ownerId: string; amount: unknown; currency: string; destination: string; provider?: string }>) {
 				refuseCardData(ctx.params);
 				const { ownerId, currency, destination } = ctx.params;
@@ -75,7 +102,23 @@ const SellerPayoutsService: ServiceSchema<DbSettings, Methods, Vars> = {
 				const key = idempotencyKeyOf(ctx) ?? randomUUID();
 				const row =
 					(await this.scopedFindOne<PayoutRow>(ctx, { idempotencyKey: key })) ??
-					(await this.scopedFindById<PayoutRow>(ctx, (await this._create<{ id: string }>(ctx, { kind: "balance", ownerId, amount, currency, destination, provider: provider.name, status: "pending", debited: false, idempotencyKey: key, createdBy: currentUser(ctx).id })).id))!;
+					(await this.scopedFindById<PayoutRow>(
+						ctx,
+						(
+							await this._create<{ id: string }>(ctx, {
+								kind: "balance",
+								ownerId,
+								amount,
+								currency,
+								destination,
+								provider: provider.name,
+								status: "pending",
+								debited: false,
+								idempotencyKey: key,
+								createdBy: currentUser(ctx).id,
+							})
+						).id,
+					))!;
 				const sent = await this.send(ctx, row);
 				ctx.meta.$statusCode = 201;
 				ctx.meta.$location = `/api/commerce/payouts/${sent._id}`;
@@ -87,10 +130,19 @@ const SellerPayoutsService: ServiceSchema<DbSettings, Methods, Vars> = {
 			roles: ["admin"],
 			idempotencyKey: "required",
 			summary: "Pay an approved CRM commission payout (each currency of it) through the provider; the CRM marks it paid when all are.",
-			params: { commissionPayoutId: idParam, destination, provider: { type: "enum", values: [...PROVIDER_NAMES], optional: true }, $$strict: "remove" },
+			params: {
+				commissionPayoutId: idParam,
+				destination,
+				provider: { type: "enum", values: [...PROVIDER_NAMES], optional: true },
+				$$strict: "remove",
+			},
 			async handler(ctx: Ctx<{ commissionPayoutId: string; destination: string; provider?: string }>) {
 				const { commissionPayoutId: payoutId, destination: to } = ctx.params;
-				const commission = (await ctx.call("payouts.getPayout", { id: payoutId })) as { status: string; userId: string; totals: { currency: string; amount: number }[] };
+				const commission = (await ctx.call("payouts.getPayout", { id: payoutId })) as {
+					status: string;
+					userId: string;
+					totals: { currency: string; amount: number }[];
+				};
 				if (commission.status !== "approved") throw new InvalidTransitionError("commission payout", commission.status, "paid");
 				const provider = this.providers.get(ctx.params.provider);
 				const key = idempotencyKeyOf(ctx) ?? randomUUID();
@@ -99,10 +151,30 @@ const SellerPayoutsService: ServiceSchema<DbSettings, Methods, Vars> = {
 					const rowKey = `${key}:${currency}`;
 					const row =
 						(await this.scopedFindOne<PayoutRow>(ctx, { idempotencyKey: rowKey })) ??
-						(await this.scopedFindById<PayoutRow>(ctx, (await this._create<{ id: string }>(ctx, { kind: "commission", ownerId: commission.userId, amount, currency, destination: to, provider: provider.name, status: "pending", debited: false, idempotencyKey: rowKey, commissionPayoutId: payoutId, createdBy: currentUser(ctx).id })).id))!;
+						(await this.scopedFindById<PayoutRow>(
+							ctx,
+							(
+								await this._create<{ id: string }>(ctx, {
+									kind: "commission",
+									ownerId: commission.userId,
+									amount,
+									currency,
+									destination: to,
+									provider: provider.name,
+									status: "pending",
+									debited: false,
+									idempotencyKey: rowKey,
+									commissionPayoutId: payoutId,
+									createdBy: currentUser(ctx).id,
+								})
+							).id,
+						))!;
 					rows.push(await this.send(ctx, row));
 				}
-				if (!rows.length) throw new InvalidInputError("The commission payout has nothing to pay.", [{ field: "payoutId", message: "has no positive total" }]);
+				if (!rows.length)
+					throw new InvalidInputError("The commission payout has nothing to pay.", [
+						{ field: "payoutId", message: "has no positive total" },
+					]);
 				await this.completeCommission(ctx, payoutId);
 				ctx.meta.$statusCode = 201;
 				return { commissionPayoutId: payoutId, payouts: rows.map(r => this.toEntity(r)) };
@@ -129,14 +201,21 @@ const SellerPayoutsService: ServiceSchema<DbSettings, Methods, Vars> = {
 		applyPayoutEvent: {
 			visibility: "public",
 			auth: "public",
-			params: { provider: { type: "string", max: 20 }, providerRef: { type: "string", min: 1, max: 255 }, outcome: { type: "enum", values: ["paid", "failed"] } },
+			params: {
+				provider: { type: "string", max: 20 },
+				providerRef: { type: "string", min: 1, max: 255 },
+				outcome: { type: "enum", values: ["paid", "failed"] },
+			},
 			async handler(ctx: Ctx<{ provider: string; providerRef: string; outcome: "paid" | "failed" }>) {
 				// The deliberate cross-tenant lookup: a provider's event names its payout, not our tenant.
 				const row = await this.unscopedFindOne<PayoutRow>({ provider: ctx.params.provider, providerRef: ctx.params.providerRef });
 				if (!row) return { applied: false };
 				// this internal call has no user: it acts as the payout's tenant from here on
 				ctx.meta.user = systemUser(row.tenantId);
-				return { applied: true, payout: this.toEntity(await this.settle(ctx, row, { providerRef: row.providerRef ?? "", status: ctx.params.outcome })) };
+				return {
+					applied: true,
+					payout: this.toEntity(await this.settle(ctx, row, { providerRef: row.providerRef ?? "", status: ctx.params.outcome })),
+				};
 			},
 		},
 	},
@@ -145,24 +224,49 @@ const SellerPayoutsService: ServiceSchema<DbSettings, Methods, Vars> = {
 			if (row.status !== "pending" || row.providerRef) return row;
 			if (row.kind === "balance" && !row.debited) {
 				try {
-					await ctx.call("ledger.append", { ownerId: row.ownerId, currency: row.currency, amount: -row.amount, kind: "payout", sourceKey: `payout:${row._id}` }, asSystem(tenantOf(ctx)));
+					await ctx.call(
+						"ledger.append",
+						{ ownerId: row.ownerId, currency: row.currency, amount: -row.amount, kind: "payout", sourceKey: `payout:${row._id}` },
+						asSystem(tenantOf(ctx)),
+					);
 				} catch (err) {
-					if (err instanceof InsufficientBalanceError) await this.scopedUpdateWhere(ctx, { _id: row._id, status: "pending" }, { status: "failed", failureReason: "insufficient_balance" });
+					if (err instanceof InsufficientBalanceError)
+						await this.scopedUpdateWhere(
+							ctx,
+							{ _id: row._id, status: "pending" },
+							{ status: "failed", failureReason: "insufficient_balance" },
+						);
 					throw err;
 				}
 				await this.scopedUpdateWhere(ctx, { _id: row._id }, { debited: true });
 				row = { ...row, debited: true };
 			}
-			const result = await this.providers.get(row.provider).createPayout({ amount: row.amount, currency: row.currency, destination: row.destination, idempotencyKey: `payout:${row._id}` });
+			const result = await this.providers
+				.get(row.provider)
+				.createPayout({ amount: row.amount, currency: row.currency, destination: row.destination, idempotencyKey: `payout:${row._id}` });
 			await this.scopedUpdateWhere(ctx, { _id: row._id }, { providerRef: result.providerRef });
 			return this.settle(ctx, { ...row, providerRef: result.providerRef }, result);
 		},
 		async settle(ctx, row, result) {
 			if (result.status !== "pending" && row.status === "pending") {
-				const n = await this.scopedUpdateWhere(ctx, { _id: row._id, status: "pending" }, { status: result.status, ...(result.status === "failed" && { failureReason: "provider_failed" }) });
+				const n = await this.scopedUpdateWhere(
+					ctx,
+					{ _id: row._id, status: "pending" },
+					{ status: result.status, ...(result.status === "failed" && { failureReason: "provider_failed" }) },
+				);
 				// only the one that moved it books the reversal
 				if (n === 1 && result.status === "failed" && row.kind === "balance" && row.debited)
-					await ctx.call("ledger.append", { ownerId: row.ownerId, currency: row.currency, amount: row.amount, kind: "payout_reversal", sourceKey: `payout-reversal:${row._id}` }, asSystem(tenantOf(ctx)));
+					await ctx.call(
+						"ledger.append",
+						{
+							ownerId: row.ownerId,
+							currency: row.currency,
+							amount: row.amount,
+							kind: "payout_reversal",
+							sourceKey: `payout-reversal:${row._id}`,
+						},
+						asSystem(tenantOf(ctx)),
+					);
 				if (n === 1 && result.status === "paid" && row.commissionPayoutId) await this.completeCommission(ctx, row.commissionPayoutId);
 			}
 			return (await this.scopedFindById<PayoutRow>(ctx, row._id))!;
@@ -171,7 +275,8 @@ const SellerPayoutsService: ServiceSchema<DbSettings, Methods, Vars> = {
 			const rows = await this._find<{ status: string }>(ctx, { query: { commissionPayoutId } });
 			if (!rows.length || !rows.every(r => r.status === "paid")) return;
 			const system = asSystem(tenantOf(ctx));
-			const isPaid = async () => ((await ctx.call("payouts.getPayout", { id: commissionPayoutId }, system)) as { status: string }).status === "paid";
+			const isPaid = async () =>
+				((await ctx.call("payouts.getPayout", { id: commissionPayoutId }, system)) as { status: string }).status === "paid";
 			if (await isPaid()) return;
 			try {
 				await ctx.call("payouts.payPayout", { id: commissionPayoutId }, system);

@@ -54,7 +54,10 @@ const conditionsParam = {
 			items: {
 				type: "object",
 				strict: "remove",
-				props: { key: { type: "string", min: 1, max: 40 }, equals: { type: "multi", rules: [{ type: "string", max: 500 }, { type: "number" }, { type: "boolean" }] } },
+				props: {
+					key: { type: "string", min: 1, max: 40 },
+					equals: { type: "multi", rules: [{ type: "string", max: 500 }, { type: "number" }, { type: "boolean" }] },
+				},
 			},
 		},
 	},
@@ -219,7 +222,9 @@ const AssignmentService: ServiceSchema<DbSettings, AssignmentMethods, Assignment
 				for (const r of ctx.params.rules) {
 					const rule = withDefaults(r);
 					checkRule(rule);
-					out.push(await this._create(ctx, rule).catch(err => (err instanceof ConflictError ? this._update(ctx, rule) : Promise.reject(err))));
+					out.push(
+						await this._create(ctx, rule).catch(err => (err instanceof ConflictError ? this._update(ctx, rule) : Promise.reject(err))),
+					);
 				}
 				return out;
 			},
@@ -262,7 +267,11 @@ const AssignmentService: ServiceSchema<DbSettings, AssignmentMethods, Assignment
 				this.logger.info("lead left unassigned: nobody in the pool has room", { leadId: event.id, ruleId: rule.id });
 				return "unmatched";
 			}
-			const res = (await ctx.call("leads.assign", { id: event.id, userId, eventId: event.eventId, ruleId: rule.id, onlyIfUnassigned: true }, sys)) as { changed: boolean };
+			const res = (await ctx.call(
+				"leads.assign",
+				{ id: event.id, userId, eventId: event.eventId, ruleId: rule.id, onlyIfUnassigned: true },
+				sys,
+			)) as { changed: boolean };
 			return res.changed ? "assigned" : "skipped";
 		},
 
@@ -281,11 +290,7 @@ const AssignmentService: ServiceSchema<DbSettings, AssignmentMethods, Assignment
 			const sys = asSystem(tenantId);
 			const load = (await ctx.call("leads.workload", { userIds: rule.pool }, sys)) as Record<string, { openLeads: number }>;
 			const capacity = (await ctx.call("agents.capacities", { userIds: rule.pool }, sys)) as Record<string, number>;
-			return leastLoaded(
-				rule.pool,
-				Object.fromEntries(Object.entries(load).map(([u, l]) => [u, l.openLeads])),
-				capacity,
-			);
+			return leastLoaded(rule.pool, Object.fromEntries(Object.entries(load).map(([u, l]) => [u, l.openLeads])), capacity);
 		},
 	},
 

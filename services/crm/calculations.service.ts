@@ -93,7 +93,11 @@ const CalculationsService: ServiceSchema<DbSettings, CalcMethods, CalcVars> = {
 					if (userId && userId !== user.id) throw new ForbiddenError("Members see their own statement only.");
 					userId = user.id;
 				}
-				const rows = await this._find<Calculation>(ctx, { query: { period: ctx.params.period, ...(userId ? { userId } : {}) }, sort: ["at"], limit: 100_000 });
+				const rows = await this._find<Calculation>(ctx, {
+					query: { period: ctx.params.period, ...(userId ? { userId } : {}) },
+					sort: ["at"],
+					limit: 100_000,
+				});
 				return { period: ctx.params.period, userId: userId ?? null, rows, totals: totalsOf(rows) };
 			},
 		},
@@ -170,7 +174,13 @@ const CalculationsService: ServiceSchema<DbSettings, CalcMethods, CalcVars> = {
 				amount = commissionFor(plan, value);
 			} catch (err) {
 				if (!(err instanceof CurrencyMismatchError)) throw err;
-				this.logger.warn("commission not calculated: currency mismatch", { tenantId: e.tenantId, leadId: e.id, planId: plan.id, planCurrency: plan.currency, leadCurrency: value.currency });
+				this.logger.warn("commission not calculated: currency mismatch", {
+					tenantId: e.tenantId,
+					leadId: e.id,
+					planId: plan.id,
+					planCurrency: plan.currency,
+					leadCurrency: value.currency,
+				});
 				return "skipped";
 			}
 			return this.insertOnce(ctx, {

@@ -49,7 +49,10 @@ interface Plan {
 }
 
 /** A plan's fields as an action takes them (dates as validated: Date objects). */
-type PlanInput = Partial<Omit<Plan, "id" | "members" | "effectiveFrom" | "effectiveTo">> & { effectiveFrom?: Date | string; effectiveTo?: Date | string | null };
+type PlanInput = Partial<Omit<Plan, "id" | "members" | "effectiveFrom" | "effectiveTo">> & {
+	effectiveFrom?: Date | string;
+	effectiveTo?: Date | string | null;
+};
 
 function normalise<T extends PlanInput>(p: T): T {
 	const out = { ...p };
@@ -165,7 +168,11 @@ const CommissionService: ServiceSchema<DbSettings, CommissionMethods> = {
 			params: { userId: userIdParam, at: { type: "string", min: 10, max: 40 } },
 			async handler(ctx: Ctx<{ userId: string; at: string }>): Promise<Plan | null> {
 				const { userId, at } = ctx.params;
-				const plans = await this._find<Plan>(ctx, { query: { members: userId, effectiveFrom: { $lte: at } }, sort: ["-effectiveFrom"], limit: 100 });
+				const plans = await this._find<Plan>(ctx, {
+					query: { members: userId, effectiveFrom: { $lte: at } },
+					sort: ["-effectiveFrom"],
+					limit: 100,
+				});
 				return plans.find(p => !p.effectiveTo || at < p.effectiveTo) ?? null;
 			},
 		},

@@ -12,7 +12,12 @@ export function envelope<T extends object>(entity: T, tenantId: string, actorId:
 /** Validation fragments (fastest-validator). */
 export const idParam = { type: "string", min: 1, max: 64 } as const;
 export const userIdParam = { type: "string", min: 1, max: 128, trim: true } as const;
-export const currencyParam = { type: "string", max: 3, pattern: /^[A-Z]{3}$/, messages: { stringPattern: "must be an ISO 4217 code (3 capital letters)" } } as const;
+export const currencyParam = {
+	type: "string",
+	max: 3,
+	pattern: /^[A-Z]{3}$/,
+	messages: { stringPattern: "must be an ISO 4217 code (3 capital letters)" },
+} as const;
 /** Integer minor units; 2^53 - 1 is the bound JSON numbers keep exact. */
 export const minorUnits = { type: "number", integer: true, min: 0, max: Number.MAX_SAFE_INTEGER, convert: true } as const;
 export const moneyParam = {
@@ -50,7 +55,12 @@ export function periodBounds(period: string): [string, string] {
 	return [new Date(Date.UTC(y, m - 1, 1)).toISOString(), new Date(Date.UTC(y, m, 1)).toISOString()];
 }
 
-export const periodParam = { type: "string", max: 7, pattern: /^\d{4}-(0[1-9]|1[0-2])$/, messages: { stringPattern: "must be a month as YYYY-MM" } } as const;
+export const periodParam = {
+	type: "string",
+	max: 7,
+	pattern: /^\d{4}-(0[1-9]|1[0-2])$/,
+	messages: { stringPattern: "must be a month as YYYY-MM" },
+} as const;
 
 /** Open statuses (count towards an agent's workload). */
 export const OPEN_STATUSES = ["new", "contacted", "qualified"] as const;

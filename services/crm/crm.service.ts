@@ -33,11 +33,26 @@ const CrmService: ServiceSchema = {
 					});
 				const [stats, workload, commissions] = await Promise.all([
 					ctx.call("leads.pipelineStats", {}) as Promise<PipelineStats>,
-					optional("workload", ctx.call("leads.workload", {}) as Promise<Record<string, { openLeads: number; assignedToday: number; assignedThisWeek: number }>>),
-					optional("commissions", ctx.call("calculations.totalsByUser", {}) as Promise<{ userId: string; currency: string; amount: number; count: number }[]>),
+					optional(
+						"workload",
+						ctx.call("leads.workload", {}) as Promise<
+							Record<string, { openLeads: number; assignedToday: number; assignedThisWeek: number }>
+						>,
+					),
+					optional(
+						"commissions",
+						ctx.call("calculations.totalsByUser", {}) as Promise<{ userId: string; currency: string; amount: number; count: number }[]>,
+					),
 				]);
-				const users = new Set<string>([...Object.keys(stats.perAgent), ...Object.keys(workload ?? {}), ...(commissions ?? []).map(c => c.userId)]);
-				const capacity = await optional("capacity", ctx.call("agents.capacities", { userIds: [...users] }) as Promise<Record<string, number>>);
+				const users = new Set<string>([
+					...Object.keys(stats.perAgent),
+					...Object.keys(workload ?? {}),
+					...(commissions ?? []).map(c => c.userId),
+				]);
+				const capacity = await optional(
+					"capacity",
+					ctx.call("agents.capacities", { userIds: [...users] }) as Promise<Record<string, number>>,
+				);
 				const agents = [...users].sort().map(userId => ({
 					userId,
 					openLeads: stats.perAgent[userId]?.open ?? 0,
@@ -46,7 +61,9 @@ const CrmService: ServiceSchema = {
 					capacity: capacity?.[userId] ?? null,
 					assignedToday: workload?.[userId]?.assignedToday ?? null,
 					assignedThisWeek: workload?.[userId]?.assignedThisWeek ?? null,
-					commissions: commissions ? commissions.filter(c => c.userId === userId).map(({ currency, amount, count }) => ({ currency, amount, count })) : null,
+					commissions: commissions
+						? commissions.filter(c => c.userId === userId).map(({ currency, amount, count }) => ({ currency, amount, count }))
+						: null,
 				}));
 				const { perAgent: _omit, ...rest } = stats;
 				return { ...rest, agents, generatedAt: new Date().toISOString(), unavailable };

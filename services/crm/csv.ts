@@ -13,7 +13,7 @@ export class TooManyRowsError extends Error {}
 
 /** A line longer than a record may be is a record that is too long: found at native speed, before parsing. */
 function assertLinesWithin(text: string, max: number) {
-	for (let start = 0; start <= text.length; ) {
+	for (let start = 0; start <= text.length;) {
 		let end = text.indexOf("\n", start);
 		if (end === -1) end = text.length;
 		if (end - start > max) throw new Error(`a row is longer than ${max} characters`);

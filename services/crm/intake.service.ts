@@ -21,7 +21,13 @@ import { idParam } from "./common";
 import { leadInputParams, type LeadInput } from "./lead-model";
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
-const slugParam = { type: "string", min: 3, max: 63, pattern: /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, messages: { stringPattern: "must be lowercase letters, digits and inner hyphens" } } as const;
+const slugParam = {
+	type: "string",
+	min: 3,
+	max: 63,
+	pattern: /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/,
+	messages: { stringPattern: "must be lowercase letters, digits and inner hyphens" },
+} as const;
 
 /** One row of this collection: an ingest key (`kind: "key"`) or the tenant's slug (`kind: "slug"`). */
 type IntakeRow = Row & { kind: "key" | "slug"; slug?: string; hash?: string; name?: string; revokedAt?: string | null };
@@ -99,7 +105,14 @@ const IntakeService: ServiceSchema<DbSettings, IntakeMethods> = {
 				if (slug) await this.setSlug(ctx, slug);
 				else slug = (await this.scopedFindOne<IntakeRow>(ctx, { kind: "slug" }))?.slug;
 				const key = `vik_${randomBytes(24).toString("base64url")}`;
-				const row = await this._create<IngestKey>(ctx, { kind: "key", name: ctx.params.name, hash: sha256(key), prefix: key.slice(0, 8), createdBy: user.id, revokedAt: null });
+				const row = await this._create<IngestKey>(ctx, {
+					kind: "key",
+					name: ctx.params.name,
+					hash: sha256(key),
+					prefix: key.slice(0, 8),
+					createdBy: user.id,
+					revokedAt: null,
+				});
 				ctx.meta.$statusCode = 201;
 				ctx.meta.$location = `/api/leads/ingest-keys`;
 				return { ...row, key, slug: slug ?? null, endpoint: slug ? `/api/public/leads/${slug}` : null };

@@ -50,9 +50,24 @@ export const LeadAssignmentMixin: MixinSchema<DbSettings, LeadsMethods> = {
 			if (opts.eventId && current.assignedByEvent === opts.eventId) return unchanged(); // redelivery
 			if (opts.onlyIfUnassigned && current.assignedTo) return unchanged();
 			if (!opts.eventId && current.assignedTo === userId) return unchanged();
-			const lead = await this.cas(ctx, current, { assignedTo: userId, assignedAt: new Date().toISOString(), assignedByEvent: opts.eventId ?? null });
-			const event = envelope(lead, tenantId, actorId, { previousAssignee: current.assignedTo ?? null, ruleId: opts.ruleId ?? null, causeEventId: opts.eventId ?? null });
-			await this.record(ctx, id, "assigned", `Assigned to ${userId}${opts.ruleId ? ` by rule ${opts.ruleId}` : ""}.`, { userId, previous: current.assignedTo ?? null, ruleId: opts.ruleId ?? null }, `${event.eventId}:assigned`);
+			const lead = await this.cas(ctx, current, {
+				assignedTo: userId,
+				assignedAt: new Date().toISOString(),
+				assignedByEvent: opts.eventId ?? null,
+			});
+			const event = envelope(lead, tenantId, actorId, {
+				previousAssignee: current.assignedTo ?? null,
+				ruleId: opts.ruleId ?? null,
+				causeEventId: opts.eventId ?? null,
+			});
+			await this.record(
+				ctx,
+				id,
+				"assigned",
+				`Assigned to ${userId}${opts.ruleId ? ` by rule ${opts.ruleId}` : ""}.`,
+				{ userId, previous: current.assignedTo ?? null, ruleId: opts.ruleId ?? null },
+				`${event.eventId}:assigned`,
+			);
 			await this.publish("leads.assigned", event);
 			return { changed: true, lead };
 		},

@@ -52,7 +52,9 @@ export const LeadCaptureMixin: MixinSchema<DbSettings, LeadsMethods, CaptureVars
 			async handler(ctx: Ctx<LeadInput & { message?: string }>) {
 				const tenantId = currentTenantUser(ctx).tenantId;
 				const { message, ...input } = ctx.params;
-				const keys = [input.email ? `e:${input.email}` : null, phoneKey(input.phone) ? `p:${phoneKey(input.phone)}` : null].filter(Boolean) as string[];
+				const keys = [input.email ? `e:${input.email}` : null, phoneKey(input.phone) ? `p:${phoneKey(input.phone)}` : null].filter(
+					Boolean,
+				) as string[];
 				const work = async () => {
 					if (keys.length) {
 						const since = new Date(Date.now() - config().CRM_DEDUPE_WINDOW_S * 1000).toISOString();

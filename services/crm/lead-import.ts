@@ -46,7 +46,8 @@ export function leadFromRecord(r: Record<string, string>): { input: LeadInput } 
 	const input: Record<string, unknown> = {};
 	for (const k of ["name", "email", "phone", "company", "country", "source"]) if (r[k]) input[k] = r[k];
 	if (input.country) input.country = String(input.country).toUpperCase();
-	if (r.amount || r.currency) input.value = { amount: r.amount === "" || r.amount == null ? undefined : Number(r.amount), currency: r.currency?.toUpperCase() };
+	if (r.amount || r.currency)
+		input.value = { amount: r.amount === "" || r.amount == null ? undefined : Number(r.amount), currency: r.currency?.toUpperCase() };
 	if (Object.keys(customFields).length) input.customFields = customFields;
 	const result = check(input);
 	if (result !== true) return { errors: (result as FieldError[]).map(e => ({ field: e.field, message: e.message })) };

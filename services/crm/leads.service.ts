@@ -156,7 +156,8 @@ const LeadsService: ServiceSchema<DbSettings, LeadsMethods> = {
 				const from = current.status;
 				const changing = status !== undefined && status !== from;
 				if (changing) {
-					if (!canTransition(from, status)) throw new InvalidTransitionError(`A lead cannot go from '${from}' to '${status}'.`, from, status);
+					if (!canTransition(from, status))
+						throw new InvalidTransitionError(`A lead cannot go from '${from}' to '${status}'.`, from, status);
 					const now = new Date().toISOString();
 					set.status = status;
 					if (status === "won") Object.assign(set, { wonAt: now, wonCount: (current.wonCount ?? 0) + 1 });
@@ -205,7 +206,13 @@ const LeadsService: ServiceSchema<DbSettings, LeadsMethods> = {
 			entity: "findLead",
 			async handler(ctx: Ctx<{ id: string; type: ActivityType; summary: string; at?: Date }>) {
 				const { id, type, summary, at } = ctx.params;
-				const activity = await ctx.call("activities.record", { leadId: id, type, summary, at, actorId: currentTenantUser(ctx).id } satisfies RecordParams);
+				const activity = await ctx.call("activities.record", {
+					leadId: id,
+					type,
+					summary,
+					at,
+					actorId: currentTenantUser(ctx).id,
+				} satisfies RecordParams);
 				ctx.meta.$statusCode = 201;
 				ctx.meta.$location = `/api/leads/${id}/activities`;
 				return activity;

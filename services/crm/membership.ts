@@ -22,7 +22,13 @@ interface MembershipState {
 }
 const state = new WeakMap<Service, MembershipState>();
 
-export async function requireMembers(svc: Service, ctx: Caller, tenantId: string, userIds: (string | null | undefined)[], field: string): Promise<void> {
+export async function requireMembers(
+	svc: Service,
+	ctx: Caller,
+	tenantId: string,
+	userIds: (string | null | undefined)[],
+	field: string,
+): Promise<void> {
 	const ids = [...new Set(userIds.filter((u): u is string => typeof u === "string" && u.length > 0))];
 	if (!ids.length) return;
 	let s = state.get(svc);
@@ -38,6 +44,5 @@ export async function requireMembers(svc: Service, ctx: Caller, tenantId: string
 	s.tenantsSeen = true;
 	const results = await Promise.all(ids.map(userId => ctx.call("tenants.membership", { tenantId, userId }, asSystem(tenantId))));
 	const outsiders = ids.filter((_, i) => !results[i]);
-	if (outsiders.length)
-		throw new NotAMemberError(field, outsiders);
+	if (outsiders.length) throw new NotAMemberError(field, outsiders);
 }

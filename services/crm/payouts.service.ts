@@ -38,7 +38,22 @@ const PayoutsService: ServiceSchema<DbSettings, PayoutsMethods> = {
 	mixins: [TenantDbMixin({ collection: "commission_payouts", indexes: [{ fields: ["tenantId", "userId", "period"], unique: true }] })],
 	settings: {
 		rest: "/commission/payouts",
-		fields: ["id", "userId", "period", "status", "totals", "calculationIds", "count", "createdBy", "approvedBy", "approvedAt", "paidBy", "paidAt", "createdAt", "updatedAt"],
+		fields: [
+			"id",
+			"userId",
+			"period",
+			"status",
+			"totals",
+			"calculationIds",
+			"count",
+			"createdBy",
+			"approvedBy",
+			"approvedAt",
+			"paidBy",
+			"paidAt",
+			"createdAt",
+			"updatedAt",
+		],
 	},
 	actions: {
 		createPayout: {
@@ -143,7 +158,11 @@ const PayoutsService: ServiceSchema<DbSettings, PayoutsMethods> = {
 				if (current.status === "pending") throw new InvalidTransitionError("Approve the payout before paying it.", current.status, to);
 				throw new PayoutImmutableError(current.status);
 			}
-			const n = await this.scopedUpdateWhere(ctx, { _id: id, status: from }, { status: to, [`${stamp}By`]: user.id, [`${stamp}At`]: new Date().toISOString() });
+			const n = await this.scopedUpdateWhere(
+				ctx,
+				{ _id: id, status: from },
+				{ status: to, [`${stamp}By`]: user.id, [`${stamp}At`]: new Date().toISOString() },
+			);
 			if (n === 0) throw new PayoutImmutableError(to);
 			return this._get<Payout>(ctx, { id });
 		},

@@ -36,11 +36,14 @@ const AgentService: ServiceSchema<ServiceSettingSchema, object, Vars> = {
 			async handler(ctx: Ctx<{ text: string; timeZone: string; now?: string }>) {
 				const { text, timeZone } = ctx.params;
 				const now = ctx.params.now ? new Date(ctx.params.now) : new Date();
-				if (Number.isNaN(now.getTime())) throw new InvalidInputError("now is not a date.", [{ field: "now", message: "must be an ISO 8601 date-time" }]);
+				if (Number.isNaN(now.getTime()))
+					throw new InvalidInputError("now is not a date.", [{ field: "now", message: "must be an ISO 8601 date-time" }]);
 				try {
 					zoneOffsetMinutes(timeZone, now);
 				} catch {
-					throw new InvalidInputError("Unknown time zone.", [{ field: "timeZone", message: "must be an IANA time zone such as Europe/Lisbon" }]);
+					throw new InvalidInputError("Unknown time zone.", [
+						{ field: "timeZone", message: "must be an IANA time zone such as Europe/Lisbon" },
+					]);
 				}
 				return this.generator.understandTask({ text, now, timeZone });
 			},

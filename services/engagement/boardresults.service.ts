@@ -24,7 +24,12 @@ const BoardResultsService: ServiceSchema<DbSettings, TenantDbMethods, Vars> = {
 	mixins: [
 		TenantDbMixin({
 			collection: "engagement_board_results",
-			indexes: [{ fields: ["tenantId", "board", "season", "seq"], unique: true }, { fields: ["tenantId", "eventId"], unique: true }, { fields: ["board"] }, { fields: ["players"] }],
+			indexes: [
+				{ fields: ["tenantId", "board", "season", "seq"], unique: true },
+				{ fields: ["tenantId", "eventId"], unique: true },
+				{ fields: ["board"] },
+				{ fields: ["players"] },
+			],
 		}),
 	],
 	settings: { fields: ["eventId", "a", "b", "scoreA", "at", "board", "season", "seq", "players"] },
@@ -38,7 +43,16 @@ const BoardResultsService: ServiceSchema<DbSettings, TenantDbMethods, Vars> = {
 	actions: {
 		record: {
 			visibility: "public",
-			params: { board: key, season, a: userId, b: userId, scoreA: { type: "enum", values: [0, 0.5, 1] }, k: { type: "number", integer: true, min: 1, max: 400 }, eventId: { type: "string", min: 1, max: 200 }, $$strict: "remove" },
+			params: {
+				board: key,
+				season,
+				a: userId,
+				b: userId,
+				scoreA: { type: "enum", values: [0, 0.5, 1] },
+				k: { type: "number", integer: true, min: 1, max: 400 },
+				eventId: { type: "string", min: 1, max: 200 },
+				$$strict: "remove",
+			},
 			handler(ctx: Ctx<{ board: string; season: number; a: string; b: string; scoreA: number; k: number; eventId: string }>) {
 				const { board, season, a, b, scoreA, k, eventId } = ctx.params;
 				return this.ratings.record(ctx, board, season, a, b, scoreA, k, eventId);
@@ -46,7 +60,13 @@ const BoardResultsService: ServiceSchema<DbSettings, TenantDbMethods, Vars> = {
 		},
 		standings: {
 			visibility: "public",
-			params: { board: key, season, offset: { type: "number", integer: true, min: 0 }, limit: { type: "number", integer: true, min: 1, max: 1000 }, $$strict: "remove" },
+			params: {
+				board: key,
+				season,
+				offset: { type: "number", integer: true, min: 0 },
+				limit: { type: "number", integer: true, min: 1, max: 1000 },
+				$$strict: "remove",
+			},
 			handler(ctx: Ctx<{ board: string; season: number; offset: number; limit: number }>) {
 				return this.ratings.standings(ctx, ctx.params.board, ctx.params.season, ctx.params.offset, ctx.params.limit);
 			},

@@ -50,7 +50,23 @@ const ChallengesService: ServiceSchema<DbSettings, Methods, Vars> = {
 	name: "challenges",
 	mixins: [TenantDbMixin({ collection: "engagement_challenges", indexes: [{ fields: ["userId"] }, { fields: ["status"] }] })],
 	settings: {
-		fields: ["id", "userId", "opponentId", "title", "description", "target", "tag", "reward", "durationHours", "status", "generator", "expiresAt", "acceptedAt", "completedAt", "createdAt"],
+		fields: [
+			"id",
+			"userId",
+			"opponentId",
+			"title",
+			"description",
+			"target",
+			"tag",
+			"reward",
+			"durationHours",
+			"status",
+			"generator",
+			"expiresAt",
+			"acceptedAt",
+			"completedAt",
+			"createdAt",
+		],
 	},
 	created() {
 		this.generator = generatorFor(config(), this.logger);
@@ -65,7 +81,8 @@ const ChallengesService: ServiceSchema<DbSettings, Methods, Vars> = {
 			async handler(ctx: Ctx<{ opponentId?: string }>) {
 				const user = currentTenantUser(ctx);
 				const opponentId = ctx.params.opponentId ?? null;
-				if (opponentId === user.id) throw new InvalidInputError("A duel needs another member.", [{ field: "opponentId", message: "must not be yourself" }]);
+				if (opponentId === user.id)
+					throw new InvalidInputError("A duel needs another member.", [{ field: "opponentId", message: "must not be yourself" }]);
 				await requireMembers(this, ctx, user.tenantId, [opponentId], "opponentId");
 				const [openTasks, skills, game] = await Promise.all([
 					ctx.call<ChallengeInputs["openTasks"], object>("tasks.openOf", { userId: user.id }),
@@ -77,8 +94,19 @@ const ChallengesService: ServiceSchema<DbSettings, Methods, Vars> = {
 				const { title, description, target, tag, reward, durationHours, generator } = spec;
 				ctx.meta.$statusCode = 201;
 				return this._create<Challenge>(ctx, {
-					userId: user.id, opponentId, title, description, target, tag, reward, durationHours, generator,
-					status: "offered", expiresAt: new Date(Date.now() + hours(durationHours)).toISOString(), acceptedAt: null, completedAt: null,
+					userId: user.id,
+					opponentId,
+					title,
+					description,
+					target,
+					tag,
+					reward,
+					durationHours,
+					generator,
+					status: "offered",
+					expiresAt: new Date(Date.now() + hours(durationHours)).toISOString(),
+					acceptedAt: null,
+					completedAt: null,
 				});
 			},
 		},
@@ -88,7 +116,11 @@ const ChallengesService: ServiceSchema<DbSettings, Methods, Vars> = {
 			params: { status: { type: "enum", values: ["offered", "accepted", "won", "expired"], optional: true }, $$strict: "remove" },
 			handler(ctx: Ctx<{ status?: ChallengeStatus }>) {
 				const { status } = ctx.params;
-				return this._find<Challenge>(ctx, { query: { userId: currentTenantUser(ctx).id, ...(status && { status }) }, sort: ["-_id"], limit: 100 });
+				return this._find<Challenge>(ctx, {
+					query: { userId: currentTenantUser(ctx).id, ...(status && { status }) },
+					sort: ["-_id"],
+					limit: 100,
+				});
 			},
 		},
 		getChallenge: {
@@ -110,14 +142,18 @@ const ChallengesService: ServiceSchema<DbSettings, Methods, Vars> = {
 				const c = entityOf<Challenge>(ctx);
 				if (c.status !== "offered") throw new ChallengeStateError(c.status, "accepted");
 				const now = Date.now();
-				return this.move(ctx, c, "accepted", { acceptedAt: new Date(now).toISOString(), expiresAt: new Date(now + hours(c.durationHours)).toISOString() });
+				return this.move(ctx, c, "accepted", {
+					acceptedAt: new Date(now).toISOString(),
+					expiresAt: new Date(now + hours(c.durationHours)).toISOString(),
+				});
 			},
 		},
 		complete: {
 			rest: "POST /:id/complete",
 			roles: ["member"],
 			entity: "loadMine",
-			summary: "Claims the win: the goal must be met (409 CHALLENGE_GOAL_NOT_MET with the progress); pays the reward once; a duel moves the ELO board.",
+			summary:
+				"Claims the win: the goal must be met (409 CHALLENGE_GOAL_NOT_MET with the progress); pays the reward once; a duel moves the ELO board.",
 			params: { id: idParam, $$strict: "remove" },
 			async handler(ctx: Ctx<{ id: string }>) {
 				const c = entityOf<Challenge>(ctx);
@@ -126,10 +162,25 @@ const ChallengesService: ServiceSchema<DbSettings, Methods, Vars> = {
 				if (done < c.target) throw new ChallengeGoalNotMetError(done, c.target);
 				// each effect is once-only by its eventId, so a retry after a partial failure completes the rest
 				const eventId = `challenge:${c.id}`;
-				await ctx.call("gamification.credit", { userId: c.userId, currency: c.reward.currency, amount: c.reward.amount, reason: `challenge ${c.title}`.slice(0, 200), eventId: `${eventId}:reward`, refType: "challenge", refId: c.id });
+				await ctx.call("gamification.credit", {
+					userId: c.userId,
+					currency: c.reward.currency,
+					amount: c.reward.amount,
+					reason: `challenge ${c.title}`.slice(0, 200),
+					eventId: `${eventId}:reward`,
+					refType: "challenge",
+					refId: c.id,
+				});
 				await ctx.call("gamification.recordWin", { userId: c.userId, eventId });
 				let rating: unknown = null;
-				if (c.opponentId) rating = await ctx.call("leaderboards.report", { board: CHALLENGE_BOARD, playerA: c.userId, playerB: c.opponentId, scoreA: 1, eventId });
+				if (c.opponentId)
+					rating = await ctx.call("leaderboards.report", {
+						board: CHALLENGE_BOARD,
+						playerA: c.userId,
+						playerB: c.opponentId,
+						scoreA: 1,
+						eventId,
+					});
 				const won = await this.move(ctx, c, "won", { completedAt: new Date().toISOString() });
 				return { challenge: won, reward: c.reward, rating };
 			},
@@ -167,7 +218,13 @@ const ChallengesService: ServiceSchema<DbSettings, Methods, Vars> = {
 		async expireIfDue(ctx: Ctx<object>, c: Challenge) {
 			if ((c.status !== "offered" && c.status !== "accepted") || Date.parse(c.expiresAt) > Date.now()) return c;
 			if (c.status === "accepted" && c.opponentId)
-				await ctx.call("leaderboards.report", { board: CHALLENGE_BOARD, playerA: c.userId, playerB: c.opponentId, scoreA: 0, eventId: `challenge:${c.id}` });
+				await ctx.call("leaderboards.report", {
+					board: CHALLENGE_BOARD,
+					playerA: c.userId,
+					playerB: c.opponentId,
+					scoreA: 0,
+					eventId: `challenge:${c.id}`,
+				});
 			// a concurrent change wins the compare-and-set; either way the stored row is the answer
 			await this.scopedUpdateWhere(ctx, { id: c.id, status: c.status }, { status: "expired" });
 			const row = await this.scopedFindById(ctx, c.id);

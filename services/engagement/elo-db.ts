@@ -37,7 +37,13 @@ export class DbRatings implements RatingStore {
 			const [last] = await this.store._find<ResultRow>(scope, { query: { board, season }, sort: ["-seq"], limit: 1 });
 			const [ra, rb] = await Promise.all([this.latest(scope, board, season, a), this.latest(scope, board, season, b)]);
 			const next = eloUpdate(ra, rb, scoreA, k);
-			const record: ResultRecord = { eventId, a: { userId: a, before: ra, after: next.a }, b: { userId: b, before: rb, after: next.b }, scoreA, at: new Date().toISOString() };
+			const record: ResultRecord = {
+				eventId,
+				a: { userId: a, before: ra, after: next.a },
+				b: { userId: b, before: rb, after: next.b },
+				scoreA,
+				at: new Date().toISOString(),
+			};
 			try {
 				await this.store._insert(scope, { entities: [{ ...record, board, season, seq: (last?.seq ?? 0) + 1, players: [a, b] }] });
 				return { ...record, duplicate: false };
@@ -53,8 +59,11 @@ export class DbRatings implements RatingStore {
 		const rows = await this.store.scopedScan<ResultRow>(scope, { board, season }, ["a", "b", "seq"]);
 		const latest = new Map<string, { seq: number; rating: number }>();
 		for (const r of rows)
-			for (const side of [r.a, r.b]) if ((latest.get(side.userId)?.seq ?? 0) < r.seq) latest.set(side.userId, { seq: r.seq, rating: side.after });
-		const sorted = [...latest.entries()].map(([userId, v]) => ({ userId, rating: v.rating })).sort((x, y) => y.rating - x.rating || (x.userId < y.userId ? -1 : 1));
+			for (const side of [r.a, r.b])
+				if ((latest.get(side.userId)?.seq ?? 0) < r.seq) latest.set(side.userId, { seq: r.seq, rating: side.after });
+		const sorted = [...latest.entries()]
+			.map(([userId, v]) => ({ userId, rating: v.rating }))
+			.sort((x, y) => y.rating - x.rating || (x.userId < y.userId ? -1 : 1));
 		let rank = 0;
 		return sorted.map((s, i) => ({ ...s, rank: i > 0 && sorted[i - 1].rating === s.rating ? rank : (rank = i + 1) }));
 	}

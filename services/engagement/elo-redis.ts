@@ -58,8 +58,17 @@ export class RedisRatings implements RatingStore {
 
 	async record(scope: CallerScope, board: string, season: number, a: string, b: string, scoreA: number, k: number, eventId: string) {
 		const [status, json] = await this.redis.eloRecord(
-			this.board(scope, board, season), `${this.prefix}eloev:${tenantOf(scope)}`, this.hist(scope, board, season, a), this.hist(scope, board, season, b),
-			a, b, scoreA, k, eventId, new Date().toISOString(), START_RATING,
+			this.board(scope, board, season),
+			`${this.prefix}eloev:${tenantOf(scope)}`,
+			this.hist(scope, board, season, a),
+			this.hist(scope, board, season, b),
+			a,
+			b,
+			scoreA,
+			k,
+			eventId,
+			new Date().toISOString(),
+			START_RATING,
 		);
 		return { ...(JSON.parse(json) as ResultRecord), duplicate: status === "dup" };
 	}

@@ -39,7 +39,16 @@ export interface Standing {
 /** Where ratings live (Redis sorted sets, or the `leaderboards` collection of results); every call acts in the caller's tenant. */
 export interface RatingStore {
 	/** Applies one result once per eventId (a repeat answers the first), atomically for both players. */
-	record(scope: CallerScope, board: string, season: number, a: string, b: string, scoreA: number, k: number, eventId: string): Promise<ResultRecord & { duplicate: boolean }>;
+	record(
+		scope: CallerScope,
+		board: string,
+		season: number,
+		a: string,
+		b: string,
+		scoreA: number,
+		k: number,
+		eventId: string,
+	): Promise<ResultRecord & { duplicate: boolean }>;
 	/** Every rated player, best first (ties by user id). */
 	standings(scope: CallerScope, board: string, season: number, offset: number, limit: number): Promise<Standing[]>;
 	/** The player's standing: rank = 1 + how many rate higher; an unrated player stands at START_RATING. */

@@ -79,7 +79,11 @@ export function payouts(rules: readonly Rule[], e: CompletedEvent, streakDays: n
 	const onTime = !!e.dueAt && e.completedAt <= e.dueAt;
 	return rules
 		.filter(r => r.on === "tasks.completed" && (r.when !== "onTime" || onTime))
-		.map(r => ({ ruleId: r.id, currency: r.currency, amount: r.multiplier === "streak" ? r.amount * Math.min(streakDays, r.maxMultiplier ?? streakDays) : r.amount }))
+		.map(r => ({
+			ruleId: r.id,
+			currency: r.currency,
+			amount: r.multiplier === "streak" ? r.amount * Math.min(streakDays, r.maxMultiplier ?? streakDays) : r.amount,
+		}))
 		.filter(p => p.amount > 0);
 }
 
@@ -93,7 +97,14 @@ export function levelOf(c: LevelCurve, xp: number): { level: number; xp: number;
 }
 
 export function badgeProgress(defs: readonly BadgeDef[], counters: Record<Counter, number>, earned: ReadonlySet<string>) {
-	return defs.map(b => ({ id: b.id, name: b.name, counter: b.counter, current: Math.min(counters[b.counter], b.atLeast), target: b.atLeast, earned: earned.has(b.id) }));
+	return defs.map(b => ({
+		id: b.id,
+		name: b.name,
+		counter: b.counter,
+		current: Math.min(counters[b.counter], b.atLeast),
+		target: b.atLeast,
+		earned: earned.has(b.id),
+	}));
 }
 
 const name = { type: "string", min: 1, max: 32, pattern: /^[a-z][a-z0-9_-]*$/ } as const;
@@ -117,10 +128,23 @@ export const settingsParams = {
 			},
 		},
 	},
-	levelCurve: { type: "object", strict: "remove", props: { base: { type: "number", integer: true, min: 1, max: 1_000_000 }, exponent: { type: "number", integer: true, min: 1, max: 4 } } },
+	levelCurve: {
+		type: "object",
+		strict: "remove",
+		props: { base: { type: "number", integer: true, min: 1, max: 1_000_000 }, exponent: { type: "number", integer: true, min: 1, max: 4 } },
+	},
 	badges: {
 		type: "array",
 		max: 100,
-		items: { type: "object", strict: "remove", props: { id: name, name: { type: "string", min: 1, max: 80 }, counter: { type: "enum", values: COUNTERS }, atLeast: { type: "number", integer: true, min: 1, max: 1_000_000 } } },
+		items: {
+			type: "object",
+			strict: "remove",
+			props: {
+				id: name,
+				name: { type: "string", min: 1, max: 80 },
+				counter: { type: "enum", values: COUNTERS },
+				atLeast: { type: "number", integer: true, min: 1, max: 1_000_000 },
+			},
+		},
 	},
 } as const;

@@ -20,7 +20,10 @@ function check(s: GameSettings): void {
 	s.rules.forEach((r, i) => {
 		if (!currencies.has(r.currency)) errors.push({ field: `rules[${i}].currency`, message: `is not one of the currencies (${r.currency})` });
 	});
-	for (const [list, field] of [[s.rules, "rules"], [s.badges, "badges"]] as const) {
+	for (const [list, field] of [
+		[s.rules, "rules"],
+		[s.badges, "badges"],
+	] as const) {
 		const ids = list.map(x => x.id);
 		if (new Set(ids).size !== ids.length) errors.push({ field, message: "ids must be unique" });
 	}

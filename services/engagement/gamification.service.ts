@@ -107,8 +107,15 @@ const GamificationService: ServiceSchema<DbSettings, GamificationMethods, Gamifi
 		ledger: {
 			rest: "GET /ledger/:currency",
 			roles: ["member"],
-			summary: "Your wallet's entries in one currency (or an internal counter such as stat:tasksCompleted), newest first; `before` (a sequence) pages back.",
-			params: { currency: { type: "string", min: 1, max: 100, pattern: /^[a-z][a-z0-9_:-]*$/ }, before: { type: "number", integer: true, min: 1, optional: true, convert: true }, limit: { type: "number", integer: true, min: 1, max: 100, default: 20, convert: true }, userId: { ...userIdParam, optional: true }, $$strict: "remove" },
+			summary:
+				"Your wallet's entries in one currency (or an internal counter such as stat:tasksCompleted), newest first; `before` (a sequence) pages back.",
+			params: {
+				currency: { type: "string", min: 1, max: 100, pattern: /^[a-z][a-z0-9_:-]*$/ },
+				before: { type: "number", integer: true, min: 1, optional: true, convert: true },
+				limit: { type: "number", integer: true, min: 1, max: 100, default: 20, convert: true },
+				userId: { ...userIdParam, optional: true },
+				$$strict: "remove",
+			},
 			async handler(ctx: Ctx<{ currency: string; before?: number; limit: number; userId?: string }>) {
 				const user = currentTenantUser(ctx);
 				const userId = ctx.params.userId ?? user.id;
@@ -120,8 +127,17 @@ const GamificationService: ServiceSchema<DbSettings, GamificationMethods, Gamifi
 		spend: {
 			rest: "POST /spend",
 			roles: ["member"],
-			summary: "Spends from your wallet: never below 0 (409 INSUFFICIENT_FUNDS, nothing written). `idempotencyKey` (or the Idempotency-Key header) makes a retry spend once.",
-			params: { currency: currencyParam, amount: amountParam, reason: reasonParam, refType: refParam, refId: refParam, idempotencyKey: keyParam, $$strict: "remove" },
+			summary:
+				"Spends from your wallet: never below 0 (409 INSUFFICIENT_FUNDS, nothing written). `idempotencyKey` (or the Idempotency-Key header) makes a retry spend once.",
+			params: {
+				currency: currencyParam,
+				amount: amountParam,
+				reason: reasonParam,
+				refType: refParam,
+				refId: refParam,
+				idempotencyKey: keyParam,
+				$$strict: "remove",
+			},
 			async handler(ctx: Ctx<{ currency: string; amount: number; reason: string; refType?: string; refId?: string; idempotencyKey?: string }>) {
 				const user = currentTenantUser(ctx);
 				const { currency, amount, reason, refType, refId } = ctx.params;
@@ -129,7 +145,11 @@ const GamificationService: ServiceSchema<DbSettings, GamificationMethods, Gamifi
 				await this.requireCurrency(ctx, currency);
 				const key = this.idempotencyKey(ctx, ctx.params.idempotencyKey);
 				const eventId = key ? `spend:${user.id}:${key}` : `spend:${randomUUID()}`;
-				const { entry, duplicate } = await this.ledger.append(ctx, this.entry({ userId: user.id, currency, amount: -amount, reason, refType, refId, eventId }), true);
+				const { entry, duplicate } = await this.ledger.append(
+					ctx,
+					this.entry({ userId: user.id, currency, amount: -amount, reason, refType, refId, eventId }),
+					true,
+				);
 				ctx.meta.$statusCode = duplicate ? 200 : 201;
 				return entry;
 			},
@@ -138,19 +158,43 @@ const GamificationService: ServiceSchema<DbSettings, GamificationMethods, Gamifi
 			rest: "POST /transfers",
 			roles: ["member"],
 			summary: "Moves an amount from your wallet to a member's: one atomic pair of entries, never below 0.",
-			params: { toUserId: userIdParam, currency: currencyParam, amount: amountParam, reason: reasonParam, idempotencyKey: keyParam, $$strict: "remove" },
+			params: {
+				toUserId: userIdParam,
+				currency: currencyParam,
+				amount: amountParam,
+				reason: reasonParam,
+				idempotencyKey: keyParam,
+				$$strict: "remove",
+			},
 			async handler(ctx: Ctx<{ toUserId: string; currency: string; amount: number; reason: string; idempotencyKey?: string }>) {
 				const user = currentTenantUser(ctx);
 				const { toUserId, currency, amount, reason } = ctx.params;
-				if (toUserId === user.id) throw new InvalidInputError("A transfer needs another recipient.", [{ field: "toUserId", message: "must not be yourself" }]);
+				if (toUserId === user.id)
+					throw new InvalidInputError("A transfer needs another recipient.", [{ field: "toUserId", message: "must not be yourself" }]);
 				await this.requireCurrency(ctx, currency);
 				await requireMembers(this, ctx, user.tenantId, [toUserId], "toUserId");
 				const key = this.idempotencyKey(ctx, ctx.params.idempotencyKey);
 				const id = key ? `${user.id}:${key}` : randomUUID();
 				const result = await this.ledger.transfer(
 					ctx,
-					this.entry({ userId: user.id, currency, amount: -amount, reason, refType: "transfer", refId: `transfer:${id}`, eventId: `transfer:${id}:debit` }),
-					this.entry({ userId: toUserId, currency, amount, reason, refType: "transfer", refId: `transfer:${id}`, eventId: `transfer:${id}:credit` }),
+					this.entry({
+						userId: user.id,
+						currency,
+						amount: -amount,
+						reason,
+						refType: "transfer",
+						refId: `transfer:${id}`,
+						eventId: `transfer:${id}:debit`,
+					}),
+					this.entry({
+						userId: toUserId,
+						currency,
+						amount,
+						reason,
+						refType: "transfer",
+						refId: `transfer:${id}`,
+						eventId: `transfer:${id}:credit`,
+					}),
 				);
 				ctx.meta.$statusCode = result.duplicate ? 200 : 201;
 				return { debit: result.debit, credit: result.credit };
@@ -160,12 +204,27 @@ const GamificationService: ServiceSchema<DbSettings, GamificationMethods, Gamifi
 			rest: "POST /awards",
 			roles: ["admin"],
 			summary: "Credits a member's wallet once per `eventId` (a repeat answers the first entry).",
-			params: { userId: userIdParam, currency: currencyParam, amount: amountParam, reason: reasonParam, eventId: { type: "string", min: 1, max: 128 }, refType: refParam, refId: refParam, $$strict: "remove" },
-			async handler(ctx: Ctx<{ userId: string; currency: string; amount: number; reason: string; eventId: string; refType?: string; refId?: string }>) {
+			params: {
+				userId: userIdParam,
+				currency: currencyParam,
+				amount: amountParam,
+				reason: reasonParam,
+				eventId: { type: "string", min: 1, max: 128 },
+				refType: refParam,
+				refId: refParam,
+				$$strict: "remove",
+			},
+			async handler(
+				ctx: Ctx<{ userId: string; currency: string; amount: number; reason: string; eventId: string; refType?: string; refId?: string }>,
+			) {
 				const { userId, currency, amount, reason, eventId, refType, refId } = ctx.params;
 				await this.requireCurrency(ctx, currency);
 				await requireMembers(this, ctx, currentTenantUser(ctx).tenantId, [userId], "userId");
-				const { entry, duplicate } = await this.ledger.append(ctx, this.entry({ userId, currency, amount, reason, eventId: `award:${eventId}`, refType, refId }), false);
+				const { entry, duplicate } = await this.ledger.append(
+					ctx,
+					this.entry({ userId, currency, amount, reason, eventId: `award:${eventId}`, refType, refId }),
+					false,
+				);
 				ctx.meta.$statusCode = duplicate ? 200 : 201;
 				return entry;
 			},
@@ -173,8 +232,19 @@ const GamificationService: ServiceSchema<DbSettings, GamificationMethods, Gamifi
 		// Internal: other engagement services pay and charge through these (the caller's ctx carries the tenant).
 		charge: {
 			visibility: "public",
-			params: { userId: userIdParam, currency: currencyParam, amount: amountParam, reason: reasonParam, eventId: { type: "string", max: 200 }, refType: refParam, refId: refParam, $$strict: "remove" },
-			async handler(ctx: Ctx<{ userId: string; currency: string; amount: number; reason: string; eventId: string; refType?: string; refId?: string }>) {
+			params: {
+				userId: userIdParam,
+				currency: currencyParam,
+				amount: amountParam,
+				reason: reasonParam,
+				eventId: { type: "string", max: 200 },
+				refType: refParam,
+				refId: refParam,
+				$$strict: "remove",
+			},
+			async handler(
+				ctx: Ctx<{ userId: string; currency: string; amount: number; reason: string; eventId: string; refType?: string; refId?: string }>,
+			) {
 				const { userId, currency, amount, reason, eventId, refType, refId } = ctx.params;
 				await this.requireCurrency(ctx, currency);
 				return this.ledger.append(ctx, this.entry({ userId, currency, amount: -amount, reason, eventId, refType, refId }), true);
@@ -182,8 +252,19 @@ const GamificationService: ServiceSchema<DbSettings, GamificationMethods, Gamifi
 		},
 		credit: {
 			visibility: "public",
-			params: { userId: userIdParam, currency: currencyParam, amount: amountParam, reason: reasonParam, eventId: { type: "string", max: 200 }, refType: refParam, refId: refParam, $$strict: "remove" },
-			async handler(ctx: Ctx<{ userId: string; currency: string; amount: number; reason: string; eventId: string; refType?: string; refId?: string }>) {
+			params: {
+				userId: userIdParam,
+				currency: currencyParam,
+				amount: amountParam,
+				reason: reasonParam,
+				eventId: { type: "string", max: 200 },
+				refType: refParam,
+				refId: refParam,
+				$$strict: "remove",
+			},
+			async handler(
+				ctx: Ctx<{ userId: string; currency: string; amount: number; reason: string; eventId: string; refType?: string; refId?: string }>,
+			) {
 				const { userId, currency, amount, reason, eventId, refType, refId } = ctx.params;
 				await this.requireCurrency(ctx, currency);
 				return this.ledger.append(ctx, this.entry({ userId, currency, amount, reason, eventId, refType, refId }), false);
@@ -194,7 +275,18 @@ const GamificationService: ServiceSchema<DbSettings, GamificationMethods, Gamifi
 			params: { userId: userIdParam, eventId: { type: "string", max: 200 }, $$strict: "remove" },
 			async handler(ctx: Ctx<{ userId: string; eventId: string }>) {
 				const { userId, eventId } = ctx.params;
-				await this.ledger.append(ctx, this.entry({ userId, currency: `${STAT_PREFIX}challengesWon`, amount: 1, reason: "challenge won", eventId: `${eventId}/win`, refType: "challenge" }), false);
+				await this.ledger.append(
+					ctx,
+					this.entry({
+						userId,
+						currency: `${STAT_PREFIX}challengesWon`,
+						amount: 1,
+						reason: "challenge won",
+						eventId: `${eventId}/win`,
+						refType: "challenge",
+					}),
+					false,
+				);
 				return { badges: await this.checkBadges(ctx, userId) };
 			},
 		},
@@ -203,7 +295,19 @@ const GamificationService: ServiceSchema<DbSettings, GamificationMethods, Gamifi
 			params: { userId: userIdParam, skill: { type: "string", min: 1, max: 64 }, eventId: { type: "string", max: 200 }, $$strict: "remove" },
 			async handler(ctx: Ctx<{ userId: string; skill: string; eventId: string }>) {
 				const { userId, skill, eventId } = ctx.params;
-				return this.ledger.append(ctx, this.entry({ userId, currency: `${SKILL_PREFIX}${skill}`, amount: 1, reason: "skill unlocked", eventId, refType: "skill", refId: skill }), false);
+				return this.ledger.append(
+					ctx,
+					this.entry({
+						userId,
+						currency: `${SKILL_PREFIX}${skill}`,
+						amount: 1,
+						reason: "skill unlocked",
+						eventId,
+						refType: "skill",
+						refId: skill,
+					}),
+					false,
+				);
 			},
 		},
 		unlockedSkills: {
@@ -211,7 +315,9 @@ const GamificationService: ServiceSchema<DbSettings, GamificationMethods, Gamifi
 			params: { userId: userIdParam, $$strict: "remove" },
 			async handler(ctx: Ctx<{ userId: string }>) {
 				const balances = await this.ledger.balances(ctx, ctx.params.userId);
-				return Object.keys(balances).filter(c => c.startsWith(SKILL_PREFIX) && balances[c] > 0).map(c => c.slice(SKILL_PREFIX.length));
+				return Object.keys(balances)
+					.filter(c => c.startsWith(SKILL_PREFIX) && balances[c] > 0)
+					.map(c => c.slice(SKILL_PREFIX.length));
 			},
 		},
 		stats: {
@@ -263,27 +369,78 @@ const GamificationService: ServiceSchema<DbSettings, GamificationMethods, Gamifi
 			const won: string[] = [];
 			for (const b of game.badges) {
 				if (counters[b.counter] < b.atLeast) continue;
-				const r = await this.ledger.append(scope, this.entry({ userId, currency: `${BADGE_PREFIX}${b.id}`, amount: 1, reason: b.name, eventId: `badge:${b.id}:${userId}`, refType: "badge" }), false);
+				const r = await this.ledger.append(
+					scope,
+					this.entry({
+						userId,
+						currency: `${BADGE_PREFIX}${b.id}`,
+						amount: 1,
+						reason: b.name,
+						eventId: `badge:${b.id}:${userId}`,
+						refType: "badge",
+					}),
+					false,
+				);
 				if (!r.duplicate) won.push(b.id);
 			}
 			return won;
 		},
 		async summary(scope: CallerScope, userId: string) {
-			const [game, balances, counters] = await Promise.all([this.game(scope), this.ledger.balances(scope, userId), this.counters(scope, userId)]);
-			const earned = new Set(Object.keys(balances).filter(c => c.startsWith(BADGE_PREFIX) && balances[c] > 0).map(c => c.slice(BADGE_PREFIX.length)));
+			const [game, balances, counters] = await Promise.all([
+				this.game(scope),
+				this.ledger.balances(scope, userId),
+				this.counters(scope, userId),
+			]);
+			const earned = new Set(
+				Object.keys(balances)
+					.filter(c => c.startsWith(BADGE_PREFIX) && balances[c] > 0)
+					.map(c => c.slice(BADGE_PREFIX.length)),
+			);
 			const visible = Object.fromEntries(game.currencies.map(c => [c, balances[c] ?? 0]));
 			for (const [c, v] of Object.entries(balances)) if (!isInternalCurrency(c) && !(c in visible)) visible[c] = v;
-			return { userId, balances: visible, level: levelOf(game.levelCurve, balances.xp ?? 0), counters, badges: badgeProgress(game.badges, counters, earned) };
+			return {
+				userId,
+				balances: visible,
+				level: levelOf(game.levelCurve, balances.xp ?? 0),
+				counters,
+				badges: badgeProgress(game.badges, counters, earned),
+			};
 		},
 		async onCompleted(e: CompletedEvent) {
 			const scope = asSystem(e.tenantId);
 			const day = dayOf(e.completedAt);
 			// every step is idempotent by its own eventId: a redelivery after a crash finishes what is missing
-			await this.ledger.append(scope, this.entry({ userId: e.userId, currency: `${STAT_PREFIX}tasksCompleted`, amount: 1, reason: "task completed", eventId: `${e.eventId}/count`, refType: "task", refId: e.eventId, day }), false);
+			await this.ledger.append(
+				scope,
+				this.entry({
+					userId: e.userId,
+					currency: `${STAT_PREFIX}tasksCompleted`,
+					amount: 1,
+					reason: "task completed",
+					eventId: `${e.eventId}/count`,
+					refType: "task",
+					refId: e.eventId,
+					day,
+				}),
+				false,
+			);
 			const [game, counters] = await Promise.all([this.game(scope), this.counters(scope, e.userId, day)]);
 			for (const p of payouts(game.rules, e, counters.streakDays)) {
 				if (!game.currencies.includes(p.currency)) continue;
-				await this.ledger.append(scope, this.entry({ userId: e.userId, currency: p.currency, amount: p.amount, reason: `rule ${p.ruleId}`, eventId: `${e.eventId}/${p.ruleId}`, refType: "task", refId: e.eventId, day }), false);
+				await this.ledger.append(
+					scope,
+					this.entry({
+						userId: e.userId,
+						currency: p.currency,
+						amount: p.amount,
+						reason: `rule ${p.ruleId}`,
+						eventId: `${e.eventId}/${p.ruleId}`,
+						refType: "task",
+						refId: e.eventId,
+						day,
+					}),
+					false,
+				);
 			}
 			await this.checkBadges(scope, e.userId);
 		},
@@ -292,7 +449,20 @@ const GamificationService: ServiceSchema<DbSettings, GamificationMethods, Gamifi
 			const paid: LedgerEntry[] = await this.ledger.entriesOfRef(scope, e.completedEventId);
 			// the reversal may take a balance below 0 (coins already spent): the debt shows, nothing is hidden
 			for (const p of paid)
-				await this.ledger.append(scope, this.entry({ userId: p.userId, currency: p.currency, amount: -p.amount, reason: `reversal: ${p.reason}`, eventId: `${e.eventId}/${p.eventId}`, refType: "reversal", refId: e.eventId, day: p.day }), false);
+				await this.ledger.append(
+					scope,
+					this.entry({
+						userId: p.userId,
+						currency: p.currency,
+						amount: -p.amount,
+						reason: `reversal: ${p.reason}`,
+						eventId: `${e.eventId}/${p.eventId}`,
+						refType: "reversal",
+						refId: e.eventId,
+						day: p.day,
+					}),
+					false,
+				);
 		},
 	},
 };

@@ -32,7 +32,7 @@ export function findPath(edges: readonly Edge[], start: string, goal: string): s
 			parent.set(n, node);
 			if (n === goal) {
 				const path = [goal];
-				for (let at = goal; at !== start; ) path.unshift((at = parent.get(at)!));
+				for (let at = goal; at !== start;) path.unshift((at = parent.get(at)!));
 				return path;
 			}
 			queue.push(n);

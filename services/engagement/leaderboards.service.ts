@@ -49,7 +49,12 @@ const LeaderboardsService: ServiceSchema<DbSettings & { rest: string }, Methods>
 		createBoard: {
 			rest: "POST /",
 			roles: ["admin"],
-			params: { key: keyParam, name: { type: "string", min: 1, max: 100, trim: true }, k: { type: "number", integer: true, min: 1, max: 400, default: DEFAULT_K }, $$strict: "remove" },
+			params: {
+				key: keyParam,
+				name: { type: "string", min: 1, max: 100, trim: true },
+				k: { type: "number", integer: true, min: 1, max: 400, default: DEFAULT_K },
+				$$strict: "remove",
+			},
 			async handler(ctx: Ctx<{ key: string; name: string; k: number }>) {
 				const { key, name, k } = ctx.params;
 				if (await this.loadBoard(ctx, key)) throw new ConflictError("A board with this key exists.");
@@ -63,11 +68,21 @@ const LeaderboardsService: ServiceSchema<DbSettings & { rest: string }, Methods>
 			roles: ["member"],
 			entity: { method: "loadBoard", param: "key" },
 			summary: "The board and its top `top` players (of `season`, default the current one).",
-			params: { key: keyParam, season: seasonParam, top: { type: "number", integer: true, min: 1, max: 100, default: 10, convert: true }, $$strict: "remove" },
+			params: {
+				key: keyParam,
+				season: seasonParam,
+				top: { type: "number", integer: true, min: 1, max: 100, default: 10, convert: true },
+				$$strict: "remove",
+			},
 			async handler(ctx: Ctx<{ key: string; season?: number; top: number }>) {
 				const board = entityOf<Board>(ctx);
 				const s = season(board, ctx.params.season);
-				const top = await ctx.call<Standing[], object>("boardresults.standings", { board: board.key, season: s, offset: 0, limit: ctx.params.top });
+				const top = await ctx.call<Standing[], object>("boardresults.standings", {
+					board: board.key,
+					season: s,
+					offset: 0,
+					limit: ctx.params.top,
+				});
 				return { board, season: s, top };
 			},
 		},
@@ -76,15 +91,29 @@ const LeaderboardsService: ServiceSchema<DbSettings & { rest: string }, Methods>
 			roles: ["member"],
 			entity: { method: "loadBoard", param: "key" },
 			summary: "Your rating and rank, and the `around` players on each side of you.",
-			params: { key: keyParam, season: seasonParam, around: { type: "number", integer: true, min: 0, max: 20, default: 2, convert: true }, $$strict: "remove" },
+			params: {
+				key: keyParam,
+				season: seasonParam,
+				around: { type: "number", integer: true, min: 0, max: 20, default: 2, convert: true },
+				$$strict: "remove",
+			},
 			async handler(ctx: Ctx<{ key: string; season?: number; around: number }>) {
 				const board = entityOf<Board>(ctx);
 				const s = season(board, ctx.params.season);
-				const me = await ctx.call<Standing & { position: number | null }, object>("boardresults.standingOf", { board: board.key, season: s, userId: ctx.meta.user!.id });
+				const me = await ctx.call<Standing & { position: number | null }, object>("boardresults.standingOf", {
+					board: board.key,
+					season: s,
+					userId: ctx.meta.user!.id,
+				});
 				const neighbours =
 					me.position === null
 						? []
-						: await ctx.call<Standing[], object>("boardresults.standings", { board: board.key, season: s, offset: Math.max(0, me.position - ctx.params.around), limit: 2 * ctx.params.around + 1 });
+						: await ctx.call<Standing[], object>("boardresults.standings", {
+								board: board.key,
+								season: s,
+								offset: Math.max(0, me.position - ctx.params.around),
+								limit: 2 * ctx.params.around + 1,
+							});
 				return { season: s, userId: me.userId, rating: me.rating, rank: me.rank, neighbours };
 			},
 		},
@@ -96,7 +125,11 @@ const LeaderboardsService: ServiceSchema<DbSettings & { rest: string }, Methods>
 			params: { key: keyParam, userId: userIdParam, season: seasonParam, $$strict: "remove" },
 			handler(ctx: Ctx<{ key: string; userId: string; season?: number }>) {
 				const board = entityOf<Board>(ctx);
-				return ctx.call<ResultRecord[], object>("boardresults.history", { board: board.key, season: season(board, ctx.params.season), userId: ctx.params.userId });
+				return ctx.call<ResultRecord[], object>("boardresults.history", {
+					board: board.key,
+					season: season(board, ctx.params.season),
+					userId: ctx.params.userId,
+				});
 			},
 		},
 		recordResult: {
@@ -111,7 +144,15 @@ const LeaderboardsService: ServiceSchema<DbSettings & { rest: string }, Methods>
 				if (playerA === playerB) throw new ConflictError("A game needs two players.");
 				await requireMembers(this, ctx, ctx.meta.user!.tenantId!, [playerA, playerB], "playerA");
 				ctx.meta.$statusCode = 201;
-				return ctx.call("boardresults.record", { board: board.key, season: board.season, a: playerA, b: playerB, scoreA, k: board.k, eventId: `result:${eventId}` });
+				return ctx.call("boardresults.record", {
+					board: board.key,
+					season: board.season,
+					a: playerA,
+					b: playerB,
+					scoreA,
+					k: board.k,
+					eventId: `result:${eventId}`,
+				});
 			},
 		},
 		newSeason: {
@@ -130,11 +171,26 @@ const LeaderboardsService: ServiceSchema<DbSettings & { rest: string }, Methods>
 		/** Internal: a head-to-head result from another service (challenges); the board is made on first use. */
 		report: {
 			visibility: "public",
-			params: { board: keyParam, playerA: userIdParam, playerB: userIdParam, scoreA: scoreParam, eventId: { type: "string", min: 1, max: 200 }, $$strict: "remove" },
+			params: {
+				board: keyParam,
+				playerA: userIdParam,
+				playerB: userIdParam,
+				scoreA: scoreParam,
+				eventId: { type: "string", min: 1, max: 200 },
+				$$strict: "remove",
+			},
 			async handler(ctx: Ctx<{ board: string; playerA: string; playerB: string; scoreA: number; eventId: string }>) {
 				const board = await this.ensureBoard(ctx, ctx.params.board);
 				const { playerA, playerB, scoreA, eventId } = ctx.params;
-				return ctx.call("boardresults.record", { board: board.key, season: board.season, a: playerA, b: playerB, scoreA, k: board.k, eventId });
+				return ctx.call("boardresults.record", {
+					board: board.key,
+					season: board.season,
+					a: playerA,
+					b: playerB,
+					scoreA,
+					k: board.k,
+					eventId,
+				});
 			},
 		},
 	},

@@ -43,7 +43,12 @@ export class DbLedger implements LedgerBackend {
 	}
 
 	/** Retries `attempt` while the store refuses it for a unique index, unless the eventId landed meanwhile. */
-	private async withRetry<T>(scope: CallerScope, eventId: string, attempt: () => Promise<T>, duplicate: (e: LedgerEntry) => Promise<T>): Promise<T> {
+	private async withRetry<T>(
+		scope: CallerScope,
+		eventId: string,
+		attempt: () => Promise<T>,
+		duplicate: (e: LedgerEntry) => Promise<T>,
+	): Promise<T> {
 		for (let i = 0; ; i++) {
 			const earlier = await this.landed(scope, eventId);
 			if (earlier) return duplicate(earlier);
@@ -79,7 +84,10 @@ export class DbLedger implements LedgerBackend {
 				const [a, b] = await Promise.all([this.last(scope, debit.userId, debit.currency), this.last(scope, credit.userId, credit.currency)]);
 				if (a.balance + debit.amount < 0) throw new InsufficientFundsError(debit.currency, a.balance, -debit.amount);
 				const [d, c] = await this.store._insert<LedgerEntry[]>(scope, {
-					entities: [this.row(debit, a.sequence + 1, a.balance + debit.amount), this.row(credit, b.sequence + 1, b.balance + credit.amount)],
+					entities: [
+						this.row(debit, a.sequence + 1, a.balance + debit.amount),
+						this.row(credit, b.sequence + 1, b.balance + credit.amount),
+					],
 				});
 				return { debit: d, credit: c, duplicate: false as boolean };
 			},
@@ -88,7 +96,11 @@ export class DbLedger implements LedgerBackend {
 	}
 
 	async balances(scope: CallerScope, userId: string) {
-		const rows = await this.store.scopedScan<{ currency: string; sequence: number; balanceAfter: number }>(scope, { userId }, ["currency", "sequence", "balanceAfter"]);
+		const rows = await this.store.scopedScan<{ currency: string; sequence: number; balanceAfter: number }>(scope, { userId }, [
+			"currency",
+			"sequence",
+			"balanceAfter",
+		]);
 		const last = new Map<string, { sequence: number; balanceAfter: number }>();
 		for (const r of rows) if ((last.get(r.currency)?.sequence ?? 0) < r.sequence) last.set(r.currency, r);
 		return Object.fromEntries([...last.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([c, r]) => [c, r.balanceAfter]));

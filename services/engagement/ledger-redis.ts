@@ -89,7 +89,19 @@ export class RedisLedger implements LedgerBackend {
 		const t = tenantOf(scope);
 		const k = this.keys(t, e.userId, e.currency);
 		const [ref, useRef] = this.ref(t, e.refId);
-		const [status, value] = await this.redis.ledgerAppend(k.bal, k.log, k.cur, `${this.prefix}ev:${t}`, ref, e.eventId, e.amount, noOverdraw ? "1" : "0", this.json(e), e.currency, useRef);
+		const [status, value] = await this.redis.ledgerAppend(
+			k.bal,
+			k.log,
+			k.cur,
+			`${this.prefix}ev:${t}`,
+			ref,
+			e.eventId,
+			e.amount,
+			noOverdraw ? "1" : "0",
+			this.json(e),
+			e.currency,
+			useRef,
+		);
 		if (status === "short") throw new InsufficientFundsError(e.currency, Number(value), -e.amount);
 		return { entry: JSON.parse(value) as LedgerEntry, duplicate: status === "dup" };
 	}
@@ -101,8 +113,23 @@ export class RedisLedger implements LedgerBackend {
 		const [refA, useA] = this.ref(t, debit.refId);
 		const [refB, useB] = this.ref(t, credit.refId);
 		const [status, x, y] = await this.redis.ledgerTransfer(
-			a.bal, a.log, a.cur, b.bal, b.log, b.cur, `${this.prefix}ev:${t}`, refA, refB,
-			debit.eventId, credit.eventId, credit.amount, this.json(debit), this.json(credit), debit.currency, useA, useB,
+			a.bal,
+			a.log,
+			a.cur,
+			b.bal,
+			b.log,
+			b.cur,
+			`${this.prefix}ev:${t}`,
+			refA,
+			refB,
+			debit.eventId,
+			credit.eventId,
+			credit.amount,
+			this.json(debit),
+			this.json(credit),
+			debit.currency,
+			useA,
+			useB,
 		);
 		if (status === "short") throw new InsufficientFundsError(debit.currency, Number(x), credit.amount);
 		return { debit: JSON.parse(x) as LedgerEntry, credit: JSON.parse(y) as LedgerEntry, duplicate: status === "dup" };
@@ -120,7 +147,10 @@ export class RedisLedger implements LedgerBackend {
 		const { log } = this.keys(tenantOf(scope), userId, currency);
 		if (before !== undefined && before <= 1) return [];
 		// sequence n sits at index n-1
-		const rows = before === undefined ? await this.redis.lrange(log, -limit, -1) : await this.redis.lrange(log, Math.max(0, before - 1 - limit), before - 2);
+		const rows =
+			before === undefined
+				? await this.redis.lrange(log, -limit, -1)
+				: await this.redis.lrange(log, Math.max(0, before - 1 - limit), before - 2);
 		return rows.map(r => JSON.parse(r) as LedgerEntry).reverse();
 	}
 

@@ -30,7 +30,10 @@ export class LlmGenerator implements Generator {
 	private readonly breaker: CircuitBreaker;
 
 	constructor(
-		private readonly cfg: Pick<Config, "LLM_BASE_URL" | "LLM_MODEL" | "LLM_API_KEY" | "LLM_TIMEOUT_MS" | "LLM_RETRIES" | "LLM_BREAKER_THRESHOLD" | "LLM_BREAKER_COOLDOWN_MS">,
+		private readonly cfg: Pick<
+			Config,
+			"LLM_BASE_URL" | "LLM_MODEL" | "LLM_API_KEY" | "LLM_TIMEOUT_MS" | "LLM_RETRIES" | "LLM_BREAKER_THRESHOLD" | "LLM_BREAKER_COOLDOWN_MS"
+		>,
 		private readonly logger: Service["logger"],
 	) {
 		this.breaker = new CircuitBreaker({
@@ -54,10 +57,19 @@ export class LlmGenerator implements Generator {
 
 	async understandTask(inputs: UnderstandInputs) {
 		try {
-			const task = (await this.ask("understand", understoodSchema, { text: inputs.text, now: inputs.now.toISOString(), timeZone: inputs.timeZone })) as Awaited<ReturnType<Generator["understandTask"]>>;
+			const task = (await this.ask("understand", understoodSchema, {
+				text: inputs.text,
+				now: inputs.now.toISOString(),
+				timeZone: inputs.timeZone,
+			})) as Awaited<ReturnType<Generator["understandTask"]>>;
 			const dueAt = task.dueAt === null ? null : Date.parse(task.dueAt);
 			if (dueAt !== null && Number.isNaN(dueAt)) throw new UnusableAnswerError(`dueAt is not a date: ${task.dueAt}`);
-			return { ...task, dueAt: dueAt === null ? null : new Date(dueAt).toISOString(), tags: task.tags.map(t => t.toLowerCase()), generator: "llm" };
+			return {
+				...task,
+				dueAt: dueAt === null ? null : new Date(dueAt).toISOString(),
+				tags: task.tags.map(t => t.toLowerCase()),
+				generator: "llm",
+			};
 		} catch (err) {
 			this.logger.warn("LLM task understanding not used: the offline generator answered", { reason: (err as Error).message });
 			return offlineGenerator.understandTask(inputs);

@@ -15,7 +15,13 @@ interface Caller {
 }
 const lastWarning = new WeakMap<Caller, number>();
 
-export async function requireMembers(svc: Caller, ctx: CallerScope & { call: ServiceBroker["call"] }, tenantId: string, userIds: (string | null | undefined)[], field: string): Promise<void> {
+export async function requireMembers(
+	svc: Caller,
+	ctx: CallerScope & { call: ServiceBroker["call"] },
+	tenantId: string,
+	userIds: (string | null | undefined)[],
+	field: string,
+): Promise<void> {
 	const ids = [...new Set(userIds.filter((u): u is string => typeof u === "string" && u.length > 0))];
 	if (!ids.length) return;
 	if (!svc.broker.registry.getActionEndpoints("tenants.membership")?.hasAvailable()) {

@@ -52,7 +52,10 @@ const SkillsService: ServiceSchema<DbSettings, Methods, Vars> = {
 			params: { $$strict: "remove" },
 			async handler(ctx: Ctx) {
 				const user = currentTenantUser(ctx);
-				const [skills, unlocked] = await Promise.all([this.all(ctx), ctx.call<string[], object>("gamification.unlockedSkills", { userId: user.id })]);
+				const [skills, unlocked] = await Promise.all([
+					this.all(ctx),
+					ctx.call<string[], object>("gamification.unlockedSkills", { userId: user.id }),
+				]);
 				const have = new Set(unlocked);
 				return skills.map(s => {
 					const missing = s.prerequisites.filter(p => !have.has(p));
@@ -63,7 +66,14 @@ const SkillsService: ServiceSchema<DbSettings, Methods, Vars> = {
 		createSkill: {
 			rest: "POST /",
 			roles: ["admin"],
-			params: { key: keyParam, name: { type: "string", min: 1, max: 100, trim: true }, description: { type: "string", max: 2000, default: "" }, cost: costParam, prerequisites: { ...prerequisitesParam, default: [] }, $$strict: "remove" },
+			params: {
+				key: keyParam,
+				name: { type: "string", min: 1, max: 100, trim: true },
+				description: { type: "string", max: 2000, default: "" },
+				cost: costParam,
+				prerequisites: { ...prerequisitesParam, default: [] },
+				$$strict: "remove",
+			},
 			async handler(ctx: Ctx<Omit<Skill, "id">>) {
 				const { key, name, description, cost, prerequisites } = ctx.params;
 				return this.treeLock.run(currentTenantUser(ctx).tenantId, async () => {
@@ -78,13 +88,26 @@ const SkillsService: ServiceSchema<DbSettings, Methods, Vars> = {
 			rest: "PATCH /:key",
 			roles: ["admin"],
 			entity: { method: "loadSkill", param: "key" },
-			params: { key: keyParam, name: { type: "string", min: 1, max: 100, trim: true, optional: true }, description: { type: "string", max: 2000, optional: true }, cost: { ...costParam, optional: true }, prerequisites: { ...prerequisitesParam, optional: true }, $$strict: "remove" },
+			params: {
+				key: keyParam,
+				name: { type: "string", min: 1, max: 100, trim: true, optional: true },
+				description: { type: "string", max: 2000, optional: true },
+				cost: { ...costParam, optional: true },
+				prerequisites: { ...prerequisitesParam, optional: true },
+				$$strict: "remove",
+			},
 			async handler(ctx: Ctx<Partial<Skill> & { key: string }>) {
 				const skill = entityOf<Skill>(ctx);
 				const { name, description, cost, prerequisites } = ctx.params;
 				return this.treeLock.run(currentTenantUser(ctx).tenantId, async () => {
 					await this.checkPrerequisites(ctx, skill.key, prerequisites ?? skill.prerequisites, cost);
-					return this._update<Skill>(ctx, { id: skill.id, ...(name !== undefined && { name }), ...(description !== undefined && { description }), ...(cost && { cost }), ...(prerequisites && { prerequisites }) });
+					return this._update<Skill>(ctx, {
+						id: skill.id,
+						...(name !== undefined && { name }),
+						...(description !== undefined && { description }),
+						...(cost && { cost }),
+						...(prerequisites && { prerequisites }),
+					});
 				});
 			},
 		},
@@ -92,7 +115,8 @@ const SkillsService: ServiceSchema<DbSettings, Methods, Vars> = {
 			rest: "POST /:key/unlock",
 			roles: ["member"],
 			entity: { method: "loadSkill", param: "key" },
-			summary: "Unlocks the skill for you: its prerequisites must be unlocked (409 SKILL_LOCKED) and its cost is spent (409 INSUFFICIENT_FUNDS, nothing spent).",
+			summary:
+				"Unlocks the skill for you: its prerequisites must be unlocked (409 SKILL_LOCKED) and its cost is spent (409 INSUFFICIENT_FUNDS, nothing spent).",
 			params: { key: keyParam, $$strict: "remove" },
 			async handler(ctx: Ctx<{ key: string }>) {
 				const user = currentTenantUser(ctx);
@@ -103,7 +127,15 @@ const SkillsService: ServiceSchema<DbSettings, Methods, Vars> = {
 				if (missing.length) throw new SkillLockedError(missing);
 				const base = `skill:${skill.key}:${user.id}`;
 				if (skill.cost.amount > 0)
-					await ctx.call("gamification.charge", { userId: user.id, currency: skill.cost.currency, amount: skill.cost.amount, reason: `skill ${skill.key}`, eventId: `${base}:cost`, refType: "skill", refId: skill.key });
+					await ctx.call("gamification.charge", {
+						userId: user.id,
+						currency: skill.cost.currency,
+						amount: skill.cost.amount,
+						reason: `skill ${skill.key}`,
+						eventId: `${base}:cost`,
+						refType: "skill",
+						refId: skill.key,
+					});
 				await ctx.call("gamification.markSkill", { userId: user.id, skill: skill.key, eventId: base });
 				ctx.meta.$statusCode = 201;
 				return { skill: skill.key, state: "unlocked", charged: skill.cost.amount, currency: skill.cost.currency };
@@ -127,7 +159,10 @@ const SkillsService: ServiceSchema<DbSettings, Methods, Vars> = {
 			const known = new Set(skills.map(s => s.key));
 			const unknown = prerequisites.filter(p => !known.has(p) || p === key);
 			if (unknown.includes(key)) throw new DependencyCycleError([key, key], "prerequisites");
-			if (unknown.length) throw new InvalidInputError("Unknown prerequisites.", [{ field: "prerequisites", message: `are not skills of this tenant: ${unknown.join(", ")}` }]);
+			if (unknown.length)
+				throw new InvalidInputError("Unknown prerequisites.", [
+					{ field: "prerequisites", message: `are not skills of this tenant: ${unknown.join(", ")}` },
+				]);
 			// prerequisite → skill; the skill's own current edges are replaced by the new ones
 			const edges: Edge[] = skills.filter(s => s.key !== key).flatMap(s => s.prerequisites.map(p => ({ from: p, to: s.key })));
 			for (const p of prerequisites) {

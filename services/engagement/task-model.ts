@@ -30,7 +30,17 @@ export interface Task {
 }
 
 /** What a version records, and what restore puts back. */
-export const VERSIONED_FIELDS = ["title", "description", "status", "priority", "dueAt", "estimateMinutes", "tags", "assigneeId", "blockedBy"] as const;
+export const VERSIONED_FIELDS = [
+	"title",
+	"description",
+	"status",
+	"priority",
+	"dueAt",
+	"estimateMinutes",
+	"tags",
+	"assigneeId",
+	"blockedBy",
+] as const;
 export type VersionedField = (typeof VERSIONED_FIELDS)[number];
 export type TaskSnapshot = Pick<Task, VersionedField>;
 

@@ -19,7 +19,19 @@ import { TenantDbMixin, type Row, type TenantDbMethods } from "../../mixins/tena
 import { afterCursor, decodeCursor, encodeCursor } from "./cursor";
 import { cycleIfAdded, plan, type Edge } from "./graph";
 import { requireMembers } from "./members";
-import { changedFields, diffSnapshots, expectedVersion, OPEN_STATUSES, PRIORITIES, priorityRank, snapshotOf, STATUSES, type Task, type TaskSnapshot, type TaskVersion } from "./task-model";
+import {
+	changedFields,
+	diffSnapshots,
+	expectedVersion,
+	OPEN_STATUSES,
+	PRIORITIES,
+	priorityRank,
+	snapshotOf,
+	STATUSES,
+	type Task,
+	type TaskSnapshot,
+	type TaskVersion,
+} from "./task-model";
 import { idParam, normalizeDueAt, optionalTaskFieldParams, taskFieldParams, userIdParam } from "./task-params";
 
 interface TasksMethods extends TenantDbMethods, OutboxMethods {
@@ -41,7 +53,8 @@ const SORTS = { createdAt: "createdAt", updatedAt: "updatedAt", priority: "prior
 const SORT_VALUES = Object.keys(SORTS).flatMap(s => [s, `-${s}`]);
 /** A version number from the path (checked after the task is found, so a foreign task is a plain 404). */
 function versionNumber(value: string): number {
-	if (!/^[1-9]\d{0,8}$/.test(value)) throw new InvalidInputError("Not a version number.", [{ field: "version", message: "must be a positive integer" }]);
+	if (!/^[1-9]\d{0,8}$/.test(value))
+		throw new InvalidInputError("Not a version number.", [{ field: "version", message: "must be a positive integer" }]);
 	return Number(value);
 }
 const withEtag = (ctx: AnyCtx, task: Task): Task => {
@@ -56,7 +69,24 @@ const TasksService: ServiceSchema<DbSettings, TasksMethods, TasksVars> = {
 		OutboxMixin({ collection: "engagement_tasks_outbox" }),
 	],
 	settings: {
-		fields: ["id", "title", "description", "status", "priority", "dueAt", "estimateMinutes", "tags", "assigneeId", "blockedBy", "version", "completions", "completedAt", "createdBy", "createdAt", "updatedAt"],
+		fields: [
+			"id",
+			"title",
+			"description",
+			"status",
+			"priority",
+			"dueAt",
+			"estimateMinutes",
+			"tags",
+			"assigneeId",
+			"blockedBy",
+			"version",
+			"completions",
+			"completedAt",
+			"createdBy",
+			"createdAt",
+			"updatedAt",
+		],
 	},
 	created() {
 		this.dependencyLock = new KeyedMutex();
@@ -95,7 +125,19 @@ const TasksService: ServiceSchema<DbSettings, TasksMethods, TasksVars> = {
 				sort: { type: "enum", values: SORT_VALUES, default: "-createdAt" },
 				$$strict: "remove",
 			},
-			async handler(ctx: Ctx<{ cursor?: string; limit: number; status?: string; priority?: string; assigneeId?: string; tag?: string; q?: string; dueBefore?: string; sort: string }>) {
+			async handler(
+				ctx: Ctx<{
+					cursor?: string;
+					limit: number;
+					status?: string;
+					priority?: string;
+					assigneeId?: string;
+					tag?: string;
+					q?: string;
+					dueBefore?: string;
+					sort: string;
+				}>,
+			) {
 				const { cursor, limit, status, priority, assigneeId, tag, q, dueBefore, sort } = ctx.params;
 				const desc = sort.startsWith("-");
 				const field = SORTS[sort.replace(/^-/, "") as keyof typeof SORTS];
@@ -111,10 +153,17 @@ const TasksService: ServiceSchema<DbSettings, TasksMethods, TasksVars> = {
 				}
 				if (cursor) and.push(afterCursor(field, desc, decodeCursor(cursor)));
 				const dir = desc ? "-" : "";
-				const rows = await this._find<Task>(ctx, { query: and.length ? { $and: and } : {}, sort: [`${dir}${field}`, `${dir}_id`], limit: limit + 1 });
+				const rows = await this._find<Task>(ctx, {
+					query: and.length ? { $and: and } : {},
+					sort: [`${dir}${field}`, `${dir}_id`],
+					limit: limit + 1,
+				});
 				const page = rows.slice(0, limit);
 				const last = page[page.length - 1];
-				const next = rows.length > limit && last ? encodeCursor({ v: field === "priorityRank" ? priorityRank(last.priority) : last[field], id: last.id }) : null;
+				const next =
+					rows.length > limit && last
+						? encodeCursor({ v: field === "priorityRank" ? priorityRank(last.priority) : last[field], id: last.id })
+						: null;
 				return { rows: page, nextCursor: next };
 			},
 		},
@@ -137,9 +186,32 @@ const TasksService: ServiceSchema<DbSettings, TasksMethods, TasksVars> = {
 				const { title, description, status, priority, estimateMinutes, tags } = ctx.params;
 				const assigneeId = ctx.params.assigneeId ?? null;
 				await requireMembers(this, ctx, user.tenantId, [assigneeId], "assigneeId");
-				const fields: TaskSnapshot = { title, description, status, priority, dueAt: normalizeDueAt(ctx.params.dueAt) ?? null, estimateMinutes, tags, assigneeId, blockedBy: [] };
-				const task = await this._create<Task>(ctx, { ...fields, priorityRank: priorityRank(priority), version: 1, completions: 0, completedAt: null, createdBy: user.id });
-				await ctx.call("taskversions.record", { taskId: task.id, version: 1, by: user.id, changed: Object.keys(fields), snapshot: snapshotOf(fields) });
+				const fields: TaskSnapshot = {
+					title,
+					description,
+					status,
+					priority,
+					dueAt: normalizeDueAt(ctx.params.dueAt) ?? null,
+					estimateMinutes,
+					tags,
+					assigneeId,
+					blockedBy: [],
+				};
+				const task = await this._create<Task>(ctx, {
+					...fields,
+					priorityRank: priorityRank(priority),
+					version: 1,
+					completions: 0,
+					completedAt: null,
+					createdBy: user.id,
+				});
+				await ctx.call("taskversions.record", {
+					taskId: task.id,
+					version: 1,
+					by: user.id,
+					changed: Object.keys(fields),
+					snapshot: snapshotOf(fields),
+				});
 				ctx.meta.$statusCode = 201;
 				ctx.meta.$location = `/api/tasks/${task.id}`;
 				return withEtag(ctx, task);
@@ -191,7 +263,12 @@ const TasksService: ServiceSchema<DbSettings, TasksMethods, TasksVars> = {
 			rest: "GET /:id/versions",
 			roles: ["member"],
 			entity: "loadTask",
-			params: { id: idParam, page: { type: "number", integer: true, min: 1, default: 1, convert: true }, pageSize: { type: "number", integer: true, min: 1, max: 100, default: 20, convert: true }, $$strict: "remove" },
+			params: {
+				id: idParam,
+				page: { type: "number", integer: true, min: 1, default: 1, convert: true },
+				pageSize: { type: "number", integer: true, min: 1, max: 100, default: 20, convert: true },
+				$$strict: "remove",
+			},
 			handler(ctx: Ctx<{ id: string; page: number; pageSize: number }>) {
 				return ctx.call("taskversions.list", { taskId: ctx.params.id, page: ctx.params.page, pageSize: ctx.params.pageSize });
 			},
@@ -210,9 +287,17 @@ const TasksService: ServiceSchema<DbSettings, TasksMethods, TasksVars> = {
 			roles: ["member"],
 			entity: "loadTask",
 			summary: "What changed from version `from` to version `to`, field by field.",
-			params: { id: idParam, from: { type: "number", integer: true, min: 1, convert: true }, to: { type: "number", integer: true, min: 1, convert: true }, $$strict: "remove" },
+			params: {
+				id: idParam,
+				from: { type: "number", integer: true, min: 1, convert: true },
+				to: { type: "number", integer: true, min: 1, convert: true },
+				$$strict: "remove",
+			},
 			async handler(ctx: Ctx<{ id: string; from: number; to: number }>) {
-				const [a, b] = await Promise.all([this.versionOf(ctx, ctx.params.id, ctx.params.from), this.versionOf(ctx, ctx.params.id, ctx.params.to)]);
+				const [a, b] = await Promise.all([
+					this.versionOf(ctx, ctx.params.id, ctx.params.from),
+					this.versionOf(ctx, ctx.params.id, ctx.params.to),
+				]);
 				return { from: a.version, to: b.version, changes: diffSnapshots(a.snapshot, b.snapshot) };
 			},
 		},
@@ -220,7 +305,8 @@ const TasksService: ServiceSchema<DbSettings, TasksMethods, TasksVars> = {
 			rest: "POST /:id/versions/:version/restore",
 			roles: ["member"],
 			entity: "loadTask",
-			summary: "Puts the fields of version `version` back, as a new version (the history is never rewritten). `expectedVersion` (or If-Match): the current version you base this on.",
+			summary:
+				"Puts the fields of version `version` back, as a new version (the history is never rewritten). `expectedVersion` (or If-Match): the current version you base this on.",
 			params: { id: idParam, version: { type: "string", min: 1, max: 12 }, expectedVersion: versionParam, $$strict: "remove" },
 			async handler(ctx: Ctx<{ id: string; version: string; expectedVersion?: number }>) {
 				const old = await this.versionOf(ctx, ctx.params.id, versionNumber(ctx.params.version));
@@ -240,7 +326,8 @@ const TasksService: ServiceSchema<DbSettings, TasksMethods, TasksVars> = {
 				const { id, taskId } = ctx.params;
 				const expected = expectedVersion(ctx.params.version, this.ifMatch(ctx));
 				if (id === taskId) throw new DependencyCycleError([id, id]);
-				if (!(await this.loadTask(ctx, taskId))) throw new InvalidInputError("No such task.", [{ field: "taskId", message: "is not a task of this tenant" }]);
+				if (!(await this.loadTask(ctx, taskId)))
+					throw new InvalidInputError("No such task.", [{ field: "taskId", message: "is not a task of this tenant" }]);
 				// per tenant on this node: the cycle check and the edge it admits are one step
 				const task = await this.dependencyLock.run(currentTenantUser(ctx).tenantId, async () => {
 					const current = (await this.loadTask(ctx, id))!;
@@ -259,7 +346,12 @@ const TasksService: ServiceSchema<DbSettings, TasksMethods, TasksVars> = {
 			params: { id: idParam, blockerId: idParam, version: versionParam, $$strict: "remove" },
 			async handler(ctx: Ctx<{ id: string; blockerId: string; version?: number }>) {
 				const current = entityOf<Task>(ctx);
-				const task = await this.change(ctx, current, { blockedBy: current.blockedBy.filter(b => b !== ctx.params.blockerId) }, expectedVersion(ctx.params.version, this.ifMatch(ctx)));
+				const task = await this.change(
+					ctx,
+					current,
+					{ blockedBy: current.blockedBy.filter(b => b !== ctx.params.blockerId) },
+					expectedVersion(ctx.params.version, this.ifMatch(ctx)),
+				);
 				return withEtag(ctx, task);
 			},
 		},
@@ -269,16 +361,30 @@ const TasksService: ServiceSchema<DbSettings, TasksMethods, TasksVars> = {
 			params: { userId: userIdParam, $$strict: "remove" },
 			async handler(ctx: Ctx<{ userId: string }>) {
 				const { userId } = ctx.params;
-				const rows = await this._find<Task>(ctx, { query: { status: { $in: OPEN_STATUSES }, $or: [{ assigneeId: userId }, { assigneeId: null, createdBy: userId }] }, sort: ["_id"], limit: 200 });
+				const rows = await this._find<Task>(ctx, {
+					query: { status: { $in: OPEN_STATUSES }, $or: [{ assigneeId: userId }, { assigneeId: null, createdBy: userId }] },
+					sort: ["_id"],
+					limit: 200,
+				});
 				return rows.map(({ title, tags, priority }) => ({ title, tags, priority }));
 			},
 		},
 		completedCount: {
 			visibility: "public",
-			params: { userId: userIdParam, since: { type: "string", max: 40 }, tag: { type: "string", max: 40, optional: true, nullable: true }, $$strict: "remove" },
+			params: {
+				userId: userIdParam,
+				since: { type: "string", max: 40 },
+				tag: { type: "string", max: 40, optional: true, nullable: true },
+				$$strict: "remove",
+			},
 			handler(ctx: Ctx<{ userId: string; since: string; tag?: string | null }>) {
 				const { userId, since, tag } = ctx.params;
-				return this.scopedCount(ctx, { status: "done", completedAt: { $gte: since }, $or: [{ assigneeId: userId }, { assigneeId: null, createdBy: userId }], ...(tag && { tags: tag }) });
+				return this.scopedCount(ctx, {
+					status: "done",
+					completedAt: { $gte: since },
+					$or: [{ assigneeId: userId }, { assigneeId: null, createdBy: userId }],
+					...(tag && { tags: tag }),
+				});
 			},
 		},
 	},
@@ -325,13 +431,40 @@ const TasksService: ServiceSchema<DbSettings, TasksMethods, TasksVars> = {
 				if (!fresh) throw new NotFoundError("Not found.", current.id);
 				throw new StaleVersionError(fresh.version);
 			}
-			await ctx.call("taskversions.record", { taskId: current.id, version: current.version + 1, by: user.id, changed, snapshot: next, ...(restoredFrom && { restoredFrom }) });
+			await ctx.call("taskversions.record", {
+				taskId: current.id,
+				version: current.version + 1,
+				by: user.id,
+				changed,
+				snapshot: next,
+				...(restoredFrom && { restoredFrom }),
+			});
 			const task = (await this.loadTask(ctx, current.id))!;
-			const base = { tenantId: user.tenantId, taskId: task.id, userId: task.assigneeId ?? task.createdBy, actorId: user.id, title: task.title, tags: task.tags };
+			const base = {
+				tenantId: user.tenantId,
+				taskId: task.id,
+				userId: task.assigneeId ?? task.createdBy,
+				actorId: user.id,
+				title: task.title,
+				tags: task.tags,
+			};
 			if (completing)
-				await this.publishEvent("tasks.completed", { ...base, eventId: `task:${task.id}:completed:${task.completions}`, cycle: task.completions, completedAt: now, dueAt: task.dueAt, estimateMinutes: task.estimateMinutes });
+				await this.publishEvent("tasks.completed", {
+					...base,
+					eventId: `task:${task.id}:completed:${task.completions}`,
+					cycle: task.completions,
+					completedAt: now,
+					dueAt: task.dueAt,
+					estimateMinutes: task.estimateMinutes,
+				});
 			if (reopening)
-				await this.publishEvent("tasks.reopened", { ...base, eventId: `task:${task.id}:reopened:${current.completions}`, cycle: current.completions, completedEventId: `task:${task.id}:completed:${current.completions}`, reopenedAt: now });
+				await this.publishEvent("tasks.reopened", {
+					...base,
+					eventId: `task:${task.id}:reopened:${current.completions}`,
+					cycle: current.completions,
+					completedEventId: `task:${task.id}:completed:${current.completions}`,
+					reopenedAt: now,
+				});
 			return task;
 		},
 	},

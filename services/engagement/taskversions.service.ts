@@ -13,7 +13,12 @@ const id = { type: "string", min: 1, max: 64 } as const;
 
 const TaskVersionsService: ServiceSchema<DbSettings, TenantDbMethods> = {
 	name: "taskversions",
-	mixins: [TenantDbMixin({ collection: "engagement_task_versions", indexes: [{ fields: ["tenantId", "taskId", "version"], unique: true }, { fields: ["taskId"] }] })],
+	mixins: [
+		TenantDbMixin({
+			collection: "engagement_task_versions",
+			indexes: [{ fields: ["tenantId", "taskId", "version"], unique: true }, { fields: ["taskId"] }],
+		}),
+	],
 	settings: { fields: ["id", "taskId", "version", "by", "at", "changed", "snapshot", "restoredFrom"] },
 	actions: {
 		record: {
@@ -29,7 +34,15 @@ const TaskVersionsService: ServiceSchema<DbSettings, TenantDbMethods> = {
 			},
 			handler(ctx: Ctx<Omit<TaskVersion, "id" | "at">>) {
 				const { taskId, version, by, changed, snapshot, restoredFrom } = ctx.params;
-				return this._create<TaskVersion>(ctx, { taskId, version, by, at: new Date().toISOString(), changed, snapshot, ...(restoredFrom && { restoredFrom }) });
+				return this._create<TaskVersion>(ctx, {
+					taskId,
+					version,
+					by,
+					at: new Date().toISOString(),
+					changed,
+					snapshot,
+					...(restoredFrom && { restoredFrom }),
+				});
 			},
 		},
 		list: {

@@ -9,7 +9,16 @@ import type { UnderstandInputs, UnderstoodTask } from "./generator";
 
 /** The UTC offset (minutes east) of an IANA zone at an instant; throws RangeError for an unknown zone. */
 export function zoneOffsetMinutes(timeZone: string, at: Date): number {
-	const parts = new Intl.DateTimeFormat("en-US", { timeZone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" }).formatToParts(at);
+	const parts = new Intl.DateTimeFormat("en-US", {
+		timeZone,
+		hourCycle: "h23",
+		year: "numeric",
+		month: "2-digit",
+		day: "2-digit",
+		hour: "2-digit",
+		minute: "2-digit",
+		second: "2-digit",
+	}).formatToParts(at);
 	const n = (type: string) => Number(parts.find(p => p.type === type)!.value);
 	const asUtc = Date.UTC(n("year"), n("month") - 1, n("day"), n("hour"), n("minute"), n("second"));
 	return Math.round((asUtc - Math.floor(at.getTime() / 1000) * 1000) / 60_000);

@@ -140,16 +140,21 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 		optimizeOrder: true,
 		// helmet's headers are the same on every answer: recorded once and replayed (lib/fixed-headers.ts);
 		// JSON answers compressed when the client accepts it (lib/compression.ts)
-		use: [
-			fixedHeaders(securityHeaders),
-			...(compression ? [compressResponses(compression)] : []),
-		],
+		use: [fixedHeaders(securityHeaders), ...(compression ? [compressResponses(compression)] : [])],
 		cors: corsOrigins.length
 			? {
 					origin: corsOrigins.includes("*") ? "*" : corsOrigins,
 					methods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
 					allowedHeaders: ["Authorization", "Content-Type", "X-Request-ID", "Idempotency-Key", "X-Ingest-Key"],
-					exposedHeaders: ["X-Request-ID", "Idempotent-Replayed", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After", "WWW-Authenticate"],
+					exposedHeaders: [
+						"X-Request-ID",
+						"Idempotent-Replayed",
+						"RateLimit-Limit",
+						"RateLimit-Remaining",
+						"RateLimit-Reset",
+						"Retry-After",
+						"WWW-Authenticate",
+					],
 					credentials: !corsOrigins.includes("*"),
 					maxAge: 600,
 				}
@@ -214,9 +219,7 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 					// Metrics name every node and action: loopback callers or the scrape token only.
 					if (req.$action?.name !== "api.metrics") return;
 					const token = cfg.METRICS_TOKEN;
-					const allowed = token
-						? safeEqual(req.headers.authorization ?? "", `Bearer ${token}`)
-						: isLoopback(this.clientKey(req));
+					const allowed = token ? safeEqual(req.headers.authorization ?? "", `Bearer ${token}`) : isLoopback(this.clientKey(req));
 					if (!allowed) throw new UnauthorizedError("Metrics need the scrape token.");
 				},
 			},
@@ -241,7 +244,9 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 				bodyParsers: false,
 				aliases: { "POST /:provider": "stream:commercewebhooks.http" },
 				onBeforeCall(ctx: Context, _route: unknown, req: Req) {
-					const headers = Object.fromEntries(Object.entries(req.headers).filter(([k, v]) => WEBHOOK_HEADER.test(k) && typeof v === "string" && v.length <= 4096));
+					const headers = Object.fromEntries(
+						Object.entries(req.headers).filter(([k, v]) => WEBHOOK_HEADER.test(k) && typeof v === "string" && v.length <= 4096),
+					);
 					Object.assign(ctx.meta as object, { user: null, headers });
 				},
 			},
@@ -288,7 +293,12 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 				onBeforeCall(ctx: Context, _route: unknown, req: Req & RawBodyRequest) {
 					const headers: Record<string, string> = {};
 					for (const [name, value] of Object.entries(req.headers))
-						if (/^x-(hub-signature-256|signature-256|github-delivery|github-event|delivery-id|event)$/.test(name) && typeof value === "string" && value.length <= 512) headers[name] = value;
+						if (
+							/^x-(hub-signature-256|signature-256|github-delivery|github-event|delivery-id|event)$/.test(name) &&
+							typeof value === "string" &&
+							value.length <= 512
+						)
+							headers[name] = value;
 					Object.assign(ctx.meta as object, { user: null, headers, rawBody: (req.$rawBody ?? Buffer.alloc(0)).toString("base64") });
 				},
 			},
@@ -336,7 +346,8 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 			const p = toProblem(err);
 			// A 503 is expected while a node starts or a service has no node: one line, not a stack.
 			if (p.status === 503) this.logger.warn("request refused", { requestID: req.$requestID, code: p.code, error: err?.name });
-			else if (p.status >= 500) this.logger.error("request failed", { requestID: req.$requestID, error: err?.name, message: err?.message, stack: err?.stack });
+			else if (p.status >= 500)
+				this.logger.error("request failed", { requestID: req.$requestID, error: err?.name, message: err?.message, stack: err?.stack });
 			this.sendProblem(req, res, p);
 		},
 	},
@@ -393,7 +404,11 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 			visibility: "published",
 			summary: "Every service with its node count and availability.",
 			handler() {
-				const list = this.broker.registry.getServiceList({ skipInternal: true, withActions: false }) as { name: string; nodeID: string; available: boolean }[];
+				const list = this.broker.registry.getServiceList({ skipInternal: true, withActions: false }) as {
+					name: string;
+					nodeID: string;
+					available: boolean;
+				}[];
 				const byName = new Map<string, { name: string; nodes: number; available: boolean }>();
 				for (const name of knownServiceNames()) byName.set(name, { name, nodes: 0, available: false });
 				for (const s of list) {
@@ -421,11 +436,19 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 			handler() {
 				if (!this.openApiCache) {
 					const defs = new Map(
-						(this.broker.registry.getActionList({} as never) as { name: string; action?: RouteInfo["action"] }[]).map(a => [a.name, a.action]),
+						(this.broker.registry.getActionList({} as never) as { name: string; action?: RouteInfo["action"] }[]).map(a => [
+							a.name,
+							a.action,
+						]),
 					);
 					const routes: RouteInfo[] = this.aliases
 						.filter(a => a.action && a.fullPath.startsWith("/api"))
-						.map(a => ({ method: a.method, path: a.fullPath, action: defs.get(a.action!) ?? { name: a.action! }, multipart: a.type === "multipart" }));
+						.map(a => ({
+							method: a.method,
+							path: a.fullPath,
+							action: defs.get(a.action!) ?? { name: a.action! },
+							multipart: a.type === "multipart",
+						}));
 					this.openApiCache = buildOpenApi(routes, { title: "Valence API", version: "0.1.0" });
 				}
 				return this.openApiCache;
@@ -440,7 +463,9 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 		 */
 		createServer() {
 			if (this.server) return;
-			const server = compression ? http.createServer({ ServerResponse: compressingResponse(compression) }, this.httpHandler) : http.createServer(this.httpHandler);
+			const server = compression
+				? http.createServer({ ServerResponse: compressingResponse(compression) }, this.httpHandler)
+				: http.createServer(this.httpHandler);
 			server.requestTimeout = Number(this.settings.requestTimeout ?? 300_000);
 			this.server = server;
 		},
@@ -462,7 +487,8 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 			let error: Error | undefined;
 			if (header) {
 				const [scheme, token] = header.split(" ");
-				if (scheme?.toLowerCase() !== "bearer" || !token) error = new UnauthorizedError("Use 'Authorization: Bearer <token>'.", "INVALID_TOKEN");
+				if (scheme?.toLowerCase() !== "bearer" || !token)
+					error = new UnauthorizedError("Use 'Authorization: Bearer <token>'.", "INVALID_TOKEN");
 				else user = await this.verifier.verify(token).catch(e => ((error = e), null));
 				// Ended sessions and deleted users: an in-memory check, no call (./revocations.ts).
 				if (user && this.tokenRevoked(user)) {
@@ -529,7 +555,11 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 			}
 			const { retryAfterSec, ...rest } = p;
 			const body: Problem = { ...rest, instance: (req.originalUrl ?? req.url ?? "").split("?")[0], requestId: req.$requestID };
-			if (p.status === 401) res.setHeader("WWW-Authenticate", `Bearer realm="valence", error="invalid_token", error_description="${p.detail.replace(/"/g, "'")}"`);
+			if (p.status === 401)
+				res.setHeader(
+					"WWW-Authenticate",
+					`Bearer realm="valence", error="invalid_token", error_description="${p.detail.replace(/"/g, "'")}"`,
+				);
 			// Every 429 and 503 says when to come back: the rate limiter sets its own, errors may carry one.
 			if ((p.status === 429 || p.status === 503) && !res.getHeader("Retry-After"))
 				res.setHeader("Retry-After", String(retryAfterSec ?? (p.status === 429 ? 60 : 5)));
@@ -579,7 +609,8 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 
 		send404(req: Req, res: Res) {
 			const pathname = (req.originalUrl ?? req.url ?? "").split("?")[0];
-			if (this.serviceIsDown(pathname)) this.sendProblem(req, res, problem(503, "SERVICE_UNAVAILABLE", "The service is not available right now. Try again shortly."));
+			if (this.serviceIsDown(pathname))
+				this.sendProblem(req, res, problem(503, "SERVICE_UNAVAILABLE", "The service is not available right now. Try again shortly."));
 			else this.sendProblem(req, res, problem(404, "NOT_FOUND", "There is nothing at this address."));
 		},
 	},

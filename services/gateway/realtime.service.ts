@@ -75,7 +75,12 @@ const RealtimeService: ServiceSchema<ServiceSettingSchema, RealtimeMethods, Real
 			visibility: "public",
 			idempotent: false,
 			summary: "Send an event to a user's open sockets on every gateway node (`scope`: only those of one tenant scope).",
-			params: { $$strict: true, userId: { type: "string", min: 1, max: 128 }, scope: { type: "string", max: 64, optional: true, nullable: true }, ...messageParams },
+			params: {
+				$$strict: true,
+				userId: { type: "string", min: 1, max: 128 },
+				scope: { type: "string", max: 64, optional: true, nullable: true },
+				...messageParams,
+			},
 			handler(ctx: Context<{ userId: string; scope?: string | null; event: string; data?: unknown }>) {
 				const { userId, scope, event, data } = ctx.params;
 				return this.fanOut({ target: "user", id: userId, ...(scope !== undefined && { scope }), event, data: data ?? null });
@@ -112,14 +117,22 @@ const RealtimeService: ServiceSchema<ServiceSettingSchema, RealtimeMethods, Real
 		// Services may also emit these: an `emit` reaches one gateway node, which broadcasts it to all; a broadcast is delivered here.
 		"realtime.toUser"(ctx: Context<{ userId: string; scope?: string | null; event: string; data?: unknown }>) {
 			const p = ctx.params ?? ({} as { userId: string; event: string });
-			const message: RealtimeMessage = { target: "user", id: p.userId, ...(p.scope !== undefined && { scope: p.scope }), event: p.event, data: p.data ?? null };
-			if (ctx.eventType === "emit") return this.fanOut(message).catch(err => this.logger.warn("realtime.toUser dropped", { error: (err as Error).message }));
+			const message: RealtimeMessage = {
+				target: "user",
+				id: p.userId,
+				...(p.scope !== undefined && { scope: p.scope }),
+				event: p.event,
+				data: p.data ?? null,
+			};
+			if (ctx.eventType === "emit")
+				return this.fanOut(message).catch(err => this.logger.warn("realtime.toUser dropped", { error: (err as Error).message }));
 			this.deliverLocal(message);
 		},
 		"realtime.toTenant"(ctx: Context<{ tenantId: string; event: string; data?: unknown }>) {
 			const p = ctx.params ?? ({} as { tenantId: string; event: string });
 			const message: RealtimeMessage = { target: "tenant", id: p.tenantId, event: p.event, data: p.data ?? null };
-			if (ctx.eventType === "emit") return this.fanOut(message).catch(err => this.logger.warn("realtime.toTenant dropped", { error: (err as Error).message }));
+			if (ctx.eventType === "emit")
+				return this.fanOut(message).catch(err => this.logger.warn("realtime.toTenant dropped", { error: (err as Error).message }));
 			this.deliverLocal(message);
 		},
 		// A session that ended, or a deleted user: their sockets close at once (the gateway refuses their tokens too).
@@ -157,7 +170,8 @@ const RealtimeService: ServiceSchema<ServiceSettingSchema, RealtimeMethods, Real
 			const api = this.api!;
 			const auth = socket.handshake.auth as { token?: unknown } | undefined;
 			const header = socket.handshake.headers.authorization;
-			const token = typeof auth?.token === "string" ? auth.token : typeof header === "string" && /^bearer /i.test(header) ? header.slice(7).trim() : "";
+			const token =
+				typeof auth?.token === "string" ? auth.token : typeof header === "string" && /^bearer /i.test(header) ? header.slice(7).trim() : "";
 			if (!token || token.length > 8192) throw new UnauthorizedError("An access token is required (auth: { token }).");
 			const user = await api.verifier.verify(token);
 			if (api.tokenRevoked(user)) throw new UnauthorizedError("The session of this access token has ended. Sign in again.", "TOKEN_REVOKED");
@@ -167,11 +181,19 @@ const RealtimeService: ServiceSchema<ServiceSettingSchema, RealtimeMethods, Real
 
 		onConnection(socket: RtSocket) {
 			const { user, expiresAt } = socket.data;
-			void socket.join([userRoom(user.id), scopeRoom(user.id, user.tenantId), ...(user.tenantId ? [tenantRoom(user.tenantId)] : []), ...(user.sessionId ? [sessionRoom(user.sessionId)] : [])]);
-			const timer = setTimeout(() => {
-				socket.emit("session.expired", {});
-				socket.disconnect(true);
-			}, Math.min(Math.max(0, expiresAt - Date.now()), MAX_TIMER_MS));
+			void socket.join([
+				userRoom(user.id),
+				scopeRoom(user.id, user.tenantId),
+				...(user.tenantId ? [tenantRoom(user.tenantId)] : []),
+				...(user.sessionId ? [sessionRoom(user.sessionId)] : []),
+			]);
+			const timer = setTimeout(
+				() => {
+					socket.emit("session.expired", {});
+					socket.disconnect(true);
+				},
+				Math.min(Math.max(0, expiresAt - Date.now()), MAX_TIMER_MS),
+			);
 			timer.unref();
 			this.expiry.set(socket.id, timer);
 			socket.on("disconnect", () => {

@@ -76,7 +76,7 @@ const ActivityService: ServiceSchema<DbSettings, ActivityMethods> = {
 		listFor: {
 			visibility: "public",
 			idempotent: true,
-			summary: "A user's activity, newest first (`sort: \"at\"` for oldest first).",
+			summary: 'A user\'s activity, newest first (`sort: "at"` for oldest first).',
 			params: {
 				userId: { type: "string", min: 1, max: 64 },
 				...pageParams,

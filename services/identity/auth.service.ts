@@ -360,16 +360,23 @@ const AuthService: ServiceSchema<DbSettings, AuthMethods, AuthVars> = {
 	created() {
 		this.cfg = config();
 		this.loadRing();
-		this.sessionRows = new Collection<SessionRow>({ collection: "sessions", indexes: [{ fields: ["tokenHash"], unique: true }, { fields: ["userId"] }, { fields: ["familyId"] }] });
+		this.sessionRows = new Collection<SessionRow>({
+			collection: "sessions",
+			indexes: [{ fields: ["tokenHash"], unique: true }, { fields: ["userId"] }, { fields: ["familyId"] }],
+		});
 		this.resets = new Collection<ResetRow>({ collection: "password_resets", indexes: [{ fields: ["tokenHash"], unique: true }] });
 		this.revocationRows = new Collection<RevocationRow>({ collection: "revocations", indexes: [{ fields: ["until"] }] });
-		this.sessions = new SessionStore(this.sessionRows, this.cfg.JWT_REFRESH_TTL_S, ids => this.recordRevocations(ids.map(id => ({ kind: "session", id }))));
+		this.sessions = new SessionStore(this.sessionRows, this.cfg.JWT_REFRESH_TTL_S, ids =>
+			this.recordRevocations(ids.map(id => ({ kind: "session", id }))),
+		);
 		this.throttle = new FailureThrottle({ redisUrl: this.cfg.REDIS_URL, prefix: `${this.cfg.NAMESPACE}:login-fail` });
 	},
 
 	async started() {
 		if (this.cfg.DEV_LOG_RESET_LINKS)
-			this.logger.warn("DEV_LOG_RESET_LINKS=true: password-reset tokens are WRITTEN TO THE LOG. Anyone reading it can reset any password. Local development only.");
+			this.logger.warn(
+				"DEV_LOG_RESET_LINKS=true: password-reset tokens are WRITTEN TO THE LOG. Anyone reading it can reset any password. Local development only.",
+			);
 		await Promise.all([this.sessionRows.open(this.broker), this.resets.open(this.broker), this.revocationRows.open(this.broker)]);
 		// The hash an unknown email is checked against, at the cost new hashes have.
 		this.dummyHash = await hashPassword(newOpaqueToken(), hashCost(this.cfg));

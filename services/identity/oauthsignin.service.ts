@@ -54,7 +54,15 @@ const OAuthSignInService: ServiceSchema<DbSettings, SignInMethods, SignInVars> =
 			auth: "public",
 			rateLimit: perIp,
 			summary: "Where the provider sends the browser back: answers the same token response as /api/auth/login.",
-			params: { provider, code: callbackParam, state: callbackParam, error: callbackParam, error_description: callbackParam, iss: callbackParam, $$strict: "remove" },
+			params: {
+				provider,
+				code: callbackParam,
+				state: callbackParam,
+				error: callbackParam,
+				error_description: callbackParam,
+				iss: callbackParam,
+				$$strict: "remove",
+			},
 			handler(ctx: Ctx<CallbackParams>) {
 				return this.callback(ctx);
 			},
@@ -88,15 +96,25 @@ const OAuthSignInService: ServiceSchema<DbSettings, SignInMethods, SignInVars> =
 
 	created() {
 		this.cfg = config();
-		this.providers = new Map(Object.entries(oauthProviders(this.cfg)).map(([name, p]) => [name, new SignInProvider(name, p, this.cfg.OAUTH_TIMEOUT_MS)]));
-		this.accounts = new Collection<OAuthAccount>({ collection: "oauth_accounts", indexes: [{ fields: ["provider", "subject"], unique: true }, { fields: ["userId"] }] });
-		this.pending = new Collection<PendingFlow>({ collection: "oauth_pending", indexes: [{ fields: ["stateHash"], unique: true }, { fields: ["expiresAt"] }] });
+		this.providers = new Map(
+			Object.entries(oauthProviders(this.cfg)).map(([name, p]) => [name, new SignInProvider(name, p, this.cfg.OAUTH_TIMEOUT_MS)]),
+		);
+		this.accounts = new Collection<OAuthAccount>({
+			collection: "oauth_accounts",
+			indexes: [{ fields: ["provider", "subject"], unique: true }, { fields: ["userId"] }],
+		});
+		this.pending = new Collection<PendingFlow>({
+			collection: "oauth_pending",
+			indexes: [{ fields: ["stateHash"], unique: true }, { fields: ["expiresAt"] }],
+		});
 	},
 
 	async started() {
 		await Promise.all([this.accounts.open(this.broker), this.pending.open(this.broker)]);
 		this.purgeTimer = setInterval(() => {
-			this.pending.remove({ expiresAt: { $lt: new Date().toISOString() } }).catch(err => this.logger.warn("could not purge expired sign-in flows", { error: (err as Error).message }));
+			this.pending
+				.remove({ expiresAt: { $lt: new Date().toISOString() } })
+				.catch(err => this.logger.warn("could not purge expired sign-in flows", { error: (err as Error).message }));
 		}, 600_000);
 		this.purgeTimer.unref();
 	},

@@ -168,12 +168,24 @@ class RedisStore implements Store {
 	}
 
 	async fail(k: Keys, now: number, p: ThrottlePolicy) {
-		const [failures, until] = await this.redis.throttleFail(k.pair, k.account, now, p.freeFailures, p.baseDelaySec * 1000, p.maxDelaySec * 1000, p.windowSec * 1000);
+		const [failures, until] = await this.redis.throttleFail(
+			k.pair,
+			k.account,
+			now,
+			p.freeFailures,
+			p.baseDelaySec * 1000,
+			p.maxDelaySec * 1000,
+			p.windowSec * 1000,
+		);
 		return { failures: Number(failures), until: Number(until) };
 	}
 
 	async succeed(k: Keys, _now: number, p: ThrottlePolicy) {
-		await this.redis.multi().del(k.pair).set(k.known, "1", "PX", p.knownAddressSec * 1000).exec();
+		await this.redis
+			.multi()
+			.del(k.pair)
+			.set(k.known, "1", "PX", p.knownAddressSec * 1000)
+			.exec();
 	}
 
 	async forget(k: Partial<Keys>) {
@@ -212,7 +224,11 @@ export class FailureThrottle {
 	private keys(account: string, address: string | null | undefined): Keys {
 		const addr = address || "-";
 		const p = this.opts.prefix;
-		return { pair: `${p}:pair:${this.digest(account, addr)}`, account: `${p}:acct:${this.digest(account)}`, known: `${p}:known:${this.digest(account, addr)}` };
+		return {
+			pair: `${p}:pair:${this.digest(account, addr)}`,
+			account: `${p}:acct:${this.digest(account)}`,
+			known: `${p}:known:${this.digest(account, addr)}`,
+		};
 	}
 
 	/** Seconds until this address may try this account again, or 0 when it may try now. */

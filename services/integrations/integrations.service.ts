@@ -17,7 +17,14 @@ import { Collection } from "../../mixins/collection";
 import { connectionMethods } from "./connections/flow";
 import { WEBHOOK_CHANNEL, webhookMethods, type WebhookParams } from "./connections/webhooks";
 import { IntegrationClient } from "./connections/provider-client";
-import { publicConnection, type ConnectionRow, type IntegrationsMethods, type IntegrationsVars, type PendingConnect, type WebhookDeliveryRow } from "./connections/types";
+import {
+	publicConnection,
+	type ConnectionRow,
+	type IntegrationsMethods,
+	type IntegrationsVars,
+	type PendingConnect,
+	type WebhookDeliveryRow,
+} from "./connections/types";
 
 const provider = { type: "string", min: 1, max: 32, pattern: /^[a-z][a-z0-9-]*$/ } as const;
 const callbackParam = { type: "string", max: 2048, optional: true } as const;
@@ -66,7 +73,15 @@ const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, Integr
 			auth: "public",
 			rateLimit: { max: 20, windowSec: 60, by: "ip" },
 			summary: "Where the provider sends the browser back after a connect.",
-			params: { provider, code: callbackParam, state: callbackParam, error: callbackParam, error_description: callbackParam, iss: callbackParam, $$strict: "remove" },
+			params: {
+				provider,
+				code: callbackParam,
+				state: callbackParam,
+				error: callbackParam,
+				error_description: callbackParam,
+				iss: callbackParam,
+				$$strict: "remove",
+			},
 			handler(ctx: Ctx<{ provider: string; code?: string; state?: string; error?: string; iss?: string }>) {
 				return this.finishConnect(ctx);
 			},
@@ -126,13 +141,18 @@ const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, Integr
 		this.refreshing = new KeyedMutex();
 		this.connections = new Collection<ConnectionRow>({ collection: "integration_connections", indexes: [{ fields: ["userId"] }] });
 		this.pending = new Collection<PendingConnect>({ collection: "integration_pending", indexes: [{ fields: ["stateHash"], unique: true }] });
-		this.deliveries = new Collection<WebhookDeliveryRow>({ collection: "integration_webhooks", indexes: [{ fields: ["provider", "deliveryId"], unique: true }] });
+		this.deliveries = new Collection<WebhookDeliveryRow>({
+			collection: "integration_webhooks",
+			indexes: [{ fields: ["provider", "deliveryId"], unique: true }],
+		});
 	},
 
 	async started() {
 		await Promise.all([this.connections.open(this.broker), this.pending.open(this.broker), this.deliveries.open(this.broker)]);
 		this.purgeTimer = setInterval(() => {
-			this.pending.remove({ expiresAt: { $lt: new Date().toISOString() } }).catch(err => this.logger.warn("could not purge expired connect flows", { error: (err as Error).message }));
+			this.pending
+				.remove({ expiresAt: { $lt: new Date().toISOString() } })
+				.catch(err => this.logger.warn("could not purge expired connect flows", { error: (err as Error).message }));
 		}, 600_000);
 		this.purgeTimer.unref();
 	},

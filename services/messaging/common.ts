@@ -73,4 +73,3 @@ export interface ChannelCredentials {
 
 /** Status order: a status only moves forward (a late "delivered" never undoes "read"). */
 export const STATUS_RANK: Record<string, number> = { queued: 0, sent: 1, delivered: 2, read: 3, failed: 4 };
-

@@ -32,7 +32,14 @@ const maybeId = { type: "string", max: 40, optional: true, nullable: true } as c
 
 /** fastest-validator schema of a definition (the step-specific rules are checked by checkDefinition). */
 export const definitionParams = {
-	trigger: { type: "object", strict: "remove", props: { type: { type: "enum", values: [...TRIGGERS] }, keywords: { type: "array", max: 20, optional: true, items: { type: "string", min: 1, max: 64, trim: true, lowercase: true } } } },
+	trigger: {
+		type: "object",
+		strict: "remove",
+		props: {
+			type: { type: "enum", values: [...TRIGGERS] },
+			keywords: { type: "array", max: 20, optional: true, items: { type: "string", min: 1, max: 64, trim: true, lowercase: true } },
+		},
+	},
 	steps: {
 		type: "array",
 		min: 1,
@@ -61,7 +68,8 @@ export const definitionParams = {
 
 export function checkDefinition(def: FlowDefinition): { field: string; message: string }[] {
 	const issues: { field: string; message: string }[] = [];
-	if (def.trigger.type === "keyword" && !def.trigger.keywords?.length) issues.push({ field: "trigger.keywords", message: "a keyword trigger needs keywords" });
+	if (def.trigger.type === "keyword" && !def.trigger.keywords?.length)
+		issues.push({ field: "trigger.keywords", message: "a keyword trigger needs keywords" });
 	const ids = new Set<string>();
 	def.steps.forEach((s, i) => {
 		if (ids.has(s.id)) issues.push({ field: `steps[${i}].id`, message: `'${s.id}' is used twice` });

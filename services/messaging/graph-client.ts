@@ -45,7 +45,15 @@ export class GraphClient {
 	private readonly breaker: CircuitBreaker;
 
 	constructor(
-		private readonly cfg: Pick<Config, "GRAPH_API_URL" | "GRAPH_TIMEOUT_MS" | "GRAPH_MAX_ATTEMPTS" | "GRAPH_RETRY_DELAY_MS" | "GRAPH_BREAKER_THRESHOLD" | "GRAPH_BREAKER_COOLDOWN_MS">,
+		private readonly cfg: Pick<
+			Config,
+			| "GRAPH_API_URL"
+			| "GRAPH_TIMEOUT_MS"
+			| "GRAPH_MAX_ATTEMPTS"
+			| "GRAPH_RETRY_DELAY_MS"
+			| "GRAPH_BREAKER_THRESHOLD"
+			| "GRAPH_BREAKER_COOLDOWN_MS"
+		>,
 		onStateChange?: (state: string) => void,
 	) {
 		this.breaker = new CircuitBreaker({
@@ -100,7 +108,10 @@ export class GraphClient {
 			});
 		} catch (err) {
 			const e = err as Error;
-			throw new GraphAttemptError(e.name === "TimeoutError" ? `no answer within ${this.cfg.GRAPH_TIMEOUT_MS} ms` : `request failed: ${e.message}`, true);
+			throw new GraphAttemptError(
+				e.name === "TimeoutError" ? `no answer within ${this.cfg.GRAPH_TIMEOUT_MS} ms` : `request failed: ${e.message}`,
+				true,
+			);
 		}
 		let text: string;
 		try {
@@ -118,6 +129,10 @@ export class GraphClient {
 		const meta = body?.error ?? null;
 		const code = typeof meta?.code === "number" ? meta.code : null;
 		const retryable = res.status >= 500 || res.status === 429 || (code !== null && RATE_LIMIT_CODES.has(code));
-		throw new GraphAttemptError(`HTTP ${res.status}${code !== null ? ` code ${code}` : ""}: ${(meta?.message ?? text).slice(0, 300)}`, retryable, meta);
+		throw new GraphAttemptError(
+			`HTTP ${res.status}${code !== null ? ` code ${code}` : ""}: ${(meta?.message ?? text).slice(0, 300)}`,
+			retryable,
+			meta,
+		);
 	}
 }

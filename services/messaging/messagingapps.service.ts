@@ -44,7 +44,11 @@ interface AppInput {
 }
 
 /** Which field names a channel's account for each kind (Meta's own names). */
-const ACCOUNT_FIELD: Record<ChannelKind, "pageId" | "igUserId" | "phoneNumberId"> = { messenger: "pageId", instagram: "igUserId", whatsapp: "phoneNumberId" };
+const ACCOUNT_FIELD: Record<ChannelKind, "pageId" | "igUserId" | "phoneNumberId"> = {
+	messenger: "pageId",
+	instagram: "igUserId",
+	whatsapp: "phoneNumberId",
+};
 
 const secret = { type: "string", min: 8, max: 512 } as const;
 const channelsParam = {
@@ -84,7 +88,14 @@ const AppsService: ServiceSchema<DbSettings, AppsMethods, AppsVars> = {
 			rest: "POST /",
 			roles: ["admin"],
 			summary: "Connect a Meta app; the answer names the webhook URL to paste into Meta's dashboard.",
-			params: { name: { type: "string", min: 1, max: 200, trim: true }, appId: { ...externalIdParam, pattern: /^\d+$/ }, appSecret: secret, verifyToken: secret, channels: channelsParam, $$strict: "remove" },
+			params: {
+				name: { type: "string", min: 1, max: 200, trim: true },
+				appId: { ...externalIdParam, pattern: /^\d+$/ },
+				appSecret: secret,
+				verifyToken: secret,
+				channels: channelsParam,
+				$$strict: "remove",
+			},
 			async handler(ctx: Ctx<Required<AppInput>>) {
 				const row = await this._create<{ id: string }>(ctx, { ...this.sealInput(ctx.params), createdBy: currentUser(ctx).id });
 				ctx.meta.$statusCode = 201;
@@ -115,7 +126,14 @@ const AppsService: ServiceSchema<DbSettings, AppsMethods, AppsVars> = {
 			rest: "PATCH /:id",
 			roles: ["admin"],
 			summary: "Change the name, rotate the secret or verify token, or replace the channels (with their tokens).",
-			params: { id: idParam, name: { type: "string", min: 1, max: 200, trim: true, optional: true }, appSecret: { ...secret, optional: true }, verifyToken: { ...secret, optional: true }, channels: { ...channelsParam, optional: true }, $$strict: "remove" },
+			params: {
+				id: idParam,
+				name: { type: "string", min: 1, max: 200, trim: true, optional: true },
+				appSecret: { ...secret, optional: true },
+				verifyToken: { ...secret, optional: true },
+				channels: { ...channelsParam, optional: true },
+				$$strict: "remove",
+			},
 			async handler(ctx: Ctx<AppInput & { id: string }>) {
 				const { id, ...input } = ctx.params;
 				await this._update(ctx, { id, ...this.sealInput(input) });
@@ -141,7 +159,12 @@ const AppsService: ServiceSchema<DbSettings, AppsMethods, AppsVars> = {
 				// Before a tenant is known: the webhook URL names only the app (README, "Messaging domain").
 				const row = (await this.unscopedFindOne({ _id: ctx.params.id })) as AppRow | null;
 				if (!row) return null;
-				return { tenantId: row.tenantId, appSecret: open(this.secretKey, row.appSecret), verifyToken: open(this.secretKey, row.verifyToken), accounts: row.channels.map(c => ({ kind: c.kind, accountId: c.accountId })) };
+				return {
+					tenantId: row.tenantId,
+					appSecret: open(this.secretKey, row.appSecret),
+					verifyToken: open(this.secretKey, row.verifyToken),
+					accounts: row.channels.map(c => ({ kind: c.kind, accountId: c.accountId })),
+				};
 			},
 		},
 		credentials: {
@@ -165,7 +188,11 @@ const AppsService: ServiceSchema<DbSettings, AppsMethods, AppsVars> = {
 				appId: row.appId,
 				appSecret: secretHint(row.appSecretLast4),
 				verifyToken: secretHint(row.verifyTokenLast4),
-				channels: row.channels.map(c => ({ kind: c.kind, [ACCOUNT_FIELD[c.kind]]: c.accountId, accessToken: secretHint(c.accessTokenLast4) })),
+				channels: row.channels.map(c => ({
+					kind: c.kind,
+					[ACCOUNT_FIELD[c.kind]]: c.accountId,
+					accessToken: secretHint(c.accessTokenLast4),
+				})),
 				webhookPath: `/api/messaging/webhooks/${row._id}`,
 				createdBy: row.createdBy,
 				createdAt: row.createdAt,
@@ -176,17 +203,28 @@ const AppsService: ServiceSchema<DbSettings, AppsMethods, AppsVars> = {
 			const out: Record<string, unknown> = {};
 			if (input.name !== undefined) out.name = input.name;
 			if (input.appId !== undefined) out.appId = input.appId;
-			if (input.appSecret !== undefined) Object.assign(out, { appSecret: seal(this.secretKey, input.appSecret), appSecretLast4: hint(input.appSecret).last4 });
-			if (input.verifyToken !== undefined) Object.assign(out, { verifyToken: seal(this.secretKey, input.verifyToken), verifyTokenLast4: hint(input.verifyToken).last4 });
+			if (input.appSecret !== undefined)
+				Object.assign(out, { appSecret: seal(this.secretKey, input.appSecret), appSecretLast4: hint(input.appSecret).last4 });
+			if (input.verifyToken !== undefined)
+				Object.assign(out, { verifyToken: seal(this.secretKey, input.verifyToken), verifyTokenLast4: hint(input.verifyToken).last4 });
 			if (input.channels !== undefined) {
 				const errors: { field: string; message: string }[] = [];
 				const seen = new Set<string>();
 				out.channels = input.channels.map((c, i) => {
 					const accountId = c[ACCOUNT_FIELD[c.kind]];
-					if (!accountId) errors.push({ field: `channels[${i}].${ACCOUNT_FIELD[c.kind]}`, message: `a ${c.kind} channel needs its ${ACCOUNT_FIELD[c.kind]}` });
+					if (!accountId)
+						errors.push({
+							field: `channels[${i}].${ACCOUNT_FIELD[c.kind]}`,
+							message: `a ${c.kind} channel needs its ${ACCOUNT_FIELD[c.kind]}`,
+						});
 					else if (seen.has(`${c.kind}:${accountId}`)) errors.push({ field: `channels[${i}]`, message: "this channel is listed twice" });
 					seen.add(`${c.kind}:${accountId}`);
-					return { kind: c.kind, accountId: accountId ?? "", accessToken: seal(this.secretKey, c.accessToken), accessTokenLast4: hint(c.accessToken).last4 };
+					return {
+						kind: c.kind,
+						accountId: accountId ?? "",
+						accessToken: seal(this.secretKey, c.accessToken),
+						accessTokenLast4: hint(c.accessToken).last4,
+					};
 				});
 				if (errors.length) throw new InvalidInputError("The channels are not valid.", errors);
 			}

@@ -43,7 +43,12 @@ interface ConversationsMethods extends TenantDbMethods {
 const previewParam = {
 	type: "object",
 	strict: "remove",
-	props: { id: idParam, direction: { type: "enum", values: ["in", "out"] }, text: { type: "string", max: 200, optional: true, nullable: true }, at: { type: "string", max: 40 } },
+	props: {
+		id: idParam,
+		direction: { type: "enum", values: ["in", "out"] },
+		text: { type: "string", max: 200, optional: true, nullable: true },
+		at: { type: "string", max: 40 },
+	},
 } as const;
 
 const ConversationsService: ServiceSchema<DbSettings, ConversationsMethods> = {
@@ -51,7 +56,21 @@ const ConversationsService: ServiceSchema<DbSettings, ConversationsMethods> = {
 	mixins: [TenantDbMixin({ collection: "messaging_conversations", indexes: [{ fields: ["tenantId", "key"], unique: true }] })],
 	settings: {
 		rest: "/messaging/conversations",
-		fields: ["id", "customerId", "appId", "kind", "accountId", "status", "assigneeId", "unreadCount", "lastMessage", "lastMessageAt", "lastInboundAt", "createdAt", "updatedAt"],
+		fields: [
+			"id",
+			"customerId",
+			"appId",
+			"kind",
+			"accountId",
+			"status",
+			"assigneeId",
+			"unreadCount",
+			"lastMessage",
+			"lastMessageAt",
+			"lastInboundAt",
+			"createdAt",
+			"updatedAt",
+		],
 	},
 	actions: {
 		listConversations: {
@@ -67,7 +86,17 @@ const ConversationsService: ServiceSchema<DbSettings, ConversationsMethods> = {
 				kind: { ...kindParam, optional: true },
 				$$strict: "remove",
 			},
-			async handler(ctx: Ctx<{ cursor?: string; limit: number; status?: string; assigneeId?: string; customerId?: string; appId?: string; kind?: string }>) {
+			async handler(
+				ctx: Ctx<{
+					cursor?: string;
+					limit: number;
+					status?: string;
+					assigneeId?: string;
+					customerId?: string;
+					appId?: string;
+					kind?: string;
+				}>,
+			) {
 				const { cursor, limit, status, assigneeId, customerId, appId, kind } = ctx.params;
 				const query: Record<string, unknown> = {};
 				if (status) query.status = status;
@@ -153,13 +182,29 @@ const ConversationsService: ServiceSchema<DbSettings, ConversationsMethods> = {
 		ensure: {
 			visibility: "public",
 			summary: "The conversation of a customer identity on a channel account, created on first contact (internal).",
-			params: { customerId: idParam, appId: idParam, kind: kindParam, accountId: externalIdParam, externalId: externalIdParam, $$strict: "remove" },
+			params: {
+				customerId: idParam,
+				appId: idParam,
+				kind: kindParam,
+				accountId: externalIdParam,
+				externalId: externalIdParam,
+				$$strict: "remove",
+			},
 			async handler(ctx: Ctx<{ customerId: string; appId: string; kind: ChannelKind; accountId: string; externalId: string }>) {
 				const key = `${ctx.params.appId}|${ctx.params.kind}|${ctx.params.accountId}|${ctx.params.externalId}`;
 				const found = await this.scopedFindOne<ConversationRow>(ctx, { key });
 				if (found) return { ...this.toEntity(found), created: false };
 				try {
-					const row = await this._create(ctx, { ...ctx.params, key, status: "open", assigneeId: null, unreadCount: 0, lastMessage: null, lastMessageAt: new Date().toISOString(), lastInboundAt: null });
+					const row = await this._create(ctx, {
+						...ctx.params,
+						key,
+						status: "open",
+						assigneeId: null,
+						unreadCount: 0,
+						lastMessage: null,
+						lastMessageAt: new Date().toISOString(),
+						lastInboundAt: null,
+					});
 					return { ...row, created: true };
 				} catch (err) {
 					if (!(err instanceof ConflictError)) throw err;
@@ -175,7 +220,16 @@ const ConversationsService: ServiceSchema<DbSettings, ConversationsMethods> = {
 			params: { id: idParam, $$strict: "remove" },
 			async handler(ctx: Ctx<{ id: string }>) {
 				const row = await this.conversationOr404(ctx, ctx.params.id);
-				return { id: row._id, customerId: row.customerId, appId: row.appId, kind: row.kind, accountId: row.accountId, externalId: row.externalId, lastInboundAt: row.lastInboundAt, status: row.status };
+				return {
+					id: row._id,
+					customerId: row.customerId,
+					appId: row.appId,
+					kind: row.kind,
+					accountId: row.accountId,
+					externalId: row.externalId,
+					lastInboundAt: row.lastInboundAt,
+					status: row.status,
+				};
 			},
 		},
 		touch: {
@@ -224,10 +278,12 @@ const ConversationsService: ServiceSchema<DbSettings, ConversationsMethods> = {
 				return;
 			}
 			if (!(await ctx.call("tenants.membership", { tenantId, userId }, asSystem(tenantId))))
-				throw new InvalidInputError(`Not a member of this tenant: ${userId}.`, [{ field: "assigneeId", message: "must be a member of this tenant" }]);
+				throw new InvalidInputError(`Not a member of this tenant: ${userId}.`, [
+					{ field: "assigneeId", message: "must be a member of this tenant" },
+				]);
 		},
 		async changed(ctx: Ctx<unknown>, id: string) {
-			const entity = this.toEntity<Record<string, unknown>>((await this.conversationOr404(ctx, id)));
+			const entity = this.toEntity<Record<string, unknown>>(await this.conversationOr404(ctx, id));
 			ctx.emit("realtime.toTenant", { tenantId: currentTenantUser(ctx).tenantId, event: "messaging.conversation.updated", data: entity });
 			return entity;
 		},
@@ -237,7 +293,8 @@ const ConversationsService: ServiceSchema<DbSettings, ConversationsMethods> = {
 				const set = change(row);
 				if (!set || !Object.keys(set).length) return this.toEntity(row);
 				// The values read are the condition: a concurrent writer makes this match nothing, and we read again.
-				if (await this.scopedUpdateWhere(ctx, { id, updatedAt: row.updatedAt, unreadCount: row.unreadCount }, set)) return this.changed(ctx, id);
+				if (await this.scopedUpdateWhere(ctx, { id, updatedAt: row.updatedAt, unreadCount: row.unreadCount }, set))
+					return this.changed(ctx, id);
 			}
 			throw new Error(`conversation ${id}: too many concurrent updates`);
 		},

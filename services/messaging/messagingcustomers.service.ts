@@ -34,7 +34,8 @@ interface CustomerRow extends Row {
 	mergedInto: string | null;
 }
 
-const identityKey = (tenantId: string, i: Pick<Identity, "kind" | "accountId" | "externalId">) => `${tenantId}|${i.kind}|${i.accountId}|${i.externalId}`;
+const identityKey = (tenantId: string, i: Pick<Identity, "kind" | "accountId" | "externalId">) =>
+	`${tenantId}|${i.kind}|${i.accountId}|${i.externalId}`;
 const tagParam = { type: "string", min: 1, max: 50, trim: true, lowercase: true, pattern: /^[\p{L}\p{N} _-]+$/u } as const;
 const MAX_ATTRIBUTES = 50;
 const attributesParam = {
@@ -85,7 +86,12 @@ const CustomersService: ServiceSchema<DbSettings, CustomersMethods> = {
 			rest: "PATCH /:id",
 			roles: ["member"],
 			summary: "Rename, or set attributes (merged into the existing ones; null removes one).",
-			params: { id: idParam, name: { type: "string", min: 1, max: 200, trim: true, optional: true }, attributes: { ...attributesParam, optional: true }, $$strict: "remove" },
+			params: {
+				id: idParam,
+				name: { type: "string", min: 1, max: 200, trim: true, optional: true },
+				attributes: { ...attributesParam, optional: true },
+				$$strict: "remove",
+			},
 			async handler(ctx: Ctx<{ id: string; name?: string; attributes?: CustomerRow["attributes"] }>) {
 				const row = await this.customerOr404(ctx, ctx.params.id);
 				const set: Record<string, unknown> = {};
@@ -93,7 +99,8 @@ const CustomersService: ServiceSchema<DbSettings, CustomersMethods> = {
 				if (ctx.params.attributes) {
 					const attributes = { ...row.attributes, ...ctx.params.attributes };
 					for (const [k, v] of Object.entries(attributes)) if (v === null) delete attributes[k];
-					if (Object.keys(attributes).length > MAX_ATTRIBUTES) throw new InvalidInputError("Too many attributes.", [{ field: "attributes", message: `at most ${MAX_ATTRIBUTES}` }]);
+					if (Object.keys(attributes).length > MAX_ATTRIBUTES)
+						throw new InvalidInputError("Too many attributes.", [{ field: "attributes", message: `at most ${MAX_ATTRIBUTES}` }]);
 					set.attributes = attributes;
 				}
 				return this._update(ctx, { id: row._id, ...set });
@@ -123,24 +130,33 @@ const CustomersService: ServiceSchema<DbSettings, CustomersMethods> = {
 		mergeCustomers: {
 			rest: "POST /:id/merge",
 			roles: ["admin"],
-			summary: "Merge customer `from` into this one: identities, tags, attributes (this one's win) and conversations move; `from` stays, marked mergedInto.",
+			summary:
+				"Merge customer `from` into this one: identities, tags, attributes (this one's win) and conversations move; `from` stays, marked mergedInto.",
 			params: { id: idParam, from: idParam, $$strict: "remove" },
 			async handler(ctx: Ctx<{ id: string; from: string }>) {
-				if (ctx.params.id === ctx.params.from) throw new InvalidInputError("A customer cannot be merged into itself.", [{ field: "from", message: "must be another customer" }]);
+				if (ctx.params.id === ctx.params.from)
+					throw new InvalidInputError("A customer cannot be merged into itself.", [{ field: "from", message: "must be another customer" }]);
 				const target = await this.customerOr404(ctx, ctx.params.id);
 				const source = await this.scopedFindById<CustomerRow>(ctx, ctx.params.from);
 				if (!source) throw new InvalidInputError("The customer to merge does not exist.", [{ field: "from", message: "no such customer" }]);
-				if (target.mergedInto || source.mergedInto) throw new InvalidInputError("That customer was merged already.", [{ field: target.mergedInto ? "id" : "from", message: "was merged into another customer" }]);
+				if (target.mergedInto || source.mergedInto)
+					throw new InvalidInputError("That customer was merged already.", [
+						{ field: target.mergedInto ? "id" : "from", message: "was merged into another customer" },
+					]);
 				// The keys leave the source before the target takes them: the unique index allows one owner.
 				await this.scopedUpdateWhere(ctx, { id: source._id }, { identityKeys: [], mergedInto: target._id });
-				await this.scopedUpdateWhere(ctx, { id: target._id }, {
-					identities: [...target.identities, ...source.identities],
-					identityKeys: [...target.identityKeys, ...source.identityKeys],
-					tags: [...new Set([...target.tags, ...source.tags])],
-					attributes: { ...source.attributes, ...target.attributes },
-					name: target.name ?? source.name,
-					pictureUrl: target.pictureUrl ?? source.pictureUrl,
-				});
+				await this.scopedUpdateWhere(
+					ctx,
+					{ id: target._id },
+					{
+						identities: [...target.identities, ...source.identities],
+						identityKeys: [...target.identityKeys, ...source.identityKeys],
+						tags: [...new Set([...target.tags, ...source.tags])],
+						attributes: { ...source.attributes, ...target.attributes },
+						name: target.name ?? source.name,
+						pictureUrl: target.pictureUrl ?? source.pictureUrl,
+					},
+				);
 				await ctx.call("messagingconversations.moveCustomer", { from: source._id, to: target._id });
 				return this._get(ctx, { id: target._id });
 			},
@@ -160,7 +176,14 @@ const CustomersService: ServiceSchema<DbSettings, CustomersMethods> = {
 		ensure: {
 			visibility: "public",
 			summary: "The customer with this identity, created on first contact (internal: webhook processing).",
-			params: { appId: idParam, kind: kindParam, accountId: externalIdParam, externalId: externalIdParam, profileName: { type: "string", max: 200, optional: true, nullable: true }, $$strict: "remove" },
+			params: {
+				appId: idParam,
+				kind: kindParam,
+				accountId: externalIdParam,
+				externalId: externalIdParam,
+				profileName: { type: "string", max: 200, optional: true, nullable: true },
+				$$strict: "remove",
+			},
 			async handler(ctx: Ctx<Identity & { profileName?: string | null }>) {
 				const { profileName, ...identity } = ctx.params;
 				const key = identityKey(currentTenantUser(ctx).tenantId, identity);
@@ -170,8 +193,14 @@ const CustomersService: ServiceSchema<DbSettings, CustomersMethods> = {
 				const whatsapp = identity.kind === "whatsapp";
 				try {
 					const row = await this._create<{ id: string }>(ctx, {
-						name: profileName ?? null, pictureUrl: null, identities: [identity], identityKeys: [key], attributes: {}, tags: [],
-						profileStatus: whatsapp ? "fetched" : "pending", mergedInto: null,
+						name: profileName ?? null,
+						pictureUrl: null,
+						identities: [identity],
+						identityKeys: [key],
+						attributes: {},
+						tags: [],
+						profileStatus: whatsapp ? "fetched" : "pending",
+						mergedInto: null,
 					});
 					ctx.emit("messaging.customer.created", { tenantId: currentTenantUser(ctx).tenantId, customerId: row.id });
 					return { id: row.id, created: true, profileStatus: whatsapp ? "fetched" : "pending" };
@@ -196,7 +225,13 @@ const CustomersService: ServiceSchema<DbSettings, CustomersMethods> = {
 		saveProfile: {
 			visibility: "public",
 			summary: "Store a fetched profile, or that Meta has none to give (internal).",
-			params: { id: idParam, name: { type: "string", max: 200, optional: true, nullable: true }, pictureUrl: { type: "string", max: 2048, optional: true, nullable: true }, unavailable: { type: "boolean", default: false }, $$strict: "remove" },
+			params: {
+				id: idParam,
+				name: { type: "string", max: 200, optional: true, nullable: true },
+				pictureUrl: { type: "string", max: 2048, optional: true, nullable: true },
+				unavailable: { type: "boolean", default: false },
+				$$strict: "remove",
+			},
 			async handler(ctx: Ctx<{ id: string; name?: string | null; pictureUrl?: string | null; unavailable: boolean }>) {
 				const row = await this.customerOr404(ctx, ctx.params.id);
 				const set = ctx.params.unavailable

@@ -69,7 +69,20 @@ const RunsService: ServiceSchema<DbSettings, RunsMethods, RunsVars> = {
 	mixins: [TenantDbMixin({ collection: "messaging_flow_runs", indexes: [{ fields: ["tenantId", "activeKey"], unique: true }] })],
 	settings: {
 		rest: "/messaging/flow-runs",
-		fields: ["id", "flowId", "version", "conversationId", "customerId", "index", "taken", "state", "waitUntil", "error", "createdAt", "updatedAt"],
+		fields: [
+			"id",
+			"flowId",
+			"version",
+			"conversationId",
+			"customerId",
+			"index",
+			"taken",
+			"state",
+			"waitUntil",
+			"error",
+			"createdAt",
+			"updatedAt",
+		],
 	},
 	actions: {
 		listRuns: {
@@ -87,27 +100,53 @@ const RunsService: ServiceSchema<DbSettings, RunsMethods, RunsVars> = {
 			visibility: "public",
 			summary: "An inbound message: the waiting run of its conversation goes on, or a published flow it triggers starts (internal).",
 			params: {
-				conversationId: idParam, customerId: idParam, appId: idParam, text: { type: "string", max: 4096, optional: true, nullable: true },
-				customerCreated: { type: "boolean", default: false }, reopened: { type: "boolean", default: false }, $$strict: "remove",
+				conversationId: idParam,
+				customerId: idParam,
+				appId: idParam,
+				text: { type: "string", max: 4096, optional: true, nullable: true },
+				customerCreated: { type: "boolean", default: false },
+				reopened: { type: "boolean", default: false },
+				$$strict: "remove",
 			},
 			async handler(ctx: Ctx<InboundInput>) {
 				const p = ctx.params;
 				const active = await this.scopedFindOne<RunRow>(ctx, { activeKey: p.conversationId });
 				if (active) {
-					if (active.state !== "waiting" || !(await this.scopedUpdateWhere(ctx, { id: active._id, state: "waiting" }, { state: "running", waitUntil: null }))) return { run: active._id, started: false };
+					if (
+						active.state !== "waiting" ||
+						!(await this.scopedUpdateWhere(ctx, { id: active._id, state: "waiting" }, { state: "running", waitUntil: null }))
+					)
+						return { run: active._id, started: false };
 					const ask = active.steps[active.index];
-					if (ask.type === "ask" && ask.attribute && p.text) await ctx.call("messagingcustomers.updateCustomer", { id: active.customerId, attributes: { [ask.attribute]: p.text.slice(0, 1000) } });
+					if (ask.type === "ask" && ask.attribute && p.text)
+						await ctx.call("messagingcustomers.updateCustomer", {
+							id: active.customerId,
+							attributes: { [ask.attribute]: p.text.slice(0, 1000) },
+						});
 					await this.execute(ctx, { ...active, state: "running", index: nextIndex(active.steps, active.index) });
 					return { run: active._id, started: false };
 				}
-				const flows = (await ctx.call("messagingflows.published", { appId: p.appId })) as ({ id: string; version: number } & FlowDefinition)[];
+				const flows = (await ctx.call("messagingflows.published", { appId: p.appId })) as ({
+					id: string;
+					version: number;
+				} & FlowDefinition)[];
 				const flow = flows.find(f => triggers(f.trigger, p));
 				if (!flow) return { run: null, started: false };
 				let run: RunRow;
 				try {
 					const created = await this._create<{ id: string }>(ctx, {
-						flowId: flow.id, version: flow.version, appId: p.appId, conversationId: p.conversationId, customerId: p.customerId, steps: flow.steps,
-						index: 0, taken: 0, state: "running", waitUntil: null, activeKey: p.conversationId, error: null,
+						flowId: flow.id,
+						version: flow.version,
+						appId: p.appId,
+						conversationId: p.conversationId,
+						customerId: p.customerId,
+						steps: flow.steps,
+						index: 0,
+						taken: 0,
+						state: "running",
+						waitUntil: null,
+						activeKey: p.conversationId,
+						error: null,
 					});
 					run = (await this.scopedFindById<RunRow>(ctx, created.id))!;
 				} catch (err) {
@@ -139,7 +178,11 @@ const RunsService: ServiceSchema<DbSettings, RunsMethods, RunsVars> = {
 					run.taken++;
 					if (step.type === "ask") {
 						const waitUntil = Date.now() + step.timeoutS * 1000;
-						await this.scopedUpdateWhere(scope, { id: run._id }, { index: run.index, taken: run.taken, state: "waiting", waitUntil: new Date(waitUntil).toISOString() });
+						await this.scopedUpdateWhere(
+							scope,
+							{ id: run._id },
+							{ index: run.index, taken: run.taken, state: "waiting", waitUntil: new Date(waitUntil).toISOString() },
+						);
 						await this.timers.update({ id: run._id }, { dueAt: waitUntil });
 						return;
 					}
@@ -148,7 +191,12 @@ const RunsService: ServiceSchema<DbSettings, RunsMethods, RunsVars> = {
 				}
 				await this.finish(scope, run, "done");
 			} catch (err) {
-				this.logger.warn("flow run failed", { runId: run._id, flowId: run.flowId, step: run.steps[run.index]?.id, error: (err as Error).message });
+				this.logger.warn("flow run failed", {
+					runId: run._id,
+					flowId: run.flowId,
+					step: run.steps[run.index]?.id,
+					error: (err as Error).message,
+				});
 				await this.finish(scope, run, "failed", (err as Error).message.slice(0, 500));
 			}
 		},
@@ -156,17 +204,34 @@ const RunsService: ServiceSchema<DbSettings, RunsMethods, RunsVars> = {
 			const tenantId = this.tenantOfScope(scope);
 			const opts = { meta: { user: systemUser(tenantId), headers: { "idempotency-key": `flow:${run._id}:${run.taken}` } } };
 			if (step.type === "send" || step.type === "ask")
-				await this.broker.call("messagingmessages.sendMessage", { conversationId: run.conversationId, ...(step.templateId ? { templateId: step.templateId } : { text: step.text }) }, opts);
-			else if (step.type === "set_attribute") await this.broker.call("messagingcustomers.updateCustomer", { id: run.customerId, attributes: { [step.key]: step.value } }, opts);
+				await this.broker.call(
+					"messagingmessages.sendMessage",
+					{ conversationId: run.conversationId, ...(step.templateId ? { templateId: step.templateId } : { text: step.text }) },
+					opts,
+				);
+			else if (step.type === "set_attribute")
+				await this.broker.call("messagingcustomers.updateCustomer", { id: run.customerId, attributes: { [step.key]: step.value } }, opts);
 			else if (step.type === "tag") await this.broker.call("messagingcustomers.addTags", { id: run.customerId, tags: [step.tag] }, opts);
 			else if (step.type === "assign") {
-				const assigneeId = step.userId ?? step.roundRobin![((await this.broker.call("messagingflows.nextTurn", { id: run.flowId }, opts)) as number) % step.roundRobin!.length];
+				const assigneeId =
+					step.userId ??
+					step.roundRobin![
+						((await this.broker.call("messagingflows.nextTurn", { id: run.flowId }, opts)) as number) % step.roundRobin!.length
+					];
 				await this.broker.call("messagingconversations.assignConversation", { id: run.conversationId, assigneeId }, opts);
 			} else if (step.type === "close") await this.broker.call("messagingconversations.closeConversation", { id: run.conversationId }, opts);
 		},
 		async finish(scope: TenantScope, run: RunRow, state: RunRow["state"], error?: string) {
 			// activeKey is part of a compound unique index: `_update` keeps NeDB's derived key in step.
-			await this._update(scope, { id: run._id, state, index: run.index, taken: run.taken, waitUntil: null, error: error ?? null, activeKey: `ended:${run._id}` });
+			await this._update(scope, {
+				id: run._id,
+				state,
+				index: run.index,
+				taken: run.taken,
+				waitUntil: null,
+				error: error ?? null,
+				activeKey: `ended:${run._id}`,
+			});
 			await this.timers.remove({ id: run._id });
 		},
 		/** Runs whose wait or lease ran out: a timed-out ask goes on (its `onTimeout` step, or the end); a lost run resumes. */
@@ -179,7 +244,14 @@ const RunsService: ServiceSchema<DbSettings, RunsMethods, RunsVars> = {
 					continue;
 				}
 				// Compare-and-set: of two nodes looking at one timer, one takes it.
-				if (!(await this.scopedUpdateWhere(scope, { id: run._id, state: run.state, updatedAt: run.updatedAt }, { state: "running", waitUntil: null }))) continue;
+				if (
+					!(await this.scopedUpdateWhere(
+						scope,
+						{ id: run._id, state: run.state, updatedAt: run.updatedAt },
+						{ state: "running", waitUntil: null },
+					))
+				)
+					continue;
 				if (run.state === "waiting") {
 					const ask = run.steps[run.index];
 					const jump = ask.type === "ask" ? ask.onTimeout : null;

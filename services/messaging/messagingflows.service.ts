@@ -110,7 +110,11 @@ const FlowsService: ServiceSchema<DbSettings, FlowsMethods> = {
 			summary: "The published flows of an app, oldest first (internal: messagingflowruns).",
 			params: { appId: idParam, $$strict: "remove" },
 			async handler(ctx: Ctx<{ appId: string }>) {
-				const rows = await this._find<FlowRow & { id: string }>(ctx, { query: { appId: ctx.params.appId, published: { $ne: null } }, sort: "createdAt", limit: 100 });
+				const rows = await this._find<FlowRow & { id: string }>(ctx, {
+					query: { appId: ctx.params.appId, published: { $ne: null } },
+					sort: "createdAt",
+					limit: 100,
+				});
 				return rows.map(r => ({ id: r.id, ...r.published! }));
 			},
 		},

@@ -28,15 +28,35 @@ interface GraphMethods {
 export function sendBody(kind: ChannelKind, to: string, content: OutboundContent): unknown {
 	if (kind === "whatsapp") {
 		const base = { messaging_product: "whatsapp", recipient_type: "individual", to };
-		if (content.template) return { ...base, type: "template", template: { name: content.template.name, language: { code: content.template.language }, ...(content.template.components && { components: content.template.components }) } };
+		if (content.template)
+			return {
+				...base,
+				type: "template",
+				template: {
+					name: content.template.name,
+					language: { code: content.template.language },
+					...(content.template.components && { components: content.template.components }),
+				},
+			};
 		if (content.attachment) {
 			const type = content.attachment.type === "file" ? "document" : content.attachment.type;
 			return { ...base, type, [type]: { link: content.attachment.url } };
 		}
 		// quick replies and postback buttons are WhatsApp's reply buttons (at most 3)
-		const replies = [...(content.quickReplies ?? []), ...(content.buttons ?? []).filter(b => b.type === "postback")].slice(0, 3) as { title: string; payload: string }[];
+		const replies = [...(content.quickReplies ?? []), ...(content.buttons ?? []).filter(b => b.type === "postback")].slice(0, 3) as {
+			title: string;
+			payload: string;
+		}[];
 		if (replies.length)
-			return { ...base, type: "interactive", interactive: { type: "button", body: { text: content.text ?? "" }, action: { buttons: replies.map(r => ({ type: "reply", reply: { id: r.payload.slice(0, 256), title: r.title } })) } } };
+			return {
+				...base,
+				type: "interactive",
+				interactive: {
+					type: "button",
+					body: { text: content.text ?? "" },
+					action: { buttons: replies.map(r => ({ type: "reply", reply: { id: r.payload.slice(0, 256), title: r.title } })) },
+				},
+			};
 		return { ...base, type: "text", text: { body: content.text ?? "" } };
 	}
 	let message: unknown = { text: content.text ?? "" };
@@ -45,10 +65,20 @@ export function sendBody(kind: ChannelKind, to: string, content: OutboundContent
 		message = {
 			attachment: {
 				type: "template",
-				payload: { template_type: "button", text: content.text ?? "", buttons: content.buttons.map(b => (b.type === "url" ? { type: "web_url", url: b.url, title: b.title } : { type: "postback", title: b.title, payload: b.payload })) },
+				payload: {
+					template_type: "button",
+					text: content.text ?? "",
+					buttons: content.buttons.map(b =>
+						b.type === "url" ? { type: "web_url", url: b.url, title: b.title } : { type: "postback", title: b.title, payload: b.payload },
+					),
+				},
 			},
 		};
-	else if (content.quickReplies?.length) message = { text: content.text ?? "", quick_replies: content.quickReplies.map(q => ({ content_type: "text", title: q.title, payload: q.payload })) };
+	else if (content.quickReplies?.length)
+		message = {
+			text: content.text ?? "",
+			quick_replies: content.quickReplies.map(q => ({ content_type: "text", title: q.title, payload: q.payload })),
+		};
 	return { recipient: { id: to }, messaging_type: "RESPONSE", message };
 }
 
@@ -66,8 +96,17 @@ const GraphService: ServiceSchema<ServiceSettingSchema, GraphMethods, GraphVars>
 			async handler(ctx: Ctx<{ appId: string; kind: ChannelKind; accountId: string; externalId: string }>) {
 				const { accessToken } = await this.credentials(ctx, ctx.params);
 				const fields = ctx.params.kind === "instagram" ? "name,username,profile_pic" : "first_name,last_name,profile_pic";
-				const p = await this.client.request<{ first_name?: string; last_name?: string; name?: string; username?: string; profile_pic?: string }>({
-					method: "GET", path: `/${encodeURIComponent(ctx.params.externalId)}`, accessToken, query: { fields },
+				const p = await this.client.request<{
+					first_name?: string;
+					last_name?: string;
+					name?: string;
+					username?: string;
+					profile_pic?: string;
+				}>({
+					method: "GET",
+					path: `/${encodeURIComponent(ctx.params.externalId)}`,
+					accessToken,
+					query: { fields },
 				});
 				const name = p.name ?? ([p.first_name, p.last_name].filter(Boolean).join(" ") || p.username || null);
 				return { name: name?.slice(0, 200) ?? null, pictureUrl: typeof p.profile_pic === "string" ? p.profile_pic.slice(0, 2048) : null };
@@ -79,11 +118,21 @@ const GraphService: ServiceSchema<ServiceSettingSchema, GraphMethods, GraphVars>
 			timeout: CALL_BUDGET_MS,
 			circuitBreaker: { enabled: false },
 			summary: "Send one message through the Graph API; Meta's message id (internal).",
-			params: { appId: idParam, kind: kindParam, accountId: externalIdParam, to: externalIdParam, content: { type: "object" }, $$strict: "remove" },
+			params: {
+				appId: idParam,
+				kind: kindParam,
+				accountId: externalIdParam,
+				to: externalIdParam,
+				content: { type: "object" },
+				$$strict: "remove",
+			},
 			async handler(ctx: Ctx<{ appId: string; kind: ChannelKind; accountId: string; to: string; content: OutboundContent }>) {
 				const { accessToken, accountId } = await this.credentials(ctx, ctx.params);
 				const res = await this.client.request<{ message_id?: string; messages?: { id?: string }[] }>({
-					method: "POST", path: `/${encodeURIComponent(accountId)}/messages`, accessToken, body: sendBody(ctx.params.kind, ctx.params.to, ctx.params.content),
+					method: "POST",
+					path: `/${encodeURIComponent(accountId)}/messages`,
+					accessToken,
+					body: sendBody(ctx.params.kind, ctx.params.to, ctx.params.content),
 				});
 				const externalId = res?.message_id ?? res?.messages?.[0]?.id;
 				if (typeof externalId !== "string" || !externalId) throw new Error("the Graph API answered a send without a message id");

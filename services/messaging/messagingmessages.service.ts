@@ -61,19 +61,58 @@ interface MessagesMethods extends TenantDbMethods, OutboxMethods {
 	announce(ctx: Ctx<unknown>, row: MessageRow, event: "messaging.message.created" | "messaging.message.updated"): Record<string, unknown>;
 }
 
-const preview = (row: MessageRow) => ({ id: row._id, direction: row.direction, text: (row.text ?? (row.content?.template ? `[template ${row.content.template.name}]` : row.attachments[0] ? `[${row.attachments[0].type}]` : null))?.slice(0, 200) ?? null, at: row.at });
+const preview = (row: MessageRow) => ({
+	id: row._id,
+	direction: row.direction,
+	text:
+		(
+			row.text ??
+			(row.content?.template ? `[template ${row.content.template.name}]` : row.attachments[0] ? `[${row.attachments[0].type}]` : null)
+		)?.slice(0, 200) ?? null,
+	at: row.at,
+});
 
-const errorParam = { type: "object", optional: true, nullable: true, strict: "remove", props: { code: { type: "number", nullable: true, optional: true }, title: { type: "string", max: 256, nullable: true, optional: true }, message: { type: "string", max: 1000, nullable: true, optional: true } } } as const;
+const errorParam = {
+	type: "object",
+	optional: true,
+	nullable: true,
+	strict: "remove",
+	props: {
+		code: { type: "number", nullable: true, optional: true },
+		title: { type: "string", max: 256, nullable: true, optional: true },
+		message: { type: "string", max: 1000, nullable: true, optional: true },
+	},
+} as const;
 
 const MessagesService: ServiceSchema<DbSettings, MessagesMethods> = {
 	name: "messagingmessages",
 	mixins: [
-		TenantDbMixin({ collection: "messaging_messages", indexes: [{ fields: ["tenantId", "dedupeKey"], unique: true }, { fields: ["externalId"] }, { fields: ["conversationId"] }] }),
+		TenantDbMixin({
+			collection: "messaging_messages",
+			indexes: [{ fields: ["tenantId", "dedupeKey"], unique: true }, { fields: ["externalId"] }, { fields: ["conversationId"] }],
+		}),
 		OutboxMixin({ collection: "messaging_messages_outbox", removeSent: true }),
 	],
 	settings: {
 		rest: "/messaging/conversations",
-		fields: ["id", "conversationId", "direction", "externalId", "kind", "text", "content", "attachments", "postback", "reaction", "status", "error", "sentBy", "at", "createdAt", "updatedAt"],
+		fields: [
+			"id",
+			"conversationId",
+			"direction",
+			"externalId",
+			"kind",
+			"text",
+			"content",
+			"attachments",
+			"postback",
+			"reaction",
+			"status",
+			"error",
+			"sentBy",
+			"at",
+			"createdAt",
+			"updatedAt",
+		],
 	},
 	actions: {
 		listMessages: {
@@ -94,23 +133,52 @@ const MessagesService: ServiceSchema<DbSettings, MessagesMethods> = {
 		sendMessage: {
 			rest: "POST /:conversationId/messages",
 			roles: ["member"],
-			summary: "Send text, an attachment (URL), a saved template (`templateId`, `vars`) or a WhatsApp template. Idempotency-Key: a retried send is one message.",
+			summary:
+				"Send text, an attachment (URL), a saved template (`templateId`, `vars`) or a WhatsApp template. Idempotency-Key: a retried send is one message.",
 			params: {
 				conversationId: idParam,
 				text: { type: "string", min: 1, max: 2000, optional: true },
-				attachment: { type: "object", optional: true, strict: "remove", props: { type: { type: "enum", values: ["image", "video", "audio", "file"] }, url: { type: "url", max: 2048 } } },
-				template: { type: "object", optional: true, strict: "remove", props: { name: { type: "string", min: 1, max: 512, pattern: /^[a-z0-9_]+$/ }, language: { type: "string", min: 2, max: 15 }, components: { type: "array", max: 10, optional: true, items: "object" } } },
+				attachment: {
+					type: "object",
+					optional: true,
+					strict: "remove",
+					props: { type: { type: "enum", values: ["image", "video", "audio", "file"] }, url: { type: "url", max: 2048 } },
+				},
+				template: {
+					type: "object",
+					optional: true,
+					strict: "remove",
+					props: {
+						name: { type: "string", min: 1, max: 512, pattern: /^[a-z0-9_]+$/ },
+						language: { type: "string", min: 2, max: 15 },
+						components: { type: "array", max: 10, optional: true, items: "object" },
+					},
+				},
 				templateId: { ...idParam, optional: true },
 				vars: { type: "object", optional: true, default: {}, maxProps: 50 },
 				$$strict: "remove",
 			},
-			async handler(ctx: Ctx<{ conversationId: string; text?: string; attachment?: OutboundContent["attachment"]; template?: OutboundContent["template"]; templateId?: string; vars: Record<string, unknown> }>) {
+			async handler(
+				ctx: Ctx<{
+					conversationId: string;
+					text?: string;
+					attachment?: OutboundContent["attachment"];
+					template?: OutboundContent["template"];
+					templateId?: string;
+					vars: Record<string, unknown>;
+				}>,
+			) {
 				const { conversationId: id, templateId, vars, ...given } = ctx.params;
 				const conv = (await ctx.call("messagingconversations.forSend", { id })) as SendTarget;
 				if ([given.text, given.attachment, given.template, templateId].filter(x => x !== undefined).length !== 1)
-					throw new InvalidInputError("Send one of text, attachment, template or templateId.", [{ field: "text", message: "exactly one of text, attachment, template, templateId" }]);
+					throw new InvalidInputError("Send one of text, attachment, template or templateId.", [
+						{ field: "text", message: "exactly one of text, attachment, template, templateId" },
+					]);
 				const content: OutboundContent = templateId ? await this.fromTemplate(ctx, conv, templateId, vars) : given;
-				if (content.template && conv.kind !== "whatsapp") throw new InvalidInputError("Templates are WhatsApp's.", [{ field: "template", message: `a ${conv.kind} conversation takes text or an attachment` }]);
+				if (content.template && conv.kind !== "whatsapp")
+					throw new InvalidInputError("Templates are WhatsApp's.", [
+						{ field: "template", message: `a ${conv.kind} conversation takes text or an attachment` },
+					]);
 				const inWindow = !!conv.lastInboundAt && Date.now() - Date.parse(conv.lastInboundAt) < CUSTOMER_WINDOW_MS;
 				if (!content.template && !inWindow) throw new OutsideCustomerWindowError(content.text !== undefined ? "text" : "attachment");
 
@@ -121,8 +189,20 @@ const MessagesService: ServiceSchema<DbSettings, MessagesMethods> = {
 				let row: MessageRow;
 				try {
 					const created = await this._create<{ id: string }>(ctx, {
-						conversationId: id, direction: "out", dedupeKey, externalId: null, kind: conv.kind, text: content.text ?? null, content,
-						attachments: content.attachment ? [content.attachment] : [], postback: null, reaction: null, status: "queued", error: null, sentBy: currentUser(ctx).id, at: new Date().toISOString(),
+						conversationId: id,
+						direction: "out",
+						dedupeKey,
+						externalId: null,
+						kind: conv.kind,
+						text: content.text ?? null,
+						content,
+						attachments: content.attachment ? [content.attachment] : [],
+						postback: null,
+						reaction: null,
+						status: "queued",
+						error: null,
+						sentBy: currentUser(ctx).id,
+						at: new Date().toISOString(),
 					});
 					row = (await this.scopedFindById<MessageRow>(ctx, created.id))!;
 				} catch (err) {
@@ -142,17 +222,56 @@ const MessagesService: ServiceSchema<DbSettings, MessagesMethods> = {
 			visibility: "public",
 			summary: "Store an inbound message once per dedupe key (internal: webhook processing).",
 			params: {
-				conversationId: idParam, dedupeKey: { type: "string", max: 600 }, externalId: externalIdParam, kind: kindParam, text: { type: "string", max: 4096, optional: true, nullable: true },
-				attachments: { type: "array", max: 20, default: [], items: { type: "object", strict: "remove", props: { type: { type: "string", max: 32 }, url: { type: "string", max: 4096, nullable: true } } } },
-				postback: { type: "object", optional: true, nullable: true, strict: "remove", props: { title: { type: "string", max: 256, nullable: true }, payload: { type: "string", max: 1000 } } },
-				reaction: { type: "object", optional: true, nullable: true, strict: "remove", props: { emoji: { type: "string", max: 16, nullable: true }, action: { type: "string", max: 16 }, messageId: { type: "string", max: 256 } } },
+				conversationId: idParam,
+				dedupeKey: { type: "string", max: 600 },
+				externalId: externalIdParam,
+				kind: kindParam,
+				text: { type: "string", max: 4096, optional: true, nullable: true },
+				attachments: {
+					type: "array",
+					max: 20,
+					default: [],
+					items: {
+						type: "object",
+						strict: "remove",
+						props: { type: { type: "string", max: 32 }, url: { type: "string", max: 4096, nullable: true } },
+					},
+				},
+				postback: {
+					type: "object",
+					optional: true,
+					nullable: true,
+					strict: "remove",
+					props: { title: { type: "string", max: 256, nullable: true }, payload: { type: "string", max: 1000 } },
+				},
+				reaction: {
+					type: "object",
+					optional: true,
+					nullable: true,
+					strict: "remove",
+					props: {
+						emoji: { type: "string", max: 16, nullable: true },
+						action: { type: "string", max: 16 },
+						messageId: { type: "string", max: 256 },
+					},
+				},
 				at: { type: "string", max: 40 },
 				$$strict: "remove",
 			},
 			async handler(ctx: Ctx<Omit<MessageRow, "_id" | "tenantId" | "direction" | "status" | "error" | "sentBy" | "content">>) {
 				const p = ctx.params;
 				try {
-					const created = await this._create<{ id: string }>(ctx, { ...p, text: p.text ?? null, postback: p.postback ?? null, reaction: p.reaction ?? null, direction: "in", content: null, status: "received", error: null, sentBy: null });
+					const created = await this._create<{ id: string }>(ctx, {
+						...p,
+						text: p.text ?? null,
+						postback: p.postback ?? null,
+						reaction: p.reaction ?? null,
+						direction: "in",
+						content: null,
+						status: "received",
+						error: null,
+						sentBy: null,
+					});
 					const row = (await this.scopedFindById<MessageRow>(ctx, created.id))!;
 					await ctx.call("messagingconversations.touch", { id: p.conversationId, message: preview(row) });
 					return { created: true, message: this.announce(ctx, row, "messaging.message.created") };
@@ -181,7 +300,11 @@ const MessagesService: ServiceSchema<DbSettings, MessagesMethods> = {
 					matched++;
 					// failed is final; otherwise only forward
 					if (row.status === "failed" || STATUS_RANK[status] <= STATUS_RANK[row.status]) continue;
-					const n = await this.scopedUpdateWhere(ctx, { id: row._id, status: row.status }, { status, ...(status === "failed" && { error: error ?? null }) });
+					const n = await this.scopedUpdateWhere(
+						ctx,
+						{ id: row._id, status: row.status },
+						{ status, ...(status === "failed" && { error: error ?? null }) },
+					);
 					if (n) {
 						changed.push(row._id);
 						this.announce(ctx, (await this.scopedFindById<MessageRow>(ctx, row._id))!, "messaging.message.updated");
@@ -196,8 +319,22 @@ const MessagesService: ServiceSchema<DbSettings, MessagesMethods> = {
 			params: { id: idParam, $$strict: "remove" },
 			async handler(ctx: Ctx<{ id: string }>) {
 				const row = await this.messageOr404(ctx, ctx.params.id);
-				const conv = (await ctx.call("messagingconversations.forSend", { id: row.conversationId })) as { appId: string; kind: ChannelKind; accountId: string; externalId: string };
-				return { id: row._id, status: row.status, content: row.content, conversationId: row.conversationId, appId: conv.appId, kind: conv.kind, accountId: conv.accountId, externalId: conv.externalId };
+				const conv = (await ctx.call("messagingconversations.forSend", { id: row.conversationId })) as {
+					appId: string;
+					kind: ChannelKind;
+					accountId: string;
+					externalId: string;
+				};
+				return {
+					id: row._id,
+					status: row.status,
+					content: row.content,
+					conversationId: row.conversationId,
+					appId: conv.appId,
+					kind: conv.kind,
+					accountId: conv.accountId,
+					externalId: conv.externalId,
+				};
 			},
 		},
 		markSent: {
@@ -206,10 +343,14 @@ const MessagesService: ServiceSchema<DbSettings, MessagesMethods> = {
 			params: { id: idParam, externalId: { ...externalIdParam, optional: true }, error: errorParam, $$strict: "remove" },
 			async handler(ctx: Ctx<{ id: string; externalId?: string; error?: MessageRow["error"] }>) {
 				const row = await this.messageOr404(ctx, ctx.params.id);
-				const set = ctx.params.externalId ? { status: "sent", externalId: ctx.params.externalId } : { status: "failed", error: ctx.params.error ?? null };
+				const set = ctx.params.externalId
+					? { status: "sent", externalId: ctx.params.externalId }
+					: { status: "failed", error: ctx.params.error ?? null };
 				// only from queued: a status webhook that came first is not undone
-				if (await this.scopedUpdateWhere(ctx, { id: row._id, status: "queued" }, set)) this.announce(ctx, (await this.scopedFindById<MessageRow>(ctx, row._id))!, "messaging.message.updated");
-				else if (ctx.params.externalId) await this.scopedUpdateWhere(ctx, { id: row._id, externalId: null }, { externalId: ctx.params.externalId });
+				if (await this.scopedUpdateWhere(ctx, { id: row._id, status: "queued" }, set))
+					this.announce(ctx, (await this.scopedFindById<MessageRow>(ctx, row._id))!, "messaging.message.updated");
+				else if (ctx.params.externalId)
+					await this.scopedUpdateWhere(ctx, { id: row._id, externalId: null }, { externalId: ctx.params.externalId });
 				return this.toEntity((await this.scopedFindById<MessageRow>(ctx, row._id))!);
 			},
 		},
@@ -220,10 +361,17 @@ const MessagesService: ServiceSchema<DbSettings, MessagesMethods> = {
 			const t = (await ctx.call("messagingtemplates.forSend", { id: templateId })) as TemplateDef & { appId: string };
 			const customer = (await ctx.call("messagingcustomers.getCustomer", { id: conv.customerId })) as { id: string; name: string | null };
 			const rendered = renderTemplate(t, vars, customer);
-			if ("missing" in rendered) throw new InvalidInputError("The template needs variables that were not given.", rendered.missing.map(v => ({ field: `vars.${v}`, message: "is required by the template" })));
+			if ("missing" in rendered)
+				throw new InvalidInputError(
+					"The template needs variables that were not given.",
+					rendered.missing.map(v => ({ field: `vars.${v}`, message: "is required by the template" })),
+				);
 			const { template, ...rest } = rendered.content;
 			if (conv.kind === "whatsapp" && template) return { template, templateId };
-			if (!rest.text && !rest.attachment) throw new InvalidInputError(`This template has nothing to send on ${conv.kind}.`, [{ field: "templateId", message: "has only a WhatsApp template" }]);
+			if (!rest.text && !rest.attachment)
+				throw new InvalidInputError(`This template has nothing to send on ${conv.kind}.`, [
+					{ field: "templateId", message: "has only a WhatsApp template" },
+				]);
 			return { ...rest, templateId };
 		},
 		async messageOr404(ctx: Ctx<unknown>, id: string) {

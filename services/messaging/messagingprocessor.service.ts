@@ -66,7 +66,11 @@ const ProcessorService: ServiceSchema<ServiceSettingSchema, ProcessorMethods, Pr
 				const target = (await ctx.call("messagingcustomers.profileTarget", { id: customerId }, sys)) as Identity | null;
 				if (!target) return;
 				try {
-					const profile = (await ctx.call("messaginggraph.profile", { appId: target.appId, kind: target.kind, accountId: target.accountId, externalId: target.externalId }, sys)) as { name: string | null; pictureUrl: string | null };
+					const profile = (await ctx.call(
+						"messaginggraph.profile",
+						{ appId: target.appId, kind: target.kind, accountId: target.accountId, externalId: target.externalId },
+						sys,
+					)) as { name: string | null; pictureUrl: string | null };
 					await ctx.call("messagingcustomers.saveProfile", { id: customerId, ...profile }, sys);
 					this.counters.profiles++;
 				} catch (err) {
@@ -84,15 +88,30 @@ const ProcessorService: ServiceSchema<ServiceSettingSchema, ProcessorMethods, Pr
 			async handler(ctx: Ctx<{ tenantId: string; messageId: string }>) {
 				const { tenantId, messageId } = ctx.params;
 				const sys = asSystem(tenantId);
-				const m = (await ctx.call("messagingmessages.forDelivery", { id: messageId }, sys)) as { status: string; content: OutboundContent; appId: string; kind: ChannelKind; accountId: string; externalId: string };
+				const m = (await ctx.call("messagingmessages.forDelivery", { id: messageId }, sys)) as {
+					status: string;
+					content: OutboundContent;
+					appId: string;
+					kind: ChannelKind;
+					accountId: string;
+					externalId: string;
+				};
 				if (m.status !== "queued") return; // sent already (a redelivery)
 				try {
-					const { externalId } = (await ctx.call("messaginggraph.send", { appId: m.appId, kind: m.kind, accountId: m.accountId, to: m.externalId, content: m.content }, sys)) as { externalId: string };
+					const { externalId } = (await ctx.call(
+						"messaginggraph.send",
+						{ appId: m.appId, kind: m.kind, accountId: m.accountId, to: m.externalId, content: m.content },
+						sys,
+					)) as { externalId: string };
 					await ctx.call("messagingmessages.markSent", { id: messageId, externalId }, sys);
 					this.counters.sends++;
 				} catch (err) {
 					if (!(err instanceof ProviderRejectedError)) throw err;
-					await ctx.call("messagingmessages.markSent", { id: messageId, error: { code: null, title: "rejected by Meta", message: err.message.slice(0, 1000) } }, sys);
+					await ctx.call(
+						"messagingmessages.markSent",
+						{ id: messageId, error: { code: null, title: "rejected by Meta", message: err.message.slice(0, 1000) } },
+						sys,
+					);
 				}
 			},
 		},
@@ -102,25 +121,58 @@ const ProcessorService: ServiceSchema<ServiceSettingSchema, ProcessorMethods, Pr
 		async processMessage(ctx: Ctx<unknown>, job: InboundJob, e: Extract<InboundEvent, { type: "message" }>) {
 			const sys = asSystem(job.tenantId);
 			const identity = { appId: job.appId, kind: e.kind, accountId: e.accountId, externalId: e.from };
-			const customer = (await ctx.call("messagingcustomers.ensure", { ...identity, profileName: e.profileName ?? null }, sys)) as { id: string; created: boolean; profileStatus: string };
+			const customer = (await ctx.call("messagingcustomers.ensure", { ...identity, profileName: e.profileName ?? null }, sys)) as {
+				id: string;
+				created: boolean;
+				profileStatus: string;
+			};
 			// The profile fills in later: a Graph outage never holds up the message.
-			if (customer.profileStatus === "pending") await sendToChannel(this.broker, PROFILE_CHANNEL, { tenantId: job.tenantId, customerId: customer.id });
-			const conversation = (await ctx.call("messagingconversations.ensure", { customerId: customer.id, ...identity }, sys)) as { id: string; customerId: string; status: string; created: boolean };
+			if (customer.profileStatus === "pending")
+				await sendToChannel(this.broker, PROFILE_CHANNEL, { tenantId: job.tenantId, customerId: customer.id });
+			const conversation = (await ctx.call("messagingconversations.ensure", { customerId: customer.id, ...identity }, sys)) as {
+				id: string;
+				customerId: string;
+				status: string;
+				created: boolean;
+			};
 			const { created } = (await ctx.call(
 				"messagingmessages.recordInbound",
-				{ conversationId: conversation.id, dedupeKey: `in:${job.key}`, externalId: e.externalId.slice(0, 256), kind: e.kind, text: e.text, attachments: e.attachments.slice(0, 20), postback: e.postback ?? null, reaction: e.reaction ?? null, at: e.at },
+				{
+					conversationId: conversation.id,
+					dedupeKey: `in:${job.key}`,
+					externalId: e.externalId.slice(0, 256),
+					kind: e.kind,
+					text: e.text,
+					attachments: e.attachments.slice(0, 20),
+					postback: e.postback ?? null,
+					reaction: e.reaction ?? null,
+					at: e.at,
+				},
 				sys,
 			)) as { created: boolean };
 			if (!created) return void this.counters.duplicates++;
 			this.counters.messages++;
 			// Flows are an add-on: a node without them, or a flow that fails, never holds up the message.
 			if (!this.broker.registry.getActionEndpoints("messagingflowruns.onInbound")?.hasAvailable()) return;
-			const input = { conversationId: conversation.id, customerId: conversation.customerId, appId: job.appId, text: e.postback?.payload ?? e.text, customerCreated: customer.created, reopened: !conversation.created && conversation.status === "closed" };
-			await ctx.call("messagingflowruns.onInbound", input, sys).catch(err => this.logger.warn("flow trigger failed", { conversationId: conversation.id, error: (err as Error).message }));
+			const input = {
+				conversationId: conversation.id,
+				customerId: conversation.customerId,
+				appId: job.appId,
+				text: e.postback?.payload ?? e.text,
+				customerCreated: customer.created,
+				reopened: !conversation.created && conversation.status === "closed",
+			};
+			await ctx
+				.call("messagingflowruns.onInbound", input, sys)
+				.catch(err => this.logger.warn("flow trigger failed", { conversationId: conversation.id, error: (err as Error).message }));
 		},
 		async processStatus(ctx: Ctx<unknown>, job: InboundJob, e: Extract<InboundEvent, { type: "status" }>) {
 			if (!e.externalIds.length) return; // a watermark only (Messenger): nothing names our messages
-			const res = (await ctx.call("messagingmessages.applyStatus", { externalIds: e.externalIds.slice(0, 100), status: e.status, error: e.error ?? null }, asSystem(job.tenantId))) as { matched: number };
+			const res = (await ctx.call(
+				"messagingmessages.applyStatus",
+				{ externalIds: e.externalIds.slice(0, 100), status: e.status, error: e.error ?? null },
+				asSystem(job.tenantId),
+			)) as { matched: number };
 			// A status can overtake the send's own answer: try again shortly (channel retries), dead letter at last.
 			if (!res.matched) throw new Error(`status '${e.status}' for a message not known (yet): ${e.externalIds[0]}`);
 			this.counters.statuses++;

@@ -17,15 +17,46 @@ const templateParams = {
 	name: { type: "string", min: 1, max: 64, pattern: /^[a-z0-9][a-z0-9_-]*$/ },
 	variables: { type: "array", max: 20, default: [], items: { type: "string", max: 64, pattern: /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$/i } },
 	text: { ...liquid(2000), optional: true, nullable: true },
-	quickReplies: { type: "array", max: 13, optional: true, nullable: true, items: { type: "object", strict: "remove", props: { title: liquid(100), payload: { type: "string", min: 1, max: 1000 } } } },
-	buttons: {
-		type: "array", max: 3, optional: true, nullable: true,
-		items: { type: "object", strict: "remove", props: { type: { type: "enum", values: ["postback", "url"] }, title: liquid(100), payload: { type: "string", max: 1000, optional: true }, url: { type: "url", max: 2048, optional: true } } },
+	quickReplies: {
+		type: "array",
+		max: 13,
+		optional: true,
+		nullable: true,
+		items: { type: "object", strict: "remove", props: { title: liquid(100), payload: { type: "string", min: 1, max: 1000 } } },
 	},
-	media: { type: "object", optional: true, nullable: true, strict: "remove", props: { type: { type: "enum", values: ["image", "video", "audio", "file"] }, url: { type: "url", max: 2048 } } },
+	buttons: {
+		type: "array",
+		max: 3,
+		optional: true,
+		nullable: true,
+		items: {
+			type: "object",
+			strict: "remove",
+			props: {
+				type: { type: "enum", values: ["postback", "url"] },
+				title: liquid(100),
+				payload: { type: "string", max: 1000, optional: true },
+				url: { type: "url", max: 2048, optional: true },
+			},
+		},
+	},
+	media: {
+		type: "object",
+		optional: true,
+		nullable: true,
+		strict: "remove",
+		props: { type: { type: "enum", values: ["image", "video", "audio", "file"] }, url: { type: "url", max: 2048 } },
+	},
 	whatsapp: {
-		type: "object", optional: true, nullable: true, strict: "remove",
-		props: { name: { type: "string", min: 1, max: 512, pattern: /^[a-z0-9_]+$/ }, language: { type: "string", min: 2, max: 15 }, parameters: { type: "array", max: 20, default: [], items: liquid(1000) } },
+		type: "object",
+		optional: true,
+		nullable: true,
+		strict: "remove",
+		props: {
+			name: { type: "string", min: 1, max: 512, pattern: /^[a-z0-9_]+$/ },
+			language: { type: "string", min: 2, max: 15 },
+			parameters: { type: "array", max: 20, default: [], items: liquid(1000) },
+		},
 	},
 } as const;
 
@@ -108,7 +139,8 @@ const TemplatesService: ServiceSchema<DbSettings, TemplatesMethods> = {
 			const issues = checkTemplate(def);
 			def.buttons?.forEach((b, i) => {
 				if (b.type === "url" && !("url" in b && b.url)) issues.push({ field: `buttons[${i}].url`, message: "a url button needs its url" });
-				if (b.type === "postback" && !("payload" in b && b.payload)) issues.push({ field: `buttons[${i}].payload`, message: "a postback button needs its payload" });
+				if (b.type === "postback" && !("payload" in b && b.payload))
+					issues.push({ field: `buttons[${i}].payload`, message: "a postback button needs its payload" });
 			});
 			if (issues.length) throw new InvalidInputError("The template is not valid.", issues);
 		},

@@ -85,7 +85,8 @@ const WebhooksService: ServiceSchema<DbSettings, WebhookMethods, WebhookVars> = 
 			async handler(ctx: Ctx<{ appId: string; "hub.mode"?: string; "hub.verify_token"?: string; "hub.challenge"?: string }>) {
 				const app = await this.webhookApp(ctx, ctx.params.appId);
 				const { "hub.mode": mode, "hub.verify_token": token, "hub.challenge": challenge } = ctx.params;
-				if (!app || mode !== "subscribe" || token !== app.verifyToken || challenge === undefined) throw new ForbiddenError("The verification request does not match this app.", "WEBHOOK_VERIFICATION_FAILED");
+				if (!app || mode !== "subscribe" || token !== app.verifyToken || challenge === undefined)
+					throw new ForbiddenError("The verification request does not match this app.", "WEBHOOK_VERIFICATION_FAILED");
 				ctx.meta.$responseType = "text/plain; charset=utf-8";
 				return challenge;
 			},
@@ -154,7 +155,13 @@ const WebhooksService: ServiceSchema<DbSettings, WebhookMethods, WebhookVars> = 
 		},
 		async reject(app: WebhookApp, appId: string, problems: string[], raw: Buffer) {
 			this.logger.warn("webhook payload rejected", { appId, problems: problems.slice(0, 5) });
-			await this._create(asSystem(app.tenantId), { kind: "rejected", key: `rejected:${newId()}`, appId, problems: problems.slice(0, 50), excerpt: raw.subarray(0, REJECTED_EXCERPT).toString("utf8") });
+			await this._create(asSystem(app.tenantId), {
+				kind: "rejected",
+				key: `rejected:${newId()}`,
+				appId,
+				problems: problems.slice(0, 50),
+				excerpt: raw.subarray(0, REJECTED_EXCERPT).toString("utf8"),
+			});
 		},
 	},
 	created() {

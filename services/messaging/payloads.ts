@@ -19,7 +19,8 @@ export interface Parsed {
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
-const str = (v: unknown, max = 4096): string | null => (typeof v === "string" && v.length > 0 ? v.slice(0, max) : typeof v === "number" ? String(v) : null);
+const str = (v: unknown, max = 4096): string | null =>
+	typeof v === "string" && v.length > 0 ? v.slice(0, max) : typeof v === "number" ? String(v) : null;
 const arr = (v: unknown): unknown[] | null => (Array.isArray(v) ? v : null);
 
 /** Meta's times: Messenger in milliseconds, WhatsApp in seconds (as a string). */
@@ -68,22 +69,51 @@ function messagingEntry(kind: ChannelKind, entry: unknown, at: string, out: Pars
 			if (m.is_echo === true) return; // our own send, echoed back
 			const mid = str(m.mid, 256);
 			if (!mid) return void out.problems.push(`${where}.message has no mid`);
-			const attachments = (arr(m.attachments) ?? []).filter(isObj).map(a => ({ type: str(a.type, 32) ?? "file", url: str(isObj(a.payload) ? a.payload.url : undefined) }));
+			const attachments = (arr(m.attachments) ?? [])
+				.filter(isObj)
+				.map(a => ({ type: str(a.type, 32) ?? "file", url: str(isObj(a.payload) ? a.payload.url : undefined) }));
 			const quick = isObj(m.quick_reply) ? str(m.quick_reply.payload, 1000) : null;
-			out.events.push({ type: "message", kind, accountId: recipient, from: sender, externalId: mid, at: time, text: str(m.text), attachments, postback: quick ? { title: null, payload: quick } : null });
+			out.events.push({
+				type: "message",
+				kind,
+				accountId: recipient,
+				from: sender,
+				externalId: mid,
+				at: time,
+				text: str(m.text),
+				attachments,
+				postback: quick ? { title: null, payload: quick } : null,
+			});
 		} else if (isObj(item.postback)) {
 			const p = item.postback;
 			const payload = str(p.payload, 1000) ?? "";
 			const externalId = str(p.mid, 256) ?? `postback:${sender}:${String(item.timestamp)}`;
-			out.events.push({ type: "message", kind, accountId: recipient, from: sender, externalId, at: time, text: str(p.title), attachments: [], postback: { title: str(p.title, 256), payload } });
+			out.events.push({
+				type: "message",
+				kind,
+				accountId: recipient,
+				from: sender,
+				externalId,
+				at: time,
+				text: str(p.title),
+				attachments: [],
+				postback: { title: str(p.title, 256), payload },
+			});
 		} else if (isObj(item.reaction)) {
 			const r = item.reaction;
 			const target = str(r.mid, 256);
 			if (!target) return void out.problems.push(`${where}.reaction has no mid`);
 			const action = str(r.action, 16) ?? "react";
 			out.events.push({
-				type: "message", kind, accountId: recipient, from: sender, externalId: `reaction:${sender}:${target}:${action}:${String(item.timestamp)}`, at: time,
-				text: null, attachments: [], reaction: { emoji: str(r.emoji, 16), action, messageId: target },
+				type: "message",
+				kind,
+				accountId: recipient,
+				from: sender,
+				externalId: `reaction:${sender}:${target}:${action}:${String(item.timestamp)}`,
+				at: time,
+				text: null,
+				attachments: [],
+				reaction: { emoji: str(r.emoji, 16), action, messageId: target },
 			});
 		} else if (isObj(item.delivery) || isObj(item.read)) {
 			const d = (item.delivery ?? item.read) as Obj;
@@ -91,7 +121,16 @@ function messagingEntry(kind: ChannelKind, entry: unknown, at: string, out: Pars
 			const watermark = d.watermark !== undefined ? isoTime(d.watermark, "ms") : null;
 			if (!mids.length && !watermark) return void out.problems.push(`${where} has neither mids nor a watermark`);
 			// the customer is the sender of a delivery or read receipt; our page is its recipient
-			out.events.push({ type: "status", kind, accountId: recipient, recipient: sender, externalIds: mids, watermark, status: item.delivery ? "delivered" : "read", at: time });
+			out.events.push({
+				type: "status",
+				kind,
+				accountId: recipient,
+				recipient: sender,
+				externalIds: mids,
+				watermark,
+				status: item.delivery ? "delivered" : "read",
+				at: time,
+			});
 		}
 		// anything else (referral, optin, handover …) is not handled and ignored
 	});
@@ -111,7 +150,8 @@ function whatsappEntry(entry: unknown, at: string, out: Parsed) {
 		const phoneNumberId = str(isObj(value.metadata) ? value.metadata.phone_number_id : undefined, 256);
 		if (!phoneNumberId) return void out.problems.push(`${where}.value.metadata.phone_number_id is missing`);
 		const names = new Map<string, string>();
-		for (const c of arr(value.contacts) ?? []) if (isObj(c) && str(c.wa_id) && isObj(c.profile) && str(c.profile.name)) names.set(str(c.wa_id)!, str(c.profile.name, 256)!);
+		for (const c of arr(value.contacts) ?? [])
+			if (isObj(c) && str(c.wa_id) && isObj(c.profile) && str(c.profile.name)) names.set(str(c.wa_id)!, str(c.profile.name, 256)!);
 		for (const [k, m] of (arr(value.messages) ?? []).entries()) {
 			if (!isObj(m) || !str(m.id, 256) || !str(m.from, 64)) {
 				out.problems.push(`${where}.value.messages[${k}] has no id or from`);
@@ -126,9 +166,21 @@ function whatsappEntry(entry: unknown, at: string, out: Parsed) {
 			}
 			const err = (arr(s.errors) ?? []).find(isObj);
 			out.events.push({
-				type: "status", kind: "whatsapp", accountId: phoneNumberId, recipient: str(s.recipient_id)!, externalIds: [str(s.id, 256)!], watermark: null,
-				status: s.status as "sent" | "delivered" | "read" | "failed", at: isoTime(s.timestamp, "s"),
-				error: err ? { code: typeof err.code === "number" ? err.code : null, title: str(err.title, 256), message: str(err.message, 1000) ?? str(isObj(err.error_data) ? err.error_data.details : undefined, 1000) } : null,
+				type: "status",
+				kind: "whatsapp",
+				accountId: phoneNumberId,
+				recipient: str(s.recipient_id)!,
+				externalIds: [str(s.id, 256)!],
+				watermark: null,
+				status: s.status as "sent" | "delivered" | "read" | "failed",
+				at: isoTime(s.timestamp, "s"),
+				error: err
+					? {
+							code: typeof err.code === "number" ? err.code : null,
+							title: str(err.title, 256),
+							message: str(err.message, 1000) ?? str(isObj(err.error_data) ? err.error_data.details : undefined, 1000),
+						}
+					: null,
 			});
 		}
 	});
@@ -137,14 +189,29 @@ function whatsappEntry(entry: unknown, at: string, out: Parsed) {
 function whatsappMessage(m: Obj, phoneNumberId: string, profileName: string | null): InboundEvent {
 	const type = str(m.type, 32) ?? "unknown";
 	const media = isObj(m[type]) ? (m[type] as Obj) : null;
-	const base = { type: "message" as const, kind: "whatsapp" as const, accountId: phoneNumberId, from: str(m.from, 64)!, externalId: str(m.id, 256)!, at: isoTime(m.timestamp, "s"), profileName, attachments: [] as { type: string; url: string | null }[] };
+	const base = {
+		type: "message" as const,
+		kind: "whatsapp" as const,
+		accountId: phoneNumberId,
+		from: str(m.from, 64)!,
+		externalId: str(m.id, 256)!,
+		at: isoTime(m.timestamp, "s"),
+		profileName,
+		attachments: [] as { type: string; url: string | null }[],
+	};
 	if (type === "text") return { ...base, text: str(isObj(m.text) ? m.text.body : undefined) };
-	if (type === "button" && media) return { ...base, text: str(media.text), postback: { title: str(media.text, 256), payload: str(media.payload, 1000) ?? "" } };
+	if (type === "button" && media)
+		return { ...base, text: str(media.text), postback: { title: str(media.text, 256), payload: str(media.payload, 1000) ?? "" } };
 	if (type === "interactive" && media) {
 		const reply = (isObj(media.button_reply) ? media.button_reply : isObj(media.list_reply) ? media.list_reply : {}) as Obj;
 		return { ...base, text: str(reply.title), postback: { title: str(reply.title, 256), payload: str(reply.id, 1000) ?? "" } };
 	}
-	if (type === "reaction" && media) return { ...base, text: null, reaction: { emoji: str(media.emoji, 16), action: media.emoji ? "react" : "unreact", messageId: str(media.message_id, 256) ?? "" } };
+	if (type === "reaction" && media)
+		return {
+			...base,
+			text: null,
+			reaction: { emoji: str(media.emoji, 16), action: media.emoji ? "react" : "unreact", messageId: str(media.message_id, 256) ?? "" },
+		};
 	// image, audio, video, document, sticker, location …: media by id (fetched through the Graph API when needed)
 	return { ...base, text: str(media?.caption), attachments: [{ type, url: str(media?.id, 256) ? `whatsapp-media:${str(media!.id, 256)}` : null }] };
 }

@@ -38,14 +38,19 @@ export function checkTemplate(t: TemplateDef): { field: string; message: string 
 	if (t.quickReplies?.length && t.buttons?.length) issues.push({ field: "buttons", message: "use quick replies or buttons, not both" });
 	const allowed = [...CUSTOMER_VARIABLES, ...t.variables];
 	// The "push.body" part of the notification engine is plain text, which is what these sources are.
-	for (const [field, source] of sources(t)) for (const issue of checkSource("push", "body", source, allowed)) issues.push({ field, message: issue.message });
+	for (const [field, source] of sources(t))
+		for (const issue of checkSource("push", "body", source, allowed)) issues.push({ field, message: issue.message });
 	return issues;
 }
 
 const render = (source: string, vars: Record<string, unknown>) => renderPart("push", { body: source }, vars).body;
 
 /** The content of an outbound message from a template and the sender's variables (missing ones: listed, nothing rendered). */
-export function renderTemplate(t: TemplateDef, vars: Record<string, unknown>, customer: { id: string; name: string | null }): { content: OutboundContent } | { missing: string[] } {
+export function renderTemplate(
+	t: TemplateDef,
+	vars: Record<string, unknown>,
+	customer: { id: string; name: string | null },
+): { content: OutboundContent } | { missing: string[] } {
 	const missing = missingVariables(t, vars);
 	if (missing.length) return { missing };
 	const all = { ...vars, customer: { id: customer.id, name: customer.name ?? "" } };
@@ -54,6 +59,13 @@ export function renderTemplate(t: TemplateDef, vars: Record<string, unknown>, cu
 	if (t.quickReplies?.length) content.quickReplies = t.quickReplies.map(q => ({ title: render(q.title, all).slice(0, 20), payload: q.payload }));
 	if (t.buttons?.length) content.buttons = t.buttons.map(b => ({ ...b, title: render(b.title, all).slice(0, 20) }));
 	if (t.media) content.attachment = t.media;
-	if (t.whatsapp) content.template = { name: t.whatsapp.name, language: t.whatsapp.language, ...(t.whatsapp.parameters.length && { components: [{ type: "body", parameters: t.whatsapp.parameters.map(p => ({ type: "text", text: render(p, all) })) }] }) };
+	if (t.whatsapp)
+		content.template = {
+			name: t.whatsapp.name,
+			language: t.whatsapp.language,
+			...(t.whatsapp.parameters.length && {
+				components: [{ type: "body", parameters: t.whatsapp.parameters.map(p => ({ type: "text", text: render(p, all) })) }],
+			}),
+		};
 	return { content };
 }

@@ -53,7 +53,11 @@ const AnalyticsService: ServiceSchema<DbSettings & { rest: string }, Methods, Va
 			params: { from: { type: "date", convert: true }, to: { type: "date", convert: true }, name: { type: "string", max: 64, optional: true } },
 			async handler(ctx: Ctx<{ from: Date; to: Date; name?: string }>) {
 				const { from, to, name } = ctx.params;
-				const rows = await this.scopedScan<RawEvent>(ctx, { at: { $gte: from.toISOString(), $lt: to.toISOString() }, ...(name ? { name } : {}) }, ["eventId", "name", "at", "userId", "properties"]);
+				const rows = await this.scopedScan<RawEvent>(
+					ctx,
+					{ at: { $gte: from.toISOString(), $lt: to.toISOString() }, ...(name ? { name } : {}) },
+					["eventId", "name", "at", "userId", "properties"],
+				);
 				return rows.map(r => ({ eventId: r.eventId, name: r.name, at: r.at, userId: r.userId, properties: r.properties }));
 			},
 		},
@@ -107,7 +111,9 @@ const AnalyticsService: ServiceSchema<DbSettings & { rest: string }, Methods, Va
 			}));
 			// an id seen before (a redelivered message, a retried batch) counts once
 			const ids = [...new Set(rows.filter((_, i) => events[i].id).map(r => r.eventId))];
-			const seen = ids.length ? new Set((await this.scopedScan<RawEvent>(ctx, { eventId: { $in: ids } }, ["eventId"])).map(r => r.eventId)) : new Set<string>();
+			const seen = ids.length
+				? new Set((await this.scopedScan<RawEvent>(ctx, { eventId: { $in: ids } }, ["eventId"])).map(r => r.eventId))
+				: new Set<string>();
 			const fresh = rows.filter((r, i) => !seen.has(r.eventId) && rows.findIndex(x => x.eventId === r.eventId) === i);
 			if (fresh.length) {
 				await this._insert(ctx, { entities: fresh.map(r => ({ ...r })) });
@@ -131,7 +137,13 @@ const AnalyticsService: ServiceSchema<DbSettings & { rest: string }, Methods, Va
 			const properties: Record<string, string> = {};
 			for (const k of ["source", "status"]) if (typeof m[k] === "string") properties[k] = String(m[k]).slice(0, 200);
 			await this.ingest(asSystem(m.tenantId), [
-				validateEvent({ id: typeof m.eventId === "string" ? m.eventId : undefined, name, at: typeof m.at === "string" ? m.at : undefined, ...(userId ? { userId: userId.slice(0, 128) } : {}), properties }),
+				validateEvent({
+					id: typeof m.eventId === "string" ? m.eventId : undefined,
+					name,
+					at: typeof m.at === "string" ? m.at : undefined,
+					...(userId ? { userId: userId.slice(0, 128) } : {}),
+					properties,
+				}),
 			]);
 		},
 	},

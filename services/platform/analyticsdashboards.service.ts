@@ -52,7 +52,11 @@ const DashboardsService: ServiceSchema<DbSettings & { rest: string }, Methods> =
 			params: { id, $$strict: "remove" },
 			async handler(ctx: Ctx<{ id: string }>) {
 				const d = (await this._get(ctx, { id: ctx.params.id })) as Dashboard;
-				return { id: d.id, name: d.name, widgets: await Promise.all(d.widgets.map(async w => ({ ...w, data: await this.widgetData(ctx, w) }))) };
+				return {
+					id: d.id,
+					name: d.name,
+					widgets: await Promise.all(d.widgets.map(async w => ({ ...w, data: await this.widgetData(ctx, w) }))),
+				};
 			},
 		},
 		createDashboard: {
@@ -68,7 +72,12 @@ const DashboardsService: ServiceSchema<DbSettings & { rest: string }, Methods> =
 		updateDashboard: {
 			rest: "PATCH /:id",
 			roles: ["admin"],
-			params: { id, name: { type: "string", min: 1, max: 200, trim: true, optional: true }, widgets: { ...widgets, optional: true }, $$strict: "remove" },
+			params: {
+				id,
+				name: { type: "string", min: 1, max: 200, trim: true, optional: true },
+				widgets: { ...widgets, optional: true },
+				$$strict: "remove",
+			},
 			handler(ctx: Ctx<{ id: string; name?: string; widgets?: Widget[] }>) {
 				const { id, name, widgets } = ctx.params;
 				if (widgets) this.checkWidgets(widgets);
@@ -96,7 +105,11 @@ const DashboardsService: ServiceSchema<DbSettings & { rest: string }, Methods> =
 			const to = new Date(Math.ceil(Date.now() / day) * day);
 			const from = new Date(to.getTime() - w.query.rangeDays * day);
 			const query = (name: string, extra: Record<string, unknown> = {}) =>
-				this.broker.call("analyticsmetrics.query", { name, from, to, bucket: w.query.bucket, ...(w.query.sum && { sum: w.query.sum }), ...extra }, { meta: ctx.meta }) as Promise<SeriesAnswer>;
+				this.broker.call(
+					"analyticsmetrics.query",
+					{ name, from, to, bucket: w.query.bucket, ...(w.query.sum && { sum: w.query.sum }), ...extra },
+					{ meta: ctx.meta },
+				) as Promise<SeriesAnswer>;
 			const total = (a: SeriesAnswer) => (a.points ?? []).reduce((n, p) => n + p.count, 0);
 			switch (w.type) {
 				case "series":
@@ -104,9 +117,16 @@ const DashboardsService: ServiceSchema<DbSettings & { rest: string }, Methods> =
 				case "counter":
 					return { total: total(await query(w.query.name!, { bucket: "day" })) };
 				case "funnel":
-					return { steps: await Promise.all(w.query.steps!.map(async name => ({ name, count: total(await query(name, { bucket: "day" })) }))) };
+					return {
+						steps: await Promise.all(w.query.steps!.map(async name => ({ name, count: total(await query(name, { bucket: "day" })) }))),
+					};
 				case "table":
-					return { rows: ((await query(w.query.name!, { bucket: "day", by: w.query.by })).groups ?? []).map(g => ({ value: g.value, total: g.total })) };
+					return {
+						rows: ((await query(w.query.name!, { bucket: "day", by: w.query.by })).groups ?? []).map(g => ({
+							value: g.value,
+							total: g.total,
+						})),
+					};
 			}
 		},
 	},

@@ -53,7 +53,12 @@ const InsightsService: ServiceSchema<{ rest: string }> = {
 			roles: ["admin"],
 			timeout: 30_000,
 			params: {
-				features: { type: "array", min: 1, max: 10, items: { type: "object", strict: "remove", props: { name, sum: { ...prop, optional: true } } } },
+				features: {
+					type: "array",
+					min: 1,
+					max: 10,
+					items: { type: "object", strict: "remove", props: { name, sum: { ...prop, optional: true } } },
+				},
 				from: { type: "date", convert: true },
 				to: { type: "date", convert: true },
 				k: { type: "number", integer: true, min: 2, max: 20, optional: true },
@@ -75,17 +80,30 @@ const InsightsService: ServiceSchema<{ rest: string }> = {
 				const users = [...vectors].sort((a, b) => b[1].reduce((x, y) => x + y, 0) - a[1].reduce((x, y) => x + y, 0)).slice(0, MAX_USERS);
 				const wanted = k ?? 2;
 				if (users.length <= wanted)
-					throw new InvalidInputError("Too few users for clusters.", [{ field: k ? "k" : "features", message: `${users.length} users with these events: need more than ${wanted}` }]);
+					throw new InvalidInputError("Too few users for clusters.", [
+						{ field: k ? "k" : "features", message: `${users.length} users with these events: need more than ${wanted}` },
+					]);
 				const raw = users.map(([, v]) => v);
 				const result = cluster(zScores(raw), k, maxK);
 				const clusters = Array.from({ length: result.k }, (_, c) => {
 					const members = users.filter((_, i) => result.labels[i] === c);
-					const centroid = Object.fromEntries(features.map((f, j) => [f.sum ? `${f.name}.sum(${f.sum})` : `${f.name}.count`, members.reduce((n, [, v]) => n + v[j], 0) / (members.length || 1)]));
+					const centroid = Object.fromEntries(
+						features.map((f, j) => [
+							f.sum ? `${f.name}.sum(${f.sum})` : `${f.name}.count`,
+							members.reduce((n, [, v]) => n + v[j], 0) / (members.length || 1),
+						]),
+					);
 					return { cluster: c, size: members.length, centroid, users: members.slice(0, 50).map(([id]) => id) };
 				});
 				return {
 					method: `k-means (ml-kmeans, k-means++ initialisation, seed ${KMEANS_SEED}) on z-scored features; ${k ? "k given by the caller" : `k chosen in 2..${maxK} by the best mean silhouette`}`,
-					inputs: { features, from: from.toISOString(), to: to.toISOString(), users: users.length, source: "raw events (one feature per event name: count, or sum of a property)" },
+					inputs: {
+						features,
+						from: from.toISOString(),
+						to: to.toISOString(),
+						users: users.length,
+						source: "raw events (one feature per event name: count, or sum of a property)",
+					},
 					k: result.k,
 					silhouette: result.silhouettes,
 					clusters: clusters.sort((a, b) => b.size - a.size),
@@ -120,7 +138,10 @@ const InsightsService: ServiceSchema<{ rest: string }> = {
 					parameters: f.parameters,
 					fit: f.fitted,
 					history: points,
-					forecast: f.values.map((value, h) => ({ start: new Date(last + (h + 1) * size).toISOString(), value: Math.round(value * 100) / 100 })),
+					forecast: f.values.map((value, h) => ({
+						start: new Date(last + (h + 1) * size).toISOString(),
+						value: Math.round(value * 100) / 100,
+					})),
 				};
 			},
 		},

@@ -103,7 +103,16 @@ const AnalyticsMetricsService: ServiceSchema<DbSettings & { rest: string }, Meth
 				const row = await this.scopedFindOne<BucketStored>(ctx, { key: d.key });
 				if (!row) {
 					try {
-						await this._create(ctx, { key: d.key, name: d.name, granularity: d.granularity, start: d.start, dim: d.dim, value: d.value, count: d.count, sums: d.sums });
+						await this._create(ctx, {
+							key: d.key,
+							name: d.name,
+							granularity: d.granularity,
+							start: d.start,
+							dim: d.dim,
+							value: d.value,
+							count: d.count,
+							sums: d.sums,
+						});
 						return;
 					} catch (err) {
 						// created meanwhile: add to it (the store's duplicate-key answer is a 409 that is not yet a ConflictError)
@@ -120,12 +129,28 @@ const AnalyticsMetricsService: ServiceSchema<DbSettings & { rest: string }, Meth
 		async seriesOf(ctx: TenantScope, q: SeriesQuery): Promise<SeriesAnswer> {
 			const starts = bucketStarts(q.from, q.to, q.bucket);
 			const range = { $gte: starts[0], $lte: starts[starts.length - 1] };
-			const rows = (await this.scopedScan(ctx, { name: q.name, granularity: q.bucket, dim: q.by ?? "", start: range }, ["start", "value", "count", "sums"])) as readonly BucketRow[];
-			const base = { name: q.name, bucket: q.bucket, from: starts[0], to: new Date(Date.parse(starts[starts.length - 1]) + (q.bucket === "hour" ? 3600_000 : 86_400_000)).toISOString(), by: q.by ?? null, sum: q.sum ?? null };
+			const rows = (await this.scopedScan(ctx, { name: q.name, granularity: q.bucket, dim: q.by ?? "", start: range }, [
+				"start",
+				"value",
+				"count",
+				"sums",
+			])) as readonly BucketRow[];
+			const base = {
+				name: q.name,
+				bucket: q.bucket,
+				from: starts[0],
+				to: new Date(Date.parse(starts[starts.length - 1]) + (q.bucket === "hour" ? 3600_000 : 86_400_000)).toISOString(),
+				by: q.by ?? null,
+				sum: q.sum ?? null,
+			};
 			if (!q.by) return { ...base, points: toPoints(starts, rows, q.sum) };
 			const byValue = new Map<string, BucketRow[]>();
 			for (const r of rows) byValue.set(r.value, [...(byValue.get(r.value) ?? []), r]);
-			const groups = [...byValue].map(([value, rs]) => ({ value, total: rs.reduce((n, r) => n + r.count, 0), points: toPoints(starts, rs, q.sum) }));
+			const groups = [...byValue].map(([value, rs]) => ({
+				value,
+				total: rs.reduce((n, r) => n + r.count, 0),
+				points: toPoints(starts, rs, q.sum),
+			}));
 			groups.sort((a, b) => b.total - a.total || a.value.localeCompare(b.value));
 			return { ...base, groups: groups.slice(0, q.top) };
 		},

@@ -52,7 +52,10 @@ const ReportsService: ServiceSchema<DbSettings & { rest: string }, Methods> = {
 			},
 		}),
 	],
-	settings: { rest: "/analytics/reports", fields: ["id", "name", "query", "status", "jobId", "rows", "error", "expiresAt", "createdBy", "createdAt", "updatedAt"] },
+	settings: {
+		rest: "/analytics/reports",
+		fields: ["id", "name", "query", "status", "jobId", "rows", "error", "expiresAt", "createdBy", "createdAt", "updatedAt"],
+	},
 	actions: {
 		listReports: {
 			rest: "GET /",
@@ -80,7 +83,8 @@ const ReportsService: ServiceSchema<DbSettings & { rest: string }, Methods> = {
 			async handler(ctx: Ctx<{ id: string }>) {
 				await this.assertInTenant(ctx, ctx.params.id);
 				const row = (await this.scopedFindById<ReportRow>(ctx, ctx.params.id))!;
-				if (row.status !== "ready" || row.csv === null) throw new ConflictError("The report is not ready.", "REPORT_NOT_READY", { status: row.status });
+				if (row.status !== "ready" || row.csv === null)
+					throw new ConflictError("The report is not ready.", "REPORT_NOT_READY", { status: row.status });
 				ctx.meta.$responseType = "text/csv; charset=utf-8";
 				ctx.meta.$responseHeaders = { "Content-Disposition": `attachment; filename="report-${row._id}.csv"` };
 				return row.csv;
@@ -97,8 +101,23 @@ const ReportsService: ServiceSchema<DbSettings & { rest: string }, Methods> = {
 				// the range is checked now, not in the job
 				await ctx.call("analyticsmetrics.query", { ...query, top: 1 }, { meta: ctx.meta });
 				const expiresAt = new Date(Date.now() + config().ANALYTICS_REPORT_RETENTION_S * 1000).toISOString();
-				const report = await this._create<{ id: string }>(ctx, { name: ctx.params.name, query, status: "queued", jobId: null, rows: null, csv: null, error: null, expiresAt, createdBy: user.id });
-				const job = (await ctx.call("jobs.add", { type: REPORT_JOB, tenantId: user.tenantId, payload: { reportId: report.id }, idempotencyKey: `report-${report.id}` })) as JobRecord;
+				const report = await this._create<{ id: string }>(ctx, {
+					name: ctx.params.name,
+					query,
+					status: "queued",
+					jobId: null,
+					rows: null,
+					csv: null,
+					error: null,
+					expiresAt,
+					createdBy: user.id,
+				});
+				const job = (await ctx.call("jobs.add", {
+					type: REPORT_JOB,
+					tenantId: user.tenantId,
+					payload: { reportId: report.id },
+					idempotencyKey: `report-${report.id}`,
+				})) as JobRecord;
 				await this.scopedUpdateWhere(ctx, { id: report.id }, { jobId: job.id });
 				ctx.meta.$statusCode = 202;
 				return this._get(ctx, { id: report.id });

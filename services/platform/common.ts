@@ -40,7 +40,8 @@ export const varsParam = {
 	optional: true,
 	default: {},
 	custom: (value: unknown, errors: { type: string; actual: unknown; expected?: unknown }[]) => {
-		if (value && Buffer.byteLength(JSON.stringify(value)) > MAX_VARS_BYTES) errors.push({ type: "objectMaxProps", actual: "too large", expected: `${MAX_VARS_BYTES} bytes` });
+		if (value && Buffer.byteLength(JSON.stringify(value)) > MAX_VARS_BYTES)
+			errors.push({ type: "objectMaxProps", actual: "too large", expected: `${MAX_VARS_BYTES} bytes` });
 		return value;
 	},
 	messages: { objectMaxProps: "The 'vars' field must be at most 8 KB (as JSON)." },

@@ -65,13 +65,32 @@ const DeliveriesService: ServiceSchema<DbSettings, DeliveriesMethods, Deliveries
 				category: categoryParam,
 				template: templateKeyParam,
 				// the sender's vars (at most MAX_VARS_BYTES) plus the recipient and the app
-				vars: { type: "object", custom: (v: unknown, errors: { type: string; actual: unknown }[]) => (Buffer.byteLength(JSON.stringify(v)) > 2 * MAX_VARS_BYTES && errors.push({ type: "objectMaxProps", actual: "too large" }), v) },
+				vars: {
+					type: "object",
+					custom: (v: unknown, errors: { type: string; actual: unknown }[]) => (
+						Buffer.byteLength(JSON.stringify(v)) > 2 * MAX_VARS_BYTES && errors.push({ type: "objectMaxProps", actual: "too large" }),
+						v
+					),
+				},
 				link: { type: "string", max: 2000, nullable: true },
 				createdAt: { type: "string", max: 40 },
 				channels: { type: "array", min: 1, max: 2, unique: true, items: { type: "enum", values: ["email", "push"] } },
 				notBefore: { type: "string", max: 40, optional: true },
 			},
-			async handler(ctx: Ctx<{ notificationId: string; userId: string; tenantId: string | null; category: Category; template: string; vars: Record<string, unknown>; link: string | null; createdAt: string; channels: DeliveryChannel[]; notBefore?: string }>) {
+			async handler(
+				ctx: Ctx<{
+					notificationId: string;
+					userId: string;
+					tenantId: string | null;
+					category: Category;
+					template: string;
+					vars: Record<string, unknown>;
+					link: string | null;
+					createdAt: string;
+					channels: DeliveryChannel[];
+					notBefore?: string;
+				}>,
+			) {
 				const p = ctx.params;
 				const now = new Date().toISOString();
 				const held = !!p.notBefore && p.notBefore > now;
@@ -104,7 +123,10 @@ const DeliveriesService: ServiceSchema<DbSettings, DeliveriesMethods, Deliveries
 						};
 						try {
 							// the unique (notificationId, channel) key as DbMixin keeps it for NeDB (a real compound index on MongoDB)
-							row = (await this.adapter.insert({ ...fresh, [compoundKeyField(["notificationId", "channel"])]: JSON.stringify([p.notificationId, channel]) })) as DeliveryRow;
+							row = (await this.adapter.insert({
+								...fresh,
+								[compoundKeyField(["notificationId", "channel"])]: JSON.stringify([p.notificationId, channel]),
+							})) as DeliveryRow;
 						} catch {
 							row = (await this.adapter.findOne({ notificationId: p.notificationId, channel })) as DeliveryRow | null;
 							if (!row) throw new ProviderUnavailableError("delivery store", "could not record the delivery");
@@ -166,13 +188,20 @@ const DeliveriesService: ServiceSchema<DbSettings, DeliveriesMethods, Deliveries
 
 	methods: {
 		async publish(row: DeliveryRow) {
-			await sendToChannel(this.broker, deliveryChannel(row.channel), { deliveryId: row._id, channel: row.channel, notificationId: row.notificationId });
+			await sendToChannel(this.broker, deliveryChannel(row.channel), {
+				deliveryId: row._id,
+				channel: row.channel,
+				notificationId: row.notificationId,
+			});
 			await this.adapter.updateMany({ _id: row._id }, { $set: { publishedAt: new Date().toISOString() } });
 		},
 
 		/** Compare-and-set on the row as read (status and updatedAt); how many rows changed (0 or 1). */
 		setRow(row: DeliveryRow, set: Partial<DeliveryRow>) {
-			return this.adapter.updateMany({ _id: row._id, status: row.status, updatedAt: row.updatedAt }, { $set: { ...set, updatedAt: new Date().toISOString() } });
+			return this.adapter.updateMany(
+				{ _id: row._id, status: row.status, updatedAt: row.updatedAt },
+				{ $set: { ...set, updatedAt: new Date().toISOString() } },
+			);
 		},
 
 		prune(before: number) {
@@ -185,14 +214,22 @@ const DeliveriesService: ServiceSchema<DbSettings, DeliveriesMethods, Deliveries
 				let published = 0;
 				try {
 					const iso = new Date(asOf).toISOString();
-					const due = (await this.adapter.find({ query: { status: "held", dueAt: { $lte: iso } }, sort: ["dueAt"], limit: 500 })) as DeliveryRow[];
+					const due = (await this.adapter.find({
+						query: { status: "held", dueAt: { $lte: iso } },
+						sort: ["dueAt"],
+						limit: 500,
+					})) as DeliveryRow[];
 					for (const row of due) {
 						if ((await this.setRow(row, { status: "queued", reason: null, publishedAt: null })) !== 1) continue;
 						await this.publish({ ...row, status: "queued" });
 						published++;
 					}
 					const now = Date.now();
-					const lost = (await this.adapter.find({ query: { status: { $in: ["queued", "sending"] } }, sort: ["updatedAt"], limit: 500 })) as DeliveryRow[];
+					const lost = (await this.adapter.find({
+						query: { status: { $in: ["queued", "sending"] } },
+						sort: ["updatedAt"],
+						limit: 500,
+					})) as DeliveryRow[];
 					for (const row of lost) {
 						const age = now - Date.parse(row.updatedAt);
 						const stuck =
@@ -214,7 +251,9 @@ const DeliveriesService: ServiceSchema<DbSettings, DeliveriesMethods, Deliveries
 				if (published) this.logger.info("delivery scheduler: published", { published });
 				if (Date.now() - this.lastPrune > 3600_000) {
 					this.lastPrune = Date.now();
-					await this.prune(Date.now() - KEEP_FINAL_MS).catch(err => this.logger.warn("delivery rows: could not prune", { error: (err as Error).message }));
+					await this.prune(Date.now() - KEEP_FINAL_MS).catch(err =>
+						this.logger.warn("delivery rows: could not prune", { error: (err as Error).message }),
+					);
 				}
 				return published;
 			})();

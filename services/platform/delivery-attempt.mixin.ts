@@ -11,7 +11,16 @@ import { ProviderRejectedError, ProviderUnavailableError } from "../../lib/error
 import type { DbSettings, MixinSchema } from "../../lib/schema";
 import { renderPart } from "../../lib/templates";
 import { asTenantOrNobody, deliveryChannel } from "./common";
-import { FINAL, leaseMs, type DeliveriesMethods, type DeliveriesVars, type DeliveryChannel, type DeliveryRow, type DeliveryStatus, type Outcome } from "./delivery-model";
+import {
+	FINAL,
+	leaseMs,
+	type DeliveriesMethods,
+	type DeliveriesVars,
+	type DeliveryChannel,
+	type DeliveryRow,
+	type DeliveryStatus,
+	type Outcome,
+} from "./delivery-model";
 import { lateVariables } from "./late-variables";
 import type { EffectiveTemplate } from "./notificationtemplates.service";
 import { MAX_PUSH_PAYLOAD, type DeliverResult } from "./pushsubscriptions.service";
@@ -72,13 +81,23 @@ export const DeliveryAttemptMixin: MixinSchema<DbSettings, AttemptMethods, Deliv
 			}
 			const current = (await this.adapter.findById(id)) as DeliveryRow;
 			try {
-				const tpl = (await ctx.call("notificationtemplates.resolve", { key: row.template }, asTenantOrNobody(row.tenantId))) as EffectiveTemplate | null;
+				const tpl = (await ctx.call(
+					"notificationtemplates.resolve",
+					{ key: row.template },
+					asTenantOrNobody(row.tenantId),
+				)) as EffectiveTemplate | null;
 				const outcome: Outcome = !tpl
 					? { status: "skipped", reason: "the template no longer exists" }
 					: channel === "email"
 						? await this.sendEmail(ctx, row, tpl)
 						: await this.sendPush(ctx, row, tpl);
-				await this.setRow(current, { status: outcome.status, reason: outcome.reason ?? null, sentTo: outcome.sentTo ?? row.sentTo, sentAt: outcome.status === "sent" ? new Date().toISOString() : null, lastError: null });
+				await this.setRow(current, {
+					status: outcome.status,
+					reason: outcome.reason ?? null,
+					sentTo: outcome.sentTo ?? row.sentTo,
+					sentAt: outcome.status === "sent" ? new Date().toISOString() : null,
+					lastError: null,
+				});
 				this.logger.info("notification delivered", { deliveryId: id, channel, status: outcome.status, reason: outcome.reason });
 			} catch (err) {
 				const attempts = (row.attempts ?? 0) + 1;
@@ -110,7 +129,13 @@ export const DeliveryAttemptMixin: MixinSchema<DbSettings, AttemptMethods, Deliv
 			} catch (err) {
 				throw new ProviderRejectedError("template", (err as Error).message);
 			}
-			await ctx.call("mailer.send", { to, subject: rendered.subject, html: rendered.html, text: rendered.text, messageId: `<${row._id}@${mailDomain()}>` });
+			await ctx.call("mailer.send", {
+				to,
+				subject: rendered.subject,
+				html: rendered.html,
+				text: rendered.text,
+				messageId: `<${row._id}@${mailDomain()}>`,
+			});
 			return { status: "sent" };
 		},
 
@@ -125,13 +150,32 @@ export const DeliveryAttemptMixin: MixinSchema<DbSettings, AttemptMethods, Deliv
 			} catch (err) {
 				throw new ProviderRejectedError("template", (err as Error).message);
 			}
-			const message = { id: row.notificationId, category: row.category, tenantId: row.tenantId, title: rendered.title, body: rendered.body, link: row.link, createdAt: row.notificationCreatedAt };
+			const message = {
+				id: row.notificationId,
+				category: row.category,
+				tenantId: row.tenantId,
+				title: rendered.title,
+				body: rendered.body,
+				link: row.link,
+				createdAt: row.notificationCreatedAt,
+			};
 			let payload = JSON.stringify(message);
 			if (Buffer.byteLength(payload) > MAX_PUSH_PAYLOAD) {
 				const room = MAX_PUSH_PAYLOAD - (Buffer.byteLength(payload) - Buffer.byteLength(message.body)) - 3;
-				payload = JSON.stringify({ ...message, body: `${Buffer.from(message.body).subarray(0, Math.max(0, room)).toString("utf8").replace(/\uFFFD+$/, "")}…` });
+				payload = JSON.stringify({
+					...message,
+					body: `${Buffer.from(message.body)
+						.subarray(0, Math.max(0, room))
+						.toString("utf8")
+						.replace(/\uFFFD+$/, "")}…`,
+				});
 			}
-			const res = (await ctx.call("pushsubscriptions.deliver", { userId: row.userId, payload, topic: row._id.slice(0, 32), exclude: row.sentTo })) as DeliverResult & { subscriptions: number };
+			const res = (await ctx.call("pushsubscriptions.deliver", {
+				userId: row.userId,
+				payload,
+				topic: row._id.slice(0, 32),
+				exclude: row.sentTo,
+			})) as DeliverResult & { subscriptions: number };
 			if (res.disabled) return { status: "skipped", reason: "Web Push is off (no VAPID keys)" };
 			const sentTo = [...row.sentTo, ...res.sent];
 			if (res.retry.length)

@@ -205,7 +205,9 @@ const JobsService: ServiceSchema<Record<string, never>, Methods, Vars> = {
 		async enqueueFor(tenantId, p) {
 			if (!(await this.engine.knownTypes()).includes(p.type)) throw new UnknownJobTypeError(p.type);
 			if (Buffer.byteLength(JSON.stringify(p.payload)) > MAX_PAYLOAD_BYTES)
-				throw new InvalidInputError("The payload is too large.", [{ field: "payload", message: `at most ${MAX_PAYLOAD_BYTES} bytes as JSON` }]);
+				throw new InvalidInputError("The payload is too large.", [
+					{ field: "payload", message: `at most ${MAX_PAYLOAD_BYTES} bytes as JSON` },
+				]);
 			const cfg = config();
 			const base = defaultBackoff(cfg);
 			const spec: JobSpec = {
@@ -215,7 +217,9 @@ const JobsService: ServiceSchema<Record<string, never>, Methods, Vars> = {
 				priority: p.priority,
 				delayMs: p.delayMs,
 				attempts: p.attempts ?? cfg.JOBS_DEFAULT_ATTEMPTS,
-				backoff: p.backoff ? { delayMs: p.backoff.delayMs, maxDelayMs: p.backoff.maxDelayMs ?? base.maxDelayMs, jitter: p.backoff.jitter ?? base.jitter } : base,
+				backoff: p.backoff
+					? { delayMs: p.backoff.delayMs, maxDelayMs: p.backoff.maxDelayMs ?? base.maxDelayMs, jitter: p.backoff.jitter ?? base.jitter }
+					: base,
 				timeoutMs: p.timeoutMs ?? cfg.JOBS_TIMEOUT_MS,
 				idempotencyKey: p.idempotencyKey,
 			};
@@ -231,7 +235,9 @@ const JobsService: ServiceSchema<Record<string, never>, Methods, Vars> = {
 		this.engine = acquireJobEngine();
 		const cfg = config();
 		if (cfg.TRANSPORTER && !cfg.REDIS_URL)
-			this.logger.warn("jobs: a cluster node without REDIS_URL runs the in-process job engine: jobs are not shared with other nodes (README, \"Jobs, schedules and analytics\")");
+			this.logger.warn(
+				'jobs: a cluster node without REDIS_URL runs the in-process job engine: jobs are not shared with other nodes (README, "Jobs, schedules and analytics")',
+			);
 	},
 	async stopped() {
 		await releaseJobEngine();

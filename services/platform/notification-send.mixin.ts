@@ -11,7 +11,19 @@ import { InvalidInputError, NotFoundError, ConflictError } from "../../lib/error
 import { quietUntil } from "../../lib/quiet-hours";
 import type { DbSettings, MixinSchema } from "../../lib/schema";
 import { missingVariables, renderPart } from "../../lib/templates";
-import { asTenantOrNobody, categoryParam, channelsParam, eventIdParam, safeLink, SEND_CHANNEL, templateKeyParam, userIdParam, varsParam, type Preferences, type SendInput } from "./common";
+import {
+	asTenantOrNobody,
+	categoryParam,
+	channelsParam,
+	eventIdParam,
+	safeLink,
+	SEND_CHANNEL,
+	templateKeyParam,
+	userIdParam,
+	varsParam,
+	type Preferences,
+	type SendInput,
+} from "./common";
 import type { NotificationRow, NotificationsMethods, NotificationsVars, SendResult } from "./notification-model";
 import type { EffectiveTemplate } from "./notificationtemplates.service";
 
@@ -83,11 +95,22 @@ export const NotificationSendMixin: MixinSchema<DbSettings, SendMethods, SendVar
 
 		async create(ctx: Ctx<unknown>, input: SendInput, tenantId: string | null): Promise<SendResult> {
 			const { userId, eventId } = input;
-			const tpl = (await ctx.call("notificationtemplates.resolve", { key: input.template }, asTenantOrNobody(tenantId))) as EffectiveTemplate | null;
-			if (!tpl) throw new InvalidInputError("Unknown template.", [{ field: "template", message: `no message '${input.template}' exists${tenantId ? " for this tenant" : ""}` }]);
+			const tpl = (await ctx.call(
+				"notificationtemplates.resolve",
+				{ key: input.template },
+				asTenantOrNobody(tenantId),
+			)) as EffectiveTemplate | null;
+			if (!tpl)
+				throw new InvalidInputError("Unknown template.", [
+					{ field: "template", message: `no message '${input.template}' exists${tenantId ? " for this tenant" : ""}` },
+				]);
 			const vars = input.vars ?? {};
 			const missing = missingVariables(tpl, vars);
-			if (missing.length) throw new InvalidInputError("Variables are missing.", missing.map(m => ({ field: `vars.${m}`, message: `is required by the message '${tpl.key}'` })));
+			if (missing.length)
+				throw new InvalidInputError(
+					"Variables are missing.",
+					missing.map(m => ({ field: `vars.${m}`, message: `is required by the message '${tpl.key}'` })),
+				);
 			if (tenantId) await this.checkMember(ctx, tenantId, userId);
 
 			const existing = (await this.adapter.findOne({ userId, eventId })) as NotificationRow | null;
@@ -104,7 +127,9 @@ export const NotificationSendMixin: MixinSchema<DbSettings, SendMethods, SendVar
 				try {
 					inApp = renderPart("inApp", tpl.parts.inApp as Record<string, string>, allVars);
 				} catch (err) {
-					throw new InvalidInputError("The message does not render with these variables.", [{ field: "vars", message: (err as Error).message }]);
+					throw new InvalidInputError("The message does not render with these variables.", [
+						{ field: "vars", message: (err as Error).message },
+					]);
 				}
 				const entity = {
 					tenantId,

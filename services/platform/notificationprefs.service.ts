@@ -95,10 +95,13 @@ const NotificationPrefsService: ServiceSchema<DbSettings, PrefsMethods, PrefsVar
 				const userId = currentUser(ctx).id;
 				const patch = ctx.params;
 				const issues: { field: string; message: string }[] = [];
-				if (patch.timeZone !== undefined && !isTimeZone(patch.timeZone)) issues.push({ field: "timeZone", message: "must be an IANA time zone, e.g. Europe/Paris" });
-				if (patch.quietHours && patch.quietHours.start === patch.quietHours.end) issues.push({ field: "quietHours", message: "start and end must differ" });
+				if (patch.timeZone !== undefined && !isTimeZone(patch.timeZone))
+					issues.push({ field: "timeZone", message: "must be an IANA time zone, e.g. Europe/Paris" });
+				if (patch.quietHours && patch.quietHours.start === patch.quietHours.end)
+					issues.push({ field: "quietHours", message: "start and end must differ" });
 				for (const { category, channel } of LOCKED)
-					if (patch.categories?.[category]?.[channel] === false) issues.push({ field: `categories.${category}.${channel}`, message: "cannot be turned off" });
+					if (patch.categories?.[category]?.[channel] === false)
+						issues.push({ field: `categories.${category}.${channel}`, message: "cannot be turned off" });
 				if (issues.length) throw new InvalidInputError("The preferences are not valid.", issues);
 
 				const current = (await this.load(userId)) ?? {};

@@ -71,7 +71,11 @@ const NotificationsService: ServiceSchema<DbSettings, NotificationsMethods, Noti
 				});
 				const rows = (await this.adapter.find({ query, sort: ["-_id"], limit: limit + 1 })) as NotificationRow[];
 				const items = rows.slice(0, limit).map(r => this.toPublic(r));
-				return { items, nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1].id) : null, unreadCount: await this.unreadCount(user) };
+				return {
+					items,
+					nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1].id) : null,
+					unreadCount: await this.unreadCount(user),
+				};
 			},
 		},
 		unread: {
@@ -120,9 +124,12 @@ const NotificationsService: ServiceSchema<DbSettings, NotificationsMethods, Noti
 			async handler(ctx: Ctx<{ category?: Category }>) {
 				const user = currentUser(ctx);
 				const readAt = new Date().toISOString();
-				const updated = await this.adapter.updateMany(this.mine(user, { readAt: null, ...(ctx.params.category && { category: ctx.params.category }) }), {
-					$set: { readAt, updatedAt: readAt },
-				});
+				const updated = await this.adapter.updateMany(
+					this.mine(user, { readAt: null, ...(ctx.params.category && { category: ctx.params.category }) }),
+					{
+						$set: { readAt, updatedAt: readAt },
+					},
+				);
 				const unreadCount = await this.unreadCount(user);
 				if (updated) this.push(user.id, "notifications.unread", { unreadCount }, user.tenantId);
 				return { updated, unreadCount };

@@ -15,7 +15,17 @@ import { appUrl, config } from "../../lib/config";
 import type { Ctx } from "../../lib/context";
 import { InvalidInputError, InvalidTemplateError, NotFoundError, ConflictError } from "../../lib/errors";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
-import { BUILTIN_TEMPLATES, CHANNELS, checkParts, PART_FIELDS, renderPart, type Category, type Channel, type Parts, type TemplateDefinition } from "../../lib/templates";
+import {
+	BUILTIN_TEMPLATES,
+	CHANNELS,
+	checkParts,
+	PART_FIELDS,
+	renderPart,
+	type Category,
+	type Channel,
+	type Parts,
+	type TemplateDefinition,
+} from "../../lib/templates";
 import { TenantDbMixin, type TenantDbMethods } from "../../mixins/tenant.mixin";
 import { categoryParam, channelsParam, templateKeyParam, varsParam } from "./common";
 
@@ -130,7 +140,13 @@ const NotificationTemplatesService: ServiceSchema<DbSettings, TemplatesMethods> 
 				key: templateKeyParam,
 				category: { ...categoryParam, optional: true },
 				channels: { ...channelsParam, optional: true },
-				variables: { type: "array", optional: true, max: 50, unique: true, items: { type: "string", max: 64, pattern: /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/ } },
+				variables: {
+					type: "array",
+					optional: true,
+					max: 50,
+					unique: true,
+					items: { type: "string", max: 64, pattern: /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/ },
+				},
 				inApp: partParams("inApp"),
 				email: partParams("email"),
 				push: partParams("push"),
@@ -144,14 +160,17 @@ const NotificationTemplatesService: ServiceSchema<DbSettings, TemplatesMethods> 
 				if (!Object.keys(parts).length) issues.push({ field: "inApp", message: "give at least one channel's part (inApp, email, push)" });
 				if (builtin) {
 					if (ctx.params.variables) issues.push({ field: "variables", message: `are fixed for the built-in message '${key}'` });
-					if (ctx.params.category && ctx.params.category !== builtin.category) issues.push({ field: "category", message: `is '${builtin.category}' for the built-in message '${key}'` });
+					if (ctx.params.category && ctx.params.category !== builtin.category)
+						issues.push({ field: "category", message: `is '${builtin.category}' for the built-in message '${key}'` });
 					for (const c of Object.keys(parts) as Channel[])
 						if (!builtin.channels.includes(c)) issues.push({ field: c, message: `the built-in message '${key}' is not sent by ${c}` });
 					for (const c of ctx.params.channels ?? [])
-						if (!builtin.channels.includes(c)) issues.push({ field: "channels", message: `the built-in message '${key}' is not sent by ${c}` });
+						if (!builtin.channels.includes(c))
+							issues.push({ field: "channels", message: `the built-in message '${key}' is not sent by ${c}` });
 				} else {
 					if (!ctx.params.category) issues.push({ field: "category", message: "is required for a message of your own" });
-					if (!parts.inApp) issues.push({ field: "inApp", message: "is required for a message of your own (it is what the notification list shows)" });
+					if (!parts.inApp)
+						issues.push({ field: "inApp", message: "is required for a message of your own (it is what the notification list shows)" });
 					for (const c of ctx.params.channels ?? []) if (!parts[c]) issues.push({ field: "channels", message: `no ${c} part is given` });
 				}
 				if (issues.length) throw new InvalidInputError("The template is not valid.", issues);
@@ -207,7 +226,12 @@ const NotificationTemplatesService: ServiceSchema<DbSettings, TemplatesMethods> 
 				const tpl = effective(BUILTIN_TEMPLATES[ctx.params.key], stored);
 				if (!tpl) throw new NotFoundError("No such template.", ctx.params.key);
 				const late = Object.fromEntries((tpl.lateVariables ?? []).map(v => [v, `{${v}}`]));
-				const vars = { recipient: { id: "preview", name: "Ada Lovelace" }, app: { name: "Valence", url: appUrl(config()) }, ...late, ...ctx.params.vars };
+				const vars = {
+					recipient: { id: "preview", name: "Ada Lovelace" },
+					app: { name: "Valence", url: appUrl(config()) },
+					...late,
+					...ctx.params.vars,
+				};
 				const out: Record<string, unknown> = {};
 				for (const c of tpl.channels) {
 					const part = tpl.parts[c] as Record<string, string> | undefined;
@@ -215,7 +239,9 @@ const NotificationTemplatesService: ServiceSchema<DbSettings, TemplatesMethods> 
 					try {
 						out[c] = renderPart(c, part, vars);
 					} catch (err) {
-						throw new InvalidInputError("These variables do not render the template.", [{ field: `vars`, message: `${c}: ${(err as Error).message}` }]);
+						throw new InvalidInputError("These variables do not render the template.", [
+							{ field: `vars`, message: `${c}: ${(err as Error).message}` },
+						]);
 					}
 				}
 				return out;

@@ -38,7 +38,15 @@ const str = (v: unknown): string | null => (typeof v === "string" && v.length > 
 interface NotifiersMethods {
 	send(ctx: Ctx<unknown>, input: SendInput): Promise<void>;
 	nameOf(ctx: Ctx<unknown>, userId: string): Promise<string>;
-	mentions(ctx: Ctx<unknown>, event: Event, postId: string, authorId: string, ids: unknown, place: "post" | "comment", skip: string[]): Promise<void>;
+	mentions(
+		ctx: Ctx<unknown>,
+		event: Event,
+		postId: string,
+		authorId: string,
+		ids: unknown,
+		place: "post" | "comment",
+		skip: string[],
+	): Promise<void>;
 }
 
 const consumer = { group: "notifiers", maxRetries: 5, deadLettering: { enabled: true } };
@@ -56,7 +64,12 @@ const NotifiersService: ServiceSchema<ServiceSettingSchema, NotifiersMethods> = 
 				const resetId = str(e.resetId);
 				if (!userId || !eventId || !resetId) throw new Error("malformed notifications.passwordReset message");
 				// The message names the reset; the link is fetched from auth when the e-mail is sent, never stored.
-				await this.send(ctx, { userId, template: "password-reset", vars: { resetId, expiresAt: str(e.expiresAt) ?? "" }, eventId: `${eventId}:reset` });
+				await this.send(ctx, {
+					userId,
+					template: "password-reset",
+					vars: { resetId, expiresAt: str(e.expiresAt) ?? "" },
+					eventId: `${eventId}:reset`,
+				});
 			},
 		},
 
@@ -145,7 +158,9 @@ const NotifiersService: ServiceSchema<ServiceSettingSchema, NotifiersMethods> = 
 		},
 
 		async mentions(ctx: Ctx<unknown>, e: Event, postId: string, authorId: string, ids: unknown, place: "post" | "comment", skip: string[]) {
-			const mentioned = [...new Set(Array.isArray(ids) ? ids.filter((m): m is string => typeof m === "string") : [])].filter(m => m !== authorId && !skip.includes(m)).slice(0, 20);
+			const mentioned = [...new Set(Array.isArray(ids) ? ids.filter((m): m is string => typeof m === "string") : [])]
+				.filter(m => m !== authorId && !skip.includes(m))
+				.slice(0, 20);
 			for (const userId of mentioned) {
 				// Is it a user, and may they see the post? Both answers come from their owners, asked as that user.
 				if (!(await unless404(ctx.call("users.getProfile", { id: userId })))) continue;

@@ -81,7 +81,11 @@ const PushSubscriptionsService: ServiceSchema<DbSettings, PushMethods, PushVars>
 			params: {
 				$$strict: "remove",
 				endpoint: { type: "string", min: 10, max: 2048 },
-				keys: { type: "object", strict: "remove", props: { p256dh: { type: "string", min: 1, max: 200 }, auth: { type: "string", min: 1, max: 100 } } },
+				keys: {
+					type: "object",
+					strict: "remove",
+					props: { p256dh: { type: "string", min: 1, max: 200 }, auth: { type: "string", min: 1, max: 100 } },
+				},
 				expirationTime: { type: "number", optional: true, nullable: true },
 			},
 			async handler(ctx: Ctx<{ endpoint: string; keys: { p256dh: string; auth: string } }>) {
@@ -117,7 +121,11 @@ const PushSubscriptionsService: ServiceSchema<DbSettings, PushMethods, PushVars>
 			summary: "Your push subscriptions (one per browser or device).",
 			params: { $$strict: true },
 			async handler(ctx: Ctx) {
-				const rows = (await this.adapter.find({ query: { userId: currentUser(ctx).id }, sort: ["createdAt"], limit: 100 })) as SubscriptionRow[];
+				const rows = (await this.adapter.find({
+					query: { userId: currentUser(ctx).id },
+					sort: ["createdAt"],
+					limit: 100,
+				})) as SubscriptionRow[];
 				return { rows: rows.map(view), total: rows.length };
 			},
 		},
@@ -149,7 +157,9 @@ const PushSubscriptionsService: ServiceSchema<DbSettings, PushMethods, PushVars>
 				topic: { type: "string", optional: true, max: 32, pattern: /^[A-Za-z0-9_-]+$/ },
 				exclude: { type: "array", optional: true, default: [], max: 100, items: { type: "string", max: 64 } },
 			},
-			async handler(ctx: Ctx<{ userId: string; payload: string; topic?: string; exclude: string[] }>): Promise<DeliverResult & { subscriptions: number }> {
+			async handler(
+				ctx: Ctx<{ userId: string; payload: string; topic?: string; exclude: string[] }>,
+			): Promise<DeliverResult & { subscriptions: number }> {
 				const out: DeliverResult & { subscriptions: number } = { sent: [], gone: [], retry: [], rejected: [], subscriptions: 0 };
 				if (!this.vapid) return { ...out, disabled: true };
 				const rows = (await this.adapter.find({ query: { userId: ctx.params.userId }, limit: 100 })) as SubscriptionRow[];
@@ -161,7 +171,11 @@ const PushSubscriptionsService: ServiceSchema<DbSettings, PushMethods, PushVars>
 						if (outcome.kind === "sent") out.sent.push(row._id);
 						else if (outcome.kind === "gone") {
 							await this.adapter.removeMany({ _id: row._id, endpoint: row.endpoint });
-							this.logger.info("push subscription gone: removed", { subscriptionId: row._id, userId: row.userId, status: outcome.status });
+							this.logger.info("push subscription gone: removed", {
+								subscriptionId: row._id,
+								userId: row.userId,
+								status: outcome.status,
+							});
 							out.gone.push(row._id);
 						} else if (outcome.kind === "retry") out.retry.push({ id: row._id, reason: outcome.reason });
 						else out.rejected.push({ id: row._id, reason: outcome.reason });
@@ -226,7 +240,10 @@ const PushSubscriptionsService: ServiceSchema<DbSettings, PushMethods, PushVars>
 		const cfg = config();
 		this.vapid = loadVapidKeys(cfg);
 		if (!this.vapid) this.logger.error("Web Push is OFF: set VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY (NODE_ENV=production generates no dev keys)");
-		else if (this.vapid.generated) this.logger.warn("Web Push uses DEV VAPID keys generated into DATA_DIR/keys/vapid.json: set VAPID_PUBLIC_KEY/VAPID_PRIVATE_KEY for production");
+		else if (this.vapid.generated)
+			this.logger.warn(
+				"Web Push uses DEV VAPID keys generated into DATA_DIR/keys/vapid.json: set VAPID_PUBLIC_KEY/VAPID_PRIVATE_KEY for production",
+			);
 	},
 };
 

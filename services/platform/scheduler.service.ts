@@ -153,11 +153,20 @@ const SchedulerService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				misfire: { ...fields.misfire, default: undefined, optional: true },
 				$$strict: "remove",
 			},
-			async handler(ctx: Ctx<{ id: string; name?: string; cron?: string; timezone?: string; payload?: Record<string, unknown>; misfire?: Misfire }>) {
+			async handler(
+				ctx: Ctx<{ id: string; name?: string; cron?: string; timezone?: string; payload?: Record<string, unknown>; misfire?: Misfire }>,
+			) {
 				const row = await this.tenantSchedule(ctx, ctx.params.id);
 				const { id: _id, ...changes } = ctx.params;
-				if (changes.cron && !row.cron) throw new InvalidInputError("A one-time task has no cron expression.", [{ field: "cron", message: "not allowed on a one-time task" }]);
-				const next: ScheduleRow = { ...row, ...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)), updatedAt: new Date().toISOString() };
+				if (changes.cron && !row.cron)
+					throw new InvalidInputError("A one-time task has no cron expression.", [
+						{ field: "cron", message: "not allowed on a one-time task" },
+					]);
+				const next: ScheduleRow = {
+					...row,
+					...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)),
+					updatedAt: new Date().toISOString(),
+				};
 				await this.checkDefinition(next);
 				await this.store.put(next);
 				return this.view(next);
@@ -203,7 +212,15 @@ const SchedulerService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 				const row = await this.tenantSchedule(ctx, ctx.params.id);
 				const now = Date.now();
 				const jobId = await this.enqueueFiring(row, now, true);
-				const entry: HistoryEntry = { dueAt: new Date(now).toISOString(), firedAt: new Date().toISOString(), jobId, outcome: "enqueued", missed: 0, error: null, node: this.node };
+				const entry: HistoryEntry = {
+					dueAt: new Date(now).toISOString(),
+					firedAt: new Date().toISOString(),
+					jobId,
+					outcome: "enqueued",
+					missed: 0,
+					error: null,
+					node: this.node,
+				};
 				await this.store.addHistory(row.id, entry, config().SCHEDULER_HISTORY_MAX);
 				ctx.meta.$statusCode = 202;
 				return entry;
@@ -256,11 +273,16 @@ const SchedulerService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 		},
 		async checkDefinition(p) {
 			if (!p.cron === !p.runAt)
-				throw new InvalidInputError("Give either a cron expression or a runAt time.", [{ field: p.cron ? "runAt" : "cron", message: "give exactly one of cron and runAt" }]);
+				throw new InvalidInputError("Give either a cron expression or a runAt time.", [
+					{ field: p.cron ? "runAt" : "cron", message: "give exactly one of cron and runAt" },
+				]);
 			if (p.cron) parseCron(p.cron, p.timezone);
 			else checkTimezone(p.timezone);
 			const types = (await this.broker.call("jobs.types")) as string[];
-			if (!types.includes(p.jobType)) throw new InvalidInputError("No service handles this job type.", [{ field: "jobType", message: `no service handles jobs of type '${p.jobType}'` }]);
+			if (!types.includes(p.jobType))
+				throw new InvalidInputError("No service handles this job type.", [
+					{ field: "jobType", message: `no service handles jobs of type '${p.jobType}'` },
+				]);
 		},
 		async enqueueFiring(row, dueMs, manual = false) {
 			const job = (await this.broker.call("jobs.add", {
@@ -299,7 +321,9 @@ const SchedulerService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 		this.ticking = false;
 		this.store = cfg.REDIS_URL ? new RedisScheduleStore(cfg.REDIS_URL, `${cfg.NAMESPACE}:sched`) : new LocalScheduleStore();
 		if (cfg.TRANSPORTER && !cfg.REDIS_URL)
-			this.logger.warn("scheduler: a cluster node without REDIS_URL claims due times in-process: several scheduler nodes would each fire them (README, \"Jobs, schedules and analytics\")");
+			this.logger.warn(
+				'scheduler: a cluster node without REDIS_URL claims due times in-process: several scheduler nodes would each fire them (README, "Jobs, schedules and analytics")',
+			);
 	},
 	async started() {
 		await this.store.open(this.broker);

@@ -91,7 +91,9 @@ function trimTrailingPunctuation(s: string): string {
 }
 
 export function extractMentions(text: string): string[] {
-	return unique([...text.matchAll(MENTION)].map(m => trimTrailingPunctuation(m[2]))).filter(Boolean).slice(0, 50);
+	return unique([...text.matchAll(MENTION)].map(m => trimTrailingPunctuation(m[2])))
+		.filter(Boolean)
+		.slice(0, 50);
 }
 
 /** What a post stores derived from its text: hashtags, mentions and search terms. */

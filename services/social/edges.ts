@@ -64,7 +64,9 @@ export function EdgeMixin(opts: { collection: string; indexes: IndexSpec[] }): M
 				idempotent: false,
 				params: { query: "object", set: "object" },
 				handler(ctx: Ctx<{ query: Query; set: Query }>) {
-					return this.adapter.updateMany(toStoreQuery(ctx.params.query), { $set: { ...ctx.params.set, updatedAt: new Date().toISOString() } });
+					return this.adapter.updateMany(toStoreQuery(ctx.params.query), {
+						$set: { ...ctx.params.set, updatedAt: new Date().toISOString() },
+					});
 				},
 			},
 			/** Answers how many rows it removed (0 when already gone: callers use it to move counters once). */

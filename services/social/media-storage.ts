@@ -130,8 +130,10 @@ export interface Sniffed {
 }
 
 export function sniffType(head: Buffer): Sniffed | null {
-	const at = (offset: number, text: string) => head.length >= offset + text.length && head.toString("latin1", offset, offset + text.length) === text;
-	if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return { kind: "image", mime: "image/jpeg", ext: "jpg", format: "jpeg" };
+	const at = (offset: number, text: string) =>
+		head.length >= offset + text.length && head.toString("latin1", offset, offset + text.length) === text;
+	if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff)
+		return { kind: "image", mime: "image/jpeg", ext: "jpg", format: "jpeg" };
 	if (head.length >= 8 && head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])))
 		return { kind: "image", mime: "image/png", ext: "png", format: "png" };
 	if (at(0, "GIF87a") || at(0, "GIF89a")) return { kind: "image", mime: "image/gif", ext: "gif", format: "gif" };
@@ -139,7 +141,8 @@ export function sniffType(head: Buffer): Sniffed | null {
 	if (at(4, "ftyp")) {
 		const brand = head.toString("latin1", 8, 12);
 		// HEIF/AVIF share the container but are images we do not accept.
-		if (!["heic", "heix", "hevc", "mif1", "msf1", "avif", "avis"].includes(brand)) return { kind: "video", mime: "video/mp4", ext: "mp4", format: "mp4" };
+		if (!["heic", "heix", "hevc", "mif1", "msf1", "avif", "avis"].includes(brand))
+			return { kind: "video", mime: "video/mp4", ext: "mp4", format: "mp4" };
 		return null;
 	}
 	if (head.length >= 4 && head[0] === 0x1a && head[1] === 0x45 && head[2] === 0xdf && head[3] === 0xa3 && head.includes(Buffer.from("webm")))

@@ -89,7 +89,8 @@ const schema: MixinSchema<DbSettings, MediaMethods, MediaVars> = {
 						await pipeline(stream, meter, fs.createWriteStream(tmp, { flags: "wx" }));
 					} catch (err) {
 						// ours (the meter's) or moleculer-web's own limit (busboy's fileSize)
-						if (err instanceof FileTooLargeError || (err as { name?: string }).name === "PayloadTooLarge") throw new FileTooLargeError(MAX_BYTES);
+						if (err instanceof FileTooLargeError || (err as { name?: string }).name === "PayloadTooLarge")
+							throw new FileTooLargeError(MAX_BYTES);
 						if (clientStreamFailed) throw new MalformedMultipartError();
 						throw err;
 					}
@@ -121,7 +122,9 @@ const schema: MixinSchema<DbSettings, MediaMethods, MediaVars> = {
 				} finally {
 					await fsp.rm(tmp, { force: true });
 					for (const key of stored)
-						await this.storage.delete(key).catch(err => this.logger.warn("could not remove a partly stored upload", { key, error: (err as Error).message }));
+						await this.storage
+							.delete(key)
+							.catch(err => this.logger.warn("could not remove a partly stored upload", { key, error: (err as Error).message }));
 				}
 			},
 		},
@@ -141,17 +144,34 @@ const schema: MixinSchema<DbSettings, MediaMethods, MediaVars> = {
 			const base = () => sharp(tmp, { animated }).rotate();
 			const files: MediaDoc["files"] = {};
 			try {
-				const original = await base().toFormat(type.format as keyof FormatEnum & string).toBuffer({ resolveWithObject: true });
+				const original = await base()
+					.toFormat(type.format as keyof FormatEnum & string)
+					.toBuffer({ resolveWithObject: true });
 				const key = `${id}/original.${type.ext}`;
 				stored.push(key); // before the put: a remote write that timed out may still land
 				await this.storage.put(key, original.data, { contentType: type.mime });
-				files.original = { key, mime: type.mime, size: original.data.length, width: original.info.width, height: original.info.pageHeight ?? original.info.height };
+				files.original = {
+					key,
+					mime: type.mime,
+					size: original.data.length,
+					width: original.info.width,
+					height: original.info.pageHeight ?? original.info.height,
+				};
 				for (const [name, px] of Object.entries(VARIANTS)) {
-					const out = await base().resize({ width: px, height: px, fit: "inside", withoutEnlargement: true }).webp().toBuffer({ resolveWithObject: true });
+					const out = await base()
+						.resize({ width: px, height: px, fit: "inside", withoutEnlargement: true })
+						.webp()
+						.toBuffer({ resolveWithObject: true });
 					const vkey = `${id}/${name}.webp`;
 					stored.push(vkey);
 					await this.storage.put(vkey, out.data, { contentType: "image/webp" });
-					files[name as VariantName] = { key: vkey, mime: "image/webp", size: out.data.length, width: out.info.width, height: out.info.pageHeight ?? out.info.height };
+					files[name as VariantName] = {
+						key: vkey,
+						mime: "image/webp",
+						size: out.data.length,
+						width: out.info.width,
+						height: out.info.pageHeight ?? out.info.height,
+					};
 				}
 			} catch (err) {
 				if ((err as { code?: number | string }).code) throw err; // ours (4xx) or the store's

@@ -191,7 +191,10 @@ const MediaService: ServiceSchema<DbSettings, MediaMethods, MediaVars> = {
 
 		present(doc: MediaDoc) {
 			const variants = Object.fromEntries(
-				Object.entries(doc.files).map(([name, f]) => [name, { url: name === "original" ? `/media/${doc.id}` : `/media/${doc.id}/${name}`, ...f, key: undefined }]),
+				Object.entries(doc.files).map(([name, f]) => [
+					name,
+					{ url: name === "original" ? `/media/${doc.id}` : `/media/${doc.id}/${name}`, ...f, key: undefined },
+				]),
 			);
 			return {
 				id: doc.id,

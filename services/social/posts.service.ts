@@ -140,7 +140,10 @@ const PostsService: ServiceSchema<DbSettings, PostsMethods, SocialDbVars> = {
 					await this.broker.cacher?.clean(EXPLORE_LATEST_KEY);
 				}
 				if (released.length) await this.releaseMedia(ctx, released);
-				await this.publish("posts.updated", eventPayload(userId, { authorId: userId, postId: post.id, visibility: set.visibility ?? post.visibility }));
+				await this.publish(
+					"posts.updated",
+					eventPayload(userId, { authorId: userId, postId: post.id, visibility: set.visibility ?? post.visibility }),
+				);
 				const updated = await this.loadPost(post.id);
 				if (!updated) throw new NotFoundError();
 				return (await this.present(ctx, [updated]))[0];
@@ -180,7 +183,12 @@ const PostsService: ServiceSchema<DbSettings, PostsMethods, SocialDbVars> = {
 				// `likes` lets consumers keeping "likes received" drop the likes that went with the post.
 				await this.publish(
 					"posts.deleted",
-					eventPayload(userId, { authorId: userId, postId: post.id, sharedPostId: post.sharedPostId ?? null, likes: post.counts?.like ?? 0 }),
+					eventPayload(userId, {
+						authorId: userId,
+						postId: post.id,
+						sharedPostId: post.sharedPostId ?? null,
+						likes: post.counts?.like ?? 0,
+					}),
 				);
 				ctx.meta.$statusCode = 204;
 				return null;

@@ -87,7 +87,8 @@ export class S3MediaStorage implements MediaStorage {
 			region: opts.region,
 			endpoint: opts.endpoint,
 			forcePathStyle: opts.forcePathStyle ?? !!opts.endpoint,
-			credentials: opts.accessKeyId && opts.secretAccessKey ? { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey } : undefined,
+			credentials:
+				opts.accessKeyId && opts.secretAccessKey ? { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey } : undefined,
 			requestHandler: {
 				connectionTimeout: opts.timeoutMs,
 				requestTimeout: opts.timeoutMs,

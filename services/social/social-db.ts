@@ -14,4 +14,3 @@ export interface SocialDbMethods {
 	/** moleculer-db's `_create`: id and timestamps stamped, unique keys enforced (409 CONFLICT on a clash). */
 	_create<T = Record<string, unknown>>(ctx: Context | null, entity: Record<string, unknown>): Promise<T>;
 }
-

@@ -51,7 +51,8 @@ const SocialFollowsService: ServiceSchema<DbSettings, FollowsMethods, SocialDbVa
 			group: "social",
 			maxRetries: 5,
 			async handler(ctx: Ctx<FollowMessage>) {
-				if (!isValidMessage(ctx.params)) return this.logger.warn("ignoring a malformed users.followed message", { eventId: (ctx.params as FollowMessage)?.eventId });
+				if (!isValidMessage(ctx.params))
+					return this.logger.warn("ignoring a malformed users.followed message", { eventId: (ctx.params as FollowMessage)?.eventId });
 				await this.applyFollow(ctx.params, true);
 			},
 		},
@@ -59,7 +60,8 @@ const SocialFollowsService: ServiceSchema<DbSettings, FollowsMethods, SocialDbVa
 			group: "social",
 			maxRetries: 5,
 			async handler(ctx: Ctx<FollowMessage>) {
-				if (!isValidMessage(ctx.params)) return this.logger.warn("ignoring a malformed users.unfollowed message", { eventId: (ctx.params as FollowMessage)?.eventId });
+				if (!isValidMessage(ctx.params))
+					return this.logger.warn("ignoring a malformed users.unfollowed message", { eventId: (ctx.params as FollowMessage)?.eventId });
 				await this.applyFollow(ctx.params, false);
 			},
 		},
@@ -94,7 +96,10 @@ const SocialFollowsService: ServiceSchema<DbSettings, FollowsMethods, SocialDbVa
 			idempotent: true,
 			params: { followerId: idParam, followeeId: idParam },
 			async handler(ctx: Ctx<{ followerId: string; followeeId: string }>) {
-				const row = (await this.adapter.findOne({ followerId: ctx.params.followerId, followeeId: ctx.params.followeeId })) as FollowRow | null;
+				const row = (await this.adapter.findOne({
+					followerId: ctx.params.followerId,
+					followeeId: ctx.params.followeeId,
+				})) as FollowRow | null;
 				return !!row?.active;
 			},
 		},
@@ -113,7 +118,7 @@ const SocialFollowsService: ServiceSchema<DbSettings, FollowsMethods, SocialDbVa
 						await this.broker.cacher?.clean("posts.getPost:**");
 						return true;
 					} catch (err) {
-						if ((err instanceof ConflictError || isDuplicateKeyError(err))) continue; // created concurrently: compare with it
+						if (err instanceof ConflictError || isDuplicateKeyError(err)) continue; // created concurrently: compare with it
 						throw err;
 					}
 				}
@@ -121,7 +126,10 @@ const SocialFollowsService: ServiceSchema<DbSettings, FollowsMethods, SocialDbVa
 					if (row.atMs < atMs) await this.adapter.updateMany({ _id: row._id, atMs: row.atMs }, { $set: { atMs } });
 					return false;
 				}
-				const changed = await this.adapter.updateMany({ _id: row._id, atMs: row.atMs }, { $set: { active, atMs, updatedAt: new Date().toISOString() } });
+				const changed = await this.adapter.updateMany(
+					{ _id: row._id, atMs: row.atMs },
+					{ $set: { active, atMs, updatedAt: new Date().toISOString() } },
+				);
 				if (changed === 1) {
 					await this.broker.cacher?.clean("posts.getPost:**");
 					return true;

@@ -59,7 +59,12 @@ interface Outcome {
 	beforeAll(async () => {
 		// One signing key ring for both identity nodes, made before they start (no race to generate it).
 		loadKeyRing(loadConfig({ ...process.env, ...env }));
-		observer = new ServiceBroker({ namespace, nodeID: `observer-${namespace}`, transporter: { type: "NATS", options: { url: env.TRANSPORTER } }, logger: false });
+		observer = new ServiceBroker({
+			namespace,
+			nodeID: `observer-${namespace}`,
+			transporter: { type: "NATS", options: { url: env.TRANSPORTER } },
+			logger: false,
+		});
 		await observer.start();
 		const port = await freePort();
 		base = `http://127.0.0.1:${port}`;
@@ -127,7 +132,9 @@ interface Outcome {
 
 		// The activity log converges to exactly one entry per event, for every user.
 		const activityOf = async (user: number) => {
-			const res = await fetch(`${base}/api/users/me/activity?pageSize=100&sort=at`, { headers: { authorization: `Bearer ${lastAccess[user]}` } });
+			const res = await fetch(`${base}/api/users/me/activity?pageSize=100&sort=at`, {
+				headers: { authorization: `Bearer ${lastAccess[user]}` },
+			});
 			expect(res.status).toBe(200);
 			return ((await res.json()) as { rows: { type: string; eventId: string; userId: string }[] }).rows;
 		};
@@ -146,7 +153,11 @@ interface Outcome {
 		await new Promise(r => setTimeout(r, 2_000));
 		for (let user = 0; user < USERS; user++) {
 			const rows = await activityOf(user);
-			expect({ user, registered: count(rows, "users.registered"), loggedIn: count(rows, "auth.loggedIn") }).toEqual({ user, registered: 1, loggedIn: ROUNDS });
+			expect({ user, registered: count(rows, "users.registered"), loggedIn: count(rows, "auth.loggedIn") }).toEqual({
+				user,
+				registered: 1,
+				loggedIn: ROUNDS,
+			});
 			expect(rows.every(r => r.userId === userIds[user])).toBe(true);
 			const eventIds = rows.map(r => `${r.type}:${r.eventId}`);
 			expect(new Set(eventIds).size).toBe(eventIds.length);

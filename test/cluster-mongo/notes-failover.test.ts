@@ -19,7 +19,13 @@ if (!MONGO_URI) process.stdout.write("cluster-mongo: MONGO_URI is not set, so th
 (MONGO_URI ? describe : describe.skip)("two notes nodes over one MongoDB", () => {
 	const namespace = `m${randomUUID().slice(0, 8)}`;
 	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "valence-mongo-"));
-	const env = { NAMESPACE: namespace, TRANSPORTER: "nats://127.0.0.1:4222", MONGO_URI: MONGO_URI ?? "", DATA_DIR: dataDir, REQUEST_TIMEOUT_MS: "1000" };
+	const env = {
+		NAMESPACE: namespace,
+		TRANSPORTER: "nats://127.0.0.1:4222",
+		MONGO_URI: MONGO_URI ?? "",
+		DATA_DIR: dataDir,
+		REQUEST_TIMEOUT_MS: "1000",
+	};
 	const procs: Proc[] = [];
 	let observer: ServiceBroker;
 	let port: number;
@@ -29,7 +35,12 @@ if (!MONGO_URI) process.stdout.write("cluster-mongo: MONGO_URI is not set, so th
 		const cfg = loadConfig({ ...process.env, ...env });
 		const ring = loadKeyRing(cfg);
 		token = signAccessToken(ring, cfg, { sub: "writer", tid: `tenant-${namespace}`, roles: ["member"], sid: "s-writer" });
-		observer = new ServiceBroker({ namespace, transporter: { type: "NATS", options: { url: env.TRANSPORTER } }, logger: false, disableBalancer: true });
+		observer = new ServiceBroker({
+			namespace,
+			transporter: { type: "NATS", options: { url: env.TRANSPORTER } },
+			logger: false,
+			disableBalancer: true,
+		});
 		observer.createService({ name: "auth", actions: { jwks: { visibility: "public", handler: () => toJwks(ring) } } });
 		await observer.start();
 		port = await freePort();
@@ -61,7 +72,9 @@ if (!MONGO_URI) process.stdout.write("cluster-mongo: MONGO_URI is not set, so th
 		await Promise.all(writes);
 		const stored = new Set<string>();
 		for (let page = 1; page <= 3; page++) {
-			const res = await fetch(`http://127.0.0.1:${port}/api/notes?pageSize=100&page=${page}`, { headers: { authorization: `Bearer ${token}` } });
+			const res = await fetch(`http://127.0.0.1:${port}/api/notes?pageSize=100&page=${page}`, {
+				headers: { authorization: `Bearer ${token}` },
+			});
 			for (const row of ((await res.json()) as { rows: { slug: string }[] }).rows) stored.add(row.slug);
 		}
 		for (const slug of acknowledged) expect(stored.has(slug)).toBe(true);

@@ -53,10 +53,13 @@ describe("channels over NATS JetStream", () => {
 		await broker.start();
 
 		await (broker as unknown as Sender).sendToChannel("test.flaky", { n: 7 });
-		const [dl] = (await waitFor(async () => {
-			const rows = await listDeadLetters(broker);
-			return rows.length ? rows : null;
-		}, { what: "a dead letter in JetStream", timeoutMs: 20_000 }))!;
+		const [dl] = (await waitFor(
+			async () => {
+				const rows = await listDeadLetters(broker);
+				return rows.length ? rows : null;
+			},
+			{ what: "a dead letter in JetStream", timeoutMs: 20_000 },
+		))!;
 		expect(dl).toMatchObject({ channel: "test.flaky", subject: `${namespace}.test.flaky`, group: "workers", payload: { n: 7 } });
 		expect(state.calls).toBe(2); // NATS: redeliveryCount reaches maxRetries
 		expect(state.processed).toEqual([]);
@@ -71,10 +74,13 @@ describe("channels over NATS JetStream", () => {
 		// A message that can never succeed is discarded instead.
 		state.failing = true;
 		await (broker as unknown as Sender).sendToChannel("test.flaky", { n: 8 });
-		const [poison] = (await waitFor(async () => {
-			const rows = await listDeadLetters(broker);
-			return rows.length ? rows : null;
-		}, { what: "a second dead letter", timeoutMs: 20_000 }))!;
+		const [poison] = (await waitFor(
+			async () => {
+				const rows = await listDeadLetters(broker);
+				return rows.length ? rows : null;
+			},
+			{ what: "a second dead letter", timeoutMs: 20_000 },
+		))!;
 		expect(poison.payload).toEqual({ n: 8 });
 		expect(await discardDeadLetters(broker, "all")).toEqual({ discarded: [poison.id], missing: [] });
 		expect(await listDeadLetters(broker)).toEqual([]);

@@ -19,9 +19,11 @@ describe("commerce: gap-free invoice numbers across two nodes (NATS + Redis)", (
 		cluster = await startCluster({ NODE_ENV: "test", REQUEST_TIMEOUT_MS: "15000" });
 		nodes = [`commerce-1-${cluster.namespace}`, `commerce-2-${cluster.namespace}`];
 		for (const id of nodes) cluster.node("invoices", { NODE_ID: id, PORT: "0" });
-		await waitFor(() => cluster.nodesOf("invoices").length === 2, { what: "two invoices nodes", timeoutMs: 60_000, intervalMs: 200 }).catch(err => {
-			throw new Error(`${err.message}\n${cluster.procs.map(p => p.output()).join("\n---\n")}`);
-		});
+		await waitFor(() => cluster.nodesOf("invoices").length === 2, { what: "two invoices nodes", timeoutMs: 60_000, intervalMs: 200 }).catch(
+			err => {
+				throw new Error(`${err.message}\n${cluster.procs.map(p => p.output()).join("\n---\n")}`);
+			},
+		);
 	}, 90_000);
 
 	afterAll(async () => {
@@ -38,7 +40,9 @@ describe("commerce: gap-free invoice numbers across two nodes (NATS + Redis)", (
 				return { id: invoice.id, nodeID };
 			}),
 		);
-		const finalised = (await Promise.all(drafts.map(d => cluster.observer.call("invoices.finalizeInvoice", { id: d.id }, { ...admin, nodeID: d.nodeID })))) as { number: string; status: string }[];
+		const finalised = (await Promise.all(
+			drafts.map(d => cluster.observer.call("invoices.finalizeInvoice", { id: d.id }, { ...admin, nodeID: d.nodeID })),
+		)) as { number: string; status: string }[];
 		const year = new Date().getUTCFullYear();
 		expect(finalised.every(f => f.status === "open")).toBe(true);
 		expect(finalised.map(f => f.number).sort()).toEqual(Array.from({ length: 50 }, (_, i) => `INV-${year}-${String(i + 1).padStart(6, "0")}`));

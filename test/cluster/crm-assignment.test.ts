@@ -29,7 +29,15 @@ describe("crm assignment across two assignment nodes (NATS + Redis)", () => {
 	// This test is about who gets each lead, not about latency: 30 creations at once on a node that shares
 	// two cores with the rest of the suite can take longer than the 2 s default, and a timed-out POST is
 	// (rightly) not retried, so the request timeout is generous here.
-	const common = { NAMESPACE: namespace, TRANSPORTER: NATS, CACHER: REDIS, DATA_DIR: dataDir, NODE_ENV: "test", RATE_LIMIT_MAX: "100000", REQUEST_TIMEOUT_MS: "15000" };
+	const common = {
+		NAMESPACE: namespace,
+		TRANSPORTER: NATS,
+		CACHER: REDIS,
+		DATA_DIR: dataDir,
+		NODE_ENV: "test",
+		RATE_LIMIT_MAX: "100000",
+		REQUEST_TIMEOUT_MS: "15000",
+	};
 	const cfg = loadConfig({ ...process.env, ...common, PORT: "0" });
 	const ring = loadKeyRing(cfg);
 	const tenantId = "tenant-cluster";
@@ -51,14 +59,23 @@ describe("crm assignment across two assignment nodes (NATS + Redis)", () => {
 	};
 
 	beforeAll(async () => {
-		observer = new ServiceBroker({ namespace, nodeID: `observer-${namespace}`, transporter: { type: "NATS", options: { url: NATS } }, logger: false, disableBalancer: true, heartbeatInterval: 1, heartbeatTimeout: 3 });
+		observer = new ServiceBroker({
+			namespace,
+			nodeID: `observer-${namespace}`,
+			transporter: { type: "NATS", options: { url: NATS } },
+			logger: false,
+			disableBalancer: true,
+			heartbeatInterval: 1,
+			heartbeatTimeout: 3,
+		});
 		observer.createService({ name: "auth", actions: { jwks: { visibility: "public", handler: () => toJwks(ring) } } });
 		await observer.start();
 		token = signAccessToken(ring, cfg, { sub: "rep-admin", tid: tenantId, roles: ["admin"], sid: "s-rep-admin" });
 		port = await freePort();
 		procs.push(startNode({ ...common, SERVICES: "gateway,leads,activities", PORT: String(port), NODE_ID: `front-${namespace}` }));
 		for (const id of assignNodes) procs.push(startNode({ ...common, SERVICES: "assignment", PORT: "0", NODE_ID: id }));
-		const nodesOf = (name: string) => (observer.registry.getServiceList({}) as { name: string; nodeID: string }[]).filter(s => s.name === name).map(s => s.nodeID);
+		const nodesOf = (name: string) =>
+			(observer.registry.getServiceList({}) as { name: string; nodeID: string }[]).filter(s => s.name === name).map(s => s.nodeID);
 		await waitFor(() => nodesOf("assignment").length === 2 && nodesOf("leads").length === 1 && nodesOf("api").length === 1, {
 			what: "the gateway/leads node and two assignment nodes",
 			timeoutMs: 60_000,
@@ -66,14 +83,21 @@ describe("crm assignment across two assignment nodes (NATS + Redis)", () => {
 		}).catch(err => {
 			throw new Error(`${err.message}\n${procs.map(p => p.output()).join("\n---\n")}`);
 		});
-		await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/api/leads`, { headers: { authorization: `Bearer ${token}` } })).status === 200, {
-			what: "the leads route",
-			timeoutMs: 20_000,
-			intervalMs: 200,
-		});
+		await waitFor(
+			async () => (await fetch(`http://127.0.0.1:${port}/api/leads`, { headers: { authorization: `Bearer ${token}` } })).status === 200,
+			{
+				what: "the leads route",
+				timeoutMs: 20_000,
+				intervalMs: 200,
+			},
+		);
 		// The same rule (same id) on both nodes: their NeDB files are their own.
 		for (const nodeID of assignNodes)
-			await observer.call("assignment.seedRules", { rules: [{ id: "rr-cluster-rule", name: "round robin", strategy: "round-robin", pool }] }, { ...system, nodeID });
+			await observer.call(
+				"assignment.seedRules",
+				{ rules: [{ id: "rr-cluster-rule", name: "round robin", strategy: "round-robin", pool }] },
+				{ ...system, nodeID },
+			);
 	}, 90_000);
 
 	afterAll(async () => {
@@ -93,7 +117,9 @@ describe("crm assignment across two assignment nodes (NATS + Redis)", () => {
 
 	it("assigns every concurrently created lead exactly once, round-robin fair across nodes", async () => {
 		const total = 30;
-		const created = await Promise.all(Array.from({ length: total }, (_, i) => http("POST", "/api/leads", { name: `Cluster lead ${i}`, source: "web" })));
+		const created = await Promise.all(
+			Array.from({ length: total }, (_, i) => http("POST", "/api/leads", { name: `Cluster lead ${i}`, source: "web" })),
+		);
 		expect(created.map(r => r.status)).toEqual(Array(total).fill(201));
 		const ids = created.map(r => r.body.id as string);
 
@@ -120,7 +146,10 @@ describe("crm assignment across two assignment nodes (NATS + Redis)", () => {
 			const tl = await http("GET", `/api/leads/${id}/activities`);
 			expect(tl.body.rows.filter((a: any) => a.type === "assigned")).toHaveLength(1);
 		}
-		const stats = (await Promise.all(assignNodes.map(nodeID => observer.call("assignment.stats", {}, { nodeID })))) as { handled: number; assigned: number }[];
+		const stats = (await Promise.all(assignNodes.map(nodeID => observer.call("assignment.stats", {}, { nodeID })))) as {
+			handled: number;
+			assigned: number;
+		}[];
 		expect(stats.reduce((s, x) => s + x.assigned, 0)).toBe(total);
 		// both nodes took part (JetStream shares the group's messages between them)
 		process.stderr.write(`crm cluster: assignments per node ${JSON.stringify(stats.map(s => s.assigned))}\n`);

@@ -47,11 +47,14 @@ describe("engagement ledger across two gamification nodes (NATS + Redis)", () =>
 		});
 		ana = cluster.token({ sub: "ana", tid: tenantId, roles: ["member"] });
 		admin = cluster.token({ sub: "lead", tid: tenantId, roles: ["admin"] });
-		await waitFor(async () => (await http("GET", "/api/gamification/me", ana)).status === 200 && (await http("GET", "/api/tasks", ana)).status === 200, {
-			what: "the routes",
-			timeoutMs: 20_000,
-			intervalMs: 200,
-		});
+		await waitFor(
+			async () => (await http("GET", "/api/gamification/me", ana)).status === 200 && (await http("GET", "/api/tasks", ana)).status === 200,
+			{
+				what: "the routes",
+				timeoutMs: 20_000,
+				intervalMs: 200,
+			},
+		);
 		// a broker of this process that can send to the cluster's channels (same namespace, same NATS)
 		const cfg = loadConfig({ ...process.env, NAMESPACE: cluster.namespace, TRANSPORTER: "nats://127.0.0.1:4222", NODE_ENV: "test" });
 		publisher = new ServiceBroker({
@@ -78,7 +81,14 @@ describe("engagement ledger across two gamification nodes (NATS + Redis)", () =>
 		// the channels middleware adds sendToChannel to the broker at run time
 		const send = (publisher as unknown as { sendToChannel(c: string, p: unknown): Promise<void> }).sendToChannel.bind(publisher);
 		for (const d of done) {
-			const event = { eventId: `task:${d.body.id}:completed:1`, tenantId, taskId: d.body.id, userId: "ana", completedAt: d.body.completedAt, dueAt: null };
+			const event = {
+				eventId: `task:${d.body.id}:completed:1`,
+				tenantId,
+				taskId: d.body.id,
+				userId: "ana",
+				completedAt: d.body.completedAt,
+				dueAt: null,
+			};
 			await Promise.all([send("tasks.completed", event), send("tasks.completed", event)]);
 		}
 		// 10 xp + 2 xp (a one-day streak) per completion, exactly once each
@@ -90,7 +100,10 @@ describe("engagement ledger across two gamification nodes (NATS + Redis)", () =>
 			{ what: "every completion paid", timeoutMs: 30_000, intervalMs: 200 },
 		);
 		// settle: the redeliveries still in flight must change nothing
-		await waitFor(async () => (await http("GET", "/api/gamification/ledger/xp?limit=100", ana)).body.rows.length === 2 * total, { what: "all xp entries", timeoutMs: 10_000 });
+		await waitFor(async () => (await http("GET", "/api/gamification/ledger/xp?limit=100", ana)).body.rows.length === 2 * total, {
+			what: "all xp entries",
+			timeoutMs: 10_000,
+		});
 		const again = (await http("GET", "/api/gamification/me", ana)).body;
 		expect(again.balances.xp).toBe(me.balances.xp);
 		const rows = (await http("GET", "/api/gamification/ledger/xp?limit=100", ana)).body.rows;
@@ -99,8 +112,20 @@ describe("engagement ledger across two gamification nodes (NATS + Redis)", () =>
 	}, 90_000);
 
 	it("parallel spends through both nodes never overdraw", async () => {
-		expect((await http("POST", "/api/gamification/awards", admin, { userId: "ana", currency: "coins", amount: 100, reason: "seed", eventId: "cluster-seed" })).status).toBe(201);
-		const spends = await Promise.all(Array.from({ length: 30 }, () => http("POST", "/api/gamification/spend", ana, { currency: "coins", amount: 7, reason: "shop" })));
+		expect(
+			(
+				await http("POST", "/api/gamification/awards", admin, {
+					userId: "ana",
+					currency: "coins",
+					amount: 100,
+					reason: "seed",
+					eventId: "cluster-seed",
+				})
+			).status,
+		).toBe(201);
+		const spends = await Promise.all(
+			Array.from({ length: 30 }, () => http("POST", "/api/gamification/spend", ana, { currency: "coins", amount: 7, reason: "shop" })),
+		);
 		const codes = spends.map(s => s.status);
 		expect(codes.filter(c => c === 201)).toHaveLength(14);
 		expect(codes.filter(c => c === 409)).toHaveLength(16);
@@ -110,7 +135,9 @@ describe("engagement ledger across two gamification nodes (NATS + Redis)", () =>
 		expect(rows.map((r: any) => r.sequence)).toEqual(Array.from({ length: 15 }, (_, i) => 15 - i));
 		expect(rows.every((r: any) => r.balanceAfter >= 0)).toBe(true);
 		// both nodes took part, in the events and in the spends
-		const stats = (await Promise.all(gamificationNodes.map(id => cluster.observer.call("gamification.stats", {}, { nodeID: `${id}-${cluster.namespace}` })))) as { spends: number; events: number }[];
+		const stats = (await Promise.all(
+			gamificationNodes.map(id => cluster.observer.call("gamification.stats", {}, { nodeID: `${id}-${cluster.namespace}` })),
+		)) as { spends: number; events: number }[];
 		process.stderr.write(`engagement cluster: per node ${JSON.stringify(stats)}\n`);
 		expect(stats.reduce((n, s) => n + s.spends, 0)).toBe(30);
 		expect(stats.every(s => s.spends > 0 && s.events > 0)).toBe(true);

@@ -62,7 +62,12 @@ describe("failover under load (NATS + Redis, real processes)", () => {
 		for (const f of failed) byStatus[f.status] = (byStatus[f.status] ?? 0) + 1;
 		process.stderr.write(
 			`failover: ${results.length} requests, ${failed.length} failed ${JSON.stringify(byStatus)}, p50 ${ms[Math.floor(ms.length / 2)].toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${ms[ms.length - 1].toFixed(0)} ms` +
-				(failed.length ? `, failures at ${failed.slice(0, 5).map(f => Math.round(f.at)).join(",")}… ms` : "") +
+				(failed.length
+					? `, failures at ${failed
+							.slice(0, 5)
+							.map(f => Math.round(f.at))
+							.join(",")}… ms`
+					: "") +
 				"\n",
 		);
 		expect(results).toHaveLength(total);
@@ -84,12 +89,19 @@ describe("a stateful service whose only node restarts", () => {
 		port = await freePort();
 		notes = start();
 		await c.gateway(port);
-		await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/api/notes`, { headers: auth })).ok, { what: "the notes route", timeoutMs: 30_000 });
+		await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/api/notes`, { headers: auth })).ok, {
+			what: "the notes route",
+			timeoutMs: 30_000,
+		});
 	}, 60_000);
 	afterAll(() => c?.stop(), 30_000);
 
 	it("answers a quick 503 with Retry-After while it is down (never a hang or a 500), then serves the same data", async () => {
-		const created = await fetch(`http://127.0.0.1:${port}/api/notes`, { method: "POST", headers: auth, body: JSON.stringify({ slug: "kept", title: "kept", body: "across restarts" }) });
+		const created = await fetch(`http://127.0.0.1:${port}/api/notes`, {
+			method: "POST",
+			headers: auth,
+			body: JSON.stringify({ slug: "kept", title: "kept", body: "across restarts" }),
+		});
 		expect(created.status).toBe(201);
 		const { id } = (await created.json()) as { id: string };
 

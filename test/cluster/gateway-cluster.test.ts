@@ -24,7 +24,10 @@ describe("cluster over NATS and Redis", () => {
 			victim = c.node("greeter", { NODE_ID: ids[1] });
 			await c.gateway(port);
 			await waitFor(() => greeterNodes(c).length === 2, { what: "two greeter nodes", timeoutMs: 30_000 });
-			await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/api/greeter/hello`)).ok, { what: "route to greeter", timeoutMs: 15_000 });
+			await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/api/greeter/hello`)).ok, {
+				what: "route to greeter",
+				timeoutMs: 15_000,
+			});
 		}, 60_000);
 		afterAll(() => c.stop(), 30_000);
 
@@ -70,11 +73,14 @@ describe("cluster over NATS and Redis", () => {
 		}, 60_000);
 
 		it("forgets the dead node within seconds", async () => {
-			await waitFor(async () => {
-				const res = await fetch(`http://127.0.0.1:${port}/health/services`);
-				const body = (await res.json()) as { services: { name: string; nodes: number }[] };
-				return body.services.find(s => s.name === "greeter")?.nodes === 1;
-			}, { what: "registry to drop the killed node", timeoutMs: 10_000, intervalMs: 200 });
+			await waitFor(
+				async () => {
+					const res = await fetch(`http://127.0.0.1:${port}/health/services`);
+					const body = (await res.json()) as { services: { name: string; nodes: number }[] };
+					return body.services.find(s => s.name === "greeter")?.nodes === 1;
+				},
+				{ what: "registry to drop the killed node", timeoutMs: 10_000, intervalMs: 200 },
+			);
 		});
 
 		it("keeps answering cached reads while Redis is frozen", async () => {
@@ -102,10 +108,16 @@ describe("cluster over NATS and Redis", () => {
 			ports = [await freePort(), await freePort()];
 			c.node("greeter");
 			await Promise.all(ports.map(p => c.gateway(p)));
-			await waitFor(async () => (await Promise.all(ports.map(p => fetch(`http://127.0.0.1:${p}/health/services`).then(r => r.json())))).every((b: any) => b.services.some((s: any) => s.name === "greeter" && s.nodes === 1)), {
-				what: "both gateways to see greeter",
-				timeoutMs: 30_000,
-			});
+			await waitFor(
+				async () =>
+					(await Promise.all(ports.map(p => fetch(`http://127.0.0.1:${p}/health/services`).then(r => r.json())))).every((b: any) =>
+						b.services.some((s: any) => s.name === "greeter" && s.nodes === 1),
+					),
+				{
+					what: "both gateways to see greeter",
+					timeoutMs: 30_000,
+				},
+			);
 		}, 60_000);
 		afterAll(() => c.stop(), 30_000);
 

@@ -26,24 +26,44 @@ describe("jobs: BullMQ across worker nodes", () => {
 	const admin = { meta: { user: { id: "u-admin", tenantId: tenant, roles: ["admin"] } } };
 	// a call must not wait for ever on the node the test killed: it times out, and the polling asks again
 	const find = (id: string) => c.observer.call("jobs.find", { id }, { timeout: 2000 }) as Promise<Job>;
-	const add = (type: string, extra: Record<string, unknown> = {}) => c.observer.call("jobs.add", { type, tenantId: tenant, ...extra }, { timeout: 5000 }) as Promise<Job>;
+	const add = (type: string, extra: Record<string, unknown> = {}) =>
+		c.observer.call("jobs.add", { type, tenantId: tenant, ...extra }, { timeout: 5000 }) as Promise<Job>;
 	const until = async (id: string, test: (j: Job) => boolean, what: string, timeoutMs = 30_000): Promise<Job> =>
-		(await waitFor(async () => {
-			const j = await find(id);
-			return test(j) ? j : null;
-		}, { what, timeoutMs, intervalMs: 200 }))!;
+		(await waitFor(
+			async () => {
+				const j = await find(id);
+				return test(j) ? j : null;
+			},
+			{ what, timeoutMs, intervalMs: 200 },
+		))!;
 
 	beforeAll(async () => {
 		c = await startCluster({ JOBS_LOCK_MS: "3000", JOBS_HEARTBEAT_MS: "500" });
-		const env = { NAMESPACE: c.namespace, TRANSPORTER: "nats://127.0.0.1:4222", CACHER: c.redis.url, SERVICES: "jobs", JOBS_LOCK_MS: "3000", JOBS_HEARTBEAT_MS: "500" };
+		const env = {
+			NAMESPACE: c.namespace,
+			TRANSPORTER: "nats://127.0.0.1:4222",
+			CACHER: c.redis.url,
+			SERVICES: "jobs",
+			JOBS_LOCK_MS: "3000",
+			JOBS_HEARTBEAT_MS: "500",
+		};
 		for (const n of ["a", "b"]) {
 			nodes[n] = startJobNode({ ...env, NODE_ID: `worker-${n}-${c.namespace}` });
 			c.procs.push(nodes[n]);
 		}
-		await waitFor(() => c.nodesOf("testworker").length === 2 && c.nodesOf("jobs").length === 2, { what: "two worker nodes", timeoutMs: 60_000 }).catch(err => {
-			throw new Error(`${err.message}\n${Object.values(nodes).map(n => n.output()).join("\n")}`);
+		await waitFor(() => c.nodesOf("testworker").length === 2 && c.nodesOf("jobs").length === 2, {
+			what: "two worker nodes",
+			timeoutMs: 60_000,
+		}).catch(err => {
+			throw new Error(
+				`${err.message}\n${Object.values(nodes)
+					.map(n => n.output())
+					.join("\n")}`,
+			);
 		});
-		await waitFor(async () => ((await c.observer.call("jobs.listWorkers", {}, admin)) as { rows: unknown[] }).rows.length === 6, { what: "both nodes' workers" });
+		await waitFor(async () => ((await c.observer.call("jobs.listWorkers", {}, admin)) as { rows: unknown[] }).rows.length === 6, {
+			what: "both nodes' workers",
+		});
 	}, 90_000);
 	afterAll(() => c?.stop(), 30_000);
 
@@ -60,7 +80,10 @@ describe("jobs: BullMQ across worker nodes", () => {
 		expect(done.logs).toEqual([started.logs[0], `started on ${survivor}`]);
 		// the dead node's workers drop out of the list after three missed heartbeats
 		await waitFor(
-			async () => ((await c.observer.call("jobs.listWorkers", {}, { ...admin, timeout: 2000 })) as { rows: { node: string }[] }).rows.every(w => w.node === survivor),
+			async () =>
+				((await c.observer.call("jobs.listWorkers", {}, { ...admin, timeout: 2000 })) as { rows: { node: string }[] }).rows.every(
+					w => w.node === survivor,
+				),
 			{ what: "only the survivor's workers", timeoutMs: 10_000 },
 		);
 	}, 90_000);

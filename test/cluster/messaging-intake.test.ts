@@ -36,30 +36,59 @@ describe("messaging: intake on one node, processing on two (NATS + Redis)", () =
 		return { status: res.status, body: (await res.json()) as any };
 	};
 	const deliver = async (raw: string) => {
-		const res = await fetch(`http://127.0.0.1:${port}/api/messaging/webhooks/${appId}`, { method: "POST", headers: { "content-type": "application/json", "x-hub-signature-256": signBody(raw, SECRET) }, body: raw });
+		const res = await fetch(`http://127.0.0.1:${port}/api/messaging/webhooks/${appId}`, {
+			method: "POST",
+			headers: { "content-type": "application/json", "x-hub-signature-256": signBody(raw, SECRET) },
+			body: raw,
+		});
 		await res.arrayBuffer();
 		return res.status;
 	};
 
 	beforeAll(async () => {
 		graph = await startFakeGraph();
-		for (let c = 0; c < CUSTOMERS; c++) graph.profiles.set(`psid-${c}`, { first_name: `Customer`, last_name: String(c), profile_pic: `https://cdn.example/${c}.jpg` });
-		cluster = await startCluster({ NODE_ENV: "test", RATE_LIMIT_MAX: "100000", REQUEST_TIMEOUT_MS: "15000", GRAPH_API_URL: graph.baseUrl, GRAPH_RETRY_DELAY_MS: "50" });
+		for (let c = 0; c < CUSTOMERS; c++)
+			graph.profiles.set(`psid-${c}`, { first_name: `Customer`, last_name: String(c), profile_pic: `https://cdn.example/${c}.jpg` });
+		cluster = await startCluster({
+			NODE_ENV: "test",
+			RATE_LIMIT_MAX: "100000",
+			REQUEST_TIMEOUT_MS: "15000",
+			GRAPH_API_URL: graph.baseUrl,
+			GRAPH_RETRY_DELAY_MS: "50",
+		});
 		port = await freePort();
-		cluster.node("gateway,messagingapps,messagingwebhooks,messagingcustomers,messagingconversations,messagingmessages", { PORT: String(port), NODE_ID: `intake-${cluster.namespace}` });
+		cluster.node("gateway,messagingapps,messagingwebhooks,messagingcustomers,messagingconversations,messagingmessages", {
+			PORT: String(port),
+			NODE_ID: `intake-${cluster.namespace}`,
+		});
 		for (const id of processors) cluster.node("messagingprocessor,messaginggraph", { PORT: "0", NODE_ID: `${id}-${cluster.namespace}` });
-		await waitFor(() => cluster.nodesOf("messagingprocessor").length === 2 && cluster.nodesOf("messagingmessages").length === 1 && cluster.nodesOf("api").length === 1, {
-			what: "the intake node and two processing nodes",
-			timeoutMs: 60_000,
-			intervalMs: 200,
-		}).catch(err => {
+		await waitFor(
+			() =>
+				cluster.nodesOf("messagingprocessor").length === 2 &&
+				cluster.nodesOf("messagingmessages").length === 1 &&
+				cluster.nodesOf("api").length === 1,
+			{
+				what: "the intake node and two processing nodes",
+				timeoutMs: 60_000,
+				intervalMs: 200,
+			},
+		).catch(err => {
 			throw new Error(`${err.message}\n${cluster.procs.map(p => p.output()).join("\n---\n")}`);
 		});
 		token = cluster.token({ sub: "owner", tid: `tenant-${cluster.namespace}`, roles: ["admin"] });
-		const app = await waitFor(async () => {
-			const res = await http("POST", "/api/messaging/apps", { name: "Cluster shop", appId: "42", appSecret: SECRET, verifyToken: "cluster-verify", channels: [{ kind: "messenger", pageId, accessToken: "cluster-page-token" }] });
-			return res.status === 201 && res.body;
-		}, { what: "the apps route", timeoutMs: 20_000, intervalMs: 200 });
+		const app = await waitFor(
+			async () => {
+				const res = await http("POST", "/api/messaging/apps", {
+					name: "Cluster shop",
+					appId: "42",
+					appSecret: SECRET,
+					verifyToken: "cluster-verify",
+					channels: [{ kind: "messenger", pageId, accessToken: "cluster-page-token" }],
+				});
+				return res.status === 201 && res.body;
+			},
+			{ what: "the apps route", timeoutMs: 20_000, intervalMs: 200 },
+		);
 		appId = app.id;
 	}, 90_000);
 
@@ -70,7 +99,9 @@ describe("messaging: intake on one node, processing on two (NATS + Redis)", () =
 	}, 30_000);
 
 	it("stores exactly 1,000 messages from 1,100 deliveries of which 100 repeat", async () => {
-		const bodies = Array.from({ length: MESSAGES }, (_, i) => JSON.stringify(messengerText(pageId, `psid-${i % CUSTOMERS}`, `m_cluster_${i}`, `message ${i}`, Date.now() + i)));
+		const bodies = Array.from({ length: MESSAGES }, (_, i) =>
+			JSON.stringify(messengerText(pageId, `psid-${i % CUSTOMERS}`, `m_cluster_${i}`, `message ${i}`, Date.now() + i)),
+		);
 		// repeats of earlier deliveries, mixed in: each goes out right after its original or later
 		const order: number[] = [...bodies.keys()];
 		for (let r = 0; r < REPEATS; r++) {
@@ -80,16 +111,21 @@ describe("messaging: intake on one node, processing on two (NATS + Redis)", () =
 		expect(order).toHaveLength(MESSAGES + REPEATS);
 		const statuses: number[] = [];
 		const queue = [...order];
-		await Promise.all(Array.from({ length: 16 }, async () => {
-			for (let i = queue.shift(); i !== undefined; i = queue.shift()) statuses.push(await deliver(bodies[i]));
-		}));
+		await Promise.all(
+			Array.from({ length: 16 }, async () => {
+				for (let i = queue.shift(); i !== undefined; i = queue.shift()) statuses.push(await deliver(bodies[i]));
+			}),
+		);
 		expect(statuses.filter(s => s !== 200)).toEqual([]);
 
-		const conversations = await waitFor(async () => {
-			const res = await http("GET", "/api/messaging/conversations?limit=100");
-			const items = res.body.items as { id: string; unreadCount: number }[];
-			return items.length === CUSTOMERS && items.reduce((s, c) => s + c.unreadCount, 0) === MESSAGES ? items : null;
-		}, { what: "1,000 messages in 50 conversations", timeoutMs: 90_000, intervalMs: 500 });
+		const conversations = await waitFor(
+			async () => {
+				const res = await http("GET", "/api/messaging/conversations?limit=100");
+				const items = res.body.items as { id: string; unreadCount: number }[];
+				return items.length === CUSTOMERS && items.reduce((s, c) => s + c.unreadCount, 0) === MESSAGES ? items : null;
+			},
+			{ what: "1,000 messages in 50 conversations", timeoutMs: 90_000, intervalMs: 500 },
+		);
 
 		const texts: string[] = [];
 		for (const c of conversations!) {
@@ -99,40 +135,65 @@ describe("messaging: intake on one node, processing on two (NATS + Redis)", () =
 		expect(texts).toHaveLength(MESSAGES);
 		expect(new Set(texts).size).toBe(MESSAGES);
 
-		const stats = (await Promise.all(cluster.nodesOf("messagingprocessor").map(nodeID => cluster.observer.call("messagingprocessor.stats", {}, { nodeID })))) as { messages: number; duplicates: number }[];
+		const stats = (await Promise.all(
+			cluster.nodesOf("messagingprocessor").map(nodeID => cluster.observer.call("messagingprocessor.stats", {}, { nodeID })),
+		)) as { messages: number; duplicates: number }[];
 		process.stderr.write(`messaging cluster: messages per processing node ${JSON.stringify(stats)}\n`);
 		expect(stats.reduce((s, x) => s + x.messages, 0)).toBe(MESSAGES);
 		expect(stats.every(s => s.messages > 0)).toBe(true);
 
 		// the profiles came from Graph through the processing nodes
-		await waitFor(async () => {
-			const res = await http("GET", "/api/messaging/customers?pageSize=100");
-			return res.body.total === CUSTOMERS && res.body.rows.every((c: { profileStatus: string; name: string }) => c.profileStatus === "fetched" && c.name.startsWith("Customer "));
-		}, { what: "every profile fetched", timeoutMs: 30_000, intervalMs: 500 });
+		await waitFor(
+			async () => {
+				const res = await http("GET", "/api/messaging/customers?pageSize=100");
+				return (
+					res.body.total === CUSTOMERS &&
+					res.body.rows.every(
+						(c: { profileStatus: string; name: string }) => c.profileStatus === "fetched" && c.name.startsWith("Customer "),
+					)
+				);
+			},
+			{ what: "every profile fetched", timeoutMs: 30_000, intervalMs: 500 },
+		);
 	}, 240_000);
 
 	it("loses no message and stores none twice when a processing node is killed mid-burst", async () => {
 		const total = 300;
-		const bodies = Array.from({ length: total }, (_, i) => JSON.stringify(messengerText(pageId, `kill-psid-${i % 10}`, `m_kill_${i}`, `kill message ${i}`, Date.now() + i)));
+		const bodies = Array.from({ length: total }, (_, i) =>
+			JSON.stringify(messengerText(pageId, `kill-psid-${i % 10}`, `m_kill_${i}`, `kill message ${i}`, Date.now() + i)),
+		);
 		const victim = cluster.procs[1]; // proc-1 (procs[0] is the intake node)
 		const statuses: number[] = [];
 		const queue = [...bodies.keys()];
-		await Promise.all(Array.from({ length: 8 }, async () => {
-			for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
-				if (i === 100) victim.kill("SIGKILL");
-				statuses.push(await deliver(bodies[i]));
-			}
-		}));
+		await Promise.all(
+			Array.from({ length: 8 }, async () => {
+				for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
+					if (i === 100) victim.kill("SIGKILL");
+					statuses.push(await deliver(bodies[i]));
+				}
+			}),
+		);
 		expect(statuses.filter(s => s !== 200)).toEqual([]);
 		await victim.exited;
 		// what the dead node held unacknowledged comes back to the other one after JetStream's ack wait (30 s)
-		const conversations = await waitFor(async () => {
-			const items = (await http("GET", "/api/messaging/conversations?limit=100")).body.items as { id: string; customerId: string; unreadCount: number; lastMessage: { text: string } }[];
-			const mine = items.filter(c => c.lastMessage?.text.startsWith("kill message"));
-			return mine.length === 10 && mine.reduce((s, c) => s + c.unreadCount, 0) === total ? mine : null;
-		}, { what: "300 messages after the kill", timeoutMs: 120_000, intervalMs: 1000 });
+		const conversations = await waitFor(
+			async () => {
+				const items = (await http("GET", "/api/messaging/conversations?limit=100")).body.items as {
+					id: string;
+					customerId: string;
+					unreadCount: number;
+					lastMessage: { text: string };
+				}[];
+				const mine = items.filter(c => c.lastMessage?.text.startsWith("kill message"));
+				return mine.length === 10 && mine.reduce((s, c) => s + c.unreadCount, 0) === total ? mine : null;
+			},
+			{ what: "300 messages after the kill", timeoutMs: 120_000, intervalMs: 1000 },
+		);
 		const texts: string[] = [];
-		for (const c of conversations!) texts.push(...(await http("GET", `/api/messaging/conversations/${c.id}/messages?limit=100`)).body.items.map((m: { text: string }) => m.text));
+		for (const c of conversations!)
+			texts.push(
+				...(await http("GET", `/api/messaging/conversations/${c.id}/messages?limit=100`)).body.items.map((m: { text: string }) => m.text),
+			);
 		expect(texts).toHaveLength(total);
 		expect(new Set(texts).size).toBe(total);
 	}, 240_000);

@@ -53,7 +53,10 @@ describe("notifications across gateway, identity and platform nodes (NATS + Redi
 	async function register(name: string): Promise<Account> {
 		const email = `${name.toLowerCase()}-${tag}@example.com`;
 		// straight to auth (an internal call): the gateway's per-address limit on registrations is not what this test is about
-		const res = (await cluster.observer.call("auth.register", { email, password: "cluster-horse-42", name })) as { user: { id: string }; accessToken: string };
+		const res = (await cluster.observer.call("auth.register", { email, password: "cluster-horse-42", name })) as {
+			user: { id: string };
+			accessToken: string;
+		};
 		return { id: res.user.id, email, token: res.accessToken };
 	}
 	const startPlatformNode = () => (platform = cluster.node("platform", platformEnv));
@@ -79,12 +82,20 @@ describe("notifications across gateway, identity and platform nodes (NATS + Redi
 		cluster.node("auth,users", { NODE_ID: `identity-${cluster.namespace}` });
 		startPlatformNode();
 		await Promise.all([cluster.gateway(portA), cluster.gateway(portB)]);
-		await waitFor(() => ["users", "notifications", "deliveries", "notifiers", "mailer", "pushsubscriptions"].every(s => cluster.nodesOf(s).length === 1) && cluster.nodesOf("realtime").length === 2, {
-			what: "every node",
-			timeoutMs: 60_000,
-		});
+		await waitFor(
+			() =>
+				["users", "notifications", "deliveries", "notifiers", "mailer", "pushsubscriptions"].every(s => cluster.nodesOf(s).length === 1) &&
+				cluster.nodesOf("realtime").length === 2,
+			{
+				what: "every node",
+				timeoutMs: 60_000,
+			},
+		);
 		// the auth node's own `auth` (register, emailOf) besides the observer's stand-in
-		await waitFor(async () => !!(await cluster.observer.call("auth.emailOf", { userId: "nobody" }).catch(() => null)), { what: "the auth node", timeoutMs: 30_000 });
+		await waitFor(async () => !!(await cluster.observer.call("auth.emailOf", { userId: "nobody" }).catch(() => null)), {
+			what: "the auth node",
+			timeoutMs: 30_000,
+		});
 	}, 120_000);
 
 	afterAll(async () => {
@@ -99,12 +110,21 @@ describe("notifications across gateway, identity and platform nodes (NATS + Redi
 	it("delivers once to a socket on gateway A what a request through gateway B caused", async () => {
 		const alice = await register("Alice");
 		const bob = await register("Bob");
-		expect((await http(portA, "PUT", "/api/notifications/preferences", alice.token, { categories: { follows: { email: true } } })).status).toBe(200);
+		expect((await http(portA, "PUT", "/api/notifications/preferences", alice.token, { categories: { follows: { email: true } } })).status).toBe(
+			200,
+		);
 		const sub = push.subscription();
-		expect((await http(portA, "POST", "/api/notifications/push-subscriptions", alice.token, { endpoint: sub.endpoint, keys: sub.keys })).status).toBe(201);
+		expect(
+			(await http(portA, "POST", "/api/notifications/push-subscriptions", alice.token, { endpoint: sub.endpoint, keys: sub.keys })).status,
+		).toBe(201);
 
 		const events: { event: string; data: any }[] = [];
-		const socket = connectClient(`http://127.0.0.1:${portA}`, { auth: { token: alice.token }, transports: ["websocket"], reconnection: false, forceNew: true });
+		const socket = connectClient(`http://127.0.0.1:${portA}`, {
+			auth: { token: alice.token },
+			transports: ["websocket"],
+			reconnection: false,
+			forceNew: true,
+		});
 		sockets.push(socket);
 		socket.onAny((event, data) => events.push({ event, data }));
 		await new Promise((resolve, reject) => {
@@ -113,18 +133,29 @@ describe("notifications across gateway, identity and platform nodes (NATS + Redi
 		});
 		// another user's socket on B, which must stay silent
 		const bobEvents: string[] = [];
-		const bobSocket = connectClient(`http://127.0.0.1:${portB}`, { auth: { token: bob.token }, transports: ["websocket"], reconnection: false, forceNew: true });
+		const bobSocket = connectClient(`http://127.0.0.1:${portB}`, {
+			auth: { token: bob.token },
+			transports: ["websocket"],
+			reconnection: false,
+			forceNew: true,
+		});
 		sockets.push(bobSocket);
 		bobSocket.onAny(event => bobEvents.push(event));
 		await new Promise(resolve => bobSocket.once("ready", resolve));
 
 		expect((await http(portB, "POST", `/api/users/${alice.id}/follow`, bob.token)).status).toBe(200);
 
-		const realtime = await until(() => events.find(e => e.event === "notification"), { what: "the notification on gateway A's socket", timeoutMs: 20_000 });
+		const realtime = await until(() => events.find(e => e.event === "notification"), {
+			what: "the notification on gateway A's socket",
+			timeoutMs: 20_000,
+		});
 		expect(realtime.data.notification).toMatchObject({ userId: alice.id, body: "Bob started following you." });
 		const listed = await http(portB, "GET", "/api/notifications", alice.token);
 		expect(listed.body.items).toEqual([realtime.data.notification]);
-		await until(() => mailsTo(alice.email).length === 1 && push.received.filter(r => r.subscription === sub.id).length === 1, { what: "the e-mail and the push", timeoutMs: 20_000 });
+		await until(() => mailsTo(alice.email).length === 1 && push.received.filter(r => r.subscription === sub.id).length === 1, {
+			what: "the e-mail and the push",
+			timeoutMs: 20_000,
+		});
 		// a marker through the other gateway's realtime service: once it is on the socket, a duplicate would be too
 		await cluster.observer.call("realtime.toUser", { userId: alice.id, event: "marker", data: {} });
 		await until(() => events.find(e => e.event === "marker"), { what: "the marker" });
@@ -135,9 +166,13 @@ describe("notifications across gateway, identity and platform nodes (NATS + Redi
 
 	it("loses nothing and sends nothing twice when the platform node is killed in the middle of a burst", async () => {
 		const star = await register("Star");
-		expect((await http(portA, "PUT", "/api/notifications/preferences", star.token, { categories: { follows: { email: true } } })).status).toBe(200);
+		expect((await http(portA, "PUT", "/api/notifications/preferences", star.token, { categories: { follows: { email: true } } })).status).toBe(
+			200,
+		);
 		const sub = push.subscription();
-		expect((await http(portA, "POST", "/api/notifications/push-subscriptions", star.token, { endpoint: sub.endpoint, keys: sub.keys })).status).toBe(201);
+		expect(
+			(await http(portA, "POST", "/api/notifications/push-subscriptions", star.token, { endpoint: sub.endpoint, keys: sub.keys })).status,
+		).toBe(201);
 		const N = 120;
 		const fans: Account[] = [];
 		for (let i = 0; i < N; i++) fans.push(await register(`Fan${i}`));
@@ -148,7 +183,10 @@ describe("notifications across gateway, identity and platform nodes (NATS + Redi
 		for (let i = 0; i < N; i++) {
 			follows.push(http(i % 2 ? portA : portB, "POST", `/api/users/${star.id}/follow`, fans[i].token).then(r => r.status));
 			if (i === Math.floor(N / 3)) {
-				await until(async () => ((await http(portB, "GET", "/api/notifications/unread-count", star.token)).body?.unreadCount ?? 0) >= 10, { what: "some notifications before the kill", timeoutMs: 20_000 });
+				await until(async () => ((await http(portB, "GET", "/api/notifications/unread-count", star.token)).body?.unreadCount ?? 0) >= 10, {
+					what: "some notifications before the kill",
+					timeoutMs: 20_000,
+				});
 				platform.kill("SIGKILL");
 				await platform.exited;
 				killedAt = mailsTo(star.email).length;
@@ -170,8 +208,13 @@ describe("notifications across gateway, identity and platform nodes (NATS + Redi
 
 		// every follower once in the list, in the mailbox and at the push service
 		const items: { id: string; body: string }[] = [];
-		for (let cursor: string | null = null; ; ) {
-			const page: { body: { items: { id: string; body: string }[]; nextCursor: string | null } } = await http(portB, "GET", `/api/notifications?limit=100${cursor ? `&cursor=${cursor}` : ""}`, star.token);
+		for (let cursor: string | null = null; ;) {
+			const page: { body: { items: { id: string; body: string }[]; nextCursor: string | null } } = await http(
+				portB,
+				"GET",
+				`/api/notifications?limit=100${cursor ? `&cursor=${cursor}` : ""}`,
+				star.token,
+			);
 			items.push(...page.body.items);
 			if (!(cursor = page.body.nextCursor)) break;
 		}
@@ -185,7 +228,9 @@ describe("notifications across gateway, identity and platform nodes (NATS + Redi
 		const resent = messageIds.length - new Set(messageIds).size;
 		const pushIds = pushes().map(r => r.payload.id);
 		const pushResent = pushIds.length - new Set(pushIds).size;
-		process.stderr.write(`notifications cluster burst: ${N} follows, platform node SIGKILLed after ${killedAt} e-mails; e-mails sent ${messageIds.length} (${resent} resent, same Message-ID), pushes ${pushIds.length} (${pushResent} resent, same Topic)\n`);
+		process.stderr.write(
+			`notifications cluster burst: ${N} follows, platform node SIGKILLed after ${killedAt} e-mails; e-mails sent ${messageIds.length} (${resent} resent, same Message-ID), pushes ${pushIds.length} (${pushResent} resent, same Topic)\n`,
+		);
 		expect(new Set(messageIds).size).toBe(N);
 		expect(subjects.length - new Set(subjects).size).toBe(resent); // a resend is the same message, never a second notification
 		expect(resent).toBeLessThanOrEqual(10); // at most the deliveries in flight at the kill (maxInFlight of the e-mail channel)

@@ -24,7 +24,10 @@ describe("scheduler: three nodes, one firing per due second", () => {
 			nodes.push(proc);
 			c.procs.push(proc);
 		}
-		await waitFor(() => c.nodesOf("scheduler").length === 3 && c.nodesOf("testworker").length === 3, { what: "three scheduler nodes", timeoutMs: 60_000 }).catch(err => {
+		await waitFor(() => c.nodesOf("scheduler").length === 3 && c.nodesOf("testworker").length === 3, {
+			what: "three scheduler nodes",
+			timeoutMs: 60_000,
+		}).catch(err => {
 			throw new Error(`${err.message}\n${nodes.map(n => n.output()).join("\n")}`);
 		});
 		await waitFor(async () => ((await c.observer.call("jobs.types")) as string[]).includes("test.tick"), { what: "the test.tick type" });
@@ -32,7 +35,11 @@ describe("scheduler: three nodes, one firing per due second", () => {
 	afterAll(() => c?.stop(), 30_000);
 
 	it("fires each due second exactly once for 30 s", async () => {
-		const created = (await c.observer.call("scheduler.createSchedule", { name: "every second", cron: "* * * * * *", jobType: "test.tick" }, admin)) as { id: string };
+		const created = (await c.observer.call(
+			"scheduler.createSchedule",
+			{ name: "every second", cron: "* * * * * *", jobType: "test.tick" },
+			admin,
+		)) as { id: string };
 		await new Promise(r => setTimeout(r, RUN_MS));
 		await c.observer.call("scheduler.pause", { id: created.id }, admin);
 		// a tick that had already read the schedule may still finish its firing

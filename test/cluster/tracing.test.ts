@@ -39,7 +39,8 @@ describe("Zipkin tracing across two nodes", () => {
 			req.on("data", d => chunks.push(d));
 			req.on("end", () => {
 				posts.push({ path: req.url ?? "", contentType: req.headers["content-type"] });
-				if (req.method === "POST" && req.url === "/api/v2/spans") spans.push(...(JSON.parse(Buffer.concat(chunks).toString()) as ZipkinSpan[]));
+				if (req.method === "POST" && req.url === "/api/v2/spans")
+					spans.push(...(JSON.parse(Buffer.concat(chunks).toString()) as ZipkinSpan[]));
 				res.writeHead(202);
 				res.end();
 			});
@@ -61,39 +62,45 @@ describe("Zipkin tracing across two nodes", () => {
 	it.each([
 		["a request id the gateway made", undefined],
 		["a request id the client chose (no hex)", `order-42-${randomUUID().slice(0, 8)}`],
-	])("one request, %s: its spans from both nodes in one trace", async (_what, given) => {
-		const name = `trace${randomUUID().slice(0, 8)}`; // a cache miss: the greeter node must answer
-		const res = await fetch(`http://127.0.0.1:${port}/api/greeter/welcome/${name}?secret=do-not-export`, { headers: given ? { "x-request-id": given } : {} });
-		expect(res.status).toBe(200);
-		const requestId = res.headers.get("x-request-id")!;
-		if (given) expect(requestId).toBe(given);
-		const traceId = zipkinId(requestId);
-		expect(traceId).toMatch(/^[0-9a-f]{16}$/);
+	])(
+		"one request, %s: its spans from both nodes in one trace",
+		async (_what, given) => {
+			const name = `trace${randomUUID().slice(0, 8)}`; // a cache miss: the greeter node must answer
+			const res = await fetch(`http://127.0.0.1:${port}/api/greeter/welcome/${name}?secret=do-not-export`, {
+				headers: given ? { "x-request-id": given } : {},
+			});
+			expect(res.status).toBe(200);
+			const requestId = res.headers.get("x-request-id")!;
+			if (given) expect(requestId).toBe(given);
+			const traceId = zipkinId(requestId);
+			expect(traceId).toMatch(/^[0-9a-f]{16}$/);
 
-		// the exporter sends every 5 s
-		const ofTrace = () => spans.filter(s => s.traceId === traceId);
-		await waitFor(() => ofTrace().some(s => s.name === "action 'greeter.welcome'") && ofTrace().some(s => s.name.startsWith("GET ")), {
-			what: "both nodes' spans at the collector",
-			timeoutMs: 20_000,
-		});
-		const trace = ofTrace();
-		const root = trace.find(s => s.name === `GET /api/greeter/welcome/${name}`)!;
-		const child = trace.find(s => s.name === "action 'greeter.welcome'")!;
-		expect(root).toBeDefined();
-		expect(child.parentId).toBe(root.id);
-		// two nodes
-		expect(root.tags.nodeID).toBe(`gw-${port}-${c.namespace}`);
-		expect(child.tags.nodeID).toBe(`greeter-${c.namespace}`);
-		expect(child.tags.remoteCall).toBe("true");
-		for (const s of trace) {
-			expect(s.tags.requestId).toBe(requestId);
-			expect(s.id).toMatch(/^[0-9a-f]{16}$/);
-			if (s.parentId) expect(s.parentId).toMatch(/^[0-9a-f]{16}$/);
-			expect(s.duration).toBeGreaterThanOrEqual(0);
-			// no params, query string or meta reach the collector
-			expect(JSON.stringify(s)).not.toContain("do-not-export");
-			expect(Object.keys(s.tags).some(k => k.startsWith("params.") || k.startsWith("meta."))).toBe(false);
-		}
-		expect(posts.every(p => p.path === "/api/v2/spans" && p.contentType === "application/json")).toBe(true);
-	}, 40_000);
+			// the exporter sends every 5 s
+			const ofTrace = () => spans.filter(s => s.traceId === traceId);
+			await waitFor(() => ofTrace().some(s => s.name === "action 'greeter.welcome'") && ofTrace().some(s => s.name.startsWith("GET ")), {
+				what: "both nodes' spans at the collector",
+				timeoutMs: 20_000,
+			});
+			const trace = ofTrace();
+			const root = trace.find(s => s.name === `GET /api/greeter/welcome/${name}`)!;
+			const child = trace.find(s => s.name === "action 'greeter.welcome'")!;
+			expect(root).toBeDefined();
+			expect(child.parentId).toBe(root.id);
+			// two nodes
+			expect(root.tags.nodeID).toBe(`gw-${port}-${c.namespace}`);
+			expect(child.tags.nodeID).toBe(`greeter-${c.namespace}`);
+			expect(child.tags.remoteCall).toBe("true");
+			for (const s of trace) {
+				expect(s.tags.requestId).toBe(requestId);
+				expect(s.id).toMatch(/^[0-9a-f]{16}$/);
+				if (s.parentId) expect(s.parentId).toMatch(/^[0-9a-f]{16}$/);
+				expect(s.duration).toBeGreaterThanOrEqual(0);
+				// no params, query string or meta reach the collector
+				expect(JSON.stringify(s)).not.toContain("do-not-export");
+				expect(Object.keys(s.tags).some(k => k.startsWith("params.") || k.startsWith("meta."))).toBe(false);
+			}
+			expect(posts.every(p => p.path === "/api/v2/spans" && p.contentType === "application/json")).toBe(true);
+		},
+		40_000,
+	);
 });

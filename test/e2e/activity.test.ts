@@ -81,8 +81,21 @@ describe("activity", () => {
 	it("records tenant membership events for the actor and the member", async () => {
 		const [owner, member] = [uid(), uid()];
 		const tenantId = `t${randomUUID().slice(0, 8)}`;
-		await send("tenants.created", { eventId: randomUUID(), actorId: owner, tenantId, at: new Date().toISOString(), tenant: { id: tenantId, name: "Acme" } });
-		await send("tenants.memberAdded", { eventId: randomUUID(), actorId: owner, tenantId, at: new Date().toISOString(), userId: member, role: "member" });
+		await send("tenants.created", {
+			eventId: randomUUID(),
+			actorId: owner,
+			tenantId,
+			at: new Date().toISOString(),
+			tenant: { id: tenantId, name: "Acme" },
+		});
+		await send("tenants.memberAdded", {
+			eventId: randomUUID(),
+			actorId: owner,
+			tenantId,
+			at: new Date().toISOString(),
+			userId: member,
+			role: "member",
+		});
 		await send("tenants.memberRoleChanged", {
 			eventId: randomUUID(),
 			actorId: owner,
@@ -101,10 +114,13 @@ describe("activity", () => {
 	it("dead-letters a message it cannot handle after its retries", async () => {
 		const before = record.mock.calls.length;
 		await send("auth.passwordChanged", { actorId: uid(), at: new Date().toISOString() }); // no eventId
-		const [dl] = (await waitFor(async () => {
-			const rows = (await listDeadLetters(p.broker)).filter(d => d.channel === "auth.passwordChanged");
-			return rows.length ? rows : null;
-		}, { what: "the dead letter" }))!;
+		const [dl] = (await waitFor(
+			async () => {
+				const rows = (await listDeadLetters(p.broker)).filter(d => d.channel === "auth.passwordChanged");
+				return rows.length ? rows : null;
+			},
+			{ what: "the dead letter" },
+		))!;
 		expect(dl).toMatchObject({ group: "activity", attempts: 6 });
 		expect(record.mock.calls.length - before).toBe(6); // 1 delivery + maxRetries (5)
 	});

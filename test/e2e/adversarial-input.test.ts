@@ -89,7 +89,9 @@ describe("hostile input on every route from the route table", () => {
 			env: { PASSWORD_SCRYPT_N: "1024", TRUSTED_PROXIES: "loopback", RATE_LIMIT_MAX: "1000000" },
 		});
 		// A real account, owner of a real tenant: the token passes every access check, so validation runs.
-		const reg = await p.http("POST", "/api/auth/register", { body: { email: "walker@example.com", password: "correct horse battery", name: "Walker" } });
+		const reg = await p.http("POST", "/api/auth/register", {
+			body: { email: "walker@example.com", password: "correct horse battery", name: "Walker" },
+		});
 		expect(reg.status).toBe(201);
 		const tenant = await p.http("POST", "/api/tenants", { token: reg.body.accessToken, body: { name: "Walk", slug: "walk-tenant" } });
 		expect(tenant.status).toBe(201);
@@ -167,7 +169,10 @@ describe("hostile input on every route from the route table", () => {
 	const offenders: string[] = [];
 	const record = (label: string, r: { answer: Answer; health?: Answer }, ok: (a: Answer) => boolean) => {
 		const bad = !ok(r.answer) || slow(r);
-		if (bad) offenders.push(`${label}: ${r.answer.status} ${r.answer.code ?? ""} in ${r.answer.ms.toFixed(0)} ms${r.health ? `, /health in ${r.health.ms.toFixed(0)} ms` : ""}`);
+		if (bad)
+			offenders.push(
+				`${label}: ${r.answer.status} ${r.answer.code ?? ""} in ${r.answer.ms.toFixed(0)} ms${r.health ? `, /health in ${r.health.ms.toFixed(0)} ms` : ""}`,
+			);
 	};
 	const isProblem4xx = (a: Answer) => a.status >= 400 && a.status < 500 && a.contentType.startsWith("application/problem+json");
 
@@ -219,14 +224,23 @@ describe("hostile input on every route from the route table", () => {
 	describe("malformed bodies on every write route", () => {
 		const writes = () => ops.filter(o => ["POST", "PUT", "PATCH"].includes(o.method));
 		/** 415 for a JSON body where an upload is expected, else `code` with `status`. */
-		const expecting = (o: Operation, status: number, ...codes: string[]) => (a: Answer) =>
-			isProblem4xx(a) && (o.upload ? a.status === 415 && a.code === "UNSUPPORTED_MEDIA_TYPE" : codes.includes(a.code ?? "") && (status === 0 || a.status === status));
+		const expecting =
+			(o: Operation, status: number, ...codes: string[]) =>
+			(a: Answer) =>
+				isProblem4xx(a) &&
+				(o.upload
+					? a.status === 415 && a.code === "UNSUPPORTED_MEDIA_TYPE"
+					: codes.includes(a.code ?? "") && (status === 0 || a.status === status));
 		const anyField = (o: Operation) => Object.keys(o.body?.properties ?? {})[0] ?? "value";
 		const pathOf = (o: Operation) => urlFor(o, () => "x0000000000");
 
 		it("covers the write routes, the upload among them", () => {
 			expect(writes().length).toBeGreaterThanOrEqual(35);
-			expect(writes().filter(o => o.upload).map(o => o.path)).toEqual(["/api/media"]);
+			expect(
+				writes()
+					.filter(o => o.upload)
+					.map(o => o.path),
+			).toEqual(["/api/media"]);
 		});
 
 		it("answers a 10,000-deep nested array in a field with 400 BODY_TOO_DEEP (413 where the body is over the route's limit)", async () => {

@@ -16,7 +16,9 @@ describe("analytics API (embedded)", () => {
 	const iso = (ms: number) => new Date(ms).toISOString();
 
 	beforeAll(async () => {
-		p = await startPlatform({ services: ["jobs", "analytics", "analyticsmetrics", "analyticsdashboards", "analyticsreports", "analyticsinsights"] });
+		p = await startPlatform({
+			services: ["jobs", "analytics", "analyticsmetrics", "analyticsdashboards", "analyticsreports", "analyticsinsights"],
+		});
 	});
 	afterAll(() => p?.stop());
 
@@ -33,10 +35,16 @@ describe("analytics API (embedded)", () => {
 
 		const from = iso(today - 5 * day);
 		const to = iso(today);
-		const daily = await p.http("GET", `/api/analytics/series?name=task.completed&from=${from}&to=${to}&bucket=day&sum=points`, { token: member() });
+		const daily = await p.http("GET", `/api/analytics/series?name=task.completed&from=${from}&to=${to}&bucket=day&sum=points`, {
+			token: member(),
+		});
 		expect(daily.status).toBe(200);
 		expect(daily.body.points).toHaveLength(5);
-		const raw = (await p.broker.call("analytics.rawEvents", { from, to, name: "task.completed" }, { meta: { user: { id: "s", tenantId: "tenant-a", roles: ["owner"] } } })) as {
+		const raw = (await p.broker.call(
+			"analytics.rawEvents",
+			{ from, to, name: "task.completed" },
+			{ meta: { user: { id: "s", tenantId: "tenant-a", roles: ["owner"] } } },
+		)) as {
 			at: string;
 			properties: { plan: string; points: number };
 		}[];
@@ -48,11 +56,15 @@ describe("analytics API (embedded)", () => {
 		expect(daily.body.points.reduce((n: number, pt: { count: number }) => n + pt.count, 0)).toBe(300);
 
 		const yesterday = today - day;
-		const hourly = await p.http("GET", `/api/analytics/series?name=task.completed&from=${iso(yesterday)}&to=${iso(today)}&bucket=hour`, { token: member() });
+		const hourly = await p.http("GET", `/api/analytics/series?name=task.completed&from=${iso(yesterday)}&to=${iso(today)}&bucket=hour`, {
+			token: member(),
+		});
 		expect(hourly.body.points).toHaveLength(24);
 		const todays = raw.filter(e => Date.parse(e.at) >= yesterday);
 		expect(todays.length).toBeGreaterThan(0);
-		hourly.body.points.forEach((pt: { start: string; count: number }) => expect(pt.count).toBe(todays.filter(e => e.at.slice(0, 13) === pt.start.slice(0, 13)).length));
+		hourly.body.points.forEach((pt: { start: string; count: number }) =>
+			expect(pt.count).toBe(todays.filter(e => e.at.slice(0, 13) === pt.start.slice(0, 13)).length),
+		);
 
 		const byPlan = await p.http("GET", `/api/analytics/series?name=task.completed&from=${from}&to=${to}&by=plan`, { token: member() });
 		expect(byPlan.body.groups.map((g: { value: string }) => g.value)).toEqual(["free", "pro"]);
@@ -64,7 +76,12 @@ describe("analytics API (embedded)", () => {
 	});
 
 	it("counts an event with an id once, however often it is sent", async () => {
-		const body = { events: [{ id: "e-1", name: "lead.won", properties: { source: "web" } }, { id: "e-1", name: "lead.won" }] };
+		const body = {
+			events: [
+				{ id: "e-1", name: "lead.won", properties: { source: "web" } },
+				{ id: "e-1", name: "lead.won" },
+			],
+		};
 		expect((await p.http("POST", "/api/analytics/events", { token: member(), body })).body).toEqual({ accepted: 1, duplicates: 1 });
 		expect((await p.http("POST", "/api/analytics/events", { token: member(), body })).body).toEqual({ accepted: 0, duplicates: 2 });
 		const s = await p.http("GET", `/api/analytics/series?name=lead.won&from=${iso(today)}&to=${iso(today + day)}`, { token: member() });
@@ -81,17 +98,34 @@ describe("analytics API (embedded)", () => {
 		const tooMany = await p.http("POST", "/api/analytics/events", { token: member(), body: { events: [{ name: "x", properties: props }] } });
 		expect(tooMany.status).toBe(422);
 		expect(tooMany.body.errors[0].field).toBe("events[0].properties");
-		const future = await p.http("POST", "/api/analytics/events", { token: member(), body: { events: [{ name: "x", at: iso(Date.now() + 2 * day) }] } });
+		const future = await p.http("POST", "/api/analytics/events", {
+			token: member(),
+			body: { events: [{ name: "x", at: iso(Date.now() + 2 * day) }] },
+		});
 		expect(future.body.errors[0].field).toBe("events[0].at");
-		const longRange = await p.http("GET", `/api/analytics/series?name=x&from=${iso(today - 100 * day)}&to=${iso(today)}&bucket=hour`, { token: member() });
+		const longRange = await p.http("GET", `/api/analytics/series?name=x&from=${iso(today - 100 * day)}&to=${iso(today)}&bucket=hour`, {
+			token: member(),
+		});
 		expect(longRange.status).toBe(422);
 		expect((await p.http("POST", "/api/analytics/events", { body: { events: [{ name: "x" }] } })).status).toBe(401);
 	});
 
 	it("counts events other services publish on the analytics.events channel", async () => {
 		const channels = p.broker as unknown as { sendToChannel(c: string, m: unknown): Promise<void> };
-		await channels.sendToChannel("analytics.events", { tenantId: "tenant-b", id: "ch-1", name: "post.created", userId: "u9", properties: { kind: "photo" } });
-		await channels.sendToChannel("analytics.events", { tenantId: "tenant-b", id: "ch-1", name: "post.created", userId: "u9", properties: { kind: "photo" } });
+		await channels.sendToChannel("analytics.events", {
+			tenantId: "tenant-b",
+			id: "ch-1",
+			name: "post.created",
+			userId: "u9",
+			properties: { kind: "photo" },
+		});
+		await channels.sendToChannel("analytics.events", {
+			tenantId: "tenant-b",
+			id: "ch-1",
+			name: "post.created",
+			userId: "u9",
+			properties: { kind: "photo" },
+		});
 		const url = `/api/analytics/series?name=post.created&from=${iso(today)}&to=${iso(today + day)}&by=kind`;
 		const s = await waitFor(async () => {
 			const r = await p.http("GET", url, { token: other() });
@@ -101,12 +135,25 @@ describe("analytics API (embedded)", () => {
 	});
 
 	it("saves dashboards whose widgets are validated, and answers each widget from the buckets", async () => {
-		const bad = await p.http("POST", "/api/analytics/dashboards", { token: admin(), body: { name: "Bad", widgets: [{ type: "table", query: { name: "task.completed" } }] } });
+		const bad = await p.http("POST", "/api/analytics/dashboards", {
+			token: admin(),
+			body: { name: "Bad", widgets: [{ type: "table", query: { name: "task.completed" } }] },
+		});
 		expect(bad.status).toBe(422);
 		expect(bad.body.errors[0].field).toBe("widgets[0].query.by");
-		const wrongType = await p.http("POST", "/api/analytics/dashboards", { token: admin(), body: { name: "Bad", widgets: [{ type: "pie", query: { name: "x" } }] } });
+		const wrongType = await p.http("POST", "/api/analytics/dashboards", {
+			token: admin(),
+			body: { name: "Bad", widgets: [{ type: "pie", query: { name: "x" } }] },
+		});
 		expect(wrongType.status).toBe(422);
-		expect((await p.http("POST", "/api/analytics/dashboards", { token: member(), body: { name: "M", widgets: [{ type: "counter", query: { name: "x" } }] } })).status).toBe(403);
+		expect(
+			(
+				await p.http("POST", "/api/analytics/dashboards", {
+					token: member(),
+					body: { name: "M", widgets: [{ type: "counter", query: { name: "x" } }] },
+				})
+			).status,
+		).toBe(403);
 
 		const made = await p.http("POST", "/api/analytics/dashboards", {
 			token: admin(),
@@ -126,14 +173,23 @@ describe("analytics API (embedded)", () => {
 		const [counter, series, funnel, table] = data.body.widgets.map((w: { data: unknown }) => w.data);
 		expect(counter).toEqual({ total: 300 });
 		expect(series.points).toHaveLength(7);
-		expect(funnel.steps).toEqual([{ name: "task.completed", count: 300 }, { name: "lead.won", count: 1 }]);
-		expect(table.rows).toEqual([{ value: "free", total: 200 }, { value: "pro", total: 100 }]);
+		expect(funnel.steps).toEqual([
+			{ name: "task.completed", count: 300 },
+			{ name: "lead.won", count: 1 },
+		]);
+		expect(table.rows).toEqual([
+			{ value: "free", total: 200 },
+			{ value: "pro", total: 100 },
+		]);
 		expect((await p.http("GET", `/api/analytics/dashboards/${made.body.id}`, { token: other() })).status).toBe(404);
 	});
 
 	it("runs a report as a job with progress and serves its CSV", async () => {
 		const from = iso(today - 5 * day);
-		const res = await p.http("POST", "/api/analytics/reports", { token: member(), body: { name: "Tasks by plan", query: { name: "task.completed", from, to: iso(today), by: "plan", sum: "points" } } });
+		const res = await p.http("POST", "/api/analytics/reports", {
+			token: member(),
+			body: { name: "Tasks by plan", query: { name: "task.completed", from, to: iso(today), by: "plan", sum: "points" } },
+		});
 		expect(res.status).toBe(202);
 		const done = await waitFor(async () => {
 			const r = await p.http("GET", `/api/analytics/reports/${res.body.id}`, { token: member() });
@@ -150,7 +206,10 @@ describe("analytics API (embedded)", () => {
 		const total = lines.slice(1).reduce((n, l) => n + Number(l.split(",")[2]), 0);
 		expect(total).toBe(300);
 		expect((await p.http("GET", `/api/analytics/reports/${res.body.id}/csv`, { token: other() })).status).toBe(404);
-		const badRange = await p.http("POST", "/api/analytics/reports", { token: member(), body: { name: "x", query: { name: "x", from: iso(today), to: iso(today - day) } } });
+		const badRange = await p.http("POST", "/api/analytics/reports", {
+			token: member(),
+			body: { name: "x", query: { name: "x", from: iso(today), to: iso(today - day) } },
+		});
 		expect(badRange.status).toBe(422);
 	});
 
@@ -166,9 +225,13 @@ describe("analytics API (embedded)", () => {
 		}
 		// a linear daily trend: 1, 2, ... 10 events on the ten days before yesterday
 		for (let d = 0; d < 10; d++) for (let i = 0; i <= d; i++) events.push({ name: "signup", at: iso(today - (11 - d) * day + i * 1000) });
-		for (let i = 0; i < events.length; i += 500) expect((await p.http("POST", "/api/analytics/events", { token: c(), body: { events: events.slice(i, i + 500) } })).status).toBe(202);
+		for (let i = 0; i < events.length; i += 500)
+			expect((await p.http("POST", "/api/analytics/events", { token: c(), body: { events: events.slice(i, i + 500) } })).status).toBe(202);
 
-		const res = await p.http("POST", "/api/analytics/insights/clusters", { token: c(), body: { features: [{ name: "task.completed" }, { name: "login" }], from: iso(today - 2 * day), to: iso(today) } });
+		const res = await p.http("POST", "/api/analytics/insights/clusters", {
+			token: c(),
+			body: { features: [{ name: "task.completed" }, { name: "login" }], from: iso(today - 2 * day), to: iso(today) },
+		});
 		expect(res.status).toBe(200);
 		expect(res.body.method).toMatch(/k-means .*silhouette/);
 		expect(res.body.inputs).toMatchObject({ users: 30 });
@@ -177,7 +240,10 @@ describe("analytics API (embedded)", () => {
 		expect([a.size, b.size]).toEqual([15, 15]);
 		const busyCluster = a.centroid["task.completed.count"] > b.centroid["task.completed.count"] ? a : b;
 		expect(busyCluster.users.sort()).toEqual(Array.from({ length: 15 }, (_, u) => `user-${u}`).sort());
-		const given = await p.http("POST", "/api/analytics/insights/clusters", { token: c(), body: { features: [{ name: "task.completed" }], from: iso(today - 2 * day), to: iso(today), k: 3 } });
+		const given = await p.http("POST", "/api/analytics/insights/clusters", {
+			token: c(),
+			body: { features: [{ name: "task.completed" }], from: iso(today - 2 * day), to: iso(today), k: 3 },
+		});
 		expect(given.body.k).toBe(3);
 		expect(given.body.method).toMatch(/k given by the caller/);
 

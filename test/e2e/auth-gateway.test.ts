@@ -76,7 +76,10 @@ describe("auth: JWKS and token checks at the gateway", () => {
 				return jwt.sign(claims(), privateKey, { algorithm: "RS256", keyid: p.keys.current.kid });
 			},
 		],
-		["a refresh-like token type", () => jwt.sign({ ...claims(), typ: "refresh" }, p.keys.current.privateKey, { algorithm: "RS256", keyid: p.keys.current.kid })],
+		[
+			"a refresh-like token type",
+			() => jwt.sign({ ...claims(), typ: "refresh" }, p.keys.current.privateKey, { algorithm: "RS256", keyid: p.keys.current.kid }),
+		],
 		["garbage", () => "not.a.jwt"],
 	];
 

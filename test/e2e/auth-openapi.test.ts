@@ -28,7 +28,9 @@ describe("auth and tenants in /openapi.json", () => {
 		])
 			expect(paths).toContain(path);
 		expect(paths.some(p => p.startsWith("/api/tenants/{id}/members"))).toBe(true);
-		expect(paths).toEqual(expect.arrayContaining(["/api/tenants/invitations", "/api/tenants/{id}/invitations", "/api/tenants/invitations/{invitationId}/accept"]));
+		expect(paths).toEqual(
+			expect.arrayContaining(["/api/tenants/invitations", "/api/tenants/{id}/invitations", "/api/tenants/invitations/{invitationId}/accept"]),
+		);
 		// internal actions are not published, and no route adds a member without an invitation
 		expect(paths.some(p => /jwks|userIdByEmail|membership|passwordResetLink|emailOf|addMember/i.test(p))).toBe(false);
 		expect(res.body.paths["/api/tenants/{id}/members"]?.post).toBeUndefined();

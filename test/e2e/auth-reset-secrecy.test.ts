@@ -29,7 +29,9 @@ const Mailer = {
 } as unknown as ServiceSchema;
 
 function filesUnder(dir: string): string[] {
-	return fs.readdirSync(dir, { withFileTypes: true }).flatMap(e => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+	return fs
+		.readdirSync(dir, { withFileTypes: true })
+		.flatMap(e => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
 
 describe("password-reset tokens stay out of logs and files", () => {
@@ -61,7 +63,9 @@ describe("password-reset tokens stay out of logs and files", () => {
 			expect((await p.http("POST", "/api/auth/password/forgot", { body: { email } })).status).toBe(202);
 			const link = (await waitFor(() => links[before], { what: "the mailer's link" }))!;
 			// it is the real token: it sets a new password
-			expect((await p.http("POST", "/api/auth/password/reset", { body: { token: link.token, password: "after-the-reset-9" } })).status).toBe(204);
+			expect((await p.http("POST", "/api/auth/password/reset", { body: { token: link.token, password: "after-the-reset-9" } })).status).toBe(
+				204,
+			);
 			expect((await p.http("POST", "/api/auth/login", { body: { email, password: "after-the-reset-9" } })).status).toBe(200);
 			return { link, dataDir };
 		} finally {

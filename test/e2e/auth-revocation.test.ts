@@ -76,7 +76,10 @@ describe("auth: revoked sessions and deleted users", () => {
 		expect((await p.http("DELETE", `/api/auth/sessions/${laptop.sessionId}`, { token: mine.accessToken })).status).toBe(204);
 		await refused(laptop.accessToken, "the ended session's token");
 		expect((await me(phone.accessToken)).status).toBe(200);
-		const changed = await p.http("POST", "/api/auth/password", { token: mine.accessToken, body: { currentPassword: PASSWORD, newPassword: "a-brand-new-one-7" } });
+		const changed = await p.http("POST", "/api/auth/password", {
+			token: mine.accessToken,
+			body: { currentPassword: PASSWORD, newPassword: "a-brand-new-one-7" },
+		});
 		expect(changed.status).toBe(204);
 		await refused(phone.accessToken, "the other session's token after a password change");
 		expect((await me(mine.accessToken)).status).toBe(200);
@@ -138,7 +141,10 @@ describe("auth: revoked sessions and deleted users", () => {
 		let after: string | undefined;
 		let pages = 0;
 		do {
-			const page = (await p.broker.call("auth.revocations", { limit: 2, ...(after && { after }) })) as { entries: { kind: string; id: string }[]; next: string | null };
+			const page = (await p.broker.call("auth.revocations", { limit: 2, ...(after && { after }) })) as {
+				entries: { kind: string; id: string }[];
+				next: string | null;
+			};
 			expect(page.entries.length).toBeLessThanOrEqual(2);
 			seen.push(...page.entries);
 			after = page.next ?? undefined;
@@ -161,7 +167,9 @@ describe("auth: revoked sessions and deleted users", () => {
 		try {
 			const N = 50;
 			for (let i = 0; i < N; i++) expect((await me(s.accessToken)).status).toBe(200);
-			const names = spy.mock.calls.map(([target]) => (typeof target === "string" ? target : (target as { action: { name: string } }).action.name));
+			const names = spy.mock.calls.map(([target]) =>
+				typeof target === "string" ? target : (target as { action: { name: string } }).action.name,
+			);
 			expect(names.filter(n => n === "greeter.me")).toHaveLength(N);
 			// nothing else per request: at most the periodic resync ticked while they ran
 			const others = names.filter(n => n !== "greeter.me");

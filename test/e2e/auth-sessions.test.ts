@@ -48,8 +48,10 @@ const Mailbox = {
 describe("auth: sessions", () => {
 	let p: Platform;
 	const http: Platform["http"] = (method, path, opts) => p.http(method, path, opts);
-	const newUser = async (email: string): Promise<Pair> => (await p.broker.call("auth.register", { email, password: PASSWORD, name: email.split("@")[0] })) as Pair;
-	const login = async (email: string, password = PASSWORD): Promise<HttpResult<Pair>> => http("POST", "/api/auth/login", { body: { email, password } });
+	const newUser = async (email: string): Promise<Pair> =>
+		(await p.broker.call("auth.register", { email, password: PASSWORD, name: email.split("@")[0] })) as Pair;
+	const login = async (email: string, password = PASSWORD): Promise<HttpResult<Pair>> =>
+		http("POST", "/api/auth/login", { body: { email, password } });
 	const refresh = (refreshToken: string) => http("POST", "/api/auth/refresh", { body: { refreshToken } });
 
 	beforeAll(async () => {
@@ -134,19 +136,29 @@ describe("auth: sessions", () => {
 	it("changes the password: the other sessions end, this one stays, the new password works", async () => {
 		const mine = await newUser("changer@example.com");
 		const other = (await login("changer@example.com")).body;
-		const wrong = await http("POST", "/api/auth/password", { token: mine.accessToken, body: { currentPassword: "nope-nope-nope", newPassword: "brand-new-secret-1" } });
+		const wrong = await http("POST", "/api/auth/password", {
+			token: mine.accessToken,
+			body: { currentPassword: "nope-nope-nope", newPassword: "brand-new-secret-1" },
+		});
 		expect(wrong.status).toBe(403);
 		const weak = await http("POST", "/api/auth/password", { token: mine.accessToken, body: { currentPassword: PASSWORD, newPassword: "short" } });
 		expect(weak.status).toBe(422);
-		const ok = await http("POST", "/api/auth/password", { token: mine.accessToken, body: { currentPassword: PASSWORD, newPassword: "brand-new-secret-1" } });
+		const ok = await http("POST", "/api/auth/password", {
+			token: mine.accessToken,
+			body: { currentPassword: PASSWORD, newPassword: "brand-new-secret-1" },
+		});
 		expect(ok.status).toBe(204);
 		expect((await refresh(other.refreshToken)).status).toBe(401);
 		expect((await refresh(mine.refreshToken)).status).toBe(200);
 		expect((await login("changer@example.com")).status).toBe(401);
 		expect((await login("changer@example.com", "brand-new-secret-1")).status).toBe(200);
-		const changed = await waitFor(() => authEvents.find(e => e.name === "auth.passwordChanged" && e.payload.userId === mine.user.id), { what: "auth.passwordChanged" });
+		const changed = await waitFor(() => authEvents.find(e => e.name === "auth.passwordChanged" && e.payload.userId === mine.user.id), {
+			what: "auth.passwordChanged",
+		});
 		expect(changed!.payload).toMatchObject({ actorId: mine.user.id, tenantId: null, eventId: expect.any(String), at: expect.any(String) });
-		const loggedIn = await waitFor(() => authEvents.find(e => e.name === "auth.loggedIn" && e.payload.userId === mine.user.id), { what: "auth.loggedIn" });
+		const loggedIn = await waitFor(() => authEvents.find(e => e.name === "auth.loggedIn" && e.payload.userId === mine.user.id), {
+			what: "auth.loggedIn",
+		});
 		expect(loggedIn!.payload).toMatchObject({ actorId: mine.user.id, eventId: expect.any(String), sessionId: expect.any(String) });
 	});
 
@@ -161,7 +173,12 @@ describe("auth: sessions", () => {
 		const mail = (await waitFor(() => mailbox.find(m => m.email === "forgetful@example.com"), { what: "the reset message" }))!;
 		expect(mail).toMatchObject({ userId: s.user.id, token: expect.any(String), expiresAt: expect.any(String), eventId: expect.any(String) });
 		// the channel message names the reset; the token is only in the answer of auth.passwordResetLink
-		expect(mail.message).toMatchObject({ userId: s.user.id, email: "forgetful@example.com", resetId: expect.any(String), expiresAt: mail.expiresAt });
+		expect(mail.message).toMatchObject({
+			userId: s.user.id,
+			email: "forgetful@example.com",
+			resetId: expect.any(String),
+			expiresAt: mail.expiresAt,
+		});
 		expect(JSON.stringify(mail.message)).not.toContain(mail.token);
 		expect(mailbox.some(m => m.email === "no-such-user@example.com")).toBe(false);
 

@@ -10,7 +10,8 @@ const HASHES = /passwordHash|tokenHash|scrypt\$/;
 describe("auth: register and login", () => {
 	let p: Platform;
 	const http: Platform["http"] = (method, path, opts) => p.http(method, path, opts);
-	const register = (email: string, password = PASSWORD, name = "Test User") => http("POST", "/api/auth/register", { body: { email, password, name } });
+	const register = (email: string, password = PASSWORD, name = "Test User") =>
+		http("POST", "/api/auth/register", { body: { email, password, name } });
 
 	beforeAll(async () => {
 		p = await startPlatform({ services: ["auth", "tenants", "users"], env: { PASSWORD_SCRYPT_N: "1024", TRUSTED_PROXIES: "loopback" } });
@@ -20,7 +21,13 @@ describe("auth: register and login", () => {
 	it("registers: 201 with the profile and a token pair that works", async () => {
 		const res = await register("  Alice@Example.COM ", PASSWORD, "Alice");
 		expect(res.status).toBe(201);
-		expect(res.body).toMatchObject({ user: { id: expect.any(String), name: "Alice" }, tokenType: "Bearer", expiresIn: 900, tenantId: null, roles: [] });
+		expect(res.body).toMatchObject({
+			user: { id: expect.any(String), name: "Alice" },
+			tokenType: "Bearer",
+			expiresIn: 900,
+			tenantId: null,
+			roles: [],
+		});
 		expect(typeof res.body.accessToken).toBe("string");
 		expect(res.body.refreshToken).toMatch(/^[\w-]{43}$/);
 		const me = await http("GET", "/api/auth/me", { token: res.body.accessToken });
@@ -111,7 +118,14 @@ describe("auth: register and login", () => {
 		expect(slower.headers.get("retry-after")).toBe("2");
 		// other accounts are not affected
 		await p.broker.call("auth.register", { email: "frank@example.com", password: PASSWORD, name: "Frank" });
-		expect((await http("POST", "/api/auth/session", { body: { email: "frank@example.com", password: PASSWORD }, headers: { "x-forwarded-for": stranger } })).status).toBe(200);
+		expect(
+			(
+				await http("POST", "/api/auth/session", {
+					body: { email: "frank@example.com", password: PASSWORD },
+					headers: { "x-forwarded-for": stranger },
+				})
+			).status,
+		).toBe(200);
 	});
 
 	it("sends Retry-After with every 429", () => {

@@ -13,8 +13,10 @@ describe("commerce: customers and payment methods", () => {
 	afterAll(() => p.stop());
 
 	it("attaches provider tokens to a customer of the tenant; card numbers are 422, not stored, not echoed", async () => {
-		const customer = (await p.http("POST", "/api/commerce/customers", { token: member, body: { name: "Grace", email: "grace@example.com" } })).body;
-		const attach = (token: string, body: Record<string, unknown>) => p.http("POST", "/api/commerce/payment-methods", { token, body: { customerId: customer.id, provider: "stripe", ...body } });
+		const customer = (await p.http("POST", "/api/commerce/customers", { token: member, body: { name: "Grace", email: "grace@example.com" } }))
+			.body;
+		const attach = (token: string, body: Record<string, unknown>) =>
+			p.http("POST", "/api/commerce/payment-methods", { token, body: { customerId: customer.id, provider: "stripe", ...body } });
 		const ok = await attach(member, { token: "pm_1QxYz", label: "Visa" });
 		expect(ok.status).toBe(201);
 		for (const card of ["4242424242424242", "4242 4242 4242 4242", "5555-5555-5555-4444", "378282246310005"]) {

@@ -23,7 +23,10 @@ for (const numbering of ["redis", "store"] as const) {
 		const year = new Date().getUTCFullYear();
 
 		beforeAll(async () => {
-			p = await startPlatform({ services: ["invoices", "payments"], env: { REDIS_URL: numbering === "redis" ? "redis://127.0.0.1:6379" : "" } });
+			p = await startPlatform({
+				services: ["invoices", "payments"],
+				env: { REDIS_URL: numbering === "redis" ? "redis://127.0.0.1:6379" : "" },
+			});
 			admin = p.token({ sub: "inv-admin", tid, roles: ["admin"] });
 			member = p.token({ sub: "inv-member", tid, roles: ["member"] });
 			otherTenant = p.token({ sub: "inv-admin-b", tid: `${tid}-b`, roles: ["admin"] });
@@ -43,7 +46,12 @@ for (const numbering of ["redis", "store"] as const) {
 			expect(inv.number).toBeUndefined();
 			const yen = await create({ currency: "JPY", lines: [{ description: "Tea", quantity: 1, unitPrice: 105, taxRate: "10" }] });
 			expect(yen).toMatchObject({ tax: 11, total: 116 });
-			for (const bad of [{ ...draft, currency: "EURO" }, { ...draft, lines: [{ description: "x", quantity: 1, unitPrice: 9.99 }] }, { ...draft, lines: [{ description: "x", quantity: 1, unitPrice: 10, taxRate: "0.12345" }] }, { ...draft, lines: [{ description: "x", quantity: 1, unitPrice: -1 }] }])
+			for (const bad of [
+				{ ...draft, currency: "EURO" },
+				{ ...draft, lines: [{ description: "x", quantity: 1, unitPrice: 9.99 }] },
+				{ ...draft, lines: [{ description: "x", quantity: 1, unitPrice: 10, taxRate: "0.12345" }] },
+				{ ...draft, lines: [{ description: "x", quantity: 1, unitPrice: -1 }] },
+			])
 				expect((await p.http("POST", "/api/commerce/invoices", { token: admin, body: bad })).status).toBe(422);
 			expect((await p.http("POST", "/api/commerce/invoices", { token: member, body: draft })).status).toBe(403);
 		});
@@ -64,7 +72,10 @@ for (const numbering of ["redis", "store"] as const) {
 			const results = await Promise.all([...drafts, drafts[0]].map(d => finalize(d.id)));
 			expect(results.filter(r => r.status === 200)).toHaveLength(20);
 			expect(results.filter(r => r.status === 409)).toHaveLength(1);
-			const numbers = results.filter(r => r.status === 200).map(r => r.body.number as string).sort();
+			const numbers = results
+				.filter(r => r.status === 200)
+				.map(r => r.body.number as string)
+				.sort();
 			expect(numbers).toEqual(Array.from({ length: 20 }, (_, i) => `INV-${year}-${String(i + 2).padStart(6, "0")}`));
 			// another tenant counts from 1
 			const theirs = await create(draft, otherTenant);
@@ -80,7 +91,9 @@ for (const numbering of ["redis", "store"] as const) {
 			const bytes = Buffer.from(await res.arrayBuffer());
 			expect(bytes.subarray(0, 5).toString()).toBe("%PDF-");
 			expect(bytes.length).toBeGreaterThan(500);
-			expect((await fetch(`${p.baseUrl}/api/commerce/invoices/${inv.id}/pdf`, { headers: { authorization: `Bearer ${otherTenant}` } })).status).toBe(404);
+			expect(
+				(await fetch(`${p.baseUrl}/api/commerce/invoices/${inv.id}/pdf`, { headers: { authorization: `Bearer ${otherTenant}` } })).status,
+			).toBe(404);
 		});
 
 		it("is paid by a captured payment made for it; then void is 409; an open one can be voided", async () => {
@@ -89,19 +102,29 @@ for (const numbering of ["redis", "store"] as const) {
 			const other = await create();
 			await finalize(other.id);
 			const pay = (invoiceId: string, amount: number) =>
-				p.http("POST", "/api/commerce/payments", { token: admin, body: { amount, currency: "EUR", paymentMethod: "pm_sandbox_visa", invoiceId }, headers: { "idempotency-key": randomUUID() } });
+				p.http("POST", "/api/commerce/payments", {
+					token: admin,
+					body: { amount, currency: "EUR", paymentMethod: "pm_sandbox_visa", invoiceId },
+					headers: { "idempotency-key": randomUUID() },
+				});
 			const short = (await pay(inv.id, 7000)).body;
 			expect((await p.http("POST", `/api/commerce/invoices/${inv.id}/pay`, { token: admin, body: { paymentId: short.id } })).status).toBe(422);
 			const wrongInvoice = (await pay(other.id, 7289)).body;
-			expect((await p.http("POST", `/api/commerce/invoices/${inv.id}/pay`, { token: admin, body: { paymentId: wrongInvoice.id } })).status).toBe(422);
+			expect(
+				(await p.http("POST", `/api/commerce/invoices/${inv.id}/pay`, { token: admin, body: { paymentId: wrongInvoice.id } })).status,
+			).toBe(422);
 			const payment = (await pay(inv.id, 7289)).body;
 			const paid = await p.http("POST", `/api/commerce/invoices/${inv.id}/pay`, { token: admin, body: { paymentId: payment.id } });
 			expect(paid.body).toMatchObject({ status: "paid", paymentId: payment.id });
 			expect((await p.http("POST", `/api/commerce/invoices/${inv.id}/void`, { token: admin })).status).toBe(409);
-			expect((await p.http("POST", `/api/commerce/invoices/${other.id}/mark-uncollectible`, { token: admin })).body.status).toBe("uncollectible");
+			expect((await p.http("POST", `/api/commerce/invoices/${other.id}/mark-uncollectible`, { token: admin })).body.status).toBe(
+				"uncollectible",
+			);
 			expect((await p.http("POST", `/api/commerce/invoices/${other.id}/void`, { token: admin })).body.status).toBe("void");
 			const draftOne = await create();
-			expect((await p.http("POST", `/api/commerce/invoices/${draftOne.id}/pay`, { token: admin, body: { paymentId: payment.id } })).status).toBe(409);
+			expect(
+				(await p.http("POST", `/api/commerce/invoices/${draftOne.id}/pay`, { token: admin, body: { paymentId: payment.id } })).status,
+			).toBe(409);
 		});
 	});
 }

@@ -12,7 +12,9 @@ describe("commerce: orders, balances and payouts (sandbox)", () => {
 	const tid = "tenant-orders";
 
 	beforeAll(async () => {
-		p = await startPlatform({ services: ["orders", "payments", "ledger", "sellerpayouts", "leads", "activities", "commission", "calculations", "payouts"] });
+		p = await startPlatform({
+			services: ["orders", "payments", "ledger", "sellerpayouts", "leads", "activities", "commission", "calculations", "payouts"],
+		});
 		buyer = p.token({ sub: "buyer-o", tid, roles: ["member"] });
 		seller = p.token({ sub: "seller-o", tid, roles: ["member"] });
 		stranger = p.token({ sub: "stranger-o", tid, roles: ["member"] });
@@ -21,13 +23,18 @@ describe("commerce: orders, balances and payouts (sandbox)", () => {
 	});
 	afterAll(() => p.stop());
 
-	const post = (path: string, body: unknown, token: string, key = randomUUID()) => p.http("POST", path, { token, body, headers: { "idempotency-key": key } });
+	const post = (path: string, body: unknown, token: string, key = randomUUID()) =>
+		p.http("POST", path, { token, body, headers: { "idempotency-key": key } });
 	const order = async () => {
-		const res = await p.http("POST", "/api/commerce/orders", { token: buyer, body: { sellerId: "seller-o", currency: "EUR", items: [{ description: "Print", quantity: 2, unitPrice: 1250 }] } });
+		const res = await p.http("POST", "/api/commerce/orders", {
+			token: buyer,
+			body: { sellerId: "seller-o", currency: "EUR", items: [{ description: "Print", quantity: 2, unitPrice: 1250 }] },
+		});
 		expect(res.status).toBe(201);
 		return res.body;
 	};
-	const balance = async (ownerId = "seller-o", token = seller) => (await p.http("GET", `/api/commerce/balances/${ownerId}`, { token })).body.balances;
+	const balance = async (ownerId = "seller-o", token = seller) =>
+		(await p.http("GET", `/api/commerce/balances/${ownerId}`, { token })).body.balances;
 
 	it("a buyer pays an order: paid, the seller credited once (a replayed pay changes nothing)", async () => {
 		const o = await order();
@@ -60,7 +67,11 @@ describe("commerce: orders, balances and payouts (sandbox)", () => {
 		const o = await order();
 		await post(`/api/commerce/orders/${o.id}/pay`, { paymentMethod: "pm_sandbox_visa" }, buyer);
 		const available = (await balance())[0].available as number; // 5000
-		const payouts = await Promise.all(Array.from({ length: 6 }, () => post("/api/commerce/payouts", { ownerId: "seller-o", amount: 1000, currency: "EUR", destination: "acct_sandbox_seller" }, admin)));
+		const payouts = await Promise.all(
+			Array.from({ length: 6 }, () =>
+				post("/api/commerce/payouts", { ownerId: "seller-o", amount: 1000, currency: "EUR", destination: "acct_sandbox_seller" }, admin),
+			),
+		);
 		const paid = payouts.filter(r => r.status === 201);
 		expect(paid).toHaveLength(Math.floor(available / 1000));
 		expect(paid.every(r => r.body.status === "paid")).toBe(true);
@@ -69,32 +80,46 @@ describe("commerce: orders, balances and payouts (sandbox)", () => {
 
 		const o2 = await order();
 		await post(`/api/commerce/orders/${o2.id}/pay`, { paymentMethod: "pm_sandbox_visa" }, buyer);
-		const failed = await post("/api/commerce/payouts", { ownerId: "seller-o", amount: 2500, currency: "EUR", destination: "acct_sandbox_fail" }, admin);
+		const failed = await post(
+			"/api/commerce/payouts",
+			{ ownerId: "seller-o", amount: 2500, currency: "EUR", destination: "acct_sandbox_fail" },
+			admin,
+		);
 		expect(failed.body.status).toBe("failed");
 		expect(await balance()).toEqual([{ currency: "EUR", available: (available % 1000) + 2500 }]);
-		expect((await post("/api/commerce/payouts", { ownerId: "seller-o", amount: 1, currency: "EUR", destination: "acct" }, seller)).status).toBe(403);
+		expect((await post("/api/commerce/payouts", { ownerId: "seller-o", amount: 1, currency: "EUR", destination: "acct" }, seller)).status).toBe(
+			403,
+		);
 	});
 
 	it("pays an approved CRM commission payout through the provider and marks it paid in the CRM", async () => {
-		const plan = await p.http("POST", "/api/commission/plans", { token: admin, body: { name: "Flat", type: "flat", currency: "EUR", amount: 4200, effectiveFrom: "2020-01-01" } });
+		const plan = await p.http("POST", "/api/commission/plans", {
+			token: admin,
+			body: { name: "Flat", type: "flat", currency: "EUR", amount: 4200, effectiveFrom: "2020-01-01" },
+		});
 		await p.http("POST", `/api/commission/plans/${plan.body.id}/members`, { token: admin, body: { userId: "agent-o" } });
 		const lead = (await p.http("POST", "/api/leads", { token: agent, body: { name: "Deal" } })).body;
 		await p.http("POST", `/api/leads/${lead.id}/assign`, { token: admin, body: { userId: "agent-o" } });
 		for (const status of ["contacted", "qualified", "won"]) await p.http("PATCH", `/api/leads/${lead.id}`, { token: agent, body: { status } });
 		const period = new Date().toISOString().slice(0, 7);
-		const crm = await waitFor(async () => {
-			const res = await p.http("POST", "/api/commission/payouts", { token: admin, body: { userId: "agent-o", period } });
-			if (res.status === 201 && res.body.count === 1) return res.body;
-			if (res.status === 201) await p.http("DELETE", `/api/commission/payouts/${res.body.id}`, { token: admin });
-			return undefined;
-		}, { what: "the win's commission" });
+		const crm = await waitFor(
+			async () => {
+				const res = await p.http("POST", "/api/commission/payouts", { token: admin, body: { userId: "agent-o", period } });
+				if (res.status === 201 && res.body.count === 1) return res.body;
+				if (res.status === 201) await p.http("DELETE", `/api/commission/payouts/${res.body.id}`, { token: admin });
+				return undefined;
+			},
+			{ what: "the win's commission" },
+		);
 		expect(crm.totals).toEqual([{ currency: "EUR", amount: 4200 }]);
 		const early = await post(`/api/commerce/payouts/commission/${crm.id}`, { destination: "acct_sandbox_agent" }, admin);
 		expect([early.status, early.body.code]).toEqual([409, "INVALID_TRANSITION"]);
 		await p.http("POST", `/api/commission/payouts/${crm.id}/approve`, { token: admin });
 		const res = await post(`/api/commerce/payouts/commission/${crm.id}`, { destination: "acct_sandbox_agent" }, admin);
 		expect(res.status).toBe(201);
-		expect(res.body.payouts).toEqual([expect.objectContaining({ kind: "commission", ownerId: "agent-o", amount: 4200, currency: "EUR", status: "paid" })]);
+		expect(res.body.payouts).toEqual([
+			expect.objectContaining({ kind: "commission", ownerId: "agent-o", amount: 4200, currency: "EUR", status: "paid" }),
+		]);
 		expect((await p.http("GET", `/api/commission/payouts/${crm.id}`, { token: admin })).body).toMatchObject({ status: "paid", paidBy: "system" });
 		const twice = await post(`/api/commerce/payouts/commission/${crm.id}`, { destination: "acct_sandbox_agent" }, admin);
 		expect(twice.status).toBe(409);

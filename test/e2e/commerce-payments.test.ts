@@ -20,12 +20,20 @@ describe("commerce: payments and idempotency (sandbox)", () => {
 
 	const post = (path: string, body: unknown, token = member, key: string | null = randomUUID()) =>
 		p.http("POST", path, { token, body, headers: key === null ? {} : { "idempotency-key": key } });
-	const pay = (body: Record<string, unknown>, key?: string) => post("/api/commerce/payments", { amount: 1999, currency: "EUR", paymentMethod: "pm_sandbox_visa", ...body }, member, key);
+	const pay = (body: Record<string, unknown>, key?: string) =>
+		post("/api/commerce/payments", { amount: 1999, currency: "EUR", paymentMethod: "pm_sandbox_visa", ...body }, member, key);
 
 	it("charges a sandbox card: 201 captured, Location, readable by the tenant only", async () => {
 		const res = await pay({});
 		expect(res.status).toBe(201);
-		expect(res.body).toMatchObject({ status: "captured", amount: 1999, currency: "EUR", capturedAmount: 1999, refundedAmount: 0, provider: "sandbox" });
+		expect(res.body).toMatchObject({
+			status: "captured",
+			amount: 1999,
+			currency: "EUR",
+			capturedAmount: 1999,
+			refundedAmount: 0,
+			provider: "sandbox",
+		});
 		expect(res.headers.get("location")).toBe(`/api/commerce/payments/${res.body.id}`);
 		expect((await p.http("GET", `/api/commerce/payments/${res.body.id}`, { token: member })).body.status).toBe("captured");
 		expect((await p.http("GET", `/api/commerce/payments/${res.body.id}`, { token: otherTenant })).status).toBe(404);
@@ -41,7 +49,15 @@ describe("commerce: payments and idempotency (sandbox)", () => {
 	});
 
 	it("exact money: floats, strings, negatives, zero and unknown currencies are 422; JPY and KWD take their own scale", async () => {
-		for (const body of [{ amount: 19.99 }, { amount: "1999" }, { amount: -5 }, { amount: 0 }, { currency: "EUX" }, { currency: "eur" }, { currency: "XAU" }]) {
+		for (const body of [
+			{ amount: 19.99 },
+			{ amount: "1999" },
+			{ amount: -5 },
+			{ amount: 0 },
+			{ currency: "EUX" },
+			{ currency: "eur" },
+			{ currency: "XAU" },
+		]) {
 			const res = await pay(body);
 			expect([res.status, body]).toEqual([422, body]);
 		}
@@ -76,7 +92,9 @@ describe("commerce: payments and idempotency (sandbox)", () => {
 
 	it("partial refunds racing never add up to more than was captured", async () => {
 		const payment = (await pay({ amount: 1000 })).body;
-		const results = await Promise.all(Array.from({ length: 8 }, () => post(`/api/commerce/payments/${payment.id}/refunds`, { amount: 300 }, admin)));
+		const results = await Promise.all(
+			Array.from({ length: 8 }, () => post(`/api/commerce/payments/${payment.id}/refunds`, { amount: 300 }, admin)),
+		);
 		const ok = results.filter(r => r.status === 201);
 		expect(ok).toHaveLength(3);
 		expect(results.filter(r => r.status === 409).every(r => r.body.code === "REFUND_EXCEEDS_CAPTURED")).toBe(true);
@@ -104,7 +122,10 @@ describe("commerce: payments and idempotency (sandbox)", () => {
 			expect(first.headers.get("idempotent-replayed")).toBeNull();
 			expect(again.headers.get("location")).toBe(first.headers.get("location"));
 			const other = await pay({ amount: 4300 }, key);
-			expect([other.status, other.body.errors]).toEqual([422, [{ field: "Idempotency-Key", message: "was already used for a different request" }]]);
+			expect([other.status, other.body.errors]).toEqual([
+				422,
+				[{ field: "Idempotency-Key", message: "was already used for a different request" }],
+			]);
 			// another user's same key is another key
 			const someoneElse = await post("/api/commerce/payments", { amount: 4300, currency: "EUR", paymentMethod: "pm_sandbox_visa" }, admin, key);
 			expect(someoneElse.status).toBe(201);

@@ -39,12 +39,23 @@ describe("commerce: Stripe and PayPal adapters (local fakes)", () => {
 		await paypal.close();
 	});
 
-	const post = (path: string, body: unknown, token = buyer, key = randomUUID()) => p.http("POST", path, { token, body, headers: { "idempotency-key": key } });
-	const pay = (provider: string, paymentMethod: string, extra: Record<string, unknown> = {}) => post("/api/commerce/payments", { amount: 2500, currency: "EUR", provider, paymentMethod, ...extra });
-	const order = async () => (await p.http("POST", "/api/commerce/orders", { token: buyer, body: { sellerId: "seller-p", currency: "EUR", items: [{ description: "Mug", quantity: 1, unitPrice: 1500 }] } })).body;
+	const post = (path: string, body: unknown, token = buyer, key = randomUUID()) =>
+		p.http("POST", path, { token, body, headers: { "idempotency-key": key } });
+	const pay = (provider: string, paymentMethod: string, extra: Record<string, unknown> = {}) =>
+		post("/api/commerce/payments", { amount: 2500, currency: "EUR", provider, paymentMethod, ...extra });
+	const order = async () =>
+		(
+			await p.http("POST", "/api/commerce/orders", {
+				token: buyer,
+				body: { sellerId: "seller-p", currency: "EUR", items: [{ description: "Mug", quantity: 1, unitPrice: 1500 }] },
+			})
+		).body;
 
 	it("pays an order with Stripe and with PayPal (vaulted source): both paid, the seller credited", async () => {
-		for (const [provider, paymentMethod] of [["stripe", "pm_card_visa"], ["paypal", "vault_buyer_1"]]) {
+		for (const [provider, paymentMethod] of [
+			["stripe", "pm_card_visa"],
+			["paypal", "vault_buyer_1"],
+		]) {
 			const o = await order();
 			const res = await post(`/api/commerce/orders/${o.id}/pay`, { provider, paymentMethod });
 			expect([res.status, res.body.status, res.body.payment.provider, res.body.payment.status]).toEqual([200, "paid", provider, "captured"]);
@@ -62,7 +73,10 @@ describe("commerce: Stripe and PayPal adapters (local fakes)", () => {
 	});
 
 	it("Stripe: 3-D Secure is requires_action; manual capture then partial refunds", async () => {
-		expect((await pay("stripe", "pm_card_threeDSecure2Required")).body).toMatchObject({ status: "requires_action", nextAction: { type: "redirect_to_url", url: expect.stringContaining("3ds") } });
+		expect((await pay("stripe", "pm_card_threeDSecure2Required")).body).toMatchObject({
+			status: "requires_action",
+			nextAction: { type: "redirect_to_url", url: expect.stringContaining("3ds") },
+		});
 		const auth = await pay("stripe", "pm_card_visa", { captureMethod: "manual" });
 		expect(auth.body.status).toBe("authorized");
 		const cap = await post(`/api/commerce/payments/${auth.body.id}/capture`, {}, admin);
@@ -73,11 +87,18 @@ describe("commerce: Stripe and PayPal adapters (local fakes)", () => {
 
 	it("PayPal: the buyer approves, then capture and a refund of the capture", async () => {
 		const created = await pay("paypal", "paypal");
-		expect(created.body).toMatchObject({ status: "requires_action", nextAction: { type: "paypal_approval", url: expect.stringContaining("paypal") } });
+		expect(created.body).toMatchObject({
+			status: "requires_action",
+			nextAction: { type: "paypal_approval", url: expect.stringContaining("paypal") },
+		});
 		expect((await post(`/api/commerce/payments/${created.body.id}/capture`, {}, admin)).status).toBe(409); // not approved yet
 		paypal.approve(created.body.providerRef);
 		// the approval arrives as CHECKOUT.ORDER.APPROVED (webhooks test); here the payment is moved as that event would
-		await p.broker.call("payments.applyEvent", { providerRef: created.body.providerRef, provider: "paypal", type: "payment.authorized" }, { meta: {} });
+		await p.broker.call(
+			"payments.applyEvent",
+			{ providerRef: created.body.providerRef, provider: "paypal", type: "payment.authorized" },
+			{ meta: {} },
+		);
 		const cap = await post(`/api/commerce/payments/${created.body.id}/capture`, {}, admin);
 		expect(cap.body).toMatchObject({ status: "captured" });
 		const refund = await post(`/api/commerce/payments/${created.body.id}/refunds`, {}, admin);
@@ -113,6 +134,10 @@ describe("commerce: Stripe and PayPal adapters (local fakes)", () => {
 		expect(fast.status).toBe(503);
 		expect(stripe.failures.hits).toBe(hits); // not even sent
 		stripe.failures.clear();
-		await waitFor(async () => (await pay("stripe", "pm_card_visa")).status === 201, { what: "the breaker to close", timeoutMs: 5000, intervalMs: 200 });
+		await waitFor(async () => (await pay("stripe", "pm_card_visa")).status === 201, {
+			what: "the breaker to close",
+			timeoutMs: 5000,
+			intervalMs: 200,
+		});
 	});
 });

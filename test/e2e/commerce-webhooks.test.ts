@@ -38,7 +38,8 @@ describe("commerce: provider webhooks, verified and deduplicated", () => {
 	});
 
 	const post = (path: string, body: unknown, token = member) => p.http("POST", path, { token, body, headers: { "idempotency-key": randomUUID() } });
-	const deliver = (provider: string, rawBody: string, headers: Record<string, string>) => p.broker.call("commercewebhooks.receive", { provider, rawBody, headers }) as Promise<any>;
+	const deliver = (provider: string, rawBody: string, headers: Record<string, string>) =>
+		p.broker.call("commercewebhooks.receive", { provider, rawBody, headers }) as Promise<any>;
 	const get = async (id: string) => (await p.http("GET", `/api/commerce/payments/${id}`, { token: member })).body;
 
 	it("a sandbox settlement delivered twice (and twice at once) moves the payment once", async () => {
@@ -46,7 +47,11 @@ describe("commerce: provider webhooks, verified and deduplicated", () => {
 		expect(payment.status).toBe("pending");
 		const body = JSON.stringify({ id: `evt_${randomUUID()}`, type: "payment.succeeded", objectRef: payment.providerRef });
 		const first = await deliver("sandbox", body, { "Sandbox-Signature": sign(body, sandboxSecret) });
-		expect(first).toMatchObject({ received: true, duplicate: false, result: { applied: true, payment: { status: "captured", capturedAmount: 900 } } });
+		expect(first).toMatchObject({
+			received: true,
+			duplicate: false,
+			result: { applied: true, payment: { status: "captured", capturedAmount: 900 } },
+		});
 		const second = await deliver("sandbox", body, { "Sandbox-Signature": sign(body, sandboxSecret) });
 		expect(second).toMatchObject({ received: true, duplicate: true });
 		expect((await get(payment.id)).status).toBe("captured");
@@ -60,24 +65,40 @@ describe("commerce: provider webhooks, verified and deduplicated", () => {
 		expect(ok.filter(v => !v.duplicate)).toHaveLength(1);
 		// an event off the edges (failed after captured) changes nothing
 		expect(ok[0].result).toMatchObject({ applied: false, status: "partially_refunded" });
-		for (const r of both.filter(x => x.status === "rejected")) expect((r as PromiseRejectedResult).reason.type).toBe("IDEMPOTENCY_KEY_IN_PROGRESS");
+		for (const r of both.filter(x => x.status === "rejected"))
+			expect((r as PromiseRejectedResult).reason.type).toBe("IDEMPOTENCY_KEY_IN_PROGRESS");
 		expect((await get(payment.id)).status).toBe("partially_refunded");
 	});
 
 	it("an order paid with a delayed payment becomes paid, and the seller credited, when the settlement arrives", async () => {
-		const order = (await p.http("POST", "/api/commerce/orders", { token: member, body: { sellerId: "wh-seller-2", currency: "EUR", items: [{ description: "Chair", quantity: 1, unitPrice: 4000 }] } })).body;
+		const order = (
+			await p.http("POST", "/api/commerce/orders", {
+				token: member,
+				body: { sellerId: "wh-seller-2", currency: "EUR", items: [{ description: "Chair", quantity: 1, unitPrice: 4000 }] },
+			})
+		).body;
 		const paying = (await post(`/api/commerce/orders/${order.id}/pay`, { paymentMethod: "pm_sandbox_delayed" })).body;
 		expect([paying.status, paying.payment.status]).toEqual(["pending_payment", "pending"]);
 		const body = JSON.stringify({ id: `evt_${randomUUID()}`, type: "payment.succeeded", objectRef: paying.payment.providerRef });
 		for (let i = 0; i < 2; i++) await deliver("sandbox", body, { "sandbox-signature": sign(body, sandboxSecret) });
-		expect((await p.http("GET", `/api/commerce/orders/${order.id}`, { token: member })).body).toMatchObject({ status: "paid", paymentId: paying.payment.id });
-		expect((await p.http("GET", "/api/commerce/balances/wh-seller-2", { token: admin })).body.balances).toEqual([{ currency: "EUR", available: 4000 }]);
+		expect((await p.http("GET", `/api/commerce/orders/${order.id}`, { token: member })).body).toMatchObject({
+			status: "paid",
+			paymentId: paying.payment.id,
+		});
+		expect((await p.http("GET", "/api/commerce/balances/wh-seller-2", { token: admin })).body.balances).toEqual([
+			{ currency: "EUR", available: 4000 },
+		]);
 	});
 
 	it("over HTTP: POST /api/commerce/webhooks/:provider gets the exact bytes (pretty-printed JSON), no token needed", async () => {
 		const payment = (await post("/api/commerce/payments", { amount: 700, currency: "EUR", paymentMethod: "pm_sandbox_delayed" })).body;
 		const body = JSON.stringify({ id: `evt_${randomUUID()}`, type: "payment.succeeded", objectRef: payment.providerRef }, null, 2);
-		const send = (signature: string) => fetch(`${p.baseUrl}/api/commerce/webhooks/sandbox`, { method: "POST", headers: { "content-type": "application/json", "sandbox-signature": signature }, body });
+		const send = (signature: string) =>
+			fetch(`${p.baseUrl}/api/commerce/webhooks/sandbox`, {
+				method: "POST",
+				headers: { "content-type": "application/json", "sandbox-signature": signature },
+				body,
+			});
 		const forged = await send(sign(body, "forged-secret"));
 		expect([forged.status, ((await forged.json()) as any).code]).toEqual([400, "INVALID_SIGNATURE"]);
 		const first = await send(sign(body, sandboxSecret));
@@ -99,15 +120,33 @@ describe("commerce: provider webhooks, verified and deduplicated", () => {
 			[body, stale],
 			[body, ""],
 		]) {
-			await expect(deliver("sandbox", raw, header ? { "sandbox-signature": header } : {})).rejects.toMatchObject({ code: 400, type: "INVALID_SIGNATURE" });
+			await expect(deliver("sandbox", raw, header ? { "sandbox-signature": header } : {})).rejects.toMatchObject({
+				code: 400,
+				type: "INVALID_SIGNATURE",
+			});
 		}
 		expect((await get(payment.id)).status).toBe("pending");
 	});
 
 	it("Stripe: a signed payment_intent.succeeded completes a 3-D Secure payment once", async () => {
-		const payment = (await post("/api/commerce/payments", { amount: 1200, currency: "EUR", provider: "stripe", paymentMethod: "pm_card_threeDSecure2Required" })).body;
+		const payment = (
+			await post("/api/commerce/payments", {
+				amount: 1200,
+				currency: "EUR",
+				provider: "stripe",
+				paymentMethod: "pm_card_threeDSecure2Required",
+			})
+		).body;
 		expect(payment.status).toBe("requires_action");
-		const body = JSON.stringify({ id: "evt_stripe_1", type: "payment_intent.succeeded", data: { object: { id: payment.providerRef, object: "payment_intent", status: "succeeded" } } }, null, 2);
+		const body = JSON.stringify(
+			{
+				id: "evt_stripe_1",
+				type: "payment_intent.succeeded",
+				data: { object: { id: payment.providerRef, object: "payment_intent", status: "succeeded" } },
+			},
+			null,
+			2,
+		);
 		const headers = { "Stripe-Signature": sign(body, "whsec_test_fake") };
 		expect((await deliver("stripe", body, headers)).result.payment.status).toBe("captured");
 		expect((await deliver("stripe", body, headers)).duplicate).toBe(true);
@@ -115,12 +154,33 @@ describe("commerce: provider webhooks, verified and deduplicated", () => {
 	});
 
 	it("PayPal: a verified PAYMENT.PAYOUTSBATCH.SUCCESS marks the pending payout paid; an unverified one is refused", async () => {
-		const order = (await p.http("POST", "/api/commerce/orders", { token: member, body: { sellerId: "wh-seller", currency: "EUR", items: [{ description: "Lamp", quantity: 1, unitPrice: 3000 }] } })).body;
+		const order = (
+			await p.http("POST", "/api/commerce/orders", {
+				token: member,
+				body: { sellerId: "wh-seller", currency: "EUR", items: [{ description: "Lamp", quantity: 1, unitPrice: 3000 }] },
+			})
+		).body;
 		await post(`/api/commerce/orders/${order.id}/pay`, { paymentMethod: "pm_sandbox_visa" });
-		const payout = (await post("/api/commerce/payouts", { ownerId: "wh-seller", amount: 3000, currency: "EUR", destination: "PAYPALID123", provider: "paypal" }, admin)).body;
+		const payout = (
+			await post(
+				"/api/commerce/payouts",
+				{ ownerId: "wh-seller", amount: 3000, currency: "EUR", destination: "PAYPALID123", provider: "paypal" },
+				admin,
+			)
+		).body;
 		expect(payout.status).toBe("pending");
-		const event = JSON.stringify({ id: "WH-EVT-1", event_type: "PAYMENT.PAYOUTSBATCH.SUCCESS", resource: { batch_header: { payout_batch_id: payout.providerRef } } });
-		const headers = (sig: string) => ({ "PAYPAL-TRANSMISSION-ID": "t1", "PAYPAL-TRANSMISSION-TIME": new Date().toISOString(), "PAYPAL-TRANSMISSION-SIG": sig, "PAYPAL-CERT-URL": "https://api.paypal.invalid/cert", "PAYPAL-AUTH-ALGO": "SHA256withRSA" });
+		const event = JSON.stringify({
+			id: "WH-EVT-1",
+			event_type: "PAYMENT.PAYOUTSBATCH.SUCCESS",
+			resource: { batch_header: { payout_batch_id: payout.providerRef } },
+		});
+		const headers = (sig: string) => ({
+			"PAYPAL-TRANSMISSION-ID": "t1",
+			"PAYPAL-TRANSMISSION-TIME": new Date().toISOString(),
+			"PAYPAL-TRANSMISSION-SIG": sig,
+			"PAYPAL-CERT-URL": "https://api.paypal.invalid/cert",
+			"PAYPAL-AUTH-ALGO": "SHA256withRSA",
+		});
 		await expect(deliver("paypal", event, headers("forged"))).rejects.toMatchObject({ type: "INVALID_SIGNATURE" });
 		const res = await deliver("paypal", event, headers("valid-sig"));
 		expect(res.result).toMatchObject({ applied: true, payout: { status: "paid" } });

@@ -41,15 +41,30 @@ describe("crm: assignment over HTTP", () => {
 	it("rules CRUD: admin only, validated, ordered by priority, tenant-scoped (404 across tenants)", async () => {
 		const a = tenant();
 		const b = tenant();
-		expect((await p.http("POST", "/api/assignment/rules", { token: a.member, body: { name: "x", strategy: "fixed", fixedUserId: "u" } })).status).toBe(403);
+		expect(
+			(await p.http("POST", "/api/assignment/rules", { token: a.member, body: { name: "x", strategy: "fixed", fixedUserId: "u" } })).status,
+		).toBe(403);
 		const bad = await p.http("POST", "/api/assignment/rules", { token: a.admin, body: { name: "x", strategy: "round-robin", pool: [] } });
 		expect(bad.status).toBe(422);
 		expect(bad.body.errors[0].field).toBe("pool");
 		expect((await p.http("POST", "/api/assignment/rules", { token: a.admin, body: { name: "x", strategy: "fixed" } })).status).toBe(422);
-		expect((await p.http("POST", "/api/assignment/rules", { token: a.admin, body: { name: "x", strategy: "fixed", fixedUserId: "u", conditions: { value: { currency: "EUR", min: 10, max: 5 } } } })).status).toBe(422);
+		expect(
+			(
+				await p.http("POST", "/api/assignment/rules", {
+					token: a.admin,
+					body: { name: "x", strategy: "fixed", fixedUserId: "u", conditions: { value: { currency: "EUR", min: 10, max: 5 } } },
+				})
+			).status,
+		).toBe(422);
 
 		const low = await rule(a.admin, { name: "Later", priority: 50, strategy: "fixed", fixedUserId: "u2", tenantId: b.tid });
-		const high = await rule(a.admin, { name: "First", priority: 10, strategy: "round-robin", pool: ["u1", "u3"], conditions: { sources: ["ads"], countries: ["FR"] } });
+		const high = await rule(a.admin, {
+			name: "First",
+			priority: 10,
+			strategy: "round-robin",
+			pool: ["u1", "u3"],
+			conditions: { sources: ["ads"], countries: ["FR"] },
+		});
 		const list = await p.http("GET", "/api/assignment/rules", { token: a.admin });
 		expect(list.body.rows.map((r: any) => r.id)).toEqual([high.id, low.id]);
 		expect(list.body.total).toBe(2);
@@ -64,7 +79,10 @@ describe("crm: assignment over HTTP", () => {
 			["DELETE", `/api/assignment/rules/${low.id}`],
 		]) {
 			const foreign = await p.http(method, path, { token: b.admin, body: method === "PATCH" ? { name: "stolen" } : undefined });
-			const random = await p.http(method, path.replace(low.id, "nope0000000000000000"), { token: b.admin, body: method === "PATCH" ? { name: "stolen" } : undefined });
+			const random = await p.http(method, path.replace(low.id, "nope0000000000000000"), {
+				token: b.admin,
+				body: method === "PATCH" ? { name: "stolen" } : undefined,
+			});
 			expect(foreign.status).toBe(404);
 			expect(random.status).toBe(404);
 			expect(foreign.body.code).toBe(random.body.code);
@@ -76,9 +94,27 @@ describe("crm: assignment over HTTP", () => {
 	it("the first enabled matching rule by priority wins; conditions on source, country, value and custom fields", async () => {
 		const a = tenant();
 		await rule(a.admin, { name: "disabled", priority: 1, enabled: false, strategy: "fixed", fixedUserId: "never" });
-		await rule(a.admin, { name: "big EUR", priority: 5, strategy: "fixed", fixedUserId: "closer", conditions: { value: { currency: "EUR", min: 1_000_000 } } });
-		await rule(a.admin, { name: "FR ads", priority: 10, strategy: "fixed", fixedUserId: "french", conditions: { sources: ["ads", "seo"], countries: ["FR", "BE"] } });
-		await rule(a.admin, { name: "vip", priority: 20, strategy: "fixed", fixedUserId: "vip-desk", conditions: { customFields: [{ key: "vip", equals: true }] } });
+		await rule(a.admin, {
+			name: "big EUR",
+			priority: 5,
+			strategy: "fixed",
+			fixedUserId: "closer",
+			conditions: { value: { currency: "EUR", min: 1_000_000 } },
+		});
+		await rule(a.admin, {
+			name: "FR ads",
+			priority: 10,
+			strategy: "fixed",
+			fixedUserId: "french",
+			conditions: { sources: ["ads", "seo"], countries: ["FR", "BE"] },
+		});
+		await rule(a.admin, {
+			name: "vip",
+			priority: 20,
+			strategy: "fixed",
+			fixedUserId: "vip-desk",
+			conditions: { customFields: [{ key: "vip", equals: true }] },
+		});
 
 		const big = await createLead(a.member, { name: "Big", value: { amount: 1_000_000, currency: "EUR" }, source: "ads", country: "FR" });
 		const bigUsd = await createLead(a.member, { name: "Big USD", value: { amount: 5_000_000, currency: "USD" }, source: "ads", country: "FR" });
@@ -114,7 +150,10 @@ describe("crm: assignment over HTTP", () => {
 		const a = tenant();
 		const b = tenant();
 		expect((await p.http("PUT", "/api/assignment/agents/ll1", { token: a.member, body: { capacity: 1 } })).status).toBe(403);
-		expect((await p.http("PUT", "/api/assignment/agents/ll1", { token: a.admin, body: { capacity: 1 } })).body).toMatchObject({ userId: "ll1", capacity: 1 });
+		expect((await p.http("PUT", "/api/assignment/agents/ll1", { token: a.admin, body: { capacity: 1 } })).body).toMatchObject({
+			userId: "ll1",
+			capacity: 1,
+		});
 		expect((await p.http("PUT", "/api/assignment/agents/ll2", { token: a.admin, body: { capacity: 2 } })).status).toBe(200);
 		expect((await p.http("PUT", "/api/assignment/agents/ll2", { token: a.admin, body: { capacity: 2 } })).status).toBe(200);
 		await rule(a.admin, { name: "ll", strategy: "least-loaded", pool: ["ll1", "ll2"] });
@@ -127,7 +166,9 @@ describe("crm: assignment over HTTP", () => {
 		expect(await assignedTo(a.member, third.id)).toBe("ll2"); // 1/2 < full
 		const fourth = await createLead(a.member, { name: "ll 4" });
 		// everybody full: stays unassigned
-		await waitFor(async () => (await p.http("GET", "/api/assignment/unassigned", { token: a.member })).body.rows.some((r: any) => r.id === fourth.id));
+		await waitFor(async () =>
+			(await p.http("GET", "/api/assignment/unassigned", { token: a.member })).body.rows.some((r: any) => r.id === fourth.id),
+		);
 		// closing a lead frees room
 		await p.http("PATCH", `/api/leads/${first.id}`, { token: a.member, body: { status: "lost" } });
 		const fifth = await createLead(a.member, { name: "ll 5" });
@@ -167,7 +208,11 @@ describe("crm: assignment over HTTP", () => {
 		const timeline = await p.http("GET", `/api/leads/${lead.id}/activities`, { token: a.member });
 		const assignedEvents = timeline.body.rows.filter((x: any) => x.type === "assigned");
 		expect(assignedEvents).toHaveLength(1);
-		const again = (await p.broker.call("leads.assign", { id: lead.id, userId: owner === "d1" ? "d2" : "d1", eventId: "evt-other", onlyIfUnassigned: true }, meta)) as any;
+		const again = (await p.broker.call(
+			"leads.assign",
+			{ id: lead.id, userId: owner === "d1" ? "d2" : "d1", eventId: "evt-other", onlyIfUnassigned: true },
+			meta,
+		)) as any;
 		expect(again.changed).toBe(false);
 		expect((await p.http("GET", `/api/leads/${lead.id}`, { token: a.member })).body.assignedTo).toBe(owner);
 

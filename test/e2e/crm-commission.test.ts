@@ -20,8 +20,10 @@ describe("crm: commission over HTTP", () => {
 	afterAll(() => p.stop());
 
 	const stats = async () => (await p.broker.call("calculations.stats")) as Stats;
-	const handledAtLeast = (n: number) => waitFor(async () => ((await stats()).handled >= n ? stats() : undefined), { what: `${n} commission events handled` });
-	const send = (channel: string, payload: unknown) => (p.broker as unknown as { sendToChannel(c: string, x: unknown): Promise<void> }).sendToChannel(channel, payload);
+	const handledAtLeast = (n: number) =>
+		waitFor(async () => ((await stats()).handled >= n ? stats() : undefined), { what: `${n} commission events handled` });
+	const send = (channel: string, payload: unknown) =>
+		(p.broker as unknown as { sendToChannel(c: string, x: unknown): Promise<void> }).sendToChannel(channel, payload);
 
 	const plan = async (body: Record<string, unknown>) => {
 		const res = await p.http("POST", "/api/commission/plans", { token: adminA, body });
@@ -31,19 +33,36 @@ describe("crm: commission over HTTP", () => {
 	const wonLead = async (owner: string, value: { amount: number; currency: string } | undefined, statusToken = c1) => {
 		const lead = (await p.http("POST", "/api/leads", { token: statusToken, body: { name: "Deal", ...(value ? { value } : {}) } })).body;
 		await p.http("POST", `/api/leads/${lead.id}/assign`, { token: adminA, body: { userId: owner } });
-		for (const status of ["contacted", "qualified", "won"]) expect((await p.http("PATCH", `/api/leads/${lead.id}`, { token: statusToken, body: { status } })).status).toBe(200);
+		for (const status of ["contacted", "qualified", "won"])
+			expect((await p.http("PATCH", `/api/leads/${lead.id}`, { token: statusToken, body: { status } })).status).toBe(200);
 		return lead;
 	};
 	const statement = (token: string, query = "") => p.http("GET", `/api/commission/statements?period=${period()}${query}`, { token });
 
 	it("plans CRUD: admin only, validated, tenant-scoped", async () => {
-		expect((await p.http("POST", "/api/commission/plans", { token: c1, body: { name: "x", type: "flat", currency: "EUR", amount: 1, effectiveFrom: "2020-01-01" } })).status).toBe(403);
+		expect(
+			(
+				await p.http("POST", "/api/commission/plans", {
+					token: c1,
+					body: { name: "x", type: "flat", currency: "EUR", amount: 1, effectiveFrom: "2020-01-01" },
+				})
+			).status,
+		).toBe(403);
 		for (const body of [
 			{ name: "x", type: "flat", currency: "EUR", effectiveFrom: "2020-01-01" },
 			{ name: "x", type: "flat", currency: "EUR", amount: 10.5, effectiveFrom: "2020-01-01" },
 			{ name: "x", type: "percentage", currency: "EUR", rateBps: 10_001, effectiveFrom: "2020-01-01" },
 			{ name: "x", type: "tiered", currency: "EUR", tiers: [], effectiveFrom: "2020-01-01" },
-			{ name: "x", type: "tiered", currency: "EUR", tiers: [{ upTo: null, rateBps: 1 }, { upTo: null, rateBps: 2 }], effectiveFrom: "2020-01-01" },
+			{
+				name: "x",
+				type: "tiered",
+				currency: "EUR",
+				tiers: [
+					{ upTo: null, rateBps: 1 },
+					{ upTo: null, rateBps: 2 },
+				],
+				effectiveFrom: "2020-01-01",
+			},
 			{ name: "x", type: "flat", currency: "euro", amount: 1, effectiveFrom: "2020-01-01" },
 			{ name: "x", type: "flat", currency: "EUR", amount: 1, effectiveFrom: "2021-01-01", effectiveTo: "2020-01-01" },
 		]) {
@@ -78,14 +97,26 @@ describe("crm: commission over HTTP", () => {
 			expect(res.body.members).toEqual(["agent-c1"]);
 		}
 		// adding twice is a no-op
-		expect((await p.http("POST", `/api/commission/plans/${pct.id}/members`, { token: adminA, body: { userId: "agent-c1" } })).body.members).toEqual(["agent-c1"]);
+		expect(
+			(await p.http("POST", `/api/commission/plans/${pct.id}/members`, { token: adminA, body: { userId: "agent-c1" } })).body.members,
+		).toEqual(["agent-c1"]);
 
 		const before = await stats();
 		const lead = await wonLead("agent-c1", { amount: 12_345, currency: "EUR" });
 		await handledAtLeast(before.handled + 1);
 		let st = await statement(c1);
 		expect(st.status).toBe(200);
-		expect(st.body.rows).toEqual([expect.objectContaining({ leadId: lead.id, userId: "agent-c1", planId: pct.id, kind: "win:1", type: "win", amount: 1_235, currency: "EUR" })]);
+		expect(st.body.rows).toEqual([
+			expect.objectContaining({
+				leadId: lead.id,
+				userId: "agent-c1",
+				planId: pct.id,
+				kind: "win:1",
+				type: "win",
+				amount: 1_235,
+				currency: "EUR",
+			}),
+		]);
 
 		// the same leads.won delivered twice more (concurrently): still one calculation
 		const full = (await p.http("GET", `/api/leads/${lead.id}`, { token: c1 })).body;
@@ -100,7 +131,16 @@ describe("crm: commission over HTTP", () => {
 		// reopen: a reversal, once even if redelivered
 		expect((await p.http("PATCH", `/api/leads/${lead.id}`, { token: c1, body: { status: "qualified" } })).status).toBe(200);
 		await handledAtLeast(s2!.handled + 1);
-		const reopened = { ...full, status: "qualified", tenantId: tid, actorId: "agent-c1", eventId: "evt-reopen-dup", at: new Date().toISOString(), cycle: 1, reopenedFrom: "won" };
+		const reopened = {
+			...full,
+			status: "qualified",
+			tenantId: tid,
+			actorId: "agent-c1",
+			eventId: "evt-reopen-dup",
+			at: new Date().toISOString(),
+			cycle: 1,
+			reopenedFrom: "won",
+		};
 		await send("leads.reopened", reopened);
 		await handledAtLeast(s2!.handled + 2);
 		st = await statement(c1);

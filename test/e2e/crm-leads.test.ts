@@ -60,7 +60,13 @@ describe("crm: leads over HTTP", () => {
 		expect(lead.id).toEqual(expect.any(String));
 		expect(lead.tenantId).toBeUndefined();
 		const event = await waitFor(() => seen["leads.created"]?.find(e => e.id === lead.id), { what: "leads.created" });
-		expect(event).toMatchObject({ tenantId: "tenant-a", actorId: "agent-a1", eventId: expect.any(String), at: expect.any(String), name: "Ada Lovelace" });
+		expect(event).toMatchObject({
+			tenantId: "tenant-a",
+			actorId: "agent-a1",
+			eventId: expect.any(String),
+			at: expect.any(String),
+			name: "Ada Lovelace",
+		});
 		const b = await p.http("GET", `/api/leads/${lead.id}`, { token: memberB });
 		expect(b.status).toBe(404);
 	});
@@ -95,7 +101,14 @@ describe("crm: leads over HTTP", () => {
 		const tag = `zz${Date.now().toString(36)}`;
 		const made = [];
 		for (let i = 0; i < 5; i++)
-			made.push(await create(memberA, { name: `${tag} person ${i}`, source: i % 2 ? "ads" : "seo", company: i === 3 ? `${tag}-corp` : "Other", value: { amount: i * 100, currency: "USD" } }));
+			made.push(
+				await create(memberA, {
+					name: `${tag} person ${i}`,
+					source: i % 2 ? "ads" : "seo",
+					company: i === 3 ? `${tag}-corp` : "Other",
+					value: { amount: i * 100, currency: "USD" },
+				}),
+			);
 		await create(memberB, { name: `${tag} tenant b`, source: "ads" });
 
 		const all = await p.http("GET", `/api/leads?q=${tag}&pageSize=2&page=1&sort=name`, { token: memberA });
@@ -114,7 +127,9 @@ describe("crm: leads over HTTP", () => {
 
 		const from = made[2].createdAt;
 		const to = made[3].createdAt;
-		const range = await p.http("GET", `/api/leads?q=${tag}&createdFrom=${encodeURIComponent(from)}&createdTo=${encodeURIComponent(to)}`, { token: memberA });
+		const range = await p.http("GET", `/api/leads?q=${tag}&createdFrom=${encodeURIComponent(from)}&createdTo=${encodeURIComponent(to)}`, {
+			token: memberA,
+		});
 		expect(range.body.rows.map((r: any) => r.id).sort()).toEqual([made[2].id, made[3].id].sort());
 
 		const statusNew = await p.http("GET", `/api/leads?q=${tag}&status=new&unassigned=true`, { token: memberA });
@@ -129,7 +144,10 @@ describe("crm: leads over HTTP", () => {
 
 	it("updates contact fields; cross-tenant PATCH is a 404 identical to a random id", async () => {
 		const lead = await create(memberA, { name: "Grace", email: "grace@example.com" });
-		const res = await p.http("PATCH", `/api/leads/${lead.id}`, { token: memberA, body: { company: "Navy", value: { amount: 5000, currency: "USD" }, createdBy: "evil", tenantId: "tenant-b" } });
+		const res = await p.http("PATCH", `/api/leads/${lead.id}`, {
+			token: memberA,
+			body: { company: "Navy", value: { amount: 5000, currency: "USD" }, createdBy: "evil", tenantId: "tenant-b" },
+		});
 		expect(res.status).toBe(200);
 		expect(res.body).toMatchObject({ company: "Navy", value: { amount: 5000, currency: "USD" }, createdBy: "agent-a1" });
 
@@ -178,10 +196,21 @@ describe("crm: leads over HTTP", () => {
 
 	it("adds manual activities; cross-tenant 404", async () => {
 		const lead = await create(memberA, { name: "Timeline" });
-		const res = await p.http("POST", `/api/leads/${lead.id}/activities`, { token: memberA, body: { type: "call", summary: "Called, interested", at: "2026-11-20T10:00:00.000Z" } });
+		const res = await p.http("POST", `/api/leads/${lead.id}/activities`, {
+			token: memberA,
+			body: { type: "call", summary: "Called, interested", at: "2026-11-20T10:00:00.000Z" },
+		});
 		expect(res.status).toBe(201);
-		expect(res.body).toMatchObject({ type: "call", summary: "Called, interested", at: "2026-11-20T10:00:00.000Z", actorId: "agent-a1", leadId: lead.id });
-		expect((await p.http("POST", `/api/leads/${lead.id}/activities`, { token: memberA, body: { type: "assigned", summary: "fake" } })).status).toBe(422);
+		expect(res.body).toMatchObject({
+			type: "call",
+			summary: "Called, interested",
+			at: "2026-11-20T10:00:00.000Z",
+			actorId: "agent-a1",
+			leadId: lead.id,
+		});
+		expect(
+			(await p.http("POST", `/api/leads/${lead.id}/activities`, { token: memberA, body: { type: "assigned", summary: "fake" } })).status,
+		).toBe(422);
 		expect((await p.http("POST", `/api/leads/${lead.id}/activities`, { token: memberB, body: { type: "note", summary: "x" } })).status).toBe(404);
 		const list = await p.http("GET", `/api/leads/${lead.id}/activities`, { token: memberA });
 		expect(list.body.rows.map((a: any) => a.type).sort()).toEqual(["call", "created"]);
@@ -217,7 +246,12 @@ describe("crm: leads over HTTP", () => {
 		expect(res.body.rejected[0].errors[0].field).toBe("name");
 		const list = await p.http("GET", `/api/leads?q=${tag}&sort=name`, { token: memberA });
 		expect(list.body.rows.map((r: any) => r.name)).toEqual([`${tag} Four`, `${tag} One`]);
-		expect(list.body.rows[1]).toMatchObject({ country: "FR", source: "fair", value: { amount: 1000, currency: "EUR" }, customFields: { segment: "smb" } });
+		expect(list.body.rows[1]).toMatchObject({
+			country: "FR",
+			source: "fair",
+			value: { amount: 1000, currency: "EUR" },
+			customFields: { segment: "smb" },
+		});
 		expect((await p.http("GET", `/api/leads?q=${tag}`, { token: memberB })).body.total).toBe(0);
 		expect((await p.http("POST", "/api/leads/import", { token: memberA, body: { csv: 'name\n"unterminated' } })).status).toBe(422);
 	});
@@ -225,7 +259,10 @@ describe("crm: leads over HTTP", () => {
 	it("imports a 1,500-row CSV in one request and rejects more than 5,000 rows (413)", async () => {
 		const tag = `big${Date.now().toString(36)}`;
 		const rows = Array.from({ length: 1500 }, (_, i) => `${tag} ${i},${tag}${i}@example.com,,,,,${i},EUR`);
-		const res = await p.http("POST", "/api/leads/import", { token: memberA, body: { csv: ["name,email,phone,company,country,source,amount,currency", ...rows].join("\n") } });
+		const res = await p.http("POST", "/api/leads/import", {
+			token: memberA,
+			body: { csv: ["name,email,phone,company,country,source,amount,currency", ...rows].join("\n") },
+		});
 		expect(res.status).toBe(200);
 		expect(res.body).toEqual({ accepted: 1500, rejected: [] });
 		expect((await p.http("GET", `/api/leads?q=${tag}&pageSize=1`, { token: memberA })).body.total).toBe(1500);
@@ -264,10 +301,14 @@ describe("crm: leads over HTTP", () => {
 
 		it("captures a lead with the key, dedupes by email/phone into an activity, rejects bad keys alike", async () => {
 			const email = `form-${Date.now()}@example.com`;
-			const first = await p.http("POST", "/api/public/leads/acme-a", { body: { ingestKey: keyA, name: "Form Person", email, message: "Call me" } });
+			const first = await p.http("POST", "/api/public/leads/acme-a", {
+				body: { ingestKey: keyA, name: "Form Person", email, message: "Call me" },
+			});
 			expect(first.status).toBe(202);
 			expect(first.body).toEqual({ received: true, duplicate: false });
-			const again = await p.http("POST", "/api/public/leads/acme-a", { body: { ingestKey: keyA, name: "Form Person", email: email.toUpperCase(), message: "Again" } });
+			const again = await p.http("POST", "/api/public/leads/acme-a", {
+				body: { ingestKey: keyA, name: "Form Person", email: email.toUpperCase(), message: "Again" },
+			});
 			expect(again.status).toBe(200);
 			expect(again.body.duplicate).toBe(true);
 			const list = await p.http("GET", `/api/leads?q=${encodeURIComponent(email)}`, { token: memberA });
@@ -277,7 +318,9 @@ describe("crm: leads over HTTP", () => {
 			expect(tl.body.rows.map((a: any) => a.type)).toEqual(["created", "form_submission", "form_submission"]);
 
 			const wrongTenant = await p.http("POST", "/api/public/leads/acme-b", { body: { ingestKey: keyA, name: "X", email: "x@example.com" } });
-			const unknownSlug = await p.http("POST", "/api/public/leads/nobody-here", { body: { ingestKey: keyA, name: "X", email: "x@example.com" } });
+			const unknownSlug = await p.http("POST", "/api/public/leads/nobody-here", {
+				body: { ingestKey: keyA, name: "X", email: "x@example.com" },
+			});
 			const badKey = await p.http("POST", "/api/public/leads/acme-a", { body: { ingestKey: "vik_wrongwrongwrong", name: "X" } });
 			for (const r of [wrongTenant, unknownSlug, badKey]) {
 				expect(r.status).toBe(401);
@@ -289,7 +332,9 @@ describe("crm: leads over HTTP", () => {
 		it("dedupes by phone written differently; concurrent identical submissions make one lead", async () => {
 			const phone = `+1 555 ${String(Date.now()).slice(-7)}`;
 			const results = await Promise.all(
-				[phone, phone.replace(/ /g, ""), phone.replace(/ /g, "-")].map(ph => p.http("POST", "/api/public/leads/acme-a", { body: { ingestKey: keyA, name: "Phone Person", phone: ph } })),
+				[phone, phone.replace(/ /g, ""), phone.replace(/ /g, "-")].map(ph =>
+					p.http("POST", "/api/public/leads/acme-a", { body: { ingestKey: keyA, name: "Phone Person", phone: ph } }),
+				),
 			);
 			expect(results.map(r => r.status).sort()).toEqual([200, 200, 202]);
 		});

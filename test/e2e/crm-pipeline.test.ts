@@ -19,16 +19,23 @@ describe("crm: pipeline report over HTTP (the whole crm domain in one platform)"
 	};
 
 	it("aggregates the tenant's leads, workload and commissions; other tenants see nothing of it", async () => {
-		const plan = await p.http("POST", "/api/commission/plans", { token: admin, body: { name: "5%", type: "percentage", currency: "EUR", rateBps: 500, effectiveFrom: "2020-01-01" } });
+		const plan = await p.http("POST", "/api/commission/plans", {
+			token: admin,
+			body: { name: "5%", type: "percentage", currency: "EUR", rateBps: 500, effectiveFrom: "2020-01-01" },
+		});
 		await p.http("POST", `/api/commission/plans/${plan.body.id}/members`, { token: admin, body: { userId: "rep-1" } });
 		await p.http("PUT", "/api/assignment/agents/rep-1", { token: admin, body: { capacity: 7 } });
-		await p.http("POST", "/api/assignment/rules", { token: admin, body: { name: "all to rep-1", strategy: "fixed", fixedUserId: "rep-1", conditions: { sources: ["ads"] } } });
+		await p.http("POST", "/api/assignment/rules", {
+			token: admin,
+			body: { name: "all to rep-1", strategy: "fixed", fixedUserId: "rep-1", conditions: { sources: ["ads"] } },
+		});
 
 		const a = await lead({ name: "A", source: "ads", value: { amount: 10_000, currency: "EUR" } });
 		const b = await lead({ name: "B", source: "ads", value: { amount: 30_000, currency: "EUR" } });
 		const c = await lead({ name: "C", source: "ads" });
 		await lead({ name: "D", source: "seo" });
-		for (const l of [a, b, c]) await waitFor(async () => (await p.http("GET", `/api/leads/${l.id}`, { token: member })).body.assignedTo === "rep-1");
+		for (const l of [a, b, c])
+			await waitFor(async () => (await p.http("GET", `/api/leads/${l.id}`, { token: member })).body.assignedTo === "rep-1");
 		await move(a.id, "contacted", "qualified", "won");
 		await move(b.id, "contacted", "qualified", "won");
 		await move(c.id, "lost");
@@ -51,7 +58,16 @@ describe("crm: pipeline report over HTTP (the whole crm domain in one platform)"
 			unavailable: [],
 		});
 		expect(res.body.agents).toEqual([
-			{ userId: "rep-1", openLeads: 0, won: 2, lost: 1, capacity: 7, assignedToday: 3, assignedThisWeek: 3, commissions: [{ currency: "EUR", amount: 2_000, count: 2 }] },
+			{
+				userId: "rep-1",
+				openLeads: 0,
+				won: 2,
+				lost: 1,
+				capacity: 7,
+				assignedToday: 3,
+				assignedThisWeek: 3,
+				commissions: [{ currency: "EUR", amount: 2_000, count: 2 }],
+			},
 		]);
 
 		expect((await p.http("GET", "/api/crm/pipeline", { token: member })).status).toBe(403);
@@ -63,7 +79,18 @@ describe("crm: pipeline report over HTTP (the whole crm domain in one platform)"
 		const doc = await p.http("GET", "/openapi.json");
 		expect(doc.status).toBe(200);
 		const paths = Object.keys(doc.body.paths);
-		for (const prefix of ["/api/leads", "/api/public/leads/", "/api/leads/ingest-keys", "/api/leads/settings", "/api/assignment/rules", "/api/assignment/agents/", "/api/commission/plans", "/api/commission/statements", "/api/commission/payouts", "/api/crm/pipeline"])
+		for (const prefix of [
+			"/api/leads",
+			"/api/public/leads/",
+			"/api/leads/ingest-keys",
+			"/api/leads/settings",
+			"/api/assignment/rules",
+			"/api/assignment/agents/",
+			"/api/commission/plans",
+			"/api/commission/statements",
+			"/api/commission/payouts",
+			"/api/crm/pipeline",
+		])
 			expect(paths.some(x => x.startsWith(prefix))).toBe(true);
 	});
 });

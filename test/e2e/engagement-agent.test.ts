@@ -17,7 +17,13 @@ describe("engagement agent API: the offline generator", () => {
 		const text = "call Ana tomorrow at 3pm about the Q3 report, high priority";
 		const lisbon = await understand(p, ana, { text, timeZone: "Europe/Lisbon", now: "2026-12-02T10:00:00Z" });
 		expect(lisbon.status).toBe(200);
-		expect(lisbon.body).toEqual({ title: "Call Ana about the Q3 report", dueAt: "2026-12-03T15:00:00.000Z", priority: "high", tags: ["q3"], generator: "offline" });
+		expect(lisbon.body).toEqual({
+			title: "Call Ana about the Q3 report",
+			dueAt: "2026-12-03T15:00:00.000Z",
+			priority: "high",
+			tags: ["q3"],
+			generator: "offline",
+		});
 		const ny = await understand(p, ana, { text, timeZone: "America/New_York", now: "2026-12-02T10:00:00Z" });
 		expect(ny.body.dueAt).toBe("2026-12-03T20:00:00.000Z");
 		// 23:30 UTC is already the next day in Berlin: "tomorrow" is the day after that
@@ -28,11 +34,26 @@ describe("engagement agent API: the offline generator", () => {
 	});
 
 	it("generates the same challenge for the same inputs", async () => {
-		for (const title of ["a", "b", "c"]) await p.http("POST", "/api/tasks", { token: ana, body: { title, tags: title === "c" ? ["home"] : ["work"] } });
+		for (const title of ["a", "b", "c"])
+			await p.http("POST", "/api/tasks", { token: ana, body: { title, tags: title === "c" ? ["home"] : ["work"] } });
 		const one = (await p.http("POST", "/api/challenges/generate", { token: ana, body: {} })).body;
 		const two = (await p.http("POST", "/api/challenges/generate", { token: ana, body: {} })).body;
-		const spec = (c: any) => ({ title: c.title, target: c.target, tag: c.tag, reward: c.reward, durationHours: c.durationHours, generator: c.generator });
-		expect(spec(one)).toEqual({ title: 'finish 2 "work" tasks', target: 2, tag: "work", reward: { currency: "coins", amount: 20 }, durationHours: 72, generator: "offline" });
+		const spec = (c: any) => ({
+			title: c.title,
+			target: c.target,
+			tag: c.tag,
+			reward: c.reward,
+			durationHours: c.durationHours,
+			generator: c.generator,
+		});
+		expect(spec(one)).toEqual({
+			title: 'finish 2 "work" tasks',
+			target: 2,
+			tag: "work",
+			reward: { currency: "coins", amount: 20 },
+			durationHours: 72,
+			generator: "offline",
+		});
 		expect(spec(two)).toEqual(spec(one));
 	});
 
@@ -47,7 +68,10 @@ describe("engagement agent API: the offline generator", () => {
 		expect(read.body.status).toBe("expired");
 		expect((await p.http("POST", `/api/challenges/${duel.id}/complete`, { token: ana, body: {} })).status).toBe(409);
 		const board = (await p.http("GET", "/api/gamification/boards/challenges", { token: ana })).body;
-		expect(board.top.map((s: any) => [s.userId, s.rating])).toEqual([["ben", 1216], ["ana", 1184]]);
+		expect(board.top.map((s: any) => [s.userId, s.rating])).toEqual([
+			["ben", 1216],
+			["ana", 1184],
+		]);
 	});
 });
 
@@ -56,13 +80,24 @@ describe("engagement agent API: the LLM adapter against a fake server", () => {
 	let llm: FakeLlm;
 	let ana: string;
 	const good = { title: "Call Ana re Q3", dueAt: "2026-12-03T15:00:00+00:00", priority: "high", tags: ["Q3", "calls"] };
-	const ask = () => understand(p, ana, { text: "call Ana tomorrow at 3pm about the Q3 report, high priority", timeZone: "UTC", now: "2026-12-02T10:00:00Z" });
+	const ask = () =>
+		understand(p, ana, { text: "call Ana tomorrow at 3pm about the Q3 report, high priority", timeZone: "UTC", now: "2026-12-02T10:00:00Z" });
 
 	beforeAll(async () => {
 		llm = await startFakeLlm();
 		p = await startPlatform({
 			services: SERVICES,
-			env: { LLM_BASE_URL: llm.baseUrl, LLM_MODEL: "test-model", LLM_API_KEY: "sk-test", LLM_TIMEOUT_MS: "300", LLM_RETRIES: "1", LLM_BREAKER_THRESHOLD: "3", LLM_BREAKER_COOLDOWN_MS: "60000", REDIS_URL: "", CACHER: "" },
+			env: {
+				LLM_BASE_URL: llm.baseUrl,
+				LLM_MODEL: "test-model",
+				LLM_API_KEY: "sk-test",
+				LLM_TIMEOUT_MS: "300",
+				LLM_RETRIES: "1",
+				LLM_BREAKER_THRESHOLD: "3",
+				LLM_BREAKER_COOLDOWN_MS: "60000",
+				REDIS_URL: "",
+				CACHER: "",
+			},
 		});
 		ana = p.token({ sub: "ana", tid: "t-llm", roles: ["member"] });
 	});
@@ -75,17 +110,32 @@ describe("engagement agent API: the LLM adapter against a fake server", () => {
 	it("uses a valid answer, sending the model, the key and the schema", async () => {
 		llm.script.push({ content: JSON.stringify(good) });
 		const res = await ask();
-		expect(res.body).toEqual({ title: "Call Ana re Q3", dueAt: "2026-12-03T15:00:00.000Z", priority: "high", tags: ["q3", "calls"], generator: "llm" });
+		expect(res.body).toEqual({
+			title: "Call Ana re Q3",
+			dueAt: "2026-12-03T15:00:00.000Z",
+			priority: "high",
+			tags: ["q3", "calls"],
+			generator: "llm",
+		});
 		const req = llm.requests.at(-1)!;
 		expect(req.headers.authorization).toBe("Bearer sk-test");
-		expect(req.body).toMatchObject({ model: "test-model", temperature: 0, response_format: { type: "json_schema", json_schema: { name: "understand" } } });
+		expect(req.body).toMatchObject({
+			model: "test-model",
+			temperature: 0,
+			response_format: { type: "json_schema", json_schema: { name: "understand" } },
+		});
 		expect(req.body.response_format.json_schema.schema.required).toEqual(["title", "dueAt", "priority", "tags"]);
 	});
 
 	it("an answer outside the schema, or not JSON, falls back to the offline answer, and the log says why", async () => {
 		const agent = p.broker.getLocalService("agent")!;
 		const warn = jest.spyOn(agent.logger, "warn");
-		for (const content of [JSON.stringify({ ...good, priority: "extreme" }), JSON.stringify({ ...good, extra: 1 }), "Sure! Here is your task: …", JSON.stringify({ ...good, dueAt: "soon" })]) {
+		for (const content of [
+			JSON.stringify({ ...good, priority: "extreme" }),
+			JSON.stringify({ ...good, extra: 1 }),
+			"Sure! Here is your task: …",
+			JSON.stringify({ ...good, dueAt: "soon" }),
+		]) {
 			llm.script.push({ content });
 			const res = await ask();
 			expect(res.body).toMatchObject({ title: "Call Ana about the Q3 report", priority: "high", generator: "offline" });
@@ -101,11 +151,22 @@ describe("engagement agent API: the LLM adapter against a fake server", () => {
 
 	it("challenges through the adapter: a valid answer is used, a reward in an unknown currency is not", async () => {
 		await p.http("POST", "/api/tasks", { token: ana, body: { title: "x", tags: ["work"] } });
-		const spec = { title: "Ship one work task", description: "Today.", target: 1, tag: "work", reward: { currency: "gems", amount: 3 }, durationHours: 24 };
+		const spec = {
+			title: "Ship one work task",
+			description: "Today.",
+			target: 1,
+			tag: "work",
+			reward: { currency: "gems", amount: 3 },
+			durationHours: 24,
+		};
 		llm.script.push({ content: JSON.stringify(spec) });
 		const used = (await p.http("POST", "/api/challenges/generate", { token: ana, body: {} })).body;
 		expect(used).toMatchObject({ ...spec, generator: "llm", status: "offered" });
-		expect(llm.requests.at(-1)!.body.response_format.json_schema.schema.properties.reward.properties.currency.enum).toEqual(["xp", "coins", "gems"]);
+		expect(llm.requests.at(-1)!.body.response_format.json_schema.schema.properties.reward.properties.currency.enum).toEqual([
+			"xp",
+			"coins",
+			"gems",
+		]);
 		llm.script.push({ content: JSON.stringify({ ...spec, reward: { currency: "gold", amount: 3 } }) });
 		const fallback = (await p.http("POST", "/api/challenges/generate", { token: ana, body: {} })).body;
 		expect(fallback).toMatchObject({ generator: "offline", tag: "work", reward: { currency: "coins", amount: 10 } });
@@ -127,5 +188,4 @@ describe("engagement agent API: the LLM adapter against a fake server", () => {
 		expect((await ask()).body.generator).toBe("offline");
 		expect(llm.requests.length).toBe(before); // the open breaker did not call
 	});
-
 });

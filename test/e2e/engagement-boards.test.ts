@@ -41,7 +41,13 @@ describe.each(backends)("engagement: ELO leaderboards on %s", (_name, env) => {
 		expect((await p.http("POST", "/api/gamification/boards", { token: admin, body: { key: "chess", name: "Chess", k: 24 } })).status).toBe(201);
 		expect((await p.http("POST", "/api/gamification/boards", { token: admin, body: { key: "chess", name: "Again" } })).status).toBe(409);
 		let r = { ana: 1200, ben: 1200, cy: 1200, dee: 1200 } as Record<string, number>;
-		const games: [string, string, number][] = [["ana", "ben", 1], ["ana", "cy", 1], ["ben", "cy", 0.5], ["dee", "ana", 1], ["cy", "dee", 0]];
+		const games: [string, string, number][] = [
+			["ana", "ben", 1],
+			["ana", "cy", 1],
+			["ben", "cy", 0.5],
+			["dee", "ana", 1],
+			["cy", "dee", 0],
+		];
 		for (const [i, [a, b, s]] of games.entries()) {
 			const res = await result(a, b, s, `g${i}`);
 			expect(res.status).toBe(201);
@@ -75,7 +81,10 @@ describe.each(backends)("engagement: ELO leaderboards on %s", (_name, env) => {
 		let [x, y] = [1200, 1200];
 		for (let i = 0; i < 8; i++) [x, y] = elo(x, y, 1, 32);
 		const top = (await p.http("GET", "/api/gamification/boards/duel", { token: admin })).body.top;
-		expect(top.map((s: any) => [s.userId, s.rating])).toEqual([["x", x], ["y", y]]);
+		expect(top.map((s: any) => [s.userId, s.rating])).toEqual([
+			["x", x],
+			["y", y],
+		]);
 	});
 
 	it("a new season archives the old standings and starts everyone at 1200", async () => {
@@ -87,6 +96,8 @@ describe.each(backends)("engagement: ELO leaderboards on %s", (_name, env) => {
 		const first = await result("ana", "ben", 0, "s2g1");
 		expect(first.body).toMatchObject({ a: { before: 1200, after: elo(1200, 1200, 0, 24)[0] } });
 		expect((await p.http("GET", "/api/gamification/boards/nope", { token: admin })).status).toBe(404);
-		expect((await p.http("GET", "/api/gamification/boards/chess", { token: p.token({ sub: "o", tid: "other", roles: ["member"] }) })).status).toBe(404);
+		expect(
+			(await p.http("GET", "/api/gamification/boards/chess", { token: p.token({ sub: "o", tid: "other", roles: ["member"] }) })).status,
+		).toBe(404);
 	});
 });

@@ -13,7 +13,9 @@ describe.each(backends)("engagement: wallets on %s", (_name, env) => {
 	const me = async (token: string) => (await p.http("GET", "/api/gamification/me", { token })).body;
 	/** waits until a wallet holds `n` entries (a handler's payouts land one after another), then answers the summary */
 	const settled = async (token: string, currency: string, n: number) => {
-		await waitFor(async () => (await p.http("GET", `/api/gamification/ledger/${currency}?limit=100`, { token })).body.rows.length >= n, { what: `${n} ${currency} entries` });
+		await waitFor(async () => (await p.http("GET", `/api/gamification/ledger/${currency}?limit=100`, { token })).body.rows.length >= n, {
+			what: `${n} ${currency} entries`,
+		});
 		return me(token);
 	};
 
@@ -37,7 +39,9 @@ describe.each(backends)("engagement: wallets on %s", (_name, env) => {
 	});
 
 	it("completing a task pays by the rules; a redelivered event pays once; reopening reverses it", async () => {
-		const t = (await p.http("POST", "/api/tasks", { token: ana, body: { title: "On time", dueAt: new Date(Date.now() + 86_400_000).toISOString() } })).body;
+		const t = (
+			await p.http("POST", "/api/tasks", { token: ana, body: { title: "On time", dueAt: new Date(Date.now() + 86_400_000).toISOString() } })
+		).body;
 		expect((await p.http("PATCH", `/api/tasks/${t.id}`, { token: ana, body: { status: "done" } })).status).toBe(200);
 		// completed-xp 10 + streak-xp 2·1 + on-time-coins 5
 		const after = await settled(ana, "xp", 2);
@@ -71,13 +75,26 @@ describe.each(backends)("engagement: wallets on %s", (_name, env) => {
 		const cy = p.token({ sub: "cy", tid: "team-rules", roles: ["member"] });
 		const settings = {
 			currencies: ["xp", "stars"],
-			rules: [{ id: "done", on: "tasks.completed", currency: "stars", amount: 3 }, { id: "xp", on: "tasks.completed", currency: "xp", amount: 100 }],
+			rules: [
+				{ id: "done", on: "tasks.completed", currency: "stars", amount: 3 },
+				{ id: "xp", on: "tasks.completed", currency: "xp", amount: 100 },
+			],
 			levelCurve: { base: 100, exponent: 1 },
 			badges: [{ id: "two", name: "Two done", counter: "tasksCompleted", atLeast: 2 }],
 		};
 		expect((await p.http("PUT", "/api/gamification/settings", { token: cy, body: settings })).status).toBe(403);
-		expect((await p.http("PUT", "/api/gamification/settings", { token: boss, body: { ...settings, rules: [{ ...settings.rules[0], currency: "coins" }] } })).status).toBe(422);
-		expect((await p.http("PUT", "/api/gamification/settings", { token: boss, body: { ...settings, rules: [settings.rules[0], settings.rules[0]] } })).status).toBe(422);
+		expect(
+			(
+				await p.http("PUT", "/api/gamification/settings", {
+					token: boss,
+					body: { ...settings, rules: [{ ...settings.rules[0], currency: "coins" }] },
+				})
+			).status,
+		).toBe(422);
+		expect(
+			(await p.http("PUT", "/api/gamification/settings", { token: boss, body: { ...settings, rules: [settings.rules[0], settings.rules[0]] } }))
+				.status,
+		).toBe(422);
 		expect((await p.http("PUT", "/api/gamification/settings", { token: boss, body: settings })).body).toMatchObject(settings);
 		const t = (await p.http("POST", "/api/tasks", { token: cy, body: { title: "one" } })).body;
 		await p.http("PATCH", `/api/tasks/${t.id}`, { token: cy, body: { status: "done" } });
@@ -85,15 +102,27 @@ describe.each(backends)("engagement: wallets on %s", (_name, env) => {
 		expect(m.balances).toEqual({ xp: 100, stars: 3 });
 		expect(m.level).toEqual({ level: 2, xp: 100, levelXp: 100, nextLevelXp: 200 });
 		expect(m.badges).toEqual([{ id: "two", name: "Two done", counter: "tasksCompleted", current: 1, target: 2, earned: false }]);
-		expect((await p.http("POST", "/api/gamification/spend", { token: cy, body: { currency: "coins", amount: 1, reason: "x" } })).status).toBe(422);
+		expect((await p.http("POST", "/api/gamification/spend", { token: cy, body: { currency: "coins", amount: 1, reason: "x" } })).status).toBe(
+			422,
+		);
 	});
 
 	it("parallel spends never overdraw: exactly balance / amount of them land", async () => {
-		const award = await p.http("POST", "/api/gamification/awards", { token: admin, body: { userId: "ben", currency: "coins", amount: 100, reason: "seed", eventId: "seed-ben" } });
+		const award = await p.http("POST", "/api/gamification/awards", {
+			token: admin,
+			body: { userId: "ben", currency: "coins", amount: 100, reason: "seed", eventId: "seed-ben" },
+		});
 		expect(award.status).toBe(201);
-		const again = await p.http("POST", "/api/gamification/awards", { token: admin, body: { userId: "ben", currency: "coins", amount: 100, reason: "seed", eventId: "seed-ben" } });
+		const again = await p.http("POST", "/api/gamification/awards", {
+			token: admin,
+			body: { userId: "ben", currency: "coins", amount: 100, reason: "seed", eventId: "seed-ben" },
+		});
 		expect(again.status).toBe(200);
-		const results = await Promise.all(Array.from({ length: 25 }, () => p.http("POST", "/api/gamification/spend", { token: ben, body: { currency: "coins", amount: 7, reason: "shop" } })));
+		const results = await Promise.all(
+			Array.from({ length: 25 }, () =>
+				p.http("POST", "/api/gamification/spend", { token: ben, body: { currency: "coins", amount: 7, reason: "shop" } }),
+			),
+		);
 		const codes = results.map(r => r.status);
 		expect(codes.filter(c => c === 201)).toHaveLength(14); // 14·7 = 98 ≤ 100 < 105
 		expect(codes.filter(c => c === 409)).toHaveLength(11);
@@ -105,16 +134,32 @@ describe.each(backends)("engagement: wallets on %s", (_name, env) => {
 	});
 
 	it("a spend with an idempotency key lands once; transfers are one pair; bad input is 4xx and writes nothing", async () => {
-		await p.http("POST", "/api/gamification/awards", { token: admin, body: { userId: "ana", currency: "gems", amount: 10, reason: "seed", eventId: "seed-ana-gems" } });
-		const once = await Promise.all([1, 2, 3].map(() => p.http("POST", "/api/gamification/spend", { token: ana, body: { currency: "gems", amount: 3, reason: "hat", idempotencyKey: "hat-1" } })));
+		await p.http("POST", "/api/gamification/awards", {
+			token: admin,
+			body: { userId: "ana", currency: "gems", amount: 10, reason: "seed", eventId: "seed-ana-gems" },
+		});
+		const once = await Promise.all(
+			[1, 2, 3].map(() =>
+				p.http("POST", "/api/gamification/spend", {
+					token: ana,
+					body: { currency: "gems", amount: 3, reason: "hat", idempotencyKey: "hat-1" },
+				}),
+			),
+		);
 		expect(once.map(r => r.status).sort()).toEqual([200, 200, 201]);
 		expect((await me(ana)).balances.gems).toBe(7);
 
-		const tr = await p.http("POST", "/api/gamification/transfers", { token: ana, body: { toUserId: "ben", currency: "gems", amount: 4, reason: "gift" } });
+		const tr = await p.http("POST", "/api/gamification/transfers", {
+			token: ana,
+			body: { toUserId: "ben", currency: "gems", amount: 4, reason: "gift" },
+		});
 		expect(tr.status).toBe(201);
 		expect(tr.body.debit).toMatchObject({ userId: "ana", amount: -4, balanceAfter: 3 });
 		expect(tr.body.credit).toMatchObject({ userId: "ben", amount: 4, balanceAfter: 4 });
-		const tooMuch = await p.http("POST", "/api/gamification/transfers", { token: ana, body: { toUserId: "ben", currency: "gems", amount: 4, reason: "gift" } });
+		const tooMuch = await p.http("POST", "/api/gamification/transfers", {
+			token: ana,
+			body: { toUserId: "ben", currency: "gems", amount: 4, reason: "gift" },
+		});
 		expect(tooMuch.status).toBe(409);
 		for (const body of [
 			{ currency: "gold", amount: 1, reason: "x" },
@@ -123,9 +168,19 @@ describe.each(backends)("engagement: wallets on %s", (_name, env) => {
 			{ currency: "gems", amount: 0, reason: "x" },
 		])
 			expect((await p.http("POST", "/api/gamification/spend", { token: ana, body })).status).toBe(422);
-		expect((await p.http("POST", "/api/gamification/transfers", { token: ana, body: { toUserId: "ana", currency: "gems", amount: 1, reason: "x" } })).status).toBe(422);
+		expect(
+			(await p.http("POST", "/api/gamification/transfers", { token: ana, body: { toUserId: "ana", currency: "gems", amount: 1, reason: "x" } }))
+				.status,
+		).toBe(422);
 		expect((await me(ana)).balances.gems).toBe(3);
 		expect((await me(ben)).balances.gems).toBe(4);
-		expect((await p.http("POST", "/api/gamification/awards", { token: ana, body: { userId: "ana", currency: "gems", amount: 5, reason: "x", eventId: "self" } })).status).toBe(403);
+		expect(
+			(
+				await p.http("POST", "/api/gamification/awards", {
+					token: ana,
+					body: { userId: "ana", currency: "gems", amount: 5, reason: "x", eventId: "self" },
+				})
+			).status,
+		).toBe(403);
 	});
 });

@@ -22,14 +22,16 @@ describe("engagement journey over HTTP: tasks → xp and coins → level and bad
 		expect(res.status).toBe(201);
 		return res.body;
 	};
-	const finish = async (id: string) => expect((await p.http("PATCH", `/api/tasks/${id}`, { token: ana, body: { status: "done" } })).status).toBe(200);
+	const finish = async (id: string) =>
+		expect((await p.http("PATCH", `/api/tasks/${id}`, { token: ana, body: { status: "done" } })).status).toBe(200);
 
 	it("plays the whole loop with exact numbers", async () => {
 		// 1. five tasks done on time: each pays 10 xp + 2 xp (streak of 1 day) + 5 coins
 		const due = new Date(Date.now() + 2 * 86_400_000).toISOString();
 		for (let i = 0; i < 5; i++) await finish((await task(ana, { title: `Task ${i}`, dueAt: due })).id);
 		// a completion's payouts land one after another: wait for all ten xp entries (and the five coin ones)
-		const entries = async (currency: string) => (await p.http("GET", `/api/gamification/ledger/${currency}?limit=100`, { token: ana })).body.rows.length;
+		const entries = async (currency: string) =>
+			(await p.http("GET", `/api/gamification/ledger/${currency}?limit=100`, { token: ana })).body.rows.length;
 		await waitFor(async () => (await entries("xp")) >= 10 && (await entries("coins")) >= 5, { what: "five payouts" });
 		const paid = await me();
 		expect(paid.balances).toMatchObject({ xp: 60, coins: 25 });
@@ -40,7 +42,10 @@ describe("engagement journey over HTTP: tasks → xp and coins → level and bad
 		expect(paid.badges.find((b: any) => b.id === "ten-tasks")).toMatchObject({ earned: false, current: 5, target: 10 });
 
 		// 3. a skill for 10 coins
-		expect((await p.http("POST", "/api/skills", { token: admin, body: { key: "focus", name: "Focus", cost: { currency: "coins", amount: 10 } } })).status).toBe(201);
+		expect(
+			(await p.http("POST", "/api/skills", { token: admin, body: { key: "focus", name: "Focus", cost: { currency: "coins", amount: 10 } } }))
+				.status,
+		).toBe(201);
 		expect((await p.http("POST", "/api/skills/focus/unlock", { token: ana, body: {} })).status).toBe(201);
 		expect((await me()).balances.coins).toBe(15);
 		const tree = (await p.http("GET", "/api/skills", { token: ana })).body;
@@ -70,9 +75,15 @@ describe("engagement journey over HTTP: tasks → xp and coins → level and bad
 		const after = await me();
 		expect(after.balances.coins).toBe(coinsBefore + 30);
 		expect(after.counters.challengesWon).toBe(1);
-		expect(won.body.rating).toMatchObject({ a: { userId: "ana", before: 1200, after: elo(1200, 1200, 1) }, b: { userId: "ben", before: 1200, after: elo(1200, 1200, 0) } });
+		expect(won.body.rating).toMatchObject({
+			a: { userId: "ana", before: 1200, after: elo(1200, 1200, 1) },
+			b: { userId: "ben", before: 1200, after: elo(1200, 1200, 0) },
+		});
 		const board = (await p.http("GET", "/api/gamification/boards/challenges", { token: ben })).body;
-		expect(board.top.map((s: any) => [s.userId, s.rating, s.rank])).toEqual([["ana", 1216, 1], ["ben", 1184, 2]]);
+		expect(board.top.map((s: any) => [s.userId, s.rating, s.rank])).toEqual([
+			["ana", 1216, 1],
+			["ben", 1184, 2],
+		]);
 		expect((await p.http("POST", `/api/challenges/${id}/complete`, { token: ana, body: {} })).status).toBe(409); // once
 		expect((await me()).balances.coins).toBe(coinsBefore + 30);
 	});

@@ -16,7 +16,9 @@ describe("engagement: skill trees", () => {
 
 	it("rejects cycles, unknown prerequisites and currencies; unlocking spends once and follows the prerequisites", async () => {
 		expect((await skill({ key: "focus", name: "Focus", cost: { currency: "coins", amount: 10 } })).status).toBe(201);
-		expect((await skill({ key: "deep-work", name: "Deep work", cost: { currency: "coins", amount: 15 }, prerequisites: ["focus"] })).status).toBe(201);
+		expect((await skill({ key: "deep-work", name: "Deep work", cost: { currency: "coins", amount: 15 }, prerequisites: ["focus"] })).status).toBe(
+			201,
+		);
 		expect((await skill({ key: "flow", name: "Flow", cost: { currency: "gems", amount: 0 }, prerequisites: ["deep-work"] })).status).toBe(201);
 		expect((await skill({ key: "x", name: "X", cost: { currency: "gold", amount: 1 } })).status).toBe(422);
 		expect((await skill({ key: "y", name: "Y", cost: { currency: "coins", amount: 1 }, prerequisites: ["nope"] })).status).toBe(422);
@@ -29,7 +31,10 @@ describe("engagement: skill trees", () => {
 		const broke = await p.http("POST", "/api/skills/focus/unlock", { token: ana, body: {} });
 		expect(broke.status).toBe(409);
 		expect(broke.body.code).toBe("INSUFFICIENT_FUNDS");
-		await p.http("POST", "/api/gamification/awards", { token: admin, body: { userId: "ana", currency: "coins", amount: 20, reason: "seed", eventId: "seed" } });
+		await p.http("POST", "/api/gamification/awards", {
+			token: admin,
+			body: { userId: "ana", currency: "coins", amount: 20, reason: "seed", eventId: "seed" },
+		});
 		const locked = await p.http("POST", "/api/skills/deep-work/unlock", { token: ana, body: {} });
 		expect(locked.status).toBe(409);
 		expect(locked.body.detail).toContain("focus");
@@ -39,6 +44,8 @@ describe("engagement: skill trees", () => {
 		expect(me.balances.coins).toBe(10);
 		expect(await tree()).toEqual({ "deep-work": "unlockable", flow: "locked", focus: "unlocked" });
 		expect((await p.http("POST", "/api/skills/deep-work/unlock", { token: ana, body: {} })).status).toBe(409); // 10 < 15
-		expect((await p.http("POST", "/api/skills/focus/unlock", { token: p.token({ sub: "eve", tid: "other", roles: ["member"] }), body: {} })).status).toBe(404);
+		expect(
+			(await p.http("POST", "/api/skills/focus/unlock", { token: p.token({ sub: "eve", tid: "other", roles: ["member"] }), body: {} })).status,
+		).toBe(404);
 	});
 });

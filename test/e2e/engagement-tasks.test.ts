@@ -8,12 +8,23 @@ describe("engagement: tasks over HTTP", () => {
 	const recorder = {
 		name: "taskrecorder",
 		channels: Object.fromEntries(
-			["tasks.completed", "tasks.reopened"].map(ch => [ch, { group: "test-recorder", handler: (ctx: any) => void (seen[ch] ??= []).push(ctx.params) }]),
+			["tasks.completed", "tasks.reopened"].map(ch => [
+				ch,
+				{ group: "test-recorder", handler: (ctx: any) => void (seen[ch] ??= []).push(ctx.params) },
+			]),
 		),
 	};
 
 	// identity's membership check, standing in: ana and ben are members of team-1
-	const tenants = { name: "tenants", actions: { membership: { visibility: "public", handler: (ctx: any) => ctx.params.tenantId === "team-1" && ["ana", "ben"].includes(ctx.params.userId) } } };
+	const tenants = {
+		name: "tenants",
+		actions: {
+			membership: {
+				visibility: "public",
+				handler: (ctx: any) => ctx.params.tenantId === "team-1" && ["ana", "ben"].includes(ctx.params.userId),
+			},
+		},
+	};
 
 	beforeAll(async () => {
 		p = await startPlatform({ services: ["tasks", "taskversions"], extra: [recorder as never, tenants as never] });
@@ -30,8 +41,23 @@ describe("engagement: tasks over HTTP", () => {
 	};
 
 	it("creates with defaults and version 1; other tenants see 404", async () => {
-		const t = await create({ title: "Write the report", tags: ["Q3"], dueAt: "2026-12-10T15:00:00+01:00", estimateMinutes: 90, tenantId: "team-2" });
-		expect(t).toMatchObject({ title: "Write the report", status: "todo", priority: "medium", tags: ["q3"], dueAt: "2026-12-10T14:00:00.000Z", version: 1, blockedBy: [], createdBy: "ana" });
+		const t = await create({
+			title: "Write the report",
+			tags: ["Q3"],
+			dueAt: "2026-12-10T15:00:00+01:00",
+			estimateMinutes: 90,
+			tenantId: "team-2",
+		});
+		expect(t).toMatchObject({
+			title: "Write the report",
+			status: "todo",
+			priority: "medium",
+			tags: ["q3"],
+			dueAt: "2026-12-10T14:00:00.000Z",
+			version: 1,
+			blockedBy: [],
+			createdBy: "ana",
+		});
 		expect(t.tenantId).toBeUndefined();
 		expect((await p.http("GET", `/api/tasks/${t.id}`, { token: other })).status).toBe(404);
 		const got = await p.http("GET", `/api/tasks/${t.id}`, { token: ben });
@@ -42,7 +68,10 @@ describe("engagement: tasks over HTTP", () => {
 		expect(outsider.status).toBe(422);
 		expect(outsider.body.errors).toEqual([{ field: "assigneeId", message: "must be members of this tenant (not members: eve)" }]);
 		expect((await p.http("PATCH", `/api/tasks/${t.id}`, { token: ana, body: { assigneeId: "eve" } })).status).toBe(422);
-		expect((await p.http("PATCH", `/api/tasks/${t.id}`, { token: ana, body: { assigneeId: "ben" } })).body).toMatchObject({ assigneeId: "ben", version: 2 });
+		expect((await p.http("PATCH", `/api/tasks/${t.id}`, { token: ana, body: { assigneeId: "ben" } })).body).toMatchObject({
+			assigneeId: "ben",
+			version: 2,
+		});
 	});
 
 	it("versions every change; a stale version is 409 with the current one; diff and restore write new versions", async () => {
@@ -56,7 +85,9 @@ describe("engagement: tasks over HTTP", () => {
 		expect(stale.body).toMatchObject({ code: "STALE_VERSION" });
 		expect(stale.body.detail).toContain("current version is 2");
 		// two writers on the same version: exactly one lands
-		const both = await Promise.all(["A", "B"].map(s => p.http("PATCH", `/api/tasks/${t.id}`, { token: ana, body: { version: 2, description: s } })));
+		const both = await Promise.all(
+			["A", "B"].map(s => p.http("PATCH", `/api/tasks/${t.id}`, { token: ana, body: { version: 2, description: s } })),
+		);
 		expect(both.map(r => r.status).sort()).toEqual([200, 409]);
 		const list = await p.http("GET", `/api/tasks/${t.id}/versions`, { token: ana });
 		expect(list.body.rows.map((v: any) => v.version)).toEqual([3, 2, 1]);
@@ -104,7 +135,12 @@ describe("engagement: tasks over HTTP", () => {
 		const plan = await p.http("GET", "/api/tasks/plan", { token: ana });
 		expect(plan.status).toBe(200);
 		const order = plan.body.order.map((o: any) => o.id);
-		for (const [x, y] of [[a, b], [b, c], [a, d]]) expect(order.indexOf(x.id)).toBeLessThan(order.indexOf(y.id));
+		for (const [x, y] of [
+			[a, b],
+			[b, c],
+			[a, d],
+		])
+			expect(order.indexOf(x.id)).toBeLessThan(order.indexOf(y.id));
 		expect(plan.body.criticalPath.slice(-3)).toEqual([a.id, b.id, c.id]);
 
 		expect((await p.http("PATCH", `/api/tasks/${a.id}`, { token: ana, body: { status: "done" } })).status).toBe(200);
@@ -117,7 +153,8 @@ describe("engagement: tasks over HTTP", () => {
 	});
 
 	it("lists with filters, text search, sort and a cursor", async () => {
-		for (const [i, prio] of ["low", "urgent", "high"].entries()) await create({ title: `Sortable ${i}`, priority: prio, tags: ["sortable"] }, ben);
+		for (const [i, prio] of ["low", "urgent", "high"].entries())
+			await create({ title: `Sortable ${i}`, priority: prio, tags: ["sortable"] }, ben);
 		const byPrio = await p.http("GET", "/api/tasks?tag=sortable&sort=-priority&limit=2", { token: ben });
 		expect(byPrio.body.rows.map((r: any) => r.priority)).toEqual(["urgent", "high"]);
 		const rest = await p.http("GET", `/api/tasks?tag=sortable&sort=-priority&limit=2&cursor=${byPrio.body.nextCursor}`, { token: ben });

@@ -49,7 +49,10 @@ describe("negotiate", () => {
 });
 
 // answers large enough to be compressed, and one error that becomes a large problem+json
-const fields = Array.from({ length: 60 }, (_, i) => ({ field: `field${i}`, message: `The 'field${i}' field must be a string of at most 64 characters.` }));
+const fields = Array.from({ length: 60 }, (_, i) => ({
+	field: `field${i}`,
+	message: `The 'field${i}' field must be a string of at most 64 characters.`,
+}));
 const big = {
 	name: "bigjson",
 	actions: {
@@ -71,7 +74,11 @@ describe("gateway response compression", () => {
 	let plain: Raw;
 	beforeAll(async () => {
 		// the caller's address comes from X-Forwarded-For (trusted from loopback): a remote scraper
-		p = await startPlatform({ services: ["greeter"], extra: [big as never], env: { COMPRESSION: "br,gzip", COMPRESSION_MIN_BYTES: "1024", METRICS_TOKEN: metricsToken, TRUSTED_PROXIES: "loopback" } });
+		p = await startPlatform({
+			services: ["greeter"],
+			extra: [big as never],
+			env: { COMPRESSION: "br,gzip", COMPRESSION_MIN_BYTES: "1024", METRICS_TOKEN: metricsToken, TRUSTED_PROXIES: "loopback" },
+		});
 		plain = await raw(p.baseUrl, "/api/bigjson/list");
 	});
 	afterAll(() => p.stop());

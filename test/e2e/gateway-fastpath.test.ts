@@ -20,7 +20,11 @@ const admin = {
 describe("gateway fast paths", () => {
 	let p: Platform;
 	beforeAll(async () => {
-		p = await startPlatform({ services: ["identity", "social", "crm", "greeter", "notes"], extra: [admin as never], env: { PASSWORD_SCRYPT_N: "1024" } });
+		p = await startPlatform({
+			services: ["identity", "social", "crm", "greeter", "notes"],
+			extra: [admin as never],
+			env: { PASSWORD_SCRYPT_N: "1024" },
+		});
 	});
 	afterAll(() => p.stop());
 

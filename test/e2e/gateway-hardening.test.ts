@@ -73,7 +73,11 @@ describe("gateway hardening", () => {
 
 		it("lets the lead intake declare a larger body (a full form), and signed-in routes keep BODY_LIMIT", async () => {
 			const intake = await p.http("POST", "/api/public/leads/no-such-tenant", {
-				body: { ingestKey: "k".repeat(40), name: "Lead", customFields: Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`f${i}`, "v".repeat(500)])) },
+				body: {
+					ingestKey: "k".repeat(40),
+					name: "Lead",
+					customFields: Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`f${i}`, "v".repeat(500)])),
+				},
 			});
 			expect(intake.status).not.toBe(413); // 30 custom fields of 500 characters: ~17 kB
 			expect(intake.status).toBeGreaterThanOrEqual(400);
@@ -102,7 +106,11 @@ describe("gateway hardening", () => {
 		});
 
 		it("answers gzip that is not gzip with 400 MALFORMED_BODY", async () => {
-			expectProblem(await p.http("POST", "/api/posts", { token: alice, body: '{"text":"hi"}', headers: { "content-encoding": "gzip" } }), 400, "MALFORMED_BODY");
+			expectProblem(
+				await p.http("POST", "/api/posts", { token: alice, body: '{"text":"hi"}', headers: { "content-encoding": "gzip" } }),
+				400,
+				"MALFORMED_BODY",
+			);
 		});
 
 		it("answers null text or media on a post edit with 422 naming the field, and leaves the post as it was", async () => {
@@ -129,7 +137,10 @@ describe("gateway hardening", () => {
 			expect(await truncated.json()).toMatchObject({ code: "MALFORMED_MULTIPART" });
 			// The answer leaves as soon as the parser fails; the upload's clean-up follows.
 			const tmp = path.join(dataDir, "media", ".tmp");
-			await waitFor(() => (fs.existsSync(tmp) ? fs.readdirSync(tmp) : []).length === 0, { timeoutMs: 5000, what: "the temp file to be removed" });
+			await waitFor(() => (fs.existsSync(tmp) ? fs.readdirSync(tmp) : []).length === 0, {
+				timeoutMs: 5000,
+				what: "the temp file to be removed",
+			});
 			expect(await (p.broker.getLocalService("media") as any).adapter.count()).toBe(0);
 		});
 	});
@@ -157,10 +168,29 @@ describe("gateway hardening", () => {
 			const res = await fetch(`${p.baseUrl}/metrics`);
 			expect(res.status).toBe(200);
 			const text = await res.text();
-			for (const wanted of ["moleculer_request_total", "process_memory_heap_size_used", "process_uptime", "os_memory_free", "os_cpu_load_1"]) expect(text).toContain(wanted);
-			for (const name of ["process_arguments", "process_pid", "process_ppid", "process_versions", "os_hostname", "os_user", "os_network", "os_cpu_info", "os_type", "moleculer_node_versions_lang"])
+			for (const wanted of ["moleculer_request_total", "process_memory_heap_size_used", "process_uptime", "os_memory_free", "os_cpu_load_1"])
+				expect(text).toContain(wanted);
+			for (const name of [
+				"process_arguments",
+				"process_pid",
+				"process_ppid",
+				"process_versions",
+				"os_hostname",
+				"os_user",
+				"os_network",
+				"os_cpu_info",
+				"os_type",
+				"moleculer_node_versions_lang",
+			])
 				expect({ name, present: new RegExp(`^${name}`, "m").test(text) }).toEqual({ name, present: false });
-			const secrets = [os.hostname(), os.homedir(), process.cwd(), process.execPath, os.userInfo().username, ...process.argv.filter(a => a.length > 3)];
+			const secrets = [
+				os.hostname(),
+				os.homedir(),
+				process.cwd(),
+				process.execPath,
+				os.userInfo().username,
+				...process.argv.filter(a => a.length > 3),
+			];
 			expect(secrets.filter(s => text.includes(`"${s}"`) || text.includes(s + "/"))).toEqual([]);
 		});
 	});

@@ -183,7 +183,11 @@ describe("gateway over HTTP", () => {
 	it("answers CORS preflights for configured origins only", async () => {
 		const ok = await fetch(`${p.baseUrl}/api/notes`, {
 			method: "OPTIONS",
-			headers: { origin: "http://app.test", "access-control-request-method": "POST", "access-control-request-headers": "authorization,content-type" },
+			headers: {
+				origin: "http://app.test",
+				"access-control-request-method": "POST",
+				"access-control-request-headers": "authorization,content-type",
+			},
 		});
 		expect(ok.headers.get("access-control-allow-origin")).toBe("http://app.test");
 		const other = await fetch(`${p.baseUrl}/api/greeter/hello`, { headers: { origin: "http://evil.test" } });

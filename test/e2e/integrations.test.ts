@@ -28,8 +28,12 @@ describe("integrations: connect a third-party account", () => {
 	let gh: FakeProvider;
 	const http: Platform["http"] = (method, path, opts) => p.http(method, path, opts);
 	const userToken = (sub: string) => p.token({ sub, tid: null, roles: [] });
-	const accessToken = async (connectionId: string) => ((await p.broker.call("integrations.accessToken", { connectionId })) as { accessToken: string }).accessToken;
-	const rowsOf = () => (p.broker.getLocalService("integrations") as unknown as { connections: { find(q: object): Promise<Record<string, unknown>[]> } }).connections.find({});
+	const accessToken = async (connectionId: string) =>
+		((await p.broker.call("integrations.accessToken", { connectionId })) as { accessToken: string }).accessToken;
+	const rowsOf = () =>
+		(
+			p.broker.getLocalService("integrations") as unknown as { connections: { find(q: object): Promise<Record<string, unknown>[]> } }
+		).connections.find({});
 
 	/** connect → the provider's authorize → our callback (the browser carries no token back) */
 	async function connect(token: string): Promise<{ path: string }> {
@@ -45,7 +49,17 @@ describe("integrations: connect a third-party account", () => {
 
 	beforeAll(async () => {
 		gh = await startFakeProvider("oauth2");
-		const integrations = { github: { authorizationEndpoint: `${gh.baseUrl}/authorize`, tokenEndpoint: `${gh.baseUrl}/token`, revocationEndpoint: `${gh.baseUrl}/revoke`, clientId: gh.clientId, clientSecret: gh.clientSecret, scopes: "repo", webhookSecret: WEBHOOK_SECRET } };
+		const integrations = {
+			github: {
+				authorizationEndpoint: `${gh.baseUrl}/authorize`,
+				tokenEndpoint: `${gh.baseUrl}/token`,
+				revocationEndpoint: `${gh.baseUrl}/revoke`,
+				clientId: gh.clientId,
+				clientSecret: gh.clientSecret,
+				scopes: "repo",
+				webhookSecret: WEBHOOK_SECRET,
+			},
+		};
 		p = await startPlatform({ services: ["integrations"], extra: [Listener], env: { INTEGRATION_PROVIDERS: JSON.stringify(integrations) } });
 	});
 	afterAll(async () => {
@@ -59,7 +73,14 @@ describe("integrations: connect a third-party account", () => {
 		const { path } = await connect(userToken("u1"));
 		const res = await http("GET", path);
 		expect(res.status).toBe(201);
-		expect(res.body).toEqual({ id: expect.any(String), provider: "github", scope: "openid email", expiresAt: expect.any(String), createdAt: expect.any(String), updatedAt: expect.any(String) });
+		expect(res.body).toEqual({
+			id: expect.any(String),
+			provider: "github",
+			scope: "openid email",
+			expiresAt: expect.any(String),
+			createdAt: expect.any(String),
+			updatedAt: expect.any(String),
+		});
 		expect(gh.redeemed.at(-1)).toEqual({ pkce: true, status: 200 });
 		// the state is spent
 		expect((await http("GET", path)).status).toBe(400);
@@ -110,14 +131,20 @@ describe("integrations: connect a third-party account", () => {
 		const body = JSON.stringify({ action: "assigned", issue: { number: 7, title: "Fix the build" } });
 		const sign = (raw: string, secret = WEBHOOK_SECRET) => `sha256=${createHmac("sha256", secret).update(raw).digest("hex")}`;
 		const send = (raw: string, headers: Record<string, string>) =>
-			http("POST", `/api/integrations/webhooks/github/${connection.id}`, { body: raw, headers: { "content-type": "application/json", "x-github-event": "issues", ...headers } });
-		const stored = async () => (p.broker.getLocalService("integrations") as unknown as { deliveries: { count(q: object): Promise<number> } }).deliveries.count({});
+			http("POST", `/api/integrations/webhooks/github/${connection.id}`, {
+				body: raw,
+				headers: { "content-type": "application/json", "x-github-event": "issues", ...headers },
+			});
+		const stored = async () =>
+			(p.broker.getLocalService("integrations") as unknown as { deliveries: { count(q: object): Promise<number> } }).deliveries.count({});
 		const before = await stored();
 
 		expect((await send(body, { "x-github-delivery": "d-1", "x-hub-signature-256": sign(body, "wrong-secret") })).status).toBe(401);
 		expect((await send(body, { "x-github-delivery": "d-1" })).status).toBe(401);
 		// the signature covers the raw bytes: the same JSON written differently does not pass
-		expect((await send(JSON.stringify(JSON.parse(body), null, 2), { "x-github-delivery": "d-1", "x-hub-signature-256": sign(body) })).status).toBe(401);
+		expect(
+			(await send(JSON.stringify(JSON.parse(body), null, 2), { "x-github-delivery": "d-1", "x-hub-signature-256": sign(body) })).status,
+		).toBe(401);
 		expect(await stored()).toBe(before);
 
 		const ok = await send(body, { "x-github-delivery": "d-1", "x-hub-signature-256": sign(body) });
@@ -127,10 +154,19 @@ describe("integrations: connect a third-party account", () => {
 		expect(again.status).toBe(200);
 		expect(again.body.duplicate).toBe(true);
 		expect(await stored()).toBe(before + 1);
-		expect(heard.filter(h => h.deliveryId === "d-1")).toEqual([expect.objectContaining({ event: "issues", payload: expect.objectContaining({ action: "assigned" }) })]);
+		expect(heard.filter(h => h.deliveryId === "d-1")).toEqual([
+			expect.objectContaining({ event: "issues", payload: expect.objectContaining({ action: "assigned" }) }),
+		]);
 
 		// an unknown connection is a 404 even when signed
-		expect((await http("POST", "/api/integrations/webhooks/github/nope", { body, headers: { "content-type": "application/json", "x-github-delivery": "d-2", "x-hub-signature-256": sign(body) } })).status).toBe(404);
+		expect(
+			(
+				await http("POST", "/api/integrations/webhooks/github/nope", {
+					body,
+					headers: { "content-type": "application/json", "x-github-delivery": "d-2", "x-hub-signature-256": sign(body) },
+				})
+			).status,
+		).toBe(404);
 		// replay processes a stored delivery again (after a dead letter, say)
 		await p.broker.call("integrations.replayWebhook", { id: ok.body.id });
 		await waitFor(() => heard.filter(h => h.deliveryId === "d-1").length === 2, { what: "the replayed delivery" });

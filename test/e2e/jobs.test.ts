@@ -62,7 +62,11 @@ describe.each([
 		waitFor(async () => ((await job(id)).status === status ? job(id) : null), { what: `job ${id} ${status}`, timeoutMs: 15_000 });
 
 	beforeAll(async () => {
-		p = await startPlatform({ services: ["jobs"], extra: [testService(calls, aborted)], env: { JOBS_BACKOFF_MS: "20", JOBS_HEARTBEAT_MS: "200", ...env } });
+		p = await startPlatform({
+			services: ["jobs"],
+			extra: [testService(calls, aborted)],
+			env: { JOBS_BACKOFF_MS: "20", JOBS_HEARTBEAT_MS: "200", ...env },
+		});
 	});
 	afterAll(async () => {
 		const ns = process.env.NAMESPACE;
@@ -107,7 +111,10 @@ describe.each([
 	});
 
 	it("retries with backoff, dies after the last attempt, sits in the dead letters, and a replay completes it", async () => {
-		const res = await p.http("POST", "/api/jobs", { token: admin(), body: { type: "test.flaky", payload: { failTimes: 2 }, attempts: 2, backoff: { delayMs: 30 } } });
+		const res = await p.http("POST", "/api/jobs", {
+			token: admin(),
+			body: { type: "test.flaky", payload: { failTimes: 2 }, attempts: 2, backoff: { delayMs: 30 } },
+		});
 		const dead = await until(res.body.id, "dead");
 		expect(dead).toMatchObject({ attemptsMade: 2, error: "failure 2" });
 		const letters = await p.http("GET", "/api/jobs/dead-letters", { token: admin() });
@@ -137,14 +144,18 @@ describe.each([
 		try {
 			const a = await p.http("POST", "/api/jobs", { token: other(), body: { type: "test.flaky", payload: { failTimes: 1 }, attempts: 1 } });
 			const b = await p.http("POST", "/api/jobs", { token: other(), body: { type: "test.flaky", payload: { failTimes: 9 }, attempts: 1 } });
-			await waitFor(async () => (await job(a.body.id, other())).status === "dead" && (await job(b.body.id, other())).status === "dead", { what: "two dead jobs" });
+			await waitFor(async () => (await job(a.body.id, other())).status === "dead" && (await job(b.body.id, other())).status === "dead", {
+				what: "two dead jobs",
+			});
 			await repl.action(p.broker, {});
 			expect((table.mock.calls[0][0] as { id: string }[]).map(r => r.id)).toEqual(expect.arrayContaining([a.body.id, b.body.id]));
 			await repl.action(p.broker, { action: "replay", id: a.body.id });
 			await waitFor(async () => (await job(a.body.id, other())).status === "completed", { what: "the replayed job" });
 			await repl.action(p.broker, { action: "discard", id: b.body.id });
 			expect((await p.http("GET", `/api/jobs/${b.body.id}`, { token: other() })).status).toBe(404);
-			expect(log.mock.calls.map(c => String(c[0]))).toEqual(expect.arrayContaining([`Replayed 1 dead job(s): ${a.body.id}.`, `Discarded 1 dead job(s): ${b.body.id}.`]));
+			expect(log.mock.calls.map(c => String(c[0]))).toEqual(
+				expect.arrayContaining([`Replayed 1 dead job(s): ${a.body.id}.`, `Discarded 1 dead job(s): ${b.body.id}.`]),
+			);
 		} finally {
 			log.mockRestore();
 			table.mockRestore();

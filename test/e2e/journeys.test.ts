@@ -155,7 +155,10 @@ describe("journeys across identity, social and crm", () => {
 		// Bob cannot switch into Eve's tenant
 		expect((await p.http("POST", "/api/auth/switch-tenant", { token: bob.token, body: { tenantId: other.body.id } })).status).toBe(404);
 
-		const rule = await p.http("POST", "/api/assignment/rules", { token: daveT, body: { name: "rr", strategy: "round-robin", pool: [bob.id, dave.id] } });
+		const rule = await p.http("POST", "/api/assignment/rules", {
+			token: daveT,
+			body: { name: "rr", strategy: "round-robin", pool: [bob.id, dave.id] },
+		});
 		expect(rule.status).toBe(201);
 		const plan = await p.http("POST", "/api/commission/plans", {
 			token: aliceT,
@@ -182,13 +185,20 @@ describe("journeys across identity, social and crm", () => {
 
 		const leads: any[] = [];
 		for (let i = 0; i < 4; i++) {
-			const res = await p.http("POST", "/api/leads", { token: aliceT, body: { name: `Lead ${i}`, value: { amount: 10_000 + i, currency: "EUR" } } });
+			const res = await p.http("POST", "/api/leads", {
+				token: aliceT,
+				body: { name: `Lead ${i}`, value: { amount: 10_000 + i, currency: "EUR" } },
+			});
 			expect(res.status).toBe(201);
 			leads.push(res.body);
 		}
 		const owners: string[] = [];
 		for (const lead of leads)
-			owners.push(await waitFor(async () => (await p.http("GET", `/api/leads/${lead.id}`, { token: bobT })).body.assignedTo, { what: `lead ${lead.id} assigned` }));
+			owners.push(
+				await waitFor(async () => (await p.http("GET", `/api/leads/${lead.id}`, { token: bobT })).body.assignedTo, {
+					what: `lead ${lead.id} assigned`,
+				}),
+			);
 		expect(owners.filter(o => o === bob.id)).toHaveLength(2);
 		expect(owners.filter(o => o === dave.id)).toHaveLength(2);
 
@@ -208,7 +218,13 @@ describe("journeys across identity, social and crm", () => {
 			},
 			{ what: "bob's commission" },
 		);
-		expect(statement.rows[0]).toMatchObject({ userId: bob.id, planId: plan.body.id, type: "win", currency: "EUR", amount: Math.round(mine.value.amount / 10) });
+		expect(statement.rows[0]).toMatchObject({
+			userId: bob.id,
+			planId: plan.body.id,
+			type: "win",
+			currency: "EUR",
+			amount: Math.round(mine.value.amount / 10),
+		});
 		expect(statement.totals).toEqual([expect.objectContaining({ userId: bob.id, currency: "EUR", amount: statement.rows[0].amount, count: 1 })]);
 		// a member asking for Dave's statement: 403; the admin sees Bob's
 		expect((await p.http("GET", `/api/commission/statements?period=${period}&userId=${dave.id}`, { token: bobT })).status).toBe(403);
@@ -236,11 +252,20 @@ describe("journeys across identity, social and crm", () => {
 		const key = await p.http("POST", "/api/leads/ingest-keys", { token: aliceT, body: { name: "site", slug: `acme-${tag}` } });
 		expect(key.status).toBe(201);
 		const formEmail = `form-${tag}@example.com`;
-		const viaHeader = await p.http("POST", `/api/public/leads/acme-${tag}`, { headers: { "x-ingest-key": key.body.key }, body: { name: "Form Lead", email: formEmail } });
+		const viaHeader = await p.http("POST", `/api/public/leads/acme-${tag}`, {
+			headers: { "x-ingest-key": key.body.key },
+			body: { name: "Form Lead", email: formEmail },
+		});
 		expect(viaHeader.status).toBe(202);
-		const viaBody = await p.http("POST", `/api/public/leads/acme-${tag}`, { body: { ingestKey: key.body.key, name: "Form Lead", email: formEmail } });
+		const viaBody = await p.http("POST", `/api/public/leads/acme-${tag}`, {
+			body: { ingestKey: key.body.key, name: "Form Lead", email: formEmail },
+		});
 		expect(viaBody.body).toEqual({ received: true, duplicate: true });
-		const badHeaders: Record<string, string>[] = [{}, { "x-ingest-key": "vik_wrongwrongwrong" }, { "x-ingest-key": String(key.body.key).slice(0, 5) }];
+		const badHeaders: Record<string, string>[] = [
+			{},
+			{ "x-ingest-key": "vik_wrongwrongwrong" },
+			{ "x-ingest-key": String(key.body.key).slice(0, 5) },
+		];
 		for (const headers of badHeaders) {
 			const bad = await p.http("POST", `/api/public/leads/acme-${tag}`, { headers, body: { name: "Nope" } });
 			expect(bad.status).toBe(401);
@@ -248,12 +273,19 @@ describe("journeys across identity, social and crm", () => {
 		}
 		// Eve's key does not open Acme's form
 		const eveKey = await p.http("POST", "/api/leads/ingest-keys", { token: eveT, body: { name: "eve", slug: `other-${tag}` } });
-		expect((await p.http("POST", `/api/public/leads/acme-${tag}`, { headers: { "x-ingest-key": eveKey.body.key }, body: { name: "Nope" } })).status).toBe(401);
+		expect(
+			(await p.http("POST", `/api/public/leads/acme-${tag}`, { headers: { "x-ingest-key": eveKey.body.key }, body: { name: "Nope" } })).status,
+		).toBe(401);
 		const formLead = await p.http("GET", `/api/leads?q=${encodeURIComponent(formEmail)}`, { token: bobT });
 		expect(formLead.body.rows).toEqual([expect.objectContaining({ source: "web-form", createdBy: "intake" })]);
 
 		// the other tenant's admin sees none of it
-		for (const path of [`/api/leads/${mine.id}`, `/api/assignment/rules/${rule.body.id}`, `/api/commission/plans/${plan.body.id}`, `/api/commission/payouts/${payout.body.id}`])
+		for (const path of [
+			`/api/leads/${mine.id}`,
+			`/api/assignment/rules/${rule.body.id}`,
+			`/api/commission/plans/${plan.body.id}`,
+			`/api/commission/payouts/${payout.body.id}`,
+		])
 			expect((await p.http("GET", path, { token: eveT })).status).toBe(404);
 		expect((await p.http("GET", "/api/leads", { token: eveT })).body.total).toBe(0);
 		expect((await p.http("GET", "/api/assignment/rules", { token: eveT })).body.total).toBe(0);
@@ -279,9 +311,14 @@ describe("journeys across identity, social and crm", () => {
 		const tenant = await p.http("POST", "/api/tenants", { token: alice.token, body: { name: "Gone", slug: `gone-${tag}` } });
 		await join(tenant.body.id, alice, bob, "member");
 		const aliceT = await switchTenant(alice, tenant.body.id);
-		expect((await p.http("POST", "/api/assignment/rules", { token: aliceT, body: { name: "ok", strategy: "fixed", fixedUserId: bob.id } })).status).toBe(201);
+		expect(
+			(await p.http("POST", "/api/assignment/rules", { token: aliceT, body: { name: "ok", strategy: "fixed", fixedUserId: bob.id } })).status,
+		).toBe(201);
 		await p.broker.destroyService(p.broker.getLocalService("tenants")!);
-		const res = await p.http("POST", "/api/assignment/rules", { token: aliceT, body: { name: "unchecked", strategy: "fixed", fixedUserId: "anybody" } });
+		const res = await p.http("POST", "/api/assignment/rules", {
+			token: aliceT,
+			body: { name: "unchecked", strategy: "fixed", fixedUserId: "anybody" },
+		});
 		expect(res.status).toBe(503);
 		expect(res.body.code).toBe("SERVICE_UNAVAILABLE");
 		expect((await p.http("GET", "/api/assignment/rules", { token: aliceT })).body.total).toBe(1);

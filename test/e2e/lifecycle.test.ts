@@ -27,7 +27,12 @@ describe("readiness while starting", () => {
 		for (const f of selectServices("gateway,greeter")) broker.loadService(f.file);
 		let release!: () => void;
 		const gate = new Promise<void>(r => (release = r));
-		broker.createService({ name: "slowpoke", async started() { await gate; } });
+		broker.createService({
+			name: "slowpoke",
+			async started() {
+				await gate;
+			},
+		});
 		const starting = broker.start();
 		try {
 			const api = broker.getLocalService("api") as Service & { server: { listening: boolean; address(): AddressInfo } };
@@ -57,15 +62,27 @@ describe("readiness while starting", () => {
 describe("SIGTERM", () => {
 	it("turns readiness to 503 at once, keeps serving while it drains, then exits cleanly", async () => {
 		const port = await freePort();
-		const node = startNode({ SERVICES: "gateway,greeter", PORT: String(port), SHUTDOWN_DRAIN_MS: "1500", NAMESPACE: `t${randomUUID().slice(0, 8)}` });
+		const node = startNode({
+			SERVICES: "gateway,greeter",
+			PORT: String(port),
+			SHUTDOWN_DRAIN_MS: "1500",
+			NAMESPACE: `t${randomUUID().slice(0, 8)}`,
+		});
 		try {
 			const base = `http://127.0.0.1:${port}`;
-			await waitFor(async () => (await get(`${base}/health/ready`)).status === 200, { what: "the node to be ready", timeoutMs: 30_000, intervalMs: 100 });
+			await waitFor(async () => (await get(`${base}/health/ready`)).status === 200, {
+				what: "the node to be ready",
+				timeoutMs: 30_000,
+				intervalMs: 100,
+			});
 			node.kill("SIGTERM");
-			const draining = await waitFor(async () => {
-				const r = await get(`${base}/health/ready`);
-				return r.status === 503 ? r : null;
-			}, { what: "readiness to turn 503", timeoutMs: 1000, intervalMs: 20 });
+			const draining = await waitFor(
+				async () => {
+					const r = await get(`${base}/health/ready`);
+					return r.status === 503 ? r : null;
+				},
+				{ what: "readiness to turn 503", timeoutMs: 1000, intervalMs: 20 },
+			);
 			expect(draining?.body.status).toBe("draining");
 			expect((await get(`${base}/api/greeter/hello`)).status).toBe(200); // still serving while load balancers notice
 			expect(await node.exited).toBe(0);
@@ -78,7 +95,14 @@ describe("SIGTERM", () => {
 		const port = await freePort();
 		const npm = spawn("npm", ["start", "--silent"], {
 			cwd: projectRoot,
-			env: { ...process.env, NODE_ENV: "test", LOG_LEVEL: "warn", SERVICES: "gateway,greeter", PORT: String(port), NAMESPACE: `t${randomUUID().slice(0, 8)}` },
+			env: {
+				...process.env,
+				NODE_ENV: "test",
+				LOG_LEVEL: "warn",
+				SERVICES: "gateway,greeter",
+				PORT: String(port),
+				NAMESPACE: `t${randomUUID().slice(0, 8)}`,
+			},
 			stdio: "ignore",
 		});
 		const npmExited = new Promise(resolve => npm.once("exit", resolve));
@@ -87,7 +111,14 @@ describe("SIGTERM", () => {
 			npm.kill("SIGTERM");
 			await npmExited;
 			// Nothing may keep the port: the node process got the signal too and left.
-			await waitFor(async () => fetch(`http://127.0.0.1:${port}/health`).then(() => false, () => true), { what: "the node process to exit", timeoutMs: 15_000, intervalMs: 100 });
+			await waitFor(
+				async () =>
+					fetch(`http://127.0.0.1:${port}/health`).then(
+						() => false,
+						() => true,
+					),
+				{ what: "the node process to exit", timeoutMs: 15_000, intervalMs: 100 },
+			);
 		} finally {
 			npm.kill("SIGKILL");
 		}

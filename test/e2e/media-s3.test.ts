@@ -40,7 +40,10 @@ describe("media over HTTP, stored in S3", () => {
 		}
 		return { status: res.status, body, headers: res.headers };
 	}
-	const png = (background = "#0a0") => sharp({ create: { width: 64, height: 48, channels: 3, background } }).png().toBuffer();
+	const png = (background = "#0a0") =>
+		sharp({ create: { width: 64, height: 48, channels: 3, background } })
+			.png()
+			.toBuffer();
 	function mp4(): Buffer {
 		const ftyp = Buffer.alloc(32);
 		ftyp.writeUInt32BE(32, 0);

@@ -82,7 +82,9 @@ describe("media over HTTP", () => {
 	});
 
 	it("serves with a strong ETag and answers 304 to If-None-Match", async () => {
-		const png = await sharp({ create: { width: 40, height: 30, channels: 4, background: { r: 0, g: 0, b: 255, alpha: 1 } } }).png().toBuffer();
+		const png = await sharp({ create: { width: 40, height: 30, channels: 4, background: { r: 0, g: 0, b: 255, alpha: 1 } } })
+			.png()
+			.toBuffer();
 		const res = await upload(png, "dot.png", "image/png", tok(uid("bob")));
 		expect(res.status).toBe(201);
 		const first = await fetch(`${p.baseUrl}/media/${res.body.id}`);
@@ -126,12 +128,19 @@ describe("media over HTTP", () => {
 	});
 
 	it("accepts WebP and (animated) GIF images, whatever their declared name and type", async () => {
-		const webp = await sharp({ create: { width: 300, height: 100, channels: 3, background: "#123456" } }).webp().toBuffer();
+		const webp = await sharp({ create: { width: 300, height: 100, channels: 3, background: "#123456" } })
+			.webp()
+			.toBuffer();
 		const w = await upload(webp, "file.png", "image/png", tok(uid("gina")));
 		expect(w.status).toBe(201);
 		expect(w.body).toMatchObject({ mime: "image/webp", width: 300, height: 100 });
-		const frame = (background: string) => sharp({ create: { width: 20, height: 40, channels: 4, background } }).png().toBuffer();
-		const gif = await sharp([await frame("#ff0000ff"), await frame("#00ff00ff")], { join: { animated: true } }).gif().toBuffer();
+		const frame = (background: string) =>
+			sharp({ create: { width: 20, height: 40, channels: 4, background } })
+				.png()
+				.toBuffer();
+		const gif = await sharp([await frame("#ff0000ff"), await frame("#00ff00ff")], { join: { animated: true } })
+			.gif()
+			.toBuffer();
 		const g = await upload(gif, "anim", "text/plain", tok(uid("gina")));
 		expect(g.status).toBe(201);
 		expect(g.body).toMatchObject({ mime: "image/gif", width: 20, height: 40 });
@@ -162,14 +171,18 @@ describe("media over HTTP", () => {
 	});
 
 	it("needs a token to upload", async () => {
-		const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: "#fff" } }).png().toBuffer();
+		const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: "#fff" } })
+			.png()
+			.toBuffer();
 		expect((await upload(png, "a.png", "image/png")).status).toBe(401);
 	});
 
 	it("lets only the uploader attach media to a post; deleting the post releases the files", async () => {
 		const alice = uid("alice");
 		const bob = uid("bob");
-		const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: "#0a0" } }).png().toBuffer();
+		const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: "#0a0" } })
+			.png()
+			.toBuffer();
 		const media = (await upload(png, "g.png", "image/png", tok(alice))).body;
 		const stolen = await p.http("POST", "/api/posts", { token: tok(bob), body: { text: "mine now", mediaIds: [media.id] } });
 		expect(stolen.status).toBe(404);
@@ -190,7 +203,9 @@ describe("media over HTTP", () => {
 
 	it("swapping a post's media releases the old and attaches the new", async () => {
 		const alice = uid("alice");
-		const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: "#abc" } }).png().toBuffer();
+		const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: "#abc" } })
+			.png()
+			.toBuffer();
 		const a = (await upload(png, "a.png", "image/png", tok(alice))).body;
 		const b = (await upload(png, "b.png", "image/png", tok(alice))).body;
 		const post = await p.http("POST", "/api/posts", { token: tok(alice), body: { text: "swap", mediaIds: [a.id] } });
@@ -203,7 +218,9 @@ describe("media over HTTP", () => {
 
 	it("sweeps uploads never attached to a post once MEDIA_UNATTACHED_TTL_S has passed: files and record", async () => {
 		const alice = uid("alice");
-		const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: "#def" } }).png().toBuffer();
+		const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: "#def" } })
+			.png()
+			.toBuffer();
 		const loose = (await upload(png, "loose.png", "image/png", tok(alice))).body;
 		const kept = (await upload(png, "kept.png", "image/png", tok(alice))).body;
 		expect((await p.http("POST", "/api/posts", { token: tok(alice), body: { text: "kept", mediaIds: [kept.id] } })).status).toBe(201);

@@ -16,7 +16,11 @@ const SECRET = "flows-app-secret-0002";
 
 describe("messaging flows across a restart", () => {
 	let graph: FakeGraph;
-	const sentTo = (psid: string) => graph.sends().filter(s => s.body.recipient?.id === psid).map(s => s.body.message.text);
+	const sentTo = (psid: string) =>
+		graph
+			.sends()
+			.filter(s => s.body.recipient?.id === psid)
+			.map(s => s.body.message.text);
 
 	beforeAll(async () => {
 		graph = await startFakeGraph();
@@ -30,8 +34,26 @@ describe("messaging flows across a restart", () => {
 		try {
 			const token = q.token({ sub: "owner-r", tid: "tenant-restart", roles: ["admin"] });
 			const call = (qq: Platform, method: string, url: string, body?: unknown) => qq.http(method, `/api/messaging${url}`, { token, body });
-			const app = (await call(q, "POST", "/apps", { name: "R", appId: "888", appSecret: SECRET, verifyToken: "restart-verify", channels: [{ kind: "messenger", pageId: "PAGE-R", accessToken: "restart-token" }] })).body;
-			const flow = (await call(q, "POST", "/flows", { appId: app.id, name: "r", trigger: { type: "inbound" }, steps: [{ id: "ask", type: "ask", text: "Your name?", attribute: "givenName", timeoutS: 600 }, { id: "bye", type: "send", text: "Thanks!" }] })).body;
+			const app = (
+				await call(q, "POST", "/apps", {
+					name: "R",
+					appId: "888",
+					appSecret: SECRET,
+					verifyToken: "restart-verify",
+					channels: [{ kind: "messenger", pageId: "PAGE-R", accessToken: "restart-token" }],
+				})
+			).body;
+			const flow = (
+				await call(q, "POST", "/flows", {
+					appId: app.id,
+					name: "r",
+					trigger: { type: "inbound" },
+					steps: [
+						{ id: "ask", type: "ask", text: "Your name?", attribute: "givenName", timeoutS: 600 },
+						{ id: "bye", type: "send", text: "Thanks!" },
+					],
+				})
+			).body;
 			await call(q, "POST", `/flows/${flow.id}/publish`);
 			const send = (qq: Platform, mid: string, text: string) => {
 				const raw = JSON.stringify(messengerText("PAGE-R", "PSID-R", mid, text));
@@ -39,12 +61,17 @@ describe("messaging flows across a restart", () => {
 			};
 			await send(q, "m_R_1", "hi");
 			const conv = await waitFor(async () => (await call(q, "GET", "/conversations")).body.items[0], { what: "the conversation" });
-			await waitFor(async () => (await call(q, "GET", `/flow-runs?conversationId=${conv.id}`)).body.rows[0]?.state === "waiting", { what: "the waiting run" });
+			await waitFor(async () => (await call(q, "GET", `/flow-runs?conversationId=${conv.id}`)).body.rows[0]?.state === "waiting", {
+				what: "the waiting run",
+			});
 			await q.stop();
 
 			q = await startPlatform({ services: ["messaging"], env });
 			expect((await send(q, "m_R_2", "Ada")).status).toBe(200);
-			const run = await waitFor(async () => (await call(q, "GET", `/flow-runs?conversationId=${conv.id}`)).body.rows.find((r: any) => r.state === "done"), { what: "the run after the restart" });
+			const run = await waitFor(
+				async () => (await call(q, "GET", `/flow-runs?conversationId=${conv.id}`)).body.rows.find((r: any) => r.state === "done"),
+				{ what: "the run after the restart" },
+			);
 			expect(run.taken).toBe(2);
 			expect((await call(q, "GET", `/customers/${conv.customerId}`)).body.attributes).toEqual({ givenName: "Ada" });
 			expect(sentTo("PSID-R")).toEqual(["Your name?", "Thanks!"]);

@@ -25,20 +25,36 @@ describe("messaging flows", () => {
 		return p.http("POST", `/api/messaging/webhooks/${appId}`, { body: raw, headers: { "x-hub-signature-256": signBody(raw, SECRET) } });
 	};
 	const conversationOf = (psid: string) =>
-		waitFor(async () => {
-			const items = (await api("GET", "/conversations?limit=100")).body.items as any[];
-			const customers = (await api("GET", "/customers?pageSize=100")).body.rows as any[];
-			const c = customers.find(x => x.identities.some((i: any) => i.externalId === psid));
-			return c && items.find(i => i.customerId === c.id);
-		}, { what: `the conversation of ${psid}` });
-	const sentTo = (psid: string) => graph.sends().filter(s => s.body.recipient?.id === psid).map(s => s.body.message.text);
+		waitFor(
+			async () => {
+				const items = (await api("GET", "/conversations?limit=100")).body.items as any[];
+				const customers = (await api("GET", "/customers?pageSize=100")).body.rows as any[];
+				const c = customers.find(x => x.identities.some((i: any) => i.externalId === psid));
+				return c && items.find(i => i.customerId === c.id);
+			},
+			{ what: `the conversation of ${psid}` },
+		);
+	const sentTo = (psid: string) =>
+		graph
+			.sends()
+			.filter(s => s.body.recipient?.id === psid)
+			.map(s => s.body.message.text);
 	const runsOf = async (conversationId: string) => (await api("GET", `/flow-runs?conversationId=${conversationId}`)).body.rows as any[];
 
 	beforeAll(async () => {
 		graph = await startFakeGraph();
-		p = await startPlatform({ services: ["messaging"], env: { GRAPH_API_URL: graph.baseUrl, GRAPH_RETRY_DELAY_MS: "20", CHANNELS_RETRY_DELAY_MS: "50" } });
+		p = await startPlatform({
+			services: ["messaging"],
+			env: { GRAPH_API_URL: graph.baseUrl, GRAPH_RETRY_DELAY_MS: "20", CHANNELS_RETRY_DELAY_MS: "50" },
+		});
 		admin = p.token({ sub: "owner-f", tid: tenantId, roles: ["admin"] });
-		const app = await api("POST", "/apps", { name: "Flows", appId: "777", appSecret: SECRET, verifyToken: "flows-verify", channels: [{ kind: "messenger", pageId, accessToken: "flows-page-token" }] });
+		const app = await api("POST", "/apps", {
+			name: "Flows",
+			appId: "777",
+			appSecret: SECRET,
+			verifyToken: "flows-verify",
+			channels: [{ kind: "messenger", pageId, accessToken: "flows-page-token" }],
+		});
 		appId = app.body.id;
 	}, 30_000);
 	afterAll(async () => {
@@ -48,16 +64,25 @@ describe("messaging flows", () => {
 
 	it("refuses a flow whose steps do not fit together", async () => {
 		const res = await api("POST", "/flows", {
-			appId, name: "broken", trigger: { type: "keyword" },
-			steps: [{ id: "a", type: "ask", text: "?", next: "nowhere" }, { id: "a", type: "assign" }],
+			appId,
+			name: "broken",
+			trigger: { type: "keyword" },
+			steps: [
+				{ id: "a", type: "ask", text: "?", next: "nowhere" },
+				{ id: "a", type: "assign" },
+			],
 		});
 		expect(res.status).toBe(422);
-		expect(res.body.errors.map((e: any) => e.field)).toEqual(expect.arrayContaining(["trigger.keywords", "steps[1].id", "steps[0].next", "steps[0].timeoutS", "steps[1].userId"]));
+		expect(res.body.errors.map((e: any) => e.field)).toEqual(
+			expect.arrayContaining(["trigger.keywords", "steps[1].id", "steps[0].next", "steps[0].timeoutS", "steps[1].userId"]),
+		);
 	});
 
 	it("a keyword starts a run: ask, wait for the reply, tag, reply, assign round-robin, close", async () => {
 		const flow = await api("POST", "/flows", {
-			appId, name: "orders", trigger: { type: "keyword", keywords: ["order"] },
+			appId,
+			name: "orders",
+			trigger: { type: "keyword", keywords: ["order"] },
 			steps: [
 				{ id: "ask", type: "ask", text: "What is your order number?", attribute: "orderNumber", timeoutS: 600 },
 				{ id: "tag", type: "tag", tag: "order-bot" },
@@ -93,7 +118,9 @@ describe("messaging flows", () => {
 
 	it("an unanswered ask goes on at its timeout", async () => {
 		const flow = await api("POST", "/flows", {
-			appId, name: "nudge", trigger: { type: "keyword", keywords: ["help"] },
+			appId,
+			name: "nudge",
+			trigger: { type: "keyword", keywords: ["help"] },
 			steps: [
 				{ id: "ask", type: "ask", text: "How can we help?", timeoutS: 1, onTimeout: "nudge" },
 				{ id: "done", type: "send", text: "Got it.", next: "end" },
@@ -104,13 +131,24 @@ describe("messaging flows", () => {
 		await api("POST", `/flows/${flow.body.id}/publish`);
 		await deliver("PSID-F3", "m_F3_1", "help");
 		const conv = await conversationOf("PSID-F3");
-		const run = await waitFor(async () => (await runsOf(conv.id)).find(r => r.state === "done"), { what: "the run after its timeout", timeoutMs: 15_000 });
+		const run = await waitFor(async () => (await runsOf(conv.id)).find(r => r.state === "done"), {
+			what: "the run after its timeout",
+			timeoutMs: 15_000,
+		});
 		expect(run.taken).toBe(3);
 		expect(sentTo("PSID-F3")).toEqual(["How can we help?", "Are you still there?"]);
 	});
 
 	it("cuts off a flow that loops, after a bounded number of steps", async () => {
-		const flow = await api("POST", "/flows", { appId, name: "loop", trigger: { type: "keyword", keywords: ["loop"] }, steps: [{ id: "a", type: "tag", tag: "looped", next: "b" }, { id: "b", type: "set_attribute", key: "n", value: "1", next: "a" }] });
+		const flow = await api("POST", "/flows", {
+			appId,
+			name: "loop",
+			trigger: { type: "keyword", keywords: ["loop"] },
+			steps: [
+				{ id: "a", type: "tag", tag: "looped", next: "b" },
+				{ id: "b", type: "set_attribute", key: "n", value: "1", next: "a" },
+			],
+		});
 		await api("POST", `/flows/${flow.body.id}/publish`);
 		await deliver("PSID-F4", "m_F4_1", "loop");
 		const conv = await conversationOf("PSID-F4");

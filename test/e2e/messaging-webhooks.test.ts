@@ -44,7 +44,8 @@ describe("messaging: Meta webhooks, customers, conversations, messages", () => {
 		if (signature !== null) headers["x-hub-signature-256"] = signature;
 		return p.http("POST", `/api/messaging/webhooks/${opts.app ?? appId}`, { body: raw, headers });
 	};
-	const api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => p.http(method, `/api/messaging${path}`, { token: admin, body, headers });
+	const api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
+		p.http(method, `/api/messaging${path}`, { token: admin, body, headers });
 	const conversations = async () => (await api("GET", "/conversations?limit=100")).body.items as any[];
 	const messagesOf = async (id: string) => (await api("GET", `/conversations/${id}/messages?limit=100`)).body.items as any[];
 
@@ -54,7 +55,14 @@ describe("messaging: Meta webhooks, customers, conversations, messages", () => {
 		p = await startPlatform({
 			services: ["messaging"],
 			extra: [recorder],
-			env: { GRAPH_API_URL: graph.baseUrl, GRAPH_TIMEOUT_MS: "300", GRAPH_RETRY_DELAY_MS: "20", GRAPH_MAX_ATTEMPTS: "3", GRAPH_BREAKER_THRESHOLD: "50", CHANNELS_RETRY_DELAY_MS: "50" },
+			env: {
+				GRAPH_API_URL: graph.baseUrl,
+				GRAPH_TIMEOUT_MS: "300",
+				GRAPH_RETRY_DELAY_MS: "20",
+				GRAPH_MAX_ATTEMPTS: "3",
+				GRAPH_BREAKER_THRESHOLD: "50",
+				CHANNELS_RETRY_DELAY_MS: "50",
+			},
 		});
 		admin = p.token({ sub: "owner-1", tid: tenantId, roles: ["admin"] });
 		const res = await api("POST", "/apps", {
@@ -86,13 +94,20 @@ describe("messaging: Meta webhooks, customers, conversations, messages", () => {
 	});
 
 	it("answers Meta's verification handshake with the challenge, and 403 otherwise", async () => {
-		const ok = await p.http("GET", `/api/messaging/webhooks/${appId}?hub.mode=subscribe&hub.verify_token=${VERIFY_TOKEN}&hub.challenge=1158201444`);
+		const ok = await p.http(
+			"GET",
+			`/api/messaging/webhooks/${appId}?hub.mode=subscribe&hub.verify_token=${VERIFY_TOKEN}&hub.challenge=1158201444`,
+		);
 		expect(ok.status).toBe(200);
 		expect(ok.headers.get("content-type")).toMatch(/^text\/plain/);
 		expect(ok.body).toBe(1158201444); // the plain body "1158201444" (the helper parses what looks like JSON)
 		expect((await p.http("GET", `/api/messaging/webhooks/${appId}?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1`)).status).toBe(403);
-		expect((await p.http("GET", `/api/messaging/webhooks/${appId}?hub.mode=unsubscribe&hub.verify_token=${VERIFY_TOKEN}&hub.challenge=1`)).status).toBe(403);
-		expect((await p.http("GET", `/api/messaging/webhooks/nosuchapp?hub.mode=subscribe&hub.verify_token=${VERIFY_TOKEN}&hub.challenge=1`)).status).toBe(403);
+		expect(
+			(await p.http("GET", `/api/messaging/webhooks/${appId}?hub.mode=unsubscribe&hub.verify_token=${VERIFY_TOKEN}&hub.challenge=1`)).status,
+		).toBe(403);
+		expect(
+			(await p.http("GET", `/api/messaging/webhooks/nosuchapp?hub.mode=subscribe&hub.verify_token=${VERIFY_TOKEN}&hub.challenge=1`)).status,
+		).toBe(403);
 	});
 
 	it("signed delivery → customer with its Graph profile → conversation → reply via the Send API → delivered", async () => {
@@ -102,13 +117,22 @@ describe("messaging: Meta webhooks, customers, conversations, messages", () => {
 		expect(res.status).toBe(200);
 		expect(Date.now() - started).toBeLessThan(2000);
 
-		const conv = await waitFor(async () => (await conversations()).find(c => c.lastMessage?.text === "Hello, is the shop open?"), { what: "the conversation" });
+		const conv = await waitFor(async () => (await conversations()).find(c => c.lastMessage?.text === "Hello, is the shop open?"), {
+			what: "the conversation",
+		});
 		expect(conv).toMatchObject({ kind: "messenger", accountId: pageId, status: "open", unreadCount: 1 });
-		const customer = await waitFor(async () => {
-			const c = (await api("GET", `/customers/${conv.customerId}`)).body;
-			return c.profileStatus === "fetched" && c;
-		}, { what: "the fetched profile" });
-		expect(customer).toMatchObject({ name: "Ada Lovelace", pictureUrl: "https://cdn.example/ada.jpg", identities: [{ kind: "messenger", appId, accountId: pageId, externalId: "PSID-1" }] });
+		const customer = await waitFor(
+			async () => {
+				const c = (await api("GET", `/customers/${conv.customerId}`)).body;
+				return c.profileStatus === "fetched" && c;
+			},
+			{ what: "the fetched profile" },
+		);
+		expect(customer).toMatchObject({
+			name: "Ada Lovelace",
+			pictureUrl: "https://cdn.example/ada.jpg",
+			identities: [{ kind: "messenger", appId, accountId: pageId, externalId: "PSID-1" }],
+		});
 		const profileCall = graph.calls.find(c => c.path === "/PSID-1")!;
 		expect(profileCall.token).toBe(PAGE_TOKEN);
 		expect(profileCall.query.fields).toBe("first_name,last_name,profile_pic");
@@ -124,15 +148,23 @@ describe("messaging: Meta webhooks, customers, conversations, messages", () => {
 		const again = await api("POST", `/conversations/${conv.id}/messages`, { text: "Yes, until 6 pm." }, { "idempotency-key": key });
 		expect(again.status).toBe(200);
 		expect(again.body.id).toBe(reply.body.id);
-		const sent = await waitFor(async () => (await messagesOf(conv.id)).find(m => m.id === reply.body.id && m.status === "sent"), { what: "the sent reply" });
+		const sent = await waitFor(async () => (await messagesOf(conv.id)).find(m => m.id === reply.body.id && m.status === "sent"), {
+			what: "the sent reply",
+		});
 		expect(graph.sends().filter(s => s.body.message?.text === "Yes, until 6 pm.")).toEqual([
-			expect.objectContaining({ path: `/${pageId}/messages`, token: PAGE_TOKEN, body: { recipient: { id: "PSID-1" }, messaging_type: "RESPONSE", message: { text: "Yes, until 6 pm." } } }),
+			expect.objectContaining({
+				path: `/${pageId}/messages`,
+				token: PAGE_TOKEN,
+				body: { recipient: { id: "PSID-1" }, messaging_type: "RESPONSE", message: { text: "Yes, until 6 pm." } },
+			}),
 		]);
 
 		// Meta's delivery receipt names our message id
 		expect((await deliver(messengerDelivery(pageId, "PSID-1", [sent.externalId]))).status).toBe(200);
 		await waitFor(async () => (await messagesOf(conv.id)).find(m => m.id === reply.body.id)?.status === "delivered", { what: "delivered" });
-		expect(realtime.some(e => e.event === "messaging.message.updated" && e.data.id === reply.body.id && e.data.status === "delivered")).toBe(true);
+		expect(realtime.some(e => e.event === "messaging.message.updated" && e.data.id === reply.body.id && e.data.status === "delivered")).toBe(
+			true,
+		);
 	});
 
 	it("refuses a missing or wrong signature with 401 and stores nothing", async () => {
@@ -150,7 +182,9 @@ describe("messaging: Meta webhooks, customers, conversations, messages", () => {
 		await deliver(messengerText(pageId, "PSID-2", "m_AFTER_FORGED", "after"));
 		await waitFor(async () => (await conversations()).some(c => c.lastMessage?.text === "after"), { what: "the valid delivery" });
 		expect((await conversations()).some(c => c.lastMessage?.text === "forged")).toBe(false);
-		expect((await api("GET", "/customers?q=")).body.rows.some((c: any) => c.identities.some((i: any) => i.externalId === "PSID-EVIL"))).toBe(false);
+		expect((await api("GET", "/customers?q=")).body.rows.some((c: any) => c.identities.some((i: any) => i.externalId === "PSID-EVIL"))).toBe(
+			false,
+		);
 	});
 
 	it("records a well-signed malformed payload as rejected for an operator, and answers 200", async () => {
@@ -158,15 +192,25 @@ describe("messaging: Meta webhooks, customers, conversations, messages", () => {
 		expect(notJson.status).toBe(200);
 		const noEntry = await deliver({ object: "page" });
 		expect(noEntry.status).toBe(200);
-		const partly = await deliver({ object: "page", entry: [{ id: pageId, messaging: [{ recipient: { id: pageId }, message: { mid: "m_NO_SENDER", text: "x" } }] }], extra: { unknown: true } });
+		const partly = await deliver({
+			object: "page",
+			entry: [{ id: pageId, messaging: [{ recipient: { id: pageId }, message: { mid: "m_NO_SENDER", text: "x" } }] }],
+			extra: { unknown: true },
+		});
 		expect(partly.status).toBe(200);
 		const rejections = (await api("GET", "/webhooks/rejections")).body;
 		expect(rejections.rows.map((r: any) => r.problems[0])).toEqual(
-			expect.arrayContaining(["the body is not JSON", "`entry` is missing or not an array", "entry[0].messaging[0] has no sender.id or recipient.id"]),
+			expect.arrayContaining([
+				"the body is not JSON",
+				"`entry` is missing or not an array",
+				"entry[0].messaging[0] has no sender.id or recipient.id",
+			]),
 		);
 		expect(rejections.rows.find((r: any) => r.problems[0] === "the body is not JSON").excerpt).toBe("{not json");
 		// members are not operators
-		expect((await p.http("GET", "/api/messaging/webhooks/rejections", { token: p.token({ sub: "m", tid: tenantId, roles: ["member"] }) })).status).toBe(403);
+		expect(
+			(await p.http("GET", "/api/messaging/webhooks/rejections", { token: p.token({ sub: "m", tid: tenantId, roles: ["member"] }) })).status,
+		).toBe(403);
 	});
 
 	it("processes a redelivered message once", async () => {
@@ -191,34 +235,48 @@ describe("messaging: Meta webhooks, customers, conversations, messages", () => {
 		const started = Date.now();
 		expect((await deliver(messengerText(pageId, "PSID-4", "m_FLAKY", "are you there?"))).status).toBe(200);
 		expect(Date.now() - started).toBeLessThan(2000);
-		const conv = await waitFor(async () => (await conversations()).find(c => c.lastMessage?.text === "are you there?"), { what: "the message despite Graph" });
+		const conv = await waitFor(async () => (await conversations()).find(c => c.lastMessage?.text === "are you there?"), {
+			what: "the message despite Graph",
+		});
 		const pending = (await api("GET", `/customers/${conv.customerId}`)).body;
 		expect(["pending", "fetched"]).toContain(pending.profileStatus);
-		const customer = await waitFor(async () => {
-			const c = (await api("GET", `/customers/${conv.customerId}`)).body;
-			return c.profileStatus === "fetched" && c;
-		}, { what: "the profile after Graph recovered", timeoutMs: 20_000 });
+		const customer = await waitFor(
+			async () => {
+				const c = (await api("GET", `/customers/${conv.customerId}`)).body;
+				return c.profileStatus === "fetched" && c;
+			},
+			{ what: "the profile after Graph recovered", timeoutMs: 20_000 },
+		);
 		expect(customer.name).toBe("Grace Hopper");
 		expect(graph.calls.filter(c => c.path === "/PSID-4").length).toBe(7);
 	});
 
 	it("a send refused by Meta is marked failed with its error; a send during an outage is retried", async () => {
 		await deliver(messengerText(pageId, "PSID-5", "m_SEND_FAULTS", "send me things"));
-		const conv = await waitFor(async () => (await conversations()).find(c => c.lastMessage?.text === "send me things"), { what: "the conversation" });
+		const conv = await waitFor(async () => (await conversations()).find(c => c.lastMessage?.text === "send me things"), {
+			what: "the conversation",
+		});
 		graph.fail("reject", 1, new RegExp(`^/${pageId}/messages$`));
 		const refused = (await api("POST", `/conversations/${conv.id}/messages`, { text: "refused" })).body;
-		const failed = await waitFor(async () => (await messagesOf(conv.id)).find(m => m.id === refused.id && m.status === "failed"), { what: "failed" });
+		const failed = await waitFor(async () => (await messagesOf(conv.id)).find(m => m.id === refused.id && m.status === "failed"), {
+			what: "failed",
+		});
 		expect(failed.error.message).toMatch(/recipient is invalid/);
 		graph.fail("503", 4, new RegExp(`^/${pageId}/messages$`));
 		const later = (await api("POST", `/conversations/${conv.id}/messages`, { text: "after the outage" })).body;
-		const ok = await waitFor(async () => (await messagesOf(conv.id)).find(m => m.id === later.id && m.status === "sent"), { what: "sent after retries", timeoutMs: 20_000 });
+		const ok = await waitFor(async () => (await messagesOf(conv.id)).find(m => m.id === later.id && m.status === "sent"), {
+			what: "sent after retries",
+			timeoutMs: 20_000,
+		});
 		expect(ok.externalId).toMatch(/^m_OUT/);
 	});
 
 	it("WhatsApp: the name from the payload, a template outside the 24-hour window, statuses forward only", async () => {
 		const dayAgo = Math.floor(Date.now() / 1000) - 25 * 3600;
 		await deliver(whatsappText(phoneId, "15551234567", "Alan Turing", "wamid.OLD1", "hi from yesterday", dayAgo));
-		const conv = await waitFor(async () => (await conversations()).find(c => c.lastMessage?.text === "hi from yesterday"), { what: "the WhatsApp conversation" });
+		const conv = await waitFor(async () => (await conversations()).find(c => c.lastMessage?.text === "hi from yesterday"), {
+			what: "the WhatsApp conversation",
+		});
 		expect((await api("GET", `/customers/${conv.customerId}`)).body).toMatchObject({ name: "Alan Turing", profileStatus: "fetched" });
 		const text = await api("POST", `/conversations/${conv.id}/messages`, { text: "free text" });
 		expect(text.status).toBe(422);
@@ -226,8 +284,16 @@ describe("messaging: Meta webhooks, customers, conversations, messages", () => {
 		expect(text.body.errors).toEqual([{ field: "text", message: expect.stringMatching(/template/) }]);
 		const tpl = await api("POST", `/conversations/${conv.id}/messages`, { template: { name: "order_update", language: "en_US" } });
 		expect(tpl.status).toBe(202);
-		const sent = await waitFor(async () => (await messagesOf(conv.id)).find(m => m.id === tpl.body.id && m.status === "sent"), { what: "the template sent" });
-		expect(graph.sends().find(s => s.body.to === "15551234567")!.body).toEqual({ messaging_product: "whatsapp", recipient_type: "individual", to: "15551234567", type: "template", template: { name: "order_update", language: { code: "en_US" } } });
+		const sent = await waitFor(async () => (await messagesOf(conv.id)).find(m => m.id === tpl.body.id && m.status === "sent"), {
+			what: "the template sent",
+		});
+		expect(graph.sends().find(s => s.body.to === "15551234567")!.body).toEqual({
+			messaging_product: "whatsapp",
+			recipient_type: "individual",
+			to: "15551234567",
+			type: "template",
+			template: { name: "order_update", language: { code: "en_US" } },
+		});
 		await deliver(whatsappStatus(phoneId, "15551234567", sent.externalId, "read"));
 		await waitFor(async () => (await messagesOf(conv.id)).find(m => m.id === tpl.body.id)?.status === "read", { what: "read" });
 		// a late "delivered" does not undo "read"
@@ -240,7 +306,12 @@ describe("messaging: Meta webhooks, customers, conversations, messages", () => {
 	});
 
 	it("templates: checked when saved, rendered with the customer and the sender's variables when sent", async () => {
-		const bad = await api("POST", "/templates", { appId, name: "broken", text: "Hi {{ customer.name }}, {{ secret.password }} {% if %}", variables: [] });
+		const bad = await api("POST", "/templates", {
+			appId,
+			name: "broken",
+			text: "Hi {{ customer.name }}, {{ secret.password }} {% if %}",
+			variables: [],
+		});
 		expect(bad.status).toBe(422);
 		expect(bad.body.errors[0]).toMatchObject({ field: "text" });
 		const unknownVar = await api("POST", "/templates", { appId, name: "unknown", text: "Order {{ order.id }}" });
@@ -261,7 +332,9 @@ describe("messaging: Meta webhooks, customers, conversations, messages", () => {
 
 		graph.profiles.set("PSID-6", { first_name: "Edsger", last_name: "Dijkstra" });
 		await deliver(messengerText(pageId, "PSID-6", "m_TPL", "where is my order?"));
-		const conv = await waitFor(async () => (await conversations()).find(c => c.lastMessage?.text === "where is my order?"), { what: "the conversation" });
+		const conv = await waitFor(async () => (await conversations()).find(c => c.lastMessage?.text === "where is my order?"), {
+			what: "the conversation",
+		});
 		await waitFor(async () => (await api("GET", `/customers/${conv.customerId}`)).body.profileStatus === "fetched", { what: "the profile" });
 		const missing = await api("POST", `/conversations/${conv.id}/messages`, { templateId: tpl.body.id });
 		expect(missing.status).toBe(422);
@@ -279,7 +352,9 @@ describe("messaging: Meta webhooks, customers, conversations, messages", () => {
 		const wa = await waitFor(async () => (await conversations()).find(c => c.lastMessage?.text === "old"), { what: "the WhatsApp conversation" });
 		const waSent = await api("POST", `/conversations/${wa.id}/messages`, { templateId: tpl.body.id, vars: { order: { id: "B-2" } } });
 		expect(waSent.status).toBe(202);
-		await waitFor(async () => (await messagesOf(wa.id)).find(m => m.id === waSent.body.id)?.status === "sent", { what: "the WhatsApp template sent" });
+		await waitFor(async () => (await messagesOf(wa.id)).find(m => m.id === waSent.body.id)?.status === "sent", {
+			what: "the WhatsApp template sent",
+		});
 		expect(graph.sends().find(s => s.body.to === "15559990000")!.body.template).toEqual({
 			name: "order_ready",
 			language: { code: "en_US" },
@@ -294,7 +369,10 @@ describe("messaging: Meta webhooks, customers, conversations, messages", () => {
 		expect((await api("POST", `/customers/${ada.id}/tags`, { tags: ["VIP", "returning"] })).body.tags).toEqual(["vip", "returning"]);
 		expect((await api("GET", "/customers?tag=vip")).body.rows.map((c: any) => c.id)).toEqual([ada.id]);
 		expect((await api("DELETE", `/customers/${ada.id}/tags/returning`)).body.tags).toEqual(["vip"]);
-		expect((await api("PATCH", `/customers/${ada.id}`, { attributes: { city: "London", plan: "gold" } })).body.attributes).toEqual({ city: "London", plan: "gold" });
+		expect((await api("PATCH", `/customers/${ada.id}`, { attributes: { city: "London", plan: "gold" } })).body.attributes).toEqual({
+			city: "London",
+			plan: "gold",
+		});
 		expect((await api("PATCH", `/customers/${ada.id}`, { attributes: { plan: null } })).body.attributes).toEqual({ city: "London" });
 
 		const grace = (await api("GET", "/customers?q=grace")).body.rows[0];
@@ -308,7 +386,9 @@ describe("messaging: Meta webhooks, customers, conversations, messages", () => {
 		expect((await messagesOf(graceConvs[0].id)).some(m => m.text === "are you there?")).toBe(true);
 		// the merged identity's next message lands with the customer kept
 		await deliver(messengerText(pageId, "PSID-4", "m_AFTER_MERGE", "after the merge"));
-		await waitFor(async () => (await conversations()).find(c => c.lastMessage?.text === "after the merge")?.customerId === ada.id, { what: "the merged identity" });
+		await waitFor(async () => (await conversations()).find(c => c.lastMessage?.text === "after the merge")?.customerId === ada.id, {
+			what: "the merged identity",
+		});
 		expect((await api("GET", "/customers?q=grace")).body.rows).toEqual([]);
 	});
 

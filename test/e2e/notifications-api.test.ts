@@ -17,20 +17,37 @@ describe("notifications API", () => {
 	const tokenOf = (sub: string, tid: string | null = null) => p.token({ sub, tid, roles: tid ? ["member"] : [] });
 
 	const send = (userId: string, eventId: string, extra: Record<string, unknown> = {}, meta: Record<string, unknown> = { user: null }) =>
-		p.broker.call("notifications.send", { userId, template: "new-follower", vars: { follower: { id: "f1", name: "Fay" } }, eventId, ...extra }, { meta }) as Promise<{
+		p.broker.call(
+			"notifications.send",
+			{ userId, template: "new-follower", vars: { follower: { id: "f1", name: "Fay" } }, eventId, ...extra },
+			{ meta },
+		) as Promise<{
 			notification: { id: string; tenantId: string | null; title: string };
 			created: boolean;
 			channels: string[];
 		}>;
 
 	beforeAll(async () => {
-		p = await startPlatform({ services: ["platform", "auth", "users", "tenants"], env: { PASSWORD_SCRYPT_N: "1024", CHANNELS_RETRY_DELAY_MS: "5" } });
+		p = await startPlatform({
+			services: ["platform", "auth", "users", "tenants"],
+			env: { PASSWORD_SCRYPT_N: "1024", CHANNELS_RETRY_DELAY_MS: "5" },
+		});
 		for (const name of ["ann", "ben", "cid"] as const) {
-			const res = (await p.broker.call("auth.register", { email: `${name}-${tag}@example.com`, password: "notify-horse-42", name })) as { user: { id: string } };
+			const res = (await p.broker.call("auth.register", { email: `${name}-${tag}@example.com`, password: "notify-horse-42", name })) as {
+				user: { id: string };
+			};
 			ids[name] = res.user.id;
 		}
-		const a = (await p.broker.call("tenants.createTenant", { name: "Acme", slug: `acme-${tag}` }, { meta: { user: { id: ids.ann, tenantId: null, roles: [] } } })) as { id: string };
-		const b = (await p.broker.call("tenants.createTenant", { name: "Bolt", slug: `bolt-${tag}` }, { meta: { user: { id: ids.cid, tenantId: null, roles: [] } } })) as { id: string };
+		const a = (await p.broker.call(
+			"tenants.createTenant",
+			{ name: "Acme", slug: `acme-${tag}` },
+			{ meta: { user: { id: ids.ann, tenantId: null, roles: [] } } },
+		)) as { id: string };
+		const b = (await p.broker.call(
+			"tenants.createTenant",
+			{ name: "Bolt", slug: `bolt-${tag}` },
+			{ meta: { user: { id: ids.cid, tenantId: null, roles: [] } } },
+		)) as { id: string };
 		tenantA = a.id;
 		tenantB = b.id;
 		await p.broker.call("tenants.addMember", { id: tenantA, userId: ids.ben, role: "member" });
@@ -40,7 +57,8 @@ describe("notifications API", () => {
 	it("lists my notifications newest first, pages with a cursor, filters, counts unread, catches up", async () => {
 		const user = ids.ben;
 		const made: string[] = [];
-		for (let i = 0; i < 5; i++) made.push((await send(user, `list-${tag}-${i}`, { vars: { follower: { id: `f${i}`, name: `Follower ${i}` } } })).notification.id);
+		for (let i = 0; i < 5; i++)
+			made.push((await send(user, `list-${tag}-${i}`, { vars: { follower: { id: `f${i}`, name: `Follower ${i}` } } })).notification.id);
 		const token = tokenOf(user);
 		const page1 = await p.http("GET", "/api/notifications?limit=2", { token });
 		expect(page1.status).toBe(200);
@@ -106,7 +124,9 @@ describe("notifications API", () => {
 			expect(res.status).toBe(404);
 			expect(res.body.code).toBe("NOT_FOUND");
 		}
-		expect((await p.http("GET", "/api/notifications", { token: other })).body.items.map((n: { id: string }) => n.id)).not.toContain(notification.id);
+		expect((await p.http("GET", "/api/notifications", { token: other })).body.items.map((n: { id: string }) => n.id)).not.toContain(
+			notification.id,
+		);
 		// and it is untouched
 		expect((await p.http("GET", `/api/notifications/${notification.id}`, { token: tokenOf(ids.ann) })).body.readAt).toBeNull();
 	});
@@ -130,20 +150,35 @@ describe("notifications API", () => {
 
 	it("accepts push subscriptions only over https on a known push service (no PUSH_ALLOW_HTTP here)", async () => {
 		const token = tokenOf(ids.ann);
-		const keys = { p256dh: "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM", auth: "tBHItJI5svbpez7KI4CCXg" };
-		const plain = await p.http("POST", "/api/notifications/push-subscriptions", { token, body: { endpoint: "http://fcm.googleapis.com/fcm/send/abc", keys } });
+		const keys = {
+			p256dh: "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
+			auth: "tBHItJI5svbpez7KI4CCXg",
+		};
+		const plain = await p.http("POST", "/api/notifications/push-subscriptions", {
+			token,
+			body: { endpoint: "http://fcm.googleapis.com/fcm/send/abc", keys },
+		});
 		expect(plain.status).toBe(422);
 		expect(plain.body.errors).toEqual([{ field: "endpoint", message: "must be an https:// URL" }]);
-		const local = await p.http("POST", "/api/notifications/push-subscriptions", { token, body: { endpoint: "https://127.0.0.1/push/abc", keys } });
+		const local = await p.http("POST", "/api/notifications/push-subscriptions", {
+			token,
+			body: { endpoint: "https://127.0.0.1/push/abc", keys },
+		});
 		expect(local.status).toBe(422);
 		expect((await p.http("GET", "/api/notifications/push-subscriptions", { token })).body.rows).toEqual([]);
 		// a real push service's endpoint is stored (and nothing is sent to it here)
-		const fcm = await p.http("POST", "/api/notifications/push-subscriptions", { token, body: { endpoint: "https://fcm.googleapis.com/fcm/send/abc-123", keys } });
+		const fcm = await p.http("POST", "/api/notifications/push-subscriptions", {
+			token,
+			body: { endpoint: "https://fcm.googleapis.com/fcm/send/abc-123", keys },
+		});
 		expect(fcm.status).toBe(201);
 		expect(fcm.headers.get("location")).toBe(`/api/notifications/push-subscriptions/${fcm.body.id}`);
 		expect((await p.http("DELETE", `/api/notifications/push-subscriptions/${fcm.body.id}`, { token })).status).toBe(204);
 		// a body over BODY_LIMIT never reaches the service
-		const huge = await p.http("POST", "/api/notifications/push-subscriptions", { token, body: { endpoint: "https://fcm.googleapis.com/x", keys, pad: "x".repeat(1_100_000) } });
+		const huge = await p.http("POST", "/api/notifications/push-subscriptions", {
+			token,
+			body: { endpoint: "https://fcm.googleapis.com/x", keys, pad: "x".repeat(1_100_000) },
+		});
 		expect(huge.status).toBe(413);
 	});
 
@@ -165,10 +200,18 @@ describe("notifications API", () => {
 	it("refuses bad input with 422 naming the field, and stores nothing", async () => {
 		const userId = `nobody-${tag}`;
 		const attempt = (params: Record<string, unknown>) =>
-			p.broker.call("notifications.send", { userId, template: "new-follower", vars: { follower: { id: "f", name: "F" } }, eventId: randomUUID(), ...params }).then(
-				() => null,
-				(err: { code: number; data: unknown; type: string }) => err,
-			);
+			p.broker
+				.call("notifications.send", {
+					userId,
+					template: "new-follower",
+					vars: { follower: { id: "f", name: "F" } },
+					eventId: randomUUID(),
+					...params,
+				})
+				.then(
+					() => null,
+					(err: { code: number; data: unknown; type: string }) => err,
+				);
 		const unknownTemplate = await attempt({ template: "no-such-message" });
 		expect(unknownTemplate).toMatchObject({ code: 422, data: [{ field: "template" }] });
 		const missing = await attempt({ vars: { follower: { id: "f" } } });
@@ -191,30 +234,59 @@ describe("notifications API", () => {
 
 	it("takes the same message on the channel notifications.send; a malformed one ends in the dead letters", async () => {
 		const sendToChannel = (p.broker as unknown as { sendToChannel(c: string, m: unknown): Promise<void> }).sendToChannel.bind(p.broker);
-		await sendToChannel("notifications.send", { userId: ids.ann, template: "new-follower", vars: { follower: { id: "ch", name: "Channel" } }, eventId: `chan-${tag}` });
-		await waitFor(async () => (await p.http("GET", "/api/notifications", { token: tokenOf(ids.ann) })).body.items.some((n: { body: string }) => n.body === "Channel started following you."), {
-			what: "the channel's notification",
+		await sendToChannel("notifications.send", {
+			userId: ids.ann,
+			template: "new-follower",
+			vars: { follower: { id: "ch", name: "Channel" } },
+			eventId: `chan-${tag}`,
 		});
+		await waitFor(
+			async () =>
+				(await p.http("GET", "/api/notifications", { token: tokenOf(ids.ann) })).body.items.some(
+					(n: { body: string }) => n.body === "Channel started following you.",
+				),
+			{
+				what: "the channel's notification",
+			},
+		);
 		await sendToChannel("notifications.send", { userId: ids.ann, template: "new-follower", eventId: `chan-bad-${tag}` });
-		const dead = await waitFor(async () => (await listDeadLetters(p.broker)).find(d => (d.payload as { eventId?: string }).eventId === `chan-bad-${tag}`), {
-			what: "the malformed message in the dead letters",
-		});
+		const dead = await waitFor(
+			async () => (await listDeadLetters(p.broker)).find(d => (d.payload as { eventId?: string }).eventId === `chan-bad-${tag}`),
+			{
+				what: "the malformed message in the dead letters",
+			},
+		);
 		expect(dead!.channel).toBe("notifications.send");
 	});
 
 	it("scopes to tenants: a tenant's message goes to its members only, and shows only under that tenant", async () => {
 		const asTenant = (tenantId: string) => ({ user: { id: "system", tenantId, roles: ["owner"] } });
 		// cid is not a member of tenant A: 404, like an unknown user, nothing stored
-		const outsider = await send(ids.cid, `t-out-${tag}`, { template: "lead-assigned", vars: { lead: { id: "l1", name: "Lead", company: null } } }, asTenant(tenantA)).catch(e => e);
+		const outsider = await send(
+			ids.cid,
+			`t-out-${tag}`,
+			{ template: "lead-assigned", vars: { lead: { id: "l1", name: "Lead", company: null } } },
+			asTenant(tenantA),
+		).catch(e => e);
 		expect(outsider).toMatchObject({ code: 404, type: "NOT_FOUND" });
 		const before = (await p.broker.call("notifications.countFor", { userId: ids.cid })) as number;
 		expect(before).toBeGreaterThanOrEqual(0);
 		// a tenant-scoped caller cannot name another tenant in the params
-		const forged = await send(ids.cid, `t-forged-${tag}`, { tenantId: tenantB, template: "lead-assigned", vars: { lead: { id: "l1", name: "Lead", company: null } } }, asTenant(tenantA)).catch(e => e);
+		const forged = await send(
+			ids.cid,
+			`t-forged-${tag}`,
+			{ tenantId: tenantB, template: "lead-assigned", vars: { lead: { id: "l1", name: "Lead", company: null } } },
+			asTenant(tenantA),
+		).catch(e => e);
 		expect(forged).toMatchObject({ code: 404 });
 		expect(await p.broker.call("notifications.countFor", { userId: ids.cid })).toBe(before);
 
-		const { notification } = await send(ids.ben, `t-in-${tag}`, { template: "lead-assigned", vars: { lead: { id: "l2", name: "Big Deal", company: "Initech" } } }, asTenant(tenantA));
+		const { notification } = await send(
+			ids.ben,
+			`t-in-${tag}`,
+			{ template: "lead-assigned", vars: { lead: { id: "l2", name: "Big Deal", company: "Initech" } } },
+			asTenant(tenantA),
+		);
 		expect(notification).toMatchObject({ tenantId: tenantA, title: "New lead: Big Deal" });
 		const inA = await p.http("GET", "/api/notifications?category=assignments", { token: tokenOf(ids.ben, tenantA) });
 		expect(inA.body.items.map((n: { id: string }) => n.id)).toEqual([notification.id]);
@@ -236,7 +308,11 @@ describe("notifications API", () => {
 
 		const changed = await p.http("PUT", "/api/notifications/preferences", {
 			token,
-			body: { categories: { follows: { email: true }, comments: { push: false } }, quietHours: { start: "22:00", end: "07:30" }, timeZone: "Europe/Paris" },
+			body: {
+				categories: { follows: { email: true }, comments: { push: false } },
+				quietHours: { start: "22:00", end: "07:30" },
+				timeZone: "Europe/Paris",
+			},
 		});
 		expect(changed.status).toBe(200);
 		expect(changed.body.categories.follows).toEqual({ inApp: true, email: true, push: true });
@@ -263,7 +339,10 @@ describe("notifications API", () => {
 		}
 		// in-app off for a category: the notification is not in the list
 		await p.http("PUT", "/api/notifications/preferences", { token, body: { categories: { mentions: { inApp: false } } } });
-		const res = await send(ids.cid, `pref-${tag}`, { template: "mention", vars: { author: { id: "a", name: "Al" }, post: { id: "p" }, place: "post" } });
+		const res = await send(ids.cid, `pref-${tag}`, {
+			template: "mention",
+			vars: { author: { id: "a", name: "Al" }, post: { id: "p" }, place: "post" },
+		});
 		expect(res.channels).not.toContain("inApp");
 		expect((await p.http("GET", "/api/notifications?category=mentions", { token })).body.items).toEqual([]);
 	});

@@ -12,7 +12,8 @@ import { waitFor } from "../helpers/wait";
 
 /** waitFor for a value: resolves with it once it is there. */
 // A generous deadline: these effects cross channels and (in CI) share two cores with other suites.
-const until = async <T>(check: () => Promise<T> | T, opts?: Parameters<typeof waitFor>[1]) => (await waitFor(check, { timeoutMs: 20_000, ...opts })) as NonNullable<T>;
+const until = async <T>(check: () => Promise<T> | T, opts?: Parameters<typeof waitFor>[1]) =>
+	(await waitFor(check, { timeoutMs: 20_000, ...opts })) as NonNullable<T>;
 
 interface Delivery {
 	id: string;
@@ -38,13 +39,19 @@ describe("notification delivery: e-mail and Web Push", () => {
 	}
 	const prefs = (token: string, body: unknown) => p.http("PUT", "/api/notifications/preferences", { token, body });
 	const follow = (userId: string, followerName: string, eventId = randomUUID()) =>
-		p.broker.call("notifications.send", { userId, template: "new-follower", vars: { follower: { id: "fol-1", name: followerName }, }, eventId }) as Promise<{
+		p.broker.call("notifications.send", {
+			userId,
+			template: "new-follower",
+			vars: { follower: { id: "fol-1", name: followerName } },
+			eventId,
+		}) as Promise<{
 			notification: { id: string };
 			channels: string[];
 			heldUntil: string | null;
 		}>;
 	const deliveries = (notificationId: string) => p.broker.call("deliveries.forNotification", { notificationId }) as Promise<Delivery[]>;
-	const deliveryOf = async (notificationId: string, channel: "email" | "push") => (await deliveries(notificationId)).find(d => d.channel === channel);
+	const deliveryOf = async (notificationId: string, channel: "email" | "push") =>
+		(await deliveries(notificationId)).find(d => d.channel === channel);
 	const mailsTo = (address: string) => smtp.mails.filter(m => (m.to as { text: string } | undefined)?.text === address);
 	async function subscribe(token: string): Promise<FakeSubscription & { subscriptionId: string }> {
 		const sub = push.subscription();
@@ -124,10 +131,13 @@ describe("notification delivery: e-mail and Web Push", () => {
 		expect(listed.body.rows.map((r: { id: string }) => r.id).sort()).toEqual([phone.subscriptionId, laptop.subscriptionId].sort());
 
 		const { notification } = await follow(dee.id, "Fran");
-		const got = await until(() => {
-			const r = push.received.filter(x => x.subscription === phone.id || x.subscription === laptop.id);
-			return r.length >= 2 ? r : null;
-		}, { what: "two pushes" });
+		const got = await until(
+			() => {
+				const r = push.received.filter(x => x.subscription === phone.id || x.subscription === laptop.id);
+				return r.length >= 2 ? r : null;
+			},
+			{ what: "two pushes" },
+		);
 		expect(push.errors).toEqual([]);
 		for (const r of got) {
 			expect(r.payload).toEqual({
@@ -176,10 +186,13 @@ describe("notification delivery: e-mail and Web Push", () => {
 		const sub = await subscribe(fay.token);
 		push.respond(sub.id, 503, 2);
 		const { notification } = await follow(fay.id, "Ike");
-		const d = await until(async () => {
-			const x = await deliveryOf(notification.id, "push");
-			return x?.status === "sent" ? x : null;
-		}, { what: "the push after two failures" });
+		const d = await until(
+			async () => {
+				const x = await deliveryOf(notification.id, "push");
+				return x?.status === "sent" ? x : null;
+			},
+			{ what: "the push after two failures" },
+		);
 		expect(d.attempts).toBe(2);
 		const answers = push.received.filter(x => x.subscription === sub.id).map(x => x.status);
 		expect(answers).toEqual([503, 503, 201]);
@@ -192,7 +205,14 @@ describe("notification delivery: e-mail and Web Push", () => {
 			["endpoint host", { endpoint: "http://10.0.0.1/push/x", keys: good.keys }, "endpoint"],
 			["not a URL", { endpoint: "not a url at all", keys: good.keys }, "endpoint"],
 			["credentials", { endpoint: good.endpoint.replace("http://", "http://u:p@"), keys: good.keys }, "endpoint"],
-			["key not on the curve", { endpoint: good.endpoint, keys: { ...good.keys, p256dh: Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 7)]).toString("base64url") } }, "keys.p256dh"],
+			[
+				"key not on the curve",
+				{
+					endpoint: good.endpoint,
+					keys: { ...good.keys, p256dh: Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 7)]).toString("base64url") },
+				},
+				"keys.p256dh",
+			],
 			["short secret", { endpoint: good.endpoint, keys: { ...good.keys, auth: Buffer.alloc(8).toString("base64url") } }, "keys.auth"],
 		];
 		for (const [what, body, field] of cases) {
@@ -200,7 +220,10 @@ describe("notification delivery: e-mail and Web Push", () => {
 			expect({ what, status: res.status }).toEqual({ what, status: 422 });
 			expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
 		}
-		const long = await p.http("POST", "/api/notifications/push-subscriptions", { token: gil.token, body: { endpoint: `${good.endpoint}?${"x".repeat(2100)}`, keys: good.keys } });
+		const long = await p.http("POST", "/api/notifications/push-subscriptions", {
+			token: gil.token,
+			body: { endpoint: `${good.endpoint}?${"x".repeat(2100)}`, keys: good.keys },
+		});
 		expect(long.status).toBe(422);
 		expect((await p.http("GET", "/api/notifications/push-subscriptions", { token: gil.token })).body.rows).toEqual([]);
 		// the same browser subscribing again is one subscription; someone else's id is 404; unsubscribe
@@ -222,7 +245,10 @@ describe("notification delivery: e-mail and Web Push", () => {
 		const hhmm = (d: Date) => d.toISOString().slice(11, 16);
 		const start = hhmm(new Date(tokyo.getTime() - 60 * 60_000));
 		const endLocal = new Date(tokyo.getTime() + 90 * 60_000);
-		expect((await prefs(ivy.token, { categories: { follows: { email: true } }, quietHours: { start, end: hhmm(endLocal) }, timeZone: "Asia/Tokyo" })).status).toBe(200);
+		expect(
+			(await prefs(ivy.token, { categories: { follows: { email: true } }, quietHours: { start, end: hhmm(endLocal) }, timeZone: "Asia/Tokyo" }))
+				.status,
+		).toBe(200);
 		const expectedEnd = new Date(Math.floor((endLocal.getTime() - 9 * 3600_000) / 60_000) * 60_000).toISOString();
 
 		const { notification, heldUntil } = await follow(ivy.id, "Jo");
@@ -240,7 +266,9 @@ describe("notification delivery: e-mail and Web Push", () => {
 		expect(mailsTo(ivy.email)).toEqual([]);
 		// when the quiet hours are over, both go
 		await p.broker.call("deliveries.release", { asOf: expectedEnd });
-		await until(async () => (await deliveries(notification.id)).every(d => d.status === "sent"), { what: "both delivered after the quiet hours" });
+		await until(async () => (await deliveries(notification.id)).every(d => d.status === "sent"), {
+			what: "both delivered after the quiet hours",
+		});
 		expect(mailsTo(ivy.email)).toHaveLength(1);
 	});
 
@@ -254,7 +282,10 @@ describe("notification delivery: e-mail and Web Push", () => {
 		expect(during.status).not.toBe("sent");
 		expect(during.lastError).toMatch(/SMTP server is not available/);
 		await smtp.up();
-		await until(async () => (await deliveryOf(notification.id, "email"))?.status === "sent", { what: "the e-mail after the outage", timeoutMs: 15_000 });
+		await until(async () => (await deliveryOf(notification.id, "email"))?.status === "sent", {
+			what: "the e-mail after the outage",
+			timeoutMs: 15_000,
+		});
 		expect(mailsTo(jan.email)).toHaveLength(1);
 	});
 
@@ -263,10 +294,13 @@ describe("notification delivery: e-mail and Web Push", () => {
 		await prefs(kai.token, { categories: { follows: { email: true, push: false } } });
 		smtp.failNext(2);
 		const { notification } = await follow(kai.id, "Lu");
-		const d = await until(async () => {
-			const x = await deliveryOf(notification.id, "email");
-			return x?.status === "sent" ? x : null;
-		}, { what: "the e-mail after two 451" });
+		const d = await until(
+			async () => {
+				const x = await deliveryOf(notification.id, "email");
+				return x?.status === "sent" ? x : null;
+			},
+			{ what: "the e-mail after two 451" },
+		);
 		expect(d.attempts).toBe(2);
 		expect(mailsTo(kai.email)).toHaveLength(1);
 
@@ -312,7 +346,10 @@ describe("notification delivery: e-mail and Web Push", () => {
 		// a pending one: held by quiet hours that cover the whole day but one minute
 		const now = new Date();
 		const hhmm = (d: Date) => d.toISOString().slice(11, 16);
-		await prefs(ona.token, { quietHours: { start: hhmm(new Date(now.getTime() - 60_000)), end: hhmm(new Date(now.getTime() - 120_000)) }, timeZone: "UTC" });
+		await prefs(ona.token, {
+			quietHours: { start: hhmm(new Date(now.getTime() - 60_000)), end: hhmm(new Date(now.getTime() - 120_000)) },
+			timeZone: "UTC",
+		});
 		const held = await follow(ona.id, "Quin");
 		expect((await deliveryOf(held.notification.id, "email"))!.status).toBe("held");
 		// "a week from now": everything over is older than that

@@ -22,7 +22,8 @@ import { waitFor } from "../helpers/wait";
 
 const PASSWORD = "journey-notify-42";
 // A generous deadline: these effects cross channels and (in CI) share two cores with other suites.
-const until = async <T>(check: () => Promise<T> | T, opts?: Parameters<typeof waitFor>[1]) => (await waitFor(check, { timeoutMs: 20_000, ...opts })) as NonNullable<T>;
+const until = async <T>(check: () => Promise<T> | T, opts?: Parameters<typeof waitFor>[1]) =>
+	(await waitFor(check, { timeoutMs: 20_000, ...opts })) as NonNullable<T>;
 
 interface Account {
 	id: string;
@@ -53,7 +54,8 @@ describe("notification journeys", () => {
 			socket.once("connect_error", reject);
 		});
 	}
-	const list = async (a: Account | string, query = "") => (await p.http("GET", `/api/notifications${query}`, { token: typeof a === "string" ? a : a.token })).body.items as any[];
+	const list = async (a: Account | string, query = "") =>
+		(await p.http("GET", `/api/notifications${query}`, { token: typeof a === "string" ? a : a.token })).body.items as any[];
 	const mailsTo = (address: string) => smtp.mails.filter(m => (m.to as { text: string } | undefined)?.text === address);
 
 	beforeAll(async () => {
@@ -81,18 +83,34 @@ describe("notification journeys", () => {
 	it("a new follower: in-app, on the open socket, by e-mail and by Web Push, one notification", async () => {
 		const alice = await register("Alice");
 		const bob = await register("Bob");
-		expect((await p.http("PUT", "/api/notifications/preferences", { token: alice.token, body: { categories: { follows: { email: true } } } })).status).toBe(200);
+		expect(
+			(await p.http("PUT", "/api/notifications/preferences", { token: alice.token, body: { categories: { follows: { email: true } } } }))
+				.status,
+		).toBe(200);
 		const sub = push.subscription();
-		expect((await p.http("POST", "/api/notifications/push-subscriptions", { token: alice.token, body: { endpoint: sub.endpoint, keys: sub.keys } })).status).toBe(201);
+		expect(
+			(await p.http("POST", "/api/notifications/push-subscriptions", { token: alice.token, body: { endpoint: sub.endpoint, keys: sub.keys } }))
+				.status,
+		).toBe(201);
 		const { events } = await openSocket(alice.token);
 
 		expect((await p.http("POST", `/api/users/${alice.id}/follow`, { token: bob.token })).status).toBe(200);
 
-		const [inApp] = await until(async () => {
-			const items = await list(alice);
-			return items.length ? items : null;
-		}, { what: "alice's notification" });
-		expect(inApp).toMatchObject({ userId: alice.id, category: "follows", title: "New follower", body: "Bob started following you.", link: `https://app.valence.test/users/${bob.id}`, readAt: null });
+		const [inApp] = await until(
+			async () => {
+				const items = await list(alice);
+				return items.length ? items : null;
+			},
+			{ what: "alice's notification" },
+		);
+		expect(inApp).toMatchObject({
+			userId: alice.id,
+			category: "follows",
+			title: "New follower",
+			body: "Bob started following you.",
+			link: `https://app.valence.test/users/${bob.id}`,
+			readAt: null,
+		});
 		const realtime = await until(() => events.find(e => e.event === "notification"), { what: "the socket event" });
 		expect(realtime.data.notification).toEqual(inApp);
 		const [mail] = await until(() => (mailsTo(alice.email).length ? mailsTo(alice.email) : null), { what: "the e-mail" });
@@ -142,21 +160,36 @@ describe("notification journeys", () => {
 		await p.http("POST", `/api/tenants/${tid}/invitations`, { token: owner.token, body: { email: rep.email, role: "member" } });
 		const invitation = (await p.http("GET", "/api/tenants/invitations", { token: rep.token })).body.rows[0];
 		expect((await p.http("POST", `/api/tenants/invitations/${invitation.id}/accept`, { token: rep.token })).status).toBe(201);
-		const scoped = async (a: Account) => (await p.http("POST", "/api/auth/switch-tenant", { token: a.token, body: { tenantId: tid } })).body.accessToken as string;
+		const scoped = async (a: Account) =>
+			(await p.http("POST", "/api/auth/switch-tenant", { token: a.token, body: { tenantId: tid } })).body.accessToken as string;
 		const ownerT = await scoped(owner);
 		const repT = await scoped(rep);
 		const { events } = await openSocket(repT);
 		const { events: unscopedEvents } = await openSocket(rep.token);
 
-		expect((await p.http("POST", "/api/assignment/rules", { token: ownerT, body: { name: "All to Rex", strategy: "fixed", fixedUserId: rep.id } })).status).toBe(201);
-		const lead = await p.http("POST", "/api/leads", { token: ownerT, body: { name: "Wayne Enterprises", company: "Wayne", email: "bruce@wayne.test" } });
+		expect(
+			(await p.http("POST", "/api/assignment/rules", { token: ownerT, body: { name: "All to Rex", strategy: "fixed", fixedUserId: rep.id } }))
+				.status,
+		).toBe(201);
+		const lead = await p.http("POST", "/api/leads", {
+			token: ownerT,
+			body: { name: "Wayne Enterprises", company: "Wayne", email: "bruce@wayne.test" },
+		});
 		expect(lead.status).toBe(201);
 
-		const [n] = await until(async () => {
-			const items = await list(repT, "?category=assignments");
-			return items.length ? items : null;
-		}, { what: "the assignment notification" });
-		expect(n).toMatchObject({ tenantId: tid, title: "New lead: Wayne Enterprises", body: "Wayne Enterprises (Wayne) is assigned to you.", link: `https://app.valence.test/leads/${lead.body.id}` });
+		const [n] = await until(
+			async () => {
+				const items = await list(repT, "?category=assignments");
+				return items.length ? items : null;
+			},
+			{ what: "the assignment notification" },
+		);
+		expect(n).toMatchObject({
+			tenantId: tid,
+			title: "New lead: Wayne Enterprises",
+			body: "Wayne Enterprises (Wayne) is assigned to you.",
+			link: `https://app.valence.test/leads/${lead.body.id}`,
+		});
 		await until(() => events.find(e => e.event === "notification"), { what: "the scoped socket event" });
 		expect(await list(rep.token, "?category=assignments")).toEqual([]); // not outside the tenant
 		expect(unscopedEvents.filter(e => e.event === "notification")).toEqual([]);
@@ -174,10 +207,17 @@ describe("notification journeys", () => {
 		expect((await p.http("POST", `/api/users/${ann.id}/follow`, { token: cat.token })).status).toBe(200);
 		// followers-only post mentioning a stranger (Dan), someone who does not exist, and a follower (Cat): in that
 		// order, so that when Cat has been told, the other two have been considered
-		const post = await p.http("POST", "/api/posts", { token: ann.token, body: { text: `for friends @${dan.id} and @nobody and @${cat.id}`, visibility: "followers" } });
+		const post = await p.http("POST", "/api/posts", {
+			token: ann.token,
+			body: { text: `for friends @${dan.id} and @nobody and @${cat.id}`, visibility: "followers" },
+		});
 		expect(post.status).toBe(201);
 		const mention = await until(async () => (await list(cat, "?category=mentions"))[0], { what: "cat's mention" });
-		expect(mention).toMatchObject({ title: "Ann mentioned you", body: "Ann mentioned you in a post.", link: `https://app.valence.test/posts/${post.body.id}` });
+		expect(mention).toMatchObject({
+			title: "Ann mentioned you",
+			body: "Ann mentioned you in a post.",
+			link: `https://app.valence.test/posts/${post.body.id}`,
+		});
 
 		const pub = await p.http("POST", "/api/posts", { token: ann.token, body: { text: "a public post" } });
 		const comment = await p.http("POST", `/api/posts/${pub.body.id}/comments`, { token: ben.token, body: { text: `nice! @${dan.id} look` } });
@@ -198,7 +238,11 @@ describe("notification journeys", () => {
 		const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "valence-mail-"));
 		const logged: string[] = [];
 		const spies = (["log", "info", "warn", "error", "debug"] as const).map(m =>
-			jest.spyOn(console, m).mockImplementation((...args: unknown[]) => void logged.push(args.map(a => (typeof a === "string" ? a : JSON.stringify(a))).join(" "))),
+			jest
+				.spyOn(console, m)
+				.mockImplementation(
+					(...args: unknown[]) => void logged.push(args.map(a => (typeof a === "string" ? a : JSON.stringify(a))).join(" ")),
+				),
 		);
 		const q = await startPlatform({
 			services: ["auth", "users", "tenants", "platform"],
@@ -209,7 +253,9 @@ describe("notification journeys", () => {
 			expect((await q.http("POST", "/api/auth/register", { body: { email, password: PASSWORD, name: "Dev" } })).status).toBe(201);
 			expect((await q.http("POST", "/api/auth/password/forgot", { body: { email } })).status).toBe(202);
 			const mailDir = path.join(dataDir, "mail");
-			const file = await until(() => (fs.existsSync(mailDir) ? fs.readdirSync(mailDir).find(f => f.endsWith(".eml")) : undefined), { what: "the .eml file" });
+			const file = await until(() => (fs.existsSync(mailDir) ? fs.readdirSync(mailDir).find(f => f.endsWith(".eml")) : undefined), {
+				what: "the .eml file",
+			});
 			const mail = await simpleParser(fs.readFileSync(path.join(mailDir, file)));
 			expect((mail.to as { text: string }).text).toBe(email);
 			const token = decodeURIComponent(/reset-password\?token=([\w%-]+)/.exec(mail.text ?? "")![1]);

@@ -45,10 +45,20 @@ describe("realtime over Socket.IO", () => {
 			socket.once("connect_error", err => reject(err));
 		});
 	}
-	const refusal = (token: string | undefined) => connect(token).then(() => null, (err: Error & { data?: { code: string } }) => ({ message: err.message, code: err.data?.code }));
-	const token = (sub: string, tenant: string | null = null, extra: { ttlSec?: number; sid?: string } = {}) => p.token({ sub, tid: tenant, roles: tenant ? ["member"] : [], ...extra });
+	const refusal = (token: string | undefined) =>
+		connect(token).then(
+			() => null,
+			(err: Error & { data?: { code: string } }) => ({ message: err.message, code: err.data?.code }),
+		);
+	const token = (sub: string, tenant: string | null = null, extra: { ttlSec?: number; sid?: string } = {}) =>
+		p.token({ sub, tid: tenant, roles: tenant ? ["member"] : [], ...extra });
 	const sendFollow = (userId: string, name = "Fay") =>
-		p.broker.call("notifications.send", { userId, template: "new-follower", vars: { follower: { id: "f", name } }, eventId: randomUUID() }) as Promise<{ notification: { id: string } }>;
+		p.broker.call("notifications.send", {
+			userId,
+			template: "new-follower",
+			vars: { follower: { id: "f", name } },
+			eventId: randomUUID(),
+		}) as Promise<{ notification: { id: string } }>;
 
 	beforeAll(async () => {
 		p = await startPlatform({ services: ["platform"], env: { REVOCATION_SYNC_S: "1" } });
@@ -63,7 +73,11 @@ describe("realtime over Socket.IO", () => {
 		expect(await refusal("not-a-jwt")).toMatchObject({ code: "INVALID_TOKEN" });
 		expect(await refusal(token("u-exp", null, { ttlSec: -30 }))).toMatchObject({ code: "TOKEN_EXPIRED" });
 		// signed with a key the gateway does not trust (HS256 with a guessable secret)
-		const forged = [Buffer.from('{"alg":"HS256","typ":"JWT","kid":"x"}').toString("base64url"), Buffer.from('{"sub":"u1","typ":"access","sid":"s"}').toString("base64url"), "sig"].join(".");
+		const forged = [
+			Buffer.from('{"alg":"HS256","typ":"JWT","kid":"x"}').toString("base64url"),
+			Buffer.from('{"sub":"u1","typ":"access","sid":"s"}').toString("base64url"),
+			"sig",
+		].join(".");
 		expect(await refusal(forged)).toMatchObject({ code: "INVALID_TOKEN" });
 		// a session that ended: the gateway's revocation list
 		const sid = `s-${randomUUID()}`;
@@ -79,7 +93,9 @@ describe("realtime over Socket.IO", () => {
 		const bob = await connect(token("bob"));
 		const { notification } = await sendFollow("alice", "Zed");
 		await waitFor(() => alice.of("notification").length === 1 && aliceTab2.of("notification").length === 1, { what: "both of alice's sockets" });
-		expect(alice.of("notification")[0]).toEqual({ notification: expect.objectContaining({ id: notification.id, body: "Zed started following you.", readAt: null }) });
+		expect(alice.of("notification")[0]).toEqual({
+			notification: expect.objectContaining({ id: notification.id, body: "Zed started following you.", readAt: null }),
+		});
 		// what the socket says is what the list says
 		const listed = await p.http("GET", "/api/notifications", { token: token("alice") });
 		expect(listed.body.items[0]).toEqual(alice.of("notification")[0].notification);
@@ -101,7 +117,9 @@ describe("realtime over Socket.IO", () => {
 		await p.broker.call("realtime.toUser", { userId: "carl", event: "ping.me", data: { n: 1 } });
 		await p.broker.emit("realtime.toUser", { userId: "carl", event: "ping.me", data: { n: 2 } }); // a balanced event: one gateway node relays it
 		await p.broker.call("realtime.toUser", { userId: "carl", scope: tid, event: "scoped", data: {} });
-		await waitFor(() => inT.of("ping.me").length === 2 && carlNoTenant.of("ping.me").length === 2 && inT.of("scoped").length === 1, { what: "carl's messages" });
+		await waitFor(() => inT.of("ping.me").length === 2 && carlNoTenant.of("ping.me").length === 2 && inT.of("scoped").length === 1, {
+			what: "carl's messages",
+		});
 		// a marker sent last: once it is there, anything else would have arrived too
 		await p.broker.call("realtime.toUser", { userId: "erin", event: "marker", data: {} });
 		await p.broker.call("realtime.toUser", { userId: "carl", event: "marker", data: {} });
@@ -145,7 +163,9 @@ describe("realtime over Socket.IO", () => {
 		// a revocation this node heard of only through the gateway's periodic resync (no broadcast): closed too
 		const missed = `s-${randomUUID()}`;
 		const late = await connect(token("fred", null, { sid: missed }));
-		(p.broker.getLocalService("api") as unknown as { revocations: { add(e: unknown): void } }).revocations.add([{ kind: "session", id: missed, until: new Date(Date.now() + 60_000).toISOString() }]);
+		(p.broker.getLocalService("api") as unknown as { revocations: { add(e: unknown): void } }).revocations.add([
+			{ kind: "session", id: missed, until: new Date(Date.now() + 60_000).toISOString() },
+		]);
 		await waitFor(() => !late.socket.connected, { what: "the socket of a revocation heard by resync", timeoutMs: 5000 });
 		expect(late.of("session.revoked")).toHaveLength(1);
 		expect(kept.socket.connected).toBe(true);
@@ -160,7 +180,9 @@ describe("realtime over Socket.IO", () => {
 		await connect(token("h1"));
 		await connect(token("h2"));
 		// sockets closed by the tests before are gone once the server has seen them close
-		await waitFor(async () => JSON.stringify(await p.broker.call("realtime.stats")) === JSON.stringify({ sockets: 3, users: 2 }), { what: "3 sockets of 2 users" });
+		await waitFor(async () => JSON.stringify(await p.broker.call("realtime.stats")) === JSON.stringify({ sockets: 3, users: 2 }), {
+			what: "3 sockets of 2 users",
+		});
 	});
 
 	it("counts connection attempts against the gateway's rate limit of the client address", async () => {
@@ -168,7 +190,12 @@ describe("realtime over Socket.IO", () => {
 		try {
 			const attempt = () =>
 				new Promise<string>(resolve => {
-					const socket = connectClient(q.baseUrl, { auth: { token: q.token({ sub: "burst" }) }, transports: ["websocket"], reconnection: false, forceNew: true });
+					const socket = connectClient(q.baseUrl, {
+						auth: { token: q.token({ sub: "burst" }) },
+						transports: ["websocket"],
+						reconnection: false,
+						forceNew: true,
+					});
 					socket.once("ready", () => resolve("connected"));
 					socket.once("connect_error", err => resolve(`refused: ${err.message}`));
 					clients.push({ socket, events: [], of: () => [], close: () => socket.close() });
@@ -185,7 +212,12 @@ describe("realtime over Socket.IO", () => {
 
 	it("closes its sockets when the gateway node stops, and the node stops promptly", async () => {
 		const q = await startPlatform({ services: ["notifications"] });
-		const socket = connectClient(q.baseUrl, { auth: { token: q.token({ sub: "stopper" }) }, transports: ["websocket"], reconnection: false, forceNew: true });
+		const socket = connectClient(q.baseUrl, {
+			auth: { token: q.token({ sub: "stopper" }) },
+			transports: ["websocket"],
+			reconnection: false,
+			forceNew: true,
+		});
 		await new Promise(resolve => socket.once("ready", resolve));
 		const reason = new Promise<string>(resolve => socket.once("disconnect", r => resolve(r)));
 		const started = Date.now();

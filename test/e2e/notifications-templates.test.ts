@@ -18,15 +18,24 @@ describe("notification templates", () => {
 	const admin = () => p.token({ sub: users.owner, tid: tenantA, roles: ["owner"] });
 	const put = (key: string, body: unknown, token = admin()) => p.http("PUT", `/api/notifications/templates/${key}`, { token, body });
 	const sendIn = (tenantId: string, userId: string, template: string, vars: Record<string, unknown>) =>
-		p.broker.call("notifications.send", { userId, template, vars, eventId: randomUUID() }, { meta: { user: { id: "system", tenantId, roles: ["owner"] } } }) as Promise<{
+		p.broker.call(
+			"notifications.send",
+			{ userId, template, vars, eventId: randomUUID() },
+			{ meta: { user: { id: "system", tenantId, roles: ["owner"] } } },
+		) as Promise<{
 			notification: { id: string; title: string; body: string; link: string | null };
 		}>;
 
 	beforeAll(async () => {
 		smtp = await startSmtpSink();
-		p = await startPlatform({ services: ["platform", "auth", "users", "tenants"], env: { PASSWORD_SCRYPT_N: "1024", SMTP_URL: smtp.url, APP_URL: "https://crm.example" } });
+		p = await startPlatform({
+			services: ["platform", "auth", "users", "tenants"],
+			env: { PASSWORD_SCRYPT_N: "1024", SMTP_URL: smtp.url, APP_URL: "https://crm.example" },
+		});
 		for (const name of ["owner", "member", "other"] as const) {
-			const res = (await p.broker.call("auth.register", { email: `${name}-${tag}@example.com`, password: "template-horse-42", name })) as { user: { id: string } };
+			const res = (await p.broker.call("auth.register", { email: `${name}-${tag}@example.com`, password: "template-horse-42", name })) as {
+				user: { id: string };
+			};
 			users[name] = res.user.id;
 		}
 		const as = (id: string) => ({ meta: { user: { id, tenantId: null, roles: [] } } });
@@ -43,7 +52,9 @@ describe("notification templates", () => {
 	it("lists the built-in messages with their variables; members may not manage templates", async () => {
 		const list = await p.http("GET", "/api/notifications/templates", { token: admin() });
 		expect(list.status).toBe(200);
-		expect(list.body.rows.map((t: { key: string }) => t.key)).toEqual(expect.arrayContaining(["comment", "lead-assigned", "mention", "new-follower", "password-reset"]));
+		expect(list.body.rows.map((t: { key: string }) => t.key)).toEqual(
+			expect.arrayContaining(["comment", "lead-assigned", "mention", "new-follower", "password-reset"]),
+		);
 		expect(list.body.rows.find((t: { key: string }) => t.key === "lead-assigned")).toMatchObject({
 			builtIn: true,
 			overridden: false,
@@ -59,11 +70,36 @@ describe("notification templates", () => {
 
 	it("refuses a template that does not compile or names an unknown variable: 422 with the line, nothing stored", async () => {
 		const cases: [string, unknown, string, RegExp][] = [
-			["unknown variable", { inApp: { title: "New lead", body: "Hello {{ recipient.name }},\nworth {{ lead.value }}" } }, "inApp.body", /^line 2, column \d+: unknown variable 'lead\.value'/],
-			["unknown filter", { email: { subject: "{{ lead.name | shout }}", html: "<p>x</p>", text: "x" } }, "email.subject", /^line 1, column \d+: undefined filter: shout/],
-			["unclosed tag", { push: { title: "t", body: "line one\n{% if lead.company %}\nopen" } }, "push.body", /^line 2, column \d+: tag \{% if lead.company %\} not closed/],
-			["include", { inApp: { title: "t", body: "{% include 'secrets' %}" } }, "inApp.body", /^line 1: include, render and layout are not available/],
-			["computed lookup", { inApp: { title: "{{ lead[recipient.name] }}", body: "b" } }, "inApp.title", /^line 1, column 4: 'lead\[recipient.name\]' is a computed lookup/],
+			[
+				"unknown variable",
+				{ inApp: { title: "New lead", body: "Hello {{ recipient.name }},\nworth {{ lead.value }}" } },
+				"inApp.body",
+				/^line 2, column \d+: unknown variable 'lead\.value'/,
+			],
+			[
+				"unknown filter",
+				{ email: { subject: "{{ lead.name | shout }}", html: "<p>x</p>", text: "x" } },
+				"email.subject",
+				/^line 1, column \d+: undefined filter: shout/,
+			],
+			[
+				"unclosed tag",
+				{ push: { title: "t", body: "line one\n{% if lead.company %}\nopen" } },
+				"push.body",
+				/^line 2, column \d+: tag \{% if lead.company %\} not closed/,
+			],
+			[
+				"include",
+				{ inApp: { title: "t", body: "{% include 'secrets' %}" } },
+				"inApp.body",
+				/^line 1: include, render and layout are not available/,
+			],
+			[
+				"computed lookup",
+				{ inApp: { title: "{{ lead[recipient.name] }}", body: "b" } },
+				"inApp.title",
+				/^line 1, column 4: 'lead\[recipient.name\]' is a computed lookup/,
+			],
 		];
 		for (const [what, body, field, message] of cases) {
 			const res = await put("lead-assigned", body);
@@ -74,7 +110,9 @@ describe("notification templates", () => {
 		const late = await put("password-reset", { inApp: { title: "Reset", body: "{{ resetUrl }}" } });
 		expect(late.status).toBe(422);
 		expect(late.body.errors[0]).toEqual({ field: "inApp.body", message: expect.stringMatching(/unknown variable 'resetUrl'/) });
-		expect((await put("password-reset", { email: { subject: "Reset", html: "<a href='{{ resetUrl }}'>go</a>", text: "{{ resetUrl }}" } })).status).toBe(200);
+		expect(
+			(await put("password-reset", { email: { subject: "Reset", html: "<a href='{{ resetUrl }}'>go</a>", text: "{{ resetUrl }}" } })).status,
+		).toBe(200);
 		await p.http("DELETE", "/api/notifications/templates/password-reset", { token: admin() });
 		// built-ins keep their variables, category and channels
 		expect((await put("lead-assigned", { variables: ["lead.value"], inApp: { title: "t", body: "b" } })).status).toBe(422);
@@ -89,7 +127,12 @@ describe("notification templates", () => {
 	});
 
 	it("overrides a built-in message for one tenant only; deleting the override restores the default", async () => {
-		const saved = await put("lead-assigned", { inApp: { title: "{{ lead.name }} is yours, {{ recipient.name }}", body: "{% if lead.company %}From {{ lead.company }}.{% else %}No company.{% endif %}" } });
+		const saved = await put("lead-assigned", {
+			inApp: {
+				title: "{{ lead.name }} is yours, {{ recipient.name }}",
+				body: "{% if lead.company %}From {{ lead.company }}.{% else %}No company.{% endif %}",
+			},
+		});
 		expect(saved.status).toBe(200);
 		expect(saved.body).toMatchObject({ key: "lead-assigned", overridden: true, builtIn: true });
 		expect(saved.body.parts.email.subject).toBe("New lead assigned to you: {{ lead.name }}"); // the parts not given stay built-in
@@ -117,17 +160,27 @@ describe("notification templates", () => {
 			category: "updates",
 			variables: ["deal.name", "deal.amount"],
 			inApp: { title: "Deal won: {{ deal.name }}", body: "{{ deal.amount }} more in the bank." },
-			email: { subject: "Won: {{ deal.name }}", html: "<h1>{{ deal.name | raw }}</h1><p>{{ deal.amount }}</p>", text: "{{ deal.name }} - {{ deal.amount }}" },
+			email: {
+				subject: "Won: {{ deal.name }}",
+				html: "<h1>{{ deal.name | raw }}</h1><p>{{ deal.amount }}</p>",
+				text: "{{ deal.name }} - {{ deal.amount }}",
+			},
 		});
 		expect(saved.status).toBe(200);
 		expect(saved.body).toMatchObject({ builtIn: false, category: "updates", channels: ["inApp", "email"] });
 
-		const preview = await p.http("POST", "/api/notifications/templates/deal-won/preview", { token: admin(), body: { vars: { deal: { name: "<b>Big</b>", amount: "€5" } } } });
+		const preview = await p.http("POST", "/api/notifications/templates/deal-won/preview", {
+			token: admin(),
+			body: { vars: { deal: { name: "<b>Big</b>", amount: "€5" } } },
+		});
 		expect(preview.body.email.html).toBe("<h1>&lt;b&gt;Big&lt;/b&gt;</h1><p>€5</p>");
 		expect(preview.body.inApp.title).toBe("Deal won: <b>Big</b>");
 		expect((await p.http("POST", "/api/notifications/templates/deal-won/preview", { token: admin(), body: { vars: {} } })).status).toBe(422);
 
-		await p.http("PUT", "/api/notifications/preferences", { token: p.token({ sub: users.member }), body: { categories: { updates: { email: true } } } });
+		await p.http("PUT", "/api/notifications/preferences", {
+			token: p.token({ sub: users.member }),
+			body: { categories: { updates: { email: true } } },
+		});
 		const { notification } = await sendIn(tenantA, users.member, "deal-won", { deal: { name: "<script>x()</script>", amount: "€5" } });
 		expect(notification.title).toBe("Deal won: <script>x()</script>"); // in-app text is plain text: the client escapes
 		const mail = await waitFor(() => smtp.mails.find(m => m.subject === "Won: <script>x()</script>"), { what: "the tenant's e-mail" });

@@ -12,7 +12,12 @@ import { waitFor } from "../helpers/wait";
 const Things: ServiceSchema = {
 	name: "things",
 	actions: {
-		list: { rest: "GET /", roles: ["member"], scopes: ["things:read"], handler: (ctx: Ctx) => ({ tenantId: currentTenantUser(ctx).tenantId, caller: currentTenantUser(ctx).id }) },
+		list: {
+			rest: "GET /",
+			roles: ["member"],
+			scopes: ["things:read"],
+			handler: (ctx: Ctx) => ({ tenantId: currentTenantUser(ctx).tenantId, caller: currentTenantUser(ctx).id }),
+		},
 		create: { rest: "POST /", roles: ["member"], scopes: ["things:write"], handler: () => ({ created: true }) },
 		unscoped: { rest: "GET /unscoped", roles: ["member"], handler: () => ({ reached: true }) },
 		open: { rest: "GET /open", auth: "public", handler: () => ({ reached: true }) },
@@ -23,8 +28,13 @@ describe("oauth: API clients and client_credentials", () => {
 	let p: Platform;
 	let admin: string;
 	const form = (path: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
-		p.http("POST", path, { body: new URLSearchParams(fields).toString(), headers: { "content-type": "application/x-www-form-urlencoded", ...headers } });
-	const basic = (id: string, secret: string) => ({ authorization: `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString("base64")}` });
+		p.http("POST", path, {
+			body: new URLSearchParams(fields).toString(),
+			headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
+		});
+	const basic = (id: string, secret: string) => ({
+		authorization: `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString("base64")}`,
+	});
 	const register = async (scopes = ["things:read"], token = admin) => {
 		const res = await p.http("POST", "/api/oauth/clients", { token, body: { name: "Reporting bot", scopes } });
 		expect(res.status).toBe(201);
@@ -94,13 +104,21 @@ describe("oauth: API clients and client_credentials", () => {
 		expect(unknown.body.error).toBe("invalid_client");
 		expect((await form("/oauth/token", { grant_type: "client_credentials" })).body.error).toBe("invalid_client");
 
-		const scope = await form("/oauth/token", { grant_type: "client_credentials", scope: "things:read leads:read" }, basic(c.clientId, c.clientSecret));
+		const scope = await form(
+			"/oauth/token",
+			{ grant_type: "client_credentials", scope: "things:read leads:read" },
+			basic(c.clientId, c.clientSecret),
+		);
 		expect(scope.status).toBe(400);
 		expect(scope.body.error).toBe("invalid_scope");
 		const grant = await form("/oauth/token", { grant_type: "password" }, basic(c.clientId, c.clientSecret));
 		expect(grant.status).toBe(400);
 		expect(grant.body.error).toBe("unsupported_grant_type");
-		const twice = await form("/oauth/token", { grant_type: "client_credentials", client_secret: c.clientSecret }, basic(c.clientId, c.clientSecret));
+		const twice = await form(
+			"/oauth/token",
+			{ grant_type: "client_credentials", client_secret: c.clientSecret },
+			basic(c.clientId, c.clientSecret),
+		);
 		expect(twice.status).toBe(400);
 		expect(twice.body.error).toBe("invalid_request");
 
@@ -131,7 +149,9 @@ describe("oauth: API clients and client_credentials", () => {
 		const revoked = await form("/oauth/revoke", { token, token_type_hint: "access_token" }, auth);
 		expect(revoked.status).toBe(200);
 		expect((await form("/oauth/introspect", { token }, auth)).body).toEqual({ active: false });
-		await waitFor(async () => (await p.http("GET", "/api/things", { token })).status === 401, { what: "the revoked token refused by the gateway" });
+		await waitFor(async () => (await p.http("GET", "/api/things", { token })).status === 401, {
+			what: "the revoked token refused by the gateway",
+		});
 		// revoking an unknown token is 200 too (RFC 7009 §2.2)
 		expect((await form("/oauth/revoke", { token: "whatever" }, auth)).status).toBe(200);
 	});
@@ -145,7 +165,9 @@ describe("oauth: API clients and client_credentials", () => {
 		expect((await form("/oauth/token", { grant_type: "client_credentials" }, basic(c.clientId, c.clientSecret))).status).toBe(401);
 		await tokenFor({ clientId: c.clientId, clientSecret: rotated.body.clientSecret });
 		// another tenant's admin cannot touch it
-		expect((await p.http("DELETE", `/api/oauth/clients/${c.id}`, { token: p.token({ sub: "admin-2", tid: "t2", roles: ["admin"] }) })).status).toBe(404);
+		expect(
+			(await p.http("DELETE", `/api/oauth/clients/${c.id}`, { token: p.token({ sub: "admin-2", tid: "t2", roles: ["admin"] }) })).status,
+		).toBe(404);
 
 		expect((await p.http("DELETE", `/api/oauth/clients/${c.id}`, { token: admin })).status).toBe(204);
 		expect((await form("/oauth/token", { grant_type: "client_credentials" }, basic(c.clientId, rotated.body.clientSecret))).status).toBe(401);

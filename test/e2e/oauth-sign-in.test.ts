@@ -34,7 +34,8 @@ describe("oauth: sign in with a provider", () => {
 		expect(cb.pathname).toBe(`/api/auth/oauth/${provider}/callback`);
 		return cb.pathname + cb.search;
 	}
-	const signIn = async (provider: string, fake: FakeProvider, who: FakeIdentity): Promise<HttpResult> => http("GET", await authorize(provider, fake, who));
+	const signIn = async (provider: string, fake: FakeProvider, who: FakeIdentity): Promise<HttpResult> =>
+		http("GET", await authorize(provider, fake, who));
 
 	beforeAll(async () => {
 		[oidc, github] = await Promise.all([startFakeProvider("oidc"), startFakeProvider("oauth2")]);
@@ -55,7 +56,13 @@ describe("oauth: sign in with a provider", () => {
 	it("signs in with OpenID Connect (code + PKCE verified by the provider): a new user, then the same user, answered like /api/auth/login", async () => {
 		const first = await signIn("acme", oidc, { sub: "oidc-ann", email: "ann@example.com", email_verified: true, name: "Ann" });
 		expect(first.status).toBe(201);
-		expect(first.body).toMatchObject({ user: { id: expect.any(String), name: "Ann", email: "ann@example.com" }, tokenType: "Bearer", expiresIn: 900, tenantId: null, roles: [] });
+		expect(first.body).toMatchObject({
+			user: { id: expect.any(String), name: "Ann", email: "ann@example.com" },
+			tokenType: "Bearer",
+			expiresIn: 900,
+			tenantId: null,
+			roles: [],
+		});
 		expect(first.body.refreshToken).toMatch(/^[\w-]{43}$/);
 		expect(oidc.redeemed.at(-1)).toEqual({ pkce: true, status: 200 });
 		const me = await http("GET", "/api/auth/me", { token: first.body.accessToken });
@@ -68,7 +75,9 @@ describe("oauth: sign in with a provider", () => {
 		expect(again.status).toBe(200);
 		expect(again.body.user.id).toBe(first.body.user.id);
 		const accounts = await http("GET", "/api/auth/oauth/accounts", { token: again.body.accessToken });
-		expect(accounts.body.rows).toEqual([expect.objectContaining({ provider: "acme", subject: "oidc-ann", email: "ann@example.com", emailVerified: true })]);
+		expect(accounts.body.rows).toEqual([
+			expect.objectContaining({ provider: "acme", subject: "oidc-ann", email: "ann@example.com", emailVerified: true }),
+		]);
 	});
 
 	it("refuses a replayed, foreign or unknown state with 400 and signs nobody in", async () => {
@@ -142,7 +151,10 @@ describe("oauth: sign in with a provider", () => {
 		expect((await signIn("github", github, { sub: "201" })).body.user.id).toBe(eve.body.user.id);
 
 		// Dee's GitHub account (101) is Dee's: Eve cannot take it
-		const taken = await http("GET", await authorize("github", github, { sub: "101" }, (await http("POST", "/api/auth/oauth/github/link", { token })).body.authorizationUrl));
+		const taken = await http(
+			"GET",
+			await authorize("github", github, { sub: "101" }, (await http("POST", "/api/auth/oauth/github/link", { token })).body.authorizationUrl),
+		);
 		expect(taken.status).toBe(409);
 		expect(taken.body.code).toBe("OAUTH_ACCOUNT_IN_USE");
 

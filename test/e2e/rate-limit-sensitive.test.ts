@@ -30,7 +30,9 @@ describe("rate limits of sensitive actions", () => {
 	beforeAll(async () => {
 		p = await startPlatform({ services: ["identity", "social", "crm"], env: { PASSWORD_SCRYPT_N: "1024", TRUSTED_PROXIES: "loopback" } });
 		const api = p.broker.getLocalService("api") as unknown as { aliases: { method: string; fullPath: string; action?: string }[] };
-		const defs = new Map((p.broker.registry.getActionList({} as never) as { name: string; action: Route["action"] }[]).map(a => [a.name, a.action]));
+		const defs = new Map(
+			(p.broker.registry.getActionList({} as never) as { name: string; action: Route["action"] }[]).map(a => [a.name, a.action]),
+		);
 		routes = api.aliases
 			.filter(a => a.action && a.fullPath.startsWith("/api"))
 			.map(a => ({ method: a.method, path: a.fullPath.replace(/\{[^}]*\}/g, "").replace(/:\w+/g, "x"), action: defs.get(a.action!)! }))
@@ -49,8 +51,14 @@ describe("rate limits of sensitive actions", () => {
 		const open = routes.filter(r => r.action.auth === "public" || r.action.auth === "optional");
 		const buckets = groups(open);
 		// not vacuous: the sensitive operations are all here, login with its alias in one bucket
-		expect(buckets.get("auth.login")?.map(r => r.path).sort()).toEqual(["/api/auth/login", "/api/auth/session"]);
-		for (const name of ["auth.register", "auth.forgotPassword", "auth.resetPassword", "auth.refresh", "intake.capture"]) expect(buckets.has(name)).toBe(true);
+		expect(
+			buckets
+				.get("auth.login")
+				?.map(r => r.path)
+				.sort(),
+		).toEqual(["/api/auth/login", "/api/auth/session"]);
+		for (const name of ["auth.register", "auth.forgotPassword", "auth.resetPassword", "auth.refresh", "intake.capture"])
+			expect(buckets.has(name)).toBe(true);
 
 		for (const [bucket, list] of buckets) {
 			const ip = address();

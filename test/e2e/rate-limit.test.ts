@@ -11,7 +11,11 @@ const login = {
 describe("rate limiting at the gateway (memory store)", () => {
 	let p: Platform;
 	beforeAll(async () => {
-		p = await startPlatform({ services: ["greeter"], extra: [login as never], env: { RATE_LIMIT_MAX: "5", RATE_LIMIT_WINDOW_S: "60", TRUSTED_PROXIES: "" } });
+		p = await startPlatform({
+			services: ["greeter"],
+			extra: [login as never],
+			env: { RATE_LIMIT_MAX: "5", RATE_LIMIT_WINDOW_S: "60", TRUSTED_PROXIES: "" },
+		});
 	});
 	afterAll(() => p.stop());
 

@@ -14,7 +14,8 @@ describe("scheduler API (embedded)", () => {
 	const admin = () => p.token({ sub: "u-admin", tid: "tenant-a", roles: ["admin"] });
 	const other = () => p.token({ sub: "u-other", tid: "tenant-b", roles: ["admin"] });
 	const history = async (id: string) => (await p.http("GET", `/api/schedules/${id}/history?pageSize=100`, { token: admin() })).body;
-	const create = (body: Record<string, unknown>) => p.http("POST", "/api/schedules", { token: admin(), body: { name: "s", jobType: "test.tick", ...body } });
+	const create = (body: Record<string, unknown>) =>
+		p.http("POST", "/api/schedules", { token: admin(), body: { name: "s", jobType: "test.tick", ...body } });
 
 	beforeAll(async () => {
 		const service = {
@@ -30,16 +31,28 @@ describe("scheduler API (embedded)", () => {
 				}),
 			],
 		} as ServiceSchema;
-		p = await startPlatform({ services: ["jobs", "scheduler"], extra: [service], env: { SCHEDULER_TICK_MS: "100", SCHEDULER_MISFIRE_GRACE_MS: "700" } });
+		p = await startPlatform({
+			services: ["jobs", "scheduler"],
+			extra: [service],
+			env: { SCHEDULER_TICK_MS: "100", SCHEDULER_MISFIRE_GRACE_MS: "700" },
+		});
 	});
 	afterAll(() => p?.stop());
 
 	it("answers the next fire times of an expression in its time zone, and names a bad expression or zone", async () => {
-		const res = await p.http("GET", `/api/schedules/next?cron=${encodeURIComponent("0 9 * * 1")}&timezone=America/New_York&count=3`, { token: admin() });
+		const res = await p.http("GET", `/api/schedules/next?cron=${encodeURIComponent("0 9 * * 1")}&timezone=America/New_York&count=3`, {
+			token: admin(),
+		});
 		expect(res.status).toBe(200);
 		expect(res.body.times).toHaveLength(3);
 		for (const t of res.body.times) {
-			const local = new Intl.DateTimeFormat("en-US", { timeZone: "America/New_York", weekday: "short", hour: "numeric", minute: "numeric", hour12: false }).format(new Date(t));
+			const local = new Intl.DateTimeFormat("en-US", {
+				timeZone: "America/New_York",
+				weekday: "short",
+				hour: "numeric",
+				minute: "numeric",
+				hour12: false,
+			}).format(new Date(t));
 			expect(local).toBe("Mon 09:00");
 		}
 		const badCron = await p.http("GET", `/api/schedules/next?cron=${encodeURIComponent("61 * * * *")}`, { token: admin() });
@@ -82,12 +95,17 @@ describe("scheduler API (embedded)", () => {
 		await new Promise(r => setTimeout(r, 2500));
 		const ranBefore = ran.filter(r => r.scheduleId === id).length;
 		await p.http("POST", `/api/schedules/${id}/resume`, { token: admin() });
-		const skipped = await waitFor(async () => (await history(id)).rows.find((r: { outcome: string }) => r.outcome === "skipped"), { what: "a skipped entry" });
+		const skipped = await waitFor(async () => (await history(id)).rows.find((r: { outcome: string }) => r.outcome === "skipped"), {
+			what: "a skipped entry",
+		});
 		expect(skipped.missed).toBeGreaterThanOrEqual(1);
 		expect(skipped.jobId).toBeNull();
 		await waitFor(async () => (await history(id)).rows[0].outcome === "enqueued", { what: "on-time firings again" });
 		await p.http("POST", `/api/schedules/${id}/pause`, { token: admin() });
-		const scheduledFor = ran.filter(r => r.scheduleId === id).slice(ranBefore).map(r => r.scheduledFor);
+		const scheduledFor = ran
+			.filter(r => r.scheduleId === id)
+			.slice(ranBefore)
+			.map(r => r.scheduledFor);
 		expect(scheduledFor).not.toContain(skipped.dueAt);
 	});
 
@@ -97,7 +115,9 @@ describe("scheduler API (embedded)", () => {
 		await p.http("POST", `/api/schedules/${id}/pause`, { token: admin() });
 		await new Promise(r => setTimeout(r, 2500));
 		await p.http("POST", `/api/schedules/${id}/resume`, { token: admin() });
-		const caughtUp = await waitFor(async () => (await history(id)).rows.find((r: { missed: number }) => r.missed > 0), { what: "a catch-up firing" });
+		const caughtUp = await waitFor(async () => (await history(id)).rows.find((r: { missed: number }) => r.missed > 0), {
+			what: "a catch-up firing",
+		});
 		await p.http("POST", `/api/schedules/${id}/pause`, { token: admin() });
 		expect(caughtUp).toMatchObject({ outcome: "enqueued", jobId: expect.any(String) });
 		expect(caughtUp.missed).toBeGreaterThanOrEqual(1);

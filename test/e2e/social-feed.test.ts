@@ -19,7 +19,13 @@ describe("social feed, explore and counters over HTTP", () => {
 	});
 
 	async function follow(followerId: string, followeeId: string) {
-		await (p.broker as any).sendToChannel("users.followed", { eventId: randomUUID(), actorId: followerId, followerId, followeeId, at: new Date().toISOString() });
+		await (p.broker as any).sendToChannel("users.followed", {
+			eventId: randomUUID(),
+			actorId: followerId,
+			followerId,
+			followeeId,
+			at: new Date().toISOString(),
+		});
 		await waitFor(() => p.broker.call("socialfollows.isFollowing", { followerId, followeeId }), { what: "follow" });
 	}
 	async function post(author: string, body: Record<string, unknown>) {
@@ -35,7 +41,9 @@ describe("social feed, explore and counters over HTTP", () => {
 				{
 					name: "social-events-recorder",
 					channels: Object.fromEntries(
-						["posts.created", "posts.updated", "posts.deleted", "posts.liked", "posts.unliked", "posts.shared", "posts.commented"].map(n => [n, recorded(n)]),
+						["posts.created", "posts.updated", "posts.deleted", "posts.liked", "posts.unliked", "posts.shared", "posts.commented"].map(
+							n => [n, recorded(n)],
+						),
 					),
 				} as any,
 			],
@@ -62,7 +70,9 @@ describe("social feed, explore and counters over HTTP", () => {
 
 		// half of them switch to "love" concurrently (twice each), a quarter unlike (twice each)
 		await Promise.all([
-			...users.slice(0, 25).flatMap(u => [1, 2].map(() => p.http("POST", `/api/posts/${target.id}/react`, { token: tok(u), body: { type: "love" } }))),
+			...users
+				.slice(0, 25)
+				.flatMap(u => [1, 2].map(() => p.http("POST", `/api/posts/${target.id}/react`, { token: tok(u), body: { type: "love" } }))),
 			...users.slice(25, 37).flatMap(u => [1, 2].map(() => p.http("DELETE", `/api/posts/${target.id}/like`, { token: tok(u) }))),
 		]);
 		const final = await p.http("GET", `/api/posts/${target.id}`);

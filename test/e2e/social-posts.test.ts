@@ -41,7 +41,13 @@ describe("social posts over HTTP", () => {
 		it("creates a post with hashtags and mentions extracted, reads it back", async () => {
 			const alice = uid("alice");
 			const created = await post(alice, { text: "Hello #World and #rust from @bob.smith!", visibility: "public" });
-			expect(created).toMatchObject({ authorId: alice, visibility: "public", hashtags: ["world", "rust"], mentions: ["bob.smith"], sharedPostId: null });
+			expect(created).toMatchObject({
+				authorId: alice,
+				visibility: "public",
+				hashtags: ["world", "rust"],
+				mentions: ["bob.smith"],
+				sharedPostId: null,
+			});
 			expect(created.counts).toMatchObject({ like: 0, comments: 0, shares: 0, saves: 0 });
 			expect(created.terms).toBeUndefined();
 			const read = await p.http("GET", `/api/posts/${created.id}`);
@@ -93,7 +99,14 @@ describe("social posts over HTTP", () => {
 			const res = await p.http("GET", "/openapi.json");
 			expect(res.status).toBe(200);
 			const paths = Object.keys(res.body.paths);
-			for (const path of ["/api/posts", "/api/posts/feed/me", "/api/posts/explore/all", "/api/posts/saved/me", "/api/posts/search", "/api/media"])
+			for (const path of [
+				"/api/posts",
+				"/api/posts/feed/me",
+				"/api/posts/explore/all",
+				"/api/posts/saved/me",
+				"/api/posts/search",
+				"/api/media",
+			])
 				expect(paths).toContain(path);
 		});
 
@@ -119,10 +132,15 @@ describe("social posts over HTTP", () => {
 		});
 
 		it("get: public for all, followers for followers and the author, private for the author", async () => {
-			const status = async (id: string, who?: string) => (await p.http("GET", `/api/posts/${id}`, { token: who ? tok(who) : undefined })).status;
+			const status = async (id: string, who?: string) =>
+				(await p.http("GET", `/api/posts/${id}`, { token: who ? tok(who) : undefined })).status;
 			expect([await status(pub.id), await status(pub.id, stranger), await status(pub.id, fan)]).toEqual([200, 200, 200]);
-			expect([await status(fol.id), await status(fol.id, stranger), await status(fol.id, fan), await status(fol.id, bob)]).toEqual([404, 404, 200, 200]);
-			expect([await status(priv.id), await status(priv.id, stranger), await status(priv.id, fan), await status(priv.id, bob)]).toEqual([404, 404, 404, 200]);
+			expect([await status(fol.id), await status(fol.id, stranger), await status(fol.id, fan), await status(fol.id, bob)]).toEqual([
+				404, 404, 200, 200,
+			]);
+			expect([await status(priv.id), await status(priv.id, stranger), await status(priv.id, fan), await status(priv.id, bob)]).toEqual([
+				404, 404, 404, 200,
+			]);
 		});
 
 		it("feed: a follower sees public and follower-only posts, never private ones", async () => {

@@ -26,7 +26,13 @@ describe("the embedded store across a restart (NeDB files)", () => {
 	it("keeps bios with line separators, NEL and their escape text through a restart", async () => {
 		p = await startPlatform({ services: ["users"], env });
 		await p.broker.call("users.createProfile", { id: userId, email: `${userId}@example.test`, name: "Line Breaker" });
-		const bios = ["line one\u2028line two", "para one\u2029para two", "next\u0085line", "typed \\u2028 and \\u0085 literally", "all\u2028\u2029\u0085\r\n\u000b\u000cat once"];
+		const bios = [
+			"line one\u2028line two",
+			"para one\u2029para two",
+			"next\u0085line",
+			"typed \\u2028 and \\u0085 literally",
+			"all\u2028\u2029\u0085\r\n\u000b\u000cat once",
+		];
 		for (const bio of bios) {
 			const res = await p.http("PUT", "/api/users/profile", { token: token(), body: { bio } });
 			expect(res.status).toBe(200);

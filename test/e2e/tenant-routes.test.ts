@@ -60,7 +60,9 @@ function sample(raw: unknown, name: string, who: Who): unknown {
 		case "string": {
 			if (/userid$/i.test(name)) return who.id;
 			if (Array.isArray(rule.enum)) return rule.enum[0];
-			const ok = STRING_TRIES.find(s => (!rule.pattern || new RegExp(rule.pattern).test(s)) && s.length >= (rule.min ?? 0) && (rule.max == null || s.length <= rule.max));
+			const ok = STRING_TRIES.find(
+				s => (!rule.pattern || new RegExp(rule.pattern).test(s)) && s.length >= (rule.min ?? 0) && (rule.max == null || s.length <= rule.max),
+			);
 			if (ok === undefined) throw new Error(`no sample string for param '${name}' (pattern ${rule.pattern}): add one to STRING_TRIES`);
 			return ok;
 		}
@@ -125,7 +127,10 @@ describe("tenant isolation on every tenant-scoped route (generated from the rout
 		expect(reg.status).toBe(201);
 		const login = await p.http("POST", "/api/auth/login", { body: { email, password: PASSWORD } });
 		expect(login.status).toBe(200);
-		const tenant = await p.http("POST", "/api/tenants", { token: login.body.accessToken, body: { name: `Org ${name}`, slug: `org-${name}-${tag}` } });
+		const tenant = await p.http("POST", "/api/tenants", {
+			token: login.body.accessToken,
+			body: { name: `Org ${name}`, slug: `org-${name}-${tag}` },
+		});
 		expect(tenant.status).toBe(201);
 		const switched = await p.http("POST", "/api/auth/switch-tenant", { token: login.body.accessToken, body: { tenantId: tenant.body.id } });
 		expect(switched.status).toBe(200);
@@ -140,16 +145,28 @@ describe("tenant isolation on every tenant-scoped route (generated from the rout
 			return res.body;
 		};
 		await call("POST", "/api/notes", { slug: `note-${tag}`, title: `${who.marker} title`, body: `${who.marker} body` });
-		const lead = await call("POST", "/api/leads", { name: `${who.marker} lead`, email: `${who.marker}@example.com`, value: { amount: 10_000, currency: "EUR" } });
+		const lead = await call("POST", "/api/leads", {
+			name: `${who.marker} lead`,
+			email: `${who.marker}@example.com`,
+			value: { amount: 10_000, currency: "EUR" },
+		});
 		await call("POST", "/api/leads", { name: `${who.marker} second lead`, company: who.marker });
 		await call("POST", `/api/leads/${lead.id}/activities`, { type: "note", summary: `${who.marker} called` });
 		await call("PUT", `/api/assignment/agents/${who.id}`, { capacity: 5 });
 		await call("POST", "/api/assignment/rules", { name: `${who.marker} rule`, strategy: "fixed", fixedUserId: who.id, enabled: false });
-		const plan = await call("POST", "/api/commission/plans", { name: `${who.marker} plan`, type: "flat", currency: "EUR", amount: 500, effectiveFrom: "2020-01-01" });
+		const plan = await call("POST", "/api/commission/plans", {
+			name: `${who.marker} plan`,
+			type: "flat",
+			currency: "EUR",
+			amount: 500,
+			effectiveFrom: "2020-01-01",
+		});
 		await call("POST", `/api/commission/plans/${plan.id}/members`, { userId: who.id });
 		await call("POST", `/api/leads/${lead.id}/assign`, { userId: who.id });
 		for (const status of ["contacted", "qualified", "won"]) await call("PATCH", `/api/leads/${lead.id}`, { status });
-		await waitFor(async () => (await call("GET", `/api/commission/statements?period=${period}`)).rows.length === 1, { what: `${who.marker}'s commission` });
+		await waitFor(async () => (await call("GET", `/api/commission/statements?period=${period}`)).rows.length === 1, {
+			what: `${who.marker}'s commission`,
+		});
 		const commission = await call("POST", "/api/commission/payouts", { userId: who.id, period });
 		// commerce: a payment, a numbered invoice, a paid order (the seller's ledger), a payout and the commission paid out
 		const money = async (path: string, body: unknown) => {
@@ -160,33 +177,74 @@ describe("tenant isolation on every tenant-scoped route (generated from the rout
 		const customer = await call("POST", "/api/commerce/customers", { name: `${who.marker} customer` });
 		await call("POST", "/api/commerce/payment-methods", { customerId: customer.id, provider: "sandbox", token: `pm_sandbox_${tag}` });
 		await money("/api/commerce/payments", { amount: 1000, currency: "EUR", paymentMethod: "pm_sandbox_visa", description: who.marker });
-		const invoice = await call("POST", "/api/commerce/invoices", { currency: "EUR", customerName: who.marker, lines: [{ description: who.marker, quantity: 1, unitPrice: 1000 }] });
+		const invoice = await call("POST", "/api/commerce/invoices", {
+			currency: "EUR",
+			customerName: who.marker,
+			lines: [{ description: who.marker, quantity: 1, unitPrice: 1000 }],
+		});
 		await call("POST", `/api/commerce/invoices/${invoice.id}/finalize`);
-		const order = await call("POST", "/api/commerce/orders", { sellerId: who.id, currency: "EUR", items: [{ description: who.marker, quantity: 1, unitPrice: 2000 }] });
+		const order = await call("POST", "/api/commerce/orders", {
+			sellerId: who.id,
+			currency: "EUR",
+			items: [{ description: who.marker, quantity: 1, unitPrice: 2000 }],
+		});
 		await money(`/api/commerce/orders/${order.id}/pay`, { paymentMethod: "pm_sandbox_visa" });
 		await money("/api/commerce/payouts", { ownerId: who.id, amount: 500, currency: "EUR", destination: "acct_sandbox_seed" });
 		await call("POST", `/api/commission/payouts/${commission.id}/approve`);
 		await money(`/api/commerce/payouts/commission/${commission.id}`, { destination: "acct_sandbox_seed" });
 		await call("POST", "/api/leads/ingest-keys", { name: `${who.marker} key`, slug: `form-${who.marker}` });
-		await call("PUT", "/api/notifications/templates/new-follower", { inApp: { title: `${who.marker} follower`, body: "{{ follower.name }} follows you." } });
+		await call("PUT", "/api/notifications/templates/new-follower", {
+			inApp: { title: `${who.marker} follower`, body: "{{ follower.name }} follows you." },
+		});
 		await call("POST", "/api/analytics/events", { events: [{ name: "task.completed", userId: who.id, properties: { plan: who.marker } }] });
-		await call("POST", "/api/analytics/dashboards", { name: `${who.marker} dashboard`, widgets: [{ type: "counter", query: { name: "task.completed" } }] });
+		await call("POST", "/api/analytics/dashboards", {
+			name: `${who.marker} dashboard`,
+			widgets: [{ type: "counter", query: { name: "task.completed" } }],
+		});
 		const from = new Date(Date.now() - 86_400_000).toISOString();
 		// a dead job (a report job whose report does not exist fails for good) and a paused schedule
 		const dead = await call("POST", "/api/jobs", { type: "analytics.report", payload: { reportId: `none-${who.marker}` } });
 		await waitFor(async () => (await call("GET", `/api/jobs/${dead.id}`)).status === "dead", { what: `${who.marker}'s dead job` });
-		await call("POST", "/api/schedules", { name: `${who.marker} schedule`, cron: "0 9 * * 1", jobType: "analytics.report", payload: { reportId: "none" }, paused: true });
-		await call("POST", "/api/analytics/reports", { name: `${who.marker} report`, query: { name: "task.completed", from, to: new Date().toISOString(), by: "plan" } });
+		await call("POST", "/api/schedules", {
+			name: `${who.marker} schedule`,
+			cron: "0 9 * * 1",
+			jobType: "analytics.report",
+			payload: { reportId: "none" },
+			paused: true,
+		});
+		await call("POST", "/api/analytics/reports", {
+			name: `${who.marker} report`,
+			query: { name: "task.completed", from, to: new Date().toISOString(), by: "plan" },
+		});
 		// messaging: an app, a signed delivery (customer, conversation, message), a rejected payload, a reply
 		const secret = `${who.marker}-secret`;
-		const app = await call("POST", "/api/messaging/apps", { name: `${who.marker} app`, appId: "1234", appSecret: secret, verifyToken: `${who.marker}-verify`, channels: [{ kind: "messenger", pageId: `page-${who.marker}`, accessToken: `${who.marker}-token` }] });
-		const flow = await call("POST", "/api/messaging/flows", { appId: app.id, name: `${who.marker} flow`, trigger: { type: "inbound" }, steps: [{ id: "tag", type: "tag", tag: "greeted" }] });
+		const app = await call("POST", "/api/messaging/apps", {
+			name: `${who.marker} app`,
+			appId: "1234",
+			appSecret: secret,
+			verifyToken: `${who.marker}-verify`,
+			channels: [{ kind: "messenger", pageId: `page-${who.marker}`, accessToken: `${who.marker}-token` }],
+		});
+		const flow = await call("POST", "/api/messaging/flows", {
+			appId: app.id,
+			name: `${who.marker} flow`,
+			trigger: { type: "inbound" },
+			steps: [{ id: "tag", type: "tag", tag: "greeted" }],
+		});
 		await call("POST", `/api/messaging/flows/${flow.id}/publish`);
-		for (const raw of [JSON.stringify(messengerText(`page-${who.marker}`, `psid-${who.marker}`, `mid-${who.marker}`, `${who.marker} hello`)), "{}"]) {
-			const res = await p.http("POST", `/api/messaging/webhooks/${app.id}`, { body: raw, headers: { "x-hub-signature-256": signBody(raw, secret) } });
+		for (const raw of [
+			JSON.stringify(messengerText(`page-${who.marker}`, `psid-${who.marker}`, `mid-${who.marker}`, `${who.marker} hello`)),
+			"{}",
+		]) {
+			const res = await p.http("POST", `/api/messaging/webhooks/${app.id}`, {
+				body: raw,
+				headers: { "x-hub-signature-256": signBody(raw, secret) },
+			});
 			if (res.status !== 200) throw new Error(`seeding the messaging webhook: ${res.status}`);
 		}
-		const conversation = await waitFor(async () => (await call("GET", "/api/messaging/conversations")).items[0], { what: `${who.marker}'s conversation` });
+		const conversation = await waitFor(async () => (await call("GET", "/api/messaging/conversations")).items[0], {
+			what: `${who.marker}'s conversation`,
+		});
 		await call("POST", `/api/messaging/customers/${conversation.customerId}/tags`, { tags: ["vip"] });
 		await call("POST", `/api/messaging/conversations/${conversation.id}/messages`, { text: `${who.marker} reply` });
 		await call("POST", "/api/messaging/templates", { appId: app.id, name: "greeting", text: `${who.marker} hello {{ customer.name }}` });
@@ -195,7 +253,13 @@ describe("tenant isolation on every tenant-scoped route (generated from the rout
 		await call("PATCH", `/api/tasks/${task.id}`, { version: 1, description: `${who.marker} description` });
 		const blocker = await call("POST", "/api/tasks", { title: `${who.marker} blocker` });
 		await call("POST", `/api/tasks/${task.id}/blockers`, { taskId: blocker.id });
-		await call("POST", "/api/gamification/awards", { userId: who.id, currency: "coins", amount: 5, reason: `${who.marker} award`, eventId: `seed-${who.marker}` });
+		await call("POST", "/api/gamification/awards", {
+			userId: who.id,
+			currency: "coins",
+			amount: 5,
+			reason: `${who.marker} award`,
+			eventId: `seed-${who.marker}`,
+		});
 		await call("POST", "/api/gamification/boards", { key: "chess", name: `${who.marker} board` });
 		await call("POST", "/api/skills", { key: "focus", name: `${who.marker} skill`, cost: { currency: "coins", amount: 1 } });
 		await call("POST", "/api/challenges/generate", {});
@@ -206,7 +270,11 @@ describe("tenant isolation on every tenant-scoped route (generated from the rout
 		// jobs and schedules live in their engine's store (Redis, or in-process), not in a db adapter
 		const engineLists: Record<string, string> = { jobs: "jobs.listJobs", scheduler: "scheduler.listSchedules" };
 		if (engineLists[service]) {
-			const page = (await p.broker.call(engineLists[service], { page: 1, pageSize: 100 }, { meta: { user: { id: "test", tenantId, roles: ["owner"] } } })) as { rows: Record<string, any>[] };
+			const page = (await p.broker.call(
+				engineLists[service],
+				{ page: 1, pageSize: 100 },
+				{ meta: { user: { id: "test", tenantId, roles: ["owner"] } } },
+			)) as { rows: Record<string, any>[] };
 			return page.rows.map(r => ({ ...r, _id: r.id }));
 		}
 		const svc = p.broker.getLocalService(service) as unknown as { adapter?: { find(f: object): Promise<unknown[]> } } | undefined;
@@ -219,7 +287,10 @@ describe("tenant isolation on every tenant-scoped route (generated from the rout
 	}
 
 	beforeAll(async () => {
-		p = await startPlatform({ services: ["*", "sample"], env: { PASSWORD_SCRYPT_N: "1024", RATE_LIMIT_MAX: "100000", GRAPH_API_URL: "http://127.0.0.1:9" } });
+		p = await startPlatform({
+			services: ["*", "sample"],
+			env: { PASSWORD_SCRYPT_N: "1024", RATE_LIMIT_MAX: "100000", GRAPH_API_URL: "http://127.0.0.1:9" },
+		});
 		a = await identity("alpha");
 		b = await identity("bravo");
 		await seed(a);
@@ -238,15 +309,25 @@ describe("tenant isolation on every tenant-scoped route (generated from the rout
 				const [service, ...rest] = al.action!.split(".");
 				const svc = services.find(s => s.name === service);
 				const def = ((svc?.schema.actions ?? {}) as Record<string, ActionDef>)[rest.join(".")] ?? {};
-				return { method: al.method.toUpperCase(), path: al.fullPath, action: al.action!, service, def, pathParams: [...al.fullPath.matchAll(/:(\w+)/g)].map(m => m[1]) };
+				return {
+					method: al.method.toUpperCase(),
+					path: al.fullPath,
+					action: al.action!,
+					service,
+					def,
+					pathParams: [...al.fullPath.matchAll(/:(\w+)/g)].map(m => m[1]),
+				};
 			})
-			.filter(r => tenantDomains.has(domainOf.get(r.service)) && r.def.auth !== "public" && !userScoped(services.find(s => s.name === r.service)));
+			.filter(
+				r => tenantDomains.has(domainOf.get(r.service)) && r.def.auth !== "public" && !userScoped(services.find(s => s.name === r.service)),
+			);
 	}, 60_000);
 	afterAll(() => p?.stop());
 
 	it("finds the tenant-scoped routes in the route table", () => {
 		const services = new Set(routes.map(r => r.service));
-		for (const s of ["leads", "notes", "assignment", "agents", "commission", "payouts", "calculations", "intake", "notificationtemplates"]) expect(services).toContain(s);
+		for (const s of ["leads", "notes", "assignment", "agents", "commission", "payouts", "calculations", "intake", "notificationtemplates"])
+			expect(services).toContain(s);
 		expect(routes.filter(r => r.method === "GET").length).toBeGreaterThan(15);
 	});
 
@@ -285,7 +366,8 @@ describe("tenant isolation on every tenant-scoped route (generated from the rout
 				path = path.replace(`:${name}`, encodeURIComponent(String(value)));
 			}
 			const base = qs(requiredParams(route, b));
-			const get = (extra: Record<string, string>) => p.http("GET", `${path}?${[base, qs(extra)].filter(Boolean).join("&")}`, { token: b.token });
+			const get = (extra: Record<string, string>) =>
+				p.http("GET", `${path}?${[base, qs(extra)].filter(Boolean).join("&")}`, { token: b.token });
 			await p.broker.cacher?.clean();
 			const plain = await get({});
 			expect({ route: route.path, status: plain.status }).toEqual({ route: route.path, status: 200 });
@@ -308,7 +390,10 @@ describe("tenant isolation on every tenant-scoped route (generated from the rout
 	it("ids: another tenant's id answers exactly like a random one on every route with an id", async () => {
 		const idRoutes = routes.filter(r => r.pathParams.some(n => n === "id" || /Id$/.test(n)));
 		// writes and reads first, deletions last (the deepest path first: members before their plan)
-		const ordered = [...idRoutes.filter(r => r.method !== "DELETE"), ...idRoutes.filter(r => r.method === "DELETE").sort((x, y) => y.path.split("/").length - x.path.split("/").length)];
+		const ordered = [
+			...idRoutes.filter(r => r.method !== "DELETE"),
+			...idRoutes.filter(r => r.method === "DELETE").sort((x, y) => y.path.split("/").length - x.path.split("/").length),
+		];
 		expect(ordered.length).toBeGreaterThan(15);
 		const summary = (res: HttpResult, value: string) => ({
 			status: res.status,
@@ -317,13 +402,16 @@ describe("tenant isolation on every tenant-scoped route (generated from the rout
 		});
 		for (const route of ordered) {
 			const rowsA = await rowsOf(route.service, a.tenantId);
-			const entityParam = route.pathParams.includes("id") ? "id" : route.pathParams.find(n => /Id$/.test(n) && rowsA.some(r => r[n] !== undefined));
+			const entityParam = route.pathParams.includes("id")
+				? "id"
+				: route.pathParams.find(n => /Id$/.test(n) && rowsA.some(r => r[n] !== undefined));
 			if (!entityParam) throw new Error(`${route.method} ${route.path}: no row of tenant A has ${route.pathParams.join(", ")}: seed one`);
 			const candidates = [...new Set(rowsA.map(r => String(entityParam === "id" ? r._id : r[entityParam])).filter(v => v !== "undefined"))];
 			if (!candidates.length) throw new Error(`${route.method} ${route.path}: tenant A has no ${route.service} row: seed one`);
 			const request = (who: Who, value: string) => {
 				let path = route.path.replace(`:${entityParam}`, encodeURIComponent(value));
-				for (const other of route.pathParams.filter(n => n !== entityParam)) path = path.replace(`:${other}`, /userid$/i.test(other) ? who.id : "probe");
+				for (const other of route.pathParams.filter(n => n !== entityParam))
+					path = path.replace(`:${other}`, /userid$/i.test(other) ? who.id : "probe");
 				const params = requiredParams(route, who);
 				// a fresh Idempotency-Key, for the routes that require one (commerce): the lookup is what is tested
 				return route.method === "GET" || route.method === "DELETE"
@@ -337,7 +425,10 @@ describe("tenant isolation on every tenant-scoped route (generated from the rout
 				const withRandom = await request(b, random);
 				const where = `${route.method} ${route.path} (:${entityParam})`;
 				expect({ where, answer: summary(withTheirs, value) }).toEqual({ where, answer: summary(withRandom, random) });
-				expect({ where, reachedTheLookup: ![400, 401, 403, 415, 422].includes(withRandom.status) && withRandom.status < 500 }).toEqual({ where, reachedTheLookup: true });
+				expect({ where, reachedTheLookup: ![400, 401, 403, 415, 422].includes(withRandom.status) && withRandom.status < 500 }).toEqual({
+					where,
+					reachedTheLookup: true,
+				});
 				const own = await request(a, value);
 				if (own.status !== 404) {
 					reached = true;

@@ -40,8 +40,10 @@ describe("tenants", () => {
 		email,
 	});
 	const strip = (b: Record<string, unknown>) => ({ ...b, instance: undefined, requestId: undefined });
-	const invite = (tenant: string, by: Session, email: string, role: string) => http("POST", `/api/tenants/${tenant}/invitations`, { token: by.accessToken, body: { email, role } });
-	const invitationsOf = async (who: Session) => (await http("GET", "/api/tenants/invitations", { token: who.accessToken })).body.rows as { id: string; tenantId: string; role: string }[];
+	const invite = (tenant: string, by: Session, email: string, role: string) =>
+		http("POST", `/api/tenants/${tenant}/invitations`, { token: by.accessToken, body: { email, role } });
+	const invitationsOf = async (who: Session) =>
+		(await http("GET", "/api/tenants/invitations", { token: who.accessToken })).body.rows as { id: string; tenantId: string; role: string }[];
 	/** Membership the way users get it: an admin invites, the invitee accepts. */
 	const join = async (tenant: string, by: Session, who: Session, role: string) => {
 		expect((await invite(tenant, by, who.email, role)).status).toBe(202);
@@ -56,7 +58,9 @@ describe("tenants", () => {
 
 	beforeAll(async () => {
 		p = await startPlatform({ services: ["auth", "tenants", "users"], extra: [EventSink], env: { PASSWORD_SCRYPT_N: "1024" } });
-		[owner, admin, member, outsider] = await Promise.all(["owner@t.example", "admin@t.example", "member@t.example", "outsider@t.example"].map(user));
+		[owner, admin, member, outsider] = await Promise.all(
+			["owner@t.example", "admin@t.example", "member@t.example", "outsider@t.example"].map(user),
+		);
 	});
 	afterAll(() => p.stop());
 
@@ -67,8 +71,15 @@ describe("tenants", () => {
 		tenantId = res.body.id;
 		const list = await http("GET", "/api/tenants", { token: owner.accessToken });
 		expect(list.body).toMatchObject({ total: 1, page: 1, rows: [{ id: tenantId, role: "owner" }] });
-		const created = (await waitFor(() => events.find(e => e.name === "tenants.created" && e.payload.tenantId === tenantId), { what: "tenants.created" }))!;
-		expect(created.payload).toMatchObject({ actorId: owner.user.id, eventId: expect.any(String), at: expect.any(String), tenant: { id: tenantId, slug: "acme" } });
+		const created = (await waitFor(() => events.find(e => e.name === "tenants.created" && e.payload.tenantId === tenantId), {
+			what: "tenants.created",
+		}))!;
+		expect(created.payload).toMatchObject({
+			actorId: owner.user.id,
+			eventId: expect.any(String),
+			at: expect.any(String),
+			tenant: { id: tenantId, slug: "acme" },
+		});
 	});
 
 	it("validates the slug and keeps it unique: 422, then 409 SLUG_TAKEN", async () => {
@@ -111,16 +122,33 @@ describe("tenants", () => {
 		const neither = await http("POST", `/api/tenants/${tenantId}/invitations`, { token: owner.accessToken, body: { role: "member" } });
 		expect(neither.status).toBe(422);
 		// the old direct route is gone: no public route adds a member without consent
-		expect((await http("POST", `/api/tenants/${tenantId}/members`, { token: owner.accessToken, body: { userId: admin.user.id, role: "admin" } })).status).toBe(404);
-		await waitFor(() => events.some(e => e.name === "tenants.memberInvited" && e.payload.invitationId === known.body.id && e.payload.email === "admin@t.example"), {
-			what: "memberInvited",
-		});
+		expect(
+			(await http("POST", `/api/tenants/${tenantId}/members`, { token: owner.accessToken, body: { userId: admin.user.id, role: "admin" } }))
+				.status,
+		).toBe(404);
+		await waitFor(
+			() =>
+				events.some(
+					e => e.name === "tenants.memberInvited" && e.payload.invitationId === known.body.id && e.payload.email === "admin@t.example",
+				),
+			{
+				what: "memberInvited",
+			},
+		);
 	});
 
 	it("shows the invitee their invitations; accepting makes them a member with the invited role", async () => {
 		const mine = await invitationsOf(admin);
 		expect(mine).toEqual([
-			{ id: expect.any(String), tenantId, tenant: { name: "Acme Inc", slug: "acme" }, role: "admin", invitedBy: owner.user.id, expiresAt: expect.any(String), createdAt: expect.any(String) },
+			{
+				id: expect.any(String),
+				tenantId,
+				tenant: { name: "Acme Inc", slug: "acme" },
+				role: "admin",
+				invitedBy: owner.user.id,
+				expiresAt: expect.any(String),
+				createdAt: expect.any(String),
+			},
 		]);
 		expect(await invitationsOf(member)).toEqual([]); // nobody sees invitations addressed to others
 		const accepted = await http("POST", `/api/tenants/invitations/${mine[0].id}/accept`, { token: admin.accessToken });
@@ -128,12 +156,19 @@ describe("tenants", () => {
 		expect(accepted.body).toMatchObject({ tenantId, userId: admin.user.id, role: "admin" });
 		expect((await http("POST", `/api/tenants/invitations/${mine[0].id}/accept`, { token: admin.accessToken })).status).toBe(404);
 		expect(await invitationsOf(admin)).toEqual([]);
-		expect((await http("GET", "/api/tenants", { token: admin.accessToken })).body.rows).toEqual([expect.objectContaining({ id: tenantId, role: "admin" })]);
-		await waitFor(() => events.some(e => e.name === "tenants.memberAdded" && e.payload.userId === admin.user.id && e.payload.invitationId === mine[0].id), { what: "memberAdded" });
+		expect((await http("GET", "/api/tenants", { token: admin.accessToken })).body.rows).toEqual([
+			expect.objectContaining({ id: tenantId, role: "admin" }),
+		]);
+		await waitFor(
+			() => events.some(e => e.name === "tenants.memberAdded" && e.payload.userId === admin.user.id && e.payload.invitationId === mine[0].id),
+			{ what: "memberAdded" },
+		);
 
 		// admins invite too
 		await join(tenantId, admin, member, "member");
-		expect((await http("GET", "/api/tenants", { token: member.accessToken })).body.rows).toEqual([expect.objectContaining({ id: tenantId, role: "member" })]);
+		expect((await http("GET", "/api/tenants", { token: member.accessToken })).body.rows).toEqual([
+			expect.objectContaining({ id: tenantId, role: "member" }),
+		]);
 	});
 
 	it("lets the invitee decline; nobody else can accept or decline it", async () => {
@@ -180,18 +215,30 @@ describe("tenants", () => {
 		expect(await tenants.invitations.update({ id: sent.body.id }, { expiresAt: new Date(Date.now() - 1000).toISOString() })).toBe(1);
 		expect(await invitationsOf(newcomer)).toEqual([]);
 		expect((await http("POST", `/api/tenants/invitations/${sent.body.id}/accept`, { token: newcomer.accessToken })).status).toBe(404);
-		expect((await http("GET", `/api/tenants/${tenantId}/invitations`, { token: owner.accessToken })).body.rows.map((r: { email: string }) => r.email)).not.toContain(
-			"newcomer@t.example",
-		);
+		expect(
+			(await http("GET", `/api/tenants/${tenantId}/invitations`, { token: owner.accessToken })).body.rows.map(
+				(r: { email: string }) => r.email,
+			),
+		).not.toContain("newcomer@t.example");
 		expect((await http("GET", `/api/tenants/${tenantId}`, { token: newcomer.accessToken })).status).toBe(404);
 	});
 
 	it("adds members directly only through the internal action (seeding, other services)", async () => {
 		const seeded = await user("seeded@t.example");
 		const scratch = (await http("POST", "/api/tenants", { token: seeded.accessToken, body: { name: "Scratch", slug: "scratch" } })).body.id;
-		expect(await p.broker.call("tenants.addMember", { id: scratch, email: "Member@T.example", role: "member" })).toMatchObject({ tenantId: scratch, userId: member.user.id, role: "member" });
-		await expect(p.broker.call("tenants.addMember", { id: scratch, userId: member.user.id, role: "admin" })).rejects.toMatchObject({ code: 409, type: "ALREADY_MEMBER" });
-		await expect(p.broker.call("tenants.addMember", { id: scratch, email: "nobody@t.example", role: "member" })).rejects.toMatchObject({ code: 404, type: "USER_NOT_FOUND" });
+		expect(await p.broker.call("tenants.addMember", { id: scratch, email: "Member@T.example", role: "member" })).toMatchObject({
+			tenantId: scratch,
+			userId: member.user.id,
+			role: "member",
+		});
+		await expect(p.broker.call("tenants.addMember", { id: scratch, userId: member.user.id, role: "admin" })).rejects.toMatchObject({
+			code: 409,
+			type: "ALREADY_MEMBER",
+		});
+		await expect(p.broker.call("tenants.addMember", { id: scratch, email: "nobody@t.example", role: "member" })).rejects.toMatchObject({
+			code: 404,
+			type: "USER_NOT_FOUND",
+		});
 		expect((await http("DELETE", `/api/tenants/${scratch}/members/${member.user.id}`, { token: member.accessToken })).status).toBe(204);
 	});
 
@@ -209,7 +256,10 @@ describe("tenants", () => {
 	it("lets owners and admins rename the tenant; a member gets 403", async () => {
 		const byMember = await http("PATCH", `/api/tenants/${tenantId}`, { token: member.accessToken, body: { name: "Hijacked" } });
 		expect(byMember.status).toBe(403);
-		const byAdmin = await http("PATCH", `/api/tenants/${tenantId}`, { token: admin.accessToken, body: { name: "Acme Corp", createdBy: "someone" } });
+		const byAdmin = await http("PATCH", `/api/tenants/${tenantId}`, {
+			token: admin.accessToken,
+			body: { name: "Acme Corp", createdBy: "someone" },
+		});
 		expect(byAdmin.status).toBe(200);
 		expect(byAdmin.body).toMatchObject({ name: "Acme Corp", slug: "acme", createdBy: owner.user.id });
 		expect((await http("GET", `/api/tenants/${tenantId}`, { token: member.accessToken })).body.name).toBe("Acme Corp");
@@ -218,7 +268,10 @@ describe("tenants", () => {
 	it("stops a member at admin routes: 403", async () => {
 		const add = await invite(tenantId, member, outsider.email, "member");
 		expect(add.status).toBe(403);
-		const promote = await http("PATCH", `/api/tenants/${tenantId}/members/${member.user.id}`, { token: member.accessToken, body: { role: "admin" } });
+		const promote = await http("PATCH", `/api/tenants/${tenantId}/members/${member.user.id}`, {
+			token: member.accessToken,
+			body: { role: "admin" },
+		});
 		expect(promote.status).toBe(403);
 		const remove = await http("DELETE", `/api/tenants/${tenantId}/members/${admin.user.id}`, { token: member.accessToken });
 		expect(remove.status).toBe(403);
@@ -227,9 +280,15 @@ describe("tenants", () => {
 	it("keeps admins away from owners: they cannot add, promote to, demote or remove owners", async () => {
 		const addOwner = await invite(tenantId, admin, outsider.email, "owner");
 		expect(addOwner.status).toBe(403);
-		const promote = await http("PATCH", `/api/tenants/${tenantId}/members/${member.user.id}`, { token: admin.accessToken, body: { role: "owner" } });
+		const promote = await http("PATCH", `/api/tenants/${tenantId}/members/${member.user.id}`, {
+			token: admin.accessToken,
+			body: { role: "owner" },
+		});
 		expect(promote.status).toBe(403);
-		const demote = await http("PATCH", `/api/tenants/${tenantId}/members/${owner.user.id}`, { token: admin.accessToken, body: { role: "member" } });
+		const demote = await http("PATCH", `/api/tenants/${tenantId}/members/${owner.user.id}`, {
+			token: admin.accessToken,
+			body: { role: "member" },
+		});
 		expect(demote.status).toBe(403);
 		const remove = await http("DELETE", `/api/tenants/${tenantId}/members/${owner.user.id}`, { token: admin.accessToken });
 		expect(remove.status).toBe(403);
@@ -237,21 +296,34 @@ describe("tenants", () => {
 		const up = await http("PATCH", `/api/tenants/${tenantId}/members/${member.user.id}`, { token: admin.accessToken, body: { role: "admin" } });
 		expect(up.status).toBe(200);
 		expect(up.body.role).toBe("admin");
-		const down = await http("PATCH", `/api/tenants/${tenantId}/members/${member.user.id}`, { token: admin.accessToken, body: { role: "member" } });
+		const down = await http("PATCH", `/api/tenants/${tenantId}/members/${member.user.id}`, {
+			token: admin.accessToken,
+			body: { role: "member" },
+		});
 		expect(down.body.role).toBe("member");
-		await waitFor(() => events.some(e => e.name === "tenants.memberRoleChanged" && e.payload.userId === member.user.id), { what: "memberRoleChanged" });
+		await waitFor(() => events.some(e => e.name === "tenants.memberRoleChanged" && e.payload.userId === member.user.id), {
+			what: "memberRoleChanged",
+		});
 	});
 
 	it("never removes or demotes the last owner: 409 LAST_OWNER", async () => {
-		const demote = await http("PATCH", `/api/tenants/${tenantId}/members/${owner.user.id}`, { token: owner.accessToken, body: { role: "admin" } });
+		const demote = await http("PATCH", `/api/tenants/${tenantId}/members/${owner.user.id}`, {
+			token: owner.accessToken,
+			body: { role: "admin" },
+		});
 		expect(demote.status).toBe(409);
 		expect(demote.body.code).toBe("LAST_OWNER");
 		const leave = await http("DELETE", `/api/tenants/${tenantId}/members/${owner.user.id}`, { token: owner.accessToken });
 		expect(leave.status).toBe(409);
 		expect(leave.body.code).toBe("LAST_OWNER");
 		// with a second owner, the first may step down
-		expect((await http("PATCH", `/api/tenants/${tenantId}/members/${admin.user.id}`, { token: owner.accessToken, body: { role: "owner" } })).status).toBe(200);
-		const stepDown = await http("PATCH", `/api/tenants/${tenantId}/members/${owner.user.id}`, { token: owner.accessToken, body: { role: "admin" } });
+		expect(
+			(await http("PATCH", `/api/tenants/${tenantId}/members/${admin.user.id}`, { token: owner.accessToken, body: { role: "owner" } })).status,
+		).toBe(200);
+		const stepDown = await http("PATCH", `/api/tenants/${tenantId}/members/${owner.user.id}`, {
+			token: owner.accessToken,
+			body: { role: "admin" },
+		});
 		expect(stepDown.status).toBe(200);
 		// and the remaining owner is now the last one
 		const last = await http("DELETE", `/api/tenants/${tenantId}/members/${admin.user.id}`, { token: admin.accessToken });

@@ -54,7 +54,9 @@ describe("users over HTTP", () => {
 			try {
 				const results = await Promise.all([1, 2, 3, 4].map(() => createProfile(id, "Racer")));
 				expect(new Set(results.map(r => JSON.stringify(r))).size).toBe(1);
-				expect(spy.mock.calls.filter(([name, payload]) => name === "users.registered" && (payload as { id: string }).id === id)).toHaveLength(1);
+				expect(spy.mock.calls.filter(([name, payload]) => name === "users.registered" && (payload as { id: string }).id === id)).toHaveLength(
+					1,
+				);
 			} finally {
 				spy.mockRestore();
 			}
@@ -106,7 +108,13 @@ describe("users over HTTP", () => {
 				},
 			});
 			expect(res.status).toBe(200);
-			expect(res.body).toMatchObject({ id: alice, name: "Alice L.", bio: "Down the rabbit hole", location: "Oxford", email: `${alice}@example.test` });
+			expect(res.body).toMatchObject({
+				id: alice,
+				name: "Alice L.",
+				bio: "Down the rabbit hole",
+				location: "Oxford",
+				email: `${alice}@example.test`,
+			});
 			expect(res.body.createdAt).toBe(before.body.createdAt);
 			for (const key of ["role", "roles", "tenantId", "password", "preferences"]) expect(res.body).not.toHaveProperty(key);
 
@@ -386,7 +394,15 @@ describe("users routes", () => {
 		const res = await p.http("GET", "/openapi.json");
 		expect(res.status).toBe(200);
 		const paths = Object.keys(res.body.paths).filter(k => k.startsWith("/api/users"));
-		for (const path of ["/api/users/me", "/api/users/me/preferences", "/api/users/me/activity", "/api/users/profile", "/api/users/{id}", "/api/users/{id}/follow", "/api/users/{id}/stats"])
+		for (const path of [
+			"/api/users/me",
+			"/api/users/me/preferences",
+			"/api/users/me/activity",
+			"/api/users/profile",
+			"/api/users/{id}",
+			"/api/users/{id}/follow",
+			"/api/users/{id}/stats",
+		])
 			expect(paths).toContain(path);
 		expect(paths.some(k => /createProfile|getProfile|followingIds/.test(k))).toBe(false);
 	});

@@ -46,7 +46,10 @@ export async function startCluster(env: Record<string, string> = {}): Promise<Cl
 	});
 	observer.createService({
 		name: "auth",
-		actions: { jwks: { visibility: "public", handler: () => toJwks(ring) }, revocations: { visibility: "public", handler: () => ({ entries: [] }) } },
+		actions: {
+			jwks: { visibility: "public", handler: () => toJwks(ring) },
+			revocations: { visibility: "public", handler: () => ({ entries: [] }) },
+		},
 	});
 	await observer.start();
 	const procs: Proc[] = [];
@@ -58,7 +61,11 @@ export async function startCluster(env: Record<string, string> = {}): Promise<Cl
 		async gateway(port, extra = {}) {
 			const proc = startNode({ ...common, SERVICES: "gateway", PORT: String(port), NODE_ID: `gw-${port}-${namespace}`, ...extra });
 			procs.push(proc);
-			await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok, { what: `gateway on ${port}`, timeoutMs: 30_000, intervalMs: 200 }).catch(err => {
+			await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok, {
+				what: `gateway on ${port}`,
+				timeoutMs: 30_000,
+				intervalMs: 200,
+			}).catch(err => {
 				throw new Error(`${err.message}\n${proc.output()}`);
 			});
 			return proc;

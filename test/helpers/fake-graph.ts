@@ -47,7 +47,13 @@ export async function startFakeGraph(): Promise<FakeGraph> {
 		req.on("end", () => {
 			const url = new URL(req.url ?? "/", "http://fake");
 			const auth = req.headers.authorization;
-			const call: GraphCall = { method: req.method ?? "GET", path: url.pathname, query: Object.fromEntries(url.searchParams), token: auth?.startsWith("Bearer ") ? auth.slice(7) : null, body: raw ? JSON.parse(raw) : null };
+			const call: GraphCall = {
+				method: req.method ?? "GET",
+				path: url.pathname,
+				query: Object.fromEntries(url.searchParams),
+				token: auth?.startsWith("Bearer ") ? auth.slice(7) : null,
+				body: raw ? JSON.parse(raw) : null,
+			};
 			calls.push(call);
 			const answer = (status: number, body: unknown) => {
 				res.writeHead(status, { "content-type": "application/json" });
@@ -67,12 +73,20 @@ export async function startFakeGraph(): Promise<FakeGraph> {
 			if (req.method === "POST" && parts.length === 2 && parts[1] === "messages") {
 				sent++;
 				if (call.body?.messaging_product === "whatsapp")
-					return answer(200, { messaging_product: "whatsapp", contacts: [{ input: call.body.to, wa_id: call.body.to }], messages: [{ id: `wamid.OUT${sent}` }] });
+					return answer(200, {
+						messaging_product: "whatsapp",
+						contacts: [{ input: call.body.to, wa_id: call.body.to }],
+						messages: [{ id: `wamid.OUT${sent}` }],
+					});
 				return answer(200, { recipient_id: call.body?.recipient?.id, message_id: `m_OUT${sent}` });
 			}
 			if (req.method === "GET" && parts.length === 1) {
 				const p = profiles.get(parts[0]);
-				if (!p) return answer(400, metaError(`(#100) Unsupported get request. Object with ID '${parts[0]}' does not exist`, 100, "GraphMethodException"));
+				if (!p)
+					return answer(
+						400,
+						metaError(`(#100) Unsupported get request. Object with ID '${parts[0]}' does not exist`, 100, "GraphMethodException"),
+					);
 				const fields = (call.query.fields ?? "").split(",");
 				return answer(200, { id: parts[0], ...Object.fromEntries(Object.entries(p).filter(([k]) => fields.includes(k))) });
 			}

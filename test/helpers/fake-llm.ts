@@ -30,9 +30,16 @@ export async function startFakeLlm(): Promise<FakeLlm> {
 			const answer = fake.script.shift() ?? fake.fallback;
 			const send = (content: string) => {
 				res.writeHead(200, { "content-type": "application/json" });
-				res.end(JSON.stringify({ id: "chatcmpl-1", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }] }));
+				res.end(
+					JSON.stringify({
+						id: "chatcmpl-1",
+						object: "chat.completion",
+						choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
+					}),
+				);
 			};
-			if ("status" in answer) res.writeHead(answer.status, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "scripted" } }));
+			if ("status" in answer)
+				res.writeHead(answer.status, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "scripted" } }));
 			else if ("delayMs" in answer) setTimeout(() => !res.destroyed && send(answer.content), answer.delayMs);
 			else send(answer.content);
 		});

@@ -104,13 +104,27 @@ export async function startFakeProvider(kind: "oidc" | "oauth2"): Promise<FakePr
 				id_token_signing_alg_values_supported: ["RS256"],
 				code_challenge_methods_supported: ["S256"],
 			});
-		if (kind === "oidc" && url.pathname === "/jwks") return json(res, 200, { keys: [{ ...publicKey.export({ format: "jwk" }), kid, alg: "RS256", use: "sig" }] });
+		if (kind === "oidc" && url.pathname === "/jwks")
+			return json(res, 200, { keys: [{ ...publicKey.export({ format: "jwk" }), kid, alg: "RS256", use: "sig" }] });
 		if (url.pathname === "/authorize") {
 			const q = url.searchParams;
-			if (q.get("client_id") !== fake.clientId || q.get("response_type") !== "code" || !q.get("code_challenge") || !q.get("redirect_uri") || !q.get("state"))
+			if (
+				q.get("client_id") !== fake.clientId ||
+				q.get("response_type") !== "code" ||
+				!q.get("code_challenge") ||
+				!q.get("redirect_uri") ||
+				!q.get("state")
+			)
 				return json(res, 400, { error: "invalid_request" });
 			const code = b64url(randomBytes(16));
-			grants.set(code, { identity: { ...fake.next }, challenge: q.get("code_challenge")!, method: q.get("code_challenge_method") ?? "plain", redirectUri: q.get("redirect_uri")!, nonce: q.get("nonce") ?? undefined, at: Date.now() });
+			grants.set(code, {
+				identity: { ...fake.next },
+				challenge: q.get("code_challenge")!,
+				method: q.get("code_challenge_method") ?? "plain",
+				redirectUri: q.get("redirect_uri")!,
+				nonce: q.get("nonce") ?? undefined,
+				at: Date.now(),
+			});
 			const back = new URL(q.get("redirect_uri")!);
 			back.searchParams.set("code", code);
 			back.searchParams.set("state", q.get("state")!);
@@ -136,17 +150,35 @@ export async function startFakeProvider(kind: "oidc" | "oauth2"): Promise<FakePr
 				if (!who) return json(res, 400, { error: "invalid_grant" });
 				fake.refreshes++;
 				const next = issue(who);
-				return json(res, 200, { access_token: next.accessToken, refresh_token: next.refreshToken, token_type: "bearer", expires_in: fake.expiresIn });
+				return json(res, 200, {
+					access_token: next.accessToken,
+					refresh_token: next.refreshToken,
+					token_type: "bearer",
+					expires_in: fake.expiresIn,
+				});
 			}
 			const grant = grants.get(f.get("code") ?? "");
 			grants.delete(f.get("code") ?? "");
-			if (!grant || f.get("grant_type") !== "authorization_code" || f.get("redirect_uri") !== grant.redirectUri) return refuse(400, "invalid_grant");
+			if (!grant || f.get("grant_type") !== "authorization_code" || f.get("redirect_uri") !== grant.redirectUri)
+				return refuse(400, "invalid_grant");
 			if (fake.tamper.expiredCodes) return refuse(400, "invalid_grant");
-			const pkce = grant.method === "S256" && b64url(createHash("sha256").update(f.get("code_verifier") ?? "").digest()) === grant.challenge;
+			const pkce =
+				grant.method === "S256" &&
+				b64url(
+					createHash("sha256")
+						.update(f.get("code_verifier") ?? "")
+						.digest(),
+				) === grant.challenge;
 			if (!pkce) return refuse(400, "invalid_grant");
 			fake.redeemed.push({ pkce, status: 200 });
 			const { accessToken, refreshToken } = issue(grant.identity);
-			const body: Record<string, unknown> = { access_token: accessToken, refresh_token: refreshToken, token_type: kind === "oidc" ? "Bearer" : "bearer", expires_in: fake.expiresIn, scope: "openid email" };
+			const body: Record<string, unknown> = {
+				access_token: accessToken,
+				refresh_token: refreshToken,
+				token_type: kind === "oidc" ? "Bearer" : "bearer",
+				expires_in: fake.expiresIn,
+				scope: "openid email",
+			};
 			if (kind === "oidc") {
 				const { sub, ...claims } = grant.identity;
 				body.id_token = jwt.sign({ ...claims, nonce: fake.tamper.nonce ?? grant.nonce }, fake.tamper.foreignKey ? other : privateKey, {
@@ -162,7 +194,8 @@ export async function startFakeProvider(kind: "oidc" | "oauth2"): Promise<FakePr
 		}
 		if (url.pathname === "/revoke" && req.method === "POST") {
 			const f = await readForm(req);
-			if (f.get("client_id") !== fake.clientId || f.get("client_secret") !== fake.clientSecret) return json(res, 401, { error: "invalid_client" });
+			if (f.get("client_id") !== fake.clientId || f.get("client_secret") !== fake.clientSecret)
+				return json(res, 401, { error: "invalid_client" });
 			const token = f.get("token") ?? "";
 			fake.revoked.push(token);
 			tokens.delete(token);
@@ -173,7 +206,8 @@ export async function startFakeProvider(kind: "oidc" | "oauth2"): Promise<FakePr
 		const who = tokens.get((req.headers.authorization ?? "").replace(/^Bearer /i, ""));
 		if (!who) return json(res, 401, { message: "Bad credentials" });
 		if (url.pathname === "/userinfo") return json(res, 200, who);
-		if (kind === "oauth2" && url.pathname === "/user") return json(res, 200, { id: Number(who.sub), login: who.name ?? "octo", name: who.name ?? null, email: who.email ?? null });
+		if (kind === "oauth2" && url.pathname === "/user")
+			return json(res, 200, { id: Number(who.sub), login: who.name ?? "octo", name: who.name ?? null, email: who.email ?? null });
 		if (kind === "oauth2" && url.pathname === "/user/emails")
 			return json(res, 200, who.email ? [{ email: who.email, verified: who.email_verified === true, primary: true }] : []);
 		json(res, 404, { error: "not_found" });

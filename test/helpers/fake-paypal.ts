@@ -43,7 +43,11 @@ export async function startFakePayPal(clientId = "fake-client", clientSecret = "
 		},
 		close: async () => undefined,
 	};
-	const completed = (order: Record<string, any>) => Object.assign(order, { status: "COMPLETED", purchase_units: [{ ...order.purchase_units[0], payments: { captures: [{ id: id("CAP"), status: "COMPLETED" }] } }] });
+	const completed = (order: Record<string, any>) =>
+		Object.assign(order, {
+			status: "COMPLETED",
+			purchase_units: [{ ...order.purchase_units[0], payments: { captures: [{ id: id("CAP"), status: "COMPLETED" }] } }],
+		});
 
 	const handle = (path: string, body: any): { status: number; body: unknown } => {
 		if (path === "/v2/checkout/orders") {
@@ -51,7 +55,8 @@ export async function startFakePayPal(clientId = "fake-client", clientSecret = "
 			const order: Record<string, any> = { id: id("ORD"), intent: body.intent, purchase_units: body.purchase_units };
 			orders.set(order.id, order);
 			const vault = body.payment_source?.paypal?.vault_id;
-			if (vault === "vault_declined") return { status: 422, body: { name: "UNPROCESSABLE_ENTITY", details: [{ issue: "INSTRUMENT_DECLINED" }] } };
+			if (vault === "vault_declined")
+				return { status: 422, body: { name: "UNPROCESSABLE_ENTITY", details: [{ issue: "INSTRUMENT_DECLINED" }] } };
 			if (vault) return { status: 201, body: completed(order) };
 			order.status = "PAYER_ACTION_REQUIRED";
 			order.links = [{ rel: "payer-action", href: `https://www.paypal.invalid/checkoutnow?token=${order.id}` }];
@@ -61,12 +66,15 @@ export async function startFakePayPal(clientId = "fake-client", clientSecret = "
 		if (capture) {
 			const order = orders.get(capture[1]);
 			if (!order) return { status: 404, body: { name: "RESOURCE_NOT_FOUND" } };
-			if (order.status !== "APPROVED") return { status: 422, body: { name: "UNPROCESSABLE_ENTITY", details: [{ issue: "ORDER_NOT_APPROVED" }] } };
+			if (order.status !== "APPROVED")
+				return { status: 422, body: { name: "UNPROCESSABLE_ENTITY", details: [{ issue: "ORDER_NOT_APPROVED" }] } };
 			return { status: 201, body: completed(order) };
 		}
 		if (/^\/v2\/payments\/captures\/[^/]+\/refund$/.test(path)) return { status: 201, body: { id: id("REF"), status: "COMPLETED" } };
-		if (path === "/v1/payments/payouts") return { status: 201, body: { batch_header: { payout_batch_id: id("BATCH"), batch_status: "PENDING" } } };
-		if (path === "/v1/notifications/verify-webhook-signature") return { status: 200, body: { verification_status: body.transmission_sig === "valid-sig" && body.webhook_id ? "SUCCESS" : "FAILURE" } };
+		if (path === "/v1/payments/payouts")
+			return { status: 201, body: { batch_header: { payout_batch_id: id("BATCH"), batch_status: "PENDING" } } };
+		if (path === "/v1/notifications/verify-webhook-signature")
+			return { status: 200, body: { verification_status: body.transmission_sig === "valid-sig" && body.webhook_id ? "SUCCESS" : "FAILURE" } };
 		return { status: 404, body: { name: "RESOURCE_NOT_FOUND" } };
 	};
 
@@ -76,7 +84,9 @@ export async function startFakePayPal(clientId = "fake-client", clientSecret = "
 		if (failures.take(res)) return;
 		const json = (status: number, body: unknown) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
 		if (path === "/v1/oauth2/token") {
-			const ok = req.headers.authorization === `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString("base64")}` && raw === "grant_type=client_credentials";
+			const ok =
+				req.headers.authorization === `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString("base64")}` &&
+				raw === "grant_type=client_credentials";
 			if (!ok) return json(401, { error: "invalid_client" });
 			const token = `A21${randomBytes(12).toString("hex")}`;
 			tokens.add(token);

@@ -42,7 +42,12 @@ function checkVapid(header: string | undefined, origin: string): { aud: string; 
 	const [headerB64, claimsB64, sigB64] = m[1].split(".");
 	const key = Buffer.from(m[2], "base64url");
 	const jwk = { kty: "EC", crv: "P-256", x: key.subarray(1, 33).toString("base64url"), y: key.subarray(33, 65).toString("base64url") };
-	const ok = verify("sha256", Buffer.from(`${headerB64}.${claimsB64}`), { key: createPublicKey({ key: jwk, format: "jwk" }), dsaEncoding: "ieee-p1363" }, Buffer.from(sigB64, "base64url"));
+	const ok = verify(
+		"sha256",
+		Buffer.from(`${headerB64}.${claimsB64}`),
+		{ key: createPublicKey({ key: jwk, format: "jwk" }), dsaEncoding: "ieee-p1363" },
+		Buffer.from(sigB64, "base64url"),
+	);
 	if (!ok) throw new Error("VAPID signature does not verify");
 	const claims = JSON.parse(Buffer.from(claimsB64, "base64url").toString()) as { aud: string; sub: string; exp: number };
 	if (claims.aud !== origin) throw new Error(`VAPID aud ${claims.aud} is not ${origin}`);
@@ -75,7 +80,11 @@ export async function startFakePush(): Promise<FakePush> {
 			try {
 				const vapid = checkVapid(req.headers.authorization, origin);
 				if (req.headers["content-encoding"] !== "aes128gcm") throw new Error(`content-encoding ${req.headers["content-encoding"]}`);
-				const plain = ece.decrypt(Buffer.concat(chunks), { version: "aes128gcm", privateKey: sub.ecdh, authSecret: sub.auth.toString("base64url") });
+				const plain = ece.decrypt(Buffer.concat(chunks), {
+					version: "aes128gcm",
+					privateKey: sub.ecdh,
+					authSecret: sub.auth.toString("base64url"),
+				});
 				received.push({ subscription: id, status, headers: req.headers, payload: JSON.parse(plain.toString("utf8")), vapid });
 			} catch (err) {
 				errors.push((err as Error).message);
@@ -97,7 +106,11 @@ export async function startFakePush(): Promise<FakePush> {
 			ecdh.generateKeys();
 			const auth = randomBytes(16);
 			subs.set(id, { ecdh, auth });
-			return { id, endpoint: `${origin}/push/${id}`, keys: { p256dh: ecdh.getPublicKey().toString("base64url"), auth: auth.toString("base64url") } };
+			return {
+				id,
+				endpoint: `${origin}/push/${id}`,
+				keys: { p256dh: ecdh.getPublicKey().toString("base64url"), auth: auth.toString("base64url") },
+			};
 		},
 		respond(id, status, times = Infinity) {
 			scripted.set(id, { status, times });

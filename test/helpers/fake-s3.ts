@@ -100,7 +100,8 @@ export async function startFakeS3(opts: { bucket?: string } = {}): Promise<FakeS
 					case "PUT": {
 						const body = Buffer.concat(chunks);
 						const declared = req.headers["content-length"];
-						if (declared !== undefined && Number(declared) !== body.length) return error(400, "IncompleteBody", "body shorter than Content-Length");
+						if (declared !== undefined && Number(declared) !== body.length)
+							return error(400, "IncompleteBody", "body shorter than Content-Length");
 						if (String(req.headers["content-encoding"] ?? "").includes("aws-chunked"))
 							return error(501, "NotImplemented", "aws-chunked uploads are not faked");
 						const etag = `"${createHash("md5").update(body).digest("hex")}"`;

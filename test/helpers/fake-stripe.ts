@@ -73,22 +73,36 @@ export async function startFakeStripe(secretKey = "sk_test_fake"): Promise<FakeS
 		if (method === "POST" && path === "/v1/payment_intents") {
 			fake.created++;
 			const pm = f.get("payment_method");
-			const intent: Record<string, unknown> = { id: id("pi"), object: "payment_intent", amount: Number(f.get("amount")), currency: f.get("currency"), capture_method: f.get("capture_method") };
+			const intent: Record<string, unknown> = {
+				id: id("pi"),
+				object: "payment_intent",
+				amount: Number(f.get("amount")),
+				currency: f.get("currency"),
+				capture_method: f.get("capture_method"),
+			};
 			intents.set(intent.id as string, intent);
 			if (pm === "pm_card_chargeDeclined") {
-				Object.assign(intent, { status: "requires_payment_method", last_payment_error: { code: "card_declined", decline_code: "generic_decline" } });
-				return { status: 402, body: { error: { type: "card_error", code: "card_declined", decline_code: "generic_decline", payment_intent: intent } } };
+				Object.assign(intent, {
+					status: "requires_payment_method",
+					last_payment_error: { code: "card_declined", decline_code: "generic_decline" },
+				});
+				return {
+					status: 402,
+					body: { error: { type: "card_error", code: "card_declined", decline_code: "generic_decline", payment_intent: intent } },
+				};
 			}
 			if (pm === "pm_card_threeDSecure2Required") intent.status = "requires_action";
 			else intent.status = f.get("capture_method") === "manual" ? "requires_capture" : "succeeded";
-			if (intent.status === "requires_action") intent.next_action = { type: "redirect_to_url", redirect_to_url: { url: "https://hooks.stripe.invalid/3ds" } };
+			if (intent.status === "requires_action")
+				intent.next_action = { type: "redirect_to_url", redirect_to_url: { url: "https://hooks.stripe.invalid/3ds" } };
 			return { status: 200, body: intent };
 		}
 		const m = /^\/v1\/payment_intents\/([^/]+)\/(capture|cancel)$/.exec(path);
 		if (method === "POST" && m) {
 			const intent = intents.get(m[1]);
 			if (!intent) return { status: 404, body: { error: { type: "invalid_request_error", code: "resource_missing" } } };
-			if (m[2] === "capture" && intent.status !== "requires_capture") return { status: 400, body: { error: { type: "invalid_request_error", code: "payment_intent_unexpected_state" } } };
+			if (m[2] === "capture" && intent.status !== "requires_capture")
+				return { status: 400, body: { error: { type: "invalid_request_error", code: "payment_intent_unexpected_state" } } };
 			intent.status = m[2] === "capture" ? "succeeded" : "canceled";
 			return { status: 200, body: intent };
 		}
@@ -96,7 +110,8 @@ export async function startFakeStripe(secretKey = "sk_test_fake"): Promise<FakeS
 			if (!intents.has(f.get("payment_intent") ?? "")) return { status: 404, body: { error: { code: "resource_missing" } } };
 			return { status: 200, body: { id: id("re"), object: "refund", status: "succeeded", amount: Number(f.get("amount")) } };
 		}
-		if (method === "POST" && path === "/v1/transfers") return { status: 200, body: { id: id("tr"), object: "transfer", amount: Number(f.get("amount")) } };
+		if (method === "POST" && path === "/v1/transfers")
+			return { status: 200, body: { id: id("tr"), object: "transfer", amount: Number(f.get("amount")) } };
 		return { status: 404, body: { error: { type: "invalid_request_error", message: "unknown path" } } };
 	};
 
@@ -107,13 +122,17 @@ export async function startFakeStripe(secretKey = "sk_test_fake"): Promise<FakeS
 		fake.requests.push({ method: req.method ?? "", path, idempotencyKey: key });
 		if (failures.take(res)) return;
 		if (req.headers.authorization !== `Bearer ${secretKey}`) {
-			res.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ error: { type: "invalid_request_error", message: "Invalid API Key" } }));
+			res.writeHead(401, { "content-type": "application/json" }).end(
+				JSON.stringify({ error: { type: "invalid_request_error", message: "Invalid API Key" } }),
+			);
 			return;
 		}
 		const replay = key ? replays.get(key) : undefined;
 		const answer = replay ?? handle(req.method ?? "", path, new URLSearchParams(body));
 		if (key && !replay) replays.set(key, answer);
-		res.writeHead(answer.status, { "content-type": "application/json", ...(replay && { "idempotent-replayed": "true" }) }).end(JSON.stringify(answer.body));
+		res.writeHead(answer.status, { "content-type": "application/json", ...(replay && { "idempotent-replayed": "true" }) }).end(
+			JSON.stringify(answer.body),
+		);
 	});
 	Object.assign(fake, await listen(server));
 	return fake;

@@ -4,7 +4,10 @@ import type { ServiceSchema } from "moleculer";
 export const FakeUsers = {
 	name: "users",
 	actions: {
-		createProfile: { visibility: "public", handler: (ctx: { params: { id: string; name: string } }) => ({ id: ctx.params.id, name: ctx.params.name }) },
+		createProfile: {
+			visibility: "public",
+			handler: (ctx: { params: { id: string; name: string } }) => ({ id: ctx.params.id, name: ctx.params.name }),
+		},
 		getProfile: { visibility: "public", handler: (ctx: { params: { id: string } }) => ({ id: ctx.params.id }) },
 	},
 } as unknown as ServiceSchema;

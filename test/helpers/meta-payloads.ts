@@ -16,11 +16,24 @@ export function messengerText(pageId: string, psid: string, mid: string, text: s
 export function messengerDelivery(pageId: string, psid: string, mids: string[], timestamp = Date.now()) {
 	return {
 		object: "page",
-		entry: [{ id: pageId, time: timestamp, messaging: [{ sender: { id: psid }, recipient: { id: pageId }, timestamp, delivery: { mids, watermark: timestamp } }] }],
+		entry: [
+			{
+				id: pageId,
+				time: timestamp,
+				messaging: [{ sender: { id: psid }, recipient: { id: pageId }, timestamp, delivery: { mids, watermark: timestamp } }],
+			},
+		],
 	};
 }
 
-export function whatsappText(phoneNumberId: string, waId: string, name: string, id: string, text: string, timestampS = Math.floor(Date.now() / 1000)) {
+export function whatsappText(
+	phoneNumberId: string,
+	waId: string,
+	name: string,
+	id: string,
+	text: string,
+	timestampS = Math.floor(Date.now() / 1000),
+) {
 	return {
 		object: "whatsapp_business_account",
 		entry: [
@@ -42,7 +55,13 @@ export function whatsappText(phoneNumberId: string, waId: string, name: string, 
 	};
 }
 
-export function whatsappStatus(phoneNumberId: string, waId: string, id: string, status: "sent" | "delivered" | "read" | "failed", errors?: unknown[]) {
+export function whatsappStatus(
+	phoneNumberId: string,
+	waId: string,
+	id: string,
+	status: "sent" | "delivered" | "read" | "failed",
+	errors?: unknown[],
+) {
 	return {
 		object: "whatsapp_business_account",
 		entry: [
@@ -54,7 +73,9 @@ export function whatsappStatus(phoneNumberId: string, waId: string, id: string, 
 						value: {
 							messaging_product: "whatsapp",
 							metadata: { display_phone_number: "15550000000", phone_number_id: phoneNumberId },
-							statuses: [{ id, status, timestamp: String(Math.floor(Date.now() / 1000)), recipient_id: waId, ...(errors && { errors }) }],
+							statuses: [
+								{ id, status, timestamp: String(Math.floor(Date.now() / 1000)), recipient_id: waId, ...(errors && { errors }) },
+							],
 						},
 					},
 				],

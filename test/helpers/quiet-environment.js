@@ -35,7 +35,9 @@ class QuietEnvironment extends TestEnvironment {
 		const what = event.name === "hook_failure" ? `${event.hook.type} hook` : fullName(event.test);
 		const output = this.kept.join("");
 		this.kept = [];
-		process.stderr.write(`\n──── output before the failure of "${what}" (${this.testPath}) ────\n${output || "(nothing was logged)\n"}──── end of output ────\n`);
+		process.stderr.write(
+			`\n──── output before the failure of "${what}" (${this.testPath}) ────\n${output || "(nothing was logged)\n"}──── end of output ────\n`,
+		);
 	}
 }
 

@@ -13,7 +13,6 @@ import { signAccessToken } from "../../lib/tokens";
 import { FakeUsers } from "../helpers/fake-users";
 import { startPlatform, type Platform } from "../helpers/platform";
 
-
 describe("auth: signing key rotation", () => {
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), "valence-keys-"));
 	const env = { JWT_KEYS_DIR: dir, PASSWORD_SCRYPT_N: "1024" };
@@ -55,7 +54,11 @@ describe("auth: signing key rotation", () => {
 			accessToken: string;
 		};
 		expect(jwt.decode(issued.accessToken, { complete: true })?.header.kid).toBe(reloaded.kid);
-		await expect(verifier.verify(issued.accessToken)).resolves.toMatchObject({ id: expect.any(String), tenantId: null, sessionId: expect.any(String) });
+		await expect(verifier.verify(issued.accessToken)).resolves.toMatchObject({
+			id: expect.any(String),
+			tenantId: null,
+			sessionId: expect.any(String),
+		});
 	});
 
 	it("serves both keys after a restart, from the files alone", async () => {

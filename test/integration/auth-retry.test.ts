@@ -46,13 +46,17 @@ describe("retried login and refresh", () => {
 		const lost = (await p.broker.call("auth.refresh", { refreshToken: login.refreshToken }, { parentCtx })) as { refreshToken: string };
 		const retried = (await p.broker.call("auth.refresh", { refreshToken: login.refreshToken }, { parentCtx })) as { refreshToken: string };
 		expect(retried.refreshToken).not.toBe(lost.refreshToken);
-		const next = (await p.broker.call("auth.refresh", { refreshToken: retried.refreshToken }, { parentCtx: attempt() })) as { refreshToken: string };
+		const next = (await p.broker.call("auth.refresh", { refreshToken: retried.refreshToken }, { parentCtx: attempt() })) as {
+			refreshToken: string;
+		};
 		expect(next.refreshToken).toEqual(expect.any(String));
 		await expect(p.broker.call("auth.refresh", { refreshToken: login.refreshToken }, { parentCtx: attempt() })).rejects.toMatchObject({
 			code: 401,
 			type: "REFRESH_TOKEN_REUSED",
 		});
 		// Reuse revoked the whole session, including the newest token.
-		await expect(p.broker.call("auth.refresh", { refreshToken: next.refreshToken }, { parentCtx: attempt() })).rejects.toMatchObject({ code: 401 });
+		await expect(p.broker.call("auth.refresh", { refreshToken: next.refreshToken }, { parentCtx: attempt() })).rejects.toMatchObject({
+			code: 401,
+		});
 	});
 });

@@ -9,7 +9,6 @@ import { Collection } from "../../mixins/collection";
 import { FakeUsers } from "../helpers/fake-users";
 import { startPlatform, type Platform } from "../helpers/platform";
 
-
 interface Pair {
 	accessToken: string;
 	refreshToken: string;
@@ -23,7 +22,9 @@ describe("auth: session races", () => {
 	const register = async () =>
 		(await p.broker.call("auth.register", { email: `race${++n}@example.com`, password: "correct-horse-42", name: "R" })) as Pair;
 	const refresh = (refreshToken: string) => p.broker.call("auth.refresh", { refreshToken }) as Promise<Pair>;
-	const as = (s: Pair, extra: Partial<AuthUser> = {}) => ({ meta: { user: { id: s.user.id, tenantId: null, roles: [], sessionId: s.sessionId, ...extra } } });
+	const as = (s: Pair, extra: Partial<AuthUser> = {}) => ({
+		meta: { user: { id: s.user.id, tenantId: null, roles: [], sessionId: s.sessionId, ...extra } },
+	});
 	const outcome = (promise: Promise<unknown>) =>
 		promise.then(
 			v => ({ ok: true as const, value: v as Pair }),

@@ -11,9 +11,16 @@ import { FailureThrottle } from "../../services/identity/throttle";
 const REDIS = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const { hostname, port } = new URL(REDIS);
 const redisUp =
-	spawnSync(process.execPath, ["-e", `require("net").connect(${Number(port) || 6379}, "${hostname}").on("connect", () => process.exit(0)).on("error", () => process.exit(1))`], {
-		timeout: 3000,
-	}).status === 0;
+	spawnSync(
+		process.execPath,
+		[
+			"-e",
+			`require("net").connect(${Number(port) || 6379}, "${hostname}").on("connect", () => process.exit(0)).on("error", () => process.exit(1))`,
+		],
+		{
+			timeout: 3000,
+		},
+	).status === 0;
 if (!redisUp) process.stdout.write(`auth-throttle: Redis not reachable at ${REDIS}; the Redis cases are NOT RUN (skipped)\n`);
 const withRedis = redisUp ? it : it.skip;
 

@@ -57,10 +57,13 @@ describe("embedded channels adapter", () => {
 	it("retries a failing message maxRetries times, then dead-letters it; replay after the fix processes it once", async () => {
 		await (broker as unknown as { sendToChannel(c: string, p: unknown): Promise<void> }).sendToChannel("test.flaky", { n: 1 });
 
-		const [dl] = (await waitFor(async () => {
-			const rows = await listDeadLetters(broker);
-			return rows.length ? rows : null;
-		}, { what: "a dead letter" }))!;
+		const [dl] = (await waitFor(
+			async () => {
+				const rows = await listDeadLetters(broker);
+				return rows.length ? rows : null;
+			},
+			{ what: "a dead letter" },
+		))!;
 		expect(state.calls).toEqual([1, 1, 1]); // first delivery + 2 retries
 		expect(dl).toMatchObject({ channel: "test.flaky", group: "workers", payload: { n: 1 }, attempts: 3, error: "boom" });
 		expect(state.processed).toEqual([]);

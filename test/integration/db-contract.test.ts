@@ -29,18 +29,49 @@ function services(collectionSuffix: string) {
 		mixins: [TenantDbMixin({ collection: `things_${collectionSuffix}`, indexes: [{ fields: ["tenantId", "code"], unique: true }] })],
 		settings: { fields: ["id", "code", "label", "tenantId", "createdAt", "updatedAt"] },
 		actions: {
-			make: { params: { code: "string|max:200", label: "string|max:200|optional", tenantId: "string|max:200|optional" }, handler(this: any, ctx: Context) { return this._create(ctx, ctx.params); } },
-			listThings: { params: {}, handler(this: any, ctx: Context) { return this._list(ctx, { sort: "code" }); } },
-			one: { params: { id: "string|max:200" }, handler(this: any, ctx: Context<{ id: string }>) { return this._get(ctx, { id: ctx.params.id }); } },
-			change: { params: { id: "string|max:200", label: "string|max:200|optional", tenantId: "string|max:200|optional" }, handler(this: any, ctx: Context) { return this._update(ctx, ctx.params); } },
-			drop: { params: { id: "string|max:200" }, handler(this: any, ctx: Context<{ id: string }>) { return this._remove(ctx, { id: ctx.params.id }); } },
+			make: {
+				params: { code: "string|max:200", label: "string|max:200|optional", tenantId: "string|max:200|optional" },
+				handler(this: any, ctx: Context) {
+					return this._create(ctx, ctx.params);
+				},
+			},
+			listThings: {
+				params: {},
+				handler(this: any, ctx: Context) {
+					return this._list(ctx, { sort: "code" });
+				},
+			},
+			one: {
+				params: { id: "string|max:200" },
+				handler(this: any, ctx: Context<{ id: string }>) {
+					return this._get(ctx, { id: ctx.params.id });
+				},
+			},
+			change: {
+				params: { id: "string|max:200", label: "string|max:200|optional", tenantId: "string|max:200|optional" },
+				handler(this: any, ctx: Context) {
+					return this._update(ctx, ctx.params);
+				},
+			},
+			drop: {
+				params: { id: "string|max:200" },
+				handler(this: any, ctx: Context<{ id: string }>) {
+					return this._remove(ctx, { id: ctx.params.id });
+				},
+			},
 			// the caller's params handed through whole, as a careless list action would
-			passThrough: { handler(this: any, ctx: Context) { return this._list(ctx, ctx.params); } },
+			passThrough: {
+				handler(this: any, ctx: Context) {
+					return this._list(ctx, ctx.params);
+				},
+			},
 			// one of the mixin's methods with service-built arguments
 			method: {
 				params: { name: "string|max:64", args: "array" },
 				handler(this: any, ctx: Context<{ name: string; args: unknown[] }>) {
-					return ctx.params.name === "unscopedFindOne" ? this.unscopedFindOne(...ctx.params.args) : this[ctx.params.name](ctx, ...ctx.params.args);
+					return ctx.params.name === "unscopedFindOne"
+						? this.unscopedFindOne(...ctx.params.args)
+						: this[ctx.params.name](ctx, ...ctx.params.args);
 				},
 			},
 		},
@@ -50,16 +81,40 @@ function services(collectionSuffix: string) {
 		mixins: [DbMixin({ collection: `accounts_${collectionSuffix}`, indexes: [{ fields: ["email"], unique: true }] })],
 		settings: { fields: ["id", "email", "createdAt", "updatedAt"] },
 		actions: {
-			make: { auth: "public", params: { email: "email|max:254" }, handler(this: any, ctx: Context) { return this._create(ctx, ctx.params); } },
+			make: {
+				auth: "public",
+				params: { email: "email|max:254" },
+				handler(this: any, ctx: Context) {
+					return this._create(ctx, ctx.params);
+				},
+			},
 		},
 	};
 	const blobs = {
 		name: "blobs",
 		mixins: [DbMixin({ collection: `blobs_${collectionSuffix}` })],
 		actions: {
-			put: { auth: "public", params: { doc: "object" }, handler(this: any, ctx: Context<{ doc: object }>) { return this._create(ctx, ctx.params.doc); } },
-			change: { auth: "public", params: { id: "string|max:200", doc: "object" }, handler(this: any, ctx: Context<{ id: string; doc: object }>) { return this._update(ctx, { ...ctx.params.doc, id: ctx.params.id }); } },
-			read: { auth: "public", params: { id: "string|max:200" }, handler(this: any, ctx: Context<{ id: string }>) { return this._get(ctx, { id: ctx.params.id }); } },
+			put: {
+				auth: "public",
+				params: { doc: "object" },
+				handler(this: any, ctx: Context<{ doc: object }>) {
+					return this._create(ctx, ctx.params.doc);
+				},
+			},
+			change: {
+				auth: "public",
+				params: { id: "string|max:200", doc: "object" },
+				handler(this: any, ctx: Context<{ id: string; doc: object }>) {
+					return this._update(ctx, { ...ctx.params.doc, id: ctx.params.id });
+				},
+			},
+			read: {
+				auth: "public",
+				params: { id: "string|max:200" },
+				handler(this: any, ctx: Context<{ id: string }>) {
+					return this._get(ctx, { id: ctx.params.id });
+				},
+			},
 		},
 	};
 	return [things, accounts, blobs];
@@ -123,10 +178,13 @@ const parses = (line: string) => {
 
 /** UTF-16 code units, so a difference shows as the exact character that changed. */
 const units = (v: unknown): unknown =>
-	typeof v === "string" ? Array.from({ length: v.length }, (_, i) => v.charCodeAt(i).toString(16)).join(" ")
-	: Array.isArray(v) ? v.map(units)
-	: v && typeof v === "object" ? Object.fromEntries(Object.entries(v).map(([k, x]) => [units(k) as string, units(x)]))
-	: v;
+	typeof v === "string"
+		? Array.from({ length: v.length }, (_, i) => v.charCodeAt(i).toString(16)).join(" ")
+		: Array.isArray(v)
+			? v.map(units)
+			: v && typeof v === "object"
+				? Object.fromEntries(Object.entries(v).map(([k, x]) => [units(k) as string, units(x)]))
+				: v;
 
 describe.each(drivers)("data mixins on $driver", ({ driver, env }) => {
 	let broker: ServiceBroker;
@@ -236,8 +294,13 @@ describe.each(drivers)("data mixins on $driver", ({ driver, env }) => {
 			expect(page.total).toBe(1);
 		}
 		for (const query of [{ $where: "1" }, { label: { $regex: "" } }, { label: { $function: "x" } }, { $expr: {} }])
-			await expect(broker.call("things.method", { name: "_find", args: [{ query }] }, meta("t11"))).rejects.toMatchObject({ code: 400, type: "INVALID_QUERY" });
-		await expect(broker.call("things.method", { name: "_find", args: [{ sort: ["code; drop"] }] }, meta("t11"))).rejects.toMatchObject({ code: 400 });
+			await expect(broker.call("things.method", { name: "_find", args: [{ query }] }, meta("t11"))).rejects.toMatchObject({
+				code: 400,
+				type: "INVALID_QUERY",
+			});
+		await expect(broker.call("things.method", { name: "_find", args: [{ sort: ["code; drop"] }] }, meta("t11"))).rejects.toMatchObject({
+			code: 400,
+		});
 	});
 
 	it("honours a service's own limit past 100 rows (no silent cut) and pages lists at 100", async () => {

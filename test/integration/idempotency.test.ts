@@ -28,7 +28,11 @@ describe("Idempotency middleware across two brokers (Redis)", () => {
 				actions: {
 					send: {
 						idempotencyKey: "required",
-						params: { to: { type: "string", max: 50 }, fail: { type: "boolean", optional: true }, wait: { type: "boolean", optional: true } },
+						params: {
+							to: { type: "string", max: 50 },
+							fail: { type: "boolean", optional: true },
+							wait: { type: "boolean", optional: true },
+						},
 						async handler(ctx) {
 							runs.push(`${name}:${ctx.params.to}`);
 							if (ctx.params.wait) await new Promise<void>(resolve => (release = resolve));

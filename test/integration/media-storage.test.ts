@@ -140,7 +140,10 @@ describe("S3MediaStorage against failures", () => {
 		fs.writeFileSync(tmp, Buffer.alloc(1000, 1));
 		s3.latencyMs = 1500;
 		const started = Date.now();
-		await expect(st.put("slow/original.mp4", { file: tmp })).rejects.toMatchObject({ code: "STORAGE_UNAVAILABLE", message: expect.stringMatching(/timeout|Timeout/) });
+		await expect(st.put("slow/original.mp4", { file: tmp })).rejects.toMatchObject({
+			code: "STORAGE_UNAVAILABLE",
+			message: expect.stringMatching(/timeout|Timeout/),
+		});
 		expect(Date.now() - started).toBeLessThan(1400);
 		expect(s3.requests.filter(r => r.method === "PUT")).toHaveLength(2);
 		expect(fs.existsSync(tmp)).toBe(true);
@@ -202,7 +205,13 @@ describe("S3 configuration", () => {
 		expect(() => loadConfig({ MEDIA_STORAGE: "s3", S3_BUCKET: "media", S3_ENDPOINT: "ftp://x" })).toThrow(/^S3_ENDPOINT: /);
 		expect(() => loadConfig({ MEDIA_STORAGE: "gcs" })).toThrow(/^MEDIA_STORAGE: /);
 		const cfg = loadConfig({ MEDIA_STORAGE: "s3", S3_BUCKET: "media", S3_ENDPOINT: "http://127.0.0.1:9000", S3_FORCE_PATH_STYLE: "false" });
-		expect(cfg).toMatchObject({ S3_REGION: "us-east-1", S3_TIMEOUT_MS: 5000, S3_MAX_ATTEMPTS: 3, S3_FORCE_PATH_STYLE: false, MEDIA_UNATTACHED_TTL_S: 86400 });
+		expect(cfg).toMatchObject({
+			S3_REGION: "us-east-1",
+			S3_TIMEOUT_MS: 5000,
+			S3_MAX_ATTEMPTS: 3,
+			S3_FORCE_PATH_STYLE: false,
+			MEDIA_UNATTACHED_TTL_S: 86400,
+		});
 		expect(loadConfig({}).MEDIA_STORAGE).toBe("local");
 	});
 });

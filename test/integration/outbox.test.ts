@@ -24,7 +24,13 @@ const namespace = `t${randomUUID().slice(0, 8)}`;
 const received: Record<string, unknown>[] = [];
 
 function makeBroker(): ServiceBroker {
-	Object.assign(process.env, { DB_DRIVER: "nedb", DATA_DIR: dataDir, NAMESPACE: namespace, OUTBOX_RELAY_INTERVAL_MS: "50", CHANNELS_RETRY_DELAY_MS: "5" });
+	Object.assign(process.env, {
+		DB_DRIVER: "nedb",
+		DATA_DIR: dataDir,
+		NAMESPACE: namespace,
+		OUTBOX_RELAY_INTERVAL_MS: "50",
+		CHANNELS_RETRY_DELAY_MS: "5",
+	});
 	resetConfig();
 	const broker = new ServiceBroker({ ...brokerOptions(config()), logger: false, metrics: false, nodeID: `outbox-${randomUUID().slice(0, 8)}` });
 	broker.createService({ name: "things", mixins: [OutboxMixin({ collection: "things_outbox" })] } as ServiceSchema);

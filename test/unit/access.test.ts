@@ -38,7 +38,17 @@ describe("access checks decided once per action", () => {
 	const rules: AccessRule[] = [];
 	for (const auth of [undefined, "required", "optional", "public"] as const)
 		for (const visibility of [undefined, "published", "public", "protected"])
-			for (const roles of [undefined, [], ["member"], ["admin"], ["owner"], ["admin", "owner"], ["member", "owner"], ["superuser"], ["superuser", "admin"]])
+			for (const roles of [
+				undefined,
+				[],
+				["member"],
+				["admin"],
+				["owner"],
+				["admin", "owner"],
+				["member", "owner"],
+				["superuser"],
+				["superuser", "admin"],
+			])
 				for (const scopes of [undefined, ["notes:read"], ["notes:write"]])
 					rules.push({ ...(auth && { auth }), ...(visibility && { visibility }), ...(roles && { roles }), ...(scopes && { scopes }) });
 	const users: (AuthUser | null | undefined)[] = [
@@ -87,12 +97,17 @@ describe("what a rate limit counts", () => {
 	const rule = { max: 5, windowSec: 60 };
 
 	it("counts by client address unless the action says otherwise, token or not", () => {
-		expect(rateLimitKeys({ name: "auth.login", auth: "public", rateLimit: rule }, alice, "203.0.113.1")).toEqual({ bucket: "auth.login", keys: ["ip:203.0.113.1"] });
+		expect(rateLimitKeys({ name: "auth.login", auth: "public", rateLimit: rule }, alice, "203.0.113.1")).toEqual({
+			bucket: "auth.login",
+			keys: ["ip:203.0.113.1"],
+		});
 		expect(rateLimitKeys({ name: "auth.login", auth: "public", rateLimit: rule }, null, "203.0.113.1").keys).toEqual(["ip:203.0.113.1"]);
 	});
 
 	it("shares a named bucket", () => {
-		expect(rateLimitKeys({ name: "auth.session", auth: "public", rateLimit: { ...rule, bucket: "auth.login" } }, null, "::1").bucket).toBe("auth.login");
+		expect(rateLimitKeys({ name: "auth.session", auth: "public", rateLimit: { ...rule, bucket: "auth.login" } }, null, "::1").bucket).toBe(
+			"auth.login",
+		);
 	});
 
 	it("'ip+account' counts the address and the signed-in account", () => {

@@ -9,7 +9,11 @@ describe("raw request bodies", () => {
 	const seen: { body?: unknown; error?: { status?: number; type?: string } }[] = [];
 
 	beforeAll(async () => {
-		const parse = bodyParsers({ limit: "1mb", publicLimit: "16kb", actionOf: req => (req.url === "/raw" ? { auth: "public", rawBody: true, bodyLimit: "1kb" } : { auth: "public" }) });
+		const parse = bodyParsers({
+			limit: "1mb",
+			publicLimit: "16kb",
+			actionOf: req => (req.url === "/raw" ? { auth: "public", rawBody: true, bodyLimit: "1kb" } : { auth: "public" }),
+		});
 		server = http.createServer((req, res) =>
 			parse(req, res, err => {
 				seen.push({ body: (req as { body?: unknown }).body, error: err as { status?: number; type?: string } | undefined });
@@ -29,7 +33,9 @@ describe("raw request bodies", () => {
 	it("hands over the bytes as sent, whatever they are, as base64", async () => {
 		const bytes = Buffer.concat([Buffer.from('{"a": "é",   "b":1}\n'), Buffer.from([0xff, 0xfe, 0x00])]);
 		expect((await post("/raw", bytes)).body).toEqual({ rawBody: bytes.toString("base64") });
-		expect((await post("/raw", Buffer.from("not json at all"), "text/plain")).body).toEqual({ rawBody: Buffer.from("not json at all").toString("base64") });
+		expect((await post("/raw", Buffer.from("not json at all"), "text/plain")).body).toEqual({
+			rawBody: Buffer.from("not json at all").toString("base64"),
+		});
 	});
 
 	it("keeps the action's limit (413) and leaves other actions parsed", async () => {
@@ -41,10 +47,16 @@ describe("raw request bodies", () => {
 		const nested = (n: number) => Buffer.from(`{"a":${"[".repeat(n - 1)}${"]".repeat(n - 1)}}`);
 		expect(rawNestsDeeperThan(nested(MAX_JSON_DEPTH), MAX_JSON_DEPTH)).toBe(false);
 		expect(rawNestsDeeperThan(nested(MAX_JSON_DEPTH + 1), MAX_JSON_DEPTH)).toBe(true);
-		for (const n of [MAX_JSON_DEPTH, MAX_JSON_DEPTH + 1]) expect(rawNestsDeeperThan(nested(n), MAX_JSON_DEPTH)).toBe(nestsDeeperThan(JSON.parse(nested(n).toString()), MAX_JSON_DEPTH));
+		for (const n of [MAX_JSON_DEPTH, MAX_JSON_DEPTH + 1])
+			expect(rawNestsDeeperThan(nested(n), MAX_JSON_DEPTH)).toBe(nestsDeeperThan(JSON.parse(nested(n).toString()), MAX_JSON_DEPTH));
 		expect(rawNestsDeeperThan(Buffer.from(JSON.stringify({ text: "[[[[".repeat(50) + '\\"' + "{{{{".repeat(50) })), 3)).toBe(false);
-		expect((await post("/raw", Buffer.from(`{"a":${"[".repeat(1000)}${"]".repeat(1000)}}`.slice(0, 1000)))).error).toMatchObject({ status: 400, type: "entity.too.deep" });
+		expect((await post("/raw", Buffer.from(`{"a":${"[".repeat(1000)}${"]".repeat(1000)}}`.slice(0, 1000)))).error).toMatchObject({
+			status: 400,
+			type: "entity.too.deep",
+		});
 		// not JSON: bytes are bytes
-		expect((await post("/raw", Buffer.from("[".repeat(100)), "application/octet-stream")).body).toEqual({ rawBody: Buffer.from("[".repeat(100)).toString("base64") });
+		expect((await post("/raw", Buffer.from("[".repeat(100)), "application/octet-stream")).body).toEqual({
+			rawBody: Buffer.from("[".repeat(100)).toString("base64"),
+		});
 	});
 });

@@ -19,18 +19,33 @@ describe("commerce money", () => {
 		const lines = checkLines([{ description: "big", quantity: 1_000_000, unitPrice: 9_007_199_254, taxRate: "0" }]);
 		expect(invoiceTotals(lines).total).toBe(9_007_199_254_000_000);
 		expect(() => invoiceTotals(checkLines([{ description: "too big", quantity: 1_000_000, unitPrice: 9_007_199_255 }]))).toThrow(/too large/);
-		expect(invoiceTotals(checkLines([{ description: "x", quantity: 3, unitPrice: 3333, taxRate: "8.875" }]))).toEqual({ subtotal: 9999, discount: 0, tax: 887, total: 10886 });
+		expect(invoiceTotals(checkLines([{ description: "x", quantity: 3, unitPrice: 3333, taxRate: "8.875" }]))).toEqual({
+			subtotal: 9999,
+			discount: 0,
+			tax: 887,
+			total: 10886,
+		});
 	});
 
 	it("parses percentages exactly and formats amounts in their scale", () => {
 		expect([percentToPpm("19", "r"), percentToPpm("8.875", "r"), percentToPpm("100", "r")]).toEqual([190_000, 88_750, 1_000_000]);
 		for (const bad of ["101", "1.23456", "-1", "1e2", "0x10"]) expect(() => percentToPpm(bad, "r")).toThrow();
-		expect([formatAmount(1234, "EUR"), formatAmount(5, "EUR"), formatAmount(1234, "JPY"), formatAmount(1234, "KWD")]).toEqual(["12.34", "0.05", "1234", "1.234"]);
+		expect([formatAmount(1234, "EUR"), formatAmount(5, "EUR"), formatAmount(1234, "JPY"), formatAmount(1234, "KWD")]).toEqual([
+			"12.34",
+			"0.05",
+			"1234",
+			"1.234",
+		]);
 		for (const bad of [1.5, "12", -1, 0, Number.MAX_SAFE_INTEGER + 1, NaN]) expect(() => checkAmount(bad)).toThrow();
 	});
 
 	it("recognises card numbers by length and Luhn, not every digit run", () => {
 		expect(["4242424242424242", "4000 0566 5566 5556", "3782-822463-10005"].map(looksLikeCardNumber)).toEqual([true, true, true]);
-		expect(["4242424242424241", "123456789012", "tok_1234567890123456", "order 2026-12-02"].map(looksLikeCardNumber)).toEqual([false, false, false, false]);
+		expect(["4242424242424241", "123456789012", "tok_1234567890123456", "order 2026-12-02"].map(looksLikeCardNumber)).toEqual([
+			false,
+			false,
+			false,
+			false,
+		]);
 	});
 });

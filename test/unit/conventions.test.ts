@@ -25,7 +25,13 @@ describe("request context of local actions", () => {
 	afterAll(() => broker.stop());
 
 	it("gives the handler, nested calls and log lines the request id", async () => {
-		await expect(broker.call("ctx.outer", {}, { requestID: "req-1" })).resolves.toEqual({ before: "req-1", nested: "req-1", other: null, standalone: null, after: "req-1" });
+		await expect(broker.call("ctx.outer", {}, { requestID: "req-1" })).resolves.toEqual({
+			before: "req-1",
+			nested: "req-1",
+			other: null,
+			standalone: null,
+			after: "req-1",
+		});
 	});
 
 	it("switches to another request id when a call carries one, and back after it", async () => {
@@ -35,7 +41,11 @@ describe("request context of local actions", () => {
 
 	it("keeps concurrent requests apart", async () => {
 		const ids = Array.from({ length: 20 }, (_, i) => `req-${i}`);
-		const results = (await Promise.all(ids.map(id => broker.call("ctx.outer", {}, { requestID: id })))) as { before: string; nested: string; after: string }[];
+		const results = (await Promise.all(ids.map(id => broker.call("ctx.outer", {}, { requestID: id })))) as {
+			before: string;
+			nested: string;
+			after: string;
+		}[];
 		results.forEach((r, i) => expect([r.before, r.nested, r.after]).toEqual([ids[i], ids[i], ids[i]]));
 	});
 

@@ -45,13 +45,28 @@ describe("crm commission maths (integers, basis points, one rounding half away f
 		// no open bracket: nothing on the excess
 		expect(tieredOf(1_000_000, tiers.slice(0, 2))).toBe(45_000);
 		// per-bracket rounding would give 1 + 1 = 2; one rounding gives 1 (0.5 + 0.5 = 1.0)
-		expect(tieredOf(20, [{ upTo: 10, rateBps: 500 }, { upTo: null, rateBps: 500 }])).toBe(1);
+		expect(
+			tieredOf(20, [
+				{ upTo: 10, rateBps: 500 },
+				{ upTo: null, rateBps: 500 },
+			]),
+		).toBe(1);
 	});
 
 	it("validates tiers", () => {
 		expect(tierProblems(tiers)).toBeUndefined();
-		expect(tierProblems([{ upTo: null, rateBps: 1 }, { upTo: null, rateBps: 2 }])).toMatch(/only one/);
-		expect(tierProblems([{ upTo: 5, rateBps: 1 }, { upTo: 5, rateBps: 2 }])).toMatch(/distinct/);
+		expect(
+			tierProblems([
+				{ upTo: null, rateBps: 1 },
+				{ upTo: null, rateBps: 2 },
+			]),
+		).toMatch(/only one/);
+		expect(
+			tierProblems([
+				{ upTo: 5, rateBps: 1 },
+				{ upTo: 5, rateBps: 2 },
+			]),
+		).toMatch(/distinct/);
 	});
 
 	it("plans by type, and a currency mismatch is an error (no calculation)", () => {
@@ -74,7 +89,17 @@ describe("crm pure helpers", () => {
 		expect(matches({ value: { currency: "EUR", min: 5_001 } }, lead)).toBe(false);
 		expect(matches({ value: { currency: "USD", min: 0 } }, lead)).toBe(false);
 		expect(matches({ value: { currency: "EUR" } }, { ...lead, value: null })).toBe(false);
-		expect(matches({ customFields: [{ key: "seats", equals: 3 }, { key: "tier", equals: "gold" }] }, lead)).toBe(true);
+		expect(
+			matches(
+				{
+					customFields: [
+						{ key: "seats", equals: 3 },
+						{ key: "tier", equals: "gold" },
+					],
+				},
+				lead,
+			),
+		).toBe(true);
 		expect(matches({ customFields: [{ key: "seats", equals: "3" }] }, lead)).toBe(false);
 		expect(matches({ sources: ["ads"], countries: ["DE"] }, lead)).toBe(false);
 	});

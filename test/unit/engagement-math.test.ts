@@ -17,12 +17,28 @@ describe("engagement: graphs", () => {
 		expect(findPath(edges, "a", "c")).toEqual(["a", "b", "c"]);
 	});
 	it("orders every node after its blockers and finds the longest chain by weight", () => {
-		const nodes = [{ id: "c", weight: 10 }, { id: "d", weight: 100 }, { id: "b", weight: 60 }, { id: "a", weight: 30 }];
+		const nodes = [
+			{ id: "c", weight: 10 },
+			{ id: "d", weight: 100 },
+			{ id: "b", weight: 60 },
+			{ id: "a", weight: 30 },
+		];
 		const p = plan(nodes, edges);
 		expect(p.order).toEqual(["a", "b", "d", "c"]);
 		expect(p.criticalPath).toEqual(["a", "d"]);
 		expect(p.criticalLength).toBe(130);
-		expect(() => plan([{ id: "x", weight: 1 }, { id: "y", weight: 1 }], [{ from: "x", to: "y" }, { from: "y", to: "x" }])).toThrow(/cycle/);
+		expect(() =>
+			plan(
+				[
+					{ id: "x", weight: 1 },
+					{ id: "y", weight: 1 },
+				],
+				[
+					{ from: "x", to: "y" },
+					{ from: "y", to: "x" },
+				],
+			),
+		).toThrow(/cycle/);
 	});
 });
 
@@ -42,16 +58,31 @@ describe("engagement: formulas", () => {
 		expect(levelOf(c, 450)).toEqual({ level: 4, xp: 450, levelXp: 450, nextLevelXp: 800 });
 	});
 	it("streaks count consecutive days with a net completion; rules pay by on-time and streak", () => {
-		const days = new Map([["2026-12-01", 1], ["2026-11-30", 2], ["2026-11-29", 0], ["2026-11-28", 1]]);
+		const days = new Map([
+			["2026-12-01", 1],
+			["2026-11-30", 2],
+			["2026-11-29", 0],
+			["2026-11-28", 1],
+		]);
 		expect(streakEndingAt("2026-12-01", days)).toBe(2);
 		expect(streakEndingAt("2026-12-02", days)).toBe(0);
-		const e = { eventId: "e", tenantId: "t", taskId: "x", userId: "u", completedAt: "2026-12-01T10:00:00.000Z", dueAt: "2026-12-01T12:00:00.000Z" };
+		const e = {
+			eventId: "e",
+			tenantId: "t",
+			taskId: "x",
+			userId: "u",
+			completedAt: "2026-12-01T10:00:00.000Z",
+			dueAt: "2026-12-01T12:00:00.000Z",
+		};
 		expect(payouts(DEFAULT_SETTINGS.rules, e, 9)).toEqual([
 			{ ruleId: "completed-xp", currency: "xp", amount: 10 },
 			{ ruleId: "on-time-coins", currency: "coins", amount: 5 },
 			{ ruleId: "streak-xp", currency: "xp", amount: 14 }, // capped at 7 days
 		]);
-		expect(payouts(DEFAULT_SETTINGS.rules, { ...e, dueAt: "2026-12-01T09:00:00.000Z" }, 1).map(p => p.ruleId)).toEqual(["completed-xp", "streak-xp"]);
+		expect(payouts(DEFAULT_SETTINGS.rules, { ...e, dueAt: "2026-12-01T09:00:00.000Z" }, 1).map(p => p.ruleId)).toEqual([
+			"completed-xp",
+			"streak-xp",
+		]);
 	});
 });
 

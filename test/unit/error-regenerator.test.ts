@@ -4,7 +4,12 @@ import { PlatformErrorRegenerator } from "../../lib/error-regenerator";
 import { ConflictError, NotFoundError, SlugTakenError } from "../../lib/errors";
 
 describe("errors across nodes", () => {
-	const opts = (nodeID: string): BrokerOptions => ({ nodeID, logger: false, transporter: "Fake", errorRegenerator: new PlatformErrorRegenerator() });
+	const opts = (nodeID: string): BrokerOptions => ({
+		nodeID,
+		logger: false,
+		transporter: "Fake",
+		errorRegenerator: new PlatformErrorRegenerator(),
+	});
 	const thrower = new ServiceBroker(opts("thrower"));
 	const caller = new ServiceBroker(opts("caller"));
 	thrower.createService({

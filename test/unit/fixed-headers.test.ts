@@ -14,7 +14,9 @@ async function headersOf(mw: Middleware): Promise<string[]> {
 	try {
 		const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
 		await res.text();
-		return [...res.headers.entries()].filter(([k]) => !["date", "connection", "keep-alive", "content-length"].includes(k)).map(([k, v]) => `${k}: ${v}`);
+		return [...res.headers.entries()]
+			.filter(([k]) => !["date", "connection", "keep-alive", "content-length"].includes(k))
+			.map(([k, v]) => `${k}: ${v}`);
 	} finally {
 		server.close();
 	}
@@ -28,7 +30,13 @@ describe("fixed headers", () => {
 			() =>
 				helmet({
 					contentSecurityPolicy: {
-						directives: { defaultSrc: ["'self'"], imgSrc: ["'self'", "data:"], styleSrc: ["'self'", "'unsafe-inline'"], scriptSrc: ["'self'"], upgradeInsecureRequests: null },
+						directives: {
+							defaultSrc: ["'self'"],
+							imgSrc: ["'self'", "data:"],
+							styleSrc: ["'self'", "'unsafe-inline'"],
+							scriptSrc: ["'self'"],
+							upgradeInsecureRequests: null,
+						},
 					},
 					crossOriginEmbedderPolicy: false,
 				}),
@@ -49,7 +57,9 @@ describe("fixed headers", () => {
 			next();
 		};
 		expect(fixedHeaders(perRequest).replayed).toBe(false);
-		const nonce = helmet({ contentSecurityPolicy: { directives: { scriptSrc: ["'self'", () => `'nonce-${Math.random()}'`] } } }) as unknown as Middleware;
+		const nonce = helmet({
+			contentSecurityPolicy: { directives: { scriptSrc: ["'self'", () => `'nonce-${Math.random()}'`] } },
+		}) as unknown as Middleware;
 		expect(fixedHeaders(nonce).replayed).toBe(false);
 		const later: Middleware = (_req, res, next) => {
 			res.setHeader("X-Later", "1");

@@ -23,7 +23,14 @@ describe("client tokens", () => {
 
 	it("refuse a client token without a scope claim, and a user token never gets scopes", async () => {
 		const sign = (claims: object) =>
-			jwt.sign({ tid: "t1", roles: [], sid: "s1", ...claims }, privateKey, { algorithm: "RS256", keyid: keys.current.kid, issuer: cfg.JWT_ISSUER, audience: cfg.JWT_AUDIENCE, subject: "vc_1", expiresIn: 60 });
+			jwt.sign({ tid: "t1", roles: [], sid: "s1", ...claims }, privateKey, {
+				algorithm: "RS256",
+				keyid: keys.current.kid,
+				issuer: cfg.JWT_ISSUER,
+				audience: cfg.JWT_AUDIENCE,
+				subject: "vc_1",
+				expiresIn: 60,
+			});
 		await expect(verifier.verify(sign({ typ: "client" }))).rejects.toMatchObject({ code: 401 });
 		expect((await verifier.verify(sign({ typ: "access", scope: "leads:read" }))).scopes).toBeUndefined();
 	});

@@ -50,12 +50,18 @@ describe("access token verification", () => {
 		// every token auth issues names its session (so ending it can revoke the token): one without is not ours
 		["no session id", () => sign({ sid: undefined }), "INVALID_TOKEN"],
 		["an empty session id", () => sign({ sid: "" }), "INVALID_TOKEN"],
-		["alg none", () => jwt.sign({ typ: "access", sub: "u1" }, "", { algorithm: "none", keyid: keys.current.kid } as jwt.SignOptions), "INVALID_TOKEN"],
+		[
+			"alg none",
+			() => jwt.sign({ typ: "access", sub: "u1" }, "", { algorithm: "none", keyid: keys.current.kid } as jwt.SignOptions),
+			"INVALID_TOKEN",
+		],
 		[
 			"HS256 signed with the public key",
 			() => {
 				const header = Buffer.from(JSON.stringify({ alg: "HS256", typ: "JWT", kid: keys.current.kid })).toString("base64url");
-				const body = Buffer.from(JSON.stringify({ sub: "u1", typ: "access", aud: cfg.JWT_AUDIENCE, iss: cfg.JWT_ISSUER, exp: 9999999999 })).toString("base64url");
+				const body = Buffer.from(
+					JSON.stringify({ sub: "u1", typ: "access", aud: cfg.JWT_AUDIENCE, iss: cfg.JWT_ISSUER, exp: 9999999999 }),
+				).toString("base64url");
 				const sig = createHmac("sha256", publicPem).update(`${header}.${body}`).digest("base64url");
 				return `${header}.${body}.${sig}`;
 			},
@@ -85,7 +91,12 @@ describe("access token verification", () => {
 	it("finds a new signing key after rotation, and still accepts the previous one", async () => {
 		const rotated: KeyRing = { ...ring(), previous: [{ kid: keys.current.kid, key: keys.current.key }] };
 		published = rotated;
-		const fresh = new TokenVerifier({ fetchJwks: async () => toJwks(published), issuer: cfg.JWT_ISSUER, audience: cfg.JWT_AUDIENCE, refetchIntervalMs: 0 });
+		const fresh = new TokenVerifier({
+			fetchJwks: async () => toJwks(published),
+			issuer: cfg.JWT_ISSUER,
+			audience: cfg.JWT_AUDIENCE,
+			refetchIntervalMs: 0,
+		});
 		await expect(fresh.verify(signAccessToken(rotated, cfg, { sub: "new", sid: "s-new" }))).resolves.toMatchObject({ id: "new" });
 		await expect(fresh.verify(signAccessToken(keys, cfg, { sub: "old", sid: "s-old" }))).resolves.toMatchObject({ id: "old" });
 	});
@@ -96,7 +107,14 @@ describe("verified-token cache", () => {
 	let published: KeyRing = keys;
 	let clock = Date.now();
 	const make = (o: { cacheSize?: number } = {}) =>
-		new TokenVerifier({ fetchJwks: async () => toJwks(published), issuer: cfg.JWT_ISSUER, audience: cfg.JWT_AUDIENCE, refetchIntervalMs: 0, now: () => clock, ...o });
+		new TokenVerifier({
+			fetchJwks: async () => toJwks(published),
+			issuer: cfg.JWT_ISSUER,
+			audience: cfg.JWT_AUDIENCE,
+			refetchIntervalMs: 0,
+			now: () => clock,
+			...o,
+		});
 	const sign = (claims: object = {}, opts: jwt.SignOptions = {}, with_: KeyRing = keys) =>
 		jwt.sign({ typ: "access", tid: "t1", roles: ["member"], sid: "s1", iat: Math.floor(clock / 1000), ...claims }, with_.current.privateKey, {
 			algorithm: "RS256",
@@ -168,8 +186,14 @@ describe("verified-token cache", () => {
 			clock = at;
 			const fresh = await make({ cacheSize: 0 })
 				.verify(token)
-				.then(() => "ok", (e: { type: string }) => e.type);
-			const cached = await cachedV.verify(token).then(() => "ok", (e: { type: string }) => e.type);
+				.then(
+					() => "ok",
+					(e: { type: string }) => e.type,
+				);
+			const cached = await cachedV.verify(token).then(
+				() => "ok",
+				(e: { type: string }) => e.type,
+			);
 			expect({ at: at - exp * 1000, cached }).toEqual({ at: at - exp * 1000, cached: fresh });
 		}
 		expect(cachedV.cached).toBe(0);
@@ -209,7 +233,11 @@ describe("verified-token cache", () => {
 
 	it("never caches what it refuses", async () => {
 		const v = make();
-		for (const bad of [sign({ exp: Math.floor(clock / 1000) - 60 }), sign({ exp: Math.floor(clock / 1000) + 60, typ: "refresh" }), sign({ exp: Math.floor(clock / 1000) + 60 }, { audience: "other" })])
+		for (const bad of [
+			sign({ exp: Math.floor(clock / 1000) - 60 }),
+			sign({ exp: Math.floor(clock / 1000) + 60, typ: "refresh" }),
+			sign({ exp: Math.floor(clock / 1000) + 60 }, { audience: "other" }),
+		])
 			await expect(v.verify(bad)).rejects.toMatchObject({ code: 401 });
 		expect(v.cached).toBe(0);
 	});

@@ -19,10 +19,22 @@ describe("Meta webhook payloads", () => {
 		);
 		expect(parsed.problems).toEqual([]);
 		expect(parsed.events).toEqual([
-			expect.objectContaining({ type: "message", kind: "instagram", accountId: "IG1", from: "IGSID-1", externalId: "m1", text: "hi", attachments: [{ type: "image", url: "https://x/y.jpg" }], at: "2023-11-14T22:13:20.000Z" }),
+			expect.objectContaining({
+				type: "message",
+				kind: "instagram",
+				accountId: "IG1",
+				from: "IGSID-1",
+				externalId: "m1",
+				text: "hi",
+				attachments: [{ type: "image", url: "https://x/y.jpg" }],
+				at: "2023-11-14T22:13:20.000Z",
+			}),
 			expect.objectContaining({ externalId: "m2", postback: { title: null, payload: "YES" } }),
 			expect.objectContaining({ externalId: "m3", text: "Start", postback: { title: "Start", payload: "GET_STARTED" } }),
-			expect.objectContaining({ externalId: "reaction:IGSID-1:m1:react:1700000000000", reaction: { emoji: "❤", action: "react", messageId: "m1" } }),
+			expect.objectContaining({
+				externalId: "reaction:IGSID-1:m1:react:1700000000000",
+				reaction: { emoji: "❤", action: "react", messageId: "m1" },
+			}),
 		]);
 	});
 
@@ -32,17 +44,44 @@ describe("Meta webhook payloads", () => {
 			metadata: { phone_number_id: "PN1" },
 			contacts: [{ wa_id: "155", profile: { name: "Kim" } }],
 			messages: [
-				{ from: "155", id: "wamid.1", timestamp: "1700000000", type: "interactive", interactive: { type: "button_reply", button_reply: { id: "B1", title: "Track" } } },
+				{
+					from: "155",
+					id: "wamid.1",
+					timestamp: "1700000000",
+					type: "interactive",
+					interactive: { type: "button_reply", button_reply: { id: "B1", title: "Track" } },
+				},
 				{ from: "155", id: "wamid.2", timestamp: "1700000000", type: "image", image: { id: "MEDIA1", caption: "look" } },
 			],
-			statuses: [{ id: "wamid.OUT", status: "failed", timestamp: "1700000000", recipient_id: "155", errors: [{ code: 131047, title: "Re-engagement message" }] }],
+			statuses: [
+				{
+					id: "wamid.OUT",
+					status: "failed",
+					timestamp: "1700000000",
+					recipient_id: "155",
+					errors: [{ code: 131047, title: "Re-engagement message" }],
+				},
+			],
 		};
 		const parsed = parsePayload({ object: "whatsapp_business_account", entry: [{ id: "W", changes: [{ field: "messages", value }] }] });
 		expect(parsed.problems).toEqual([]);
 		expect(parsed.events).toEqual([
-			expect.objectContaining({ kind: "whatsapp", accountId: "PN1", from: "155", externalId: "wamid.1", text: "Track", postback: { title: "Track", payload: "B1" }, profileName: "Kim" }),
+			expect.objectContaining({
+				kind: "whatsapp",
+				accountId: "PN1",
+				from: "155",
+				externalId: "wamid.1",
+				text: "Track",
+				postback: { title: "Track", payload: "B1" },
+				profileName: "Kim",
+			}),
 			expect.objectContaining({ externalId: "wamid.2", text: "look", attachments: [{ type: "image", url: "whatsapp-media:MEDIA1" }] }),
-			expect.objectContaining({ type: "status", status: "failed", externalIds: ["wamid.OUT"], error: { code: 131047, title: "Re-engagement message", message: null } }),
+			expect.objectContaining({
+				type: "status",
+				status: "failed",
+				externalIds: ["wamid.OUT"],
+				error: { code: 131047, title: "Re-engagement message", message: null },
+			}),
 		]);
 		// a status is its own event per status: delivered and read of one message are two
 		expect(eventKey(parsed.events[2])).toBe("status:wamid.OUT:failed");
@@ -55,7 +94,9 @@ describe("Meta webhook payloads", () => {
 		const partly = parsePayload(entry([{ ...from, message: { text: "no mid" } }, { ...from, message: { mid: "ok", text: "fine" } }, "junk"]));
 		expect(partly.problems).toEqual(["entry[0].messaging[0].message has no mid", "entry[0].messaging[2] is not an object"]);
 		expect(partly.events.map(e => e.type === "message" && e.externalId)).toEqual(["ok"]);
-		expect(parsePayload({ object: "whatsapp_business_account", entry: [{ changes: [{ value: { metadata: {} } }] }] }).problems).toEqual(["entry[0].changes[0].value.metadata.phone_number_id is missing"]);
+		expect(parsePayload({ object: "whatsapp_business_account", entry: [{ changes: [{ value: { metadata: {} } }] }] }).problems).toEqual([
+			"entry[0].changes[0].value.metadata.phone_number_id is missing",
+		]);
 		// entries without messaging (standby, feed changes) are not ours, not malformed
 		expect(parsePayload({ object: "page", entry: [{ id: "P", standby: [] }] })).toEqual({ object: "page", events: [], problems: [] });
 	});

@@ -19,7 +19,9 @@ describe("messaging secret box", () => {
 		const flipped = Buffer.from(data, "base64url");
 		flipped[0] ^= 1;
 		expect(() => open(key, [v, iv, tag, flipped.toString("base64url")].join("."))).toThrow();
-		expect(() => open(loadSecretKey(loadConfig({ NODE_ENV: "test", MESSAGING_SECRET_KEY: Buffer.alloc(32, 7).toString("base64") })), sealed)).toThrow();
+		expect(() =>
+			open(loadSecretKey(loadConfig({ NODE_ENV: "test", MESSAGING_SECRET_KEY: Buffer.alloc(32, 7).toString("base64") })), sealed),
+		).toThrow();
 	});
 
 	it("makes the dev key once and keeps it; production needs MESSAGING_SECRET_KEY", () => {

@@ -48,7 +48,12 @@ describe("metrics middleware", () => {
 		try {
 			await drive(ours);
 			await drive(stock);
-			for (const name of [METRIC.MOLECULER_REQUEST_TOTAL, METRIC.MOLECULER_REQUEST_ACTIVE, METRIC.MOLECULER_REQUEST_LEVELS, METRIC.MOLECULER_REQUEST_ERROR_TOTAL])
+			for (const name of [
+				METRIC.MOLECULER_REQUEST_TOTAL,
+				METRIC.MOLECULER_REQUEST_ACTIVE,
+				METRIC.MOLECULER_REQUEST_LEVELS,
+				METRIC.MOLECULER_REQUEST_ERROR_TOTAL,
+			])
 				expect({ name, items: items(ours, name) }).toEqual({ name, items: items(stock, name) });
 			// same label sets and counts of timings; the durations themselves differ
 			expect(items(ours, METRIC.MOLECULER_REQUEST_TIME)).toEqual(items(stock, METRIC.MOLECULER_REQUEST_TIME));
@@ -73,11 +78,30 @@ describe("metrics middleware", () => {
 			b.createService({ ...service, actions: { ...service.actions, cached: { cache: { keys: [] }, handler: () => ({ hit: true }) } } });
 			await b.start();
 			for (let i = 0; i < 3; i++) await b.call("probe.cached");
-			const store = (b.metrics as unknown as { store: Map<string, { type: string; name: string; quantiles?: unknown; buckets?: unknown; values: Map<string, { quantileValues?: unknown; bucketValues?: unknown }> }> }).store;
+			const store = (
+				b.metrics as unknown as {
+					store: Map<
+						string,
+						{
+							type: string;
+							name: string;
+							quantiles?: unknown;
+							buckets?: unknown;
+							values: Map<string, { quantileValues?: unknown; bucketValues?: unknown }>;
+						}
+					>;
+				}
+			).store;
 			const histograms = [...store.values()].filter(m => m.type === METRIC.TYPE_HISTOGRAM);
-			expect(histograms.map(m => m.name)).toEqual(expect.arrayContaining([METRIC.MOLECULER_REQUEST_TIME, METRIC.MOLECULER_EVENT_RECEIVED_TIME, METRIC.MOLECULER_CACHER_GET_TIME]));
+			expect(histograms.map(m => m.name)).toEqual(
+				expect.arrayContaining([METRIC.MOLECULER_REQUEST_TIME, METRIC.MOLECULER_EVENT_RECEIVED_TIME, METRIC.MOLECULER_CACHER_GET_TIME]),
+			);
 			for (const m of histograms) {
-				expect({ name: m.name, quantiles: m.quantiles ?? null, buckets: Array.isArray(m.buckets) }).toEqual({ name: m.name, quantiles: null, buckets: true });
+				expect({ name: m.name, quantiles: m.quantiles ?? null, buckets: Array.isArray(m.buckets) }).toEqual({
+					name: m.name,
+					quantiles: null,
+					buckets: true,
+				});
 				for (const item of m.values.values()) expect(item.quantileValues).toBeUndefined();
 			}
 			const get = b.metrics.getMetric(METRIC.MOLECULER_CACHER_GET_TIME) as unknown as { values: Map<string, { count: number }> };
@@ -91,9 +115,17 @@ describe("metrics middleware", () => {
 		const a = broker(MetricsMiddleware);
 		const b = broker(MetricsMiddleware);
 		const labels = { service: "s", action: "s.a", type: "local", caller: "x" };
-		for (const reg of [a, b]) reg.metrics.register({ name: "test.gauge", type: METRIC.TYPE_GAUGE, labelNames: ["service", "action", "type", "caller"] } as never);
 		for (const reg of [a, b])
-			reg.metrics.register({ name: "test.hist", type: METRIC.TYPE_HISTOGRAM, labelNames: ["service", "action", "type", "caller"], buckets: [1, 5, 10], quantiles: [0.5], rate: true } as never);
+			reg.metrics.register({ name: "test.gauge", type: METRIC.TYPE_GAUGE, labelNames: ["service", "action", "type", "caller"] } as never);
+		for (const reg of [a, b])
+			reg.metrics.register({
+				name: "test.hist",
+				type: METRIC.TYPE_HISTOGRAM,
+				labelNames: ["service", "action", "type", "caller"],
+				buckets: [1, 5, 10],
+				quantiles: [0.5],
+				rate: true,
+			} as never);
 		const gA = a.metrics.getMetric("test.gauge") as never as Parameters<typeof addTo>[0];
 		const hA = a.metrics.getMetric("test.hist") as never as Parameters<typeof observe>[0];
 		const hash = gA.hashingLabels(labels);
@@ -125,7 +157,11 @@ describe("metrics middleware", () => {
 			const end = block.indexOf("");
 			const family = block.slice(0, end);
 			const ok = '{namespace="metrics-test",nodeID="n1",service="probe",action="probe.ok",type="local",caller="null"}';
-			const inf = family.findIndex(l => l.startsWith('moleculer_request_time_bucket{namespace="metrics-test",nodeID="n1",service="probe",action="probe.ok",type="local",caller="null",le="+Inf"}'));
+			const inf = family.findIndex(l =>
+				l.startsWith(
+					'moleculer_request_time_bucket{namespace="metrics-test",nodeID="n1",service="probe",action="probe.ok",type="local",caller="null",le="+Inf"}',
+				),
+			);
 			expect(family[inf]).toMatch(/ 7$/);
 			expect(family[inf + 1]).toMatch(new RegExp(`^moleculer_request_time_sum${ok.replace(/[{}.]/g, "\\$&")} [\\d.e-]+$`));
 			expect(family[inf + 2]).toBe(`moleculer_request_time_count${ok} 7`);

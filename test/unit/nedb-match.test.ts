@@ -15,7 +15,29 @@ function rng(seed: number) {
 	};
 }
 
-const VALUES: unknown[] = ["a", "b", "", "10", 0, 1, 10, -1, 2.5, Number.NaN, true, false, null, undefined, new Date(1000), new Date(2000), ["a", 1], [], [["a"]], { x: 1 }, { x: "a", y: null }];
+const VALUES: unknown[] = [
+	"a",
+	"b",
+	"",
+	"10",
+	0,
+	1,
+	10,
+	-1,
+	2.5,
+	Number.NaN,
+	true,
+	false,
+	null,
+	undefined,
+	new Date(1000),
+	new Date(2000),
+	["a", 1],
+	[],
+	[["a"]],
+	{ x: 1 },
+	{ x: "a", y: null },
+];
 const FIELDS = ["f", "g", "h", "constructor"];
 const PLAIN = ["a", "b", "", "10", 0, 1, 10, 2.5, true, false, null];
 
@@ -83,7 +105,8 @@ describe("compiled NeDB matcher", () => {
 			for (const d of docs) {
 				const expected = outcome(() => nedbModel.match(d, q));
 				const got = outcome(() => compiled(d));
-				if (got !== expected) throw new Error(`query ${i} differs on ${JSON.stringify(d)}: ${String(got)} vs NeDB ${String(expected)} — ${JSON.stringify(q)}`);
+				if (got !== expected)
+					throw new Error(`query ${i} differs on ${JSON.stringify(d)}: ${String(got)} vs NeDB ${String(expected)} — ${JSON.stringify(q)}`);
 			}
 		}
 	});
@@ -97,7 +120,11 @@ describe("compiled NeDB matcher", () => {
 			{ tenantId: "t1", status: "new", assignedTo: null, assignedAt: null },
 			{ tenantId: "t2", status: "new", assignedTo: "u1", assignedAt: week },
 		];
-		const q = { assignedTo: { $ne: null }, $or: [{ status: { $in: ["new", "contacted", "qualified"] } }, { assignedAt: { $gte: week } }], tenantId: "t1" };
+		const q = {
+			assignedTo: { $ne: null },
+			$or: [{ status: { $in: ["new", "contacted", "qualified"] } }, { assignedAt: { $gte: week } }],
+			tenantId: "t1",
+		};
 		expect(rows.filter(compileMatch(q))).toEqual([rows[0], rows[1]]);
 		expect(rows.filter(d => nedbModel.match(d, q))).toEqual([rows[0], rows[1]]);
 	});

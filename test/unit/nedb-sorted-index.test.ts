@@ -50,7 +50,12 @@ describe("NeDB sorted index", () => {
 
 	async function check(db: NeDB<Doc>, index: SortedIndex) {
 		for (const sort of ["createdAt", "-createdAt", "value.amount", "-name"])
-			for (const query of [{ tenantId: "t1" }, { tenantId: "t2", status: "won" }, { tenantId: "t3", status: { $in: ["new", "lost"] } }, { tenantId: "none" }])
+			for (const query of [
+				{ tenantId: "t1" },
+				{ tenantId: "t2", status: "won" },
+				{ tenantId: "t3", status: { $in: ["new", "lost"] } },
+				{ tenantId: "none" },
+			])
 				for (const [offset, limit] of [
 					[0, 5],
 					[7, 5],
@@ -60,7 +65,8 @@ describe("NeDB sorted index", () => {
 					const got = index.find({ query, sort: [sort], offset, limit });
 					expect(got).toEqual(await expected(db, query, sort, offset, limit));
 				}
-		for (const query of [{ tenantId: "t1" }, { tenantId: "t2", status: "won" }, { tenantId: "nobody" }]) expect(index.count(query)).toBe(await db.countAsync(query));
+		for (const query of [{ tenantId: "t1" }, { tenantId: "t2", status: "won" }, { tenantId: "nobody" }])
+			expect(index.count(query)).toBe(await db.countAsync(query));
 	}
 
 	it("answers like NeDB through inserts, updates, removes, rollbacks and a reload", async () => {
@@ -82,7 +88,8 @@ describe("NeDB sorted index", () => {
 
 			// updates: the sort field, another field, a move to another tenant, many at once
 			const all = (await db.findAsync({})) as Doc[];
-			for (const d of all.slice(0, 30)) await db.updateAsync({ _id: d._id }, { $set: { createdAt: `2026-01-0${1 + Math.floor(next() * 5)}`, "value.amount": 9 } });
+			for (const d of all.slice(0, 30))
+				await db.updateAsync({ _id: d._id }, { $set: { createdAt: `2026-01-0${1 + Math.floor(next() * 5)}`, "value.amount": 9 } });
 			await db.updateAsync({ _id: all[31]._id }, { $set: { tenantId: "t2" } });
 			await db.updateAsync({ tenantId: "t3", status: "won" }, { $set: { name: "z" } }, { multi: true });
 			await db.updateAsync({ _id: all[32]._id }, { ...all[32], status: "lost" }); // whole-document replace
@@ -139,7 +146,10 @@ describe("NeDB sorted index", () => {
 		await adapter.connect();
 		const db = adapter.db as NeDB<Doc>;
 		await db.insertAsync(Array.from({ length: 60 }, row));
-		const stockFind = jest.spyOn((MoleculerDb as unknown as { MemoryAdapter: { prototype: { find(): unknown } } }).MemoryAdapter.prototype, "find");
+		const stockFind = jest.spyOn(
+			(MoleculerDb as unknown as { MemoryAdapter: { prototype: { find(): unknown } } }).MemoryAdapter.prototype,
+			"find",
+		);
 		const params = { query: { tenantId: "t1" }, sort: ["-createdAt"], limit: 10, offset: 10 };
 		const page = (await adapter.find(params)) as Doc[];
 		expect(stockFind).not.toHaveBeenCalled();

@@ -53,7 +53,9 @@ describe("notification configuration", () => {
 		expect(checkSubscription({ endpoint: "https://fcm.googleapis.com/fcm/send/abc", keys: k }, cfg)).toEqual([]);
 		expect(checkSubscription({ endpoint: "https://updates.push.services.mozilla.com/wpush/v2/abc", keys: k }, cfg)).toEqual([]);
 		expect(checkSubscription({ endpoint: "https://wns2-par02p.notify.windows.com/w/?token=x", keys: k }, cfg)).toEqual([]);
-		expect(checkSubscription({ endpoint: "http://fcm.googleapis.com/fcm/send/abc", keys: k }, cfg)).toEqual([{ field: "endpoint", message: "must be an https:// URL" }]);
+		expect(checkSubscription({ endpoint: "http://fcm.googleapis.com/fcm/send/abc", keys: k }, cfg)).toEqual([
+			{ field: "endpoint", message: "must be an https:// URL" },
+		]);
 		expect(checkSubscription({ endpoint: "https://evil-fcm.googleapis.com.attacker.test/x", keys: k }, cfg)[0].field).toBe("endpoint");
 		expect(checkSubscription({ endpoint: "https://169.254.169.254/latest/meta-data", keys: k }, cfg)[0].message).toMatch(/known push service/);
 		const dev = loadConfig({ PUSH_ALLOW_HTTP: "true", PUSH_ALLOWED_HOSTS: "127.0.0.1" });
@@ -72,7 +74,9 @@ describe("notification configuration", () => {
 			expect(fs.statSync(path.join(dir, "keys", "vapid.json")).mode & 0o777).toBe(0o600);
 			expect(loadVapidKeys(loadConfig({ DATA_DIR: dir }))).toEqual(dev); // the same pair after a restart
 			expect(loadVapidKeys(loadConfig({ DATA_DIR: dir, NODE_ENV: "production" }))).toBeNull();
-			const configured = loadVapidKeys(loadConfig({ NODE_ENV: "production", VAPID_PUBLIC_KEY: dev.publicKey, VAPID_PRIVATE_KEY: dev.privateKey }))!;
+			const configured = loadVapidKeys(
+				loadConfig({ NODE_ENV: "production", VAPID_PUBLIC_KEY: dev.publicKey, VAPID_PRIVATE_KEY: dev.privateKey }),
+			)!;
 			expect(configured).toMatchObject({ publicKey: dev.publicKey, generated: false });
 		} finally {
 			fs.rmSync(dir, { recursive: true, force: true });
@@ -86,6 +90,8 @@ describe("notification configuration", () => {
 		const off = new Mailer(loadConfig({ NODE_ENV: "production" }), quiet);
 		expect(off.mode).toBe("off");
 		expect(off.describe()).toMatch(/OFF/);
-		await expect(off.send({ to: "a@b.c", subject: "s", html: "h", text: "t", messageId: "<x@y>" })).rejects.toMatchObject({ name: "ProviderRejectedError" });
+		await expect(off.send({ to: "a@b.c", subject: "s", html: "h", text: "t", messageId: "<x@y>" })).rejects.toMatchObject({
+			name: "ProviderRejectedError",
+		});
 	});
 });

@@ -9,7 +9,10 @@ const common = { recipient: { id: "u1", name: "Ada" }, app: { name: "Valence", u
 
 describe("notification templates (Liquid, strict)", () => {
 	it("reports every unknown variable, in any branch, with its line and column", () => {
-		const issues = checkSource("inApp", "body", "Hi {{ recipient.name }}\n{% if false %}{{ secret }}{% endif %}\n  {{ lead.nope }}", ["recipient.name", "lead.id"]);
+		const issues = checkSource("inApp", "body", "Hi {{ recipient.name }}\n{% if false %}{{ secret }}{% endif %}\n  {{ lead.nope }}", [
+			"recipient.name",
+			"lead.id",
+		]);
 		expect(issues).toEqual([
 			{ field: "inApp.body", message: "line 2, column 18: unknown variable 'secret' (this message has: recipient.name, lead.id)" },
 			{ field: "inApp.body", message: "line 3, column 6: unknown variable 'lead.nope' (this message has: recipient.name, lead.id)" },
@@ -18,14 +21,21 @@ describe("notification templates (Liquid, strict)", () => {
 
 	it("allows declared paths, their parents, and size/first/last of them; locals of loops and assigns", () => {
 		expect(checkSource("inApp", "body", "{% if lead %}{{ lead.id | upcase }} {{ lead.id.size }}{% endif %}", ["lead.id"])).toEqual([]);
-		expect(checkSource("inApp", "body", "{% assign n = lead.id %}{{ n }}{% for x in lead.tags %}{{ x }}{{ forloop.index }}{% endfor %}", ["lead.id", "lead.tags"])).toEqual([]);
+		expect(
+			checkSource("inApp", "body", "{% assign n = lead.id %}{{ n }}{% for x in lead.tags %}{{ x }}{{ forloop.index }}{% endfor %}", [
+				"lead.id",
+				"lead.tags",
+			]),
+		).toEqual([]);
 	});
 
 	it("refuses what does not parse, unknown filters, files and computed lookups", () => {
 		expect(checkSource("push", "title", "{{ a | nofilter }}", ["a"])[0].message).toBe("line 1, column 1: undefined filter: nofilter");
 		expect(checkSource("push", "title", "x\n{% for a in b %}", ["b"])[0].message).toMatch(/^line 2, column 1: tag \{% for a in b %\} not closed/);
 		expect(checkSource("push", "title", "{{ 'unclosed }}", [])[0].message).toMatch(/^line 1/);
-		expect(checkSource("email", "html", "<p>\n{%- render 'x' -%}", [])[0].message).toBe("line 2: include, render and layout are not available in notification templates");
+		expect(checkSource("email", "html", "<p>\n{%- render 'x' -%}", [])[0].message).toBe(
+			"line 2: include, render and layout are not available in notification templates",
+		);
 		expect(checkSource("email", "html", "{% layout 'x' %}", [])[0].message).toMatch(/not available/);
 		expect(checkSource("inApp", "title", "{{ a[b] }}", ["a.x", "b"])[0].message).toMatch(/computed lookup/);
 	});
@@ -33,7 +43,9 @@ describe("notification templates (Liquid, strict)", () => {
 	it("escapes variables in e-mail HTML only, and `raw` does not undo it there", () => {
 		const vars = { ...common, x: `<a href="javascript:alert(1)">&</a>` };
 		const html = renderPart("email", { subject: "{{ x }}", html: "<p>{{ x }}</p><p>{{ x | raw }}</p>", text: "{{ x }}" }, vars);
-		expect(html.html).toBe("<p>&lt;a href=&#34;javascript:alert(1)&#34;&gt;&amp;&lt;/a&gt;</p><p>&lt;a href=&#34;javascript:alert(1)&#34;&gt;&amp;&lt;/a&gt;</p>");
+		expect(html.html).toBe(
+			"<p>&lt;a href=&#34;javascript:alert(1)&#34;&gt;&amp;&lt;/a&gt;</p><p>&lt;a href=&#34;javascript:alert(1)&#34;&gt;&amp;&lt;/a&gt;</p>",
+		);
 		expect(html.subject).toBe(vars.x);
 		expect(html.text).toBe(vars.x);
 	});
@@ -48,7 +60,10 @@ describe("notification templates (Liquid, strict)", () => {
 	it("keeps late variables (the reset link) out of the in-app part", () => {
 		const def = BUILTIN_TEMPLATES["password-reset"];
 		expect(checkParts({ email: { subject: "s", html: "{{ resetUrl }}", text: "{{ resetUrl }}" } }, def)).toEqual([]);
-		expect(checkParts({ inApp: { title: "t", body: "{{ resetUrl }}" } }, def)[0]).toMatchObject({ field: "inApp.body", message: expect.stringMatching(/unknown variable 'resetUrl'/) });
+		expect(checkParts({ inApp: { title: "t", body: "{{ resetUrl }}" } }, def)[0]).toMatchObject({
+			field: "inApp.body",
+			message: expect.stringMatching(/unknown variable 'resetUrl'/),
+		});
 		expect(checkParts({ inApp: { title: "t" } as never }, def)).toEqual([{ field: "inApp.body", message: "is required" }]);
 		expect(checkParts({ inApp: { title: "t" } as never }, def, true)).toEqual([]);
 	});
@@ -72,6 +87,8 @@ describe("notification templates (Liquid, strict)", () => {
 		const reset = renderPart("email", BUILTIN_TEMPLATES["password-reset"].parts.email!, { ...common, ...samples["password-reset"] });
 		expect(reset.text).toContain("https://app.example/reset-password?token=t");
 		expect(reset.text).toContain("until 2026-12-01 10:00 UTC");
-		expect(renderPart("inApp", BUILTIN_TEMPLATES["lead-assigned"].parts.inApp!, { ...common, ...samples["lead-assigned"] }).body).toBe("Wayne is assigned to you.");
+		expect(renderPart("inApp", BUILTIN_TEMPLATES["lead-assigned"].parts.inApp!, { ...common, ...samples["lead-assigned"] }).body).toBe(
+			"Wayne is assigned to you.",
+		);
 	});
 });

@@ -25,7 +25,11 @@ describe("OpenAPI from action params", () => {
 		]);
 		expect(get.security).toEqual([{ bearerAuth: [] }]);
 		const post = doc.paths["/api/notes"].post as any;
-		expect(post.requestBody.content["application/json"].schema).toEqual({ type: "object", properties: { title: { type: "string" } }, required: ["title"] });
+		expect(post.requestBody.content["application/json"].schema).toEqual({
+			type: "object",
+			properties: { title: { type: "string" } },
+			required: ["title"],
+		});
 		expect(post.security).toBeUndefined();
 	});
 

@@ -1,4 +1,12 @@
-import { hashPassword, OWASP_SCRYPT, OverloadedError, parseHash, passwordProblems, Semaphore, verifyPassword } from "../../services/identity/passwords";
+import {
+	hashPassword,
+	OWASP_SCRYPT,
+	OverloadedError,
+	parseHash,
+	passwordProblems,
+	Semaphore,
+	verifyPassword,
+} from "../../services/identity/passwords";
 import { loadConfig } from "../../lib/config";
 import { toProblem } from "../../lib/problem";
 
@@ -33,7 +41,14 @@ describe("password hashing", () => {
 	it("treats malformed or foreign hashes as a mismatch", async () => {
 		const stored = await hashPassword("a password here", FAST);
 		const parts = stored.split("$");
-		for (const bad of ["", "plain", "bcrypt$2b$10$abc", parts.slice(0, 5).join("$"), ["scrypt", "1000", ...parts.slice(2)].join("$"), [...parts.slice(0, 5), "c2hvcnQ"].join("$")]) {
+		for (const bad of [
+			"",
+			"plain",
+			"bcrypt$2b$10$abc",
+			parts.slice(0, 5).join("$"),
+			["scrypt", "1000", ...parts.slice(2)].join("$"),
+			[...parts.slice(0, 5), "c2hvcnQ"].join("$"),
+		]) {
 			expect(parseHash(bad)).toBeNull();
 			await expect(verifyPassword("a password here", bad)).resolves.toBe(false);
 		}

@@ -43,16 +43,31 @@ describe("problem details", () => {
 	});
 
 	it("maps decoder errors and the depth limit to 400s", () => {
-		expect(toProblem(Object.assign(new Error("incorrect header check"), { code: "Z_DATA_ERROR", errno: -3 }))).toMatchObject({ status: 400, code: "MALFORMED_BODY" });
-		expect(toProblem(Object.assign(new Error("x"), { type: "entity.decode.failed", status: 400 }))).toMatchObject({ status: 400, code: "MALFORMED_BODY" });
-		expect(toProblem(Object.assign(new Error("x"), { type: "entity.too.deep", status: 400 }))).toMatchObject({ status: 400, code: "BODY_TOO_DEEP" });
-		expect(toProblem(Object.assign(new Error("x"), { type: "querystring.parse.rangeError", status: 400 }))).toMatchObject({ status: 400, code: "BODY_TOO_DEEP" });
+		expect(toProblem(Object.assign(new Error("incorrect header check"), { code: "Z_DATA_ERROR", errno: -3 }))).toMatchObject({
+			status: 400,
+			code: "MALFORMED_BODY",
+		});
+		expect(toProblem(Object.assign(new Error("x"), { type: "entity.decode.failed", status: 400 }))).toMatchObject({
+			status: 400,
+			code: "MALFORMED_BODY",
+		});
+		expect(toProblem(Object.assign(new Error("x"), { type: "entity.too.deep", status: 400 }))).toMatchObject({
+			status: 400,
+			code: "BODY_TOO_DEEP",
+		});
+		expect(toProblem(Object.assign(new Error("x"), { type: "querystring.parse.rangeError", status: 400 }))).toMatchObject({
+			status: 400,
+			code: "BODY_TOO_DEEP",
+		});
 	});
 
 	it("maps the multipart parser's errors: not multipart 415, broken multipart 400", () => {
 		expect(toProblem(new Error("Unsupported Content-Type."))).toMatchObject({ status: 415, code: "UNSUPPORTED_MEDIA_TYPE" });
 		expect(toProblem(new Error("Unexpected end of multipart data"))).toMatchObject({ status: 400, code: "MALFORMED_MULTIPART" });
-		expect(toProblem(new Error("Part terminated early due to unexpected end of multipart data"))).toMatchObject({ status: 400, code: "MALFORMED_MULTIPART" });
+		expect(toProblem(new Error("Part terminated early due to unexpected end of multipart data"))).toMatchObject({
+			status: 400,
+			code: "MALFORMED_MULTIPART",
+		});
 		// Other plain errors stay 500.
 		expect(toProblem(new Error("Unexpected end of something else")).status).toBe(500);
 	});

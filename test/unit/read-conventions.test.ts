@@ -18,7 +18,9 @@ interface ActionDef {
 }
 
 const isGet = (rest: unknown): boolean =>
-	(Array.isArray(rest) ? rest : [rest]).some(r => (typeof r === "string" ? /^GET\s/i.test(r) : !!r && /^GET$/i.test(String((r as { method?: string }).method))));
+	(Array.isArray(rest) ? rest : [rest]).some(r =>
+		typeof r === "string" ? /^GET\s/i.test(r) : !!r && /^GET$/i.test(String((r as { method?: string }).method)),
+	);
 
 describe("read conventions of every service", () => {
 	const broker = new ServiceBroker({ logger: false });

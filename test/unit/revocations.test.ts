@@ -7,7 +7,12 @@ describe("the gateway's revocation list", () => {
 
 	it("refuses a token of an ended session or a deleted user, nobody else's", () => {
 		const l = list();
-		expect(l.add([{ kind: "session", id: "s1", until: at(60_000) }, { kind: "user", id: "u9", until: at(60_000) }])).toBe(2);
+		expect(
+			l.add([
+				{ kind: "session", id: "s1", until: at(60_000) },
+				{ kind: "user", id: "u9", until: at(60_000) },
+			]),
+		).toBe(2);
 		expect(l.isRevoked({ id: "u1", sessionId: "s1" })).toBe(true);
 		expect(l.isRevoked({ id: "u1", sessionId: "s2" })).toBe(false);
 		expect(l.isRevoked({ id: "u9", sessionId: "s3" })).toBe(true);
@@ -29,7 +34,15 @@ describe("the gateway's revocation list", () => {
 	it("skips malformed and already expired entries", () => {
 		const l = list();
 		expect(l.add(undefined)).toBe(0);
-		expect(l.add([{ kind: "token", id: "x", until: at(1000) }, { kind: "session", id: "", until: at(1000) }, { kind: "user", id: "u", until: "soon" }, { kind: "user", id: "u", until: at(-1) }, null])).toBe(0);
+		expect(
+			l.add([
+				{ kind: "token", id: "x", until: at(1000) },
+				{ kind: "session", id: "", until: at(1000) },
+				{ kind: "user", id: "u", until: "soon" },
+				{ kind: "user", id: "u", until: at(-1) },
+				null,
+			]),
+		).toBe(0);
 		expect(l.size).toBe(0);
 	});
 });

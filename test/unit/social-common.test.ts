@@ -39,7 +39,9 @@ describe("social cursors", () => {
 		expect(decodeCursor<{ t: number; i: string }>(c, v => typeof v.i === "string")).toEqual({ t: 1, i: "abc" });
 		expect(decodeCursor(undefined, () => true)).toBeUndefined();
 		for (const bad of ["%%%", Buffer.from("[1,2]").toString("base64url"), Buffer.from('{"i":3}').toString("base64url")]) {
-			expect(() => decodeCursor<{ i: string }>(bad, v => typeof v.i === "string")).toThrow(expect.objectContaining({ code: 400, type: "INVALID_CURSOR" }));
+			expect(() => decodeCursor<{ i: string }>(bad, v => typeof v.i === "string")).toThrow(
+				expect.objectContaining({ code: 400, type: "INVALID_CURSOR" }),
+			);
 		}
 	});
 	it("maps times to id prefixes that bound newId() ids", () => {

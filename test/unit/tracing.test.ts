@@ -17,7 +17,9 @@ describe("tracing configuration", () => {
 		expect(broker.isTracingEnabled()).toBe(false);
 		// Moleculer registers its Tracing middleware with no hooks: actions and events are not wrapped at all
 		// (Moleculer's MiddlewareHandler type does not declare its `list`)
-		const tracing = (broker.middlewares as unknown as { list: { name?: string; localAction?: unknown; localEvent?: unknown }[] }).list.find(m => m.name === "Tracing");
+		const tracing = (broker.middlewares as unknown as { list: { name?: string; localAction?: unknown; localEvent?: unknown }[] }).list.find(
+			m => m.name === "Tracing",
+		);
 		expect(tracing?.localAction ?? null).toBeNull();
 		expect(tracing?.localEvent ?? null).toBeNull();
 		await broker.stop();

@@ -88,7 +88,10 @@ describe("every string param has a max", () => {
 				email: { type: "email" },
 				url: "url|optional",
 				tags: { type: "array", items: "string" },
-				nested: { type: "object", props: { deep: { type: "object", props: { name: { type: "string" }, fine: { type: "string", max: 3 } } } } },
+				nested: {
+					type: "object",
+					props: { deep: { type: "object", props: { name: { type: "string" }, fine: { type: "string", max: 3 } } } },
+				},
 				either: [{ type: "string" }, { type: "number" }],
 				rec: { type: "record", key: { type: "string", pattern: /^[a-z]+$/ }, value: { type: "string", max: 5 } },
 				plainRecord: { type: "record", value: "number" },
@@ -113,9 +116,17 @@ describe("every string param has a max", () => {
 		const broker = new ServiceBroker({ ...brokerOptions(), logger: false, metrics: false, cacher: null });
 		try {
 			expect(() =>
-				broker.createService({ name: "loose", actions: { say: { params: { who: { type: "object", props: { email: "email" } } }, handler: () => "hi" } } }),
+				broker.createService({
+					name: "loose",
+					actions: { say: { params: { who: { type: "object", props: { email: "email" } } }, handler: () => "hi" } },
+				}),
 			).toThrow(/action 'loose\.say'.*who\.email \(email\)/);
-			const ok = broker.createService({ name: "bounded", actions: { say: { auth: "public", params: { who: "string|max:64" }, handler: (ctx: { params: { who: string } }) => `hi ${ctx.params.who}` } } });
+			const ok = broker.createService({
+				name: "bounded",
+				actions: {
+					say: { auth: "public", params: { who: "string|max:64" }, handler: (ctx: { params: { who: string } }) => `hi ${ctx.params.who}` },
+				},
+			});
 			expect(ok.name).toBe("bounded");
 			await broker.start();
 			expect(await broker.call("bounded.say", { who: "you" })).toBe("hi you");

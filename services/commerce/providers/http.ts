@@ -39,7 +39,11 @@ export class ProviderHttp {
 	}
 
 	/** `retryable`: the call is a read or carries the provider's idempotency key (a repeat cannot pay twice). */
-	async request<T = any>(method: string, path: string, init: { headers?: Record<string, string>; body?: string; retryable: boolean }): Promise<HttpAnswer<T>> {
+	async request<T = any>(
+		method: string,
+		path: string,
+		init: { headers?: Record<string, string>; body?: string; retryable: boolean },
+	): Promise<HttpAnswer<T>> {
 		const attempts = init.retryable ? this.opts.retries + 1 : 1;
 		let last: unknown;
 		for (let attempt = 0; attempt < attempts; attempt++) {
@@ -48,15 +52,28 @@ export class ProviderHttp {
 			} catch (err) {
 				last = err;
 				if (err instanceof CircuitOpenError) break;
-				if (attempt + 1 < attempts) await sleep(err instanceof RetryableAnswer && err.retryAfterMs ? Math.min(err.retryAfterMs, 2000) : 100 * 2 ** attempt);
+				if (attempt + 1 < attempts)
+					await sleep(err instanceof RetryableAnswer && err.retryAfterMs ? Math.min(err.retryAfterMs, 2000) : 100 * 2 ** attempt);
 			}
 		}
-		const reason = last instanceof CircuitOpenError ? "circuit open" : last instanceof RetryableAnswer ? `HTTP ${last.status}` : last instanceof Error && last.name === "TimeoutError" ? "timed out" : "unreachable";
+		const reason =
+			last instanceof CircuitOpenError
+				? "circuit open"
+				: last instanceof RetryableAnswer
+					? `HTTP ${last.status}`
+					: last instanceof Error && last.name === "TimeoutError"
+						? "timed out"
+						: "unreachable";
 		throw new PaymentProviderUnavailableError(this.opts.name, reason);
 	}
 
 	private async once<T>(method: string, path: string, init: { headers?: Record<string, string>; body?: string }): Promise<HttpAnswer<T>> {
-		const res = await fetch(this.opts.baseUrl.replace(/\/+$/, "") + path, { method, headers: init.headers, body: init.body, signal: AbortSignal.timeout(this.opts.timeoutMs) });
+		const res = await fetch(this.opts.baseUrl.replace(/\/+$/, "") + path, {
+			method,
+			headers: init.headers,
+			body: init.body,
+			signal: AbortSignal.timeout(this.opts.timeoutMs),
+		});
 		const text = await res.text();
 		if (res.status >= 500 || res.status === 429) {
 			const retryAfter = Number(res.headers.get("retry-after"));

@@ -18,7 +18,8 @@ interface Order {
 
 function toPayment(order: Order): ProviderPayment {
 	const capture = order.purchase_units?.[0]?.payments?.captures?.[0];
-	if (capture?.status === "DECLINED" || capture?.status === "FAILED") return { providerRef: order.id, status: "failed", declineCode: "capture_declined" };
+	if (capture?.status === "DECLINED" || capture?.status === "FAILED")
+		return { providerRef: order.id, status: "failed", declineCode: "capture_declined" };
 	switch (order.status) {
 		case "COMPLETED":
 			return { providerRef: order.id, status: "captured", ...(capture && { captureRef: capture.id }) };
@@ -28,7 +29,11 @@ function toPayment(order: Order): ProviderPayment {
 			return { providerRef: order.id, status: "cancelled" };
 		case "CREATED":
 		case "PAYER_ACTION_REQUIRED":
-			return { providerRef: order.id, status: "requires_action", nextAction: { type: "paypal_approval", url: order.links?.find(l => l.rel === "approve" || l.rel === "payer-action")?.href } };
+			return {
+				providerRef: order.id,
+				status: "requires_action",
+				nextAction: { type: "paypal_approval", url: order.links?.find(l => l.rel === "approve" || l.rel === "payer-action")?.href },
+			};
 		default:
 			return { providerRef: order.id, status: "pending" };
 	}
@@ -65,7 +70,8 @@ export class PayPalProvider implements PaymentProvider {
 			body: "grant_type=client_credentials",
 			retryable: true, // asking for a token twice costs nothing
 		});
-		if (answer.status !== 200 || !answer.body.access_token) throw new ProviderRejectedError("PayPal", `OAuth2 token refused (HTTP ${answer.status})`);
+		if (answer.status !== 200 || !answer.body.access_token)
+			throw new ProviderRejectedError("PayPal", `OAuth2 token refused (HTTP ${answer.status})`);
 		this.token = { value: answer.body.access_token, expiresAt: Date.now() + Math.max(0, (answer.body.expires_in ?? 300) - 60) * 1000 };
 		return this.token.value;
 	}
@@ -73,7 +79,11 @@ export class PayPalProvider implements PaymentProvider {
 	private async post<T = any>(path: string, body: unknown, requestId: string | undefined) {
 		for (let attempt = 0; ; attempt++) {
 			const answer = await this.http.request<T>("POST", path, {
-				headers: { authorization: `Bearer ${await this.accessToken()}`, "content-type": "application/json", ...(requestId && { "paypal-request-id": requestId }) },
+				headers: {
+					authorization: `Bearer ${await this.accessToken()}`,
+					"content-type": "application/json",
+					...(requestId && { "paypal-request-id": requestId }),
+				},
 				body: JSON.stringify(body),
 				retryable: requestId !== undefined,
 			});
@@ -97,12 +107,19 @@ export class PayPalProvider implements PaymentProvider {
 			"/v2/checkout/orders",
 			{
 				intent: "CAPTURE",
-				purchase_units: [{ amount: { currency_code: input.currency, value: formatAmount(input.amount, input.currency) }, description: input.description }],
+				purchase_units: [
+					{ amount: { currency_code: input.currency, value: formatAmount(input.amount, input.currency) }, description: input.description },
+				],
 				...(vaulted && { payment_source: { paypal: { vault_id: input.paymentMethod } } }),
 			},
 			input.idempotencyKey,
 		);
-		if (answer.status === 422) return { providerRef: `declined:${input.idempotencyKey}`, status: "failed", declineCode: (answer.body as any)?.details?.[0]?.issue?.toLowerCase() ?? "declined" };
+		if (answer.status === 422)
+			return {
+				providerRef: `declined:${input.idempotencyKey}`,
+				status: "failed",
+				declineCode: (answer.body as any)?.details?.[0]?.issue?.toLowerCase() ?? "declined",
+			};
 		if (answer.status !== 200 && answer.status !== 201) this.refused(answer);
 		return toPayment(answer.body);
 	}
@@ -119,9 +136,17 @@ export class PayPalProvider implements PaymentProvider {
 		return { providerRef: payment.providerRef, status: "cancelled" };
 	}
 
-	async refund(payment: { providerRef: string; captureRef?: string; currency: string }, amount: number, idempotencyKey: string): Promise<ProviderRefund> {
+	async refund(
+		payment: { providerRef: string; captureRef?: string; currency: string },
+		amount: number,
+		idempotencyKey: string,
+	): Promise<ProviderRefund> {
 		if (!payment.captureRef) throw new ProviderRejectedError("PayPal", "the payment has no capture to refund");
-		const answer = await this.post<{ id: string; status: string }>(`/v2/payments/captures/${encodeURIComponent(payment.captureRef)}/refund`, { amount: { value: formatAmount(amount, payment.currency), currency_code: payment.currency } }, idempotencyKey);
+		const answer = await this.post<{ id: string; status: string }>(
+			`/v2/payments/captures/${encodeURIComponent(payment.captureRef)}/refund`,
+			{ amount: { value: formatAmount(amount, payment.currency), currency_code: payment.currency } },
+			idempotencyKey,
+		);
 		if (answer.status !== 200 && answer.status !== 201) this.refused(answer);
 		const status = answer.body.status === "COMPLETED" ? "succeeded" : answer.body.status === "PENDING" ? "pending" : "failed";
 		return { providerRef: answer.body.id, status };
@@ -132,13 +157,24 @@ export class PayPalProvider implements PaymentProvider {
 			"/v1/payments/payouts",
 			{
 				sender_batch_header: { sender_batch_id: input.idempotencyKey.slice(0, 127), email_subject: "You have a payout" },
-				items: [{ recipient_type: "PAYPAL_ID", amount: { value: formatAmount(input.amount, input.currency), currency: input.currency }, receiver: input.destination, sender_item_id: input.idempotencyKey.slice(0, 63) }],
+				items: [
+					{
+						recipient_type: "PAYPAL_ID",
+						amount: { value: formatAmount(input.amount, input.currency), currency: input.currency },
+						receiver: input.destination,
+						sender_item_id: input.idempotencyKey.slice(0, 63),
+					},
+				],
 			},
 			input.idempotencyKey,
 		);
 		if (answer.status !== 201 && answer.status !== 200) return { providerRef: `failed:${input.idempotencyKey}`, status: "failed" as const };
 		const header = answer.body.batch_header!;
-		return { providerRef: header.payout_batch_id, status: header.batch_status === "SUCCESS" ? ("paid" as const) : header.batch_status === "DENIED" ? ("failed" as const) : ("pending" as const) };
+		return {
+			providerRef: header.payout_batch_id,
+			status:
+				header.batch_status === "SUCCESS" ? ("paid" as const) : header.batch_status === "DENIED" ? ("failed" as const) : ("pending" as const),
+		};
 	}
 
 	async verifyWebhook(rawBody: string, headers: Record<string, string | undefined>): Promise<WebhookEvent> {
@@ -161,6 +197,11 @@ export class PayPalProvider implements PaymentProvider {
 		if (!event.id || !event.event_type) throw new WebhookSignatureError("the event has no id or type");
 		const r = event.resource ?? {};
 		const objectRef: string = r.supplementary_data?.related_ids?.order_id ?? r.batch_header?.payout_batch_id ?? r.id ?? "";
-		return { eventId: event.id, type: EVENTS[event.event_type] ?? "other", objectRef, ...(event.event_type === "PAYMENT.CAPTURE.DECLINED" && { declineCode: "capture_declined" }) };
+		return {
+			eventId: event.id,
+			type: EVENTS[event.event_type] ?? "other",
+			objectRef,
+			...(event.event_type === "PAYMENT.CAPTURE.DECLINED" && { declineCode: "capture_declined" }),
+		};
 	}
 }

@@ -33,7 +33,17 @@ export interface ProviderPayout {
 export interface WebhookEvent {
 	/** the provider's event id: deliveries with the same id are one event */
 	eventId: string;
-	type: "payment.succeeded" | "payment.authorized" | "payment.failed" | "payment.requires_action" | "payment.cancelled" | "refund.succeeded" | "refund.failed" | "payout.paid" | "payout.failed" | "other";
+	type:
+		| "payment.succeeded"
+		| "payment.authorized"
+		| "payment.failed"
+		| "payment.requires_action"
+		| "payment.cancelled"
+		| "refund.succeeded"
+		| "refund.failed"
+		| "payout.paid"
+		| "payout.failed"
+		| "other";
 	/** the payment, refund or payout it is about (providerRef) */
 	objectRef: string;
 	declineCode?: string;

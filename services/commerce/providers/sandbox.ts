@@ -35,13 +35,21 @@ const EVENT_TYPES = new Set<WebhookEvent["type"]>([
 
 export class SandboxProvider implements PaymentProvider {
 	readonly name = "sandbox";
-	constructor(private readonly webhookSecret: string, private readonly toleranceS: number) {}
+	constructor(
+		private readonly webhookSecret: string,
+		private readonly toleranceS: number,
+	) {}
 
 	async createPayment(input: CreatePaymentInput): Promise<ProviderPayment> {
 		const providerRef = ref("pay", input.idempotencyKey);
 		const decline = DECLINES[input.paymentMethod];
 		if (decline) return { providerRef, status: "failed", declineCode: decline };
-		if (input.paymentMethod === "pm_sandbox_3ds") return { providerRef, status: "requires_action", nextAction: { type: "3ds_redirect", url: `https://sandbox.invalid/3ds/${providerRef}` } };
+		if (input.paymentMethod === "pm_sandbox_3ds")
+			return {
+				providerRef,
+				status: "requires_action",
+				nextAction: { type: "3ds_redirect", url: `https://sandbox.invalid/3ds/${providerRef}` },
+			};
 		if (input.paymentMethod === "pm_sandbox_delayed") return { providerRef, status: "pending" };
 		return { providerRef, status: input.captureMethod === "automatic" ? "captured" : "authorized" };
 	}
@@ -59,7 +67,10 @@ export class SandboxProvider implements PaymentProvider {
 	}
 
 	async createPayout(input: { destination: string; idempotencyKey: string }) {
-		return { providerRef: ref("po", input.idempotencyKey), status: input.destination === "acct_sandbox_fail" ? ("failed" as const) : ("paid" as const) };
+		return {
+			providerRef: ref("po", input.idempotencyKey),
+			status: input.destination === "acct_sandbox_fail" ? ("failed" as const) : ("paid" as const),
+		};
 	}
 
 	/** `Sandbox-Signature: t=…,v1=…` over the body, like Stripe's; the body is `{ id, type, objectRef, declineCode? }`. */
@@ -69,6 +80,11 @@ export class SandboxProvider implements PaymentProvider {
 		if (typeof event.id !== "string" || typeof event.objectRef !== "string" || typeof event.type !== "string")
 			throw new WebhookSignatureError("the event has no id, type or objectRef");
 		const type = EVENT_TYPES.has(event.type as WebhookEvent["type"]) ? (event.type as WebhookEvent["type"]) : "other";
-		return { eventId: event.id, type, objectRef: event.objectRef, ...(typeof event.declineCode === "string" && { declineCode: event.declineCode }) };
+		return {
+			eventId: event.id,
+			type,
+			objectRef: event.objectRef,
+			...(typeof event.declineCode === "string" && { declineCode: event.declineCode }),
+		};
 	}
 }

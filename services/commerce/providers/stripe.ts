@@ -37,7 +37,9 @@ function toPayment(intent: Intent): ProviderPayment {
 		providerRef: intent.id,
 		status,
 		...(status === "failed" && { declineCode: declineCode ?? "declined" }),
-		...(status === "requires_action" && { nextAction: { type: intent.next_action?.type ?? "use_stripe_sdk", url: intent.next_action?.redirect_to_url?.url } }),
+		...(status === "requires_action" && {
+			nextAction: { type: intent.next_action?.type ?? "use_stripe_sdk", url: intent.next_action?.redirect_to_url?.url },
+		}),
 	};
 }
 
@@ -69,11 +71,19 @@ export class StripeProvider implements PaymentProvider {
 	}
 
 	private async post<T>(path: string, fields: Record<string, string | number | undefined>, idempotencyKey: string) {
-		return this.http.request<T & { error?: { type?: string; code?: string; decline_code?: string; message?: string; payment_intent?: Intent } }>("POST", path, {
-			headers: { authorization: `Bearer ${this.secretKey}`, "content-type": "application/x-www-form-urlencoded", "idempotency-key": idempotencyKey },
-			body: form(fields),
-			retryable: true,
-		});
+		return this.http.request<T & { error?: { type?: string; code?: string; decline_code?: string; message?: string; payment_intent?: Intent } }>(
+			"POST",
+			path,
+			{
+				headers: {
+					authorization: `Bearer ${this.secretKey}`,
+					"content-type": "application/x-www-form-urlencoded",
+					"idempotency-key": idempotencyKey,
+				},
+				body: form(fields),
+				retryable: true,
+			},
+		);
 	}
 
 	private refused(answer: { status: number; body: { error?: { message?: string; code?: string } } }): never {
@@ -83,20 +93,36 @@ export class StripeProvider implements PaymentProvider {
 	async createPayment(input: CreatePaymentInput): Promise<ProviderPayment> {
 		const answer = await this.post<Intent>(
 			"/v1/payment_intents",
-			{ amount: toStripe(input.amount, input.currency), currency: input.currency.toLowerCase(), payment_method: input.paymentMethod, confirm: "true", capture_method: input.captureMethod, "payment_method_types[]": "card", description: input.description },
+			{
+				amount: toStripe(input.amount, input.currency),
+				currency: input.currency.toLowerCase(),
+				payment_method: input.paymentMethod,
+				confirm: "true",
+				capture_method: input.captureMethod,
+				"payment_method_types[]": "card",
+				description: input.description,
+			},
 			input.idempotencyKey,
 		);
 		// A decline is a 402 card_error carrying the intent (or none, when it never got that far).
 		if (answer.status === 402 && answer.body.error) {
 			const e = answer.body.error;
-			return { providerRef: e.payment_intent?.id ?? `declined:${input.idempotencyKey}`, status: "failed", declineCode: e.decline_code ?? e.code ?? "card_declined" };
+			return {
+				providerRef: e.payment_intent?.id ?? `declined:${input.idempotencyKey}`,
+				status: "failed",
+				declineCode: e.decline_code ?? e.code ?? "card_declined",
+			};
 		}
 		if (answer.status !== 200) this.refused(answer);
 		return toPayment(answer.body);
 	}
 
 	async capture(payment: { providerRef: string; amount: number; currency: string }, idempotencyKey: string): Promise<ProviderPayment> {
-		const answer = await this.post<Intent>(`/v1/payment_intents/${encodeURIComponent(payment.providerRef)}/capture`, { amount_to_capture: toStripe(payment.amount, payment.currency) }, idempotencyKey);
+		const answer = await this.post<Intent>(
+			`/v1/payment_intents/${encodeURIComponent(payment.providerRef)}/capture`,
+			{ amount_to_capture: toStripe(payment.amount, payment.currency) },
+			idempotencyKey,
+		);
 		if (answer.status !== 200) this.refused(answer);
 		return toPayment(answer.body);
 	}
@@ -108,14 +134,27 @@ export class StripeProvider implements PaymentProvider {
 	}
 
 	async refund(payment: { providerRef: string; currency: string }, amount: number, idempotencyKey: string): Promise<ProviderRefund> {
-		const answer = await this.post<{ id: string; status: string }>("/v1/refunds", { payment_intent: payment.providerRef, amount: toStripe(amount, payment.currency) }, idempotencyKey);
+		const answer = await this.post<{ id: string; status: string }>(
+			"/v1/refunds",
+			{ payment_intent: payment.providerRef, amount: toStripe(amount, payment.currency) },
+			idempotencyKey,
+		);
 		if (answer.status !== 200) this.refused(answer);
-		const status = answer.body.status === "succeeded" ? "succeeded" : answer.body.status === "failed" || answer.body.status === "canceled" ? "failed" : "pending";
+		const status =
+			answer.body.status === "succeeded"
+				? "succeeded"
+				: answer.body.status === "failed" || answer.body.status === "canceled"
+					? "failed"
+					: "pending";
 		return { providerRef: answer.body.id, status };
 	}
 
 	async createPayout(input: { amount: number; currency: string; destination: string; idempotencyKey: string }) {
-		const answer = await this.post<{ id: string }>("/v1/transfers", { amount: toStripe(input.amount, input.currency), currency: input.currency.toLowerCase(), destination: input.destination }, input.idempotencyKey);
+		const answer = await this.post<{ id: string }>(
+			"/v1/transfers",
+			{ amount: toStripe(input.amount, input.currency), currency: input.currency.toLowerCase(), destination: input.destination },
+			input.idempotencyKey,
+		);
 		if (answer.status !== 200) return { providerRef: `failed:${input.idempotencyKey}`, status: "failed" as const };
 		return { providerRef: answer.body.id, status: "paid" as const };
 	}
@@ -123,11 +162,19 @@ export class StripeProvider implements PaymentProvider {
 	async verifyWebhook(rawBody: string, headers: Record<string, string | undefined>): Promise<WebhookEvent> {
 		if (!this.webhookSecret) throw new WebhookSignatureError("STRIPE_WEBHOOK_SECRET is not set");
 		verifySignature(rawBody, headers["stripe-signature"], this.webhookSecret, this.toleranceS);
-		const event = JSON.parse(rawBody) as { id: string; type: string; data?: { object?: Intent & { object?: string; status?: string; payment_intent?: string } } };
+		const event = JSON.parse(rawBody) as {
+			id: string;
+			type: string;
+			data?: { object?: Intent & { object?: string; status?: string; payment_intent?: string } };
+		};
 		const object = event.data?.object;
 		if (!event.id || !object?.id) throw new WebhookSignatureError("the event has no id or object");
 		if (object.object === "refund" && event.type.startsWith("refund."))
-			return { eventId: event.id, type: object.status === "succeeded" ? "refund.succeeded" : object.status === "failed" ? "refund.failed" : "other", objectRef: object.id };
+			return {
+				eventId: event.id,
+				type: object.status === "succeeded" ? "refund.succeeded" : object.status === "failed" ? "refund.failed" : "other",
+				objectRef: object.id,
+			};
 		const type = EVENTS[event.type] ?? "other";
 		const declineCode = object.last_payment_error?.decline_code ?? object.last_payment_error?.code;
 		return { eventId: event.id, type, objectRef: object.id, ...(type === "payment.failed" && { declineCode: declineCode ?? "declined" }) };

@@ -10,7 +10,9 @@ import { client, hashCost, normaliseEmail, type AuthMethodsOf } from "./types";
 
 const RESET_TTL_MS = 60 * 60 * 1000;
 
-export const passwordMethods: AuthMethodsOf<"changePassword" | "forgotPassword" | "resetPassword" | "passwordResetLink" | "setPassword" | "checkNewPassword"> = {
+export const passwordMethods: AuthMethodsOf<
+	"changePassword" | "forgotPassword" | "resetPassword" | "passwordResetLink" | "setPassword" | "checkNewPassword"
+> = {
 	async changePassword(ctx) {
 		const user = currentUser(ctx);
 		const cred = await this.credentialById(user.id);
@@ -43,7 +45,8 @@ export const passwordMethods: AuthMethodsOf<"changePassword" | "forgotPassword" 
 			await this.resets.insert({ id, userId: cred._id, tokenHash: sha256(token), kid: this.ring.current.kid, expiresAt, usedAt: null });
 			const eventId = randomUUID();
 			this.logger.info("password reset requested", { userId: cred._id, eventId });
-			if (this.cfg.DEV_LOG_RESET_LINKS) this.logger.warn("DEV_LOG_RESET_LINKS: password reset token (local development only)", { userId: cred._id, token });
+			if (this.cfg.DEV_LOG_RESET_LINKS)
+				this.logger.warn("DEV_LOG_RESET_LINKS: password reset token (local development only)", { userId: cred._id, token });
 			await this.publishEvent("notifications.passwordReset", {
 				eventId,
 				at: new Date().toISOString(),

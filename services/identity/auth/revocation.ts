@@ -31,7 +31,10 @@ export const revocationMethods: AuthMethodsOf<"recordRevocations" | "revocations
 		if (after) query.id = { $gt: after };
 		// ids are time-ordered (mixins/db.mixin.ts newId): paging by id follows the order they were recorded
 		const rows = await this.revocationRows.find(query, { sort: ["id"], limit });
-		return { entries: rows.map(r => ({ kind: r.kind, id: r.subject, until: r.until })), next: rows.length === limit ? rows[rows.length - 1].id : null };
+		return {
+			entries: rows.map(r => ({ kind: r.kind, id: r.subject, until: r.until })),
+			next: rows.length === limit ? rows[rows.length - 1].id : null,
+		};
 	},
 
 	/** Removes the account's credentials and sessions; its access tokens stop working like those of a revoked session. */

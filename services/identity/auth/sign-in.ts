@@ -78,7 +78,9 @@ export const signInMethods: AuthMethodsOf<SignInMethods> = {
 		const scope = await this.scopeFor(ctx, user.id, ctx.params.tenantId);
 		if (scope.tenantId !== ctx.params.tenantId) throw new NotFoundError("Not found.", ctx.params.tenantId);
 		const live = user.sessionId ? await this.sessions.active(user.id, user.sessionId) : null;
-		const issued = live ? await this.sessions.replace(live, { tenantId: scope.tenantId }) : await this.sessions.start(user.id, scope.tenantId, client(ctx));
+		const issued = live
+			? await this.sessions.replace(live, { tenantId: scope.tenantId })
+			: await this.sessions.start(user.id, scope.tenantId, client(ctx));
 		await this.adapter.updateById(user.id, { $set: { currentTenantId: scope.tenantId, updatedAt: new Date().toISOString() } });
 		return this.tokenResponse(ctx, user.id, issued, scope);
 	},

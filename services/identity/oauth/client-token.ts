@@ -24,14 +24,18 @@ export interface ClientToken {
 
 export function signClientToken(ring: KeyRing, cfg: Config, input: ClientTokenInput): ClientToken {
 	const tokenId = `ct_${randomUUID()}`;
-	const accessToken = jwt.sign({ tid: input.tenantId, roles: [], typ: "client", sid: tokenId, scope: input.scopes.join(" ") }, ring.current.privateKey, {
-		algorithm: "RS256",
-		keyid: ring.current.kid,
-		issuer: cfg.JWT_ISSUER,
-		audience: cfg.JWT_AUDIENCE,
-		subject: input.clientId,
-		jwtid: tokenId,
-		expiresIn: cfg.JWT_ACCESS_TTL_S,
-	});
+	const accessToken = jwt.sign(
+		{ tid: input.tenantId, roles: [], typ: "client", sid: tokenId, scope: input.scopes.join(" ") },
+		ring.current.privateKey,
+		{
+			algorithm: "RS256",
+			keyid: ring.current.kid,
+			issuer: cfg.JWT_ISSUER,
+			audience: cfg.JWT_AUDIENCE,
+			subject: input.clientId,
+			jwtid: tokenId,
+			expiresIn: cfg.JWT_ACCESS_TTL_S,
+		},
+	);
 	return { accessToken, tokenId, expiresIn: cfg.JWT_ACCESS_TTL_S };
 }

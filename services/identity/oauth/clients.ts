@@ -31,7 +31,11 @@ export const clientMethods: OAuthMethodsOf<"createClient" | "rotateSecret" | "re
 	/** A new secret; the old one stops working at once (tokens it obtained stay valid until they expire). */
 	async rotateSecret(ctx) {
 		const clientSecret = newSecret();
-		const changed = await this.scopedUpdateWhere(ctx, { id: ctx.params.id, revokedAt: null }, { secretHash: sha256(clientSecret), secretRotatedAt: new Date().toISOString() });
+		const changed = await this.scopedUpdateWhere(
+			ctx,
+			{ id: ctx.params.id, revokedAt: null },
+			{ secretHash: sha256(clientSecret), secretRotatedAt: new Date().toISOString() },
+		);
 		if (!changed) throw new NotFoundError("Not found.", ctx.params.id);
 		return { ...(await this._get(ctx, { id: ctx.params.id })), clientSecret };
 	},

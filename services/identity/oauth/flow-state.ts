@@ -14,7 +14,11 @@ export const flowExpiry = () => new Date(Date.now() + FLOW_TTL_MS).toISOString()
 export const stateHash = (state: string) => sha256(state);
 
 /** The flow row this callback's state names, removed; 400 when there is none to take. */
-export async function takeFlow<T extends { id: string; provider: string; stateHash: string; expiresAt: string }>(rows: CollectionOf<T>, provider: string, state: string | undefined): Promise<T> {
+export async function takeFlow<T extends { id: string; provider: string; stateHash: string; expiresAt: string }>(
+	rows: CollectionOf<T>,
+	provider: string,
+	state: string | undefined,
+): Promise<T> {
 	if (!state) throw new OAuthStateError();
 	const flow = await rows.findOne({ stateHash: stateHash(state), provider });
 	if (!flow || !(await rows.remove({ id: flow.id })) || flow.expiresAt < new Date().toISOString()) throw new OAuthStateError();

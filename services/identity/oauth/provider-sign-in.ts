@@ -7,7 +7,15 @@
  */
 import { appUrl } from "../../../lib/config";
 import { currentUser, type Ctx } from "../../../lib/context";
-import { ConflictError, LastSignInMethodError, NotFoundError, ProviderAccountInUseError, ProviderEmailUnverifiedError, ProviderSignInFailedError, UnknownProviderError } from "../../../lib/errors";
+import {
+	ConflictError,
+	LastSignInMethodError,
+	NotFoundError,
+	ProviderAccountInUseError,
+	ProviderEmailUnverifiedError,
+	ProviderSignInFailedError,
+	UnknownProviderError,
+} from "../../../lib/errors";
 import { callbackParams, flowExpiry, stateHash, takeFlow } from "./flow-state";
 import type { ProviderIdentity } from "./sign-in-provider";
 import type { SignInMethodsOf } from "./sign-in-types";
@@ -49,7 +57,11 @@ export const providerSignInMethods: SignInMethodsOf<"providerOf" | "redirectUri"
 		try {
 			identity = await provider.finish(params, this.redirectUri(provider), { state, codeVerifier: flow.codeVerifier, nonce: flow.nonce });
 		} catch (err) {
-			this.logger.warn("provider sign-in refused", { provider: provider.name, error: (err as Error).message, code: (err as { code?: unknown }).code });
+			this.logger.warn("provider sign-in refused", {
+				provider: provider.name,
+				error: (err as Error).message,
+				code: (err as { code?: unknown }).code,
+			});
 			throw new ProviderSignInFailedError();
 		}
 		if (flow.linkUserId) {
@@ -82,7 +94,14 @@ export const providerSignInMethods: SignInMethodsOf<"providerOf" | "redirectUri"
 		}
 		const now = new Date().toISOString();
 		try {
-			return await this.accounts.insert({ ...key, userId, email: identity.email, emailVerified: identity.emailVerified, createdAt: now, updatedAt: now });
+			return await this.accounts.insert({
+				...key,
+				userId,
+				email: identity.email,
+				emailVerified: identity.emailVerified,
+				createdAt: now,
+				updatedAt: now,
+			});
 		} catch (err) {
 			// a simultaneous link of the same account: whoever has it now decides
 			if (err instanceof ConflictError) return this.accountFor(provider, identity, userId);

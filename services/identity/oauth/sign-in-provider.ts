@@ -71,7 +71,11 @@ export class SignInProvider {
 	async begin(redirectUri: string): Promise<{ url: string; secrets: FlowSecrets }> {
 		const o = oauth4webapi();
 		const as = await this.metadata();
-		const secrets: FlowSecrets = { state: o.generateRandomState(), codeVerifier: o.generateRandomCodeVerifier(), nonce: this.isOidc ? o.generateRandomNonce() : null };
+		const secrets: FlowSecrets = {
+			state: o.generateRandomState(),
+			codeVerifier: o.generateRandomCodeVerifier(),
+			nonce: this.isOidc ? o.generateRandomNonce() : null,
+		};
 		const url = new URL(as.authorization_endpoint!);
 		url.searchParams.set("client_id", this.cfg.clientId);
 		url.searchParams.set("redirect_uri", redirectUri);
@@ -90,7 +94,15 @@ export class SignInProvider {
 		const as = await this.metadata();
 		const params = o.validateAuthResponse(as, this.client, callback, secrets.state);
 		const auth = o.ClientSecretPost(this.cfg.clientSecret ?? "");
-		const res = await o.authorizationCodeGrantRequest(as, this.client, auth, params, redirectUri, secrets.codeVerifier, this.options(as.token_endpoint!));
+		const res = await o.authorizationCodeGrantRequest(
+			as,
+			this.client,
+			auth,
+			params,
+			redirectUri,
+			secrets.codeVerifier,
+			this.options(as.token_endpoint!),
+		);
 		if (!this.isOidc) {
 			const tokens = await o.processAuthorizationCodeResponse(as, this.client, res);
 			return this.oauth2Identity(tokens.access_token);
@@ -108,19 +120,29 @@ export class SignInProvider {
 	}
 
 	private async getJson(url: string, accessToken: string): Promise<unknown> {
-		const res = await fetch(url, { headers: { authorization: `Bearer ${accessToken}`, accept: "application/json" }, signal: AbortSignal.timeout(this.timeoutMs) });
+		const res = await fetch(url, {
+			headers: { authorization: `Bearer ${accessToken}`, accept: "application/json" },
+			signal: AbortSignal.timeout(this.timeoutMs),
+		});
 		if (!res.ok) throw new Error(`${url} answered ${res.status}`);
 		return res.json();
 	}
 
 	private async oauth2Identity(accessToken: string): Promise<ProviderIdentity> {
-		const user = (await this.getJson(this.cfg.userinfoEndpoint!, accessToken)) as { id?: unknown; email?: unknown; name?: unknown; login?: unknown };
+		const user = (await this.getJson(this.cfg.userinfoEndpoint!, accessToken)) as {
+			id?: unknown;
+			email?: unknown;
+			name?: unknown;
+			login?: unknown;
+		};
 		if (typeof user.id !== "number" && typeof user.id !== "string") throw new Error("the provider's user has no id");
 		let email: string | null = typeof user.email === "string" ? user.email : null;
 		let emailVerified = false;
 		if (this.cfg.emailsEndpoint) {
 			const list = (await this.getJson(this.cfg.emailsEndpoint, accessToken)) as { email?: unknown; verified?: unknown; primary?: unknown }[];
-			const primary = Array.isArray(list) ? list.find(e => e.primary === true && e.verified === true && typeof e.email === "string") : undefined;
+			const primary = Array.isArray(list)
+				? list.find(e => e.primary === true && e.verified === true && typeof e.email === "string")
+				: undefined;
 			if (primary) [email, emailVerified] = [primary.email as string, true];
 		}
 		const name = typeof user.name === "string" && user.name ? user.name : typeof user.login === "string" ? user.login : null;

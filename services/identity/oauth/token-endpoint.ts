@@ -43,7 +43,8 @@ export const tokenEndpointMethods: OAuthMethodsOf<"authenticateClient" | "issueT
 		if (basic && bodySecret !== undefined) throw new OAuthInvalidRequestError("Use one way of client authentication, not two.");
 		const creds = basic ?? (bodyId && bodySecret ? { id: bodyId, secret: bodySecret } : null);
 		if (!creds) throw new OAuthInvalidClientError();
-		if (basic && bodyId !== undefined && bodyId !== basic.id) throw new OAuthInvalidRequestError("client_id does not match the authenticated client.");
+		if (basic && bodyId !== undefined && bodyId !== basic.id)
+			throw new OAuthInvalidRequestError("client_id does not match the authenticated client.");
 		// Before any tenant is known: the client id names it (the deliberate cross-tenant lookup).
 		const row = await this.unscopedFindOne<ClientRow>({ clientId: creds.id });
 		const presented = sha256(creds.secret);
@@ -74,7 +75,9 @@ export const tokenEndpointMethods: OAuthMethodsOf<"authenticateClient" | "issueT
 		if (active && active.clientId === client.clientId) {
 			await ctx.call("auth.revokeTokens", { kind: "session", id: active.tokenId });
 			// known here at once; other nodes hear auth's broadcast
-			this.revocations.add([{ kind: "session", id: active.tokenId, until: new Date(((active.claims.exp as number) + 10) * 1000).toISOString() }]);
+			this.revocations.add([
+				{ kind: "session", id: active.tokenId, until: new Date(((active.claims.exp as number) + 10) * 1000).toISOString() },
+			]);
 		}
 		return {};
 	},
@@ -86,7 +89,18 @@ export const tokenEndpointMethods: OAuthMethodsOf<"authenticateClient" | "issueT
 		const active = await this.activeClientToken(ctx.params.token);
 		if (!active || active.tenantId !== client.tenantId) return { active: false };
 		const c = active.claims;
-		return { active: true, scope: c.scope, client_id: c.sub, sub: c.sub, token_type: "Bearer", exp: c.exp, iat: c.iat, iss: c.iss, aud: c.aud, jti: c.jti };
+		return {
+			active: true,
+			scope: c.scope,
+			client_id: c.sub,
+			sub: c.sub,
+			token_type: "Bearer",
+			exp: c.exp,
+			iat: c.iat,
+			iss: c.iss,
+			aud: c.aud,
+			jti: c.jti,
+		};
 	},
 
 	async activeClientToken(token) {

@@ -9,7 +9,17 @@ import { AlreadyMemberError, ConflictError, ForbiddenError, NotFoundError } from
 import { pageOf, pageWindow } from "../../../lib/paging";
 import { INVITATION_TTL_MS, type Invitation, type Membership, type TenantsMethodsOf } from "./types";
 
-export const invitationMethods: TenantsMethodsOf<"inviteMember" | "listInvitations" | "revokeInvitation" | "myInvitations" | "acceptInvitation" | "declineInvitation" | "publicInvitation" | "emailOf" | "openInvitationFor"> = {
+export const invitationMethods: TenantsMethodsOf<
+	| "inviteMember"
+	| "listInvitations"
+	| "revokeInvitation"
+	| "myInvitations"
+	| "acceptInvitation"
+	| "declineInvitation"
+	| "publicInvitation"
+	| "emailOf"
+	| "openInvitationFor"
+> = {
 	async inviteMember(ctx) {
 		const { id: tenantId, email, role } = ctx.params;
 		const actor = this.requireRole(entityOf<Membership>(ctx), "admin");
@@ -25,9 +35,23 @@ export const invitationMethods: TenantsMethodsOf<"inviteMember" | "listInvitatio
 				await this.invitations.update({ id: open.id }, { role, invitedBy: actor.userId, expiresAt, updatedAt: renewed.updatedAt });
 				return renewed;
 			}
-			return this.invitations.insert({ tenantId, email, role, invitedBy: actor.userId, status: "pending", expiresAt, respondedAt: null, updatedAt: now.toISOString() });
+			return this.invitations.insert({
+				tenantId,
+				email,
+				role,
+				invitedBy: actor.userId,
+				status: "pending",
+				expiresAt,
+				respondedAt: null,
+				updatedAt: now.toISOString(),
+			});
 		});
-		await this.publish("tenants.memberInvited", actor.userId, tenantId, { invitationId: invitation.id, email, role, expiresAt: invitation.expiresAt });
+		await this.publish("tenants.memberInvited", actor.userId, tenantId, {
+			invitationId: invitation.id,
+			email,
+			role,
+			expiresAt: invitation.expiresAt,
+		});
 		ctx.meta.$statusCode = 202;
 		return this.publicInvitation(invitation);
 	},
@@ -40,7 +64,11 @@ export const invitationMethods: TenantsMethodsOf<"inviteMember" | "listInvitatio
 			this.invitations.find(query, { sort: [sort, "id"], ...pageWindow({ page, pageSize }) }),
 			this.invitations.count(query),
 		]);
-		return pageOf(rows.map(i => this.publicInvitation(i)), total, { page, pageSize });
+		return pageOf(
+			rows.map(i => this.publicInvitation(i)),
+			total,
+			{ page, pageSize },
+		);
 	},
 
 	async revokeInvitation(ctx) {
@@ -59,11 +87,22 @@ export const invitationMethods: TenantsMethodsOf<"inviteMember" | "listInvitatio
 	async myInvitations(ctx) {
 		const email = await this.emailOf(ctx, currentUser(ctx).id);
 		if (!email) return { rows: [], total: 0 };
-		const open = await this.invitations.find({ email, status: "pending", expiresAt: { $gt: new Date().toISOString() } }, { sort: ["-createdAt", "id"], limit: 100 });
+		const open = await this.invitations.find(
+			{ email, status: "pending", expiresAt: { $gt: new Date().toISOString() } },
+			{ sort: ["-createdAt", "id"], limit: 100 },
+		);
 		const byId = await this.tenantsById(open.map(i => i.tenantId));
 		const rows = open
 			.filter(i => byId.has(i.tenantId))
-			.map(i => ({ id: i.id, tenantId: i.tenantId, tenant: { name: byId.get(i.tenantId)!.name, slug: byId.get(i.tenantId)!.slug }, role: i.role, invitedBy: i.invitedBy, expiresAt: i.expiresAt, createdAt: i.createdAt }));
+			.map(i => ({
+				id: i.id,
+				tenantId: i.tenantId,
+				tenant: { name: byId.get(i.tenantId)!.name, slug: byId.get(i.tenantId)!.slug },
+				role: i.role,
+				invitedBy: i.invitedBy,
+				expiresAt: i.expiresAt,
+				createdAt: i.createdAt,
+			}));
 		return { rows, total: rows.length };
 	},
 
@@ -74,19 +113,31 @@ export const invitationMethods: TenantsMethodsOf<"inviteMember" | "listInvitatio
 			if (!(await this.loadTenant(invitation.tenantId))) throw new NotFoundError("Not found.", invitation.id);
 			const now = new Date().toISOString();
 			// Spend the invitation first (conditional): of two concurrent accepts only one goes on.
-			if ((await this.invitations.update({ id: invitation.id, status: "pending" }, { status: "accepted", respondedAt: now, updatedAt: now })) !== 1)
+			if (
+				(await this.invitations.update(
+					{ id: invitation.id, status: "pending" },
+					{ status: "accepted", respondedAt: now, updatedAt: now },
+				)) !== 1
+			)
 				throw new NotFoundError("Not found.", invitation.id);
 			try {
 				return await this.memberships.insert({ tenantId: invitation.tenantId, userId, role: invitation.role, updatedAt: now });
 			} catch (err) {
 				// Already a member: the invitation stays answered (there is nothing left to accept).
 				if (err instanceof ConflictError) throw new AlreadyMemberError("You are already a member of this organisation.");
-				await this.invitations.update({ id: invitation.id, status: "accepted" }, { status: "pending", respondedAt: null, updatedAt: now }).catch(() => undefined);
+				await this.invitations
+					.update({ id: invitation.id, status: "accepted" }, { status: "pending", respondedAt: null, updatedAt: now })
+					.catch(() => undefined);
 				throw err;
 			}
 		});
 		await this.changed();
-		await this.publish("tenants.memberAdded", userId, invitation.tenantId, { userId, role: membership.role, invitationId: invitation.id, invitedBy: invitation.invitedBy });
+		await this.publish("tenants.memberAdded", userId, invitation.tenantId, {
+			userId,
+			role: membership.role,
+			invitationId: invitation.id,
+			invitedBy: invitation.invitedBy,
+		});
 		ctx.meta.$statusCode = 201;
 		ctx.meta.$location = `/api/tenants/${invitation.tenantId}`;
 		return this.publicMember(membership);
@@ -101,19 +152,30 @@ export const invitationMethods: TenantsMethodsOf<"inviteMember" | "listInvitatio
 		return null;
 	},
 
-publicInvitation(i: Invitation) {
-	return { id: i.id, tenantId: i.tenantId, email: i.email, role: i.role, status: i.status, invitedBy: i.invitedBy, expiresAt: i.expiresAt, createdAt: i.createdAt };
-},
+	publicInvitation(i: Invitation) {
+		return {
+			id: i.id,
+			tenantId: i.tenantId,
+			email: i.email,
+			role: i.role,
+			status: i.status,
+			invitedBy: i.invitedBy,
+			expiresAt: i.expiresAt,
+			createdAt: i.createdAt,
+		};
+	},
 
-async emailOf(ctx: Ctx<object>, userId: string) {
-	return ((await ctx.call("auth.emailOf", { userId })) as { email: string | null }).email;
-},
+	async emailOf(ctx: Ctx<object>, userId: string) {
+		return ((await ctx.call("auth.emailOf", { userId })) as { email: string | null }).email;
+	},
 
-/** A pending, unexpired invitation addressed to the caller's email; 404 otherwise (as for one that does not exist). */
-async openInvitationFor(ctx: Ctx<object>, invitationId: string) {
-	const email = await this.emailOf(ctx, currentUser(ctx).id);
-	const invitation = email ? await this.invitations.findOne({ id: invitationId, email, status: "pending", expiresAt: { $gt: new Date().toISOString() } }) : null;
-	if (!invitation) throw new NotFoundError("Not found.", invitationId);
-	return invitation;
-},
+	/** A pending, unexpired invitation addressed to the caller's email; 404 otherwise (as for one that does not exist). */
+	async openInvitationFor(ctx: Ctx<object>, invitationId: string) {
+		const email = await this.emailOf(ctx, currentUser(ctx).id);
+		const invitation = email
+			? await this.invitations.findOne({ id: invitationId, email, status: "pending", expiresAt: { $gt: new Date().toISOString() } })
+			: null;
+		if (!invitation) throw new NotFoundError("Not found.", invitationId);
+		return invitation;
+	},
 };

@@ -5,11 +5,21 @@
  */
 import { hasRole, type Role } from "../../../lib/access";
 import { currentUser, type Ctx } from "../../../lib/context";
-import { AlreadyMemberError, ConflictError, ForbiddenError, LastOwnerError, MemberTargetError, NotFoundError, UserNotFoundError } from "../../../lib/errors";
+import {
+	AlreadyMemberError,
+	ConflictError,
+	ForbiddenError,
+	LastOwnerError,
+	MemberTargetError,
+	NotFoundError,
+	UserNotFoundError,
+} from "../../../lib/errors";
 import { pageOf, pageWindow } from "../../../lib/paging";
 import type { Membership, TenantsMethodsOf } from "./types";
 
-export const memberMethods: TenantsMethodsOf<"addMember" | "listMembers" | "updateMember" | "removeMember" | "publicMember" | "callerMembership" | "requireRole" | "requireMembership"> = {
+export const memberMethods: TenantsMethodsOf<
+	"addMember" | "listMembers" | "updateMember" | "removeMember" | "publicMember" | "callerMembership" | "requireRole" | "requireMembership"
+> = {
 	async addMember(ctx) {
 		const { id: tenantId, email, role } = ctx.params;
 		if (!email === !ctx.params.userId) throw new MemberTargetError();
@@ -38,7 +48,11 @@ export const memberMethods: TenantsMethodsOf<"addMember" | "listMembers" | "upda
 			this.memberships.find({ tenantId }, { sort: [sort, "id"], ...pageWindow({ page, pageSize }) }),
 			this.memberships.count({ tenantId }),
 		]);
-		return pageOf(rows.map(m => this.publicMember(m)), total, { page, pageSize });
+		return pageOf(
+			rows.map(m => this.publicMember(m)),
+			total,
+			{ page, pageSize },
+		);
 	},
 
 	async updateMember(ctx) {
@@ -75,22 +89,22 @@ export const memberMethods: TenantsMethodsOf<"addMember" | "listMembers" | "upda
 		});
 	},
 
-publicMember(m: Membership) {
-	return { tenantId: m.tenantId, userId: m.userId, role: m.role, createdAt: m.createdAt, updatedAt: m.updatedAt };
-},
+	publicMember(m: Membership) {
+		return { tenantId: m.tenantId, userId: m.userId, role: m.role, createdAt: m.createdAt, updatedAt: m.updatedAt };
+	},
 
-callerMembership(ctx: Ctx<object>, tenantId: string) {
-	return this.memberships.findOne({ tenantId, userId: currentUser(ctx).id });
-},
+	callerMembership(ctx: Ctx<object>, tenantId: string) {
+		return this.memberships.findOne({ tenantId, userId: currentUser(ctx).id });
+	},
 
-requireRole(m: Membership, minRole: Role) {
-	if (!hasRole([m.role], [minRole])) throw new ForbiddenError("Your role in this organisation does not allow this.");
-	return m;
-},
+	requireRole(m: Membership, minRole: Role) {
+		if (!hasRole([m.role], [minRole])) throw new ForbiddenError("Your role in this organisation does not allow this.");
+		return m;
+	},
 
-async requireMembership(ctx: Ctx<object>, tenantId: string, minRole: Role = "member") {
-	const m = await this.callerMembership(ctx, tenantId);
-	if (!m) throw new NotFoundError("Not found.", tenantId);
-	return this.requireRole(m, minRole);
-},
+	async requireMembership(ctx: Ctx<object>, tenantId: string, minRole: Role = "member") {
+		const m = await this.callerMembership(ctx, tenantId);
+		if (!m) throw new NotFoundError("Not found.", tenantId);
+		return this.requireRole(m, minRole);
+	},
 };

@@ -7,7 +7,9 @@ import { pageOf, pageWindow } from "../../../lib/paging";
 import { rowToEntity } from "../../../mixins/db.mixin";
 import type { Membership, PublicTenant, TenantsMethodsOf } from "./types";
 
-export const organisationMethods: TenantsMethodsOf<"createTenant" | "listTenants" | "updateTenant" | "membershipsOf" | "publicTenant" | "tenantsById" | "loadTenant" | "changed" | "publish"> = {
+export const organisationMethods: TenantsMethodsOf<
+	"createTenant" | "listTenants" | "updateTenant" | "membershipsOf" | "publicTenant" | "tenantsById" | "loadTenant" | "changed" | "publish"
+> = {
 	async createTenant(ctx) {
 		const user = currentUser(ctx);
 		let tenant: PublicTenant;
@@ -68,29 +70,35 @@ export const organisationMethods: TenantsMethodsOf<"createTenant" | "listTenants
 		const byId = await this.tenantsById(mine.map(m => m.tenantId));
 		return mine
 			.filter(m => byId.has(m.tenantId))
-			.map(m => ({ tenantId: m.tenantId, role: m.role, name: byId.get(m.tenantId)!.name, slug: byId.get(m.tenantId)!.slug, since: m.createdAt }));
+			.map(m => ({
+				tenantId: m.tenantId,
+				role: m.role,
+				name: byId.get(m.tenantId)!.name,
+				slug: byId.get(m.tenantId)!.slug,
+				since: m.createdAt,
+			}));
 	},
 
-publicTenant(doc: unknown): PublicTenant {
-	// a tenant row holds its public fields only
-	return rowToEntity<PublicTenant>(doc)!;
-},
+	publicTenant(doc: unknown): PublicTenant {
+		// a tenant row holds its public fields only
+		return rowToEntity<PublicTenant>(doc)!;
+	},
 
-async tenantsById(ids: string[]) {
-	const docs = ids.length ? await this.adapter.find({ query: { _id: { $in: ids } } }) : [];
-	return new Map(docs.map(d => this.publicTenant(d)).map(t => [t.id, t]));
-},
+	async tenantsById(ids: string[]) {
+		const docs = ids.length ? await this.adapter.find({ query: { _id: { $in: ids } } }) : [];
+		return new Map(docs.map(d => this.publicTenant(d)).map(t => [t.id, t]));
+	},
 
-async loadTenant(id: string) {
-	const doc = await this.adapter.findById(id);
-	return doc ? this.publicTenant(doc) : null;
-},
+	async loadTenant(id: string) {
+		const doc = await this.adapter.findById(id);
+		return doc ? this.publicTenant(doc) : null;
+	},
 
-async changed() {
-	await this.broker.cacher?.clean("tenants.**");
-},
+	async changed() {
+		await this.broker.cacher?.clean("tenants.**");
+	},
 
-async publish(name: string, actorId: string, tenantId: string, data: Record<string, unknown>) {
-	await this.publishEvent(name, { eventId: randomUUID(), at: new Date().toISOString(), actorId, tenantId, ...data });
-},
+	async publish(name: string, actorId: string, tenantId: string, data: Record<string, unknown>) {
+		await this.publishEvent(name, { eventId: randomUUID(), at: new Date().toISOString(), actorId, tenantId, ...data });
+	},
 };

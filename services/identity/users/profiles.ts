@@ -5,7 +5,18 @@ import { ConflictError, NotFoundError } from "../../../lib/errors";
 import { escapeRegex } from "../../../lib/text";
 import { EDITABLE, type PublicProfile, type Raw, type UsersMethodsOf } from "./types";
 
-type ProfileMethods = "findRaw" | "requireRaw" | "toPublic" | "toOwner" | "view" | "resolveId" | "searchProfiles" | "updateProfile" | "createProfile" | "publish" | "cleanProfileCaches";
+type ProfileMethods =
+	| "findRaw"
+	| "requireRaw"
+	| "toPublic"
+	| "toOwner"
+	| "view"
+	| "resolveId"
+	| "searchProfiles"
+	| "updateProfile"
+	| "createProfile"
+	| "publish"
+	| "cleanProfileCaches";
 
 export const profileMethods: UsersMethodsOf<ProfileMethods> = {
 	async findRaw(userId) {

@@ -14,7 +14,9 @@ import { publicConnection, type IntegrationsMethodsOf } from "./types";
 /** refresh when the access token has less than this left */
 export const REFRESH_MARGIN_MS = 60_000;
 
-export const connectionMethods: IntegrationsMethodsOf<"clientOf" | "redirectUri" | "beginConnect" | "finishConnect" | "disconnect" | "accessTokenOf"> = {
+export const connectionMethods: IntegrationsMethodsOf<
+	"clientOf" | "redirectUri" | "beginConnect" | "finishConnect" | "disconnect" | "accessTokenOf"
+> = {
 	clientOf(provider) {
 		const client = this.clients.get(provider);
 		if (!client) throw new UnknownIntegrationError(provider);
@@ -67,7 +69,12 @@ export const connectionMethods: IntegrationsMethodsOf<"clientOf" | "redirectUri"
 		if (client?.revocable) {
 			for (const sealed of [row.refreshTokenSealed, row.accessTokenSealed]) {
 				if (!sealed) continue;
-				await client.revoke(this.box.open(sealed)).catch(err => this.logger.warn("provider revocation failed; connection removed anyway", { provider: row.provider, error: (err as Error).message }));
+				await client.revoke(this.box.open(sealed)).catch(err =>
+					this.logger.warn("provider revocation failed; connection removed anyway", {
+						provider: row.provider,
+						error: (err as Error).message,
+					}),
+				);
 			}
 		}
 		await this.connections.remove({ id: row.id });
@@ -81,7 +88,8 @@ export const connectionMethods: IntegrationsMethodsOf<"clientOf" | "redirectUri"
 			if (!row) throw new NotFoundError("Not found.", connectionId);
 			const fresh = !row.expiresAt || Date.parse(row.expiresAt) - Date.now() > REFRESH_MARGIN_MS;
 			if (fresh) return this.box.open(row.accessTokenSealed);
-			if (!row.refreshTokenSealed) throw new IntegrationProviderError("The provider's token has expired and cannot be refreshed. Connect again.");
+			if (!row.refreshTokenSealed)
+				throw new IntegrationProviderError("The provider's token has expired and cannot be refreshed. Connect again.");
 			let tokens: ProviderTokens;
 			try {
 				tokens = await this.clientOf(row.provider).refresh(this.box.open(row.refreshTokenSealed));

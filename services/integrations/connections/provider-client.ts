@@ -67,7 +67,15 @@ export class IntegrationClient {
 	async exchange(callback: URLSearchParams, state: string, redirectUri: string, codeVerifier: string): Promise<ProviderTokens> {
 		const o = oauth4webapi();
 		const params = o.validateAuthResponse(this.as, this.client, callback, state);
-		const res = await o.authorizationCodeGrantRequest(this.as, this.client, this.auth(), params, redirectUri, codeVerifier, this.options(this.cfg.tokenEndpoint));
+		const res = await o.authorizationCodeGrantRequest(
+			this.as,
+			this.client,
+			this.auth(),
+			params,
+			redirectUri,
+			codeVerifier,
+			this.options(this.cfg.tokenEndpoint),
+		);
 		return tokensOf(await o.processAuthorizationCodeResponse(this.as, this.client, res));
 	}
 

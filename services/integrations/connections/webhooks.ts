@@ -41,7 +41,10 @@ export const webhookMethods: IntegrationsMethodsOf<"receiveWebhook" | "processWe
 		const connection = await this.connections.findOne({ id: connectionId, provider });
 		if (!connection) throw new NotFoundError("Not found.", connectionId);
 		const deliveryId = headers[cfg.deliveryHeader ?? "x-github-delivery"];
-		if (!deliveryId) throw new InvalidInputError("The delivery id header is missing.", [{ field: cfg.deliveryHeader ?? "x-github-delivery", message: "required" }]);
+		if (!deliveryId)
+			throw new InvalidInputError("The delivery id header is missing.", [
+				{ field: cfg.deliveryHeader ?? "x-github-delivery", message: "required" },
+			]);
 		let payload: unknown;
 		try {
 			payload = JSON.parse(body.toString("utf8"));
@@ -72,7 +75,15 @@ export const webhookMethods: IntegrationsMethodsOf<"receiveWebhook" | "processWe
 	async processWebhook(id) {
 		const row = await this.deliveries.findOne({ id });
 		if (!row || row.status === "processed") return;
-		await this.broker.emit(WEBHOOK_EVENT, { id: row.id, provider: row.provider, connectionId: row.connectionId, userId: row.userId, deliveryId: row.deliveryId, event: row.event, payload: row.payload });
+		await this.broker.emit(WEBHOOK_EVENT, {
+			id: row.id,
+			provider: row.provider,
+			connectionId: row.connectionId,
+			userId: row.userId,
+			deliveryId: row.deliveryId,
+			event: row.event,
+			payload: row.payload,
+		});
 		await this.deliveries.update({ id: row.id }, { status: "processed", processedAt: new Date().toISOString() });
 	},
 

@@ -69,10 +69,13 @@ export function checkEvents(events: EventInput[], now: number, retentionDays: nu
 	const earliest = now - retentionDays * 86_400_000;
 	events.forEach((e, i) => {
 		const at = e.at ? e.at.getTime() : now;
-		if (at < earliest || at > now + 3600_000) errors.push({ field: `events[${i}].at`, message: `must be within the last ${retentionDays} days and not in the future` });
+		if (at < earliest || at > now + 3600_000)
+			errors.push({ field: `events[${i}].at`, message: `must be within the last ${retentionDays} days and not in the future` });
 		const props = Object.entries(e.properties ?? {});
 		if (props.length > MAX_PROPERTIES) errors.push({ field: `events[${i}].properties`, message: `at most ${MAX_PROPERTIES} properties` });
-		for (const [k, v] of props) if (typeof v === "number" && !Number.isFinite(v)) errors.push({ field: `events[${i}].properties.${k}`, message: "must be a finite number" });
+		for (const [k, v] of props)
+			if (typeof v === "number" && !Number.isFinite(v))
+				errors.push({ field: `events[${i}].properties.${k}`, message: "must be a finite number" });
 	});
 	if (errors.length) throw new InvalidInputError("Some events are not valid.", errors);
 }
@@ -102,7 +105,12 @@ export function bucketDeltas(events: RawEvent[]): BucketDelta[] {
 	for (const e of events) {
 		const ms = Date.parse(e.at);
 		const numbers = Object.entries(e.properties).filter((p): p is [string, number] => typeof p[1] === "number");
-		const dims: [string, string][] = [["", ""], ...Object.entries(e.properties).filter(([, v]) => typeof v !== "number").map(([k, v]) => [k, String(v)] as [string, string])];
+		const dims: [string, string][] = [
+			["", ""],
+			...Object.entries(e.properties)
+				.filter(([, v]) => typeof v !== "number")
+				.map(([k, v]) => [k, String(v)] as [string, string]),
+		];
 		for (const g of GRANULARITIES) {
 			const start = bucketStart(ms, g);
 			for (const [dim, value] of dims) {

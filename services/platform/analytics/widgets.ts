@@ -45,7 +45,8 @@ export function widgetErrors(widgets: Widget[]): { field: string; message: strin
 			if (!w.query.steps) errors.push({ field: `${at}.steps`, message: "a funnel needs 2 to 10 steps" });
 		} else if (!w.query.name) errors.push({ field: `${at}.name`, message: `a ${w.type} needs an event name` });
 		if (w.type === "table" && !w.query.by) errors.push({ field: `${at}.by`, message: "a table needs a dimension (by)" });
-		if (w.type === "series" && w.query.bucket === "hour" && w.query.rangeDays > 31) errors.push({ field: `${at}.rangeDays`, message: "hourly series cover at most 31 days" });
+		if (w.type === "series" && w.query.bucket === "hour" && w.query.rangeDays > 31)
+			errors.push({ field: `${at}.rangeDays`, message: "hourly series cover at most 31 days" });
 	});
 	return errors;
 }

@@ -84,7 +84,13 @@ export class BullJobEngine implements JobEngine {
 
 	async enqueue(spec: JobSpec): Promise<JobRecord> {
 		const id = spec.idempotencyKey ? idempotentId(spec) : newId();
-		const data: JobData = { tenantId: spec.tenantId, payload: spec.payload, timeoutMs: spec.timeoutMs, backoff: spec.backoff, idempotencyKey: spec.idempotencyKey ?? null };
+		const data: JobData = {
+			tenantId: spec.tenantId,
+			payload: spec.payload,
+			timeoutMs: spec.timeoutMs,
+			backoff: spec.backoff,
+			idempotencyKey: spec.idempotencyKey ?? null,
+		};
 		await this.redis
 			.multi()
 			.hset(this.key("ids"), id, spec.type)
@@ -124,7 +130,10 @@ export class BullJobEngine implements JobEngine {
 		]);
 		const attemptsMade = Math.max(job.attemptsStarted ?? 0, job.attemptsMade);
 		const failedReason = job.failedReason ?? null;
-		const progress = typeof job.progress === "object" && job.progress ? (job.progress as { percent?: number; message?: string }) : { percent: Number(job.progress) || 0 };
+		const progress =
+			typeof job.progress === "object" && job.progress
+				? (job.progress as { percent?: number; message?: string })
+				: { percent: Number(job.progress) || 0 };
 		return {
 			id: job.id!,
 			type: job.name,
@@ -148,7 +157,10 @@ export class BullJobEngine implements JobEngine {
 	async list(tenantId: string | null, q: JobListQuery) {
 		const key = this.key("tenant", tenantKey(tenantId));
 		if (!q.status && !q.type) {
-			const [total, ids] = await Promise.all([this.redis.zcard(key), this.redis.zrevrange(key, (q.page - 1) * q.pageSize, q.page * q.pageSize - 1)]);
+			const [total, ids] = await Promise.all([
+				this.redis.zcard(key),
+				this.redis.zrevrange(key, (q.page - 1) * q.pageSize, q.page * q.pageSize - 1),
+			]);
 			return { rows: await this.records(key, ids), total };
 		}
 		const all = (await this.records(key, await this.redis.zrevrange(key, 0, SCAN_LIMIT - 1))).filter(
@@ -161,7 +173,12 @@ export class BullJobEngine implements JobEngine {
 	private async records(indexKey: string, ids: string[]): Promise<JobRecord[]> {
 		const jobs = await Promise.all(ids.map(id => this.job(id)));
 		const gone = ids.filter((_, i) => !jobs[i]);
-		if (gone.length) await this.redis.multi().zrem(indexKey, ...gone).hdel(this.key("ids"), ...gone).exec();
+		if (gone.length)
+			await this.redis
+				.multi()
+				.zrem(indexKey, ...gone)
+				.hdel(this.key("ids"), ...gone)
+				.exec();
 		return Promise.all(jobs.filter((j): j is Job => !!j).map(j => this.toRecord(j)));
 	}
 
@@ -263,7 +280,13 @@ export class BullJobEngine implements JobEngine {
 		const at = new Date().toISOString();
 		const fields: Record<string, string> = {};
 		for (const [type, w] of this.localWorkers)
-			fields[`${this.o.node}|${type}`] = JSON.stringify({ node: this.o.node, type, concurrency: w.concurrency, active: w.counter.active, lastHeartbeat: at } satisfies WorkerInfo);
+			fields[`${this.o.node}|${type}`] = JSON.stringify({
+				node: this.o.node,
+				type,
+				concurrency: w.concurrency,
+				active: w.counter.active,
+				lastHeartbeat: at,
+			} satisfies WorkerInfo);
 		await this.redis.hset(this.key("workers"), fields);
 	}
 

@@ -32,8 +32,11 @@ interface HandlerVars {
 	jobHandlersEngine?: JobEngine;
 }
 
-export function JobHandlersMixin<TThis = Service>(types: Record<string, JobTypeDefinition & ThisType<TThis>>): MixinSchema<object, object, HandlerVars> {
-	for (const type of Object.keys(types)) if (!JOB_TYPE_PATTERN.test(type) || type.length > 64) throw new Error(`JobHandlersMixin: '${type}' is not a valid job type name`);
+export function JobHandlersMixin<TThis = Service>(
+	types: Record<string, JobTypeDefinition & ThisType<TThis>>,
+): MixinSchema<object, object, HandlerVars> {
+	for (const type of Object.keys(types))
+		if (!JOB_TYPE_PATTERN.test(type) || type.length > 64) throw new Error(`JobHandlersMixin: '${type}' is not a valid job type name`);
 	return {
 		events: {
 			[CANCEL_EVENT](ctx: Ctx<{ id: string }>) {

@@ -30,7 +30,13 @@ interface LocalWorker {
 const MAX_LOG_LINES = 200;
 
 export function idempotentId(spec: Pick<JobSpec, "tenantId" | "type" | "idempotencyKey">): string {
-	return "k" + createHash("sha256").update(`${spec.tenantId ?? ""}\n${spec.type}\n${spec.idempotencyKey}`).digest("base64url").slice(0, 24);
+	return (
+		"k" +
+		createHash("sha256")
+			.update(`${spec.tenantId ?? ""}\n${spec.type}\n${spec.idempotencyKey}`)
+			.digest("base64url")
+			.slice(0, 24)
+	);
 }
 
 export class MemoryJobEngine implements JobEngine {
@@ -145,7 +151,13 @@ export class MemoryJobEngine implements JobEngine {
 	async workers(): Promise<WorkerInfo[]> {
 		// one process: its workers are alive whenever it answers; the heartbeat is the sweep's last run
 		const at = new Date(this.beatAt).toISOString();
-		return [...this.workersByType].map(([type, w]) => ({ node: this.node, type, concurrency: w.concurrency, active: w.active, lastHeartbeat: at }));
+		return [...this.workersByType].map(([type, w]) => ({
+			node: this.node,
+			type,
+			concurrency: w.concurrency,
+			active: w.active,
+			lastHeartbeat: at,
+		}));
 	}
 
 	async close(): Promise<void> {
@@ -249,7 +261,8 @@ export class MemoryJobEngine implements JobEngine {
 		this.beatAt = Date.now();
 		const cutoff = Date.now() - this.retentionMs;
 		for (const [id, e] of this.entries)
-			if ((e.record.status === "completed" || e.record.status === "cancelled") && Date.parse(e.record.finishedAt ?? "") < cutoff) this.entries.delete(id);
+			if ((e.record.status === "completed" || e.record.status === "cancelled") && Date.parse(e.record.finishedAt ?? "") < cutoff)
+				this.entries.delete(id);
 	}
 }
 

@@ -41,7 +41,9 @@ export async function fireDue(row: ScheduleRow, deps: FireDeps): Promise<History
 	const dues = dueTimes(row, await store.lastDue(row.id), now);
 	if (!dues.length) return [];
 	const missed = dues.filter(d => now - d > deps.graceMs);
-	const plan: { dueMs: number; missed: number; skip: boolean }[] = dues.filter(d => now - d <= deps.graceMs).map(d => ({ dueMs: d, missed: 0, skip: false }));
+	const plan: { dueMs: number; missed: number; skip: boolean }[] = dues
+		.filter(d => now - d <= deps.graceMs)
+		.map(d => ({ dueMs: d, missed: 0, skip: false }));
 	if (missed.length) plan.unshift({ dueMs: missed[missed.length - 1], missed: missed.length, skip: row.misfire === "skip" });
 
 	const written: HistoryEntry[] = [];

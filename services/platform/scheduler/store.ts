@@ -107,7 +107,10 @@ export class RedisScheduleStore implements ScheduleStore {
 			.exec();
 	}
 	async history(id: string, offset: number, limit: number) {
-		const [total, rows] = await Promise.all([this.redis.llen(this.k("history", id)), this.redis.lrange(this.k("history", id), offset, offset + limit - 1)]);
+		const [total, rows] = await Promise.all([
+			this.redis.llen(this.k("history", id)),
+			this.redis.lrange(this.k("history", id), offset, offset + limit - 1),
+		]);
 		return { rows: rows.map(r => JSON.parse(r) as HistoryEntry), total };
 	}
 }
@@ -170,7 +173,10 @@ export class LocalScheduleStore implements ScheduleStore {
 		}
 	}
 	async history(id: string, offset: number, limit: number) {
-		const [rows, total] = await Promise.all([this.runs.find({ scheduleId: id }, { sort: ["-seq"], offset, limit }), this.runs.count({ scheduleId: id })]);
+		const [rows, total] = await Promise.all([
+			this.runs.find({ scheduleId: id }, { sort: ["-seq"], offset, limit }),
+			this.runs.count({ scheduleId: id }),
+		]);
 		return { rows: rows.map(({ id: _i, scheduleId: _s, seq: _q, createdAt: _c, ...e }) => e as HistoryEntry), total };
 	}
 }

@@ -53,9 +53,13 @@ export const CommentsMixin = asMixin({
 			async handler(ctx: Ctx<{ id: string; commentId: string }>) {
 				const userId = currentUser(ctx).id;
 				const post = entityOf<PostDoc>(ctx);
-				const [comment] = (await ctx.call("postcomments.findWhere", { query: { id: ctx.params.commentId, postId: post.id }, limit: 1 })) as Row[];
+				const [comment] = (await ctx.call("postcomments.findWhere", {
+					query: { id: ctx.params.commentId, postId: post.id },
+					limit: 1,
+				})) as Row[];
 				if (!comment) throw new NotFoundError();
-				if (comment.authorId !== userId && post.authorId !== userId) throw new ForbiddenError("Only the comment's author or the post's author can delete it.");
+				if (comment.authorId !== userId && post.authorId !== userId)
+					throw new ForbiddenError("Only the comment's author or the post's author can delete it.");
 				const n = (await ctx.call("postcomments.removeWhere", { query: { id: comment.id, postId: post.id } })) as number;
 				if (n) await this.incCounts(post.id, { comments: -n });
 				ctx.meta.$statusCode = 204;

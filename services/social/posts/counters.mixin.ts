@@ -37,7 +37,11 @@ export const CountersMixin = asMixin({
 
 	methods: {
 		async incCounts(postId: string, inc: Partial<Record<keyof Counts, number>>) {
-			const $inc = Object.fromEntries(Object.entries(inc).filter(([, v]) => v).map(([k, v]) => [`counts.${k}`, v]));
+			const $inc = Object.fromEntries(
+				Object.entries(inc)
+					.filter(([, v]) => v)
+					.map(([k, v]) => [`counts.${k}`, v]),
+			);
 			if (Object.keys($inc).length) await this.adapter.updateMany({ _id: postId }, { $inc });
 			await this.cleanPost(postId);
 		},

@@ -77,11 +77,13 @@ export const ReactionsMixin = asMixin({
 		 * that happened. Answers the reaction now in place.
 		 */
 		async setReaction(ctx: AnyCtx, post: PostDoc, userId: string, type: ReactionType | null, onlyIf?: ReactionType) {
-			const event = (name: string) =>
-				this.publish(name, eventPayload(userId, { authorId: post.authorId, postId: post.id }));
+			const event = (name: string) => this.publish(name, eventPayload(userId, { authorId: post.authorId, postId: post.id }));
 			for (let attempt = 0; attempt < 10; attempt++) {
 				if (type) {
-					const res = (await ctx.call("postreactions.add", { entity: { postId: post.id, userId, type }, uniqueBy: ["postId", "userId"] })) as {
+					const res = (await ctx.call("postreactions.add", {
+						entity: { postId: post.id, userId, type },
+						uniqueBy: ["postId", "userId"],
+					})) as {
 						created: boolean;
 						row: Row | null;
 					};

@@ -17,7 +17,9 @@ export const SavesMixin = asMixin({
 			async handler(ctx: Ctx<{ id: string }>) {
 				const userId = currentUser(ctx).id;
 				const post = entityOf<PostDoc>(ctx);
-				const res = (await ctx.call("postsaves.add", { entity: { postId: post.id, userId }, uniqueBy: ["postId", "userId"] })) as { created: boolean };
+				const res = (await ctx.call("postsaves.add", { entity: { postId: post.id, userId }, uniqueBy: ["postId", "userId"] })) as {
+					created: boolean;
+				};
 				if (res.created) await this.incCounts(post.id, { saves: 1 });
 				return { postId: post.id, saved: true };
 			},

@@ -59,7 +59,10 @@ export const SharesMixin = asMixin({
 				}
 				await this.incCounts(original.id, { shares: 1 });
 				// A share is a post of its author too (and posts.deleted follows when it is deleted).
-				await this.publish("posts.created", eventPayload(userId, { authorId: userId, postId: share.id, visibility: "public", sharedPostId: original.id }));
+				await this.publish(
+					"posts.created",
+					eventPayload(userId, { authorId: userId, postId: share.id, visibility: "public", sharedPostId: original.id }),
+				);
 				await this.publish("posts.shared", eventPayload(userId, { authorId: original.authorId, postId: original.id, sharePostId: share.id }));
 				ctx.meta.$statusCode = 201;
 				return (await this.present(ctx, [share]))[0];
