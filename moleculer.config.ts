@@ -29,7 +29,7 @@ import { ParamsMiddleware } from "./middlewares/params.middleware";
  * Timeout sits inside the Cacher: it bounds the handler, and a cache hit answers without starting a
  * timer (the Redis cacher bounds its own lookups, CACHE_TIMEOUT_MS). The breaker stays outside the
  * Cacher, so hits still count as successes: misses failing behind mostly cached answers do not open it
- * (README, "Where we departed from DESIGN.md").
+ * (README, "Where we departed from the original design").
  */
 function middlewares(cfg: Config) {
 	return [

@@ -27,7 +27,7 @@ const url = (protocols: string[]) => ({
 });
 const list = { type: "string", optional: true, default: "" } as const;
 
-const schema = {
+export const configSchema = {
 	$$strict: false,
 	NODE_ENV: { type: "enum", values: ["development", "production", "test"], default: "development" },
 	PORT: { ...port, default: 3000 },
@@ -393,13 +393,13 @@ export class ConfigError extends Error {
 	override name = "ConfigError";
 }
 
-const check = v.compile(schema);
+const check = v.compile(configSchema);
 
 /** Parse and validate an environment; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 	// Empty strings mean "unset", as in most .env tooling.
 	const input: Record<string, unknown> = {};
-	for (const key of Object.keys(schema)) {
+	for (const key of Object.keys(configSchema)) {
 		if (key.startsWith("$$")) continue;
 		const value = env[key];
 		if (value !== undefined && value !== "") input[key] = value.trim();

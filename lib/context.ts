@@ -17,7 +17,7 @@ export interface Meta {
 	$responseType?: string;
 	$responseHeaders?: Record<string, string>;
 	/** request headers the gateway hands through for an action that declares it needs them */
-	headers?: Record<string, string | string[] | undefined>;
+	headers?: Record<string, string>;
 	ifNoneMatch?: string;
 	client?: { ip?: string; userAgent?: string };
 }

@@ -5,12 +5,11 @@
  * deduplicates redeliveries across every node (a redelivery during the first answers 409, which the
  * provider retries; after it, the stored answer). A failed apply stores nothing: the redelivery runs it.
  *
- * HTTP: `POST /api/commerce/webhooks/:provider` is a gateway route of its own that hands the body over
- * unparsed (a stream) with the providers' signature headers: `http` reads it (at most 256 KB) for `receive`.
+ * HTTP: `POST /api/commerce/webhooks/:provider` takes the body unparsed (`rawBody: true`, at most 256 KB)
+ * with the providers' signature headers, and hands both to `receive`.
  */
 import { config } from "../../lib/config";
 import type { Ctx } from "../../lib/context";
-import { InvalidInputError } from "../../lib/errors";
 import type { ServiceSchema } from "../../lib/schema";
 import { Providers, PROVIDER_NAMES } from "./providers";
 import type { WebhookEvent } from "./providers/provider";
@@ -23,8 +22,9 @@ const MAX_BODY = 256 * 1024;
 
 const PAYOUT_OUTCOME: Partial<Record<WebhookEvent["type"], "paid" | "failed">> = { "payout.paid": "paid", "payout.failed": "failed" };
 
-const WebhooksService: ServiceSchema<Record<string, never>, object, Vars> = {
+const WebhooksService: ServiceSchema<{ rest: string }, object, Vars> = {
 	name: "commercewebhooks",
+	settings: { rest: "/commerce/webhooks" },
 	created() {
 		this.providers = new Providers(config());
 	},
@@ -52,18 +52,19 @@ const WebhooksService: ServiceSchema<Record<string, never>, object, Vars> = {
 			},
 		},
 		http: {
+			rest: "POST /:provider",
 			auth: "public",
+			// the signatures cover the exact bytes: the gateway hands them over unparsed (lib/body.ts)
+			rawBody: true,
+			bodyLimit: "256kb",
 			summary: "A payment provider's webhook delivery (raw body, signature headers).",
-			params: { provider: { type: "enum", values: [...PROVIDER_NAMES] } },
-			async handler(ctx: Ctx<{ provider: string }>) {
-				const stream = ctx.stream as NodeJS.ReadableStream | null;
-				let rawBody = "";
-				if (stream)
-					for await (const chunk of stream) {
-						rawBody += chunk.toString();
-						if (rawBody.length > MAX_BODY)
-							throw new InvalidInputError("The webhook body is too large.", [{ field: "body", message: `is over ${MAX_BODY} bytes` }]);
-					}
+			params: {
+				provider: { type: "enum", values: [...PROVIDER_NAMES] },
+				rawBody: { type: "string", max: 400_000, default: "" },
+				$$strict: "remove",
+			},
+			handler(ctx: Ctx<{ provider: string; rawBody: string }>) {
+				const rawBody = Buffer.from(ctx.params.rawBody, "base64").toString("utf8");
 				const headers = Object.fromEntries(
 					Object.entries(ctx.meta.headers ?? {}).filter((e): e is [string, string] => typeof e[1] === "string"),
 				);

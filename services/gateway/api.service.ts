@@ -16,7 +16,6 @@ import { compressingResponse, compressResponses, type CompressionOptions, type E
 import { fixedHeaders } from "../../lib/fixed-headers";
 import { accessCheckOf, rateLimitKeys, UnauthorizedError, type AuthMode, type AuthUser, type RateLimitRule } from "../../lib/access";
 import { bodyParsers, routedAction } from "../../lib/body";
-import { rawBody, type RawBodyRequest } from "../../lib/raw-body";
 import { config, splitList } from "../../lib/config";
 import type { Ctx } from "../../lib/context";
 import { ServiceStartingError } from "../../lib/errors";
@@ -116,10 +115,30 @@ const defaultRule: RateLimitRule = { max: cfg.RATE_LIMIT_MAX, windowSec: cfg.RAT
 /** The access log line is at info level: below it, no request pays for a listener whose line nobody writes. */
 const accessLog = ["info", "debug", "trace"].includes(cfg.LOG_LEVEL);
 /** Request headers handed to actions as `ctx.meta.headers` (lowercase names; nothing else crosses). */
-const FORWARDED_HEADERS = ["x-ingest-key", "idempotency-key", "x-hub-signature-256", "if-match"] as const;
-const MAX_FORWARDED_HEADER_LENGTH = 512;
-/** The signature headers of payment providers' webhooks (the commerce-webhooks route hands only these on). */
-const WEBHOOK_HEADER = /^(stripe-signature|sandbox-signature|paypal-(transmission-id|transmission-time|transmission-sig|cert-url|auth-algo))$/;
+/**
+ * Request headers handed to actions in `meta.headers` (a short whitelist, always set, so never client-made):
+ * intake keys, Idempotency-Key, If-Match, and the signature headers of webhooks whose actions take
+ * the raw body (`rawBody: true`: Meta, GitHub-style integrations, payment providers).
+ */
+const FORWARDED_HEADERS = [
+	"x-ingest-key",
+	"idempotency-key",
+	"if-match",
+	"x-hub-signature-256",
+	"x-signature-256",
+	"x-github-delivery",
+	"x-github-event",
+	"x-delivery-id",
+	"x-event",
+	"stripe-signature",
+	"sandbox-signature",
+	"paypal-transmission-id",
+	"paypal-transmission-time",
+	"paypal-transmission-sig",
+	"paypal-cert-url",
+	"paypal-auth-algo",
+] as const;
+const MAX_FORWARDED_HEADER_LENGTH = 1024;
 const corsOrigins = splitList(cfg.CORS_ORIGINS);
 const swaggerDir = path.dirname(require.resolve("swagger-ui-dist/package.json"));
 const docsDir = path.join(publicDir, "docs");
@@ -234,24 +253,7 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 				bodyParsers: false,
 			},
 			{
-				// Payment providers' webhooks (README, "Commerce domain"): no token, and the body reaches the action
-				// unparsed as a stream, because their signatures cover the exact bytes sent.
-				name: "commerce-webhooks",
-				path: "/api/commerce/webhooks",
-				authentication: false,
-				authorization: false,
-				mappingPolicy: "restrict",
-				bodyParsers: false,
-				aliases: { "POST /:provider": "stream:commercewebhooks.http" },
-				onBeforeCall(ctx: Context, _route: unknown, req: Req) {
-					const headers = Object.fromEntries(
-						Object.entries(req.headers).filter(([k, v]) => WEBHOOK_HEADER.test(k) && typeof v === "string" && v.length <= 4096),
-					);
-					Object.assign(ctx.meta as object, { user: null, headers });
-				},
-			},
-			{
-				// Uploaded media, public by unguessable immutable id (docs/social.md); media.serve answers 304 itself.
+				// Uploaded media, public by unguessable immutable id (README, "Media"); media.serve answers 304 itself.
 				name: "media",
 				path: "/media",
 				authentication: false,
@@ -277,29 +279,6 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 					const authorization = req.headers.authorization;
 					const headers = typeof authorization === "string" && authorization.length <= 2048 ? { authorization } : {};
 					Object.assign(ctx.meta as object, { user: null, headers });
-				},
-			},
-			{
-				// Inbound webhooks (README, "Signing in with a provider, API clients and integrations"): their signature covers the
-				// raw body, so it is kept as received; the action checks the signature (nothing is authenticated here).
-				name: "webhooks",
-				path: "/api/integrations/webhooks",
-				authentication: false,
-				authorization: false,
-				mappingPolicy: "restrict",
-				aliases: { "POST /:provider/:connectionId": "integrations.webhook" },
-				bodyParsers: false,
-				use: [rawBody(1024 * 1024)],
-				onBeforeCall(ctx: Context, _route: unknown, req: Req & RawBodyRequest) {
-					const headers: Record<string, string> = {};
-					for (const [name, value] of Object.entries(req.headers))
-						if (
-							/^x-(hub-signature-256|signature-256|github-delivery|github-event|delivery-id|event)$/.test(name) &&
-							typeof value === "string" &&
-							value.length <= 512
-						)
-							headers[name] = value;
-					Object.assign(ctx.meta as object, { user: null, headers, rawBody: (req.$rawBody ?? Buffer.alloc(0)).toString("base64") });
 				},
 			},
 			{

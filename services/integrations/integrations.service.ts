@@ -98,10 +98,18 @@ const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, Integr
 		},
 
 		webhook: {
-			// No `rest`: the gateway's webhooks route (raw body) calls it. The signature is the authentication.
+			rest: "POST /webhooks/:provider/:connectionId",
+			// The signature is the authentication; it covers the exact bytes, handed over unparsed (lib/body.ts).
 			auth: "public",
+			rawBody: true,
+			bodyLimit: "1mb",
 			summary: "Inbound webhook of a connection (HMAC-SHA256 signed).",
-			params: { provider, connectionId: { type: "string", min: 1, max: 64 }, $$strict: "remove" },
+			params: {
+				provider,
+				connectionId: { type: "string", min: 1, max: 64 },
+				rawBody: { type: "string", max: 1_500_000, default: "" },
+				$$strict: "remove",
+			},
 			handler(ctx: Ctx<WebhookParams>) {
 				return this.receiveWebhook(ctx);
 			},

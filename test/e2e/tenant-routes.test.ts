@@ -18,6 +18,7 @@ import { randomUUID } from "node:crypto";
 import Validator from "fastest-validator";
 import type { Service } from "moleculer";
 import { newId } from "../../mixins/db.mixin";
+import { Collection } from "../../mixins/collection";
 import { isTenantScoped } from "../../mixins/tenant.mixin";
 import { serviceFiles } from "../../services/catalog";
 import { messengerText, signBody } from "../helpers/meta-payloads";
@@ -196,6 +197,7 @@ describe("tenant isolation on every tenant-scoped route (generated from the rout
 		await call("PUT", "/api/notifications/templates/new-follower", {
 			inApp: { title: `${who.marker} follower`, body: "{{ follower.name }} follows you." },
 		});
+		await call("POST", "/api/oauth/clients", { name: `${who.marker} client`, scopes: ["leads:read"] });
 		await call("POST", "/api/analytics/events", { events: [{ name: "task.completed", userId: who.id, properties: { plan: who.marker } }] });
 		await call("POST", "/api/analytics/dashboards", {
 			name: `${who.marker} dashboard`,
@@ -301,7 +303,9 @@ describe("tenant isolation on every tenant-scoped route (generated from the rout
 		const tenantDomains = new Set(services.filter(isTenantScoped).map(s => domainOf.get(s.name)));
 		// A service of such a domain that keeps rows per user, not per tenant (notifications, push subscriptions:
 		// their own suites prove one user never reaches another's), is not a tenant-scoped route.
-		const userScoped = (s: Service | undefined) => !!s && "adapter" in s && !isTenantScoped(s);
+		// (a store of its own: moleculer-db's adapter, or a Collection such as oauthsignin's provider accounts)
+		const ownsRows = (s: Service) => "adapter" in s || Object.values(s).some(v => v instanceof Collection);
+		const userScoped = (s: Service | undefined) => !!s && ownsRows(s) && !isTenantScoped(s);
 		const api = p.broker.getLocalService("api") as unknown as { aliases: { method: string; fullPath: string; action?: string }[] };
 		routes = api.aliases
 			.filter(al => al.action && al.fullPath.startsWith("/api/"))

@@ -19,6 +19,8 @@ export const WEBHOOK_EVENT = "integrations.webhookReceived";
 export interface WebhookParams {
 	provider: string;
 	connectionId: string;
+	/** the body exactly as sent, base64 (`rawBody: true`) */
+	rawBody: string;
 }
 
 /** `sha256=<hex>` of the body, checked in constant time. */
@@ -34,9 +36,8 @@ export const webhookMethods: IntegrationsMethodsOf<"receiveWebhook" | "processWe
 		const { provider, connectionId } = ctx.params;
 		const cfg = this.providerConfigs.get(provider);
 		if (!cfg?.webhookSecret) throw new UnknownIntegrationError(provider);
-		const meta = ctx.meta as { rawBody?: string; headers?: Record<string, string> };
-		const body = Buffer.from(meta.rawBody ?? "", "base64");
-		const headers = meta.headers ?? {};
+		const body = Buffer.from(ctx.params.rawBody, "base64");
+		const headers = ctx.meta.headers ?? {};
 		if (!signatureMatches(cfg.webhookSecret, body, headers[cfg.signatureHeader ?? "x-hub-signature-256"])) throw new InvalidSignatureError();
 		const connection = await this.connections.findOne({ id: connectionId, provider });
 		if (!connection) throw new NotFoundError("Not found.", connectionId);
