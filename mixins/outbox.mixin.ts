@@ -34,7 +34,7 @@
 import { randomUUID } from "node:crypto";
 import { sendToChannel as send } from "../lib/channels";
 import { config } from "../lib/config";
-import { OUTBOX_RELAY_EVENT } from "../lib/maintenance";
+import { COMPACT_EVENT, OUTBOX_RELAY_EVENT } from "../lib/maintenance";
 import { defineMixin, type Mixin } from "../lib/schema";
 import { Collection, type CollectionOf } from "./collection";
 
@@ -124,6 +124,10 @@ export function OutboxMixin(opts: OutboxOptions): Mixin {
 			// the `platform.outbox-relay` job (README, "Platform jobs"): relay now, even while backing off; the timer stays
 			[OUTBOX_RELAY_EVENT]() {
 				if (!this.outboxState.stopped) void this.relayOutbox();
+			},
+			// the `platform.compact` job: an outbox appends a line per send, its file is worth compacting too
+			async [COMPACT_EVENT]() {
+				if (!this.outboxState.stopped) await this.outbox.compact();
 			},
 		},
 		methods: {

@@ -13,6 +13,7 @@
  */
 import type { ActionSchema } from "moleculer";
 import { config } from "../../lib/config";
+import { COMPACT_EVENT } from "../../lib/maintenance";
 import type { Ctx } from "../../lib/context";
 import { toJwks } from "../../lib/keys";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
@@ -369,6 +370,13 @@ const AuthService: ServiceSchema<DbSettings, AuthMethods, AuthVars> = {
 				const cred = await this.credentialByEmail(normaliseEmail(ctx.params.email));
 				return { userId: cred?._id ?? null };
 			},
+		},
+	},
+
+	events: {
+		// the `platform.compact` job (README, "Platform jobs"): DbMixin compacts `credentials`, these are auth's own
+		async [COMPACT_EVENT]() {
+			await Promise.all([this.sessionRows.compact(), this.resets.compact(), this.revocationRows.compact()]);
 		},
 	},
 

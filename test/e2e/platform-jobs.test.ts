@@ -12,6 +12,7 @@ import type { CollectionOf } from "../../mixins/collection";
 import { OutboxMixin, type OutboxRow } from "../../mixins/outbox.mixin";
 import type { SessionRow } from "../../services/identity/sessions";
 import type { ResetRow } from "../../services/identity/auth/types";
+import { config, dataPath } from "../../lib/config";
 import { startPlatform, type Platform } from "../helpers/platform";
 import { waitFor } from "../helpers/wait";
 
@@ -102,7 +103,7 @@ describe("platform jobs", () => {
 		expect((await auth.resets.find({})).map(r => r.id)).toEqual(["r-live"]);
 	});
 
-	it("platform.compact reaches the db-backed services: their datafiles lose removed rows", async () => {
+	it("platform.compact reaches the db-backed services: their datafiles (main, secondary, outbox) lose removed rows", async () => {
 		const notes = p.broker.getLocalService("notes") as Service & {
 			adapter: { db: { filename: string; insertAsync(d: object): Promise<unknown>; removeAsync(q: object, o: object): Promise<number> } };
 		};
@@ -111,10 +112,23 @@ describe("platform jobs", () => {
 		await db.removeAsync({ title: "x" }, { multi: true });
 		const file = () => fs.readFileSync(db.filename, "utf8");
 		expect(file()).toContain('"$$deleted":true');
+		// auth's sessions and the probe's outbox: collections beside the main one
+		const auth = p.broker.getLocalService("auth") as Service & { sessionRows: CollectionOf<SessionRow> };
+		await auth.sessionRows.insert({ id: "gone-session", userId: "u2", familyId: "f", familyCreatedAt: "", tokenHash: "gone-hash" } as SessionRow);
+		await auth.sessionRows.remove({ id: "gone-session" });
+		const probe = p.broker.getLocalService("outboxprobe") as Service & { outbox: CollectionOf<OutboxRow> };
+		await probe.outbox.insert({ id: "gone-event", channel: "x", payload: {}, status: "sent", seq: "0" });
+		await probe.outbox.remove({ id: "gone-event" });
+		const sessionsFile = () => fs.readFileSync(dataPath(config(), "db", "sessions.db"), "utf8");
+		const outboxFile = () => fs.readFileSync(dataPath(config(), "db", "outboxprobe_outbox.db"), "utf8");
+		expect(sessionsFile()).toContain("gone-session");
+		expect(outboxFile()).toContain("gone-event");
 
 		const job = await runJob("platform.compact");
 		expect(job?.status).toBe("completed");
-		await waitFor(() => !file().includes("gone-"), { what: "the notes datafile compacted" });
+		await waitFor(() => !file().includes("gone-") && !sessionsFile().includes("gone-") && !outboxFile().includes("gone-"), {
+			what: "the notes, sessions and outbox datafiles compacted",
+		});
 	});
 
 	it("platform.outbox-relay makes an outbox relay a pending row now", async () => {
