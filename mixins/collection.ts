@@ -23,7 +23,7 @@ interface RawAdapter {
 	insert(entity: Doc): Promise<unknown>;
 	updateMany(query: Doc, update: Doc): Promise<number>;
 	removeMany(query: Doc): Promise<number>;
-	db?: { ensureIndexAsync(o: { fieldName: string; unique: boolean; sparse: boolean }): Promise<void> };
+	db?: { ensureIndexAsync(o: { fieldName: string; unique: boolean; sparse: boolean }): Promise<void>; compactDatafileAsync(): Promise<void> };
 	model?: unknown;
 }
 
@@ -51,6 +51,11 @@ export class Collection<T extends { id: string }> {
 				await this.adapter.db.ensureIndexAsync({ fieldName, unique: !!index.unique, sparse: index.fields.length > 1 });
 			}
 		}
+	}
+
+	/** Rewrites a NeDB datafile without its superseded lines (the `platform.compact` job); nothing under Mongo or in memory. */
+	async compact(): Promise<void> {
+		if (this.adapter.db && !this.adapter.model) await this.adapter.db.compactDatafileAsync();
 	}
 
 	async close(): Promise<void> {

@@ -19,6 +19,7 @@ import { config, dataPath, dbDriver } from "../lib/config";
 import { registerReadinessProbe } from "../lib/health";
 import type { CallerScope } from "../lib/context";
 import { ConflictError, NotFoundError } from "../lib/errors";
+import { COMPACT_EVENT } from "../lib/maintenance";
 import { NedbAdapter } from "../lib/nedb-adapter";
 import type { Page } from "../lib/paging";
 import { defineMixin, type DbSettings, type Mixin } from "../lib/schema";
@@ -280,6 +281,14 @@ export function DbMixin(opts: DbMixinOptions): Mixin {
 		...mongo,
 		settings: { idField: "id", pageSize: 20, maxPageSize: 100, maxLimit: 100 },
 		actions: Object.fromEntries(GENERIC_ACTIONS.map(name => [name, false])),
+		events: {
+			// the `platform.compact` job (README, "Platform jobs"): each node compacts its own files
+			async [COMPACT_EVENT]() {
+				if (driver !== "nedb") return;
+				await (this.adapter.db as NedbLike).compactDatafileAsync();
+				this.logger.debug("datafile compacted", { collection: opts.collection });
+			},
+		},
 		methods: {
 			async beforeEntityChange(type: string, entity: Params, ctx: CallerScope) {
 				if (type === "create") {
@@ -377,6 +386,7 @@ interface NedbLike {
 	ensureIndexAsync(o: { fieldName: string; unique: boolean; sparse: boolean }): Promise<void>;
 	setAutocompactionInterval(ms: number): void;
 	stopAutocompaction(): void;
+	compactDatafileAsync(): Promise<void>;
 }
 
 /**

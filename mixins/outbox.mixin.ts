@@ -7,8 +7,9 @@
  *  1. the event (an `eventId` and `at` are added when missing) is stored in the service's own outbox
  *     collection (a `Collection`: NeDB file, memory or Mongo, the same storage choice as DbMixin);
  *  2. it is sent with `broker.sendToChannel`; on success the row is marked `sent`;
- *  3. when the send fails the row stays `pending` and the request still succeeds: a relay timer
- *     (every OUTBOX_RELAY_INTERVAL_MS, doubling up to 12× while sends keep failing) re-sends pending rows
+ *  3. when the send fails the row stays `pending` and the request still succeeds: the `platform.outbox-relay`
+ *     job (every minute, when a scheduler runs) and a relay timer as the fallback
+ *     (every OUTBOX_RELAY_INTERVAL_MS, doubling up to 12× while sends keep failing) re-send pending rows
  *     oldest first; a channel that fails is skipped for the rest of that run, others go on. While a
  *     channel has pending rows its new events are only stored (not sent directly), so they do not overtake
  *     older ones: order holds per channel and node; the relay is kicked without being awaited.
@@ -33,6 +34,7 @@
 import { randomUUID } from "node:crypto";
 import { sendToChannel as send } from "../lib/channels";
 import { config } from "../lib/config";
+import { COMPACT_EVENT, OUTBOX_RELAY_EVENT } from "../lib/maintenance";
 import { defineMixin, type Mixin } from "../lib/schema";
 import { Collection, type CollectionOf } from "./collection";
 
@@ -118,6 +120,16 @@ const noStream = (err: unknown) => String((err as { code?: unknown })?.code) ===
 
 export function OutboxMixin(opts: OutboxOptions): Mixin {
 	return defineMixin<object, OutboxInternals, OutboxVars>({
+		events: {
+			// the `platform.outbox-relay` job (README, "Platform jobs"): relay now, even while backing off; the timer stays
+			[OUTBOX_RELAY_EVENT]() {
+				if (!this.outboxState.stopped) void this.relayOutbox();
+			},
+			// the `platform.compact` job: an outbox appends a line per send, its file is worth compacting too
+			async [COMPACT_EVENT]() {
+				if (!this.outboxState.stopped) await this.outbox.compact();
+			},
+		},
 		methods: {
 			async publishEvent(channel: string, data: Record<string, unknown>) {
 				const payload = {

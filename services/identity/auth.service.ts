@@ -9,19 +9,23 @@
  *
  * This file lists the actions; their work is in ./auth: account.ts (the credential, keys, its sessions,
  * logout, me), sign-in.ts (register, login, refresh, switch tenant, token pairs), password.ts (change, forgot, reset),
- * revocation.ts (revocations, deleting a user, the purge of expired rows).
+ * revocation.ts (revocations, deleting a user), purge.ts (the `identity.purge` job: expired rows).
  */
 import type { ActionSchema } from "moleculer";
 import { config } from "../../lib/config";
+import { COMPACT_EVENT } from "../../lib/maintenance";
 import type { Ctx } from "../../lib/context";
 import { toJwks } from "../../lib/keys";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { Collection } from "../../mixins/collection";
 import { DbMixin } from "../../mixins/db.mixin";
 import { OutboxMixin } from "../../mixins/outbox.mixin";
+import { JobHandlersMixin } from "../platform/jobs/handlers";
+import { PlatformSchedulesMixin } from "../platform/scheduler/platform-schedules";
 import { accountMethods } from "./auth/account";
 import { signClientToken } from "./oauth/client-token";
 import { passwordMethods } from "./auth/password";
+import { purgeMethods, PURGE_JOB } from "./auth/purge";
 import { revocationMethods } from "./auth/revocation";
 import { signInMethods } from "./auth/sign-in";
 import { client, hashCost, normaliseEmail, type AuthMethods, type AuthThis, type AuthVars, type ResetRow, type RevocationRow } from "./auth/types";
@@ -59,6 +63,15 @@ const AuthService: ServiceSchema<DbSettings, AuthMethods, AuthVars> = {
 	mixins: [
 		DbMixin({ collection: "credentials", indexes: [{ fields: ["email"], unique: true }] }),
 		OutboxMixin({ collection: "auth_outbox", removeSent: true /* nothing to keep once sent; no token is ever in it */ }),
+		// hourly, through the scheduler (README, "Platform jobs")
+		JobHandlersMixin<AuthThis>({
+			[PURGE_JOB]: {
+				handler() {
+					return this.purgeExpired();
+				},
+			},
+		}),
+		PlatformSchedulesMixin([{ id: "identity-purge", name: "Purge expired sessions and reset tokens", cron: "0 * * * *", jobType: PURGE_JOB }]),
 	],
 	settings: {
 		// Never the hash: what leaves this service of a credential.
@@ -338,6 +351,16 @@ const AuthService: ServiceSchema<DbSettings, AuthMethods, AuthVars> = {
 			},
 		},
 
+		purgeExpired: {
+			// Internal (the `identity.purge` job; operators from the REPL): how many sessions, reset tokens and revocations went.
+			visibility: "public",
+			idempotent: true,
+			params: {},
+			handler() {
+				return this.purgeExpired();
+			},
+		},
+
 		userIdByEmail: {
 			// Internal (tenants.addMember, for seeding, adds members by email).
 			visibility: "public",
@@ -350,11 +373,19 @@ const AuthService: ServiceSchema<DbSettings, AuthMethods, AuthVars> = {
 		},
 	},
 
+	events: {
+		// the `platform.compact` job (README, "Platform jobs"): DbMixin compacts `credentials`, these are auth's own
+		async [COMPACT_EVENT]() {
+			await Promise.all([this.sessionRows.compact(), this.resets.compact(), this.revocationRows.compact()]);
+		},
+	},
+
 	methods: {
 		...accountMethods,
 		...signInMethods,
 		...passwordMethods,
 		...revocationMethods,
+		...purgeMethods,
 	},
 
 	created() {
@@ -380,14 +411,9 @@ const AuthService: ServiceSchema<DbSettings, AuthMethods, AuthVars> = {
 		await Promise.all([this.sessionRows.open(this.broker), this.resets.open(this.broker), this.revocationRows.open(this.broker)]);
 		// The hash an unknown email is checked against, at the cost new hashes have.
 		this.dummyHash = await hashPassword(newOpaqueToken(), hashCost(this.cfg));
-		this.purgeTimer = setInterval(() => {
-			this.purgeExpired().catch(err => this.logger.warn("could not purge expired tokens", { error: (err as Error).message }));
-		}, 3600_000);
-		this.purgeTimer.unref();
 	},
 
 	async stopped() {
-		clearInterval(this.purgeTimer);
 		this.throttle.close();
 		await Promise.all([this.sessionRows.close(), this.resets.close(), this.revocationRows.close()]);
 	},

@@ -15,6 +15,7 @@ import { newId } from "../../mixins/db.mixin";
 import { JOB_TYPE_PATTERN } from "./jobs/handlers";
 import type { JobRecord } from "./jobs/types";
 import { nextTimes, parseCron, checkTimezone } from "./scheduler/cron";
+import { platformJobMixins } from "./scheduler/platform-jobs";
 import { dueTimes, fireDue } from "./scheduler/fire";
 import { LocalScheduleStore, RedisScheduleStore, type HistoryEntry, type Misfire, type ScheduleRow, type ScheduleStore } from "./scheduler/store";
 
@@ -63,6 +64,8 @@ interface Vars {
 
 const SchedulerService: ServiceSchema<{ rest: string }, Methods, Vars> = {
 	name: "scheduler",
+	// platform.compact and platform.outbox-relay, and their schedules (README, "Platform jobs")
+	mixins: platformJobMixins,
 	settings: { rest: "/schedules" },
 	actions: {
 		nextTimes: {

@@ -1,12 +1,12 @@
 /**
  * Ended sessions and deleted users, kept while an access token of them could still be valid, so that
- * gateways refuse those tokens (README, "Revocation"); and the hourly purge of what has expired.
+ * gateways refuse those tokens (README, "Revocation"). Their purge is in purge.ts.
  */
 import type { RevocationEntry } from "../../../lib/revocations";
 import { REVOKED_EVENT } from "../../../lib/revocations";
 import type { AuthMethodsOf } from "./types";
 
-export const revocationMethods: AuthMethodsOf<"recordRevocations" | "revocationsSince" | "deleteUser" | "purgeExpired"> = {
+export const revocationMethods: AuthMethodsOf<"recordRevocations" | "revocationsSince" | "deleteUser"> = {
 	/**
 	 * Stores revocations until every access token they could concern has expired (the token lifetime,
 	 * plus the verifier's clock tolerance), then tells every gateway. A lost broadcast is made up by
@@ -47,19 +47,5 @@ export const revocationMethods: AuthMethodsOf<"recordRevocations" | "revocations
 		if (cred) await this.adapter.removeById(userId);
 		this.logger.info("user deleted", { userId, existed: !!cred, revokedSessions: sessions });
 		return { deleted: !!cred };
-	},
-
-	/**
-	 * Expired refresh and reset tokens are useless (reuse detection only matters while a token could
-	 * still be valid), and so are revocations past every token they concern. Idempotent, so every auth
-	 * node may do it.
-	 */
-	async purgeExpired() {
-		const now = new Date().toISOString();
-		await Promise.all([
-			this.sessionRows.remove({ expiresAt: { $lt: now } }),
-			this.resets.remove({ expiresAt: { $lt: now } }),
-			this.revocationRows.remove({ until: { $lt: now } }),
-		]);
 	},
 };

@@ -62,7 +62,6 @@ export interface AuthVars extends DbVars {
 	revocationRows: CollectionOf<RevocationRow>;
 	sessions: SessionStore;
 	throttle: FailureThrottle;
-	purgeTimer: NodeJS.Timeout;
 }
 
 export interface AuthMethods extends DbMethods, OutboxMethods {
@@ -96,7 +95,9 @@ export interface AuthMethods extends DbMethods, OutboxMethods {
 	recordRevocations(entries: { kind: RevocationEntry["kind"]; id: string }[]): Promise<void>;
 	revocationsSince(params: { since?: string; after?: string; limit: number }): Promise<{ entries: RevocationEntry[]; next: string | null }>;
 	deleteUser(userId: string): Promise<{ deleted: boolean }>;
-	purgeExpired(): Promise<void>;
+	// purge.ts
+	/** Removes expired sessions, expired or spent reset tokens and past revocations; how many of each. */
+	purgeExpired(): Promise<{ sessions: number; resetTokens: number; revocations: number }>;
 }
 
 export type AuthThis = ServiceThis<DbSettings, AuthMethods, AuthVars>;
