@@ -691,3 +691,19 @@ export class IntegrationProviderError extends Errors.MoleculerClientError {
 		this.name = "IntegrationProviderError";
 	}
 }
+
+/** 409: the team changed between reading and writing its members (another admin's change): read it again. */
+export class TeamChangedError extends Errors.MoleculerClientError {
+	constructor() {
+		super("The team changed meanwhile. Read it again and retry.", 409, "TEAM_CHANGED");
+		this.name = "TeamChangedError";
+	}
+}
+
+/** 422: a task names a team that is not one of the tenant's. */
+export class UnknownTeamError extends Errors.MoleculerClientError {
+	constructor(teamId: string) {
+		super(`No team '${teamId}' in this tenant.`, 422, "UNKNOWN_TEAM", [{ field: "teamId", message: "must be a team of this tenant" }]);
+		this.name = "UnknownTeamError";
+	}
+}

@@ -4,14 +4,17 @@
  * completed or expired. Completing checks the goal (tasks done since acceptance, with the tag),
  * pays the reward and counts the win (each once per challenge: eventIds name it); a head-to-head
  * challenge reports its result to the `challenges` ELO board (won 1, expired after acceptance 0).
- * Status changes are compare-and-set on the status read. README, "Engagement domain".
+ * Status changes are compare-and-set on the status read. Past `expiresAt` a challenge expires when
+ * read, and the job `engagement.expire-challenges` (scheduled every few minutes through the
+ * scheduler when one runs) expires the ones nobody reads. README, "Engagement domain".
  */
 import { config } from "../../lib/config";
-import { currentTenantUser, type Ctx } from "../../lib/context";
+import { asSystem, currentTenantUser, type Ctx } from "../../lib/context";
 import { ChallengeGoalNotMetError, ChallengeStateError, ForbiddenError, InvalidInputError } from "../../lib/errors";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { entityOf } from "../../middlewares/entity.middleware";
-import { TenantDbMixin, type TenantDbMethods } from "../../mixins/tenant.mixin";
+import { TenantDbMixin, type Row, type TenantDbMethods } from "../../mixins/tenant.mixin";
+import { JobHandlersMixin } from "../platform/jobs/handlers";
 import type { GameSettings } from "./game-rules";
 import type { ChallengeInputs, ChallengeSpec, Generator } from "./generator";
 import { generatorFor } from "./llm-generator";
@@ -38,17 +41,37 @@ interface Methods extends TenantDbMethods {
 	loadMine(ctx: Ctx<object>, id: string): Promise<Challenge | null>;
 	move(ctx: Ctx<object>, c: Challenge, to: ChallengeStatus, set?: Record<string, unknown>): Promise<Challenge>;
 	expireIfDue(ctx: Ctx<object>, c: Challenge): Promise<Challenge>;
+	sweepExpired(): Promise<{ expired: number }>;
+	ensureSweepSchedule(): Promise<void>;
 }
 interface Vars {
 	generator: Generator;
+	sweepScheduled: boolean;
 }
+
+/** The sweeper's job type, and the platform schedule that runs it. */
+export const EXPIRE_JOB = "engagement.expire-challenges";
+export const EXPIRE_SCHEDULE = "engagement-expire-challenges";
+const EXPIRE_CRON = "*/5 * * * *";
+/** challenges one run expires at most (the next run takes the rest) */
+const SWEEP_BATCH = 1000;
+const OPEN: ChallengeStatus[] = ["offered", "accepted"];
 
 const idParam = { type: "string", min: 1, max: 64 } as const;
 const hours = (n: number) => n * 3_600_000;
 
 const ChallengesService: ServiceSchema<DbSettings, Methods, Vars> = {
 	name: "challenges",
-	mixins: [TenantDbMixin({ collection: "engagement_challenges", indexes: [{ fields: ["userId"] }, { fields: ["status"] }] })],
+	mixins: [
+		TenantDbMixin({ collection: "engagement_challenges", indexes: [{ fields: ["userId"] }, { fields: ["status"] }, { fields: ["expiresAt"] }] }),
+		JobHandlersMixin<Pick<Methods, "sweepExpired">>({
+			[EXPIRE_JOB]: {
+				handler() {
+					return this.sweepExpired();
+				},
+			},
+		}),
+	],
 	settings: {
 		fields: [
 			"id",
@@ -70,6 +93,16 @@ const ChallengesService: ServiceSchema<DbSettings, Methods, Vars> = {
 	},
 	created() {
 		this.generator = generatorFor(config(), this.logger);
+		this.sweepScheduled = false;
+	},
+	async started() {
+		await this.ensureSweepSchedule();
+	},
+	events: {
+		// the scheduler may start after this service (or on another node)
+		"$services.changed"() {
+			return this.ensureSweepSchedule();
+		},
 	},
 	actions: {
 		generate: {
@@ -185,6 +218,15 @@ const ChallengesService: ServiceSchema<DbSettings, Methods, Vars> = {
 				return { challenge: won, reward: c.reward, rating };
 			},
 		},
+		// Internal: the sweeper expires one due challenge in its tenant (asSystem).
+		expireDue: {
+			visibility: "public",
+			params: { id: idParam, $$strict: "remove" },
+			async handler(ctx: Ctx<{ id: string }>) {
+				const row = await this.scopedFindById(ctx, ctx.params.id);
+				return row ? this.expireIfDue(ctx, this.toEntity<Challenge>(row)) : null;
+			},
+		},
 		expire: {
 			rest: "POST /:id/expire",
 			roles: ["member"],
@@ -229,6 +271,39 @@ const ChallengesService: ServiceSchema<DbSettings, Methods, Vars> = {
 			await this.scopedUpdateWhere(ctx, { id: c.id, status: c.status }, { status: "expired" });
 			const row = await this.scopedFindById(ctx, c.id);
 			return row ? this.toEntity<Challenge>(row) : c;
+		},
+		async sweepExpired() {
+			const now = new Date().toISOString();
+			let expired = 0;
+			for (let i = 0; i < SWEEP_BATCH; i++) {
+				// the deliberate cross-tenant read: the sweeper serves every tenant, then acts inside the row's own
+				const row = await this.unscopedFindOne<Row>({ status: { $in: OPEN }, expiresAt: { $lt: now } });
+				if (!row) break;
+				const c = await this.broker.call<Challenge | null, object>("challenges.expireDue", { id: String(row._id) }, asSystem(row.tenantId));
+				if (c?.status !== "expired") {
+					// changed meanwhile into something else that is still open: never loop on it
+					if (c && OPEN.includes(c.status)) break;
+					continue;
+				}
+				expired++;
+			}
+			if (expired) this.logger.info("challenges expired by the sweeper", { expired });
+			return { expired };
+		},
+		async ensureSweepSchedule() {
+			if (this.sweepScheduled || !this.broker.registry.getActionEndpoints("scheduler.ensure")?.hasAvailable()) return;
+			this.sweepScheduled = true;
+			try {
+				await this.broker.call("scheduler.ensure", {
+					id: EXPIRE_SCHEDULE,
+					name: "Expire challenges nobody reads",
+					cron: EXPIRE_CRON,
+					jobType: EXPIRE_JOB,
+				});
+			} catch (err) {
+				this.sweepScheduled = false; // the next change of services tries again
+				this.logger.warn("the challenge sweeper's schedule could not be ensured", { err: (err as Error).message });
+			}
 		},
 	},
 };

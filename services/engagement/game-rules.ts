@@ -15,6 +15,8 @@ export interface Rule {
 	/** "streak": the amount times the user's streak in days (capped at maxMultiplier) */
 	multiplier?: "none" | "streak";
 	maxMultiplier?: number;
+	/** "team": pays the wallet of the task's team (only for a task with a `teamId`); default the task's user */
+	payTo?: "user" | "team";
 }
 
 /** xp needed to reach level L: base · (L − 1)^exponent; level 1 needs 0. */
@@ -46,6 +48,7 @@ export const DEFAULT_SETTINGS: GameSettings = {
 		{ id: "completed-xp", on: "tasks.completed", currency: "xp", amount: 10 },
 		{ id: "on-time-coins", on: "tasks.completed", currency: "coins", amount: 5, when: "onTime" },
 		{ id: "streak-xp", on: "tasks.completed", currency: "xp", amount: 2, multiplier: "streak", maxMultiplier: 7 },
+		{ id: "team-coins", on: "tasks.completed", currency: "coins", amount: 5, payTo: "team" },
 	],
 	levelCurve: { base: 50, exponent: 2 },
 	badges: [
@@ -63,6 +66,8 @@ export interface CompletedEvent {
 	userId: string;
 	completedAt: string;
 	dueAt: string | null;
+	/** the task's team, when it has one (rules with `payTo: "team"` pay its wallet) */
+	teamId?: string | null;
 }
 
 export const dayOf = (iso: string) => iso.slice(0, 10);
@@ -74,15 +79,24 @@ export function streakEndingAt(day: string, countsByDay: Map<string, number>): n
 	return n;
 }
 
-/** What each rule pays for one completion: `{ ruleId, currency, amount }`, zero amounts left out. */
-export function payouts(rules: readonly Rule[], e: CompletedEvent, streakDays: number): { ruleId: string; currency: string; amount: number }[] {
+export interface Payout {
+	ruleId: string;
+	currency: string;
+	amount: number;
+	/** set for a `payTo: "team"` rule: the team whose wallet it pays */
+	teamId?: string;
+}
+
+/** What each rule pays for one completion, zero amounts (and team rules of a task without a team) left out. */
+export function payouts(rules: readonly Rule[], e: CompletedEvent, streakDays: number): Payout[] {
 	const onTime = !!e.dueAt && e.completedAt <= e.dueAt;
 	return rules
-		.filter(r => r.on === "tasks.completed" && (r.when !== "onTime" || onTime))
+		.filter(r => r.on === "tasks.completed" && (r.when !== "onTime" || onTime) && (r.payTo !== "team" || !!e.teamId))
 		.map(r => ({
 			ruleId: r.id,
 			currency: r.currency,
 			amount: r.multiplier === "streak" ? r.amount * Math.min(streakDays, r.maxMultiplier ?? streakDays) : r.amount,
+			...(r.payTo === "team" && e.teamId && { teamId: e.teamId }),
 		}))
 		.filter(p => p.amount > 0);
 }
@@ -125,6 +139,7 @@ export const settingsParams = {
 				when: { type: "enum", values: ["always", "onTime"], optional: true },
 				multiplier: { type: "enum", values: ["none", "streak"], optional: true },
 				maxMultiplier: { type: "number", integer: true, min: 1, max: 365, optional: true },
+				payTo: { type: "enum", values: ["user", "team"], optional: true },
 			},
 		},
 	},

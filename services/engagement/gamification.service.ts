@@ -14,7 +14,16 @@ import { hasRole } from "../../lib/access";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { TenantDbMixin, type TenantDbMethods } from "../../mixins/tenant.mixin";
 import { badgeProgress, dayOf, levelOf, payouts, streakEndingAt, type CompletedEvent, type Counter, type GameSettings } from "./game-rules";
-import { BADGE_PREFIX, isInternalCurrency, SKILL_PREFIX, STAT_PREFIX, type LedgerBackend, type LedgerEntry, type NewEntry } from "./ledger";
+import {
+	BADGE_PREFIX,
+	isInternalCurrency,
+	SKILL_PREFIX,
+	STAT_PREFIX,
+	teamOwner,
+	type LedgerBackend,
+	type LedgerEntry,
+	type NewEntry,
+} from "./ledger";
 import { DbLedger } from "./ledger-db";
 import { RedisLedger } from "./ledger-redis";
 import { requireMembers } from "./members";
@@ -39,7 +48,10 @@ interface GamificationVars {
 	handled: { spends: number; events: number };
 }
 
+/** a wallet owner: a user id, or `team:<id>` for a team's wallet (internal actions only) */
 const userIdParam = { type: "string", min: 1, max: 128, trim: true } as const;
+/** a user named by a caller: never a team's wallet key */
+const memberIdParam = { ...userIdParam, pattern: /^(?!team:)/, messages: { stringPattern: "must be a user id" } } as const;
 
 const GamificationService: ServiceSchema<DbSettings, GamificationMethods, GamificationVars> = {
 	name: "gamification",
@@ -99,7 +111,7 @@ const GamificationService: ServiceSchema<DbSettings, GamificationMethods, Gamifi
 		userSummary: {
 			rest: "GET /users/:userId",
 			roles: ["admin"],
-			params: { userId: userIdParam, $$strict: "remove" },
+			params: { userId: memberIdParam, $$strict: "remove" },
 			handler(ctx: Ctx<{ userId: string }>) {
 				return this.summary(ctx, ctx.params.userId);
 			},
@@ -113,7 +125,7 @@ const GamificationService: ServiceSchema<DbSettings, GamificationMethods, Gamifi
 				currency: { type: "string", min: 1, max: 100, pattern: /^[a-z][a-z0-9_:-]*$/ },
 				before: { type: "number", integer: true, min: 1, optional: true, convert: true },
 				limit: { type: "number", integer: true, min: 1, max: 100, default: 20, convert: true },
-				userId: { ...userIdParam, optional: true },
+				userId: { ...memberIdParam, optional: true },
 				$$strict: "remove",
 			},
 			async handler(ctx: Ctx<{ currency: string; before?: number; limit: number; userId?: string }>) {
@@ -159,7 +171,7 @@ const GamificationService: ServiceSchema<DbSettings, GamificationMethods, Gamifi
 			roles: ["member"],
 			summary: "Moves an amount from your wallet to a member's: one atomic pair of entries, never below 0.",
 			params: {
-				toUserId: userIdParam,
+				toUserId: memberIdParam,
 				currency: currencyParam,
 				amount: amountParam,
 				reason: reasonParam,
@@ -205,7 +217,7 @@ const GamificationService: ServiceSchema<DbSettings, GamificationMethods, Gamifi
 			roles: ["admin"],
 			summary: "Credits a member's wallet once per `eventId` (a repeat answers the first entry).",
 			params: {
-				userId: userIdParam,
+				userId: memberIdParam,
 				currency: currencyParam,
 				amount: amountParam,
 				reason: reasonParam,
@@ -430,7 +442,7 @@ const GamificationService: ServiceSchema<DbSettings, GamificationMethods, Gamifi
 				await this.ledger.append(
 					scope,
 					this.entry({
-						userId: e.userId,
+						userId: p.teamId ? teamOwner(p.teamId) : e.userId,
 						currency: p.currency,
 						amount: p.amount,
 						reason: `rule ${p.ruleId}`,

@@ -48,6 +48,14 @@ export interface LedgerBackend {
 	close(): Promise<void>;
 }
 
+/**
+ * A wallet's owner is a user or a team; the ledger keys a team's wallet by `team:<teamId>` in the
+ * entry's `userId` (user ids never start so: the public user-id params refuse it), so team wallets
+ * share every guarantee above. README, "Engagement domain" → "Teams and team wallets".
+ */
+export const TEAM_OWNER_PREFIX = "team:";
+export const teamOwner = (teamId: string) => `${TEAM_OWNER_PREFIX}${teamId}`;
+
 /** Internal counters (badge criteria) and badges share the ledger's guarantees; callers never see them as currencies. */
 export const STAT_PREFIX = "stat:";
 export const BADGE_PREFIX = "badge:";

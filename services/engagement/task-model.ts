@@ -18,6 +18,8 @@ export interface Task {
 	estimateMinutes: number;
 	tags: string[];
 	assigneeId: string | null;
+	/** the team the task belongs to (set at creation; not versioned) */
+	teamId?: string | null;
 	/** ids of the tasks that block this one (`A blocks B`: A is in B's list) */
 	blockedBy: string[];
 	version: number;

@@ -9,7 +9,7 @@
  */
 import { cursorParams } from "../../lib/paging";
 import { currentTenantUser, type Ctx } from "../../lib/context";
-import { DependencyCycleError, InvalidInputError, NotFoundError, OpenBlockersError, StaleVersionError } from "../../lib/errors";
+import { DependencyCycleError, InvalidInputError, NotFoundError, OpenBlockersError, StaleVersionError, UnknownTeamError } from "../../lib/errors";
 import { KeyedMutex } from "../../lib/keyed-mutex";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { escapeRegex } from "../../lib/text";
@@ -79,6 +79,7 @@ const TasksService: ServiceSchema<DbSettings, TasksMethods, TasksVars> = {
 			"estimateMinutes",
 			"tags",
 			"assigneeId",
+			"teamId",
 			"blockedBy",
 			"version",
 			"completions",
@@ -119,6 +120,7 @@ const TasksService: ServiceSchema<DbSettings, TasksMethods, TasksVars> = {
 				status: { type: "enum", values: STATUSES, optional: true },
 				priority: { type: "enum", values: PRIORITIES, optional: true },
 				assigneeId: { ...userIdParam, optional: true },
+				teamId: { ...idParam, optional: true },
 				tag: { type: "string", max: 40, optional: true, lowercase: true, trim: true },
 				q: { type: "string", max: 200, optional: true, trim: true },
 				dueBefore: { type: "string", max: 40, optional: true },
@@ -132,19 +134,21 @@ const TasksService: ServiceSchema<DbSettings, TasksMethods, TasksVars> = {
 					status?: string;
 					priority?: string;
 					assigneeId?: string;
+					teamId?: string;
 					tag?: string;
 					q?: string;
 					dueBefore?: string;
 					sort: string;
 				}>,
 			) {
-				const { cursor, limit, status, priority, assigneeId, tag, q, dueBefore, sort } = ctx.params;
+				const { cursor, limit, status, priority, assigneeId, teamId, tag, q, dueBefore, sort } = ctx.params;
 				const desc = sort.startsWith("-");
 				const field = SORTS[sort.replace(/^-/, "") as keyof typeof SORTS];
 				const and: Record<string, unknown>[] = [];
 				if (status) and.push({ status });
 				if (priority) and.push({ priority });
 				if (assigneeId) and.push({ assigneeId });
+				if (teamId) and.push({ teamId });
 				if (tag) and.push({ tags: tag });
 				if (dueBefore) and.push({ dueAt: { $ne: null, $lt: normalizeDueAt(dueBefore) } });
 				if (q) {
@@ -179,13 +183,17 @@ const TasksService: ServiceSchema<DbSettings, TasksMethods, TasksVars> = {
 				estimateMinutes: { ...taskFieldParams.estimateMinutes, default: 0 },
 				tags: { ...taskFieldParams.tags, default: [] },
 				assigneeId: { ...taskFieldParams.assigneeId, optional: true },
+				teamId: { ...idParam, optional: true },
 				$$strict: "remove",
 			},
-			async handler(ctx: Ctx<Omit<TaskSnapshot, "blockedBy">>) {
+			async handler(ctx: Ctx<Omit<TaskSnapshot, "blockedBy"> & { teamId?: string }>) {
 				const user = currentTenantUser(ctx);
 				const { title, description, status, priority, estimateMinutes, tags } = ctx.params;
 				const assigneeId = ctx.params.assigneeId ?? null;
 				await requireMembers(this, ctx, user.tenantId, [assigneeId], "assigneeId");
+				// a team task: its completions may pay the team's wallet (rules with payTo "team"); set at creation only
+				const teamId = ctx.params.teamId ?? null;
+				if (teamId && !(await ctx.call("teams.teamOf", { id: teamId }))) throw new UnknownTeamError(teamId);
 				const fields: TaskSnapshot = {
 					title,
 					description,
@@ -199,6 +207,7 @@ const TasksService: ServiceSchema<DbSettings, TasksMethods, TasksVars> = {
 				};
 				const task = await this._create<Task>(ctx, {
 					...fields,
+					teamId,
 					priorityRank: priorityRank(priority),
 					version: 1,
 					completions: 0,
@@ -444,6 +453,7 @@ const TasksService: ServiceSchema<DbSettings, TasksMethods, TasksVars> = {
 				tenantId: user.tenantId,
 				taskId: task.id,
 				userId: task.assigneeId ?? task.createdBy,
+				teamId: task.teamId ?? null,
 				actorId: user.id,
 				title: task.title,
 				tags: task.tags,

@@ -265,6 +265,9 @@ describe("tenant isolation on every tenant-scoped route (generated from the rout
 		await call("POST", "/api/gamification/boards", { key: "chess", name: `${who.marker} board` });
 		await call("POST", "/api/skills", { key: "focus", name: `${who.marker} skill`, cost: { currency: "coins", amount: 1 } });
 		await call("POST", "/api/challenges/generate", {});
+		const team = await call("POST", "/api/teams", { name: `${who.marker} team`, members: [who.id] });
+		await call("POST", `/api/teams/${team.id}/awards`, { currency: "coins", amount: 5, reason: `${who.marker} team award`, eventId: "seed" });
+		await call("POST", "/api/tasks", { title: `${who.marker} team task`, teamId: team.id });
 	}
 
 	/** Stored rows of a tenant in a service (straight from its store: this is the test's view, not an API). */
