@@ -691,3 +691,11 @@ export class IntegrationProviderError extends Errors.MoleculerClientError {
 		this.name = "IntegrationProviderError";
 	}
 }
+
+/** 409: this connection cannot mirror issues as tasks (its provider has no `apiBaseUrl`, or it was connected outside a tenant). */
+export class IntegrationSyncUnavailableError extends Errors.MoleculerClientError {
+	constructor(reason: string) {
+		super(`This connection cannot sync issues: ${reason}.`, 409, "INTEGRATION_SYNC_UNAVAILABLE");
+		this.name = "IntegrationSyncUnavailableError";
+	}
+}
