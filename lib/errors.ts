@@ -699,3 +699,11 @@ export class IntegrationSyncUnavailableError extends Errors.MoleculerClientError
 		this.name = "IntegrationSyncUnavailableError";
 	}
 }
+
+/** 400: a sign-in callback arriving in a browser that did not start that flow (its flow cookie missing or another flow's). */
+export class OAuthBrowserMismatchError extends Errors.MoleculerClientError {
+	constructor() {
+		super("This sign-in was started in another browser. Start again here.", 400, "OAUTH_BROWSER_MISMATCH");
+		this.name = "OAuthBrowserMismatchError";
+	}
+}
