@@ -554,6 +554,8 @@ export interface IntegrationProviderConfig {
 	deliveryHeader?: string;
 	/** header naming the event (default x-github-event; generic: x-event) */
 	eventHeader?: string;
+	/** GitHub-style REST API (e.g. https://api.github.com): where the assigned-issues sync reads `GET /issues`; unset: no sync */
+	apiBaseUrl?: string;
 }
 
 function checkIntegrations(value: string | undefined, errors: { type: string; actual: unknown; expected?: string }[]): string | undefined {
@@ -576,8 +578,8 @@ function checkIntegrations(value: string | undefined, errors: { type: string; ac
 		if (typeof p.clientId !== "string" || !p.clientId) return (refuse(`provider '${name}': clientId is required`), value);
 		for (const f of ["authorizationEndpoint", "tokenEndpoint"])
 			if (!isProviderUrl(p[f])) return (refuse(`provider '${name}': ${f} must be an https URL (http only on loopback)`), value);
-		if (p.revocationEndpoint !== undefined && !isProviderUrl(p.revocationEndpoint))
-			return (refuse(`provider '${name}': revocationEndpoint must be an https URL`), value);
+		for (const f of ["revocationEndpoint", "apiBaseUrl"])
+			if (p[f] !== undefined && !isProviderUrl(p[f])) return (refuse(`provider '${name}': ${f} must be an https URL`), value);
 	}
 	return value;
 }

@@ -707,3 +707,19 @@ export class UnknownTeamError extends Errors.MoleculerClientError {
 		this.name = "UnknownTeamError";
 	}
 }
+
+/** 409: this connection cannot mirror issues as tasks (its provider has no `apiBaseUrl`, or it was connected outside a tenant). */
+export class IntegrationSyncUnavailableError extends Errors.MoleculerClientError {
+	constructor(reason: string) {
+		super(`This connection cannot sync issues: ${reason}.`, 409, "INTEGRATION_SYNC_UNAVAILABLE");
+		this.name = "IntegrationSyncUnavailableError";
+	}
+}
+
+/** 400: a sign-in callback arriving in a browser that did not start that flow (its flow cookie missing or another flow's). */
+export class OAuthBrowserMismatchError extends Errors.MoleculerClientError {
+	constructor() {
+		super("This sign-in was started in another browser. Start again here.", 400, "OAUTH_BROWSER_MISMATCH");
+		this.name = "OAuthBrowserMismatchError";
+	}
+}

@@ -139,6 +139,20 @@ const FORWARDED_HEADERS = [
 	"paypal-auth-algo",
 ] as const;
 const MAX_FORWARDED_HEADER_LENGTH = 1024;
+/**
+ * Cookies handed to actions as `meta.headers.cookie` (only these, never the rest of the Cookie header):
+ * the provider sign-in's flow binding (services/identity/oauth/browser-binding.ts).
+ */
+const FORWARDED_COOKIES = new Set(["valence_oauth_flow"]);
+
+/** Only the whitelisted cookies of a Cookie header, as `name=value; …`, or null. */
+function forwardedCookies(header: string | undefined): string | null {
+	const kept = (header ?? "")
+		.split(";")
+		.map(part => part.trim())
+		.filter(part => FORWARDED_COOKIES.has(part.slice(0, part.indexOf("="))) && part.length <= MAX_FORWARDED_HEADER_LENGTH);
+	return kept.length ? kept.join("; ") : null;
+}
 const corsOrigins = splitList(cfg.CORS_ORIGINS);
 const swaggerDir = path.dirname(require.resolve("swagger-ui-dist/package.json"));
 const docsDir = path.join(publicDir, "docs");
@@ -314,6 +328,8 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 						const value = req.headers[name];
 						if (typeof value === "string" && value.length <= MAX_FORWARDED_HEADER_LENGTH) headers[name] = value;
 					}
+					const cookies = forwardedCookies(req.headers.cookie);
+					if (cookies) headers.cookie = cookies;
 					(ctx.meta as { headers?: Record<string, string> }).headers = headers;
 				},
 			},

@@ -6,7 +6,7 @@
  *
  * This file lists the actions; the flow, refresh and disconnect are in ./connections/flow.ts, the provider
  * protocol in ./connections/provider-client.ts, inbound webhooks in ./connections/webhooks.ts (routed by the
- * gateway with their raw body). The GitHub-issues-to-tasks sync is not built yet.
+ * gateway with their raw body), issues mirrored as tasks in ./connections/issues-to-tasks.ts.
  */
 import { config, integrationProviders } from "../../lib/config";
 import { currentUser, type Ctx } from "../../lib/context";
@@ -15,6 +15,7 @@ import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { loadSecretKey, SecretBox } from "../../lib/secret-box";
 import { Collection } from "../../mixins/collection";
 import { connectionMethods } from "./connections/flow";
+import { issueSyncMethods } from "./connections/issues-to-tasks";
 import { WEBHOOK_CHANNEL, webhookMethods, type WebhookParams } from "./connections/webhooks";
 import { IntegrationClient } from "./connections/provider-client";
 import {
@@ -23,6 +24,7 @@ import {
 	type IntegrationsMethods,
 	type IntegrationsVars,
 	type PendingConnect,
+	type TaskLinkRow,
 	type WebhookDeliveryRow,
 } from "./connections/types";
 
@@ -97,6 +99,16 @@ const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, Integr
 			},
 		},
 
+		sync: {
+			rest: "POST /:id/sync",
+			auth: "required",
+			summary: "Mirror every issue assigned to you at the provider as a task (again: updates, never duplicates).",
+			params: { id: { type: "string", min: 1, max: 64 }, $$strict: "remove" },
+			handler(ctx: Ctx<{ id: string }>) {
+				return this.syncAssignedIssues(ctx);
+			},
+		},
+
 		webhook: {
 			rest: "POST /webhooks/:provider/:connectionId",
 			// The signature is the authentication; it covers the exact bytes, handed over unparsed (lib/body.ts).
@@ -137,6 +149,7 @@ const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, Integr
 	methods: {
 		...connectionMethods,
 		...webhookMethods,
+		...issueSyncMethods,
 	},
 
 	created() {
@@ -147,6 +160,11 @@ const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, Integr
 		this.providerConfigs = new Map(Object.entries(integrationProviders(this.cfg)));
 		this.clients = new Map([...this.providerConfigs].map(([name, p]) => [name, new IntegrationClient(name, p, this.cfg.OAUTH_TIMEOUT_MS)]));
 		this.refreshing = new KeyedMutex();
+		this.syncing = new KeyedMutex();
+		this.taskLinks = new Collection<TaskLinkRow>({
+			collection: "integration_task_links",
+			indexes: [{ fields: ["connectionId", "externalId"], unique: true }],
+		});
 		this.connections = new Collection<ConnectionRow>({ collection: "integration_connections", indexes: [{ fields: ["userId"] }] });
 		this.pending = new Collection<PendingConnect>({ collection: "integration_pending", indexes: [{ fields: ["stateHash"], unique: true }] });
 		this.deliveries = new Collection<WebhookDeliveryRow>({
@@ -156,7 +174,12 @@ const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, Integr
 	},
 
 	async started() {
-		await Promise.all([this.connections.open(this.broker), this.pending.open(this.broker), this.deliveries.open(this.broker)]);
+		await Promise.all([
+			this.connections.open(this.broker),
+			this.pending.open(this.broker),
+			this.deliveries.open(this.broker),
+			this.taskLinks.open(this.broker),
+		]);
 		this.purgeTimer = setInterval(() => {
 			this.pending
 				.remove({ expiresAt: { $lt: new Date().toISOString() } })
@@ -167,7 +190,7 @@ const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, Integr
 
 	async stopped() {
 		clearInterval(this.purgeTimer);
-		await Promise.all([this.connections.close(), this.pending.close(), this.deliveries.close()]);
+		await Promise.all([this.connections.close(), this.pending.close(), this.deliveries.close(), this.taskLinks.close()]);
 	},
 };
 

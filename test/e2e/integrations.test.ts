@@ -1,7 +1,7 @@
 /**
  * Connecting a third-party account through the real gateway, against a fake GitHub-style provider
  * started here: code + PKCE, tokens sealed at rest, refresh before expiry (one refresh at a time), and
- * disconnect revoking at the provider.
+ * disconnect revoking at the provider; GitHub issues mirrored as tasks (webhooks and the initial sync).
  */
 import { createHmac } from "node:crypto";
 import type { ServiceSchema } from "moleculer";
@@ -58,9 +58,14 @@ describe("integrations: connect a third-party account", () => {
 				clientSecret: gh.clientSecret,
 				scopes: "repo",
 				webhookSecret: WEBHOOK_SECRET,
+				apiBaseUrl: gh.baseUrl,
 			},
 		};
-		p = await startPlatform({ services: ["integrations"], extra: [Listener], env: { INTEGRATION_PROVIDERS: JSON.stringify(integrations) } });
+		p = await startPlatform({
+			services: ["integrations", "tasks", "taskversions"],
+			extra: [Listener],
+			env: { INTEGRATION_PROVIDERS: JSON.stringify(integrations) },
+		});
 	});
 	afterAll(async () => {
 		await p.stop();
@@ -170,6 +175,84 @@ describe("integrations: connect a third-party account", () => {
 		// replay processes a stored delivery again (after a dead letter, say)
 		await p.broker.call("integrations.replayWebhook", { id: ok.body.id });
 		await waitFor(() => heard.filter(h => h.deliveryId === "d-1").length === 2, { what: "the replayed delivery" });
+	});
+
+	describe("GitHub issues assigned to the user become tasks", () => {
+		const member = (sub: string) => p.token({ sub, tid: "team-gh", roles: ["member"] });
+		const sign = (raw: string) => `sha256=${createHmac("sha256", WEBHOOK_SECRET).update(raw).digest("hex")}`;
+		const deliver = (connectionId: string, deliveryId: string, payload: object) => {
+			const raw = JSON.stringify(payload);
+			return http("POST", `/api/integrations/webhooks/github/${connectionId}`, {
+				body: raw,
+				headers: {
+					"content-type": "application/json",
+					"x-github-event": "issues",
+					"x-github-delivery": deliveryId,
+					"x-hub-signature-256": sign(raw),
+				},
+			});
+		};
+		type TaskView = { id: string; title: string; description: string; status: string; assigneeId: string | null };
+		const tasksOf = async (sub: string): Promise<TaskView[]> => {
+			const res = await http("GET", `/api/tasks?limit=100&assigneeId=${sub}`, { token: member(sub) });
+			expect(res.status).toBe(200);
+			return res.body.rows;
+		};
+		const connectIn = async (sub: string) => (await http("GET", (await connect(member(sub))).path)).body as { id: string };
+
+		it("creates one task per issue however often it is delivered, and follows edits, close and reopen", async () => {
+			gh.expiresIn = 3600;
+			const connection = await connectIn("gh-ana");
+			const issue = { id: 9001, number: 12, title: "Fix the login page", body: "It 500s", state: "open" };
+			expect((await deliver(connection.id, "i-1", { action: "assigned", issue })).status).toBe(202);
+			await waitFor(async () => (await tasksOf("gh-ana")).length === 1, { what: "the mirrored task" });
+			// the same delivery again (deduplicated) and another delivery of the same issue: still one task
+			expect((await deliver(connection.id, "i-1", { action: "assigned", issue })).status).toBe(200);
+			expect((await deliver(connection.id, "i-2", { action: "opened", issue })).status).toBe(202);
+			await waitFor(() => heard.some(h => h.deliveryId === "i-2"), { what: "the second delivery processed" });
+			const [task] = await tasksOf("gh-ana");
+			expect(await tasksOf("gh-ana")).toHaveLength(1);
+			expect(task).toMatchObject({ title: "Fix the login page", description: "It 500s", status: "todo", assigneeId: "gh-ana" });
+
+			await deliver(connection.id, "i-3", { action: "edited", issue: { ...issue, title: "Fix the login page (Safari)", body: "Only Safari" } });
+			await waitFor(async () => (await tasksOf("gh-ana"))[0]?.title === "Fix the login page (Safari)", { what: "the edit" });
+			expect((await tasksOf("gh-ana"))[0].description).toBe("Only Safari");
+
+			await deliver(connection.id, "i-4", { action: "closed", issue: { ...issue, state: "closed" } });
+			await waitFor(async () => (await tasksOf("gh-ana"))[0]?.status === "done", { what: "closed → done" });
+			await deliver(connection.id, "i-5", { action: "reopened", issue: { ...issue, state: "open" } });
+			await waitFor(async () => (await tasksOf("gh-ana"))[0]?.status === "todo", { what: "reopened → todo" });
+			expect((await tasksOf("gh-ana")).map(t => t.id)).toEqual([task.id]);
+			// another tenant sees none of it
+			expect((await http("GET", "/api/tasks", { token: p.token({ sub: "gh-ana", tid: "team-other", roles: ["member"] }) })).body.rows).toEqual(
+				[],
+			);
+		});
+
+		it("initial sync pages the assigned issues (waiting out a 429's Retry-After) and never duplicates on a second run", async () => {
+			const connection = await connectIn("gh-ben");
+			gh.issues = [
+				{ id: 1, title: "One", body: "first", state: "open" },
+				{ id: 2, title: "Two", body: null, state: "closed" },
+				{ id: 3, title: "A pull request", body: null, state: "open", pull_request: {} },
+				{ id: 4, title: "Four", body: "", state: "open" },
+			];
+			gh.apiFailures = [{ status: 429, retryAfter: "1" }];
+			const hits = gh.issueHits;
+			expect((await http("POST", `/api/integrations/${connection.id}/sync`, { token: member("gh-eve") })).status).toBe(404);
+			const res = await http("POST", `/api/integrations/${connection.id}/sync`, { token: member("gh-ben") });
+			expect(res.status).toBe(200);
+			expect(res.body).toEqual({ created: 3, updated: 0, skipped: 1 });
+			expect(gh.issueHits - hits).toBe(3); // the 429, then two pages of two
+			const byTitle = Object.fromEntries((await tasksOf("gh-ben")).map(t => [t.title, t.status]));
+			expect(byTitle).toEqual({ One: "todo", Two: "done", Four: "todo" });
+
+			gh.issues[0] = { ...gh.issues[0], state: "closed" };
+			const again = await http("POST", `/api/integrations/${connection.id}/sync`, { token: member("gh-ben") });
+			expect(again.body).toEqual({ created: 0, updated: 3, skipped: 1 });
+			expect(await tasksOf("gh-ben")).toHaveLength(3);
+			expect((await tasksOf("gh-ben")).find(t => t.title === "One")?.status).toBe("done");
+		});
 	});
 
 	it("retries a provider's 5xx (honouring Retry-After), gives up on a long Retry-After, and stops calling a provider that keeps failing", async () => {

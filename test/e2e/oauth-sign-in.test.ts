@@ -12,7 +12,26 @@ describe("oauth: sign in with a provider", () => {
 	let p: Platform;
 	let oidc: FakeProvider;
 	let github: FakeProvider;
-	const http: Platform["http"] = (method, path, opts) => p.http(method, path, opts);
+	/**
+	 * The browser: keeps the flow cookie a start or link answer sets, and sends it back to /api/auth/oauth/*
+	 * as a browser does (Path=/api/auth/oauth).
+	 */
+	let flowCookie: string | null = null;
+	const keepCookie = (headers: Headers) => {
+		const set = headers.get("set-cookie");
+		if (set?.startsWith("valence_oauth_flow=")) {
+			expect(set).toMatch(/; HttpOnly/);
+			expect(set).toMatch(/; SameSite=Lax/);
+			const value = set.split(";")[0];
+			flowCookie = value === "valence_oauth_flow=" ? null : value;
+		}
+	};
+	const http: Platform["http"] = async (method, path, opts) => {
+		const cookie: Record<string, string> = flowCookie && path.startsWith("/api/auth/oauth/") ? { cookie: flowCookie } : {};
+		const res = await p.http(method, path, { ...opts, headers: { ...cookie, ...opts?.headers } });
+		keepCookie(res.headers);
+		return res;
+	};
 	const userIdOf = async (email: string) => ((await p.broker.call("auth.userIdByEmail", { email })) as { userId: string | null }).userId;
 
 	/** Start → the provider's authorize (which signs in `who`) → the callback URL it sends the browser back to. */
@@ -22,6 +41,7 @@ describe("oauth: sign in with a provider", () => {
 		if (!location) {
 			const res = await fetch(`${p.baseUrl}/api/auth/oauth/${provider}/start`, { redirect: "manual" });
 			expect(res.status).toBe(302);
+			keepCookie(res.headers);
 			location = res.headers.get("location")!;
 		}
 		const url = new URL(location);

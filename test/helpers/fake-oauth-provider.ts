@@ -46,6 +46,13 @@ export interface FakeProvider {
 	failures: { status: number; retryAfter?: string }[];
 	/** requests the token endpoint received */
 	tokenHits: number;
+	/** GitHub-style `GET /issues?filter=assigned` (oauth2 only): the issues it lists to any valid token, `issuesPerPage` a page (Link rel="next") */
+	issues: { id: number; title: string; body: string | null; state: "open" | "closed"; pull_request?: object }[];
+	issuesPerPage: number;
+	/** answers /issues gives before working normally again, one per request */
+	apiFailures: { status: number; retryAfter?: string }[];
+	/** requests /issues received */
+	issueHits: number;
 	/** whether an access token works at the provider's API right now */
 	isValid(accessToken: string): boolean;
 	/** what the provider's config in OAUTH_PROVIDERS looks like */
@@ -208,6 +215,24 @@ export async function startFakeProvider(kind: "oidc" | "oauth2"): Promise<FakePr
 		if (url.pathname === "/userinfo") return json(res, 200, who);
 		if (kind === "oauth2" && url.pathname === "/user")
 			return json(res, 200, { id: Number(who.sub), login: who.name ?? "octo", name: who.name ?? null, email: who.email ?? null });
+		if (kind === "oauth2" && url.pathname === "/issues") {
+			fake.issueHits++;
+			const failure = fake.apiFailures.shift();
+			if (failure) {
+				res.writeHead(failure.status, failure.retryAfter ? { "retry-after": failure.retryAfter } : {});
+				return res.end();
+			}
+			if (url.searchParams.get("filter") !== "assigned" || url.searchParams.get("state") !== "all")
+				return json(res, 422, { message: "filter" });
+			const page = Number(url.searchParams.get("page") ?? "1");
+			const rows = fake.issues.slice((page - 1) * fake.issuesPerPage, page * fake.issuesPerPage);
+			if (page * fake.issuesPerPage < fake.issues.length) {
+				const next = new URL(url);
+				next.searchParams.set("page", String(page + 1));
+				res.setHeader("link", `<${next.href}>; rel="next"`);
+			}
+			return json(res, 200, rows);
+		}
 		if (kind === "oauth2" && url.pathname === "/user/emails")
 			return json(res, 200, who.email ? [{ email: who.email, verified: who.email_verified === true, primary: true }] : []);
 		json(res, 404, { error: "not_found" });
@@ -226,6 +251,10 @@ export async function startFakeProvider(kind: "oidc" | "oauth2"): Promise<FakePr
 		revoked: [],
 		failures: [],
 		tokenHits: 0,
+		issues: [],
+		issuesPerPage: 2,
+		apiFailures: [],
+		issueHits: 0,
 		isValid: token => tokens.has(token),
 		config() {
 			return kind === "oidc"

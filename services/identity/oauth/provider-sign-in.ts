@@ -4,6 +4,7 @@
  * (`provider` + `subject`) belongs to one user. It is linked to a user only (1) while that user is signed
  * in and started the flow with `link`, or (2) when the provider asserts a verified e-mail that is the
  * user's; never by an unverified address. A first sign-in with a verified address nobody has makes a user.
+ * The callback must come back to the browser that started the flow (./browser-binding.ts).
  */
 import { appUrl } from "../../../lib/config";
 import { currentUser, type Ctx } from "../../../lib/context";
@@ -16,6 +17,7 @@ import {
 	ProviderSignInFailedError,
 	UnknownProviderError,
 } from "../../../lib/errors";
+import { bindToBrowser, requireSameBrowser } from "./browser-binding";
 import { callbackParams, flowExpiry, stateHash, takeFlow } from "./flow-state";
 import type { ProviderIdentity } from "./sign-in-provider";
 import type { SignInMethodsOf } from "./sign-in-types";
@@ -43,6 +45,7 @@ export const providerSignInMethods: SignInMethodsOf<"providerOf" | "redirectUri"
 			codeVerifier: secrets.codeVerifier,
 			nonce: secrets.nonce,
 			linkUserId,
+			browserHash: bindToBrowser(ctx.meta, this.cfg),
 			expiresAt: flowExpiry(),
 		});
 		return url;
@@ -51,6 +54,7 @@ export const providerSignInMethods: SignInMethodsOf<"providerOf" | "redirectUri"
 	async callback(ctx) {
 		const provider = this.providerOf(ctx.params.provider);
 		const flow = await takeFlow(this.pending, provider.name, ctx.params.state);
+		requireSameBrowser(ctx.meta, this.cfg, flow.browserHash);
 		const state = ctx.params.state!;
 		const params = callbackParams({ ...ctx.params, state });
 		let identity: ProviderIdentity;

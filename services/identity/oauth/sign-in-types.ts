@@ -26,6 +26,8 @@ export interface PendingFlow {
 	nonce: string | null;
 	/** set when a signed-in user started the flow to link the provider */
 	linkUserId: string | null;
+	/** hash of the nonce in the starting browser's flow cookie (./browser-binding.ts) */
+	browserHash: string;
 	expiresAt: string;
 	createdAt: string;
 }

@@ -31,7 +31,14 @@ export const connectionMethods: IntegrationsMethodsOf<
 		const user = currentUser(ctx);
 		const client = this.clientOf(ctx.params.provider);
 		const { url, state, codeVerifier } = await client.begin(this.redirectUri(client.name));
-		await this.pending.insert({ stateHash: stateHash(state), provider: client.name, userId: user.id, codeVerifier, expiresAt: flowExpiry() });
+		await this.pending.insert({
+			stateHash: stateHash(state),
+			provider: client.name,
+			userId: user.id,
+			tenantId: user.tenantId ?? null,
+			codeVerifier,
+			expiresAt: flowExpiry(),
+		});
 		return url;
 	},
 
@@ -50,6 +57,7 @@ export const connectionMethods: IntegrationsMethodsOf<
 		const now = new Date().toISOString();
 		const row = await this.connections.insert({
 			userId: flow.userId,
+			tenantId: flow.tenantId ?? null,
 			provider: client.name,
 			accessTokenSealed: this.box.seal(tokens.accessToken),
 			refreshTokenSealed: tokens.refreshToken ? this.box.seal(tokens.refreshToken) : null,

@@ -6,7 +6,9 @@
  */
 import type { IntegrationProviderConfig } from "../../../lib/config";
 import { oauth4webapi, type OAuth } from "../../identity/oauth/oauth4webapi";
-import { resilientFetch } from "./resilient-fetch";
+import { IntegrationSyncUnavailableError } from "../../../lib/errors";
+import { ProviderUnavailableError, resilientFetch } from "./resilient-fetch";
+import type { ProviderIssue } from "./types";
 
 export interface ProviderTokens {
 	accessToken: string;
@@ -87,11 +89,40 @@ export class IntegrationClient {
 		return { ...tokens, refreshToken: tokens.refreshToken ?? refreshToken };
 	}
 
+	/**
+	 * Every issue assigned to the token's user (GitHub's `GET /issues?filter=assigned&state=all`), page by
+	 * page along the `Link: rel="next"` header; a 429 is waited out by resilientFetch (Retry-After).
+	 */
+	async *assignedIssues(accessToken: string, maxPages = 50): AsyncGenerator<ProviderIssue[]> {
+		if (!this.cfg.apiBaseUrl) throw new IntegrationSyncUnavailableError(`provider ${this.name} has no apiBaseUrl`);
+		let url: string | null = `${this.cfg.apiBaseUrl.replace(/\/$/, "")}/issues?filter=assigned&state=all&per_page=100`;
+		const origin = new URL(url).origin;
+		for (let page = 0; url && page < maxPages; page++) {
+			const res = await this.fetch(url, { headers: { authorization: `Bearer ${accessToken}`, accept: "application/vnd.github+json" } });
+			if (!res.ok) throw new ProviderUnavailableError(this.name, res.status);
+			const rows = (await res.json()) as unknown;
+			if (!Array.isArray(rows)) throw new ProviderUnavailableError(this.name, res.status);
+			yield rows as ProviderIssue[];
+			url = nextLink(res.headers.get("link"));
+			// follow the provider's own pages only: a Link elsewhere would carry our token away
+			if (url && new URL(url).origin !== origin) url = null;
+		}
+	}
+
 	async revoke(token: string): Promise<void> {
 		const o = oauth4webapi();
 		const res = await o.revocationRequest(this.as, this.client, this.auth(), token, this.options(this.cfg.revocationEndpoint!));
 		await o.processRevocationResponse(res);
 	}
+}
+
+/** The `rel="next"` URL of an RFC 8288 Link header, or null. */
+export function nextLink(header: string | null): string | null {
+	for (const part of header?.split(",") ?? []) {
+		const m = part.match(/<([^>]+)>\s*;\s*rel="?next"?/);
+		if (m) return m[1];
+	}
+	return null;
 }
 
 function tokensOf(t: OAuth.TokenEndpointResponse): ProviderTokens {

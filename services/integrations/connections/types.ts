@@ -11,6 +11,8 @@ import type { IntegrationClient } from "./provider-client";
 export interface ConnectionRow {
 	id: string;
 	userId: string;
+	/** the tenant the user was acting in when connecting: where synced tasks land (null: no task sync) */
+	tenantId: string | null;
 	provider: string;
 	accessTokenSealed: string;
 	refreshTokenSealed: string | null;
@@ -35,6 +37,7 @@ export interface PendingConnect {
 	stateHash: string;
 	provider: string;
 	userId: string;
+	tenantId: string | null;
 	codeVerifier: string;
 	expiresAt: string;
 	createdAt: string;
@@ -54,7 +57,29 @@ export interface WebhookDeliveryRow {
 	createdAt: string;
 }
 
+/** A provider issue mirrored as a task: one per (connection, issue id), so a repeated event never makes a second task. */
+export interface TaskLinkRow {
+	id: string;
+	connectionId: string;
+	externalId: string;
+	tenantId: string;
+	taskId: string;
+	createdAt: string;
+}
+
+/** What the sync reads of a GitHub issue (REST API and `issues` webhooks alike). */
+export interface ProviderIssue {
+	id: number | string;
+	title?: string;
+	body?: string | null;
+	state?: string;
+	/** set on pull requests, which GitHub's /issues also lists: not synced */
+	pull_request?: unknown;
+}
+
 export interface IntegrationsVars {
+	taskLinks: CollectionOf<TaskLinkRow>;
+	syncing: KeyedMutex;
 	providerConfigs: Map<string, IntegrationProviderConfig>;
 	deliveries: CollectionOf<WebhookDeliveryRow>;
 	cfg: Config;
@@ -78,6 +103,9 @@ export interface IntegrationsMethods {
 	receiveWebhook(ctx: Ctx<{ provider: string; connectionId: string }>): Promise<unknown>;
 	processWebhook(id: string): Promise<void>;
 	replayWebhook(id: string): Promise<{ replayed: boolean }>;
+	// issues-to-tasks.ts
+	syncIssue(connection: ConnectionRow, issue: ProviderIssue): Promise<"created" | "updated" | "skipped">;
+	syncAssignedIssues(ctx: Ctx<{ id: string }>): Promise<{ created: number; updated: number; skipped: number }>;
 }
 
 export type IntegrationsThis = ServiceThis<DbSettings, IntegrationsMethods, IntegrationsVars>;

@@ -4,13 +4,14 @@
  * with the provider's `webhookSecret`, sent as `sha256=<hex>` (GitHub's X-Hub-Signature-256, or the header
  * the provider config names), compared in constant time. A bad one is 401 and nothing is stored. A good
  * one is stored once per delivery id (a repeat answers 200 `duplicate`), then processed through the
- * `integrations.webhooks` channel: retried, dead-lettered after its retries, replayable.
+ * `integrations.webhooks` channel: retried, dead-lettered after its retries, replayable. An `issues`
+ * event updates the task mirroring the issue (./issues-to-tasks.ts) before listeners hear of it.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Ctx } from "../../../lib/context";
 import { ConflictError, InvalidInputError, NotFoundError, UnknownIntegrationError, InvalidSignatureError } from "../../../lib/errors";
 import { sendToChannel } from "../../platform/common";
-import type { IntegrationsMethodsOf } from "./types";
+import type { IntegrationsMethodsOf, ProviderIssue } from "./types";
 
 export const WEBHOOK_CHANNEL = "integrations.webhooks";
 /** what other services listen to, once per delivery */
@@ -76,6 +77,11 @@ export const webhookMethods: IntegrationsMethodsOf<"receiveWebhook" | "processWe
 	async processWebhook(id) {
 		const row = await this.deliveries.findOne({ id });
 		if (!row || row.status === "processed") return;
+		const issue = row.event === "issues" ? (row.payload as { issue?: ProviderIssue } | null)?.issue : undefined;
+		if (issue) {
+			const connection = await this.connections.findOne({ id: row.connectionId });
+			if (connection) await this.syncIssue(connection, issue);
+		}
 		await this.broker.emit(WEBHOOK_EVENT, {
 			id: row.id,
 			provider: row.provider,
