@@ -4,33 +4,30 @@
  * errors, request ids, security headers, health, metrics, OpenAPI docs and the dashboard.
  */
 import { randomUUID, timingSafeEqual } from "node:crypto";
-import http, { type IncomingMessage, type ServerResponse } from "node:http";
-import type { Server as NetServer } from "node:net";
+import http from "node:http";
 import path from "node:path";
-import type { Context, Service, ServiceSettingSchema } from "moleculer";
+import type { Context } from "moleculer";
 import ApiGateway from "moleculer-web";
 import proxyAddr from "proxy-addr";
 import serveStatic from "serve-static";
-import { AliasIndex, type AliasLike } from "../../lib/alias-index";
+import { AliasIndex } from "../../lib/alias-index";
 import { compressingResponse, compressResponses, type CompressionOptions, type Encoding } from "../../lib/compression";
 import { fixedHeaders } from "../../lib/fixed-headers";
-import { accessCheckOf, rateLimitKeys, UnauthorizedError, type AuthMode, type AuthUser, type RateLimitRule } from "../../lib/access";
+import { accessCheckOf, rateLimitKeys, UnauthorizedError, type AuthUser, type RateLimitRule } from "../../lib/access";
 import { bodyParsers, routedAction } from "../../lib/body";
 import { config, splitList } from "../../lib/config";
-import type { Ctx } from "../../lib/context";
 import { ServiceStartingError } from "../../lib/errors";
-import { runReadinessProbes, withDeadline } from "../../lib/health";
-import { nodeState } from "../../lib/lifecycle";
 import { TokenVerifier } from "../../lib/jwt";
-import { prometheusReporter } from "../../lib/metrics";
-import { buildOpenApi, type RouteInfo } from "../../lib/openapi";
 import { publicDir } from "../../lib/paths";
 import { problem, toProblem, type Problem } from "../../lib/problem";
 import { RateLimiter, type RateDecision } from "../../lib/rate-limit";
 import type { ServiceSchema } from "../../lib/schema";
 import { securityHeaders, withSecurityHeaders } from "../../lib/security-headers";
-import { codebaseServiceNames, knownServiceNames } from "../catalog";
-import { RevocationMixin, type RevocationMethods, type RevocationVars } from "./revocations";
+import { codebaseServiceNames } from "../catalog";
+import { forwardedHeaders } from "./forwarded-headers";
+import { OperatorEndpointsMixin } from "./operator-endpoints";
+import { RevocationMixin } from "./revocations";
+import { pathOf, requestOf, type GatewayMethods, type GatewaySettings, type GatewayVars, type Req, type Res } from "./types";
 
 const cfg = config();
 const compression: CompressionOptions | null =
@@ -42,117 +39,9 @@ const isLoopback = (() => {
 })();
 const safeEqual = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
-type Req = IncomingMessage & {
-	$action?: { name: string; auth?: AuthMode; roles?: string[]; visibility?: string; rateLimit?: RateLimitRule };
-	$ctx?: Context;
-	$endpoint?: { id: string | null; local: boolean };
-	$requestID?: string;
-	$user?: AuthUser | null;
-	$authError?: Error;
-	/** the client's address, worked out once per request (clientKey) */
-	$clientKey?: string;
-	parsedUrl?: string;
-	originalUrl?: string;
-};
-type Res = ServerResponse & { $rate?: RateDecision };
-/** the path of a request, without its query string */
-const pathOf = (req: Req) => (req.originalUrl ?? req.url ?? "").split("?")[0];
-/** the HTTP request moleculer-web hands its `rest` action */
-const requestOf = (ctx: Context) => (ctx.params as { req: Req }).req;
-
-type Alias = AliasLike & { method: string; fullPath: string; action?: string; type?: string };
-
-interface GatewayVars extends RevocationVars {
-	/** an HTTP server (its response class depends on COMPRESSION) */
-	server: NetServer;
-	aliases: Alias[];
-	aliasIndex: AliasIndex<Alias>;
-	verifier: TokenVerifier;
-	limiter: RateLimiter;
-	trust: ReturnType<typeof proxyAddr.compile>;
-	openApiCache?: unknown;
-	/** moleculer-web's own, debounced (flush: at once) */
-	regenerateAllAutoAliases: (() => void) & { flush(): void };
-	/** moleculer-web's dashboard file server (`assets`) */
-	serve?: Parameters<typeof withSecurityHeaders>[0];
-}
-
-interface GatewayMethods extends RevocationMethods {
-	clientKey(req: Req): string;
-	sendProblem(req: Req, res: Res, p: Problem): void;
-	applyRateLimit(req: Req, res: Res, name: string, rule: RateLimitRule, key: string): Promise<void> | void;
-	rateDecided(res: Res, rule: RateLimitRule, decision: RateDecision): void;
-	serviceIsDown(pathname: string): boolean;
-	/** moleculer-web's */
-	sendError(req: Req, res: Res, err: Error): void;
-	errorHandler(req: Req, res: Res, err: Error): void;
-	authenticate(ctx: Context, route: unknown, req: Req, res: Res): Promise<AuthUser | null>;
-	authorize(ctx: Context, route: unknown, req: Req, res: Res): Promise<void>;
-	optimizeAliasesOrder(): void;
-	resolveAlias(url: string, method?: string): unknown;
-	send404(req: Req, res: Res): void;
-	createServer(): void;
-	/** moleculer-web's request handler */
-	httpHandler(req: IncomingMessage, res: ServerResponse): void;
-}
-
-type GatewayThis = Service<GatewaySettings> & GatewayVars & GatewayMethods;
-
-/**
- * moleculer-web's settings as this gateway writes them: its hooks (rootCallOptions, onError, a route's
- * onBeforeCall) run with the service as `this`, which ThisType gives them (moleculer-web's own types
- * leave `this` untyped). Everything else is passed to moleculer-web as is.
- */
-type Route = Record<string, unknown> & { onBeforeCall?(ctx: Context, route: unknown, req: Req): void } & ThisType<GatewayThis>;
-type GatewaySettings = ServiceSettingSchema & {
-	[setting: string]: unknown;
-	routes: Route[];
-	rootCallOptions(options: { requestID?: string }, req: Req, res: Res): void;
-	onError(req: Req, res: Res, err: Error): void;
-} & ThisType<GatewayThis>;
-
 const defaultRule: RateLimitRule = { max: cfg.RATE_LIMIT_MAX, windowSec: cfg.RATE_LIMIT_WINDOW_S };
 /** The access log line is at info level: below it, no request pays for a listener whose line nobody writes. */
 const accessLog = ["info", "debug", "trace"].includes(cfg.LOG_LEVEL);
-/** Request headers handed to actions as `ctx.meta.headers` (lowercase names; nothing else crosses). */
-/**
- * Request headers handed to actions in `meta.headers` (a short whitelist, always set, so never client-made):
- * intake keys, Idempotency-Key, If-Match, and the signature headers of webhooks whose actions take
- * the raw body (`rawBody: true`: Meta, GitHub-style integrations, payment providers).
- */
-const FORWARDED_HEADERS = [
-	"x-ingest-key",
-	"idempotency-key",
-	"if-match",
-	"x-hub-signature-256",
-	"x-signature-256",
-	"x-github-delivery",
-	"x-github-event",
-	"x-delivery-id",
-	"x-event",
-	"stripe-signature",
-	"sandbox-signature",
-	"paypal-transmission-id",
-	"paypal-transmission-time",
-	"paypal-transmission-sig",
-	"paypal-cert-url",
-	"paypal-auth-algo",
-] as const;
-const MAX_FORWARDED_HEADER_LENGTH = 1024;
-/**
- * Cookies handed to actions as `meta.headers.cookie` (only these, never the rest of the Cookie header):
- * the provider sign-in's flow binding (services/identity/oauth/browser-binding.ts).
- */
-const FORWARDED_COOKIES = new Set(["valence_oauth_flow"]);
-
-/** Only the whitelisted cookies of a Cookie header, as `name=value; …`, or null. */
-function forwardedCookies(header: string | undefined): string | null {
-	const kept = (header ?? "")
-		.split(";")
-		.map(part => part.trim())
-		.filter(part => FORWARDED_COOKIES.has(part.slice(0, part.indexOf("="))) && part.length <= MAX_FORWARDED_HEADER_LENGTH);
-	return kept.length ? kept.join("; ") : null;
-}
 const corsOrigins = splitList(cfg.CORS_ORIGINS);
 const swaggerDir = path.dirname(require.resolve("swagger-ui-dist/package.json"));
 const docsDir = path.join(publicDir, "docs");
@@ -160,7 +49,7 @@ const docsDir = path.join(publicDir, "docs");
 const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = {
 	name: "api",
 	// moleculer-web's typings describe a class; at run time it is a service mixin
-	mixins: [ApiGateway as Partial<ServiceSchema>, RevocationMixin as Partial<ServiceSchema>],
+	mixins: [ApiGateway as Partial<ServiceSchema>, RevocationMixin as Partial<ServiceSchema>, OperatorEndpointsMixin],
 
 	settings: {
 		port: cfg.PORT,
@@ -322,15 +211,7 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 						ip: this.clientKey(req),
 						userAgent: typeof userAgent === "string" ? userAgent.slice(0, 256) : null,
 					};
-					// A short whitelist of request headers for actions that need one (always set, so never client-made).
-					const headers: Record<string, string> = {};
-					for (const name of FORWARDED_HEADERS) {
-						const value = req.headers[name];
-						if (typeof value === "string" && value.length <= MAX_FORWARDED_HEADER_LENGTH) headers[name] = value;
-					}
-					const cookies = forwardedCookies(req.headers.cookie);
-					if (cookies) headers.cookie = cookies;
-					(ctx.meta as { headers?: Record<string, string> }).headers = headers;
+					(ctx.meta as { headers?: Record<string, string> }).headers = forwardedHeaders(req);
 				},
 			},
 		],
@@ -360,95 +241,6 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 		listAliases: false,
 		addRoute: false,
 		removeRoute: false,
-		health: {
-			auth: "public",
-			visibility: "published",
-			summary: "Liveness: the gateway process answers.",
-			handler() {
-				return { status: "ok" };
-			},
-		},
-		ready: {
-			auth: "public",
-			visibility: "published",
-			summary: "Readiness: transporter, cache and databases of this node answer.",
-			async handler(ctx: Ctx) {
-				// Not ready while local services are still starting, nor once a SIGTERM asked the node to leave.
-				const state = nodeState(this.broker);
-				if (state !== "ready") {
-					Object.assign(ctx.meta, { $statusCode: 503, $responseHeaders: { "Retry-After": "1" } });
-					return { status: state, checks: [] };
-				}
-				const checks = [];
-				const transit = this.broker.transit;
-				if (transit) checks.push({ name: "transporter", ok: !!transit.connected, ...(transit.connected ? {} : { error: "not connected" }) });
-				checks.push(...(await runReadinessProbes(1000)));
-				// Redis is reported but does not make the node unready: the cache and the rate limiter
-				// keep working without it, and pulling every gateway out of service would be worse.
-				// Moleculer's Cacher typings do not declare the Redis cacher's client
-				const cacher = this.broker.cacher as unknown as { client?: { ping(): Promise<unknown> } } | null;
-				const optional = cacher?.client ? [{ ...(await withDeadline("cacher", () => cacher.client!.ping(), 500)), optional: true }] : [];
-				const ok = checks.every(c => c.ok);
-				if (!ok) ctx.meta.$statusCode = 503;
-				const degraded = optional.some(c => !c.ok);
-				return { status: ok ? (degraded ? "degraded" : "ready") : "unavailable", checks: [...checks, ...optional] };
-			},
-		},
-		services: {
-			auth: "public",
-			visibility: "published",
-			summary: "Every service with its node count and availability.",
-			handler() {
-				const list = this.broker.registry.getServiceList({ skipInternal: true, withActions: false }) as {
-					name: string;
-					nodeID: string;
-					available: boolean;
-				}[];
-				const byName = new Map<string, { name: string; nodes: number; available: boolean }>();
-				for (const name of knownServiceNames()) byName.set(name, { name, nodes: 0, available: false });
-				for (const s of list) {
-					const item = byName.get(s.name) ?? { name: s.name, nodes: 0, available: false };
-					item.nodes += 1;
-					item.available ||= s.available !== false;
-					byName.set(s.name, item);
-				}
-				return { services: [...byName.values()].sort((a, b) => a.name.localeCompare(b.name)) };
-			},
-		},
-		metrics: {
-			auth: "public",
-			visibility: "published",
-			summary: "Prometheus metrics of this node (loopback or METRICS_TOKEN only).",
-			handler(ctx: Ctx) {
-				ctx.meta.$responseType = "text/plain; version=0.0.4; charset=utf-8";
-				return prometheusReporter().render();
-			},
-		},
-		openapi: {
-			auth: "public",
-			visibility: "published",
-			summary: "This API's OpenAPI 3.1 document.",
-			handler() {
-				if (!this.openApiCache) {
-					const defs = new Map(
-						(this.broker.registry.getActionList({} as never) as { name: string; action?: RouteInfo["action"] }[]).map(a => [
-							a.name,
-							a.action,
-						]),
-					);
-					const routes: RouteInfo[] = this.aliases
-						.filter(a => a.action && a.fullPath.startsWith("/api"))
-						.map(a => ({
-							method: a.method,
-							path: a.fullPath,
-							action: defs.get(a.action!) ?? { name: a.action! },
-							multipart: a.type === "multipart",
-						}));
-					this.openApiCache = buildOpenApi(routes, { title: "Valence API", version: "0.1.0" });
-				}
-				return this.openApiCache;
-			},
-		},
 	},
 
 	methods: {
