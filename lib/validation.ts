@@ -146,3 +146,6 @@ export function unboundedStrings(params: Record<string, unknown>): string[] {
 	walkProps(params as Record<string, AnyRule>, "", out);
 	return out;
 }
+
+/** The id of a stored row in a path or a param (ids are time-ordered strings of 20 characters: README, "Conventions"). */
+export const idParam = { type: "string", min: 1, max: 64 } as const;

@@ -21,10 +21,13 @@
  * are taken for paging and sort only, and a query may hold plain values and the comparison operators
  * NeDB and MongoDB share — no `$where`, no string `$regex` (a caller cannot build a RegExp).
  */
-import type { CallerScope, Meta } from "../lib/context";
+import type { ActionSchema } from "moleculer";
+import type { Role } from "../lib/access";
+import type { CallerScope, Ctx, Meta } from "../lib/context";
 import { InvalidQueryError, NotFoundError, TenantRequiredError } from "../lib/errors";
 import type { Page } from "../lib/paging";
 import { defineMixin, type DbSettings, type Mixin } from "../lib/schema";
+import { idParam } from "../lib/validation";
 import {
 	DbMixin,
 	GENERIC_ACTIONS,
@@ -288,4 +291,22 @@ export function TenantDbMixin(opts: DbMixinOptions): Mixin {
 		actions: Object.fromEntries(GENERIC_ACTIONS.map(name => [name, false])),
 	});
 	return { mixins: [layer, DbMixin(opts)] };
+}
+
+/**
+ * The standard delete of a tenant-scoped row by id: `DELETE /:id` (or `rest`), 204; a row of another
+ * tenant answers 404 like a missing one. For deletes that do nothing else (one that also cleans up
+ * writes its own handler).
+ */
+export function removeByIdAction(opts: { roles: Role[]; rest?: string }): ActionSchema<TenantDbMethods> {
+	return {
+		rest: opts.rest ?? "DELETE /:id",
+		roles: opts.roles,
+		params: { id: idParam, $$strict: "remove" },
+		async handler(ctx: Ctx<{ id: string }>) {
+			await this._remove(ctx, { id: ctx.params.id });
+			ctx.meta.$statusCode = 204;
+			return null;
+		},
+	};
 }

@@ -1,5 +1,5 @@
 /** Params shared by the commerce services. */
-export const idParam = { type: "string", min: 1, max: 64 } as const;
+export { idParam } from "../../lib/validation";
 /** an amount in minor units: checked exactly by money.checkAmount (floats and strings are 422, never coerced) */
 export const amountParam = { type: "any" } as const;
 export const currencyParam = { type: "string", min: 3, max: 3 } as const;

@@ -7,7 +7,7 @@ import { currentUser, type Ctx } from "../../lib/context";
 import { InvalidInputError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
-import { TenantDbMixin, type TenantDbMethods } from "../../mixins/tenant.mixin";
+import { removeByIdAction, TenantDbMixin, type TenantDbMethods } from "../../mixins/tenant.mixin";
 import { refuseCardData } from "./card-data";
 import { idParam, textParam } from "./common";
 import { PROVIDER_NAMES } from "./providers";
@@ -60,16 +60,7 @@ const PaymentMethodsService: ServiceSchema<DbSettings, TenantDbMethods> = {
 				return this._get(ctx, { id: ctx.params.id });
 			},
 		},
-		detachPaymentMethod: {
-			rest: "DELETE /:id",
-			roles: ["member"],
-			params: { id: idParam, $$strict: "remove" },
-			async handler(ctx: Ctx<{ id: string }>) {
-				await this._remove(ctx, { id: ctx.params.id });
-				ctx.meta.$statusCode = 204;
-				return null;
-			},
-		},
+		detachPaymentMethod: removeByIdAction({ roles: ["member"] }),
 	},
 };
 

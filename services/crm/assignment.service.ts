@@ -13,7 +13,7 @@ import { InvalidInputError, ConflictError, NotFoundError } from "../../lib/error
 import { pageParams } from "../../lib/paging";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { entityOf } from "../../middlewares/entity.middleware";
-import { TenantDbMixin, type TenantDbMethods, type TenantScope } from "../../mixins/tenant.mixin";
+import { removeByIdAction, TenantDbMixin, type TenantDbMethods, type TenantScope } from "../../mixins/tenant.mixin";
 import { currencyParam, idParam, minorUnits, OPEN_STATUSES, userIdParam } from "./common";
 import { requireMembers } from "./membership";
 import { MemoryTurnCounter, pick, RedisTurnCounter, type TurnCounter } from "./round-robin";
@@ -162,16 +162,7 @@ const AssignmentService: ServiceSchema<DbSettings, AssignmentMethods, Assignment
 				return this._update(ctx, { id, ...changes });
 			},
 		},
-		deleteRule: {
-			rest: "DELETE /rules/:id",
-			roles: ["admin"],
-			params: { id: idParam },
-			async handler(ctx: Ctx<{ id: string }>) {
-				await this._remove(ctx, { id: ctx.params.id });
-				ctx.meta.$statusCode = 204;
-				return null;
-			},
-		},
+		deleteRule: removeByIdAction({ roles: ["admin"], rest: "DELETE /rules/:id" }),
 		unassigned: {
 			rest: "GET /unassigned",
 			roles: ["member"],

@@ -9,7 +9,7 @@ import { InvalidInputError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { entityOf } from "../../middlewares/entity.middleware";
-import { TenantDbMixin, type TenantDbMethods } from "../../mixins/tenant.mixin";
+import { removeByIdAction, TenantDbMixin, type TenantDbMethods } from "../../mixins/tenant.mixin";
 import { tierProblems, type Tier } from "./commission-math";
 import { currencyParam, idParam, minorUnits, userIdParam } from "./common";
 import { requireMembers } from "./membership";
@@ -129,16 +129,7 @@ const CommissionService: ServiceSchema<DbSettings, CommissionMethods> = {
 				return this._update(ctx, { id, ...changes });
 			},
 		},
-		deletePlan: {
-			rest: "DELETE /plans/:id",
-			roles: ["admin"],
-			params: { id: idParam },
-			async handler(ctx: Ctx<{ id: string }>) {
-				await this._remove(ctx, { id: ctx.params.id });
-				ctx.meta.$statusCode = 204;
-				return null;
-			},
-		},
+		deletePlan: removeByIdAction({ roles: ["admin"], rest: "DELETE /plans/:id" }),
 		addMember: {
 			rest: "POST /plans/:id/members",
 			roles: ["admin"],

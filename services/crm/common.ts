@@ -10,7 +10,7 @@ export function envelope<T extends object>(entity: T, tenantId: string, actorId:
 }
 
 /** Validation fragments (fastest-validator). */
-export const idParam = { type: "string", min: 1, max: 64 } as const;
+export { idParam } from "../../lib/validation";
 export const userIdParam = { type: "string", min: 1, max: 128, trim: true } as const;
 export const currencyParam = {
 	type: "string",

@@ -14,7 +14,7 @@ export const OUTBOUND_CHANNEL = "messaging.outbound";
 /** Meta's customer-service window: after the customer's last message, free-form replies are allowed this long. */
 export const CUSTOMER_WINDOW_MS = 24 * 3600 * 1000;
 
-export const idParam = { type: "string", min: 1, max: 64 } as const;
+export { idParam } from "../../lib/validation";
 export const kindParam = { type: "enum", values: [...CHANNEL_KINDS] } as const;
 /** Meta's ids (page, IG user, phone number, PSID, wa_id, mid) are short; 256 is generous. */
 export const externalIdParam = { type: "string", min: 1, max: 256 } as const;

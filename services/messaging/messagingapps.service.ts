@@ -9,7 +9,7 @@ import { currentUser, type Ctx } from "../../lib/context";
 import { config } from "../../lib/config";
 import { InvalidInputError, NotFoundError } from "../../lib/errors";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
-import { TenantDbMixin, type Row, type TenantDbMethods } from "../../mixins/tenant.mixin";
+import { removeByIdAction, TenantDbMixin, type Row, type TenantDbMethods } from "../../mixins/tenant.mixin";
 import { externalIdParam, idParam, kindParam, type ChannelCredentials, type ChannelKind } from "./common";
 import { hint, loadSecretKey, open, seal } from "./secret-box";
 
@@ -140,16 +140,7 @@ const AppsService: ServiceSchema<DbSettings, AppsMethods, AppsVars> = {
 				return this.toPublic((await this.scopedFindById<AppRow>(ctx, id))!);
 			},
 		},
-		deleteApp: {
-			rest: "DELETE /:id",
-			roles: ["admin"],
-			params: { id: idParam, $$strict: "remove" },
-			async handler(ctx: Ctx<{ id: string }>) {
-				await this._remove(ctx, { id: ctx.params.id });
-				ctx.meta.$statusCode = 204;
-				return null;
-			},
-		},
+		deleteApp: removeByIdAction({ roles: ["admin"] }),
 
 		webhookApp: {
 			visibility: "public",

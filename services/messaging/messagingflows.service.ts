@@ -7,7 +7,7 @@ import { currentUser, type Ctx } from "../../lib/context";
 import { InvalidInputError, NotFoundError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
-import { TenantDbMixin, type Row, type TenantDbMethods } from "../../mixins/tenant.mixin";
+import { removeByIdAction, TenantDbMixin, type Row, type TenantDbMethods } from "../../mixins/tenant.mixin";
 import { idParam } from "./common";
 import { checkDefinition, definitionParams, type FlowDefinition } from "./flow-definition";
 
@@ -94,16 +94,7 @@ const FlowsService: ServiceSchema<DbSettings, FlowsMethods> = {
 				return this._update(ctx, { id: ctx.params.id, published: null });
 			},
 		},
-		deleteFlow: {
-			rest: "DELETE /:id",
-			roles: ["admin"],
-			params: { id: idParam, $$strict: "remove" },
-			async handler(ctx: Ctx<{ id: string }>) {
-				await this._remove(ctx, { id: ctx.params.id });
-				ctx.meta.$statusCode = 204;
-				return null;
-			},
-		},
+		deleteFlow: removeByIdAction({ roles: ["admin"] }),
 
 		published: {
 			visibility: "public",

@@ -8,7 +8,7 @@ import { currentUser, type Ctx } from "../../lib/context";
 import { InvalidInputError, NotFoundError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
-import { TenantDbMixin, type Row, type TenantDbMethods } from "../../mixins/tenant.mixin";
+import { removeByIdAction, TenantDbMixin, type Row, type TenantDbMethods } from "../../mixins/tenant.mixin";
 import { idParam } from "./common";
 import { checkTemplate, type TemplateDef } from "./template-content";
 
@@ -115,16 +115,7 @@ const TemplatesService: ServiceSchema<DbSettings, TemplatesMethods> = {
 				return this._update(ctx, { id, text: null, quickReplies: null, buttons: null, media: null, whatsapp: null, ...def });
 			},
 		},
-		deleteTemplate: {
-			rest: "DELETE /:id",
-			roles: ["admin"],
-			params: { id: idParam, $$strict: "remove" },
-			async handler(ctx: Ctx<{ id: string }>) {
-				await this._remove(ctx, { id: ctx.params.id });
-				ctx.meta.$statusCode = 204;
-				return null;
-			},
-		},
+		deleteTemplate: removeByIdAction({ roles: ["admin"] }),
 		forSend: {
 			visibility: "public",
 			summary: "A template to render (internal: messagingmessages and flows).",

@@ -7,7 +7,8 @@ import { currentTenantUser, type Ctx } from "../../lib/context";
 import { InvalidInputError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
-import { TenantDbMixin, type TenantDbMethods, type TenantScope } from "../../mixins/tenant.mixin";
+import { idParam } from "../../lib/validation";
+import { removeByIdAction, TenantDbMixin, type TenantDbMethods, type TenantScope } from "../../mixins/tenant.mixin";
 import type { SeriesAnswer } from "./analyticsmetrics.service";
 import { widgetErrors, widgetRule, type Widget } from "./analytics/widgets";
 
@@ -22,7 +23,7 @@ interface Methods extends TenantDbMethods {
 	widgetData(ctx: TenantScope, w: Widget): Promise<unknown>;
 }
 
-const id = { type: "string", min: 1, max: 64 } as const;
+const id = idParam;
 const widgets = { type: "array", min: 1, max: 24, items: widgetRule } as const;
 
 const DashboardsService: ServiceSchema<DbSettings & { rest: string }, Methods> = {
@@ -84,16 +85,7 @@ const DashboardsService: ServiceSchema<DbSettings & { rest: string }, Methods> =
 				return this._update(ctx, { id, ...(name !== undefined && { name }), ...(widgets !== undefined && { widgets }) });
 			},
 		},
-		deleteDashboard: {
-			rest: "DELETE /:id",
-			roles: ["admin"],
-			params: { id, $$strict: "remove" },
-			async handler(ctx: Ctx<{ id: string }>) {
-				await this._remove(ctx, { id: ctx.params.id });
-				ctx.meta.$statusCode = 204;
-				return null;
-			},
-		},
+		deleteDashboard: removeByIdAction({ roles: ["admin"] }),
 	},
 	methods: {
 		checkWidgets(list: Widget[]) {

@@ -10,7 +10,8 @@ import { config } from "../../lib/config";
 import { ConflictError, PermanentJobError } from "../../lib/errors";
 import { pageParams } from "../../lib/paging";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
-import { TenantDbMixin, tenantOf, type Row, type TenantDbMethods, type TenantScope } from "../../mixins/tenant.mixin";
+import { idParam } from "../../lib/validation";
+import { removeByIdAction, TenantDbMixin, tenantOf, type Row, type TenantDbMethods, type TenantScope } from "../../mixins/tenant.mixin";
 import type { SeriesAnswer, SeriesQuery } from "./analyticsmetrics.service";
 import { seriesParams } from "./analyticsmetrics.service";
 import { JobHandlersMixin } from "./jobs/handlers";
@@ -37,7 +38,7 @@ interface Methods extends TenantDbMethods {
 	purgeExpired(ctx: TenantScope): Promise<void>;
 }
 
-const id = { type: "string", min: 1, max: 64 } as const;
+const id = idParam;
 
 const ReportsService: ServiceSchema<DbSettings & { rest: string }, Methods> = {
 	name: "analyticsreports",
@@ -123,16 +124,7 @@ const ReportsService: ServiceSchema<DbSettings & { rest: string }, Methods> = {
 				return this._get(ctx, { id: report.id });
 			},
 		},
-		deleteReport: {
-			rest: "DELETE /:id",
-			roles: ["member"],
-			params: { id, $$strict: "remove" },
-			async handler(ctx: Ctx<{ id: string }>) {
-				await this._remove(ctx, { id: ctx.params.id });
-				ctx.meta.$statusCode = 204;
-				return null;
-			},
-		},
+		deleteReport: removeByIdAction({ roles: ["member"] }),
 	},
 	methods: {
 		async runReport(job: JobContext) {

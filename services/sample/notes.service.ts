@@ -5,7 +5,8 @@
 import { currentUser, type Ctx } from "../../lib/context";
 import { pageParams } from "../../lib/paging";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
-import { TenantDbMixin, type TenantDbMethods } from "../../mixins/tenant.mixin";
+import { idParam } from "../../lib/validation";
+import { removeByIdAction, TenantDbMixin, type TenantDbMethods } from "../../mixins/tenant.mixin";
 
 export interface Note {
 	id: string;
@@ -17,7 +18,7 @@ export interface Note {
 	updatedAt: string;
 }
 
-const id = { type: "string", min: 1, max: 64 } as const;
+const id = idParam;
 
 const NotesService: ServiceSchema<DbSettings, TenantDbMethods> = {
 	name: "notes",
@@ -78,16 +79,7 @@ const NotesService: ServiceSchema<DbSettings, TenantDbMethods> = {
 				return this._update(ctx, { id, ...(title !== undefined && { title }), ...(body !== undefined && { body }) });
 			},
 		},
-		deleteNote: {
-			rest: "DELETE /:id",
-			roles: ["admin"],
-			params: { id, $$strict: "remove" },
-			async handler(ctx: Ctx<{ id: string }>) {
-				await this._remove(ctx, { id: ctx.params.id });
-				ctx.meta.$statusCode = 204;
-				return null;
-			},
-		},
+		deleteNote: removeByIdAction({ roles: ["admin"] }),
 	},
 };
 
