@@ -10,20 +10,18 @@
  * actions and calls these methods.
  */
 import { randomBytes } from "node:crypto";
-import fs from "node:fs";
 import type { Service } from "moleculer";
 import MoleculerDb from "moleculer-db";
-import MongooseDbAdapter from "moleculer-db-adapter-mongoose";
-import mongoose from "mongoose";
-import { config, dataPath, dbDriver } from "../lib/config";
 import { registerReadinessProbe } from "../lib/health";
 import type { CallerScope } from "../lib/context";
 import { ConflictError, NotFoundError } from "../lib/errors";
 import { COMPACT_EVENT } from "../lib/maintenance";
-import { NedbAdapter } from "../lib/nedb-adapter";
 import type { Page } from "../lib/paging";
 import { defineMixin, type DbSettings, type Mixin } from "../lib/schema";
-import { compileMatch } from "./nedb-match";
+import { createStore } from "./store";
+
+export { rowToEntity, scanStore, toStoredRow, toStoreQuery, type StoredRow } from "./rows";
+export { createStore, nedbFileFormat, type Store, type StoreDriver } from "./store";
 
 /** One of moleculer-db's service methods, called on a service with a context and its params. */
 type BaseMethod = (...args: any[]) => Promise<any>;
@@ -70,36 +68,6 @@ export function mapDbError(err: unknown): never {
 	if ((err as Error | null)?.name === "EntityNotFoundError")
 		throw new NotFoundError("Not found.", String((err as { data?: { id?: unknown } }).data?.id));
 	throw err;
-}
-
-/** Mongoose with a connection (and database) of the service's own; the stock adapter shares one. */
-class ServiceMongooseAdapter extends MongooseDbAdapter<mongoose.Document> {
-	private ownConn?: mongoose.Connection;
-	constructor(
-		uri: string,
-		private readonly dbName: string,
-	) {
-		super(uri, { dbName });
-	}
-	override async connect(): Promise<void> {
-		this.ownConn = await mongoose.createConnection(this.uri, { dbName: this.dbName, serverSelectionTimeoutMS: 5000 }).asPromise();
-		// what the stock adapter's connect() sets (`conn` is not in its typings)
-		Object.assign(this, { conn: this.ownConn, db: this.ownConn.db });
-		this.model = this.ownConn.model<mongoose.Document>(this.modelName!, this.schema);
-		await this.model.createIndexes();
-	}
-	override async disconnect(): Promise<void> {
-		await this.ownConn?.close();
-	}
-	async ping(): Promise<void> {
-		await this.ownConn?.db?.admin().ping();
-	}
-}
-
-function mongoSchema(opts: DbMixinOptions): mongoose.Schema {
-	const schema = new mongoose.Schema({ _id: { type: String } }, { strict: false, versionKey: false, collection: opts.collection });
-	for (const index of opts.indexes ?? []) schema.index(Object.fromEntries(index.fields.map(f => [f, 1])), { unique: !!index.unique });
-	return schema;
 }
 
 const base = DbService.methods;
@@ -211,59 +179,6 @@ export const storeMethods: StoreMethods & ThisType<DbService> = {
 	},
 };
 
-/**
- * NeDB's file format is one JSON document per line, and its reader splits lines on U+2028, U+2029
- * and NEL (U+0085) as well as on \n, \r, \v and \f (@seald-io/nedb lib/byline.js). JSON.stringify
- * escapes every control character below U+0020 but writes those three raw, so a string holding one
- * would cut its record in two: the record is lost on the next load (silently, below NeDB's 10 %
- * corruption threshold; above it NeDB refuses to start). After serialisation we write them as the
- * JSON escapes `\u0085`, `\u2028`, `\u2029`: the same JSON value, so JSON.parse restores the exact
- * characters and reading needs no hook of its own. This is safe because JSON.stringify only ever
- * emits these characters inside a string literal, never right after an escaping backslash.
- * (README: "Storage and the file format".)
- */
-const LINE_BREAKERS = /[\u0085\u2028\u2029]/g;
-export const nedbFileFormat = {
-	afterSerialization: (line: string): string => line.replace(LINE_BREAKERS, c => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`),
-	// NeDB insists on a pair and checks that it round-trips; JSON.parse already undoes the escapes.
-	beforeDeserialization: (line: string): string => line,
-};
-
-export type StoreDriver = "nedb" | "memory" | "mongo";
-
-export interface Store {
-	driver: StoreDriver;
-	/** a moleculer-db adapter (not yet connected) */
-	adapter: unknown;
-	/** what moleculer-db-adapter-mongoose reads from the service schema */
-	mongo: { schema?: mongoose.Schema; modelName?: string };
-}
-
-/**
- * The one place a store is built, for a service's main collection (DbMixin) and for its secondary
- * collections and outboxes (`mixins/collection.ts`): NeDB file, NeDB in memory or MongoDB, by
- * configuration. Every NeDB datastore gets the file format above.
- */
-export function createStore(opts: DbMixinOptions): Store {
-	const cfg = config();
-	const driver = dbDriver(cfg);
-	if (driver === "mongo")
-		return {
-			driver,
-			adapter: new ServiceMongooseAdapter(cfg.MONGO_URI!, `${cfg.NAMESPACE}_${opts.collection}`),
-			mongo: { schema: mongoSchema(opts), modelName: opts.collection },
-		};
-	if (driver === "nedb") {
-		fs.mkdirSync(dataPath(cfg, "db"), { recursive: true });
-		return {
-			driver,
-			adapter: new NedbAdapter({ filename: dataPath(cfg, "db", `${opts.collection}.db`), ...nedbFileFormat }),
-			mongo: {},
-		};
-	}
-	return { driver, adapter: new NedbAdapter({ ...nedbFileFormat }), mongo: {} };
-}
-
 /** moleculer-db's generic CRUD actions. */
 export const GENERIC_ACTIONS = ["find", "count", "list", "create", "insert", "get", "update", "remove"] as const;
 
@@ -329,57 +244,6 @@ export function DbMixin(opts: DbMixinOptions): Mixin {
 			if (driver === "nedb") (this.adapter.db as NedbLike).stopAutocompaction();
 		},
 	});
-}
-
-/**
- * THE converter from a stored row (a NeDB object or a Mongoose document) to an entity: `_id` becomes
- * `id`, the derived `_key_*` fields of compound indexes are dropped. Every collection and service uses
- * this one (a service that also limits fields calls the tenant mixin's `toEntity`).
- */
-export function rowToEntity<T = Record<string, unknown>>(doc: unknown): T | null {
-	const row = toStoredRow<Record<string, unknown>>(doc);
-	if (row == null) return null;
-	const out: Record<string, unknown> = {};
-	for (const [k, v] of Object.entries(row)) {
-		if (k === "_id") out.id = v;
-		else if (!k.startsWith("_key_")) out[k] = v;
-	}
-	return out as T;
-}
-
-/** A query written in entity terms (`id`, also inside `$in`) as the store's (`_id`). */
-export function toStoreQuery(query: Record<string, unknown>): Record<string, unknown> {
-	if (!("id" in query)) return query;
-	const { id, ...rest } = query;
-	return { _id: id, ...rest };
-}
-
-/** A stored document as a plain object, as the store holds it (`_id`, `tenantId`, derived keys…). */
-export type StoredRow = Record<string, any> & { _id: string };
-
-/** Mongoose returns documents, NeDB plain objects (copies, except `getAllData()`). */
-export function toStoredRow<T = StoredRow>(doc: unknown): T | null {
-	if (doc == null) return null;
-	const d = doc as { toObject?: () => T };
-	return typeof d.toObject === "function" ? d.toObject() : (doc as T);
-}
-
-/**
- * READ-ONLY rows matching `query`, for aggregates over many rows. MongoDB: a projected lean query
- * (`fields`). NeDB: its live documents (`getAllData()`, no per-row copy — the copy is what makes NeDB's
- * `find` slow on 100k rows) filtered with NeDB's matcher (compiled: mixins/nedb-match.ts), so both
- * stores answer the same query the same way. The rows are the store's own: never mutate them, never send them to a caller.
- * Driver-specific on purpose and not a service method: services reach it through the tenant mixin's
- * `scopedScan` (README: "Conventions every service follows").
- */
-export async function scanStore<T = StoredRow>(adapter: unknown, query: Record<string, unknown>, fields: string[]): Promise<readonly T[]> {
-	const a = adapter as { model?: mongoose.Model<unknown>; db?: { getAllData(): T[] } };
-	if (a.model) {
-		const projection = Object.fromEntries(fields.map(f => [f, 1]));
-		return a.model.find(query, projection).lean<T[]>();
-	}
-	const matches = compileMatch(query);
-	return a.db!.getAllData().filter(row => matches(row as Record<string, unknown>));
 }
 
 interface NedbLike {
