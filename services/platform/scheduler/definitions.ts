@@ -4,7 +4,18 @@ import { InvalidInputError } from "../../../lib/errors";
 import { newId } from "../../../mixins/db.mixin";
 import { checkTimezone, parseCron } from "./cron";
 import type { ScheduleRow } from "./store";
-import type { SchedulerMethodsOf } from "./types";
+import type { ScheduleInput, SchedulerMethodsOf } from "./types";
+
+/** What a stored schedule takes from the input that defines it (a tenant's or the platform's). */
+const definitionOf = (p: ScheduleInput) => ({
+	name: p.name,
+	cron: p.cron ?? null,
+	timezone: p.timezone,
+	runAt: p.runAt ? p.runAt.toISOString() : null,
+	jobType: p.jobType,
+	payload: p.payload,
+	misfire: p.misfire,
+});
 
 export const definitionMethods: SchedulerMethodsOf<"checkDefinition" | "createSchedule" | "updateSchedule" | "ensureSchedule"> = {
 	async checkDefinition(p) {
@@ -29,13 +40,7 @@ export const definitionMethods: SchedulerMethodsOf<"checkDefinition" | "createSc
 		const row: ScheduleRow = {
 			id: newId(),
 			tenantId: user.tenantId,
-			name: p.name,
-			cron: p.cron ?? null,
-			timezone: p.timezone,
-			runAt: p.runAt ? p.runAt.toISOString() : null,
-			jobType: p.jobType,
-			payload: p.payload,
-			misfire: p.misfire,
+			...definitionOf(p),
 			paused: p.paused,
 			createdBy: user.id,
 			createdAt: at,
@@ -70,13 +75,7 @@ export const definitionMethods: SchedulerMethodsOf<"checkDefinition" | "createSc
 		const row: ScheduleRow = {
 			id: p.id,
 			tenantId: null,
-			name: p.name,
-			cron: p.cron ?? null,
-			timezone: p.timezone,
-			runAt: p.runAt ? p.runAt.toISOString() : null,
-			jobType: p.jobType,
-			payload: p.payload,
-			misfire: p.misfire,
+			...definitionOf(p),
 			paused: existing?.paused ?? p.paused,
 			createdBy: "system",
 			createdAt: existing?.createdAt ?? at,
