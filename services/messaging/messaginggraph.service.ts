@@ -11,7 +11,7 @@ import type { Ctx } from "../../lib/context";
 import type { ServiceSchema } from "../../lib/schema";
 import { externalIdParam, idParam, kindParam, type ChannelCredentials, type ChannelKind } from "./common";
 import { GraphClient } from "./graph-client";
-import type { OutboundContent } from "./messagingmessages.service";
+import type { OutboundContent } from "./messages/types";
 
 const cfg = config();
 /** The longest a call can take: every attempt timing out, plus the backoffs between them. */

@@ -11,66 +11,17 @@
  * New messages and status changes go to the dashboard as the realtime events `messaging.message.created`
  * and `messaging.message.updated` (to the tenant).
  */
-import { currentTenantUser, currentUser, type Ctx } from "../../lib/context";
-import { InvalidInputError, NotFoundError, OutsideCustomerWindowError, ConflictError } from "../../lib/errors";
+import type { Ctx } from "../../lib/context";
+import { NotFoundError } from "../../lib/errors";
 import { cursorParams } from "../../lib/paging";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
-import { newId } from "../../mixins/db.mixin";
-import { OutboxMixin, type OutboxMethods } from "../../mixins/outbox.mixin";
-import { TenantDbMixin, type Row, type TenantDbMethods } from "../../mixins/tenant.mixin";
+import { OutboxMixin } from "../../mixins/outbox.mixin";
+import { TenantDbMixin } from "../../mixins/tenant.mixin";
 import { decodeCursor, encodeCursor } from "../social/common";
-import { renderTemplate, type TemplateDef } from "./template-content";
-import { CUSTOMER_WINDOW_MS, externalIdParam, idParam, kindParam, OUTBOUND_CHANNEL, STATUS_RANK, type ChannelKind } from "./common";
-
-export interface OutboundContent {
-	text?: string;
-	attachment?: { type: "image" | "video" | "audio" | "file"; url: string };
-	/** an approved WhatsApp template */
-	template?: { name: string; language: string; components?: unknown[] };
-	quickReplies?: { title: string; payload: string }[];
-	buttons?: ({ type: "postback"; title: string; payload: string } | { type: "url"; title: string; url: string })[];
-	/** the saved template (messagingtemplates) this was rendered from */
-	templateId?: string;
-}
-export interface MessageRow extends Row {
-	conversationId: string;
-	direction: "in" | "out";
-	dedupeKey: string;
-	externalId: string | null;
-	kind: ChannelKind;
-	text: string | null;
-	content: OutboundContent | null;
-	attachments: { type: string; url: string | null }[];
-	postback: { title: string | null; payload: string } | null;
-	reaction: { emoji: string | null; action: string; messageId: string } | null;
-	status: "received" | "queued" | "sent" | "delivered" | "read" | "failed";
-	error: { code: number | null; title: string | null; message: string | null } | null;
-	sentBy: string | null;
-	at: string;
-}
-
-interface SendTarget {
-	kind: ChannelKind;
-	customerId: string;
-	lastInboundAt: string | null;
-}
-
-interface MessagesMethods extends TenantDbMethods, OutboxMethods {
-	fromTemplate(ctx: Ctx<unknown>, conv: SendTarget, templateId: string, vars: Record<string, unknown>): Promise<OutboundContent>;
-	messageOr404(ctx: Ctx<unknown>, id: string): Promise<MessageRow>;
-	announce(ctx: Ctx<unknown>, row: MessageRow, event: "messaging.message.created" | "messaging.message.updated"): Record<string, unknown>;
-}
-
-const preview = (row: MessageRow) => ({
-	id: row._id,
-	direction: row.direction,
-	text:
-		(
-			row.text ??
-			(row.content?.template ? `[template ${row.content.template.name}]` : row.attachments[0] ? `[${row.attachments[0].type}]` : null)
-		)?.slice(0, 200) ?? null,
-	at: row.at,
-});
+import { externalIdParam, idParam, kindParam } from "./common";
+import { deliveryMethods } from "./messages/delivery";
+import { sendMethods } from "./messages/send";
+import type { InboundParams, MarkSentParams, MessageRow, MessagesMethods, SendParams, StatusParams } from "./messages/types";
 
 const errorParam = {
 	type: "object",
@@ -158,63 +109,8 @@ const MessagesService: ServiceSchema<DbSettings, MessagesMethods> = {
 				vars: { type: "object", optional: true, default: {}, maxProps: 50 },
 				$$strict: "remove",
 			},
-			async handler(
-				ctx: Ctx<{
-					conversationId: string;
-					text?: string;
-					attachment?: OutboundContent["attachment"];
-					template?: OutboundContent["template"];
-					templateId?: string;
-					vars: Record<string, unknown>;
-				}>,
-			) {
-				const { conversationId: id, templateId, vars, ...given } = ctx.params;
-				const conv = (await ctx.call("messagingconversations.forSend", { id })) as SendTarget;
-				if ([given.text, given.attachment, given.template, templateId].filter(x => x !== undefined).length !== 1)
-					throw new InvalidInputError("Send one of text, attachment, template or templateId.", [
-						{ field: "text", message: "exactly one of text, attachment, template, templateId" },
-					]);
-				const content: OutboundContent = templateId ? await this.fromTemplate(ctx, conv, templateId, vars) : given;
-				if (content.template && conv.kind !== "whatsapp")
-					throw new InvalidInputError("Templates are WhatsApp's.", [
-						{ field: "template", message: `a ${conv.kind} conversation takes text or an attachment` },
-					]);
-				const inWindow = !!conv.lastInboundAt && Date.now() - Date.parse(conv.lastInboundAt) < CUSTOMER_WINDOW_MS;
-				if (!content.template && !inWindow) throw new OutsideCustomerWindowError(content.text !== undefined ? "text" : "attachment");
-
-				const key = ctx.meta.headers?.["idempotency-key"];
-				const dedupeKey = `out:${typeof key === "string" && key ? `${currentUser(ctx).id}:${key}` : newId()}`;
-				const existing = await this.scopedFindOne<MessageRow>(ctx, { dedupeKey });
-				if (existing) return this.toEntity(existing);
-				let row: MessageRow;
-				try {
-					const created = await this._create<{ id: string }>(ctx, {
-						conversationId: id,
-						direction: "out",
-						dedupeKey,
-						externalId: null,
-						kind: conv.kind,
-						text: content.text ?? null,
-						content,
-						attachments: content.attachment ? [content.attachment] : [],
-						postback: null,
-						reaction: null,
-						status: "queued",
-						error: null,
-						sentBy: currentUser(ctx).id,
-						at: new Date().toISOString(),
-					});
-					row = (await this.scopedFindById<MessageRow>(ctx, created.id))!;
-				} catch (err) {
-					if (!(err instanceof ConflictError)) throw err;
-					// the same key, sent twice at once: the other one won
-					return this.toEntity((await this.scopedFindOne<MessageRow>(ctx, { dedupeKey }))!);
-				}
-				await this.publishEvent(OUTBOUND_CHANNEL, { tenantId: currentTenantUser(ctx).tenantId, messageId: row._id });
-				await ctx.call("messagingconversations.touch", { id, message: preview(row) });
-				ctx.meta.$statusCode = 202;
-				ctx.meta.$location = `/api/messaging/conversations/${id}/messages`;
-				return this.announce(ctx, row, "messaging.message.created");
+			handler(ctx: Ctx<SendParams>) {
+				return this.sendMessage(ctx);
 			},
 		},
 
@@ -258,27 +154,8 @@ const MessagesService: ServiceSchema<DbSettings, MessagesMethods> = {
 				at: { type: "string", max: 40 },
 				$$strict: "remove",
 			},
-			async handler(ctx: Ctx<Omit<MessageRow, "_id" | "tenantId" | "direction" | "status" | "error" | "sentBy" | "content">>) {
-				const p = ctx.params;
-				try {
-					const created = await this._create<{ id: string }>(ctx, {
-						...p,
-						text: p.text ?? null,
-						postback: p.postback ?? null,
-						reaction: p.reaction ?? null,
-						direction: "in",
-						content: null,
-						status: "received",
-						error: null,
-						sentBy: null,
-					});
-					const row = (await this.scopedFindById<MessageRow>(ctx, created.id))!;
-					await ctx.call("messagingconversations.touch", { id: p.conversationId, message: preview(row) });
-					return { created: true, message: this.announce(ctx, row, "messaging.message.created") };
-				} catch (err) {
-					if (!(err instanceof ConflictError)) throw err;
-					return { created: false, message: null };
-				}
+			handler(ctx: Ctx<InboundParams>) {
+				return this.recordInbound(ctx);
 			},
 		},
 		applyStatus: {
@@ -290,90 +167,30 @@ const MessagesService: ServiceSchema<DbSettings, MessagesMethods> = {
 				error: errorParam,
 				$$strict: "remove",
 			},
-			async handler(ctx: Ctx<{ externalIds: string[]; status: MessageRow["status"]; error?: MessageRow["error"] }>) {
-				const { externalIds, status, error } = ctx.params;
-				let matched = 0;
-				const changed: string[] = [];
-				for (const externalId of externalIds) {
-					const row = await this.scopedFindOne<MessageRow>(ctx, { externalId, direction: "out" });
-					if (!row) continue;
-					matched++;
-					// failed is final; otherwise only forward
-					if (row.status === "failed" || STATUS_RANK[status] <= STATUS_RANK[row.status]) continue;
-					const n = await this.scopedUpdateWhere(
-						ctx,
-						{ id: row._id, status: row.status },
-						{ status, ...(status === "failed" && { error: error ?? null }) },
-					);
-					if (n) {
-						changed.push(row._id);
-						this.announce(ctx, (await this.scopedFindById<MessageRow>(ctx, row._id))!, "messaging.message.updated");
-					}
-				}
-				return { matched, changed };
+			handler(ctx: Ctx<StatusParams>) {
+				return this.applyStatus(ctx);
 			},
 		},
 		forDelivery: {
 			visibility: "public",
 			summary: "An outbound message and where it goes (internal: the outbound channel).",
 			params: { id: idParam, $$strict: "remove" },
-			async handler(ctx: Ctx<{ id: string }>) {
-				const row = await this.messageOr404(ctx, ctx.params.id);
-				const conv = (await ctx.call("messagingconversations.forSend", { id: row.conversationId })) as {
-					appId: string;
-					kind: ChannelKind;
-					accountId: string;
-					externalId: string;
-				};
-				return {
-					id: row._id,
-					status: row.status,
-					content: row.content,
-					conversationId: row.conversationId,
-					appId: conv.appId,
-					kind: conv.kind,
-					accountId: conv.accountId,
-					externalId: conv.externalId,
-				};
+			handler(ctx: Ctx<{ id: string }>) {
+				return this.forDelivery(ctx);
 			},
 		},
 		markSent: {
 			visibility: "public",
 			summary: "The Graph API took an outbound message (its Meta id), or refused it for good (internal).",
 			params: { id: idParam, externalId: { ...externalIdParam, optional: true }, error: errorParam, $$strict: "remove" },
-			async handler(ctx: Ctx<{ id: string; externalId?: string; error?: MessageRow["error"] }>) {
-				const row = await this.messageOr404(ctx, ctx.params.id);
-				const set = ctx.params.externalId
-					? { status: "sent", externalId: ctx.params.externalId }
-					: { status: "failed", error: ctx.params.error ?? null };
-				// only from queued: a status webhook that came first is not undone
-				if (await this.scopedUpdateWhere(ctx, { id: row._id, status: "queued" }, set))
-					this.announce(ctx, (await this.scopedFindById<MessageRow>(ctx, row._id))!, "messaging.message.updated");
-				else if (ctx.params.externalId)
-					await this.scopedUpdateWhere(ctx, { id: row._id, externalId: null }, { externalId: ctx.params.externalId });
-				return this.toEntity((await this.scopedFindById<MessageRow>(ctx, row._id))!);
+			handler(ctx: Ctx<MarkSentParams>) {
+				return this.markSendResult(ctx);
 			},
 		},
 	},
 	methods: {
-		/** A saved template rendered for this conversation: the WhatsApp template on WhatsApp when it names one, else its text, replies, buttons, media. */
-		async fromTemplate(ctx: Ctx<unknown>, conv: SendTarget, templateId: string, vars: Record<string, unknown>) {
-			const t = (await ctx.call("messagingtemplates.forSend", { id: templateId })) as TemplateDef & { appId: string };
-			const customer = (await ctx.call("messagingcustomers.getCustomer", { id: conv.customerId })) as { id: string; name: string | null };
-			const rendered = renderTemplate(t, vars, customer);
-			if ("missing" in rendered)
-				throw new InvalidInputError(
-					"The template needs variables that were not given.",
-					rendered.missing.map(v => ({ field: `vars.${v}`, message: "is required by the template" })),
-				);
-			const { template, ...rest } = rendered.content;
-			if (conv.kind === "whatsapp" && template) return { template, templateId };
-			if (!rest.text && !rest.attachment)
-				throw new InvalidInputError(`This template has nothing to send on ${conv.kind}.`, [
-					{ field: "templateId", message: "has only a WhatsApp template" },
-				]);
-			return { ...rest, templateId };
-		},
+		...sendMethods,
+		...deliveryMethods,
 		async messageOr404(ctx: Ctx<unknown>, id: string) {
 			const row = await this.scopedFindById<MessageRow>(ctx, id);
 			if (!row) throw new NotFoundError("No such message.", id);

@@ -17,7 +17,7 @@ import type { ServiceSchema } from "../../lib/schema";
 import { sendToChannel } from "../platform/common";
 import { INBOUND_CHANNEL, OUTBOUND_CHANNEL, PROFILE_CHANNEL, type ChannelKind, type InboundEvent, type InboundJob } from "./common";
 import type { Identity } from "./messagingcustomers.service";
-import type { OutboundContent } from "./messagingmessages.service";
+import type { OutboundContent } from "./messages/types";
 
 interface ProcessorVars {
 	/** what this node processed since it started (the `stats` action) */

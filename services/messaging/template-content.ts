@@ -5,7 +5,7 @@
  * not declare, or that is not `customer.name` / `customer.id`, is refused at save time with its line.
  */
 import { checkSource, missingVariables, renderPart } from "../../lib/templates";
-import type { OutboundContent } from "./messagingmessages.service";
+import type { OutboundContent } from "./messages/types";
 
 export interface TemplateDef {
 	name: string;

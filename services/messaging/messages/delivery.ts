@@ -1,0 +1,87 @@
+/**
+ * Messages as Meta reports them: inbound ones recorded once per dedupe key, delivery statuses that
+ * only move forward, and the outbound channel's view of a queued message (what to send, then sent or failed).
+ */
+import { ConflictError } from "../../../lib/errors";
+import { STATUS_RANK, type ChannelKind } from "../common";
+import { preview, type MessageRow, type MessagesMethodsOf } from "./types";
+
+export const deliveryMethods: MessagesMethodsOf<"recordInbound" | "applyStatus" | "forDelivery" | "markSendResult"> = {
+	async recordInbound(ctx) {
+		const p = ctx.params;
+		try {
+			const created = await this._create<{ id: string }>(ctx, {
+				...p,
+				text: p.text ?? null,
+				postback: p.postback ?? null,
+				reaction: p.reaction ?? null,
+				direction: "in",
+				content: null,
+				status: "received",
+				error: null,
+				sentBy: null,
+			});
+			const row = (await this.scopedFindById<MessageRow>(ctx, created.id))!;
+			await ctx.call("messagingconversations.touch", { id: p.conversationId, message: preview(row) });
+			return { created: true, message: this.announce(ctx, row, "messaging.message.created") };
+		} catch (err) {
+			if (!(err instanceof ConflictError)) throw err;
+			return { created: false, message: null };
+		}
+	},
+
+	async applyStatus(ctx) {
+		const { externalIds, status, error } = ctx.params;
+		let matched = 0;
+		const changed: string[] = [];
+		for (const externalId of externalIds) {
+			const row = await this.scopedFindOne<MessageRow>(ctx, { externalId, direction: "out" });
+			if (!row) continue;
+			matched++;
+			// failed is final; otherwise only forward
+			if (row.status === "failed" || STATUS_RANK[status] <= STATUS_RANK[row.status]) continue;
+			const n = await this.scopedUpdateWhere(
+				ctx,
+				{ id: row._id, status: row.status },
+				{ status, ...(status === "failed" && { error: error ?? null }) },
+			);
+			if (n) {
+				changed.push(row._id);
+				this.announce(ctx, (await this.scopedFindById<MessageRow>(ctx, row._id))!, "messaging.message.updated");
+			}
+		}
+		return { matched, changed };
+	},
+
+	async forDelivery(ctx) {
+		const row = await this.messageOr404(ctx, ctx.params.id);
+		const conv = (await ctx.call("messagingconversations.forSend", { id: row.conversationId })) as {
+			appId: string;
+			kind: ChannelKind;
+			accountId: string;
+			externalId: string;
+		};
+		return {
+			id: row._id,
+			status: row.status,
+			content: row.content,
+			conversationId: row.conversationId,
+			appId: conv.appId,
+			kind: conv.kind,
+			accountId: conv.accountId,
+			externalId: conv.externalId,
+		};
+	},
+
+	async markSendResult(ctx) {
+		const row = await this.messageOr404(ctx, ctx.params.id);
+		const set = ctx.params.externalId
+			? { status: "sent", externalId: ctx.params.externalId }
+			: { status: "failed", error: ctx.params.error ?? null };
+		// only from queued: a status webhook that came first is not undone
+		if (await this.scopedUpdateWhere(ctx, { id: row._id, status: "queued" }, set))
+			this.announce(ctx, (await this.scopedFindById<MessageRow>(ctx, row._id))!, "messaging.message.updated");
+		else if (ctx.params.externalId) await this.scopedUpdateWhere(ctx, { id: row._id, externalId: null }, { externalId: ctx.params.externalId });
+		return this.toEntity((await this.scopedFindById<MessageRow>(ctx, row._id))!);
+	},
+};

@@ -1,0 +1,40 @@
+/** A schedule as answered (with its next and last due times), a tenant's own schedule or 404, and its firing history. */
+import { currentTenantUser } from "../../../lib/context";
+import { NotFoundError } from "../../../lib/errors";
+import { pageOf, pageWindow } from "../../../lib/paging";
+import type { JobRecord } from "../jobs/types";
+import { nextTimes, parseCron } from "./cron";
+import type { HistoryEntry } from "./store";
+import type { SchedulerMethodsOf } from "./types";
+
+export const viewMethods: SchedulerMethodsOf<"view" | "tenantSchedule" | "scheduleHistory"> = {
+	async view(row) {
+		const last = await this.store.lastDue(row.id);
+		let nextRunAt: string | null = null;
+		if (!row.paused) {
+			if (row.cron) nextRunAt = nextTimes(parseCron(row.cron, row.timezone), 1)[0]?.toISOString() ?? null;
+			else if (last === null) nextRunAt = row.runAt;
+		}
+		return { ...row, nextRunAt, lastDueAt: last === null ? null : new Date(last).toISOString() };
+	},
+
+	async tenantSchedule(ctx, scheduleId) {
+		const row = await this.store.get(scheduleId);
+		if (!row || row.tenantId !== currentTenantUser(ctx).tenantId) throw new NotFoundError("Not found.", scheduleId);
+		return row;
+	},
+
+	async scheduleHistory(ctx) {
+		const row = await this.tenantSchedule(ctx, ctx.params.id);
+		const { limit, offset } = pageWindow(ctx.params);
+		const { rows, total } = await this.store.history(row.id, offset, limit);
+		// the outcome of each firing's job, as it is now
+		const withJobs = await Promise.all(
+			rows.map(async (h: HistoryEntry) => {
+				const job = h.jobId ? ((await ctx.call("jobs.find", { id: h.jobId })) as JobRecord | null) : null;
+				return { ...h, jobStatus: job?.status ?? null };
+			}),
+		);
+		return pageOf(withJobs, total, ctx.params);
+	},
+};
