@@ -410,6 +410,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 		const message = first.message.replace(new RegExp(`^The '${first.field}' field `), "");
 		throw new ConfigError(`${first.field}: ${message} (got '${String(first.actual ?? input[first.field])}')`);
 	}
+	// fastest-validator checked and converted `input` in place; its typings cannot say it is now a Config
 	const config = input as unknown as Config;
 	if (config.DB_DRIVER === "mongo" && !config.MONGO_URI) throw new ConfigError("DB_DRIVER: 'mongo' needs MONGO_URI to be set");
 	if (config.MEDIA_STORAGE === "s3" && !config.S3_BUCKET) throw new ConfigError("S3_BUCKET: MEDIA_STORAGE 's3' needs S3_BUCKET to be set");

@@ -44,8 +44,10 @@ interface NatsAdapterLike {
 type AnyAdapter = EmbeddedChannelAdapter | NatsAdapterLike;
 
 function adapterOf(broker: ServiceBroker): AnyAdapter {
+	// @moleculer/channels sets `channelAdapter` on the broker at run time; ServiceBroker's type lacks it
 	const adapter = (broker as unknown as { channelAdapter?: unknown }).channelAdapter;
 	if (adapter instanceof EmbeddedChannelAdapter) return adapter;
+	// the NATS adapter class is not in @moleculer/channels' typings, nor are the members NatsAdapterLike names
 	if (adapter instanceof (Adapters.NATS as unknown as new () => object)) return adapter as unknown as NatsAdapterLike;
 	throw new Error("Dead letters: this broker has no embedded or NATS channels adapter.");
 }

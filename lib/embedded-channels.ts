@@ -95,6 +95,7 @@ interface FakeBase {
 	publish(channelName: string, payload: unknown, opts?: { headers?: Record<string, unknown> }): Promise<void>;
 }
 
+// @moleculer/channels' typings declare the adapters' public surface only, not the Fake one this extends
 const Fake = Adapters.Fake as unknown as new (opts?: object) => FakeBase;
 
 export class EmbeddedChannelAdapter extends Fake {
@@ -141,6 +142,7 @@ export class EmbeddedChannelAdapter extends Fake {
 
 	async disconnect(): Promise<void> {
 		for (const lane of this.lanes.values()) for (const t of lane.timers) clearTimeout(t);
+		// the base adapter's `connected` flag is not in its typings
 		(this as unknown as { connected: boolean }).connected = false;
 	}
 

@@ -34,6 +34,7 @@ function record(mw: Middleware, req: object): Write[] | null {
 	};
 	let done: { err?: unknown } | undefined;
 	try {
+		// the recording response implements what helmet calls, not the whole ServerResponse type
 		mw(req as IncomingMessage, res as unknown as ServerResponse, err => (done = { err }));
 	} catch {
 		return null;

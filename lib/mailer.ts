@@ -67,6 +67,7 @@ export class Mailer {
 		const common = { from: cfg.MAIL_FROM, disableFileAccess: true, disableUrlAccess: true } as const;
 		if (this.mode === "smtp") {
 			this.transport = nodemailer.createTransport(
+				// nodemailer's typings have no overload for a pooled transport given by `url` with timeouts
 				{
 					url: cfg.SMTP_URL,
 					pool: true,

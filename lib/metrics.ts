@@ -48,6 +48,7 @@ export class InProcessPrometheusReporter extends MetricReporters.Prometheus {
 	override init(registry: Registry) {
 		// BaseReporter.init wires the registry; skip Prometheus' own listener.
 		MetricReporters.Base.prototype.init.call(this, registry);
+		// Moleculer's reporter typings keep these fields private
 		const self = this as unknown as { defaultLabels: unknown; opts: { defaultLabels: unknown } };
 		self.defaultLabels = typeof self.opts.defaultLabels === "function" ? self.opts.defaultLabels.call(this, registry) : self.opts.defaultLabels;
 	}
@@ -57,6 +58,7 @@ export class InProcessPrometheusReporter extends MetricReporters.Prometheus {
 	}
 
 	render(): string {
+		// the Prometheus reporter's internals are not in Moleculer's typings
 		const self = this as unknown as ReporterInternals;
 		const text = self.generatePrometheusResponse();
 		// the `+Inf` bucket line of each label set of a quantile-less histogram → its `_sum` and `_count` lines

@@ -22,6 +22,7 @@ export const securityHeaders: Middleware = helmet({
 		},
 	},
 	crossOriginEmbedderPolicy: false,
+	// helmet's handler is typed for Express requests; moleculer-web's `use` takes plain node ones
 }) as unknown as Middleware;
 
 /** The static file server with the security headers set first (on its 404s too). */
