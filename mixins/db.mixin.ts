@@ -40,9 +40,29 @@ export interface DbMixinOptions {
 	indexes?: IndexSpec[];
 }
 
-/** 20 characters, sortable by creation time, URL-safe, and never mistaken for a Mongo ObjectId. */
+let lastMs = 0;
+let seq = 0;
+const SEQ_LIMIT = 36 ** 3;
+
+/**
+ * 20 characters, sortable by creation time, URL-safe, and never mistaken for a Mongo ObjectId: the
+ * millisecond (9 base-36 digits), a per-process sequence within that millisecond (3), then 8 random
+ * characters. The sequence keeps ids made in the same millisecond in the order they were made, so a
+ * sort by a timestamp with ties broken by id, or paging by `id > after`, follows creation order.
+ */
 export function newId(): string {
-	return Date.now().toString(36).padStart(9, "0") + randomBytes(8).toString("base64url").slice(0, 11);
+	let ms = Date.now();
+	if (ms <= lastMs) {
+		ms = lastMs; // same millisecond, or the clock stepped back: stay ordered
+		if (++seq >= SEQ_LIMIT) {
+			ms = ++lastMs;
+			seq = 0;
+		}
+	} else {
+		lastMs = ms;
+		seq = 0;
+	}
+	return ms.toString(36).padStart(9, "0") + seq.toString(36).padStart(3, "0") + randomBytes(6).toString("base64url");
 }
 
 const now = () => new Date().toISOString();
