@@ -6,6 +6,7 @@
  * guarantees, and a badge is awarded once because its eventId names the user and the badge.
  * README, "Engagement domain".
  */
+import type { ActionSchema } from "moleculer";
 import { config } from "../../lib/config";
 import { currentTenantUser, type Ctx } from "../../lib/context";
 import { ForbiddenError } from "../../lib/errors";
@@ -20,13 +21,49 @@ import { requireMembers } from "./members";
 import { amountParam, currencyParam, keyParam, reasonParam, refParam } from "./wallet-params";
 import { progressMethods } from "./gamification/progress";
 import { taskPayoutMethods } from "./gamification/task-payouts";
-import type { GamificationMethods, GamificationVars, ReopenedEvent, SpendParams, TransferParams } from "./gamification/types";
+import type { GamificationMethods, GamificationThis, GamificationVars, ReopenedEvent, SpendParams, TransferParams } from "./gamification/types";
 import { walletMethods } from "./gamification/wallet";
 
 /** a wallet owner: a user id, or `team:<id>` for a team's wallet (internal actions only) */
 const userIdParam = { type: "string", min: 1, max: 128, trim: true } as const;
 /** a user named by a caller: never a team's wallet key */
 const memberIdParam = { ...userIdParam, pattern: /^(?!team:)/, messages: { stringPattern: "must be a user id" } } as const;
+
+interface LedgerMoveParams {
+	userId: string;
+	currency: string;
+	amount: number;
+	reason: string;
+	eventId: string;
+	refType?: string;
+	refId?: string;
+}
+
+/**
+ * The internal `charge` and `credit` actions: one entry on a user's ledger, idempotent by eventId; a
+ * charge is negative and never overdraws (the ledger's check-and-append refuses it).
+ */
+function ledgerMove(kind: "charge" | "credit"): ActionSchema<GamificationThis> {
+	return {
+		visibility: "public",
+		params: {
+			userId: userIdParam,
+			currency: currencyParam,
+			amount: amountParam,
+			reason: reasonParam,
+			eventId: { type: "string", max: 200 },
+			refType: refParam,
+			refId: refParam,
+			$$strict: "remove",
+		},
+		async handler(ctx: Ctx<LedgerMoveParams>) {
+			const { userId, currency, amount, reason, eventId, refType, refId } = ctx.params;
+			await this.requireCurrency(ctx, currency);
+			const signed = kind === "charge" ? -amount : amount;
+			return this.ledger.append(ctx, this.entry({ userId, currency, amount: signed, reason, eventId, refType, refId }), kind === "charge");
+		},
+	};
+}
 
 const GamificationService: ServiceSchema<DbSettings, GamificationMethods, GamificationVars> = {
 	name: "gamification",
@@ -175,46 +212,8 @@ const GamificationService: ServiceSchema<DbSettings, GamificationMethods, Gamifi
 			},
 		},
 		// Internal: other engagement services pay and charge through these (the caller's ctx carries the tenant).
-		charge: {
-			visibility: "public",
-			params: {
-				userId: userIdParam,
-				currency: currencyParam,
-				amount: amountParam,
-				reason: reasonParam,
-				eventId: { type: "string", max: 200 },
-				refType: refParam,
-				refId: refParam,
-				$$strict: "remove",
-			},
-			async handler(
-				ctx: Ctx<{ userId: string; currency: string; amount: number; reason: string; eventId: string; refType?: string; refId?: string }>,
-			) {
-				const { userId, currency, amount, reason, eventId, refType, refId } = ctx.params;
-				await this.requireCurrency(ctx, currency);
-				return this.ledger.append(ctx, this.entry({ userId, currency, amount: -amount, reason, eventId, refType, refId }), true);
-			},
-		},
-		credit: {
-			visibility: "public",
-			params: {
-				userId: userIdParam,
-				currency: currencyParam,
-				amount: amountParam,
-				reason: reasonParam,
-				eventId: { type: "string", max: 200 },
-				refType: refParam,
-				refId: refParam,
-				$$strict: "remove",
-			},
-			async handler(
-				ctx: Ctx<{ userId: string; currency: string; amount: number; reason: string; eventId: string; refType?: string; refId?: string }>,
-			) {
-				const { userId, currency, amount, reason, eventId, refType, refId } = ctx.params;
-				await this.requireCurrency(ctx, currency);
-				return this.ledger.append(ctx, this.entry({ userId, currency, amount, reason, eventId, refType, refId }), false);
-			},
-		},
+		charge: ledgerMove("charge"),
+		credit: ledgerMove("credit"),
 		recordWin: {
 			visibility: "public",
 			params: { userId: userIdParam, eventId: { type: "string", max: 200 }, $$strict: "remove" },
