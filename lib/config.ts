@@ -136,6 +136,7 @@ export const configSchema = {
 	GRAPH_BREAKER_THRESHOLD: { ...positiveInt, default: 5 },
 	GRAPH_BREAKER_COOLDOWN_MS: { ...positiveInt, default: 30000 },
 	GRAPH_PROFILE_CACHE_TTL_S: { ...positiveInt, default: 3600 },
+	GRAPH_SEND_CONFIRM_MS: { ...positiveInt, default: 30000 },
 	MESSAGING_SECRET_KEY: {
 		type: "string",
 		optional: true,
@@ -335,6 +336,8 @@ export interface Config {
 	GRAPH_BREAKER_THRESHOLD: number;
 	/** how long the open Graph breaker fails fast before one trial call (ms) */
 	GRAPH_BREAKER_COOLDOWN_MS: number;
+	/** how long a send whose answer was lost waits for Meta's echo before it is sent again (ms) */
+	GRAPH_SEND_CONFIRM_MS: number;
 	/** how long a fetched customer profile is cached (seconds) */
 	GRAPH_PROFILE_CACHE_TTL_S: number;
 	/** AES-256-GCM key for Meta app secrets and access tokens at rest (base64 of 32 bytes; secret: never logged). Unset: a dev key in DATA_DIR/keys (not in production) */

@@ -723,3 +723,29 @@ export class OAuthBrowserMismatchError extends Errors.MoleculerClientError {
 		this.name = "OAuthBrowserMismatchError";
 	}
 }
+
+/**
+ * A request that Meta may have acted on went unanswered (a send timed out after it went out): sending it
+ * again could deliver it twice, so it is not retried here (the outbound channel waits for Meta's echo).
+ */
+export class SendOutcomeUnknownError extends Errors.MoleculerError {
+	constructor(provider: string, reason: string) {
+		super(`${provider} may or may not have taken the request: ${reason}`, 503, "SEND_OUTCOME_UNKNOWN", { provider });
+		this.name = "SendOutcomeUnknownError";
+	}
+}
+
+/** Internal (the outbound channel): a send went out without an answer and Meta's echo may still confirm it; the channel tries again later. */
+export class SendInProgressError extends Errors.MoleculerRetryableError {
+	constructor(messageId: string, waitMs: number) {
+		super(
+			`Message ${messageId} went out without an answer; waiting up to ${Math.ceil(waitMs / 1000)} s for Meta's echo before sending it again.`,
+			409,
+			"SEND_IN_PROGRESS",
+			{
+				messageId,
+			},
+		);
+		this.name = "SendInProgressError";
+	}
+}

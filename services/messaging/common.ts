@@ -10,6 +10,8 @@ export type ChannelKind = (typeof CHANNEL_KINDS)[number];
 export const INBOUND_CHANNEL = "messaging.inbound";
 export const PROFILE_CHANNEL = "messaging.profile";
 export const OUTBOUND_CHANNEL = "messaging.outbound";
+/** What a send carries of ours, so Meta's echo (Messenger, Instagram) or status (WhatsApp) names the message it confirms. */
+export const SEND_REF_PREFIX = "valence:";
 
 /** Meta's customer-service window: after the customer's last message, free-form replies are allowed this long. */
 export const CUSTOMER_WINDOW_MS = 24 * 3600 * 1000;
@@ -51,6 +53,8 @@ export type InboundEvent =
 			watermark: string | null;
 			status: "sent" | "delivered" | "read" | "failed";
 			at: string;
+			/** our message id, when Meta hands back what the send carried (Messenger's echo metadata, WhatsApp's biz_opaque_callback_data) */
+			ref?: string | null;
 			error?: { code: number | null; title: string | null; message: string | null } | null;
 	  };
 
@@ -72,4 +76,4 @@ export interface ChannelCredentials {
 }
 
 /** Status order: a status only moves forward (a late "delivered" never undoes "read"). */
-export const STATUS_RANK: Record<string, number> = { queued: 0, sent: 1, delivered: 2, read: 3, failed: 4 };
+export const STATUS_RANK: Record<string, number> = { queued: 0, sending: 0, sent: 1, delivered: 2, read: 3, failed: 4 };

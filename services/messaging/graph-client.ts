@@ -2,12 +2,14 @@
  * The one way to Meta's Graph API (README, "Messaging domain" → "Graph API"). Base URL (with the API
  * version) from GRAPH_API_URL; each request has GRAPH_TIMEOUT_MS; 5xx answers, network errors, timeouts
  * and Meta's rate-limit error codes are retried up to GRAPH_MAX_ATTEMPTS with a doubling backoff; a
- * consecutive-failure circuit breaker (the social domain's, services/social/circuit-breaker.ts) fails
+ * request that is not safe to repeat (a send: Meta's Send API takes no idempotency key) is retried only
+ * when Meta cannot have taken it (an error answer, a refused connection), and a lost answer surfaces as
+ * SendOutcomeUnknownError instead of a second send; a consecutive-failure circuit breaker (the social domain's, services/social/circuit-breaker.ts) fails
  * fast while Graph is down. Failures surface as ProviderUnavailableError (try later: channels retry) or
  * ProviderRejectedError (Meta refused for good: a bad token, a recipient outside the window …).
  */
 import type { Config } from "../../lib/config";
-import { ProviderRejectedError, ProviderUnavailableError } from "../../lib/errors";
+import { ProviderRejectedError, ProviderUnavailableError, SendOutcomeUnknownError } from "../../lib/errors";
 import { CircuitBreaker, CircuitOpenError } from "../social/circuit-breaker";
 
 /** Meta's throttling codes: app (4), user (17), page (32), API-call-specific (613), WhatsApp (80007, 130429). */
@@ -27,6 +29,8 @@ class GraphAttemptError extends Error {
 		message: string,
 		readonly retryable: boolean,
 		readonly meta: GraphErrorBody | null = null,
+		/** the request may have reached Meta and been acted on (no answer came back) */
+		readonly unanswered = false,
 	) {
 		super(message);
 	}
@@ -39,6 +43,8 @@ export interface GraphRequest {
 	accessToken: string;
 	query?: Record<string, string>;
 	body?: unknown;
+	/** false for a request Meta may act on twice (a send): an attempt without an answer is not repeated */
+	repeatable?: boolean;
 }
 
 export class GraphClient {
@@ -88,6 +94,7 @@ export class GraphClient {
 			} catch (err) {
 				if (!(err instanceof GraphAttemptError)) throw err;
 				if (!err.retryable) throw new ProviderRejectedError("Meta Graph API", err.message);
+				if (err.unanswered && req.repeatable === false) throw new SendOutcomeUnknownError("Meta Graph API", err.message);
 				last = err;
 			}
 		}
@@ -107,17 +114,17 @@ export class GraphClient {
 				signal: AbortSignal.timeout(this.cfg.GRAPH_TIMEOUT_MS),
 			});
 		} catch (err) {
-			const e = err as Error;
-			throw new GraphAttemptError(
-				e.name === "TimeoutError" ? `no answer within ${this.cfg.GRAPH_TIMEOUT_MS} ms` : `request failed: ${e.message}`,
-				true,
-			);
+			const e = err as Error & { cause?: { code?: string } };
+			// A refused connection never reached Meta; anything else may have.
+			const neverSent = e.cause?.code === "ECONNREFUSED";
+			const message = e.name === "TimeoutError" ? `no answer within ${this.cfg.GRAPH_TIMEOUT_MS} ms` : `request failed: ${e.message}`;
+			throw new GraphAttemptError(message, true, null, !neverSent);
 		}
 		let text: string;
 		try {
 			text = await res.text();
 		} catch (err) {
-			throw new GraphAttemptError(`the answer broke off: ${(err as Error).message}`, true);
+			throw new GraphAttemptError(`the answer broke off: ${(err as Error).message}`, true, null, res.ok);
 		}
 		let body: { error?: GraphErrorBody } | null = null;
 		try {

@@ -33,6 +33,10 @@ const STATUSES = ["open", "pending", "closed"] as const;
 /** Compare-and-set attempts of a counter update before giving up (two nodes writing one conversation). */
 const CAS_ATTEMPTS = 20;
 
+/** One conversation per customer identity on a channel account of an app (a unique key). */
+const conversationKey = (p: { appId: string; kind: ChannelKind; accountId: string; externalId: string }) =>
+	`${p.appId}|${p.kind}|${p.accountId}|${p.externalId}`;
+
 interface ConversationsMethods extends TenantDbMethods {
 	conversationOr404(ctx: Ctx<unknown>, id: string): Promise<ConversationRow>;
 	requireMember(ctx: Ctx<unknown>, userId: string | null): Promise<void>;
@@ -191,7 +195,7 @@ const ConversationsService: ServiceSchema<DbSettings, ConversationsMethods> = {
 				$$strict: "remove",
 			},
 			async handler(ctx: Ctx<{ customerId: string; appId: string; kind: ChannelKind; accountId: string; externalId: string }>) {
-				const key = `${ctx.params.appId}|${ctx.params.kind}|${ctx.params.accountId}|${ctx.params.externalId}`;
+				const key = conversationKey(ctx.params);
 				const found = await this.scopedFindOne<ConversationRow>(ctx, { key });
 				if (found) return { ...this.toEntity(found), created: false };
 				try {
@@ -212,6 +216,16 @@ const ConversationsService: ServiceSchema<DbSettings, ConversationsMethods> = {
 					if (!winner) throw err;
 					return { ...this.toEntity(winner), created: false };
 				}
+			},
+		},
+		byIdentity: {
+			visibility: "public",
+			summary: "The id of the conversation of a customer identity on a channel account, if there is one (internal).",
+			params: { appId: idParam, kind: kindParam, accountId: externalIdParam, externalId: externalIdParam, $$strict: "remove" },
+			async handler(ctx: Ctx<{ appId: string; kind: ChannelKind; accountId: string; externalId: string }>) {
+				const key = conversationKey(ctx.params);
+				const found = await this.scopedFindOne<ConversationRow>(ctx, { key });
+				return found ? { id: found._id } : null;
 			},
 		},
 		forSend: {

@@ -9,7 +9,7 @@ import type { ServiceSettingSchema } from "moleculer";
 import { config } from "../../lib/config";
 import type { Ctx } from "../../lib/context";
 import type { ServiceSchema } from "../../lib/schema";
-import { externalIdParam, idParam, kindParam, type ChannelCredentials, type ChannelKind } from "./common";
+import { externalIdParam, idParam, kindParam, SEND_REF_PREFIX, type ChannelCredentials, type ChannelKind } from "./common";
 import { GraphClient } from "./graph-client";
 import type { OutboundContent } from "./messages/types";
 
@@ -24,8 +24,19 @@ interface GraphMethods {
 	credentials(ctx: Ctx<unknown>, p: { appId: string; kind: ChannelKind; accountId: string }): Promise<ChannelCredentials>;
 }
 
-/** The body of a send for each channel (Meta's Send API and WhatsApp Cloud API formats). */
-export function sendBody(kind: ChannelKind, to: string, content: OutboundContent): unknown {
+/**
+ * The body of a send for each channel (Meta's Send API and WhatsApp Cloud API formats). `ref` (our
+ * message id) rides along as Messenger's `message.metadata` (echoed in message_echoes) and WhatsApp's
+ * `biz_opaque_callback_data` (returned with every status of the message).
+ */
+export function sendBody(kind: ChannelKind, to: string, content: OutboundContent, ref?: string): unknown {
+	const body = channelBody(kind, to, content) as Record<string, any>;
+	if (!ref) return body;
+	if (kind === "whatsapp") return { ...body, biz_opaque_callback_data: SEND_REF_PREFIX + ref };
+	return { ...body, message: { ...body.message, metadata: SEND_REF_PREFIX + ref } };
+}
+
+function channelBody(kind: ChannelKind, to: string, content: OutboundContent): unknown {
 	if (kind === "whatsapp") {
 		const base = { messaging_product: "whatsapp", recipient_type: "individual", to };
 		if (content.template)
@@ -124,15 +135,17 @@ const GraphService: ServiceSchema<ServiceSettingSchema, GraphMethods, GraphVars>
 				accountId: externalIdParam,
 				to: externalIdParam,
 				content: { type: "object" },
+				ref: { ...idParam, optional: true },
 				$$strict: "remove",
 			},
-			async handler(ctx: Ctx<{ appId: string; kind: ChannelKind; accountId: string; to: string; content: OutboundContent }>) {
+			async handler(ctx: Ctx<{ appId: string; kind: ChannelKind; accountId: string; to: string; content: OutboundContent; ref?: string }>) {
 				const { accessToken, accountId } = await this.credentials(ctx, ctx.params);
 				const res = await this.client.request<{ message_id?: string; messages?: { id?: string }[] }>({
 					method: "POST",
 					path: `/${encodeURIComponent(accountId)}/messages`,
 					accessToken,
-					body: sendBody(ctx.params.kind, ctx.params.to, ctx.params.content),
+					body: sendBody(ctx.params.kind, ctx.params.to, ctx.params.content, ctx.params.ref),
+					repeatable: false,
 				});
 				const externalId = res?.message_id ?? res?.messages?.[0]?.id;
 				if (typeof externalId !== "string" || !externalId) throw new Error("the Graph API answered a send without a message id");

@@ -3,11 +3,13 @@
  * - inbound ones are recorded by webhook processing, once per Meta message id (`dedupeKey`, unique per
  *   tenant: a redelivered event finds its message stored and does nothing);
  * - outbound ones are `POST /api/messaging/conversations/:id/messages`: stored `queued` and handed to
- *   the `messaging.outbound` channel through the outbox (202); the processor sends them through the
- *   Graph API and marks them `sent` (with Meta's id) or `failed`. With an `Idempotency-Key` a retried
- *   send is the same message (200 with it). Outside Meta's 24-hour window only a template may be sent (422);
- * - statuses from the webhooks move a message forward only: queued → sent → delivered → read (failed
- *   carries Meta's error).
+ *   the `messaging.outbound` channel through the outbox (202); the processor claims a send (`sending`),
+ *   sends it through the Graph API and marks it `sent` (with Meta's id) or `failed`. A send whose answer
+ *   was lost stays `sending` until Meta's echo confirms it, or GRAPH_SEND_CONFIRM_MS pass and it is sent
+ *   again. With an `Idempotency-Key` a retried send is the same message (200 with it). Outside Meta's
+ *   24-hour window only a template may be sent (422);
+ * - statuses from the webhooks move a message forward only: queued → sending → sent → delivered → read
+ *   (failed carries Meta's error); a receipt with only a watermark moves every message sent up to its time.
  * New messages and status changes go to the dashboard as the realtime events `messaging.message.created`
  * and `messaging.message.updated` (to the tenant).
  */
@@ -21,7 +23,16 @@ import { decodeCursor, encodeCursor } from "../social/common";
 import { externalIdParam, idParam, kindParam } from "./common";
 import { deliveryMethods } from "./messages/delivery";
 import { sendMethods } from "./messages/send";
-import type { InboundParams, MarkSentParams, MessageRow, MessagesMethods, SendParams, StatusParams } from "./messages/types";
+import type {
+	BeginSendParams,
+	InboundParams,
+	MarkSentParams,
+	MessageRow,
+	MessagesMethods,
+	SendParams,
+	StatusParams,
+	WatermarkParams,
+} from "./messages/types";
 
 const errorParam = {
 	type: "object",
@@ -61,6 +72,7 @@ const MessagesService: ServiceSchema<DbSettings, MessagesMethods> = {
 			"error",
 			"sentBy",
 			"at",
+			"sentAt",
 			"createdAt",
 			"updatedAt",
 		],
@@ -85,7 +97,7 @@ const MessagesService: ServiceSchema<DbSettings, MessagesMethods> = {
 			rest: "POST /:conversationId/messages",
 			roles: ["member"],
 			summary:
-				"Send text, an attachment (URL), a saved template (`templateId`, `vars`) or a WhatsApp template. Idempotency-Key: a retried send is one message.",
+				"Send text, an attachment (a URL, or `mediaId`: an upload of yours to the media service), a saved template (`templateId`, `vars`) or a WhatsApp template. Idempotency-Key: a retried send is one message.",
 			params: {
 				conversationId: idParam,
 				text: { type: "string", min: 1, max: 2000, optional: true },
@@ -93,7 +105,11 @@ const MessagesService: ServiceSchema<DbSettings, MessagesMethods> = {
 					type: "object",
 					optional: true,
 					strict: "remove",
-					props: { type: { type: "enum", values: ["image", "video", "audio", "file"] }, url: { type: "url", max: 2048 } },
+					props: {
+						type: { type: "enum", values: ["image", "video", "audio", "file"], optional: true },
+						url: { type: "url", max: 2048, optional: true },
+						mediaId: { ...idParam, optional: true },
+					},
 				},
 				template: {
 					type: "object",
@@ -169,6 +185,40 @@ const MessagesService: ServiceSchema<DbSettings, MessagesMethods> = {
 			},
 			handler(ctx: Ctx<StatusParams>) {
 				return this.applyStatus(ctx);
+			},
+		},
+		beginSend: {
+			visibility: "public",
+			summary: "The outbound channel claims one send attempt of a message, from the state it read (internal).",
+			params: {
+				id: idParam,
+				status: { type: "enum", values: ["queued", "sending"] },
+				sendingAt: { type: "string", max: 40, optional: true, nullable: true },
+				$$strict: "remove",
+			},
+			handler(ctx: Ctx<BeginSendParams>) {
+				return this.beginSend(ctx);
+			},
+		},
+		releaseSend: {
+			visibility: "public",
+			summary: "The claimed attempt never reached Meta: the message is queued again (internal).",
+			params: { id: idParam, sendingAt: { type: "string", max: 40 }, $$strict: "remove" },
+			handler(ctx: Ctx<{ id: string; sendingAt: string }>) {
+				return this.releaseSend(ctx);
+			},
+		},
+		applyWatermark: {
+			visibility: "public",
+			summary: "A receipt with only a watermark: the conversation's outbound messages Meta took up to then move forward (internal).",
+			params: {
+				conversationId: idParam,
+				status: { type: "enum", values: ["delivered", "read"] },
+				watermark: { type: "string", max: 40 },
+				$$strict: "remove",
+			},
+			handler(ctx: Ctx<WatermarkParams>) {
+				return this.applyWatermark(ctx);
 			},
 		},
 		forDelivery: {

@@ -7,12 +7,16 @@
  *   index makes a redelivery a no-op); a status moves its outbound message forward.
  * - `messaging.profile`: the customer's profile from the Graph API. While Graph fails the message is
  *   retried; messages are never held up by it.
- * - `messaging.outbound`: an outbound message through the Graph API send endpoint.
+ * - `messaging.outbound`: an outbound message through the Graph API send endpoint. Meta's Send API takes
+ *   no idempotency key, so a send is claimed (`sending`) before it goes out and carries our message id
+ *   (echoed back by Meta); when its answer is lost (a timeout, a node that died mid-send), a redelivery
+ *   waits up to GRAPH_SEND_CONFIRM_MS for that echo before it sends again.
  * Each acts as its tenant's system identity.
  */
 import type { ServiceSettingSchema } from "moleculer";
+import { config } from "../../lib/config";
 import { asSystem, type Ctx } from "../../lib/context";
-import { ProviderRejectedError } from "../../lib/errors";
+import { NotFoundError, ProviderRejectedError, ProviderUnavailableError, SendInProgressError, SendOutcomeUnknownError } from "../../lib/errors";
 import type { ServiceSchema } from "../../lib/schema";
 import { sendToChannel } from "../platform/common";
 import { INBOUND_CHANNEL, OUTBOUND_CHANNEL, PROFILE_CHANNEL, type ChannelKind, type InboundEvent, type InboundJob } from "./common";
@@ -21,7 +25,9 @@ import type { OutboundContent } from "./messages/types";
 
 interface ProcessorVars {
 	/** what this node processed since it started (the `stats` action) */
-	counters: { messages: number; duplicates: number; statuses: number; profiles: number; sends: number };
+	counters: { messages: number; duplicates: number; statuses: number; profiles: number; sends: number; resends: number };
+	/** GRAPH_SEND_CONFIRM_MS */
+	confirmMs: number;
 }
 interface ProcessorMethods {
 	processMessage(ctx: Ctx<unknown>, job: InboundJob, event: Extract<InboundEvent, { type: "message" }>): Promise<void>;
@@ -90,22 +96,39 @@ const ProcessorService: ServiceSchema<ServiceSettingSchema, ProcessorMethods, Pr
 				const sys = asSystem(tenantId);
 				const m = (await ctx.call("messagingmessages.forDelivery", { id: messageId }, sys)) as {
 					status: string;
+					sendingAt: string | null;
 					content: OutboundContent;
 					appId: string;
 					kind: ChannelKind;
 					accountId: string;
 					externalId: string;
 				};
-				if (m.status !== "queued") return; // sent already (a redelivery)
+				if (m.status !== "queued" && m.status !== "sending") return; // sent already (a redelivery)
+				if (m.status === "sending") {
+					// An attempt went out and its answer was lost: Meta's echo may still name it.
+					const waited = Date.now() - Date.parse(m.sendingAt ?? "");
+					if (waited < this.confirmMs) throw new SendInProgressError(messageId, this.confirmMs - waited);
+					this.logger.warn("sending again: Meta did not confirm the earlier attempt", { messageId, sendingAt: m.sendingAt });
+				}
+				const claim = (await ctx.call("messagingmessages.beginSend", { id: messageId, status: m.status, sendingAt: m.sendingAt }, sys)) as {
+					claimed: boolean;
+					sendingAt: string;
+				};
+				if (!claim.claimed) return; // another delivery of it took this attempt
+				if (m.status === "sending") this.counters.resends++;
 				try {
 					const { externalId } = (await ctx.call(
 						"messaginggraph.send",
-						{ appId: m.appId, kind: m.kind, accountId: m.accountId, to: m.externalId, content: m.content },
+						{ appId: m.appId, kind: m.kind, accountId: m.accountId, to: m.externalId, content: m.content, ref: messageId },
 						sys,
 					)) as { externalId: string };
 					await ctx.call("messagingmessages.markSent", { id: messageId, externalId }, sys);
 					this.counters.sends++;
 				} catch (err) {
+					if (err instanceof SendOutcomeUnknownError) throw new SendInProgressError(messageId, this.confirmMs);
+					// Graph answered every try with an error (or its breaker is open): nothing went out, the next delivery may send.
+					if (err instanceof ProviderUnavailableError)
+						await ctx.call("messagingmessages.releaseSend", { id: messageId, sendingAt: claim.sendingAt }, sys);
 					if (!(err instanceof ProviderRejectedError)) throw err;
 					await ctx.call(
 						"messagingmessages.markSent",
@@ -167,20 +190,38 @@ const ProcessorService: ServiceSchema<ServiceSettingSchema, ProcessorMethods, Pr
 				.catch(err => this.logger.warn("flow trigger failed", { conversationId: conversation.id, error: (err as Error).message }));
 		},
 		async processStatus(ctx: Ctx<unknown>, job: InboundJob, e: Extract<InboundEvent, { type: "status" }>) {
-			if (!e.externalIds.length) return; // a watermark only (Messenger): nothing names our messages
-			const res = (await ctx.call(
-				"messagingmessages.applyStatus",
-				{ externalIds: e.externalIds.slice(0, 100), status: e.status, error: e.error ?? null },
-				asSystem(job.tenantId),
-			)) as { matched: number };
-			// A status can overtake the send's own answer: try again shortly (channel retries), dead letter at last.
-			if (!res.matched) throw new Error(`status '${e.status}' for a message not known (yet): ${e.externalIds[0]}`);
+			const sys = asSystem(job.tenantId);
+			// Meta handed back what our send carried: that send went out, whatever became of its own answer.
+			if (e.ref && e.externalIds.length)
+				await ctx.call("messagingmessages.markSent", { id: e.ref, externalId: e.externalIds[0] }, sys).catch(err => {
+					if (!(err instanceof NotFoundError)) throw err; // not a message of this tenant: nothing to confirm
+				});
+			if (e.externalIds.length) {
+				const res = (await ctx.call(
+					"messagingmessages.applyStatus",
+					{ externalIds: e.externalIds.slice(0, 100), status: e.status, error: e.error ?? null },
+					sys,
+				)) as { matched: number };
+				// A status can overtake the send's own answer: try again shortly (channel retries), dead letter at last.
+				if (!res.matched) throw new Error(`status '${e.status}' for a message not known (yet): ${e.externalIds[0]}`);
+			}
+			// Messenger and Instagram receipts: everything sent up to the watermark, named or not.
+			if (e.watermark && (e.status === "delivered" || e.status === "read")) {
+				const conv = (await ctx.call(
+					"messagingconversations.byIdentity",
+					{ appId: job.appId, kind: e.kind, accountId: e.accountId, externalId: e.recipient },
+					sys,
+				)) as { id: string } | null;
+				if (conv)
+					await ctx.call("messagingmessages.applyWatermark", { conversationId: conv.id, status: e.status, watermark: e.watermark }, sys);
+			}
 			this.counters.statuses++;
 		},
 	},
 
 	created() {
-		this.counters = { messages: 0, duplicates: 0, statuses: 0, profiles: 0, sends: 0 };
+		this.confirmMs = config().GRAPH_SEND_CONFIRM_MS;
+		this.counters = { messages: 0, duplicates: 0, statuses: 0, profiles: 0, sends: 0, resends: 0 };
 	},
 };
 

@@ -1,15 +1,15 @@
 /**
  * Meta's webhook payloads, normalised into InboundEvents (README, "Messaging domain" → "Webhooks"):
  * - Messenger and Instagram: `object: page | instagram`, `entry[].messaging[]` with `message` (text,
- *   attachments, quick replies; echoes of our own sends are skipped), `postback`, `reaction`, `delivery`
- *   and `read`;
+ *   attachments, quick replies; an echo of our own send becomes a `sent` status naming our message),
+ *   `postback`, `reaction`, `delivery` and `read`;
  * - WhatsApp Cloud API: `object: whatsapp_business_account`, `entry[].changes[].value` with `messages[]`,
  *   `statuses[]` and `contacts[]` (the profile name).
  * Unknown fields and kinds of entries are ignored. What is malformed (no `entry` array, an item without
  * the ids it needs) is reported as a problem: the caller records it for an operator; the items that are
  * well-formed still go through.
  */
-import type { ChannelKind, InboundEvent } from "./common";
+import { SEND_REF_PREFIX, type ChannelKind, type InboundEvent } from "./common";
 
 export interface Parsed {
 	object: string | null;
@@ -28,6 +28,12 @@ function isoTime(v: unknown, unit: "ms" | "s"): string {
 	const n = typeof v === "string" ? Number(v) : typeof v === "number" ? v : NaN;
 	const ms = unit === "s" ? n * 1000 : n;
 	return Number.isFinite(ms) && ms > 0 && ms < 8.64e15 ? new Date(ms).toISOString() : new Date().toISOString();
+}
+
+/** Our message id from what a send carried (messaginggraph's SEND_REF_PREFIX), when Meta hands it back. */
+function sendRef(v: unknown): string | null {
+	const s = str(v, 200);
+	return s?.startsWith(SEND_REF_PREFIX) ? s.slice(SEND_REF_PREFIX.length, SEND_REF_PREFIX.length + 64) || null : null;
 }
 
 /** The key an event is processed once by: Meta's message id, or what identifies a status. */
@@ -66,8 +72,25 @@ function messagingEntry(kind: ChannelKind, entry: unknown, at: string, out: Pars
 		const time = isoTime(item.timestamp, "ms");
 		if (isObj(item.message)) {
 			const m = item.message;
-			if (m.is_echo === true) return; // our own send, echoed back
 			const mid = str(m.mid, 256);
+			if (m.is_echo === true) {
+				// A send of ours, echoed back: it confirms a send whose own answer was lost. Other echoes
+				// (what the page sent from Meta's inbox) are not ours to record.
+				const ref = sendRef(m.metadata);
+				if (ref && mid)
+					out.events.push({
+						type: "status",
+						kind,
+						accountId: sender,
+						recipient,
+						externalIds: [mid],
+						watermark: null,
+						status: "sent",
+						at: time,
+						ref,
+					});
+				return;
+			}
 			if (!mid) return void out.problems.push(`${where}.message has no mid`);
 			const attachments = (arr(m.attachments) ?? [])
 				.filter(isObj)
@@ -174,6 +197,7 @@ function whatsappEntry(entry: unknown, at: string, out: Parsed) {
 				watermark: null,
 				status: s.status as "sent" | "delivered" | "read" | "failed",
 				at: isoTime(s.timestamp, "s"),
+				ref: sendRef(s.biz_opaque_callback_data),
 				error: err
 					? {
 							code: typeof err.code === "number" ? err.code : null,

@@ -155,7 +155,12 @@ describe("messaging: Meta webhooks, customers, conversations, messages", () => {
 			expect.objectContaining({
 				path: `/${pageId}/messages`,
 				token: PAGE_TOKEN,
-				body: { recipient: { id: "PSID-1" }, messaging_type: "RESPONSE", message: { text: "Yes, until 6 pm." } },
+				// our message id rides along, for Meta's echo to name it
+				body: {
+					recipient: { id: "PSID-1" },
+					messaging_type: "RESPONSE",
+					message: { text: "Yes, until 6 pm.", metadata: `valence:${reply.body.id}` },
+				},
 			}),
 		]);
 
@@ -293,6 +298,7 @@ describe("messaging: Meta webhooks, customers, conversations, messages", () => {
 			to: "15551234567",
 			type: "template",
 			template: { name: "order_update", language: { code: "en_US" } },
+			biz_opaque_callback_data: `valence:${tpl.body.id}`,
 		});
 		await deliver(whatsappStatus(phoneId, "15551234567", sent.externalId, "read"));
 		await waitFor(async () => (await messagesOf(conv.id)).find(m => m.id === tpl.body.id)?.status === "read", { what: "read" });
@@ -345,6 +351,7 @@ describe("messaging: Meta webhooks, customers, conversations, messages", () => {
 		expect(graph.sends().find(s => s.body.recipient?.id === "PSID-6")!.body.message).toEqual({
 			text: "Hi Edsger Dijkstra, order A-17 is ready.",
 			quick_replies: [{ content_type: "text", title: "Thanks", payload: "THANKS" }],
+			metadata: `valence:${sent.body.id}`,
 		});
 
 		// on WhatsApp, the approved template it maps to, with its body parameters (allowed outside the window)

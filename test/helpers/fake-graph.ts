@@ -3,7 +3,8 @@
  * (`GET /<psid or igsid>?fields=…`), the Send API (`POST /<page or IG user id>/messages`) and the WhatsApp
  * Cloud API send (`POST /<phone number id>/messages`), answered with Meta's shapes. It checks the bearer
  * token against the ones it was told, records every request, and can be scripted to misbehave: 5xx,
- * Meta's rate-limit errors, a refusal, or no answer at all (a timeout).
+ * Meta's rate-limit errors, a refusal, no answer at all (a timeout), or a send taken whose answer is
+ * lost (`lost`: Meta delivers it, the caller never hears).
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -16,7 +17,7 @@ export interface GraphCall {
 	body: any;
 }
 
-export type Fault = "500" | "503" | "ratelimit" | "timeout" | "reject";
+export type Fault = "500" | "503" | "ratelimit" | "timeout" | "reject" | "lost";
 
 export interface FakeGraph {
 	baseUrl: string;
@@ -27,7 +28,10 @@ export interface FakeGraph {
 	tokens: Set<string>;
 	/** the next `times` requests (to paths matching `match`, default every path) fail with `fault` */
 	fail(fault: Fault, times: number, match?: RegExp): void;
+	/** every send request that reached the fake (including ones that failed) */
 	sends(): GraphCall[];
+	/** the sends Meta took, with the message id it gave each: what the customer received */
+	taken: { id: string; call: GraphCall }[];
 	close(): Promise<void>;
 }
 
@@ -39,6 +43,7 @@ export async function startFakeGraph(): Promise<FakeGraph> {
 	const tokens = new Set<string>();
 	const faults: { fault: Fault; left: number; match: RegExp }[] = [];
 	const hanging = new Set<http.ServerResponse>();
+	const taken: { id: string; call: GraphCall }[] = [];
 	let sent = 0;
 
 	const server = http.createServer((req, res) => {
@@ -59,8 +64,16 @@ export async function startFakeGraph(): Promise<FakeGraph> {
 				res.writeHead(status, { "content-type": "application/json" });
 				res.end(JSON.stringify(body));
 			};
+			const parts = url.pathname.split("/").filter(Boolean);
+			const isSend = req.method === "POST" && parts.length === 2 && parts[1] === "messages";
 			const f = faults.find(x => x.left > 0 && x.match.test(call.path));
-			if (f) {
+			if (f?.fault === "lost" && isSend) {
+				f.left--;
+				sent++;
+				taken.push({ id: call.body?.messaging_product === "whatsapp" ? `wamid.OUT${sent}` : `m_OUT${sent}`, call });
+				return void hanging.add(res);
+			}
+			if (f && f.fault !== "lost") {
 				f.left--;
 				if (f.fault === "timeout") return void hanging.add(res);
 				if (f.fault === "500") return answer(500, metaError("An unexpected error has occurred.", 2, "OAuthException"));
@@ -69,15 +82,17 @@ export async function startFakeGraph(): Promise<FakeGraph> {
 				return answer(400, metaError("(#100) The parameter recipient is invalid", 100));
 			}
 			if (tokens.size && (!call.token || !tokens.has(call.token))) return answer(401, metaError("Invalid OAuth access token.", 190));
-			const parts = url.pathname.split("/").filter(Boolean);
-			if (req.method === "POST" && parts.length === 2 && parts[1] === "messages") {
+			if (isSend) {
 				sent++;
-				if (call.body?.messaging_product === "whatsapp")
+				if (call.body?.messaging_product === "whatsapp") {
+					taken.push({ id: `wamid.OUT${sent}`, call });
 					return answer(200, {
 						messaging_product: "whatsapp",
 						contacts: [{ input: call.body.to, wa_id: call.body.to }],
 						messages: [{ id: `wamid.OUT${sent}` }],
 					});
+				}
+				taken.push({ id: `m_OUT${sent}`, call });
 				return answer(200, { recipient_id: call.body?.recipient?.id, message_id: `m_OUT${sent}` });
 			}
 			if (req.method === "GET" && parts.length === 1) {
@@ -104,6 +119,7 @@ export async function startFakeGraph(): Promise<FakeGraph> {
 			faults.push({ fault, left: times, match });
 		},
 		sends: () => calls.filter(c => c.method === "POST" && c.path.endsWith("/messages")),
+		taken,
 		async close() {
 			for (const res of hanging) res.destroy();
 			server.closeAllConnections();

@@ -55,12 +55,48 @@ export function whatsappText(
 	};
 }
 
+/** Messenger's echo of a message the page sent (message_echoes): `metadata` is what the send carried. */
+export function messengerEcho(pageId: string, psid: string, mid: string, text: string, metadata?: string, timestamp = Date.now()) {
+	return {
+		object: "page",
+		entry: [
+			{
+				id: pageId,
+				time: timestamp,
+				messaging: [
+					{
+						sender: { id: pageId },
+						recipient: { id: psid },
+						timestamp,
+						message: { is_echo: true, app_id: 123456789, mid, text, ...(metadata && { metadata }) },
+					},
+				],
+			},
+		],
+	};
+}
+
+/** A Messenger read (or delivery) receipt with only a watermark: everything sent up to `watermark` (ms). */
+export function messengerReceipt(pageId: string, psid: string, kind: "read" | "delivery", watermark: number) {
+	return {
+		object: "page",
+		entry: [
+			{
+				id: pageId,
+				time: Date.now(),
+				messaging: [{ sender: { id: psid }, recipient: { id: pageId }, timestamp: Date.now(), [kind]: { watermark } }],
+			},
+		],
+	};
+}
+
 export function whatsappStatus(
 	phoneNumberId: string,
 	waId: string,
 	id: string,
 	status: "sent" | "delivered" | "read" | "failed",
 	errors?: unknown[],
+	bizOpaqueCallbackData?: string,
 ) {
 	return {
 		object: "whatsapp_business_account",
@@ -74,7 +110,14 @@ export function whatsappStatus(
 							messaging_product: "whatsapp",
 							metadata: { display_phone_number: "15550000000", phone_number_id: phoneNumberId },
 							statuses: [
-								{ id, status, timestamp: String(Math.floor(Date.now() / 1000)), recipient_id: waId, ...(errors && { errors }) },
+								{
+									id,
+									status,
+									timestamp: String(Math.floor(Date.now() / 1000)),
+									recipient_id: waId,
+									...(errors && { errors }),
+									...(bizOpaqueCallbackData && { biz_opaque_callback_data: bizOpaqueCallbackData }),
+								},
 							],
 						},
 					},

@@ -6,7 +6,9 @@ import { ConflictError } from "../../../lib/errors";
 import { STATUS_RANK, type ChannelKind } from "../common";
 import { preview, type MessageRow, type MessagesMethodsOf } from "./types";
 
-export const deliveryMethods: MessagesMethodsOf<"recordInbound" | "applyStatus" | "forDelivery" | "markSendResult"> = {
+export const deliveryMethods: MessagesMethodsOf<
+	"recordInbound" | "applyStatus" | "forDelivery" | "markSendResult" | "beginSend" | "releaseSend" | "applyWatermark"
+> = {
 	async recordInbound(ctx) {
 		const p = ctx.params;
 		try {
@@ -64,6 +66,7 @@ export const deliveryMethods: MessagesMethodsOf<"recordInbound" | "applyStatus" 
 		return {
 			id: row._id,
 			status: row.status,
+			sendingAt: row.sendingAt ?? null,
 			content: row.content,
 			conversationId: row.conversationId,
 			appId: conv.appId,
@@ -75,13 +78,54 @@ export const deliveryMethods: MessagesMethodsOf<"recordInbound" | "applyStatus" 
 
 	async markSendResult(ctx) {
 		const row = await this.messageOr404(ctx, ctx.params.id);
+		const now = new Date().toISOString();
 		const set = ctx.params.externalId
-			? { status: "sent", externalId: ctx.params.externalId }
-			: { status: "failed", error: ctx.params.error ?? null };
-		// only from queued: a status webhook that came first is not undone
-		if (await this.scopedUpdateWhere(ctx, { id: row._id, status: "queued" }, set))
+			? { status: "sent", externalId: ctx.params.externalId, sentAt: now, sendingAt: null }
+			: { status: "failed", error: ctx.params.error ?? null, sendingAt: null };
+		// only from queued or sending: a status webhook that came first is not undone
+		if (await this.scopedUpdateWhere(ctx, { id: row._id, status: { $in: ["queued", "sending"] } }, set))
 			this.announce(ctx, (await this.scopedFindById<MessageRow>(ctx, row._id))!, "messaging.message.updated");
-		else if (ctx.params.externalId) await this.scopedUpdateWhere(ctx, { id: row._id, externalId: null }, { externalId: ctx.params.externalId });
+		else if (ctx.params.externalId)
+			await this.scopedUpdateWhere(ctx, { id: row._id, externalId: null }, { externalId: ctx.params.externalId, sentAt: row.sentAt ?? now });
 		return this.toEntity((await this.scopedFindById<MessageRow>(ctx, row._id))!);
+	},
+
+	/** The outbound channel's claim on one attempt: from the state it read, so of two nodes (or a redelivery) one sends. */
+	async beginSend(ctx) {
+		const { id, status, sendingAt } = ctx.params;
+		const at = new Date().toISOString();
+		const claimed = await this.scopedUpdateWhere(
+			ctx,
+			{ id, status, ...(status === "sending" && { sendingAt: sendingAt ?? null }) },
+			{ status: "sending", sendingAt: at },
+		);
+		return { claimed: claimed > 0, sendingAt: at };
+	},
+
+	/** The attempt claimed at `sendingAt` provably did not reach Meta (every try answered with an error): queued again. */
+	async releaseSend(ctx) {
+		const { id, sendingAt } = ctx.params;
+		return { released: (await this.scopedUpdateWhere(ctx, { id, status: "sending", sendingAt }, { status: "queued", sendingAt: null })) > 0 };
+	},
+
+	/**
+	 * A read or delivery receipt that names no message, only a time (Messenger, Instagram): every message
+	 * of the conversation that Meta took up to then moves forward.
+	 */
+	async applyWatermark(ctx) {
+		const { conversationId, status, watermark } = ctx.params;
+		const below = Object.keys(STATUS_RANK).filter(s => STATUS_RANK[s] >= STATUS_RANK.sent && STATUS_RANK[s] < STATUS_RANK[status]);
+		const rows = await this.scopedScan<Pick<MessageRow, "_id" | "status">>(
+			ctx,
+			{ conversationId, direction: "out", status: { $in: below }, sentAt: { $lte: watermark } },
+			["_id", "status"],
+		);
+		const changed: string[] = [];
+		for (const { _id, status: from } of rows.slice()) {
+			if (!(await this.scopedUpdateWhere(ctx, { id: _id, status: from }, { status }))) continue;
+			changed.push(_id);
+			this.announce(ctx, (await this.scopedFindById<MessageRow>(ctx, _id))!, "messaging.message.updated");
+		}
+		return { changed };
 	},
 };

@@ -7,7 +7,8 @@ import type { ChannelKind } from "../common";
 
 export interface OutboundContent {
 	text?: string;
-	attachment?: { type: "image" | "video" | "audio" | "file"; url: string };
+	/** by URL, or a media-service upload of the sender's (`mediaId`; its public URL is what Meta fetches) */
+	attachment?: { type: "image" | "video" | "audio" | "file"; url: string; mediaId?: string };
 	/** an approved WhatsApp template */
 	template?: { name: string; language: string; components?: unknown[] };
 	quickReplies?: { title: string; payload: string }[];
@@ -26,7 +27,11 @@ export interface MessageRow extends Row {
 	attachments: { type: string; url: string | null }[];
 	postback: { title: string | null; payload: string } | null;
 	reaction: { emoji: string | null; action: string; messageId: string } | null;
-	status: "received" | "queued" | "sent" | "delivered" | "read" | "failed";
+	/** `sending`: handed to the Graph API without an answer yet (since `sendingAt`) */
+	status: "received" | "queued" | "sending" | "sent" | "delivered" | "read" | "failed";
+	sendingAt?: string | null;
+	/** when Meta took it (a watermark receipt covers the messages sent up to its time) */
+	sentAt?: string | null;
 	error: { code: number | null; title: string | null; message: string | null } | null;
 	sentBy: string | null;
 	at: string;
@@ -42,7 +47,7 @@ export interface SendTarget {
 export type SendParams = {
 	conversationId: string;
 	text?: string;
-	attachment?: OutboundContent["attachment"];
+	attachment?: { type?: "image" | "video" | "audio" | "file"; url?: string; mediaId?: string };
 	template?: OutboundContent["template"];
 	templateId?: string;
 	vars: Record<string, unknown>;
@@ -50,17 +55,23 @@ export type SendParams = {
 export type InboundParams = Omit<MessageRow, "_id" | "tenantId" | "direction" | "status" | "error" | "sentBy" | "content">;
 export type StatusParams = { externalIds: string[]; status: MessageRow["status"]; error?: MessageRow["error"] };
 export type MarkSentParams = { id: string; externalId?: string; error?: MessageRow["error"] };
+export type BeginSendParams = { id: string; status: "queued" | "sending"; sendingAt?: string | null };
+export type WatermarkParams = { conversationId: string; status: "delivered" | "read"; watermark: string };
 
 export interface MessagesMethods extends TenantDbMethods, OutboxMethods {
 	// send.ts
 	sendMessage(ctx: Ctx<SendParams>): Promise<unknown>;
 	fromTemplate(ctx: Ctx<unknown>, conv: SendTarget, templateId: string, vars: Record<string, unknown>): Promise<OutboundContent>;
+	mediaAttachment(ctx: Ctx<unknown>, mediaId: string): Promise<NonNullable<OutboundContent["attachment"]>>;
 	// delivery.ts
 	recordInbound(ctx: Ctx<InboundParams>): Promise<{ created: boolean; message: Record<string, unknown> | null }>;
 	applyStatus(ctx: Ctx<StatusParams>): Promise<{ matched: number; changed: string[] }>;
 	forDelivery(ctx: Ctx<{ id: string }>): Promise<Record<string, unknown>>;
 	/** the `markSent` action (not named so: OutboxMixin has a `markSent` method) */
 	markSendResult(ctx: Ctx<MarkSentParams>): Promise<unknown>;
+	beginSend(ctx: Ctx<BeginSendParams>): Promise<{ claimed: boolean; sendingAt: string }>;
+	releaseSend(ctx: Ctx<{ id: string; sendingAt: string }>): Promise<{ released: boolean }>;
+	applyWatermark(ctx: Ctx<WatermarkParams>): Promise<{ changed: string[] }>;
 	// the service
 	messageOr404(ctx: Ctx<unknown>, id: string): Promise<MessageRow>;
 	announce(ctx: Ctx<unknown>, row: MessageRow, event: "messaging.message.created" | "messaging.message.updated"): Record<string, unknown>;
