@@ -143,11 +143,35 @@ describe("commerce: Stripe and PayPal adapters (local fakes)", () => {
 		expect((await post(`/api/commerce/payments/${created.body.id}/refunds`, {}, admin)).body.payment.status).toBe("refunded");
 	});
 
+	it("PayPal manual capture: a capture that failed after the authorisation is retried (another amount) on the same authorization", async () => {
+		const created = await pay("paypal", "paypal", { captureMethod: "manual" });
+		paypal.approve(created.body.providerRef);
+		await p.broker.call(
+			"payments.applyEvent",
+			{ providerRef: created.body.providerRef, provider: "paypal", type: "payment.authorized" },
+			{ meta: {} },
+		);
+		paypal.failAuthorizationCaptures = 3; // every attempt of the first capture (PROVIDER_RETRIES 2)
+		const failed = await post(`/api/commerce/payments/${created.body.id}/capture`, {}, admin);
+		expect(failed.status).toBe(503);
+		expect((await p.http("GET", `/api/commerce/payments/${created.body.id}`, { token: buyer })).body.status).toBe("authorized");
+		const [authId] = authorizationOf(created.body.providerRef);
+		const cap = await post(`/api/commerce/payments/${created.body.id}/capture`, { amount: 1800 }, admin);
+		expect([cap.status, cap.body.status, cap.body.capturedAmount]).toEqual([200, "captured", 1800]);
+		expect([...paypal.authorizations.values()].filter(a => a.orderId === created.body.providerRef)).toHaveLength(1);
+		expect(paypal.authorizations.get(authId)).toMatchObject({ status: "CAPTURED", captured: 1800 });
+	});
+
 	it("PayPal manual capture: cancel voids the authorization; a capture of one voided at PayPal is 409 and changes nothing", async () => {
 		const a = await pay("paypal", "vault_buyer_v", { captureMethod: "manual" });
 		const [authA] = authorizationOf(a.body.providerRef);
 		expect((await post(`/api/commerce/payments/${a.body.id}/cancel`, {}, buyer)).body.status).toBe("cancelled");
 		expect(paypal.authorizations.get(authA)!.status).toBe("VOIDED");
+		// one the buyer never approved has no authorization: cancelled without a void
+		const unapproved = await pay("paypal", "paypal", { captureMethod: "manual" });
+		const voids = paypal.requests.filter(r => r.path.endsWith("/void")).length;
+		expect((await post(`/api/commerce/payments/${unapproved.body.id}/cancel`, {}, buyer)).body.status).toBe("cancelled");
+		expect(paypal.requests.filter(r => r.path.endsWith("/void"))).toHaveLength(voids);
 
 		const b = await pay("paypal", "vault_buyer_v", { captureMethod: "manual" });
 		const [authB] = authorizationOf(b.body.providerRef);

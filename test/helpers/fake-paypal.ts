@@ -6,7 +6,7 @@
  * approved one by `/authorize`; authorizations captured once for at most the authorised amount in its
  * currency, or voided; `voidAuthorization(id)` plays one voided at PayPal), refunds, Payouts,
  * verify-webhook-signature (`transmission_sig: "valid-sig"` verifies), and the failure queue of
- * fake-stripe.ts. Like PayPal it wants a live Bearer token on every call and a `PayPal-Request-Id` on
+ * fake-stripe.ts; `GET /v2/checkout/orders/{id}` reads an order. Like PayPal it wants a live Bearer token on every call and a `PayPal-Request-Id` on
  * every POST that moves money (400 otherwise), and answers a repeated request id with the first answer.
  */
 import { randomBytes } from "node:crypto";
@@ -26,6 +26,8 @@ export interface FakePayPal {
 	/** authorizations by id: `{ status: CREATED | CAPTURED | VOIDED, amount, currency, captured }` */
 	authorizations: Map<string, { status: string; amount: number; digits: number; currency: string; captured: number; orderId: string }>;
 	voidAuthorization(id: string): void;
+	/** the next this many authorization captures answer 500 (nothing captured, nothing kept for their request id) */
+	failAuthorizationCaptures: number;
 	/** every money POST: its path and PayPal-Request-Id (replays included) */
 	requests: { path: string; requestId?: string }[];
 	close(): Promise<void>;
@@ -41,6 +43,7 @@ export async function startFakePayPal(clientId = "fake-client", clientSecret = "
 	const authorizations: FakePayPal["authorizations"] = new Map();
 	const fake: FakePayPal = {
 		authorizations,
+		failAuthorizationCaptures: 0,
 		requests: [],
 		voidAuthorization: authId => {
 			const a = authorizations.get(authId);
@@ -158,10 +161,18 @@ export async function startFakePayPal(clientId = "fake-client", clientSecret = "
 			return json(200, { access_token: token, token_type: "Bearer", expires_in: 32400 });
 		}
 		if (!tokens.has((req.headers.authorization ?? "").replace(/^Bearer /, ""))) return json(401, { error: "invalid_token" });
+		if (req.method === "GET") {
+			const order = orders.get(/^\/v2\/checkout\/orders\/([^/]+)$/.exec(path)?.[1] ?? "");
+			return order ? json(200, order) : json(404, { name: "RESOURCE_NOT_FOUND" });
+		}
 		const key = req.headers["paypal-request-id"] as string | undefined;
 		if (path !== "/v1/notifications/verify-webhook-signature") {
 			fake.requests.push({ path, requestId: key });
 			if (!key) return json(400, { name: "INVALID_REQUEST", details: [{ issue: "PAYPAL_REQUEST_ID_REQUIRED" }] });
+		}
+		if (fake.failAuthorizationCaptures > 0 && /^\/v2\/payments\/authorizations\/[^/]+\/capture$/.test(path)) {
+			fake.failAuthorizationCaptures--;
+			return json(500, { name: "INTERNAL_SERVER_ERROR" });
 		}
 		const replay = key ? replays.get(key) : undefined;
 		const answer = replay ?? handle(path, raw ? JSON.parse(raw) : {});

@@ -93,16 +93,27 @@ export class PayPalProvider implements PaymentProvider {
 		return this.token.value;
 	}
 
-	private async post<T = any>(path: string, body: unknown, requestId: string | undefined) {
+	private post<T = any>(path: string, body: unknown, requestId: string | undefined) {
+		return this.call<T>("POST", path, body, requestId);
+	}
+
+	/** The order as PayPal has it now (a read: retried freely). */
+	private async order(id: string): Promise<Order> {
+		const answer = await this.call<Order>("GET", `/v2/checkout/orders/${encodeURIComponent(id)}`, undefined, undefined);
+		if (answer.status !== 200) this.refused(answer);
+		return answer.body;
+	}
+
+	private async call<T = any>(method: "GET" | "POST", path: string, body: unknown, requestId: string | undefined) {
 		for (let attempt = 0; ; attempt++) {
-			const answer = await this.http.request<T>("POST", path, {
+			const answer = await this.http.request<T>(method, path, {
 				headers: {
 					authorization: `Bearer ${await this.accessToken()}`,
-					"content-type": "application/json",
+					...(method === "POST" && { "content-type": "application/json" }),
 					...(requestId && { "paypal-request-id": requestId }),
 				},
-				body: JSON.stringify(body),
-				retryable: requestId !== undefined,
+				...(method === "POST" && { body: JSON.stringify(body) }),
+				retryable: method === "GET" || requestId !== undefined,
 			});
 			// an expired or revoked token: fetch a new one, once
 			if (answer.status === 401 && attempt === 0) {
@@ -111,6 +122,10 @@ export class PayPalProvider implements PaymentProvider {
 			}
 			return answer;
 		}
+	}
+
+	private refusedFor(operation: string, body: unknown): never {
+		throw new ProviderRefusedError("PayPal", operation, issueOf(body));
 	}
 
 	private refused(answer: { status: number; body: any }): never {
@@ -163,11 +178,18 @@ export class PayPalProvider implements PaymentProvider {
 				{},
 				`${idempotencyKey}:authorize`,
 			);
-			if (authorized.status === 422) throw new ProviderRefusedError("PayPal", "authorization", issueOf(authorized.body));
-			if (authorized.status !== 200 && authorized.status !== 201) this.refused(authorized);
-			const now = toPayment(authorized.body);
+			// authorised by an earlier attempt (whose capture then failed): its authorization is on the order
+			const order =
+				authorized.status === 422 && issueOf(authorized.body) === "ORDER_ALREADY_AUTHORIZED"
+					? await this.order(payment.providerRef)
+					: authorized.status === 200 || authorized.status === 201
+						? authorized.body
+						: authorized.status === 422
+							? this.refusedFor("authorization", authorized.body)
+							: this.refused(authorized);
+			const now = toPayment(order);
 			if (now.status !== "authorized" || !now.authorizationRef)
-				throw new ProviderRefusedError("PayPal", "authorization", `the order is ${authorized.body.status}`);
+				throw new ProviderRefusedError("PayPal", "authorization", `the order is ${order.status}`);
 			authorizationRef = now.authorizationRef;
 		}
 		const answer = await this.post<{ id: string; status: string }>(
@@ -184,12 +206,19 @@ export class PayPalProvider implements PaymentProvider {
 	}
 
 	async cancel(payment: { providerRef: string; authorizationRef?: string }, idempotencyKey: string): Promise<ProviderPayment> {
+		// An order not known to be authorised may have been by a capture that then failed: PayPal knows.
+		let authorizationRef = payment.authorizationRef;
+		if (!authorizationRef && !payment.providerRef.startsWith("declined:")) {
+			const now = await this.call<Order>("GET", `/v2/checkout/orders/${encodeURIComponent(payment.providerRef)}`, undefined, undefined);
+			if (now.status === 200) authorizationRef = toPayment(now.body).authorizationRef;
+			else if (now.status !== 404) this.refused(now);
+		}
 		// An order that was never authorised or captured simply expires at PayPal: nothing to call.
-		if (!payment.authorizationRef) return { providerRef: payment.providerRef, status: "cancelled" };
-		const answer = await this.post(`/v2/payments/authorizations/${encodeURIComponent(payment.authorizationRef)}/void`, {}, idempotencyKey);
+		if (!authorizationRef) return { providerRef: payment.providerRef, status: "cancelled" };
+		const answer = await this.post(`/v2/payments/authorizations/${encodeURIComponent(authorizationRef)}/void`, {}, idempotencyKey);
 		if (answer.status === 422) throw new ProviderRefusedError("PayPal", "void", issueOf(answer.body));
 		if (answer.status !== 204 && answer.status !== 200) this.refused(answer);
-		return { providerRef: payment.providerRef, status: "cancelled", authorizationRef: payment.authorizationRef };
+		return { providerRef: payment.providerRef, status: "cancelled", authorizationRef };
 	}
 
 	async refund(
