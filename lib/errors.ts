@@ -417,10 +417,14 @@ export class PermanentJobError extends Errors.MoleculerError {
 	}
 }
 
-/** 401: a webhook delivery whose `X-Hub-Signature-256` is missing or is not the app secret's HMAC of the body. */
+/**
+ * 401: a webhook delivery whose signature does not verify (Meta's and integrations' `X-Hub-Signature-256`,
+ * the payment providers' `Stripe-Signature`, `Sandbox-Signature`, PayPal's verify API): nothing is stored.
+ * `reason` says why (a stale timestamp, no matching signature), without the secret or the expected value.
+ */
 export class InvalidSignatureError extends Errors.MoleculerClientError {
-	constructor() {
-		super("The request signature is missing or wrong.", 401, "INVALID_SIGNATURE");
+	constructor(reason?: string) {
+		super(reason ? `The request signature is not valid: ${reason}.` : "The request signature is missing or wrong.", 401, "INVALID_SIGNATURE");
 		this.name = "InvalidSignatureError";
 	}
 }
@@ -558,14 +562,6 @@ export class RefundExceedsCapturedError extends Errors.MoleculerClientError {
 	constructor(refundable: number) {
 		super(`At most ${refundable} (minor units) can still be refunded.`, 409, "REFUND_EXCEEDS_CAPTURED", { refundable });
 		this.name = "RefundExceedsCapturedError";
-	}
-}
-
-/** 400: a provider webhook whose signature (or timestamp) does not verify: nothing is changed. */
-export class WebhookSignatureError extends Errors.MoleculerClientError {
-	constructor(reason: string) {
-		super(`The webhook signature is not valid: ${reason}.`, 400, "INVALID_SIGNATURE");
-		this.name = "WebhookSignatureError";
 	}
 }
 
@@ -747,5 +743,25 @@ export class SendInProgressError extends Errors.MoleculerRetryableError {
 			},
 		);
 		this.name = "SendInProgressError";
+	}
+}
+
+/** 409: an order already has a live payment (pending, requires_action, authorized or captured): it is finished or cancelled first. */
+export class OrderPaymentExistsError extends ConflictError {
+	constructor(orderId: string, paymentId: string, status: string) {
+		super(`Order ${orderId} already has payment ${paymentId} (${status}): complete or cancel it before paying again.`, "ORDER_PAYMENT_EXISTS", {
+			orderId,
+			paymentId,
+			status,
+		});
+		this.name = "OrderPaymentExistsError";
+	}
+}
+
+/** 409: a payment provider refused an operation for the state its object is in there (a voided authorisation captured): nothing changed here. */
+export class ProviderRefusedError extends ConflictError {
+	constructor(provider: string, operation: string, issue: string) {
+		super(`${provider} refused the ${operation}: ${issue}.`, "PROVIDER_REFUSED", { provider, operation, issue });
+		this.name = "ProviderRefusedError";
 	}
 }

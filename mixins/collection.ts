@@ -48,7 +48,7 @@ export class Collection<T extends { id: string }> {
 		if (this.adapter.db && !this.adapter.model) {
 			for (const index of this.opts.indexes ?? []) {
 				const fieldName = index.fields.length > 1 ? compoundKeyField(index.fields) : index.fields[0];
-				await this.adapter.db.ensureIndexAsync({ fieldName, unique: !!index.unique, sparse: index.fields.length > 1 });
+				await this.adapter.db.ensureIndexAsync({ fieldName, unique: !!index.unique, sparse: index.fields.length > 1 || !!index.sparse });
 			}
 		}
 	}

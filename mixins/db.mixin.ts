@@ -32,6 +32,8 @@ const DbService = MoleculerDb as unknown as Mixin & { methods: Record<string, Ba
 export interface IndexSpec {
 	fields: string[];
 	unique?: boolean;
+	/** rows without the field are left out of the index (a field added later: older rows don't clash as "missing") */
+	sparse?: boolean;
 }
 
 export interface DbMixinOptions {
@@ -250,7 +252,7 @@ export function DbMixin(opts: DbMixinOptions): Mixin {
 				const db = this.adapter.db as NedbLike;
 				for (const index of opts.indexes ?? []) {
 					const fieldName = index.fields.length > 1 ? compoundKeyField(index.fields) : index.fields[0];
-					await db.ensureIndexAsync({ fieldName, unique: !!index.unique, sparse: index.fields.length > 1 });
+					await db.ensureIndexAsync({ fieldName, unique: !!index.unique, sparse: index.fields.length > 1 || !!index.sparse });
 				}
 				// NeDB appends every write; compact the file now and then so it does not grow forever.
 				if (driver === "nedb") db.setAutocompactionInterval(10 * 60 * 1000);

@@ -36,7 +36,8 @@ class ServiceMongooseAdapter extends MongooseDbAdapter<mongoose.Document> {
 
 function mongoSchema(opts: DbMixinOptions): mongoose.Schema {
 	const schema = new mongoose.Schema({ _id: { type: String } }, { strict: false, versionKey: false, collection: opts.collection });
-	for (const index of opts.indexes ?? []) schema.index(Object.fromEntries(index.fields.map(f => [f, 1])), { unique: !!index.unique });
+	for (const index of opts.indexes ?? [])
+		schema.index(Object.fromEntries(index.fields.map(f => [f, 1])), { unique: !!index.unique, sparse: !!index.sparse });
 	return schema;
 }
 

@@ -49,7 +49,11 @@ const PaymentsService: ServiceSchema<DbSettings, PaymentsMethods, PaymentsVars> 
 	mixins: [
 		TenantDbMixin({
 			collection: "commerce_payments",
-			indexes: [{ fields: ["tenantId", "idempotencyKey"], unique: true }, { fields: ["providerRef"] }],
+			indexes: [
+				{ fields: ["tenantId", "idempotencyKey"], unique: true },
+				{ fields: ["providerRef"] },
+				{ fields: ["liveKey"], unique: true, sparse: true },
+			],
 		}),
 	],
 	settings: { rest: "/commerce/payments", fields: FIELDS },

@@ -4,7 +4,9 @@
  * and messaginggraph, sharing the `messaging.inbound` group). 1,100 signed deliveries, of which 100 repeat
  * earlier ones (some at the same moment as the original), must store exactly 1,000 messages, each once,
  * with both processing nodes taking part; every customer gets the profile the fake Graph API serves. Then
- * one processing node is SIGKILLed mid-burst: every message still arrives, each once.
+ * one processing node is SIGKILLed mid-burst: every message still arrives, each once. Last, the intake
+ * node itself is SIGKILLed mid-burst and started again on its files: the sender retries what was not
+ * answered 200, as Meta does, and every message is stored once.
  */
 import { randomUUID } from "node:crypto";
 import { startCluster, type Cluster } from "../helpers/cluster";
@@ -45,6 +47,20 @@ describe("messaging: intake on one node, processing on two (NATS + Redis)", () =
 		return res.status;
 	};
 
+	const INTAKE_SERVICES = "gateway,messagingapps,messagingwebhooks,messagingcustomers,messagingconversations,messagingmessages";
+	// the stores on files (NODE_ENV=test would keep them in memory): the intake node is started again on them
+	const startIntake = () => cluster.node(INTAKE_SERVICES, { PORT: String(port), NODE_ID: `intake-${cluster.namespace}`, DB_DRIVER: "nedb" });
+	/** Meta's way: a delivery not answered 200 (or not answered at all) is sent again, with a backoff. */
+	const deliverUntilAccepted = async (raw: string) => {
+		const deadline = Date.now() + 90_000;
+		for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
+			const status = await deliver(raw).catch(() => 0);
+			if (status === 200) return;
+			if (Date.now() > deadline) throw new Error(`a delivery was not accepted within 90 s (last status ${status})`);
+			await new Promise(r => setTimeout(r, wait));
+		}
+	};
+
 	beforeAll(async () => {
 		graph = await startFakeGraph();
 		for (let c = 0; c < CUSTOMERS; c++)
@@ -57,10 +73,7 @@ describe("messaging: intake on one node, processing on two (NATS + Redis)", () =
 			GRAPH_RETRY_DELAY_MS: "50",
 		});
 		port = await freePort();
-		cluster.node("gateway,messagingapps,messagingwebhooks,messagingcustomers,messagingconversations,messagingmessages", {
-			PORT: String(port),
-			NODE_ID: `intake-${cluster.namespace}`,
-		});
+		startIntake();
 		for (const id of processors) cluster.node("messagingprocessor,messaginggraph", { PORT: "0", NODE_ID: `${id}-${cluster.namespace}` });
 		await waitFor(
 			() =>
@@ -189,6 +202,53 @@ describe("messaging: intake on one node, processing on two (NATS + Redis)", () =
 			},
 			{ what: "300 messages after the kill", timeoutMs: 120_000, intervalMs: 1000 },
 		);
+		const texts: string[] = [];
+		for (const c of conversations!)
+			texts.push(
+				...(await http("GET", `/api/messaging/conversations/${c.id}/messages?limit=100`)).body.items.map((m: { text: string }) => m.text),
+			);
+		expect(texts).toHaveLength(total);
+		expect(new Set(texts).size).toBe(total);
+	}, 240_000);
+
+	it("loses no message and stores none twice when the intake node is killed mid-burst and started again", async () => {
+		const total = 300;
+		const bodies = Array.from({ length: total }, (_, i) =>
+			JSON.stringify(messengerText(pageId, `intake-psid-${i % 10}`, `m_intake_${i}`, `intake message ${i}`, Date.now() + i)),
+		);
+		const victim = cluster.procs[0]; // the intake node: gateway and the messaging stores
+		let restarted: Promise<void> | undefined;
+		const queue = [...bodies.keys()];
+		await Promise.all(
+			Array.from({ length: 8 }, async () => {
+				for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
+					if (i === 100)
+						restarted = (async () => {
+							victim.kill("SIGKILL");
+							await victim.exited;
+							startIntake();
+						})();
+					await deliverUntilAccepted(bodies[i]);
+				}
+			}),
+		);
+		await restarted;
+		let seen = "";
+		const conversations = await waitFor(
+			async () => {
+				const items = (await http("GET", "/api/messaging/conversations?limit=100")).body.items as {
+					id: string;
+					unreadCount: number;
+					lastMessage: { text: string };
+				}[];
+				const mine = items.filter(c => c.lastMessage?.text.startsWith("intake message"));
+				seen = `${mine.length} conversations, ${mine.reduce((s, c) => s + c.unreadCount, 0)} unread`;
+				return mine.length === 10 && mine.reduce((s, c) => s + c.unreadCount, 0) === total ? mine : null;
+			},
+			{ what: "300 messages after the intake node's restart", timeoutMs: 120_000, intervalMs: 1000 },
+		).catch(async err => {
+			throw new Error(`${err.message} (last seen: ${seen})\n${cluster.procs.at(-1)!.output().slice(-4000)}`);
+		});
 		const texts: string[] = [];
 		for (const c of conversations!)
 			texts.push(

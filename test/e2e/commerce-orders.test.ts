@@ -25,10 +25,10 @@ describe("commerce: orders, balances and payouts (sandbox)", () => {
 
 	const post = (path: string, body: unknown, token: string, key = randomUUID()) =>
 		p.http("POST", path, { token, body, headers: { "idempotency-key": key } });
-	const order = async () => {
+	const order = async (sellerId = "seller-o") => {
 		const res = await p.http("POST", "/api/commerce/orders", {
 			token: buyer,
-			body: { sellerId: "seller-o", currency: "EUR", items: [{ description: "Print", quantity: 2, unitPrice: 1250 }] },
+			body: { sellerId, currency: "EUR", items: [{ description: "Print", quantity: 2, unitPrice: 1250 }] },
 		});
 		expect(res.status).toBe(201);
 		return res.body;
@@ -54,13 +54,58 @@ describe("commerce: orders, balances and payouts (sandbox)", () => {
 		expect((await p.http("GET", "/api/commerce/orders?as=seller", { token: seller })).body.rows.map((r: any) => r.id)).toContain(o.id);
 	});
 
-	it("a declined card leaves the order unpaid and the balance untouched", async () => {
-		const before = await balance();
-		const o = await order();
+	it("a declined card leaves the order unpaid and the balance untouched; another card then pays it", async () => {
+		const o = await order("seller-o2");
 		const res = await post(`/api/commerce/orders/${o.id}/pay`, { paymentMethod: "pm_sandbox_declined" }, buyer);
 		expect([res.status, res.body.code]).toEqual([402, "PAYMENT_DECLINED"]);
 		expect((await p.http("GET", `/api/commerce/orders/${o.id}`, { token: buyer })).body.status).toBe("pending_payment");
-		expect(await balance()).toEqual(before);
+		expect(await balance("seller-o2", admin)).toEqual([]);
+		// a failed payment is not live: a new one may start
+		const paid = await post(`/api/commerce/orders/${o.id}/pay`, { paymentMethod: "pm_sandbox_visa" }, buyer);
+		expect([paid.status, paid.body.status]).toEqual([200, "paid"]);
+		expect(await balance("seller-o2", admin)).toEqual([{ currency: "EUR", available: 2500 }]);
+	});
+
+	const paymentsOf = async (orderId: string) =>
+		((await p.http("GET", "/api/commerce/payments?pageSize=100", { token: admin })).body.rows as any[]).filter(r => r.orderId === orderId);
+
+	it("an order with a live payment cannot be paid again with another key (409 ORDER_PAYMENT_EXISTS); once cancelled it can", async () => {
+		const o = await order("seller-o2");
+		const first = await post(`/api/commerce/orders/${o.id}/pay`, { paymentMethod: "pm_sandbox_3ds" }, buyer);
+		expect([first.status, first.body.status, first.body.payment.status]).toEqual([200, "pending_payment", "requires_action"]);
+		const paymentId = first.body.payment.id;
+		const again = await post(`/api/commerce/orders/${o.id}/pay`, { paymentMethod: "pm_sandbox_visa" }, buyer);
+		expect([again.status, again.body.code]).toEqual([409, "ORDER_PAYMENT_EXISTS"]);
+		expect(again.body.detail).toContain(paymentId);
+		expect(again.body.detail).toContain("requires_action");
+		// the payments route with the order's id is held to the same rule
+		const direct = await post(
+			"/api/commerce/payments",
+			{ amount: 2500, currency: "EUR", paymentMethod: "pm_sandbox_visa", orderId: o.id },
+			buyer,
+		);
+		expect([direct.status, direct.body.code]).toEqual([409, "ORDER_PAYMENT_EXISTS"]);
+		expect((await paymentsOf(o.id)).map(r => r.id)).toEqual([paymentId]);
+
+		expect((await post(`/api/commerce/payments/${paymentId}/cancel`, {}, buyer)).body.status).toBe("cancelled");
+		const paid = await post(`/api/commerce/orders/${o.id}/pay`, { paymentMethod: "pm_sandbox_visa" }, buyer);
+		expect([paid.status, paid.body.status, paid.body.payment.status]).toEqual([200, "paid", "captured"]);
+		expect((await paymentsOf(o.id)).map(r => r.status).sort()).toEqual(["cancelled", "captured"]);
+	});
+
+	it("20 concurrent pays of one order with 20 different keys make exactly one payment", async () => {
+		const o = await order("seller-o2");
+		const answers = await Promise.all(
+			Array.from({ length: 20 }, () => post(`/api/commerce/orders/${o.id}/pay`, { paymentMethod: "pm_sandbox_delayed" }, buyer)),
+		);
+		const ok = answers.filter(r => r.status === 200);
+		expect(ok).toHaveLength(1);
+		const paymentId = ok[0].body.payment.id;
+		expect(ok[0].body.payment.status).toBe("pending");
+		const refused = answers.filter(r => r.status !== 200);
+		expect(refused.map(r => [r.status, r.body.code])).toEqual(Array.from({ length: 19 }, () => [409, "ORDER_PAYMENT_EXISTS"]));
+		expect(refused.every(r => r.body.detail.includes(paymentId))).toBe(true);
+		expect((await paymentsOf(o.id)).map(r => r.id)).toEqual([paymentId]);
 	});
 
 	it("payouts debit the balance; racing payouts never overdraw it; a failed payout gives the amount back", async () => {

@@ -105,6 +105,88 @@ describe("commerce: Stripe and PayPal adapters (local fakes)", () => {
 		expect(refund.body).toMatchObject({ amount: 2500, status: "succeeded", payment: { status: "refunded" } });
 	});
 
+	const authorizationOf = (orderId: string) => [...paypal.authorizations.entries()].find(([, a]) => a.orderId === orderId)!;
+
+	it("PayPal manual capture (vaulted): intent AUTHORIZE, then a partial capture of the authorization, then a refund", async () => {
+		const auth = await pay("paypal", "vault_buyer_m", { captureMethod: "manual" });
+		expect([auth.status, auth.body.status, auth.body.captureMethod]).toEqual([201, "authorized", "manual"]);
+		const [authId, authorization] = authorizationOf(auth.body.providerRef);
+		expect(authorization).toMatchObject({ status: "CREATED", amount: 2500, currency: "EUR" });
+		const cap = await post(`/api/commerce/payments/${auth.body.id}/capture`, { amount: 2000 }, admin);
+		expect([cap.status, cap.body.status, cap.body.capturedAmount]).toEqual([200, "captured", 2000]);
+		expect(paypal.authorizations.get(authId)).toMatchObject({ status: "CAPTURED", captured: 2000 });
+		const sent = paypal.requests.filter(r => r.path === `/v2/payments/authorizations/${authId}/capture`);
+		expect(sent).toEqual([{ path: expect.any(String), requestId: expect.stringContaining("capture:") }]);
+		const refund = await post(`/api/commerce/payments/${auth.body.id}/refunds`, { amount: 500 }, admin);
+		expect(refund.body).toMatchObject({ status: "succeeded", payment: { status: "partially_refunded", refundedAmount: 500 } });
+	});
+
+	it("PayPal manual capture with the buyer's approval: the order is authorised, then its authorization captured", async () => {
+		const created = await pay("paypal", "paypal", { captureMethod: "manual" });
+		expect(created.body).toMatchObject({ status: "requires_action", nextAction: { type: "paypal_approval" } });
+		paypal.approve(created.body.providerRef);
+		await p.broker.call(
+			"payments.applyEvent",
+			{ providerRef: created.body.providerRef, provider: "paypal", type: "payment.authorized" },
+			{ meta: {} },
+		);
+		const cap = await post(`/api/commerce/payments/${created.body.id}/capture`, {}, admin);
+		expect([cap.status, cap.body.status, cap.body.capturedAmount]).toEqual([200, "captured", 2500]);
+		const [authId, authorization] = authorizationOf(created.body.providerRef);
+		expect(authorization).toMatchObject({ status: "CAPTURED", captured: 2500 });
+		const paths = paypal.requests.filter(r => r.path.includes(created.body.providerRef) || r.path.includes(authId));
+		expect(paths.map(r => r.path)).toEqual([
+			`/v2/checkout/orders/${created.body.providerRef}/authorize`,
+			`/v2/payments/authorizations/${authId}/capture`,
+		]);
+		expect(paths.every(r => r.requestId)).toBe(true);
+		expect((await post(`/api/commerce/payments/${created.body.id}/refunds`, {}, admin)).body.payment.status).toBe("refunded");
+	});
+
+	it("PayPal manual capture: a capture that failed after the authorisation is retried (another amount) on the same authorization", async () => {
+		const created = await pay("paypal", "paypal", { captureMethod: "manual" });
+		paypal.approve(created.body.providerRef);
+		await p.broker.call(
+			"payments.applyEvent",
+			{ providerRef: created.body.providerRef, provider: "paypal", type: "payment.authorized" },
+			{ meta: {} },
+		);
+		paypal.failAuthorizationCaptures = 3; // every attempt of the first capture (PROVIDER_RETRIES 2)
+		const failed = await post(`/api/commerce/payments/${created.body.id}/capture`, {}, admin);
+		expect(failed.status).toBe(503);
+		expect((await p.http("GET", `/api/commerce/payments/${created.body.id}`, { token: buyer })).body.status).toBe("authorized");
+		const [authId] = authorizationOf(created.body.providerRef);
+		const cap = await post(`/api/commerce/payments/${created.body.id}/capture`, { amount: 1800 }, admin);
+		expect([cap.status, cap.body.status, cap.body.capturedAmount]).toEqual([200, "captured", 1800]);
+		expect([...paypal.authorizations.values()].filter(a => a.orderId === created.body.providerRef)).toHaveLength(1);
+		expect(paypal.authorizations.get(authId)).toMatchObject({ status: "CAPTURED", captured: 1800 });
+	});
+
+	it("PayPal manual capture: cancel voids the authorization; a capture of one voided at PayPal is 409 and changes nothing", async () => {
+		const a = await pay("paypal", "vault_buyer_v", { captureMethod: "manual" });
+		const [authA] = authorizationOf(a.body.providerRef);
+		expect((await post(`/api/commerce/payments/${a.body.id}/cancel`, {}, buyer)).body.status).toBe("cancelled");
+		expect(paypal.authorizations.get(authA)!.status).toBe("VOIDED");
+		// one the buyer never approved has no authorization: cancelled without a void
+		const unapproved = await pay("paypal", "paypal", { captureMethod: "manual" });
+		const voids = paypal.requests.filter(r => r.path.endsWith("/void")).length;
+		expect((await post(`/api/commerce/payments/${unapproved.body.id}/cancel`, {}, buyer)).body.status).toBe("cancelled");
+		expect(paypal.requests.filter(r => r.path.endsWith("/void"))).toHaveLength(voids);
+
+		const b = await pay("paypal", "vault_buyer_v", { captureMethod: "manual" });
+		const [authB] = authorizationOf(b.body.providerRef);
+		paypal.voidAuthorization(authB); // voided at PayPal (the dashboard, an expiry) and not yet told to us
+		const cap = await post(`/api/commerce/payments/${b.body.id}/capture`, {}, admin);
+		expect([cap.status, cap.body.code]).toEqual([409, "PROVIDER_REFUSED"]);
+		expect(cap.body.detail).toContain("AUTHORIZATION_VOIDED");
+		const after = (await p.http("GET", `/api/commerce/payments/${b.body.id}`, { token: buyer })).body;
+		expect([after.status, after.capturedAmount]).toEqual(["authorized", 0]);
+		expect(paypal.authorizations.get(authB)).toMatchObject({ status: "VOIDED", captured: 0 });
+		// more than was authorised never reaches PayPal
+		const over = await post(`/api/commerce/payments/${b.body.id}/capture`, { amount: 2501 }, admin);
+		expect(over.status).toBe(409);
+	});
+
 	it("an expired PayPal token is fetched again once", async () => {
 		const before = paypal.tokensIssued;
 		paypal.expireTokens();

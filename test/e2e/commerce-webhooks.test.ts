@@ -100,7 +100,12 @@ describe("commerce: provider webhooks, verified and deduplicated", () => {
 				body,
 			});
 		const forged = await send(sign(body, "forged-secret"));
-		expect([forged.status, ((await forged.json()) as any).code]).toEqual([400, "INVALID_SIGNATURE"]);
+		const refused = (await forged.json()) as any;
+		expect([forged.status, refused.code, refused.detail]).toEqual([
+			401,
+			"INVALID_SIGNATURE",
+			"The request signature is not valid: no signature matches.",
+		]);
 		const first = await send(sign(body, sandboxSecret));
 		expect(first.status).toBe(200);
 		expect(await first.json()).toMatchObject({ received: true, duplicate: false, result: { applied: true } });
@@ -110,22 +115,27 @@ describe("commerce: provider webhooks, verified and deduplicated", () => {
 		expect((await fetch(`${p.baseUrl}/api/commerce/webhooks/bitcoin`, { method: "POST", body: "{}" })).status).toBe(422);
 	});
 
-	it("refuses a bad signature, a changed body and a stale timestamp (400 INVALID_SIGNATURE), changing nothing", async () => {
+	it("refuses a bad signature, a changed body and a stale timestamp (401 INVALID_SIGNATURE, saying why), storing nothing", async () => {
 		const payment = (await post("/api/commerce/payments", { amount: 500, currency: "EUR", paymentMethod: "pm_sandbox_delayed" })).body;
 		const body = JSON.stringify({ id: `evt_${randomUUID()}`, type: "payment.succeeded", objectRef: payment.providerRef });
 		const stale = sign(body, sandboxSecret, Math.floor(Date.now() / 1000) - 301);
-		for (const [raw, header] of [
-			[body, sign(body, "not-the-secret")],
-			[body.replace("succeeded", "failed"), sign(body, sandboxSecret)],
-			[body, stale],
-			[body, ""],
+		for (const [raw, header, why] of [
+			[body, sign(body, "not-the-secret"), "no signature matches"],
+			[body.replace("succeeded", "failed"), sign(body, sandboxSecret), "no signature matches"],
+			[body, stale, "the timestamp is outside the tolerance"],
+			[body, "", "the signature header is missing"],
 		]) {
 			await expect(deliver("sandbox", raw, header ? { "sandbox-signature": header } : {})).rejects.toMatchObject({
-				code: 400,
+				code: 401,
 				type: "INVALID_SIGNATURE",
+				name: "InvalidSignatureError",
+				message: `The request signature is not valid: ${why}.`,
 			});
 		}
 		expect((await get(payment.id)).status).toBe("pending");
+		// nothing was stored for that event id either: the genuine delivery is applied, not taken for a duplicate
+		const genuine = await deliver("sandbox", body, { "sandbox-signature": sign(body, sandboxSecret) });
+		expect(genuine).toMatchObject({ duplicate: false, result: { applied: true, payment: { status: "captured" } } });
 	});
 
 	it("Stripe: a signed payment_intent.succeeded completes a 3-D Secure payment once", async () => {

@@ -333,6 +333,23 @@ describe.each(drivers)("data mixins on $driver", ({ driver, env }) => {
 			expect(r.reason).toMatchObject({ code: 409, type: "CONFLICT" });
 	});
 
+	it("leaves rows without the field out of a sparse unique index (a field added later), and keeps the rest unique", async () => {
+		const rows = new Collection<{ id: string } & Record<string, unknown>>({
+			collection: `sparse_${suffix}`,
+			indexes: [{ fields: ["slot"], unique: true, sparse: true }],
+		});
+		await rows.open(broker);
+		try {
+			await rows.insert({ label: "older row" });
+			await rows.insert({ label: "another older row" });
+			await rows.insert({ label: "holds the slot", slot: "s1" });
+			await expect(rows.insert({ label: "same slot", slot: "s1" })).rejects.toMatchObject({ code: 409 });
+			expect(await rows.count({})).toBe(3);
+		} finally {
+			await rows.close();
+		}
+	});
+
 	it("scopes a compound unique key per tenant", async () => {
 		await broker.call("things.make", { code: "same" }, meta("t5"));
 		await expect(broker.call("things.make", { code: "same" }, meta("t6"))).resolves.toMatchObject({ code: "same" });

@@ -25,6 +25,8 @@ export interface PaymentRow extends Row {
 	provider: string;
 	providerRef?: string;
 	captureRef?: string;
+	/** PayPal's authorization id of a manual-capture order, once authorised */
+	authorizationRef?: string;
 	paymentMethod: string;
 	captureMethod: "automatic" | "manual";
 	idempotencyKey: string;
@@ -32,7 +34,12 @@ export interface PaymentRow extends Row {
 	version: number;
 	declineCode?: string;
 	orderId?: string;
+	/** unique: `order:<orderId>` while the payment is live (pending … captured, refunded), `ended:<id>` once failed or cancelled, `free:<uuid>` without an order */
+	liveKey: string;
 }
+
+/** The liveKey an order's live payment holds (at most one at a time: a unique index). */
+export const orderLiveKey = (orderId: string) => `order:${orderId}`;
 
 export type CreatePaymentParams = {
 	amount: unknown;

@@ -17,6 +17,8 @@ export interface ProviderPayment {
 	nextAction?: { type: string; url?: string };
 	/** PayPal refunds a capture, not an order: the capture id, once captured */
 	captureRef?: string;
+	/** PayPal captures (or voids) an authorization of a manual-capture order: its id, once authorised */
+	authorizationRef?: string;
 }
 
 export interface ProviderRefund {
@@ -60,13 +62,22 @@ export interface CreatePaymentInput {
 	description?: string;
 }
 
+export interface CapturablePayment {
+	providerRef: string;
+	amount: number;
+	currency: string;
+	captureMethod?: "automatic" | "manual";
+	authorizationRef?: string;
+}
+
 export interface PaymentProvider {
 	readonly name: string;
 	createPayment(input: CreatePaymentInput): Promise<ProviderPayment>;
-	capture(payment: { providerRef: string; amount: number; currency: string }, idempotencyKey: string): Promise<ProviderPayment>;
-	cancel(payment: { providerRef: string }, idempotencyKey: string): Promise<ProviderPayment>;
+	/** An authorised payment, all or `amount` of it; a refusal for the provider's state of it is ProviderRefusedError (nothing changes). */
+	capture(payment: CapturablePayment, idempotencyKey: string): Promise<ProviderPayment>;
+	cancel(payment: { providerRef: string; authorizationRef?: string }, idempotencyKey: string): Promise<ProviderPayment>;
 	refund(payment: { providerRef: string; captureRef?: string; currency: string }, amount: number, idempotencyKey: string): Promise<ProviderRefund>;
 	createPayout(input: { amount: number; currency: string; destination: string; idempotencyKey: string }): Promise<ProviderPayout>;
-	/** The event in a delivery whose signature verifies, or WebhookSignatureError. */
+	/** The event in a delivery whose signature verifies, or InvalidSignatureError (401, with the reason). */
 	verifyWebhook(rawBody: string, headers: Record<string, string | undefined>): Promise<WebhookEvent>;
 }

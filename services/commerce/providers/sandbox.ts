@@ -13,7 +13,7 @@
  * Payout destinations: `acct_sandbox_fail` fails, anything else is paid at once.
  */
 import { createHash } from "node:crypto";
-import { WebhookSignatureError } from "../../../lib/errors";
+import { InvalidSignatureError } from "../../../lib/errors";
 import type { CreatePaymentInput, PaymentProvider, ProviderPayment, WebhookEvent } from "./provider";
 import { verifySignature } from "./signature";
 
@@ -78,7 +78,7 @@ export class SandboxProvider implements PaymentProvider {
 		verifySignature(rawBody, headers["sandbox-signature"], this.webhookSecret, this.toleranceS);
 		const event = JSON.parse(rawBody) as { id?: unknown; type?: unknown; objectRef?: unknown; declineCode?: unknown };
 		if (typeof event.id !== "string" || typeof event.objectRef !== "string" || typeof event.type !== "string")
-			throw new WebhookSignatureError("the event has no id, type or objectRef");
+			throw new InvalidSignatureError("the event has no id, type or objectRef");
 		const type = EVENT_TYPES.has(event.type as WebhookEvent["type"]) ? (event.type as WebhookEvent["type"]) : "other";
 		return {
 			eventId: event.id,

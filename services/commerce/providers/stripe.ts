@@ -5,7 +5,7 @@
  * so the client may retry it. Amounts are Stripe's "smallest unit": ISO's, except ISK and UGX, which
  * Stripe still counts in hundredths.
  */
-import { ProviderRejectedError, WebhookSignatureError } from "../../../lib/errors";
+import { ProviderRejectedError, InvalidSignatureError } from "../../../lib/errors";
 import { ProviderHttp, type HttpOptions } from "./http";
 import type { CreatePaymentInput, PaymentProvider, ProviderPayment, ProviderPaymentStatus, ProviderRefund, WebhookEvent } from "./provider";
 import { verifySignature } from "./signature";
@@ -160,7 +160,7 @@ export class StripeProvider implements PaymentProvider {
 	}
 
 	async verifyWebhook(rawBody: string, headers: Record<string, string | undefined>): Promise<WebhookEvent> {
-		if (!this.webhookSecret) throw new WebhookSignatureError("STRIPE_WEBHOOK_SECRET is not set");
+		if (!this.webhookSecret) throw new InvalidSignatureError("STRIPE_WEBHOOK_SECRET is not set");
 		verifySignature(rawBody, headers["stripe-signature"], this.webhookSecret, this.toleranceS);
 		const event = JSON.parse(rawBody) as {
 			id: string;
@@ -168,7 +168,7 @@ export class StripeProvider implements PaymentProvider {
 			data?: { object?: Intent & { object?: string; status?: string; payment_intent?: string } };
 		};
 		const object = event.data?.object;
-		if (!event.id || !object?.id) throw new WebhookSignatureError("the event has no id or object");
+		if (!event.id || !object?.id) throw new InvalidSignatureError("the event has no id or object");
 		if (object.object === "refund" && event.type.startsWith("refund."))
 			return {
 				eventId: event.id,
