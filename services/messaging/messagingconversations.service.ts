@@ -26,12 +26,16 @@ export interface ConversationRow extends Row {
 	lastMessage: { id: string; direction: "in" | "out"; text: string | null; at: string } | null;
 	lastMessageAt: string;
 	lastInboundAt: string | null;
+	/** ids of the last TOUCHED_KEPT messages counted (not public) */
+	touched?: string[];
 }
 type Preview = NonNullable<ConversationRow["lastMessage"]>;
 
 const STATUSES = ["open", "pending", "closed"] as const;
 /** Compare-and-set attempts of a counter update before giving up (two nodes writing one conversation). */
 const CAS_ATTEMPTS = 20;
+/** The last messages a conversation counted, so a repeated touch (a redelivery) counts none twice. */
+const TOUCHED_KEPT = 50;
 
 /** One conversation per customer identity on a channel account of an app (a unique key). */
 const conversationKey = (p: { appId: string; kind: ChannelKind; accountId: string; externalId: string }) =>
@@ -253,9 +257,12 @@ const ConversationsService: ServiceSchema<DbSettings, ConversationsMethods> = {
 			handler(ctx: Ctx<{ id: string; message: Preview }>) {
 				const m = ctx.params.message;
 				return this.casUpdate(ctx, ctx.params.id, row => {
+					// Once per message: a processor that died between storing a message and this touch does it again.
+					if (row.touched?.includes(m.id)) return {};
 					// A late (redelivered, out-of-order) message does not replace a newer last message.
 					const newer = !row.lastMessage || row.lastMessage.at <= m.at;
 					const set: Record<string, unknown> = newer ? { lastMessage: m, lastMessageAt: m.at } : {};
+					set.touched = [...(row.touched ?? []).slice(1 - TOUCHED_KEPT), m.id];
 					if (m.direction === "in") {
 						set.unreadCount = row.unreadCount + 1;
 						if (!row.lastInboundAt || row.lastInboundAt < m.at) set.lastInboundAt = m.at;

@@ -178,6 +178,7 @@ describe("messaging: intake on one node, processing on two (NATS + Redis)", () =
 		const victim = cluster.procs[1]; // proc-1 (procs[0] is the intake node)
 		const statuses: number[] = [];
 		const queue = [...bodies.keys()];
+		const nodeOutput = () => cluster.procs.at(-1)!.output().slice(-4000);
 		await Promise.all(
 			Array.from({ length: 8 }, async () => {
 				for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
@@ -219,6 +220,7 @@ describe("messaging: intake on one node, processing on two (NATS + Redis)", () =
 		const victim = cluster.procs[0]; // the intake node: gateway and the messaging stores
 		let restarted: Promise<void> | undefined;
 		const queue = [...bodies.keys()];
+		const nodeOutput = () => cluster.procs.at(-1)!.output().slice(-4000);
 		await Promise.all(
 			Array.from({ length: 8 }, async () => {
 				for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
@@ -231,7 +233,9 @@ describe("messaging: intake on one node, processing on two (NATS + Redis)", () =
 					await deliverUntilAccepted(bodies[i]);
 				}
 			}),
-		);
+		).catch(err => {
+			throw new Error(`${(err as Error).message}\n${nodeOutput()}`);
+		});
 		await restarted;
 		let seen = "";
 		const conversations = await waitFor(
@@ -247,7 +251,7 @@ describe("messaging: intake on one node, processing on two (NATS + Redis)", () =
 			},
 			{ what: "300 messages after the intake node's restart", timeoutMs: 120_000, intervalMs: 1000 },
 		).catch(async err => {
-			throw new Error(`${err.message} (last seen: ${seen})\n${cluster.procs.at(-1)!.output().slice(-4000)}`);
+			throw new Error(`${err.message} (last seen: ${seen})\n${nodeOutput()}`);
 		});
 		const texts: string[] = [];
 		for (const c of conversations!)

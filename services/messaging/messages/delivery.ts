@@ -28,6 +28,9 @@ export const deliveryMethods: MessagesMethodsOf<
 			return { created: true, message: this.announce(ctx, row, "messaging.message.created") };
 		} catch (err) {
 			if (!(err instanceof ConflictError)) throw err;
+			// Stored before; its conversation may not have counted it yet (the first attempt died in between).
+			const stored = await this.scopedFindOne<MessageRow>(ctx, { dedupeKey: p.dedupeKey });
+			if (stored) await ctx.call("messagingconversations.touch", { id: p.conversationId, message: preview(stored) });
 			return { created: false, message: null };
 		}
 	},
