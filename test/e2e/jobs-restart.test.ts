@@ -39,7 +39,7 @@ describe("embedded jobs survive a restart on the same DATA_DIR", () => {
 					concurrency: 1,
 					async handler(j) {
 						runs.push({ id: j.id, attempt: j.attempt, at: Date.now() });
-						if (j.payload.hold && j.attempt === 1)
+						if ((j.payload.hold && j.attempt === 1) || j.payload.holdAlways)
 							await new Promise((_, reject) => j.signal.addEventListener("abort", () => reject(j.signal.reason)));
 						return { attempt: j.attempt };
 					},
@@ -96,5 +96,26 @@ describe("embedded jobs survive a restart on the same DATA_DIR", () => {
 		const after = (await p.http("GET", "/api/jobs?pageSize=100", { token: admin() })).body;
 		expect(after.total).toBe(4);
 		expect(after).toEqual(before);
+	});
+
+	it("makes a job dead once its attempts were interrupted more than twice (BullMQ's maxStalledCount)", async () => {
+		const res = await p!.http("POST", "/api/jobs", { token: admin(), body: { type: "test.step", payload: { holdAlways: true }, attempts: 10 } });
+		const id = res.body.id as string;
+		for (let run = 1; run <= 3; run++) {
+			await waitFor(
+				async () => {
+					const j = await job(id);
+					return j.status === "active" && j.attemptsMade === run;
+				},
+				{ what: `attempt ${run} to start` },
+			);
+			await p!.stop();
+			p = await start();
+		}
+		const dead = await job(id);
+		expect(dead).toMatchObject({ status: "dead", attemptsMade: 3 });
+		expect(dead.error).toMatch(/interrupted/);
+		const letters = (await p!.http("GET", "/api/jobs/dead-letters", { token: admin() })).body.rows as Job[];
+		expect(letters.map(j => j.id)).toContain(id);
 	});
 });
