@@ -71,6 +71,7 @@ export class MemoryJobEngine implements JobEngine {
 	private readonly store = new Collection<StoredJob>({ collection: "jobs" });
 	private opening?: Promise<void>;
 	private readonly pending = new Set<Promise<unknown>>();
+	private logger?: ReturnType<ServiceBroker["getLogger"]>;
 
 	constructor(
 		private readonly node: string,
@@ -83,6 +84,7 @@ export class MemoryJobEngine implements JobEngine {
 	/** Opens the store and takes up the jobs a previous process left (once; every user of the engine calls it). */
 	open(broker: ServiceBroker): Promise<void> {
 		return (this.opening ??= (async () => {
+			this.logger = broker.getLogger("jobs");
 			await this.store.open(broker);
 			for (const doc of await this.store.find({}, { sort: ["seq"] })) {
 				const { record, spec, readyAt, interruptions } = JSON.parse(doc.json) as Pick<Entry, "record" | "spec" | "readyAt" | "interruptions">;
@@ -117,7 +119,9 @@ export class MemoryJobEngine implements JobEngine {
 			status: e.record.status,
 			json: JSON.stringify({ record: e.record, spec: e.spec, readyAt: e.readyAt, interruptions: e.interruptions }),
 		};
-		const write = e.writing.then(() => this.store.update({ id: e.record.id }, doc)).catch(() => undefined);
+		const write = e.writing
+			.then(() => this.store.update({ id: e.record.id }, doc))
+			.catch(err => this.logger?.warn("a job record could not be stored", { id: e.record.id, error: (err as Error).message }));
 		e.writing = write;
 		this.pending.add(write);
 		void write.finally(() => this.pending.delete(write));
