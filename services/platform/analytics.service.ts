@@ -4,7 +4,9 @@
  * publishes to (`{ tenantId, name, at?, userId?, properties?, id? }`), and the domain channels it
  * counts by itself (`leads.created`, `leads.won`, `auth.loggedIn` of a tenant). Each accepted event is
  * stored raw (kept ANALYTICS_RAW_RETENTION_DAYS) and added to its hour and day buckets
- * (`analyticsmetrics`). An event carrying an id (a channel message's eventId) counts once.
+ * (`analyticsmetrics`). An event carrying an id (a channel message's eventId) counts once. Each UTC day
+ * a batch touches gets an `analytics.rebuild` job for the night after (REBUILD_AT_UTC_MINUTE), which
+ * puts that day's buckets right from the raw events should an increment have been lost.
  */
 import { asSystem, currentTenantUser, type Ctx } from "../../lib/context";
 import { config } from "../../lib/config";
@@ -12,20 +14,35 @@ import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { newId } from "../../mixins/db.mixin";
 import { TenantDbMixin, tenantOf, type TenantDbMethods, type TenantScope } from "../../mixins/tenant.mixin";
 import { bucketDeltas, checkEvents, eventRule, MAX_BATCH, validateEvent, type EventInput, type RawEvent } from "./analytics/events";
+import { REBUILD_JOB } from "./analyticsmetrics.service";
 
 /** The channel other services publish events to. */
 export const EVENTS_CHANNEL = "analytics.events";
 /** How often one node purges a tenant's expired raw events (at its next ingest). */
 const PURGE_EVERY_MS = 3600_000;
+/** When a day's nightly rebuild runs: this many minutes after the UTC midnight that ends it (03:45). */
+export const REBUILD_AT_UTC_MINUTE = 3 * 60 + 45;
+const DAY = 86_400_000;
+
+/** The nightly rebuild of the UTC day starting at `dayMs`, as seen at `now`: when it runs and its key (one per day and night). */
+export function nightlyRebuild(dayMs: number, now: number): { runAt: number; key: string } {
+	let runAt = dayMs + DAY + REBUILD_AT_UTC_MINUTE * 60_000;
+	// a late (or backfilled) event of a day whose rebuild already ran: the next night rebuilds it again
+	while (runAt <= now) runAt += DAY;
+	return { runAt, key: `nightly-${new Date(dayMs).toISOString().slice(0, 10)}-${new Date(runAt).toISOString().slice(0, 10)}` };
+}
 
 interface Methods extends TenantDbMethods {
 	ingest(ctx: TenantScope, events: EventInput[]): Promise<{ accepted: number; duplicates: number }>;
 	purgeExpired(ctx: TenantScope): Promise<void>;
 	fromDomain(ctx: Ctx<Record<string, unknown>>, name: string): Promise<void>;
+	markForRebuild(ctx: TenantScope, events: RawEvent[]): Promise<void>;
 }
 
 interface Vars {
 	purgedAt: Map<string, number>;
+	/** nightly rebuilds this node already enqueued (tenant, day, night) */
+	rebuildsMarked: Set<string>;
 }
 
 const AnalyticsService: ServiceSchema<DbSettings & { rest: string }, Methods, Vars> = {
@@ -118,9 +135,31 @@ const AnalyticsService: ServiceSchema<DbSettings & { rest: string }, Methods, Va
 			if (fresh.length) {
 				await this._insert(ctx, { entities: fresh.map(r => ({ ...r })) });
 				await this.broker.call("analyticsmetrics.record", { deltas: bucketDeltas(fresh) }, { meta: ctx.meta });
+				void this.markForRebuild(ctx, fresh).catch(err =>
+					this.logger.warn("could not enqueue the nightly analytics rebuild", { error: (err as Error).message }),
+				);
 			}
 			void this.purgeExpired(ctx).catch(err => this.logger.warn("could not purge expired analytics events", { error: (err as Error).message }));
 			return { accepted: fresh.length, duplicates: rows.length - fresh.length };
+		},
+		async markForRebuild(ctx: TenantScope, events: RawEvent[]) {
+			const tenantId = tenantOf(ctx);
+			const now = Date.now();
+			if (!this.broker.registry.getServiceList({ onlyAvailable: true }).some(s => s.name === "jobs")) return; // no job engine in this deployment: rebuilds are on demand only
+			if (this.rebuildsMarked.size > 10_000) this.rebuildsMarked.clear();
+			for (const dayMs of new Set(events.map(e => Math.floor(Date.parse(e.at) / DAY) * DAY))) {
+				const { runAt, key } = nightlyRebuild(dayMs, now);
+				if (this.rebuildsMarked.has(`${tenantId}|${key}`)) continue;
+				// the same key again (another node, a restart) answers the job already waiting
+				await this.broker.call("jobs.add", {
+					type: REBUILD_JOB,
+					tenantId,
+					payload: { from: new Date(dayMs).toISOString(), to: new Date(dayMs + DAY).toISOString() },
+					delayMs: runAt - now,
+					idempotencyKey: key,
+				});
+				this.rebuildsMarked.add(`${tenantId}|${key}`);
+			}
 		},
 		async purgeExpired(ctx: TenantScope) {
 			const tenantId = tenantOf(ctx);
@@ -149,6 +188,7 @@ const AnalyticsService: ServiceSchema<DbSettings & { rest: string }, Methods, Va
 	},
 	created() {
 		this.purgedAt = new Map();
+		this.rebuildsMarked = new Set();
 	},
 };
 

@@ -5,9 +5,10 @@
  */
 import { currentTenantUser, type Ctx } from "../../lib/context";
 import { config } from "../../lib/config";
-import { InvalidInputError, JobStateError, NotFoundError, UnknownJobTypeError } from "../../lib/errors";
+import { InvalidInputError, JobStateError, UnknownJobTypeError } from "../../lib/errors";
 import { pageOf, pageParams } from "../../lib/paging";
-import type { ServiceSchema } from "../../lib/schema";
+import type { ServiceSchema, ServiceThis } from "../../lib/schema";
+import { TenantRecordsMixin, type TenantRecordsMethods } from "../../mixins/tenant-records.mixin";
 import { acquireJobEngine, defaultBackoff, releaseJobEngine } from "./jobs/engine";
 import { CANCEL_EVENT, JOB_TYPE_PATTERN } from "./jobs/handlers";
 import { JOB_STATUSES, type JobEngine, type JobRecord, type JobSpec, type JobStatus } from "./jobs/types";
@@ -49,10 +50,12 @@ export interface EnqueueParams {
 	idempotencyKey?: string;
 }
 
-interface Methods {
+/** What the tenant scoping lists: a tenant's jobs, or its dead letters. */
+type JobQuery = { page: number; pageSize: number; status?: JobStatus; type?: string; deadLetters?: boolean };
+
+/** Jobs reach the actions through the tenant scoping only (mixins/tenant-records.mixin.ts). */
+interface Methods extends TenantRecordsMethods<JobRecord, JobQuery> {
 	enqueueFor(tenantId: string | null, p: EnqueueParams): Promise<JobRecord>;
-	/** the job if it is the tenant's, else 404 (the same for another tenant's and a missing one) */
-	tenantJob(tenantId: string, id: string): Promise<JobRecord>;
 }
 
 interface Vars {
@@ -61,6 +64,16 @@ interface Vars {
 
 const JobsService: ServiceSchema<Record<string, never>, Methods, Vars> = {
 	name: "jobs",
+	mixins: [
+		TenantRecordsMixin<JobRecord, JobQuery, ServiceThis<Record<string, never>, Methods, Vars>>({
+			get(jobId) {
+				return this.engine.get(jobId);
+			},
+			list(tenantId, { deadLetters, ...q }) {
+				return deadLetters ? this.engine.deadLetters(tenantId, q) : this.engine.list(tenantId, q);
+			},
+		}),
+	],
 	actions: {
 		listWorkers: {
 			rest: "GET /workers",
@@ -76,7 +89,7 @@ const JobsService: ServiceSchema<Record<string, never>, Methods, Vars> = {
 			params: { ...pageParams, $$strict: "remove" },
 			async handler(ctx: Ctx<{ page: number; pageSize: number }>) {
 				const { page, pageSize } = ctx.params;
-				const { rows, total } = await this.engine.deadLetters(currentTenantUser(ctx).tenantId, { page, pageSize });
+				const { rows, total } = await this.scopedRecords(ctx, { page, pageSize, deadLetters: true });
 				return pageOf(rows, total, { page, pageSize });
 			},
 		},
@@ -85,8 +98,8 @@ const JobsService: ServiceSchema<Record<string, never>, Methods, Vars> = {
 			roles: ["admin"],
 			params: { id, $$strict: "remove" },
 			async handler(ctx: Ctx<{ id: string }>) {
-				const job = await this.tenantJob(currentTenantUser(ctx).tenantId, ctx.params.id);
-				const replayed = await this.engine.replay(job.id);
+				const job = await this.scopedRecord(ctx, ctx.params.id);
+				const replayed = await this.engine.replay(job);
 				if (!replayed) throw new JobStateError("replayed", job.status);
 				return replayed;
 			},
@@ -96,8 +109,8 @@ const JobsService: ServiceSchema<Record<string, never>, Methods, Vars> = {
 			roles: ["admin"],
 			params: { id, $$strict: "remove" },
 			async handler(ctx: Ctx<{ id: string }>) {
-				const job = await this.tenantJob(currentTenantUser(ctx).tenantId, ctx.params.id);
-				if (!(await this.engine.discard(job.id))) throw new JobStateError("discarded", job.status);
+				const job = await this.scopedRecord(ctx, ctx.params.id);
+				if (!(await this.engine.discard(job))) throw new JobStateError("discarded", job.status);
 				ctx.meta.$statusCode = 204;
 				return null;
 			},
@@ -113,7 +126,7 @@ const JobsService: ServiceSchema<Record<string, never>, Methods, Vars> = {
 			},
 			async handler(ctx: Ctx<{ page: number; pageSize: number; status?: JobStatus; type?: string }>) {
 				const { page, pageSize, status, type } = ctx.params;
-				const { rows, total } = await this.engine.list(currentTenantUser(ctx).tenantId, { page, pageSize, status, type });
+				const { rows, total } = await this.scopedRecords(ctx, { page, pageSize, status, type });
 				return pageOf(rows, total, { page, pageSize });
 			},
 		},
@@ -122,7 +135,7 @@ const JobsService: ServiceSchema<Record<string, never>, Methods, Vars> = {
 			roles: ["admin"],
 			params: { id, $$strict: "remove" },
 			handler(ctx: Ctx<{ id: string }>) {
-				return this.tenantJob(currentTenantUser(ctx).tenantId, ctx.params.id);
+				return this.scopedRecord(ctx, ctx.params.id);
 			},
 		},
 		enqueue: {
@@ -141,8 +154,8 @@ const JobsService: ServiceSchema<Record<string, never>, Methods, Vars> = {
 			roles: ["admin"],
 			params: { id, $$strict: "remove" },
 			async handler(ctx: Ctx<{ id: string }>) {
-				const job = await this.tenantJob(currentTenantUser(ctx).tenantId, ctx.params.id);
-				const cancelled = await this.engine.cancel(job.id);
+				const job = await this.scopedRecord(ctx, ctx.params.id);
+				const cancelled = await this.engine.cancel(job);
 				if (!cancelled) throw new JobStateError("cancelled", job.status);
 				// the node whose handler runs it aborts the handler's signal
 				if (job.status === "active") await ctx.broadcast(CANCEL_EVENT, { id: job.id });
@@ -159,7 +172,7 @@ const JobsService: ServiceSchema<Record<string, never>, Methods, Vars> = {
 				return this.enqueueFor(tenantId, spec);
 			},
 		},
-		/** For operators (REPL): the dead letters of every tenant and the platform. */
+		/** For operators (REPL): the dead letters of every tenant and the platform (unscoped, deliberately). */
 		allDeadLetters: {
 			visibility: "public",
 			params: { ...pageParams },
@@ -173,16 +186,18 @@ const JobsService: ServiceSchema<Record<string, never>, Methods, Vars> = {
 		replayAny: {
 			visibility: "public",
 			params: { id },
-			handler(ctx: Ctx<{ id: string }>) {
-				return this.engine.replay(ctx.params.id);
+			async handler(ctx: Ctx<{ id: string }>) {
+				const job = await this.unscopedRecord(ctx.params.id);
+				return job && this.engine.replay(job);
 			},
 		},
 		/** For operators (REPL): discards a dead job of any tenant; whether it was one. */
 		discardAny: {
 			visibility: "public",
 			params: { id },
-			handler(ctx: Ctx<{ id: string }>) {
-				return this.engine.discard(ctx.params.id);
+			async handler(ctx: Ctx<{ id: string }>) {
+				const job = await this.unscopedRecord(ctx.params.id);
+				return !!job && this.engine.discard(job);
 			},
 		},
 		/** The job types some node handles (what may be enqueued or scheduled). */
@@ -197,7 +212,7 @@ const JobsService: ServiceSchema<Record<string, never>, Methods, Vars> = {
 			visibility: "public",
 			params: { id },
 			handler(ctx: Ctx<{ id: string }>) {
-				return this.engine.get(ctx.params.id);
+				return this.unscopedRecord(ctx.params.id);
 			},
 		},
 	},
@@ -225,11 +240,6 @@ const JobsService: ServiceSchema<Record<string, never>, Methods, Vars> = {
 			};
 			return this.engine.enqueue(spec);
 		},
-		async tenantJob(tenantId, jobId) {
-			const job = await this.engine.get(jobId);
-			if (!job || job.tenantId !== tenantId) throw new NotFoundError("Not found.", jobId);
-			return job;
-		},
 	},
 	created() {
 		this.engine = acquireJobEngine();
@@ -238,6 +248,9 @@ const JobsService: ServiceSchema<Record<string, never>, Methods, Vars> = {
 			this.logger.warn(
 				'jobs: a cluster node without REDIS_URL runs the in-process job engine: jobs are not shared with other nodes (README, "Jobs, schedules and analytics")',
 			);
+	},
+	async started() {
+		await this.engine.open(this.broker);
 	},
 	async stopped() {
 		await releaseJobEngine();

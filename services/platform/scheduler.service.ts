@@ -7,17 +7,18 @@
  */
 import os from "node:os";
 import { config } from "../../lib/config";
-import { currentTenantUser, type Ctx } from "../../lib/context";
+import type { Ctx } from "../../lib/context";
 import { pageOf, pageParams, pageWindow } from "../../lib/paging";
 import type { ServiceSchema } from "../../lib/schema";
+import { TenantRecordsMixin } from "../../mixins/tenant-records.mixin";
 import { JOB_TYPE_PATTERN } from "./jobs/handlers";
 import { nextTimes, parseCron } from "./scheduler/cron";
 import { definitionMethods } from "./scheduler/definitions";
 import { dueTimes } from "./scheduler/fire";
 import { firingMethods } from "./scheduler/firing";
 import { platformJobMixins } from "./scheduler/platform-jobs";
-import { LocalScheduleStore, RedisScheduleStore } from "./scheduler/store";
-import type { ScheduleChanges, ScheduleInput, SchedulerMethods, SchedulerVars } from "./scheduler/types";
+import { LocalScheduleStore, RedisScheduleStore, type ScheduleRow } from "./scheduler/store";
+import type { ScheduleChanges, ScheduleInput, ScheduleQuery, SchedulerMethods, SchedulerThis, SchedulerVars } from "./scheduler/types";
 import { viewMethods } from "./scheduler/views";
 
 const id = { type: "string", min: 1, max: 64, pattern: /^[\w-]+$/ } as const;
@@ -38,7 +39,20 @@ const fields = {
 const SchedulerService: ServiceSchema<{ rest: string }, SchedulerMethods, SchedulerVars> = {
 	name: "scheduler",
 	// platform.compact and platform.outbox-relay, and their schedules (README, "Platform jobs")
-	mixins: platformJobMixins,
+	mixins: [
+		// every action reads schedules through this scoping (mixins/tenant-records.mixin.ts)
+		TenantRecordsMixin<ScheduleRow, ScheduleQuery, SchedulerThis>({
+			get(scheduleId) {
+				return this.store.get(scheduleId);
+			},
+			async list(tenantId, q) {
+				const mine = (await this.store.all()).filter(r => r.tenantId === tenantId).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+				const { limit, offset } = pageWindow(q);
+				return { rows: mine.slice(offset, offset + limit), total: mine.length };
+			},
+		}),
+		...platformJobMixins,
+	],
 	settings: { rest: "/schedules" },
 	actions: {
 		nextTimes: {
@@ -55,10 +69,8 @@ const SchedulerService: ServiceSchema<{ rest: string }, SchedulerMethods, Schedu
 			roles: ["admin"],
 			params: { ...pageParams, $$strict: "remove" },
 			async handler(ctx: Ctx<{ page: number; pageSize: number }>) {
-				const tenantId = currentTenantUser(ctx).tenantId;
-				const mine = (await this.store.all()).filter(r => r.tenantId === tenantId).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-				const { limit, offset } = pageWindow(ctx.params);
-				return pageOf(await Promise.all(mine.slice(offset, offset + limit).map(r => this.view(r))), mine.length, ctx.params);
+				const { rows, total } = await this.scopedRecords(ctx, { page: ctx.params.page, pageSize: ctx.params.pageSize });
+				return pageOf(await Promise.all(rows.map(r => this.view(r))), total, ctx.params);
 			},
 		},
 		getSchedule: {
@@ -66,7 +78,7 @@ const SchedulerService: ServiceSchema<{ rest: string }, SchedulerMethods, Schedu
 			roles: ["admin"],
 			params: { id, $$strict: "remove" },
 			async handler(ctx: Ctx<{ id: string }>) {
-				return this.view(await this.tenantSchedule(ctx, ctx.params.id));
+				return this.view(await this.scopedRecord(ctx, ctx.params.id));
 			},
 		},
 		history: {
@@ -106,8 +118,7 @@ const SchedulerService: ServiceSchema<{ rest: string }, SchedulerMethods, Schedu
 			roles: ["admin"],
 			params: { id, $$strict: "remove" },
 			async handler(ctx: Ctx<{ id: string }>) {
-				const row = await this.tenantSchedule(ctx, ctx.params.id);
-				await this.store.remove(row.id);
+				await this.store.remove(await this.scopedRecord(ctx, ctx.params.id));
 				ctx.meta.$statusCode = 204;
 				return null;
 			},
@@ -117,7 +128,7 @@ const SchedulerService: ServiceSchema<{ rest: string }, SchedulerMethods, Schedu
 			roles: ["admin"],
 			params: { id, $$strict: "remove" },
 			async handler(ctx: Ctx<{ id: string }>) {
-				const row = { ...(await this.tenantSchedule(ctx, ctx.params.id)), paused: true, updatedAt: new Date().toISOString() };
+				const row = { ...(await this.scopedRecord(ctx, ctx.params.id)), paused: true, updatedAt: new Date().toISOString() };
 				await this.store.put(row);
 				return this.view(row);
 			},
@@ -127,7 +138,7 @@ const SchedulerService: ServiceSchema<{ rest: string }, SchedulerMethods, Schedu
 			roles: ["admin"],
 			params: { id, $$strict: "remove" },
 			async handler(ctx: Ctx<{ id: string }>) {
-				const row = { ...(await this.tenantSchedule(ctx, ctx.params.id)), paused: false, updatedAt: new Date().toISOString() };
+				const row = { ...(await this.scopedRecord(ctx, ctx.params.id)), paused: false, updatedAt: new Date().toISOString() };
 				await this.store.put(row);
 				// due times that passed while paused are missed ones: the misfire policy applies to them
 				return this.view(row);

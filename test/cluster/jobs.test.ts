@@ -2,13 +2,33 @@
  * Jobs on BullMQ across real processes (README, "Jobs, schedules and analytics" → "Engines"): two worker
  * nodes over NATS and a private Redis. A node SIGKILLed in the middle of a job: the job completes on the
  * other, both attempts counted. A job failing every attempt: dead, in the dead letters; replayed once the
- * fault is gone, it completes. Redis frozen for 5 s: waiting jobs wait, then all complete.
+ * fault is gone, it completes. Redis frozen for 5 s, and Redis stopped for 5 s (down, then started again
+ * on its port): waiting jobs wait, then every one completes. The jobs' Redis is a private redis-server of
+ * this test with an append-only file (what a deployment runs so that a Redis restart keeps its data).
  */
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import Redis from "ioredis";
 import { startCluster, type Cluster } from "../helpers/cluster";
-import type { Proc } from "../helpers/processes";
+import { freePort, type Proc } from "../helpers/processes";
 import { waitFor } from "../helpers/wait";
 import { startJobNode } from "./fixtures/spawn-job-node";
+
+/** redis-server on `port` with its append-only file in `dir` (fsync on every write), as a process of this test. */
+async function startDurableRedis(port: number, dir: string) {
+	const child = spawn(
+		"redis-server",
+		["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+		{ stdio: "ignore" },
+	);
+	const exited = new Promise(resolve => child.once("exit", resolve));
+	const client = new Redis({ port, host: "127.0.0.1", lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: 1 });
+	client.on("error", () => undefined);
+	await waitFor(async () => (await client.ping().catch(() => null)) === "PONG", { what: `redis on ${port}` }).finally(() => client.disconnect());
+	return { child, exited, url: `redis://127.0.0.1:${port}` };
+}
 
 interface Job {
 	id: string;
@@ -22,6 +42,9 @@ interface Job {
 describe("jobs: BullMQ across worker nodes", () => {
 	let c: Cluster;
 	const nodes: Record<string, Proc> = {};
+	const redisDir = fs.mkdtempSync(path.join(os.tmpdir(), "valence-jobs-redis-"));
+	let redisPort: number;
+	let jobsRedis: Awaited<ReturnType<typeof startDurableRedis>>;
 	const tenant = "tenant-j";
 	const admin = { meta: { user: { id: "u-admin", tenantId: tenant, roles: ["admin"] } } };
 	// a call must not wait for ever on the node the test killed: it times out, and the polling asks again
@@ -38,11 +61,13 @@ describe("jobs: BullMQ across worker nodes", () => {
 		))!;
 
 	beforeAll(async () => {
+		redisPort = await freePort();
+		jobsRedis = await startDurableRedis(redisPort, redisDir);
 		c = await startCluster({ JOBS_LOCK_MS: "3000", JOBS_HEARTBEAT_MS: "500" });
 		const env = {
 			NAMESPACE: c.namespace,
 			TRANSPORTER: "nats://127.0.0.1:4222",
-			CACHER: c.redis.url,
+			CACHER: jobsRedis.url,
 			SERVICES: "jobs",
 			JOBS_LOCK_MS: "3000",
 			JOBS_HEARTBEAT_MS: "500",
@@ -65,7 +90,13 @@ describe("jobs: BullMQ across worker nodes", () => {
 			what: "both nodes' workers",
 		});
 	}, 90_000);
-	afterAll(() => c?.stop(), 30_000);
+	afterAll(async () => {
+		await c?.stop();
+		jobsRedis?.child.kill("SIGCONT");
+		jobsRedis?.child.kill("SIGKILL");
+		await jobsRedis?.exited;
+		fs.rmSync(redisDir, { recursive: true, force: true });
+	}, 30_000);
 
 	it("finishes a job on the surviving node when the one running it is SIGKILLed, counting both attempts", async () => {
 		const job = await add("test.slow", { payload: { ms: 6000 } });
@@ -89,7 +120,7 @@ describe("jobs: BullMQ across worker nodes", () => {
 	}, 90_000);
 
 	it("puts a job that fails every attempt in the dead letters; a replay completes it", async () => {
-		const redis = new Redis(c.redis.url);
+		const redis = new Redis(jobsRedis.url);
 		await redis.set(`${c.namespace}:test:fail`, "1");
 		const job = await add("test.flaky", { attempts: 3, backoff: { delayMs: 50 } });
 		const dead = await until(job.id, j => j.status === "dead", "the job to die");
@@ -109,9 +140,23 @@ describe("jobs: BullMQ across worker nodes", () => {
 
 	it("keeps waiting jobs through 5 s of frozen Redis and runs every one after", async () => {
 		const jobs = await Promise.all(Array.from({ length: 20 }, (_, i) => add("test.tick", { delayMs: 1000, payload: { i } })));
-		c.redis.kill("SIGSTOP");
+		jobsRedis.child.kill("SIGSTOP");
 		await new Promise(r => setTimeout(r, 5000));
-		c.redis.kill("SIGCONT");
+		jobsRedis.child.kill("SIGCONT");
 		for (const j of jobs) await until(j.id, x => x.status === "completed", `job ${j.id} after the outage`, 30_000);
 	}, 90_000);
+
+	it("keeps waiting jobs through 5 s of Redis stopped (down, then started again) and runs every one after", async () => {
+		const jobs = await Promise.all(Array.from({ length: 20 }, (_, i) => add("test.tick", { delayMs: 1000, payload: { i } })));
+		jobsRedis.child.kill("SIGTERM");
+		await jobsRedis.exited;
+		await new Promise(r => setTimeout(r, 5000));
+		jobsRedis = await startDurableRedis(redisPort, redisDir);
+		const done = [];
+		for (const j of jobs) done.push(await until(j.id, x => x.status === "completed", `job ${j.id} after Redis came back`, 45_000));
+		expect(done.map(j => j.id).sort()).toEqual(jobs.map(j => j.id).sort());
+		// the workers are back too
+		const workers = (await c.observer.call("jobs.listWorkers", {}, { ...admin, timeout: 5000 })) as { rows: unknown[] };
+		expect(workers.rows.length).toBeGreaterThan(0);
+	}, 120_000);
 });

@@ -333,7 +333,19 @@ describe("tenant isolation on every tenant-scoped route (generated from the rout
 
 	it("finds the tenant-scoped routes in the route table", () => {
 		const services = new Set(routes.map(r => r.service));
-		for (const s of ["leads", "notes", "assignment", "agents", "commission", "payouts", "calculations", "intake", "notificationtemplates"])
+		for (const s of [
+			"leads",
+			"notes",
+			"assignment",
+			"agents",
+			"commission",
+			"payouts",
+			"calculations",
+			"intake",
+			"notificationtemplates",
+			"jobs",
+			"scheduler",
+		])
 			expect(services).toContain(s);
 		expect(routes.filter(r => r.method === "GET").length).toBeGreaterThan(15);
 	});

@@ -16,6 +16,7 @@ import type { Redis } from "ioredis";
 import { JobCancelledError, PermanentJobError } from "../../../lib/errors";
 import { redisClient, redisConnectionOptions } from "../../../lib/redis";
 import { newId } from "../../../mixins/db.mixin";
+import type { Scoped } from "../../../mixins/tenant-records.mixin";
 import { retryDelayMs } from "./backoff";
 import { clampPercent, idempotentId } from "./memory-engine";
 import { runAttempt } from "./run";
@@ -77,6 +78,9 @@ export class BullJobEngine implements JobEngine {
 		}
 		return q;
 	}
+
+	/** Redis holds everything: nothing to open. */
+	async open(): Promise<void> {}
 
 	knownTypes(): Promise<string[]> {
 		return this.redis.smembers(this.key("types"));
@@ -182,7 +186,7 @@ export class BullJobEngine implements JobEngine {
 		return Promise.all(jobs.filter((j): j is Job => !!j).map(j => this.toRecord(j)));
 	}
 
-	async cancel(id: string): Promise<JobRecord | null> {
+	async cancel({ id }: Scoped<JobRecord>): Promise<JobRecord | null> {
 		const job = await this.job(id);
 		if (!job) return null;
 		const state = await job.getState();
@@ -212,14 +216,14 @@ export class BullJobEngine implements JobEngine {
 		return { rows: dead.slice((q.page - 1) * q.pageSize, q.page * q.pageSize), total: dead.length };
 	}
 
-	async replay(id: string): Promise<JobRecord | null> {
+	async replay({ id }: Scoped<JobRecord>): Promise<JobRecord | null> {
 		const job = await this.job(id);
 		if (!job || (await this.toRecord(job)).status !== "dead") return null;
 		await job.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true });
 		return this.get(id);
 	}
 
-	async discard(id: string): Promise<boolean> {
+	async discard({ id }: Scoped<JobRecord>): Promise<boolean> {
 		const job = await this.job(id);
 		if (!job || (await this.toRecord(job)).status !== "dead") return false;
 		await job.remove();

@@ -46,6 +46,7 @@ export function JobHandlersMixin<TThis = Service>(
 		async started() {
 			const engine = acquireJobEngine();
 			this.jobHandlersEngine = engine;
+			await engine.open(this.broker);
 			for (const [type, def] of Object.entries(types))
 				await engine.work(type, concurrencyOf(type, def.concurrency ?? 1), job => def.handler.call(this, job));
 		},

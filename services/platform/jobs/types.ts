@@ -3,6 +3,8 @@
  * record every engine answers with, and what a handler sees. Both engines (BullMQ on Redis in a cluster,
  * the in-process one embedded) speak exactly these.
  */
+import type { ServiceBroker } from "moleculer";
+import type { Scoped } from "../../../mixins/tenant-records.mixin";
 
 /**
  * waiting: not started yet (or delayed) · active: a handler runs it · failed: an attempt failed and a retry
@@ -91,20 +93,25 @@ export interface JobListQuery {
 
 export interface JobEngine {
 	readonly kind: "bullmq" | "embedded";
+	/** ready to use (the embedded engine opens its store and takes up a previous process' jobs); every user calls it, once is done */
+	open(broker: ServiceBroker): Promise<void>;
 	/** the types some node registered a handler for (enqueueing any other is refused) */
 	knownTypes(): Promise<string[]>;
 	enqueue(spec: JobSpec): Promise<JobRecord>;
 	get(id: string): Promise<JobRecord | null>;
 	/** a tenant's jobs (null: platform jobs), newest first */
 	list(tenantId: string | null, q: JobListQuery): Promise<{ rows: JobRecord[]; total: number }>;
-	/** waiting or active: the job is cancelled (an active handler sees its signal abort); else null */
-	cancel(id: string): Promise<JobRecord | null>;
+	/**
+	 * waiting or active: the job is cancelled (an active handler sees its signal abort); else null.
+	 * Mutations take a `Scoped` record (from TenantRecordsMixin's methods), never a caller's bare id.
+	 */
+	cancel(job: Scoped<JobRecord>): Promise<JobRecord | null>;
 	/** aborts the job if a handler on this node runs it (the broadcast half of `cancel` in a cluster) */
 	abortLocal(id: string): void;
 	deadLetters(tenantId: string | null | undefined, q: { page: number; pageSize: number }): Promise<{ rows: JobRecord[]; total: number }>;
 	/** a dead job runs again with a fresh set of attempts */
-	replay(id: string): Promise<JobRecord | null>;
-	discard(id: string): Promise<boolean>;
+	replay(job: Scoped<JobRecord>): Promise<JobRecord | null>;
+	discard(job: Scoped<JobRecord>): Promise<boolean>;
 	/** start running jobs of `type` on this node */
 	work(type: string, concurrency: number, handler: JobHandler): Promise<void>;
 	workers(): Promise<WorkerInfo[]>;

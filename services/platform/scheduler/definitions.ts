@@ -1,6 +1,7 @@
 /** Defining schedules: a tenant's (create, update) and the platform's (ensure, under a stable id), each checked before it is stored. */
 import { currentTenantUser } from "../../../lib/context";
-import { InvalidInputError } from "../../../lib/errors";
+import type { Scoped } from "../../../mixins/tenant-records.mixin";
+import { ConflictError, InvalidInputError } from "../../../lib/errors";
 import { newId } from "../../../mixins/db.mixin";
 import { checkTimezone, parseCron } from "./cron";
 import type { ScheduleRow } from "./store";
@@ -37,15 +38,14 @@ export const definitionMethods: SchedulerMethodsOf<"checkDefinition" | "createSc
 		const p = ctx.params;
 		await this.checkDefinition(p);
 		const at = new Date().toISOString();
-		const row: ScheduleRow = {
+		const row: Scoped<ScheduleRow> = this.scopedNew(ctx, {
 			id: newId(),
-			tenantId: user.tenantId,
 			...definitionOf(p),
 			paused: p.paused,
 			createdBy: user.id,
 			createdAt: at,
 			updatedAt: at,
-		};
+		});
 		await this.store.put(row);
 		ctx.meta.$statusCode = 201;
 		ctx.meta.$responseHeaders = { Location: `/api/schedules/${row.id}` };
@@ -53,11 +53,11 @@ export const definitionMethods: SchedulerMethodsOf<"checkDefinition" | "createSc
 	},
 
 	async updateSchedule(ctx) {
-		const row = await this.tenantSchedule(ctx, ctx.params.id);
+		const row = await this.scopedRecord(ctx, ctx.params.id);
 		const { id: _id, ...changes } = ctx.params;
 		if (changes.cron && !row.cron)
 			throw new InvalidInputError("A one-time task has no cron expression.", [{ field: "cron", message: "not allowed on a one-time task" }]);
-		const next: ScheduleRow = {
+		const next: Scoped<ScheduleRow> = {
 			...row,
 			...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)),
 			updatedAt: new Date().toISOString(),
@@ -70,17 +70,19 @@ export const definitionMethods: SchedulerMethodsOf<"checkDefinition" | "createSc
 	async ensureSchedule(ctx) {
 		const p = ctx.params;
 		await this.checkDefinition(p);
-		const existing = await this.store.get(p.id);
+		// a platform schedule, under the id its service chose (a tenant's schedule is never taken over)
+		const found = await this.unscopedRecord(p.id);
+		if (found && found.tenantId !== null) throw new ConflictError("A tenant's schedule has this id.", "SCHEDULE_ID_TAKEN");
+		const existing = found;
 		const at = new Date().toISOString();
-		const row: ScheduleRow = {
+		const row: Scoped<ScheduleRow> = this.platformRecord({
 			id: p.id,
-			tenantId: null,
 			...definitionOf(p),
 			paused: existing?.paused ?? p.paused,
 			createdBy: "system",
 			createdAt: existing?.createdAt ?? at,
 			updatedAt: at,
-		};
+		});
 		await this.store.put(row);
 		return this.view(row);
 	},

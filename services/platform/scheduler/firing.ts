@@ -17,7 +17,7 @@ export const firingMethods: SchedulerMethodsOf<"enqueueFiring" | "runNow" | "tic
 	},
 
 	async runNow(ctx) {
-		const row = await this.tenantSchedule(ctx, ctx.params.id);
+		const row = await this.scopedRecord(ctx, ctx.params.id);
 		const now = Date.now();
 		const jobId = await this.enqueueFiring(row, now, true);
 		const entry: HistoryEntry = {

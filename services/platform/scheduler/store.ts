@@ -7,6 +7,7 @@ import type { ServiceBroker } from "moleculer";
 import type { Redis } from "ioredis";
 import { redisClient } from "../../../lib/redis";
 import { Collection } from "../../../mixins/collection";
+import type { Scoped } from "../../../mixins/tenant-records.mixin";
 
 export type Misfire = "skip" | "runOnce";
 
@@ -44,8 +45,9 @@ export interface ScheduleStore {
 	close(): Promise<void>;
 	all(): Promise<ScheduleRow[]>;
 	get(id: string): Promise<ScheduleRow | null>;
-	put(row: ScheduleRow): Promise<void>;
-	remove(id: string): Promise<void>;
+	/** writes take a `Scoped` row (through TenantRecordsMixin's methods), never a caller's bare id */
+	put(row: Scoped<ScheduleRow>): Promise<void>;
+	remove(row: Scoped<ScheduleRow>): Promise<void>;
 	/** true for exactly one caller per (schedule, due time) while the claim lives */
 	claim(id: string, dueMs: number, ttlMs: number): Promise<boolean>;
 	/** the latest due time handled (fired or skipped) */
@@ -54,7 +56,7 @@ export interface ScheduleStore {
 	advance(id: string, dueMs: number): Promise<void>;
 	addHistory(id: string, entry: HistoryEntry, keep: number): Promise<void>;
 	/** newest first */
-	history(id: string, offset: number, limit: number): Promise<{ rows: HistoryEntry[]; total: number }>;
+	history(row: Scoped<ScheduleRow>, offset: number, limit: number): Promise<{ rows: HistoryEntry[]; total: number }>;
 }
 
 const MAX_SCRIPT = `local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
@@ -83,10 +85,10 @@ export class RedisScheduleStore implements ScheduleStore {
 		const j = await this.redis.hget(this.k("defs"), id);
 		return j ? (JSON.parse(j) as ScheduleRow) : null;
 	}
-	async put(row: ScheduleRow) {
+	async put(row: Scoped<ScheduleRow>) {
 		await this.redis.hset(this.k("defs"), row.id, JSON.stringify(row));
 	}
-	async remove(id: string) {
+	async remove({ id }: Scoped<ScheduleRow>) {
 		await this.redis.multi().hdel(this.k("defs"), id).hdel(this.k("last"), id).del(this.k("history", id)).exec();
 	}
 	async claim(id: string, dueMs: number, ttlMs: number) {
@@ -106,7 +108,7 @@ export class RedisScheduleStore implements ScheduleStore {
 			.ltrim(this.k("history", id), 0, keep - 1)
 			.exec();
 	}
-	async history(id: string, offset: number, limit: number) {
+	async history({ id }: Scoped<ScheduleRow>, offset: number, limit: number) {
 		const [total, rows] = await Promise.all([
 			this.redis.llen(this.k("history", id)),
 			this.redis.lrange(this.k("history", id), offset, offset + limit - 1),
@@ -140,13 +142,13 @@ export class LocalScheduleStore implements ScheduleStore {
 		const row = await this.defs.findOne({ id });
 		return row ? strip(row) : null;
 	}
-	async put(row: ScheduleRow) {
+	async put(row: Scoped<ScheduleRow>) {
 		const existing = await this.defs.findOne({ id: row.id });
 		const { id: _id, ...fields } = row;
 		if (existing) await this.defs.update({ id: row.id }, fields);
 		else await this.defs.insert({ ...row, lastDueMs: null });
 	}
-	async remove(id: string) {
+	async remove({ id }: Scoped<ScheduleRow>) {
 		await this.defs.remove({ id });
 		await this.runs.remove({ scheduleId: id });
 	}
@@ -172,7 +174,7 @@ export class LocalScheduleStore implements ScheduleStore {
 			await this.runs.remove({ id: { $in: old.map(o => o.id) } });
 		}
 	}
-	async history(id: string, offset: number, limit: number) {
+	async history({ id }: Scoped<ScheduleRow>, offset: number, limit: number) {
 		const [rows, total] = await Promise.all([
 			this.runs.find({ scheduleId: id }, { sort: ["-seq"], offset, limit }),
 			this.runs.count({ scheduleId: id }),

@@ -1,6 +1,7 @@
 /** What the scheduler service keeps and calls: the methods its modules add, its vars, and `this`. */
 import type { Ctx } from "../../../lib/context";
 import type { ServiceThis } from "../../../lib/schema";
+import type { TenantRecordsMethods } from "../../../mixins/tenant-records.mixin";
 import type { HistoryEntry, Misfire, ScheduleRow, ScheduleStore } from "./store";
 
 /** A schedule as given to createSchedule and ensure (after validation). */
@@ -19,10 +20,13 @@ export type ScheduleChanges = { id: string; name?: string; cron?: string; timezo
 
 export type ScheduleView = ScheduleRow & { nextRunAt: string | null; lastDueAt: string | null };
 
-export interface SchedulerMethods {
+/** What the tenant scoping lists: a page of the tenant's schedules, oldest first. */
+export type ScheduleQuery = { page: number; pageSize: number };
+
+/** Schedules reach the actions through the tenant scoping only (mixins/tenant-records.mixin.ts). */
+export interface SchedulerMethods extends TenantRecordsMethods<ScheduleRow, ScheduleQuery> {
 	// views.ts
 	view(row: ScheduleRow): Promise<ScheduleView>;
-	tenantSchedule(ctx: Ctx<unknown>, id: string): Promise<ScheduleRow>;
 	scheduleHistory(ctx: Ctx<{ id: string; page: number; pageSize: number }>): Promise<unknown>;
 	// definitions.ts
 	checkDefinition(p: { cron?: string | null; runAt?: Date | string | null; timezone: string; jobType: string }): Promise<void>;

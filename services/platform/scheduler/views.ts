@@ -1,13 +1,11 @@
-/** A schedule as answered (with its next and last due times), a tenant's own schedule or 404, and its firing history. */
-import { currentTenantUser } from "../../../lib/context";
-import { NotFoundError } from "../../../lib/errors";
+/** A schedule as answered (with its next and last due times) and its firing history. */
 import { pageOf, pageWindow } from "../../../lib/paging";
 import type { JobRecord } from "../jobs/types";
 import { nextTimes, parseCron } from "./cron";
 import type { HistoryEntry } from "./store";
 import type { SchedulerMethodsOf } from "./types";
 
-export const viewMethods: SchedulerMethodsOf<"view" | "tenantSchedule" | "scheduleHistory"> = {
+export const viewMethods: SchedulerMethodsOf<"view" | "scheduleHistory"> = {
 	async view(row) {
 		const last = await this.store.lastDue(row.id);
 		let nextRunAt: string | null = null;
@@ -18,16 +16,10 @@ export const viewMethods: SchedulerMethodsOf<"view" | "tenantSchedule" | "schedu
 		return { ...row, nextRunAt, lastDueAt: last === null ? null : new Date(last).toISOString() };
 	},
 
-	async tenantSchedule(ctx, scheduleId) {
-		const row = await this.store.get(scheduleId);
-		if (!row || row.tenantId !== currentTenantUser(ctx).tenantId) throw new NotFoundError("Not found.", scheduleId);
-		return row;
-	},
-
 	async scheduleHistory(ctx) {
-		const row = await this.tenantSchedule(ctx, ctx.params.id);
+		const row = await this.scopedRecord(ctx, ctx.params.id);
 		const { limit, offset } = pageWindow(ctx.params);
-		const { rows, total } = await this.store.history(row.id, offset, limit);
+		const { rows, total } = await this.store.history(row, offset, limit);
 		// the outcome of each firing's job, as it is now
 		const withJobs = await Promise.all(
 			rows.map(async (h: HistoryEntry) => {
