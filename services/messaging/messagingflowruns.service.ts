@@ -35,6 +35,8 @@ interface RunRow extends Row {
 	waitUntil: string | null;
 	activeKey: string;
 	error: string | null;
+	/** the inbound messages that started or carried on this run (each is taken once) */
+	inbound?: string[];
 }
 interface TimerRow {
 	id: string;
@@ -43,6 +45,8 @@ interface TimerRow {
 	createdAt: string;
 }
 interface InboundInput {
+	/** the inbound message: a run takes each message once (a redelivery after a crash finds it taken) */
+	messageId: string;
 	conversationId: string;
 	customerId: string;
 	appId: string;
@@ -66,7 +70,12 @@ interface RunsVars {
 
 const RunsService: ServiceSchema<DbSettings, RunsMethods, RunsVars> = {
 	name: "messagingflowruns",
-	mixins: [TenantDbMixin({ collection: "messaging_flow_runs", indexes: [{ fields: ["tenantId", "activeKey"], unique: true }] })],
+	mixins: [
+		TenantDbMixin({
+			collection: "messaging_flow_runs",
+			indexes: [{ fields: ["tenantId", "activeKey"], unique: true }, { fields: ["inbound"] }],
+		}),
+	],
 	settings: {
 		rest: "/messaging/flow-runs",
 		fields: [
@@ -100,6 +109,7 @@ const RunsService: ServiceSchema<DbSettings, RunsMethods, RunsVars> = {
 			visibility: "public",
 			summary: "An inbound message: the waiting run of its conversation goes on, or a published flow it triggers starts (internal).",
 			params: {
+				messageId: idParam,
 				conversationId: idParam,
 				customerId: idParam,
 				appId: idParam,
@@ -110,11 +120,18 @@ const RunsService: ServiceSchema<DbSettings, RunsMethods, RunsVars> = {
 			},
 			async handler(ctx: Ctx<InboundInput>) {
 				const p = ctx.params;
+				// Started or carried on by this message already (its first processing died before saying so).
+				const taken = await this.scopedFindOne<RunRow>(ctx, { inbound: p.messageId });
+				if (taken) return { run: taken._id, started: false };
 				const active = await this.scopedFindOne<RunRow>(ctx, { activeKey: p.conversationId });
 				if (active) {
 					if (
 						active.state !== "waiting" ||
-						!(await this.scopedUpdateWhere(ctx, { id: active._id, state: "waiting" }, { state: "running", waitUntil: null }))
+						!(await this.scopedUpdateWhere(
+							ctx,
+							{ id: active._id, state: "waiting" },
+							{ state: "running", waitUntil: null, inbound: [...(active.inbound ?? []), p.messageId] },
+						))
 					)
 						return { run: active._id, started: false };
 					const ask = active.steps[active.index];
@@ -146,6 +163,7 @@ const RunsService: ServiceSchema<DbSettings, RunsMethods, RunsVars> = {
 						state: "running",
 						waitUntil: null,
 						activeKey: p.conversationId,
+						inbound: [p.messageId],
 						error: null,
 					});
 					run = (await this.scopedFindById<RunRow>(ctx, created.id))!;

@@ -168,10 +168,25 @@ const MessagesService: ServiceSchema<DbSettings, MessagesMethods> = {
 					},
 				},
 				at: { type: "string", max: 40 },
+				flow: {
+					type: "object",
+					nullable: true,
+					default: null,
+					strict: "remove",
+					props: { customerCreated: "boolean", reopened: "boolean" },
+				},
 				$$strict: "remove",
 			},
 			handler(ctx: Ctx<InboundParams>) {
 				return this.recordInbound(ctx);
+			},
+		},
+		markFlowHandled: {
+			visibility: "public",
+			summary: "The flows have seen this inbound message (internal: webhook processing).",
+			params: { id: idParam, $$strict: "remove" },
+			handler(ctx: Ctx<{ id: string }>) {
+				return this.markFlowHandled(ctx);
 			},
 		},
 		applyStatus: {

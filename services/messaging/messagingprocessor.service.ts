@@ -158,7 +158,8 @@ const ProcessorService: ServiceSchema<ServiceSettingSchema, ProcessorMethods, Pr
 				status: string;
 				created: boolean;
 			};
-			const { created } = (await ctx.call(
+			const flow = { customerCreated: customer.created, reopened: !conversation.created && conversation.status === "closed" };
+			const recorded = (await ctx.call(
 				"messagingmessages.recordInbound",
 				{
 					conversationId: conversation.id,
@@ -170,24 +171,29 @@ const ProcessorService: ServiceSchema<ServiceSettingSchema, ProcessorMethods, Pr
 					postback: e.postback ?? null,
 					reaction: e.reaction ?? null,
 					at: e.at,
+					flow,
 				},
 				sys,
-			)) as { created: boolean };
-			if (!created) return void this.counters.duplicates++;
-			this.counters.messages++;
-			// Flows are an add-on: a node without them, or a flow that fails, never holds up the message.
-			if (!this.broker.registry.getActionEndpoints("messagingflowruns.onInbound")?.hasAvailable()) return;
-			const input = {
-				conversationId: conversation.id,
-				customerId: conversation.customerId,
-				appId: job.appId,
-				text: e.postback?.payload ?? e.text,
-				customerCreated: customer.created,
-				reopened: !conversation.created && conversation.status === "closed",
-			};
-			await ctx
-				.call("messagingflowruns.onInbound", input, sys)
-				.catch(err => this.logger.warn("flow trigger failed", { conversationId: conversation.id, error: (err as Error).message }));
+			)) as { created: boolean; messageId: string; flowPending: typeof flow | null };
+			if (recorded.created) this.counters.messages++;
+			// A redelivery: done, unless the first attempt died before the flows saw the message.
+			else if (!recorded.flowPending) return void this.counters.duplicates++;
+			// Flows are an add-on: a node without them never holds up the message (it is stored already).
+			if (!recorded.flowPending || !this.broker.registry.getActionEndpoints("messagingflowruns.onInbound")?.hasAvailable()) return;
+			// A failure here is retried by the channel (the message stays stored); onInbound sees each message once.
+			await ctx.call(
+				"messagingflowruns.onInbound",
+				{
+					messageId: recorded.messageId,
+					conversationId: conversation.id,
+					customerId: conversation.customerId,
+					appId: job.appId,
+					text: e.postback?.payload ?? e.text,
+					...recorded.flowPending,
+				},
+				sys,
+			);
+			await ctx.call("messagingmessages.markFlowHandled", { id: recorded.messageId }, sys);
 		},
 		async processStatus(ctx: Ctx<unknown>, job: InboundJob, e: Extract<InboundEvent, { type: "status" }>) {
 			const sys = asSystem(job.tenantId);

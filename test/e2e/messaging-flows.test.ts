@@ -4,6 +4,7 @@
  * that is not answered goes on at its timeout; a flow that loops is cut off; only published flows run.
  */
 import { randomUUID } from "node:crypto";
+import type { Context, Middleware } from "moleculer";
 import { startFakeGraph, type FakeGraph } from "../helpers/fake-graph";
 import { messengerText, signBody } from "../helpers/meta-payloads";
 import { startPlatform, type Platform } from "../helpers/platform";
@@ -44,11 +45,23 @@ describe("messaging flows", () => {
 		waitFor(() => sentTo(psid).length >= count && sentTo(psid), { what: `${count} sends to ${psid}` });
 	const runsOf = async (conversationId: string) => (await api("GET", `/flow-runs?conversationId=${conversationId}`)).body.rows as any[];
 
+	/** Actions to fail once, the next time they are called: a node dying at that point, as the caller sees it. */
+	const failNext = new Set<string>();
+	const failOnce: Middleware = {
+		localAction(handler, action) {
+			return (ctx: Context) => {
+				if (failNext.delete(action.name)) return Promise.reject(new Error(`${action.name}: failed on purpose (test)`));
+				return handler(ctx);
+			};
+		},
+	};
+
 	beforeAll(async () => {
 		graph = await startFakeGraph();
 		p = await startPlatform({
 			services: ["messaging"],
 			env: { GRAPH_API_URL: graph.baseUrl, GRAPH_RETRY_DELAY_MS: "20", CHANNELS_RETRY_DELAY_MS: "50" },
+			brokerOptions: o => ({ ...o, middlewares: [...(o.middlewares ?? []), failOnce] }),
 		});
 		admin = p.token({ sub: "owner-f", tid: tenantId, roles: ["admin"] });
 		const app = await api("POST", "/apps", {
@@ -158,5 +171,34 @@ describe("messaging flows", () => {
 		const run = await waitFor(async () => (await runsOf(conv.id)).find(r => r.state === "cut_off"), { what: "the cut-off run" });
 		expect(run.taken).toBe(50);
 		expect(run.error).toMatch(/cut off after 50 steps/);
+	});
+
+	it("starts a message's flow on the redelivery when the first processing died before the flows saw it, and only once", async () => {
+		const flow = await api("POST", "/flows", {
+			appId,
+			name: "status",
+			trigger: { type: "keyword", keywords: ["status"] },
+			steps: [{ id: "reply", type: "send", text: "Checking on it." }],
+		});
+		await api("POST", `/flows/${flow.body.id}/publish`);
+
+		// died after the message was stored, before any flow ran: the channel's redelivery starts the flow
+		failNext.add("messagingflows.published");
+		await deliver("PSID-F5", "m_F5_1", "status please?");
+		const conv = await conversationOf("PSID-F5");
+		await waitFor(async () => (await runsOf(conv.id)).find(r => r.state === "done"), { what: "the run started by the redelivery" });
+		expect(failNext.has("messagingflows.published")).toBe(false);
+
+		// died after the flow ran, before that was noted: the redelivery finds the message taken
+		failNext.add("messagingmessages.markFlowHandled");
+		await deliver("PSID-F5", "m_F5_2", "status again");
+		await waitFor(async () => (await runsOf(conv.id)).filter(r => r.state === "done").length === 2, { what: "the second run" });
+		await waitFor(async () => !failNext.has("messagingmessages.markFlowHandled") && (await runsOf(conv.id)).length === 2, {
+			what: "the redelivery after the lost note",
+		});
+		expect(await sentOnceThere("PSID-F5", 2)).toEqual(["Checking on it.", "Checking on it."]);
+		expect((await api("GET", `/conversations/${conv.id}/messages?limit=100`)).body.items.filter((m: any) => m.direction === "in")).toHaveLength(
+			2,
+		);
 	});
 });

@@ -7,10 +7,10 @@ import { STATUS_RANK, type ChannelKind } from "../common";
 import { preview, type MessageRow, type MessagesMethodsOf } from "./types";
 
 export const deliveryMethods: MessagesMethodsOf<
-	"recordInbound" | "applyStatus" | "forDelivery" | "markSendResult" | "beginSend" | "releaseSend" | "applyWatermark"
+	"recordInbound" | "markFlowHandled" | "applyStatus" | "forDelivery" | "markSendResult" | "beginSend" | "releaseSend" | "applyWatermark"
 > = {
 	async recordInbound(ctx) {
-		const p = ctx.params;
+		const { flow, ...p } = ctx.params;
 		try {
 			const created = await this._create<{ id: string }>(ctx, {
 				...p,
@@ -22,17 +22,25 @@ export const deliveryMethods: MessagesMethodsOf<
 				status: "received",
 				error: null,
 				sentBy: null,
+				// what the flows are to see of it, until they have (markFlowHandled)
+				flowPending: flow,
 			});
 			const row = (await this.scopedFindById<MessageRow>(ctx, created.id))!;
 			await ctx.call("messagingconversations.touch", { id: p.conversationId, message: preview(row) });
-			return { created: true, message: this.announce(ctx, row, "messaging.message.created") };
+			return { created: true, messageId: row._id, flowPending: flow, message: this.announce(ctx, row, "messaging.message.created") };
 		} catch (err) {
 			if (!(err instanceof ConflictError)) throw err;
-			// Stored before; its conversation may not have counted it yet (the first attempt died in between).
+			// Stored before. The first attempt may have died before its conversation counted it, or before the flows saw it.
 			const stored = await this.scopedFindOne<MessageRow>(ctx, { dedupeKey: p.dedupeKey });
-			if (stored) await ctx.call("messagingconversations.touch", { id: p.conversationId, message: preview(stored) });
-			return { created: false, message: null };
+			if (!stored) throw err;
+			await ctx.call("messagingconversations.touch", { id: p.conversationId, message: preview(stored) });
+			return { created: false, messageId: stored._id, flowPending: stored.flowPending ?? null, message: null };
 		}
+	},
+
+	async markFlowHandled(ctx) {
+		await this.scopedUpdateWhere(ctx, { id: ctx.params.id }, { flowPending: null });
+		return { ok: true };
 	},
 
 	async applyStatus(ctx) {

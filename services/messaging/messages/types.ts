@@ -30,6 +30,8 @@ export interface MessageRow extends Row {
 	/** `sending`: handed to the Graph API without an answer yet (since `sendingAt`) */
 	status: "received" | "queued" | "sending" | "sent" | "delivered" | "read" | "failed";
 	sendingAt?: string | null;
+	/** inbound: what the flows are to see of it, until they have (null after) */
+	flowPending?: FlowFacts | null;
 	/** when Meta took it (a watermark receipt covers the messages sent up to its time) */
 	sentAt?: string | null;
 	error: { code: number | null; title: string | null; message: string | null } | null;
@@ -52,7 +54,11 @@ export type SendParams = {
 	templateId?: string;
 	vars: Record<string, unknown>;
 };
-export type InboundParams = Omit<MessageRow, "_id" | "tenantId" | "direction" | "status" | "error" | "sentBy" | "content">;
+/** What flow triggers need to know of an inbound message, as its first processing saw it. */
+export type FlowFacts = { customerCreated: boolean; reopened: boolean };
+export type InboundParams = Omit<MessageRow, "_id" | "tenantId" | "direction" | "status" | "error" | "sentBy" | "content" | "flowPending"> & {
+	flow: FlowFacts | null;
+};
 export type StatusParams = { externalIds: string[]; status: MessageRow["status"]; error?: MessageRow["error"] };
 export type MarkSentParams = { id: string; externalId?: string; error?: MessageRow["error"] };
 export type BeginSendParams = { id: string; status: "queued" | "sending"; sendingAt?: string | null };
@@ -64,7 +70,10 @@ export interface MessagesMethods extends TenantDbMethods, OutboxMethods {
 	fromTemplate(ctx: Ctx<unknown>, conv: SendTarget, templateId: string, vars: Record<string, unknown>): Promise<OutboundContent>;
 	mediaAttachment(ctx: Ctx<unknown>, mediaId: string): Promise<NonNullable<OutboundContent["attachment"]>>;
 	// delivery.ts
-	recordInbound(ctx: Ctx<InboundParams>): Promise<{ created: boolean; message: Record<string, unknown> | null }>;
+	recordInbound(
+		ctx: Ctx<InboundParams>,
+	): Promise<{ created: boolean; messageId: string; flowPending: FlowFacts | null; message: Record<string, unknown> | null }>;
+	markFlowHandled(ctx: Ctx<{ id: string }>): Promise<{ ok: true }>;
 	applyStatus(ctx: Ctx<StatusParams>): Promise<{ matched: number; changed: string[] }>;
 	forDelivery(ctx: Ctx<{ id: string }>): Promise<Record<string, unknown>>;
 	/** the `markSent` action (not named so: OutboxMixin has a `markSent` method) */
