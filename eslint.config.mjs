@@ -64,6 +64,26 @@ export default tseslint.config(
 			],
 		},
 	},
+	// Jobs and schedules live in their engine or store, not an adapter: handlers read them only through
+	// TenantRecordsMixin (scopedRecord / scopedRecords; unscopedRecord is the one way out).
+	{
+		files: [
+			"services/platform/jobs*.ts",
+			"services/platform/jobs/**/*.ts",
+			"services/platform/scheduler*.ts",
+			"services/platform/scheduler/**/*.ts",
+		],
+		rules: {
+			"no-restricted-syntax": [
+				"error",
+				{
+					selector: "CallExpression[callee.object.property.name=/^(engine|store)$/][callee.property.name=/^(get|list|all|deadLetters)$/]",
+					message:
+						"Read jobs and schedules through TenantRecordsMixin (scopedRecord, scopedRecords), or unscopedRecord for a deliberate cross-tenant read.",
+				},
+			],
+		},
+	},
 	{
 		files: ["**/*.js", "**/*.cjs"],
 		languageOptions: {

@@ -43,9 +43,11 @@ const SchedulerService: ServiceSchema<{ rest: string }, SchedulerMethods, Schedu
 		// every action reads schedules through this scoping (mixins/tenant-records.mixin.ts)
 		TenantRecordsMixin<ScheduleRow, ScheduleQuery, SchedulerThis>({
 			get(scheduleId) {
+				// eslint-disable-next-line no-restricted-syntax -- the record source the scoping reads through
 				return this.store.get(scheduleId);
 			},
 			async list(tenantId, q) {
+				// eslint-disable-next-line no-restricted-syntax -- the record source the scoping reads through
 				const mine = (await this.store.all()).filter(r => r.tenantId === tenantId).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
 				const { limit, offset } = pageWindow(q);
 				return { rows: mine.slice(offset, offset + limit), total: mine.length };

@@ -4,7 +4,7 @@
  * that is not answered goes on at its timeout; a flow that loops is cut off; only published flows run.
  */
 import { randomUUID } from "node:crypto";
-import type { Context, Middleware } from "moleculer";
+import type { ActionSchema, Context, Middleware } from "moleculer";
 import { startFakeGraph, type FakeGraph } from "../helpers/fake-graph";
 import { messengerText, signBody } from "../helpers/meta-payloads";
 import { startPlatform, type Platform } from "../helpers/platform";
@@ -48,10 +48,11 @@ describe("messaging flows", () => {
 	/** Actions to fail once, the next time they are called: a node dying at that point, as the caller sees it. */
 	const failNext = new Set<string>();
 	const failOnce: Middleware = {
-		localAction(handler, action) {
-			return (ctx: Context) => {
-				if (failNext.delete(action.name)) return Promise.reject(new Error(`${action.name}: failed on purpose (test)`));
-				return handler(ctx);
+		localAction(handler, action: ActionSchema) {
+			const name = action.name ?? "";
+			return function failingOnce(ctx: Context) {
+				if (failNext.delete(name)) return Promise.reject(new Error(`${name}: failed on purpose (test)`));
+				return handler.call(ctx.service!, ctx);
 			};
 		},
 	};

@@ -39,6 +39,7 @@ export const firingMethods: SchedulerMethodsOf<"enqueueFiring" | "runNow" | "tic
 		this.ticking = true;
 		try {
 			const cfg = config();
+			// eslint-disable-next-line no-restricted-syntax -- the clock fires every tenant's due schedules, on purpose
 			for (const row of await this.store.all()) {
 				await fireDue(row, {
 					store: this.store,
