@@ -178,7 +178,6 @@ describe("messaging: intake on one node, processing on two (NATS + Redis)", () =
 		const victim = cluster.procs[1]; // proc-1 (procs[0] is the intake node)
 		const statuses: number[] = [];
 		const queue = [...bodies.keys()];
-		const nodeOutput = () => cluster.procs.at(-1)!.output().slice(-4000);
 		await Promise.all(
 			Array.from({ length: 8 }, async () => {
 				for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
