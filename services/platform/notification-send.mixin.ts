@@ -24,17 +24,26 @@ import {
 	type Preferences,
 	type SendInput,
 } from "./common";
-import type { NotificationRow, NotificationsMethods, NotificationsVars, SendResult } from "./notification-model";
+import type { Handoff, NotificationRow, NotificationsMethods, NotificationsVars, SendResult } from "./notification-model";
 import type { EffectiveTemplate } from "./notificationtemplates.service";
 
 interface SendMethods extends NotificationsMethods {
 	create(ctx: Ctx<unknown>, input: SendInput, tenantId: string | null): Promise<SendResult>;
 	checkMember(ctx: Ctx<unknown>, tenantId: string, userId: string): Promise<void>;
+	/** Schedules the row's e-mail and push deliveries (idempotent), then clears its `handoff`. */
+	handOver(ctx: Ctx<unknown> | null, row: NotificationRow, handoff: Handoff): Promise<void>;
+	/** Hands over what a node that died left stored but not handed over; how many. */
+	handOverPending(): Promise<number>;
 }
 interface SendVars extends NotificationsVars {
 	tenantsSeen: boolean;
 	lastSkipWarning: number;
+	handoffTimer?: NodeJS.Timeout;
+	handingOver?: Promise<number>;
 }
+
+/** A notification whose handoff is older than this was left by a node that died (or a failed call): handed over by the sweep. */
+export const HANDOFF_STALE_MS = 10_000;
 
 const sendParams = {
 	userId: userIdParam,
@@ -77,6 +86,50 @@ export const NotificationSendMixin: MixinSchema<DbSettings, SendMethods, SendVar
 	},
 
 	methods: {
+		async handOver(ctx: Ctx<unknown> | null, row: NotificationRow, handoff: Handoff) {
+			const params = {
+				notificationId: row._id,
+				userId: row.userId,
+				tenantId: row.tenantId ?? null,
+				category: row.category,
+				template: row.template,
+				vars: handoff.vars,
+				link: row.link ?? null,
+				createdAt: row.createdAt,
+				channels: handoff.channels,
+				...(handoff.notBefore && { notBefore: handoff.notBefore }),
+			};
+			if (ctx) await ctx.call("deliveries.schedule", params);
+			else await this.broker.call("deliveries.schedule", params, asTenantOrNobody(null));
+			if (row.handoff) await this.adapter.updateMany({ _id: row._id }, { $set: { handoff: null } });
+		},
+
+		handOverPending() {
+			this.handingOver ??= (async () => {
+				let n = 0;
+				try {
+					const stale = new Date(Date.now() - HANDOFF_STALE_MS).toISOString();
+					const rows = (await this.adapter.find({
+						query: { handoff: { $ne: null }, updatedAt: { $lt: stale } },
+						sort: ["updatedAt"],
+						limit: 500,
+					})) as NotificationRow[];
+					for (const row of rows) {
+						if (!row.handoff) continue;
+						await this.handOver(null, row, row.handoff);
+						n++;
+					}
+				} catch (err) {
+					this.logger.warn("notification handoff sweep: will try again", { error: (err as Error).message });
+				} finally {
+					this.handingOver = undefined;
+				}
+				if (n) this.logger.info("notification handoff sweep: handed over", { notifications: n });
+				return n;
+			})();
+			return this.handingOver;
+		},
+
 		async checkMember(ctx: Ctx<unknown>, tenantId: string, userId: string) {
 			// As CRM's assignees (services/crm/membership.ts): checked when identity's tenants service runs; skipped
 			// with a warning on a node that never saw it (platform-only tests); 503 once seen and gone (fail closed).
@@ -120,6 +173,13 @@ export const NotificationSendMixin: MixinSchema<DbSettings, SendMethods, SendVar
 			const profile = (await ctx.call("users.getProfile", { id: userId }).catch(() => null)) as { name?: string } | null;
 			const allVars = { ...vars, recipient: { id: userId, name: profile?.name ?? "there" }, app: { name: "Valence", url: appUrl(config()) } };
 
+			// Quiet hours hold e-mail and push, never in-app; a security message (a reset the user just asked for) is never held.
+			const until = category === "security" ? null : quietUntil(Date.now(), prefs.quietHours, prefs.timeZone);
+			const external = wanted.filter((c): c is "email" | "push" => c === "email" || c === "push");
+			const freshHandoff: Handoff | null = external.length
+				? { channels: external, vars: allVars, notBefore: until ? new Date(until).toISOString() : null }
+				: null;
+
 			let row = existing;
 			let created = false;
 			if (!row) {
@@ -143,6 +203,9 @@ export const NotificationSendMixin: MixinSchema<DbSettings, SendMethods, SendVar
 					data: vars,
 					readAt: null,
 					inApp: wanted.includes("inApp"),
+					// The e-mail and push deliveries still to hand to `deliveries`, in the same write as the notification:
+					// cleared once handed over; a node that dies before that leaves it for the sweep (handOverPending).
+					handoff: freshHandoff,
 				};
 				try {
 					const stored = await this._create(ctx, entity);
@@ -153,25 +216,12 @@ export const NotificationSendMixin: MixinSchema<DbSettings, SendMethods, SendVar
 					row = (await this.adapter.findOne({ userId, eventId })) as NotificationRow; // a concurrent repeat stored it first
 				}
 			}
+
 			if (row.tenantId !== tenantId) throw new NotFoundError("No such user.", userId); // the eventId belongs to another tenant's message
 
-			// Quiet hours hold e-mail and push, never in-app; a security message (a reset the user just asked for) is never held.
-			const until = category === "security" ? null : quietUntil(Date.now(), prefs.quietHours, prefs.timeZone);
-			const external = wanted.filter((c): c is "email" | "push" => c === "email" || c === "push");
-			if (external.length)
-				// Also on a repeat: a first attempt that stored the notification but failed here is completed now.
-				await ctx.call("deliveries.schedule", {
-					notificationId: row._id,
-					userId,
-					tenantId,
-					category,
-					template: tpl.key,
-					vars: allVars,
-					link: row.link ?? null,
-					createdAt: row.createdAt,
-					channels: external,
-					...(until && { notBefore: new Date(until).toISOString() }),
-				});
+			// A repeat completes a handoff the first attempt stored but did not finish (as the sweep would), with what it stored.
+			const handoff: Handoff | null = row.handoff ?? (created ? null : freshHandoff);
+			if (handoff) await this.handOver(ctx, row, handoff);
 			const notification = this.toPublic(row);
 			// A tenant's notification only reaches sockets scoped to that tenant (the list shows it only there); others reach every socket.
 			if (created && row.inApp) this.push(userId, "notification", { notification }, tenantId ?? undefined);
@@ -182,5 +232,13 @@ export const NotificationSendMixin: MixinSchema<DbSettings, SendMethods, SendVar
 	created() {
 		this.tenantsSeen = false;
 		this.lastSkipWarning = 0;
+	},
+	started() {
+		this.handoffTimer = setInterval(() => void this.handOverPending(), config().NOTIFY_SCHEDULER_INTERVAL_MS);
+		this.handoffTimer.unref();
+	},
+	async stopped() {
+		clearInterval(this.handoffTimer);
+		await this.handingOver;
 	},
 };
