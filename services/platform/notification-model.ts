@@ -17,6 +17,8 @@ export interface Handoff {
 	vars: Record<string, unknown>;
 	/** quiet hours: not before this time */
 	notBefore: string | null;
+	/** whose templates the e-mail and push use (the notification's tenant, else the recipient's): null, the platform's */
+	templateTenantId?: string | null;
 }
 
 export type NotificationRow = Omit<Notification, "id"> & {

@@ -30,6 +30,8 @@ import type { EffectiveTemplate } from "./notificationtemplates.service";
 interface SendMethods extends NotificationsMethods {
 	create(ctx: Ctx<unknown>, input: SendInput, tenantId: string | null): Promise<SendResult>;
 	checkMember(ctx: Ctx<unknown>, tenantId: string, userId: string): Promise<void>;
+	/** The tenant whose templates a message without a tenant uses: the recipient's only tenant, or null. */
+	templateTenantOf(ctx: Ctx<unknown>, userId: string): Promise<string | null>;
 	/** Schedules the row's e-mail and push deliveries (idempotent), then clears its `handoff`. */
 	handOver(ctx: Ctx<unknown> | null, row: NotificationRow, handoff: Handoff): Promise<void>;
 	/** Hands over what a node that died left stored but not handed over; how many. */
@@ -98,6 +100,7 @@ export const NotificationSendMixin: MixinSchema<DbSettings, SendMethods, SendVar
 				createdAt: row.createdAt,
 				channels: handoff.channels,
 				...(handoff.notBefore && { notBefore: handoff.notBefore }),
+				...(handoff.templateTenantId && { templateTenantId: handoff.templateTenantId }),
 			};
 			if (ctx) await ctx.call("deliveries.schedule", params);
 			else await this.broker.call("deliveries.schedule", params, asTenantOrNobody(null));
@@ -146,12 +149,21 @@ export const NotificationSendMixin: MixinSchema<DbSettings, SendMethods, SendVar
 			if (!member) throw new NotFoundError("No such user.", userId);
 		},
 
+		async templateTenantOf(ctx: Ctx<unknown>, userId: string) {
+			// The recipient's tenant, when they have exactly one (identity's memberships); else none (the platform's words).
+			if (!this.broker.registry.getActionEndpoints("tenants.membershipsOf")?.hasAvailable()) return null;
+			const mine = (await ctx.call("tenants.membershipsOf", { userId }, asTenantOrNobody(null))) as { tenantId: string }[];
+			return mine.length === 1 ? mine[0].tenantId : null;
+		},
+
 		async create(ctx: Ctx<unknown>, input: SendInput, tenantId: string | null): Promise<SendResult> {
 			const { userId, eventId } = input;
+			// A message without a tenant is written in its recipient's tenant's words when that is known (README, "Templates").
+			const templateTenantId = tenantId ?? (await this.templateTenantOf(ctx, userId));
 			const tpl = (await ctx.call(
 				"notificationtemplates.resolve",
-				{ key: input.template },
-				asTenantOrNobody(tenantId),
+				{ key: input.template, forTenant: templateTenantId },
+				asTenantOrNobody(null),
 			)) as EffectiveTemplate | null;
 			if (!tpl)
 				throw new InvalidInputError("Unknown template.", [
@@ -177,7 +189,7 @@ export const NotificationSendMixin: MixinSchema<DbSettings, SendMethods, SendVar
 			const until = category === "security" ? null : quietUntil(Date.now(), prefs.quietHours, prefs.timeZone);
 			const external = wanted.filter((c): c is "email" | "push" => c === "email" || c === "push");
 			const freshHandoff: Handoff | null = external.length
-				? { channels: external, vars: allVars, notBefore: until ? new Date(until).toISOString() : null }
+				? { channels: external, vars: allVars, notBefore: until ? new Date(until).toISOString() : null, templateTenantId }
 				: null;
 
 			let row = existing;
