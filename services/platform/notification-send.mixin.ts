@@ -55,6 +55,8 @@ const sendParams = {
 	channels: { ...channelsParam, optional: true },
 	eventId: eventIdParam,
 	tenantId: { type: "string", max: 64, optional: true, nullable: true },
+	// whose templates a message without a tenant uses (a tenant's invitation to an outsider); only from callers without a user
+	templateTenantId: { type: "string", max: 64, optional: true },
 } as const;
 
 export const NotificationSendMixin: MixinSchema<DbSettings, SendMethods, SendVars> = {
@@ -113,7 +115,8 @@ export const NotificationSendMixin: MixinSchema<DbSettings, SendMethods, SendVar
 				try {
 					const stale = new Date(Date.now() - HANDOFF_STALE_MS).toISOString();
 					const rows = (await this.adapter.find({
-						query: { handoff: { $ne: null }, updatedAt: { $lt: stale } },
+						// (not `handoff: { $ne: null }`: rows stored before handoffs were recorded have none, and would match)
+						query: { "handoff.channels": { $exists: true }, updatedAt: { $lt: stale } },
 						sort: ["updatedAt"],
 						limit: 500,
 					})) as NotificationRow[];
@@ -159,7 +162,8 @@ export const NotificationSendMixin: MixinSchema<DbSettings, SendMethods, SendVar
 		async create(ctx: Ctx<unknown>, input: SendInput, tenantId: string | null): Promise<SendResult> {
 			const { userId, eventId } = input;
 			// A message without a tenant is written in its recipient's tenant's words when that is known (README, "Templates").
-			const templateTenantId = tenantId ?? (await this.templateTenantOf(ctx, userId));
+			const named = ctx.meta.user ? undefined : input.templateTenantId;
+			const templateTenantId = tenantId ?? named ?? (await this.templateTenantOf(ctx, userId));
 			const tpl = (await ctx.call(
 				"notificationtemplates.resolve",
 				{ key: input.template, forTenant: templateTenantId },

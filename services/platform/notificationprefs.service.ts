@@ -22,6 +22,7 @@ export const DEFAULT_PREFERENCES: Record<Category, Record<Channel, boolean>> = {
 	mentions: { inApp: true, email: true, push: true },
 	likes: { inApp: true, email: false, push: false },
 	assignments: { inApp: true, email: true, push: true },
+	invitations: { inApp: true, email: true, push: false },
 	updates: { inApp: true, email: false, push: false },
 	marketing: { inApp: false, email: false, push: false },
 };
