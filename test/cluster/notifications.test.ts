@@ -189,7 +189,7 @@ describe("notifications across gateway, identity and platform nodes (NATS + Redi
 			follows.push(http(i % 2 ? portA : portB, "POST", `/api/users/${star.id}/follow`, fans[i].token).then(r => r.status));
 			if (killPoints.includes(i)) {
 				// the second time, once the restarted node is at work again (it made a notification since the first kill).
-				// Killing it again before that (during its start) lost 10 of 120 notifications in one of two runs: see the
+				// Killing it again before that (during its start) lost notifications (10 of 120) in two of three runs: see the
 				// README, "Platform: notifications" → "Not done yet".
 				const before = killedAt.length ? lastCount + 1 : 10;
 				await until(
