@@ -113,6 +113,7 @@ export const configSchema = {
 	NOTIFY_BREAKER_COOLDOWN_MS: { ...positiveInt, default: 30000 },
 	NOTIFY_SCHEDULER_INTERVAL_MS: { ...positiveInt, default: 15000 },
 	NOTIFY_DELIVERY_RETRIES: { type: "number", convert: true, integer: true, min: 1, max: 50, default: 10 },
+	NOTIFY_PLATFORM_TENANT_ID: { type: "string", default: "", max: 64 },
 	// jobs, schedules and analytics (README, "Jobs, schedules and analytics")
 	JOBS_CONCURRENCY: { type: "string", default: "", pattern: /^([\w.-]+=\d+)?(,[\w.-]+=\d+)*$/ },
 	JOBS_DEFAULT_ATTEMPTS: { type: "number", convert: true, integer: true, min: 1, max: 50, default: 3 },
@@ -297,6 +298,8 @@ export interface Config {
 	NOTIFY_SCHEDULER_INTERVAL_MS: number;
 	/** deliveries of one e-mail or push before it goes to the dead letters (backoff CHANNELS_RETRY_DELAY_MS, doubling, ≤ 30 s) */
 	NOTIFY_DELIVERY_RETRIES: number;
+	/** the tenant whose admins manage the platform-wide overrides of the built-in messages ("": none) */
+	NOTIFY_PLATFORM_TENANT_ID: string;
 	/** per job type, the handlers each node runs at once: `crm.report=2,analytics.report=1` (else the type's own default) */
 	JOBS_CONCURRENCY: string;
 	/** attempts of a job that names none (the first included) */

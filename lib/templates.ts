@@ -19,7 +19,7 @@ import { Liquid, type Template } from "liquidjs";
 
 export const CHANNELS = ["inApp", "email", "push"] as const;
 export type Channel = (typeof CHANNELS)[number];
-export const CATEGORIES = ["security", "follows", "comments", "mentions", "likes", "assignments", "updates", "marketing"] as const;
+export const CATEGORIES = ["security", "follows", "comments", "mentions", "likes", "assignments", "invitations", "updates", "marketing"] as const;
 export type Category = (typeof CATEGORIES)[number];
 
 /** The fields of each channel's part and their longest source (characters). */
@@ -277,6 +277,39 @@ export const BUILTIN_TEMPLATES: Record<string, TemplateDefinition> = {
 				),
 			},
 			push: { title: "New follower", body: "{{ follower.name }} started following you." },
+		},
+	},
+	// To an address (tenants' invitations are to e-mail addresses, accounts or not): the e-mail goes to the invited
+	// address, fetched at sending time while the invitation is open (late-variables.ts).
+	invitation: {
+		key: "invitation",
+		category: "invitations",
+		channels: ["inApp", "email"],
+		variables: ["invitationId", "tenant.id", "tenant.name", "inviter.name", "role", "expiresAt"],
+		parts: {
+			inApp: {
+				title: "Invitation to {{ tenant.name }}",
+				body: "{{ inviter.name }} invited you to join {{ tenant.name }} as {{ role }}.",
+				link: "{{ app.url }}/invitations/{{ invitationId }}/accept",
+			},
+			email: {
+				subject: "{{ inviter.name }} invited you to {{ tenant.name }} on {{ app.name }}",
+				html: p(
+					"<p>Hello,</p>",
+					"<p>{{ inviter.name }} invited you to join <strong>{{ tenant.name }}</strong> on {{ app.name }} as {{ role }}.</p>",
+					'<p><a href="{{ app.url }}/invitations/{{ invitationId }}/accept">Accept the invitation</a> (sign in, or create an account, with this e-mail address).</p>',
+					"<p>It is open until {{ expiresAt | date: '%Y-%m-%d %H:%M' }} UTC. If you do not know {{ tenant.name }}, ignore this e-mail.</p>",
+				),
+				text: p(
+					"Hello,",
+					"",
+					"{{ inviter.name }} invited you to join {{ tenant.name }} on {{ app.name }} as {{ role }}. Accept the invitation here",
+					"(sign in, or create an account, with this e-mail address):",
+					"{{ app.url }}/invitations/{{ invitationId }}/accept",
+					"",
+					"It is open until {{ expiresAt | date: '%Y-%m-%d %H:%M' }} UTC. If you do not know {{ tenant.name }}, ignore this e-mail.",
+				),
+			},
 		},
 	},
 	mention: {

@@ -177,6 +177,16 @@ const TenantsService: ServiceSchema<DbSettings, TenantsMethods, TenantsVars> = {
 			},
 		},
 
+		invitationMail: {
+			// Internal, for the invitation e-mail (services/platform/late-variables.ts): its address while it is open, else null.
+			visibility: "public",
+			idempotent: true,
+			params: { $$strict: true, invitationId: idParam },
+			handler(ctx: Ctx<{ invitationId: string }>) {
+				return this.invitationForMail(ctx.params.invitationId);
+			},
+		},
+
 		addMember: {
 			// Internal only (seeding, tests, other services): adds a registered user at once, without an
 			// invitation. Never routed: over HTTP, membership needs the invitee's consent (inviteMember).

@@ -1,5 +1,6 @@
 /**
- * User profiles, notification preferences, the follow graph and per-user stats.
+ * User profiles, the follow graph and per-user stats (notification preferences live in notificationprefs;
+ * `/me/preferences` forwards there).
  *
  * - A profile is created by `auth` at registration (`createProfile`, idempotent on the user id) and
  *   then edited by its owner. Its email is private: only the owner sees it.
@@ -20,7 +21,7 @@ import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { Collection } from "../../mixins/collection";
 import { DbMixin } from "../../mixins/db.mixin";
 import { OutboxMixin } from "../../mixins/outbox.mixin";
-import { mergePreferences, preferencesParams, type Preferences, type PreferencesPatch } from "./preferences";
+import { preferencesPatchParams } from "../platform/notificationprefs.service";
 import { followMethods } from "./users/follows";
 import { profileMethods } from "./users/profiles";
 import { socialChannel, socialLedgerMethods, SOCIAL_CHANNELS } from "./users/social-ledger";
@@ -64,37 +65,24 @@ const UsersService: ServiceSchema<DbSettings, UsersMethods, UsersVars> = {
 				return ctx.call("activity.listFor", { userId: currentUser(ctx).id, page, pageSize, sort });
 			},
 		},
+		// Notification preferences have one home, notificationprefs (`/api/notifications/preferences`): these two
+		// routes are kept for existing clients and forward to it, as the caller (same body, same answer).
 		preferences: {
 			rest: "GET /me/preferences",
 			auth: "required",
-			summary: "Your notification preferences (channel × topic).",
-			params: { $$strict: "remove" },
-			async handler(ctx: Ctx) {
-				const raw = await this.requireRaw(currentUser(ctx).id);
-				return mergePreferences(raw.preferences as PreferencesPatch);
+			summary: "Your notification preferences: the same as GET /api/notifications/preferences (kept for existing clients).",
+			params: { $$strict: true },
+			handler(ctx: Ctx) {
+				return ctx.call("notificationprefs.getPreferences", {});
 			},
 		},
 		updatePreferences: {
 			rest: "PUT /me/preferences",
 			auth: "required",
-			summary: "Change some of your notification preferences; the others keep their value.",
-			params: preferencesParams,
-			async handler(ctx: Ctx<PreferencesPatch>) {
-				const userId = currentUser(ctx).id;
-				const raw = await this.requireRaw(userId);
-				const preferences = mergePreferences(raw.preferences as PreferencesPatch, ctx.params);
-				await this._update(ctx, { id: userId, preferences });
-				return preferences;
-			},
-		},
-		getPreferences: {
-			visibility: "public",
-			idempotent: true,
-			summary: "A user's notification preferences (for the notification senders).",
-			params: { userId: id },
-			async handler(ctx: Ctx<{ userId: string }>): Promise<Preferences> {
-				const raw = await this.requireRaw(ctx.params.userId);
-				return mergePreferences(raw.preferences as PreferencesPatch);
+			summary: "Change some notification preferences: the same as PUT /api/notifications/preferences (kept for existing clients).",
+			params: preferencesPatchParams,
+			handler(ctx: Ctx<Record<string, unknown>>) {
+				return ctx.call("notificationprefs.updatePreferences", ctx.params);
 			},
 		},
 		updateProfile: {

@@ -57,6 +57,8 @@ export interface SendInput {
 	eventId: string;
 	/** channel messages and internal calls without a user name their tenant here */
 	tenantId?: string | null;
+	/** a message without a tenant written in this tenant's words (else the recipient's only tenant's, else the platform's) */
+	templateTenantId?: string;
 }
 
 /** A notification as callers see it. */

@@ -76,6 +76,7 @@ const DeliveriesService: ServiceSchema<DbSettings, DeliveriesMethods, Deliveries
 				createdAt: { type: "string", max: 40 },
 				channels: { type: "array", min: 1, max: 2, unique: true, items: { type: "enum", values: ["email", "push"] } },
 				notBefore: { type: "string", max: 40, optional: true },
+				templateTenantId: { type: "string", max: 64, optional: true },
 			},
 			async handler(
 				ctx: Ctx<{
@@ -89,6 +90,7 @@ const DeliveriesService: ServiceSchema<DbSettings, DeliveriesMethods, Deliveries
 					createdAt: string;
 					channels: DeliveryChannel[];
 					notBefore?: string;
+					templateTenantId?: string;
 				}>,
 			) {
 				const p = ctx.params;
@@ -104,6 +106,7 @@ const DeliveriesService: ServiceSchema<DbSettings, DeliveriesMethods, Deliveries
 							channel,
 							userId: p.userId,
 							tenantId: p.tenantId,
+							templateTenantId: p.templateTenantId ?? p.tenantId,
 							category: p.category,
 							template: p.template,
 							vars: p.vars,

@@ -83,8 +83,8 @@ export const DeliveryAttemptMixin: MixinSchema<DbSettings, AttemptMethods, Deliv
 			try {
 				const tpl = (await ctx.call(
 					"notificationtemplates.resolve",
-					{ key: row.template },
-					asTenantOrNobody(row.tenantId),
+					{ key: row.template, forTenant: row.templateTenantId !== undefined ? row.templateTenantId : row.tenantId },
+					asTenantOrNobody(null),
 				)) as EffectiveTemplate | null;
 				const outcome: Outcome = !tpl
 					? { status: "skipped", reason: "the template no longer exists" }

@@ -17,6 +17,8 @@ export interface DeliveryRow {
 	channel: DeliveryChannel;
 	userId: string;
 	tenantId: string | null;
+	/** whose templates it is rendered with (absent on older rows: the tenant's) */
+	templateTenantId?: string | null;
 	category: Category;
 	template: string;
 	vars: Record<string, unknown>;

@@ -7,7 +7,28 @@ import type { Channel } from "../../lib/templates";
 import type { DbThis } from "../../mixins/db.mixin";
 import type { Notification } from "./common";
 
-export type NotificationRow = Omit<Notification, "id"> & { _id: string; eventId: string; inApp: boolean; updatedAt: string };
+/**
+ * The e-mail and push deliveries of a notification not yet handed to `deliveries`: stored in the same write
+ * as the notification, cleared once `deliveries.schedule` (idempotent) has them.
+ */
+export interface Handoff {
+	channels: ("email" | "push")[];
+	/** the sender's vars plus the recipient and the app, as rendered for the in-app record */
+	vars: Record<string, unknown>;
+	/** quiet hours: not before this time */
+	notBefore: string | null;
+	/** whose templates the e-mail and push use (the notification's tenant, else the recipient's): null, the platform's */
+	templateTenantId?: string | null;
+}
+
+export type NotificationRow = Omit<Notification, "id"> & {
+	_id: string;
+	eventId: string;
+	inApp: boolean;
+	updatedAt: string;
+	/** absent on rows stored before handoffs were recorded */
+	handoff?: Handoff | null;
+};
 export type Query = Record<string, unknown>;
 
 export interface SendResult {

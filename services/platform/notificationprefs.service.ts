@@ -22,6 +22,7 @@ export const DEFAULT_PREFERENCES: Record<Category, Record<Channel, boolean>> = {
 	mentions: { inApp: true, email: true, push: true },
 	likes: { inApp: true, email: false, push: false },
 	assignments: { inApp: true, email: true, push: true },
+	invitations: { inApp: true, email: true, push: false },
 	updates: { inApp: true, email: false, push: false },
 	marketing: { inApp: false, email: false, push: false },
 };
@@ -57,6 +58,14 @@ const switches = {
 } as const;
 const time = { type: "string", max: 5, pattern: TIME_OF_DAY, messages: { stringPattern: "must be a time of day, HH:MM (24 h)" } } as const;
 
+/** The params of `PUT /api/notifications/preferences` (also of the users service's `PUT /me/preferences`, which forwards here). */
+export const preferencesPatchParams = {
+	$$strict: true,
+	categories: { type: "object", optional: true, strict: true, props: Object.fromEntries(CATEGORIES.map(c => [c, switches])) },
+	quietHours: { type: "object", optional: true, nullable: true, strict: true, props: { start: time, end: time } },
+	timeZone: { type: "string", optional: true, max: 64 },
+} as const;
+
 interface PrefsVars {
 	adapter: DbThis["adapter"];
 }
@@ -85,12 +94,7 @@ const NotificationPrefsService: ServiceSchema<DbSettings, PrefsMethods, PrefsVar
 			auth: "required",
 			idempotent: true,
 			summary: "Change some preferences; what you leave out keeps its value. `quietHours: null` removes them.",
-			params: {
-				$$strict: true,
-				categories: { type: "object", optional: true, strict: true, props: Object.fromEntries(CATEGORIES.map(c => [c, switches])) },
-				quietHours: { type: "object", optional: true, nullable: true, strict: true, props: { start: time, end: time } },
-				timeZone: { type: "string", optional: true, max: 64 },
-			},
+			params: preferencesPatchParams,
 			async handler(ctx: Ctx<Patch>) {
 				const userId = currentUser(ctx).id;
 				const patch = ctx.params;

@@ -12,7 +12,7 @@
  * effective template to the senders.
  */
 import { appUrl, config } from "../../lib/config";
-import type { Ctx } from "../../lib/context";
+import { asSystem, type Ctx, type Meta } from "../../lib/context";
 import { InvalidInputError, InvalidTemplateError, NotFoundError, ConflictError } from "../../lib/errors";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import {
@@ -90,8 +90,10 @@ function mergeParts(base: Parts, over: Parts): Parts {
 }
 
 interface TemplatesMethods extends TenantDbMethods {
-	stored(ctx: Ctx<unknown>, key: string): Promise<StoredTemplate | undefined>;
-	view(key: string, stored: StoredTemplate | undefined): EffectiveTemplate;
+	stored(ctx: Ctx<unknown> | { meta: Meta }, key: string): Promise<StoredTemplate | undefined>;
+	/** The built-in messages with the platform-wide overrides (NOTIFY_PLATFORM_TENANT_ID's) applied. */
+	builtins(): Promise<Record<string, TemplateDefinition>>;
+	view(key: string, stored: StoredTemplate | undefined, builtins: Record<string, TemplateDefinition>): EffectiveTemplate;
 }
 const NotificationTemplatesService: ServiceSchema<DbSettings, TemplatesMethods> = {
 	name: "notificationtemplates",
@@ -112,7 +114,8 @@ const NotificationTemplatesService: ServiceSchema<DbSettings, TemplatesMethods> 
 				const own = await this._find<StoredTemplate>(ctx, { query: {}, sort: ["key"], limit: 1000 });
 				const byKey = new Map(own.map(t => [t.key, t]));
 				const keys = [...new Set([...Object.keys(BUILTIN_TEMPLATES), ...byKey.keys()])].sort();
-				const rows = keys.map(k => this.view(k, byKey.get(k)));
+				const builtins = await this.builtins();
+				const rows = keys.map(k => this.view(k, byKey.get(k), builtins));
 				return { rows, total: rows.length };
 			},
 		},
@@ -125,7 +128,7 @@ const NotificationTemplatesService: ServiceSchema<DbSettings, TemplatesMethods> 
 			async handler(ctx: Ctx<{ key: string }>) {
 				const stored = await this.stored(ctx, ctx.params.key);
 				if (!stored && !BUILTIN_TEMPLATES[ctx.params.key]) throw new NotFoundError("No such template.", ctx.params.key);
-				return this.view(ctx.params.key, stored);
+				return this.view(ctx.params.key, stored, await this.builtins());
 			},
 		},
 		saveTemplate: {
@@ -198,7 +201,7 @@ const NotificationTemplatesService: ServiceSchema<DbSettings, TemplatesMethods> 
 						saved = await this._update<StoredTemplate>(ctx, { id: again!.id, ...entity });
 					}
 				}
-				return this.view(key, saved);
+				return this.view(key, saved, await this.builtins());
 			},
 		},
 		removeTemplate: {
@@ -223,7 +226,7 @@ const NotificationTemplatesService: ServiceSchema<DbSettings, TemplatesMethods> 
 			params: { $$strict: true, key: templateKeyParam, vars: varsParam },
 			async handler(ctx: Ctx<{ key: string; vars: Record<string, unknown> }>) {
 				const stored = await this.stored(ctx, ctx.params.key);
-				const tpl = effective(BUILTIN_TEMPLATES[ctx.params.key], stored);
+				const tpl = effective((await this.builtins())[ctx.params.key], stored);
 				if (!tpl) throw new NotFoundError("No such template.", ctx.params.key);
 				const late = Object.fromEntries((tpl.lateVariables ?? []).map(v => [v, `{${v}}`]));
 				const vars = {
@@ -250,12 +253,16 @@ const NotificationTemplatesService: ServiceSchema<DbSettings, TemplatesMethods> 
 		resolve: {
 			visibility: "public",
 			idempotent: true,
-			summary: "The effective template of a message for the caller's tenant (built-in when there is none), or null.",
-			cache: { keys: ["#user.tenantId", "key"] },
-			params: { $$strict: true, key: templateKeyParam },
-			async handler(ctx: Ctx<{ key: string }>) {
-				const stored = ctx.meta.user?.tenantId ? await this.stored(ctx, ctx.params.key) : undefined;
-				return effective(BUILTIN_TEMPLATES[ctx.params.key], stored);
+			summary:
+				"The effective template of a message: the tenant's (the caller's, else `forTenant`) over the platform-wide override over the built-in, or null.",
+			cache: { keys: ["#user.tenantId", "key", "forTenant"] },
+			params: { $$strict: true, key: templateKeyParam, forTenant: { type: "string", max: 64, optional: true, nullable: true } },
+			async handler(ctx: Ctx<{ key: string; forTenant?: string | null }>) {
+				// A tenant-scoped caller gets its own tenant's; `forTenant` is for a caller without a tenant (a message
+				// without one, written in the recipient's tenant's words: README, "Templates").
+				const tenantId = ctx.meta.user ? ctx.meta.user.tenantId : (ctx.params.forTenant ?? null);
+				const stored = tenantId ? await this.stored(ctx.meta.user ? ctx : asSystem(tenantId), ctx.params.key) : undefined;
+				return effective((await this.builtins())[ctx.params.key], stored);
 			},
 		},
 	},
@@ -265,8 +272,23 @@ const NotificationTemplatesService: ServiceSchema<DbSettings, TemplatesMethods> 
 			const [row] = await this._find<StoredTemplate>(ctx, { query: { key }, limit: 1 });
 			return row;
 		},
-		view(key: string, stored: StoredTemplate | undefined) {
-			return effective(BUILTIN_TEMPLATES[key], stored)!;
+		async builtins() {
+			const platform = config().NOTIFY_PLATFORM_TENANT_ID;
+			if (!platform) return BUILTIN_TEMPLATES;
+			const rows = await this._find<StoredTemplate>(asSystem(platform), {
+				query: { key: { $in: Object.keys(BUILTIN_TEMPLATES) } },
+				limit: 100,
+			});
+			if (!rows.length) return BUILTIN_TEMPLATES;
+			const out = { ...BUILTIN_TEMPLATES };
+			for (const row of rows) {
+				const layered = effective(BUILTIN_TEMPLATES[row.key], row)!;
+				out[row.key] = { ...BUILTIN_TEMPLATES[row.key], parts: layered.parts, channels: layered.channels };
+			}
+			return out;
+		},
+		view(key: string, stored: StoredTemplate | undefined, builtins: Record<string, TemplateDefinition>) {
+			return effective(builtins[key], stored)!;
 		},
 	},
 };

@@ -6,6 +6,7 @@
  *
  * | event (channel)               | who is told                                   | message          |
  * | `notifications.passwordReset` | the account (e-mail with the link)            | `password-reset` |
+ * | `tenants.memberInvited`       | the invited address (e-mail with the accept link) | `invitation` |
  * | `leads.assigned`              | the new assignee, unless they assigned it     | `lead-assigned`  |
  * | `users.followed`              | the followee                                  | `new-follower`   |
  * | `posts.commented`             | the post's author, unless they commented      | `comment`        |
@@ -69,6 +70,33 @@ const NotifiersService: ServiceSchema<ServiceSettingSchema, NotifiersMethods> = 
 					template: "password-reset",
 					vars: { resetId, expiresAt: str(e.expiresAt) ?? "" },
 					eventId: `${eventId}:reset`,
+				});
+			},
+		},
+
+		"tenants.memberInvited": {
+			...consumer,
+			async handler(ctx: Ctx<Event>) {
+				const e = ctx.params;
+				const invitationId = str(e.invitationId);
+				const tenantId = str(e.tenantId);
+				if (!invitationId || !tenantId) throw new Error("malformed tenants.memberInvited message");
+				// An invitation is to an address (an account or not yet): the recipient is the invitation itself, the
+				// e-mail goes to the invited address (fetched when sent, late-variables.ts), in the tenant's words.
+				// Idempotent by invitation id: inviting the same address again renews that invitation, not a second e-mail.
+				await this.send(ctx, {
+					userId: `invitation:${invitationId}`,
+					template: "invitation",
+					channels: ["email"],
+					vars: {
+						invitationId,
+						tenant: { id: tenantId, name: str(e.tenantName) ?? "an organisation" },
+						inviter: { name: e.actorId ? await this.nameOf(ctx, e.actorId) : "Someone" },
+						role: str(e.role) ?? "member",
+						expiresAt: str(e.expiresAt) ?? "",
+					},
+					eventId: `invitation:${invitationId}`,
+					templateTenantId: tenantId,
 				});
 			},
 		},

@@ -6,8 +6,9 @@
  * 1. The user's socket is on gateway A; the follow that notifies them is made through gateway B (and
  *    handled on the identity and platform nodes): the socket gets the notification once, and so do the
  *    in-app list, the mailbox and the push service.
- * 2. A burst of follows while the platform node is SIGKILLed and started again (same data, NeDB files):
- *    every notification is there once, every e-mail and push arrives (counted in the sinks).
+ * 2. A burst of follows while the platform node is SIGKILLed twice and started again (same data, NeDB files):
+ *    every notification is there once, and for each one its e-mail and its push arrive at least once (checked per
+ *    notification in the sinks); a resend carries the same Message-ID / the same notification.
  */
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
@@ -177,34 +178,79 @@ describe("notifications across gateway, identity and platform nodes (NATS + Redi
 		const fans: Account[] = [];
 		for (let i = 0; i < N; i++) fans.push(await register(`Fan${i}`));
 
-		// the burst, spread over a few seconds through both gateways; the platform node dies a third of the way in
+		// the burst, spread over a few seconds through both gateways; the platform node dies twice: early (while the first
+		// notifications are being stored and handed over) and late (while deliveries are in flight), each time with
+		// whatever was stored, queued, claimed or accepted by the provider but not yet marked
 		const follows: Promise<number>[] = [];
-		let killedAt = -1;
+		const killPoints = [Math.floor(N / 4), Math.floor((2 * N) / 3)];
+		const killedAt: number[] = [];
+		let lastCount = 0;
 		for (let i = 0; i < N; i++) {
 			follows.push(http(i % 2 ? portA : portB, "POST", `/api/users/${star.id}/follow`, fans[i].token).then(r => r.status));
-			if (i === Math.floor(N / 3)) {
-				await until(async () => ((await http(portB, "GET", "/api/notifications/unread-count", star.token)).body?.unreadCount ?? 0) >= 10, {
-					what: "some notifications before the kill",
-					timeoutMs: 20_000,
-				});
+			if (killPoints.includes(i)) {
+				// the second time, once the restarted node is at work again (it made a notification since the first kill).
+				// Killing it again before that (during its start) lost notifications (10 of 120) in two of three runs: see the
+				// README, "Platform: notifications" → "Not done yet".
+				const before = killedAt.length ? lastCount + 1 : 10;
+				await until(
+					async () => ((await http(portB, "GET", "/api/notifications/unread-count", star.token)).body?.unreadCount ?? 0) >= before,
+					{
+						what: "some notifications before the kill",
+						timeoutMs: 60_000,
+					},
+				);
+				lastCount = (await http(portB, "GET", "/api/notifications/unread-count", star.token)).body?.unreadCount ?? 0;
 				platform.kill("SIGKILL");
 				await platform.exited;
-				killedAt = mailsTo(star.email).length;
+				killedAt.push(mailsTo(star.email).length);
 				startPlatformNode();
 			}
 			await new Promise(r => setTimeout(r, 20));
 		}
 		expect(new Set(await Promise.all(follows))).toEqual(new Set([200]));
-		expect(killedAt).toBeLessThan(N); // it did die mid-burst
+		expect(killedAt.every(k => k < N)).toBe(true); // it did die mid-burst
 
 		const count = async () => (await http(portB, "GET", "/api/notifications/unread-count", star.token)).body?.unreadCount ?? 0;
-		await until(async () => (await count()) === N, { what: `${N} notifications after the restart`, timeoutMs: 120_000, intervalMs: 500 });
+		await until(async () => (await count()) === N, { what: `${N} notifications after the restart`, timeoutMs: 120_000, intervalMs: 500 }).catch(
+			async (err: Error) => {
+				throw new Error(`${err.message}: ${await count()} of ${N} (killed after ${killedAt.join(", ")} e-mails)`);
+			},
+		);
 		const pushes = () => push.received.filter(r => r.subscription === sub.id && r.status === 201);
-		await until(() => new Set(mailsTo(star.email).map(m => m.subject)).size === N && new Set(pushes().map(r => r.payload.id)).size === N, {
-			what: "every e-mail and push",
-			timeoutMs: 120_000,
-			intervalMs: 500,
-		});
+		const nameOf = (f: Account) => f.email.split("-")[0].replace(/^fan/, "Fan");
+		// per notification, not in total: which follower's e-mail, which notification's push has not arrived (yet)
+		const missing = (ids: string[]) => {
+			const subjects = mailsTo(star.email).map(m => m.subject ?? "");
+			const pushed = new Set(pushes().map(r => r.payload.id));
+			return {
+				emails: fans.filter(f => !subjects.some(s => s.includes(`${nameOf(f)} `))).map(nameOf),
+				pushes: ids.filter(id => !pushed.has(id)),
+			};
+		};
+		const listIds = async () => {
+			const ids: string[] = [];
+			for (let cursor: string | null = null; ;) {
+				const page: { body: { items: { id: string }[]; nextCursor: string | null } } = await http(
+					portB,
+					"GET",
+					`/api/notifications?limit=100${cursor ? `&cursor=${cursor}` : ""}`,
+					star.token,
+				);
+				ids.push(...page.body.items.map(i => i.id));
+				if (!(cursor = page.body.nextCursor)) break;
+			}
+			return ids;
+		};
+		const ids = await listIds();
+		expect(ids).toHaveLength(N);
+		const settled = await waitFor(
+			() => {
+				const m = missing(ids);
+				return m.emails.length === 0 && m.pushes.length === 0;
+			},
+			{ what: "an e-mail and a push for every notification", timeoutMs: 120_000, intervalMs: 500 },
+		).catch(() => false);
+		expect(settled ? { emails: [], pushes: [] } : missing(ids)).toEqual({ emails: [], pushes: [] });
 
 		// every follower once in the list, in the mailbox and at the push service
 		const items: { id: string; body: string }[] = [];
@@ -218,7 +264,7 @@ describe("notifications across gateway, identity and platform nodes (NATS + Redi
 			items.push(...page.body.items);
 			if (!(cursor = page.body.nextCursor)) break;
 		}
-		const expected = fans.map(f => `${f.email.split("-")[0].replace(/^fan/, "Fan")} started following you.`).sort();
+		const expected = fans.map(f => `${nameOf(f)} started following you.`).sort();
 		expect(items.map(i => i.body).sort()).toEqual(expected);
 		const subjects = mailsTo(star.email).map(m => m.subject!);
 		expect(new Set(subjects).size).toBe(N);
@@ -229,11 +275,12 @@ describe("notifications across gateway, identity and platform nodes (NATS + Redi
 		const pushIds = pushes().map(r => r.payload.id);
 		const pushResent = pushIds.length - new Set(pushIds).size;
 		process.stderr.write(
-			`notifications cluster burst: ${N} follows, platform node SIGKILLed after ${killedAt} e-mails; e-mails sent ${messageIds.length} (${resent} resent, same Message-ID), pushes ${pushIds.length} (${pushResent} resent, same Topic)\n`,
+			`notifications cluster burst: ${N} follows, platform node SIGKILLed after ${killedAt.join(" and ")} e-mails; e-mails sent ${messageIds.length} (${resent} resent, same Message-ID), pushes ${pushIds.length} (${pushResent} resent, same Topic)\n`,
 		);
 		expect(new Set(messageIds).size).toBe(N);
 		expect(subjects.length - new Set(subjects).size).toBe(resent); // a resend is the same message, never a second notification
-		expect(resent).toBeLessThanOrEqual(10); // at most the deliveries in flight at the kill (maxInFlight of the e-mail channel)
-		expect(pushResent).toBeLessThanOrEqual(20);
+		// at most the deliveries in flight at each kill (maxInFlight of the e-mail and push channels)
+		expect(resent).toBeLessThanOrEqual(10 * killPoints.length);
+		expect(pushResent).toBeLessThanOrEqual(20 * killPoints.length);
 	}, 300_000);
 });

@@ -108,6 +108,52 @@ describe("notification delivery: e-mail and Web Push", () => {
 		expect(await deliveryOf(notification.id, "push")).toBeUndefined(); // push is off for follows now
 	});
 
+	it("hands over a notification its node stored but died before handing to deliveries (the handoff is in the same write)", async () => {
+		const dan = await account("dan");
+		expect((await prefs(dan.token, { categories: { follows: { email: true, push: false } } })).status).toBe(200);
+		const sub = await subscribe(dan.token);
+		expect((await prefs(dan.token, { categories: { follows: { email: true, push: true } } })).status).toBe(200);
+		const svc = p.broker.getLocalService("notifications") as unknown as {
+			adapter: { insert(row: object): Promise<{ _id: string }> };
+			handOverPending(): Promise<number>;
+		};
+		// what a node leaves when it dies right after storing the notification: the row, its handoff, no delivery rows
+		const old = new Date(Date.now() - 60_000).toISOString();
+		const row = await svc.adapter.insert({
+			_id: `n-${randomUUID()}`,
+			tenantId: null,
+			userId: dan.id,
+			eventId: randomUUID(),
+			category: "follows",
+			template: "new-follower",
+			title: "Orphan started following you",
+			body: "Orphan started following you.",
+			link: null,
+			data: { follower: { id: "fol-9", name: "Orphan" } },
+			readAt: null,
+			inApp: true,
+			handoff: {
+				channels: ["email", "push"],
+				vars: {
+					follower: { id: "fol-9", name: "Orphan" },
+					recipient: { id: dan.id, name: "dan" },
+					app: { name: "Valence", url: "https://app.valence.test" },
+				},
+				notBefore: null,
+			},
+			createdAt: old,
+			updatedAt: old,
+		});
+		expect(await deliveries(row._id)).toEqual([]);
+		expect(await svc.handOverPending()).toBe(1);
+		const [mail] = await until(() => (mailsTo(dan.email).length ? mailsTo(dan.email) : null), { what: "the e-mail" });
+		expect(mail.subject).toBe("Orphan is now following you");
+		await until(() => push.received.find(r => r.subscription === sub.id && r.payload.id === row._id), { what: "the push" });
+		await until(async () => (await deliveries(row._id)).every(d => d.status === "sent") || null, { what: "both sent" });
+		// handed over once: the next sweep finds nothing left
+		expect(await svc.handOverPending()).toBe(0);
+	});
+
 	it("sends nothing by e-mail where the preferences say no (follows: push and in-app by default)", async () => {
 		const cat = await account("cat");
 		const { channels, notification } = await follow(cat.id, "Dan");

@@ -4,6 +4,7 @@
  * e-mail that goes out, preview, delete back to the default, admin only, one tenant never sees another's.
  */
 import { randomUUID } from "node:crypto";
+import { resetConfig } from "../../lib/config";
 import { startPlatform, type Platform } from "../helpers/platform";
 import { startSmtpSink, type SmtpSink } from "../helpers/smtp-sink";
 import { waitFor } from "../helpers/wait";
@@ -188,5 +189,69 @@ describe("notification templates", () => {
 		// another tenant has no such message
 		const elsewhere = await sendIn(tenantB, users.member, "deal-won", { deal: { name: "x", amount: "1" } }).catch(e => e);
 		expect(elsewhere).toMatchObject({ code: 422, data: [{ field: "template" }] });
+	});
+
+	it("a message without a tenant uses the recipient's tenant's override when they have one tenant, else the platform-wide one", async () => {
+		// the platform admins: the admins of the tenant NOTIFY_PLATFORM_TENANT_ID names
+		const root = (await p.broker.call("auth.register", { email: `root-${tag}@example.com`, password: "template-horse-42", name: "root" })) as {
+			user: { id: string };
+		};
+		const loner = (await p.broker.call("auth.register", { email: `loner-${tag}@example.com`, password: "template-horse-42", name: "loner" })) as {
+			user: { id: string };
+		};
+		const platformTenant = (
+			(await p.broker.call(
+				"tenants.createTenant",
+				{ name: "Valence", slug: `valence-${tag}` },
+				{ meta: { user: { id: root.user.id, tenantId: null, roles: [] } } },
+			)) as { id: string }
+		).id;
+		process.env.NOTIFY_PLATFORM_TENANT_ID = platformTenant;
+		resetConfig();
+		await p.broker.cacher?.clean("notificationtemplates.**");
+		try {
+			const rootAdmin = p.token({ sub: root.user.id, tid: platformTenant, roles: ["owner"] });
+			expect((await put("comment", { inApp: { title: "Platform: new comment" } }, rootAdmin)).status).toBe(200);
+			expect(
+				(await put("comment", { inApp: { title: "Acme: new comment" }, email: { subject: "Acme: {{ commenter.name }} replied" } })).status,
+			).toBe(200);
+			const send = (userId: string) =>
+				p.broker.call(
+					"notifications.send",
+					{ userId, template: "comment", vars: { commenter: { id: "c1", name: "Cy" }, post: { id: "p1" } }, eventId: randomUUID() },
+					{ meta: { user: null } },
+				) as Promise<{ notification: { title: string; tenantId: string | null } }>;
+			// the owner belongs to Acme only: Acme's words, in the list and in the e-mail; the notification stays tenant-less
+			const mine = await send(users.owner);
+			expect(mine.notification).toMatchObject({ title: "Acme: new comment", tenantId: null });
+			await waitFor(
+				() => smtp.mails.some(m => (m.to as { text: string }).text === `owner-${tag}@example.com` && m.subject === "Acme: Cy replied"),
+				{
+					what: "the e-mail in Acme's words",
+				},
+			);
+			// no tenant, or two tenants (which one?): the platform-wide override; the parts it does not give stay built-in
+			expect((await send(loner.user.id)).notification.title).toBe("Platform: new comment");
+			expect((await send(users.member)).notification.title).toBe("Platform: new comment");
+			await waitFor(
+				() =>
+					smtp.mails.some(m => (m.to as { text: string }).text === `loner-${tag}@example.com` && m.subject === "Cy commented on your post"),
+				{
+					what: "the loner's e-mail (built-in subject)",
+				},
+			);
+			// a tenant without an override of its own gets the platform's too
+			const inB = await sendIn(tenantB, users.other, "comment", { commenter: { id: "c1", name: "Cy" }, post: { id: "p1" } });
+			expect(inB.notification.title).toBe("Platform: new comment");
+			// and a tenant admin sees what its senders get
+			const bAdmin = p.token({ sub: users.other, tid: tenantB, roles: ["owner"] });
+			expect((await p.http("GET", "/api/notifications/templates/comment", { token: bAdmin })).body.parts.inApp.title).toBe(
+				"Platform: new comment",
+			);
+		} finally {
+			delete process.env.NOTIFY_PLATFORM_TENANT_ID;
+			resetConfig();
+			await p.broker.cacher?.clean("notificationtemplates.**");
+		}
 	});
 });

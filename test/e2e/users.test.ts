@@ -15,7 +15,7 @@ describe("users over HTTP", () => {
 		p.broker.call<Record<string, unknown>, Record<string, unknown>>("users.createProfile", { id, email, name });
 
 	beforeAll(async () => {
-		p = await startPlatform({ services: ["users", "activity"] });
+		p = await startPlatform({ services: ["users", "activity", "notificationprefs"] });
 	});
 	afterAll(() => p.stop());
 
@@ -121,7 +121,7 @@ describe("users over HTTP", () => {
 			const bobNow = await p.http("GET", `/api/users/${bob}`);
 			expect(bobNow.body.name).toBe("Bob Builder");
 			const prefs = await p.http("GET", "/api/users/me/preferences", { token: tokenOf(alice) });
-			expect(prefs.body.email.marketing).toBe(false);
+			expect(prefs.body.categories.marketing.email).toBe(false);
 			// Nothing of it reached the store either.
 			const svc = p.broker.getLocalService("users") as unknown as { adapter: { findById(id: string): Promise<Record<string, unknown>> } };
 			const raw = await svc.adapter.findById(alice);
@@ -200,32 +200,38 @@ describe("users over HTTP", () => {
 			await createProfile(dora, "Dora");
 		});
 
-		it("has sensible defaults", async () => {
+		it("are the notification preferences: the same defaults as /api/notifications/preferences", async () => {
 			const res = await p.http("GET", "/api/users/me/preferences", { token: tokenOf(dora) });
 			expect(res.status).toBe(200);
-			expect(Object.keys(res.body).sort()).toEqual(["email", "inApp", "push"]);
-			expect(res.body.inApp).toEqual({ follows: true, likes: true, comments: true, mentions: true, security: true, marketing: false });
-			expect(res.body.email.security).toBe(true);
-			expect(res.body.email.marketing).toBe(false);
+			expect(res.body).toEqual((await p.http("GET", "/api/notifications/preferences", { token: tokenOf(dora) })).body);
+			expect(Object.keys(res.body).sort()).toEqual(["categories", "quietHours", "timeZone"]);
+			expect(res.body.categories.follows).toEqual({ inApp: true, email: false, push: true });
+			expect(res.body.categories.security.email).toBe(true);
 		});
 
-		it("changes some values, keeps the others, ignores unknown keys, rejects non-booleans", async () => {
+		it("a change through either route is one change: one home, no copy on the profile", async () => {
 			const res = await p.http("PUT", "/api/users/me/preferences", {
 				token: tokenOf(dora),
-				body: { email: { likes: true, spam: true }, push: { marketing: true }, sms: { follows: true } },
+				body: { categories: { likes: { email: true } }, quietHours: { start: "22:00", end: "07:00" }, timeZone: "Europe/Paris" },
 			});
 			expect(res.status).toBe(200);
-			expect(res.body.email.likes).toBe(true);
-			expect(res.body.email).not.toHaveProperty("spam");
-			expect(res.body).not.toHaveProperty("sms");
-			expect(res.body.push.marketing).toBe(true);
-			expect(res.body.inApp.marketing).toBe(false);
-			const again = await p.http("GET", "/api/users/me/preferences", { token: tokenOf(dora) });
-			expect(again.body).toEqual(res.body);
-			const bad = await p.http("PUT", "/api/users/me/preferences", { token: tokenOf(dora), body: { email: { likes: "yes" } } });
-			expect(bad.status).toBe(422);
+			expect(res.body.categories.likes).toEqual({ inApp: true, email: true, push: false });
+			const viaNotifications = await p.http("GET", "/api/notifications/preferences", { token: tokenOf(dora) });
+			expect(viaNotifications.body).toEqual(res.body);
+			expect(await p.broker.call("notificationprefs.forUser", { userId: dora })).toEqual(res.body);
+			// and back: a change made at /api/notifications/preferences shows at /api/users/me/preferences
+			await p.http("PUT", "/api/notifications/preferences", { token: tokenOf(dora), body: { quietHours: null } });
+			expect((await p.http("GET", "/api/users/me/preferences", { token: tokenOf(dora) })).body.quietHours).toBeNull();
+			const svc = p.broker.getLocalService("users") as unknown as { adapter: { findById(id: string): Promise<Record<string, unknown>> } };
+			expect(await svc.adapter.findById(dora)).not.toHaveProperty("preferences");
+			// the same checks as the notifications route: unknown keys and non-booleans are 422, security e-mail stays on
+			for (const body of [
+				{ email: { likes: true } },
+				{ categories: { likes: { email: "yes" } } },
+				{ categories: { security: { email: false } } },
+			])
+				expect((await p.http("PUT", "/api/users/me/preferences", { token: tokenOf(dora), body })).status).toBe(422);
 			expect((await p.http("GET", "/api/users/me/preferences")).status).toBe(401);
-			expect(await p.broker.call("users.getPreferences", { userId: dora })).toEqual(res.body);
 		});
 	});
 
@@ -384,7 +390,6 @@ describe("users routes", () => {
 		expect(search.status).toBe(200);
 		expect(search.body).toHaveProperty("rows");
 		expect((await p.http("GET", "/api/users/me", { token })).body.id).toBe(id);
-		expect((await p.http("GET", "/api/users/me/preferences", { token })).body).toHaveProperty("inApp");
 		expect((await p.http("GET", "/api/users/me/stats", { token })).body).toEqual({ followers: 0, following: 0, posts: 0, likesReceived: 0 });
 		expect((await p.http("GET", "/api/users/me/followers", { token })).body.total).toBe(0);
 		expect((await p.http("GET", "/api/users/me/stats")).status).toBe(401);

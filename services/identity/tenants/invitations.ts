@@ -19,6 +19,7 @@ export const invitationMethods: TenantsMethodsOf<
 	| "publicInvitation"
 	| "emailOf"
 	| "openInvitationFor"
+	| "invitationForMail"
 > = {
 	async inviteMember(ctx) {
 		const { id: tenantId, email, role } = ctx.params;
@@ -46,11 +47,14 @@ export const invitationMethods: TenantsMethodsOf<
 				updatedAt: now.toISOString(),
 			});
 		});
+		// The invitation e-mail (notifiers → notifications): idempotent by invitation id, so a renewed invitation
+		// (the same open one, invited again) is not mailed twice.
 		await this.publish("tenants.memberInvited", actor.userId, tenantId, {
 			invitationId: invitation.id,
 			email,
 			role,
 			expiresAt: invitation.expiresAt,
+			tenantName: (await this.loadTenant(tenantId))?.name ?? "",
 		});
 		ctx.meta.$statusCode = 202;
 		return this.publicInvitation(invitation);
@@ -167,6 +171,12 @@ export const invitationMethods: TenantsMethodsOf<
 
 	async emailOf(ctx: Ctx<object>, userId: string) {
 		return ((await ctx.call("auth.emailOf", { userId })) as { email: string | null }).email;
+	},
+
+	/** Where the invitation e-mail goes, while the invitation is open (pending, unexpired); else null. */
+	async invitationForMail(invitationId: string) {
+		const i = await this.invitations.findOne({ id: invitationId, status: "pending", expiresAt: { $gt: new Date().toISOString() } });
+		return i ? { email: i.email, tenantId: i.tenantId, role: i.role, expiresAt: i.expiresAt } : null;
 	},
 
 	/** A pending, unexpired invitation addressed to the caller's email; 404 otherwise (as for one that does not exist). */

@@ -74,6 +74,7 @@ export interface TenantsMethods extends DbMethods, OutboxMethods {
 	publicInvitation(i: Invitation): Omit<Invitation, "updatedAt" | "respondedAt">;
 	emailOf(ctx: Ctx<object>, userId: string): Promise<string | null>;
 	openInvitationFor(ctx: Ctx<object>, invitationId: string): Promise<Invitation>;
+	invitationForMail(invitationId: string): Promise<{ email: string; tenantId: string; role: Role; expiresAt: string } | null>;
 	// members.ts
 	addMember(ctx: Ctx<{ id: string; email?: string; userId?: string; role: Role }>): Promise<unknown>;
 	listMembers(ctx: Ctx<{ id: string; page: number; pageSize: number; sort: string }>): Promise<unknown>;
