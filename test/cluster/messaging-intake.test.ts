@@ -61,6 +61,37 @@ describe("messaging: intake on one node, processing on two (NATS + Redis)", () =
 		}
 	};
 
+	/**
+	 * Waits until the 10 conversations whose last message starts with `prefix` count `total` unread, then
+	 * the texts of their messages: every one stored, none twice. `onTimeout` adds what to show.
+	 */
+	const expectEveryMessageOnce = async (prefix: string, total: number, what: string, onTimeout = () => "") => {
+		let seen = "";
+		const conversations = await waitFor(
+			async () => {
+				const items = (await http("GET", "/api/messaging/conversations?limit=100")).body.items as {
+					id: string;
+					unreadCount: number;
+					lastMessage: { text: string };
+				}[];
+				const mine = items.filter(c => c.lastMessage?.text.startsWith(prefix));
+				const unread = mine.reduce((s, c) => s + c.unreadCount, 0);
+				seen = `${mine.length} conversations, ${unread} unread`;
+				return mine.length === 10 && unread === total ? mine : null;
+			},
+			{ what, timeoutMs: 120_000, intervalMs: 1000 },
+		).catch(err => {
+			throw new Error(`${(err as Error).message} (last seen: ${seen})\n${onTimeout()}`);
+		});
+		const texts: string[] = [];
+		for (const c of conversations!)
+			texts.push(
+				...(await http("GET", `/api/messaging/conversations/${c.id}/messages?limit=100`)).body.items.map((m: { text: string }) => m.text),
+			);
+		expect(texts).toHaveLength(total);
+		expect(new Set(texts).size).toBe(total);
+	};
+
 	beforeAll(async () => {
 		graph = await startFakeGraph();
 		for (let c = 0; c < CUSTOMERS; c++)
@@ -189,26 +220,7 @@ describe("messaging: intake on one node, processing on two (NATS + Redis)", () =
 		expect(statuses.filter(s => s !== 200)).toEqual([]);
 		await victim.exited;
 		// what the dead node held unacknowledged comes back to the other one after JetStream's ack wait (30 s)
-		const conversations = await waitFor(
-			async () => {
-				const items = (await http("GET", "/api/messaging/conversations?limit=100")).body.items as {
-					id: string;
-					customerId: string;
-					unreadCount: number;
-					lastMessage: { text: string };
-				}[];
-				const mine = items.filter(c => c.lastMessage?.text.startsWith("kill message"));
-				return mine.length === 10 && mine.reduce((s, c) => s + c.unreadCount, 0) === total ? mine : null;
-			},
-			{ what: "300 messages after the kill", timeoutMs: 120_000, intervalMs: 1000 },
-		);
-		const texts: string[] = [];
-		for (const c of conversations!)
-			texts.push(
-				...(await http("GET", `/api/messaging/conversations/${c.id}/messages?limit=100`)).body.items.map((m: { text: string }) => m.text),
-			);
-		expect(texts).toHaveLength(total);
-		expect(new Set(texts).size).toBe(total);
+		await expectEveryMessageOnce("kill message", total, "300 messages after the kill");
 	}, 240_000);
 
 	it("loses no message and stores none twice when the intake node is killed mid-burst and started again", async () => {
@@ -236,28 +248,6 @@ describe("messaging: intake on one node, processing on two (NATS + Redis)", () =
 			throw new Error(`${(err as Error).message}\n${nodeOutput()}`);
 		});
 		await restarted;
-		let seen = "";
-		const conversations = await waitFor(
-			async () => {
-				const items = (await http("GET", "/api/messaging/conversations?limit=100")).body.items as {
-					id: string;
-					unreadCount: number;
-					lastMessage: { text: string };
-				}[];
-				const mine = items.filter(c => c.lastMessage?.text.startsWith("intake message"));
-				seen = `${mine.length} conversations, ${mine.reduce((s, c) => s + c.unreadCount, 0)} unread`;
-				return mine.length === 10 && mine.reduce((s, c) => s + c.unreadCount, 0) === total ? mine : null;
-			},
-			{ what: "300 messages after the intake node's restart", timeoutMs: 120_000, intervalMs: 1000 },
-		).catch(async err => {
-			throw new Error(`${err.message} (last seen: ${seen})\n${nodeOutput()}`);
-		});
-		const texts: string[] = [];
-		for (const c of conversations!)
-			texts.push(
-				...(await http("GET", `/api/messaging/conversations/${c.id}/messages?limit=100`)).body.items.map((m: { text: string }) => m.text),
-			);
-		expect(texts).toHaveLength(total);
-		expect(new Set(texts).size).toBe(total);
+		await expectEveryMessageOnce("intake message", total, "300 messages after the intake node's restart", nodeOutput);
 	}, 240_000);
 });
