@@ -49,7 +49,9 @@ export interface TenantRecordsMethods<R extends TenantRecord, Q> {
 const scoped = <T>(record: T) => record as Scoped<T>;
 
 export function TenantRecordsMixin<R extends TenantRecord, Q, TThis = unknown>(source: RecordSource<R, Q> & ThisType<TThis>): Mixin {
+	// `this` in the mixin's methods is the service the source was written for (TThis)
 	const get = (svc: unknown, id: string) => source.get.call(svc as TThis, id);
+	const list = (svc: unknown, tenantId: string | null, q: Q) => source.list.call(svc as TThis, tenantId, q);
 	return defineMixin<object, TenantRecordsMethods<R, Q>>({
 		methods: {
 			async scopedRecord(ctx, id) {
@@ -60,7 +62,7 @@ export function TenantRecordsMixin<R extends TenantRecord, Q, TThis = unknown>(s
 			},
 			async scopedRecords(ctx, q) {
 				const tenantId = tenantOf(ctx);
-				const { rows, total } = await source.list.call(this as unknown as TThis, tenantId, q);
+				const { rows, total } = await list(this, tenantId, q);
 				// the source was asked for this tenant's; a row of another would be its bug, never an answer
 				return { rows: rows.filter(r => r.tenantId === tenantId).map(scoped), total };
 			},
