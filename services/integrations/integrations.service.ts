@@ -14,6 +14,8 @@ import { KeyedMutex } from "../../lib/keyed-mutex";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { loadSecretKey, SecretBox } from "../../lib/secret-box";
 import { Collection } from "../../mixins/collection";
+import { JobHandlersMixin } from "../platform/jobs/handlers";
+import { PlatformSchedulesMixin } from "../platform/scheduler/platform-schedules";
 import { connectionMethods } from "./connections/flow";
 import { issueSyncMethods } from "./connections/issues-to-tasks";
 import { WEBHOOK_CHANNEL, webhookMethods, type WebhookParams } from "./connections/webhooks";
@@ -22,6 +24,7 @@ import {
 	publicConnection,
 	type ConnectionRow,
 	type IntegrationsMethods,
+	type IntegrationsThis,
 	type IntegrationsVars,
 	type PendingConnect,
 	type TaskLinkRow,
@@ -31,8 +34,23 @@ import {
 const provider = { type: "string", min: 1, max: 32, pattern: /^[a-z][a-z0-9-]*$/ } as const;
 const callbackParam = { type: "string", max: 2048, optional: true } as const;
 
+/** The purge of expired connect flows, hourly through the scheduler (README, "Platform jobs"). */
+export const INTEGRATIONS_PURGE_JOB = "integrations.purge";
+
 const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, IntegrationsVars> = {
 	name: "integrations",
+	mixins: [
+		JobHandlersMixin<IntegrationsThis>({
+			[INTEGRATIONS_PURGE_JOB]: {
+				handler() {
+					return this.purgeExpired();
+				},
+			},
+		}),
+		PlatformSchedulesMixin([
+			{ id: "integrations-purge", name: "Purge expired integration connect flows", cron: "20 * * * *", jobType: INTEGRATIONS_PURGE_JOB },
+		]),
+	],
 
 	channels: {
 		[WEBHOOK_CHANNEL]: {
@@ -136,6 +154,15 @@ const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, Integr
 			},
 		},
 
+		purgeExpired: {
+			// Internal (the `integrations.purge` job; operators from the REPL): how many expired connect flows went.
+			visibility: "public",
+			params: {},
+			handler() {
+				return this.purgeExpired();
+			},
+		},
+
 		accessToken: {
 			// Internal, for what works with a connection (syncs, webhooks): its access token, refreshed when near expiry.
 			visibility: "public",
@@ -150,6 +177,13 @@ const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, Integr
 		...connectionMethods,
 		...webhookMethods,
 		...issueSyncMethods,
+
+		/** Removes the connect flows nobody came back from (a callback refuses them anyway). */
+		async purgeExpired() {
+			const flows = await this.pending.remove({ expiresAt: { $lt: new Date().toISOString() } });
+			if (flows) this.logger.info("expired connect flows purged", { flows });
+			return { flows };
+		},
 	},
 
 	created() {
@@ -180,16 +214,9 @@ const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, Integr
 			this.deliveries.open(this.broker),
 			this.taskLinks.open(this.broker),
 		]);
-		this.purgeTimer = setInterval(() => {
-			this.pending
-				.remove({ expiresAt: { $lt: new Date().toISOString() } })
-				.catch(err => this.logger.warn("could not purge expired connect flows", { error: (err as Error).message }));
-		}, 600_000);
-		this.purgeTimer.unref();
 	},
 
 	async stopped() {
-		clearInterval(this.purgeTimer);
 		await Promise.all([this.connections.close(), this.pending.close(), this.deliveries.close(), this.taskLinks.close()]);
 	},
 };

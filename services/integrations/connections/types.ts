@@ -39,6 +39,8 @@ export interface PendingConnect {
 	userId: string;
 	tenantId: string | null;
 	codeVerifier: string;
+	/** SHA-256 of the flow cookie's nonce set on the browser that started it */
+	browserHash: string;
 	expiresAt: string;
 	createdAt: string;
 }
@@ -88,7 +90,6 @@ export interface IntegrationsVars {
 	connections: CollectionOf<ConnectionRow>;
 	pending: CollectionOf<PendingConnect>;
 	refreshing: KeyedMutex;
-	purgeTimer: NodeJS.Timeout;
 }
 
 export interface IntegrationsMethods {
@@ -99,6 +100,8 @@ export interface IntegrationsMethods {
 	disconnect(ctx: Ctx<{ id: string }>): Promise<null>;
 	/** The connection's access token, refreshed first when it expires within REFRESH_MARGIN_MS. */
 	accessTokenOf(connectionId: string): Promise<string>;
+	/** the `integrations.purge` job: expired connect flows removed */
+	purgeExpired(): Promise<{ flows: number }>;
 	// webhooks.ts
 	receiveWebhook(ctx: Ctx<{ provider: string; connectionId: string }>): Promise<unknown>;
 	processWebhook(id: string): Promise<void>;
