@@ -31,6 +31,7 @@ import {
 	type WebhookDeliveryRow,
 } from "./connections/types";
 
+const cfgAtLoad = config();
 const provider = { type: "string", min: 1, max: 32, pattern: /^[a-z][a-z0-9-]*$/ } as const;
 const callbackParam = { type: "string", max: 2048, optional: true } as const;
 
@@ -131,6 +132,8 @@ const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, Integr
 			rest: "POST /webhooks/:provider/:connectionId",
 			// The signature is the authentication; it covers the exact bytes, handed over unparsed (lib/body.ts).
 			auth: "public",
+			// per sending address: a provider's bursts pass, a flood of forged deliveries is cut off before any HMAC work
+			rateLimit: { max: cfgAtLoad.INTEGRATION_WEBHOOK_RATE_MAX, windowSec: cfgAtLoad.INTEGRATION_WEBHOOK_RATE_WINDOW_S, by: "ip" },
 			rawBody: true,
 			bodyLimit: "1mb",
 			summary: "Inbound webhook of a connection (HMAC-SHA256 signed).",
