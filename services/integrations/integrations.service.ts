@@ -11,6 +11,7 @@
 import { config, integrationProviders } from "../../lib/config";
 import { currentUser, type Ctx } from "../../lib/context";
 import { KeyedMutex } from "../../lib/keyed-mutex";
+import { disconnectRedis, redisClient } from "../../lib/redis";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { loadSecretKey, SecretBox } from "../../lib/secret-box";
 import { Collection } from "../../mixins/collection";
@@ -20,6 +21,7 @@ import { connectionMethods } from "./connections/flow";
 import { issueSyncMethods } from "./connections/issues-to-tasks";
 import { WEBHOOK_CHANNEL, webhookMethods, type WebhookParams } from "./connections/webhooks";
 import { IntegrationClient } from "./connections/provider-client";
+import { RefreshLock } from "./connections/refresh-lock";
 import {
 	publicConnection,
 	type ConnectionRow,
@@ -196,7 +198,10 @@ const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, Integr
 		this.box = new SecretBox(key);
 		this.providerConfigs = new Map(Object.entries(integrationProviders(this.cfg)));
 		this.clients = new Map([...this.providerConfigs].map(([name, p]) => [name, new IntegrationClient(name, p, this.cfg.OAUTH_TIMEOUT_MS)]));
-		this.refreshing = new KeyedMutex();
+		// cluster-wide with Redis (a refresh takes at most 3 attempts of OAUTH_TIMEOUT_MS), else this process only
+		this.lockRedis = this.cfg.REDIS_URL ? redisClient(this.cfg.REDIS_URL, "durable") : null;
+		const refreshMs = this.cfg.OAUTH_TIMEOUT_MS * 3 + 5_000;
+		this.refreshing = new RefreshLock(this.lockRedis, `${this.cfg.NAMESPACE}:integrations:refresh`, { ttlMs: refreshMs, waitMs: refreshMs });
 		this.syncing = new KeyedMutex();
 		this.taskLinks = new Collection<TaskLinkRow>({
 			collection: "integration_task_links",
@@ -221,6 +226,7 @@ const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, Integr
 
 	async stopped() {
 		await Promise.all([this.connections.close(), this.pending.close(), this.deliveries.close(), this.taskLinks.close()]);
+		if (this.lockRedis) await disconnectRedis(this.lockRedis);
 	},
 };
 

@@ -5,7 +5,9 @@ import type { KeyedMutex } from "../../../lib/keyed-mutex";
 import type { DbSettings, ServiceThis } from "../../../lib/schema";
 import type { SecretBox } from "../../../lib/secret-box";
 import type { CollectionOf } from "../../../mixins/collection";
+import type { Redis } from "ioredis";
 import type { IntegrationClient } from "./provider-client";
+import type { RefreshLock } from "./refresh-lock";
 
 /** A user's connection to a provider; the tokens only sealed (lib/secret-box.ts). */
 export interface ConnectionRow {
@@ -89,7 +91,9 @@ export interface IntegrationsVars {
 	clients: Map<string, IntegrationClient>;
 	connections: CollectionOf<ConnectionRow>;
 	pending: CollectionOf<PendingConnect>;
-	refreshing: KeyedMutex;
+	/** one refresh at a time per connection: cluster-wide with Redis (./refresh-lock.ts) */
+	refreshing: RefreshLock;
+	lockRedis: Redis | null;
 }
 
 export interface IntegrationsMethods {
