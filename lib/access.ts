@@ -41,6 +41,20 @@ export interface AuthUser {
 	scopes?: string[];
 }
 
+/**
+ * Every scope an API client may be granted, with what it allows (README, "API clients" → the scopes
+ * table, checked against this list and the actions' `scopes` by test/unit/api-scopes.test.ts).
+ * An action may declare only scopes listed here; client registration refuses any other (422).
+ */
+export const API_SCOPES: Readonly<Record<string, string>> = {
+	"leads:read": "read CRM leads and their activities",
+	"leads:write": "create and update CRM leads, add activities",
+	"tasks:read": "read engagement tasks",
+	"tasks:write": "create and update engagement tasks",
+	"invoices:read": "read commerce invoices and their PDFs",
+	"analytics:write": "ingest analytics events",
+};
+
 const RANK: Record<string, number> = { member: 1, admin: 2, owner: 3 };
 
 /** True when one of the user's roles ranks at least as high as one of the required roles. */

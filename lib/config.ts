@@ -176,6 +176,10 @@ export const configSchema = {
 		messages: { oauthProviders: "The '{field}' field {expected}" },
 	},
 	OAUTH_TIMEOUT_MS: { ...positiveInt, default: 10000 },
+	OAUTH_ENDPOINT_RATE_MAX: { ...positiveInt, default: 60 },
+	OAUTH_ENDPOINT_RATE_WINDOW_S: { ...positiveInt, default: 60 },
+	INTEGRATION_WEBHOOK_RATE_MAX: { ...positiveInt, default: 600 },
+	INTEGRATION_WEBHOOK_RATE_WINDOW_S: { ...positiveInt, default: 60 },
 	SECRETS_KEY: { type: "string", optional: true, pattern: /^[A-Za-z0-9_-]{43}$/ },
 	INTEGRATION_PROVIDERS: {
 		type: "string",
@@ -389,6 +393,10 @@ export interface Config {
 	OAUTH_PROVIDERS?: string;
 	/** timeout of one call to a provider (discovery, token, userinfo, JWKS), ms */
 	OAUTH_TIMEOUT_MS: number;
+	OAUTH_ENDPOINT_RATE_MAX: number;
+	OAUTH_ENDPOINT_RATE_WINDOW_S: number;
+	INTEGRATION_WEBHOOK_RATE_MAX: number;
+	INTEGRATION_WEBHOOK_RATE_WINDOW_S: number;
 	/** AES-256-GCM key for secrets at rest (32 bytes, base64url); unset: a dev key in DATA_DIR/keys (not in production) */
 	SECRETS_KEY?: string;
 	/** JSON object of third-party OAuth 2 providers users may connect (IntegrationProviderConfig) by name; unset: none */

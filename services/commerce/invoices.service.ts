@@ -168,6 +168,7 @@ const InvoicesService: ServiceSchema<DbSettings, Methods, Vars> = {
 		},
 		listInvoices: {
 			rest: "GET /",
+			scopes: ["invoices:read"],
 			roles: ["member"],
 			params: { ...pageParams, status: { type: "enum", values: [...INVOICE_STATUSES], optional: true }, $$strict: "remove" },
 			handler(ctx: Ctx<{ page: number; pageSize: number; status?: string }>) {
@@ -177,6 +178,7 @@ const InvoicesService: ServiceSchema<DbSettings, Methods, Vars> = {
 		},
 		getInvoice: {
 			rest: "GET /:id",
+			scopes: ["invoices:read"],
 			roles: ["member"],
 			params: { id: idParam, $$strict: "remove" },
 			handler(ctx: Ctx<{ id: string }>) {
@@ -251,6 +253,7 @@ const InvoicesService: ServiceSchema<DbSettings, Methods, Vars> = {
 		},
 		invoicePdf: {
 			rest: "GET /:id/pdf",
+			scopes: ["invoices:read"],
 			roles: ["member"],
 			entity: "loadInvoice",
 			params: { id: idParam, $$strict: "remove" },

@@ -76,6 +76,7 @@ const LeadsService: ServiceSchema<DbSettings, LeadsMethods> = {
 	actions: {
 		listLeads: {
 			rest: "GET /",
+			scopes: ["leads:read"],
 			roles: ["member"],
 			summary: "List leads with filters, text search, sort and pagination.",
 			cache: {
@@ -108,6 +109,7 @@ const LeadsService: ServiceSchema<DbSettings, LeadsMethods> = {
 
 		getLead: {
 			rest: "GET /:id",
+			scopes: ["leads:read"],
 			roles: ["member"],
 			cache: { keys: ["#user.tenantId", "id"] },
 			params: { id: idParam, $$strict: "remove" },
@@ -118,6 +120,7 @@ const LeadsService: ServiceSchema<DbSettings, LeadsMethods> = {
 
 		createLead: {
 			rest: "POST /",
+			scopes: ["leads:write"],
 			roles: ["member"],
 			params: { ...leadInputParams, $$strict: "remove" },
 			async handler(ctx: Ctx<LeadInput>) {
@@ -130,6 +133,7 @@ const LeadsService: ServiceSchema<DbSettings, LeadsMethods> = {
 
 		updateLead: {
 			rest: "PATCH /:id",
+			scopes: ["leads:write"],
 			roles: ["member"],
 			summary: "Change contact fields, value, custom fields and/or the status (allowed transitions only).",
 			params: {
@@ -194,6 +198,7 @@ const LeadsService: ServiceSchema<DbSettings, LeadsMethods> = {
 
 		addActivity: {
 			rest: "POST /:id/activities",
+			scopes: ["leads:write"],
 			roles: ["member"],
 			params: {
 				id: idParam,
@@ -221,6 +226,7 @@ const LeadsService: ServiceSchema<DbSettings, LeadsMethods> = {
 
 		listActivities: {
 			rest: "GET /:id/activities",
+			scopes: ["leads:read"],
 			roles: ["member"],
 			params: { id: idParam, ...pageParams, sort: { type: "enum", values: ["at", "-at"], default: "-at" }, $$strict: "remove" },
 			entity: "findLead",

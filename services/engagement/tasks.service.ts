@@ -76,6 +76,7 @@ const TasksService: ServiceSchema<DbSettings, TasksMethods, TasksVars> = {
 		},
 		listTasks: {
 			rest: "GET /",
+			scopes: ["tasks:read"],
 			roles: ["member"],
 			summary: "Tasks of the tenant, filtered, sorted, a cursor page at a time; `q` searches title and description.",
 			params: {
@@ -96,6 +97,7 @@ const TasksService: ServiceSchema<DbSettings, TasksMethods, TasksVars> = {
 		},
 		createTask: {
 			rest: "POST /",
+			scopes: ["tasks:write"],
 			roles: ["member"],
 			params: {
 				...taskFieldParams,
@@ -115,6 +117,7 @@ const TasksService: ServiceSchema<DbSettings, TasksMethods, TasksVars> = {
 		},
 		getTask: {
 			rest: "GET /:id",
+			scopes: ["tasks:read"],
 			roles: ["member"],
 			entity: "loadTask",
 			params: { id: idParam, $$strict: "remove" },
@@ -124,6 +127,7 @@ const TasksService: ServiceSchema<DbSettings, TasksMethods, TasksVars> = {
 		},
 		updateTask: {
 			rest: "PATCH /:id",
+			scopes: ["tasks:write"],
 			roles: ["member"],
 			entity: "loadTask",
 			summary: "Change fields. Send the `version` you read (or `If-Match`); a stale one is 409 with the current version.",

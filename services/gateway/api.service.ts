@@ -174,7 +174,8 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 				name: "oauth",
 				path: "/oauth",
 				authentication: false,
-				authorization: false,
+				// only for the actions' per-address rate limits (authorize below): the actions are public
+				authorization: true,
 				mappingPolicy: "restrict",
 				aliases: { "POST /token": "oauth.token", "POST /revoke": "oauth.revoke", "POST /introspect": "oauth.introspect" },
 				bodyParsers: { json: false, urlencoded: { extended: false, limit: "8kb" } },

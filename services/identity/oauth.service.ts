@@ -23,6 +23,9 @@ const id = { type: "string", min: 1, max: 64 } as const;
 /** RFC 6749 §3.3 scope tokens, kept to `resource:action` style names */
 const scopeName = { type: "string", min: 1, max: 64, pattern: /^[a-z][a-z0-9_.-]*(:[a-z0-9_.-]+)*$/ } as const;
 const formParam = { type: "string", max: 4096, optional: true } as const;
+// Per client address, each endpoint its own count (README, "API clients"); over it: 429 problem+json with Retry-After.
+const cfgAtLoad = config();
+const perClientAddress = { max: cfgAtLoad.OAUTH_ENDPOINT_RATE_MAX, windowSec: cfgAtLoad.OAUTH_ENDPOINT_RATE_WINDOW_S, by: "ip" as const };
 const endpointParams = {
 	grant_type: formParam,
 	scope: formParam,
@@ -108,6 +111,7 @@ const OAuthService: ServiceSchema<DbSettings, OAuthMethods, OAuthVars> = {
 		// The RFC endpoints: no `rest`, the gateway routes them at /oauth/* (the client authenticates itself).
 		token: {
 			auth: "public",
+			rateLimit: perClientAddress,
 			summary: "OAuth 2.0 token endpoint (client_credentials).",
 			params: endpointParams,
 			handler(ctx: Ctx<EndpointParams>) {
@@ -117,6 +121,7 @@ const OAuthService: ServiceSchema<DbSettings, OAuthMethods, OAuthVars> = {
 
 		revoke: {
 			auth: "public",
+			rateLimit: perClientAddress,
 			summary: "OAuth 2.0 token revocation (RFC 7009).",
 			params: endpointParams,
 			handler(ctx: Ctx<EndpointParams>) {
@@ -126,6 +131,7 @@ const OAuthService: ServiceSchema<DbSettings, OAuthMethods, OAuthVars> = {
 
 		introspect: {
 			auth: "public",
+			rateLimit: perClientAddress,
 			summary: "OAuth 2.0 token introspection (RFC 7662), for the caller's own tenant.",
 			params: endpointParams,
 			handler(ctx: Ctx<EndpointParams>) {

@@ -11,9 +11,14 @@ import { config, oauthProviders } from "../../lib/config";
 import { currentUser, type Ctx } from "../../lib/context";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { Collection } from "../../mixins/collection";
+import { JobHandlersMixin } from "../platform/jobs/handlers";
+import { PlatformSchedulesMixin } from "../platform/scheduler/platform-schedules";
 import { providerSignInMethods } from "./oauth/provider-sign-in";
 import { SignInProvider } from "./oauth/sign-in-provider";
-import type { CallbackParams, OAuthAccount, PendingFlow, SignInMethods, SignInVars } from "./oauth/sign-in-types";
+import type { CallbackParams, OAuthAccount, PendingFlow, SignInMethods, SignInThis, SignInVars } from "./oauth/sign-in-types";
+
+/** The purge of expired sign-in flows, hourly through the scheduler (README, "Platform jobs"). */
+export const SIGN_IN_PURGE_JOB = "oauthsignin.purge";
 
 const provider = { type: "string", min: 1, max: 32, pattern: /^[a-z][a-z0-9-]*$/ } as const;
 const callbackParam = { type: "string", max: 2048, optional: true } as const;
@@ -23,6 +28,16 @@ const perIp = { max: 20, windowSec: 60, by: "ip" as const };
 const OAuthSignInService: ServiceSchema<DbSettings, SignInMethods, SignInVars> = {
 	name: "oauthsignin",
 	settings: { rest: "/auth/oauth" },
+	mixins: [
+		JobHandlersMixin<SignInThis>({
+			[SIGN_IN_PURGE_JOB]: {
+				handler() {
+					return this.purgeExpired();
+				},
+			},
+		}),
+		PlatformSchedulesMixin([{ id: "oauthsignin-purge", name: "Purge expired sign-in flows", cron: "10 * * * *", jobType: SIGN_IN_PURGE_JOB }]),
+	],
 
 	actions: {
 		start: {
@@ -79,6 +94,15 @@ const OAuthSignInService: ServiceSchema<DbSettings, SignInMethods, SignInVars> =
 			},
 		},
 
+		purgeExpired: {
+			// Internal (the `oauthsignin.purge` job; operators from the REPL): how many expired flows went.
+			visibility: "public",
+			params: {},
+			handler() {
+				return this.purgeExpired();
+			},
+		},
+
 		unlink: {
 			rest: "DELETE /accounts/:id",
 			auth: "required",
@@ -92,6 +116,13 @@ const OAuthSignInService: ServiceSchema<DbSettings, SignInMethods, SignInVars> =
 
 	methods: {
 		...providerSignInMethods,
+
+		/** Removes the flows nobody came back from (a callback refuses them anyway: this only keeps the store small). */
+		async purgeExpired() {
+			const flows = await this.pending.remove({ expiresAt: { $lt: new Date().toISOString() } });
+			if (flows) this.logger.info("expired sign-in flows purged", { flows });
+			return { flows };
+		},
 	},
 
 	created() {
@@ -111,16 +142,9 @@ const OAuthSignInService: ServiceSchema<DbSettings, SignInMethods, SignInVars> =
 
 	async started() {
 		await Promise.all([this.accounts.open(this.broker), this.pending.open(this.broker)]);
-		this.purgeTimer = setInterval(() => {
-			this.pending
-				.remove({ expiresAt: { $lt: new Date().toISOString() } })
-				.catch(err => this.logger.warn("could not purge expired sign-in flows", { error: (err as Error).message }));
-		}, 600_000);
-		this.purgeTimer.unref();
 	},
 
 	async stopped() {
-		clearInterval(this.purgeTimer);
 		await Promise.all([this.accounts.close(), this.pending.close()]);
 	},
 };

@@ -11,28 +11,49 @@
 import { config, integrationProviders } from "../../lib/config";
 import { currentUser, type Ctx } from "../../lib/context";
 import { KeyedMutex } from "../../lib/keyed-mutex";
+import { disconnectRedis, redisClient } from "../../lib/redis";
 import type { DbSettings, ServiceSchema } from "../../lib/schema";
 import { loadSecretKey, SecretBox } from "../../lib/secret-box";
 import { Collection } from "../../mixins/collection";
+import { JobHandlersMixin } from "../platform/jobs/handlers";
+import { PlatformSchedulesMixin } from "../platform/scheduler/platform-schedules";
 import { connectionMethods } from "./connections/flow";
 import { issueSyncMethods } from "./connections/issues-to-tasks";
 import { WEBHOOK_CHANNEL, webhookMethods, type WebhookParams } from "./connections/webhooks";
 import { IntegrationClient } from "./connections/provider-client";
+import { RefreshLock } from "./connections/refresh-lock";
 import {
 	publicConnection,
 	type ConnectionRow,
 	type IntegrationsMethods,
+	type IntegrationsThis,
 	type IntegrationsVars,
 	type PendingConnect,
 	type TaskLinkRow,
 	type WebhookDeliveryRow,
 } from "./connections/types";
 
+const cfgAtLoad = config();
 const provider = { type: "string", min: 1, max: 32, pattern: /^[a-z][a-z0-9-]*$/ } as const;
 const callbackParam = { type: "string", max: 2048, optional: true } as const;
 
+/** The purge of expired connect flows, hourly through the scheduler (README, "Platform jobs"). */
+export const INTEGRATIONS_PURGE_JOB = "integrations.purge";
+
 const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, IntegrationsVars> = {
 	name: "integrations",
+	mixins: [
+		JobHandlersMixin<IntegrationsThis>({
+			[INTEGRATIONS_PURGE_JOB]: {
+				handler() {
+					return this.purgeExpired();
+				},
+			},
+		}),
+		PlatformSchedulesMixin([
+			{ id: "integrations-purge", name: "Purge expired integration connect flows", cron: "20 * * * *", jobType: INTEGRATIONS_PURGE_JOB },
+		]),
+	],
 
 	channels: {
 		[WEBHOOK_CHANNEL]: {
@@ -113,6 +134,8 @@ const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, Integr
 			rest: "POST /webhooks/:provider/:connectionId",
 			// The signature is the authentication; it covers the exact bytes, handed over unparsed (lib/body.ts).
 			auth: "public",
+			// per sending address: a provider's bursts pass, a flood of forged deliveries is cut off before any HMAC work
+			rateLimit: { max: cfgAtLoad.INTEGRATION_WEBHOOK_RATE_MAX, windowSec: cfgAtLoad.INTEGRATION_WEBHOOK_RATE_WINDOW_S, by: "ip" },
 			rawBody: true,
 			bodyLimit: "1mb",
 			summary: "Inbound webhook of a connection (HMAC-SHA256 signed).",
@@ -136,6 +159,15 @@ const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, Integr
 			},
 		},
 
+		purgeExpired: {
+			// Internal (the `integrations.purge` job; operators from the REPL): how many expired connect flows went.
+			visibility: "public",
+			params: {},
+			handler() {
+				return this.purgeExpired();
+			},
+		},
+
 		accessToken: {
 			// Internal, for what works with a connection (syncs, webhooks): its access token, refreshed when near expiry.
 			visibility: "public",
@@ -150,6 +182,13 @@ const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, Integr
 		...connectionMethods,
 		...webhookMethods,
 		...issueSyncMethods,
+
+		/** Removes the connect flows nobody came back from (a callback refuses them anyway). */
+		async purgeExpired() {
+			const flows = await this.pending.remove({ expiresAt: { $lt: new Date().toISOString() } });
+			if (flows) this.logger.info("expired connect flows purged", { flows });
+			return { flows };
+		},
 	},
 
 	created() {
@@ -159,7 +198,10 @@ const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, Integr
 		this.box = new SecretBox(key);
 		this.providerConfigs = new Map(Object.entries(integrationProviders(this.cfg)));
 		this.clients = new Map([...this.providerConfigs].map(([name, p]) => [name, new IntegrationClient(name, p, this.cfg.OAUTH_TIMEOUT_MS)]));
-		this.refreshing = new KeyedMutex();
+		// cluster-wide with Redis (a refresh takes at most 3 attempts of OAUTH_TIMEOUT_MS), else this process only
+		this.lockRedis = this.cfg.REDIS_URL ? redisClient(this.cfg.REDIS_URL, "durable") : null;
+		const refreshMs = this.cfg.OAUTH_TIMEOUT_MS * 3 + 5_000;
+		this.refreshing = new RefreshLock(this.lockRedis, `${this.cfg.NAMESPACE}:integrations:refresh`, { ttlMs: refreshMs, waitMs: refreshMs });
 		this.syncing = new KeyedMutex();
 		this.taskLinks = new Collection<TaskLinkRow>({
 			collection: "integration_task_links",
@@ -180,17 +222,11 @@ const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, Integr
 			this.deliveries.open(this.broker),
 			this.taskLinks.open(this.broker),
 		]);
-		this.purgeTimer = setInterval(() => {
-			this.pending
-				.remove({ expiresAt: { $lt: new Date().toISOString() } })
-				.catch(err => this.logger.warn("could not purge expired connect flows", { error: (err as Error).message }));
-		}, 600_000);
-		this.purgeTimer.unref();
 	},
 
 	async stopped() {
-		clearInterval(this.purgeTimer);
 		await Promise.all([this.connections.close(), this.pending.close(), this.deliveries.close(), this.taskLinks.close()]);
+		if (this.lockRedis) await disconnectRedis(this.lockRedis);
 	},
 };
 

@@ -55,6 +55,7 @@ const AnalyticsService: ServiceSchema<DbSettings & { rest: string }, Methods, Va
 	actions: {
 		ingestEvents: {
 			rest: "POST /events",
+			scopes: ["analytics:write"],
 			roles: ["member"],
 			bodyLimit: "512kb",
 			params: { events: { type: "array", min: 1, max: MAX_BATCH, items: eventRule }, $$strict: "remove" },

@@ -35,16 +35,21 @@ describe("integrations: connect a third-party account", () => {
 			p.broker.getLocalService("integrations") as unknown as { connections: { find(q: object): Promise<Record<string, unknown>[]> } }
 		).connections.find({});
 
-	/** connect → the provider's authorize → our callback (the browser carries no token back) */
-	async function connect(token: string): Promise<{ path: string }> {
+	/**
+	 * connect → the provider's authorize → our callback (the browser carries no token back, only the flow
+	 * cookie the connect set: `headers` for the callback)
+	 */
+	async function connect(token: string): Promise<{ path: string; headers: { cookie: string } }> {
 		const start = await http("POST", "/api/integrations/github/connect", { token });
 		expect(start.status).toBe(200);
+		const set = start.headers.get("set-cookie")!;
+		expect(set).toMatch(/^valence_oauth_flow=[\w-]{40,}; Path=\/api\/integrations; Max-Age=600; HttpOnly; SameSite=Lax$/);
 		const url = new URL(start.body.authorizationUrl);
 		expect(url.searchParams.get("code_challenge_method")).toBe("S256");
 		const back = await fetch(url, { redirect: "manual" });
 		const cb = new URL(back.headers.get("location")!);
 		expect(cb.pathname).toBe("/api/integrations/github/callback");
-		return { path: cb.pathname + cb.search };
+		return { path: cb.pathname + cb.search, headers: { cookie: set.split(";")[0] } };
 	}
 
 	beforeAll(async () => {
@@ -72,11 +77,25 @@ describe("integrations: connect a third-party account", () => {
 		await gh.stop();
 	});
 
+	it("refuses a callback opened in another browser (no flow cookie, or another flow's): nothing connected", async () => {
+		const theirs = await connect(userToken("mallory"));
+		const mine = await connect(userToken("victim"));
+		// the victim's browser opens mallory's callback: it carries the victim's own cookie, or none
+		const crossed = await http("GET", theirs.path, { headers: mine.headers });
+		expect(crossed.status).toBe(400);
+		expect(crossed.body.code).toBe("OAUTH_BROWSER_MISMATCH");
+		const bare = await connect(userToken("mallory"));
+		expect((await http("GET", bare.path)).body.code).toBe("OAUTH_BROWSER_MISMATCH");
+		for (const sub of ["mallory", "victim"]) expect((await http("GET", "/api/integrations", { token: userToken(sub) })).body.rows).toEqual([]);
+		// the state is spent either way: mallory's own browser cannot finish it afterwards
+		expect((await http("GET", theirs.path, { headers: theirs.headers })).status).toBe(400);
+	});
+
 	it("connects with code + PKCE and keeps the tokens sealed, never showing them", async () => {
 		expect((await http("POST", "/api/integrations/github/connect")).status).toBe(401);
 		expect((await http("POST", "/api/integrations/notion/connect", { token: userToken("u1") })).status).toBe(404);
-		const { path } = await connect(userToken("u1"));
-		const res = await http("GET", path);
+		const { path, headers } = await connect(userToken("u1"));
+		const res = await http("GET", path, { headers });
 		expect(res.status).toBe(201);
 		expect(res.body).toEqual({
 			id: expect.any(String),
@@ -88,7 +107,7 @@ describe("integrations: connect a third-party account", () => {
 		});
 		expect(gh.redeemed.at(-1)).toEqual({ pkce: true, status: 200 });
 		// the state is spent
-		expect((await http("GET", path)).status).toBe(400);
+		expect((await http("GET", path, { headers })).status).toBe(400);
 
 		const list = await http("GET", "/api/integrations", { token: userToken("u1") });
 		expect(list.body.rows.map((r: { id: string }) => r.id)).toEqual([res.body.id]);
@@ -103,8 +122,8 @@ describe("integrations: connect a third-party account", () => {
 
 	it("refreshes a token about to expire, once for simultaneous callers", async () => {
 		gh.expiresIn = 30; // less than the refresh margin: the stored token counts as expiring
-		const { path } = await connect(userToken("u3"));
-		const connection = (await http("GET", path)).body;
+		const { path, headers } = await connect(userToken("u3"));
+		const connection = (await http("GET", path, { headers })).body;
 		const first = await accessToken(connection.id);
 		gh.expiresIn = 3600;
 		const before = gh.refreshes;
@@ -120,8 +139,8 @@ describe("integrations: connect a third-party account", () => {
 
 	it("disconnects: only the owner, and the tokens are revoked at the provider", async () => {
 		gh.expiresIn = 3600;
-		const { path } = await connect(userToken("u4"));
-		const connection = (await http("GET", path)).body;
+		const { path, headers } = await connect(userToken("u4"));
+		const connection = (await http("GET", path, { headers })).body;
 		const token = await accessToken(connection.id);
 		expect((await http("DELETE", `/api/integrations/${connection.id}`, { token: userToken("u5") })).status).toBe(404);
 		expect((await http("DELETE", `/api/integrations/${connection.id}`, { token: userToken("u4") })).status).toBe(204);
@@ -131,8 +150,8 @@ describe("integrations: connect a third-party account", () => {
 	});
 
 	it("takes GitHub webhooks signed with X-Hub-Signature-256 once per delivery, and refuses a bad signature storing nothing", async () => {
-		const { path } = await connect(userToken("u6"));
-		const connection = (await http("GET", path)).body;
+		const { path, headers } = await connect(userToken("u6"));
+		const connection = (await http("GET", path, { headers })).body;
 		const body = JSON.stringify({ action: "assigned", issue: { number: 7, title: "Fix the build" } });
 		const sign = (raw: string, secret = WEBHOOK_SECRET) => `sha256=${createHmac("sha256", secret).update(raw).digest("hex")}`;
 		const send = (raw: string, headers: Record<string, string>) =>
@@ -198,7 +217,8 @@ describe("integrations: connect a third-party account", () => {
 			expect(res.status).toBe(200);
 			return res.body.rows;
 		};
-		const connectIn = async (sub: string) => (await http("GET", (await connect(member(sub))).path)).body as { id: string };
+		const connectIn = async (sub: string) =>
+			(await (async c => http("GET", c.path, { headers: c.headers }))(await connect(member(sub)))).body as { id: string };
 
 		it("creates one task per issue however often it is delivered, and follows edits, close and reopen", async () => {
 			gh.expiresIn = 3600;
@@ -257,8 +277,8 @@ describe("integrations: connect a third-party account", () => {
 
 	it("retries a provider's 5xx (honouring Retry-After), gives up on a long Retry-After, and stops calling a provider that keeps failing", async () => {
 		gh.expiresIn = 30; // every stored token counts as expiring: each accessToken call refreshes
-		const { path } = await connect(userToken("u7"));
-		const connection = (await http("GET", path)).body;
+		const { path, headers } = await connect(userToken("u7"));
+		const connection = (await http("GET", path, { headers })).body;
 		const refreshed = gh.refreshes;
 		gh.failures = [{ status: 503, retryAfter: "0" }, { status: 500 }];
 		expect(gh.isValid(await accessToken(connection.id))).toBe(true);

@@ -15,10 +15,10 @@ const Things: ServiceSchema = {
 		list: {
 			rest: "GET /",
 			roles: ["member"],
-			scopes: ["things:read"],
+			scopes: ["tasks:read"],
 			handler: (ctx: Ctx) => ({ tenantId: currentTenantUser(ctx).tenantId, caller: currentTenantUser(ctx).id }),
 		},
-		create: { rest: "POST /", roles: ["member"], scopes: ["things:write"], handler: () => ({ created: true }) },
+		create: { rest: "POST /", roles: ["member"], scopes: ["tasks:write"], handler: () => ({ created: true }) },
 		unscoped: { rest: "GET /unscoped", roles: ["member"], handler: () => ({ reached: true }) },
 		open: { rest: "GET /open", auth: "public", handler: () => ({ reached: true }) },
 	},
@@ -35,7 +35,7 @@ describe("oauth: API clients and client_credentials", () => {
 	const basic = (id: string, secret: string) => ({
 		authorization: `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString("base64")}`,
 	});
-	const register = async (scopes = ["things:read"], token = admin) => {
+	const register = async (scopes = ["tasks:read"], token = admin) => {
 		const res = await p.http("POST", "/api/oauth/clients", { token, body: { name: "Reporting bot", scopes } });
 		expect(res.status).toBe(201);
 		return res.body as { id: string; clientId: string; clientSecret: string };
@@ -54,14 +54,14 @@ describe("oauth: API clients and client_credentials", () => {
 
 	it("registers a client for a tenant admin only; the secret is shown once and never listed", async () => {
 		const member = p.token({ sub: "member-1", tid: "t1", roles: ["member"] });
-		expect((await p.http("POST", "/api/oauth/clients", { token: member, body: { name: "x", scopes: ["things:read"] } })).status).toBe(403);
+		expect((await p.http("POST", "/api/oauth/clients", { token: member, body: { name: "x", scopes: ["tasks:read"] } })).status).toBe(403);
 		const c = await register();
 		expect(c.clientId).toMatch(/^vc_/);
 		expect(c.clientSecret).toMatch(/^vcs_[\w-]{43}$/);
 		const list = await p.http("GET", "/api/oauth/clients", { token: admin });
 		expect(list.status).toBe(200);
 		const listed = list.body.rows.find((r: { id: string }) => r.id === c.id);
-		expect(listed).toMatchObject({ clientId: c.clientId, name: "Reporting bot", scopes: ["things:read"], revokedAt: null });
+		expect(listed).toMatchObject({ clientId: c.clientId, name: "Reporting bot", scopes: ["tasks:read"], revokedAt: null });
 		expect(JSON.stringify(list.body)).not.toContain(c.clientSecret);
 		expect(JSON.stringify(list.body)).not.toMatch(/secretHash/);
 		// another tenant's admin does not see it
@@ -74,7 +74,7 @@ describe("oauth: API clients and client_credentials", () => {
 		const res = await form("/oauth/token", { grant_type: "client_credentials" }, basic(c.clientId, c.clientSecret));
 		expect(res.status).toBe(200);
 		expect(res.headers.get("cache-control")).toBe("no-store");
-		expect(res.body).toMatchObject({ token_type: "Bearer", expires_in: 900, scope: "things:read" });
+		expect(res.body).toMatchObject({ token_type: "Bearer", expires_in: 900, scope: "tasks:read" });
 		const byBody = await form("/oauth/token", { grant_type: "client_credentials", client_id: c.clientId, client_secret: c.clientSecret });
 		expect(byBody.status).toBe(200);
 
@@ -94,7 +94,7 @@ describe("oauth: API clients and client_credentials", () => {
 	});
 
 	it("answers RFC 6749 §5.2 errors: invalid_client 401 with WWW-Authenticate, invalid_scope, unsupported_grant_type, invalid_request", async () => {
-		const c = await register(["things:read", "things:write"]);
+		const c = await register(["tasks:read", "tasks:write"]);
 		const wrong = await form("/oauth/token", { grant_type: "client_credentials" }, basic(c.clientId, `${c.clientSecret}x`));
 		expect(wrong.status).toBe(401);
 		expect(wrong.body).toEqual({ error: "invalid_client", error_description: expect.any(String) });
@@ -106,7 +106,7 @@ describe("oauth: API clients and client_credentials", () => {
 
 		const scope = await form(
 			"/oauth/token",
-			{ grant_type: "client_credentials", scope: "things:read leads:read" },
+			{ grant_type: "client_credentials", scope: "tasks:read leads:read" },
 			basic(c.clientId, c.clientSecret),
 		);
 		expect(scope.status).toBe(400);
@@ -123,8 +123,8 @@ describe("oauth: API clients and client_credentials", () => {
 		expect(twice.body.error).toBe("invalid_request");
 
 		// a narrower scope than registered is granted as asked
-		const narrow = await form("/oauth/token", { grant_type: "client_credentials", scope: "things:write" }, basic(c.clientId, c.clientSecret));
-		expect(narrow.body.scope).toBe("things:write");
+		const narrow = await form("/oauth/token", { grant_type: "client_credentials", scope: "tasks:write" }, basic(c.clientId, c.clientSecret));
+		expect(narrow.body.scope).toBe("tasks:write");
 		expect((await p.http("GET", "/api/things", { token: narrow.body.access_token })).status).toBe(403);
 		expect((await p.http("POST", "/api/things", { token: narrow.body.access_token, body: {} })).status).toBe(200);
 	});
@@ -135,9 +135,9 @@ describe("oauth: API clients and client_credentials", () => {
 		const auth = basic(c.clientId, c.clientSecret);
 		const seen = await form("/oauth/introspect", { token }, auth);
 		expect(seen.status).toBe(200);
-		expect(seen.body).toMatchObject({ active: true, scope: "things:read", client_id: c.clientId, token_type: "Bearer", exp: expect.any(Number) });
+		expect(seen.body).toMatchObject({ active: true, scope: "tasks:read", client_id: c.clientId, token_type: "Bearer", exp: expect.any(Number) });
 		// a client of another tenant learns nothing about it; a user's token is not a client token
-		const stranger = await register(["things:read"], p.token({ sub: "admin-2", tid: "t2", roles: ["admin"] }));
+		const stranger = await register(["tasks:read"], p.token({ sub: "admin-2", tid: "t2", roles: ["admin"] }));
 		expect((await form("/oauth/introspect", { token }, basic(stranger.clientId, stranger.clientSecret))).body).toEqual({ active: false });
 		expect((await form("/oauth/introspect", { token: admin }, auth)).body).toEqual({ active: false });
 		expect((await form("/oauth/introspect", { token: "not-a-token" }, auth)).body).toEqual({ active: false });

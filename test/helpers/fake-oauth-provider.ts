@@ -46,6 +46,8 @@ export interface FakeProvider {
 	failures: { status: number; retryAfter?: string }[];
 	/** requests the token endpoint received */
 	tokenHits: number;
+	/** how long the token endpoint takes to answer (ms): makes concurrent callers overlap */
+	tokenDelayMs: number;
 	/** GitHub-style `GET /issues?filter=assigned` (oauth2 only): the issues it lists to any valid token, `issuesPerPage` a page (Link rel="next") */
 	issues: { id: number; title: string; body: string | null; state: "open" | "closed"; pull_request?: object }[];
 	issuesPerPage: number;
@@ -141,6 +143,7 @@ export async function startFakeProvider(kind: "oidc" | "oauth2"): Promise<FakePr
 		if (url.pathname === "/token" && req.method === "POST") {
 			const f = await readForm(req);
 			fake.tokenHits++;
+			if (fake.tokenDelayMs) await new Promise(resolve => setTimeout(resolve, fake.tokenDelayMs));
 			const failure = fake.failures.shift();
 			if (failure) {
 				res.writeHead(failure.status, failure.retryAfter ? { "retry-after": failure.retryAfter } : {});
@@ -248,6 +251,7 @@ export async function startFakeProvider(kind: "oidc" | "oauth2"): Promise<FakePr
 		redeemed: [],
 		expiresIn: 3600,
 		refreshes: 0,
+		tokenDelayMs: 0,
 		revoked: [],
 		failures: [],
 		tokenHits: 0,

@@ -2,8 +2,9 @@
  * API clients a tenant admin registers (README, "API clients"): the secret is 32 random bytes, shown
  * once in the answer that made it and stored only as its SHA-256 (it is random, so a slow hash adds nothing).
  */
+import { API_SCOPES } from "../../../lib/access";
 import { currentTenantUser } from "../../../lib/context";
-import { NotFoundError } from "../../../lib/errors";
+import { InvalidInputError, NotFoundError } from "../../../lib/errors";
 import { newOpaqueToken, sha256 } from "../sessions";
 import type { ClientRow, OAuthMethodsOf } from "./types";
 
@@ -13,6 +14,11 @@ const newSecret = () => `vcs_${newOpaqueToken()}`;
 export const clientMethods: OAuthMethodsOf<"createClient" | "rotateSecret" | "revokeClient"> = {
 	async createClient(ctx) {
 		const user = currentTenantUser(ctx);
+		const unknown = ctx.params.scopes.filter(s => !Object.hasOwn(API_SCOPES, s));
+		if (unknown.length)
+			throw new InvalidInputError(`Unknown scopes: ${unknown.join(", ")}.`, [
+				{ field: "scopes", message: `Unknown scopes: ${unknown.join(", ")}. Known: ${Object.keys(API_SCOPES).join(", ")}.` },
+			]);
 		const clientSecret = newSecret();
 		const now = new Date().toISOString();
 		const client = await this._create(ctx, {

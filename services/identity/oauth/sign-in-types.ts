@@ -46,7 +46,6 @@ export interface SignInVars {
 	providers: Map<string, SignInProvider>;
 	accounts: CollectionOf<OAuthAccount>;
 	pending: CollectionOf<PendingFlow>;
-	purgeTimer: NodeJS.Timeout;
 }
 
 export interface SignInMethods {
@@ -57,6 +56,8 @@ export interface SignInMethods {
 	callback(ctx: Ctx<CallbackParams>): Promise<unknown>;
 	accountFor(provider: SignInProvider, identity: ProviderIdentity, userId: string): Promise<OAuthAccount>;
 	unlink(ctx: Ctx<{ id: string }>): Promise<null>;
+	/** the `oauthsignin.purge` job: expired flows removed */
+	purgeExpired(): Promise<{ flows: number }>;
 }
 
 export type SignInThis = ServiceThis<DbSettings, SignInMethods, SignInVars>;

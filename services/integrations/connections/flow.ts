@@ -7,9 +7,13 @@
 import { appUrl } from "../../../lib/config";
 import { currentUser } from "../../../lib/context";
 import { IntegrationProviderError, NotFoundError, UnknownIntegrationError } from "../../../lib/errors";
+import { bindToBrowser, requireSameBrowser } from "../../identity/oauth/browser-binding";
 import { callbackParams, flowExpiry, stateHash, takeFlow } from "../../identity/oauth/flow-state";
 import type { ProviderTokens } from "./provider-client";
 import { publicConnection, type IntegrationsMethodsOf } from "./types";
+
+/** where the connect flow's browser cookie is sent: the connect and the callback (identity/oauth/browser-binding.ts) */
+const COOKIE_PATH = "/api/integrations";
 
 /** refresh when the access token has less than this left */
 export const REFRESH_MARGIN_MS = 60_000;
@@ -37,6 +41,7 @@ export const connectionMethods: IntegrationsMethodsOf<
 			userId: user.id,
 			tenantId: user.tenantId ?? null,
 			codeVerifier,
+			browserHash: bindToBrowser(ctx.meta, this.cfg, COOKIE_PATH),
 			expiresAt: flowExpiry(),
 		});
 		return url;
@@ -45,6 +50,8 @@ export const connectionMethods: IntegrationsMethodsOf<
 	async finishConnect(ctx) {
 		const client = this.clientOf(ctx.params.provider);
 		const flow = await takeFlow(this.pending, client.name, ctx.params.state);
+		// the browser that started this connect, else someone else's account would land on the victim's (400)
+		requireSameBrowser(ctx.meta, this.cfg, flow.browserHash, COOKIE_PATH);
 		const state = ctx.params.state!;
 		let tokens: ProviderTokens;
 		try {

@@ -5,7 +5,9 @@ import type { KeyedMutex } from "../../../lib/keyed-mutex";
 import type { DbSettings, ServiceThis } from "../../../lib/schema";
 import type { SecretBox } from "../../../lib/secret-box";
 import type { CollectionOf } from "../../../mixins/collection";
+import type { Redis } from "ioredis";
 import type { IntegrationClient } from "./provider-client";
+import type { RefreshLock } from "./refresh-lock";
 
 /** A user's connection to a provider; the tokens only sealed (lib/secret-box.ts). */
 export interface ConnectionRow {
@@ -39,6 +41,8 @@ export interface PendingConnect {
 	userId: string;
 	tenantId: string | null;
 	codeVerifier: string;
+	/** SHA-256 of the flow cookie's nonce set on the browser that started it */
+	browserHash: string;
 	expiresAt: string;
 	createdAt: string;
 }
@@ -87,8 +91,9 @@ export interface IntegrationsVars {
 	clients: Map<string, IntegrationClient>;
 	connections: CollectionOf<ConnectionRow>;
 	pending: CollectionOf<PendingConnect>;
-	refreshing: KeyedMutex;
-	purgeTimer: NodeJS.Timeout;
+	/** one refresh at a time per connection: cluster-wide with Redis (./refresh-lock.ts) */
+	refreshing: RefreshLock;
+	lockRedis: Redis | null;
 }
 
 export interface IntegrationsMethods {
@@ -99,6 +104,8 @@ export interface IntegrationsMethods {
 	disconnect(ctx: Ctx<{ id: string }>): Promise<null>;
 	/** The connection's access token, refreshed first when it expires within REFRESH_MARGIN_MS. */
 	accessTokenOf(connectionId: string): Promise<string>;
+	/** the `integrations.purge` job: expired connect flows removed */
+	purgeExpired(): Promise<{ flows: number }>;
 	// webhooks.ts
 	receiveWebhook(ctx: Ctx<{ provider: string; connectionId: string }>): Promise<unknown>;
 	processWebhook(id: string): Promise<void>;

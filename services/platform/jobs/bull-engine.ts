@@ -236,6 +236,8 @@ export class BullJobEngine implements JobEngine {
 	}
 
 	async work(type: string, concurrency: number, handler: JobHandler): Promise<void> {
+		// a second service of the same type in this process (two brokers in one test) shares the first worker; a second one would leak
+		if (this.localWorkers.has(type)) return;
 		const counter = { active: 0 };
 		const worker = new Worker(type, (job, _token, signal) => this.process(job as Job, handler, counter, signal), {
 			connection: this.connection,
