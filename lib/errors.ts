@@ -712,10 +712,10 @@ export class IntegrationSyncUnavailableError extends Errors.MoleculerClientError
 	}
 }
 
-/** 400: a sign-in callback arriving in a browser that did not start that flow (its flow cookie missing or another flow's). */
+/** 400: an OAuth callback (sign-in or integration connect) arriving in a browser that did not start that flow (its flow cookie missing or another flow's). */
 export class OAuthBrowserMismatchError extends Errors.MoleculerClientError {
 	constructor() {
-		super("This sign-in was started in another browser. Start again here.", 400, "OAUTH_BROWSER_MISMATCH");
+		super("This authorization was started in another browser. Start again here.", 400, "OAUTH_BROWSER_MISMATCH");
 		this.name = "OAuthBrowserMismatchError";
 	}
 }
