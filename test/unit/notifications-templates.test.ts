@@ -75,6 +75,13 @@ describe("notification templates (Liquid, strict)", () => {
 			"new-follower": { follower: { id: "f1", name: "Fay" } },
 			mention: { author: { id: "a1", name: "Al" }, post: { id: "p1" }, place: "comment" },
 			comment: { commenter: { id: "c1", name: "Cy" }, post: { id: "p1" } },
+			invitation: {
+				invitationId: "i1",
+				tenant: { id: "t1", name: "Acme" },
+				inviter: { name: "Ida" },
+				role: "member",
+				expiresAt: "2026-12-09T10:00:00.000Z",
+			},
 		};
 		for (const def of Object.values(BUILTIN_TEMPLATES)) {
 			const vars = { ...common, ...samples[def.key] };
