@@ -569,8 +569,26 @@ export interface IntegrationProviderConfig {
 	deliveryHeader?: string;
 	/** header naming the event (default x-github-event; generic: x-event) */
 	eventHeader?: string;
-	/** GitHub-style REST API (e.g. https://api.github.com): where the assigned-issues sync reads `GET /issues`; unset: no sync */
+	/** GitHub-style REST API (e.g. https://api.github.com): where the assigned-issues sync reads `GET /issues`; unset: no sync.
+	 *  With `notion`: Notion's API (https://api.notion.com), where the database is queried. */
 	apiBaseUrl?: string;
+	/** a Notion provider: the rows of this database become tasks (which properties are the title, body and status) */
+	notion?: NotionMapping;
+	/** how the client authenticates at the token endpoint (default client_secret_post; with `notion`, client_secret_basic as Notion requires) */
+	tokenAuth?: "client_secret_post" | "client_secret_basic";
+}
+
+/** How a Notion database's rows map to tasks. */
+export interface NotionMapping {
+	databaseId: string;
+	/** the title property (default "Name") */
+	titleProperty?: string;
+	/** a rich-text property for the task's description (default: none) */
+	bodyProperty?: string;
+	/** a status or select property (default "Status"); a row whose value is one of `doneValues` is a done task */
+	statusProperty?: string;
+	/** default ["Done"] */
+	doneValues?: string[];
 }
 
 function checkIntegrations(value: string | undefined, errors: { type: string; actual: unknown; expected?: string }[]): string | undefined {
@@ -595,6 +613,19 @@ function checkIntegrations(value: string | undefined, errors: { type: string; ac
 			if (!isProviderUrl(p[f])) return (refuse(`provider '${name}': ${f} must be an https URL (http only on loopback)`), value);
 		for (const f of ["revocationEndpoint", "apiBaseUrl"])
 			if (p[f] !== undefined && !isProviderUrl(p[f])) return (refuse(`provider '${name}': ${f} must be an https URL`), value);
+		if (p.tokenAuth !== undefined && p.tokenAuth !== "client_secret_post" && p.tokenAuth !== "client_secret_basic")
+			return (refuse(`provider '${name}': tokenAuth must be client_secret_post or client_secret_basic`), value);
+		if (p.notion !== undefined) {
+			const n = p.notion as Record<string, unknown> | null;
+			if (!n || typeof n.databaseId !== "string" || !/^[0-9a-f-]{32,36}$/i.test(n.databaseId))
+				return (refuse(`provider '${name}': notion.databaseId must be a Notion database id`), value);
+			if (!p.apiBaseUrl) return (refuse(`provider '${name}': a notion provider needs apiBaseUrl (https://api.notion.com)`), value);
+			for (const f of ["titleProperty", "bodyProperty", "statusProperty"])
+				if (n[f] !== undefined && (typeof n[f] !== "string" || !n[f] || (n[f] as string).length > 100))
+					return (refuse(`provider '${name}': notion.${f} must be a property name`), value);
+			if (n.doneValues !== undefined && !(Array.isArray(n.doneValues) && n.doneValues.every(v => typeof v === "string" && v.length <= 100)))
+				return (refuse(`provider '${name}': notion.doneValues must be a list of option names`), value);
+		}
 	}
 	return value;
 }

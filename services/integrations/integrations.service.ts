@@ -39,6 +39,8 @@ const callbackParam = { type: "string", max: 2048, optional: true } as const;
 
 /** The purge of expired connect flows, hourly through the scheduler (README, "Platform jobs"). */
 export const INTEGRATIONS_PURGE_JOB = "integrations.purge";
+/** Items of providers without webhooks for them (Notion rows) follow through this sync, every 15 minutes. */
+export const INTEGRATIONS_SYNC_JOB = "integrations.sync-lists";
 
 const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, IntegrationsVars> = {
 	name: "integrations",
@@ -49,9 +51,15 @@ const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, Integr
 					return this.purgeExpired();
 				},
 			},
+			[INTEGRATIONS_SYNC_JOB]: {
+				handler() {
+					return this.syncListConnections();
+				},
+			},
 		}),
 		PlatformSchedulesMixin([
 			{ id: "integrations-purge", name: "Purge expired integration connect flows", cron: "20 * * * *", jobType: INTEGRATIONS_PURGE_JOB },
+			{ id: "integrations-sync-lists", name: "Sync Notion rows into tasks", cron: "*/15 * * * *", jobType: INTEGRATIONS_SYNC_JOB },
 		]),
 	],
 
@@ -123,7 +131,8 @@ const IntegrationsService: ServiceSchema<DbSettings, IntegrationsMethods, Integr
 		sync: {
 			rest: "POST /:id/sync",
 			auth: "required",
-			summary: "Mirror every issue assigned to you at the provider as a task (again: updates, never duplicates).",
+			summary:
+				"Mirror every issue assigned to you at the provider (or every row of the Notion database) as a task (again: updates, never duplicates; a Notion row gone completes its task).",
 			params: { id: { type: "string", min: 1, max: 64 }, $$strict: "remove" },
 			handler(ctx: Ctx<{ id: string }>) {
 				return this.syncAssignedIssues(ctx);

@@ -262,14 +262,14 @@ describe("integrations: connect a third-party account", () => {
 			expect((await http("POST", `/api/integrations/${connection.id}/sync`, { token: member("gh-eve") })).status).toBe(404);
 			const res = await http("POST", `/api/integrations/${connection.id}/sync`, { token: member("gh-ben") });
 			expect(res.status).toBe(200);
-			expect(res.body).toEqual({ created: 3, updated: 0, skipped: 1 });
+			expect(res.body).toEqual({ created: 3, updated: 0, skipped: 1, closed: 0 });
 			expect(gh.issueHits - hits).toBe(3); // the 429, then two pages of two
 			const byTitle = Object.fromEntries((await tasksOf("gh-ben")).map(t => [t.title, t.status]));
 			expect(byTitle).toEqual({ One: "todo", Two: "done", Four: "todo" });
 
 			gh.issues[0] = { ...gh.issues[0], state: "closed" };
 			const again = await http("POST", `/api/integrations/${connection.id}/sync`, { token: member("gh-ben") });
-			expect(again.body).toEqual({ created: 0, updated: 3, skipped: 1 });
+			expect(again.body).toEqual({ created: 0, updated: 3, skipped: 1, closed: 0 });
 			expect(await tasksOf("gh-ben")).toHaveLength(3);
 			expect((await tasksOf("gh-ben")).find(t => t.title === "One")?.status).toBe("done");
 		});

@@ -46,6 +46,8 @@ export interface FakeProvider {
 	failures: { status: number; retryAfter?: string }[];
 	/** requests the token endpoint received */
 	tokenHits: number;
+	/** the token endpoint takes the client's credentials only as HTTP Basic (as Notion does), not in the body */
+	basicClientAuth: boolean;
 	/** how long the token endpoint takes to answer (ms): makes concurrent callers overlap */
 	tokenDelayMs: number;
 	/** GitHub-style `GET /issues?filter=assigned` (oauth2 only): the issues it lists to any valid token, `issuesPerPage` a page (Link rel="next") */
@@ -55,6 +57,12 @@ export interface FakeProvider {
 	apiFailures: { status: number; retryAfter?: string }[];
 	/** requests /issues received */
 	issueHits: number;
+	/** Notion-style `POST /v1/databases/{id}/query` (oauth2 only): the database id it knows, its rows (Notion pages), `notionPerPage` a page (next_cursor) */
+	notionDatabaseId: string;
+	notionRows: { id: string; archived?: boolean; properties: Record<string, unknown> }[];
+	notionPerPage: number;
+	/** requests the Notion query received */
+	notionHits: number;
 	/** whether an access token works at the provider's API right now */
 	isValid(accessToken: string): boolean;
 	/** what the provider's config in OAUTH_PROVIDERS looks like */
@@ -88,12 +96,13 @@ export async function startFakeProvider(kind: "oidc" | "oauth2"): Promise<FakePr
 		return { accessToken, refreshToken };
 	};
 
-	const readForm = (req: http.IncomingMessage) =>
-		new Promise<URLSearchParams>(resolve => {
+	const readBody = (req: http.IncomingMessage) =>
+		new Promise<string>(resolve => {
 			let body = "";
 			req.on("data", c => (body += c));
-			req.on("end", () => resolve(new URLSearchParams(body)));
+			req.on("end", () => resolve(body));
 		});
+	const readForm = async (req: http.IncomingMessage) => new URLSearchParams(await readBody(req));
 	const json = (res: http.ServerResponse, status: number, body: unknown) => {
 		res.writeHead(status, { "content-type": "application/json" });
 		res.end(JSON.stringify(body));
@@ -153,7 +162,12 @@ export async function startFakeProvider(kind: "oidc" | "oauth2"): Promise<FakePr
 				fake.redeemed.push({ pkce: false, status });
 				json(res, status, { error });
 			};
-			if (f.get("client_id") !== fake.clientId || f.get("client_secret") !== fake.clientSecret) return refuse(401, "invalid_client");
+			const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? "");
+			const [basicId, basicSecret] = basic ? Buffer.from(basic[1], "base64").toString().split(":").map(decodeURIComponent) : [];
+			const authenticated = fake.basicClientAuth
+				? basicId === fake.clientId && basicSecret === fake.clientSecret && !f.has("client_secret")
+				: f.get("client_id") === fake.clientId && f.get("client_secret") === fake.clientSecret;
+			if (!authenticated) return refuse(401, "invalid_client");
 			if (f.get("grant_type") === "refresh_token") {
 				const who = refreshTokens.get(f.get("refresh_token") ?? "");
 				refreshTokens.delete(f.get("refresh_token") ?? "");
@@ -236,6 +250,24 @@ export async function startFakeProvider(kind: "oidc" | "oauth2"): Promise<FakePr
 			}
 			return json(res, 200, rows);
 		}
+		const notionQuery = /^\/v1\/databases\/([^/]+)\/query$/.exec(url.pathname);
+		if (kind === "oauth2" && notionQuery && req.method === "POST") {
+			fake.notionHits++;
+			const failure = fake.apiFailures.shift();
+			if (failure) {
+				res.writeHead(failure.status, failure.retryAfter ? { "retry-after": failure.retryAfter } : {});
+				return res.end();
+			}
+			if (req.headers["notion-version"] !== "2022-06-28") return json(res, 400, { object: "error", code: "missing_version" });
+			if (decodeURIComponent(notionQuery[1]) !== fake.notionDatabaseId) return json(res, 404, { object: "error", code: "object_not_found" });
+			const body = JSON.parse((await readBody(req)) || "{}") as { start_cursor?: string; page_size?: number };
+			const from = Number(body.start_cursor ?? "0");
+			// like Notion, archived rows are not in a query's results
+			const live = fake.notionRows.filter(r => !r.archived);
+			const rows = live.slice(from, from + fake.notionPerPage);
+			const more = from + fake.notionPerPage < live.length;
+			return json(res, 200, { object: "list", results: rows, has_more: more, next_cursor: more ? String(from + fake.notionPerPage) : null });
+		}
 		if (kind === "oauth2" && url.pathname === "/user/emails")
 			return json(res, 200, who.email ? [{ email: who.email, verified: who.email_verified === true, primary: true }] : []);
 		json(res, 404, { error: "not_found" });
@@ -252,6 +284,7 @@ export async function startFakeProvider(kind: "oidc" | "oauth2"): Promise<FakePr
 		expiresIn: 3600,
 		refreshes: 0,
 		tokenDelayMs: 0,
+		basicClientAuth: false,
 		revoked: [],
 		failures: [],
 		tokenHits: 0,
@@ -259,6 +292,10 @@ export async function startFakeProvider(kind: "oidc" | "oauth2"): Promise<FakePr
 		issuesPerPage: 2,
 		apiFailures: [],
 		issueHits: 0,
+		notionDatabaseId: "8a3b5d1e-0c2f-4e6a-9b7d-1f2e3d4c5b6a",
+		notionRows: [],
+		notionPerPage: 2,
+		notionHits: 0,
 		isValid: token => tokens.has(token),
 		config() {
 			return kind === "oidc"

@@ -4,7 +4,7 @@
  * revocation. Every call goes through resilientFetch (timeout OAUTH_TIMEOUT_MS per attempt, retries on
  * 5xx/429, a circuit breaker); plain http only for a loopback provider (config allows nothing else).
  */
-import type { IntegrationProviderConfig } from "../../../lib/config";
+import type { IntegrationProviderConfig, NotionMapping } from "../../../lib/config";
 import { oauth4webapi, type OAuth } from "../../identity/oauth/oauth4webapi";
 import { IntegrationSyncUnavailableError } from "../../../lib/errors";
 import { ProviderUnavailableError, resilientFetch } from "./resilient-fetch";
@@ -48,7 +48,9 @@ export class IntegrationClient {
 	}
 
 	private auth() {
-		return oauth4webapi().ClientSecretPost(this.cfg.clientSecret ?? "");
+		const o = oauth4webapi();
+		const basic = (this.cfg.tokenAuth ?? (this.cfg.notion ? "client_secret_basic" : "client_secret_post")) === "client_secret_basic";
+		return basic ? o.ClientSecretBasic(this.cfg.clientSecret ?? "") : o.ClientSecretPost(this.cfg.clientSecret ?? "");
 	}
 
 	async begin(redirectUri: string): Promise<{ url: string; state: string; codeVerifier: string }> {
@@ -89,11 +91,43 @@ export class IntegrationClient {
 		return { ...tokens, refreshToken: tokens.refreshToken ?? refreshToken };
 	}
 
+	/** Whether a full listing holds every item the provider still has (a Notion database: a row missing from it was deleted or archived). */
+	get listsEverything(): boolean {
+		return !!this.cfg.notion;
+	}
+
 	/**
-	 * Every issue assigned to the token's user (GitHub's `GET /issues?filter=assigned&state=all`), page by
-	 * page along the `Link: rel="next"` header; a 429 is waited out by resilientFetch (Retry-After).
+	 * What the connection mirrors as tasks, page by page: GitHub's issues assigned to the token's user, or
+	 * the rows of the configured Notion database. A 429 is waited out by resilientFetch (Retry-After).
 	 */
-	async *assignedIssues(accessToken: string, maxPages = 50): AsyncGenerator<ProviderIssue[]> {
+	assignedIssues(accessToken: string, maxPages = 50): AsyncGenerator<ProviderIssue[]> {
+		return this.cfg.notion ? this.notionRows(accessToken, this.cfg.notion, maxPages) : this.githubIssues(accessToken, maxPages);
+	}
+
+	/**
+	 * The rows of a Notion database (`POST /v1/databases/{id}/query`, Notion-Version 2022-06-28), along
+	 * `next_cursor` while `has_more`; archived rows are left out by Notion, done rows come as closed.
+	 */
+	private async *notionRows(accessToken: string, mapping: NotionMapping, maxPages: number): AsyncGenerator<ProviderIssue[]> {
+		const url = `${this.cfg.apiBaseUrl!.replace(/\/$/, "")}/v1/databases/${encodeURIComponent(mapping.databaseId)}/query`;
+		let cursor: string | undefined;
+		for (let page = 0; page < maxPages; page++) {
+			const res = await this.fetch(url, {
+				method: "POST",
+				headers: { authorization: `Bearer ${accessToken}`, "notion-version": NOTION_VERSION, "content-type": "application/json" },
+				body: JSON.stringify({ page_size: 100, ...(cursor && { start_cursor: cursor }) }),
+			});
+			if (!res.ok) throw new ProviderUnavailableError(this.name, res.status);
+			const body = (await res.json()) as { results?: unknown; has_more?: boolean; next_cursor?: string | null };
+			if (!Array.isArray(body.results)) throw new ProviderUnavailableError(this.name, res.status);
+			yield body.results.map(row => notionRowAsIssue(row as NotionPage, mapping));
+			if (!body.has_more || !body.next_cursor) return;
+			cursor = body.next_cursor;
+		}
+	}
+
+	/** GitHub's `GET /issues?filter=assigned&state=all`, page by page along the `Link: rel="next"` header. */
+	private async *githubIssues(accessToken: string, maxPages: number): AsyncGenerator<ProviderIssue[]> {
 		if (!this.cfg.apiBaseUrl) throw new IntegrationSyncUnavailableError(`provider ${this.name} has no apiBaseUrl`);
 		let url: string | null = `${this.cfg.apiBaseUrl.replace(/\/$/, "")}/issues?filter=assigned&state=all&per_page=100`;
 		const origin = new URL(url).origin;
@@ -114,6 +148,39 @@ export class IntegrationClient {
 		const res = await o.revocationRequest(this.as, this.client, this.auth(), token, this.options(this.cfg.revocationEndpoint!));
 		await o.processRevocationResponse(res);
 	}
+}
+
+const NOTION_VERSION = "2022-06-28";
+
+interface NotionPage {
+	id: string;
+	archived?: boolean;
+	in_trash?: boolean;
+	properties?: Record<
+		string,
+		{
+			type?: string;
+			title?: { plain_text?: string }[];
+			rich_text?: { plain_text?: string }[];
+			status?: { name?: string } | null;
+			select?: { name?: string } | null;
+		}
+	>;
+}
+
+/** A Notion row as the issue the task sync takes: title and body from the mapped properties, closed when its status is a done value. */
+export function notionRowAsIssue(row: NotionPage, mapping: NotionMapping): ProviderIssue {
+	const props = row.properties ?? {};
+	const text = (p?: { plain_text?: string }[]) => (p ?? []).map(t => t.plain_text ?? "").join("");
+	const status = props[mapping.statusProperty ?? "Status"];
+	const statusName = status?.status?.name ?? status?.select?.name;
+	const done = (mapping.doneValues ?? ["Done"]).includes(statusName ?? "");
+	return {
+		id: row.id,
+		title: text(props[mapping.titleProperty ?? "Name"]?.title),
+		body: mapping.bodyProperty ? text(props[mapping.bodyProperty]?.rich_text) : null,
+		state: row.archived || row.in_trash || done ? "closed" : "open",
+	};
 }
 
 /** The `rel="next"` URL of an RFC 8288 Link header, or null. */

@@ -72,6 +72,9 @@ export interface TaskLinkRow {
 }
 
 /** What the sync reads of a GitHub issue (REST API and `issues` webhooks alike). */
+/** What a sync did: tasks created, updated, items skipped (pull requests, tasks the user deleted), tasks of vanished items completed. */
+export type SyncCounts = { created: number; updated: number; skipped: number; closed: number };
+
 export interface ProviderIssue {
 	id: number | string;
 	title?: string;
@@ -79,6 +82,8 @@ export interface ProviderIssue {
 	state?: string;
 	/** set on pull requests, which GitHub's /issues also lists: not synced */
 	pull_request?: unknown;
+	/** no longer at the provider (a Notion row deleted or archived): its task is completed, nothing else changes */
+	gone?: boolean;
 }
 
 export interface IntegrationsVars {
@@ -112,7 +117,9 @@ export interface IntegrationsMethods {
 	replayWebhook(id: string): Promise<{ replayed: boolean }>;
 	// issues-to-tasks.ts
 	syncIssue(connection: ConnectionRow, issue: ProviderIssue): Promise<"created" | "updated" | "skipped">;
-	syncAssignedIssues(ctx: Ctx<{ id: string }>): Promise<{ created: number; updated: number; skipped: number }>;
+	syncAssignedIssues(ctx: Ctx<{ id: string }>): Promise<SyncCounts>;
+	syncConnection(connection: ConnectionRow): Promise<SyncCounts>;
+	syncListConnections(): Promise<{ synced: number; failed: number }>;
 }
 
 export type IntegrationsThis = ServiceThis<DbSettings, IntegrationsMethods, IntegrationsVars>;
