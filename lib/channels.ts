@@ -20,12 +20,19 @@ export const DEAD_LETTER_QUEUE = "DEAD_LETTER";
 const MAX_RETRY_DELAY_MS = 30_000;
 
 type ConsumerHandler = (err: unknown, message: JsMsg | null) => Promise<void>;
-const NatsBase = Adapters.NATS as unknown as new (opts?: object) => { createConsumerHandler(chan: unknown): ConsumerHandler };
+// @moleculer/channels ships no typings for its adapters: the members this file uses
+const NatsBase = Adapters.NATS as unknown as new (opts?: object) => {
+	createConsumerHandler(chan: unknown): ConsumerHandler;
+	subscribe(chan: { id: string }, svc: unknown): Promise<void>;
+	stopChannelActiveMessages(channelId: string): void;
+};
+/** How often a subscription that lost the race to create its group's consumer binds again (see `subscribe`). */
+const CONSUMER_RACE_ATTEMPTS = 5;
 
 /**
  * The stock NATS JetStream adapter NAKs a failed message for immediate redelivery: a consumer whose
  * dependency is down burns its retries in milliseconds. This one NAKs with a delay that doubles with
- * each delivery.
+ * each delivery, and survives two nodes creating one group's consumer at once.
  */
 export class NatsChannelAdapter extends NatsBase {
 	constructor(
@@ -33,6 +40,23 @@ export class NatsChannelAdapter extends NatsBase {
 		private readonly retryDelayMs: number,
 	) {
 		super(opts);
+	}
+
+	/**
+	 * Two nodes of a group starting at once both create the group's durable consumer, and JetStream answers
+	 * the second "consumer name already in use" (its node then failed to start). The consumer exists by
+	 * then: subscribing again binds to it.
+	 */
+	override async subscribe(chan: { id: string }, svc: unknown): Promise<void> {
+		for (let attempt = 1; ; attempt++) {
+			try {
+				return await super.subscribe(chan, svc);
+			} catch (err) {
+				if (attempt >= CONSUMER_RACE_ATTEMPTS || !/consumer name already in use/i.test((err as Error)?.message ?? "")) throw err;
+				this.stopChannelActiveMessages(chan.id); // the failed attempt began tracking it
+				await new Promise(resolve => setTimeout(resolve, 50 * attempt + Math.random() * 100));
+			}
+		}
 	}
 
 	override createConsumerHandler(chan: unknown): ConsumerHandler {

@@ -130,4 +130,25 @@ describe("channels over NATS JetStream", () => {
 		await waitFor(() => processed.includes("while-down"), { what: "the message sent while down", timeoutMs: 20_000 });
 		expect(processed).toEqual(["before", "while-down"]);
 	});
+
+	it("starts every node of a group when they all create the group's consumers at once", async () => {
+		// fresh channels, so each start creates its consumers; four nodes at once race for each of them
+		const channels = Array.from({ length: 8 }, (_, i) => `test.race.${randomUUID().slice(0, 6)}.${i}`);
+		const got: string[] = [];
+		const nodes = Array.from({ length: 4 }, (_, n) =>
+			makeBroker(`race-${n}-${randomUUID().slice(0, 6)}`, [
+				{
+					name: "racers",
+					channels: Object.fromEntries(
+						channels.map(c => [c, { group: "racers", handler: (ctx: Context<{ c: string }>) => void got.push(ctx.params.c) }]),
+					),
+				} as ServiceSchema,
+			]),
+		);
+		brokers.push(...nodes);
+		await Promise.all(nodes.map(b => b.start()));
+		for (const c of channels) await (nodes[0] as unknown as Sender).sendToChannel(c, { c });
+		await waitFor(() => got.length === channels.length, { what: "each channel's message, once", timeoutMs: 15_000 });
+		expect(got.sort()).toEqual([...channels].sort());
+	});
 });
