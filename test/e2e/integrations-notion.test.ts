@@ -5,11 +5,9 @@
  * are followed and a 429's Retry-After waited out. Against the fake provider standing in for Notion
  * (its OAuth and `POST /v1/databases/{id}/query`).
  */
-import type { Service } from "moleculer";
-import type { JobRecord } from "../../services/platform/jobs/types";
 import { startFakeProvider, type FakeProvider } from "../helpers/fake-oauth-provider";
 import { startPlatform, type Platform } from "../helpers/platform";
-import { waitFor } from "../helpers/wait";
+import { platformSchedule, runPlatformJob } from "../helpers/platform-jobs";
 
 const row = (id: string, name: string, status: string, notes = "") => ({
 	id,
@@ -116,24 +114,14 @@ describe("integrations: Notion database rows become tasks", () => {
 	});
 
 	it("stays in sync without anyone asking: the integrations.sync-lists platform job, every 15 minutes", async () => {
-		const store = (
-			p.broker.getLocalService("scheduler") as Service & { store: { get(id: string): Promise<{ jobType: string; cron: string } | null> } }
-		).store;
-		const schedule = await waitFor(async () => store.get("integrations-sync-lists"), { what: "the sync schedule" });
+		const schedule = await platformSchedule(p.broker, "integrations-sync-lists");
 		expect(schedule).toMatchObject({ jobType: "integrations.sync-lists", cron: "*/15 * * * *" });
 
 		const connection = await connect("no-cy");
 		notion.notionRows = [row("c-1", "Plan", "Not started")];
 		await p.http("POST", `/api/integrations/${connection.id}/sync`, { token: member("no-cy") });
 		notion.notionRows = [row("c-1", "Plan", "Shipped"), row("c-2", "Follow up", "Not started")];
-		const job = (await p.broker.call("jobs.add", { type: "integrations.sync-lists", tenantId: null, payload: {} })) as JobRecord;
-		const done = await waitFor(
-			async () => {
-				const now = (await p.broker.call("jobs.find", { id: job.id })) as JobRecord;
-				return now.status === "completed" || now.status === "dead" ? now : null;
-			},
-			{ what: "the sync job" },
-		);
+		const done = await runPlatformJob(p.broker, "integrations.sync-lists");
 		expect(done).toMatchObject({ status: "completed" });
 		expect(await byTitle("no-cy")).toEqual({ Plan: "done", "Follow up": "todo" });
 	});

@@ -5,9 +5,8 @@
  */
 import type { Service } from "moleculer";
 import type { CollectionOf } from "../../mixins/collection";
-import type { JobRecord } from "../../services/platform/jobs/types";
 import { startPlatform, type Platform } from "../helpers/platform";
-import { waitFor } from "../helpers/wait";
+import { platformSchedule, runPlatformJob } from "../helpers/platform-jobs";
 
 type Pending = { id: string; expiresAt: string };
 
@@ -23,24 +22,14 @@ describe("oauth: expired flow states are purged by platform jobs", () => {
 	});
 	afterAll(() => p?.stop());
 
-	async function runJob(type: string): Promise<JobRecord> {
-		const job = (await p.broker.call("jobs.add", { type, tenantId: null, payload: {} })) as JobRecord;
-		return waitFor<JobRecord | null>(
-			async () => {
-				const now = (await p.broker.call("jobs.find", { id: job.id })) as JobRecord;
-				return now.status === "completed" || now.status === "dead" ? now : null;
-			},
-			{ what: `job ${type}` },
-		) as Promise<JobRecord>;
-	}
+	const runJob = (type: string) => runPlatformJob(p.broker, type);
 
 	it("registers both purges as platform schedules", async () => {
-		const store = (p.broker.getLocalService("scheduler") as Service & { store: { get(id: string): Promise<{ jobType: string } | null> } }).store;
 		for (const [id, jobType] of [
 			["oauthsignin-purge", "oauthsignin.purge"],
 			["integrations-purge", "integrations.purge"],
 		])
-			await waitFor(async () => (await store.get(id))?.jobType === jobType, { what: `schedule ${id}` });
+			expect((await platformSchedule(p.broker, id)).jobType).toBe(jobType);
 	});
 
 	it.each([

@@ -7,13 +7,13 @@
  */
 import fs from "node:fs";
 import type { Service, ServiceSchema } from "moleculer";
-import type { JobRecord } from "../../services/platform/jobs/types";
 import type { CollectionOf } from "../../mixins/collection";
 import { OutboxMixin, type OutboxRow } from "../../mixins/outbox.mixin";
 import type { SessionRow } from "../../services/identity/sessions";
 import type { ResetRow } from "../../services/identity/auth/types";
 import { config, dataPath } from "../../lib/config";
 import { startPlatform, type Platform } from "../helpers/platform";
+import { runPlatformJob } from "../helpers/platform-jobs";
 import { waitFor } from "../helpers/wait";
 
 describe("platform jobs", () => {
@@ -42,17 +42,7 @@ describe("platform jobs", () => {
 	});
 	afterAll(() => p?.stop());
 
-	/** Enqueues a platform job as the scheduler would and waits for its outcome. */
-	async function runJob(type: string): Promise<JobRecord | null> {
-		const job = (await p.broker.call("jobs.add", { type, tenantId: null, payload: {} })) as JobRecord;
-		return waitFor<JobRecord | null>(
-			async () => {
-				const now = (await p.broker.call("jobs.find", { id: job.id })) as JobRecord;
-				return now.status === "completed" || now.status === "dead" ? now : null;
-			},
-			{ what: `job ${type}` },
-		);
-	}
+	const runJob = (type: string) => runPlatformJob(p.broker, type);
 
 	it("registers each platform job as a platform schedule", async () => {
 		const store = (
