@@ -23,7 +23,7 @@ const tenantScopeMessage =
 	"Tenant-scoped services never touch the store adapter: use the TenantDbMixin methods (_find, scopedFindOne, scopedUpdateWhere, scopedScan, …), or unscopedFindOne for a deliberate cross-tenant lookup.";
 
 export default tseslint.config(
-	{ ignores: ["node_modules/", "dist/", "data/", "coverage/", "public/docs/"] },
+	{ ignores: ["node_modules/", "dist/", "data/", "coverage/", "public/docs/", "build/", "test-results/"] },
 	...tseslint.configs.recommended,
 	{
 		rules: {
@@ -36,6 +36,8 @@ export default tseslint.config(
 		},
 	},
 	{ files: ["bin/**", "bench/**", "test/**", "lib/repl-commands.ts", "public/**"], rules: { "no-console": "off" } },
+	// The web app (web/, README "Web app"): browser code, typed by web/tsconfig.json; its build scripts run on Node.
+	{ files: ["web/**/*.mjs"], languageOptions: { globals: { process: "readonly", console: "readonly" } } },
 	// Jest loads its test environment as CommonJS.
 	{ files: ["test/**/*.js"], rules: { "@typescript-eslint/no-require-imports": "off" }, languageOptions: { globals: { process: "readonly" } } },
 	{

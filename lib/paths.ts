@@ -14,3 +14,5 @@ function findRoot(from: string): string {
 
 export const projectRoot = findRoot(__dirname);
 export const publicDir = path.join(projectRoot, "public");
+/** The built web app (`npm install` / `npm start` build it from web/: README, "Web app"), served by the gateway at `/`. */
+export const webDir = path.join(projectRoot, "build", "web");

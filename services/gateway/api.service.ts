@@ -18,13 +18,14 @@ import { bodyParsers, routedAction } from "../../lib/body";
 import { config, splitList } from "../../lib/config";
 import { ServiceStartingError } from "../../lib/errors";
 import { TokenVerifier } from "../../lib/jwt";
-import { publicDir } from "../../lib/paths";
+import { publicDir, webDir } from "../../lib/paths";
 import { problem, toProblem, type Problem } from "../../lib/problem";
 import { RateLimiter, type RateDecision } from "../../lib/rate-limit";
 import type { ServiceSchema } from "../../lib/schema";
 import { securityHeaders, withSecurityHeaders } from "../../lib/security-headers";
 import { codebaseServiceNames } from "../catalog";
 import { forwardedHeaders } from "./forwarded-headers";
+import { appEntryPaths, oauthCallbackPage } from "./web-app";
 import { OperatorEndpointsMixin } from "./operator-endpoints";
 import { RevocationMixin } from "./revocations";
 import { pathOf, requestOf, type GatewayMethods, type GatewaySettings, type GatewayVars, type Req, type Res } from "./types";
@@ -196,7 +197,7 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 				authorization: true,
 				// Per-action body limits, a depth limit and decoder errors as 400s (README: Security).
 				bodyParsers: false,
-				use: [bodyParsers({ limit: cfg.BODY_LIMIT, publicLimit: cfg.PUBLIC_BODY_LIMIT, actionOf: routedAction })],
+				use: [oauthCallbackPage(webDir), bodyParsers({ limit: cfg.BODY_LIMIT, publicLimit: cfg.PUBLIC_BODY_LIMIT, actionOf: routedAction })],
 				callOptions: {},
 				onBeforeCall(ctx: Context, _route: unknown, req: Req) {
 					// With NATS queue groups balancing (a cluster), the call must not name a node: moleculer-web picks an
@@ -217,7 +218,8 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 			},
 		],
 
-		assets: { folder: publicDir, options: { index: ["index.html"] } },
+		// the web app (build/web, README "Web app"); the API docs stay in public/docs (the `docs` route)
+		assets: { folder: webDir, options: { index: ["index.html"] } },
 
 		onError(req: Req, res: Res, err: Error) {
 			const p = toProblem(err);
@@ -419,7 +421,7 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 
 	created() {
 		// The dashboard (`assets`) is served outside every route: give its answers the headers too.
-		if (this.serve) this.serve = withSecurityHeaders(this.serve);
+		if (this.serve) this.serve = withSecurityHeaders(appEntryPaths(this.serve));
 		this.aliasIndex = new AliasIndex();
 		this.trust = proxyAddr.compile(splitList(cfg.TRUSTED_PROXIES));
 		this.limiter = new RateLimiter({ redisUrl: cfg.REDIS_URL, prefix: `${cfg.NAMESPACE}:rl`, timeoutMs: cfg.CACHE_TIMEOUT_MS });

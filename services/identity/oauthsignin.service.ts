@@ -40,6 +40,17 @@ const OAuthSignInService: ServiceSchema<DbSettings, SignInMethods, SignInVars> =
 	],
 
 	actions: {
+		providers: {
+			rest: "GET /providers",
+			auth: "public",
+			summary: "The providers configured for sign-in (names only: a sign-in page's buttons).",
+			params: { $$strict: "remove" },
+			handler() {
+				const names = [...this.providers.keys()].sort();
+				return { providers: names.map(name => ({ name, label: name.charAt(0).toUpperCase() + name.slice(1) })) };
+			},
+		},
+
 		start: {
 			rest: "GET /:provider/start",
 			auth: "public",

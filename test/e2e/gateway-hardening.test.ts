@@ -44,11 +44,17 @@ describe("gateway hardening", () => {
 
 	describe("security headers on the dashboard", () => {
 		it("sends CSP, frame options and nosniff with every static answer, 404s included", async () => {
+			// the web app's built files (build/web: README, "Web app"), as its index.html names them
+			const index = await (await fetch(p.baseUrl + "/")).text();
+			const script = /<script[^>]* src="(\/assets\/[^"]+\.js)"/.exec(index)?.[1];
+			const style = /<link[^>]* href="(\/assets\/[^"]+\.css)"/.exec(index)?.[1];
+			expect({ script, style }).toEqual({ script: expect.any(String), style: expect.any(String) });
 			for (const [url, status] of [
 				["/", 200],
 				["/index.html", 200],
-				["/app.js", 200],
-				["/style.css", 200],
+				["/reset-password?token=abc", 200],
+				[script!, 200],
+				[style!, 200],
 				["/no-such-file.js", 404],
 				["/nested/missing/page", 404],
 			] as const) {

@@ -1,0 +1,43 @@
+/**
+ * The two paths outside `/#/…` that lead into the web app (README, "Web app"), both links made elsewhere:
+ * - `/reset-password?token=…`, the link of the password-reset e-mail (services/platform/late-variables.ts);
+ * - `/api/auth/oauth/<name>/callback?code&state`, where a provider sends the browser back. A browser's
+ *   navigation there (it asks for `text/html`) gets the app, which then calls the same URL as an API
+ *   (`Accept: application/json`) and keeps the token response; API clients get the JSON as before.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+type Next = (err?: unknown) => void;
+type Middleware = (req: IncomingMessage, res: ServerResponse, next: Next) => void;
+
+/** The static server, with `/reset-password` answered by the app's index.html. */
+export function appEntryPaths(serve: Middleware): Middleware {
+	return (req, res, next) => {
+		const url = req.url ?? "/";
+		const q = url.indexOf("?");
+		if ((q < 0 ? url : url.slice(0, q)) === "/reset-password") req.url = `/index.html${q < 0 ? "" : url.slice(q)}`;
+		serve(req, res, next);
+	};
+}
+
+const CALLBACK = /^\/api\/auth\/oauth\/[^/]{1,100}\/callback$/;
+
+/** `/api` route middleware: a browser navigating to a provider callback gets the app instead of JSON. */
+export function oauthCallbackPage(webDir: string): Middleware {
+	const index = path.join(webDir, "index.html");
+	return (req, res, next) => {
+		const accept = req.headers.accept ?? "";
+		const url = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? "";
+		const pathname = url.split("?")[0];
+		if (req.method !== "GET" || !accept.includes("text/html") || !CALLBACK.test(pathname)) return next();
+		fs.readFile(index, (err, html) => {
+			if (err) return next();
+			res.statusCode = 200;
+			res.setHeader("Content-Type", "text/html; charset=utf-8");
+			res.setHeader("Cache-Control", "no-store");
+			res.end(html);
+		});
+	};
+}

@@ -1,0 +1,282 @@
+/**
+ * Sign in, create an account, forgot and reset password, and the way back from a provider (README,
+ * "Auth API" and "Sign in with a provider"). Errors are the API's problems, shown next to their fields.
+ */
+import { useEffect, useState } from "preact/hooks";
+import { asProblem, get, post, type ApiProblem, type TokenResponse } from "../../api";
+import { Field } from "../../components/field";
+import { Loading } from "../../components/loading";
+import { Notice, ProblemBanner } from "../../components/problem-banner";
+import { useAction, useApi } from "../../components/use-api";
+import { HOME } from "../../nav";
+import { href, navigate, type Route } from "../../router";
+import { register, signedInWith, signIn } from "../../session";
+
+const REASONS: Record<string, string> = {
+	"session-ended": "Your session has ended. Sign in again.",
+	unreachable: "The server could not be reached. Sign in again when it is back.",
+};
+
+// After a sign-in or registration the shell moves on by itself (to `next`, or the start page): see app.tsx.
+
+export function SignIn({ route }: { route: Route }) {
+	const [email, setEmail] = useState("");
+	const [password, setPassword] = useState("");
+	const action = useAction(signIn);
+	const reason = route.query.get("reason");
+	return (
+		<>
+			<h1>Sign in</h1>
+			{reason && REASONS[reason] ? <Notice>{REASONS[reason]}</Notice> : null}
+			<form
+				onSubmit={async e => {
+					e.preventDefault();
+					await action.run(email, password);
+				}}
+				noValidate
+			>
+				<ProblemBanner problem={action.problem} fields={["email", "password"]} />
+				<Field
+					label="E-mail"
+					name="email"
+					type="email"
+					value={email}
+					onInput={setEmail}
+					problem={action.problem}
+					autoComplete="username"
+					required
+				/>
+				<Field
+					label="Password"
+					name="password"
+					type="password"
+					value={password}
+					onInput={setPassword}
+					problem={action.problem}
+					autoComplete="current-password"
+					required
+				/>
+				<button type="submit" disabled={action.busy}>
+					{action.busy ? "Signing in…" : "Sign in"}
+				</button>
+			</form>
+			<Providers />
+			<p class="aside">
+				<a href={href("/forgot")}>Forgot your password?</a> · <a href={href("/register")}>Create an account</a>
+			</p>
+		</>
+	);
+}
+
+export function Register(_: { route: Route }) {
+	const [name, setName] = useState("");
+	const [email, setEmail] = useState("");
+	const [password, setPassword] = useState("");
+	const action = useAction(register);
+	return (
+		<>
+			<h1>Create an account</h1>
+			<form
+				onSubmit={async e => {
+					e.preventDefault();
+					await action.run(name, email, password);
+				}}
+				noValidate
+			>
+				<ProblemBanner problem={action.problem} fields={["name", "email", "password"]} />
+				<Field
+					label="Name"
+					name="name"
+					value={name}
+					onInput={setName}
+					problem={action.problem}
+					autoComplete="name"
+					required
+					maxLength={100}
+				/>
+				<Field
+					label="E-mail"
+					name="email"
+					type="email"
+					value={email}
+					onInput={setEmail}
+					problem={action.problem}
+					autoComplete="email"
+					required
+				/>
+				<Field
+					label="Password"
+					name="password"
+					type="password"
+					value={password}
+					onInput={setPassword}
+					problem={action.problem}
+					autoComplete="new-password"
+					required
+					hint="At least 10 characters, without the name part of your e-mail."
+				/>
+				<button type="submit" disabled={action.busy}>
+					{action.busy ? "Creating your account…" : "Create account"}
+				</button>
+			</form>
+			<p class="aside">
+				Have an account? <a href={href("/signin")}>Sign in</a>
+			</p>
+		</>
+	);
+}
+
+export function ForgotPassword(_: { route: Route }) {
+	const [email, setEmail] = useState("");
+	const [sent, setSent] = useState(false);
+	const action = useAction((address: string) => post("/api/auth/password/forgot", { email: address }, { auth: false }));
+	return (
+		<>
+			<h1>Forgot your password?</h1>
+			{sent ? (
+				<Notice kind="success">
+					If {email} has an account, an e-mail with a link to choose a new password is on its way. The link works for one hour.
+				</Notice>
+			) : (
+				<form
+					onSubmit={async e => {
+						e.preventDefault();
+						if ((await action.run(email)).ok) setSent(true);
+					}}
+					noValidate
+				>
+					<p>We will send you a link to choose a new password.</p>
+					<ProblemBanner problem={action.problem} fields={["email"]} />
+					<Field
+						label="E-mail"
+						name="email"
+						type="email"
+						value={email}
+						onInput={setEmail}
+						problem={action.problem}
+						autoComplete="email"
+						required
+					/>
+					<button type="submit" disabled={action.busy}>
+						Send the link
+					</button>
+				</form>
+			)}
+			<p class="aside">
+				<a href={href("/signin")}>Back to sign in</a>
+			</p>
+		</>
+	);
+}
+
+export function ResetPassword({ route }: { route: Route }) {
+	const token = route.query.get("token") ?? "";
+	const [password, setPassword] = useState("");
+	const [done, setDone] = useState(false);
+	const action = useAction((pw: string) => post("/api/auth/password/reset", { token, password: pw }, { auth: false }));
+	return (
+		<>
+			<h1>Choose a new password</h1>
+			{done ? (
+				<Notice kind="success">
+					Your password is changed and every session was signed out. <a href={href("/signin")}>Sign in</a> with the new one.
+				</Notice>
+			) : !token ? (
+				<p>This link has no reset token. Open the link from the e-mail again, or ask for a new one.</p>
+			) : (
+				<form
+					onSubmit={async e => {
+						e.preventDefault();
+						if ((await action.run(password)).ok) setDone(true);
+					}}
+					noValidate
+				>
+					<ProblemBanner problem={action.problem?.code === "INVALID_RESET_TOKEN" ? null : action.problem} fields={["password"]} />
+					{action.problem?.code === "INVALID_RESET_TOKEN" ? (
+						<div class="banner banner-error" role="alert">
+							This link was used already or has expired. <a href={href("/forgot")}>Ask for a new one</a>.
+						</div>
+					) : null}
+					<Field
+						label="New password"
+						name="password"
+						type="password"
+						value={password}
+						onInput={setPassword}
+						problem={action.problem}
+						autoComplete="new-password"
+						required
+					/>
+					<button type="submit" disabled={action.busy}>
+						Set the password
+					</button>
+				</form>
+			)}
+		</>
+	);
+}
+
+/**
+ * The providers configured on this platform (OAUTH_PROVIDERS, `GET /api/auth/oauth/providers`): each a link
+ * to its `start`, a browser navigation, so that the flow cookie is set and the provider's redirect followed.
+ */
+function Providers() {
+	const { data } = useApi(signal =>
+		get<{ providers: { name: string; label: string }[] }>("/api/auth/oauth/providers", undefined, { auth: false, signal }),
+	);
+	if (!data?.providers.length) return null;
+	return (
+		<section class="providers" aria-labelledby="providers-title">
+			<h2 id="providers-title">Or sign in with</h2>
+			{data.providers.map(p => (
+				<a class="button secondary" key={p.name} href={`/api/auth/oauth/${encodeURIComponent(p.name)}/start`}>
+					{p.label}
+				</a>
+			))}
+		</section>
+	);
+}
+
+/**
+ * Where the provider sends the browser back (`/api/auth/oauth/<name>/callback?code&state`, served as this
+ * app for a browser's navigation): the same URL, called as an API, answers the token response.
+ */
+export function OAuthCallback({ route }: { route: Route }) {
+	const [problem, setProblem] = useState<ApiProblem | null>(null);
+	const [linked, setLinked] = useState(false);
+	useEffect(() => {
+		const provider = route.query.get("provider") ?? "";
+		const query = new URLSearchParams(route.query);
+		query.delete("provider");
+		get<TokenResponse | { linked: unknown }>(`/api/auth/oauth/${encodeURIComponent(provider)}/callback?${query}`)
+			.then(async r => {
+				if ("linked" in r) setLinked(true);
+				else {
+					await signedInWith(r);
+					navigate(HOME, { replace: true });
+				}
+			})
+			.catch(e => setProblem(asProblem(e)));
+	}, []);
+	if (linked)
+		return (
+			<>
+				<h1>Account linked</h1>
+				<Notice kind="success">The provider account is linked: you can sign in with it from now on.</Notice>
+				<p>
+					<a href={href(HOME)}>Continue</a>
+				</p>
+			</>
+		);
+	if (problem)
+		return (
+			<>
+				<h1>Sign-in did not work</h1>
+				<ProblemBanner problem={problem} />
+				<p>
+					<a href={href("/signin")}>Back to sign in</a>
+				</p>
+			</>
+		);
+	return <Loading label="Signing you in…" />;
+}
