@@ -66,6 +66,8 @@ export const configSchema = {
 	DEV_LOG_RESET_LINKS: { type: "boolean", convert: true, default: false },
 	// gateways reload the revocation list this often (a lost auth.revoked broadcast bites by then at the latest)
 	REVOCATION_SYNC_S: { type: "number", convert: true, integer: true, min: 1, max: 300, default: 10 },
+	// the tenant whose owners and admins are the platform's operators (README, "Web app" → "Operators"); "": nobody
+	OPERATOR_TENANT_ID: { type: "string", default: "", max: 64 },
 	METRICS: { type: "boolean", convert: true, default: true },
 	METRICS_PORT: { ...port, optional: true },
 	METRICS_TOKEN: { type: "string", optional: true, max: 512 },
@@ -226,6 +228,8 @@ export interface Config {
 	DEV_LOG_RESET_LINKS: boolean;
 	/** how often a gateway reloads the revocation list from auth (seconds; lib/revocations.ts) */
 	REVOCATION_SYNC_S: number;
+	/** the tenant whose owners and admins are operators: cluster-wide views in the operator console ("": nobody) */
+	OPERATOR_TENANT_ID: string;
 	METRICS: boolean;
 	METRICS_PORT?: number;
 	/** secret: a scraper sending `Authorization: Bearer <it>` may read /metrics from any address (else loopback only) */

@@ -13,6 +13,8 @@ import { METRIC, MetricReporters } from "moleculer";
 
 export const SCRAPED_METRICS = [
 	"moleculer.**",
+	// the gateway's problem answers by status and code (services/gateway/operator-console.ts)
+	"valence.**",
 	"process.memory.**",
 	"process.uptime",
 	"process.internal.active.handles",

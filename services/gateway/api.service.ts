@@ -26,6 +26,7 @@ import { securityHeaders, withSecurityHeaders } from "../../lib/security-headers
 import { codebaseServiceNames } from "../catalog";
 import { forwardedHeaders } from "./forwarded-headers";
 import { appEntryPaths, oauthCallbackPage } from "./web-app";
+import { HTTP_PROBLEMS, OperatorConsoleMixin, operatorRoute, registerHttpMetrics } from "./operator-console";
 import { OperatorEndpointsMixin } from "./operator-endpoints";
 import { RevocationMixin } from "./revocations";
 import { pathOf, requestOf, type GatewayMethods, type GatewaySettings, type GatewayVars, type Req, type Res } from "./types";
@@ -50,7 +51,7 @@ const docsDir = path.join(publicDir, "docs");
 const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = {
 	name: "api",
 	// moleculer-web's typings describe a class; at run time it is a service mixin
-	mixins: [ApiGateway as Partial<ServiceSchema>, RevocationMixin as Partial<ServiceSchema>, OperatorEndpointsMixin],
+	mixins: [ApiGateway as Partial<ServiceSchema>, RevocationMixin as Partial<ServiceSchema>, OperatorEndpointsMixin, OperatorConsoleMixin],
 
 	settings: {
 		port: cfg.PORT,
@@ -184,6 +185,15 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 					const authorization = req.headers.authorization;
 					const headers = typeof authorization === "string" && authorization.length <= 2048 ? { authorization } : {};
 					Object.assign(ctx.meta as object, { user: null, headers });
+				},
+			},
+			{
+				// the operators' views (./operator-console.ts), before `/api` so that its prefix is matched first
+				...operatorRoute,
+				// bodies are read and checked as on `/api` (none is needed: a malformed one is still a 400)
+				use: [bodyParsers({ limit: cfg.BODY_LIMIT, publicLimit: cfg.PUBLIC_BODY_LIMIT, actionOf: routedAction })],
+				onBeforeCall(ctx: Context, _route: unknown, req: Req) {
+					(ctx.meta as { user?: AuthUser | null }).user = req.$user ?? null;
 				},
 			},
 			{
@@ -355,6 +365,8 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 				res.setHeader("Retry-After", String(retryAfterSec ?? (p.status === 429 ? 60 : 5)));
 			res.setHeader("Content-Type", "application/problem+json; charset=utf-8");
 			res.setHeader("Cache-Control", "no-store");
+			// the operator console's HTTP error rate (errors only: a success pays nothing for it)
+			if (this.countProblems) this.broker.metrics.increment(HTTP_PROBLEMS, { status: p.status, code: p.code });
 			// the status without writeHead: the headers stay open until `end` (compression may still add its own)
 			res.statusCode = p.status;
 			res.end(JSON.stringify(body));
@@ -423,6 +435,8 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 		// The dashboard (`assets`) is served outside every route: give its answers the headers too.
 		if (this.serve) this.serve = withSecurityHeaders(appEntryPaths(this.serve));
 		this.aliasIndex = new AliasIndex();
+		registerHttpMetrics(this.broker);
+		this.countProblems = this.broker.isMetricsEnabled();
 		this.trust = proxyAddr.compile(splitList(cfg.TRUSTED_PROXIES));
 		this.limiter = new RateLimiter({ redisUrl: cfg.REDIS_URL, prefix: `${cfg.NAMESPACE}:rl`, timeoutMs: cfg.CACHE_TIMEOUT_MS });
 		this.verifier = new TokenVerifier({

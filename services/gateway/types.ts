@@ -40,6 +40,8 @@ export interface GatewayVars extends RevocationVars {
 	limiter: RateLimiter;
 	trust: ReturnType<typeof proxyAddr.compile>;
 	openApiCache?: unknown;
+	/** metrics on: problem answers are counted (./operator-console.ts) */
+	countProblems: boolean;
 	/** moleculer-web's own, debounced (flush: at once) */
 	regenerateAllAutoAliases: (() => void) & { flush(): void };
 	/** moleculer-web's dashboard file server (`assets`) */
