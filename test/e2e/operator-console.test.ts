@@ -4,6 +4,7 @@
  * may replay or discard one; another tenant's admin, a member and an anonymous caller may not.
  */
 import type { Context } from "moleculer";
+import { sendToChannel } from "../../lib/channels";
 import { listDeadLetters } from "../../lib/dead-letters";
 import { startPlatform, type Platform } from "../helpers/platform";
 import { waitFor } from "../helpers/wait";
@@ -40,7 +41,7 @@ describe("operator API", () => {
 	});
 	afterAll(() => p.stop());
 
-	const send = (n: number) => (p.broker as unknown as { sendToChannel(c: string, m: unknown): Promise<void> }).sendToChannel("test.flaky", { n });
+	const send = (n: number) => sendToChannel(p.broker, "test.flaky", { n });
 
 	it("refuses everybody but the operator tenant's owners and admins", async () => {
 		const others = [
