@@ -84,10 +84,12 @@ interface StoredPair {
 	refreshToken: string;
 	/** ms since epoch, from the token's `exp` */
 	accessExpiresAt: number;
+	/** ms, `exp` − `iat`: how long the token was issued for */
+	accessLifetime?: number;
 }
 
 const STORAGE_KEY = "valence.tokens";
-/** refresh this long before the access token's `exp`, so a call does not race the expiry */
+/** refresh this long before the access token's `exp` (at most a quarter of its life), so a call does not race the expiry */
 const EXPIRY_MARGIN_MS = 5_000;
 
 let pair: StoredPair | null = load();
@@ -104,19 +106,21 @@ function load(): StoredPair | null {
 	}
 }
 
-/** The `exp` of a JWT in ms (only read to schedule a refresh: the gateway verifies tokens, not us). */
-function expiryOf(token: string): number {
+/** `exp` and `iat` of a JWT in ms (only read to schedule a refresh: the gateway verifies tokens, not us). */
+function timesOf(token: string): { exp: number; iat: number } {
 	try {
 		const body = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-		return (JSON.parse(atob(body)) as { exp: number }).exp * 1000;
+		const claims = JSON.parse(atob(body)) as { exp: number; iat?: number };
+		return { exp: claims.exp * 1000, iat: (claims.iat ?? 0) * 1000 };
 	} catch {
-		return 0;
+		return { exp: 0, iat: 0 };
 	}
 }
 
 /** Keep a token pair (after sign-in, register, refresh, tenant switch). */
 export function setTokens(t: Pick<TokenResponse, "accessToken" | "refreshToken">): void {
-	pair = { accessToken: t.accessToken, refreshToken: t.refreshToken, accessExpiresAt: expiryOf(t.accessToken) };
+	const { exp, iat } = timesOf(t.accessToken);
+	pair = { accessToken: t.accessToken, refreshToken: t.refreshToken, accessExpiresAt: exp, accessLifetime: iat ? exp - iat : undefined };
 	localStorage.setItem(STORAGE_KEY, JSON.stringify(pair));
 }
 
@@ -187,7 +191,9 @@ function withRefreshLock(fn: () => Promise<void>): Promise<void> {
 /** Refresh first when the access token has expired or is about to (saves a 401 round trip). */
 export async function ensureFreshToken(): Promise<void> {
 	if (refreshing) await refreshing;
-	if (pair && pair.accessExpiresAt && pair.accessExpiresAt - EXPIRY_MARGIN_MS < Date.now()) await refreshTokens(pair.accessToken);
+	if (!pair?.accessExpiresAt) return;
+	const margin = Math.min(EXPIRY_MARGIN_MS, (pair.accessLifetime ?? 0) / 4);
+	if (pair.accessExpiresAt - margin < Date.now()) await refreshTokens(pair.accessToken);
 }
 
 const signedOutProblem = () =>

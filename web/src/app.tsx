@@ -165,7 +165,14 @@ function Screen({ entry, route, session }: { entry: NavEntry | undefined; route:
 			</>
 		);
 	// a screen is mounted afresh per tenant: nothing of another tenant's data stays on screen
-	return <Lazy key={`${entry.path}:${session.tenantId}`} entry={entry} route={route} session={session} />;
+	return (
+		<Lazy
+			key={entry.remountOnTenant === false ? entry.path : `${entry.path}:${session.tenantId}`}
+			entry={entry}
+			route={route}
+			session={session}
+		/>
+	);
 }
 
 const loaded = new Map<NavEntry, ComponentType<ScreenProps>>();

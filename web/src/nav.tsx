@@ -35,10 +35,15 @@ export interface NavEntry {
 	visible?(s: SessionState): boolean;
 	/** shown in the menu (default true); false for detail routes reached from another screen */
 	menu?: boolean;
+	/**
+	 * false: keep the screen mounted when the organisation changes. By default a screen is mounted afresh
+	 * for each organisation, so nothing of another tenant's data stays on screen.
+	 */
+	remountOnTenant?: boolean;
 }
 
 export const NAV: NavEntry[] = [
-	{ path: "/account/tenants", label: "Organisations", group: "Account", load: () => import("./screens/account/tenants") },
+	{ path: "/account/tenants", label: "Organisations", group: "Account", remountOnTenant: false, load: () => import("./screens/account/tenants") },
 	{ path: "/account/sessions", label: "Sessions", group: "Account", load: () => import("./screens/account/sessions") },
 	{
 		path: "/console",
