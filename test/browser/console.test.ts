@@ -50,7 +50,7 @@ describeBrowser("web app: operator console", () => {
 		await page.goto(b.url("/#/signin"));
 		await page.getByLabel("E-mail").fill(email);
 		await page.getByLabel("Password").fill(PASSWORD);
-		await page.getByRole("button", { name: "Sign in" }).click();
+		await page.getByRole("button", { name: "Sign in", exact: true }).click();
 		await page.getByRole("heading", { name: "Organisations" }).waitFor();
 		return { page, tenantId: t.body.id };
 	}
@@ -153,7 +153,7 @@ describeBrowser("web app: operator console", () => {
 		await page.goto(b.url("/#/signin"));
 		await page.getByLabel("E-mail").fill(email);
 		await page.getByLabel("Password").fill(PASSWORD);
-		await page.getByRole("button", { name: "Sign in" }).click();
+		await page.getByRole("button", { name: "Sign in", exact: true }).click();
 		await page.getByRole("heading", { name: "Organisations" }).waitFor();
 		return { page, tenantId: t.body.id as string };
 	}

@@ -26,7 +26,7 @@ describeBrowser("web app: sessions", () => {
 		await page.goto(b.url("/#/signin"));
 		await page.getByLabel("E-mail").fill(email);
 		await page.getByLabel("Password").fill(PASSWORD);
-		await page.getByRole("button", { name: "Sign in" }).click();
+		await page.getByRole("button", { name: "Sign in", exact: true }).click();
 		await page.getByRole("heading", { name: "Organisations" }).waitFor();
 	}
 
@@ -70,7 +70,7 @@ describeBrowser("web app: sessions", () => {
 		await page.reload();
 		await page.getByRole("heading", { name: "Organisations" }).waitFor();
 		expect(seen.refreshes).toBe(1);
-		expect(await page.getByRole("heading", { name: "Sign in" }).count()).toBe(0);
+		expect(await page.getByRole("heading", { name: "Sign in", exact: true }).count()).toBe(0);
 		const second = await stored(page);
 		expect(second?.accessToken).not.toBe(first?.accessToken);
 
@@ -111,7 +111,7 @@ describeBrowser("web app: sessions", () => {
 		expect(await laptop.getByRole("table", { name: "Your sessions" }).getByRole("row").count()).toBe(2); // header + this device
 
 		await phone.reload();
-		await phone.getByRole("heading", { name: "Sign in" }).waitFor();
+		await phone.getByRole("heading", { name: "Sign in", exact: true }).waitFor();
 		await phone.getByText("Your session has ended. Sign in again.").waitFor();
 		expect(await stored(phone)).toBeNull();
 	});
@@ -168,7 +168,7 @@ describeBrowser("web app: sessions", () => {
 		await register("alan@example.com", "Alan Turing");
 		const page = await b.page();
 		await page.goto(b.url("/"));
-		await page.getByRole("heading", { name: "Sign in" }).waitFor();
+		await page.getByRole("heading", { name: "Sign in", exact: true }).waitFor();
 		await tabTo(page, /^E-mail/);
 		await page.keyboard.type("alan@example.com");
 		await tabTo(page, /^Password/);
@@ -206,6 +206,6 @@ describeBrowser("web app: sessions", () => {
 
 		await tabTo(page, "Sign out", true);
 		await page.keyboard.press("Enter");
-		await page.getByRole("heading", { name: "Sign in" }).waitFor();
+		await page.getByRole("heading", { name: "Sign in", exact: true }).waitFor();
 	});
 });

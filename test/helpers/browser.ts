@@ -13,6 +13,7 @@
  */
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
+import net, { type AddressInfo } from "node:net";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { projectRoot } from "../../lib/paths";
@@ -52,19 +53,30 @@ export interface AxeViolation {
 	nodes: string[];
 }
 
+/** A port free right now on 127.0.0.1 (for a platform whose APP_URL must be known before it starts). */
+export async function freePort(): Promise<number> {
+	const server = net.createServer();
+	await new Promise<void>(resolve => server.listen(0, "127.0.0.1", resolve));
+	const { port } = server.address() as AddressInfo;
+	await new Promise(resolve => server.close(resolve));
+	return port;
+}
+
 /** Builds the app when its sources are newer than build/web (the same check as `npm start`). */
 function ensureBuilt() {
 	execFileSync(process.execPath, [path.join(projectRoot, "web", "build.mjs"), "--if-stale"], { stdio: "inherit" });
 }
 
-export function useBrowser(opts: PlatformOptions): BrowserHarness {
+/** `opts` may be a function: for options known only once something else started (a fake provider, a port). */
+export function useBrowser(opts: PlatformOptions | (() => Promise<PlatformOptions>)): BrowserHarness {
 	let platform: Platform;
 	let browser: Browser;
 	const pageErrors: string[] = [];
 	beforeAll(async () => {
 		ensureBuilt();
 		const { chromium } = await import("playwright-core");
-		[platform, browser] = await Promise.all([startPlatform(opts), chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true })]);
+		const options = typeof opts === "function" ? await opts() : opts;
+		[platform, browser] = await Promise.all([startPlatform(options), chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true })]);
 	}, 60_000);
 	afterAll(async () => {
 		await browser?.close();
