@@ -13,9 +13,10 @@ COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --no-audit --no-fund
 COPY . .
-# `npm run build` = tsc -p tsconfig.build.json. Files tsc does not emit (JSON read at run time,
+# `npm run build` = tsc -p tsconfig.build.json; `npm run build:web` = the web app into build/web (Vite). Files tsc does not emit (JSON read at run time,
 # templates, …) that live beside the sources are copied next to the compiled files.
 RUN npm run build \
+ && npm run build:web \
  && (find bin lib middlewares mixins services types -type f ! -name '*.ts' -exec cp --parents {} dist/ \; 2>/dev/null || true) \
  && test -f dist/bin/valence.js
 
@@ -43,6 +44,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY --from=build /src/dist ./dist
 COPY public ./public
+COPY --from=build /src/build/web ./build/web
 # data/media exists so that a volume mounted there starts owned by the app user.
 RUN mkdir -p /app/data/media && chown -R node:node /app/data
 USER node

@@ -25,7 +25,7 @@ function gatewayUrls(broker: ServiceBroker, cfg: Config): string[] {
 	return [
 		`Gateway:   ${base}/api`,
 		`Docs:      ${base}/docs  (OpenAPI: ${base}/openapi.json)`,
-		`Dashboard: ${base}/`,
+		`Web app:   ${base}/`,
 		`Health:    ${base}/health/ready`,
 	];
 }

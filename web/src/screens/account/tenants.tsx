@@ -37,6 +37,8 @@ export default function Tenants({ session }: ScreenProps) {
 					{ label: "Address", cell: t => t.slug },
 					{ label: "Your role", cell: t => t.role },
 					{ label: "Joined", cell: t => when((t as { createdAt?: string }).createdAt) },
+					// the id is what configuration names (OPERATOR_TENANT_ID, NOTIFY_PLATFORM_TENANT_ID)
+					{ label: "ID", cell: t => <code>{t.id}</code> },
 					{
 						label: "Action",
 						cell: t =>
