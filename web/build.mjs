@@ -24,7 +24,42 @@ export function isStale() {
 	return newestSource() > fs.statSync(stamp).mtimeMs;
 }
 
-export async function buildWeb({ quiet = false } = {}) {
+const lockDir = path.join(webDir, "..", "build", ".web-build.lock");
+const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
+
+/**
+ * One build at a time (two test workers may both find the build stale): the lock is a directory, made
+ * atomically; a lock older than two minutes is a crashed build's and is taken over.
+ */
+async function withLock(fn) {
+	fs.mkdirSync(path.dirname(lockDir), { recursive: true });
+	for (;;) {
+		try {
+			fs.mkdirSync(lockDir);
+			break;
+		} catch (err) {
+			if (err.code !== "EEXIST") throw err;
+			const age = Date.now() - (fs.statSync(lockDir, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+			if (age > 120_000) fs.rmSync(lockDir, { recursive: true, force: true });
+			else await sleep(200);
+		}
+	}
+	try {
+		return await fn();
+	} finally {
+		fs.rmSync(lockDir, { recursive: true, force: true });
+	}
+}
+
+export async function buildWeb({ quiet = false, ifStale = false } = {}) {
+	return withLock(async () => {
+		// another process may have built it while this one waited
+		if (ifStale && !isStale()) return false;
+		return build(quiet);
+	});
+}
+
+async function build(quiet) {
 	let vite;
 	try {
 		vite = await import("vite");
@@ -41,7 +76,7 @@ export async function buildWeb({ quiet = false } = {}) {
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
 	const ifStale = process.argv.includes("--if-stale");
 	if (ifStale && !isStale()) process.exit(0);
-	buildWeb({ quiet: ifStale }).then(
+	buildWeb({ quiet: ifStale, ifStale }).then(
 		built => {
 			if (built && ifStale) process.stdout.write("valence: web app rebuilt into build/web/\n");
 		},

@@ -36,7 +36,7 @@ export default function Tenants({ session }: ScreenProps) {
 					{ label: "Name", cell: t => (t.id === session.tenantId ? <strong>{t.name} (current)</strong> : t.name) },
 					{ label: "Address", cell: t => t.slug },
 					{ label: "Your role", cell: t => t.role },
-					{ label: "Joined", cell: t => when((t as { createdAt?: string }).createdAt) },
+					{ label: "Created", cell: t => when((t as { createdAt?: string }).createdAt) },
 					// the id is what configuration names (OPERATOR_TENANT_ID, NOTIFY_PLATFORM_TENANT_ID)
 					{ label: "ID", cell: t => <code>{t.id}</code> },
 					{
@@ -64,6 +64,7 @@ export default function Tenants({ session }: ScreenProps) {
 				onSubmit={async e => {
 					e.preventDefault();
 					const made = name;
+					setCreated(null);
 					if ((await create.run(name, slug)).ok) {
 						setCreated(made);
 						setName("");
@@ -73,7 +74,8 @@ export default function Tenants({ session }: ScreenProps) {
 				}}
 				noValidate
 			>
-				<ProblemBanner problem={create.problem} fields={["name", "slug"]} />
+				{/* a taken address is said under its field (below), not twice */}
+				<ProblemBanner problem={create.problem?.code === "SLUG_TAKEN" ? null : create.problem} fields={["name", "slug"]} />
 				<Field
 					label="Name"
 					name="name"

@@ -13,7 +13,18 @@ export interface Series {
 	format(v: number | null): string;
 }
 
-export function LineChart({ title, series, data }: { title: string; series: Series[]; data: [number[], ...(number | null)[][]] }) {
+/** `windowS`: the x axis always shows the last this many seconds (a live chart slides; its first points do not spread over years). */
+export function LineChart({
+	title,
+	series,
+	data,
+	windowS,
+}: {
+	title: string;
+	series: Series[];
+	data: [number[], ...(number | null)[][]];
+	windowS: number;
+}) {
 	const box = useRef<HTMLDivElement>(null);
 	const plot = useRef<uPlot | null>(null);
 	useEffect(() => {
@@ -50,7 +61,12 @@ export function LineChart({ title, series, data }: { title: string; series: Seri
 		};
 	}, []);
 	useEffect(() => {
-		plot.current?.setData(data as uPlot.AlignedData);
+		const u = plot.current;
+		if (!u) return;
+		u.setData(data as uPlot.AlignedData, false);
+		const xs = data[0];
+		const end = xs.length ? xs[xs.length - 1] : Date.now() / 1000;
+		u.setScale("x", { min: end - windowS, max: end });
 	}, [data]);
 	const last = data[0].length - 1;
 	return (

@@ -247,6 +247,7 @@ function Traffic() {
 			</div>
 			<div class="charts">
 				<LineChart
+					windowS={(KEEP * POLL_MS) / 1000}
 					title="Request rate"
 					data={[xs, points.map(p => p.httpRate), points.map(p => p.callRate)]}
 					series={[
@@ -255,6 +256,7 @@ function Traffic() {
 					]}
 				/>
 				<LineChart
+					windowS={(KEEP * POLL_MS) / 1000}
 					title="Error rate"
 					data={[xs, points.map(p => p.httpErrorPct), points.map(p => p.callErrorPct)]}
 					series={[
@@ -263,6 +265,7 @@ function Traffic() {
 					]}
 				/>
 				<LineChart
+					windowS={(KEEP * POLL_MS) / 1000}
 					title="HTTP latency"
 					data={[xs, points.map(p => p.p50), points.map(p => p.p95), points.map(p => p.p99)]}
 					series={[
