@@ -107,6 +107,8 @@ describeBrowser("web app: sign-in journeys", () => {
 		await page.getByLabel("New password").fill("a brand new passphrase");
 		await page.getByRole("button", { name: "Set the password" }).click();
 		await page.getByText("Your password is changed").waitFor();
+		// the token does not stay in the address bar (nor in the history)
+		expect(page.url()).not.toContain(link.token);
 		await b.screenshot(page, "reset-password");
 
 		// the link works once

@@ -94,7 +94,7 @@ export function useBrowser(opts: PlatformOptions | (() => Promise<PlatformOption
 			const context = o.context ?? (await browser.newContext({ viewport: { width: 1280, height: 860 } }));
 			const page = await context.newPage();
 			// a step that cannot happen fails in seconds, naming the step, before jest's own timeout
-			page.setDefaultTimeout(8_000);
+			page.setDefaultTimeout(15_000);
 			page.on("pageerror", err => pageErrors.push(`page error: ${err.message}`));
 			page.on("console", msg => {
 				// the app under the gateway's CSP as served: any refusal is a bug (an inline script or style, an outside URL)

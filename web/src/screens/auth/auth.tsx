@@ -170,7 +170,11 @@ export function ForgotPassword(_: { route: Route }) {
 }
 
 export function ResetPassword({ route }: { route: Route }) {
-	const token = route.query.get("token") ?? "";
+	// kept in memory, and taken out of the address bar and the history at once (the link works once anyway)
+	const [token] = useState(() => route.query.get("token") ?? "");
+	useEffect(() => {
+		if (window.location.pathname === "/reset-password" || route.query.has("token")) window.history.replaceState(null, "", "/#/reset");
+	}, []);
 	const [password, setPassword] = useState("");
 	const [done, setDone] = useState(false);
 	const action = useAction((pw: string) => post("/api/auth/password/reset", { token, password: pw }, { auth: false }));
