@@ -1,6 +1,7 @@
 /**
- * The two paths outside `/#/…` that lead into the web app (README, "Web app"), both links made elsewhere:
+ * The paths outside `/#/…` that lead into the web app (README, "Web app"), all links made elsewhere:
  * - `/reset-password?token=…`, the link of the password-reset e-mail (services/platform/late-variables.ts);
+ * - `/invitations/<id>/accept`, the link of the invitation e-mail (README, "Invitations");
  * - `/api/auth/oauth/<name>/callback?code&state`, where a provider sends the browser back. A browser's
  *   navigation there (it asks for `text/html`) gets the app, which then calls the same URL as an API
  *   (`Accept: application/json`) and keeps the token response; API clients get the JSON as before.
@@ -12,12 +13,15 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 type Next = (err?: unknown) => void;
 type Middleware = (req: IncomingMessage, res: ServerResponse, next: Next) => void;
 
-/** The static server, with `/reset-password` answered by the app's index.html. */
+const INVITATION = /^\/invitations\/[\w-]{1,64}\/accept$/;
+
+/** The static server, with `/reset-password` and `/invitations/<id>/accept` answered by the app's index.html. */
 export function appEntryPaths(serve: Middleware): Middleware {
 	return (req, res, next) => {
 		const url = req.url ?? "/";
 		const q = url.indexOf("?");
-		if ((q < 0 ? url : url.slice(0, q)) === "/reset-password") req.url = `/index.html${q < 0 ? "" : url.slice(q)}`;
+		const pathname = q < 0 ? url : url.slice(0, q);
+		if (pathname === "/reset-password" || INVITATION.test(pathname)) req.url = `/index.html${q < 0 ? "" : url.slice(q)}`;
 		serve(req, res, next);
 	};
 }

@@ -150,6 +150,46 @@ describeBrowser("web app: sessions", () => {
 
 	const tokenOf = async (page: Page) => (await stored(page))!.accessToken;
 
+	it("invites someone into an organisation, who accepts from the invitation e-mail's link", async () => {
+		await register("lise@example.com", "Lise Meitner");
+		const owner = await b.page();
+		await signIn(owner, "lise@example.com");
+		await owner.getByLabel("Name").fill("Fission Group");
+		await owner.getByRole("button", { name: "Create" }).click();
+		await owner.getByRole("heading", { name: "Invite someone to Fission Group" }).waitFor();
+		// a malformed address is explained under its field
+		await owner.getByLabel("E-mail").fill("otto.example.com");
+		await owner.getByRole("button", { name: "Send the invitation" }).click();
+		await owner
+			.locator(".field-invalid", { has: owner.getByLabel("E-mail") })
+			.locator(".field-error")
+			.waitFor();
+		await owner.getByLabel("E-mail").fill("otto@example.com");
+		await owner.getByLabel("Role").selectOption("admin");
+		await owner.getByRole("button", { name: "Send the invitation" }).click();
+		await owner.getByText("otto@example.com is invited as admin.").waitFor();
+		await b.screenshot(owner, "organisations-invite");
+		expect(await b.axe(owner)).toEqual([]);
+
+		// the invitee opens the e-mail's link signed out: signs in first, then lands on the invitation
+		const otto = await register("otto@example.com", "Otto Hahn");
+		const [invitation] = (await b.platform().http("GET", "/api/tenants/invitations", { token: otto.accessToken })).body.rows;
+		const invitee = await b.page();
+		await invitee.goto(b.url(`/invitations/${invitation.id}/accept`));
+		await invitee.getByRole("heading", { name: "Sign in", exact: true }).waitFor();
+		await invitee.getByLabel("E-mail").fill("otto@example.com");
+		await invitee.getByLabel("Password").fill(PASSWORD);
+		await invitee.getByRole("button", { name: "Sign in", exact: true }).click();
+		const row = invitee.locator("tr.row-highlight");
+		await row.waitFor();
+		expect(await row.textContent()).toContain("Fission Group");
+		await b.screenshot(invitee, "organisations-invitation");
+		await invitee.getByRole("button", { name: "Accept the invitation to Fission Group" }).click();
+		await invitee.getByText("You joined Fission Group as admin").waitFor();
+		await invitee.getByLabel("Organisation").selectOption({ label: "Fission Group (admin)" });
+		await invitee.getByRole("cell", { name: "Fission Group (current)" }).waitFor();
+	});
+
 	/** Presses Tab (or Shift+Tab) until the focused element's name is `name`; fails after 60 presses. */
 	async function tabTo(page: Page, name: string | RegExp, back = false): Promise<void> {
 		for (let i = 0; i < 60; i++) {

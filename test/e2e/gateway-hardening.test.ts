@@ -53,6 +53,7 @@ describe("gateway hardening", () => {
 				["/", 200],
 				["/index.html", 200],
 				["/reset-password?token=abc", 200],
+				["/invitations/0mwt-abc/accept", 200],
 				[script!, 200],
 				[style!, 200],
 				["/no-such-file.js", 404],

@@ -41,14 +41,17 @@ export function App() {
 	if (session.status === "signedOut") {
 		// remember where the reader wanted to go, and sign in first
 		const query: Record<string, string> = {};
-		if (route.path !== "/") query.next = route.path;
+		if (route.path !== "/") query.next = route.query.size ? `${route.path}?${route.query}` : route.path;
 		if (session.reason && session.reason !== "signed-out") query.reason = session.reason;
 		return <Redirect to="/signin" query={query} />;
 	}
 	if (route.path === "/" || route.path === "/signin" || route.path === "/register") {
 		// signed in (or just now): on to where the reader was going, only ever an app route
-		const next = route.query.get("next");
-		return <Redirect to={next && next.startsWith("/") && !next.startsWith("//") && entryOf(next) ? next : HOME} />;
+		const next = route.query.get("next") ?? "";
+		const [nextPath, nextQuery] = next.split("?", 2);
+		if (nextPath.startsWith("/") && !nextPath.startsWith("//") && entryOf(nextPath))
+			return <Redirect to={nextPath} query={nextQuery ? Object.fromEntries(new URLSearchParams(nextQuery)) : undefined} />;
+		return <Redirect to={HOME} />;
 	}
 	return <Shell route={route} session={session} />;
 }

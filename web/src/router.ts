@@ -1,9 +1,10 @@
 /**
  * A hash router (`/#/console/jobs?tab=dead`): the gateway serves one index.html and never has to know the
- * app's routes, so every unknown path stays a problem+json 404 and no server fallback is needed. Two real
- * paths lead into the app from outside (README, "Web app"): the password-reset link of the e-mail
- * (`/reset-password?token=…`) and a provider's redirect back (`/api/auth/oauth/<name>/callback?code&state`);
- * `currentRoute()` maps them to `#/reset` and `#/oauth/callback`.
+ * app's routes, so every unknown path stays a problem+json 404 and no server fallback is needed. Three real
+ * paths lead into the app from outside (README, "Web app"): the password-reset e-mail's link
+ * (`/reset-password?token=…`), the invitation e-mail's (`/invitations/<id>/accept`) and a provider's redirect
+ * back (`/api/auth/oauth/<name>/callback?code&state`); `currentRoute()` maps them to `#/reset`,
+ * `#/account/tenants?invitation=<id>` and `#/oauth/callback`.
  */
 import { useEffect, useState } from "preact/hooks";
 
@@ -14,10 +15,13 @@ export interface Route {
 }
 
 const OAUTH_CALLBACK = /^\/api\/auth\/oauth\/([^/]+)\/callback$/;
+const INVITATION = /^\/invitations\/([\w-]+)\/accept$/;
 
 export function currentRoute(): Route {
 	const { pathname, search, hash } = window.location;
 	if (pathname === "/reset-password") return { path: "/reset", query: new URLSearchParams(search) };
+	const invitation = INVITATION.exec(pathname);
+	if (invitation) return { path: "/account/tenants", query: new URLSearchParams({ invitation: invitation[1] }) };
 	const oauth = OAUTH_CALLBACK.exec(pathname);
 	if (oauth) {
 		const query = new URLSearchParams(search);

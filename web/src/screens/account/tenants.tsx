@@ -1,11 +1,24 @@
-/** Your organisations: switch to one (a token scoped to it), or create one (you become its owner). */
+/**
+ * Your organisations: switch to one (a token scoped to it), create one (you become its owner), answer the
+ * invitations addressed to you (the invitation e-mail's link lands here), and, as an admin or owner of the
+ * current one, invite someone into it (README, "Invitations").
+ */
 import { useState } from "preact/hooks";
+import { get, post, type Page } from "../../api";
 import { Field } from "../../components/field";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
 import { Table, when } from "../../components/table";
-import { useAction } from "../../components/use-api";
+import { useAction, useApi } from "../../components/use-api";
 import type { ScreenProps } from "../../nav";
-import { createTenant, switchTenant } from "../../session";
+import { createTenant, currentTenant, isAdmin, reloadSession, switchTenant, type SignedIn } from "../../session";
+
+interface Invitation {
+	id: string;
+	tenantId: string;
+	tenant: { name: string; slug: string };
+	role: string;
+	expiresAt: string;
+}
 
 const slugOf = (name: string) =>
 	name
@@ -15,7 +28,7 @@ const slugOf = (name: string) =>
 		.replace(/^-+|-+$/g, "")
 		.slice(0, 40);
 
-export default function Tenants({ session }: ScreenProps) {
+export default function Tenants({ session, route }: ScreenProps) {
 	const [name, setName] = useState("");
 	const [slug, setSlug] = useState("");
 	const [slugEdited, setSlugEdited] = useState(false);
@@ -58,6 +71,8 @@ export default function Tenants({ session }: ScreenProps) {
 					},
 				]}
 			/>
+			<Invitations highlight={route.query.get("invitation")} />
+			{isAdmin(session) ? <Invite session={session} /> : null}
 			<h2>Create an organisation</h2>
 			{created ? <Notice kind="success">{created} is created and is now your current organisation.</Notice> : null}
 			<form
@@ -104,6 +119,130 @@ export default function Tenants({ session }: ScreenProps) {
 				/>
 				<button type="submit" disabled={create.busy}>
 					Create
+				</button>
+			</form>
+		</>
+	);
+}
+
+/** The invitations addressed to your e-mail: accept (you become a member with the invited role) or decline. */
+function Invitations({ highlight }: { highlight: string | null }) {
+	const list = useApi(signal => get<Page<Invitation>>("/api/tenants/invitations", undefined, { signal }));
+	const [done, setDone] = useState<string | null>(null);
+	const answer = useAction(async (inv: Invitation, how: "accept" | "decline") => {
+		await post(`/api/tenants/invitations/${encodeURIComponent(inv.id)}/${how}`);
+		setDone(
+			how === "accept"
+				? `You joined ${inv.tenant.name} as ${inv.role}: pick it in the switcher.`
+				: `You declined the invitation to ${inv.tenant.name}.`,
+		);
+		list.reload();
+		if (how === "accept") await reloadSession();
+	});
+	if (!list.data?.rows.length && !done && !highlight) return null;
+	return (
+		<>
+			<h2>Invitations for you</h2>
+			<ProblemBanner problem={list.problem ?? answer.problem} />
+			{done ? <Notice kind="success">{done}</Notice> : null}
+			{highlight && list.data && !list.data.rows.some(i => i.id === highlight) && !done ? (
+				<p>
+					This invitation is no longer open (answered, withdrawn or expired), or it was sent to another e-mail address than the one you
+					signed in with.
+				</p>
+			) : null}
+			{list.data ? (
+				<Table
+					caption="Invitations addressed to you"
+					rows={list.data.rows}
+					rowKey={i => i.id}
+					rowClass={i => (i.id === highlight ? "row-highlight" : "")}
+					empty="No open invitation."
+					columns={[
+						{ label: "Organisation", cell: i => i.tenant.name },
+						{ label: "Role", cell: i => i.role },
+						{ label: "Expires", cell: i => when(i.expiresAt) },
+						{
+							label: "Answer",
+							cell: i => (
+								<div class="toolbar">
+									<button
+										type="button"
+										class="small"
+										disabled={answer.busy}
+										onClick={() => void answer.run(i, "accept")}
+										aria-label={`Accept the invitation to ${i.tenant.name}`}
+									>
+										Accept
+									</button>
+									<button
+										type="button"
+										class="secondary small"
+										disabled={answer.busy}
+										onClick={() => void answer.run(i, "decline")}
+										aria-label={`Decline the invitation to ${i.tenant.name}`}
+									>
+										Decline
+									</button>
+								</div>
+							),
+						},
+					]}
+				/>
+			) : null}
+		</>
+	);
+}
+
+/** Invite an e-mail address into the current organisation (admins and owners; only owners invite owners). */
+function Invite({ session }: { session: SignedIn }) {
+	const tenant = currentTenant(session);
+	const [email, setEmail] = useState("");
+	const [role, setRole] = useState("member");
+	const [sent, setSent] = useState<string | null>(null);
+	const invite = useAction((address: string, r: string) =>
+		post(`/api/tenants/${encodeURIComponent(tenant!.id)}/invitations`, { email: address, role: r }),
+	);
+	if (!tenant) return null;
+	const roles = tenant.role === "owner" ? ["member", "admin", "owner"] : ["member", "admin"];
+	return (
+		<>
+			<h2>Invite someone to {tenant.name}</h2>
+			{sent ? <Notice kind="success">{sent}</Notice> : null}
+			<form
+				onSubmit={async e => {
+					e.preventDefault();
+					setSent(null);
+					if ((await invite.run(email, role)).ok) {
+						setSent(`${email} is invited as ${role}. The invitation is valid for 7 days.`);
+						setEmail("");
+					}
+				}}
+				noValidate
+			>
+				<ProblemBanner problem={invite.problem} fields={["email", "role"]} />
+				<Field
+					label="E-mail"
+					name="email"
+					type="email"
+					value={email}
+					onInput={setEmail}
+					problem={invite.problem}
+					required
+					autoComplete="off"
+				/>
+				<div class="field">
+					<label for="invite-role">Role</label>
+					<select id="invite-role" value={role} onChange={e => setRole((e.currentTarget as HTMLSelectElement).value)}>
+						{roles.map(r => (
+							<option key={r} value={r}>
+								{r}
+							</option>
+						))}
+					</select>
+				</div>
+				<button type="submit" disabled={invite.busy}>
+					Send the invitation
 				</button>
 			</form>
 		</>
