@@ -52,6 +52,7 @@ export async function seedCommerce(ctx: SeedContext): Promise<void> {
 					amount: inv.total,
 					currency: inv.currency,
 					paymentMethod: "pm_sandbox_visa",
+					provider: "sandbox",
 					invoiceId: inv.id,
 					description: `Invoice for ${want.customer}`,
 				},

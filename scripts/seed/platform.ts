@@ -87,8 +87,9 @@ export async function resolveTarget(env: NodeJS.ProcessEnv = process.env): Promi
 
 /**
  * The embedded platform in this process, as `npm start` runs it (every service, NeDB files under
- * DATA_DIR), on a free loopback port. The Graph API base URL points at a closed loopback port: the seed's
- * messaging data arrives as webhooks and sends nothing, and nothing may leave this machine anyway.
+ * DATA_DIR), on a free loopback port. Nothing the seed causes may leave this machine: the Graph API base
+ * URL points at a closed loopback port (the messaging data arrives as webhooks and sends nothing), mail
+ * goes to files, payments to the offline sandbox provider.
  */
 async function bootEmbedded(env: NodeJS.ProcessEnv): Promise<Target> {
 	Object.assign(env, {
@@ -99,6 +100,9 @@ async function bootEmbedded(env: NodeJS.ProcessEnv): Promise<Target> {
 		RATE_LIMIT_MAX: "100000",
 		GRAPH_API_URL: "http://127.0.0.1:9/v21.0",
 		GRAPH_MAX_ATTEMPTS: "1",
+		// invitations to the demo addresses become .eml files under DATA_DIR/mail; payments stay in the sandbox
+		SMTP_URL: "",
+		PAYMENTS_PROVIDER: "sandbox",
 	});
 	const { loadConfig, resetConfig, dbDriver } = await import("../../lib/config");
 	resetConfig();

@@ -70,7 +70,8 @@ describe("npm run seed", () => {
 		const explore = (await http("GET", "/api/posts/explore/all?limit=100", token)).body.items;
 		const conversations = (await http("GET", "/api/messaging/conversations?limit=100", token)).body.items;
 		let messages = 0;
-		for (const c of conversations) messages += (await http("GET", `/api/messaging/conversations/${c.id}/messages?limit=100`, token)).body.items.length;
+		for (const c of conversations)
+			messages += (await http("GET", `/api/messaging/conversations/${c.id}/messages?limit=100`, token)).body.items.length;
 		const tasks = (await http("GET", "/api/tasks?limit=100", token)).body.rows;
 		return {
 			tenantId: session.tenantId,
@@ -81,9 +82,14 @@ describe("npm run seed", () => {
 			comments: explore.reduce((n: number, p: any) => n + p.counts.comments, 0),
 			likes: explore.reduce((n: number, p: any) => n + p.counts.like, 0),
 			leads: leads.length,
-			leadsByStatus: Object.fromEntries(["new", "contacted", "qualified", "won", "lost"].map(s => [s, leads.filter((l: any) => l.status === s).length])),
+			leadsByStatus: Object.fromEntries(
+				["new", "contacted", "qualified", "won", "lost"].map(s => [s, leads.filter((l: any) => l.status === s).length]),
+			),
 			unassignedLeads: leads.filter((l: any) => !l.assignedTo).length,
-			commissions: (await http("GET", `/api/commission/statements?period=${wonMonth}`, token)).body.totals.reduce((n: number, t: any) => n + t.count, 0),
+			commissions: (await http("GET", `/api/commission/statements?period=${wonMonth}`, token)).body.totals.reduce(
+				(n: number, t: any) => n + t.count,
+				0,
+			),
 			conversations: conversations.length,
 			conversationStates: conversations.map((c: any) => c.status).sort(),
 			messages,
@@ -109,7 +115,11 @@ describe("npm run seed", () => {
 		const port = await freePort();
 		node = startNode(userEnv({ PORT: String(port) }));
 		base = `http://127.0.0.1:${port}`;
-		await waitFor(async () => (await fetch(`${base}/health/ready`)).status === 200, { what: "npm start to be ready", timeoutMs: 30_000, intervalMs: 100 });
+		await waitFor(async () => (await fetch(`${base}/health/ready`)).status === 200, {
+			what: "npm start to be ready",
+			timeoutMs: 30_000,
+			intervalMs: 100,
+		});
 
 		const seen = await whatTheOwnerSees();
 		const publicPosts = POSTS.filter(p => (p.visibility ?? "public") === "public");
@@ -119,7 +129,9 @@ describe("npm run seed", () => {
 			posts: publicPosts.length,
 			postsWithImages: publicPosts.filter(p => p.image).length,
 			leads: LEADS.length,
-			leadsByStatus: Object.fromEntries(["new", "contacted", "qualified", "won", "lost"].map(s => [s, LEADS.filter(l => l.status === s).length])),
+			leadsByStatus: Object.fromEntries(
+				["new", "contacted", "qualified", "won", "lost"].map(s => [s, LEADS.filter(l => l.status === s).length]),
+			),
 			unassignedLeads: 0,
 			commissions: LEADS.filter(l => l.status === "won").length,
 			conversations: CONVERSATIONS.length,
@@ -161,6 +173,8 @@ describe("npm run seed", () => {
 		expect(third.code).toBe(0);
 		expect(third.output).toContain("Seeding the embedded platform");
 		expect(third.output).toContain("Nothing new: the demo data was already there");
-		console.log(`seed timings: first run ${first.seconds.toFixed(1)} s, through npm start ${again.seconds.toFixed(1)} s, embedded again ${third.seconds.toFixed(1)} s`);
+		console.log(
+			`seed timings: first run ${first.seconds.toFixed(1)} s, through npm start ${again.seconds.toFixed(1)} s, embedded again ${third.seconds.toFixed(1)} s`,
+		);
 	}, 120_000);
 });
