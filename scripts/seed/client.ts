@@ -107,12 +107,17 @@ export class Api {
 }
 
 /** Polls `check` until it returns a truthy value, for effects that arrive through channels (assignment, xp). */
-export async function waitUntil<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
+export async function waitUntil<T>(
+	what: string,
+	check: () => Promise<T | undefined | null | false>,
+	timeoutMs = 20_000,
+	intervalMs = 100,
+): Promise<T> {
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
 		const value = await check();
 		if (value) return value;
 		if (Date.now() > deadline) throw new SeedError(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-		await sleep(100);
+		await sleep(intervalMs);
 	}
 }

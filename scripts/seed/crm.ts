@@ -68,10 +68,13 @@ export async function seedCrm(ctx: SeedContext): Promise<void> {
 			}));
 		tally.add("leads", !had);
 		ctx.leads.set(l.email, lead.id);
+		// the rules assign it through the leads.created channel; one lead at a time, so who gets it (round
+		// robin, least loaded) is the same every run
+		if (!had) await waitUntil(`the assignment of ${l.email}`, async () => (await api.get(`/api/leads/${lead.id}`, admin)).assignedTo, 20_000, 20);
 		progress.tick();
 	}
 
-	// the rules assign new leads through the leads.created channel: wait for every owner before moving them on
+	// every owner is known before the leads move on (a run that stopped half-way may have left some waiting)
 	progress.begin("crm: assignment");
 	const emails = new Set(LEADS.map(l => l.email));
 	const assigned = await waitUntil("the assignment rules to assign every demo lead", async () => {

@@ -78,6 +78,8 @@ describe("npm run seed", () => {
 			tenants: tenants.map((t: any) => [t.slug, t.role]),
 			members: (await http("GET", `/api/tenants/${session.tenantId}/members?pageSize=100`, token)).body.total,
 			posts: explore.length,
+			postTexts: explore.map((p: any) => p.text).sort(),
+			enterpriseLeadOwners: [...new Set(leads.filter((l: any) => l.value.amount >= 1_000_000).map((l: any) => l.assignedTo))],
 			postsWithImages: explore.filter((p: any) => p.mediaIds.length > 0).length,
 			comments: explore.reduce((n: number, p: any) => n + p.counts.comments, 0),
 			likes: explore.reduce((n: number, p: any) => n + p.counts.like, 0),
@@ -142,6 +144,10 @@ describe("npm run seed", () => {
 			invoices: INVOICES.map(i => i.status).sort(),
 		});
 		expect(seen.tenantId).toBeTruthy();
+		// the texts of the data set, and the rules applied (deals of 10,000 EUR and more go to Jonas)
+		expect(seen.postTexts).toEqual(publicPosts.map(p => p.text).sort());
+		const jonas = await login(USERS.find(u => u.key === "jonas")!.email);
+		expect(seen.enterpriseLeadOwners).toEqual([jonas.user.id]);
 		expect(seen.comments).toBeGreaterThan(0);
 		expect(seen.likes).toBeGreaterThan(0);
 		expect(seen.conversationStates).toEqual(expect.arrayContaining(["closed", "pending", "open"]));
