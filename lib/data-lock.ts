@@ -4,7 +4,8 @@
  * writes at its next compaction. The embedded node (`npm start` without TRANSPORTER, on NeDB files) and
  * `npm run seed` take `DATA_DIR/valence.lock`; a second one sees the holder and refuses (README, "Demo
  * data"). The file names the holder's pid and, for a node with a gateway, its URL, so the seed can drive
- * a running platform over HTTP instead. A lock left by a process that died (SIGKILL, a crash) is taken over.
+ * a running platform over HTTP instead. A lock left by a process that died (SIGKILL, a crash) is taken over,
+ * also when its pid now belongs to a process that is not Valence's.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -33,12 +34,18 @@ export class DataDirLockedError extends Error {
 
 export const lockFile = (dataDir: string) => path.resolve(dataDir, "valence.lock");
 
+/** The process is alive and, where /proc tells (Linux), still a Valence process: a reused pid is not a holder. */
 function alive(pid: number): boolean {
 	try {
 		process.kill(pid, 0);
-		return true;
 	} catch (err) {
-		return (err as NodeJS.ErrnoException).code === "EPERM";
+		if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
+	}
+	try {
+		const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+		return /bin\/valence\.[jt]s|scripts\/seed\.[jt]s/.test(cmdline);
+	} catch {
+		return true; // no /proc: the pid is all we know
 	}
 }
 

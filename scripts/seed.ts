@@ -14,7 +14,7 @@ import { DEMO_PASSWORD, OWNER, SEED, TENANT } from "./seed/data";
 import { engagementUnits, seedEngagement } from "./seed/engagement";
 import { identityUnits, seedIdentity } from "./seed/identity";
 import { messagingUnits, seedMessaging } from "./seed/messaging";
-import { resolveTarget } from "./seed/platform";
+import { resolveTarget, type Target } from "./seed/platform";
 import { Progress, Tally, type Out } from "./seed/progress";
 import { seedSocial, socialUnits } from "./seed/social";
 
@@ -29,7 +29,29 @@ export interface SeedResult {
 export async function runSeed(env: NodeJS.ProcessEnv = process.env, out: Out = process.stdout): Promise<SeedResult> {
 	const started = Date.now();
 	out.write(`Valence demo data (seed "${SEED}")\n`);
-	const target = await resolveTarget(env);
+	// Ctrl-C (or SIGTERM) stops the platform the seed booted cleanly, its files written and the lock
+	// released, also while it is still starting; a rerun carries on where this one stopped
+	let target: Target | undefined;
+	let stopping = false;
+	const interrupt = (signal: NodeJS.Signals) => {
+		if (stopping) process.exit(130);
+		stopping = true;
+		out.write(`\n${signal}: stopping; run the seed again to finish.\n`);
+		if (target) void target.stop().finally(() => process.exit(130));
+	};
+	process.on("SIGINT", interrupt);
+	process.on("SIGTERM", interrupt);
+	try {
+		target = await resolveTarget(env);
+	} catch (err) {
+		process.off("SIGINT", interrupt);
+		process.off("SIGTERM", interrupt);
+		throw err;
+	}
+	if (stopping) {
+		await target.stop();
+		process.exit(130);
+	}
 	out.write(`Seeding ${target.how}\n`);
 	const api = new Api(target.base);
 	const tally = new Tally();
@@ -42,9 +64,10 @@ export async function runSeed(env: NodeJS.ProcessEnv = process.env, out: Out = p
 		await seedMessaging(ctx);
 		await seedEngagement(ctx);
 		await seedCommerce(ctx);
-		progress.finish();
 	} finally {
 		progress.finish();
+		process.off("SIGINT", interrupt);
+		process.off("SIGTERM", interrupt);
 		await target.stop();
 	}
 	const seconds = (Date.now() - started) / 1000;

@@ -1,5 +1,5 @@
 /** DATA_DIR's lock: a live holder is refused with its pid and URL, a dead one's lock is taken over, release removes it. */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -13,11 +13,22 @@ describe("DATA_DIR lock", () => {
 	const holdAs = (pid: number, url?: string) =>
 		fs.writeFileSync(lockFile(dir), JSON.stringify({ pid, by: "valence", url, since: "2026-01-01T00:00:00.000Z" }));
 
-	it("refuses while another live process holds it, naming it", () => {
-		holdAs(process.ppid, "http://127.0.0.1:3000");
-		expect(readDataLock(dir)).toMatchObject({ pid: process.ppid, url: "http://127.0.0.1:3000" });
-		expect(() => acquireDataLock(dir, "seed")).toThrow(DataDirLockedError);
-		expect(() => acquireDataLock(dir, "seed")).toThrow(`in use by process ${process.ppid} (npm start at http://127.0.0.1:3000`);
+	it("refuses while another live Valence process holds it, naming it", async () => {
+		// a stand-in whose command line names Valence, as `node … bin/valence.ts` does
+		const holder = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)", "bin/valence.ts"], { stdio: "ignore" });
+		try {
+			holdAs(holder.pid!, "http://127.0.0.1:3000");
+			expect(readDataLock(dir)).toMatchObject({ pid: holder.pid, url: "http://127.0.0.1:3000" });
+			expect(() => acquireDataLock(dir, "seed")).toThrow(DataDirLockedError);
+			expect(() => acquireDataLock(dir, "seed")).toThrow(`in use by process ${holder.pid} (npm start at http://127.0.0.1:3000`);
+		} finally {
+			holder.kill();
+		}
+	});
+
+	it("does not take a reused pid (a live process that is not Valence) for the holder", () => {
+		holdAs(process.ppid);
+		expect(readDataLock(dir)).toBeNull();
 	});
 
 	it("takes over the lock of a process that died, records the URL, and removes it on release", () => {
