@@ -18,6 +18,8 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "valence-seed-"));
 // the embedded default, as on a newcomer's machine: NeDB files, no cluster
 const userEnv = (extra: Record<string, string> = {}) => {
 	const env: Record<string, string> = { ...(process.env as Record<string, string>), NODE_ENV: "development", DATA_DIR: dataDir, LOG_LEVEL: "warn" };
+	// cheap password hashes (as the other tests use): the test runs the seed three times on a shared machine
+	env.PASSWORD_SCRYPT_N = "1024";
 	for (const k of ["TRANSPORTER", "CACHER", "REDIS_URL", "MONGO_URI", "DB_DRIVER", "SEED_URL"]) env[k] = "";
 	return { ...env, ...extra };
 };
