@@ -6,7 +6,9 @@
  * seconds under load count (at least `--busy` (50) % busy, leaving out the first busy stretch, which is
  * the start-up). `--all` counts everything; `--from=S --to=S` a window in seconds since the profile began.
  *
- *   npx tsx bench/cpu-profile-top.ts profiles/auth.cpuprofile [--top=25] [--all | --from=20 --to=35]
+ *   npx tsx bench/cpu-profile-top.ts profiles/auth.cpuprofile [--top=25] [--all | --from=20 --to=35] [--total]
+ *
+ * `--total` adds each function's total time (itself and everything it called): where a request's time goes.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -101,3 +103,25 @@ const print = (title: string, map: Map<string, number>) => {
 console.log(`${file}: ${(total / 1e6).toFixed(1)} s counted, ${(busy / 1e6).toFixed(1)} s busy (${((100 * busy) / total).toFixed(0)} %)`);
 print("self time by function (% of busy time)", byFunction);
 print("self time by package / file (% of busy time)", byFile);
+
+// Total (inclusive) time: a function's own time plus what it called, each function once per sample.
+if (process.argv.includes("--total")) {
+	const parent = new Map<number, number>();
+	for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+	const name = (n: ProfileNode) => {
+		const loc = where(n.callFrame.url);
+		return `${n.callFrame.functionName || "(anonymous)"}${loc ? `  ${loc}:${n.callFrame.lineNumber + 1}` : ""}`;
+	};
+	const inclusive = new Map<string, number>();
+	for (const [id, us] of self) {
+		if (idleIds.has(id)) continue;
+		const seen = new Set<string>();
+		for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+			const fn = name(byId.get(at)!);
+			if (seen.has(fn)) continue;
+			seen.add(fn);
+			inclusive.set(fn, (inclusive.get(fn) ?? 0) + us);
+		}
+	}
+	print("total time by function: itself and what it called (% of busy time)", inclusive);
+}

@@ -23,7 +23,7 @@
  * Options (environment, or --name=value): see bench/README.md.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -224,9 +224,13 @@ function tempDir(): string {
 	return dir;
 }
 
+// production refuses to start without its encryption keys: one random pair per benchmark run, never stored
+const secretKeys = { SECRETS_KEY: randomBytes(32).toString("base64url"), MESSAGING_SECRET_KEY: randomBytes(32).toString("base64") };
+
 function valenceEnv(extra: Record<string, string>): Record<string, string> {
 	return {
 		NODE_ENV: "production",
+		...secretKeys,
 		LOG_LEVEL: "warn",
 		LOG_FORMAT: "json",
 		DATA_DIR: tempDir(),

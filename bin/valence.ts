@@ -7,7 +7,8 @@
  */
 import type { AddressInfo } from "node:net";
 import { ServiceBroker, type Service } from "moleculer";
-import { ConfigError, loadConfig, type Config } from "../lib/config";
+import { ConfigError, dbDriver, loadConfig, type Config } from "../lib/config";
+import { acquireDataLock, DataDirLockedError, type DataLock } from "../lib/data-lock";
 import { handleShutdownSignals } from "../lib/lifecycle";
 import { selectServices, UnknownServiceError } from "../services/catalog";
 
@@ -16,12 +17,16 @@ function fail(message: string): never {
 	process.exit(1);
 }
 
-function gatewayUrls(broker: ServiceBroker, cfg: Config): string[] {
+function gatewayBase(broker: ServiceBroker, cfg: Config): string | null {
 	const api = broker.getLocalService("api") as (Service & { server?: { address(): AddressInfo | string | null } }) | undefined;
 	const address = api?.server?.address();
-	if (!address || typeof address === "string") return [];
+	if (!address || typeof address === "string") return null;
 	const host = cfg.HOST === "0.0.0.0" || cfg.HOST === "::" ? "localhost" : cfg.HOST;
-	const base = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
+	return `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
+}
+
+function gatewayUrls(base: string | null): string[] {
+	if (!base) return [];
 	return [
 		`Gateway:   ${base}/api`,
 		`Docs:      ${base}/docs  (OpenAPI: ${base}/openapi.json)`,
@@ -49,6 +54,17 @@ async function main() {
 		throw err;
 	}
 
+	// The embedded node owns its NeDB files: a second process on them (another npm start, npm run seed) is refused.
+	let lock: DataLock | undefined;
+	if (!cfg.TRANSPORTER && dbDriver(cfg) === "nedb" && files.length) {
+		try {
+			lock = acquireDataLock(cfg.DATA_DIR, "valence");
+		} catch (err) {
+			if (err instanceof DataDirLockedError) fail(err.message);
+			throw err;
+		}
+	}
+
 	// Loaded after validation so that a bad environment fails with one line, not a stack.
 	const { brokerOptions } = await import("../moleculer.config");
 	const options = brokerOptions(cfg);
@@ -63,7 +79,9 @@ async function main() {
 	await broker.start();
 	const mode = cfg.TRANSPORTER ? `cluster node over ${new URL(cfg.TRANSPORTER).host}` : "embedded (one process)";
 	broker.logger.info(`Valence ${mode}: ${files.map(f => f.name).join(", ") || "no services"}`);
-	for (const line of gatewayUrls(broker, cfg)) broker.logger.info(line);
+	const base = gatewayBase(broker, cfg);
+	if (base) lock?.setUrl(base);
+	for (const line of gatewayUrls(base)) broker.logger.info(line);
 
 	if (repl) broker.repl();
 }

@@ -8,11 +8,18 @@
  * at most 30 s) and dead-letter it after `maxRetries`. Counting differs by one: NATS dead-letters when
  * the delivery count reaches `maxRetries` (so `maxRetries` deliveries in all), the embedded adapter
  * after `maxRetries` retries (`maxRetries + 1` deliveries).
+ *
+ * A failure because a service the handler calls has no live node (`awaitsService`: a node restarting,
+ * a deploy) is not the message's fault: it never dead-letters the message until CHANNELS_SERVICE_WAIT_MS
+ * after its publication; it is retried with the same backoff however many deliveries that takes. The
+ * deliveries still count: a message that then fails for another reason past `maxRetries` dead-letters.
+ * Counted retries alone (≈ 3 s with the defaults) are shorter than a node's restart.
  */
 import { Adapters } from "@moleculer/channels";
 import type { ServiceBroker } from "moleculer";
 import type { JsMsg } from "nats";
 import type { Config } from "./config";
+import { awaitsService } from "./channel-retry";
 import { EmbeddedChannelAdapter } from "./embedded-channels";
 
 /** Where failed messages go (prefixed with the namespace by the adapter: `<ns>.DEAD_LETTER`). */
@@ -20,24 +27,41 @@ export const DEAD_LETTER_QUEUE = "DEAD_LETTER";
 const MAX_RETRY_DELAY_MS = 30_000;
 
 type ConsumerHandler = (err: unknown, message: JsMsg | null) => Promise<void>;
+interface NatsChannel {
+	id: string;
+	name: string;
+	group: string;
+	handler(payload: unknown, message: JsMsg): Promise<unknown>;
+}
 // @moleculer/channels ships no typings for its adapters: the members this file uses
 const NatsBase = Adapters.NATS as unknown as new (opts?: object) => {
-	createConsumerHandler(chan: unknown): ConsumerHandler;
+	logger: ServiceBroker["logger"];
+	createConsumerHandler(chan: NatsChannel): ConsumerHandler;
 	subscribe(chan: { id: string }, svc: unknown): Promise<void>;
 	stopChannelActiveMessages(channelId: string): void;
+	metricsIncrement(metric: string, chan: NatsChannel): void;
 };
 /** How often a subscription that lost the race to create its group's consumer binds again (see `subscribe`). */
 const CONSUMER_RACE_ATTEMPTS = 5;
+const METRIC_RETRIES = "moleculer.channels.messages.retries.total";
+
+export interface NatsRetryOptions {
+	/** first retry delay (ms); doubles with each delivery, at most 30 s */
+	retryDelayMs: number;
+	/** how long after its publication a message that fails for an unreachable service is retried, however many deliveries (ms) */
+	serviceWaitMs: number;
+}
 
 /**
  * The stock NATS JetStream adapter NAKs a failed message for immediate redelivery: a consumer whose
  * dependency is down burns its retries in milliseconds. This one NAKs with a delay that doubles with
- * each delivery, and survives two nodes creating one group's consumer at once.
+ * each delivery, waits out an unreachable service instead of dead-lettering, and survives two nodes creating
+ * one group's consumer at once.
  */
 export class NatsChannelAdapter extends NatsBase {
 	constructor(
 		opts: object,
-		private readonly retryDelayMs: number,
+		private readonly retry: NatsRetryOptions,
 	) {
 		super(opts);
 	}
@@ -59,12 +83,32 @@ export class NatsChannelAdapter extends NatsBase {
 		}
 	}
 
-	override createConsumerHandler(chan: unknown): ConsumerHandler {
-		const handle = super.createConsumerHandler(chan);
+	override createConsumerHandler(chan: NatsChannel): ConsumerHandler {
+		// The stock handler dead-letters by delivery count alone. A failure for an unreachable service within the
+		// wait is NAKed here and not rethrown: the stock handler's ack that follows is a no-op after a NAK.
+		// Object.create keeps the channel's live flags (`unsubscribing`) visible to the stock handler.
+		const patient: NatsChannel = Object.create(chan, {
+			handler: {
+				value: async (payload: unknown, message: JsMsg) => {
+					try {
+						return await chan.handler(payload, message);
+					} catch (err) {
+						const waited = Date.now() - message.info.timestampNanos / 1e6;
+						if (!awaitsService(err) || waited >= this.retry.serviceWaitMs) throw err;
+						this.metricsIncrement(METRIC_RETRIES, chan);
+						this.logger.warn(
+							`Channel '${chan.name}' (${chan.group}): ${(err as Error).message}; waiting for the service (${Math.round(waited / 1000)} s so far).`,
+						);
+						message.nak();
+					}
+				},
+			},
+		});
+		const handle = super.createConsumerHandler(patient);
 		return (err, message) => {
 			if (message) {
 				const nak = message.nak.bind(message);
-				const delay = Math.min(this.retryDelayMs * 2 ** Math.max(0, message.info.redeliveryCount - 1), MAX_RETRY_DELAY_MS);
+				const delay = Math.min(this.retry.retryDelayMs * 2 ** Math.max(0, message.info.redeliveryCount - 1), MAX_RETRY_DELAY_MS);
 				message.nak = (millis?: number) => nak(millis ?? delay);
 			}
 			return handle(err, message);
@@ -79,8 +123,10 @@ export function channelAdapter(cfg: Config): NatsChannelAdapter | EmbeddedChanne
 		maxInFlight: 10,
 		deadLettering: { enabled: true, queueName: DEAD_LETTER_QUEUE },
 	};
-	if (cfg.TRANSPORTER) return new NatsChannelAdapter({ ...common, nats: { url: cfg.TRANSPORTER } }, cfg.CHANNELS_RETRY_DELAY_MS);
-	return new EmbeddedChannelAdapter({ ...common, retryDelayMs: cfg.CHANNELS_RETRY_DELAY_MS, maxRetryDelayMs: MAX_RETRY_DELAY_MS });
+	const retryDelayMs = cfg.CHANNELS_RETRY_DELAY_MS;
+	const serviceWaitMs = cfg.CHANNELS_SERVICE_WAIT_MS;
+	if (cfg.TRANSPORTER) return new NatsChannelAdapter({ ...common, nats: { url: cfg.TRANSPORTER } }, { retryDelayMs, serviceWaitMs });
+	return new EmbeddedChannelAdapter({ ...common, retryDelayMs, serviceWaitMs, maxRetryDelayMs: MAX_RETRY_DELAY_MS });
 }
 
 /** Sends to a channel (at least once, through the channels middleware the broker was built with). */

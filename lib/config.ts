@@ -95,6 +95,7 @@ export const configSchema = {
 	S3_BREAKER_COOLDOWN_MS: { ...positiveInt, default: 30000 },
 	CRM_DEDUPE_WINDOW_S: { ...positiveInt, default: 86400 },
 	CHANNELS_RETRY_DELAY_MS: { ...positiveInt, default: 200 },
+	CHANNELS_SERVICE_WAIT_MS: { type: "number", convert: true, integer: true, min: 0, default: 600_000 },
 	OUTBOX_RELAY_INTERVAL_MS: { ...positiveInt, default: 5000 },
 	// platform notifications (README, "Platform: notifications")
 	APP_URL: url(["http", "https"]),
@@ -275,6 +276,8 @@ export interface Config {
 	CRM_DEDUPE_WINDOW_S: number;
 	/** embedded channels adapter: first retry delay of a failed message (doubles per retry) */
 	CHANNELS_RETRY_DELAY_MS: number;
+	/** how long after publication a channel message failing for an unreachable service is retried and not dead-lettered for it (ms) */
+	CHANNELS_SERVICE_WAIT_MS: number;
 	/** outbox relay: how often a service re-sends its unsent domain events (ms; backs off while sends fail) */
 	OUTBOX_RELAY_INTERVAL_MS: number;
 	/** where people reach the app: links in notifications (reset link, lead, profile); default http://localhost:PORT */

@@ -6,7 +6,8 @@
  * group, and adds what the cluster adapter (NATS JetStream) gives us:
  * - retries with exponential backoff: a failed message is delivered again after
  *   `retryDelayMs · 2^(n-1)` (capped by `maxRetryDelayMs`), up to `chan.maxRetries` retries,
- *   so at most `maxRetries + 1` deliveries in all;
+ *   so at most `maxRetries + 1` deliveries in all; a failure for an unreachable service (`awaitsService`)
+ *   is retried the same way however many deliveries there were, until `serviceWaitMs` after publication;
  * - then dead-lettering (when `chan.deadLettering.enabled`) into an in-process dead-letter store that
  *   `lib/dead-letters.ts` lists and replays (a message without dead-lettering is dropped and logged);
  * - `chan.maxInFlight`: at most that many messages of a channel group are being handled at once; the
@@ -18,6 +19,7 @@
 import { randomUUID } from "node:crypto";
 import { Adapters } from "@moleculer/channels";
 import type { ServiceBroker } from "moleculer";
+import { awaitsService } from "./channel-retry";
 
 const METRIC_ERRORS = "moleculer.channels.messages.errors.total";
 const METRIC_RETRIES = "moleculer.channels.messages.retries.total";
@@ -64,6 +66,8 @@ export interface EmbeddedChannelOptions {
 	/** first retry delay; doubles on every retry */
 	retryDelayMs?: number;
 	maxRetryDelayMs?: number;
+	/** how long after publication a failure for an unreachable service is retried, however many deliveries (ms) */
+	serviceWaitMs?: number;
 	/** the dead-letter store keeps at most this many (the oldest go first, logged) */
 	deadLetterLimit?: number;
 }
@@ -72,6 +76,7 @@ interface Pending {
 	raw: RawMessage;
 	/** deliveries so far */
 	attempts: number;
+	publishedAt: number;
 }
 
 interface Lane {
@@ -105,7 +110,7 @@ export class EmbeddedChannelAdapter extends Fake {
 	private turn = 0;
 
 	constructor(opts: EmbeddedChannelOptions = {}) {
-		super({ retryDelayMs: 200, maxRetryDelayMs: 30_000, deadLetterLimit: 10_000, ...opts });
+		super({ retryDelayMs: 200, maxRetryDelayMs: 30_000, serviceWaitMs: 600_000, deadLetterLimit: 10_000, ...opts });
 	}
 
 	/**
@@ -167,6 +172,7 @@ export class EmbeddedChannelAdapter extends Fake {
 			this.enqueue(lane.chan.id, {
 				raw: { payload: serializer.deserialize(bytes), headers: opts.headers ? { ...opts.headers } : undefined },
 				attempts: 0,
+				publishedAt: Date.now(),
 			});
 		}
 	}
@@ -209,7 +215,8 @@ export class EmbeddedChannelAdapter extends Fake {
 	private handleFailure(lane: Lane, msg: Pending, err: Error): void {
 		const { chan } = lane;
 		const retries = chan.maxRetries ?? 0;
-		if (msg.attempts <= retries && !chan.unsubscribing) {
+		const waiting = awaitsService(err) && Date.now() - msg.publishedAt < this.opts.serviceWaitMs!;
+		if ((waiting || msg.attempts <= retries) && !chan.unsubscribing) {
 			const delay = Math.min(this.opts.retryDelayMs! * 2 ** (msg.attempts - 1), this.opts.maxRetryDelayMs!);
 			this.metricsIncrement(METRIC_RETRIES, chan);
 			this.logger.warn(`Channel '${chan.name}' (${chan.group}): delivery ${msg.attempts} failed (${err?.message}); retry in ${delay} ms.`);

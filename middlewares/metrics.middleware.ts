@@ -8,12 +8,14 @@
  *   loop at every `/metrics` (measured: bench/README.md). Prometheus computes quantiles from the
  *   buckets (`histogram_quantile`); lib/metrics.ts adds the `_sum` and `_count` lines Moleculer's
  *   reporter only writes for histograms with quantiles;
- * - an action's label sets are hashed once per caller instead of twice per metric per call.
+ * - an action's label sets are hashed once per caller instead of twice per metric per call;
+ * - every histogram counts its buckets in a typed array (lib/fast-histogram.ts).
  *
  * Everything else (events emitted, transit and transporter counters, errors) is Moleculer's own code.
  */
 import * as Moleculer from "moleculer";
 import { METRIC, type ActionSchema, type Context, type ServiceBroker } from "moleculer";
+import { useFastHistograms } from "../lib/fast-histogram";
 
 /** Moleculer's built-in middlewares (exported at runtime, not in its type declarations). */
 const { Middlewares } = Moleculer as unknown as { Middlewares: { Metrics: (b: ServiceBroker) => Record<string, (...args: any[]) => any> } };
@@ -40,6 +42,8 @@ interface Metric {
 	increment(labels: Labels | null, value?: number, timestamp?: number): unknown;
 	decrement(labels: Labels | null, value?: number, timestamp?: number): unknown;
 	observe(value: number, labels: Labels, timestamp?: number): unknown;
+	/** FastHistogramMetric (lib/fast-histogram.ts): an observation into an item already found */
+	record?(item: HistogramItem, value: number, now: number): void;
 	changed(value?: unknown, labels?: Labels, timestamp?: number): void;
 }
 
@@ -64,14 +68,17 @@ export function observe(metric: Metric, hash: string, labels: Labels, value: num
 		metric.observe(value, labels, now);
 		return;
 	}
-	item.timestamp = now;
-	item.sum += value;
-	item.count++;
-	item.lastValue = value;
-	const buckets = metric.buckets;
-	if (item.bucketValues && buckets) for (let i = 0; i < buckets.length; i++) if (value <= buckets[i]) item.bucketValues[buckets[i]] += 1;
-	if (item.quantileValues) item.quantileValues.add(value);
-	if (item.rate) item.rate.update(item.count);
+	if (metric.record) metric.record(item, value, now);
+	else {
+		item.timestamp = now;
+		item.sum += value;
+		item.count++;
+		item.lastValue = value;
+		const buckets = metric.buckets;
+		if (item.bucketValues && buckets) for (let i = 0; i < buckets.length; i++) if (value <= buckets[i]) item.bucketValues[buckets[i]] += 1;
+		if (item.quantileValues) item.quantileValues.add(value);
+		if (item.rate) item.rate.update(item.count);
+	}
 	metric.changed(value, labels, now);
 }
 
@@ -115,6 +122,8 @@ export function dropQuantiles(broker: ServiceBroker): string[] {
 }
 
 export function MetricsMiddleware(broker: ServiceBroker) {
+	// before `created` below re-registers the histograms: they become FastHistogramMetric
+	useFastHistograms();
 	const stock = Middlewares.Metrics(broker);
 	if (!broker.isMetricsEnabled()) return stock;
 	// getMetric is typed as the base metric; the histogram and counter methods used below are on its subclasses.

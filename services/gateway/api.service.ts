@@ -245,6 +245,13 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 		// moleculer-web's request action: its span (the root of a request's trace, README "Tracing") is named
 		// by method and path, without the query string (which may carry a secret) and without params
 		rest: {
+			// The request's own action only hands over to the routed action, which has the timeout, bulkhead and
+			// breaker. Here they would only cost time per request: a timer for a timeout the inner call already
+			// enforces, a breaker over the gateway's own local action (nothing routes around it), and a second
+			// queue in front of the routed action's bulkhead (README, "What moved, and why it is as safe").
+			timeout: 0,
+			bulkhead: { enabled: false },
+			circuitBreaker: { enabled: false },
 			tracing: {
 				spanName: (ctx: Context) => `${requestOf(ctx).method} ${pathOf(requestOf(ctx))}`,
 				tags: (ctx: Context) => ({ http: { method: requestOf(ctx).method, path: pathOf(requestOf(ctx)) } }),
@@ -345,7 +352,9 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 
 		/** The client's address; X-Forwarded-For is believed only from TRUSTED_PROXIES. */
 		clientKey(req: Req): string {
-			return (req.$clientKey ??= proxyAddr(req, this.trust));
+			// without X-Forwarded-For, proxy-addr answers the socket's address: skip parsing for it
+			return (req.$clientKey ??=
+				req.headers["x-forwarded-for"] === undefined && req.socket.remoteAddress ? req.socket.remoteAddress : proxyAddr(req, this.trust));
 		},
 
 		sendProblem(req: Req, res: Res, p: Problem) {

@@ -5,6 +5,7 @@
  * `pushsubscriptions`, and the outcome recorded; a temporary failure is thrown so the channel redelivers
  * it with backoff (README, "Platform: notifications" → "Delivery"). Part of the deliveries service.
  */
+import { awaitsService } from "../../lib/channel-retry";
 import { config } from "../../lib/config";
 import type { Ctx } from "../../lib/context";
 import { ProviderRejectedError, ProviderUnavailableError } from "../../lib/errors";
@@ -100,8 +101,15 @@ export const DeliveryAttemptMixin: MixinSchema<DbSettings, AttemptMethods, Deliv
 				});
 				this.logger.info("notification delivered", { deliveryId: id, channel, status: outcome.status, reason: outcome.reason });
 			} catch (err) {
-				const attempts = (row.attempts ?? 0) + 1;
 				const lastError = String((err as Error).message ?? err).slice(0, 500);
+				if (awaitsService(err)) {
+					// a service on the way (templates, mailer, push) has no node right now: not an attempt at the provider,
+					// so it uses none of NOTIFY_DELIVERY_RETRIES; the channel redelivers once the service is back
+					await this.setRow(current, { status: "queued", lastError });
+					this.logger.warn("notification delivery waits for a service", { deliveryId: id, channel, error: lastError });
+					throw err;
+				}
+				const attempts = (row.attempts ?? 0) + 1;
 				const sentTo = (err as { sentTo?: string[] }).sentTo ?? row.sentTo;
 				const retryable = !!(err as { retryable?: boolean }).retryable;
 				const status: DeliveryStatus = retryable && attempts < config().NOTIFY_DELIVERY_RETRIES ? "queued" : "failed";

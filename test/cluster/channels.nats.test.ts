@@ -151,4 +151,39 @@ describe("channels over NATS JetStream", () => {
 		await waitFor(() => got.length === channels.length, { what: "each channel's message, once", timeoutMs: 15_000 });
 		expect(got.sort()).toEqual([...channels].sort());
 	});
+
+	it("waits for a service that has no node yet instead of dead-lettering after maxRetries (a node restarting)", async () => {
+		const state = { deliveries: 0, booked: [] as number[] };
+		const consumer = makeBroker(`wait-c-${randomUUID().slice(0, 6)}`, [
+			{
+				name: "bookers",
+				channels: {
+					"test.needs-ledger": {
+						group: "bookers",
+						maxRetries: 2,
+						deadLettering: { enabled: true },
+						async handler(ctx: Context<{ n: number }>) {
+							state.deliveries++;
+							state.booked.push((await ctx.call("ledger.book", ctx.params)) as number);
+						},
+					},
+				},
+			} as ServiceSchema,
+		]);
+		brokers.push(consumer);
+		await consumer.start();
+		await (consumer as unknown as Sender).sendToChannel("test.needs-ledger", { n: 3 });
+
+		// maxRetries 2 dead-letters after 2 deliveries; the ledger's node is still missing after 5
+		await waitFor(() => state.deliveries >= 5, { what: "five failed deliveries", timeoutMs: 20_000 });
+		expect(await listDeadLetters(consumer)).toEqual([]);
+		const ledgerNode = makeBroker(`wait-l-${randomUUID().slice(0, 6)}`, [
+			{ name: "ledger", actions: { book: { visibility: "public", handler: (ctx: Context<{ n: number }>) => ctx.params.n } } } as ServiceSchema,
+		]);
+		brokers.push(ledgerNode);
+		await ledgerNode.start();
+		await waitFor(() => state.booked.length === 1, { what: "the message, once the ledger's node runs", timeoutMs: 30_000 });
+		expect(state.booked).toEqual([3]);
+		expect(await listDeadLetters(consumer)).toEqual([]);
+	});
 });

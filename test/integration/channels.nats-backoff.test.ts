@@ -2,10 +2,11 @@
  * The NATS adapter's retry delay: a failed message is NAKed with a delay that doubles with each
  * delivery (the stock adapter NAKs for immediate redelivery). Driven with a stand-in JetStream message.
  */
+import { Errors } from "moleculer";
 import { NatsChannelAdapter } from "../../lib/channels";
 
-function adapterWithChannel(retryDelayMs: number) {
-	const adapter = new NatsChannelAdapter({}, retryDelayMs) as unknown as Record<string, unknown> & {
+function adapterWithChannel(retryDelayMs: number, failure: () => Error = () => new Error("boom"), serviceWaitMs = 60_000) {
+	const adapter = new NatsChannelAdapter({}, { retryDelayMs, serviceWaitMs }) as unknown as Record<string, unknown> & {
 		createConsumerHandler(chan: unknown): (err: unknown, msg: unknown) => Promise<void>;
 		initChannelActiveMessages(id: string): void;
 	};
@@ -20,16 +21,16 @@ function adapterWithChannel(retryDelayMs: number) {
 		deadLettering: { enabled: false },
 		unsubscribing: false,
 		handler: async () => {
-			throw new Error("boom");
+			throw failure();
 		},
 	};
 	adapter.initChannelActiveMessages(chan.id);
 	return adapter.createConsumerHandler(chan);
 }
 
-const message = (redeliveryCount: number) => ({
+const message = (redeliveryCount: number, publishedMsAgo = 1_000) => ({
 	seq: redeliveryCount,
-	info: { redeliveryCount },
+	info: { redeliveryCount, timestampNanos: (Date.now() - publishedMsAgo) * 1e6 },
 	data: Buffer.from("{}"),
 	working: jest.fn(),
 	ack: jest.fn(),
@@ -62,5 +63,20 @@ describe("NATS channels adapter backoff", () => {
 		await adapterWithChannel(100)(null, msg);
 		expect(nak).not.toHaveBeenCalled();
 		expect(msg.ack).toHaveBeenCalledTimes(1);
+	});
+
+	it("keeps NAKing a message whose handler finds no node of a service it calls, past maxRetries, until the wait is over", async () => {
+		const unreachable = () => new Errors.ServiceNotAvailableError({ action: "ledger.book", nodeID: "n1" });
+		const waiting = message(9, 5_000);
+		const waitingNak = waiting.nak;
+		await adapterWithChannel(100, unreachable, 60_000)(null, waiting);
+		expect(waitingNak).toHaveBeenCalledTimes(1);
+		expect(waitingNak.mock.calls[0][0]).toBe(25_600); // the same backoff: 100 ms doubling per delivery
+
+		const late = message(9, 61_000);
+		const lateNak = late.nak;
+		await adapterWithChannel(100, unreachable, 60_000)(null, late);
+		expect(lateNak).not.toHaveBeenCalled();
+		expect(late.ack).toHaveBeenCalledTimes(1); // counted like any failure: dropped or dead-lettered
 	});
 });

@@ -21,6 +21,25 @@ export function parseCron(expression: string, timezone: string): Cron {
 	}
 }
 
+const parsed = new Map<string, Cron>();
+const PARSED_MAX = 1_000;
+
+/**
+ * `parseCron` remembered per (expression, zone): every scheduler tick looks at every schedule, and a parse
+ * (the zone checked through Intl, croner's parser) costs far more than the look. Croner's `nextRun(date)`
+ * depends only on its argument, so one parsed expression serves every schedule that uses it.
+ */
+export function cachedCron(expression: string, timezone: string): Cron {
+	const key = `${timezone} ${expression}`;
+	let cron = parsed.get(key);
+	if (!cron) {
+		cron = parseCron(expression, timezone);
+		if (parsed.size >= PARSED_MAX) parsed.delete(parsed.keys().next().value!);
+		parsed.set(key, cron);
+	}
+	return cron;
+}
+
 /** The next `n` fire times after `from`. */
 export function nextTimes(cron: Cron, n: number, from = new Date()): Date[] {
 	return cron.nextRuns(n, from);

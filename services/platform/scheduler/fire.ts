@@ -4,7 +4,7 @@
  * the claim per (schedule, due time) in the shared store makes exactly one of them fire it, and the
  * job's idempotency key (`schedule-<id>-<dueMs>`) refuses a second job even if a claim expired.
  */
-import { dueTimesBetween, parseCron } from "./cron";
+import { cachedCron, dueTimesBetween } from "./cron";
 import type { HistoryEntry, ScheduleRow, ScheduleStore } from "./store";
 
 export interface FireDeps {
@@ -32,14 +32,41 @@ export function dueTimes(row: ScheduleRow, after: number | null, now: number): n
 	// a new schedule fires from its creation on, not for the due times before it existed; after a long
 	// pause or downtime only the last day's due times are counted as missed
 	const from = Math.max(after ?? Date.parse(row.createdAt), now - MISSED_WINDOW_MS);
-	return dueTimesBetween(parseCron(row.cron, row.timezone), from, now);
+	return dueTimesBetween(cachedCron(row.cron, row.timezone), from, now);
+}
+
+/**
+ * Per schedule, the moment before which it has nothing due: a tick before then skips it without reading
+ * its last due time from the store. Safe with several nodes: when another node fired meanwhile, the real
+ * next due time is later still, so this one only looks again sooner than it needs to. Keyed by what the
+ * due times depend on, so an edited schedule is looked at afresh.
+ */
+const quietUntil = new Map<string, { key: string; at: number }>();
+const QUIET_MAX = 100_000;
+const dueKey = (row: ScheduleRow) => `${row.cron ?? ""}|${row.timezone}|${row.runAt ?? ""}|${row.createdAt}`;
+
+/** The first due time after `now` (Infinity: none, a one-time task that ran). */
+function nextDueAfter(row: ScheduleRow, after: number | null, now: number): number {
+	if (!row.cron) {
+		const at = Date.parse(row.runAt ?? "");
+		return after === null && at > now ? at : Infinity;
+	}
+	return cachedCron(row.cron, row.timezone).nextRun(new Date(now))?.getTime() ?? Infinity;
 }
 
 export async function fireDue(row: ScheduleRow, deps: FireDeps): Promise<HistoryEntry[]> {
 	if (row.paused) return [];
 	const { store, now } = deps;
-	const dues = dueTimes(row, await store.lastDue(row.id), now);
-	if (!dues.length) return [];
+	const key = dueKey(row);
+	const quiet = quietUntil.get(row.id);
+	if (quiet && quiet.key === key && now < quiet.at) return [];
+	const after = await store.lastDue(row.id);
+	const dues = dueTimes(row, after, now);
+	if (!dues.length) {
+		if (quietUntil.size >= QUIET_MAX) quietUntil.clear();
+		quietUntil.set(row.id, { key, at: nextDueAfter(row, after, now) });
+		return [];
+	}
 	const missed = dues.filter(d => now - d > deps.graceMs);
 	const plan: { dueMs: number; missed: number; skip: boolean }[] = dues
 		.filter(d => now - d <= deps.graceMs)
@@ -63,5 +90,6 @@ export async function fireDue(row: ScheduleRow, deps: FireDeps): Promise<History
 		written.push(entry);
 	}
 	await store.advance(row.id, dues[dues.length - 1]);
+	quietUntil.set(row.id, { key, at: nextDueAfter(row, dues[dues.length - 1], now) });
 	return written;
 }

@@ -1,7 +1,7 @@
 /** A schedule as answered (with its next and last due times) and its firing history. */
 import { pageOf, pageWindow } from "../../../lib/paging";
 import type { JobRecord } from "../jobs/types";
-import { nextTimes, parseCron } from "./cron";
+import { cachedCron, nextTimes } from "./cron";
 import type { HistoryEntry } from "./store";
 import type { SchedulerMethodsOf } from "./types";
 
@@ -10,7 +10,7 @@ export const viewMethods: SchedulerMethodsOf<"view" | "scheduleHistory"> = {
 		const last = await this.store.lastDue(row.id);
 		let nextRunAt: string | null = null;
 		if (!row.paused) {
-			if (row.cron) nextRunAt = nextTimes(parseCron(row.cron, row.timezone), 1)[0]?.toISOString() ?? null;
+			if (row.cron) nextRunAt = nextTimes(cachedCron(row.cron, row.timezone), 1)[0]?.toISOString() ?? null;
 			else if (last === null) nextRunAt = row.runAt;
 		}
 		return { ...row, nextRunAt, lastDueAt: last === null ? null : new Date(last).toISOString() };
