@@ -47,7 +47,12 @@ export function Chart(p: {
 					splits: () => p.categories.map((_, i) => i),
 					grid: { show: false },
 				},
-				{ values: (_u, splits) => splits.map(v => (p.series[0]?.format ? p.series[0].format(v) : String(v))) },
+				{
+					values: (_u, splits) => splits.map(v => (p.series[0]?.format ? p.series[0].format(v) : String(v))),
+					// room for "€12,345.00"; counts step by whole numbers
+					size: p.series[0]?.format ? 80 : 50,
+					incrs: p.series[0]?.format ? undefined : [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000],
+				},
 			],
 			series: [
 				{},

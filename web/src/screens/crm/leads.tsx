@@ -69,7 +69,7 @@ export default function Leads({ session }: ScreenProps) {
 	return (
 		<>
 			<h1>Leads</h1>
-			<div class="toolbar">
+			<div class="toolbar toolbar-end">
 				<button type="button" onClick={() => setCreating(c => !c)} aria-expanded={creating}>
 					New lead
 				</button>

@@ -48,6 +48,7 @@ interface Message {
 interface Customer {
 	id: string;
 	name: string | null;
+	profileStatus?: "pending" | "fetched" | "unavailable";
 }
 
 interface Template {
@@ -80,10 +81,16 @@ function useCustomerNames(ids: string[]) {
 		for (const id of ids) {
 			if (asked.current.has(id)) continue;
 			asked.current.add(id);
-			get<Customer>(`/api/messaging/customers/${encodeURIComponent(id)}`).then(
-				c => setNames(n => ({ ...n, [id]: c.name ?? "Unnamed customer" })),
-				() => setNames(n => ({ ...n, [id]: "Unknown customer" })),
-			);
+			// a new customer's profile is being fetched from Meta: ask again shortly (a few times)
+			const ask = (left: number) =>
+				get<Customer>(`/api/messaging/customers/${encodeURIComponent(id)}`).then(
+					c => {
+						setNames(n => ({ ...n, [id]: c.name ?? "Unnamed customer" }));
+						if (c.profileStatus === "pending" && left > 0) setTimeout(() => void ask(left - 1), 1000);
+					},
+					() => setNames(n => ({ ...n, [id]: "Unknown customer" })),
+				);
+			void ask(10);
 		}
 	}, [ids.join(",")]);
 	return names;
@@ -94,6 +101,18 @@ const describeMessage = (m: Message) =>
 	(m.postback ? `Tapped “${m.postback.title ?? m.postback.payload}”` : null) ??
 	(m.reaction ? `Reacted ${m.reaction.emoji ?? ""}` : null) ??
 	(m.attachments?.length ? `${m.attachments.map(a => a.type).join(", ")} attachment` : "(no text)");
+
+/** Dotted variable names as the object the template reads: `[["order.id", "7"]]` → `{ order: { id: "7" } }`. */
+function nested(entries: [string, string][]): Record<string, unknown> {
+	const out: Record<string, unknown> = {};
+	for (const [key, value] of entries) {
+		const path = key.split(".");
+		let at = out;
+		for (const part of path.slice(0, -1)) at = (at[part] ??= {}) as Record<string, unknown>;
+		at[path[path.length - 1]] = value;
+	}
+	return out;
+}
 
 export default function Inbox({ route, session }: ScreenProps) {
 	const selected = route.query.get("c");
@@ -399,7 +418,7 @@ function Composer({ conversation, onSent }: { conversation: Conversation; onSent
 		const body =
 			mode === "text"
 				? { text: text.trim() }
-				: { templateId, vars: Object.fromEntries((template?.variables ?? []).map(v => [v, vars[v] ?? ""]).filter(([, v]) => v !== "")) };
+				: { templateId, vars: nested(Object.entries(vars).filter(([k, v]) => v !== "" && template?.variables.includes(k))) };
 		// one key per attempt: a retried request (a lost answer) is sent once
 		const m = await post<Message>(`/api/messaging/conversations/${encodeURIComponent(conversation.id)}/messages`, body, {
 			headers: { "idempotency-key": crypto.randomUUID() },
@@ -428,7 +447,16 @@ function Composer({ conversation, onSent }: { conversation: Conversation; onSent
 			</fieldset>
 			<ProblemBanner problem={send.problem} fields={["text", "templateId", "vars"]} />
 			{mode === "text" ? (
-				<Field label="Reply" name="text" type="textarea" value={text} onInput={setText} problem={send.problem} maxLength={2000} required />
+				<Field
+					label="Your reply"
+					name="text"
+					type="textarea"
+					value={text}
+					onInput={setText}
+					problem={send.problem}
+					maxLength={2000}
+					required
+				/>
 			) : templates.loading && !templates.data ? (
 				<Loading label="Loading templates…" />
 			) : (templates.data?.rows.length ?? 0) === 0 ? (
@@ -436,7 +464,7 @@ function Composer({ conversation, onSent }: { conversation: Conversation; onSent
 			) : (
 				<>
 					<div class="field">
-						<label for="composer-template">Template</label>
+						<label for="composer-template">Saved template</label>
 						<select
 							id="composer-template"
 							value={templateId}
