@@ -47,6 +47,8 @@ describeBrowser("web app: CRM", () => {
 		const countryError = page.locator(".field-invalid", { has: page.getByLabel("Country") }).locator(".field-error");
 		await countryError.waitFor();
 		expect(await countryError.textContent()).toMatch(/ISO 3166 alpha-2 code/);
+		await b.screenshot(page, "crm-new-lead");
+		expect(await b.axe(page)).toEqual([]);
 		await page.getByLabel("Country").fill("FR");
 		await page.getByLabel("Value", { exact: true }).fill("1200.50");
 		await page.getByRole("button", { name: "Create lead" }).click();
@@ -123,7 +125,9 @@ describeBrowser("web app: CRM", () => {
 		await page.getByRole("button", { name: "Save rule" }).click();
 		const poolError = page.locator("fieldset .field-error");
 		await poolError.waitFor();
-		expect(await poolError.textContent()).toMatch(/pool/);
+		expect(await poolError.textContent()).toMatch(/needs a non-empty pool/);
+		await b.screenshot(page, "crm-rule-form");
+		expect(await b.axe(page)).toEqual([]);
 		await page.getByRole("checkbox", { name: /Katherine Johnson/ }).check();
 		await page.getByRole("button", { name: "Save rule" }).click();
 		await page.getByRole("cell", { name: "source ads" }).waitFor();
@@ -154,7 +158,8 @@ describeBrowser("web app: CRM", () => {
 		const result = page.locator(".banner", { hasText: "leads imported" });
 		await result.waitFor({ timeout: 20_000 });
 		expect(await result.textContent()).toMatch(/^450 leads imported, 1 row refused:Row 301: .*email/);
-		expect(await page.locator('[data-status="new"] h2 .count').textContent()).toBe("451");
+		// the board is read again after the import
+		await page.locator('[data-status="new"] h2 .count', { hasText: /^451$/ }).waitFor();
 		await b.screenshot(page, "crm-import");
 	});
 });

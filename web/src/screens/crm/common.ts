@@ -62,16 +62,22 @@ export function money(m: Money | null | undefined): string {
 	}
 }
 
+/** The minor-unit digits of a currency (2 for EUR, 0 for JPY; 2 when the code is unknown). */
+function digitsOf(currency: string): number {
+	try {
+		return new Intl.NumberFormat(undefined, { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
+	} catch {
+		return 2;
+	}
+}
+
+/** Minor units as the decimal a person types: (123450, "EUR") → "1234.5". */
+export const fromMinor = (amount: number | undefined, currency: string) => (amount == null ? "" : String(amount / 10 ** digitsOf(currency)));
+
 /** A decimal string typed by a person ("1234.5") as minor units for the currency (123450), or undefined. */
 export function toMinor(text: string, currency: string): number | undefined {
 	const t = text.trim().replace(",", ".");
 	if (!t) return undefined;
 	if (!/^\d+(\.\d+)?$/.test(t)) return NaN;
-	let digits = 2;
-	try {
-		digits = new Intl.NumberFormat(undefined, { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
-	} catch {
-		/* an unknown code: the API says so */
-	}
-	return Math.round(Number(t) * 10 ** digits);
+	return Math.round(Number(t) * 10 ** digitsOf(currency));
 }

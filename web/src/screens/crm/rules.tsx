@@ -13,7 +13,7 @@ import { Table } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
 import type { ScreenProps } from "../../nav";
 import type { SignedIn } from "../../session";
-import { money, toMinor } from "./common";
+import { fromMinor, money, toMinor } from "./common";
 import { memberName, useMembers } from "./members";
 
 interface Rule {
@@ -149,9 +149,8 @@ function RuleForm({ rule, session, onDone }: { rule: Rule | null; session: Signe
 	const [sources, setSources] = useState((c.sources ?? []).join(", "));
 	const [countries, setCountries] = useState((c.countries ?? []).join(", "));
 	const [currency, setCurrency] = useState(c.value?.currency ?? "");
-	const digits = (m?: number) => (m == null ? "" : String(m / 100));
-	const [min, setMin] = useState(digits(c.value?.min));
-	const [max, setMax] = useState(digits(c.value?.max));
+	const [min, setMin] = useState(fromMinor(c.value?.min, c.value?.currency ?? "EUR"));
+	const [max, setMax] = useState(fromMinor(c.value?.max, c.value?.currency ?? "EUR"));
 	const [strategy, setStrategy] = useState<Rule["strategy"]>(rule?.strategy ?? "round-robin");
 	const [pool, setPool] = useState<string[]>(rule?.pool ?? []);
 	const [fixed, setFixed] = useState(rule?.fixedUserId ?? "");
