@@ -8,6 +8,7 @@
 import { describeBrowser, useBrowser } from "../helpers/browser";
 import { signedInPage } from "../helpers/browser-session";
 import { startFakeGraph, type FakeGraph } from "../helpers/fake-graph";
+import type { Platform } from "../helpers/platform";
 import { messengerText, signBody } from "../helpers/meta-payloads";
 import { waitFor } from "../helpers/wait";
 
@@ -17,18 +18,50 @@ const APP_SECRET = "app-secret-0123456789abcdef";
 const PAGE_TOKEN = "EAAG-page-token-BROWSER1";
 const PAGE_ID = "PAGE-BROWSER-1";
 
-describeBrowser("web app: messaging inbox", () => {
+/** A Meta app with a Messenger page connected over the API, and a sender of customer messages signed like Meta's. */
+async function connectApp(p: Platform, token: string) {
+	const app = await p.http("POST", "/api/messaging/apps", {
+		token,
+		body: {
+			name: "Shop",
+			appId: "123456789",
+			appSecret: APP_SECRET,
+			verifyToken: "verify-token-4321",
+			channels: [{ kind: "messenger", pageId: PAGE_ID, accessToken: PAGE_TOKEN }],
+		},
+	});
+	expect(app.status).toBe(201);
+	const deliver = async (mid: string, text: string) => {
+		const raw = JSON.stringify(messengerText(PAGE_ID, "PSID-B1", mid, text));
+		const res = await p.http("POST", `/api/messaging/webhooks/${app.body.id}`, {
+			body: raw,
+			headers: { "content-type": "application/json", "x-hub-signature-256": signBody(raw, APP_SECRET) },
+		});
+		expect(res.status).toBe(200);
+	};
+	return { app, deliver };
+}
+
+/** The fake Graph API for a describe block; its URL goes into `env` before useBrowser's beforeAll starts the platform. */
+function useFakeGraph(env: Record<string, string>) {
 	let graph: FakeGraph;
-	// filled in before the platform starts (useBrowser's beforeAll runs after this one)
-	const env: Record<string, string> = { PASSWORD_SCRYPT_N: "1024", GRAPH_RETRY_DELAY_MS: "20", CHANNELS_RETRY_DELAY_MS: "50" };
 	beforeAll(async () => {
 		graph = await startFakeGraph();
 		graph.tokens.add(PAGE_TOKEN);
+		graph.profiles.set("PSID-B1", { first_name: "Charles", last_name: "Babbage" });
 		env.GRAPH_API_URL = graph.baseUrl;
 	});
 	afterAll(async () => {
 		await graph?.close();
 	});
+	return () => graph;
+}
+
+const ENV = { PASSWORD_SCRYPT_N: "1024", GRAPH_RETRY_DELAY_MS: "20", CHANNELS_RETRY_DELAY_MS: "50" };
+
+describeBrowser("web app: messaging inbox", () => {
+	const env: Record<string, string> = { ...ENV };
+	const fakeGraph = useFakeGraph(env);
 	const b = useBrowser({ services: ["identity", "messaging"], env });
 
 	it("shows a customer's message live, and the reply typed in the inbox reaches the Graph API", async () => {
@@ -36,17 +69,7 @@ describeBrowser("web app: messaging inbox", () => {
 		const { page } = session;
 		const p = b.platform();
 		const token = await session.token();
-		const app = await p.http("POST", "/api/messaging/apps", {
-			token,
-			body: {
-				name: "Shop",
-				appId: "123456789",
-				appSecret: APP_SECRET,
-				verifyToken: "verify-token-4321",
-				channels: [{ kind: "messenger", pageId: PAGE_ID, accessToken: PAGE_TOKEN }],
-			},
-		});
-		expect(app.status).toBe(201);
+		const { app, deliver } = await connectApp(p, token);
 		const template = await p.http("POST", "/api/messaging/templates", {
 			token,
 			body: {
@@ -57,15 +80,7 @@ describeBrowser("web app: messaging inbox", () => {
 			},
 		});
 		expect([template.status, template.body.errors]).toEqual([201, undefined]);
-		graph.profiles.set("PSID-B1", { first_name: "Charles", last_name: "Babbage" });
-		const deliver = async (mid: string, text: string) => {
-			const raw = JSON.stringify(messengerText(PAGE_ID, "PSID-B1", mid, text));
-			const res = await p.http("POST", `/api/messaging/webhooks/${app.body.id}`, {
-				body: raw,
-				headers: { "content-type": "application/json", "x-hub-signature-256": signBody(raw, APP_SECRET) },
-			});
-			expect(res.status).toBe(200);
-		};
+		const graph = fakeGraph();
 
 		await page.getByRole("link", { name: "Inbox" }).click();
 		await page.getByRole("heading", { name: "Inbox", level: 1 }).waitFor();
@@ -146,5 +161,33 @@ describeBrowser("web app: messaging inbox", () => {
 
 		expect(await page.evaluate("window.marker")).toBe("same page");
 		expect(graph.sends()).toHaveLength(2);
+	});
+});
+
+describeBrowser("web app: messaging inbox when the access token expires", () => {
+	const env: Record<string, string> = { ...ENV, JWT_ACCESS_TTL_S: "6" };
+	useFakeGraph(env);
+	const b = useBrowser({ services: ["identity", "messaging"], env });
+
+	it("keeps the live channel: the socket refreshes its token and reconnects, messages still arrive without a reload", async () => {
+		const session = await signedInPage(b, { name: "Alan Turing", email: "alan@example.com", slug: "alan-shop" });
+		const { page } = session;
+		const sockets: string[] = [];
+		page.on("websocket", ws => sockets.push(ws.url()));
+		const { deliver } = await connectApp(b.platform(), await session.token());
+		await page.getByRole("link", { name: "Inbox" }).click();
+		await page.getByText("Live: new messages appear as they arrive.").waitFor();
+		await page.evaluate("window.marker = 'same page'");
+		const first = await session.token();
+
+		// the gateway ends the socket when its token expires (session.expired): a refreshed token, a new socket
+		await waitFor(() => sockets.length >= 2, { timeoutMs: 20_000, what: "a second socket after the token expired" });
+		await page.getByText("Live: new messages appear as they arrive.").waitFor();
+		expect(await session.token()).not.toBe(first);
+
+		await deliver("m_T_1", "Still there?");
+		await page.locator(".conversations a", { hasText: "Still there?" }).waitFor();
+		expect(await page.evaluate("window.marker")).toBe("same page");
+		expect(await page.getByRole("heading", { name: "Sign in" }).count()).toBe(0);
 	});
 });

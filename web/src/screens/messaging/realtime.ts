@@ -20,14 +20,20 @@ export function useRealtime(handlers: Handlers, onConnect?: () => void): { conne
 	ref.current = { handlers, onConnect };
 	useEffect(() => {
 		let closed = false;
+		/** the token of the last handshake: what the server found expired (another call may have refreshed since) */
+		let handshakeToken: string | null = null;
 		const socket: Socket = io({
 			transports: ["websocket"],
-			auth: cb => cb({ token: accessToken() ?? "" }),
+			auth: cb => {
+				handshakeToken = accessToken();
+				cb({ token: handshakeToken ?? "" });
+			},
 			autoConnect: false,
 		});
-		const reconnectFresh = async (stale: string | null) => {
+		const reconnectFresh = async () => {
 			socket.disconnect();
-			await refreshTokens(stale ?? undefined).catch(() => undefined);
+			// refreshes only if nobody did since that handshake (api.ts compares the stale token)
+			await refreshTokens(handshakeToken ?? undefined).catch(() => undefined);
 			if (!closed && accessToken()) socket.connect();
 		};
 		socket.on("connect", () => {
@@ -37,9 +43,9 @@ export function useRealtime(handlers: Handlers, onConnect?: () => void): { conne
 		socket.on("disconnect", () => setConnected(false));
 		socket.on("connect_error", (err: Error & { data?: { code?: string } }) => {
 			setConnected(false);
-			if (err.data?.code === "TOKEN_EXPIRED") void reconnectFresh(accessToken());
+			if (err.data?.code === "TOKEN_EXPIRED") void reconnectFresh();
 		});
-		socket.on("session.expired", () => void reconnectFresh(accessToken()));
+		socket.on("session.expired", () => void reconnectFresh());
 		socket.onAny((event: string, data: unknown) => ref.current.handlers[event]?.(data));
 		void ensureFreshToken()
 			.catch(() => undefined)
