@@ -133,6 +133,10 @@ describeBrowser("web app: CRM", () => {
 		await page.getByRole("cell", { name: "source ads" }).waitFor();
 		await b.screenshot(page, "crm-rules");
 		expect(await b.axe(page)).toEqual([]);
+		// deleting asks once more; "Keep" keeps it
+		await page.getByRole("button", { name: "Delete Ads to me" }).click();
+		await page.getByRole("button", { name: "Keep Ads to me" }).click();
+		await page.getByRole("button", { name: "Delete Ads to me" }).waitFor();
 
 		// a lead from ads is assigned by the rule
 		expect((await p.http("POST", "/api/leads", { token, body: { name: "Ad click", source: "ads" } })).status).toBe(201);

@@ -47,12 +47,15 @@ export default function Rules({ session }: ScreenProps) {
 	const rules = useApi(signal => get<Page<Rule>>("/api/assignment/rules", { pageSize: 100 }, { signal }));
 	const [editing, setEditing] = useState<Rule | "new" | null>(null);
 	const [done, setDone] = useState("");
+	/** the rule whose Delete was pressed once: a second press deletes it */
+	const [confirming, setConfirming] = useState<string | null>(null);
 	const toggle = useAction(async (r: Rule) => {
 		await patch(`/api/assignment/rules/${encodeURIComponent(r.id)}`, { enabled: !r.enabled });
 		rules.reload();
 	});
 	const remove = useAction(async (r: Rule) => {
 		await del(`/api/assignment/rules/${encodeURIComponent(r.id)}`);
+		setConfirming(null);
 		setDone(`The rule “${r.name}” was deleted.`);
 		rules.reload();
 	});
@@ -115,15 +118,36 @@ export default function Rules({ session }: ScreenProps) {
 									>
 										{r.enabled ? "Disable" : "Enable"}
 									</button>
-									<button
-										type="button"
-										class="danger small"
-										disabled={remove.busy}
-										onClick={() => void remove.run(r)}
-										aria-label={`Delete ${r.name}`}
-									>
-										Delete
-									</button>
+									{confirming === r.id ? (
+										<>
+											<button
+												type="button"
+												class="danger small"
+												disabled={remove.busy}
+												onClick={() => void remove.run(r)}
+												aria-label={`Really delete ${r.name}`}
+											>
+												Really delete
+											</button>
+											<button
+												type="button"
+												class="secondary small"
+												onClick={() => setConfirming(null)}
+												aria-label={`Keep ${r.name}`}
+											>
+												Keep
+											</button>
+										</>
+									) : (
+										<button
+											type="button"
+											class="danger small"
+											onClick={() => setConfirming(r.id)}
+											aria-label={`Delete ${r.name}`}
+										>
+											Delete
+										</button>
+									)}
 								</span>
 							),
 						},

@@ -125,20 +125,29 @@ export default function Inbox({ route, session }: ScreenProps) {
 	const list = useApi(
 		async signal => {
 			const query = { status, kind, assigneeId: assignee, limit: 50 };
-			if (!search) return (await get<List<Conversation>>("/api/messaging/conversations", query, { signal })).items;
+			if (!search) return get<List<Conversation>>("/api/messaging/conversations", query, { signal });
 			// the conversations of the customers whose name matches (GET /customers?q=)
 			const customers = await get<Page<Customer>>("/api/messaging/customers", { q: search, pageSize: 20 }, { signal });
 			const lists = await Promise.all(
 				customers.rows.map(c => get<List<Conversation>>("/api/messaging/conversations", { ...query, customerId: c.id }, { signal })),
 			);
-			return lists.flatMap(l => l.items).sort((a, b) => b.lastMessageAt.localeCompare(a.lastMessageAt));
+			const items = lists.flatMap(l => l.items).sort((a, b) => b.lastMessageAt.localeCompare(a.lastMessageAt));
+			return { items, nextCursor: null };
 		},
 		[status, kind, assignee, search],
 	);
 	const [rows, setRows] = useState<Conversation[]>([]);
+	const [cursor, setCursor] = useState<string | null>(null);
 	useEffect(() => {
-		if (list.data) setRows(list.data);
+		if (!list.data) return;
+		setRows(list.data.items);
+		setCursor(list.data.nextCursor);
 	}, [list.data]);
+	const more = useAction(async () => {
+		const next = await get<List<Conversation>>("/api/messaging/conversations", { status, kind, assigneeId: assignee, limit: 50, cursor });
+		setRows(prev => [...prev, ...next.items.filter(c => !prev.some(r => r.id === c.id))]);
+		setCursor(next.nextCursor);
+	});
 	const names = useCustomerNames(rows.map(r => r.customerId));
 	const [incoming, setIncoming] = useState<Message | null>(null);
 	const [updated, setUpdated] = useState<Message | null>(null);
@@ -254,6 +263,12 @@ export default function Inbox({ route, session }: ScreenProps) {
 							))}
 						</ul>
 					)}
+					<ProblemBanner problem={more.problem} />
+					{cursor ? (
+						<button type="button" class="secondary small" disabled={more.busy} onClick={() => void more.run()}>
+							{more.busy ? "Loading…" : "Load more conversations"}
+						</button>
+					) : null}
 				</section>
 				<section class="inbox-thread" aria-labelledby="thread-heading">
 					{selected ? (
@@ -299,9 +314,17 @@ function Thread(p: {
 	useEffect(() => {
 		if (conv.data) setConversation(conv.data);
 	}, [conv.data]);
+	const [older, setOlder] = useState<string | null>(null);
 	useEffect(() => {
-		if (msgs.data) setMessages([...msgs.data.items].reverse());
+		if (!msgs.data) return;
+		setMessages([...msgs.data.items].reverse());
+		setOlder(msgs.data.nextCursor);
 	}, [msgs.data]);
+	const loadOlder = useAction(async () => {
+		const page = await get<List<Message>>(`/api/messaging/conversations/${encodeURIComponent(p.id)}/messages`, { limit: 100, cursor: older });
+		setMessages(prev => [...[...page.items].reverse().filter(m => !prev.some(x => x.id === m.id)), ...prev]);
+		setOlder(page.nextCursor);
+	});
 	// live: a new message of this conversation, a status change of one, the conversation itself
 	useEffect(() => {
 		const m = p.incoming;
@@ -325,7 +348,8 @@ function Thread(p: {
 	}, [p.id]);
 
 	const end = useRef<HTMLLIElement>(null);
-	useEffect(() => end.current?.scrollIntoView({ block: "nearest" }), [messages.length]);
+	// a new last message (not older ones loaded above) brings the end into view
+	useEffect(() => end.current?.scrollIntoView({ block: "nearest" }), [messages[messages.length - 1]?.id]);
 
 	const act = useAction(async (path: string, body?: unknown) => {
 		const c = await post<Conversation>(`/api/messaging/conversations/${encodeURIComponent(p.id)}/${path}`, body);
@@ -384,6 +408,12 @@ function Thread(p: {
 			</div>
 			<ProblemBanner problem={act.problem} onDismiss={() => act.setProblem(null)} />
 			<ProblemBanner problem={msgs.problem} />
+			<ProblemBanner problem={loadOlder.problem} />
+			{older ? (
+				<button type="button" class="secondary small" disabled={loadOlder.busy} onClick={() => void loadOlder.run()}>
+					{loadOlder.busy ? "Loading…" : "Load older messages"}
+				</button>
+			) : null}
 			<ol class="messages" aria-label={`Messages with ${name}`} aria-live="polite" aria-relevant="additions">
 				{messages.length === 0 && !msgs.loading ? <li class="hint">No messages yet.</li> : null}
 				{messages.map(m => (
