@@ -158,12 +158,26 @@ describeBrowser("web app: CRM", () => {
 		const csv = ["name,email,country,amount,currency", ...rows].join("\n");
 		await page.getByRole("link", { name: "Leads" }).click();
 		await page.getByLabel("CSV file").setInputFiles({ name: "leads.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+		// the second batch is held until the bar has been seen part-way
+		let release!: () => void;
+		const held = new Promise<void>(r => (release = r));
+		let batches = 0;
+		await page.route("**/api/leads/import", async route => {
+			if (++batches === 2) await held;
+			await route.continue();
+		});
 		await page.getByRole("button", { name: "Import" }).click();
+		const bar = page.getByRole("progressbar", { name: "Importing" });
+		await page.getByText("200 of 451 rows sent").waitFor();
+		expect(await bar.getAttribute("aria-valuetext")).toBe("44 %");
+		await b.screenshot(page, "crm-import-progress");
+		release();
 		const result = page.locator(".banner", { hasText: "leads imported" });
 		await result.waitFor({ timeout: 20_000 });
 		expect(await result.textContent()).toMatch(/^450 leads imported, 1 row refused:Row 301: .*email/);
 		// the board is read again after the import
 		await page.locator('[data-status="new"] h2 .count', { hasText: /^451$/ }).waitFor();
+		expect(batches).toBe(3);
 		await b.screenshot(page, "crm-import");
 	});
 });
