@@ -191,7 +191,8 @@ function Card({
 			</a>
 			{lead.company ? <span class="hint">{lead.company}</span> : null}
 			<span class="lead-meta">
-				{money(lead.value)} · {lead.assignedTo ? memberName(session, lead.assignedTo) : "Unassigned"}
+				{lead.value ? `${money(lead.value)} · ` : ""}
+				{lead.assignedTo ? memberName(session, lead.assignedTo) : "Unassigned"}
 			</span>
 			<label for={selectId} class="sr-only">
 				Status of {lead.name}
