@@ -53,6 +53,14 @@ export const NAV: NavEntry[] = [
 		visible: isAdmin,
 		load: () => import("./screens/console/console"),
 	},
+	// Messaging and CRM screens (web/src/screens/messaging, web/src/screens/crm)
+	{ path: "/messaging", label: "Inbox", group: "Workspace", tenant: true, load: () => import("./screens/messaging/inbox") },
+	{ path: "/crm/leads", label: "Leads", group: "Workspace", tenant: true, load: () => import("./screens/crm/leads") },
+	{ path: "/crm/lead", label: "Lead", group: "Workspace", tenant: true, menu: false, load: () => import("./screens/crm/lead") },
+	{ path: "/crm/pipeline", label: "Pipeline", group: "Workspace", tenant: true, visible: isAdmin, load: () => import("./screens/crm/pipeline") },
+	{ path: "/crm/rules", label: "Assignment rules", group: "Workspace", tenant: true, visible: isAdmin, load: () => import("./screens/crm/rules") },
+	{ path: "/crm/commission", label: "Commission", group: "Workspace", tenant: true, load: () => import("./screens/crm/commission") },
+	// end of Messaging and CRM screens
 ];
 
 /** Where a signed-in user lands: the first entry they may see. */
