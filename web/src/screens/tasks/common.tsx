@@ -1,5 +1,6 @@
 /** What the task and engagement screens share: the task's shape and words for its status and priority. */
-import { get } from "../../api";
+import { get, type ApiProblem } from "../../api";
+import { ProblemBanner } from "../../components/problem-banner";
 
 export type Status = "todo" | "doing" | "done" | "cancelled";
 export type Priority = "low" | "medium" | "high" | "urgent";
@@ -36,4 +37,27 @@ export async function allTasks(signal?: AbortSignal, max = 1000): Promise<Task[]
 		cursor = page.nextCursor;
 	} while (cursor && out.length < max);
 	return out;
+}
+
+/**
+ * A task problem in plain words: the API names tasks by id (open blockers, a cycle's path); the screen
+ * knows their titles. Other problems go to the ProblemBanner as they are.
+ */
+export function TaskProblem({ problem, titles }: { problem: ApiProblem | null | undefined; titles: Map<string, string> }) {
+	if (!problem) return null;
+	const named = (text: string) => text.replace(/[A-Za-z0-9_-]{12,}/g, id => (titles.has(id) ? `“${titles.get(id)}”` : id));
+	const plain: Record<string, () => string> = {
+		OPEN_BLOCKERS: () => `${named(problem.detail).replace("Open tasks block this one:", "This task waits for open tasks:")} Finish them first.`,
+		DEPENDENCY_CYCLE: () => `${named(problem.detail)} A task cannot wait for itself, even through others.`,
+		STALE_VERSION: () => "Someone changed this task meanwhile. The page shows the current version now: check it and try again.",
+	};
+	const text = plain[problem.code]?.();
+	if (!text) return <ProblemBanner problem={problem} />;
+	return (
+		<div class="banner banner-error" role="alert" data-code={problem.code}>
+			<p>
+				<strong>{text}</strong>
+			</p>
+		</div>
+	);
 }

@@ -3,7 +3,7 @@
  * moved by every completed task) and the ELO boards (`/api/gamification/boards`) with their standings.
  */
 import { useState } from "preact/hooks";
-import { get, type Page } from "../../api";
+import { get } from "../../api";
 import { Loading } from "../../components/loading";
 import { ProblemBanner } from "../../components/problem-banner";
 import { Table } from "../../components/table";
@@ -36,7 +36,7 @@ export default function Leaderboard({ session }: ScreenProps) {
 		[],
 		{ pollMs: 5000 },
 	);
-	const boards = useApi(signal => get<Page<Board>>("/api/gamification/boards", { pageSize: 50 }, { signal }));
+	const boards = useApi(signal => get<Board[]>("/api/gamification/boards", undefined, { signal }));
 	const [board, setBoard] = useState("");
 	const me = session.user.id;
 	return (
@@ -70,14 +70,14 @@ export default function Leaderboard({ session }: ScreenProps) {
 			<h2>Boards</h2>
 			<ProblemBanner problem={boards.problem} />
 			{boards.data ? (
-				boards.data.rows.length ? (
+				boards.data.length ? (
 					<>
 						<div class="toolbar">
 							<label>
 								Board{" "}
 								<select value={board} onChange={e => setBoard(e.currentTarget.value)}>
 									<option value="">Choose a board…</option>
-									{boards.data.rows.map(b => (
+									{boards.data.map(b => (
 										<option key={b.key} value={b.key}>
 											{b.name} (season {b.season})
 										</option>

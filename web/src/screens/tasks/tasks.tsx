@@ -13,7 +13,7 @@ import { useAction, useApi } from "../../components/use-api";
 import type { ScreenProps } from "../../nav";
 import { href } from "../../router";
 import { Author } from "../social/common";
-import { allTasks, PRIORITY_WORD, STATUS_WORD, type Priority, type Status, type Task } from "./common";
+import { allTasks, PRIORITY_WORD, STATUS_WORD, TaskProblem, type Priority, type Status, type Task } from "./common";
 
 export default function Tasks({ route }: ScreenProps) {
 	const id = route.path.startsWith("/tasks/") ? decodeURIComponent(route.path.slice("/tasks/".length)) : null;
@@ -81,7 +81,8 @@ function TaskList() {
 				</button>
 			</form>
 			{done ? <Notice kind="success">{done}</Notice> : null}
-			<ProblemBanner problem={list.problem ?? complete.problem} />
+			<ProblemBanner problem={list.problem} />
+			<TaskProblem problem={complete.problem} titles={new Map((list.data?.rows ?? []).map(t => [t.id, t.title]))} />
 			{list.loading && !list.data ? (
 				<Loading />
 			) : list.data ? (
@@ -208,7 +209,14 @@ function TaskDetail({ id }: { id: string }) {
 		tasks.reload();
 	};
 	const change = useAction(async (body: Record<string, unknown>, message: string) => {
-		await patch(path, { ...body, version: task.data!.version });
+		setNotice(null);
+		try {
+			await patch(path, { ...body, version: task.data!.version });
+		} catch (err) {
+			// a stale version: show the current one under the message
+			if ((err as { code?: string }).code === "STALE_VERSION") refresh();
+			throw err;
+		}
 		setNotice(message);
 		refresh();
 	});
@@ -238,6 +246,7 @@ function TaskDetail({ id }: { id: string }) {
 		);
 	const t = task.data;
 	const byId = new Map((tasks.data ?? []).map(x => [x.id, x]));
+	const titles = new Map([...byId.values()].map(x => [x.id, x.title]));
 	const blocks = (tasks.data ?? []).filter(x => x.blockedBy.includes(t.id));
 	const candidates = (tasks.data ?? []).filter(x => x.id !== t.id && !t.blockedBy.includes(x.id));
 	const open = t.status === "todo" || t.status === "doing";
@@ -271,7 +280,7 @@ function TaskDetail({ id }: { id: string }) {
 			{t.description ? <p class="task-description">{t.description}</p> : null}
 
 			<h2>Progress</h2>
-			<ProblemBanner problem={change.problem} />
+			<TaskProblem problem={change.problem} titles={titles} />
 			<div class="toolbar">
 				{open ? (
 					<button
@@ -305,7 +314,8 @@ function TaskDetail({ id }: { id: string }) {
 			</div>
 
 			<h2>Dependencies</h2>
-			<ProblemBanner problem={deps.problem ?? tasks.problem} />
+			<ProblemBanner problem={tasks.problem} />
+			<TaskProblem problem={deps.problem} titles={titles} />
 			<div class="deps">
 				<section aria-labelledby="waits-for">
 					<h3 id="waits-for">Waits for</h3>
@@ -360,7 +370,8 @@ function TaskDetail({ id }: { id: string }) {
 			</form>
 
 			<h2>Versions</h2>
-			<ProblemBanner problem={versions.problem ?? restore.problem} />
+			<ProblemBanner problem={versions.problem} />
+			<TaskProblem problem={restore.problem} titles={titles} />
 			{versions.data ? (
 				<Table
 					caption={`History (${versions.data.total} versions)`}
