@@ -18,17 +18,42 @@ describeBrowser("web app: commerce journeys", () => {
 		const ada = await registerUser(b, "Ada Lovelace", "ada@example.com");
 		const tenant = (await p.http("POST", "/api/tenants", { token: ada.accessToken, body: { name: "Engines Ltd", slug: "engines" } })).body;
 		const token = (await p.http("POST", "/api/auth/switch-tenant", { token: ada.accessToken, body: { tenantId: tenant.id } })).body.accessToken;
-		const draft = await p.http("POST", "/api/commerce/invoices", {
-			token,
-			body: {
-				currency: "EUR",
-				customerName: "Analytical Society",
-				lines: [{ description: "Gear train", quantity: 2, unitPrice: 12500, taxRate: "19" }],
-			},
-		});
-		expect(draft.status).toBe(201);
-		const invoice = (await p.http("POST", `/api/commerce/invoices/${draft.body.id}/finalize`, { token })).body;
-		expect(invoice.total).toBe(29750);
+		const page = await b.page();
+		await signIn(b, page, "ada@example.com");
+		await chooseTenant(page, "Engines Ltd");
+
+		// a draft made on the screen: a missing description is said next to it, a price the API refuses next to
+		// the price (EUR has 2 decimals), then the draft is made and finalised
+		await menu(page, "Invoices");
+		await page.getByText("New invoice").click();
+		await page.getByLabel("Customer").fill("Analytical Society");
+		await page.getByLabel("Quantity").fill("2");
+		await page.getByLabel("Unit price (EUR)").fill("125.00");
+		await page.getByLabel("Tax rate (%)").fill("19");
+		await page.getByRole("button", { name: "Create draft" }).click();
+		const described = page.getByLabel("Line 1: description");
+		const describedError = page.locator(".field-invalid", { has: described }).locator(".field-error");
+		expect(await describedError.textContent()).toBe("Say what this line is for.");
+		expect(await described.getAttribute("aria-invalid")).toBe("true");
+		await described.fill("Gear train");
+		await page.getByLabel("Tax rate (%)").fill("19.123456");
+		await page.getByRole("button", { name: "Create draft" }).click();
+		const tax = page.getByLabel("Tax rate (%)");
+		await page.locator(".field-invalid", { has: tax }).locator(".field-error").waitFor();
+		// shown beside the field only, not again in the banner
+		expect(await page.locator(".banner-error").textContent()).toBe("Please correct the fields marked below.");
+		await b.screenshot(page, "commerce-new-invoice-error");
+		expect(await b.axe(page)).toEqual([]);
+		await tax.fill("19");
+		await page.getByRole("button", { name: "Create draft" }).click();
+		await page.getByRole("heading", { name: /^Invoice Draft of/ }).waitFor();
+		await page.getByRole("button", { name: "Finalize" }).click();
+		await page.getByText("The invoice is final and numbered.").waitFor();
+		const invoice = (await p.http("GET", "/api/commerce/invoices", { token })).body.rows[0];
+		expect(invoice).toMatchObject({ status: "open", total: 29750, customerName: "Analytical Society" });
+		await page.getByRole("heading", { name: `Invoice ${invoice.number}` }).waitFor();
+
+		// it is paid (a payment over the API: the app makes no charges) and paid invoices show so
 		const payment = await p.http("POST", "/api/commerce/payments", {
 			token,
 			headers: { "idempotency-key": "pay-invoice-1" },
@@ -43,9 +68,6 @@ describeBrowser("web app: commerce journeys", () => {
 		expect(payment.body.status).toBe("captured");
 		expect((await p.http("POST", `/api/commerce/invoices/${invoice.id}/pay`, { token, body: { paymentId: payment.body.id } })).status).toBe(200);
 
-		const page = await b.page();
-		await signIn(b, page, "ada@example.com");
-		await chooseTenant(page, "Engines Ltd");
 		await menu(page, "Invoices");
 		const list = page.getByRole("table", { name: /Invoices/ });
 		await list.getByRole("row", { name: new RegExp(`${invoice.number} Analytical Society Paid`) }).waitFor();

@@ -5,14 +5,15 @@
  */
 import { useEffect, useState } from "preact/hooks";
 import { get, getBlob, post, type Page } from "../../api";
+import { Field } from "../../components/field";
 import { Loading } from "../../components/loading";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
 import { Table, when } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
 import type { ScreenProps } from "../../nav";
-import { href } from "../../router";
+import { href, navigate } from "../../router";
 import { isAdmin } from "../../session";
-import { money } from "./money";
+import { money, toMinor } from "./money";
 
 export type InvoiceStatus = "draft" | "open" | "paid" | "void" | "uncollectible";
 export interface Invoice {
@@ -42,16 +43,17 @@ const nameOf = (i: Invoice) => i.number ?? `Draft of ${new Date(i.createdAt).toL
 export default function Invoices(props: ScreenProps) {
 	const prefix = "/commerce/invoices/";
 	const id = props.route.path.startsWith(prefix) ? decodeURIComponent(props.route.path.slice(prefix.length)) : null;
-	return id ? <InvoiceDetail key={id} id={id} admin={isAdmin(props.session)} /> : <InvoiceList />;
+	return id ? <InvoiceDetail key={id} id={id} admin={isAdmin(props.session)} /> : <InvoiceList admin={isAdmin(props.session)} />;
 }
 
-function InvoiceList() {
+function InvoiceList({ admin }: { admin: boolean }) {
 	const [status, setStatus] = useState("");
 	const [page, setPage] = useState(1);
 	const list = useApi(signal => get<Page<Invoice>>("/api/commerce/invoices", { status, page, pageSize: 25 }, { signal }), [status, page]);
 	return (
 		<>
 			<h1>Invoices</h1>
+			{admin ? <NewInvoice /> : null}
 			<div class="toolbar">
 				<label>
 					Status{" "}
@@ -241,5 +243,149 @@ function InvoiceDetail({ id, admin }: { id: string; admin: boolean }) {
 				</dd>
 			</dl>
 		</>
+	);
+}
+
+interface DraftLine {
+	description: string;
+	quantity: string;
+	unitPrice: string;
+	taxRate: string;
+}
+const emptyLine = (): DraftLine => ({ description: "", quantity: "1", unitPrice: "", taxRate: "" });
+
+/** A draft invoice (admins): currency, customer, due date and lines; the server prices it (`POST /api/commerce/invoices`). */
+function NewInvoice() {
+	const [currency, setCurrency] = useState("EUR");
+	const [customerName, setCustomerName] = useState("");
+	const [dueDate, setDueDate] = useState("");
+	const [lines, setLines] = useState<DraftLine[]>([emptyLine()]);
+	const [errors, setErrors] = useState<Record<string, string>>({});
+	const create = useAction((body: Record<string, unknown>) => post<Invoice>("/api/commerce/invoices", body));
+	const setLine = (i: number, patch: Partial<DraftLine>) => setLines(ls => ls.map((l, n) => (n === i ? { ...l, ...patch } : l)));
+	// the fields shown, by the names the API's errors use (`lines[0].unitPrice`)
+	const fieldNames = [
+		"currency",
+		"customerName",
+		"dueDate",
+		...lines.flatMap((_, i) => ["description", "quantity", "unitPrice", "taxRate"].map(f => `lines[${i}].${f}`)),
+	];
+	return (
+		<details class="panel">
+			<summary>New invoice</summary>
+			<form
+				noValidate
+				onSubmit={async e => {
+					e.preventDefault();
+					const local: Record<string, string> = {};
+					const cur = currency.trim().toUpperCase();
+					const body: Record<string, unknown> = {
+						currency: cur,
+						lines: lines.map((l, i) => {
+							const price = toMinor(l.unitPrice || "0", cur, { allowZero: true });
+							if ("error" in price) local[`lines[${i}].unitPrice`] = price.error;
+							if (!l.description.trim()) local[`lines[${i}].description`] = "Say what this line is for.";
+							const line: Record<string, unknown> = {
+								description: l.description.trim(),
+								quantity: Number(l.quantity),
+								unitPrice: "amount" in price ? price.amount : 0,
+							};
+							if (l.taxRate.trim()) line.taxRate = l.taxRate.trim();
+							return line;
+						}),
+					};
+					if (customerName.trim()) body.customerName = customerName.trim();
+					if (dueDate) body.dueDate = dueDate;
+					setErrors(local);
+					if (Object.keys(local).length) return;
+					const r = await create.run(body);
+					if (r.ok) navigate(`/commerce/invoices/${encodeURIComponent(r.value.id)}`);
+				}}
+			>
+				<ProblemBanner problem={create.problem} fields={fieldNames} />
+				<div class="form-grid">
+					<Field
+						label="Currency"
+						name="currency"
+						value={currency}
+						onInput={setCurrency}
+						problem={create.problem}
+						hint="ISO code: EUR, USD, JPY…"
+						maxLength={3}
+						required
+					/>
+					<Field
+						label="Customer"
+						name="customerName"
+						value={customerName}
+						onInput={setCustomerName}
+						problem={create.problem}
+						maxLength={200}
+					/>
+					<div class="field">
+						<label for="new-invoice-due">Due date</label>
+						<input id="new-invoice-due" type="date" value={dueDate} onInput={e => setDueDate(e.currentTarget.value)} />
+					</div>
+				</div>
+				<fieldset class="lines">
+					<legend>Lines</legend>
+					{lines.map((l, i) => (
+						<div class="form-grid line" key={i}>
+							<Field
+								label={`Line ${i + 1}: description`}
+								name={`lines[${i}].description`}
+								value={l.description}
+								onInput={v => setLine(i, { description: v })}
+								problem={create.problem}
+								error={errors[`lines[${i}].description`]}
+								maxLength={500}
+								required
+							/>
+							<Field
+								label="Quantity"
+								name={`lines[${i}].quantity`}
+								type="number"
+								value={l.quantity}
+								onInput={v => setLine(i, { quantity: v })}
+								problem={create.problem}
+							/>
+							<Field
+								label={`Unit price (${currency.toUpperCase() || "…"})`}
+								name={`lines[${i}].unitPrice`}
+								value={l.unitPrice}
+								onInput={v => setLine(i, { unitPrice: v })}
+								problem={create.problem}
+								error={errors[`lines[${i}].unitPrice`]}
+								maxLength={30}
+							/>
+							<Field
+								label="Tax rate (%)"
+								name={`lines[${i}].taxRate`}
+								value={l.taxRate}
+								onInput={v => setLine(i, { taxRate: v })}
+								problem={create.problem}
+								maxLength={10}
+							/>
+							{lines.length > 1 ? (
+								<button
+									type="button"
+									class="secondary small"
+									onClick={() => setLines(ls => ls.filter((_, n) => n !== i))}
+									aria-label={`Remove line ${i + 1}`}
+								>
+									Remove
+								</button>
+							) : null}
+						</div>
+					))}
+					<button type="button" class="secondary small" onClick={() => setLines(ls => [...ls, emptyLine()])}>
+						Add a line
+					</button>
+				</fieldset>
+				<button type="submit" disabled={create.busy}>
+					Create draft
+				</button>
+			</form>
+		</details>
 	);
 }

@@ -191,6 +191,7 @@ const REACTION_WORD: Record<Reaction, string> = { like: "Like", love: "Love", ha
 export function PostCard({ post: initial }: { post: Post }) {
 	const [p, setP] = useState(initial);
 	const [open, setOpen] = useState(false);
+	const [notImage, setNotImage] = useState<Set<string>>(new Set());
 	const headingId = useId();
 	const author = useName(p.authorId);
 	useEffect(() => {
@@ -222,9 +223,22 @@ export function PostCard({ post: initial }: { post: Post }) {
 			<p class="post-text">{p.text}</p>
 			{p.mediaIds.length ? (
 				<div class="post-media">
-					{p.mediaIds.map((m, i) => (
-						<img key={m} src={`/media/${m}/medium`} alt={`Image ${i + 1} posted by ${author ?? "the author"}`} loading="lazy" />
-					))}
+					{p.mediaIds.map((m, i) =>
+						// a video (or a file without image variants) has no `medium`: a link to the file instead
+						notImage.has(m) ? (
+							<a key={m} href={`/media/${m}`} target="_blank" rel="noopener">
+								Attachment {i + 1} (open)
+							</a>
+						) : (
+							<img
+								key={m}
+								src={`/media/${m}/medium`}
+								alt={`Image ${i + 1} posted by ${author ?? "the author"}`}
+								loading="lazy"
+								onError={() => setNotImage(prev => new Set([...prev, m]))}
+							/>
+						),
+					)}
 				</div>
 			) : null}
 			<div class="post-actions">
