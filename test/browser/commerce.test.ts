@@ -6,7 +6,7 @@
  */
 import fs from "node:fs";
 import { describeBrowser, useBrowser } from "../helpers/browser";
-import { chooseTenant, menu, registerUser, signIn, tabTo } from "../helpers/browser-journeys";
+import { chooseTenant, menu, registerUser, signIn, tabTo, openWithKeyboard } from "../helpers/browser-journeys";
 
 jest.setTimeout(90_000);
 
@@ -126,6 +126,17 @@ describeBrowser("web app: commerce journeys", () => {
 			.getByRole("row", { name: /Partly refunded €297\.50 €50\.00/ })
 			.waitFor();
 		await b.screenshot(page, "commerce-payments");
+		expect(await b.axe(page)).toEqual([]);
+	});
+	it("opens every screen of the domain from the menu with the keyboard only, focus on its content", async () => {
+		const page = await b.page();
+		await signIn(b, page, "ada@example.com");
+		await chooseTenant(page, "Engines Ltd");
+		await openWithKeyboard(page, "Invoices");
+		await page.getByRole("heading", { level: 1, name: "Invoices", exact: true }).waitFor();
+		expect(await b.axe(page)).toEqual([]);
+		await openWithKeyboard(page, "Payments");
+		await page.getByRole("heading", { level: 1, name: "Payments", exact: true }).waitFor();
 		expect(await b.axe(page)).toEqual([]);
 	});
 });

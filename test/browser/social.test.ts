@@ -6,7 +6,7 @@
  */
 import sharp from "sharp";
 import { describeBrowser, useBrowser } from "../helpers/browser";
-import { menu, registerUser, signIn, tabTo } from "../helpers/browser-journeys";
+import { menu, registerUser, signIn, tabTo, openWithKeyboard } from "../helpers/browser-journeys";
 
 jest.setTimeout(90_000);
 
@@ -123,5 +123,19 @@ describeBrowser("web app: social journeys", () => {
 		await card.getByText("Typed without a mouse.").waitFor();
 		expect(await b.axe(page)).toEqual([]);
 		await b.screenshot(page, "social-explore");
+	});
+	it("opens every screen of the domain from the menu with the keyboard only, focus on its content", async () => {
+		await registerUser(b, "Di Tabs", "di@example.com");
+		const page = await b.page();
+		await signIn(b, page, "di@example.com");
+		await openWithKeyboard(page, "Feed");
+		await page.getByRole("heading", { level: 1, name: "Feed", exact: true }).waitFor();
+		expect(await b.axe(page)).toEqual([]);
+		await openWithKeyboard(page, "Explore");
+		await page.getByRole("heading", { level: 1, name: "Explore", exact: true }).waitFor();
+		expect(await b.axe(page)).toEqual([]);
+		await openWithKeyboard(page, "People");
+		await page.getByRole("heading", { level: 1, name: "People", exact: true }).waitFor();
+		expect(await b.axe(page)).toEqual([]);
 	});
 });

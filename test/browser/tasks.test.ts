@@ -5,7 +5,7 @@
  * versions and dependency tree; axe on every screen.
  */
 import { describeBrowser, useBrowser } from "../helpers/browser";
-import { chooseTenant, menu, registerUser, signIn, tabTo } from "../helpers/browser-journeys";
+import { chooseTenant, menu, registerUser, signIn, tabTo, openWithKeyboard } from "../helpers/browser-journeys";
 
 jest.setTimeout(90_000);
 
@@ -115,5 +115,22 @@ describeBrowser("web app: tasks and engagement journeys", () => {
 		const me = (await p.http("GET", "/api/gamification/me", { token: scoped })).body;
 		expect(me.balances.xp).toBe(19);
 		void notes;
+	});
+	it("opens every screen of the domain from the menu with the keyboard only, focus on its content", async () => {
+		const page = await b.page();
+		await signIn(b, page, "ada@example.com");
+		await chooseTenant(page, "Engines Ltd");
+		await openWithKeyboard(page, "Tasks");
+		await page.getByRole("heading", { level: 1, name: "Tasks", exact: true }).waitFor();
+		expect(await b.axe(page)).toEqual([]);
+		await openWithKeyboard(page, "Wallet and level");
+		await page.getByRole("heading", { level: 1, name: "Wallet and level", exact: true }).waitFor();
+		expect(await b.axe(page)).toEqual([]);
+		await openWithKeyboard(page, "Leaderboard");
+		await page.getByRole("heading", { level: 1, name: "Leaderboard", exact: true }).waitFor();
+		expect(await b.axe(page)).toEqual([]);
+		await openWithKeyboard(page, "Skill tree");
+		await page.getByRole("heading", { level: 1, name: "Skill tree", exact: true }).waitFor();
+		expect(await b.axe(page)).toEqual([]);
 	});
 });

@@ -47,3 +47,14 @@ export async function chooseTenant(page: Page, name: string): Promise<void> {
 export async function menu(page: Page, label: string): Promise<void> {
 	await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: label, exact: true }).click();
 }
+
+/**
+ * Opens a screen from the main menu with the keyboard only: from the top of the page, Tab to its link,
+ * Enter; the focus then moves to the screen's content (the shell's `main`), where reading goes on.
+ */
+export async function openWithKeyboard(page: Page, label: string): Promise<void> {
+	await page.evaluate("document.activeElement && document.activeElement.blur()");
+	await tabTo(page, page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: label, exact: true }));
+	await page.keyboard.press("Enter");
+	await page.waitForFunction(`document.activeElement && document.activeElement.id === "main"`);
+}
