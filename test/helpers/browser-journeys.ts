@@ -40,7 +40,7 @@ export async function chooseTenant(page: Page, name: string): Promise<void> {
 	const value = await select.locator("option", { hasText: name }).getAttribute("value");
 	await select.selectOption(value!);
 	await page.locator(`#tenant-switcher:not([disabled])`).waitFor();
-	await page.waitForFunction(`document.getElementById("tenant-switcher")?.value === ${JSON.stringify(value)}`);
+	await page.waitForFunction(v => (globalThis as any).document.getElementById("tenant-switcher")?.value === v, value);
 }
 
 /** Follows a link of the main menu. */
@@ -56,5 +56,6 @@ export async function openWithKeyboard(page: Page, label: string): Promise<void>
 	await page.evaluate("document.activeElement && document.activeElement.blur()");
 	await tabTo(page, page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: label, exact: true }));
 	await page.keyboard.press("Enter");
-	await page.waitForFunction(`document.activeElement && document.activeElement.id === "main"`);
+	// a function, not a string: the page's CSP refuses the eval a string predicate needs while it polls
+	await page.waitForFunction(() => (globalThis as any).document.activeElement?.id === "main");
 }
