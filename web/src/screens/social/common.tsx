@@ -187,7 +187,7 @@ export function Composer({ onPosted }: { onPosted(p: Post): void }) {
 
 const REACTION_WORD: Record<Reaction, string> = { like: "Like", love: "Love", haha: "Haha", wow: "Wow", sad: "Sad", angry: "Angry" };
 
-/** One post: author, text, images, reactions, comments. Reads the post once more for the reader's own reaction. */
+/** One post: author, text, images, reactions (the reader's own from `viewer`), comments. */
 export function PostCard({ post: initial }: { post: Post }) {
 	const [p, setP] = useState(initial);
 	const [open, setOpen] = useState(false);
@@ -195,8 +195,8 @@ export function PostCard({ post: initial }: { post: Post }) {
 	const headingId = useId();
 	const author = useName(p.authorId);
 	useEffect(() => {
-		// the feed's items carry no `viewer`: the post itself does (cached per post and reader)
-		get<Post>(`/api/posts/${encodeURIComponent(initial.id)}`).then(setP, () => undefined);
+		// feed, explore and search items carry the reader's `viewer`; a list without it: the post itself has it
+		if (!initial.viewer) get<Post>(`/api/posts/${encodeURIComponent(initial.id)}`).then(setP, () => undefined);
 	}, [initial.id]);
 	const mine = p.viewer?.reaction ?? null;
 	const react = useAction(async (type: Reaction | null) => {
