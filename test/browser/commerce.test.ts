@@ -127,6 +127,18 @@ describeBrowser("web app: commerce journeys", () => {
 			.waitFor();
 		await b.screenshot(page, "commerce-payments");
 		expect(await b.axe(page)).toEqual([]);
+
+		// an authorised payment (manual capture) is captured from its screen
+		const held = await p.http("POST", "/api/commerce/payments", {
+			token,
+			headers: { "idempotency-key": "held-1" },
+			body: { amount: 1200, currency: "EUR", paymentMethod: "pm_sandbox_visa", captureMethod: "manual", description: "Held deposit" },
+		});
+		expect(held.body.status).toBe("authorized");
+		await page.goto(b.url(`/#/commerce/payments/${held.body.id}`));
+		await page.getByRole("button", { name: "Capture €12.00" }).click();
+		await page.getByText("The payment is captured.").waitFor();
+		expect(await page.locator('[data-field="status"]').textContent()).toBe("Captured");
 	});
 	it("opens every screen of the domain from the menu with the keyboard only, focus on its content", async () => {
 		const page = await b.page();

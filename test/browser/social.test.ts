@@ -97,6 +97,22 @@ describeBrowser("web app: social journeys", () => {
 		await page.getByRole("table").getByRole("link", { name: "Bob Babbage" }).waitFor();
 		await b.screenshot(page, "social-people");
 		expect(await b.axe(page)).toEqual([]);
+
+		// Ada's own profile: edit the bio; then delete her post from the feed (with a confirmation)
+		await page.getByRole("link", { name: "Your profile" }).click();
+		await page.getByRole("heading", { name: "Ada Lovelace" }).waitFor();
+		await page.getByText("Edit your profile").click();
+		await page.getByLabel("About you").fill("First programmer.");
+		await page.getByRole("button", { name: "Save profile" }).click();
+		await page.getByText("Your profile is saved.").waitFor();
+		await page.locator("main p", { hasText: "First programmer." }).waitFor();
+		await menu(page, "Feed");
+		const own = page.locator("article", { hasText: "First light of the analytical engine" });
+		const ownId = await own.getAttribute("data-post-id");
+		await own.getByRole("button", { name: "Delete…" }).click();
+		await own.getByRole("group", { name: "Delete this post?" }).getByRole("button", { name: "Delete", exact: true }).click();
+		await page.getByText("Your post is deleted.").waitFor();
+		expect((await b.platform().http("GET", `/api/posts/${ownId}`, { token: ada.accessToken })).status).toBe(404);
 	});
 
 	it("likes a post with the keyboard only", async () => {

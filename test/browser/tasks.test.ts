@@ -52,7 +52,7 @@ describeBrowser("web app: tasks and engagement journeys", () => {
 		await page.getByText("“Ship the release” is created.").waitFor();
 		await b.screenshot(page, "tasks-list");
 		expect(await b.axe(page)).toEqual([]);
-		await page.getByRole("link", { name: "Ship the release" }).click();
+		await page.getByRole("table", { name: "Tasks" }).getByRole("link", { name: "Ship the release" }).click();
 		await page.getByRole("heading", { name: "Ship the release" }).waitFor();
 		await page.getByLabel("This task waits for").selectOption({ label: "Draft the notes (To do)" });
 		await page.getByRole("button", { name: "Add dependency" }).click();
@@ -70,6 +70,13 @@ describeBrowser("web app: tasks and engagement journeys", () => {
 
 		// the notes, done from the list with the keyboard only
 		await menu(page, "Tasks");
+		// the plan puts the notes first; the longest chain is notes → release, 30 + 45 min
+		const plan = page.getByRole("region", { name: "Plan" });
+		await plan.getByText("(75 min)", { exact: false }).waitFor();
+		expect(await plan.getByRole("listitem").allTextContents()).toEqual([
+			"Draft the notes on the longest chain",
+			"Ship the release on the longest chain",
+		]);
 		const done = page.getByRole("button", { name: "Mark “Draft the notes” done" });
 		await done.waitFor();
 		await tabTo(page, done);
@@ -77,7 +84,7 @@ describeBrowser("web app: tasks and engagement journeys", () => {
 		await page.getByText("“Draft the notes” is done.").waitFor();
 
 		// now the release can be done
-		await page.getByRole("link", { name: "Ship the release" }).click();
+		await page.getByRole("table", { name: "Tasks" }).getByRole("link", { name: "Ship the release" }).click();
 		await page.getByRole("button", { name: "Mark as done" }).click();
 		await page.getByText("Done. Your reward is on its way").waitFor();
 		await page.locator('[data-field="status"]', { hasText: "Done" }).waitFor();

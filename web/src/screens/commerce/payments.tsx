@@ -118,6 +118,13 @@ function PaymentDetail({ id, admin }: { id: string; admin: boolean }) {
 	const path = `/api/commerce/payments/${encodeURIComponent(id)}`;
 	const pay = useApi(signal => get<Payment>(path, undefined, { signal }), [id]);
 	const [notice, setNotice] = useState<string | null>(null);
+	const [moveKey, setMoveKey] = useState(newKey);
+	const move = useAction(async (action: "capture" | "cancel") => {
+		await post(`${path}/${action}`, {}, { headers: { "idempotency-key": moveKey } });
+		setMoveKey(newKey());
+		setNotice(action === "capture" ? "The payment is captured." : "The payment is cancelled.");
+		pay.reload();
+	});
 	if (pay.loading && !pay.data) return <Loading />;
 	if (!pay.data)
 		return (
@@ -136,6 +143,19 @@ function PaymentDetail({ id, admin }: { id: string; admin: boolean }) {
 			</p>
 			<h1>Payment of {money(p.amount, p.currency)}</h1>
 			{notice ? <Notice kind="success">{notice}</Notice> : null}
+			<ProblemBanner problem={move.problem} />
+			{p.status === "authorized" || p.status === "pending" || p.status === "requires_action" ? (
+				<div class="toolbar">
+					{p.status === "authorized" ? (
+						<button type="button" disabled={move.busy} onClick={() => void move.run("capture")}>
+							Capture {money(p.amount, p.currency)}
+						</button>
+					) : null}
+					<button type="button" class="danger" disabled={move.busy} onClick={() => void move.run("cancel")}>
+						Cancel the payment
+					</button>
+				</div>
+			) : null}
 			<dl class="facts">
 				<dt>Status</dt>
 				<dd data-field="status">{STATUS_WORD[p.status]}</dd>

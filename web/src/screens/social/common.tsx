@@ -11,6 +11,7 @@ import { ProblemBanner } from "../../components/problem-banner";
 import { when } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
 import { href } from "../../router";
+import { useSession } from "../../session";
 
 export const REACTIONS = ["like", "love", "haha", "wow", "sad", "angry"] as const;
 export type Reaction = (typeof REACTIONS)[number];
@@ -74,6 +75,9 @@ function nameOf(id: string): Promise<string> {
 	}
 	return n;
 }
+
+/** After a profile change: the next read asks the server again. */
+export const forgetName = (id: string) => void names.delete(id);
 
 export function useName(id: string): string | null {
 	const [name, setName] = useState<string | null>(null);
@@ -192,6 +196,14 @@ export function PostCard({ post: initial }: { post: Post }) {
 	const [p, setP] = useState(initial);
 	const [open, setOpen] = useState(false);
 	const [notImage, setNotImage] = useState<Set<string>>(new Set());
+	const [confirming, setConfirming] = useState(false);
+	const [deleted, setDeleted] = useState(false);
+	const session = useSession();
+	const mineToDelete = session.status === "signedIn" && session.user.id === p.authorId;
+	const remove = useAction(async () => {
+		await del(`/api/posts/${encodeURIComponent(p.id)}`);
+		setDeleted(true);
+	});
 	const headingId = useId();
 	const author = useName(p.authorId);
 	useEffect(() => {
@@ -209,6 +221,12 @@ export function PostCard({ post: initial }: { post: Post }) {
 					: await post<{ reaction: Reaction | null; counts: Counts }>(`${path}/react`, { type });
 		setP(prev => ({ ...prev, counts: r.counts, viewer: { saved: prev.viewer?.saved ?? false, reaction: r.reaction } }));
 	});
+	if (deleted)
+		return (
+			<p class="post panel hint" role="status">
+				Your post is deleted.
+			</p>
+		);
 	return (
 		<article class="post panel" aria-labelledby={headingId} data-post-id={p.id}>
 			<header class="post-head">
@@ -270,8 +288,25 @@ export function PostCard({ post: initial }: { post: Post }) {
 				<button type="button" class="link" aria-expanded={open} onClick={() => setOpen(!open)}>
 					Comments ({p.counts.comments})
 				</button>
+				{mineToDelete ? (
+					confirming ? (
+						<span class="confirm" role="group" aria-label="Delete this post?">
+							<span>Delete this post?</span>
+							<button type="button" class="danger small" disabled={remove.busy} onClick={() => void remove.run()}>
+								Delete
+							</button>
+							<button type="button" class="secondary small" onClick={() => setConfirming(false)}>
+								Keep
+							</button>
+						</span>
+					) : (
+						<button type="button" class="link" onClick={() => setConfirming(true)}>
+							Delete…
+						</button>
+					)
+				) : null}
 			</div>
-			<ProblemBanner problem={react.problem} />
+			<ProblemBanner problem={react.problem ?? remove.problem} />
 			{open ? <Comments post={p} onCount={n => setP(prev => ({ ...prev, counts: { ...prev.counts, comments: n } }))} /> : null}
 		</article>
 	);

@@ -3,14 +3,15 @@
  * (followers, following, posts, likes received) and Follow / Unfollow.
  */
 import { useState } from "preact/hooks";
-import { del, get, post, type Page } from "../../api";
+import { del, get, post, put, type Page } from "../../api";
+import { Field } from "../../components/field";
 import { Loading } from "../../components/loading";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
 import { Table, when } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
 import type { ScreenProps } from "../../nav";
 import { href } from "../../router";
-import type { Profile } from "./common";
+import { forgetName, type Profile } from "./common";
 
 interface Stats {
 	followers: number;
@@ -145,7 +146,14 @@ function ProfileView({ id, me }: { id: string; me: string }) {
 				<Loading label="Loading counts…" />
 			)}
 			{id === me ? (
-				<p class="hint">This is your profile.</p>
+				<EditProfile
+					profile={p}
+					onSaved={() => {
+						forgetName(me);
+						setDone("Your profile is saved.");
+						profile.reload();
+					}}
+				/>
 			) : followState.data === undefined ? null : (
 				<div class="toolbar">
 					<button
@@ -160,5 +168,41 @@ function ProfileView({ id, me }: { id: string; me: string }) {
 				</div>
 			)}
 		</>
+	);
+}
+
+/** Your own profile's public fields (`PUT /api/users/profile`; an empty field clears it). */
+function EditProfile({ profile, onSaved }: { profile: Profile; onSaved(): void }) {
+	const [name, setName] = useState(profile.name ?? "");
+	const [bio, setBio] = useState(profile.bio ?? "");
+	const [location, setLocation] = useState(profile.location ?? "");
+	const [website, setWebsite] = useState(profile.website ?? "");
+	const save = useAction((body: Record<string, string | null>) => put("/api/users/profile", body));
+	return (
+		<details class="panel">
+			<summary>Edit your profile</summary>
+			<form
+				noValidate
+				onSubmit={async e => {
+					e.preventDefault();
+					const r = await save.run({
+						name: name.trim(),
+						bio: bio.trim() || null,
+						location: location.trim() || null,
+						website: website.trim() || null,
+					});
+					if (r.ok) onSaved();
+				}}
+			>
+				<ProblemBanner problem={save.problem} fields={["name", "bio", "location", "website"]} />
+				<Field label="Name" name="name" value={name} onInput={setName} problem={save.problem} required maxLength={100} />
+				<Field label="About you" name="bio" type="textarea" value={bio} onInput={setBio} problem={save.problem} maxLength={500} />
+				<Field label="Location" name="location" value={location} onInput={setLocation} problem={save.problem} maxLength={100} />
+				<Field label="Website" name="website" type="url" value={website} onInput={setWebsite} problem={save.problem} maxLength={200} />
+				<button type="submit" disabled={save.busy}>
+					Save profile
+				</button>
+			</form>
+		</details>
 	);
 }

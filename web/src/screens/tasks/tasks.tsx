@@ -117,7 +117,45 @@ function TaskList() {
 					]}
 				/>
 			) : null}
+			<Plan version={list.data} />
 		</>
+	);
+}
+
+/** `GET /api/tasks/plan`: the open tasks in an order that respects every dependency, and the critical path by estimates. */
+function Plan({ version }: { version: unknown }) {
+	const plan = useApi(
+		signal =>
+			get<{ order: { id: string; title: string }[]; criticalPath: string[]; criticalMinutes: number }>("/api/tasks/plan", undefined, {
+				signal,
+			}),
+		[version],
+	);
+	if (!plan.data) return <ProblemBanner problem={plan.problem} />;
+	const titles = new Map(plan.data.order.map(t => [t.id, t.title]));
+	const critical = new Set(plan.data.criticalPath);
+	return (
+		<section aria-labelledby="plan-h">
+			<h2 id="plan-h">Plan</h2>
+			{plan.data.order.length === 0 ? (
+				<p class="hint">No open task.</p>
+			) : (
+				<>
+					<p>
+						An order of the open tasks in which nothing waits for a later one. The longest chain by estimates ({plan.data.criticalMinutes}{" "}
+						min): {plan.data.criticalPath.length ? plan.data.criticalPath.map(id => `“${titles.get(id) ?? id}”`).join(" → ") : "—"}.
+					</p>
+					<ol class="plan">
+						{plan.data.order.map(t => (
+							<li key={t.id}>
+								<a href={href(`/tasks/${encodeURIComponent(t.id)}`)}>{t.title}</a>
+								{critical.has(t.id) ? <span class="tag"> on the longest chain</span> : null}
+							</li>
+						))}
+					</ol>
+				</>
+			)}
+		</section>
 	);
 }
 
