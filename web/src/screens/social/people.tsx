@@ -109,7 +109,7 @@ function ProfileView({ id, me }: { id: string; me: string }) {
 			</p>
 			<h1>{p.name}</h1>
 			{p.bio ? <p>{p.bio}</p> : null}
-			<p class="hint">
+			<p class="hint profile-meta">
 				{[p.location, p.website].filter(Boolean).join(" · ")}
 				{p.location || p.website ? " · " : ""}joined {when(p.createdAt)}
 			</p>
