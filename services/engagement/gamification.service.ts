@@ -148,6 +148,33 @@ const GamificationService: ServiceSchema<DbSettings, GamificationMethods, Gamifi
 				return { rows, nextBefore: rows.length === ctx.params.limit ? rows[rows.length - 1].sequence : null };
 			},
 		},
+		leaderboard: {
+			rest: "GET /leaderboard/:currency",
+			roles: ["member"],
+			summary:
+				"The tenant's members ranked by their balance of one currency (xp by default rules): the top N and your own place. Rank = 1 + the number of balances above yours.",
+			params: {
+				currency: currencyParam,
+				top: { type: "number", integer: true, min: 1, max: 100, default: 10, convert: true },
+				$$strict: "remove",
+			},
+			async handler(ctx: Ctx<{ currency: string; top: number }>) {
+				await this.requireCurrency(ctx, ctx.params.currency);
+				const wallets = (await this.ledger.walletsOf(ctx, ctx.params.currency)).sort(
+					(a, b) => b.balance - a.balance || a.userId.localeCompare(b.userId),
+				);
+				// sorted by balance: a rank is 1 + the index of the first wallet with the same balance (ties share it)
+				let rank = 0;
+				const ranked = wallets.map((w, i) => ({ ...w, rank: (rank = i > 0 && wallets[i - 1].balance === w.balance ? rank : i + 1) }));
+				const me = currentTenantUser(ctx).id;
+				return {
+					currency: ctx.params.currency,
+					total: ranked.length,
+					rows: ranked.slice(0, ctx.params.top),
+					me: ranked.find(r => r.userId === me) ?? null,
+				};
+			},
+		},
 		spend: {
 			rest: "POST /spend",
 			roles: ["member"],

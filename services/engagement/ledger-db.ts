@@ -11,7 +11,7 @@ import { Errors } from "moleculer";
 import type { CallerScope } from "../../lib/context";
 import { InsufficientFundsError } from "../../lib/errors";
 import type { ListParams, Query, Row } from "../../mixins/tenant.mixin";
-import type { AppendResult, LedgerBackend, LedgerEntry, NewEntry } from "./ledger";
+import { TEAM_OWNER_PREFIX, type AppendResult, type LedgerBackend, type LedgerEntry, type NewEntry } from "./ledger";
 
 /** The tenant-scoped store methods the ledger uses (the gamification service's own). */
 export interface LedgerStore {
@@ -113,6 +113,17 @@ export class DbLedger implements LedgerBackend {
 
 	entriesOfRef(scope: CallerScope, refId: string) {
 		return this.store._find<LedgerEntry>(scope, { query: { refId }, sort: ["sequence"], limit: 10_000 });
+	}
+
+	async walletsOf(scope: CallerScope, currency: string) {
+		const rows = await this.store.scopedScan<{ userId: string; sequence: number; balanceAfter: number }>(scope, { currency }, [
+			"userId",
+			"sequence",
+			"balanceAfter",
+		]);
+		const last = new Map<string, { sequence: number; balanceAfter: number }>();
+		for (const r of rows) if (!r.userId.startsWith(TEAM_OWNER_PREFIX) && (last.get(r.userId)?.sequence ?? 0) < r.sequence) last.set(r.userId, r);
+		return [...last.entries()].map(([userId, r]) => ({ userId, balance: r.balanceAfter }));
 	}
 
 	async close() {}

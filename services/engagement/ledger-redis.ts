@@ -159,6 +159,23 @@ export class RedisLedger implements LedgerBackend {
 		return rows.map(r => JSON.parse(r) as LedgerEntry);
 	}
 
+	/** SCANs the tenant's balance keys of the currency: one pass over the tenant's wallets of it (a leaderboard, not a hot path). */
+	async walletsOf(scope: CallerScope, currency: string) {
+		const head = `${this.prefix}bal:${tenantOf(scope)}:`;
+		const tail = `:${currency}`;
+		const keys: string[] = [];
+		let cursor = "0";
+		do {
+			const [next, batch] = await this.redis.scan(cursor, "MATCH", `${head}*${tail}`, "COUNT", 500);
+			cursor = next;
+			keys.push(...batch);
+		} while (cursor !== "0");
+		const users = keys.map(k => k.slice(head.length, -tail.length)).filter(u => u && !u.includes(":"));
+		if (!users.length) return [];
+		const values = await this.redis.mget(users.map(u => this.keys(tenantOf(scope), u, currency).bal));
+		return users.map((userId, i) => ({ userId, balance: Number(values[i] ?? 0) }));
+	}
+
 	async close() {
 		await this.redis.quit().catch(() => undefined);
 	}

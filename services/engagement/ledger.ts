@@ -45,6 +45,8 @@ export interface LedgerBackend {
 	entries(scope: CallerScope, userId: string, currency: string, limit: number, before?: number): Promise<LedgerEntry[]>;
 	/** Every entry made for a source fact (`refId`), for its reversal. */
 	entriesOfRef(scope: CallerScope, refId: string): Promise<LedgerEntry[]>;
+	/** Every user wallet of one currency in the tenant with its balance (team wallets left out), in no order. */
+	walletsOf(scope: CallerScope, currency: string): Promise<{ userId: string; balance: number }[]>;
 	close(): Promise<void>;
 }
 

@@ -183,4 +183,30 @@ describe.each(backends)("engagement: wallets on %s", (_name, env) => {
 			).status,
 		).toBe(403);
 	});
+	it("the leaderboard ranks the tenant's members by a currency: ties share a rank, you see your place, it moves with the wallets", async () => {
+		const boss = p.token({ sub: "lb-boss", tid: "team-lb", roles: ["admin"] });
+		const dee = p.token({ sub: "dee", tid: "team-lb", roles: ["member"] });
+		const award = (userId: string, amount: number, eventId: string) =>
+			p.http("POST", "/api/gamification/awards", { token: boss, body: { userId, currency: "xp", amount, reason: "test", eventId } });
+		const board = async (token: string, top = 10) => (await p.http("GET", `/api/gamification/leaderboard/xp?top=${top}`, { token })).body;
+		expect(await board(dee)).toEqual({ currency: "xp", total: 0, rows: [], me: null });
+		await award("dee", 30, "lb-1");
+		await award("eve", 50, "lb-2");
+		await award("fay", 30, "lb-3");
+		await award("gus", 5, "lb-4");
+		const b = await board(dee, 3);
+		expect(b.total).toBe(4);
+		expect(b.rows).toEqual([
+			{ userId: "eve", balance: 50, rank: 1 },
+			{ userId: "dee", balance: 30, rank: 2 },
+			{ userId: "fay", balance: 30, rank: 2 },
+		]);
+		expect(b.me).toEqual({ userId: "dee", balance: 30, rank: 2 });
+		// it moves with the wallet
+		await award("gus", 100, "lb-5");
+		expect((await board(dee, 1)).rows).toEqual([{ userId: "gus", balance: 105, rank: 1 }]);
+		// another tenant sees its own; an unknown currency is 422
+		expect((await board(ana)).rows.every((r: any) => r.userId !== "gus")).toBe(true);
+		expect((await p.http("GET", "/api/gamification/leaderboard/bananas", { token: dee })).status).toBe(422);
+	});
 });

@@ -180,6 +180,31 @@ describe("social feed, explore and counters over HTTP", () => {
 		expect(await ids()).not.toContain(fresh.id);
 	});
 
+	it("gives each reader their own reaction and save on feed, explore and search items (none for anonymous readers)", async () => {
+		const author = uid("vauthor");
+		const reader = uid("vreader");
+		await follow(reader, author);
+		const liked = await post(author, { text: "viewer state liked zebra" });
+		const plain = await post(author, { text: "viewer state plain zebra" });
+		expect((await p.http("POST", `/api/posts/${liked.id}/react`, { token: tok(reader), body: { type: "wow" } })).status).toBe(200);
+		expect((await p.http("POST", `/api/posts/${liked.id}/save`, { token: tok(reader) })).status).toBe(200);
+		const viewerOf = (items: any[], id: string) => items.find(i => i.id === id)?.viewer;
+
+		const feed = (await p.http("GET", "/api/posts/feed/me?limit=100", { token: tok(reader) })).body.items;
+		expect(viewerOf(feed, liked.id)).toEqual({ reaction: "wow", saved: true });
+		expect(viewerOf(feed, plain.id)).toEqual({ reaction: null, saved: false });
+		// the author's own view of the same posts: their own state, not the reader's
+		const own = (await p.http("GET", "/api/posts/feed/me?limit=100", { token: tok(author) })).body.items;
+		expect(viewerOf(own, liked.id)).toEqual({ reaction: null, saved: false });
+
+		const explore = (await p.http("GET", "/api/posts/explore/all?limit=100", { token: tok(reader) })).body.items;
+		expect(viewerOf(explore, liked.id)).toEqual({ reaction: "wow", saved: true });
+		const search = (await p.http("GET", "/api/posts/search?q=zebra", { token: tok(reader) })).body.items;
+		expect(viewerOf(search, liked.id)).toEqual({ reaction: "wow", saved: true });
+		const anonymous = (await p.http("GET", "/api/posts/explore/all?limit=100")).body.items;
+		expect(anonymous.find((i: any) => i.id === liked.id)).not.toHaveProperty("viewer");
+	});
+
 	it("applies follow messages idempotently and ignores stale ones", async () => {
 		const a = uid("a");
 		const b = uid("b");

@@ -291,3 +291,22 @@ export const post = <T = unknown>(path: string, body?: unknown, opts?: CallOptio
 export const patch = <T = unknown>(path: string, body?: unknown, opts?: CallOptions) => api<T>("PATCH", path, body ?? {}, opts);
 export const put = <T = unknown>(path: string, body?: unknown, opts?: CallOptions) => api<T>("PUT", path, body ?? {}, opts);
 export const del = <T = unknown>(path: string, opts?: CallOptions) => api<T>("DELETE", path, undefined, opts);
+
+/**
+ * A binary answer (an invoice's PDF, an export) as a Blob: the same token, silent refresh and problem+json
+ * errors as `api`. Show it with `URL.createObjectURL(blob)` (the CSP allows no outside URL, and a link to
+ * the route itself would carry no token).
+ */
+export async function getBlob(path: string, opts: CallOptions = {}): Promise<Blob> {
+	const url = urlOf(path, opts.query);
+	const o = { ...opts, headers: { accept: "*/*", ...opts.headers } };
+	await ensureFreshToken().catch(() => undefined);
+	const token = pair?.accessToken ?? null;
+	let res = await send("GET", url, undefined, token, o);
+	if (res.status === 401 && token && (await problemOf(res.clone())).code === "TOKEN_EXPIRED") {
+		await refreshTokens(token);
+		res = await send("GET", url, undefined, pair?.accessToken ?? null, o);
+	}
+	if (!res.ok) throw await problemOf(res);
+	return res.blob();
+}

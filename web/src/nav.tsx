@@ -61,6 +61,17 @@ export const NAV: NavEntry[] = [
 	{ path: "/crm/rules", label: "Assignment rules", group: "Workspace", tenant: true, visible: isAdmin, load: () => import("./screens/crm/rules") },
 	{ path: "/crm/commission", label: "Commission", group: "Workspace", tenant: true, load: () => import("./screens/crm/commission") },
 	// end of Messaging and CRM screens
+	// --- Social, Tasks and engagement, Commerce (web/src/screens/{social,tasks,commerce}) ---
+	{ path: "/social/feed", label: "Feed", group: "Workspace", load: () => import("./screens/social/feed") },
+	{ path: "/social/explore", label: "Explore", group: "Workspace", load: () => import("./screens/social/explore") },
+	{ path: "/social/people", label: "People", group: "Workspace", load: () => import("./screens/social/people") },
+	{ path: "/tasks", label: "Tasks", group: "Workspace", tenant: true, load: () => import("./screens/tasks/tasks") },
+	{ path: "/engagement/wallet", label: "Wallet and level", group: "Workspace", tenant: true, load: () => import("./screens/tasks/wallet") },
+	{ path: "/engagement/leaderboard", label: "Leaderboard", group: "Workspace", tenant: true, load: () => import("./screens/tasks/leaderboard") },
+	{ path: "/engagement/skills", label: "Skill tree", group: "Workspace", tenant: true, load: () => import("./screens/tasks/skills") },
+	{ path: "/commerce/invoices", label: "Invoices", group: "Workspace", tenant: true, load: () => import("./screens/commerce/invoices") },
+	{ path: "/commerce/payments", label: "Payments", group: "Workspace", tenant: true, load: () => import("./screens/commerce/payments") },
+	// --- end of Social, Tasks and engagement, Commerce ---
 ];
 
 /** Where a signed-in user lands: the first entry they may see. */

@@ -53,7 +53,7 @@ export const ExploreMixin = asMixin({
 				const posts = slice.map(([id]) => byId.get(id)).filter((p): p is PostDoc => !!p && p.visibility === "public");
 				const lastRanked = slice[slice.length - 1];
 				const nextCursor = start + limit < ranked.length && lastRanked ? encodeCursor({ a: asOf, k: lastRanked[1], i: lastRanked[0] }) : null;
-				const items = await this.present(ctx, posts);
+				const items = await this.withViewer(ctx, await this.present(ctx, posts));
 				return { items: items.map(item => ({ ...item, score: slice.find(([id]) => id === item.id)?.[1] })), nextCursor };
 			},
 		},

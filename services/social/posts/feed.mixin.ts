@@ -61,7 +61,7 @@ export const FeedMixin = asMixin({
 				const page = docs.slice(0, limit).map(d => rowToEntity<PostDoc>(d)!);
 				const last = page[page.length - 1];
 				const nextCursor = docs.length > limit && last ? encodeCursor({ t: Date.parse(last.createdAt), i: last.id }) : null;
-				return { items: await this.present(ctx, page), nextCursor };
+				return { items: await this.withViewer(ctx, await this.present(ctx, page)), nextCursor };
 			},
 		},
 	},

@@ -20,6 +20,7 @@ export interface PostsMethods extends SocialDbMethods, OutboxMethods {
 	/** The post if the caller may see it; null when it is missing or hidden from them (the same 404 for both). */
 	loadVisible(ctx: AnyCtx, id: string): Promise<PostDoc | null>;
 	present(ctx: AnyCtx, posts: PostDoc[]): Promise<Row[]>;
+	withViewer(ctx: AnyCtx, items: Row[]): Promise<Row[]>;
 	incCounts(postId: string, inc: Partial<Record<keyof Counts, number>>): Promise<void>;
 	cleanPost(postId: string, opts?: { withShares?: boolean }): Promise<void>;
 	publish(channel: string, payload: Record<string, unknown>): Promise<void>;

@@ -20,7 +20,7 @@ export const SearchMixin = asMixin({
 				const matching = docs.filter(d => terms.every(t => (d.terms as string[]).includes(t))).map(d => rowToEntity<PostDoc>(d)!);
 				const visible = await this.visibleTo(ctx, matching);
 				const { limit, offset } = pageWindow({ page, pageSize });
-				const items = await this.present(ctx, visible.slice(offset, offset + limit));
+				const items = await this.withViewer(ctx, await this.present(ctx, visible.slice(offset, offset + limit)));
 				return { items, page, pageSize, total: visible.length };
 			},
 		},

@@ -45,6 +45,21 @@ export const VisibilityMixin = asMixin({
 			return visible ?? null;
 		},
 
+		/** Adds `viewer: { reaction, saved }` (the signed-in caller's own, as `GET /:id` answers it) to a page of presented posts: two queries per page. */
+		async withViewer(ctx: AnyCtx, items: Row[]) {
+			const userId = viewerOf(ctx);
+			if (!userId || items.length === 0) return items;
+			const ids = items.map(i => i.id as string);
+			const query = { userId, postId: { $in: ids } };
+			const [reactions, saves] = (await Promise.all([
+				ctx.call("postreactions.findWhere", { query, limit: ids.length }),
+				ctx.call("postsaves.findWhere", { query, limit: ids.length }),
+			])) as [Row[], Row[]];
+			const reactionOf = new Map(reactions.map(r => [r.postId as string, r.type as string]));
+			const saved = new Set(saves.map(r => r.postId as string));
+			return items.map(i => ({ ...i, viewer: { reaction: reactionOf.get(i.id as string) ?? null, saved: saved.has(i.id as string) } }));
+		},
+
 		/** The public shape; a share embeds its original only when the caller may see it. */
 		async present(ctx: AnyCtx, posts: PostDoc[]) {
 			const originalIds = posts.map(p => p.sharedPostId).filter((id): id is string => !!id);
