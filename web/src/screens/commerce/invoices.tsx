@@ -193,7 +193,7 @@ function InvoiceDetail({ id, admin }: { id: string; admin: boolean }) {
 					</button>
 				) : null}
 			</div>
-			<dl class="facts">
+			<dl class="fact-list">
 				<dt>Status</dt>
 				<dd data-field="status">{STATUS_WORD[i.status]}</dd>
 				<dt>Customer</dt>
@@ -303,7 +303,7 @@ function NewInvoice() {
 				}}
 			>
 				<ProblemBanner problem={create.problem} fields={fieldNames} />
-				<div class="form-grid">
+				<div class="form-row">
 					<Field
 						label="Currency"
 						name="currency"
@@ -330,7 +330,7 @@ function NewInvoice() {
 				<fieldset class="lines">
 					<legend>Lines</legend>
 					{lines.map((l, i) => (
-						<div class="form-grid line" key={i}>
+						<div class="form-row line" key={i}>
 							<Field
 								label={`Line ${i + 1}: description`}
 								name={`lines[${i}].description`}

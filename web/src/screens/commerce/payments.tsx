@@ -156,7 +156,7 @@ function PaymentDetail({ id, admin }: { id: string; admin: boolean }) {
 					</button>
 				</div>
 			) : null}
-			<dl class="facts">
+			<dl class="fact-list">
 				<dt>Status</dt>
 				<dd data-field="status">{STATUS_WORD[p.status]}</dd>
 				<dt>Description</dt>

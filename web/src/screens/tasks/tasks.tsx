@@ -196,7 +196,7 @@ function NewTask({ onCreated }: { onCreated(t: Task): void }) {
 				<ProblemBanner problem={create.problem} fields={["title", "description", "dueAt", "estimateMinutes", "tags", "priority"]} />
 				<Field label="Title" name="title" value={title} onInput={setTitle} problem={create.problem} required maxLength={200} />
 				<Field label="Description" name="description" type="textarea" value={description} onInput={setDescription} problem={create.problem} />
-				<div class="form-grid">
+				<div class="form-row">
 					<div class="field">
 						<label for="new-task-priority">Priority</label>
 						<select id="new-task-priority" value={priority} onChange={e => setPriority(e.currentTarget.value as Priority)}>
@@ -295,7 +295,7 @@ function TaskDetail({ id }: { id: string }) {
 			</p>
 			<h1>{t.title}</h1>
 			{notice ? <Notice kind="success">{notice}</Notice> : null}
-			<dl class="facts">
+			<dl class="fact-list">
 				<dt>Status</dt>
 				<dd data-field="status">{STATUS_WORD[t.status]}</dd>
 				<dt>Priority</dt>

@@ -77,7 +77,7 @@ export default function Wallet(_: ScreenProps) {
 					<h2>Badges</h2>
 					<ul class="badges">
 						{s.badges.map(b => (
-							<li key={b.id} class={b.earned ? "badge earned" : "badge"} data-badge={b.id}>
+							<li key={b.id} class={b.earned ? "badge-card earned" : "badge-card"} data-badge={b.id}>
 								<strong>{b.name}</strong> <span class="tag">{b.earned ? "earned" : "not yet"}</span>
 								<label class="hint">
 									{b.current} of {b.target}
