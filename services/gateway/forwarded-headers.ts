@@ -33,10 +33,13 @@ const MAX_FORWARDED_HEADER_LENGTH = 1024;
  * the provider sign-in's flow binding (services/identity/oauth/browser-binding.ts).
  */
 const FORWARDED_COOKIES = new Set(["valence_oauth_flow"]);
+const FORWARDED_COOKIE_NAMES = [...FORWARDED_COOKIES];
 
 /** Only the whitelisted cookies of a Cookie header, as `name=value; …`, or null. */
 function forwardedCookies(header: string | undefined): string | null {
-	const kept = (header ?? "")
+	// most requests carry no cookie we keep: no split for them
+	if (!header || !FORWARDED_COOKIE_NAMES.some(name => header.includes(name))) return null;
+	const kept = header
 		.split(";")
 		.map(part => part.trim())
 		.filter(part => FORWARDED_COOKIES.has(part.slice(0, part.indexOf("="))) && part.length <= MAX_FORWARDED_HEADER_LENGTH);
