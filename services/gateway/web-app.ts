@@ -32,10 +32,10 @@ const CALLBACK = /^\/api\/auth\/oauth\/[^/]{1,100}\/callback$/;
 export function oauthCallbackPage(webDir: string): Middleware {
 	const index = path.join(webDir, "index.html");
 	return (req, res, next) => {
-		const accept = req.headers.accept ?? "";
+		// every /api request passes here: the cheap tests first, the path only for browser navigations
+		if (req.method !== "GET" || !req.headers.accept?.includes("text/html")) return next();
 		const url = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? "";
-		const pathname = url.split("?")[0];
-		if (req.method !== "GET" || !accept.includes("text/html") || !CALLBACK.test(pathname)) return next();
+		if (!CALLBACK.test(url.split("?")[0])) return next();
 		fs.readFile(index, (err, html) => {
 			if (err) return next();
 			res.statusCode = 200;
