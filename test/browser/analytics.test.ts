@@ -50,7 +50,7 @@ const figure = (page: Page, widget: number, x: string, series: string) =>
 
 describeBrowser("web app: analytics", () => {
 	const b = useBrowser({
-		services: ["identity", "jobs", "analytics", "analyticsmetrics", "analyticsdashboards", "analyticsreports"],
+		services: ["identity", "jobs", "analytics", "analyticsmetrics", "analyticsdashboards", "analyticsreports", "analyticsinsights"],
 		env: { PASSWORD_SCRYPT_N: "1024" },
 		brokerOptions: o => ({ ...o, middlewares: [...(o.middlewares ?? []), holdReports] }),
 	});
@@ -209,6 +209,39 @@ describeBrowser("web app: analytics", () => {
 		expect(lines).toHaveLength(4);
 		expect(lines.slice(1).map(l => l.split(",").slice(1).join(","))).toEqual(["broad,1", "broad,1", "broad,1"]);
 		await b.screenshot(page, "analytics-reports");
+		expect(await b.axe(page)).toEqual([]);
+	});
+
+	it("forecasts a series: its history and the next days in the chart's table, with the method in words", async () => {
+		const session = await signedInPage(b, { name: "Adolphe Quetelet", email: "adolphe@example.com", slug: "quetelet" });
+		const { page } = session;
+		// 1, 2, 3 events on the three days before today: a line whose next points are 4 and 5
+		const events = [1, 2, 3].flatMap(d =>
+			Array.from({ length: d }, (_, i) => ({ name: "signup", at: new Date(today - (4 - d) * DAY + (i + 1) * 1000).toISOString() })),
+		);
+		expect((await b.platform().http("POST", "/api/analytics/events", { token: await session.token(), body: { events } })).status).toBe(202);
+
+		await openWithKeyboard(page, "Forecast");
+		await page.getByRole("heading", { name: "Forecast", level: 1 }).waitFor();
+		await page.getByLabel("Event name").fill("signup");
+		await page.getByLabel("History from (UTC day)").fill(dayLabel(today - 3 * DAY));
+		await page.getByLabel("History to (UTC day, not included)").fill(dayLabel(today));
+		await page.getByLabel("Buckets ahead").fill("200");
+		await page.getByRole("button", { name: "Forecast" }).click();
+		const horizonError = page.locator(".field-invalid", { has: page.getByLabel("Buckets ahead") }).locator(".field-error");
+		await horizonError.waitFor();
+		expect(await horizonError.textContent()).toMatch(/90/);
+		await page.getByLabel("Buckets ahead").fill("2");
+		await page.getByRole("button", { name: "Forecast" }).click();
+		const cell = (x: number, series: string) => page.locator(`#forecast-data td[data-x="${dayLabel(x)}"][data-series="${series}"]`);
+		await cell(today, "Forecast").waitFor();
+		expect(await cell(today - 3 * DAY, "Events").textContent()).toBe("1");
+		expect(await cell(today - DAY, "Events").textContent()).toBe("3");
+		expect(await cell(today, "Forecast").textContent()).toBe("4");
+		expect(await cell(today + DAY, "Forecast").textContent()).toBe("5");
+		expect(await page.locator("#forecast-method").textContent()).toMatch(/linear trend/);
+		expect(await page.locator(".an-chart canvas").count()).toBeGreaterThanOrEqual(1);
+		await b.screenshot(page, "analytics-forecast");
 		expect(await b.axe(page)).toEqual([]);
 	});
 });

@@ -83,6 +83,7 @@ export const NAV: NavEntry[] = [
 		load: () => import("./screens/analytics/dashboard"),
 	},
 	{ path: "/analytics/reports", label: "Reports", group: "Workspace", tenant: true, load: () => import("./screens/analytics/reports") },
+	{ path: "/analytics/forecast", label: "Forecast", group: "Workspace", tenant: true, load: () => import("./screens/analytics/forecast") },
 	// end of Analytics screens
 ];
 
