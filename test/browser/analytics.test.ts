@@ -11,6 +11,7 @@ import type { Page } from "playwright-core";
 import { describeBrowser, useBrowser } from "../helpers/browser";
 import { openWithKeyboard, tabTo } from "../helpers/browser-journeys";
 import { signedInPage } from "../helpers/browser-session";
+import { waitFor } from "../helpers/wait";
 
 jest.setTimeout(90_000);
 
@@ -89,6 +90,7 @@ describeBrowser("web app: analytics", () => {
 		const byError = page.locator(".field-invalid", { has: page.getByLabel("Widget 2 dimension (by)") }).locator(".field-error");
 		await byError.waitFor();
 		expect(await byError.textContent()).toBe("a table needs a dimension (by)");
+		expect(await page.locator(".banner-error").textContent()).toBe("Please correct the fields marked below.");
 		await b.screenshot(page, "analytics-dashboard-editor");
 		expect(await b.axe(page)).toEqual([]);
 		await page.getByLabel("Widget 2 dimension (by)").fill("plan");
@@ -131,8 +133,17 @@ describeBrowser("web app: analytics", () => {
 		await page.keyboard.press("Enter");
 		await page.getByRole("heading", { name: "Product", level: 1 }).waitFor();
 		await page.locator("#widget-0-total", { hasText: /^7$/ }).waitFor();
+		// an admin renames it and drops the counter
+		await page.getByRole("button", { name: "Edit dashboard" }).click();
+		await page.getByLabel("Dashboard name").fill("Product use");
+		await page.getByRole("button", { name: "Remove widget 1" }).click();
+		await page.getByRole("button", { name: "Save dashboard" }).click();
+		await page.getByRole("heading", { name: "Product use", level: 1 }).waitFor();
+		await page.locator('[role="status"]', { hasText: "The dashboard was saved." }).waitFor();
+		expect(await page.locator(".an-counter").count()).toBe(0);
+		expect(await figure(page, 0, dayLabel(today), "Events").textContent()).toBe("6");
 		await page.goto(b.url("/#/analytics/dashboards"));
-		await page.getByRole("link", { name: "Product" }).waitFor();
+		await page.getByRole("link", { name: "Product use" }).waitFor();
 		await b.screenshot(page, "analytics-dashboards");
 		expect(await b.axe(page)).toEqual([]);
 	});
@@ -188,7 +199,7 @@ describeBrowser("web app: analytics", () => {
 		await bar.waitFor();
 		await watch.locator("label", { hasText: "Pump visits: 10 %" }).waitFor();
 		await watch.locator(".hint", { hasText: "querying the buckets" }).waitFor();
-		expect(gate.reached).toBe(true);
+		await waitFor(() => gate.reached, { what: "the report job held in its series query" });
 		expect(await bar.getAttribute("aria-valuetext")).toBe("10 %");
 		await b.screenshot(page, "analytics-report-running");
 		expect(await b.axe(page)).toEqual([]);

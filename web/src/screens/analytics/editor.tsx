@@ -67,7 +67,8 @@ export function DashboardEditor(p: {
 			[next[i], next[i + by]] = [next[i + by], next[i]];
 			return next;
 		});
-	const shown = ["name", "widgets"];
+	// every widget's errors are shown beside its fields (`widgets[1].query.by`): the banner only points at them
+	const shown = ["name", "widgets", ...drafts.map((_, i) => `widgets[${i}]`)];
 	return (
 		<form
 			class="an-editor"
