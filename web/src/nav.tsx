@@ -72,6 +72,19 @@ export const NAV: NavEntry[] = [
 	{ path: "/commerce/invoices", label: "Invoices", group: "Workspace", tenant: true, load: () => import("./screens/commerce/invoices") },
 	{ path: "/commerce/payments", label: "Payments", group: "Workspace", tenant: true, load: () => import("./screens/commerce/payments") },
 	// --- end of Social, Tasks and engagement, Commerce ---
+	// Analytics screens (web/src/screens/analytics)
+	{ path: "/analytics/dashboards", label: "Dashboards", group: "Workspace", tenant: true, load: () => import("./screens/analytics/dashboards") },
+	{
+		path: "/analytics/dashboard",
+		label: "Dashboard",
+		group: "Workspace",
+		tenant: true,
+		menu: false,
+		load: () => import("./screens/analytics/dashboard"),
+	},
+	{ path: "/analytics/reports", label: "Reports", group: "Workspace", tenant: true, load: () => import("./screens/analytics/reports") },
+	{ path: "/analytics/forecast", label: "Forecast", group: "Workspace", tenant: true, load: () => import("./screens/analytics/forecast") },
+	// end of Analytics screens
 ];
 
 /** Where a signed-in user lands: the first entry they may see. */
