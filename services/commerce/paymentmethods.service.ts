@@ -39,8 +39,10 @@ const PaymentMethodsService: ServiceSchema<DbSettings, TenantDbMethods> = {
 						{ field: "token", message: "must be a provider token such as pm_… or a vault id" },
 					]);
 				await ctx.call("customers.getCustomer", { id: customerId });
+				const method = await this._create<{ id: string }>(ctx, { customerId, provider, token, label, createdBy: currentUser(ctx).id });
 				ctx.meta.$statusCode = 201;
-				return this._create(ctx, { customerId, provider, token, label, createdBy: currentUser(ctx).id });
+				ctx.meta.$location = `/api/commerce/payment-methods/${method.id}`;
+				return method;
 			},
 		},
 		listPaymentMethods: {

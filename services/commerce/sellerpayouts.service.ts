@@ -177,6 +177,11 @@ const SellerPayoutsService: ServiceSchema<DbSettings, Methods, Vars> = {
 					]);
 				await this.completeCommission(ctx, payoutId);
 				ctx.meta.$statusCode = 201;
+				// one payout per currency: the one, or the payee's payouts that list them all
+				ctx.meta.$location =
+					rows.length === 1
+						? `/api/commerce/payouts/${rows[0]._id}`
+						: `/api/commerce/payouts?ownerId=${encodeURIComponent(commission.userId)}`;
 				return { commissionPayoutId: payoutId, payouts: rows.map(r => this.toEntity(r)) };
 			},
 		},

@@ -125,8 +125,7 @@ const ChallengesService: ServiceSchema<DbSettings, Methods, Vars> = {
 				const currencies = game.currencies;
 				const spec = await this.generator.challenge({ openTasks, skills, currencies, opponentId });
 				const { title, description, target, tag, reward, durationHours, generator } = spec;
-				ctx.meta.$statusCode = 201;
-				return this._create<Challenge>(ctx, {
+				const challenge = await this._create<Challenge>(ctx, {
 					userId: user.id,
 					opponentId,
 					title,
@@ -141,6 +140,9 @@ const ChallengesService: ServiceSchema<DbSettings, Methods, Vars> = {
 					acceptedAt: null,
 					completedAt: null,
 				});
+				ctx.meta.$statusCode = 201;
+				ctx.meta.$location = `/api/challenges/${challenge.id}`;
+				return challenge;
 			},
 		},
 		listChallenges: {

@@ -235,6 +235,8 @@ const GamificationService: ServiceSchema<DbSettings, GamificationMethods, Gamifi
 					false,
 				);
 				ctx.meta.$statusCode = duplicate ? 200 : 201;
+				// no GET of one entry: the member's ledger in that currency (admins read it with userId)
+				ctx.meta.$location = `/api/gamification/ledger/${encodeURIComponent(currency)}?userId=${encodeURIComponent(userId)}`;
 				return entry;
 			},
 		},

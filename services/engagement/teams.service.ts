@@ -56,8 +56,10 @@ const TeamsService: ServiceSchema<DbSettings, Methods> = {
 			async handler(ctx: Ctx<{ name: string; members: string[] }>) {
 				const user = currentTenantUser(ctx);
 				await requireMembers(this, ctx, user.tenantId, ctx.params.members, "members");
+				const team = await this._create<Team>(ctx, { name: ctx.params.name, members: ctx.params.members, revision: 1, createdBy: user.id });
 				ctx.meta.$statusCode = 201;
-				return this._create<Team>(ctx, { name: ctx.params.name, members: ctx.params.members, revision: 1, createdBy: user.id });
+				ctx.meta.$location = `/api/teams/${team.id}`;
+				return team;
 			},
 		},
 		listTeams: {
@@ -155,6 +157,8 @@ const TeamsService: ServiceSchema<DbSettings, Methods> = {
 					refId: refId ?? user.id,
 				});
 				ctx.meta.$statusCode = r.duplicate ? 200 : 201;
+				// no GET of one entry: the team's wallet, which the entry moved
+				ctx.meta.$location = `/api/teams/${team.id}/wallet`;
 				return r.entry;
 			},
 		},
@@ -184,6 +188,8 @@ const TeamsService: ServiceSchema<DbSettings, Methods> = {
 					refId: team.id,
 				});
 				ctx.meta.$statusCode = r.duplicate ? 200 : 201;
+				// no GET of one entry: the team's wallet, which the entry moved
+				ctx.meta.$location = `/api/teams/${team.id}/wallet`;
 				return r.entry;
 			},
 		},

@@ -57,8 +57,16 @@ const FlowsService: ServiceSchema<DbSettings, FlowsMethods> = {
 			async handler(ctx: Ctx<FlowDefinition & { appId: string; name: string }>) {
 				await ctx.call("messagingapps.getApp", { id: ctx.params.appId });
 				this.check(ctx.params);
+				const flow = await this._create<{ id: string }>(ctx, {
+					...ctx.params,
+					version: 1,
+					published: null,
+					turns: 0,
+					createdBy: currentUser(ctx).id,
+				});
 				ctx.meta.$statusCode = 201;
-				return this._create(ctx, { ...ctx.params, version: 1, published: null, turns: 0, createdBy: currentUser(ctx).id });
+				ctx.meta.$location = `/api/messaging/flows/${flow.id}`;
+				return flow;
 			},
 		},
 		updateFlow: {

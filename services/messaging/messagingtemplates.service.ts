@@ -99,8 +99,10 @@ const TemplatesService: ServiceSchema<DbSettings, TemplatesMethods> = {
 			async handler(ctx: Ctx<TemplateDef & { appId: string }>) {
 				await ctx.call("messagingapps.getApp", { id: ctx.params.appId });
 				this.check(ctx.params);
+				const template = await this._create<{ id: string }>(ctx, { ...ctx.params, createdBy: currentUser(ctx).id });
 				ctx.meta.$statusCode = 201;
-				return this._create(ctx, { ...ctx.params, createdBy: currentUser(ctx).id });
+				ctx.meta.$location = `/api/messaging/templates/${template.id}`;
+				return template;
 			},
 		},
 		updateTemplate: {

@@ -66,8 +66,14 @@ const DashboardsService: ServiceSchema<DbSettings & { rest: string }, Methods> =
 			params: { name: { type: "string", min: 1, max: 200, trim: true }, widgets },
 			async handler(ctx: Ctx<{ name: string; widgets: Widget[] }>) {
 				this.checkWidgets(ctx.params.widgets);
+				const dashboard = await this._create<Dashboard>(ctx, {
+					name: ctx.params.name,
+					widgets: ctx.params.widgets,
+					createdBy: currentTenantUser(ctx).id,
+				});
 				ctx.meta.$statusCode = 201;
-				return this._create(ctx, { name: ctx.params.name, widgets: ctx.params.widgets, createdBy: currentTenantUser(ctx).id });
+				ctx.meta.$location = `/api/analytics/dashboards/${dashboard.id}`;
+				return dashboard;
 			},
 		},
 		updateDashboard: {

@@ -61,8 +61,10 @@ const NotesService: ServiceSchema<DbSettings, TenantDbMethods> = {
 			},
 			async handler(ctx: Ctx<{ slug: string; title: string; body: string }>) {
 				const { slug, title, body } = ctx.params;
+				const note = await this._create<Note>(ctx, { slug, title, body, createdBy: currentUser(ctx).id });
 				ctx.meta.$statusCode = 201;
-				return this._create<Note>(ctx, { slug, title, body, createdBy: currentUser(ctx).id });
+				ctx.meta.$location = `/api/notes/${note.id}`;
+				return note;
 			},
 		},
 		updateNote: {

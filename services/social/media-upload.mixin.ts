@@ -116,6 +116,7 @@ const schema: MixinSchema<DbSettings, MediaMethods, MediaVars> = {
 					stored.length = 0; // committed
 					this.logger.info("media stored", { id, kind: type.kind, mime: type.mime, size: info.size });
 					ctx.meta.$statusCode = 201;
+					ctx.meta.$location = `/media/${doc.id}`; // the gateway's public media route (outside /api)
 					return this.present(doc);
 				} catch (err) {
 					throw this.storageError(err, "upload");

@@ -82,6 +82,7 @@ const PostsService: ServiceSchema<DbSettings, PostsMethods, SocialDbVars> = {
 				await this.broker.cacher?.clean(EXPLORE_LATEST_KEY);
 				await this.publish("posts.created", eventPayload(userId, { authorId: userId, postId: post.id, visibility }));
 				ctx.meta.$statusCode = 201;
+				ctx.meta.$location = `/api/posts/${post.id}`;
 				return (await this.present(ctx, [post]))[0];
 			},
 		},

@@ -53,6 +53,8 @@ export const refundMethods: PaymentsMethodsOf<"refundPayment" | "settleRefund"> 
 			}
 		}
 		ctx.meta.$statusCode = 201;
+		// no GET of one refund: the payment, whose `refunds` list it
+		ctx.meta.$location = `/api/commerce/payments/${row._id}`;
 		const stored = row.refunds.find(r => r.id === refund.id)!;
 		return { ...stored, paymentId: row._id, payment: this.toEntity(row) };
 	},

@@ -36,6 +36,8 @@ export const walletMethods: GamificationMethodsOf<"game" | "requireCurrency" | "
 			true,
 		);
 		ctx.meta.$statusCode = duplicate ? 200 : 201;
+		// no GET of one entry: your ledger in that currency, which lists it
+		ctx.meta.$location = `/api/gamification/ledger/${encodeURIComponent(currency)}`;
 		return entry;
 	},
 	async transferOwn(ctx: Ctx<TransferParams>) {
@@ -69,6 +71,8 @@ export const walletMethods: GamificationMethodsOf<"game" | "requireCurrency" | "
 			}),
 		);
 		ctx.meta.$statusCode = result.duplicate ? 200 : 201;
+		// your ledger in that currency, which lists the debit
+		ctx.meta.$location = `/api/gamification/ledger/${encodeURIComponent(currency)}`;
 		return { debit: result.debit, credit: result.credit };
 	},
 };

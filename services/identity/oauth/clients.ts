@@ -31,6 +31,8 @@ export const clientMethods: OAuthMethodsOf<"createClient" | "rotateSecret" | "re
 			revokedAt: null,
 		});
 		ctx.meta.$statusCode = 201;
+		// no GET of one client: the list that shows it (what a 201 without Location would name anyway)
+		ctx.meta.$location = "/api/oauth/clients";
 		return { ...client, clientSecret };
 	},
 

@@ -82,6 +82,7 @@ export const providerSignInMethods: SignInMethodsOf<"providerOf" | "redirectUri"
 				const name = identity.name?.slice(0, 100) || identity.email.split("@")[0];
 				userId = ((await ctx.call("auth.createPasswordless", { email: identity.email, name })) as { userId: string }).userId;
 				ctx.meta.$statusCode = 201;
+				ctx.meta.$location = "/api/auth/me";
 			}
 			await this.accountFor(provider, identity, userId);
 		}

@@ -73,6 +73,8 @@ export const connectionMethods: IntegrationsMethodsOf<
 			updatedAt: now,
 		});
 		ctx.meta.$statusCode = 201;
+		// no GET of one connection: your connections, which list it
+		ctx.meta.$location = "/api/integrations";
 		return publicConnection(row);
 	},
 

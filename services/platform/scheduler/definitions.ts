@@ -48,7 +48,7 @@ export const definitionMethods: SchedulerMethodsOf<"checkDefinition" | "createSc
 		});
 		await this.store.put(row);
 		ctx.meta.$statusCode = 201;
-		ctx.meta.$responseHeaders = { Location: `/api/schedules/${row.id}` };
+		ctx.meta.$location = `/api/schedules/${row.id}`;
 		return this.view(row);
 	},
 

@@ -23,6 +23,8 @@ export const CommentsMixin = asMixin({
 				await this.incCounts(post.id, { comments: 1 });
 				await this.publish("posts.commented", eventPayload(userId, { authorId: post.authorId, postId: post.id, commentId: res.row.id }));
 				ctx.meta.$statusCode = 201;
+				// no GET of one comment: the post's comments, which list it
+				ctx.meta.$location = `/api/posts/${post.id}/comments`;
 				return res.row;
 			},
 		},

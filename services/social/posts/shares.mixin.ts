@@ -65,6 +65,7 @@ export const SharesMixin = asMixin({
 				);
 				await this.publish("posts.shared", eventPayload(userId, { authorId: original.authorId, postId: original.id, sharePostId: share.id }));
 				ctx.meta.$statusCode = 201;
+				ctx.meta.$location = `/api/posts/${share.id}`;
 				return (await this.present(ctx, [share]))[0];
 			},
 		},
