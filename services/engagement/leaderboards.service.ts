@@ -143,8 +143,7 @@ const LeaderboardsService: ServiceSchema<DbSettings & { rest: string }, Methods>
 				const { playerA, playerB, scoreA, eventId } = ctx.params;
 				if (playerA === playerB) throw new ConflictError("A game needs two players.");
 				await requireMembers(this, ctx, ctx.meta.user!.tenantId!, [playerA, playerB], "playerA");
-				ctx.meta.$statusCode = 201;
-				return ctx.call("boardresults.record", {
+				const result = await ctx.call<{ duplicate: boolean }, object>("boardresults.record", {
 					board: board.key,
 					season: board.season,
 					a: playerA,
@@ -153,6 +152,11 @@ const LeaderboardsService: ServiceSchema<DbSettings & { rest: string }, Methods>
 					k: board.k,
 					eventId: `result:${eventId}`,
 				});
+				// a repeat of the eventId: 200 with the result first recorded
+				ctx.meta.$statusCode = result.duplicate ? 200 : 201;
+				// no GET of one result: player A's results of the season, which list it
+				ctx.meta.$location = `/api/gamification/boards/${board.key}/history?userId=${encodeURIComponent(playerA)}&season=${board.season}`;
+				return result;
 			},
 		},
 		newSeason: {

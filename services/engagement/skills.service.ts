@@ -79,8 +79,11 @@ const SkillsService: ServiceSchema<DbSettings, Methods, Vars> = {
 				return this.treeLock.run(currentTenantUser(ctx).tenantId, async () => {
 					if (await this.loadSkill(ctx, key)) throw new ConflictError("A skill with this key exists.");
 					await this.checkPrerequisites(ctx, key, prerequisites, cost);
+					const skill = await this._create<Skill>(ctx, { key, name, description, cost, prerequisites });
 					ctx.meta.$statusCode = 201;
-					return this._create<Skill>(ctx, { key, name, description, cost, prerequisites });
+					// no GET of one skill: the tree, which lists it
+					ctx.meta.$location = "/api/skills";
+					return skill;
 				});
 			},
 		},
@@ -137,7 +140,7 @@ const SkillsService: ServiceSchema<DbSettings, Methods, Vars> = {
 						refId: skill.key,
 					});
 				await ctx.call("gamification.markSkill", { userId: user.id, skill: skill.key, eventId: base });
-				ctx.meta.$statusCode = 201;
+				// 200: a state of the skill for you changed, nothing with a URL of its own was made
 				return { skill: skill.key, state: "unlocked", charged: skill.cost.amount, currency: skill.cost.currency };
 			},
 		},

@@ -48,16 +48,22 @@ describe.each(backends)("engagement: ELO leaderboards on %s", (_name, env) => {
 			["dee", "ana", 1],
 			["cy", "dee", 0],
 		];
+		const locations: string[] = [];
 		for (const [i, [a, b, s]] of games.entries()) {
 			const res = await result(a, b, s, `g${i}`);
 			expect(res.status).toBe(201);
+			expect(res.headers.get("location")).toBe(`/api/gamification/boards/chess/history?userId=${a}&season=1`);
+			locations.push(res.headers.get("location")!);
 			const [na, nb] = elo(r[a], r[b], s, 24);
 			expect(res.body).toMatchObject({ a: { userId: a, before: r[a], after: na }, b: { userId: b, before: r[b], after: nb } });
 			r = { ...r, [a]: na, [b]: nb };
 		}
-		// a repeated result counts once
+		// a repeated result counts once: 200 with the result first recorded (listed once where the first 201 pointed)
 		const again = await result("ana", "ben", 1, "g0");
-		expect(again.body).toMatchObject({ duplicate: true, a: { before: 1200, after: 1212 } });
+		expect(again.status).toBe(200);
+		expect(again.body).toMatchObject({ duplicate: true, eventId: "result:g0", a: { before: 1200, after: 1212 } });
+		const listed = await p.http("GET", locations[0], { token: token("ben") });
+		expect(listed.body.filter((h: any) => h.eventId === "result:g0")).toHaveLength(1);
 		const board = await p.http("GET", "/api/gamification/boards/chess?top=10", { token: token("ana") });
 		const expected = Object.entries(r).sort(([x, a], [y, b]) => b - a || (x < y ? -1 : 1));
 		expect(board.body.top.map((s: any) => [s.userId, s.rating])).toEqual(expected);
