@@ -168,6 +168,7 @@ describe("analytics API (embedded)", () => {
 			},
 		});
 		expect(made.status).toBe(201);
+		expect(made.headers.get("location")).toBe(`/api/analytics/dashboards/${made.body.id}`);
 		const data = await p.http("GET", `/api/analytics/dashboards/${made.body.id}/data`, { token: member() });
 		expect(data.status).toBe(200);
 		const [counter, series, funnel, table] = data.body.widgets.map((w: { data: unknown }) => w.data);

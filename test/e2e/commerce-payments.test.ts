@@ -97,6 +97,7 @@ describe("commerce: payments and idempotency (sandbox)", () => {
 		);
 		const ok = results.filter(r => r.status === 201);
 		expect(ok).toHaveLength(3);
+		expect(ok.every(r => r.headers.get("location") === `/api/commerce/payments/${payment.id}`)).toBe(true);
 		expect(results.filter(r => r.status === 409).every(r => r.body.code === "REFUND_EXCEEDS_CAPTURED")).toBe(true);
 		const after = (await p.http("GET", `/api/commerce/payments/${payment.id}`, { token: admin })).body;
 		expect(after).toMatchObject({ status: "partially_refunded", refundedAmount: 900 });

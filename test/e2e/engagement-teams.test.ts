@@ -27,6 +27,7 @@ describe("engagement: team wallets", () => {
 		expect(team.status).toBe(201);
 		expect(team.body.members).toEqual(["ana", "ben"]);
 		teamId = team.body.id;
+		expect(team.headers.get("location")).toBe(`/api/teams/${teamId}`);
 	});
 	afterAll(() => p?.stop());
 
@@ -34,6 +35,7 @@ describe("engagement: team wallets", () => {
 		const body = { currency: "coins", amount: 100, reason: "season prize", eventId: "prize-1" };
 		const first = await p.http("POST", `/api/teams/${teamId}/awards`, { token: admin, body });
 		expect(first.status).toBe(201);
+		expect(first.headers.get("location")).toBe(`/api/teams/${teamId}/wallet`);
 		const again = await p.http("POST", `/api/teams/${teamId}/awards`, { token: admin, body });
 		expect(again.status).toBe(200);
 		expect(again.body.id).toBe(first.body.id);

@@ -32,7 +32,7 @@ describe("media over HTTP", () => {
 		} catch {
 			/* keep text */
 		}
-		return { status: res.status, body };
+		return { status: res.status, headers: res.headers, body };
 	}
 	const storedEntries = () => fs.readdirSync(mediaDir()).filter(f => f !== ".tmp");
 	const tmpEntries = () => fs.readdirSync(path.join(mediaDir(), ".tmp"));
@@ -55,6 +55,7 @@ describe("media over HTTP", () => {
 		expect((await sharp(jpeg).metadata()).orientation).toBe(6);
 		const res = await upload(jpeg, "holiday.jpg", "image/jpeg", tok(uid("alice")));
 		expect(res.status).toBe(201);
+		expect(res.headers.get("location")).toBe(`/media/${res.body.id}`);
 		expect(res.body).toMatchObject({ kind: "image", mime: "image/jpeg", width: 900, height: 1200, url: `/media/${res.body.id}` });
 		expect(res.body.id).toMatch(/^[\w-]{28}$/);
 

@@ -38,6 +38,7 @@ describe("oauth: API clients and client_credentials", () => {
 	const register = async (scopes = ["tasks:read"], token = admin) => {
 		const res = await p.http("POST", "/api/oauth/clients", { token, body: { name: "Reporting bot", scopes } });
 		expect(res.status).toBe(201);
+		expect(res.headers.get("location")).toBe("/api/oauth/clients");
 		return res.body as { id: string; clientId: string; clientSecret: string };
 	};
 	const tokenFor = async (c: { clientId: string; clientSecret: string }, fields: Record<string, string> = {}) => {

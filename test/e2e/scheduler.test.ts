@@ -70,6 +70,7 @@ describe("scheduler API (embedded)", () => {
 		const res = await create({ cron: "* * * * * *" });
 		expect(res.status).toBe(201);
 		const id = res.body.id;
+		expect(res.headers.get("location")).toBe(`/api/schedules/${id}`);
 		await waitFor(async () => (await history(id)).total >= 3, { what: "three firings", timeoutMs: 10_000 });
 		await p.http("POST", `/api/schedules/${id}/pause`, { token: admin() });
 		const h = await history(id);

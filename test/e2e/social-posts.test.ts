@@ -29,6 +29,7 @@ describe("social posts over HTTP", () => {
 	async function post(author: string, body: Record<string, unknown>) {
 		const res = await p.http("POST", "/api/posts", { token: tok(author), body });
 		expect(res.status).toBe(201);
+		expect(res.headers.get("location")).toBe(`/api/posts/${res.body.id}`);
 		return res.body;
 	}
 
@@ -185,7 +186,8 @@ describe("social posts over HTTP", () => {
 		});
 
 		it("comments: reading or writing them on a hidden post is a 404", async () => {
-			expect((await p.http("POST", `/api/posts/${fol.id}/comments`, { token: tok(fan), body: { text: "nice" } })).status).toBe(201);
+			const made = await p.http("POST", `/api/posts/${fol.id}/comments`, { token: tok(fan), body: { text: "nice" } });
+			expect([made.status, made.headers.get("location")]).toEqual([201, `/api/posts/${fol.id}/comments`]);
 			expect((await p.http("GET", `/api/posts/${fol.id}/comments`, { token: tok(stranger) })).status).toBe(404);
 			expect((await p.http("GET", `/api/posts/${fol.id}/comments`)).status).toBe(404);
 			expect((await p.http("POST", `/api/posts/${fol.id}/comments`, { token: tok(stranger), body: { text: "hi" } })).status).toBe(404);
@@ -292,6 +294,7 @@ describe("social posts over HTTP", () => {
 			const target = await post(author, { text: "share me" });
 			const first = await p.http("POST", `/api/posts/${target.id}/share`, { token: tok(u), body: { text: "wow" } });
 			expect(first.status).toBe(201);
+			expect(first.headers.get("location")).toBe(`/api/posts/${first.body.id}`);
 			expect(first.body).toMatchObject({ authorId: u, sharedPostId: target.id, text: "wow" });
 			const second = await p.http("POST", `/api/posts/${target.id}/share`, { token: tok(u), body: {} });
 			expect(second.status).toBe(200);
