@@ -113,6 +113,7 @@ describe.each(backends)("engagement: wallets on %s", (_name, env) => {
 			body: { userId: "ben", currency: "coins", amount: 100, reason: "seed", eventId: "seed-ben" },
 		});
 		expect(award.status).toBe(201);
+		expect(award.headers.get("location")).toBe("/api/gamification/ledger/coins?userId=ben");
 		const again = await p.http("POST", "/api/gamification/awards", {
 			token: admin,
 			body: { userId: "ben", currency: "coins", amount: 100, reason: "seed", eventId: "seed-ben" },
@@ -154,6 +155,7 @@ describe.each(backends)("engagement: wallets on %s", (_name, env) => {
 			body: { toUserId: "ben", currency: "gems", amount: 4, reason: "gift" },
 		});
 		expect(tr.status).toBe(201);
+		expect(tr.headers.get("location")).toBe("/api/gamification/ledger/gems");
 		expect(tr.body.debit).toMatchObject({ userId: "ana", amount: -4, balanceAfter: 3 });
 		expect(tr.body.credit).toMatchObject({ userId: "ben", amount: 4, balanceAfter: 4 });
 		const tooMuch = await p.http("POST", "/api/gamification/transfers", {

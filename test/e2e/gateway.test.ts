@@ -88,6 +88,7 @@ describe("gateway over HTTP", () => {
 	it("answers 403 to a member on an admin action, and lets the admin through", async () => {
 		const note = await p.http("POST", "/api/notes", { token: member(), body: { slug: "n-403", title: "T" } });
 		expect(note.status).toBe(201);
+		expect(note.headers.get("location")).toBe(`/api/notes/${note.body.id}`);
 		expectProblem(await p.http("DELETE", `/api/notes/${note.body.id}`, { token: member() }), 403, "FORBIDDEN");
 		expect((await p.http("DELETE", `/api/notes/${note.body.id}`, { token: admin() })).status).toBe(204);
 	});

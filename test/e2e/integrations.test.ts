@@ -97,6 +97,7 @@ describe("integrations: connect a third-party account", () => {
 		const { path, headers } = await connect(userToken("u1"));
 		const res = await http("GET", path, { headers });
 		expect(res.status).toBe(201);
+		expect(res.headers.get("location")).toBe("/api/integrations");
 		expect(res.body).toEqual({
 			id: expect.any(String),
 			provider: "github",

@@ -76,6 +76,7 @@ describe("oauth: sign in with a provider", () => {
 	it("signs in with OpenID Connect (code + PKCE verified by the provider): a new user, then the same user, answered like /api/auth/login", async () => {
 		const first = await signIn("acme", oidc, { sub: "oidc-ann", email: "ann@example.com", email_verified: true, name: "Ann" });
 		expect(first.status).toBe(201);
+		expect(first.headers.get("location")).toBe("/api/auth/me");
 		expect(first.body).toMatchObject({
 			user: { id: expect.any(String), name: "Ann", email: "ann@example.com" },
 			tokenType: "Bearer",
