@@ -165,6 +165,7 @@ describe("commerce: orders, balances and payouts (sandbox)", () => {
 		expect(res.body.payouts).toEqual([
 			expect.objectContaining({ kind: "commission", ownerId: "agent-o", amount: 4200, currency: "EUR", status: "paid" }),
 		]);
+		expect(res.headers.get("location")).toBe(`/api/commerce/payouts/${res.body.payouts[0].id}`);
 		expect((await p.http("GET", `/api/commission/payouts/${crm.id}`, { token: admin })).body).toMatchObject({ status: "paid", paidBy: "system" });
 		const twice = await post(`/api/commerce/payouts/commission/${crm.id}`, { destination: "acct_sandbox_agent" }, admin);
 		expect(twice.status).toBe(409);
