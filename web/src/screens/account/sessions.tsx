@@ -2,10 +2,11 @@
 import { del, get, type Page } from "../../api";
 import { Loading } from "../../components/loading";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
-import { Table, when } from "../../components/table";
+import { Table } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
 import type { ScreenProps } from "../../nav";
 import { useState } from "preact/hooks";
+import { when } from "../../format";
 
 interface SessionRow {
 	id: string;

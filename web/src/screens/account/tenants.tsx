@@ -7,10 +7,11 @@ import { useState } from "preact/hooks";
 import { get, post, type Page } from "../../api";
 import { Field } from "../../components/field";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
-import { Table, when } from "../../components/table";
+import { Table } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
 import type { ScreenProps } from "../../nav";
 import { createTenant, currentTenant, isAdmin, reloadSession, switchTenant, type SignedIn } from "../../session";
+import { when } from "../../format";
 
 interface Invitation {
 	id: string;

@@ -8,12 +8,15 @@ import { get, getBlob, post, type Page } from "../../api";
 import { Field } from "../../components/field";
 import { Loading } from "../../components/loading";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
-import { Table, when } from "../../components/table";
+import { Table } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
+import { Pager } from "../../components/pager";
+import { SelectFilter } from "../../components/select-filter";
 import type { ScreenProps } from "../../nav";
 import { href, navigate } from "../../router";
 import { isAdmin } from "../../session";
 import { money, toMinor } from "./money";
+import { day, when } from "../../format";
 
 export type InvoiceStatus = "draft" | "open" | "paid" | "void" | "uncollectible";
 export interface Invoice {
@@ -38,7 +41,7 @@ export interface Invoice {
 }
 
 const STATUS_WORD: Record<InvoiceStatus, string> = { draft: "Draft", open: "Open", paid: "Paid", void: "Void", uncollectible: "Uncollectible" };
-const nameOf = (i: Invoice) => i.number ?? `Draft of ${new Date(i.createdAt).toLocaleDateString()}`;
+const nameOf = (i: Invoice) => i.number ?? `Draft of ${day(i.createdAt)}`;
 
 export default function Invoices(props: ScreenProps) {
 	const prefix = "/commerce/invoices/";
@@ -55,23 +58,15 @@ function InvoiceList({ admin }: { admin: boolean }) {
 			<h1>Invoices</h1>
 			{admin ? <NewInvoice /> : null}
 			<div class="toolbar">
-				<label>
-					Status{" "}
-					<select
-						value={status}
-						onChange={e => {
-							setStatus(e.currentTarget.value);
-							setPage(1);
-						}}
-					>
-						<option value="">Any</option>
-						{(Object.keys(STATUS_WORD) as InvoiceStatus[]).map(s => (
-							<option key={s} value={s}>
-								{STATUS_WORD[s]}
-							</option>
-						))}
-					</select>
-				</label>
+				<SelectFilter
+					label="Status"
+					value={status}
+					onChange={v => {
+						setStatus(v);
+						setPage(1);
+					}}
+					words={STATUS_WORD}
+				/>
 			</div>
 			<ProblemBanner problem={list.problem} />
 			{list.loading && !list.data ? (
@@ -88,30 +83,13 @@ function InvoiceList({ admin }: { admin: boolean }) {
 							{ label: "Customer", cell: i => i.customerName ?? "—" },
 							{ label: "Status", cell: i => <span class={`status status-${i.status}`}>{STATUS_WORD[i.status]}</span> },
 							{ label: "Total", numeric: true, cell: i => money(i.total, i.currency) },
-							{ label: "Due", cell: i => (i.dueDate ? new Date(i.dueDate).toLocaleDateString() : "—") },
+							{ label: "Due", cell: i => day(i.dueDate) },
 						]}
 					/>
 					<Pager page={page} totalPages={list.data.totalPages ?? 1} onPage={setPage} />
 				</>
 			) : null}
 		</>
-	);
-}
-
-export function Pager({ page, totalPages, onPage }: { page: number; totalPages: number; onPage(p: number): void }) {
-	if (totalPages <= 1) return null;
-	return (
-		<nav class="toolbar" aria-label="Pages">
-			<button type="button" class="secondary small" disabled={page <= 1} onClick={() => onPage(page - 1)}>
-				Previous
-			</button>
-			<span>
-				Page {page} of {totalPages}
-			</span>
-			<button type="button" class="secondary small" disabled={page >= totalPages} onClick={() => onPage(page + 1)}>
-				Next
-			</button>
-		</nav>
 	);
 }
 
@@ -199,7 +177,7 @@ function InvoiceDetail({ id, admin }: { id: string; admin: boolean }) {
 				<dt>Customer</dt>
 				<dd>{i.customerName ?? "—"}</dd>
 				<dt>Due</dt>
-				<dd>{i.dueDate ? new Date(i.dueDate).toLocaleDateString() : "—"}</dd>
+				<dd>{day(i.dueDate)}</dd>
 				<dt>Finalised</dt>
 				<dd>{when(i.finalizedAt)}</dd>
 				<dt>Paid</dt>

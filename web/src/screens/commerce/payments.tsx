@@ -8,13 +8,15 @@ import { get, post, type Page } from "../../api";
 import { Field } from "../../components/field";
 import { Loading } from "../../components/loading";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
-import { Table, when } from "../../components/table";
+import { Table } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
+import { Pager } from "../../components/pager";
+import { SelectFilter } from "../../components/select-filter";
 import type { ScreenProps } from "../../nav";
 import { href } from "../../router";
 import { isAdmin } from "../../session";
-import { Pager } from "./invoices";
 import { money, toMinor } from "./money";
+import { when } from "../../format";
 
 /** An Idempotency-Key: 128 random bits (crypto.randomUUID needs a secure context; plain http on a LAN is not one). */
 const newKey = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), b => b.toString(16).padStart(2, "0")).join("");
@@ -71,23 +73,15 @@ function PaymentList() {
 		<>
 			<h1>Payments</h1>
 			<div class="toolbar">
-				<label>
-					Status{" "}
-					<select
-						value={status}
-						onChange={e => {
-							setStatus(e.currentTarget.value);
-							setPage(1);
-						}}
-					>
-						<option value="">Any</option>
-						{(Object.keys(STATUS_WORD) as PaymentStatus[]).map(s => (
-							<option key={s} value={s}>
-								{STATUS_WORD[s]}
-							</option>
-						))}
-					</select>
-				</label>
+				<SelectFilter
+					label="Status"
+					value={status}
+					onChange={v => {
+						setStatus(v);
+						setPage(1);
+					}}
+					words={STATUS_WORD}
+				/>
 			</div>
 			<ProblemBanner problem={list.problem} />
 			{list.loading && !list.data ? (

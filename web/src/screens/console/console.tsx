@@ -11,12 +11,13 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { del, get, post, type ApiProblem, type Page } from "../../api";
 import { Loading } from "../../components/loading";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
-import { Table, when } from "../../components/table";
+import { Table } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
 import type { ScreenProps } from "../../nav";
 import { href } from "../../router";
 import { LineChart } from "./chart";
 import { pointBetween, type Point, type TrafficSample } from "./traffic";
+import { when } from "../../format";
 
 interface NodeRow {
 	id: string;

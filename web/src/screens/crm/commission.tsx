@@ -7,13 +7,15 @@ import { useState } from "preact/hooks";
 import { get, type Page } from "../../api";
 import { Loading } from "../../components/loading";
 import { ProblemBanner } from "../../components/problem-banner";
-import { Table, when } from "../../components/table";
+import { Table } from "../../components/table";
 import { useApi } from "../../components/use-api";
+import { SelectFilter } from "../../components/select-filter";
 import type { ScreenProps } from "../../nav";
 import { href } from "../../router";
 import { isAdmin } from "../../session";
 import { money } from "./common";
 import { memberName, useMembers } from "./members";
+import { when } from "../../format";
 
 interface Calculation {
 	id: string;
@@ -70,17 +72,13 @@ export default function Commission({ session }: ScreenProps) {
 					<input type="month" value={period} max={thisMonth()} onInput={e => setPeriod((e.currentTarget as HTMLInputElement).value)} />
 				</label>
 				{admin ? (
-					<label>
-						Person
-						<select value={userId} onChange={e => setUserId((e.currentTarget as HTMLSelectElement).value)}>
-							<option value="">Everyone</option>
-							{(members.data?.rows ?? []).map(m => (
-								<option key={m.userId} value={m.userId}>
-									{memberName(session, m.userId)}
-								</option>
-							))}
-						</select>
-					</label>
+					<SelectFilter
+						label="Person"
+						value={userId}
+						onChange={setUserId}
+						any="Everyone"
+						words={(members.data?.rows ?? []).map(m => [m.userId, memberName(session, m.userId)] as const)}
+					/>
 				) : null}
 			</div>
 			{!valid ? <p class="field-error">Choose a month.</p> : null}

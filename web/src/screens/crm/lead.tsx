@@ -8,13 +8,13 @@ import { get, patch, post, type Page } from "../../api";
 import { Field } from "../../components/field";
 import { Loading } from "../../components/loading";
 import { ProblemBanner } from "../../components/problem-banner";
-import { when } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
 import type { ScreenProps } from "../../nav";
 import { href } from "../../router";
 import { isAdmin, type SignedIn } from "../../session";
 import { explainMove, money, NEXT, STATUS_LABEL, STATUSES, type Lead, type LeadStatus } from "./common";
 import { memberName, useMembers } from "./members";
+import { when } from "../../format";
 
 interface Activity {
 	id: string;

@@ -10,13 +10,14 @@ import { get, post, type Page } from "../../api";
 import { Field } from "../../components/field";
 import { Loading } from "../../components/loading";
 import { ProblemBanner } from "../../components/problem-banner";
-import { when } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
+import { SelectFilter } from "../../components/select-filter";
 import type { ScreenProps } from "../../nav";
 import { navigate } from "../../router";
 import type { SignedIn } from "../../session";
 import { memberName, useMembers } from "../crm/members";
 import { useRealtime } from "./realtime";
+import { when } from "../../format";
 
 export interface Conversation {
 	id: string;
@@ -194,32 +195,21 @@ export default function Inbox({ route, session }: ScreenProps) {
 							setSearch(q.trim());
 						}}
 					>
-						<label>
-							Status
-							<select value={status} onChange={e => setStatus((e.currentTarget as HTMLSelectElement).value)}>
-								<option value="">All</option>
-								<option value="open">Open</option>
-								<option value="pending">Pending</option>
-								<option value="closed">Closed</option>
-							</select>
-						</label>
-						<label>
-							Channel
-							<select value={kind} onChange={e => setKind((e.currentTarget as HTMLSelectElement).value)}>
-								<option value="">All channels</option>
-								<option value="messenger">Messenger</option>
-								<option value="instagram">Instagram</option>
-								<option value="whatsapp">WhatsApp</option>
-							</select>
-						</label>
-						<label>
-							Assigned to
-							<select value={assignee} onChange={e => setAssignee((e.currentTarget as HTMLSelectElement).value)}>
-								<option value="">Anyone</option>
-								<option value="me">Me</option>
-								<option value="none">Nobody</option>
-							</select>
-						</label>
+						<SelectFilter
+							label="Status"
+							value={status}
+							onChange={setStatus}
+							any="All"
+							words={{ open: "Open", pending: "Pending", closed: "Closed" }}
+						/>
+						<SelectFilter
+							label="Channel"
+							value={kind}
+							onChange={setKind}
+							any="All channels"
+							words={{ messenger: "Messenger", instagram: "Instagram", whatsapp: "WhatsApp" }}
+						/>
+						<SelectFilter label="Assigned to" value={assignee} onChange={setAssignee} any="Anyone" words={{ me: "Me", none: "Nobody" }} />
 						<label>
 							Customer
 							<input

@@ -8,10 +8,10 @@ import { asProblem, del, get, post, type ApiProblem } from "../../api";
 import { Field } from "../../components/field";
 import { Loading } from "../../components/loading";
 import { ProblemBanner } from "../../components/problem-banner";
-import { when } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
 import { href } from "../../router";
 import { useSession } from "../../session";
+import { when } from "../../format";
 
 export const REACTIONS = ["like", "love", "haha", "wow", "sad", "angry"] as const;
 export type Reaction = (typeof REACTIONS)[number];

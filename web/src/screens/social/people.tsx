@@ -7,11 +7,12 @@ import { del, get, post, put, type Page } from "../../api";
 import { Field } from "../../components/field";
 import { Loading } from "../../components/loading";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
-import { Table, when } from "../../components/table";
+import { Table } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
 import type { ScreenProps } from "../../nav";
 import { href } from "../../router";
 import { forgetName, type Profile } from "./common";
+import { when } from "../../format";
 
 interface Stats {
 	followers: number;

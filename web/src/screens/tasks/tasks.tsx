@@ -8,12 +8,14 @@ import { get, patch, post, del } from "../../api";
 import { Field } from "../../components/field";
 import { Loading } from "../../components/loading";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
-import { Table, when } from "../../components/table";
+import { Table } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
+import { SelectFilter } from "../../components/select-filter";
 import type { ScreenProps } from "../../nav";
 import { href } from "../../router";
 import { Author } from "../social/common";
 import { allTasks, PRIORITY_WORD, STATUS_WORD, TaskProblem, type Priority, type Status, type Task } from "./common";
+import { when } from "../../format";
 
 export default function Tasks({ route }: ScreenProps) {
 	const id = route.path.startsWith("/tasks/") ? decodeURIComponent(route.path.slice("/tasks/".length)) : null;
@@ -51,28 +53,8 @@ function TaskList() {
 					setQuery(q.trim());
 				}}
 			>
-				<label>
-					Status{" "}
-					<select value={status} onChange={e => setStatus(e.currentTarget.value)}>
-						<option value="">Any</option>
-						{(Object.keys(STATUS_WORD) as Status[]).map(s => (
-							<option key={s} value={s}>
-								{STATUS_WORD[s]}
-							</option>
-						))}
-					</select>
-				</label>
-				<label>
-					Priority{" "}
-					<select value={priority} onChange={e => setPriority(e.currentTarget.value)}>
-						<option value="">Any</option>
-						{(Object.keys(PRIORITY_WORD) as Priority[]).map(p => (
-							<option key={p} value={p}>
-								{PRIORITY_WORD[p]}
-							</option>
-						))}
-					</select>
-				</label>
+				<SelectFilter label="Status" value={status} onChange={setStatus} words={STATUS_WORD} />
+				<SelectFilter label="Priority" value={priority} onChange={setPriority} words={PRIORITY_WORD} />
 				<label>
 					Search <input type="search" value={q} maxLength={200} onInput={e => setQ(e.currentTarget.value)} />
 				</label>

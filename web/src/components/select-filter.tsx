@@ -1,0 +1,35 @@
+/**
+ * A labelled `<select>` that filters a list: a first option for "no filter" (value "") and one option per
+ * entry of `words`, in their order.
+ *
+ *   <SelectFilter label="Status" value={status} onChange={setStatus} words={STATUS_WORD} />
+ */
+export function SelectFilter({
+	label,
+	value,
+	onChange,
+	words,
+	any = "Any",
+}: {
+	label: string;
+	value: string;
+	onChange(value: string): void;
+	/** the option values and the words shown for them (a list keeps the order of data whose keys may look like numbers) */
+	words: Record<string, string> | (readonly [value: string, words: string])[];
+	/** the words of the "no filter" option */
+	any?: string;
+}) {
+	return (
+		<label>
+			{label}{" "}
+			<select value={value} onChange={e => onChange(e.currentTarget.value)}>
+				<option value="">{any}</option>
+				{(Array.isArray(words) ? words : Object.entries(words)).map(([v, w]) => (
+					<option key={v} value={v}>
+						{w}
+					</option>
+				))}
+			</select>
+		</label>
+	);
+}
