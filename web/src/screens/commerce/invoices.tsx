@@ -6,6 +6,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { get, getBlob, post, type Page } from "../../api";
 import { Field } from "../../components/field";
+import { Form } from "../../components/form";
 import { Loading } from "../../components/loading";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
 import { Table } from "../../components/table";
@@ -251,10 +252,10 @@ function NewInvoice() {
 	return (
 		<details class="panel">
 			<summary>New invoice</summary>
-			<form
+			<Form
 				noValidate
-				onSubmit={async e => {
-					e.preventDefault();
+				fields={fieldNames}
+				onSubmit={async () => {
 					const local: Record<string, string> = {};
 					const cur = currency.trim().toUpperCase();
 					const body: Record<string, unknown> = {
@@ -280,26 +281,17 @@ function NewInvoice() {
 					if (r.ok) navigate(`/commerce/invoices/${encodeURIComponent(r.value.id)}`);
 				}}
 			>
-				<ProblemBanner problem={create.problem} fields={fieldNames} />
 				<div class="form-row">
 					<Field
 						label="Currency"
 						name="currency"
 						value={currency}
 						onInput={setCurrency}
-						problem={create.problem}
 						hint="ISO code: EUR, USD, JPY…"
 						maxLength={3}
 						required
 					/>
-					<Field
-						label="Customer"
-						name="customerName"
-						value={customerName}
-						onInput={setCustomerName}
-						problem={create.problem}
-						maxLength={200}
-					/>
+					<Field label="Customer" name="customerName" value={customerName} onInput={setCustomerName} maxLength={200} />
 					<div class="field">
 						<label for="new-invoice-due">Due date</label>
 						<input id="new-invoice-due" type="date" value={dueDate} onInput={e => setDueDate(e.currentTarget.value)} />
@@ -314,7 +306,6 @@ function NewInvoice() {
 								name={`lines[${i}].description`}
 								value={l.description}
 								onInput={v => setLine(i, { description: v })}
-								problem={create.problem}
 								error={errors[`lines[${i}].description`]}
 								maxLength={500}
 								required
@@ -325,14 +316,12 @@ function NewInvoice() {
 								type="number"
 								value={l.quantity}
 								onInput={v => setLine(i, { quantity: v })}
-								problem={create.problem}
 							/>
 							<Field
 								label={`Unit price (${currency.toUpperCase() || "…"})`}
 								name={`lines[${i}].unitPrice`}
 								value={l.unitPrice}
 								onInput={v => setLine(i, { unitPrice: v })}
-								problem={create.problem}
 								error={errors[`lines[${i}].unitPrice`]}
 								maxLength={30}
 							/>
@@ -341,7 +330,6 @@ function NewInvoice() {
 								name={`lines[${i}].taxRate`}
 								value={l.taxRate}
 								onInput={v => setLine(i, { taxRate: v })}
-								problem={create.problem}
 								maxLength={10}
 							/>
 							{lines.length > 1 ? (
@@ -363,7 +351,7 @@ function NewInvoice() {
 				<button type="submit" disabled={create.busy}>
 					Create draft
 				</button>
-			</form>
+			</Form>
 		</details>
 	);
 }

@@ -6,6 +6,7 @@
 import { useState } from "preact/hooks";
 import { get, post, type Page } from "../../api";
 import { Field } from "../../components/field";
+import { Form } from "../../components/form";
 import { Loading } from "../../components/loading";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
 import { Table } from "../../components/table";
@@ -223,11 +224,10 @@ function RefundForm({ payment: p, refundable, onDone }: { payment: Payment; refu
 			? `That is more than what is left to refund (${money(refundable, p.currency)}).`
 			: undefined;
 	return (
-		<form
+		<Form
 			class="panel"
 			noValidate
-			onSubmit={async e => {
-				e.preventDefault();
+			onSubmit={async () => {
 				const body: { amount?: number; reason?: string } = {};
 				if (amount.trim()) {
 					const m = toMinor(amount, p.currency);
@@ -244,23 +244,24 @@ function RefundForm({ payment: p, refundable, onDone }: { payment: Payment; refu
 					onDone(r.value.amount);
 				} else if (r.problem.status < 500 && r.problem.code !== "IDEMPOTENCY_KEY_IN_PROGRESS") setKey(newKey());
 			}}
+			problem={refund.problem}
+			fields={["amount", "reason"]}
+			banner={plain ? null : refund.problem}
+			head={<h3>Refund</h3>}
 		>
-			<h3>Refund</h3>
-			{plain ? null : <ProblemBanner problem={refund.problem} fields={["amount", "reason"]} />}
 			<Field
 				label={`Amount (${p.currency})`}
 				name="amount"
 				value={amount}
 				onInput={setAmount}
-				problem={refund.problem}
 				error={error ?? plain}
 				hint={`Leave empty to refund everything left: ${money(refundable, p.currency)}.`}
 				maxLength={30}
 			/>
-			<Field label="Reason" name="reason" value={reason} onInput={setReason} problem={refund.problem} maxLength={500} />
+			<Field label="Reason" name="reason" value={reason} onInput={setReason} maxLength={500} />
 			<button type="submit" class="danger" disabled={refund.busy}>
 				Refund
 			</button>
-		</form>
+		</Form>
 	);
 }

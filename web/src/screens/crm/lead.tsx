@@ -6,6 +6,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { get, patch, post, type Page } from "../../api";
 import { Field } from "../../components/field";
+import { Form } from "../../components/form";
 import { Loading } from "../../components/loading";
 import { ProblemBanner } from "../../components/problem-banner";
 import { useAction, useApi } from "../../components/use-api";
@@ -171,18 +172,18 @@ function AddActivity({ leadId, onAdded }: { leadId: string; onAdded(): void }) {
 	const [summary, setSummary] = useState("");
 	const add = useAction(() => post(`/api/leads/${encodeURIComponent(leadId)}/activities`, { type, summary }));
 	return (
-		<form
+		<Form
 			class="panel"
 			aria-label="Add to the timeline"
-			onSubmit={async e => {
-				e.preventDefault();
+			onSubmit={async () => {
 				if ((await add.run()).ok) {
 					setSummary("");
 					onAdded();
 				}
 			}}
+			problem={add.problem}
+			fields={["summary", "type"]}
 		>
-			<ProblemBanner problem={add.problem} fields={["summary", "type"]} />
 			<div class="field">
 				<label for="activity-type">Kind</label>
 				<select id="activity-type" value={type} onChange={e => setType((e.currentTarget as HTMLSelectElement).value)}>
@@ -192,19 +193,10 @@ function AddActivity({ leadId, onAdded }: { leadId: string; onAdded(): void }) {
 					<option value="meeting">Meeting</option>
 				</select>
 			</div>
-			<Field
-				label="What happened"
-				name="summary"
-				type="textarea"
-				value={summary}
-				onInput={setSummary}
-				problem={add.problem}
-				required
-				maxLength={2000}
-			/>
+			<Field label="What happened" name="summary" type="textarea" value={summary} onInput={setSummary} required maxLength={2000} />
 			<button type="submit" disabled={add.busy || !summary.trim()}>
 				Add to timeline
 			</button>
-		</form>
+		</Form>
 	);
 }

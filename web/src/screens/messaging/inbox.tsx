@@ -8,6 +8,7 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { get, post, type Page } from "../../api";
 import { Field } from "../../components/field";
+import { Form } from "../../components/form";
 import { Loading } from "../../components/loading";
 import { ProblemBanner } from "../../components/problem-banner";
 import { useAction, useApi } from "../../components/use-api";
@@ -187,11 +188,10 @@ export default function Inbox({ route, session }: ScreenProps) {
 			<div class="inbox">
 				<section class="inbox-list" aria-labelledby="conversations-heading">
 					<h2 id="conversations-heading">Conversations</h2>
-					<form
+					<Form
 						class="inbox-filters"
 						role="search"
-						onSubmit={e => {
-							e.preventDefault();
+						onSubmit={() => {
 							setSearch(q.trim());
 						}}
 					>
@@ -223,7 +223,7 @@ export default function Inbox({ route, session }: ScreenProps) {
 						<button type="submit" class="secondary small">
 							Search
 						</button>
-					</form>
+					</Form>
 					<ProblemBanner problem={list.problem} />
 					{list.loading && !list.data ? (
 						<Loading />
@@ -448,14 +448,7 @@ function Composer({ conversation, onSent }: { conversation: Conversation; onSent
 		else setVars({});
 	});
 	return (
-		<form
-			class="composer"
-			aria-label="Reply"
-			onSubmit={e => {
-				e.preventDefault();
-				void send.run();
-			}}
-		>
+		<Form class="composer" aria-label="Reply" problem={send.problem} onSubmit={() => send.run()}>
 			<fieldset class="segmented">
 				<legend>Reply with</legend>
 				<label>
@@ -467,16 +460,7 @@ function Composer({ conversation, onSent }: { conversation: Conversation; onSent
 			</fieldset>
 			<ProblemBanner problem={send.problem} fields={["text", "templateId", "vars"]} />
 			{mode === "text" ? (
-				<Field
-					label="Your reply"
-					name="text"
-					type="textarea"
-					value={text}
-					onInput={setText}
-					problem={send.problem}
-					maxLength={2000}
-					required
-				/>
+				<Field label="Your reply" name="text" type="textarea" value={text} onInput={setText} maxLength={2000} required />
 			) : templates.loading && !templates.data ? (
 				<Loading label="Loading templates…" />
 			) : (templates.data?.rows.length ?? 0) === 0 ? (
@@ -512,7 +496,6 @@ function Composer({ conversation, onSent }: { conversation: Conversation; onSent
 							name={`vars.${v}`}
 							value={vars[v] ?? ""}
 							onInput={x => setVars(o => ({ ...o, [v]: x }))}
-							problem={send.problem}
 							maxLength={500}
 						/>
 					))}
@@ -526,6 +509,6 @@ function Composer({ conversation, onSent }: { conversation: Conversation; onSent
 					Back to the list
 				</button>
 			</div>
-		</form>
+		</Form>
 	);
 }

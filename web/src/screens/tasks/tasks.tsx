@@ -6,6 +6,7 @@
 import { useState } from "preact/hooks";
 import { get, patch, post, del } from "../../api";
 import { Field } from "../../components/field";
+import { Form } from "../../components/form";
 import { Loading } from "../../components/loading";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
 import { Table } from "../../components/table";
@@ -45,11 +46,10 @@ function TaskList() {
 			</p>
 			<NewTask onCreated={t => (setDone(`“${t.title}” is created.`), list.reload())} />
 			<h2>Your organisation's tasks</h2>
-			<form
+			<Form
 				class="toolbar filters"
 				role="search"
-				onSubmit={e => {
-					e.preventDefault();
+				onSubmit={() => {
 					setQuery(q.trim());
 				}}
 			>
@@ -61,7 +61,7 @@ function TaskList() {
 				<button type="submit" class="secondary">
 					Filter
 				</button>
-			</form>
+			</Form>
 			{done ? <Notice kind="success">{done}</Notice> : null}
 			<ProblemBanner problem={list.problem} />
 			<TaskProblem problem={complete.problem} titles={new Map((list.data?.rows ?? []).map(t => [t.id, t.title]))} />
@@ -152,10 +152,9 @@ function NewTask({ onCreated }: { onCreated(t: Task): void }) {
 	return (
 		<details class="panel">
 			<summary>New task</summary>
-			<form
+			<Form
 				noValidate
-				onSubmit={async e => {
-					e.preventDefault();
+				onSubmit={async () => {
 					const body: Record<string, unknown> = { title, description, priority };
 					if (due) body.dueAt = new Date(due).toISOString();
 					if (estimate) body.estimateMinutes = Number(estimate);
@@ -174,10 +173,11 @@ function NewTask({ onCreated }: { onCreated(t: Task): void }) {
 						onCreated(r.value);
 					}
 				}}
+				problem={create.problem}
+				fields={["title", "description", "dueAt", "estimateMinutes", "tags", "priority"]}
 			>
-				<ProblemBanner problem={create.problem} fields={["title", "description", "dueAt", "estimateMinutes", "tags", "priority"]} />
-				<Field label="Title" name="title" value={title} onInput={setTitle} problem={create.problem} required maxLength={200} />
-				<Field label="Description" name="description" type="textarea" value={description} onInput={setDescription} problem={create.problem} />
+				<Field label="Title" name="title" value={title} onInput={setTitle} required maxLength={200} />
+				<Field label="Description" name="description" type="textarea" value={description} onInput={setDescription} />
 				<div class="form-row">
 					<div class="field">
 						<label for="new-task-priority">Priority</label>
@@ -189,21 +189,14 @@ function NewTask({ onCreated }: { onCreated(t: Task): void }) {
 							))}
 						</select>
 					</div>
-					<Field label="Due" name="dueAt" type="datetime-local" value={due} onInput={setDue} problem={create.problem} />
-					<Field
-						label="Estimate (minutes)"
-						name="estimateMinutes"
-						type="number"
-						value={estimate}
-						onInput={setEstimate}
-						problem={create.problem}
-					/>
-					<Field label="Tags" name="tags" value={tags} onInput={setTags} problem={create.problem} hint="Comma separated." />
+					<Field label="Due" name="dueAt" type="datetime-local" value={due} onInput={setDue} />
+					<Field label="Estimate (minutes)" name="estimateMinutes" type="number" value={estimate} onInput={setEstimate} />
+					<Field label="Tags" name="tags" value={tags} onInput={setTags} hint="Comma separated." />
 				</div>
 				<button type="submit" disabled={create.busy}>
 					Create task
 				</button>
-			</form>
+			</Form>
 		</details>
 	);
 }
@@ -366,10 +359,9 @@ function TaskDetail({ id }: { id: string }) {
 					)}
 				</section>
 			</div>
-			<form
+			<Form
 				class="toolbar"
-				onSubmit={e => {
-					e.preventDefault();
+				onSubmit={() => {
 					if (blocker) void deps.run("add", blocker);
 				}}
 			>
@@ -387,7 +379,7 @@ function TaskDetail({ id }: { id: string }) {
 				<button type="submit" class="secondary" disabled={!blocker || deps.busy}>
 					Add dependency
 				</button>
-			</form>
+			</Form>
 
 			<h2>Versions</h2>
 			<ProblemBanner problem={versions.problem} />
