@@ -254,6 +254,7 @@ function NewInvoice() {
 			<summary>New invoice</summary>
 			<Form
 				noValidate
+				problem={create.problem}
 				fields={fieldNames}
 				onSubmit={async () => {
 					const local: Record<string, string> = {};
