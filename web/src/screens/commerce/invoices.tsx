@@ -4,15 +4,15 @@
  * a blob URL) and, for admins, finalize / void / mark uncollectible.
  */
 import { useEffect, useState } from "preact/hooks";
-import { get, getBlob, post, type Page } from "../../api";
+import { get, getBlob, post } from "../../api";
 import { Field } from "../../components/field";
 import { Form } from "../../components/form";
 import { Loading } from "../../components/loading";
+import { StatusPagedTable } from "../../components/pager";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
+import { StatusChip } from "../../components/status";
 import { Table } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
-import { Pager } from "../../components/pager";
-import { SelectFilter } from "../../components/select-filter";
 import type { ScreenProps } from "../../nav";
 import { href, navigate } from "../../router";
 import { isAdmin } from "../../session";
@@ -51,45 +51,23 @@ export default function Invoices(props: ScreenProps) {
 }
 
 function InvoiceList({ admin }: { admin: boolean }) {
-	const [status, setStatus] = useState("");
-	const [page, setPage] = useState(1);
-	const list = useApi(signal => get<Page<Invoice>>("/api/commerce/invoices", { status, page, pageSize: 25 }, { signal }), [status, page]);
 	return (
 		<>
 			<h1>Invoices</h1>
 			{admin ? <NewInvoice /> : null}
-			<div class="toolbar">
-				<SelectFilter
-					label="Status"
-					value={status}
-					onChange={v => {
-						setStatus(v);
-						setPage(1);
-					}}
-					words={STATUS_WORD}
-				/>
-			</div>
-			<ProblemBanner problem={list.problem} />
-			{list.loading && !list.data ? (
-				<Loading />
-			) : list.data ? (
-				<>
-					<Table
-						caption={`Invoices (${list.data.total})`}
-						rows={list.data.rows}
-						rowKey={i => i.id}
-						empty="No invoice yet."
-						columns={[
-							{ label: "Invoice", cell: i => <a href={href(`/commerce/invoices/${encodeURIComponent(i.id)}`)}>{nameOf(i)}</a> },
-							{ label: "Customer", cell: i => i.customerName ?? "—" },
-							{ label: "Status", cell: i => <span class={`status status-${i.status}`}>{STATUS_WORD[i.status]}</span> },
-							{ label: "Total", numeric: true, cell: i => money(i.total, i.currency) },
-							{ label: "Due", cell: i => day(i.dueDate) },
-						]}
-					/>
-					<Pager page={page} totalPages={list.data.totalPages ?? 1} onPage={setPage} />
-				</>
-			) : null}
+			<StatusPagedTable<Invoice>
+				path="/api/commerce/invoices"
+				statusWords={STATUS_WORD}
+				caption="Invoices"
+				empty="No invoice yet."
+				columns={[
+					{ label: "Invoice", cell: i => <a href={href(`/commerce/invoices/${encodeURIComponent(i.id)}`)}>{nameOf(i)}</a> },
+					{ label: "Customer", cell: i => i.customerName ?? "—" },
+					{ label: "Status", cell: i => <StatusChip status={i.status} words={STATUS_WORD} /> },
+					{ label: "Total", numeric: true, cell: i => money(i.total, i.currency) },
+					{ label: "Due", cell: i => day(i.dueDate) },
+				]}
+			/>
 		</>
 	);
 }

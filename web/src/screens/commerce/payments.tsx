@@ -4,15 +4,15 @@
  * left (an Idempotency-Key per refund, so a retried click refunds once).
  */
 import { useState } from "preact/hooks";
-import { get, post, type Page } from "../../api";
+import { get, post } from "../../api";
 import { Field } from "../../components/field";
 import { Form } from "../../components/form";
 import { Loading } from "../../components/loading";
+import { StatusPagedTable } from "../../components/pager";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
+import { StatusChip } from "../../components/status";
 import { Table } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
-import { Pager } from "../../components/pager";
-import { SelectFilter } from "../../components/select-filter";
 import type { ScreenProps } from "../../nav";
 import { href } from "../../router";
 import { isAdmin } from "../../session";
@@ -67,44 +67,25 @@ export default function Payments(props: ScreenProps) {
 }
 
 function PaymentList() {
-	const [status, setStatus] = useState("");
-	const [page, setPage] = useState(1);
-	const list = useApi(signal => get<Page<Payment>>("/api/commerce/payments", { status, page, pageSize: 25 }, { signal }), [status, page]);
 	return (
 		<>
 			<h1>Payments</h1>
-			<div class="toolbar">
-				<SelectFilter
-					label="Status"
-					value={status}
-					onChange={v => {
-						setStatus(v);
-						setPage(1);
-					}}
-					words={STATUS_WORD}
-				/>
-			</div>
-			<ProblemBanner problem={list.problem} />
-			{list.loading && !list.data ? (
-				<Loading />
-			) : list.data ? (
-				<>
-					<Table
-						caption={`Payments (${list.data.total})`}
-						rows={list.data.rows}
-						rowKey={p => p.id}
-						empty="No payment yet."
-						columns={[
-							{ label: "Made", cell: p => <a href={href(`/commerce/payments/${encodeURIComponent(p.id)}`)}>{when(p.createdAt)}</a> },
-							{ label: "Description", cell: p => p.description ?? "—" },
-							{ label: "Status", cell: p => <span class={`status status-${p.status}`}>{STATUS_WORD[p.status]}</span> },
-							{ label: "Amount", numeric: true, cell: p => money(p.amount, p.currency) },
-							{ label: "Refunded", numeric: true, cell: p => (p.refundedAmount ? money(p.refundedAmount, p.currency) : "—") },
-						]}
-					/>
-					<Pager page={page} totalPages={list.data.totalPages ?? 1} onPage={setPage} />
-				</>
-			) : null}
+			<StatusPagedTable<Payment>
+				path="/api/commerce/payments"
+				statusWords={STATUS_WORD}
+				caption="Payments"
+				empty="No payment yet."
+				columns={[
+					{
+						label: "Made",
+						cell: p => <a href={href(`/commerce/payments/${encodeURIComponent(p.id)}`)}>{when(p.createdAt)}</a>,
+					},
+					{ label: "Description", cell: p => p.description ?? "—" },
+					{ label: "Status", cell: p => <StatusChip status={p.status} words={STATUS_WORD} /> },
+					{ label: "Amount", numeric: true, cell: p => money(p.amount, p.currency) },
+					{ label: "Refunded", numeric: true, cell: p => (p.refundedAmount ? money(p.refundedAmount, p.currency) : "—") },
+				]}
+			/>
 		</>
 	);
 }

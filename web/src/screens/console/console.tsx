@@ -11,6 +11,7 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { del, get, post, type ApiProblem, type Page } from "../../api";
 import { Loading } from "../../components/loading";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
+import { OkBad } from "../../components/status";
 import { Table } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
 import type { ScreenProps } from "../../nav";
@@ -128,7 +129,7 @@ function Overview({ nodes, nodesProblem }: { nodes: { nodes: NodeRow[] } | null;
 						empty="No dependency checks (the node is starting or draining)."
 						columns={[
 							{ label: "Dependency", cell: c => c.name + (c.optional ? " (optional)" : "") },
-							{ label: "State", cell: c => <span class={c.ok ? "status-ok" : "status-bad"}>{c.ok ? "answers" : "failing"}</span> },
+							{ label: "State", cell: c => <OkBad ok={c.ok}>{c.ok ? "answers" : "failing"}</OkBad> },
 							{ label: "Detail", cell: c => c.error ?? "—" },
 						]}
 					/>
@@ -151,7 +152,7 @@ function Overview({ nodes, nodesProblem }: { nodes: { nodes: NodeRow[] } | null;
 											{n.id}
 											{n.local ? " (this node)" : ""}
 											<br />
-											<span class={n.available ? "status-ok" : "status-bad"}>{n.available ? "up" : "down"}</span>
+											<OkBad ok={n.available}>{n.available ? "up" : "down"}</OkBad>
 											{n.cpu !== null ? <span class="hint"> · CPU {Math.round(n.cpu)} %</span> : null}
 										</th>
 									))}
@@ -164,7 +165,7 @@ function Overview({ nodes, nodesProblem }: { nodes: { nodes: NodeRow[] } | null;
 										{nodes.nodes.map(n => (
 											<td class="cell" key={n.id}>
 												{n.services.includes(s) ? (
-													<span class={n.available ? "status-ok" : "status-bad"}>{n.available ? "✓ runs" : "✗ down"}</span>
+													<OkBad ok={n.available}>{n.available ? "✓ runs" : "✗ down"}</OkBad>
 												) : (
 													<span class="hint">—</span>
 												)}
@@ -188,7 +189,7 @@ function Overview({ nodes, nodesProblem }: { nodes: { nodes: NodeRow[] } | null;
 					columns={[
 						{ label: "Service", cell: s => s.name },
 						{ label: "Nodes", cell: s => s.nodes, numeric: true },
-						{ label: "Available", cell: s => <span class={s.available ? "status-ok" : "status-bad"}>{s.available ? "yes" : "no"}</span> },
+						{ label: "Available", cell: s => <OkBad ok={s.available}>{s.available ? "yes" : "no"}</OkBad> },
 					]}
 				/>
 			) : (

@@ -7,6 +7,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { asProblem, get, patch, post, type ApiProblem, type Page } from "../../api";
 import { Field } from "../../components/field";
+import { SearchInput } from "../../components/filters";
 import { Form } from "../../components/form";
 import { Loading, Progress } from "../../components/loading";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
@@ -81,16 +82,7 @@ export default function Leads({ session }: ScreenProps) {
 						setSearch(q.trim());
 					}}
 				>
-					<label>
-						Search leads
-						<input
-							type="search"
-							value={q}
-							maxLength={200}
-							placeholder="Name, e-mail or company"
-							onInput={e => setQ((e.currentTarget as HTMLInputElement).value)}
-						/>
-					</label>
+					<SearchInput label="Search leads" value={q} onInput={setQ} maxLength={200} placeholder="Name, e-mail or company" />
 					<button type="submit" class="secondary small">
 						Search
 					</button>

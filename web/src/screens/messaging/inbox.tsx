@@ -12,7 +12,7 @@ import { Form } from "../../components/form";
 import { Loading } from "../../components/loading";
 import { ProblemBanner } from "../../components/problem-banner";
 import { useAction, useApi } from "../../components/use-api";
-import { SelectFilter } from "../../components/select-filter";
+import { SearchInput, SelectFilter } from "../../components/filters";
 import type { ScreenProps } from "../../nav";
 import { navigate } from "../../router";
 import type { SignedIn } from "../../session";
@@ -210,16 +210,7 @@ export default function Inbox({ route, session }: ScreenProps) {
 							words={{ messenger: "Messenger", instagram: "Instagram", whatsapp: "WhatsApp" }}
 						/>
 						<SelectFilter label="Assigned to" value={assignee} onChange={setAssignee} any="Anyone" words={{ me: "Me", none: "Nobody" }} />
-						<label>
-							Customer
-							<input
-								type="search"
-								value={q}
-								maxLength={100}
-								placeholder="Name"
-								onInput={e => setQ((e.currentTarget as HTMLInputElement).value)}
-							/>
-						</label>
+						<SearchInput label="Customer" value={q} onInput={setQ} maxLength={100} placeholder="Name" />
 						<button type="submit" class="secondary small">
 							Search
 						</button>

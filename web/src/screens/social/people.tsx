@@ -6,7 +6,7 @@ import { useState } from "preact/hooks";
 import { del, get, post, put, type Page } from "../../api";
 import { Field } from "../../components/field";
 import { Form } from "../../components/form";
-import { Loading } from "../../components/loading";
+import { Loaded, Loading } from "../../components/loading";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
 import { Table } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
@@ -49,21 +49,21 @@ function Directory({ me }: { me: string }) {
 				<button type="submit">Find</button>
 			</Form>
 			<ProblemBanner problem={list.problem} />
-			{list.loading && !list.data ? (
-				<Loading />
-			) : list.data ? (
-				<Table
-					caption={search ? `People named like “${search}”` : "People"}
-					rows={list.data.rows}
-					rowKey={p => p.id}
-					empty="Nobody by that name."
-					columns={[
-						{ label: "Name", cell: p => <a href={href("/social/people", { id: p.id })}>{p.name}</a> },
-						{ label: "About", cell: p => p.bio ?? "—" },
-						{ label: "Joined", cell: p => when(p.createdAt) },
-					]}
-				/>
-			) : null}
+			<Loaded api={list}>
+				{data => (
+					<Table
+						caption={search ? `People named like “${search}”` : "People"}
+						rows={data.rows}
+						rowKey={p => p.id}
+						empty="Nobody by that name."
+						columns={[
+							{ label: "Name", cell: p => <a href={href("/social/people", { id: p.id })}>{p.name}</a> },
+							{ label: "About", cell: p => p.bio ?? "—" },
+							{ label: "Joined", cell: p => when(p.createdAt) },
+						]}
+					/>
+				)}
+			</Loaded>
 		</>
 	);
 }

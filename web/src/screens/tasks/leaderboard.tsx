@@ -8,7 +8,7 @@ import { Loading } from "../../components/loading";
 import { ProblemBanner } from "../../components/problem-banner";
 import { Table } from "../../components/table";
 import { useApi } from "../../components/use-api";
-import { SelectFilter } from "../../components/select-filter";
+import { SelectFilter } from "../../components/filters";
 import type { ScreenProps } from "../../nav";
 import { Author } from "../social/common";
 

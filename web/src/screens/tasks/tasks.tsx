@@ -7,11 +7,12 @@ import { useState } from "preact/hooks";
 import { get, patch, post, del } from "../../api";
 import { Field } from "../../components/field";
 import { Form } from "../../components/form";
-import { Loading } from "../../components/loading";
+import { Loaded, Loading } from "../../components/loading";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
+import { StatusChip } from "../../components/status";
 import { Table } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
-import { SelectFilter } from "../../components/select-filter";
+import { SearchInput, SelectFilter } from "../../components/filters";
 import type { ScreenProps } from "../../nav";
 import { href } from "../../router";
 import { Author } from "../social/common";
@@ -55,9 +56,7 @@ function TaskList() {
 			>
 				<SelectFilter label="Status" value={status} onChange={setStatus} words={STATUS_WORD} />
 				<SelectFilter label="Priority" value={priority} onChange={setPriority} words={PRIORITY_WORD} />
-				<label>
-					Search <input type="search" value={q} maxLength={200} onInput={e => setQ(e.currentTarget.value)} />
-				</label>
+				<SearchInput label="Search" value={q} onInput={setQ} maxLength={200} />
 				<button type="submit" class="secondary">
 					Filter
 				</button>
@@ -65,40 +64,40 @@ function TaskList() {
 			{done ? <Notice kind="success">{done}</Notice> : null}
 			<ProblemBanner problem={list.problem} />
 			<TaskProblem problem={complete.problem} titles={new Map((list.data?.rows ?? []).map(t => [t.id, t.title]))} />
-			{list.loading && !list.data ? (
-				<Loading />
-			) : list.data ? (
-				<Table
-					caption="Tasks"
-					rows={list.data.rows}
-					rowKey={t => t.id}
-					empty="No task matches."
-					columns={[
-						{ label: "Title", cell: t => <a href={href(`/tasks/${encodeURIComponent(t.id)}`)}>{t.title}</a> },
-						{ label: "Status", cell: t => <span class={`status status-${t.status}`}>{STATUS_WORD[t.status]}</span> },
-						{ label: "Priority", cell: t => PRIORITY_WORD[t.priority] },
-						{ label: "Due", cell: t => when(t.dueAt) },
-						{ label: "Waits for", numeric: true, cell: t => t.blockedBy.length },
-						{
-							label: "Action",
-							cell: t =>
-								t.status === "done" || t.status === "cancelled" ? (
-									"—"
-								) : (
-									<button
-										type="button"
-										class="secondary small"
-										disabled={complete.busy}
-										onClick={() => void complete.run(t)}
-										aria-label={`Mark “${t.title}” done`}
-									>
-										Done
-									</button>
-								),
-						},
-					]}
-				/>
-			) : null}
+			<Loaded api={list}>
+				{data => (
+					<Table
+						caption="Tasks"
+						rows={data.rows}
+						rowKey={t => t.id}
+						empty="No task matches."
+						columns={[
+							{ label: "Title", cell: t => <a href={href(`/tasks/${encodeURIComponent(t.id)}`)}>{t.title}</a> },
+							{ label: "Status", cell: t => <StatusChip status={t.status} words={STATUS_WORD} /> },
+							{ label: "Priority", cell: t => PRIORITY_WORD[t.priority] },
+							{ label: "Due", cell: t => when(t.dueAt) },
+							{ label: "Waits for", numeric: true, cell: t => t.blockedBy.length },
+							{
+								label: "Action",
+								cell: t =>
+									t.status === "done" || t.status === "cancelled" ? (
+										"—"
+									) : (
+										<button
+											type="button"
+											class="secondary small"
+											disabled={complete.busy}
+											onClick={() => void complete.run(t)}
+											aria-label={`Mark “${t.title}” done`}
+										>
+											Done
+										</button>
+									),
+							},
+						]}
+					/>
+				)}
+			</Loaded>
 			<Plan version={list.data} />
 		</>
 	);
@@ -428,8 +427,7 @@ function TaskDetail({ id }: { id: string }) {
 function TaskLink({ task }: { task: Task }) {
 	return (
 		<>
-			<a href={href(`/tasks/${encodeURIComponent(task.id)}`)}>{task.title}</a>{" "}
-			<span class={`status status-${task.status}`}>{STATUS_WORD[task.status]}</span>
+			<a href={href(`/tasks/${encodeURIComponent(task.id)}`)}>{task.title}</a> <StatusChip status={task.status} words={STATUS_WORD} />
 		</>
 	);
 }

@@ -1,3 +1,5 @@
+/** The filters above a list (a toolbar or a `role="search"` form). */
+
 /**
  * A labelled `<select>` that filters a list: a first option for "no filter" (value "") and one option per
  * entry of `words`, in their order.
@@ -30,6 +32,28 @@ export function SelectFilter({
 					</option>
 				))}
 			</select>
+		</label>
+	);
+}
+
+/** A labelled search box (inside a `role="search"` form that applies it on submit). */
+export function SearchInput({
+	label,
+	value,
+	onInput,
+	maxLength,
+	placeholder,
+}: {
+	label: string;
+	value: string;
+	onInput(value: string): void;
+	maxLength: number;
+	placeholder?: string;
+}) {
+	return (
+		<label>
+			{label}{" "}
+			<input type="search" value={value} maxLength={maxLength} placeholder={placeholder} onInput={e => onInput(e.currentTarget.value)} />
 		</label>
 	);
 }
