@@ -1,5 +1,21 @@
 /** The filters above a list (a toolbar or a `role="search"` form). */
 
+/** The option values of a `<select>` and the words shown for them (a list keeps the order of data whose keys may look like numbers). */
+export type Words = Record<string, string> | (readonly [value: string, words: string])[];
+
+/** One `<option>` per entry of `words`, in their order. */
+export function Options({ words }: { words: Words }) {
+	return (
+		<>
+			{(Array.isArray(words) ? words : Object.entries(words)).map(([v, w]) => (
+				<option key={v} value={v}>
+					{w}
+				</option>
+			))}
+		</>
+	);
+}
+
 /**
  * A labelled `<select>` that filters a list: a first option for "no filter" (value "") and one option per
  * entry of `words`, in their order.
@@ -16,8 +32,7 @@ export function SelectFilter({
 	label: string;
 	value: string;
 	onChange(value: string): void;
-	/** the option values and the words shown for them (a list keeps the order of data whose keys may look like numbers) */
-	words: Record<string, string> | (readonly [value: string, words: string])[];
+	words: Words;
 	/** the words of the "no filter" option */
 	any?: string;
 }) {
@@ -26,11 +41,7 @@ export function SelectFilter({
 			{label}{" "}
 			<select value={value} onChange={e => onChange(e.currentTarget.value)}>
 				<option value="">{any}</option>
-				{(Array.isArray(words) ? words : Object.entries(words)).map(([v, w]) => (
-					<option key={v} value={v}>
-						{w}
-					</option>
-				))}
+				<Options words={words} />
 			</select>
 		</label>
 	);

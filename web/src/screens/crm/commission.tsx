@@ -14,7 +14,7 @@ import type { ScreenProps } from "../../nav";
 import { href } from "../../router";
 import { isAdmin } from "../../session";
 import { money } from "./common";
-import { memberName, useMembers } from "./members";
+import { memberChoices, memberName, useMembers } from "./members";
 import { when } from "../../format";
 
 interface Calculation {
@@ -76,7 +76,7 @@ export default function Commission({ session }: ScreenProps) {
 						value={userId}
 						onChange={setUserId}
 						any="Everyone"
-						words={(members.data?.rows ?? []).map(m => [m.userId, memberName(session, m.userId)] as const)}
+						words={memberChoices(session, members.data?.rows)}
 					/>
 				) : null}
 			</div>

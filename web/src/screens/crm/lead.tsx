@@ -6,6 +6,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { get, patch, post, type Page } from "../../api";
 import { Field } from "../../components/field";
+import { Options } from "../../components/filters";
 import { Form } from "../../components/form";
 import { Loading } from "../../components/loading";
 import { ProblemBanner } from "../../components/problem-banner";
@@ -14,7 +15,7 @@ import type { ScreenProps } from "../../nav";
 import { href } from "../../router";
 import { isAdmin, type SignedIn } from "../../session";
 import { explainMove, money, NEXT, STATUS_LABEL, STATUSES, type Lead, type LeadStatus } from "./common";
-import { memberName, useMembers } from "./members";
+import { memberChoices, memberName, useMembers } from "./members";
 import { when } from "../../format";
 
 interface Activity {
@@ -131,11 +132,7 @@ export default function LeadDetail({ route, session }: ScreenProps) {
 							onChange={e => void assign.run((e.currentTarget as HTMLSelectElement).value)}
 						>
 							{lead.assignedTo ? null : <option value="">Unassigned</option>}
-							{(members.data?.rows ?? []).map(m => (
-								<option key={m.userId} value={m.userId}>
-									{memberName(session, m.userId)}
-								</option>
-							))}
+							<Options words={memberChoices(session, members.data?.rows)} />
 						</select>
 					</label>
 				) : null}

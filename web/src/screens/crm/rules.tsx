@@ -7,6 +7,7 @@
 import { useState } from "preact/hooks";
 import { del, get, patch, post, type Page } from "../../api";
 import { Field } from "../../components/field";
+import { Options } from "../../components/filters";
 import { Form } from "../../components/form";
 import { Loading } from "../../components/loading";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
@@ -15,7 +16,7 @@ import { useAction, useApi } from "../../components/use-api";
 import type { ScreenProps } from "../../nav";
 import type { SignedIn } from "../../session";
 import { fromMinor, money, toMinor } from "./common";
-import { memberName, useMembers } from "./members";
+import { memberChoices, memberName, useMembers } from "./members";
 
 interface Rule {
 	id: string;
@@ -260,11 +261,7 @@ function RuleForm({ rule, session, onDone }: { rule: Rule | null; session: Signe
 					<label for="rule-fixed">Person</label>
 					<select id="rule-fixed" value={fixed} onChange={e => setFixed((e.currentTarget as HTMLSelectElement).value)}>
 						<option value="">Choose…</option>
-						{(members.data?.rows ?? []).map(m => (
-							<option key={m.userId} value={m.userId}>
-								{memberName(session, m.userId)}
-							</option>
-						))}
+						<Options words={memberChoices(session, members.data?.rows)} />
 					</select>
 					{p?.fieldError("fixedUserId") ? (
 						<p class="field-error" role="alert">
