@@ -344,6 +344,23 @@ function Inspect({ title, value, onClose }: { title: string; value: unknown; onC
 	);
 }
 
+/** Inspect, Replay and Discard of one dead letter or dead job (`name`: "dead letter <id>", "job <id>"). */
+function DeadActions({ name, busy, onInspect, onAct }: { name: string; busy: boolean; onInspect(): void; onAct(how: "replay" | "discard"): void }) {
+	return (
+		<div class="toolbar">
+			<button type="button" class="secondary small" onClick={onInspect} aria-label={`Inspect ${name}`}>
+				Inspect
+			</button>
+			<button type="button" class="small" disabled={busy} onClick={() => onAct("replay")} aria-label={`Replay ${name}`}>
+				Replay
+			</button>
+			<button type="button" class="danger small" disabled={busy} onClick={() => onAct("discard")} aria-label={`Discard ${name}`}>
+				Discard
+			</button>
+		</div>
+	);
+}
+
 function DeadLetters() {
 	const list = useApi(signal => get<Page<DeadLetter>>("/api/operator/dead-letters", undefined, { signal }), [], { pollMs: 5000 });
 	const [inspect, setInspect] = useState<DeadLetter | null>(null);
@@ -377,34 +394,12 @@ function DeadLetters() {
 						{
 							label: "Actions",
 							cell: d => (
-								<div class="toolbar">
-									<button
-										type="button"
-										class="secondary small"
-										onClick={() => setInspect(d)}
-										aria-label={`Inspect dead letter ${d.id}`}
-									>
-										Inspect
-									</button>
-									<button
-										type="button"
-										class="small"
-										disabled={act.busy}
-										onClick={() => void act.run(d, "replay")}
-										aria-label={`Replay dead letter ${d.id}`}
-									>
-										Replay
-									</button>
-									<button
-										type="button"
-										class="danger small"
-										disabled={act.busy}
-										onClick={() => void act.run(d, "discard")}
-										aria-label={`Discard dead letter ${d.id}`}
-									>
-										Discard
-									</button>
-								</div>
+								<DeadActions
+									name={`dead letter ${d.id}`}
+									busy={act.busy}
+									onInspect={() => setInspect(d)}
+									onAct={how => void act.run(d, how)}
+								/>
 							),
 						},
 					]}
@@ -469,29 +464,12 @@ function Jobs() {
 						{
 							label: "Actions",
 							cell: j => (
-								<div class="toolbar">
-									<button type="button" class="secondary small" onClick={() => setInspect(j)} aria-label={`Inspect job ${j.id}`}>
-										Inspect
-									</button>
-									<button
-										type="button"
-										class="small"
-										disabled={act.busy}
-										onClick={() => void act.run(j, "replay")}
-										aria-label={`Replay job ${j.id}`}
-									>
-										Replay
-									</button>
-									<button
-										type="button"
-										class="danger small"
-										disabled={act.busy}
-										onClick={() => void act.run(j, "discard")}
-										aria-label={`Discard job ${j.id}`}
-									>
-										Discard
-									</button>
-								</div>
+								<DeadActions
+									name={`job ${j.id}`}
+									busy={act.busy}
+									onInspect={() => setInspect(j)}
+									onAct={how => void act.run(j, how)}
+								/>
 							),
 						},
 					]}
