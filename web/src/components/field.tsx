@@ -71,3 +71,13 @@ export function Field(p: FieldProps) {
 		</div>
 	);
 }
+
+/** An account's e-mail (`email`, required): sign-in, registration, a forgotten password, an invitation. */
+export function EmailField(p: Omit<FieldProps, "label" | "name" | "type" | "required">) {
+	return <Field {...p} label="E-mail" name="email" type="email" required />;
+}
+
+/** An account's password (`password`, required); `label` "Password" unless given. */
+export function PasswordField({ label = "Password", ...p }: Omit<FieldProps, "label" | "name" | "type" | "required"> & { label?: string }) {
+	return <Field {...p} label={label} name="password" type="password" required />;
+}

@@ -5,7 +5,7 @@
  */
 import { useState } from "preact/hooks";
 import { get, post, type Page } from "../../api";
-import { Field } from "../../components/field";
+import { EmailField, Field } from "../../components/field";
 import { Form } from "../../components/form";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
 import { Table } from "../../components/table";
@@ -223,7 +223,7 @@ function Invite({ session }: { session: SignedIn }) {
 				}}
 				noValidate
 			>
-				<Field label="E-mail" name="email" type="email" value={email} onInput={setEmail} required autoComplete="off" />
+				<EmailField value={email} onInput={setEmail} autoComplete="off" />
 				<div class="field">
 					<label for="invite-role">Role</label>
 					<select id="invite-role" value={role} onChange={e => setRole((e.currentTarget as HTMLSelectElement).value)}>

@@ -4,7 +4,7 @@
  */
 import { useEffect, useState } from "preact/hooks";
 import { asProblem, get, post, type ApiProblem, type TokenResponse } from "../../api";
-import { Field } from "../../components/field";
+import { EmailField, Field, PasswordField } from "../../components/field";
 import { Form } from "../../components/form";
 import { Loading } from "../../components/loading";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
@@ -30,16 +30,8 @@ export function SignIn({ route }: { route: Route }) {
 			<h1>Sign in</h1>
 			{reason && REASONS[reason] ? <Notice>{REASONS[reason]}</Notice> : null}
 			<Form problem={action.problem} fields={["email", "password"]} onSubmit={() => action.run(email, password)} noValidate>
-				<Field label="E-mail" name="email" type="email" value={email} onInput={setEmail} autoComplete="username" required />
-				<Field
-					label="Password"
-					name="password"
-					type="password"
-					value={password}
-					onInput={setPassword}
-					autoComplete="current-password"
-					required
-				/>
+				<EmailField value={email} onInput={setEmail} autoComplete="username" />
+				<PasswordField value={password} onInput={setPassword} autoComplete="current-password" />
 				<button type="submit" disabled={action.busy}>
 					{action.busy ? "Signing in…" : "Sign in"}
 				</button>
@@ -62,15 +54,11 @@ export function Register(_: { route: Route }) {
 			<h1>Create an account</h1>
 			<Form problem={action.problem} fields={["name", "email", "password"]} onSubmit={() => action.run(name, email, password)} noValidate>
 				<Field label="Name" name="name" value={name} onInput={setName} autoComplete="name" required maxLength={100} />
-				<Field label="E-mail" name="email" type="email" value={email} onInput={setEmail} autoComplete="email" required />
-				<Field
-					label="Password"
-					name="password"
-					type="password"
+				<EmailField value={email} onInput={setEmail} autoComplete="email" />
+				<PasswordField
 					value={password}
 					onInput={setPassword}
 					autoComplete="new-password"
-					required
 					hint="At least 10 characters, without the name part of your e-mail."
 				/>
 				<button type="submit" disabled={action.busy}>
@@ -103,7 +91,7 @@ export function ForgotPassword(_: { route: Route }) {
 					onSubmit={async () => (await action.run(email)).ok && setSent(true)}
 					noValidate
 				>
-					<Field label="E-mail" name="email" type="email" value={email} onInput={setEmail} autoComplete="email" required />
+					<EmailField value={email} onInput={setEmail} autoComplete="email" />
 					<button type="submit" disabled={action.busy}>
 						Send the link
 					</button>
@@ -147,15 +135,7 @@ export function ResetPassword({ route }: { route: Route }) {
 							This link was used already or has expired. <a href={href("/forgot")}>Ask for a new one</a>.
 						</div>
 					) : null}
-					<Field
-						label="New password"
-						name="password"
-						type="password"
-						value={password}
-						onInput={setPassword}
-						autoComplete="new-password"
-						required
-					/>
+					<PasswordField label="New password" value={password} onInput={setPassword} autoComplete="new-password" />
 					<button type="submit" disabled={action.busy}>
 						Set the password
 					</button>
