@@ -54,13 +54,21 @@ describeBrowser("web app: operator console", () => {
 		],
 	});
 
-	/** An account with its own organisation (through the API, as any client), signed in through the app. */
-	async function signedIn(email: string, org: string): Promise<{ page: Page; tenantId: string }> {
+	/**
+	 * An account with its own organisation (through the API, as any client), signed in through the app;
+	 * `configure` runs with the organisation's id before the sign-in (the operator organisation is set by id).
+	 */
+	async function signedIn(
+		email: string,
+		org: string,
+		configure?: (tenantId: string) => Promise<void> | void,
+	): Promise<{ page: Page; tenantId: string }> {
 		const p = b.platform();
 		const reg = await p.http("POST", "/api/auth/register", { body: { email, password: PASSWORD, name: org + " admin" } });
 		expect(reg.status).toBe(201);
 		const t = await p.http("POST", "/api/tenants", { token: reg.body.accessToken, body: { name: org, slug: org.toLowerCase() } });
 		expect(t.status).toBe(201);
+		await configure?.(t.body.id);
 		const page = await b.page();
 		await page.goto(b.url("/#/signin"));
 		await page.getByLabel("E-mail").fill(email);
@@ -83,7 +91,7 @@ describeBrowser("web app: operator console", () => {
 	it("shows nodes and services; a dead letter is inspected, replayed, another discarded", async () => {
 		const p = b.platform();
 		// the operator organisation is configured by id, as on a real platform (set before its admin signs in)
-		const ops = await signedInAfter(async tenantId => {
+		const ops = await signedIn("ops@valence.test", "Operations", tenantId => {
 			process.env.OPERATOR_TENANT_ID = tenantId;
 			resetConfig();
 		});
@@ -174,20 +182,4 @@ describeBrowser("web app: operator console", () => {
 		await page.goto(b.url("/#/console/dead-letters"));
 		await page.getByText("This section is for operators.").waitFor();
 	});
-
-	/** Registers the operator's account and organisation, runs `configure` with its id, then signs in. */
-	async function signedInAfter(configure: (tenantId: string) => Promise<void>) {
-		const p = b.platform();
-		const email = "ops@valence.test";
-		const reg = await p.http("POST", "/api/auth/register", { body: { email, password: PASSWORD, name: "Olga Operator" } });
-		const t = await p.http("POST", "/api/tenants", { token: reg.body.accessToken, body: { name: "Operations", slug: "operations" } });
-		await configure(t.body.id);
-		const page = await b.page();
-		await page.goto(b.url("/#/signin"));
-		await page.getByLabel("E-mail").fill(email);
-		await page.getByLabel("Password").fill(PASSWORD);
-		await page.getByRole("button", { name: "Sign in", exact: true }).click();
-		await page.getByRole("heading", { name: "Organisations" }).waitFor();
-		return { page, tenantId: t.body.id as string };
-	}
 });

@@ -1,12 +1,14 @@
 /**
  * A labelled form control with its error beside it. The error comes from the problem the last submit
- * answered (`problem.fieldError(name)`, README "The gateway" → `errors[]` of a 422) or from `error`.
+ * answered (`problem.fieldError(name)`, README "The gateway" → `errors[]` of a 422) or from `error`; inside a
+ * `Form` the problem is the form's unless `problem` is given.
  *
  *   <Field label="E-mail" name="email" type="email" value={email} onInput={setEmail} problem={problem} autoComplete="email" required />
  */
 import type { ComponentChildren } from "preact";
 import { useId } from "preact/hooks";
 import type { ApiProblem } from "../api";
+import { useFormProblem } from "./form";
 
 export interface FieldProps {
 	label: string;
@@ -28,7 +30,8 @@ export interface FieldProps {
 
 export function Field(p: FieldProps) {
 	const id = useId();
-	const error = p.error ?? p.problem?.fieldError(p.name);
+	const formProblem = useFormProblem();
+	const error = p.error ?? (p.problem === undefined ? formProblem : p.problem)?.fieldError(p.name);
 	const hintId = p.hint ? `${id}-hint` : undefined;
 	const errorId = error ? `${id}-error` : undefined;
 	const common = {
@@ -67,4 +70,14 @@ export function Field(p: FieldProps) {
 			) : null}
 		</div>
 	);
+}
+
+/** An account's e-mail (`email`, required): sign-in, registration, a forgotten password, an invitation. */
+export function EmailField(p: Omit<FieldProps, "label" | "name" | "type" | "required">) {
+	return <Field {...p} label="E-mail" name="email" type="email" required />;
+}
+
+/** An account's password (`password`, required); `label` "Password" unless given. */
+export function PasswordField({ label = "Password", ...p }: Omit<FieldProps, "label" | "name" | "type" | "required"> & { label?: string }) {
+	return <Field {...p} label={label} name="password" type="password" required />;
 }

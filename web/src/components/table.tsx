@@ -50,5 +50,5 @@ export function Table<T>(p: { caption: string; rows: T[]; columns: Column<T>[]; 
 	);
 }
 
-/** A date and time in the reader's locale, or "—". */
-export const when = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : "—");
+// `when` lives in ../format (money and dates for every screen); re-exported for the screens that import it from here
+export { when } from "../format";

@@ -1,11 +1,12 @@
 /** Your sessions (every sign-in that is still valid), ending one, or every other one ("sign out elsewhere"). */
 import { del, get, type Page } from "../../api";
-import { Loading } from "../../components/loading";
+import { Loaded } from "../../components/loading";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
-import { Table, when } from "../../components/table";
+import { Table } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
 import type { ScreenProps } from "../../nav";
 import { useState } from "preact/hooks";
+import { when } from "../../format";
 
 interface SessionRow {
 	id: string;
@@ -59,54 +60,54 @@ export default function Sessions(_: ScreenProps) {
 			<p>Every device where you are signed in. Ending a session signs that device out within seconds.</p>
 			<ProblemBanner problem={list.problem ?? end.problem} />
 			{done ? <Notice kind="success">{done}</Notice> : null}
-			{list.loading && !list.data ? (
-				<Loading />
-			) : list.data ? (
-				<>
-					<div class="toolbar">
-						<button type="button" disabled={others.length === 0 || end.busy} onClick={() => void end.run(others.map(r => r.id))}>
-							Sign out everywhere else{others.length ? ` (${others.length})` : ""}
-						</button>
-					</div>
-					<Table
-						caption="Your sessions"
-						rows={list.data.rows}
-						rowKey={r => r.id}
-						columns={[
-							{
-								label: "Device",
-								cell: r => (
-									<span title={r.userAgent ?? undefined}>
-										{device(r.userAgent)}
-										{r.current ? <strong class="tag"> this device</strong> : null}
-									</span>
-								),
-							},
-							{ label: "Address", cell: r => r.ip ?? "—" },
-							{ label: "Signed in", cell: r => when(r.createdAt) },
-							{ label: "Last active", cell: r => when(r.lastRefreshedAt ?? r.createdAt) },
-							{ label: "Expires", cell: r => when(r.expiresAt) },
-							{
-								label: "Action",
-								cell: r =>
-									r.current ? (
-										"—"
-									) : (
-										<button
-											type="button"
-											class="secondary small"
-											disabled={end.busy}
-											onClick={() => void end.run([r.id])}
-											aria-label={`Sign out ${device(r.userAgent)}, signed in ${when(r.createdAt)}`}
-										>
-											Sign out
-										</button>
+			<Loaded api={list}>
+				{data => (
+					<>
+						<div class="toolbar">
+							<button type="button" disabled={others.length === 0 || end.busy} onClick={() => void end.run(others.map(r => r.id))}>
+								Sign out everywhere else{others.length ? ` (${others.length})` : ""}
+							</button>
+						</div>
+						<Table
+							caption="Your sessions"
+							rows={data.rows}
+							rowKey={r => r.id}
+							columns={[
+								{
+									label: "Device",
+									cell: r => (
+										<span title={r.userAgent ?? undefined}>
+											{device(r.userAgent)}
+											{r.current ? <strong class="tag"> this device</strong> : null}
+										</span>
 									),
-							},
-						]}
-					/>
-				</>
-			) : null}
+								},
+								{ label: "Address", cell: r => r.ip ?? "—" },
+								{ label: "Signed in", cell: r => when(r.createdAt) },
+								{ label: "Last active", cell: r => when(r.lastRefreshedAt ?? r.createdAt) },
+								{ label: "Expires", cell: r => when(r.expiresAt) },
+								{
+									label: "Action",
+									cell: r =>
+										r.current ? (
+											"—"
+										) : (
+											<button
+												type="button"
+												class="secondary small"
+												disabled={end.busy}
+												onClick={() => void end.run([r.id])}
+												aria-label={`Sign out ${device(r.userAgent)}, signed in ${when(r.createdAt)}`}
+											>
+												Sign out
+											</button>
+										),
+								},
+							]}
+						/>
+					</>
+				)}
+			</Loaded>
 		</>
 	);
 }

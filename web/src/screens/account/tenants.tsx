@@ -5,12 +5,14 @@
  */
 import { useState } from "preact/hooks";
 import { get, post, type Page } from "../../api";
-import { Field } from "../../components/field";
+import { EmailField, Field } from "../../components/field";
+import { Form } from "../../components/form";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
-import { Table, when } from "../../components/table";
+import { Table } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
 import type { ScreenProps } from "../../nav";
 import { createTenant, currentTenant, isAdmin, reloadSession, switchTenant, type SignedIn } from "../../session";
+import { when } from "../../format";
 
 interface Invitation {
 	id: string;
@@ -75,9 +77,12 @@ export default function Tenants({ session, route }: ScreenProps) {
 			{isAdmin(session) ? <Invite session={session} /> : null}
 			<h2>Create an organisation</h2>
 			{created ? <Notice kind="success">{created} is created and is now your current organisation.</Notice> : null}
-			<form
-				onSubmit={async e => {
-					e.preventDefault();
+			<Form
+				problem={create.problem}
+				fields={["name", "slug"]}
+				// a taken address is said under its field (below), not twice
+				banner={create.problem?.code === "SLUG_TAKEN" ? null : create.problem}
+				onSubmit={async () => {
 					const made = name;
 					setCreated(null);
 					if ((await create.run(name, slug)).ok) {
@@ -89,8 +94,6 @@ export default function Tenants({ session, route }: ScreenProps) {
 				}}
 				noValidate
 			>
-				{/* a taken address is said under its field (below), not twice */}
-				<ProblemBanner problem={create.problem?.code === "SLUG_TAKEN" ? null : create.problem} fields={["name", "slug"]} />
 				<Field
 					label="Name"
 					name="name"
@@ -99,7 +102,6 @@ export default function Tenants({ session, route }: ScreenProps) {
 						setName(v);
 						if (!slugEdited) setSlug(slugOf(v));
 					}}
-					problem={create.problem}
 					required
 					maxLength={100}
 				/>
@@ -120,7 +122,7 @@ export default function Tenants({ session, route }: ScreenProps) {
 				<button type="submit" disabled={create.busy}>
 					Create
 				</button>
-			</form>
+			</Form>
 		</>
 	);
 }
@@ -209,9 +211,10 @@ function Invite({ session }: { session: SignedIn }) {
 		<>
 			<h2>Invite someone to {tenant.name}</h2>
 			{sent ? <Notice kind="success">{sent}</Notice> : null}
-			<form
-				onSubmit={async e => {
-					e.preventDefault();
+			<Form
+				problem={invite.problem}
+				fields={["email", "role"]}
+				onSubmit={async () => {
 					setSent(null);
 					if ((await invite.run(email, role)).ok) {
 						setSent(`${email} is invited as ${role}. The invitation is valid for 7 days.`);
@@ -220,17 +223,7 @@ function Invite({ session }: { session: SignedIn }) {
 				}}
 				noValidate
 			>
-				<ProblemBanner problem={invite.problem} fields={["email", "role"]} />
-				<Field
-					label="E-mail"
-					name="email"
-					type="email"
-					value={email}
-					onInput={setEmail}
-					problem={invite.problem}
-					required
-					autoComplete="off"
-				/>
+				<EmailField value={email} onInput={setEmail} autoComplete="off" />
 				<div class="field">
 					<label for="invite-role">Role</label>
 					<select id="invite-role" value={role} onChange={e => setRole((e.currentTarget as HTMLSelectElement).value)}>
@@ -244,7 +237,7 @@ function Invite({ session }: { session: SignedIn }) {
 				<button type="submit" disabled={invite.busy}>
 					Send the invitation
 				</button>
-			</form>
+			</Form>
 		</>
 	);
 }

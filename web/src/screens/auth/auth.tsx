@@ -4,7 +4,8 @@
  */
 import { useEffect, useState } from "preact/hooks";
 import { asProblem, get, post, type ApiProblem, type TokenResponse } from "../../api";
-import { Field } from "../../components/field";
+import { EmailField, Field, PasswordField } from "../../components/field";
+import { Form } from "../../components/form";
 import { Loading } from "../../components/loading";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
 import { useAction, useApi } from "../../components/use-api";
@@ -28,38 +29,13 @@ export function SignIn({ route }: { route: Route }) {
 		<>
 			<h1>Sign in</h1>
 			{reason && REASONS[reason] ? <Notice>{REASONS[reason]}</Notice> : null}
-			<form
-				onSubmit={async e => {
-					e.preventDefault();
-					await action.run(email, password);
-				}}
-				noValidate
-			>
-				<ProblemBanner problem={action.problem} fields={["email", "password"]} />
-				<Field
-					label="E-mail"
-					name="email"
-					type="email"
-					value={email}
-					onInput={setEmail}
-					problem={action.problem}
-					autoComplete="username"
-					required
-				/>
-				<Field
-					label="Password"
-					name="password"
-					type="password"
-					value={password}
-					onInput={setPassword}
-					problem={action.problem}
-					autoComplete="current-password"
-					required
-				/>
+			<Form problem={action.problem} fields={["email", "password"]} onSubmit={() => action.run(email, password)} noValidate>
+				<EmailField value={email} onInput={setEmail} autoComplete="username" />
+				<PasswordField value={password} onInput={setPassword} autoComplete="current-password" />
 				<button type="submit" disabled={action.busy}>
 					{action.busy ? "Signing in…" : "Sign in"}
 				</button>
-			</form>
+			</Form>
 			<Providers />
 			<p class="aside">
 				<a href={href("/forgot")}>Forgot your password?</a> · <a href={href("/register")}>Create an account</a>
@@ -76,49 +52,19 @@ export function Register(_: { route: Route }) {
 	return (
 		<>
 			<h1>Create an account</h1>
-			<form
-				onSubmit={async e => {
-					e.preventDefault();
-					await action.run(name, email, password);
-				}}
-				noValidate
-			>
-				<ProblemBanner problem={action.problem} fields={["name", "email", "password"]} />
-				<Field
-					label="Name"
-					name="name"
-					value={name}
-					onInput={setName}
-					problem={action.problem}
-					autoComplete="name"
-					required
-					maxLength={100}
-				/>
-				<Field
-					label="E-mail"
-					name="email"
-					type="email"
-					value={email}
-					onInput={setEmail}
-					problem={action.problem}
-					autoComplete="email"
-					required
-				/>
-				<Field
-					label="Password"
-					name="password"
-					type="password"
+			<Form problem={action.problem} fields={["name", "email", "password"]} onSubmit={() => action.run(name, email, password)} noValidate>
+				<Field label="Name" name="name" value={name} onInput={setName} autoComplete="name" required maxLength={100} />
+				<EmailField value={email} onInput={setEmail} autoComplete="email" />
+				<PasswordField
 					value={password}
 					onInput={setPassword}
-					problem={action.problem}
 					autoComplete="new-password"
-					required
 					hint="At least 10 characters, without the name part of your e-mail."
 				/>
 				<button type="submit" disabled={action.busy}>
 					{action.busy ? "Creating your account…" : "Create account"}
 				</button>
-			</form>
+			</Form>
 			<p class="aside">
 				Have an account? <a href={href("/signin")}>Sign in</a>
 			</p>
@@ -138,29 +84,18 @@ export function ForgotPassword(_: { route: Route }) {
 					If {email} has an account, an e-mail with a link to choose a new password is on its way. The link works for one hour.
 				</Notice>
 			) : (
-				<form
-					onSubmit={async e => {
-						e.preventDefault();
-						if ((await action.run(email)).ok) setSent(true);
-					}}
+				<Form
+					problem={action.problem}
+					fields={["email"]}
+					head={<p>We will send you a link to choose a new password.</p>}
+					onSubmit={async () => (await action.run(email)).ok && setSent(true)}
 					noValidate
 				>
-					<p>We will send you a link to choose a new password.</p>
-					<ProblemBanner problem={action.problem} fields={["email"]} />
-					<Field
-						label="E-mail"
-						name="email"
-						type="email"
-						value={email}
-						onInput={setEmail}
-						problem={action.problem}
-						autoComplete="email"
-						required
-					/>
+					<EmailField value={email} onInput={setEmail} autoComplete="email" />
 					<button type="submit" disabled={action.busy}>
 						Send the link
 					</button>
-				</form>
+				</Form>
 			)}
 			<p class="aside">
 				<a href={href("/signin")}>Back to sign in</a>
@@ -188,33 +123,23 @@ export function ResetPassword({ route }: { route: Route }) {
 			) : !token ? (
 				<p>This link has no reset token. Open the link from the e-mail again, or ask for a new one.</p>
 			) : (
-				<form
-					onSubmit={async e => {
-						e.preventDefault();
-						if ((await action.run(password)).ok) setDone(true);
-					}}
+				<Form
+					problem={action.problem}
+					fields={["password"]}
+					banner={action.problem?.code === "INVALID_RESET_TOKEN" ? null : action.problem}
+					onSubmit={async () => (await action.run(password)).ok && setDone(true)}
 					noValidate
 				>
-					<ProblemBanner problem={action.problem?.code === "INVALID_RESET_TOKEN" ? null : action.problem} fields={["password"]} />
 					{action.problem?.code === "INVALID_RESET_TOKEN" ? (
 						<div class="banner banner-error" role="alert">
 							This link was used already or has expired. <a href={href("/forgot")}>Ask for a new one</a>.
 						</div>
 					) : null}
-					<Field
-						label="New password"
-						name="password"
-						type="password"
-						value={password}
-						onInput={setPassword}
-						problem={action.problem}
-						autoComplete="new-password"
-						required
-					/>
+					<PasswordField label="New password" value={password} onInput={setPassword} autoComplete="new-password" />
 					<button type="submit" disabled={action.busy}>
 						Set the password
 					</button>
-				</form>
+				</Form>
 			)}
 		</>
 	);

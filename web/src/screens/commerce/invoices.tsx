@@ -4,16 +4,20 @@
  * a blob URL) and, for admins, finalize / void / mark uncollectible.
  */
 import { useEffect, useState } from "preact/hooks";
-import { get, getBlob, post, type Page } from "../../api";
+import { get, getBlob, post } from "../../api";
 import { Field } from "../../components/field";
+import { Form } from "../../components/form";
 import { Loading } from "../../components/loading";
+import { StatusPagedTable } from "../../components/pager";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
-import { Table, when } from "../../components/table";
+import { StatusChip } from "../../components/status";
+import { Table } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
 import type { ScreenProps } from "../../nav";
 import { href, navigate } from "../../router";
 import { isAdmin } from "../../session";
 import { money, toMinor } from "./money";
+import { day, when } from "../../format";
 
 export type InvoiceStatus = "draft" | "open" | "paid" | "void" | "uncollectible";
 export interface Invoice {
@@ -38,7 +42,7 @@ export interface Invoice {
 }
 
 const STATUS_WORD: Record<InvoiceStatus, string> = { draft: "Draft", open: "Open", paid: "Paid", void: "Void", uncollectible: "Uncollectible" };
-const nameOf = (i: Invoice) => i.number ?? `Draft of ${new Date(i.createdAt).toLocaleDateString()}`;
+const nameOf = (i: Invoice) => i.number ?? `Draft of ${day(i.createdAt)}`;
 
 export default function Invoices(props: ScreenProps) {
 	const prefix = "/commerce/invoices/";
@@ -47,71 +51,24 @@ export default function Invoices(props: ScreenProps) {
 }
 
 function InvoiceList({ admin }: { admin: boolean }) {
-	const [status, setStatus] = useState("");
-	const [page, setPage] = useState(1);
-	const list = useApi(signal => get<Page<Invoice>>("/api/commerce/invoices", { status, page, pageSize: 25 }, { signal }), [status, page]);
 	return (
 		<>
 			<h1>Invoices</h1>
 			{admin ? <NewInvoice /> : null}
-			<div class="toolbar">
-				<label>
-					Status{" "}
-					<select
-						value={status}
-						onChange={e => {
-							setStatus(e.currentTarget.value);
-							setPage(1);
-						}}
-					>
-						<option value="">Any</option>
-						{(Object.keys(STATUS_WORD) as InvoiceStatus[]).map(s => (
-							<option key={s} value={s}>
-								{STATUS_WORD[s]}
-							</option>
-						))}
-					</select>
-				</label>
-			</div>
-			<ProblemBanner problem={list.problem} />
-			{list.loading && !list.data ? (
-				<Loading />
-			) : list.data ? (
-				<>
-					<Table
-						caption={`Invoices (${list.data.total})`}
-						rows={list.data.rows}
-						rowKey={i => i.id}
-						empty="No invoice yet."
-						columns={[
-							{ label: "Invoice", cell: i => <a href={href(`/commerce/invoices/${encodeURIComponent(i.id)}`)}>{nameOf(i)}</a> },
-							{ label: "Customer", cell: i => i.customerName ?? "—" },
-							{ label: "Status", cell: i => <span class={`status status-${i.status}`}>{STATUS_WORD[i.status]}</span> },
-							{ label: "Total", numeric: true, cell: i => money(i.total, i.currency) },
-							{ label: "Due", cell: i => (i.dueDate ? new Date(i.dueDate).toLocaleDateString() : "—") },
-						]}
-					/>
-					<Pager page={page} totalPages={list.data.totalPages ?? 1} onPage={setPage} />
-				</>
-			) : null}
+			<StatusPagedTable<Invoice>
+				path="/api/commerce/invoices"
+				statusWords={STATUS_WORD}
+				caption="Invoices"
+				empty="No invoice yet."
+				columns={[
+					{ label: "Invoice", cell: i => <a href={href(`/commerce/invoices/${encodeURIComponent(i.id)}`)}>{nameOf(i)}</a> },
+					{ label: "Customer", cell: i => i.customerName ?? "—" },
+					{ label: "Status", cell: i => <StatusChip status={i.status} words={STATUS_WORD} /> },
+					{ label: "Total", numeric: true, cell: i => money(i.total, i.currency) },
+					{ label: "Due", cell: i => day(i.dueDate) },
+				]}
+			/>
 		</>
-	);
-}
-
-export function Pager({ page, totalPages, onPage }: { page: number; totalPages: number; onPage(p: number): void }) {
-	if (totalPages <= 1) return null;
-	return (
-		<nav class="toolbar" aria-label="Pages">
-			<button type="button" class="secondary small" disabled={page <= 1} onClick={() => onPage(page - 1)}>
-				Previous
-			</button>
-			<span>
-				Page {page} of {totalPages}
-			</span>
-			<button type="button" class="secondary small" disabled={page >= totalPages} onClick={() => onPage(page + 1)}>
-				Next
-			</button>
-		</nav>
 	);
 }
 
@@ -199,7 +156,7 @@ function InvoiceDetail({ id, admin }: { id: string; admin: boolean }) {
 				<dt>Customer</dt>
 				<dd>{i.customerName ?? "—"}</dd>
 				<dt>Due</dt>
-				<dd>{i.dueDate ? new Date(i.dueDate).toLocaleDateString() : "—"}</dd>
+				<dd>{day(i.dueDate)}</dd>
 				<dt>Finalised</dt>
 				<dd>{when(i.finalizedAt)}</dd>
 				<dt>Paid</dt>
@@ -273,10 +230,11 @@ function NewInvoice() {
 	return (
 		<details class="panel">
 			<summary>New invoice</summary>
-			<form
+			<Form
 				noValidate
-				onSubmit={async e => {
-					e.preventDefault();
+				problem={create.problem}
+				fields={fieldNames}
+				onSubmit={async () => {
 					const local: Record<string, string> = {};
 					const cur = currency.trim().toUpperCase();
 					const body: Record<string, unknown> = {
@@ -302,26 +260,17 @@ function NewInvoice() {
 					if (r.ok) navigate(`/commerce/invoices/${encodeURIComponent(r.value.id)}`);
 				}}
 			>
-				<ProblemBanner problem={create.problem} fields={fieldNames} />
 				<div class="form-row">
 					<Field
 						label="Currency"
 						name="currency"
 						value={currency}
 						onInput={setCurrency}
-						problem={create.problem}
 						hint="ISO code: EUR, USD, JPY…"
 						maxLength={3}
 						required
 					/>
-					<Field
-						label="Customer"
-						name="customerName"
-						value={customerName}
-						onInput={setCustomerName}
-						problem={create.problem}
-						maxLength={200}
-					/>
+					<Field label="Customer" name="customerName" value={customerName} onInput={setCustomerName} maxLength={200} />
 					<div class="field">
 						<label for="new-invoice-due">Due date</label>
 						<input id="new-invoice-due" type="date" value={dueDate} onInput={e => setDueDate(e.currentTarget.value)} />
@@ -336,7 +285,6 @@ function NewInvoice() {
 								name={`lines[${i}].description`}
 								value={l.description}
 								onInput={v => setLine(i, { description: v })}
-								problem={create.problem}
 								error={errors[`lines[${i}].description`]}
 								maxLength={500}
 								required
@@ -347,14 +295,12 @@ function NewInvoice() {
 								type="number"
 								value={l.quantity}
 								onInput={v => setLine(i, { quantity: v })}
-								problem={create.problem}
 							/>
 							<Field
 								label={`Unit price (${currency.toUpperCase() || "…"})`}
 								name={`lines[${i}].unitPrice`}
 								value={l.unitPrice}
 								onInput={v => setLine(i, { unitPrice: v })}
-								problem={create.problem}
 								error={errors[`lines[${i}].unitPrice`]}
 								maxLength={30}
 							/>
@@ -363,7 +309,6 @@ function NewInvoice() {
 								name={`lines[${i}].taxRate`}
 								value={l.taxRate}
 								onInput={v => setLine(i, { taxRate: v })}
-								problem={create.problem}
 								maxLength={10}
 							/>
 							{lines.length > 1 ? (
@@ -385,7 +330,7 @@ function NewInvoice() {
 				<button type="submit" disabled={create.busy}>
 					Create draft
 				</button>
-			</form>
+			</Form>
 		</details>
 	);
 }

@@ -1,26 +1,7 @@
-/** Money on screen: amounts are integers in the currency's minor unit (README, "Commerce domain" → Money rules). */
+/** Money typed into commerce forms: amounts are integers in the currency's minor unit (README, "Commerce domain" → Money rules). */
+import { exponentOf } from "../../format";
 
-/** The ISO 4217 exponent, as the browser's Intl knows it (JPY 0, EUR 2, KWD 3). */
-export function exponentOf(currency: string): number {
-	try {
-		return new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
-	} catch {
-		return 2;
-	}
-}
-
-/** `money(1999, "EUR")` → "€19.99" in the reader's locale. */
-export function money(amount: number | null | undefined, currency: string): string {
-	if (amount === null || amount === undefined) return "—";
-	const d = exponentOf(currency);
-	try {
-		return new Intl.NumberFormat(undefined, { style: "currency", currency, minimumFractionDigits: d, maximumFractionDigits: d }).format(
-			amount / 10 ** d,
-		);
-	} catch {
-		return `${amount} (minor units) ${currency}`;
-	}
-}
+export { exponentOf, money } from "../../format";
 
 /** "12.5" EUR → 1250, without a float; an error message for anything that is not a positive amount with at most the currency's decimals. */
 export function toMinor(text: string, currency: string, opts: { allowZero?: boolean } = {}): { amount: number } | { error: string } {

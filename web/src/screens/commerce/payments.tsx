@@ -4,17 +4,20 @@
  * left (an Idempotency-Key per refund, so a retried click refunds once).
  */
 import { useState } from "preact/hooks";
-import { get, post, type Page } from "../../api";
+import { get, post } from "../../api";
 import { Field } from "../../components/field";
+import { Form } from "../../components/form";
 import { Loading } from "../../components/loading";
+import { StatusPagedTable } from "../../components/pager";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
-import { Table, when } from "../../components/table";
+import { StatusChip } from "../../components/status";
+import { Table } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
 import type { ScreenProps } from "../../nav";
 import { href } from "../../router";
 import { isAdmin } from "../../session";
-import { Pager } from "./invoices";
 import { money, toMinor } from "./money";
+import { when } from "../../format";
 
 /** An Idempotency-Key: 128 random bits (crypto.randomUUID needs a secure context; plain http on a LAN is not one). */
 const newKey = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), b => b.toString(16).padStart(2, "0")).join("");
@@ -64,52 +67,25 @@ export default function Payments(props: ScreenProps) {
 }
 
 function PaymentList() {
-	const [status, setStatus] = useState("");
-	const [page, setPage] = useState(1);
-	const list = useApi(signal => get<Page<Payment>>("/api/commerce/payments", { status, page, pageSize: 25 }, { signal }), [status, page]);
 	return (
 		<>
 			<h1>Payments</h1>
-			<div class="toolbar">
-				<label>
-					Status{" "}
-					<select
-						value={status}
-						onChange={e => {
-							setStatus(e.currentTarget.value);
-							setPage(1);
-						}}
-					>
-						<option value="">Any</option>
-						{(Object.keys(STATUS_WORD) as PaymentStatus[]).map(s => (
-							<option key={s} value={s}>
-								{STATUS_WORD[s]}
-							</option>
-						))}
-					</select>
-				</label>
-			</div>
-			<ProblemBanner problem={list.problem} />
-			{list.loading && !list.data ? (
-				<Loading />
-			) : list.data ? (
-				<>
-					<Table
-						caption={`Payments (${list.data.total})`}
-						rows={list.data.rows}
-						rowKey={p => p.id}
-						empty="No payment yet."
-						columns={[
-							{ label: "Made", cell: p => <a href={href(`/commerce/payments/${encodeURIComponent(p.id)}`)}>{when(p.createdAt)}</a> },
-							{ label: "Description", cell: p => p.description ?? "—" },
-							{ label: "Status", cell: p => <span class={`status status-${p.status}`}>{STATUS_WORD[p.status]}</span> },
-							{ label: "Amount", numeric: true, cell: p => money(p.amount, p.currency) },
-							{ label: "Refunded", numeric: true, cell: p => (p.refundedAmount ? money(p.refundedAmount, p.currency) : "—") },
-						]}
-					/>
-					<Pager page={page} totalPages={list.data.totalPages ?? 1} onPage={setPage} />
-				</>
-			) : null}
+			<StatusPagedTable<Payment>
+				path="/api/commerce/payments"
+				statusWords={STATUS_WORD}
+				caption="Payments"
+				empty="No payment yet."
+				columns={[
+					{
+						label: "Made",
+						cell: p => <a href={href(`/commerce/payments/${encodeURIComponent(p.id)}`)}>{when(p.createdAt)}</a>,
+					},
+					{ label: "Description", cell: p => p.description ?? "—" },
+					{ label: "Status", cell: p => <StatusChip status={p.status} words={STATUS_WORD} /> },
+					{ label: "Amount", numeric: true, cell: p => money(p.amount, p.currency) },
+					{ label: "Refunded", numeric: true, cell: p => (p.refundedAmount ? money(p.refundedAmount, p.currency) : "—") },
+				]}
+			/>
 		</>
 	);
 }
@@ -229,11 +205,10 @@ function RefundForm({ payment: p, refundable, onDone }: { payment: Payment; refu
 			? `That is more than what is left to refund (${money(refundable, p.currency)}).`
 			: undefined;
 	return (
-		<form
+		<Form
 			class="panel"
 			noValidate
-			onSubmit={async e => {
-				e.preventDefault();
+			onSubmit={async () => {
 				const body: { amount?: number; reason?: string } = {};
 				if (amount.trim()) {
 					const m = toMinor(amount, p.currency);
@@ -250,23 +225,24 @@ function RefundForm({ payment: p, refundable, onDone }: { payment: Payment; refu
 					onDone(r.value.amount);
 				} else if (r.problem.status < 500 && r.problem.code !== "IDEMPOTENCY_KEY_IN_PROGRESS") setKey(newKey());
 			}}
+			problem={refund.problem}
+			fields={["amount", "reason"]}
+			banner={plain ? null : refund.problem}
+			head={<h3>Refund</h3>}
 		>
-			<h3>Refund</h3>
-			{plain ? null : <ProblemBanner problem={refund.problem} fields={["amount", "reason"]} />}
 			<Field
 				label={`Amount (${p.currency})`}
 				name="amount"
 				value={amount}
 				onInput={setAmount}
-				problem={refund.problem}
 				error={error ?? plain}
 				hint={`Leave empty to refund everything left: ${money(refundable, p.currency)}.`}
 				maxLength={30}
 			/>
-			<Field label="Reason" name="reason" value={reason} onInput={setReason} problem={refund.problem} maxLength={500} />
+			<Field label="Reason" name="reason" value={reason} onInput={setReason} maxLength={500} />
 			<button type="submit" class="danger" disabled={refund.busy}>
 				Refund
 			</button>
-		</form>
+		</Form>
 	);
 }

@@ -11,12 +11,14 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { del, get, post, type ApiProblem, type Page } from "../../api";
 import { Loading } from "../../components/loading";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
-import { Table, when } from "../../components/table";
+import { OkBad } from "../../components/status";
+import { Table } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
 import type { ScreenProps } from "../../nav";
 import { href } from "../../router";
 import { LineChart } from "./chart";
 import { pointBetween, type Point, type TrafficSample } from "./traffic";
+import { when } from "../../format";
 
 interface NodeRow {
 	id: string;
@@ -127,7 +129,7 @@ function Overview({ nodes, nodesProblem }: { nodes: { nodes: NodeRow[] } | null;
 						empty="No dependency checks (the node is starting or draining)."
 						columns={[
 							{ label: "Dependency", cell: c => c.name + (c.optional ? " (optional)" : "") },
-							{ label: "State", cell: c => <span class={c.ok ? "status-ok" : "status-bad"}>{c.ok ? "answers" : "failing"}</span> },
+							{ label: "State", cell: c => <OkBad ok={c.ok}>{c.ok ? "answers" : "failing"}</OkBad> },
 							{ label: "Detail", cell: c => c.error ?? "—" },
 						]}
 					/>
@@ -150,7 +152,7 @@ function Overview({ nodes, nodesProblem }: { nodes: { nodes: NodeRow[] } | null;
 											{n.id}
 											{n.local ? " (this node)" : ""}
 											<br />
-											<span class={n.available ? "status-ok" : "status-bad"}>{n.available ? "up" : "down"}</span>
+											<OkBad ok={n.available}>{n.available ? "up" : "down"}</OkBad>
 											{n.cpu !== null ? <span class="hint"> · CPU {Math.round(n.cpu)} %</span> : null}
 										</th>
 									))}
@@ -163,7 +165,7 @@ function Overview({ nodes, nodesProblem }: { nodes: { nodes: NodeRow[] } | null;
 										{nodes.nodes.map(n => (
 											<td class="cell" key={n.id}>
 												{n.services.includes(s) ? (
-													<span class={n.available ? "status-ok" : "status-bad"}>{n.available ? "✓ runs" : "✗ down"}</span>
+													<OkBad ok={n.available}>{n.available ? "✓ runs" : "✗ down"}</OkBad>
 												) : (
 													<span class="hint">—</span>
 												)}
@@ -187,7 +189,7 @@ function Overview({ nodes, nodesProblem }: { nodes: { nodes: NodeRow[] } | null;
 					columns={[
 						{ label: "Service", cell: s => s.name },
 						{ label: "Nodes", cell: s => s.nodes, numeric: true },
-						{ label: "Available", cell: s => <span class={s.available ? "status-ok" : "status-bad"}>{s.available ? "yes" : "no"}</span> },
+						{ label: "Available", cell: s => <OkBad ok={s.available}>{s.available ? "yes" : "no"}</OkBad> },
 					]}
 				/>
 			) : (
@@ -342,6 +344,23 @@ function Inspect({ title, value, onClose }: { title: string; value: unknown; onC
 	);
 }
 
+/** Inspect, Replay and Discard of one dead letter or dead job (`name`: "dead letter <id>", "job <id>"). */
+function DeadActions({ name, busy, onInspect, onAct }: { name: string; busy: boolean; onInspect(): void; onAct(how: "replay" | "discard"): void }) {
+	return (
+		<div class="toolbar">
+			<button type="button" class="secondary small" onClick={onInspect} aria-label={`Inspect ${name}`}>
+				Inspect
+			</button>
+			<button type="button" class="small" disabled={busy} onClick={() => onAct("replay")} aria-label={`Replay ${name}`}>
+				Replay
+			</button>
+			<button type="button" class="danger small" disabled={busy} onClick={() => onAct("discard")} aria-label={`Discard ${name}`}>
+				Discard
+			</button>
+		</div>
+	);
+}
+
 function DeadLetters() {
 	const list = useApi(signal => get<Page<DeadLetter>>("/api/operator/dead-letters", undefined, { signal }), [], { pollMs: 5000 });
 	const [inspect, setInspect] = useState<DeadLetter | null>(null);
@@ -375,34 +394,12 @@ function DeadLetters() {
 						{
 							label: "Actions",
 							cell: d => (
-								<div class="toolbar">
-									<button
-										type="button"
-										class="secondary small"
-										onClick={() => setInspect(d)}
-										aria-label={`Inspect dead letter ${d.id}`}
-									>
-										Inspect
-									</button>
-									<button
-										type="button"
-										class="small"
-										disabled={act.busy}
-										onClick={() => void act.run(d, "replay")}
-										aria-label={`Replay dead letter ${d.id}`}
-									>
-										Replay
-									</button>
-									<button
-										type="button"
-										class="danger small"
-										disabled={act.busy}
-										onClick={() => void act.run(d, "discard")}
-										aria-label={`Discard dead letter ${d.id}`}
-									>
-										Discard
-									</button>
-								</div>
+								<DeadActions
+									name={`dead letter ${d.id}`}
+									busy={act.busy}
+									onInspect={() => setInspect(d)}
+									onAct={how => void act.run(d, how)}
+								/>
 							),
 						},
 					]}
@@ -467,29 +464,12 @@ function Jobs() {
 						{
 							label: "Actions",
 							cell: j => (
-								<div class="toolbar">
-									<button type="button" class="secondary small" onClick={() => setInspect(j)} aria-label={`Inspect job ${j.id}`}>
-										Inspect
-									</button>
-									<button
-										type="button"
-										class="small"
-										disabled={act.busy}
-										onClick={() => void act.run(j, "replay")}
-										aria-label={`Replay job ${j.id}`}
-									>
-										Replay
-									</button>
-									<button
-										type="button"
-										class="danger small"
-										disabled={act.busy}
-										onClick={() => void act.run(j, "discard")}
-										aria-label={`Discard job ${j.id}`}
-									>
-										Discard
-									</button>
-								</div>
+								<DeadActions
+									name={`job ${j.id}`}
+									busy={act.busy}
+									onInspect={() => setInspect(j)}
+									onAct={how => void act.run(j, how)}
+								/>
 							),
 						},
 					]}

@@ -5,15 +5,17 @@
  */
 import { useState } from "preact/hooks";
 import { get, type Page } from "../../api";
-import { Loading } from "../../components/loading";
+import { Loaded } from "../../components/loading";
 import { ProblemBanner } from "../../components/problem-banner";
-import { Table, when } from "../../components/table";
+import { Table } from "../../components/table";
 import { useApi } from "../../components/use-api";
+import { SelectFilter } from "../../components/filters";
 import type { ScreenProps } from "../../nav";
 import { href } from "../../router";
 import { isAdmin } from "../../session";
 import { money } from "./common";
-import { memberName, useMembers } from "./members";
+import { memberChoices, memberName, useMembers } from "./members";
+import { when } from "../../format";
 
 interface Calculation {
 	id: string;
@@ -60,7 +62,6 @@ export default function Commission({ session }: ScreenProps) {
 		signal => (valid ? get<Page<Payout>>("/api/commission/payouts", { period, userId, pageSize: 100 }, { signal }) : Promise.resolve(undefined)),
 		[period, userId],
 	);
-	const s = statement.data;
 	return (
 		<>
 			<h1>Commission</h1>
@@ -70,54 +71,50 @@ export default function Commission({ session }: ScreenProps) {
 					<input type="month" value={period} max={thisMonth()} onInput={e => setPeriod((e.currentTarget as HTMLInputElement).value)} />
 				</label>
 				{admin ? (
-					<label>
-						Person
-						<select value={userId} onChange={e => setUserId((e.currentTarget as HTMLSelectElement).value)}>
-							<option value="">Everyone</option>
-							{(members.data?.rows ?? []).map(m => (
-								<option key={m.userId} value={m.userId}>
-									{memberName(session, m.userId)}
-								</option>
-							))}
-						</select>
-					</label>
+					<SelectFilter
+						label="Person"
+						value={userId}
+						onChange={setUserId}
+						any="Everyone"
+						words={memberChoices(session, members.data?.rows)}
+					/>
 				) : null}
 			</div>
 			{!valid ? <p class="field-error">Choose a month.</p> : null}
 			<ProblemBanner problem={statement.problem} />
-			{statement.loading && !s ? (
-				<Loading />
-			) : s ? (
-				<>
-					<Table
-						caption={`Totals for ${s.period}`}
-						rows={s.totals}
-						rowKey={t => `${t.userId}:${t.currency}`}
-						empty="No commission this month."
-						columns={[
-							{ label: "Person", cell: t => memberName(session, t.userId) },
-							{ label: "Calculations", numeric: true, cell: t => t.count },
-							{ label: "Total", numeric: true, cell: t => money(t) },
-						]}
-					/>
-					<Table
-						caption="Statement lines"
-						rows={s.rows}
-						rowKey={r => r.id}
-						empty="Nothing was won or reopened this month."
-						columns={[
-							{ label: "When", cell: r => when(r.at) },
-							{ label: "Person", cell: r => memberName(session, r.userId) },
-							{
-								label: "Lead",
-								cell: r => <a href={href("/crm/lead", { id: r.leadId })}>{r.type === "win" ? "Won" : "Reopened (reversal)"}</a>,
-							},
-							{ label: "Lead value", numeric: true, cell: r => money(r.leadValue) },
-							{ label: "Commission", numeric: true, cell: r => money(r) },
-						]}
-					/>
-				</>
-			) : null}
+			<Loaded api={statement}>
+				{data => (
+					<>
+						<Table
+							caption={`Totals for ${data.period}`}
+							rows={data.totals}
+							rowKey={t => `${t.userId}:${t.currency}`}
+							empty="No commission this month."
+							columns={[
+								{ label: "Person", cell: t => memberName(session, t.userId) },
+								{ label: "Calculations", numeric: true, cell: t => t.count },
+								{ label: "Total", numeric: true, cell: t => money(t) },
+							]}
+						/>
+						<Table
+							caption="Statement lines"
+							rows={data.rows}
+							rowKey={r => r.id}
+							empty="Nothing was won or reopened this month."
+							columns={[
+								{ label: "When", cell: r => when(r.at) },
+								{ label: "Person", cell: r => memberName(session, r.userId) },
+								{
+									label: "Lead",
+									cell: r => <a href={href("/crm/lead", { id: r.leadId })}>{r.type === "win" ? "Won" : "Reopened (reversal)"}</a>,
+								},
+								{ label: "Lead value", numeric: true, cell: r => money(r.leadValue) },
+								{ label: "Commission", numeric: true, cell: r => money(r) },
+							]}
+						/>
+					</>
+				)}
+			</Loaded>
 			<ProblemBanner problem={payouts.problem} />
 			{payouts.data ? (
 				<Table

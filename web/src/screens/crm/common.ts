@@ -1,5 +1,6 @@
 /** What the CRM screens share: the lead, its statuses and workflow (README, "CRM domain" → "Status workflow"), money. */
 import type { ApiProblem } from "../../api";
+import { exponentOf, money as formatMoney } from "../../format";
 
 export type LeadStatus = "new" | "contacted" | "qualified" | "won" | "lost";
 export const STATUSES: LeadStatus[] = ["new", "contacted", "qualified", "won", "lost"];
@@ -51,33 +52,15 @@ export function explainMove(problem: ApiProblem, from: LeadStatus, to: LeadStatu
 }
 
 /** Minor units as money in the reader's locale: `{ amount: 123456, currency: "EUR" }` → "€1,234.56". */
-export function money(m: Money | null | undefined): string {
-	if (!m) return "—";
-	try {
-		const f = new Intl.NumberFormat(undefined, { style: "currency", currency: m.currency });
-		const digits = f.resolvedOptions().maximumFractionDigits ?? 2;
-		return f.format(m.amount / 10 ** digits);
-	} catch {
-		return `${m.amount} ${m.currency}`;
-	}
-}
-
-/** The minor-unit digits of a currency (2 for EUR, 0 for JPY; 2 when the code is unknown). */
-function digitsOf(currency: string): number {
-	try {
-		return new Intl.NumberFormat(undefined, { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
-	} catch {
-		return 2;
-	}
-}
+export const money = (m: Money | null | undefined): string => (m ? formatMoney(m.amount, m.currency, (a, c) => `${a} ${c}`) : "—");
 
 /** Minor units as the decimal a person types: (123450, "EUR") → "1234.5". */
-export const fromMinor = (amount: number | undefined, currency: string) => (amount == null ? "" : String(amount / 10 ** digitsOf(currency)));
+export const fromMinor = (amount: number | undefined, currency: string) => (amount == null ? "" : String(amount / 10 ** exponentOf(currency)));
 
 /** A decimal string typed by a person ("1234.5") as minor units for the currency (123450), or undefined. */
 export function toMinor(text: string, currency: string): number | undefined {
 	const t = text.trim().replace(",", ".");
 	if (!t) return undefined;
 	if (!/^\d+(\.\d+)?$/.test(t)) return NaN;
-	return Math.round(Number(t) * 10 ** digitsOf(currency));
+	return Math.round(Number(t) * 10 ** exponentOf(currency));
 }

@@ -6,15 +6,17 @@
 import { useEffect, useState } from "preact/hooks";
 import { get, patch, post, type Page } from "../../api";
 import { Field } from "../../components/field";
+import { Options } from "../../components/filters";
+import { Form } from "../../components/form";
 import { Loading } from "../../components/loading";
 import { ProblemBanner } from "../../components/problem-banner";
-import { when } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
 import type { ScreenProps } from "../../nav";
 import { href } from "../../router";
 import { isAdmin, type SignedIn } from "../../session";
 import { explainMove, money, NEXT, STATUS_LABEL, STATUSES, type Lead, type LeadStatus } from "./common";
-import { memberName, useMembers } from "./members";
+import { memberChoices, memberName, useMembers } from "./members";
+import { when } from "../../format";
 
 interface Activity {
 	id: string;
@@ -130,11 +132,7 @@ export default function LeadDetail({ route, session }: ScreenProps) {
 							onChange={e => void assign.run((e.currentTarget as HTMLSelectElement).value)}
 						>
 							{lead.assignedTo ? null : <option value="">Unassigned</option>}
-							{(members.data?.rows ?? []).map(m => (
-								<option key={m.userId} value={m.userId}>
-									{memberName(session, m.userId)}
-								</option>
-							))}
+							<Options words={memberChoices(session, members.data?.rows)} />
 						</select>
 					</label>
 				) : null}
@@ -171,18 +169,18 @@ function AddActivity({ leadId, onAdded }: { leadId: string; onAdded(): void }) {
 	const [summary, setSummary] = useState("");
 	const add = useAction(() => post(`/api/leads/${encodeURIComponent(leadId)}/activities`, { type, summary }));
 	return (
-		<form
+		<Form
 			class="panel"
 			aria-label="Add to the timeline"
-			onSubmit={async e => {
-				e.preventDefault();
+			onSubmit={async () => {
 				if ((await add.run()).ok) {
 					setSummary("");
 					onAdded();
 				}
 			}}
+			problem={add.problem}
+			fields={["summary", "type"]}
 		>
-			<ProblemBanner problem={add.problem} fields={["summary", "type"]} />
 			<div class="field">
 				<label for="activity-type">Kind</label>
 				<select id="activity-type" value={type} onChange={e => setType((e.currentTarget as HTMLSelectElement).value)}>
@@ -192,19 +190,10 @@ function AddActivity({ leadId, onAdded }: { leadId: string; onAdded(): void }) {
 					<option value="meeting">Meeting</option>
 				</select>
 			</div>
-			<Field
-				label="What happened"
-				name="summary"
-				type="textarea"
-				value={summary}
-				onInput={setSummary}
-				problem={add.problem}
-				required
-				maxLength={2000}
-			/>
+			<Field label="What happened" name="summary" type="textarea" value={summary} onInput={setSummary} required maxLength={2000} />
 			<button type="submit" disabled={add.busy || !summary.trim()}>
 				Add to timeline
 			</button>
-		</form>
+		</Form>
 	);
 }

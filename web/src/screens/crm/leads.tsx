@@ -7,6 +7,8 @@
 import { useEffect, useState } from "preact/hooks";
 import { asProblem, get, patch, post, type ApiProblem, type Page } from "../../api";
 import { Field } from "../../components/field";
+import { SearchInput } from "../../components/filters";
+import { Form } from "../../components/form";
 import { Loading, Progress } from "../../components/loading";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
 import { useAction, useApi } from "../../components/use-api";
@@ -73,28 +75,18 @@ export default function Leads({ session }: ScreenProps) {
 				<button type="button" onClick={() => setCreating(c => !c)} aria-expanded={creating}>
 					New lead
 				</button>
-				<form
+				<Form
 					role="search"
 					class="inline-form"
-					onSubmit={e => {
-						e.preventDefault();
+					onSubmit={() => {
 						setSearch(q.trim());
 					}}
 				>
-					<label>
-						Search leads
-						<input
-							type="search"
-							value={q}
-							maxLength={200}
-							placeholder="Name, e-mail or company"
-							onInput={e => setQ((e.currentTarget as HTMLInputElement).value)}
-						/>
-					</label>
+					<SearchInput label="Search leads" value={q} onInput={setQ} maxLength={200} placeholder="Name, e-mail or company" />
 					<button type="submit" class="secondary small">
 						Search
 					</button>
-				</form>
+				</Form>
 			</div>
 			{creating ? (
 				<CreateLead
@@ -232,55 +224,38 @@ function CreateLead({ onCreated }: { onCreated(lead: Lead): void }) {
 	});
 	const p = create.problem;
 	return (
-		<form
+		<Form
 			class="panel"
 			aria-labelledby="new-lead-heading"
-			onSubmit={async e => {
-				e.preventDefault();
+			onSubmit={async () => {
 				const r = await create.run();
 				if (r.ok) onCreated(r.value);
 			}}
+			problem={p}
+			fields={["name", "email", "phone", "company", "country", "source", "value"]}
+			head={<h2 id="new-lead-heading">New lead</h2>}
 		>
-			<h2 id="new-lead-heading">New lead</h2>
-			<ProblemBanner problem={p} fields={["name", "email", "phone", "company", "country", "source", "value"]} />
 			<div class="form-grid">
-				<Field label="Name" name="name" value={f.name} onInput={set("name")} problem={p} required maxLength={200} autoFocus />
-				<Field label="E-mail" name="email" type="email" value={f.email} onInput={set("email")} problem={p} maxLength={254} />
-				<Field label="Phone" name="phone" value={f.phone} onInput={set("phone")} problem={p} maxLength={40} />
-				<Field label="Company" name="company" value={f.company} onInput={set("company")} problem={p} maxLength={200} />
-				<Field
-					label="Country"
-					name="country"
-					value={f.country}
-					onInput={set("country")}
-					problem={p}
-					maxLength={2}
-					hint="Two letters, e.g. FR"
-				/>
-				<Field label="Source" name="source" value={f.source} onInput={set("source")} problem={p} maxLength={64} hint="Defaults to manual" />
+				<Field label="Name" name="name" value={f.name} onInput={set("name")} required maxLength={200} autoFocus />
+				<Field label="E-mail" name="email" type="email" value={f.email} onInput={set("email")} maxLength={254} />
+				<Field label="Phone" name="phone" value={f.phone} onInput={set("phone")} maxLength={40} />
+				<Field label="Company" name="company" value={f.company} onInput={set("company")} maxLength={200} />
+				<Field label="Country" name="country" value={f.country} onInput={set("country")} maxLength={2} hint="Two letters, e.g. FR" />
+				<Field label="Source" name="source" value={f.source} onInput={set("source")} maxLength={64} hint="Defaults to manual" />
 				<Field
 					label="Value"
 					name="value"
 					value={f.amount}
 					onInput={set("amount")}
-					problem={p}
 					maxLength={20}
 					error={Number.isNaN(toMinor(f.amount, f.currency)) ? "Type a number, e.g. 1200.50" : undefined}
 				/>
-				<Field
-					label="Currency"
-					name="value.currency"
-					value={f.currency}
-					onInput={set("currency")}
-					problem={p}
-					maxLength={3}
-					hint="ISO code, e.g. EUR"
-				/>
+				<Field label="Currency" name="value.currency" value={f.currency} onInput={set("currency")} maxLength={3} hint="ISO code, e.g. EUR" />
 			</div>
 			<button type="submit" disabled={create.busy || Number.isNaN(toMinor(f.amount, f.currency))}>
 				{create.busy ? "Creating…" : "Create lead"}
 			</button>
-		</form>
+		</Form>
 	);
 }
 
@@ -343,13 +318,7 @@ function ImportCsv({ onDone }: { onDone(): void }) {
 				First line: the column names (<code>name, email, phone, company, country, source, amount, currency</code>, and{" "}
 				<code>cf_&lt;key&gt;</code> for custom fields). Each row is checked like a new lead; the rows refused are listed with why.
 			</p>
-			<form
-				class="inline-form"
-				onSubmit={e => {
-					e.preventDefault();
-					void run();
-				}}
-			>
+			<Form class="inline-form" onSubmit={() => run()}>
 				<label>
 					CSV file
 					<input type="file" accept=".csv,text/csv" onChange={e => setFile((e.currentTarget as HTMLInputElement).files?.[0] ?? null)} />
@@ -357,7 +326,7 @@ function ImportCsv({ onDone }: { onDone(): void }) {
 				<button type="submit" disabled={!file || progress !== null}>
 					Import
 				</button>
-			</form>
+			</Form>
 			{progress ? (
 				<Progress
 					label="Importing"

@@ -18,3 +18,7 @@ export function useMembers(session: SignedIn) {
 /** "You" for the signed-in user, else the user id (the members list carries no names). */
 export const memberName = (session: SignedIn, userId: string | null | undefined) =>
 	!userId ? "Nobody" : userId === session.user.id ? `You (${session.user.name ?? session.user.email ?? userId})` : userId;
+
+/** The members as `<select>` choices (`Options`, `SelectFilter`): their ids and `memberName`s. */
+export const memberChoices = (session: SignedIn, rows: Member[] | undefined) =>
+	(rows ?? []).map(m => [m.userId, memberName(session, m.userId)] as const);

@@ -6,12 +6,13 @@
 import { get } from "../../api";
 import { Loading } from "../../components/loading";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
-import { Table, when } from "../../components/table";
+import { Table } from "../../components/table";
 import { useApi } from "../../components/use-api";
 import type { ScreenProps } from "../../nav";
 import { Chart } from "./chart";
 import { money, STATUS_LABEL, STATUSES, type LeadStatus, type Money } from "./common";
 import { memberName } from "./members";
+import { when } from "../../format";
 
 interface Pipeline {
 	total: number;

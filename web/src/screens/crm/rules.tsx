@@ -7,6 +7,8 @@
 import { useState } from "preact/hooks";
 import { del, get, patch, post, type Page } from "../../api";
 import { Field } from "../../components/field";
+import { Options } from "../../components/filters";
+import { Form } from "../../components/form";
 import { Loading } from "../../components/loading";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
 import { Table } from "../../components/table";
@@ -14,7 +16,7 @@ import { useAction, useApi } from "../../components/use-api";
 import type { ScreenProps } from "../../nav";
 import type { SignedIn } from "../../session";
 import { fromMinor, money, toMinor } from "./common";
-import { memberName, useMembers } from "./members";
+import { memberChoices, memberName, useMembers } from "./members";
 
 interface Rule {
 	id: string;
@@ -201,26 +203,25 @@ function RuleForm({ rule, session, onDone }: { rule: Rule | null; session: Signe
 	const p = save.problem;
 	const poolError = p?.fieldError("pool");
 	return (
-		<form
+		<Form
 			class="panel"
 			aria-labelledby="rule-form-heading"
-			onSubmit={async e => {
-				e.preventDefault();
+			onSubmit={async () => {
 				const r = await save.run();
 				if (r.ok) onDone(r.value);
 			}}
+			problem={p}
+			fields={["name", "priority", "conditions", "pool", "fixedUserId", "strategy"]}
+			head={<h2 id="rule-form-heading">{rule ? `Edit “${rule.name}”` : "New rule"}</h2>}
 		>
-			<h2 id="rule-form-heading">{rule ? `Edit “${rule.name}”` : "New rule"}</h2>
-			<ProblemBanner problem={p} fields={["name", "priority", "conditions", "pool", "fixedUserId", "strategy"]} />
 			<div class="form-grid">
-				<Field label="Name" name="name" value={name} onInput={setName} problem={p} required maxLength={200} autoFocus />
-				<Field label="Priority" name="priority" type="number" value={priority} onInput={setPriority} problem={p} hint="Lower runs first" />
+				<Field label="Name" name="name" value={name} onInput={setName} required maxLength={200} autoFocus />
+				<Field label="Priority" name="priority" type="number" value={priority} onInput={setPriority} hint="Lower runs first" />
 				<Field
 					label="Sources"
 					name="conditions.sources"
 					value={sources}
 					onInput={setSources}
-					problem={p}
 					maxLength={500}
 					hint="Comma separated; empty: any"
 				/>
@@ -229,7 +230,6 @@ function RuleForm({ rule, session, onDone }: { rule: Rule | null; session: Signe
 					name="conditions.countries"
 					value={countries}
 					onInput={setCountries}
-					problem={p}
 					maxLength={500}
 					hint="Two-letter codes, comma separated; empty: any"
 				/>
@@ -238,12 +238,11 @@ function RuleForm({ rule, session, onDone }: { rule: Rule | null; session: Signe
 					name="conditions.value"
 					value={currency}
 					onInput={setCurrency}
-					problem={p}
 					maxLength={3}
 					hint="Empty: value does not matter"
 				/>
-				<Field label="Value from" name="conditions.value.min" value={min} onInput={setMin} problem={p} maxLength={20} />
-				<Field label="Value up to" name="conditions.value.max" value={max} onInput={setMax} problem={p} maxLength={20} />
+				<Field label="Value from" name="conditions.value.min" value={min} onInput={setMin} maxLength={20} />
+				<Field label="Value up to" name="conditions.value.max" value={max} onInput={setMax} maxLength={20} />
 			</div>
 			<div class="field">
 				<label for="rule-strategy">Who gets the lead</label>
@@ -262,11 +261,7 @@ function RuleForm({ rule, session, onDone }: { rule: Rule | null; session: Signe
 					<label for="rule-fixed">Person</label>
 					<select id="rule-fixed" value={fixed} onChange={e => setFixed((e.currentTarget as HTMLSelectElement).value)}>
 						<option value="">Choose…</option>
-						{(members.data?.rows ?? []).map(m => (
-							<option key={m.userId} value={m.userId}>
-								{memberName(session, m.userId)}
-							</option>
-						))}
+						<Options words={memberChoices(session, members.data?.rows)} />
 					</select>
 					{p?.fieldError("fixedUserId") ? (
 						<p class="field-error" role="alert">
@@ -309,6 +304,6 @@ function RuleForm({ rule, session, onDone }: { rule: Rule | null; session: Signe
 					Cancel
 				</button>
 			</div>
-		</form>
+		</Form>
 	);
 }

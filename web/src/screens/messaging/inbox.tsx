@@ -8,15 +8,17 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { get, post, type Page } from "../../api";
 import { Field } from "../../components/field";
+import { Form } from "../../components/form";
 import { Loading } from "../../components/loading";
 import { ProblemBanner } from "../../components/problem-banner";
-import { when } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
+import { SearchInput, SelectFilter } from "../../components/filters";
 import type { ScreenProps } from "../../nav";
 import { navigate } from "../../router";
 import type { SignedIn } from "../../session";
 import { memberName, useMembers } from "../crm/members";
 import { useRealtime } from "./realtime";
+import { when } from "../../format";
 
 export interface Conversation {
 	id: string;
@@ -186,54 +188,33 @@ export default function Inbox({ route, session }: ScreenProps) {
 			<div class="inbox">
 				<section class="inbox-list" aria-labelledby="conversations-heading">
 					<h2 id="conversations-heading">Conversations</h2>
-					<form
+					<Form
 						class="inbox-filters"
 						role="search"
-						onSubmit={e => {
-							e.preventDefault();
+						onSubmit={() => {
 							setSearch(q.trim());
 						}}
 					>
-						<label>
-							Status
-							<select value={status} onChange={e => setStatus((e.currentTarget as HTMLSelectElement).value)}>
-								<option value="">All</option>
-								<option value="open">Open</option>
-								<option value="pending">Pending</option>
-								<option value="closed">Closed</option>
-							</select>
-						</label>
-						<label>
-							Channel
-							<select value={kind} onChange={e => setKind((e.currentTarget as HTMLSelectElement).value)}>
-								<option value="">All channels</option>
-								<option value="messenger">Messenger</option>
-								<option value="instagram">Instagram</option>
-								<option value="whatsapp">WhatsApp</option>
-							</select>
-						</label>
-						<label>
-							Assigned to
-							<select value={assignee} onChange={e => setAssignee((e.currentTarget as HTMLSelectElement).value)}>
-								<option value="">Anyone</option>
-								<option value="me">Me</option>
-								<option value="none">Nobody</option>
-							</select>
-						</label>
-						<label>
-							Customer
-							<input
-								type="search"
-								value={q}
-								maxLength={100}
-								placeholder="Name"
-								onInput={e => setQ((e.currentTarget as HTMLInputElement).value)}
-							/>
-						</label>
+						<SelectFilter
+							label="Status"
+							value={status}
+							onChange={setStatus}
+							any="All"
+							words={{ open: "Open", pending: "Pending", closed: "Closed" }}
+						/>
+						<SelectFilter
+							label="Channel"
+							value={kind}
+							onChange={setKind}
+							any="All channels"
+							words={{ messenger: "Messenger", instagram: "Instagram", whatsapp: "WhatsApp" }}
+						/>
+						<SelectFilter label="Assigned to" value={assignee} onChange={setAssignee} any="Anyone" words={{ me: "Me", none: "Nobody" }} />
+						<SearchInput label="Customer" value={q} onInput={setQ} maxLength={100} placeholder="Name" />
 						<button type="submit" class="secondary small">
 							Search
 						</button>
-					</form>
+					</Form>
 					<ProblemBanner problem={list.problem} />
 					{list.loading && !list.data ? (
 						<Loading />
@@ -458,14 +439,7 @@ function Composer({ conversation, onSent }: { conversation: Conversation; onSent
 		else setVars({});
 	});
 	return (
-		<form
-			class="composer"
-			aria-label="Reply"
-			onSubmit={e => {
-				e.preventDefault();
-				void send.run();
-			}}
-		>
+		<Form class="composer" aria-label="Reply" problem={send.problem} onSubmit={() => send.run()}>
 			<fieldset class="segmented">
 				<legend>Reply with</legend>
 				<label>
@@ -477,16 +451,7 @@ function Composer({ conversation, onSent }: { conversation: Conversation; onSent
 			</fieldset>
 			<ProblemBanner problem={send.problem} fields={["text", "templateId", "vars"]} />
 			{mode === "text" ? (
-				<Field
-					label="Your reply"
-					name="text"
-					type="textarea"
-					value={text}
-					onInput={setText}
-					problem={send.problem}
-					maxLength={2000}
-					required
-				/>
+				<Field label="Your reply" name="text" type="textarea" value={text} onInput={setText} maxLength={2000} required />
 			) : templates.loading && !templates.data ? (
 				<Loading label="Loading templates…" />
 			) : (templates.data?.rows.length ?? 0) === 0 ? (
@@ -522,7 +487,6 @@ function Composer({ conversation, onSent }: { conversation: Conversation; onSent
 							name={`vars.${v}`}
 							value={vars[v] ?? ""}
 							onInput={x => setVars(o => ({ ...o, [v]: x }))}
-							problem={send.problem}
 							maxLength={500}
 						/>
 					))}
@@ -536,6 +500,6 @@ function Composer({ conversation, onSent }: { conversation: Conversation; onSent
 					Back to the list
 				</button>
 			</div>
-		</form>
+		</Form>
 	);
 }

@@ -6,12 +6,13 @@
 import { useEffect, useId, useState } from "preact/hooks";
 import { asProblem, del, get, post, type ApiProblem } from "../../api";
 import { Field } from "../../components/field";
+import { Form } from "../../components/form";
 import { Loading } from "../../components/loading";
 import { ProblemBanner } from "../../components/problem-banner";
-import { when } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
 import { href } from "../../router";
 import { useSession } from "../../session";
+import { when } from "../../format";
 
 export const REACTIONS = ["like", "love", "haha", "wow", "sad", "angry"] as const;
 export type Reaction = (typeof REACTIONS)[number];
@@ -343,22 +344,22 @@ function Comments({ post: p, onCount }: { post: Post; onCount(n: number): void }
 					<p class="hint">No comments yet.</p>
 				)
 			) : null}
-			<form
+			<Form
 				noValidate
-				onSubmit={async e => {
-					e.preventDefault();
+				onSubmit={async () => {
 					if ((await add.run(text)).ok) {
 						setText("");
 						list.reload();
 					}
 				}}
+				problem={add.problem}
+				fields={["text"]}
 			>
-				<ProblemBanner problem={add.problem} fields={["text"]} />
-				<Field label="Your comment" name="text" value={text} onInput={setText} problem={add.problem} maxLength={2000} required />
+				<Field label="Your comment" name="text" value={text} onInput={setText} maxLength={2000} required />
 				<button type="submit" class="small" disabled={add.busy}>
 					Comment
 				</button>
-			</form>
+			</Form>
 		</section>
 	);
 }

@@ -1,6 +1,7 @@
 /** Explore (README, "Social domain" → explore): public posts of the last 7 days ranked by engagement and age; search by words and #tags. */
 import { useState } from "preact/hooks";
 import { get } from "../../api";
+import { Form } from "../../components/form";
 import type { ScreenProps } from "../../nav";
 import { PostList, type Post, type PostPage } from "./common";
 
@@ -11,11 +12,10 @@ export default function Explore(_: ScreenProps) {
 		<>
 			<h1>Explore</h1>
 			<p>Popular public posts of the week; new posts rank by how recent they are until people react.</p>
-			<form
+			<Form
 				role="search"
 				class="toolbar"
-				onSubmit={e => {
-					e.preventDefault();
+				onSubmit={() => {
 					setSearch(q.trim());
 				}}
 			>
@@ -41,7 +41,7 @@ export default function Explore(_: ScreenProps) {
 						Clear
 					</button>
 				) : null}
-			</form>
+			</Form>
 			<h2>{search ? `Posts matching “${search}”` : "Trending"}</h2>
 			{search ? (
 				<PostList

@@ -5,13 +5,15 @@
 import { useState } from "preact/hooks";
 import { del, get, post, put, type Page } from "../../api";
 import { Field } from "../../components/field";
-import { Loading } from "../../components/loading";
+import { Form } from "../../components/form";
+import { Loaded, Loading } from "../../components/loading";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
-import { Table, when } from "../../components/table";
+import { Table } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
 import type { ScreenProps } from "../../nav";
 import { href } from "../../router";
 import { forgetName, type Profile } from "./common";
+import { when } from "../../format";
 
 interface Stats {
 	followers: number;
@@ -35,34 +37,33 @@ function Directory({ me }: { me: string }) {
 			<p>
 				Everyone with a profile. <a href={href("/social/people", { id: me })}>Your profile</a>.
 			</p>
-			<form
+			<Form
 				role="search"
 				class="toolbar"
-				onSubmit={e => {
-					e.preventDefault();
+				onSubmit={() => {
 					setSearch(q.trim());
 				}}
 			>
 				<label for="people-q">Name</label>
 				<input id="people-q" type="search" value={q} maxLength={100} onInput={e => setQ(e.currentTarget.value)} />
 				<button type="submit">Find</button>
-			</form>
+			</Form>
 			<ProblemBanner problem={list.problem} />
-			{list.loading && !list.data ? (
-				<Loading />
-			) : list.data ? (
-				<Table
-					caption={search ? `People named like “${search}”` : "People"}
-					rows={list.data.rows}
-					rowKey={p => p.id}
-					empty="Nobody by that name."
-					columns={[
-						{ label: "Name", cell: p => <a href={href("/social/people", { id: p.id })}>{p.name}</a> },
-						{ label: "About", cell: p => p.bio ?? "—" },
-						{ label: "Joined", cell: p => when(p.createdAt) },
-					]}
-				/>
-			) : null}
+			<Loaded api={list}>
+				{data => (
+					<Table
+						caption={search ? `People named like “${search}”` : "People"}
+						rows={data.rows}
+						rowKey={p => p.id}
+						empty="Nobody by that name."
+						columns={[
+							{ label: "Name", cell: p => <a href={href("/social/people", { id: p.id })}>{p.name}</a> },
+							{ label: "About", cell: p => p.bio ?? "—" },
+							{ label: "Joined", cell: p => when(p.createdAt) },
+						]}
+					/>
+				)}
+			</Loaded>
 		</>
 	);
 }
@@ -181,10 +182,9 @@ function EditProfile({ profile, onSaved }: { profile: Profile; onSaved(): void }
 	return (
 		<details class="panel">
 			<summary>Edit your profile</summary>
-			<form
+			<Form
 				noValidate
-				onSubmit={async e => {
-					e.preventDefault();
+				onSubmit={async () => {
 					const r = await save.run({
 						name: name.trim(),
 						bio: bio.trim() || null,
@@ -193,16 +193,17 @@ function EditProfile({ profile, onSaved }: { profile: Profile; onSaved(): void }
 					});
 					if (r.ok) onSaved();
 				}}
+				problem={save.problem}
+				fields={["name", "bio", "location", "website"]}
 			>
-				<ProblemBanner problem={save.problem} fields={["name", "bio", "location", "website"]} />
-				<Field label="Name" name="name" value={name} onInput={setName} problem={save.problem} required maxLength={100} />
-				<Field label="About you" name="bio" type="textarea" value={bio} onInput={setBio} problem={save.problem} maxLength={500} />
-				<Field label="Location" name="location" value={location} onInput={setLocation} problem={save.problem} maxLength={100} />
-				<Field label="Website" name="website" type="url" value={website} onInput={setWebsite} problem={save.problem} maxLength={200} />
+				<Field label="Name" name="name" value={name} onInput={setName} required maxLength={100} />
+				<Field label="About you" name="bio" type="textarea" value={bio} onInput={setBio} maxLength={500} />
+				<Field label="Location" name="location" value={location} onInput={setLocation} maxLength={100} />
+				<Field label="Website" name="website" type="url" value={website} onInput={setWebsite} maxLength={200} />
 				<button type="submit" disabled={save.busy}>
 					Save profile
 				</button>
-			</form>
+			</Form>
 		</details>
 	);
 }

@@ -8,6 +8,7 @@ import { Loading } from "../../components/loading";
 import { ProblemBanner } from "../../components/problem-banner";
 import { Table } from "../../components/table";
 import { useApi } from "../../components/use-api";
+import { SelectFilter } from "../../components/filters";
 import type { ScreenProps } from "../../nav";
 import { Author } from "../social/common";
 
@@ -73,17 +74,13 @@ export default function Leaderboard({ session }: ScreenProps) {
 				boards.data.length ? (
 					<>
 						<div class="toolbar">
-							<label>
-								Board{" "}
-								<select value={board} onChange={e => setBoard(e.currentTarget.value)}>
-									<option value="">Choose a board…</option>
-									{boards.data.map(b => (
-										<option key={b.key} value={b.key}>
-											{b.name} (season {b.season})
-										</option>
-									))}
-								</select>
-							</label>
+							<SelectFilter
+								label="Board"
+								value={board}
+								onChange={setBoard}
+								any="Choose a board…"
+								words={boards.data.map(b => [b.key, `${b.name} (season ${b.season})`] as const)}
+							/>
 						</div>
 						{board ? <Standings key={board} board={board} me={me} /> : null}
 					</>

@@ -6,14 +6,18 @@
 import { useState } from "preact/hooks";
 import { get, patch, post, del } from "../../api";
 import { Field } from "../../components/field";
-import { Loading } from "../../components/loading";
+import { Form } from "../../components/form";
+import { Loaded, Loading } from "../../components/loading";
 import { Notice, ProblemBanner } from "../../components/problem-banner";
-import { Table, when } from "../../components/table";
+import { StatusChip } from "../../components/status";
+import { Table } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
+import { SearchInput, SelectFilter } from "../../components/filters";
 import type { ScreenProps } from "../../nav";
 import { href } from "../../router";
 import { Author } from "../social/common";
 import { allTasks, PRIORITY_WORD, STATUS_WORD, TaskProblem, type Priority, type Status, type Task } from "./common";
+import { when } from "../../format";
 
 export default function Tasks({ route }: ScreenProps) {
 	const id = route.path.startsWith("/tasks/") ? decodeURIComponent(route.path.slice("/tasks/".length)) : null;
@@ -43,80 +47,57 @@ function TaskList() {
 			</p>
 			<NewTask onCreated={t => (setDone(`“${t.title}” is created.`), list.reload())} />
 			<h2>Your organisation's tasks</h2>
-			<form
+			<Form
 				class="toolbar filters"
 				role="search"
-				onSubmit={e => {
-					e.preventDefault();
+				onSubmit={() => {
 					setQuery(q.trim());
 				}}
 			>
-				<label>
-					Status{" "}
-					<select value={status} onChange={e => setStatus(e.currentTarget.value)}>
-						<option value="">Any</option>
-						{(Object.keys(STATUS_WORD) as Status[]).map(s => (
-							<option key={s} value={s}>
-								{STATUS_WORD[s]}
-							</option>
-						))}
-					</select>
-				</label>
-				<label>
-					Priority{" "}
-					<select value={priority} onChange={e => setPriority(e.currentTarget.value)}>
-						<option value="">Any</option>
-						{(Object.keys(PRIORITY_WORD) as Priority[]).map(p => (
-							<option key={p} value={p}>
-								{PRIORITY_WORD[p]}
-							</option>
-						))}
-					</select>
-				</label>
-				<label>
-					Search <input type="search" value={q} maxLength={200} onInput={e => setQ(e.currentTarget.value)} />
-				</label>
+				<SelectFilter label="Status" value={status} onChange={setStatus} words={STATUS_WORD} />
+				<SelectFilter label="Priority" value={priority} onChange={setPriority} words={PRIORITY_WORD} />
+				<SearchInput label="Search" value={q} onInput={setQ} maxLength={200} />
 				<button type="submit" class="secondary">
 					Filter
 				</button>
-			</form>
+			</Form>
 			{done ? <Notice kind="success">{done}</Notice> : null}
 			<ProblemBanner problem={list.problem} />
 			<TaskProblem problem={complete.problem} titles={new Map((list.data?.rows ?? []).map(t => [t.id, t.title]))} />
-			{list.loading && !list.data ? (
-				<Loading />
-			) : list.data ? (
-				<Table
-					caption="Tasks"
-					rows={list.data.rows}
-					rowKey={t => t.id}
-					empty="No task matches."
-					columns={[
-						{ label: "Title", cell: t => <a href={href(`/tasks/${encodeURIComponent(t.id)}`)}>{t.title}</a> },
-						{ label: "Status", cell: t => <span class={`status status-${t.status}`}>{STATUS_WORD[t.status]}</span> },
-						{ label: "Priority", cell: t => PRIORITY_WORD[t.priority] },
-						{ label: "Due", cell: t => when(t.dueAt) },
-						{ label: "Waits for", numeric: true, cell: t => t.blockedBy.length },
-						{
-							label: "Action",
-							cell: t =>
-								t.status === "done" || t.status === "cancelled" ? (
-									"—"
-								) : (
-									<button
-										type="button"
-										class="secondary small"
-										disabled={complete.busy}
-										onClick={() => void complete.run(t)}
-										aria-label={`Mark “${t.title}” done`}
-									>
-										Done
-									</button>
-								),
-						},
-					]}
-				/>
-			) : null}
+			<Loaded api={list}>
+				{data => (
+					<Table
+						caption="Tasks"
+						rows={data.rows}
+						rowKey={t => t.id}
+						empty="No task matches."
+						columns={[
+							{ label: "Title", cell: t => <a href={href(`/tasks/${encodeURIComponent(t.id)}`)}>{t.title}</a> },
+							{ label: "Status", cell: t => <StatusChip status={t.status} words={STATUS_WORD} /> },
+							{ label: "Priority", cell: t => PRIORITY_WORD[t.priority] },
+							{ label: "Due", cell: t => when(t.dueAt) },
+							{ label: "Waits for", numeric: true, cell: t => t.blockedBy.length },
+							{
+								label: "Action",
+								cell: t =>
+									t.status === "done" || t.status === "cancelled" ? (
+										"—"
+									) : (
+										<button
+											type="button"
+											class="secondary small"
+											disabled={complete.busy}
+											onClick={() => void complete.run(t)}
+											aria-label={`Mark “${t.title}” done`}
+										>
+											Done
+										</button>
+									),
+							},
+						]}
+					/>
+				)}
+			</Loaded>
 			<Plan version={list.data} />
 		</>
 	);
@@ -170,10 +151,9 @@ function NewTask({ onCreated }: { onCreated(t: Task): void }) {
 	return (
 		<details class="panel">
 			<summary>New task</summary>
-			<form
+			<Form
 				noValidate
-				onSubmit={async e => {
-					e.preventDefault();
+				onSubmit={async () => {
 					const body: Record<string, unknown> = { title, description, priority };
 					if (due) body.dueAt = new Date(due).toISOString();
 					if (estimate) body.estimateMinutes = Number(estimate);
@@ -192,10 +172,11 @@ function NewTask({ onCreated }: { onCreated(t: Task): void }) {
 						onCreated(r.value);
 					}
 				}}
+				problem={create.problem}
+				fields={["title", "description", "dueAt", "estimateMinutes", "tags", "priority"]}
 			>
-				<ProblemBanner problem={create.problem} fields={["title", "description", "dueAt", "estimateMinutes", "tags", "priority"]} />
-				<Field label="Title" name="title" value={title} onInput={setTitle} problem={create.problem} required maxLength={200} />
-				<Field label="Description" name="description" type="textarea" value={description} onInput={setDescription} problem={create.problem} />
+				<Field label="Title" name="title" value={title} onInput={setTitle} required maxLength={200} />
+				<Field label="Description" name="description" type="textarea" value={description} onInput={setDescription} />
 				<div class="form-row">
 					<div class="field">
 						<label for="new-task-priority">Priority</label>
@@ -207,21 +188,14 @@ function NewTask({ onCreated }: { onCreated(t: Task): void }) {
 							))}
 						</select>
 					</div>
-					<Field label="Due" name="dueAt" type="datetime-local" value={due} onInput={setDue} problem={create.problem} />
-					<Field
-						label="Estimate (minutes)"
-						name="estimateMinutes"
-						type="number"
-						value={estimate}
-						onInput={setEstimate}
-						problem={create.problem}
-					/>
-					<Field label="Tags" name="tags" value={tags} onInput={setTags} problem={create.problem} hint="Comma separated." />
+					<Field label="Due" name="dueAt" type="datetime-local" value={due} onInput={setDue} />
+					<Field label="Estimate (minutes)" name="estimateMinutes" type="number" value={estimate} onInput={setEstimate} />
+					<Field label="Tags" name="tags" value={tags} onInput={setTags} hint="Comma separated." />
 				</div>
 				<button type="submit" disabled={create.busy}>
 					Create task
 				</button>
-			</form>
+			</Form>
 		</details>
 	);
 }
@@ -384,10 +358,9 @@ function TaskDetail({ id }: { id: string }) {
 					)}
 				</section>
 			</div>
-			<form
+			<Form
 				class="toolbar"
-				onSubmit={e => {
-					e.preventDefault();
+				onSubmit={() => {
 					if (blocker) void deps.run("add", blocker);
 				}}
 			>
@@ -405,7 +378,7 @@ function TaskDetail({ id }: { id: string }) {
 				<button type="submit" class="secondary" disabled={!blocker || deps.busy}>
 					Add dependency
 				</button>
-			</form>
+			</Form>
 
 			<h2>Versions</h2>
 			<ProblemBanner problem={versions.problem} />
@@ -454,8 +427,7 @@ function TaskDetail({ id }: { id: string }) {
 function TaskLink({ task }: { task: Task }) {
 	return (
 		<>
-			<a href={href(`/tasks/${encodeURIComponent(task.id)}`)}>{task.title}</a>{" "}
-			<span class={`status status-${task.status}`}>{STATUS_WORD[task.status]}</span>
+			<a href={href(`/tasks/${encodeURIComponent(task.id)}`)}>{task.title}</a> <StatusChip status={task.status} words={STATUS_WORD} />
 		</>
 	);
 }

@@ -2,10 +2,11 @@
 import { get } from "../../api";
 import { Loading } from "../../components/loading";
 import { ProblemBanner } from "../../components/problem-banner";
-import { Table, when } from "../../components/table";
+import { Table } from "../../components/table";
 import { useApi } from "../../components/use-api";
 import type { ScreenProps } from "../../nav";
 import { href } from "../../router";
+import { when } from "../../format";
 
 export interface Summary {
 	userId: string;
