@@ -1,5 +1,5 @@
 /**
- * The bell in the top bar: the unread count, kept live by the realtime channel (`notification` adds one,
+ * The bell in the top bar ("Notifications" and a badge): the unread count, kept live by the realtime channel (`notification` adds one,
  * `notifications.unread` sets it: another tab or device read something) and read again from the API at
  * every (re)connection, since the list is the record and events sent while the socket was away are lost.
  * It owns the app's notification socket; the list screen hears it through ./live.ts.
@@ -45,8 +45,8 @@ export function NotificationBell({ current }: { current: boolean }) {
 	}, []);
 	const n = count ?? 0;
 	const shown = count === null ? "…" : n > 99 ? "99+" : String(n);
-	// the name is what is seen ("3") in words around it: "Notifications, 3 unread"
-	const label = count === null ? "Notifications" : `Notifications, ${shown} unread`;
+	// the name is what is seen, and says what the number is: "Notifications 3 unread" (the parts are flex items)
+	const label = count === null ? "Notifications" : `Notifications: ${shown} unread`;
 	return (
 		<a
 			class={`nt-bell${n > 0 ? " nt-bell-active" : ""}`}
@@ -55,12 +55,9 @@ export function NotificationBell({ current }: { current: boolean }) {
 			title={live.connected ? label : `${label} (reconnecting…)`}
 			data-connected={live.connected ? "true" : "false"}
 		>
-			<span class="nt-bell-icon" aria-hidden="true">
-				🔔
-			</span>
-			<span class="sr-only">Notifications, </span>
+			<span class="nt-bell-label">Notifications</span>
 			<span class="nt-bell-count">{shown}</span>
-			{count === null ? null : <span class="sr-only"> unread</span>}
+			{count === null ? null : <span class="sr-only">unread</span>}
 		</a>
 	);
 }
