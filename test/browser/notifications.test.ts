@@ -222,3 +222,42 @@ describeBrowser("web app: notification center", () => {
 		await context.close();
 	});
 });
+
+describeBrowser("web app: the bell when the access token expires", () => {
+	const b = useBrowser({ services: ["identity", "platform"], env: { PASSWORD_SCRYPT_N: "1024", JWT_ACCESS_TTL_S: "6" } });
+
+	it("pauses without spending the refresh token, and catches up when the reader is back", async () => {
+		const ada = await registerUser(b, "Ada Lovelace", "ada@example.com");
+		const bob = await registerUser(b, "Bob Babbage", "bob@example.com");
+		const carol = await registerUser(b, "Carol Herschel", "carol@example.com");
+		const page = await b.page();
+		let refreshes = 0;
+		page.on("request", r => {
+			if (r.method() === "POST" && r.url().endsWith("/api/auth/refresh")) refreshes++;
+		});
+		await signIn(b, page, "ada@example.com");
+		await page.locator('.nt-bell[data-connected="true"]').waitFor();
+		await page.getByRole("link", { name: "Notifications 0 unread" }).waitFor();
+		await page.evaluate("window.__sameDocument = 'yes'");
+
+		// nobody touches the page: the socket closes before the token expires, and nothing refreshes it
+		await page.locator('.nt-bell[data-connected="false"]').waitFor();
+		await page.waitForFunction(() => {
+			const t = JSON.parse((globalThis as any).localStorage.getItem("valence.tokens"));
+			return t && t.accessExpiresAt < Date.now();
+		});
+		expect(refreshes).toBe(0);
+		// meanwhile Bob follows Ada (no socket is open to tell her)
+		expect((await b.platform().http("POST", `/api/users/${ada.user.id}/follow`, { token: bob.accessToken })).status).toBeLessThan(300);
+
+		// the reader is back (a key): one refresh, the socket again, the count read again
+		await page.keyboard.press("Shift");
+		await page.locator('.nt-bell[data-connected="true"]').waitFor();
+		await page.getByRole("link", { name: "Notifications 1 unread" }).waitFor();
+		expect(refreshes).toBe(1);
+		// and live again
+		expect((await b.platform().http("POST", `/api/users/${ada.user.id}/follow`, { token: carol.accessToken })).status).toBeLessThan(300);
+		await page.getByRole("link", { name: "Notifications 2 unread" }).waitFor();
+		expect(await page.evaluate("window.__sameDocument")).toBe("yes");
+	});
+});
