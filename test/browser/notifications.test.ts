@@ -10,6 +10,7 @@
 import crypto from "node:crypto";
 import { describeBrowser, freePort, useBrowser } from "../helpers/browser";
 import { registerUser, signIn, tabTo } from "../helpers/browser-journeys";
+import { waitFor } from "../helpers/wait";
 
 jest.setTimeout(120_000);
 
@@ -21,7 +22,8 @@ describeBrowser("web app: notification center", () => {
 		// notification links are made with APP_URL: this platform's own address, so they open in the app
 		port = await freePort();
 		return {
-			services: ["identity", "platform"],
+			// social: a notification's link opens a profile
+			services: ["identity", "platform", "social"],
 			env: { PASSWORD_SCRYPT_N: "1024", PORT: String(port), APP_URL: `http://127.0.0.1:${port}` },
 		};
 	});
@@ -220,6 +222,48 @@ describeBrowser("web app: notification center", () => {
 		expect(subs.rows).toEqual([]);
 		expect(await page.evaluate("window.__push.unsubscribed")).toBe(1);
 		await context.close();
+	});
+
+	it("pages with Load more, and a notification's link opens its screen in the app", async () => {
+		const eve = await registerUser(b, "Eve Noether", "eve@example.com");
+		const frank = await registerUser(b, "Frank Dyson", "frank@example.com");
+		const grace = await registerUser(b, "Grace Chisholm", "grace@example.com");
+		const http = b.platform().http.bind(b.platform());
+		// the oldest: Frank follows Eve; then Grace comments 20 times on Eve's post: 21 notifications
+		expect((await http("POST", `/api/users/${eve.user.id}/follow`, { token: frank.accessToken })).status).toBeLessThan(300);
+		const post = (await http("POST", "/api/posts", { token: eve.accessToken, body: { text: "On invariants" } })).body;
+		for (let i = 1; i <= 20; i++)
+			expect((await http("POST", `/api/posts/${post.id}/comments`, { token: grace.accessToken, body: { text: `Remark ${i}` } })).status).toBe(
+				201,
+			);
+		await waitFor(async () => (await http("GET", "/api/notifications/unread-count", { token: eve.accessToken })).body.unreadCount === 21, {
+			what: "21 notifications",
+		});
+		const page = await b.page();
+		await signIn(b, page, "eve@example.com", "/notifications");
+		await page.getByRole("heading", { name: "Notifications", level: 1 }).waitFor();
+		await page.getByRole("link", { name: "Notifications 21 unread" }).waitFor();
+		const items = page.locator("li.nt-item");
+		await page.waitForFunction(() => (globalThis as any).document.querySelectorAll("li.nt-item").length === 20);
+		// newest first
+		expect(await items.first().textContent()).toContain("Grace Chisholm commented on your post.");
+		// a link to a place of the app with no screen (a post) offers no Open
+		expect(await items.first().getByRole("link", { name: /^Open/ }).count()).toBe(0);
+		await page.getByRole("button", { name: "Load more" }).click();
+		await page.waitForFunction(() => (globalThis as any).document.querySelectorAll("li.nt-item").length === 21);
+		await page.getByRole("button", { name: "Load more" }).waitFor({ state: "detached" });
+		const oldest = items.last();
+		expect(await oldest.textContent()).toContain("Frank Dyson started following you.");
+
+		// its link (APP_URL/users/<id>) opens Frank's profile in the app, on the same page, and reads it
+		await page.evaluate("window.__sameDocument = 'yes'");
+		const id = await oldest.getAttribute("data-notification-id");
+		await oldest.getByRole("link", { name: /^Open/ }).click();
+		await page.getByRole("heading", { name: "Frank Dyson", level: 1 }).waitFor();
+		expect(page.url()).toBe(b.url(`/#/social/people?id=${frank.user.id}`));
+		expect(await page.evaluate("window.__sameDocument")).toBe("yes");
+		await page.getByRole("link", { name: "Notifications 20 unread" }).waitFor();
+		expect((await b.platform().http("GET", `/api/notifications/${id}`, { token: eve.accessToken })).body.readAt).toEqual(expect.any(String));
 	});
 });
 

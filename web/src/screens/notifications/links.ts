@@ -1,8 +1,8 @@
 /**
  * Where a notification's `link` leads. Links are made with the platform's `APP_URL`
  * (`{{ app.url }}/users/<id>`, `/leads/<id>`, `/invitations/<id>/accept`, or an app route `/#/…`): one of
- * this app's addresses opens its screen in the app (no reload, still signed in); anything else is another
- * site's page, opened as an ordinary outside link.
+ * this app's addresses opens its screen in the app (no reload, still signed in); another site's page opens as
+ * an ordinary outside link.
  */
 export interface AppTarget {
 	path: string;
@@ -36,5 +36,16 @@ export function appTarget(link: string, origin = window.location.origin): AppTar
 	return null;
 }
 
-/** An outside link may be followed only when it is http(s) (the API guarantees it; the app checks anyway). */
-export const isWebLink = (link: string) => /^https?:\/\//i.test(link);
+/**
+ * Another site's page, followed as an outside link: http(s) only (the API guarantees it; the app checks
+ * anyway), and not this app's own origin (an address of the app with no screen, `/posts/<id>` today, would
+ * only answer a 404: no link is offered).
+ */
+export function isOutsideLink(link: string, origin = window.location.origin): boolean {
+	if (!/^https?:\/\//i.test(link)) return false;
+	try {
+		return new URL(link).origin !== origin;
+	} catch {
+		return false;
+	}
+}

@@ -13,7 +13,7 @@ import { when } from "../../components/table";
 import { useApi } from "../../components/use-api";
 import type { ScreenProps } from "../../nav";
 import { href, navigate } from "../../router";
-import { appTarget, isWebLink } from "./links";
+import { appTarget, isOutsideLink } from "./links";
 import { categoryLabel, onNotification, onReconnect, readUnreadCount, setUnread, useUnread, type AppNotification } from "./live";
 
 interface ListAnswer {
@@ -247,7 +247,7 @@ export default function Notifications(_: ScreenProps) {
 										<a class="button secondary" href={href(target.path, target.query)} onClick={e => follow(n, e)}>
 											Open<span class="sr-only"> “{n.title}”</span>
 										</a>
-									) : n.link && isWebLink(n.link) ? (
+									) : n.link && isOutsideLink(n.link) ? (
 										<a class="button secondary" href={n.link} target="_blank" rel="noopener noreferrer">
 											Open<span class="sr-only"> “{n.title}” on another site</span>
 										</a>
