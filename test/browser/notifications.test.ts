@@ -216,6 +216,36 @@ describeBrowser("web app: notification center", () => {
 		await b.screenshot(page, "notifications-preferences");
 		expect(await b.axe(page)).toEqual([]);
 
+		// the service worker shows a push (delivered to it by Chromium's DevTools protocol, as a push service
+		// would): its title and body, tagged with the notification's id
+		const cdp = await context.newCDPSession(page);
+		const registrationId = new Promise<string>(resolve =>
+			cdp.on("ServiceWorker.workerRegistrationUpdated", e => {
+				const r = e.registrations.find(x => x.scopeURL === b.url("/") && !x.isDeleted);
+				if (r) resolve(r.registrationId);
+			}),
+		);
+		await cdp.send("ServiceWorker.enable");
+		const payload = {
+			id: "n-push-1",
+			category: "follows",
+			tenantId: null,
+			title: "New follower",
+			body: "Dora started following you.",
+			link: null,
+		};
+		await cdp.send("ServiceWorker.deliverPushMessage", {
+			origin: b.url(""),
+			registrationId: await registrationId,
+			data: JSON.stringify(payload),
+		});
+		const shown = () =>
+			page.evaluate(
+				"navigator.serviceWorker.ready.then(r => r.getNotifications({ tag: 'n-push-1' })).then(ns => ns.map(n => ({ title: n.title, body: n.body, tag: n.tag })))",
+			) as Promise<{ title: string; body: string; tag: string }[]>;
+		await waitFor(async () => (await shown()).length > 0, { what: "the push shown" });
+		expect(await shown()).toEqual([{ title: "New follower", body: "Dora started following you.", tag: "n-push-1" }]);
+
 		await page.getByRole("button", { name: "Disable push on this device" }).click();
 		await page.getByText("Push is not enabled on this device.").waitFor();
 		subs = (await http("GET", "/api/notifications/push-subscriptions", { token: ada.accessToken })).body;
