@@ -11,6 +11,7 @@ import { ProblemBanner } from "./components/problem-banner";
 import { entryOf, HOME, NAV, type NavEntry, type ScreenProps } from "./nav";
 import { href, navigate, useRoute, type Route } from "./router";
 import { ForgotPassword, OAuthCallback, Register, ResetPassword, SignIn } from "./screens/auth/auth";
+import { NotificationBell } from "./screens/notifications/bell";
 import { currentTenant, signOut, switchTenant, useSession, type SignedIn } from "./session";
 
 /** Routes anyone may open, signed in or not. */
@@ -107,6 +108,8 @@ function Shell({ route, session }: { route: Route; session: SignedIn }) {
 					Valence
 				</a>
 				<TenantSwitcher session={session} />
+				{/* the notification bell (web/src/screens/notifications): its socket is remade for each organisation, whose notifications it shows */}
+				<NotificationBell key={session.tenantId ?? "none"} current={route.path === "/notifications"} />
 				<div class="account">
 					<span class="who" title={session.user.email}>
 						{session.user.name ?? session.user.email}

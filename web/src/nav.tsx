@@ -85,6 +85,15 @@ export const NAV: NavEntry[] = [
 	{ path: "/analytics/reports", label: "Reports", group: "Workspace", tenant: true, load: () => import("./screens/analytics/reports") },
 	{ path: "/analytics/forecast", label: "Forecast", group: "Workspace", tenant: true, load: () => import("./screens/analytics/forecast") },
 	// end of Analytics screens
+	// Notification screens (web/src/screens/notifications; the bell in the top bar is app.tsx's)
+	{ path: "/notifications", label: "Notifications", group: "Account", load: () => import("./screens/notifications/list") },
+	{
+		path: "/notifications/preferences",
+		label: "Notification settings",
+		group: "Account",
+		load: () => import("./screens/notifications/preferences"),
+	},
+	// end of Notification screens
 ];
 
 /** Where a signed-in user lands: the first entry they may see. */
