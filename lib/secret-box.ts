@@ -31,20 +31,39 @@ export class SecretBox {
 	}
 }
 
-/** The key from SECRETS_KEY, else (not in production) the dev key in DATA_DIR/keys/secrets.key, made on first use. */
-export function loadSecretKey(cfg: Config): { key: Buffer; generated: boolean } {
-	if (cfg.SECRETS_KEY) return { key: Buffer.from(cfg.SECRETS_KEY, "base64url"), generated: false };
-	if (cfg.NODE_ENV === "production") throw new Error("SECRETS_KEY: required in production (32 random bytes, base64url)");
-	const file = path.join(dataPath(cfg, "keys"), "secrets.key");
-	if (!fs.existsSync(file)) {
-		fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-		// wx: of two processes starting at once, the second reads the first one's key
-		try {
-			fs.writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600, flag: "wx" });
-		} catch (err) {
-			if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-		}
-		return { key: Buffer.from(fs.readFileSync(file, "utf8").trim(), "base64url"), generated: true };
+/** An encryption key's setting: its variable, the dev key's file in DATA_DIR/keys/, and how the value is written. */
+export interface KeySetting {
+	name: "SECRETS_KEY" | "MESSAGING_SECRET_KEY";
+	file: string;
+	encoding: "base64url" | "base64";
+	/** how to make one, for the production error */
+	howTo: string;
+}
+
+/**
+ * A 32-byte key from its setting, else (not in production) the dev key in DATA_DIR/keys/<file>, made on first
+ * use; `generated` says this process made it (for the "dev key" line in the log).
+ */
+export function loadKey(cfg: Config, setting: KeySetting): { key: Buffer; generated: boolean } {
+	const given = cfg[setting.name];
+	if (given) return { key: Buffer.from(given, setting.encoding), generated: false };
+	if (cfg.NODE_ENV === "production") throw new Error(`${setting.name}: required in production (${setting.howTo})`);
+	const file = dataPath(cfg, "keys", setting.file);
+	fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+	let generated = false;
+	try {
+		// wx: of processes starting at once on one DATA_DIR, one writes the key and the others read it
+		fs.writeFileSync(file, randomBytes(32).toString(setting.encoding), { mode: 0o600, flag: "wx" });
+		generated = true;
+	} catch (err) {
+		if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
 	}
-	return { key: Buffer.from(fs.readFileSync(file, "utf8").trim(), "base64url"), generated: false };
+	const key = Buffer.from(fs.readFileSync(file, "utf8").trim(), setting.encoding);
+	if (key.length !== 32) throw new Error(`${file}: not a 32-byte key in ${setting.encoding}`);
+	return { key, generated };
+}
+
+/** SECRETS_KEY (third-party tokens of integrations), else its dev key in DATA_DIR/keys/secrets.key. */
+export function loadSecretKey(cfg: Config): { key: Buffer; generated: boolean } {
+	return loadKey(cfg, { name: "SECRETS_KEY", file: "secrets.key", encoding: "base64url", howTo: "32 random bytes, base64url" });
 }

@@ -223,7 +223,9 @@ const AppsService: ServiceSchema<DbSettings, AppsMethods, AppsVars> = {
 		},
 	},
 	created() {
-		this.secretKey = loadSecretKey(config());
+		const { key, generated } = loadSecretKey(config());
+		if (generated) this.logger.warn("MESSAGING_SECRET_KEY is not set: generated a development key in DATA_DIR/keys/messaging-secret.key");
+		this.secretKey = key;
 	},
 };
 

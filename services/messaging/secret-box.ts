@@ -4,26 +4,12 @@
  * are: lib/keys.ts), shared by every node that shares DATA_DIR. A sealed value is
  * `v1.<iv>.<tag>.<ciphertext>` (base64url): the tag makes a tampered value fail to open.
  */
-import { randomBytes } from "node:crypto";
-import fs from "node:fs";
-import path from "node:path";
-import { dataPath, type Config } from "../../lib/config";
-import { SecretBox } from "../../lib/secret-box";
+import type { Config } from "../../lib/config";
+import { loadKey, SecretBox } from "../../lib/secret-box";
 
-export function loadSecretKey(cfg: Config): Buffer {
-	if (cfg.MESSAGING_SECRET_KEY) return Buffer.from(cfg.MESSAGING_SECRET_KEY, "base64");
-	if (cfg.NODE_ENV === "production") throw new Error("MESSAGING_SECRET_KEY: required in production (openssl rand -base64 32)");
-	const file = dataPath(cfg, "keys", "messaging-secret.key");
-	fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-	try {
-		// "wx": of nodes starting together on one DATA_DIR, one writes the key and the others read it.
-		fs.writeFileSync(file, randomBytes(32).toString("base64"), { mode: 0o600, flag: "wx" });
-	} catch (err) {
-		if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-	}
-	const key = Buffer.from(fs.readFileSync(file, "utf8").trim(), "base64");
-	if (key.length !== 32) throw new Error(`${file}: not a 32-byte key in base64`);
-	return key;
+/** MESSAGING_SECRET_KEY, else its dev key in DATA_DIR/keys/messaging-secret.key (lib/secret-box.ts `loadKey`). */
+export function loadSecretKey(cfg: Config): { key: Buffer; generated: boolean } {
+	return loadKey(cfg, { name: "MESSAGING_SECRET_KEY", file: "messaging-secret.key", encoding: "base64", howTo: "openssl rand -base64 32" });
 }
 
 // The cipher is lib/secret-box.ts's (one AES-256-GCM implementation); messaging keeps its own key.
