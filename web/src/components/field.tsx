@@ -16,7 +16,7 @@ export interface FieldProps {
 	name: string;
 	value: string;
 	onInput(value: string): void;
-	type?: "text" | "email" | "password" | "search" | "url" | "number" | "datetime-local" | "textarea";
+	type?: "text" | "email" | "password" | "search" | "url" | "number" | "date" | "datetime-local" | "textarea";
 	problem?: ApiProblem | null;
 	error?: string;
 	hint?: ComponentChildren;

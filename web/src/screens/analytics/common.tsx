@@ -1,13 +1,13 @@
 /**
  * What the analytics screens share (README, "Web app" → "Analytics screens"): the API's shapes
- * (README, "Platform: analytics"), a labelled select and date input in the style of `Field`, and a uPlot
+ * (README, "Platform: analytics"), a labelled select in the style of `Field`, and a uPlot
  * chart whose figures are a table beside it (the canvas is hidden from screen readers; the table is what
  * they read and what the browser test checks).
  */
-import "uplot/dist/uPlot.min.css";
 import uPlot from "uplot";
-import { useEffect, useId, useRef } from "preact/hooks";
+import { useEffect, useId } from "preact/hooks";
 import type { ApiProblem } from "../../api";
+import { useUplot } from "../../components/use-uplot";
 
 export interface Point {
 	start: string;
@@ -105,34 +105,6 @@ export function SelectField<V extends string>(p: {
 	);
 }
 
-/** A labelled date input (a UTC day), marked like `Field`. */
-export function DateField(p: { label: string; name: string; value: string; onInput(v: string): void; error?: string; required?: boolean }) {
-	const id = useId();
-	return (
-		<div class={`field${p.error ? " field-invalid" : ""}`}>
-			<label for={id}>
-				{p.label}
-				{p.required ? <span aria-hidden="true"> *</span> : null}
-			</label>
-			<input
-				id={id}
-				type="date"
-				name={p.name}
-				value={p.value}
-				required={p.required}
-				aria-invalid={p.error ? true : undefined}
-				aria-describedby={p.error ? `${id}-error` : undefined}
-				onInput={e => p.onInput((e.currentTarget as HTMLInputElement).value)}
-			/>
-			{p.error ? (
-				<p class="field-error" id={`${id}-error`} role="alert">
-					{p.error}
-				</p>
-			) : null}
-		</div>
-	);
-}
-
 export interface AnSeries {
 	label: string;
 	values: (number | null)[];
@@ -146,51 +118,42 @@ export const COLORS = ["#2350c8", "#1d6b3a", "#a55a00", "#7a3fb8", "#b02a5b", "#
  * a table (`#<id>-data`, each cell `data-x` = its row's label and `data-series` = its column's).
  */
 export function AnChart(p: { id: string; title: string; xLabel: string; x: string[]; times?: string[]; series: AnSeries[] }) {
-	const box = useRef<HTMLDivElement>(null);
-	const plot = useRef<uPlot | null>(null);
 	const time = p.times !== undefined;
 	const xs = time ? p.times!.map(t => Date.parse(t) / 1000) : p.x.map((_, i) => i);
 	const data: uPlot.AlignedData = [xs, ...p.series.map(s => s.values)];
-	useEffect(() => {
-		const el = box.current!;
-		const width = () => Math.max(260, el.clientWidth);
-		const bars = uPlot.paths.bars!({ size: [0.6 / Math.max(1, p.series.length), 80], align: 0 });
-		const opts: uPlot.Options = {
-			width: width(),
-			height: 220,
-			legend: { show: p.series.length > 1 },
-			cursor: { drag: { x: false, y: false } },
-			scales: {
-				x: time ? { time: true } : { time: false, range: [-0.5, p.x.length - 0.5] },
-				y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] },
-			},
-			axes: [
-				time
-					? { grid: { show: false } }
-					: { values: (_u, splits) => splits.map(i => p.x[i] ?? ""), splits: () => p.x.map((_, i) => i), grid: { show: false } },
-				{ size: 50, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000, 1_000_000] },
-			],
-			series: [
-				{},
-				...p.series.map(s => ({
-					label: s.label,
-					stroke: s.color,
-					fill: time ? undefined : s.color,
-					width: time ? 2 : 0,
-					paths: time ? undefined : bars,
-					points: { show: time && xs.length < 60 },
-				})),
-			],
-		};
-		plot.current = new uPlot(opts, data, el);
-		const resize = new ResizeObserver(() => plot.current?.setSize({ width: width(), height: 220 }));
-		resize.observe(el);
-		return () => {
-			resize.disconnect();
-			plot.current?.destroy();
-			plot.current = null;
-		};
-	}, [p.x.join("|"), p.series.map(s => s.label).join("|"), time]);
+	const { box, plot } = useUplot(
+		() => {
+			const bars = uPlot.paths.bars!({ size: [0.6 / Math.max(1, p.series.length), 80], align: 0 });
+			return {
+				legend: { show: p.series.length > 1 },
+				cursor: { drag: { x: false, y: false } },
+				scales: {
+					x: time ? { time: true } : { time: false, range: [-0.5, p.x.length - 0.5] },
+					y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] },
+				},
+				axes: [
+					time
+						? { grid: { show: false } }
+						: { values: (_u, splits) => splits.map(i => p.x[i] ?? ""), splits: () => p.x.map((_, i) => i), grid: { show: false } },
+					{ size: 50, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000, 1_000_000] },
+				],
+				series: [
+					{},
+					...p.series.map(s => ({
+						label: s.label,
+						stroke: s.color,
+						fill: time ? undefined : s.color,
+						width: time ? 2 : 0,
+						paths: time ? undefined : bars,
+						points: { show: time && xs.length < 60 },
+					})),
+				],
+			};
+		},
+		data,
+		{ height: 220, minWidth: 260 },
+		[p.x.join("|"), p.series.map(s => s.label).join("|"), time],
+	);
 	useEffect(() => {
 		plot.current?.setData(data);
 	}, [JSON.stringify(data)]);

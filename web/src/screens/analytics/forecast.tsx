@@ -9,7 +9,7 @@ import { Field } from "../../components/field";
 import { ProblemBanner } from "../../components/problem-banner";
 import { useAction } from "../../components/use-api";
 import type { ScreenProps } from "../../nav";
-import { AnChart, bucketLabel, COLORS, DateField, SelectField, type Point } from "./common";
+import { AnChart, bucketLabel, COLORS, SelectField, type Point } from "./common";
 
 interface Forecast {
 	method: string;
@@ -72,7 +72,9 @@ export default function ForecastScreen(_: ScreenProps) {
 							placeholder="task.completed"
 							maxLength={64}
 						/>
-						<DateField
+						<Field
+							type="date"
+							problem={null}
 							label="History from (UTC day)"
 							name="from"
 							value={from}
@@ -80,7 +82,9 @@ export default function ForecastScreen(_: ScreenProps) {
 							error={run.problem?.fieldError("from")}
 							required
 						/>
-						<DateField
+						<Field
+							type="date"
+							problem={null}
 							label="History to (UTC day, not included)"
 							name="to"
 							value={to}

@@ -12,7 +12,7 @@ import { ProblemBanner } from "../../components/problem-banner";
 import { Table, when } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
 import type { ScreenProps } from "../../nav";
-import { DateField, SelectField } from "./common";
+import { SelectField } from "./common";
 
 type Status = "queued" | "running" | "ready" | "failed";
 
@@ -116,8 +116,26 @@ function RunForm({ onStarted }: { onStarted(r: Report): void }) {
 					placeholder="task.completed"
 					maxLength={64}
 				/>
-				<DateField label="From (UTC day)" name="query.from" value={from} onInput={setFrom} error={err(run.problem, "from")} required />
-				<DateField label="To (UTC day, not included)" name="query.to" value={to} onInput={setTo} error={err(run.problem, "to")} required />
+				<Field
+					type="date"
+					problem={null}
+					label="From (UTC day)"
+					name="query.from"
+					value={from}
+					onInput={setFrom}
+					error={err(run.problem, "from")}
+					required
+				/>
+				<Field
+					type="date"
+					problem={null}
+					label="To (UTC day, not included)"
+					name="query.to"
+					value={to}
+					onInput={setTo}
+					error={err(run.problem, "to")}
+					required
+				/>
 				<SelectField
 					label="Bucket"
 					name="query.bucket"

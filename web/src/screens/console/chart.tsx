@@ -2,9 +2,9 @@
  * A time-series line chart (uPlot). The canvas is a picture: the figure's caption names it, and the latest
  * values are written out in text beside it for screen readers and for the keyboard-only reader.
  */
-import { useEffect, useRef } from "preact/hooks";
-import uPlot from "uplot";
-import "uplot/dist/uPlot.min.css";
+import { useEffect } from "preact/hooks";
+import type uPlot from "uplot";
+import { useUplot } from "../../components/use-uplot";
 
 export interface Series {
 	label: string;
@@ -25,41 +25,27 @@ export function LineChart({
 	data: [number[], ...(number | null)[][]];
 	windowS: number;
 }) {
-	const box = useRef<HTMLDivElement>(null);
-	const plot = useRef<uPlot | null>(null);
-	useEffect(() => {
-		const el = box.current!;
-		const width = () => Math.max(280, el.clientWidth - 8);
-		plot.current = new uPlot(
-			{
-				width: width(),
-				height: 180,
-				series: [
-					{},
-					...series.map(s => ({
-						label: s.label,
-						stroke: s.color,
-						width: 2,
-						spanGaps: false,
-						value: (_u: uPlot, v: number | null) => s.format(v),
-					})),
-				],
-				axes: [{}, { size: 56 }],
-				scales: { x: { time: true } },
-				cursor: { drag: { x: false, y: false } },
-				legend: { show: true, live: false },
-			},
-			data as uPlot.AlignedData,
-			el,
-		);
-		const resize = new ResizeObserver(() => plot.current?.setSize({ width: width(), height: 180 }));
-		resize.observe(el);
-		return () => {
-			resize.disconnect();
-			plot.current?.destroy();
-			plot.current = null;
-		};
-	}, []);
+	const { box, plot } = useUplot(
+		() => ({
+			series: [
+				{},
+				...series.map(s => ({
+					label: s.label,
+					stroke: s.color,
+					width: 2,
+					spanGaps: false,
+					value: (_u: uPlot, v: number | null) => s.format(v),
+				})),
+			],
+			axes: [{}, { size: 56 }],
+			scales: { x: { time: true } },
+			cursor: { drag: { x: false, y: false } },
+			legend: { show: true, live: false },
+		}),
+		data as uPlot.AlignedData,
+		{ height: 180, minWidth: 280, inset: 8 },
+		[],
+	);
 	useEffect(() => {
 		const u = plot.current;
 		if (!u) return;

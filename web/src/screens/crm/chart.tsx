@@ -3,9 +3,9 @@
  * figures as a table beside it, which is what a screen reader reads (the canvas is hidden from it) and what
  * the browser tests check. Bars for categories (`categories` names the x positions), lines otherwise.
  */
-import "uplot/dist/uPlot.min.css";
 import uPlot from "uplot";
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect } from "preact/hooks";
+import { useUplot } from "../../components/use-uplot";
 
 export interface ChartSeries {
 	label: string;
@@ -24,58 +24,51 @@ export function Chart(p: {
 	yMax?: number;
 	id: string;
 }) {
-	const box = useRef<HTMLDivElement>(null);
-	const plot = useRef<uPlot | null>(null);
 	const kind = p.kind ?? "bars";
 	const data: uPlot.AlignedData = [p.categories.map((_, i) => i), ...p.series.map(s => s.values)];
-	useEffect(() => {
-		const el = box.current!;
-		const width = () => Math.max(260, el.clientWidth);
-		const bars = uPlot.paths.bars!({ size: [0.6 / Math.max(1, p.series.length), 80], align: 0 });
-		const opts: uPlot.Options = {
-			width: width(),
-			height: 220,
-			legend: { show: p.series.length > 1 },
-			cursor: { drag: { x: false, y: false } },
-			scales: {
-				x: { time: false, range: [-0.5, p.categories.length - 0.5] },
-				y: { range: (_u, _min, max) => [0, p.yMax ?? Math.max(1, max * 1.1)] },
-			},
-			axes: [
-				{
-					values: (_u, splits) => splits.map(i => p.categories[i] ?? ""),
-					splits: () => p.categories.map((_, i) => i),
-					grid: { show: false },
+	const { box, plot } = useUplot(
+		() => {
+			const bars = uPlot.paths.bars!({ size: [0.6 / Math.max(1, p.series.length), 80], align: 0 });
+			return {
+				legend: { show: p.series.length > 1 },
+				cursor: { drag: { x: false, y: false } },
+				scales: {
+					x: { time: false, range: [-0.5, p.categories.length - 0.5] },
+					y: { range: (_u, _min, max) => [0, p.yMax ?? Math.max(1, max * 1.1)] },
 				},
-				{
-					values: (_u, splits) => splits.map(v => (p.series[0]?.format ? p.series[0].format(v) : String(v))),
-					// room for "€12,345.00"; counts step by whole numbers
-					size: p.series[0]?.format ? 80 : 50,
-					incrs: p.series[0]?.format ? undefined : [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000],
-				},
-			],
-			series: [
-				{},
-				...p.series.map(s => ({
-					label: s.label,
-					stroke: s.color,
-					fill: kind === "bars" ? s.color : undefined,
-					width: kind === "bars" ? 0 : 2,
-					paths: kind === "bars" ? bars : undefined,
-					points: { show: kind === "line" },
-					value: (_u: uPlot, v: number | null) => (v == null ? "—" : s.format ? s.format(v) : String(v)),
-				})),
-			],
-		};
-		plot.current = new uPlot(opts, data, el);
-		const resize = new ResizeObserver(() => plot.current?.setSize({ width: width(), height: 220 }));
-		resize.observe(el);
-		return () => {
-			resize.disconnect();
-			plot.current?.destroy();
-			plot.current = null;
-		};
-	}, [p.categories.join("|"), p.series.map(s => s.label).join("|"), kind]);
+				axes: [
+					{
+						values: (_u, splits) => splits.map(i => p.categories[i] ?? ""),
+						splits: () => p.categories.map((_, i) => i),
+						grid: { show: false },
+					},
+					{
+						values: (_u, splits) => splits.map(v => (p.series[0]?.format ? p.series[0].format(v) : String(v))),
+						// room for "€12,345.00"; counts step by whole numbers
+						size: p.series[0]?.format ? 80 : 50,
+						incrs: p.series[0]?.format
+							? undefined
+							: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000],
+					},
+				],
+				series: [
+					{},
+					...p.series.map(s => ({
+						label: s.label,
+						stroke: s.color,
+						fill: kind === "bars" ? s.color : undefined,
+						width: kind === "bars" ? 0 : 2,
+						paths: kind === "bars" ? bars : undefined,
+						points: { show: kind === "line" },
+						value: (_u: uPlot, v: number | null) => (v == null ? "—" : s.format ? s.format(v) : String(v)),
+					})),
+				],
+			};
+		},
+		data,
+		{ height: 220, minWidth: 260 },
+		[p.categories.join("|"), p.series.map(s => s.label).join("|"), kind],
+	);
 	useEffect(() => {
 		plot.current?.setData(data);
 	}, [JSON.stringify(data)]);
