@@ -111,6 +111,12 @@ export interface AnSeries {
 	color: string;
 }
 
+/** The API's bucket sizes, as a select's options. */
+export const BUCKET_OPTIONS: { value: "day" | "hour"; label: string }[] = [
+	{ value: "day", label: "Day" },
+	{ value: "hour", label: "Hour" },
+];
+
 export const COLORS = ["#2350c8", "#1d6b3a", "#a55a00", "#7a3fb8", "#b02a5b", "#1f6f7a"];
 
 /**

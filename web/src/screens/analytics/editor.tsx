@@ -7,7 +7,7 @@ import { useState } from "preact/hooks";
 import type { ApiProblem } from "../../api";
 import { Field } from "../../components/field";
 import { ProblemBanner } from "../../components/problem-banner";
-import { SelectField, WIDGET_TYPES, type Widget, type WidgetType } from "./common";
+import { BUCKET_OPTIONS, SelectField, WIDGET_TYPES, type Widget, type WidgetType } from "./common";
 
 interface Draft {
 	key: number;
@@ -146,10 +146,7 @@ export function DashboardEditor(p: {
 								label={`Widget ${n} bucket`}
 								name={`${at}.query.bucket`}
 								value={d.bucket}
-								options={[
-									{ value: "day", label: "Day" },
-									{ value: "hour", label: "Hour" },
-								]}
+								options={BUCKET_OPTIONS}
 								onChange={bucket => change(d.key, { bucket })}
 								problem={p.problem}
 							/>

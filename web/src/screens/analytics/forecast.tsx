@@ -9,7 +9,7 @@ import { Field } from "../../components/field";
 import { ProblemBanner } from "../../components/problem-banner";
 import { useAction } from "../../components/use-api";
 import type { ScreenProps } from "../../nav";
-import { AnChart, bucketLabel, COLORS, SelectField, type Point } from "./common";
+import { AnChart, BUCKET_OPTIONS, bucketLabel, COLORS, SelectField, type Point } from "./common";
 
 interface Forecast {
 	method: string;
@@ -98,10 +98,7 @@ export default function ForecastScreen(_: ScreenProps) {
 							value={bucket}
 							onChange={v => setBucket(v as "day" | "hour")}
 							problem={run.problem}
-							options={[
-								{ value: "day", label: "Day" },
-								{ value: "hour", label: "Hour" },
-							]}
+							options={BUCKET_OPTIONS}
 						/>
 						<SelectField
 							label="Method"

@@ -12,7 +12,7 @@ import { ProblemBanner } from "../../components/problem-banner";
 import { Table, when } from "../../components/table";
 import { useAction, useApi } from "../../components/use-api";
 import type { ScreenProps } from "../../nav";
-import { SelectField } from "./common";
+import { BUCKET_OPTIONS, SelectField } from "./common";
 
 type Status = "queued" | "running" | "ready" | "failed";
 
@@ -142,10 +142,7 @@ function RunForm({ onStarted }: { onStarted(r: Report): void }) {
 					value={bucket}
 					onChange={v => setBucket(v as "day" | "hour")}
 					problem={run.problem}
-					options={[
-						{ value: "day", label: "Day" },
-						{ value: "hour", label: "Hour" },
-					]}
+					options={BUCKET_OPTIONS}
 				/>
 				<Field
 					label="Dimension (by)"
