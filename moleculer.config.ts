@@ -17,6 +17,7 @@ import { BoundedValidator } from "./lib/validation";
 import { AccessMiddleware } from "./middlewares/access.middleware";
 import { ConventionsMiddleware } from "./middlewares/conventions.middleware";
 import { PlatformErrorRegenerator } from "./lib/error-regenerator";
+import { CallerCacheMiddleware } from "./middlewares/caller-cache.middleware";
 import { EntityMiddleware } from "./middlewares/entity.middleware";
 import { IdempotencyMiddleware } from "./middlewares/idempotency.middleware";
 import { MetricsMiddleware } from "./middlewares/metrics.middleware";
@@ -44,6 +45,8 @@ function middlewares(cfg: Config) {
 		"Bulkhead",
 		"Timeout",
 		"Cacher",
+		// with a shared cacher, hits of actions on other nodes are read here, after their access rule (the remote side of Access + Cacher)
+		CallerCacheMiddleware(cfg.CACHE_CALLER_READS),
 		AccessMiddleware,
 		"ContextTracker",
 		"CircuitBreaker",

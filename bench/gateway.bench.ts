@@ -7,7 +7,8 @@
  *   stock-nats   bench/stock-gateway.ts ROLE=gateway + ROLE=node: stock moleculer-web -> NATS -> one service node
  *   public       Valence, SERVICES=gateway,greeter: GET /api/greeter/welcome/:name (public, validated, cached)
  *   auth         Valence, every service: GET /api/posts/:id with a Bearer token (authenticated, cached per post and caller)
- *   cluster      Valence gateway node -> NATS -> greeter node, Redis cacher and rate-limit counters
+ *   cluster      Valence gateway node -> NATS -> greeter node, Redis cacher and rate-limit counters (hits read at the gateway)
+ *   cluster-nats the same with CACHE_CALLER_READS=false: every request crosses NATS to the greeter node
  *
  * Every target runs in child processes of its own, all started before the first measurement and kept
  * running; then `rounds` rounds measure each target in turn (the order rotates each round), and the
@@ -35,7 +36,7 @@ import { signAccessToken } from "../lib/tokens";
 const ROOT = path.resolve(__dirname, "..");
 const WELCOME = "/api/greeter/welcome/bench";
 const WELCOME_BODY = JSON.stringify({ message: "Welcome, bench!" });
-const ALL_TARGETS = ["raw", "stock-local", "stock-nats", "public", "auth", "cluster"];
+const ALL_TARGETS = ["raw", "stock-local", "stock-nats", "public", "auth", "cluster", "cluster-nats"];
 type TargetName = string;
 
 // ── options ───────────────────────────────────────────────────────────────────────────────────────
@@ -380,12 +381,20 @@ function valenceTargets(root: string, suffix: string): Record<string, Target> {
 				return { url, headers, nodes: [node], metricsUrl: `${base}/metrics` };
 			},
 		},
-		[`cluster${suffix}`]: {
-			description: `Valence gateway node -> NATS -> greeter node, Redis cacher: GET /api/greeter/welcome/:name${tag}`,
+		[`cluster${suffix}`]: clusterTarget(`Valence gateway node -> NATS -> greeter node, Redis cacher: GET /api/greeter/welcome/:name${tag}`, {}),
+		// the same with hits answered by the greeter node: every request crosses NATS, as before caller reads
+		[`cluster-nats${suffix}`]: clusterTarget(`the same, CACHE_CALLER_READS=false (every request crosses NATS to the greeter node)${tag}`, {
+			CACHE_CALLER_READS: "false",
+		}),
+	};
+
+	function clusterTarget(description: string, env: Record<string, string>): Target {
+		return {
+			description,
 			versus: "stock-nats",
 			async start() {
 				const port = await freePort();
-				const common = { NAMESPACE: `bench-${randomUUID().slice(0, 8)}`, TRANSPORTER: opts.transporter, CACHER: await redisUrl() };
+				const common = { NAMESPACE: `bench-${randomUUID().slice(0, 8)}`, TRANSPORTER: opts.transporter, CACHER: await redisUrl(), ...env };
 				const greeter = run("cluster-greeter", valenceEnv({ ...common, SERVICES: "greeter", PORT: "0" }));
 				const gateway = run("cluster-gateway", valenceEnv({ ...common, SERVICES: "gateway", PORT: String(port) }));
 				const base = `http://127.0.0.1:${port}`;
@@ -395,8 +404,8 @@ function valenceTargets(root: string, suffix: string): Record<string, Target> {
 				const cpuNodes = privateRedisChild ? [gateway, greeter, privateRedisChild] : [gateway, greeter];
 				return { url: base + WELCOME, headers: {}, nodes: [gateway, greeter], cpuNodes, metricsUrl: `${base}/metrics` };
 			},
-		},
-	};
+		};
+	}
 }
 Object.assign(targets, valenceTargets(ROOT, ""));
 if (opts.baseline) Object.assign(targets, valenceTargets(opts.baseline, "-base"));

@@ -55,6 +55,7 @@ export const configSchema = {
 	RATE_LIMIT_MAX: { ...positiveInt, default: 600 },
 	CACHE_TTL_S: { ...positiveInt, default: 300 },
 	CACHE_TIMEOUT_MS: { ...positiveInt, default: 250 },
+	CACHE_CALLER_READS: { type: "boolean", convert: true, default: true },
 	JWT_ISSUER: { type: "string", default: "valence" },
 	JWT_AUDIENCE: { type: "string", default: "valence-api" },
 	JWT_KEYS_DIR: { type: "string", optional: true },
@@ -219,6 +220,8 @@ export interface Config {
 	RATE_LIMIT_MAX: number;
 	CACHE_TTL_S: number;
 	CACHE_TIMEOUT_MS: number;
+	/** With the Redis cacher: a node reads another node's cached answers itself (middlewares/caller-cache.middleware.ts). */
+	CACHE_CALLER_READS: boolean;
 	JWT_ISSUER: string;
 	JWT_AUDIENCE: string;
 	JWT_KEYS_DIR?: string;

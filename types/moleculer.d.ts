@@ -44,6 +44,8 @@ declare module "moleculer" {
 		 * and replayed to retries (middlewares/idempotency.middleware.ts, README "Conventions every service follows").
 		 */
 		idempotencyKey?: IdempotencyFlag;
+		/** Set by the node that runs the action: callers sharing its Redis cache may read its entries (middlewares/caller-cache.middleware.ts). */
+		callerCache?: boolean;
 	}
 
 	/** @moleculer/channels consumers (its middleware reads `channels` from the schema; see lib/channels.ts). */
