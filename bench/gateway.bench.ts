@@ -381,7 +381,10 @@ function valenceTargets(root: string, suffix: string): Record<string, Target> {
 				return { url, headers, nodes: [node], metricsUrl: `${base}/metrics` };
 			},
 		},
-		[`cluster${suffix}`]: clusterTarget(`Valence gateway node -> NATS -> greeter node, Redis cacher: GET /api/greeter/welcome/:name${tag}`, {}),
+		[`cluster${suffix}`]: clusterTarget(
+			`Valence gateway node + greeter node over NATS, Redis cacher (hits read at the gateway): GET /api/greeter/welcome/:name${tag}`,
+			{},
+		),
 		// the same with hits answered by the greeter node: every request crosses NATS, as before caller reads
 		[`cluster-nats${suffix}`]: clusterTarget(`the same, CACHE_CALLER_READS=false (every request crosses NATS to the greeter node)${tag}`, {
 			CACHE_CALLER_READS: "false",
