@@ -1,7 +1,7 @@
 /**
  * Reads a cached answer of an action that runs on another node at the caller, when every node shares
  * the cache (the Redis cacher): a hit answers without the NATS round trip and without the other node's
- * work (README, "Running a cluster" → "Cached reads at the caller"). Misses go to the owning node, which
+ * work (README, "What moved, and why it is as safe" → "Cached reads at the caller"). Misses go to the owning node, which
  * looks again, calls the handler and writes the entry as before; only owning nodes write.
  *
  * - The node that runs the action offers its entries to callers (`callerCache: true` on the action's
@@ -17,6 +17,7 @@ import { Cachers, type Context, type Middleware, type ServiceBroker } from "mole
 import { accessCheck, type AuthUser } from "../lib/access";
 
 type CacheOptions = { enabled?: unknown; keygen?: unknown; keys?: string[]; ttl?: number; lock?: unknown };
+/** What is used of Moleculer's cacher; its declared type has `getCacheKey(action: string, …)`, the code takes the action definition. */
 interface SharedCacher {
 	connected: boolean | null;
 	opts: { missingResponse?: unknown; keygen?: unknown };
@@ -41,6 +42,7 @@ export function CallerCacheMiddleware(enabled: boolean): Middleware {
 		name: "CallerCache",
 		created(broker: ServiceBroker) {
 			// A memory cacher is each node's own: a caller would never find the owner's entries.
+			// cast: the declared getCacheKey takes an action name, the implementation (and the Cacher middleware) the definition
 			if (enabled && broker.cacher instanceof Cachers.Redis && !broker.cacher.opts.keygen) cacher = broker.cacher as unknown as SharedCacher;
 		},
 		localAction(handler, action) {
