@@ -266,11 +266,9 @@ export class MemoryJobEngine implements JobEngine {
 		clearTimeout(e.timer);
 		const wait = e.readyAt - Date.now();
 		if (wait > 0) {
-			// a timer may fire a millisecond before Date.now() reaches readyAt: it is ready when its timer fires
-			e.timer = setTimeout(() => {
-				e.readyAt = Math.min(e.readyAt, Date.now());
-				this.pump(e.record.type);
-			}, wait);
+			// timers run on a monotonic clock and may fire a millisecond before Date.now() reaches readyAt:
+			// scheduling again arms the rest, so a job neither runs early nor stays stuck waiting
+			e.timer = setTimeout(() => this.schedule(e), wait);
 			e.timer.unref();
 		} else queueMicrotask(() => this.pump(e.record.type));
 	}
