@@ -79,6 +79,8 @@ export const configSchema = {
 	// gateway response compression (lib/compression.ts): the encodings offered, the preferred first, or off
 	COMPRESSION: { type: "string", default: "br,gzip", pattern: /^(off|(br|gzip)(,(br|gzip))?)$/ },
 	COMPRESSION_MIN_BYTES: { type: "number", convert: true, integer: true, min: 0, max: 1 << 30, default: 1024 },
+	// the gateway writes the answers ended in one event-loop turn together (lib/batched-writes.ts)
+	BATCH_RESPONSE_WRITES: { type: "boolean", convert: true, default: true },
 	SHUTDOWN_TIMEOUT_MS: { ...positiveInt, default: 10000 },
 	SHUTDOWN_DRAIN_MS: { type: "number", convert: true, integer: true, min: 0, max: 600_000, default: 0 },
 	MEDIA_MAX_BYTES: { ...positiveInt, default: 10 * 1024 * 1024 },
@@ -247,6 +249,8 @@ export interface Config {
 	COMPRESSION: string;
 	/** JSON answers smaller than this many bytes are sent uncompressed */
 	COMPRESSION_MIN_BYTES: number;
+	/** answers ended during one turn of the event loop are written together at its end (fewer wake-ups of waiting clients) */
+	BATCH_RESPONSE_WRITES: boolean;
 	SHUTDOWN_TIMEOUT_MS: number;
 	/** after SIGTERM: how long the node stays up, answering readiness 503, before it stops (load balancers notice) */
 	SHUTDOWN_DRAIN_MS: number;

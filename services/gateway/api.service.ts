@@ -11,6 +11,7 @@ import ApiGateway from "moleculer-web";
 import proxyAddr from "proxy-addr";
 import serveStatic from "serve-static";
 import { AliasIndex } from "../../lib/alias-index";
+import { batchedResponse } from "../../lib/batched-writes";
 import { compressingResponse, compressResponses, type CompressionOptions, type Encoding } from "../../lib/compression";
 import { fixedHeaders } from "../../lib/fixed-headers";
 import { accessCheckOf, rateLimitKeys, UnauthorizedError, type AuthUser, type RateLimitRule } from "../../lib/access";
@@ -265,14 +266,14 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 
 	methods: {
 		/**
-		 * moleculer-web's HTTP server (this gateway uses neither its HTTPS nor its HTTP/2 settings), with the
-		 * response class that compresses (lib/compression.ts) when compression is on.
+		 * moleculer-web's HTTP server (this gateway uses neither its HTTPS nor its HTTP/2 settings), with a
+		 * response class that writes answers in bursts (lib/batched-writes.ts) and compresses them
+		 * (lib/compression.ts), each when it is on.
 		 */
 		createServer() {
 			if (this.server) return;
-			const server = compression
-				? http.createServer({ ServerResponse: compressingResponse(compression) }, this.httpHandler)
-				: http.createServer(this.httpHandler);
+			const base = cfg.BATCH_RESPONSE_WRITES ? batchedResponse(http.ServerResponse) : http.ServerResponse;
+			const server = http.createServer({ ServerResponse: compression ? compressingResponse(compression, base) : base }, this.httpHandler);
 			server.requestTimeout = Number(this.settings.requestTimeout ?? 300_000);
 			this.server = server;
 		},
