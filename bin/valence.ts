@@ -5,6 +5,8 @@
  *   npm start                      every service in one process (embedded default)
  *   SERVICES=gateway TRANSPORTER=nats://127.0.0.1:4222 npm start     one node of a cluster
  */
+// first: V8 settings that must be in place before the services allocate anything
+import "../lib/v8-tuning";
 import type { AddressInfo } from "node:net";
 import { ServiceBroker, type Service } from "moleculer";
 import { ConfigError, dbDriver, loadConfig, type Config } from "../lib/config";

@@ -12,7 +12,7 @@ import { compressingResponse } from "../../lib/compression";
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
-async function serve(handler: Handler, Response: typeof http.ServerResponse = batchedResponse(http.ServerResponse)) {
+async function serve(handler: Handler, Response: http.ServerOptions["ServerResponse"] = batchedResponse(http.ServerResponse)) {
 	const server = http.createServer({ ServerResponse: Response }, handler);
 	await new Promise<void>(resolve => server.listen(0, "127.0.0.1", resolve));
 	const port = (server.address() as AddressInfo).port;
@@ -103,16 +103,20 @@ describe("answers written in bursts", () => {
 	it("still streams a body written in pieces, and compresses a large JSON answer", async () => {
 		const big = JSON.stringify({ items: Array.from({ length: 400 }, (_, i) => ({ i, text: "some repeated text" })) });
 		const Response = compressingResponse({ encodings: ["gzip"], minBytes: 1024 }, batchedResponse(http.ServerResponse));
-		const s = await serve((req, res) => {
-			if (req.url === "/stream") {
-				res.write("one,");
-				setTimeout(() => res.end("two"), 5);
-				return;
-			}
-			(res as http.ServerResponse & { compressWith?: string }).compressWith = "gzip";
-			res.setHeader("Content-Type", "application/json");
-			res.end(big);
-		}, Response);
+		const s = await serve(
+			(req, res) => {
+				if (req.url === "/stream") {
+					res.write("one,");
+					setTimeout(() => res.end("two"), 5);
+					return;
+				}
+				(res as http.ServerResponse & { compressWith?: string }).compressWith = "gzip";
+				res.setHeader("Content-Type", "application/json");
+				res.end(big);
+			},
+			// the compressing class' constructor is typed for plain IncomingMessage requests, as the gateway's server makes
+			Response as typeof http.ServerResponse,
+		);
 		try {
 			expect(await (await fetch(`http://127.0.0.1:${s.port}/stream`)).text()).toBe("one,two");
 			const res = await fetch(`http://127.0.0.1:${s.port}/json`, { headers: { "accept-encoding": "gzip" } });
