@@ -12,7 +12,7 @@ import proxyAddr from "proxy-addr";
 import serveStatic from "serve-static";
 import { AliasIndex } from "../../lib/alias-index";
 import { batchedResponse } from "../../lib/batched-writes";
-import { compressingResponse, compressResponses, type CompressionOptions, type Encoding } from "../../lib/compression";
+import { compressingResponse, type CompressionOptions, type Encoding } from "../../lib/compression";
 import { fixedHeaders } from "../../lib/fixed-headers";
 import { accessCheckOf, rateLimitKeys, UnauthorizedError, type AuthUser, type RateLimitRule } from "../../lib/access";
 import { bodyParsers, routedAction } from "../../lib/body";
@@ -64,8 +64,8 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 		logRouteRegistration: "debug",
 		optimizeOrder: true,
 		// helmet's headers are the same on every answer: recorded once and replayed (lib/fixed-headers.ts);
-		// JSON answers compressed when the client accepts it (lib/compression.ts)
-		use: [fixedHeaders(securityHeaders), ...(compression ? [compressResponses(compression)] : [])],
+		// JSON answers are compressed by the response class (createServer below) when the client accepts it
+		use: [fixedHeaders(securityHeaders)],
 		cors: corsOrigins.length
 			? {
 					origin: corsOrigins.includes("*") ? "*" : corsOrigins,

@@ -110,7 +110,6 @@ describe("answers written in bursts", () => {
 					setTimeout(() => res.end("two"), 5);
 					return;
 				}
-				(res as http.ServerResponse & { compressWith?: string }).compressWith = "gzip";
 				res.setHeader("Content-Type", "application/json");
 				res.end(big);
 			},
