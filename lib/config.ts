@@ -84,7 +84,7 @@ export const configSchema = {
 	SHUTDOWN_TIMEOUT_MS: { ...positiveInt, default: 10000 },
 	SHUTDOWN_DRAIN_MS: { type: "number", convert: true, integer: true, min: 0, max: 600_000, default: 0 },
 	// read by lib/v8-tuning.ts before this module loads; declared here so that a wrong value is refused
-	V8_PRETENURING: { type: "boolean", convert: true, default: false },
+	V8_TUNING: { type: "boolean", convert: true, default: true },
 	MEDIA_MAX_BYTES: { ...positiveInt, default: 10 * 1024 * 1024 },
 	MEDIA_STORAGE: { type: "enum", values: ["local", "s3"], default: "local" },
 	MEDIA_UNATTACHED_TTL_S: { ...positiveInt, default: 24 * 3600 },
@@ -256,8 +256,8 @@ export interface Config {
 	SHUTDOWN_TIMEOUT_MS: number;
 	/** after SIGTERM: how long the node stays up, answering readiness 503, before it stops (load balancers notice) */
 	SHUTDOWN_DRAIN_MS: number;
-	/** V8's allocation-site pretenuring (off by default on a Valence node: lib/v8-tuning.ts) */
-	V8_PRETENURING: boolean;
+	/** a Valence node's V8 garbage-collector settings for serving (lib/v8-tuning.ts); false: V8's defaults */
+	V8_TUNING: boolean;
 	/** largest accepted media upload, cut off while streaming (413) */
 	MEDIA_MAX_BYTES: number;
 	/** media storage backend: local disk under DATA_DIR/media, or an S3-compatible bucket (S3_*) */
