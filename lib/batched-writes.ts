@@ -63,6 +63,7 @@ export function batchedResponse<T extends typeof ServerResponse>(Base: T): T {
 			configurable: true,
 		});
 	}
-	// the subclass has Base's constructor and instance type
+	// TypeScript types a class extending `Base as typeof ServerResponse` as that, not as T: the subclass has
+	// Base's constructor and instance type (it adds only `endHeld` and overrides `end`)
 	return BatchedResponse as unknown as T;
 }
