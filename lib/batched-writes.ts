@@ -45,7 +45,8 @@ export function batchedResponse<T extends typeof ServerResponse>(Base: T): T {
 			if (this.endHeld) {
 				// an end after end: nothing more to write; a callback runs once the answer is out, as Node's would
 				const cb = [chunk, encoding, callback].find(a => typeof a === "function");
-				if (cb) this.once("finish", cb);
+				if (cb && this.writableFinished) process.nextTick(cb);
+				else if (cb) this.once("finish", cb);
 				return this;
 			}
 			this.endHeld = true;

@@ -82,18 +82,23 @@ describe("answers written in bursts", () => {
 	it("drops an end after end: the client gets the first answer once, the process no error, and the callback runs", async () => {
 		const errors: unknown[] = [];
 		let called = false;
+		let calledAfter = false;
 		const s = await serve((_req, res) => {
 			res.on("error", e => errors.push(e));
 			res.end("first");
 			// what an error handler does when it finds the answer sent: end without a body
 			if (res.headersSent) res.end(() => (called = true));
 			res.end("second");
+			// and once the answer is out, an end's callback still runs
+			res.once("finish", () => res.end(() => (calledAfter = true)));
 		});
 		try {
 			const res = await fetch(`http://127.0.0.1:${s.port}/`);
 			expect(await res.text()).toBe("first");
 			await new Promise(resolve => setImmediate(resolve));
 			expect(called).toBe(true);
+			await new Promise(resolve => setImmediate(resolve));
+			expect(calledAfter).toBe(true);
 			expect(errors).toEqual([]);
 		} finally {
 			await s.close();
