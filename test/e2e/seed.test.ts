@@ -44,10 +44,10 @@ function seed(port: number): Promise<{ code: number | null; output: string; seco
 describe("npm run seed", () => {
 	let node: Proc | undefined;
 	let base = "";
-	const held: net.Server[] = [];
+	let holder: net.Server | undefined;
 	afterAll(() => {
 		node?.kill();
-		for (const server of held) server.close();
+		holder?.close();
 		fs.rmSync(dataDir, { recursive: true, force: true });
 	});
 
@@ -113,10 +113,9 @@ describe("npm run seed", () => {
 		// The seed's PORT. Step 3 of its search seeds a Valence gateway answering there, so a port merely
 		// found free could, minutes later, be another parallel test's gateway: this listener holds it and is
 		// not one (it closes every connection).
-		const holder = net.createServer(socket => socket.destroy());
-		await new Promise<void>(resolve => holder.listen(0, "127.0.0.1", resolve));
-		held.push(holder);
-		const seedPort = (holder.address() as net.AddressInfo).port;
+		const server = (holder = net.createServer(socket => socket.destroy()));
+		await new Promise<void>(resolve => server.listen(0, "127.0.0.1", resolve));
+		const seedPort = (server.address() as net.AddressInfo).port;
 		const first = await seed(seedPort);
 		expect(first.output).toContain("Seeding the embedded platform");
 		expect({ code: first.code, output: first.output }).toMatchObject({ code: 0 });

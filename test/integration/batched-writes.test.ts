@@ -27,7 +27,7 @@ function exchange(port: number, raw: string, answers: number): Promise<string> {
 		socket.setEncoding("latin1");
 		socket.on("data", chunk => {
 			data += chunk;
-			if (data.split("HTTP/1.1 ").length - 1 >= answers && /\r\n\r\n[^]*$/.test(data) && complete(data, answers)) {
+			if (complete(data, answers)) {
 				socket.end();
 				resolve(data);
 			}
