@@ -13,7 +13,7 @@ import serveStatic from "serve-static";
 import { AliasIndex } from "../../lib/alias-index";
 import { batchedResponse } from "../../lib/batched-writes";
 import { compressingResponse, type CompressionOptions, type Encoding } from "../../lib/compression";
-import { fixedHeaders } from "../../lib/fixed-headers";
+import { fixedHeaders, headerBlockResponse } from "../../lib/fixed-headers";
 import { accessCheckOf, rateLimitKeys, UnauthorizedError, type AuthUser, type RateLimitRule } from "../../lib/access";
 import { bodyParsers, routedAction } from "../../lib/body";
 import { config, splitList } from "../../lib/config";
@@ -63,7 +63,7 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 		logResponse: null,
 		logRouteRegistration: "debug",
 		optimizeOrder: true,
-		// helmet's headers are the same on every answer: recorded once and replayed (lib/fixed-headers.ts);
+		// helmet's headers are the same on every answer: recorded once, written as one block (lib/fixed-headers.ts);
 		// JSON answers are compressed by the response class (createServer below) when the client accepts it
 		use: [fixedHeaders(securityHeaders)],
 		cors: corsOrigins.length
@@ -267,12 +267,13 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 	methods: {
 		/**
 		 * moleculer-web's HTTP server (this gateway uses neither its HTTPS nor its HTTP/2 settings), with a
-		 * response class that writes answers in bursts (lib/batched-writes.ts) and compresses them
-		 * (lib/compression.ts), each when it is on.
+		 * response class that writes helmet's headers as one block (lib/fixed-headers.ts), writes answers
+		 * in bursts (lib/batched-writes.ts) and compresses them (lib/compression.ts), the last two when on.
 		 */
 		createServer() {
 			if (this.server) return;
-			const base = cfg.BATCH_RESPONSE_WRITES ? batchedResponse(http.ServerResponse) : http.ServerResponse;
+			const headed = headerBlockResponse(http.ServerResponse);
+			const base = cfg.BATCH_RESPONSE_WRITES ? batchedResponse(headed) : headed;
 			const server = http.createServer({ ServerResponse: compression ? compressingResponse(compression, base) : base }, this.httpHandler);
 			server.requestTimeout = Number(this.settings.requestTimeout ?? 300_000);
 			this.server = server;

@@ -2,14 +2,17 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import helmet from "helmet";
-import { fixedHeaders, type Middleware } from "../../lib/fixed-headers";
+import { fixedHeaders, HeaderBlock, headerBlockResponse, type Middleware } from "../../lib/fixed-headers";
 
-/** The raw header lines a middleware leaves on a real response. */
-async function headersOf(mw: Middleware): Promise<string[]> {
-	const server = http.createServer((req: IncomingMessage, res: ServerResponse) => {
+const BlockResponse = headerBlockResponse(http.ServerResponse);
+
+/** The raw header lines a middleware leaves on a real response (of the gateway's response class with `blocks`). */
+async function headersOf(mw: Middleware, blocks = false): Promise<string[]> {
+	const handler = (req: IncomingMessage, res: ServerResponse) => {
 		res.setHeader("X-Powered-By", "test");
 		mw(req, res, () => res.end("{}"));
-	});
+	};
+	const server = blocks ? http.createServer({ ServerResponse: BlockResponse }, handler) : http.createServer(handler);
 	await new Promise<void>(r => server.listen(0, "127.0.0.1", r));
 	try {
 		const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
@@ -49,6 +52,7 @@ describe("fixed headers", () => {
 		expect(want.length).toBeGreaterThan(10);
 		expect(want.some(h => h.startsWith("x-powered-by"))).toBe(false);
 		expect(await headersOf(replayed)).toEqual(want);
+		expect(await headersOf(replayed, true)).toEqual(want);
 	});
 
 	it("runs a middleware whose headers depend on the request, or that uses a nonce, as it is", async () => {
@@ -70,5 +74,98 @@ describe("fixed headers", () => {
 		expect(fixedHeaders(failing).replayed).toBe(false);
 		// not replayed, still run
 		expect(await headersOf(fixedHeaders(perRequest))).toContain("x-echo: /");
+	});
+
+	describe("as a block after the status line", () => {
+		const gatewayHelmet = () => fixedHeaders(helmet({ crossOriginEmbedderPolicy: false }) as unknown as Middleware);
+
+		/** One answer of a server of the block class: `handle` runs after the replayed helmet; the raw header lines. */
+		async function answer(handle: (res: ServerResponse) => void, before: (res: ServerResponse) => void = () => {}, mw = gatewayHelmet()) {
+			const server = http.createServer({ ServerResponse: BlockResponse }, (req, res) => {
+				before(res);
+				mw(req, res, () => {
+					handle(res);
+					if (!res.headersSent) res.end("{}");
+				});
+			});
+			await new Promise<void>(r => server.listen(0, "127.0.0.1", r));
+			try {
+				const port = (server.address() as AddressInfo).port;
+				return await new Promise<string[]>((resolve, reject) =>
+					http
+						.get({ host: "127.0.0.1", port, path: "/", agent: false }, res => {
+							res.resume();
+							const lines: string[] = [];
+							for (let i = 0; i < res.rawHeaders.length; i += 2)
+								lines.push(`${res.rawHeaders[i].toLowerCase()}: ${res.rawHeaders[i + 1]}`);
+							res.on("end", () => resolve(lines));
+						})
+						.on("error", reject),
+				);
+			} finally {
+				server.close();
+			}
+		}
+		const named = (lines: string[], name: string) => lines.filter(l => l.startsWith(`${name}: `));
+
+		it("is what this Node writes: the gateway's response class is not Node's own", () => {
+			// if a Node upgrade changed how the head is written, the class falls back to Node's, and this fails
+			expect(BlockResponse).not.toBe(http.ServerResponse);
+		});
+
+		it("gives way to a header the handler sets, removes or writes with writeHead", async () => {
+			const set = await answer(res => res.setHeader("X-Frame-Options", "DENY"));
+			expect(named(set, "x-frame-options")).toEqual(["x-frame-options: DENY"]);
+			const removed = await answer(res => res.removeHeader("X-Frame-Options"));
+			expect(named(removed, "x-frame-options")).toEqual([]);
+			expect(named(removed, "x-content-type-options")).toEqual(["x-content-type-options: nosniff"]);
+			const head = await answer(res => res.writeHead(200, { "x-frame-options": "DENY", "Referrer-Policy": "origin" }).end());
+			expect(named(head, "x-frame-options")).toEqual(["x-frame-options: DENY"]);
+			expect(named(head, "referrer-policy")).toEqual(["referrer-policy: origin"]);
+			const array = await answer(res => res.writeHead(200, ["X-Frame-Options", "DENY"]).end());
+			expect(named(array, "x-frame-options")).toEqual(["x-frame-options: DENY"]);
+		});
+
+		it("replaces a header set before the middleware, as helmet does", async () => {
+			const lines = await answer(
+				() => {},
+				res => res.setHeader("X-Frame-Options", "ALLOWALL"),
+			);
+			expect(named(lines, "x-frame-options")).toEqual(["x-frame-options: SAMEORIGIN"]);
+		});
+
+		it("is seen by getHeader, hasHeader, getHeaders and getHeaderNames", async () => {
+			let seen: unknown;
+			await answer(res => {
+				res.setHeader("Content-Type", "application/json");
+				seen = {
+					one: res.getHeader("x-frame-options"),
+					has: res.hasHeader("X-Content-Type-Options"),
+					all: res.getHeaders(),
+					names: res.getHeaderNames(),
+				};
+			});
+			expect(seen).toMatchObject({
+				one: "SAMEORIGIN",
+				has: true,
+				all: { "x-frame-options": "SAMEORIGIN", "content-type": "application/json" },
+			});
+			expect((seen as { names: string[] }).names).toEqual(expect.arrayContaining(["x-frame-options", "content-type"]));
+		});
+
+		it("validates its headers once, and leaves the ones Node reads to setHeader", () => {
+			expect(() => new HeaderBlock([["X-Bad", "a\r\nInjected: 1"]])).toThrow();
+			expect(() => new HeaderBlock([["Bad Name", "1"]])).toThrow();
+			expect(() => new HeaderBlock([["Connection", "close"]])).toThrow(/Node reads it/);
+			const closing = fixedHeaders((_req, res, next) => {
+				res.setHeader("Connection", "close");
+				res.setHeader("X-A", "1");
+				next();
+			});
+			return answer(() => {}, undefined, closing).then(lines => {
+				expect(named(lines, "x-a")).toEqual(["x-a: 1"]);
+				expect(named(lines, "connection")).toEqual(["connection: close"]);
+			});
+		});
 	});
 });
