@@ -124,7 +124,17 @@ export class HeaderBlock {
 			const lower = String(name).toLowerCase();
 			if (this.byName.has(lower)) (skip ??= new Set()).add(lower);
 		}
-		if (!skip) return this.lines;
+		return skip ? this.linesWithout(skip) : this.lines;
+	}
+
+	/** The same for Node's own header store (lower-case names): a look-up per header of the block. */
+	linesBesidesStore(store: Record<string, unknown>): string {
+		let skip: Set<string> | undefined;
+		for (const lower of this.byName.keys()) if (store[lower] !== undefined) (skip ??= new Set()).add(lower);
+		return skip ? this.linesWithout(skip) : this.lines;
+	}
+
+	private linesWithout(skip: ReadonlySet<string>): string {
 		let lines = "";
 		for (const [lower, h] of this.byName) if (!skip.has(lower)) lines += h.lines;
 		return lines;
@@ -156,6 +166,8 @@ export function headerBlockResponse<T extends typeof ServerResponse>(Base: T): T
 	const found: unknown = Reflect.get(Base.prototype, "_storeHeader");
 	if (typeof found !== "function") return Base;
 	const storeHeader = found as StoreHeader;
+	// Node's header store (a symbol-keyed object of lower-case names): what `_storeHeader` is given after `setHeader`
+	const store = storeSymbol(Base);
 	class HeaderBlockResponse extends (Base as typeof ServerResponse) implements TakesHeaderBlock {
 		headerBlock: HeaderBlock | undefined = undefined;
 
@@ -167,7 +179,12 @@ export function headerBlockResponse<T extends typeof ServerResponse>(Base: T): T
 
 		_storeHeader(firstLine: string, headers: unknown): void {
 			const block = this.headerBlock;
-			storeHeader.call(this, block ? firstLine + block.linesBesides(headers) : firstLine, headers);
+			if (block)
+				firstLine +=
+					store && headers && headers === Reflect.get(this, store)
+						? block.linesBesidesStore(headers as Record<string, unknown>)
+						: block.linesBesides(headers);
+			storeHeader.call(this, firstLine, headers);
 		}
 
 		override getHeader(name: string) {
@@ -202,14 +219,33 @@ export function headerBlockResponse<T extends typeof ServerResponse>(Base: T): T
 	return HeaderBlockResponse as unknown as T;
 }
 
-/** Whether a response of `Class` writes its block where the head is written (Node's `_header`: internal). */
-function writesBlocks(Class: new (req: IncomingMessage) => ServerResponse & TakesHeaderBlock): boolean {
+function storeSymbol(Class: typeof ServerResponse): symbol | undefined {
+	const res = new Class(probeRequest());
+	res.setHeader("X-Probe", "1");
+	return Object.getOwnPropertySymbols(res).find(s => {
+		const value: unknown = Reflect.get(res, s);
+		return typeof value === "object" && value !== null && "x-probe" in value;
+	});
+}
+
+function probeRequest(): IncomingMessage {
 	const req = new http.IncomingMessage(new Socket());
 	req.method = "GET";
-	const res = new Class(req);
-	res.useHeaderBlock(new HeaderBlock([["X-Block", "1"]]));
+	return req;
+}
+
+/** Whether a response of `Class` writes its block where the head is written, less what it set itself (Node's `_header`: internal). */
+function writesBlocks(Class: new (req: IncomingMessage) => ServerResponse & TakesHeaderBlock): boolean {
+	const res = new Class(probeRequest());
+	res.useHeaderBlock(
+		new HeaderBlock([
+			["X-Block", "1"],
+			["X-Own", "2"],
+		]),
+	);
+	res.setHeader("X-Own", "1");
 	res.writeHead(200);
-	return String(Reflect.get(res, "_header")).startsWith("HTTP/1.1 200 OK\r\nX-Block: 1\r\n");
+	return String(Reflect.get(res, "_header")).startsWith("HTTP/1.1 200 OK\r\nX-Block: 1\r\nX-Own: 1\r\n");
 }
 
 /** `mw` replayed from a recording of its header writes, or `mw` itself when it does more than that. */
