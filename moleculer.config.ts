@@ -13,6 +13,7 @@ import { plainClone } from "./lib/plain-clone";
 import { StableNatsTransporter } from "./lib/nats-transporter";
 import { tracingOptions } from "./lib/tracing";
 import { SafeRedisCacher } from "./lib/safe-redis-cacher";
+import { LeanMemoryCacher } from "./lib/memory-cacher";
 import { BoundedValidator } from "./lib/validation";
 import { AccessMiddleware } from "./middlewares/access.middleware";
 import { ConventionsMiddleware } from "./middlewares/conventions.middleware";
@@ -70,7 +71,7 @@ function cacher(cfg: Config): BrokerOptions["cacher"] {
 			timeoutMs: cfg.CACHE_TIMEOUT_MS,
 		});
 	// every hit is a copy (a caller changing its answer cannot change the cache), made cheaply for JSON data
-	return { type: "Memory", options: { ttl: cfg.CACHE_TTL_S, clone: plainClone } };
+	return new LeanMemoryCacher({ ttl: cfg.CACHE_TTL_S, clone: plainClone });
 }
 
 export function brokerOptions(cfg: Config = loadConfig()): BrokerOptions {

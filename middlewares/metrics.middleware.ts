@@ -35,7 +35,7 @@ interface HistogramItem {
 	quantileValues?: { add(v: number): void };
 	rate?: { update(v: number): void };
 }
-interface Metric {
+export interface Metric {
 	values: Map<string, unknown>;
 	buckets?: number[];
 	hashingLabels(labels: Labels): string;
