@@ -87,6 +87,11 @@ export class HeaderBlock {
 		this.lines = [...byName.values()].map(h => h.lines).join("");
 	}
 
+	/** the block's header names, lower-case */
+	get lowerNames(): IterableIterator<string> {
+		return this.byName.keys();
+	}
+
 	has(lowerName: string): boolean {
 		return this.byName.has(lowerName);
 	}
@@ -173,7 +178,8 @@ export function headerBlockResponse<T extends typeof ServerResponse>(Base: T): T
 
 		/** the block's headers for this answer; ones set before now give way to it, as to `setHeader` */
 		useHeaderBlock(block: HeaderBlock): void {
-			for (const name of super.getHeaderNames()) if (block.has(name)) super.removeHeader(name);
+			const own: unknown = store ? Reflect.get(this, store) : super.getHeaders();
+			if (own) for (const name of block.lowerNames) if ((own as Record<string, unknown>)[name] !== undefined) super.removeHeader(name);
 			this.headerBlock = this.headerBlock ? this.headerBlock.concat(block) : block;
 		}
 

@@ -20,7 +20,11 @@ function brokerWith(cacher: InstanceType<typeof Cachers.Memory>) {
 
 /** the counters' values and the number of get times observed */
 function counts(broker: ServiceBroker) {
-	const list = broker.metrics.list({ includes: ["moleculer.cacher.**"] }) as { name: string; values: { value?: number; count?: number }[] }[];
+	// Moleculer types a listed metric's values as a Map; list() hands out its snapshot, an array
+	const list = broker.metrics.list({ includes: ["moleculer.cacher.**"] }) as unknown as {
+		name: string;
+		values: { value?: number; count?: number }[];
+	}[];
 	const of = (name: string) => list.find(m => m.name === name)?.values[0];
 	return {
 		...Object.fromEntries(GET_METRICS.map(n => [n, of(n)?.value ?? 0])),
