@@ -100,19 +100,11 @@ export class HeaderBlock {
 		return this.byName.get(name.toLowerCase())?.value;
 	}
 
-	names(): string[] {
-		return [...this.byName.keys()];
-	}
-
-	rawNames(): string[] {
-		return [...this.byName.values()].map(h => h.name);
-	}
-
 	entries(): [string, HeaderValue][] {
 		return [...this.byName.values()].map(h => [h.name, h.value]);
 	}
 
-	/** this block and `other`'s headers, `other`'s replacing this one's of the same name */
+	/** this block and `other`'s headers, `other`'s replacing this one's of the same name (two fixed middlewares on one answer) */
 	concat(other: HeaderBlock): HeaderBlock {
 		return new HeaderBlock([...this.entries(), ...other.entries()]);
 	}
@@ -212,7 +204,7 @@ export function headerBlockResponse<T extends typeof ServerResponse>(Base: T): T
 
 		override getHeaderNames(): string[] {
 			const own = super.getHeaderNames();
-			return this.headerBlock ? [...new Set([...this.headerBlock.names(), ...own])] : own;
+			return this.headerBlock ? [...new Set([...this.headerBlock.lowerNames, ...own])] : own;
 		}
 
 		override removeHeader(name: string): void {

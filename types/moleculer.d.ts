@@ -48,6 +48,11 @@ declare module "moleculer" {
 		callerCache?: boolean;
 	}
 
+	interface CallingOptions {
+		/** The caller only serializes the answer: a memory-cache hit may be the frozen cached answer itself (lib/memory-cacher.ts). */
+		answerOnlySerialized?: boolean;
+	}
+
 	/** @moleculer/channels consumers (its middleware reads `channels` from the schema; see lib/channels.ts). */
 	// eslint-disable-next-line @typescript-eslint/no-unused-vars -- an augmentation repeats the type parameters
 	interface ServiceSchema<TSettings, TMethods, TVars, TThis> {

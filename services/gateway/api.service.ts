@@ -6,7 +6,7 @@
 import { randomUUID, timingSafeEqual } from "node:crypto";
 import http from "node:http";
 import path from "node:path";
-import type { Context } from "moleculer";
+import type { CallingOptions, Context } from "moleculer";
 import ApiGateway from "moleculer-web";
 import proxyAddr from "proxy-addr";
 import serveStatic from "serve-static";
@@ -209,7 +209,9 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 				// Per-action body limits, a depth limit and decoder errors as 400s (README: Security).
 				bodyParsers: false,
 				use: [oauthCallbackPage(webDir), bodyParsers({ limit: cfg.BODY_LIMIT, publicLimit: cfg.PUBLIC_BODY_LIMIT, actionOf: routedAction })],
-				callOptions: {},
+				// moleculer-web only serializes the routed action's answer (no route here has onAfterCall): a cache
+				// hit may hand over the cached, frozen answer without a copy (lib/memory-cacher.ts)
+				callOptions: { answerOnlySerialized: true } satisfies CallingOptions,
 				onBeforeCall(ctx: Context, _route: unknown, req: Req) {
 					// With NATS queue groups balancing (a cluster), the call must not name a node: moleculer-web picks an
 					// endpoint to read the action's rules and would send the request to that node, even one that died a

@@ -1,6 +1,7 @@
 /**
  * The lean memory cacher (lib/memory-cacher.ts) answers and counts like Moleculer's own: the same
- * hits, misses, expiries and copies, the same values of its get metrics, side by side on two brokers.
+ * hits, misses, expiries and copies, the same values of its get metrics, side by side on two brokers;
+ * and a caller that only serializes the answer is handed the frozen cached answer, no one else is.
  */
 import { Cachers, ServiceBroker } from "moleculer";
 import { LeanMemoryCacher } from "../../lib/memory-cacher";
@@ -75,5 +76,66 @@ describe("LeanMemoryCacher", () => {
 			"moleculer.cacher.expired.total": 1,
 			timed: 6,
 		});
+	});
+});
+
+describe("LeanMemoryCacher, a caller that only serializes the answer", () => {
+	const broker = new ServiceBroker({ logger: false, cacher: new LeanMemoryCacher({ ttl: 10, clone: plainClone }) });
+	let handled = 0;
+	broker.createService({
+		name: "posts",
+		actions: {
+			get: {
+				cache: { keys: ["id"] },
+				handler: ctx => (handled++, { id: ctx.params.id, tags: ["a"], at: ctx.params.withDate ? new Date(0) : null }),
+			},
+		},
+	});
+	broker.createService({
+		name: "feed",
+		actions: {
+			// changes the answer it got: a caller of the kind the copy is there for
+			read: {
+				handler: async ctx => {
+					const post = (await ctx.call("posts.get", { id: "p1" })) as { tags: string[] };
+					post.tags.push("changed by feed");
+					return post;
+				},
+			},
+		},
+	});
+	const serializing = { answerOnlySerialized: true };
+	type Post = { id: string; tags: string[] };
+
+	beforeAll(() => broker.start());
+	afterAll(() => broker.stop());
+
+	it("hands it the cached answer itself, frozen; every other caller a copy of its own", async () => {
+		await broker.call("posts.get", { id: "p1" }, serializing); // the miss
+		const hit = await broker.call<Post, object>("posts.get", { id: "p1" }, serializing);
+		expect(await broker.call("posts.get", { id: "p1" }, serializing)).toBe(hit);
+		expect(Object.isFrozen(hit) && Object.isFrozen(hit.tags)).toBe(true);
+		expect(() => hit.tags.push("x")).toThrow(TypeError);
+
+		const copy = await broker.call<Post, object>("posts.get", { id: "p1" });
+		expect(copy).not.toBe(hit);
+		copy.tags.push("changed by a caller");
+		expect(await broker.call("posts.get", { id: "p1" })).toEqual({ id: "p1", tags: ["a"], at: null });
+		expect(handled).toBe(1);
+	});
+
+	it("is not passed on to the calls made while handling that call", async () => {
+		const fed = await broker.call<Post, object>("feed.read", {}, serializing);
+		expect(fed.tags).toEqual(["a", "changed by feed"]);
+		expect(await broker.call("posts.get", { id: "p1" }, serializing)).toEqual({ id: "p1", tags: ["a"], at: null });
+	});
+
+	it("copies an answer that is not plain JSON data for that caller too", async () => {
+		const params = { id: "p2", withDate: true };
+		await broker.call("posts.get", params, serializing);
+		const [a, b] = [await broker.call("posts.get", params, serializing), await broker.call("posts.get", params, serializing)];
+		expect(a).toEqual(b);
+		expect(a).not.toBe(b);
+		expect(Object.isFrozen(a)).toBe(false);
 	});
 });
