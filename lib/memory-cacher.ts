@@ -14,7 +14,7 @@
  * to them, not the options).
  */
 import { Cachers, METRIC, type Context } from "moleculer";
-import { addTo, observe, type Metric } from "../middlewares/metrics.middleware";
+import { addTo, metricNamed, observe, type Metric } from "../middlewares/metrics.middleware";
 
 interface Entry {
 	data: unknown;
@@ -109,8 +109,7 @@ export class LeanMemoryCacher extends Cachers.Memory {
 
 	private getMetrics() {
 		if (!this.broker.isMetricsEnabled()) return null;
-		// getMetric is typed as the base metric; the counter and histogram methods used are on its subclasses
-		const metric = (name: string) => this.metrics.getMetric(name) as unknown as Metric;
+		const metric = (name: string) => metricNamed(this.broker, name);
 		return {
 			total: metric(METRIC.MOLECULER_CACHER_GET_TOTAL),
 			found: metric(METRIC.MOLECULER_CACHER_FOUND_TOTAL),

@@ -47,6 +47,12 @@ export interface Metric {
 	changed(value?: unknown, labels?: Labels, timestamp?: number): void;
 }
 
+/** A registered metric, with the counter, gauge and histogram methods used here. */
+export function metricNamed(broker: ServiceBroker, name: string): Metric {
+	// getMetric is typed as the base metric; the histogram and counter methods used are on its subclasses
+	return broker.metrics.getMetric(name) as unknown as Metric;
+}
+
 /** `metric.increment(labels, delta)` (or decrement) for a label set hashed beforehand: what GaugeMetric.set does. */
 export function addTo(metric: Metric, hash: string, labels: Labels, delta: number, now = Date.now()): void {
 	const item = metric.values.get(hash) as Item | undefined;
@@ -126,8 +132,7 @@ export function MetricsMiddleware(broker: ServiceBroker) {
 	useFastHistograms();
 	const stock = Middlewares.Metrics(broker);
 	if (!broker.isMetricsEnabled()) return stock;
-	// getMetric is typed as the base metric; the histogram and counter methods used below are on its subclasses.
-	const metric = (name: string) => broker.metrics.getMetric(name) as unknown as Metric;
+	const metric = (name: string) => metricNamed(broker, name);
 
 	function wrap(type: "local" | "remote", action: ActionSchema & { service?: { fullName?: string } }, next: (ctx: Context) => Promise<unknown>) {
 		const service = action.service ? (action.service.fullName ?? null) : null;

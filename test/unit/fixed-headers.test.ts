@@ -77,6 +77,7 @@ describe("fixed headers", () => {
 	});
 
 	describe("as a block after the status line", () => {
+		// helmet's handler is typed for Express requests; the middleware takes plain node ones
 		const gatewayHelmet = () => fixedHeaders(helmet({ crossOriginEmbedderPolicy: false }) as unknown as Middleware);
 
 		/** One answer of a server of the block class: `handle` runs after the replayed helmet; the raw header lines. */
