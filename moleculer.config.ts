@@ -70,7 +70,8 @@ function cacher(cfg: Config): BrokerOptions["cacher"] {
 			ttl: cfg.CACHE_TTL_S,
 			timeoutMs: cfg.CACHE_TIMEOUT_MS,
 		});
-	// every hit is a copy (a caller changing its answer cannot change the cache), made cheaply for JSON data
+	// every hit is a copy (a caller changing its answer cannot change the cache), made cheaply for JSON data;
+	// the gateway's routed calls, which only serialize the answer, read the frozen cached answer itself
 	return new LeanMemoryCacher({ ttl: cfg.CACHE_TTL_S, clone: plainClone });
 }
 
