@@ -12,6 +12,9 @@
  * frozen and shared; an answer holding a Buffer, a Date or a class instance is copied for every caller.
  * The option is the call's own: calls made while handling it do not inherit it (Moleculer passes `meta` on
  * to them, not the options).
+ *
+ * Such a shared answer cannot change, so neither can its JSON: `answerJson` (the gateway's serializer)
+ * writes it once, when first asked, and keeps it as long as the cache keeps the answer.
  */
 import { Cachers, METRIC, type Context } from "moleculer";
 import { addTo, metricNamed, observe, type Metric } from "../middlewares/metrics.middleware";
@@ -24,8 +27,30 @@ interface Entry {
 /** the cacher's metrics have no labels: one label set, hashed "" */
 const NO_LABELS = {};
 
+/**
+ * The stored answers that are frozen JSON data, which a serializing caller may be handed as they are, and
+ * their JSON once `answerJson` was asked for it (null until then). Weak: an answer the cache dropped goes.
+ */
+const shared = new WeakMap<object, string | null>();
+
+/** `JSON.stringify(data)`; for a shared cached answer, the same string computed once. */
+export function answerJson(data: unknown): string {
+	if (typeof data === "object" && data !== null) {
+		const json = shared.get(data);
+		if (json) return json;
+		if (json === null) {
+			const written = JSON.stringify(data);
+			shared.set(data, written);
+			return written;
+		}
+	}
+	return JSON.stringify(data);
+}
+
 /** Freezes `value` if it is plain JSON data (objects, arrays, primitives; not deeper than 64) and says whether it was. */
 function freezeJson(value: unknown, depth = 0): boolean {
+	// a function (a `toJSON` among them) could make the JSON differ from one serialization to the next
+	if (typeof value === "function") return false;
 	if (value === null || typeof value !== "object") return true;
 	if (depth > 64) return false; // also where a circular answer (copied by cloneDeep) ends
 	if (Array.isArray(value)) {
@@ -40,8 +65,6 @@ function freezeJson(value: unknown, depth = 0): boolean {
 
 export class LeanMemoryCacher extends Cachers.Memory {
 	private gets: { total: Metric; found: Metric; time: Metric } | null | undefined;
-	/** the stored answers that are frozen JSON data, which a serializing caller may be handed as they are */
-	private readonly shareable = new WeakSet<object>();
 
 	// Moleculer's MemoryCacher keeps its Map untyped
 	private get entries(): Map<string, Entry> {
@@ -57,7 +80,7 @@ export class LeanMemoryCacher extends Cachers.Memory {
 		const stored = super.set(key, data, ttl);
 		// without a copy on every hit (clone: false), callers share the stored answer: freezing it would break them
 		const item = this.copier ? this.entries.get(key) : undefined;
-		if (item && item.data !== null && typeof item.data === "object" && freezeJson(item.data)) this.shareable.add(item.data);
+		if (item && item.data !== null && typeof item.data === "object" && freezeJson(item.data)) shared.set(item.data, null);
 		return stored;
 	}
 
@@ -93,9 +116,9 @@ export class LeanMemoryCacher extends Cachers.Memory {
 				this.metrics.increment(METRIC.MOLECULER_CACHER_EXPIRED_TOTAL);
 				cache.delete(key);
 			} else {
-				const shared = !copy && typeof item.data === "object" && item.data !== null && this.shareable.has(item.data);
+				const share = !copy && typeof item.data === "object" && item.data !== null && shared.has(item.data);
 				const copier = this.copier;
-				data = copier && !shared ? copier(item.data) : item.data;
+				data = copier && !share ? copier(item.data) : item.data;
 			}
 		}
 		if (m) {

@@ -19,6 +19,7 @@ import { bodyParsers, routedAction } from "../../lib/body";
 import { config, splitList } from "../../lib/config";
 import { ServiceStartingError } from "../../lib/errors";
 import { TokenVerifier } from "../../lib/jwt";
+import { answerJson } from "../../lib/memory-cacher";
 import { publicDir, webDir } from "../../lib/paths";
 import { problem, toProblem, type Problem } from "../../lib/problem";
 import { RateLimiter, type RateDecision } from "../../lib/rate-limit";
@@ -279,6 +280,11 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 			const server = http.createServer({ ServerResponse: compression ? compressingResponse(compression, base) : base }, this.httpHandler);
 			server.requestTimeout = Number(this.settings.requestTimeout ?? 300_000);
 			this.server = server;
+		},
+
+		/** moleculer-web's JSON of an answer; a cache hit's frozen answer is written once (lib/memory-cacher.ts) */
+		encodeResponse(_req: Req, _res: Res, data: unknown): string {
+			return answerJson(data);
 		},
 
 		/** moleculer-web logs every 5xx itself before `onError`; `onError` logs them once, with the request id. */

@@ -57,6 +57,8 @@ export interface GatewayMethods extends RevocationMethods {
 	/** moleculer-web's */
 	sendError(req: Req, res: Res, err: Error): void;
 	errorHandler(req: Req, res: Res, err: Error): void;
+	/** moleculer-web's: the JSON of an answer */
+	encodeResponse(req: Req, res: Res, data: unknown): string;
 	authenticate(ctx: Context, route: unknown, req: Req, res: Res): Promise<AuthUser | null>;
 	authorize(ctx: Context, route: unknown, req: Req, res: Res): Promise<void>;
 	optimizeAliasesOrder(): void;

@@ -165,7 +165,10 @@ describe("verified-token cache", () => {
 		const [h, , sig] = token.split(".");
 		const forgedBody = Buffer.from(JSON.stringify({ ...(jwt.decode(token) as object), sub: "admin", roles: ["owner"] })).toString("base64url");
 		await expect(v.verify(`${h}.${forgedBody}.${sig}`)).rejects.toMatchObject({ code: 401, type: "INVALID_TOKEN" });
+		// and the genuine token is still answered from the cache: the forged one evicted nothing
+		verifySpy.mockClear();
 		await expect(v.verify(token)).resolves.toMatchObject({ id: "u1" });
+		expect(verifySpy).not.toHaveBeenCalled();
 	});
 
 	it("still refuses an expired token right after a cache hit for a valid one", async () => {

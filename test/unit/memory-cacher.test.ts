@@ -4,7 +4,7 @@
  * and a caller that only serializes the answer is handed the frozen cached answer, no one else is.
  */
 import { Cachers, ServiceBroker } from "moleculer";
-import { LeanMemoryCacher } from "../../lib/memory-cacher";
+import { answerJson, LeanMemoryCacher } from "../../lib/memory-cacher";
 import { plainClone } from "../../lib/plain-clone";
 import { MetricsMiddleware } from "../../middlewares/metrics.middleware";
 
@@ -128,6 +128,26 @@ describe("LeanMemoryCacher, a caller that only serializes the answer", () => {
 		const fed = await broker.call<Post, object>("feed.read", {}, serializing);
 		expect(fed.tags).toEqual(["a", "changed by feed"]);
 		expect(await broker.call("posts.get", { id: "p1" }, serializing)).toEqual({ id: "p1", tags: ["a"], at: null });
+	});
+
+	it("writes a shared answer's JSON once, any other answer's as it is at that moment", async () => {
+		const hit = await broker.call<Post, object>("posts.get", { id: "p1" }, serializing);
+		const stringify = jest.spyOn(JSON, "stringify");
+		try {
+			const first = answerJson(hit);
+			expect(first).toBe('{"id":"p1","tags":["a"],"at":null}');
+			expect(answerJson(await broker.call("posts.get", { id: "p1" }, serializing))).toBe(first);
+			expect(stringify).toHaveBeenCalledTimes(1);
+
+			// a copy (or any answer that is not the cache's) can change between two serializations
+			const copy = await broker.call<Post, object>("posts.get", { id: "p1" });
+			expect(answerJson(copy)).toBe(first);
+			copy.tags.push("b");
+			expect(answerJson(copy)).toBe('{"id":"p1","tags":["a","b"],"at":null}');
+			expect(answerJson("text")).toBe('"text"');
+		} finally {
+			stringify.mockRestore();
+		}
 	});
 
 	it("copies an answer that is not plain JSON data for that caller too", async () => {
