@@ -13,7 +13,7 @@ import serveStatic from "serve-static";
 import { AliasIndex } from "../../lib/alias-index";
 import { batchedResponse } from "../../lib/batched-writes";
 import { compressingResponse, type CompressionOptions, type Encoding } from "../../lib/compression";
-import { fixedHeaders, headerBlockResponse } from "../../lib/fixed-headers";
+import { fixedHeaders, headerBlockResponse, KnownHeader, setKnownHeader } from "../../lib/fixed-headers";
 import { accessCheckOf, rateLimitKeys, UnauthorizedError, type AuthUser, type RateLimitRule } from "../../lib/access";
 import { bodyParsers, routedAction } from "../../lib/body";
 import { config, splitList } from "../../lib/config";
@@ -37,6 +37,12 @@ const cfg = config();
 const compression: CompressionOptions | null =
 	cfg.COMPRESSION === "off" ? null : { encodings: splitList(cfg.COMPRESSION) as Encoding[], minBytes: cfg.COMPRESSION_MIN_BYTES };
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+// the headers every API answer carries, set without Node checking their names again (lib/fixed-headers.ts)
+const X_REQUEST_ID = new KnownHeader("X-Request-ID");
+const RATE_LIMIT_LIMIT = new KnownHeader("RateLimit-Limit");
+const RATE_LIMIT_REMAINING = new KnownHeader("RateLimit-Remaining");
+const RATE_LIMIT_RESET = new KnownHeader("RateLimit-Reset");
+const RATE_LIMIT_POLICY = new KnownHeader("RateLimit-Policy");
 const isLoopback = (() => {
 	const trust = proxyAddr.compile("loopback");
 	return (addr: string) => trust(addr, 0);
@@ -91,7 +97,7 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 			const requestID = typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
 			options.requestID = requestID;
 			req.$requestID = requestID;
-			res.setHeader("X-Request-ID", requestID);
+			setKnownHeader(res, X_REQUEST_ID, requestID);
 			if (!accessLog) return;
 			const started = process.hrtime.bigint();
 			res.once("finish", () => {
@@ -347,10 +353,10 @@ const ApiService: ServiceSchema<GatewaySettings, GatewayMethods, GatewayVars> = 
 			// Headers describe the tightest limit seen for this request.
 			if (!res.$rate || decision.remaining <= res.$rate.remaining) {
 				res.$rate = decision;
-				res.setHeader("RateLimit-Limit", String(decision.limit));
-				res.setHeader("RateLimit-Remaining", String(Math.max(0, decision.remaining)));
-				res.setHeader("RateLimit-Reset", String(decision.resetSec));
-				res.setHeader("RateLimit-Policy", `${rule.max};w=${rule.windowSec}`);
+				setKnownHeader(res, RATE_LIMIT_LIMIT, decision.limit);
+				setKnownHeader(res, RATE_LIMIT_REMAINING, Math.max(0, decision.remaining));
+				setKnownHeader(res, RATE_LIMIT_RESET, decision.resetSec);
+				setKnownHeader(res, RATE_LIMIT_POLICY, `${rule.max};w=${rule.windowSec}`);
 			}
 			if (!decision.allowed) {
 				res.setHeader("Retry-After", String(decision.resetSec));

@@ -1,8 +1,8 @@
 /** Replaying a header-only middleware gives exactly the headers running it gives. */
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { Socket, type AddressInfo } from "node:net";
 import helmet from "helmet";
-import { fixedHeaders, HeaderBlock, headerBlockResponse, type Middleware } from "../../lib/fixed-headers";
+import { fixedHeaders, HeaderBlock, headerBlockResponse, KnownHeader, setKnownHeader, type Middleware } from "../../lib/fixed-headers";
 
 const BlockResponse = headerBlockResponse(http.ServerResponse);
 
@@ -167,6 +167,72 @@ describe("fixed headers", () => {
 				expect(named(lines, "x-a")).toEqual(["x-a: 1"]);
 				expect(named(lines, "connection")).toEqual(["connection: close"]);
 			});
+		});
+	});
+
+	describe("known headers (setKnownHeader)", () => {
+		const probe = () => {
+			const req = new http.IncomingMessage(new Socket());
+			req.method = "GET";
+			return req;
+		};
+		const LIMIT = new KnownHeader("RateLimit-Limit");
+		const ID = new KnownHeader("X-Request-ID");
+
+		/** the head a response of `Class` writes after `set`, and what its accessors answer */
+		function headOf(Class: typeof ServerResponse, set: (res: ServerResponse) => void) {
+			const res = new Class(probe());
+			set(res);
+			const seen = { limit: res.getHeader("ratelimit-limit"), has: res.hasHeader("X-Request-ID"), names: res.getHeaderNames() };
+			res.writeHead(200);
+			return { head: String(Reflect.get(res, "_header")), seen };
+		}
+
+		it("writes the very head, and answers getHeader and the others, as setHeader", () => {
+			const bySetHeader = headOf(http.ServerResponse, res => {
+				res.setHeader("X-Early", "1");
+				res.setHeader("RateLimit-Limit", 600);
+				res.setHeader("X-Request-ID", "abc-1");
+				res.setHeader("RateLimit-Limit", 100); // a second limit replaces the first
+			});
+			const known = headOf(BlockResponse, res => {
+				res.setHeader("X-Early", "1");
+				setKnownHeader(res, LIMIT, 600);
+				setKnownHeader(res, ID, "abc-1");
+				setKnownHeader(res, LIMIT, 100);
+			});
+			expect(known).toEqual(bySetHeader);
+			expect(known.head).toContain("RateLimit-Limit: 100\r\nX-Request-ID: abc-1\r\n");
+			// first header on a fresh response: Node's store is made as setHeader makes it
+			expect(headOf(BlockResponse, res => setKnownHeader(res, ID, "x"))).toEqual(
+				headOf(http.ServerResponse, res => res.setHeader("X-Request-ID", "x")),
+			);
+			// and removeHeader removes it
+			expect(headOf(BlockResponse, res => (setKnownHeader(res, ID, "x"), res.removeHeader("x-request-id"))).head).not.toContain("X-Request-ID");
+		});
+
+		it("does not go through setHeader on the gateway's response class", () => {
+			// on a Node whose header store is not found, it falls back to setHeader: this fails, so it is noticed
+			const setHeader = jest.spyOn(http.OutgoingMessage.prototype, "setHeader");
+			try {
+				setKnownHeader(new BlockResponse(probe()), LIMIT, 5);
+				expect(setHeader).not.toHaveBeenCalled();
+			} finally {
+				setHeader.mockRestore();
+			}
+		});
+
+		it("refuses what setHeader refuses, with its errors", () => {
+			const res = new BlockResponse(probe());
+			expect(() => setKnownHeader(res, ID, "a\r\nSet-Cookie: x=1")).toThrow(expect.objectContaining({ code: "ERR_INVALID_CHAR" }));
+			res.writeHead(200);
+			expect(() => setKnownHeader(res, LIMIT, 1)).toThrow(expect.objectContaining({ code: "ERR_HTTP_HEADERS_SENT" }));
+			expect(() => new KnownHeader("Bad Name")).toThrow(expect.objectContaining({ code: "ERR_INVALID_HTTP_TOKEN" }));
+			expect(() => new KnownHeader("Content-Length")).toThrow(/Node reads it/);
+		});
+
+		it("is setHeader itself on a response of another class", () => {
+			expect(headOf(http.ServerResponse, res => setKnownHeader(res, LIMIT, 7)).head).toContain("RateLimit-Limit: 7\r\n");
 		});
 	});
 });
