@@ -15,7 +15,7 @@
  * The same response class sets the gateway's own per-answer headers (rate limits, the request id) with
  * `setKnownHeader`: their names are checked and lower-cased once (`KnownHeader`), a number needs no check
  * and a string gets Node's check of the value; the header then lands in Node's own store, where
- * `setHeader` would have put it (five `setHeader`s were about 1.5 µs of each answer, this about 0.5 µs).
+ * `setHeader` would have put it (the gateway's five: 1.3–1.7 µs with `setHeader`, 0.6–0.9 µs so, in a loop over responses).
  */
 import { Socket } from "node:net";
 import http, { type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders, ServerResponse } from "node:http";
