@@ -445,6 +445,22 @@ function cpuMs(pid: number | undefined): number | undefined {
 	}
 }
 
+/**
+ * The machine's CPU time so far (ms, all CPUs) and the part of it the hypervisor took for others (`steal`),
+ * from /proc/stat (Linux); undefined elsewhere. On a VM, a round with much steal measured the neighbours.
+ */
+function machineTime(): { total: number; steal: number } | undefined {
+	try {
+		const cpu = fs.readFileSync("/proc/stat", "utf8").split("\n", 1)[0].split(/\s+/).slice(1).map(Number);
+		// user nice system idle iowait irq softirq steal (guest time is counted in user already)
+		return { total: cpu.slice(0, 8).reduce((a, b) => a + b, 0) * 10, steal: (cpu[7] ?? 0) * 10 };
+	} catch {
+		return undefined;
+	}
+}
+const stealPercent = (from: ReturnType<typeof machineTime>, to: ReturnType<typeof machineTime>) =>
+	from && to && to.total > from.total ? (100 * (to.steal - from.steal)) / (to.total - from.total) : undefined;
+
 /** Fetches /metrics every `opts.scrape` seconds until stopped; resolves to the slowest answer (ms). */
 function scraper(url: string | undefined): () => Promise<number | undefined> {
 	if (!url || opts.scrape === 0) return async () => undefined;
@@ -672,10 +688,13 @@ async function main() {
 		}
 
 	const samples = new Map<TargetName, Sample[]>(opts.targets.map(t => [t, []]));
+	const measuredFrom = machineTime();
 	for (let round = 0; round < opts.rounds; round++) {
 		const order = opts.targets.map((_, i) => opts.targets[(i + round) % opts.targets.length]);
 		for (const name of order) {
+			const before = machineTime();
 			const s = await runLoad(running.get(name)!, opts.duration);
+			const steal = stealPercent(before, machineTime());
 			samples.get(name)!.push(s);
 			process.stderr.write(
 				`  round ${round + 1} ${name.padEnd(11)} ${Math.round(s.rps).toString().padStart(6)} req/s  p50 ${s.p50.toFixed(2)}  p99 ${s.p99.toFixed(2)}  max ${s.max.toFixed(1)} ms` +
@@ -687,6 +706,7 @@ async function main() {
 						: "") +
 					(s.scrapeMax !== undefined ? `  slowest /metrics ${s.scrapeMax.toFixed(1)} ms` : "") +
 					(s.errors || s.non2xx || s.timeouts ? `  (${s.errors} errors, ${s.non2xx} non-2xx, ${s.timeouts} timeouts)` : "") +
+					(steal !== undefined ? `  steal ${steal.toFixed(1)} %` : "") +
 					"\n",
 			);
 		}
@@ -707,6 +727,11 @@ async function main() {
 	});
 
 	const lines = checks(rows);
+	const steal = stealPercent(measuredFrom, machineTime());
+	if (steal !== undefined)
+		lines.push(
+			`the hypervisor took ${steal.toFixed(1)} % of the machine's CPU time while the rounds ran (steal, /proc/stat; each round's is on its line)`,
+		);
 	console.log(`\n${header.map(h => `${h}  `).join("\n")}\n\n${table(rows)}\n\n${lines.map(l => `- ${l}`).join("\n")}\n`);
 	if (opts.json) fs.writeFileSync(opts.json, JSON.stringify({ options: opts, header, rows, checks: lines }, null, 2));
 
