@@ -49,11 +49,13 @@ function forwardedCookies(header: string | undefined): string | null {
 /** The whitelisted headers (and cookies) of a request. */
 export function forwardedHeaders(req: IncomingMessage): Record<string, string> {
 	const headers: Record<string, string> = {};
+	// `req.headers` is a getter (Node builds the object on first use): read it once, not once per name
+	const given = req.headers;
 	for (const name of FORWARDED_HEADERS) {
-		const value = req.headers[name];
+		const value = given[name];
 		if (typeof value === "string" && value.length <= MAX_FORWARDED_HEADER_LENGTH) headers[name] = value;
 	}
-	const cookies = forwardedCookies(req.headers.cookie);
+	const cookies = forwardedCookies(given.cookie);
 	if (cookies) headers.cookie = cookies;
 	return headers;
 }
