@@ -161,9 +161,6 @@ export class KnownHeader {
 	}
 }
 
-/** The characters Node refuses in a header value (its strict check; anything it flags goes through `setHeader`, which decides). */
-const REFUSED_IN_VALUES = /[^\t\x20-\x7e\x80-\xff]/;
-
 /** What the gateway asks of a response to set a known header cheaply. */
 interface TakesKnownHeaders {
 	setKnownHeader(header: KnownHeader, value: string | number): void;
@@ -208,11 +205,13 @@ export function headerBlockResponse<T extends typeof ServerResponse>(Base: T): T
 
 		/** `setHeader` without checking the name again: the entry Node's own `setHeader` stores */
 		setKnownHeader(header: KnownHeader, value: string | number): void {
-			// sent already, an unusual value, or no store found: Node's path, with its errors
-			if (!store || this.headersSent || (typeof value === "string" && REFUSED_IN_VALUES.test(value))) {
+			// sent already, or no store found: Node's path, with its errors
+			if (!store || this.headersSent) {
 				super.setHeader(header.name, value);
 				return;
 			}
+			// Node's own check of a value's characters (a CR or LF throws ERR_INVALID_CHAR, as setHeader does)
+			if (typeof value === "string") http.validateHeaderValue(header.name, value);
 			type Store = Record<string, [string, string | number]>;
 			let own = Reflect.get(this, store) as Store | null | undefined;
 			// Node makes its store on the first header, as an object without a prototype
