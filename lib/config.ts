@@ -4,6 +4,7 @@
  */
 import Validator from "fastest-validator";
 import path from "node:path";
+import { withoutTrailingSlashes } from "./text";
 
 const v = new Validator({ useNewCustomCheckerFunction: true });
 
@@ -477,7 +478,7 @@ export function dbDriver(config: Config): "nedb" | "memory" | "mongo" {
 
 /** The address people use to reach the app, without a trailing slash (links in notifications). */
 export function appUrl(cfg: Config): string {
-	return (cfg.APP_URL ?? `http://localhost:${cfg.PORT || 3000}`).replace(/\/+$/, "");
+	return withoutTrailingSlashes(cfg.APP_URL ?? `http://localhost:${cfg.PORT || 3000}`);
 }
 
 export function dataPath(config: Config, ...parts: string[]): string {

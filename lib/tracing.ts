@@ -9,12 +9,13 @@
 import type { BrokerOptions } from "moleculer";
 import type { Config } from "./config";
 import { ZipkinExporter } from "./zipkin-exporter";
+import { withoutTrailingSlashes } from "./text";
 
 export function tracingOptions(cfg: Config): BrokerOptions["tracing"] {
 	if (cfg.TRACING_EXPORTER === "none") return { enabled: false };
 	const exporter =
 		cfg.TRACING_EXPORTER === "zipkin"
-			? new ZipkinExporter({ baseURL: cfg.ZIPKIN_URL.replace(/\/+$/, "") })
+			? new ZipkinExporter({ baseURL: withoutTrailingSlashes(cfg.ZIPKIN_URL) })
 			: { type: cfg.TRACING_EXPORTER === "console" ? "Console" : "Event" };
 	return {
 		enabled: true,

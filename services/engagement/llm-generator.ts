@@ -12,6 +12,7 @@ import type { Config } from "../../lib/config";
 import { CircuitBreaker } from "../social/circuit-breaker";
 import { challengeSchema, offlineGenerator, understoodSchema, type ChallengeInputs, type Generator, type UnderstandInputs } from "./generator";
 import { schemaError, type JsonSchema } from "./json-schema";
+import { withoutTrailingSlashes } from "../../lib/text";
 
 /** A failure worth retrying (the provider may answer next time). */
 class TransientLlmError extends Error {}
@@ -90,7 +91,7 @@ export class LlmGenerator implements Generator {
 	private async request(kind: keyof typeof INSTRUCTIONS, schema: JsonSchema, input: unknown): Promise<unknown> {
 		let res: Response;
 		try {
-			res = await fetch(`${this.cfg.LLM_BASE_URL!.replace(/\/+$/, "")}/chat/completions`, {
+			res = await fetch(`${withoutTrailingSlashes(this.cfg.LLM_BASE_URL!)}/chat/completions`, {
 				method: "POST",
 				headers: { "content-type": "application/json", ...(this.cfg.LLM_API_KEY && { authorization: `Bearer ${this.cfg.LLM_API_KEY}` }) },
 				body: JSON.stringify({

@@ -11,6 +11,7 @@
 import type { Config } from "../../lib/config";
 import { ProviderRejectedError, ProviderUnavailableError, SendOutcomeUnknownError } from "../../lib/errors";
 import { CircuitBreaker, CircuitOpenError } from "../social/circuit-breaker";
+import { withoutTrailingSlashes } from "../../lib/text";
 
 /** Meta's throttling codes: app (4), user (17), page (32), API-call-specific (613), WhatsApp (80007, 130429). */
 export const RATE_LIMIT_CODES = new Set([4, 17, 32, 613, 80007, 130429]);
@@ -102,7 +103,7 @@ export class GraphClient {
 	}
 
 	private async once<T>(req: GraphRequest): Promise<T> {
-		const url = new URL(this.cfg.GRAPH_API_URL.replace(/\/+$/, "") + req.path);
+		const url = new URL(withoutTrailingSlashes(this.cfg.GRAPH_API_URL) + req.path);
 		for (const [k, v] of Object.entries(req.query ?? {})) url.searchParams.set(k, v);
 		let res: Response;
 		try {

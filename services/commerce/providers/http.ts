@@ -6,6 +6,7 @@
  */
 import { PaymentProviderUnavailableError } from "../../../lib/errors";
 import { CircuitBreaker, CircuitOpenError } from "../../social/circuit-breaker";
+import { withoutTrailingSlashes } from "../../../lib/text";
 
 export interface HttpOptions {
 	name: string;
@@ -68,7 +69,7 @@ export class ProviderHttp {
 	}
 
 	private async once<T>(method: string, path: string, init: { headers?: Record<string, string>; body?: string }): Promise<HttpAnswer<T>> {
-		const res = await fetch(this.opts.baseUrl.replace(/\/+$/, "") + path, {
+		const res = await fetch(withoutTrailingSlashes(this.opts.baseUrl) + path, {
 			method,
 			headers: init.headers,
 			body: init.body,
